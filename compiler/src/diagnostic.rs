@@ -1,0 +1,256 @@
+//! The one diagnostic type of rulec, with stable codes.
+//!
+//! Every error and warning the compiler reports is a [`Diagnostic`]: a [`Code`] that never changes
+//! meaning (users look codes up and suppress them), a severity, a message, a primary location, more
+//! labelled locations and an optional hint. Locations are byte ranges in a loaded file; line and
+//! column conversion happens where diagnostics are shown (terminal, JSON, LSP), never here.
+
+use serde::Serialize;
+
+/// Which loaded file a location is in: an index into the files given to the compiler.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord, Serialize)]
+pub struct FileId(pub u32);
+
+/// A byte range in a loaded file.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord, Serialize)]
+pub struct Location {
+    pub file: FileId,
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Location {
+    pub fn new(file: FileId, start: usize, end: usize) -> Location {
+        Location { file, start: start as u32, end: end.max(start) as u32 }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// A secondary location with a short message ("macro defined here").
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Label {
+    pub location: Location,
+    pub message: String,
+}
+
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Diagnostic {
+    pub code: Code,
+    pub severity: Severity,
+    pub message: String,
+    pub primary: Location,
+    pub labels: Vec<Label>,
+    pub hint: Option<String>,
+}
+
+impl Diagnostic {
+    /// A diagnostic with the code's default severity.
+    pub fn new(code: Code, primary: Location, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            code,
+            severity: code.severity(),
+            message: message.into(),
+            primary,
+            labels: Vec::new(),
+            hint: None,
+        }
+    }
+
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Diagnostic {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    pub fn with_label(mut self, location: Location, message: impl Into<String>) -> Diagnostic {
+        self.labels.push(Label { location, message: message.into() });
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+macro_rules! codes {
+    ($( $variant:ident = $code:literal, $sev:ident, $slug:literal, $doc:literal; )*) => {
+        /// Every kind of diagnostic. The string code (`E0401`) and the slug never change meaning;
+        /// new kinds get new codes.
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
+        pub enum Code { $( $variant, )* }
+
+        impl Code {
+            pub const ALL: &'static [Code] = &[ $( Code::$variant, )* ];
+
+            /// The stable code, e.g. `E0401`.
+            pub fn as_str(self) -> &'static str {
+                match self { $( Code::$variant => $code, )* }
+            }
+
+            /// A stable kebab-case name, e.g. `unknown-field`.
+            pub fn slug(self) -> &'static str {
+                match self { $( Code::$variant => $slug, )* }
+            }
+
+            pub fn severity(self) -> Severity {
+                match self { $( Code::$variant => Severity::$sev, )* }
+            }
+
+            /// What the code means and what to do, for the reference page.
+            pub fn doc(self) -> &'static str {
+                match self { $( Code::$variant => $doc, )* }
+            }
+
+            pub fn from_str(s: &str) -> Option<Code> {
+                Code::ALL.iter().copied().find(|c| c.as_str() == s || c.slug() == s)
+            }
+        }
+    };
+}
+
+codes! {
+    // Condition and output syntax.
+    Syntax = "E0101", Error, "syntax-error",
+        "The condition does not parse: a token is missing or out of place. The message names what was expected.";
+    UnterminatedString = "E0102", Error, "unterminated-string",
+        "A quoted string has no closing quote.";
+    InvalidEscape = "E0103", Error, "invalid-escape",
+        "A backslash escape other than \\b \\f \\n \\r \\t \\\\ \\/ and the escaped quote itself.";
+    TooDeep = "E0104", Error, "nesting-too-deep",
+        "Parentheses, `not` or transformer calls are nested deeper than the parser allows (200 levels).";
+    EmptyCondition = "E0105", Error, "empty-condition",
+        "A condition is empty or only blanks.";
+    UnknownTransformer = "E0106", Error, "unknown-transformer",
+        "`name(...)` where name is not one of tolower, toupper, b64, basename, len, val, join, concat, getopt.";
+    BadOutputToken = "E0107", Error, "bad-output-token",
+        "A `%` in an output string is not followed by a field or transformer.";
+
+    // Rules-file shape.
+    YamlSyntax = "E0201", Error, "yaml-syntax",
+        "The file is not valid YAML.";
+    BadFileShape = "E0202", Error, "bad-file-shape",
+        "A rules file must be a sequence of items (maps), in one or more YAML documents.";
+    MissingKey = "E0203", Error, "missing-key",
+        "An item lacks a key it needs: a new rule needs condition, output, desc and priority; a macro needs condition; a list needs items.";
+    BadValueType = "E0204", Error, "bad-value-type",
+        "A key holds the wrong kind of YAML value (for example a map where a string is expected).";
+    InvalidPriority = "E0205", Error, "invalid-priority",
+        "The priority is not one of Emergency, Alert, Critical, Error, Warning, Notice, Informational (Info), Debug (any case).";
+    InvalidOverride = "E0206", Error, "invalid-override",
+        "An `override` names a key that the item lacks (or the item has a key that `override` does not name), or an operation other than append/replace, or one that the key does not allow.";
+    UndefinedAppendTarget = "E0207", Error, "append-to-undefined",
+        "An item appends to or overrides a rule, macro or list that no earlier item defines.";
+    EngineVersion = "E0208", Error, "engine-version",
+        "required_engine_version is malformed or newer than the engine rulec implements.";
+    InvalidException = "E0209", Error, "invalid-exception",
+        "An exception is malformed: missing name or fields, comps and fields of different lengths, a value tuple of the wrong length, or a comparison operator that the shape does not allow.";
+    InvalidPluginVersions = "E0210", Error, "invalid-plugin-versions",
+        "required_plugin_versions is malformed (each entry needs name and version).";
+    AppendAndOverride = "E0211", Error, "append-and-override",
+        "An item uses both the deprecated `append` and `override`.";
+    ResourceLimit = "E0212", Error, "resource-limit",
+        "A file, item or expansion exceeds a limit rulec enforces to stay safe on untrusted input.";
+
+    // Names and resolution.
+    UndefinedMacro = "E0301", Error, "undefined-macro",
+        "A condition uses a macro that is not defined (macros may only use macros defined before them).";
+    MacroCycle = "E0302", Error, "macro-cycle",
+        "Macros refer to each other in a cycle.";
+    ListCycle = "E0303", Error, "list-cycle",
+        "Lists refer to each other in a cycle.";
+
+    // Types.
+    UnknownField = "E0401", Error, "unknown-field",
+        "The field is not in the field table; the message suggests the closest known name.";
+    OperatorNotAllowed = "E0402", Error, "operator-not-allowed",
+        "The operator is not defined for the field's type (for example `contains` on a number).";
+    InvalidValue = "E0403", Error, "invalid-value",
+        "A constant does not fit the field's type: a number, a bool, an IP address, a CIDR network, a port or service name.";
+    UnknownEventType = "E0404", Error, "unknown-event-type",
+        "An `evt.type` value that is not the name of any event.";
+    InvalidRegex = "E0405", Error, "invalid-regex",
+        "The right side of `regex` is not a valid regular expression.";
+    InvalidGlob = "E0406", Error, "invalid-glob",
+        "The right side of `glob`/`iglob`/`pmatch` is not a valid pattern (for example an unclosed `[`).";
+    InvalidHex = "E0407", Error, "invalid-hex",
+        "The right side of `bcontains`/`bstartswith` must be an even number of hex digits.";
+    MissingFieldArgument = "E0408", Error, "missing-field-argument",
+        "The field requires an argument, `field[arg]`, and none was given.";
+    InvalidFieldArgument = "E0409", Error, "invalid-field-argument",
+        "The field takes no argument, or the argument is not of the kind the field expects (an index, a key, a name).";
+    TransformerType = "E0410", Error, "transformer-type",
+        "A transformer is applied to an operand of the wrong type or with the wrong number of arguments.";
+    ValMisuse = "E0411", Error, "val-misuse",
+        "`val()` appears other than on the right side of a comparison, or its field cannot be compared with the left side.";
+    BadRightSide = "E0412", Error, "bad-right-side",
+        "The right side has the wrong shape for the operator: a list where a single value is needed, a value where a list is needed, a modifier without a list.";
+    OutputField = "E0501", Error, "output-field",
+        "An output string names an unknown field or uses a field wrongly.";
+
+    // Warnings (Falco reports the same ones).
+    UnusedMacro = "W0101", Warning, "unused-macro",
+        "A macro that no rule uses (directly or through other macros).";
+    UnusedList = "W0102", Warning, "unused-list",
+        "A list that no condition or list uses.";
+    NoEventTypeRestriction = "W0103", Warning, "no-evttype-restriction",
+        "A syscall rule whose condition does not restrict evt.type, so it runs on over 100 event types. Add an `evt.type` check, or `warn_evttypes: false` if it is meant.";
+    UnknownKey = "W0104", Warning, "unknown-key",
+        "A key that rulec and Falco ignore on this kind of item.";
+    UnknownItem = "W0105", Warning, "unknown-item",
+        "A top-level item that is not a rule, macro, list, required_engine_version or required_plugin_versions; it is ignored.";
+    Deprecated = "W0106", Warning, "deprecated",
+        "A deprecated construct, such as `append: true` (use `override:`).";
+    FieldAsString = "W0107", Warning, "field-as-string",
+        "A right-hand value that looks like a field is compared as a plain string; to compare two fields, use `val(field)`.";
+    RegexCouldBeSimpler = "W0108", Warning, "regex-could-be-simpler",
+        "A regex that a cheaper operator (=, startswith, endswith, contains) can express.";
+    InvalidMacroName = "W0109", Warning, "invalid-macro-name",
+        "A macro name that is not an identifier ([a-zA-Z_][a-zA-Z0-9_]*), so conditions cannot refer to it.";
+    InvalidListName = "W0110", Warning, "invalid-list-name",
+        "A list name that is not an identifier-like word, so conditions cannot refer to it.";
+    DuplicateExceptionName = "W0111", Warning, "duplicate-exception-name",
+        "Two exceptions of one rule share a name.";
+    UnknownSource = "W0112", Warning, "unknown-source",
+        "A rule whose source is not one rulec knows (syscall); it is loaded but not checked against fields.";
+    SkippedUnknownField = "W0113", Warning, "skipped-unknown-field",
+        "A rule with `skip-if-unknown-filter: true` uses an unknown field, so it is skipped.";
+    EmptyAppend = "W0114", Warning, "empty-append",
+        "An append or override that adds nothing.";
+    DeprecatedField = "W0115", Warning, "deprecated-field",
+        "A field that Falco marks deprecated.";
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The reference page of every code, in Markdown; `docs/diagnostics.md` is this text, kept in
+/// step by a test.
+pub fn reference_markdown() -> String {
+    let mut out = String::from(
+        "# Diagnostic codes\n\nGenerated from `compiler/src/diagnostic.rs` (`rulec codes`); do not edit by hand.\n\
+         Codes never change meaning. Errors (`E`) make `rulec check` exit 1; warnings (`W`) do not.\n\n\
+         | code | name | severity | meaning |\n| --- | --- | --- | --- |\n",
+    );
+    for code in Code::ALL {
+        let sev = match code.severity() {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        out.push_str(&format!(
+            "| {} | `{}` | {} | {} |\n",
+            code.as_str(),
+            code.slug(),
+            sev,
+            code.doc().replace('|', "\\|")
+        ));
+    }
+    out
+}
