@@ -1,0 +1,413 @@
+//! Checking a whole ruleset: parse every condition and output, resolve macros and lists, check
+//! types against the field schema, apply exceptions, compute each rule's event types, and report
+//! Falco's warnings.
+//!
+//! The order of work follows Falco's loader: lists first (a list may name lists defined before
+//! it), then macros in definition order (a macro may use macros defined before it), then rules
+//! (which may use any macro and any list). Each macro is parsed and typed once; its diagnostics
+//! point into the macro's own text and are reported once, however many rules use it.
+
+pub mod evttypes;
+pub mod hir;
+mod typeck;
+
+use std::collections::HashMap;
+
+use rulec_grammar::ast::Expr;
+
+use crate::diagnostic::{Code, Diagnostic, Location};
+use crate::load::{self, Loaded};
+use crate::source::SourceFile;
+use crate::text::MappedText;
+
+pub use hir::{Cond, EventTypes, OutputSegment};
+
+/// What checking produced: the loaded definitions, the checked rules and every diagnostic.
+#[derive(Debug, Default)]
+pub struct CheckResult {
+    pub diagnostics: Vec<Diagnostic>,
+    pub ruleset: Ruleset,
+}
+
+impl CheckResult {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// The checked rules, in load order, and what the editor and engine need to know about the
+/// definitions they came from.
+#[derive(Debug, Default)]
+pub struct Ruleset {
+    pub loaded: Loaded,
+    pub rules: Vec<CheckedRule>,
+    /// Per macro of `loaded.macros` (same index): its parsed condition, if it parsed.
+    pub macro_exprs: Vec<Option<Expr>>,
+    /// Per list of `loaded.lists`: its items with earlier lists substituted.
+    pub list_values: Vec<Vec<String>>,
+}
+
+#[derive(Debug)]
+pub struct CheckedRule {
+    /// Index into `loaded.rules`.
+    pub index: usize,
+    pub name: String,
+    pub enabled: bool,
+    /// False when the rule cannot run: its condition or output has errors, or it was skipped
+    /// (`skip-if-unknown-filter`), or its source is not one rulec evaluates.
+    pub runnable: bool,
+    /// The parsed condition as written (macros not expanded), if it parsed.
+    pub expr: Option<Expr>,
+    /// The condition with macros, lists and exceptions resolved and every check typed.
+    pub cond: Cond,
+    pub output: Vec<OutputSegment>,
+    pub event_types: EventTypes,
+}
+
+/// Checks `files`, loaded in the given order (later files replace and append to earlier ones).
+pub fn check(files: &[SourceFile]) -> CheckResult {
+    let (loaded, mut diagnostics) = load::load(files);
+    let mut checker = Checker::new(&loaded);
+    checker.check_all();
+    let Checker { rules, macro_exprs, list_values, diags, .. } = checker;
+    diagnostics.extend(diags);
+    sort_diagnostics(&mut diagnostics);
+    CheckResult { diagnostics, ruleset: Ruleset { rules, macro_exprs, list_values, loaded } }
+}
+
+/// File order, then position, then errors before warnings; duplicates removed.
+fn sort_diagnostics(diags: &mut Vec<Diagnostic>) {
+    diags.sort_by(|a, b| {
+        (a.primary.file, a.primary.start, a.severity, a.code).cmp(&(b.primary.file, b.primary.start, b.severity, b.code))
+    });
+    diags.dedup();
+}
+
+/// The working state of one check.
+pub(crate) struct Checker<'a> {
+    loaded: &'a Loaded,
+    diags: Vec<Diagnostic>,
+    list_index: HashMap<&'a str, usize>,
+    macro_index: HashMap<&'a str, usize>,
+    list_values: Vec<Vec<String>>,
+    list_used: Vec<bool>,
+    macro_used: Vec<bool>,
+    macro_exprs: Vec<Option<Expr>>,
+    /// Each macro's condition, typed; computed in definition order.
+    macro_conds: Vec<Option<Cond>>,
+    /// Whether a macro's condition used an unknown field (for `skip-if-unknown-filter`).
+    macro_unknown_field: Vec<bool>,
+    rules: Vec<CheckedRule>,
+}
+
+impl<'a> Checker<'a> {
+    fn new(loaded: &'a Loaded) -> Self {
+        let list_index = loaded.lists.iter().enumerate().map(|(i, l)| (l.name.as_str(), i)).collect();
+        let macro_index = loaded.macros.iter().enumerate().map(|(i, m)| (m.name.as_str(), i)).collect();
+        Checker {
+            loaded,
+            diags: Vec::new(),
+            list_index,
+            macro_index,
+            list_values: Vec::new(),
+            list_used: vec![false; loaded.lists.len()],
+            macro_used: vec![false; loaded.macros.len()],
+            macro_exprs: Vec::new(),
+            macro_conds: Vec::new(),
+            macro_unknown_field: Vec::new(),
+            rules: Vec::new(),
+        }
+    }
+
+    fn check_all(&mut self) {
+        self.expand_lists();
+        self.check_macros();
+        self.check_rules();
+        self.report_unused();
+    }
+
+    /// Substitutes, in each list's items, the lists defined before it.
+    fn expand_lists(&mut self) {
+        let loaded = self.loaded;
+        for (i, list) in loaded.lists.iter().enumerate() {
+            let mut values = Vec::new();
+            for item in &list.items {
+                match self.list_index.get(item.0.as_str()) {
+                    Some(&j) if j < i => {
+                        self.list_used[j] = true;
+                        values.extend(self.list_values[j].iter().cloned());
+                    }
+                    _ => values.push(unquote_list_item(&item.0)),
+                }
+            }
+            self.list_values.push(values);
+        }
+    }
+
+    /// Parses a condition, reporting syntax errors at their place in the file.
+    fn parse(&mut self, text: &MappedText) -> Option<Expr> {
+        let parsed = rulec_grammar::parse_condition(text.as_str());
+        for err in &parsed.errors {
+            let code = typeck::syntax_code(err.kind);
+            let mut d = Diagnostic::new(code, text.location(err.span), err.message.clone());
+            if let Some(h) = &err.hint {
+                d = d.with_hint(h.clone());
+            }
+            self.diags.push(d);
+        }
+        // Lists are marked used by name, whatever becomes of the typing: an error elsewhere in
+        // the condition should not add "unused list" noise.
+        if let Some(expr) = &parsed.expr {
+            for check in expr.checks() {
+                if let Some(rulec_grammar::ast::Rhs::List(l)) = &check.rhs {
+                    for item in l.items.iter().filter(|i| i.quote.is_none()) {
+                        if let Some(&i) = self.list_index.get(item.value.as_str()) {
+                            self.list_used[i] = true;
+                        }
+                    }
+                }
+            }
+        }
+        // A condition with syntax errors is not typed: its tree has holes, and typing it would
+        // only add noise after the errors that matter.
+        if parsed.errors.is_empty() { parsed.expr } else { None }
+    }
+
+    fn check_macros(&mut self) {
+        let loaded = self.loaded;
+        for (i, mac) in loaded.macros.iter().enumerate() {
+            let expr = self.parse(&mac.condition);
+            let mut cond = None;
+            let mut unknown_field = false;
+            if let Some(expr) = &expr {
+                let ok = self.check_macro_refs(expr, &mac.condition, Some(i));
+                if ok {
+                    let mut lower = typeck::Lowering::new(self, &mac.condition);
+                    let c = lower.lower_expr(expr, 0);
+                    unknown_field = lower.unknown_field;
+                    cond = Some(c);
+                }
+            }
+            self.macro_exprs.push(expr);
+            self.macro_conds.push(cond);
+            self.macro_unknown_field.push(unknown_field);
+        }
+    }
+
+    /// Checks that every macro an expression names is defined (and, for a macro's own
+    /// condition, defined before it). Marks the macros used. Returns whether all resolved.
+    fn check_macro_refs(&mut self, expr: &Expr, text: &MappedText, within: Option<usize>) -> bool {
+        let mut ok = true;
+        for id in expr.macro_refs() {
+            match self.macro_index.get(id.name.as_str()).copied() {
+                Some(j) if within.is_none_or(|i| j < i) => self.macro_used[j] = true,
+                found => {
+                    ok = false;
+                    let mut d = Diagnostic::new(
+                        Code::UndefinedMacro,
+                        text.location(id.span),
+                        format!("undefined macro `{}`", id.name),
+                    );
+                    match (found, within) {
+                        (Some(j), Some(i)) if j == i => {
+                            d = d.with_hint("a macro cannot use itself");
+                        }
+                        (Some(j), Some(_)) => {
+                            let later = &self.loaded.macros[j];
+                            d = d
+                                .with_label(later.name_loc, "a macro of this name is defined later")
+                                .with_hint("a macro may only use macros defined before it: move this definition up");
+                        }
+                        _ => {
+                            if let Some(list) = self.list_index.get(id.name.as_str()) {
+                                d = d
+                                    .with_label(self.loaded.lists[*list].name_loc, "a list of this name exists")
+                                    .with_hint(format!(
+                                        "lists are used inside parentheses: `proc.name in ({})`",
+                                        id.name
+                                    ));
+                            } else if let Some(s) = suggest(&id.name, self.macro_index.keys().copied()) {
+                                d = d.with_hint(format!("did you mean `{s}`?"));
+                            }
+                        }
+                    }
+                    self.diags.push(d);
+                }
+            }
+        }
+        ok
+    }
+
+    fn check_rules(&mut self) {
+        let loaded = self.loaded;
+        for (index, rule) in loaded.rules.iter().enumerate() {
+            let expr = self.parse(&rule.condition);
+            let known_source = rule.source.as_deref().is_none_or(|s| s == "syscall");
+            let mut runnable = expr.is_some() && known_source;
+            let mut cond = Cond::Const(false);
+            let mut unknown_field = false;
+            if let Some(e) = &expr {
+                if !self.check_macro_refs(e, &rule.condition, None) {
+                    runnable = false;
+                } else if known_source {
+                    let errors_before = self.error_count();
+                    let mut lower = typeck::Lowering::new(self, &rule.condition);
+                    lower.skip_unknown_fields = rule.skip_if_unknown_filter;
+                    let c = lower.lower_expr(e, 0);
+                    let exc = lower.lower_exceptions(&rule.exceptions);
+                    unknown_field = lower.unknown_field || lower.macros_with_unknown_field;
+                    cond = match exc {
+                        Some(exc) => Cond::And(vec![c, Cond::Not(Box::new(exc))]),
+                        None => c,
+                    };
+                    if self.error_count() > errors_before {
+                        runnable = false;
+                    }
+                }
+            }
+            if unknown_field && rule.skip_if_unknown_filter {
+                runnable = false;
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::SkippedUnknownField,
+                        rule.name_loc,
+                        format!("rule `{}` uses a field rulec does not know; it is skipped", rule.name),
+                    )
+                    .with_hint("`skip-if-unknown-filter: true` is set, so this is a warning, not an error"),
+                );
+            }
+            let output = if known_source {
+                let errors_before = self.error_count();
+                let out = typeck::Lowering::new(self, &rule.output).lower_output();
+                if self.error_count() > errors_before {
+                    runnable = false;
+                }
+                out
+            } else {
+                Vec::new()
+            };
+            let event_types = evttypes::event_types(&cond);
+            if known_source && runnable && rule.warn_evttypes {
+                let universe = crate::schema::schema().syscall_event_names().len();
+                let n = event_types.len(universe);
+                if n > evttypes::TOO_MANY_EVENT_TYPES {
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code::NoEventTypeRestriction,
+                            rule.condition.whole(),
+                            format!(
+                                "rule `{}` matches {} event types: its condition does not restrict `evt.type`",
+                                rule.name, n
+                            ),
+                        )
+                        .with_label(rule.name_loc, "rule defined here")
+                        .with_hint("add an `evt.type` check (e.g. `evt.type in (open, openat)`), or `warn_evttypes: false` if every event is meant"),
+                    );
+                }
+            }
+            self.rules.push(CheckedRule {
+                index,
+                name: rule.name.clone(),
+                enabled: rule.enabled,
+                runnable,
+                expr,
+                cond,
+                output,
+                event_types,
+            });
+        }
+    }
+
+    fn error_count(&self) -> usize {
+        self.diags.iter().filter(|d| d.is_error()).count()
+    }
+
+    fn report_unused(&mut self) {
+        let loaded = self.loaded;
+        for (i, m) in loaded.macros.iter().enumerate() {
+            if !self.macro_used[i] {
+                self.diags.push(
+                    Diagnostic::new(Code::UnusedMacro, m.name_loc, format!("macro `{}` is not used", m.name))
+                        .with_hint("remove it, or use it in a rule"),
+                );
+            }
+        }
+        for (i, l) in loaded.lists.iter().enumerate() {
+            if !self.list_used[i] {
+                self.diags.push(
+                    Diagnostic::new(Code::UnusedList, l.name_loc, format!("list `{}` is not used", l.name))
+                        .with_hint("remove it, or use it in a condition, e.g. `proc.name in (NAME)`"),
+                );
+            }
+        }
+    }
+
+    pub(crate) fn push(&mut self, d: Diagnostic) {
+        self.diags.push(d);
+    }
+
+    /// The items of list `name` (with earlier lists substituted), marking it used.
+    pub(crate) fn list_items(&mut self, name: &str) -> Option<Vec<String>> {
+        let i = *self.list_index.get(name)?;
+        self.list_used[i] = true;
+        Some(self.list_values[i].clone())
+    }
+
+    pub(crate) fn macro_cond(&self, name: &str) -> Option<(&Cond, bool)> {
+        let i = *self.macro_index.get(name)?;
+        Some((self.macro_conds.get(i)?.as_ref()?, self.macro_unknown_field[i]))
+    }
+}
+
+/// A list item as the condition will see it. Falco substitutes lists into conditions as text, so
+/// an item written with quotes inside the YAML string (`'"10.0.0.0/8"'`) is a quoted literal there.
+fn unquote_list_item(item: &str) -> String {
+    let bytes = item.as_bytes();
+    let quoted = bytes.len() >= 2 && matches!(bytes[0], b'"' | b'\'') && bytes[bytes.len() - 1] == bytes[0];
+    if !quoted {
+        return item.to_owned();
+    }
+    let inner = &item[1..item.len() - 1];
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('r') => out.push('\r'),
+            Some('b') => out.push('\u{8}'),
+            Some('f') => out.push('\u{c}'),
+            Some(other) => out.push(other),
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
+/// The closest of `candidates` to `name` by edit distance, when close enough to be a likely typo.
+pub(crate) fn suggest<'n>(name: &str, candidates: impl Iterator<Item = &'n str>) -> Option<&'n str> {
+    let limit = (name.chars().count() / 3).clamp(1, 3);
+    candidates
+        .map(|c| (edit_distance(name, c), c))
+        .filter(|&(d, _)| d <= limit)
+        .min()
+        .map(|(_, c)| c)
+}
+
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, &cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
