@@ -10,6 +10,7 @@
 
 pub mod check;
 pub mod diagnostic;
+pub mod ir;
 pub mod items;
 pub mod load;
 pub mod schema;

@@ -1,0 +1,185 @@
+//! The rule IR: a whole ruleset as one program that both backends (the reference interpreter and
+//! the Cranelift JIT, in rulec-runtime) execute with the same meaning.
+//!
+//! Shape: a table of *slots* (values read from an event: a field with its argument, or a
+//! transformer over other slots; each slot is computed at most once per event), a table of
+//! *checks* (one test of one slot: a comparison with constants or with another slot), an arena of
+//! boolean *nodes* over checks, and one root node per rule. Constants stay plain data here
+//! (strings, numbers, networks, pattern sources); backends build their matchers (hash sets,
+//! aho-corasick automata, compiled globs and regexes) once when they load a program.
+//!
+//! The IR has a text form (`text`), a verifier (`verify`: a failure is a bug in rulec, never a user
+//! error), is lowered from checked rules (`lower`) and optimised (`opt`).
+//!
+//! Meaning, shared by both backends (Falco's): a check on a slot whose value cannot be computed
+//! for the event is false (so `proc.name != x` is false, and `not proc.name = x` is true, when
+//! `proc.name` is absent); `exists` is true exactly when the value can be computed.
+
+pub mod lower;
+pub mod opt;
+pub mod text;
+pub mod verify;
+
+use rulec_grammar::ast::{Modifier, Transformer};
+
+use crate::check::hir::{EventTypes, FieldArgValue};
+use crate::diagnostic::Location;
+use crate::items::Priority;
+use crate::schema::{FieldInfo, FieldType};
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
+pub struct SlotId(pub u32);
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
+pub struct CheckId(pub u32);
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
+pub struct NodeId(pub u32);
+
+/// A whole ruleset, ready for a backend.
+#[derive(Clone, Debug, Default)]
+pub struct Program {
+    pub slots: Vec<Slot>,
+    pub checks: Vec<Check>,
+    pub nodes: Vec<Node>,
+    pub rules: Vec<Rule>,
+}
+
+/// A value computed from an event.
+#[derive(Clone, PartialEq, Debug)]
+pub enum Slot {
+    Field { field: &'static FieldInfo, arg: Option<FieldArgValue> },
+    Transform { func: Transformer, inputs: Vec<SlotInput>, index: Option<String>, ty: FieldType, is_list: bool },
+}
+
+impl Slot {
+    pub fn ty(&self) -> FieldType {
+        match self {
+            Slot::Field { field, .. } => field.ty,
+            Slot::Transform { ty, .. } => *ty,
+        }
+    }
+
+    pub fn is_list(&self) -> bool {
+        match self {
+            Slot::Field { field, .. } => field.is_list,
+            Slot::Transform { is_list, .. } => *is_list,
+        }
+    }
+}
+
+#[derive(Clone, PartialEq, Debug)]
+pub enum SlotInput {
+    Slot(SlotId),
+    Literal(String),
+}
+
+/// One test of one slot.
+#[derive(Clone, PartialEq, Debug)]
+pub struct Check {
+    pub slot: SlotId,
+    pub test: Test,
+    /// Where the check was written (for traces and the LSP).
+    pub location: Location,
+}
+
+/// A comparison of an ordered value with a constant.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Cmp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+/// String operators that take one pattern (and, with a modifier, a list of patterns).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum StrOp {
+    Eq,
+    Ne,
+    Contains,
+    IContains,
+    StartsWith,
+    EndsWith,
+    Glob,
+    IGlob,
+    Regex,
+    /// On byte buffers: the pattern is raw bytes (`Const::Bytes`).
+    BContains,
+    BStartsWith,
+}
+
+/// A constant in a test.
+#[derive(Clone, PartialEq, Debug)]
+pub enum Const {
+    Int(i64),
+    Uint(u64),
+    Double(f64),
+    Bool(bool),
+    Str(String),
+    Bytes(Vec<u8>),
+    /// An address (`prefix` = full length) or a network.
+    Net { addr: std::net::IpAddr, prefix: u8 },
+}
+
+/// What a check tests. The value domain (signed, unsigned, string...) follows the slot's type;
+/// the verifier checks that constants match it.
+#[derive(Clone, PartialEq, Debug)]
+pub enum Test {
+    /// The slot's value can be computed.
+    Exists,
+    /// An ordered comparison with one constant (numbers, strings, bools; IPs with Eq/Ne).
+    Compare { cmp: Cmp, value: Const },
+    /// A string or bytes operator with one pattern.
+    Str { op: StrOp, pattern: Const },
+    /// A string or bytes operator with several patterns and a modifier (`startswith anyof (...)`).
+    StrMulti { op: StrOp, modifier: Modifier, patterns: Vec<Const> },
+    /// `in (...)`: for a scalar slot, membership; for a list slot, every value is in the set.
+    In(Vec<Const>),
+    /// `intersects (...)`: some value of the slot is in the set.
+    Intersects(Vec<Const>),
+    /// `pmatch (...)`: path-prefix match by components, entries may hold globs.
+    PMatch(Vec<String>),
+    /// A comparison with another slot (`val(...)` on the right side).
+    CompareSlot { op: SlotOp, other: SlotId },
+}
+
+/// Operators allowed between two slots.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum SlotOp {
+    Cmp(Cmp),
+    Str(StrOp),
+}
+
+/// A boolean node.
+#[derive(Clone, PartialEq, Debug)]
+pub enum Node {
+    And(Vec<NodeId>),
+    Or(Vec<NodeId>),
+    Not(NodeId),
+    Const(bool),
+    Check(CheckId),
+}
+
+/// One rule of the program.
+#[derive(Clone, Debug)]
+pub struct Rule {
+    /// Index into the checked ruleset's rules (and so into the loaded rules).
+    pub index: usize,
+    pub name: String,
+    pub priority: Priority,
+    pub enabled: bool,
+    pub root: NodeId,
+    pub event_types: EventTypes,
+    pub output: Vec<OutputPiece>,
+}
+
+/// A piece of a rule's output line.
+#[derive(Clone, PartialEq, Debug)]
+pub enum OutputPiece {
+    Text(String),
+    /// A value rendered into the line; `<NA>` when it cannot be computed.
+    Slot { slot: SlotId, written: String },
+}

@@ -1,0 +1,706 @@
+//! The event model shared by golden tests, capture replay and live capture.
+//!
+//! An [`Event`] is one record of the driver's event stream: a timestamp, the thread that
+//! produced it, its event-table id (which fixes the name and the direction: even ids are enter
+//! events `>`, odd ids exit events `<`), and its decoded parameters. Parameter values are typed
+//! ([`ParamValue`]) after libscap's `ppm_param_type`; [`ParamType`] is that type tag as it appears
+//! in the event table.
+//!
+//! [`ParamValue::render`] turns a value into the text Falco's `evt.arg.NAME` shows:
+//!
+//! * integers, uids, gids, pids, fds: decimal. (Falco additionally resolves an fd to
+//!   `<f>/path` when it knows the fd; that needs the state machine, see
+//!   [`crate::state::State::fd`]; here fds are plain numbers.)
+//! * `ERRNO`: a negative value is the errno *name* (`-2` → `ENOENT`), which is what libsinsp's
+//!   "resolved" string is and what `evt.arg.res` returns; zero and positive values are decimal.
+//!   An unknown negative errno stays numeric (`-4242`). `evt.rawarg.res` keeps the number.
+//! * flags (`FLAGS*`): the names of the set bits joined with `|` in the order of the libs flag
+//!   table (`O_RDONLY|O_CLOEXEC`), using the PPM encodings (not Linux values: `PPM_O_RDONLY` is
+//!   `1<<0`) from [`crate::flags`]; a flag set we have no table for renders as the number.
+//!   `ENUMFLAGS*` render the single matching name (`AF_INET`).
+//! * strings and paths: as is. Byte buffers: printable ASCII kept, anything else as `.`
+//!   (libsinsp's normal buffer format), so execve `args` `-c\0ls\0` shows as `-c.ls.`.
+//! * sockaddr: `1.2.3.4:80`; IPv6 without brackets (`::1:80`) like libsinsp; unix: the path.
+//! * `MODE`: octal with a leading 0 (`0644`), as C's `%#o`.
+//! * socktuple: `sip:sport->dip:dport`; unix: `src_ptr->dst_ptr path` (hex pointers).
+//! * absent (zero-length) parameters render as the empty string.
+
+use std::fmt::Write as _;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use crate::flags;
+
+/// Direction of an event: even event-table ids are enter events, odd ids exit events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// `>`: syscall entry (or a non-syscall event such as `procexit`, `switch`, `container`).
+    Enter,
+    /// `<`: syscall exit.
+    Exit,
+}
+
+impl Direction {
+    /// Direction of an event-table id.
+    pub fn of_id(id: u16) -> Direction {
+        if id & 1 == 0 {
+            Direction::Enter
+        } else {
+            Direction::Exit
+        }
+    }
+    /// `>` or `<`, as Falco's `evt.dir`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Enter => ">",
+            Direction::Exit => "<",
+        }
+    }
+}
+
+/// The `ppm_param_type` of a parameter, as named in the event table TSV.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[allow(missing_docs)]
+pub enum ParamType {
+    None,
+    Int8,
+    Int16,
+    Int32,
+    Int64,
+    Uint8,
+    Uint16,
+    Uint32,
+    Uint64,
+    CharBuf,
+    ByteBuf,
+    Errno,
+    SockAddr,
+    SockTuple,
+    Fd,
+    Pid,
+    FdList,
+    FsPath,
+    SyscallId,
+    SigType,
+    RelTime,
+    AbsTime,
+    Port,
+    L4Proto,
+    SockFamily,
+    Bool,
+    Ipv4Addr,
+    Ipv6Addr,
+    Dyn,
+    Flags8,
+    Flags16,
+    Flags32,
+    EnumFlags8,
+    EnumFlags16,
+    EnumFlags32,
+    Uid,
+    Gid,
+    Double,
+    SigSet,
+    CharBufArray,
+    CharBufPairArray,
+    Ipv4Net,
+    Ipv6Net,
+    IpAddr,
+    IpNet,
+    Mode,
+    FsRelPath,
+    Fd32,
+    Pid32,
+}
+
+impl ParamType {
+    /// Parses the type name used in the event table TSV (`FSPATH`, `FLAGS32`, ...).
+    pub fn from_name(s: &str) -> Option<ParamType> {
+        use ParamType::*;
+        Some(match s {
+            "NONE" => None,
+            "INT8" => Int8,
+            "INT16" => Int16,
+            "INT32" => Int32,
+            "INT64" => Int64,
+            "UINT8" => Uint8,
+            "UINT16" => Uint16,
+            "UINT32" => Uint32,
+            "UINT64" => Uint64,
+            "CHARBUF" => CharBuf,
+            "BYTEBUF" => ByteBuf,
+            "ERRNO" => Errno,
+            "SOCKADDR" => SockAddr,
+            "SOCKTUPLE" => SockTuple,
+            "FD" => Fd,
+            "PID" => Pid,
+            "FDLIST" => FdList,
+            "FSPATH" => FsPath,
+            "SYSCALLID" => SyscallId,
+            "SIGTYPE" => SigType,
+            "RELTIME" => RelTime,
+            "ABSTIME" => AbsTime,
+            "PORT" => Port,
+            "L4PROTO" => L4Proto,
+            "SOCKFAMILY" => SockFamily,
+            "BOOL" => Bool,
+            "IPV4ADDR" => Ipv4Addr,
+            "IPV6ADDR" => Ipv6Addr,
+            "DYN" => Dyn,
+            "FLAGS8" => Flags8,
+            "FLAGS16" => Flags16,
+            "FLAGS32" => Flags32,
+            "ENUMFLAGS8" => EnumFlags8,
+            "ENUMFLAGS16" => EnumFlags16,
+            "ENUMFLAGS32" => EnumFlags32,
+            "UID" => Uid,
+            "GID" => Gid,
+            "DOUBLE" => Double,
+            "SIGSET" => SigSet,
+            "CHARBUFARRAY" => CharBufArray,
+            "CHARBUF_PAIR_ARRAY" => CharBufPairArray,
+            "IPV4NET" => Ipv4Net,
+            "IPV6NET" => Ipv6Net,
+            "IPADDR" => IpAddr,
+            "IPNET" => IpNet,
+            "MODE" => Mode,
+            "FSRELPATH" => FsRelPath,
+            "FD32" => Fd32,
+            "PID32" => Pid32,
+            _ => return Option::None,
+        })
+    }
+}
+
+/// A socket address (`SOCKADDR` parameter).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SockAddr {
+    /// `PPM_AF_INET`: address and port.
+    V4(Ipv4Addr, u16),
+    /// `PPM_AF_INET6`: address and port.
+    V6(Ipv6Addr, u16),
+    /// `PPM_AF_UNIX`: the socket path (may be empty or abstract).
+    Unix(String),
+    /// Any other family: the PPM family number and the raw bytes after it.
+    Other(u8, Vec<u8>),
+}
+
+/// A connection tuple (`SOCKTUPLE` parameter). For connect it is local → remote, for accept
+/// remote → local, i.e. always client → server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SockTuple {
+    /// IPv4: source address/port, destination address/port.
+    V4 {
+        /// Source address.
+        sip: Ipv4Addr,
+        /// Source port.
+        sport: u16,
+        /// Destination address.
+        dip: Ipv4Addr,
+        /// Destination port.
+        dport: u16,
+    },
+    /// IPv6: source address/port, destination address/port.
+    V6 {
+        /// Source address.
+        sip: Ipv6Addr,
+        /// Source port.
+        sport: u16,
+        /// Destination address.
+        dip: Ipv6Addr,
+        /// Destination port.
+        dport: u16,
+    },
+    /// Unix: kernel socket pointers of both ends and the path.
+    Unix {
+        /// Source socket pointer.
+        src: u64,
+        /// Destination (peer) socket pointer.
+        dst: u64,
+        /// Socket path.
+        path: String,
+    },
+    /// Any other family: the PPM family number and raw bytes.
+    Other(u8, Vec<u8>),
+}
+
+/// A decoded parameter value.
+#[derive(Debug, Clone, PartialEq)]
+#[allow(missing_docs)]
+pub enum ParamValue {
+    /// Zero-length parameter: "absent" in libscap terms.
+    Absent,
+    I8(i8),
+    I16(i16),
+    I32(i32),
+    I64(i64),
+    U8(u8),
+    U16(u16),
+    U32(u32),
+    U64(u64),
+    Bool(bool),
+    Double(f64),
+    /// Return value that is `-errno` on failure.
+    Errno(i64),
+    /// File descriptor (`FD` and `FD32`).
+    Fd(i64),
+    /// Process/thread id (`PID` and `PID32`).
+    Pid(i64),
+    Uid(u32),
+    Gid(u32),
+    /// File mode bits (`MODE`).
+    Mode(u32),
+    /// Flag bits, raw PPM encoding; `ty` tells the width and whether it is an enum.
+    Flags {
+        ty: ParamType,
+        bits: u64,
+    },
+    SigType(u8),
+    SigSet(u32),
+    SyscallId(u16),
+    Port(u16),
+    L4Proto(u8),
+    SockFamily(u8),
+    /// Nanoseconds (relative).
+    RelTime(u64),
+    /// Nanoseconds since epoch.
+    AbsTime(u64),
+    Ipv4(Ipv4Addr),
+    Ipv6(Ipv6Addr),
+    /// `CHARBUF` (NUL stripped).
+    Str(String),
+    /// `FSPATH`: an absolute (or cwd-relative, as the process wrote it) path.
+    Path(String),
+    /// `FSRELPATH`: a path relative to the event's `dirfd` param.
+    RelPath(String),
+    /// `BYTEBUF`: raw bytes (args/env/cgroups are NUL-separated lists, see [`Event::list`]).
+    Bytes(Vec<u8>),
+    /// `CHARBUFARRAY` / `CHARBUF_PAIR_ARRAY`: NUL-separated strings.
+    StrArray(Vec<String>),
+    SockAddr(SockAddr),
+    SockTuple(SockTuple),
+    /// `FDLIST`: (fd, poll flags) pairs.
+    FdList(Vec<(i64, u16)>),
+    /// `DYN`: the per-event type index and the raw value bytes after it.
+    Dyn {
+        index: u8,
+        raw: Vec<u8>,
+    },
+}
+
+fn fixed<const N: usize>(b: &[u8], ty: ParamType) -> Result<[u8; N], String> {
+    b.try_into()
+        .map_err(|_| format!("{ty:?} parameter has {} bytes, expected {N}", b.len()))
+}
+
+fn cstr(b: &[u8]) -> String {
+    let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
+    String::from_utf8_lossy(&b[..end]).into_owned()
+}
+
+/// Splits a NUL-separated buffer into strings (a trailing NUL does not make an empty entry).
+pub fn split_nul(b: &[u8]) -> Vec<String> {
+    let b = b.strip_suffix(&[0]).unwrap_or(b);
+    if b.is_empty() {
+        return Vec::new();
+    }
+    b.split(|&c| c == 0)
+        .map(|s| String::from_utf8_lossy(s).into_owned())
+        .collect()
+}
+
+fn u16le(b: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_le_bytes(b.get(at..at + 2)?.try_into().ok()?))
+}
+fn u64le(b: &[u8], at: usize) -> Option<u64> {
+    Some(u64::from_le_bytes(b.get(at..at + 8)?.try_into().ok()?))
+}
+fn ip4(b: &[u8], at: usize) -> Option<Ipv4Addr> {
+    let a: [u8; 4] = b.get(at..at + 4)?.try_into().ok()?;
+    Some(Ipv4Addr::from(a))
+}
+fn ip6(b: &[u8], at: usize) -> Option<Ipv6Addr> {
+    let a: [u8; 16] = b.get(at..at + 16)?.try_into().ok()?;
+    Some(Ipv6Addr::from(a))
+}
+
+impl ParamValue {
+    /// Decodes one parameter's bytes (as stored in a scap event) according to its type.
+    /// An empty buffer is [`ParamValue::Absent`]. Errors describe the mismatch.
+    pub fn decode(ty: ParamType, b: &[u8]) -> Result<ParamValue, String> {
+        use ParamType as T;
+        if b.is_empty() {
+            return Ok(ParamValue::Absent);
+        }
+        Ok(match ty {
+            T::Int8 => ParamValue::I8(i8::from_le_bytes(fixed(b, ty)?)),
+            T::Int16 => ParamValue::I16(i16::from_le_bytes(fixed(b, ty)?)),
+            T::Int32 => ParamValue::I32(i32::from_le_bytes(fixed(b, ty)?)),
+            T::Int64 => ParamValue::I64(i64::from_le_bytes(fixed(b, ty)?)),
+            T::Uint8 => ParamValue::U8(u8::from_le_bytes(fixed(b, ty)?)),
+            T::Uint16 => ParamValue::U16(u16::from_le_bytes(fixed(b, ty)?)),
+            T::Uint32 => ParamValue::U32(u32::from_le_bytes(fixed(b, ty)?)),
+            T::Uint64 => ParamValue::U64(u64::from_le_bytes(fixed(b, ty)?)),
+            T::Bool => ParamValue::Bool(u32::from_le_bytes(fixed(b, ty)?) != 0),
+            T::Double => ParamValue::Double(f64::from_le_bytes(fixed(b, ty)?)),
+            T::Errno => ParamValue::Errno(i64::from_le_bytes(fixed(b, ty)?)),
+            T::Fd => ParamValue::Fd(i64::from_le_bytes(fixed(b, ty)?)),
+            T::Fd32 => ParamValue::Fd(i64::from(i32::from_le_bytes(fixed(b, ty)?))),
+            T::Pid => ParamValue::Pid(i64::from_le_bytes(fixed(b, ty)?)),
+            T::Pid32 => ParamValue::Pid(i64::from(i32::from_le_bytes(fixed(b, ty)?))),
+            T::Uid => ParamValue::Uid(u32::from_le_bytes(fixed(b, ty)?)),
+            T::Gid => ParamValue::Gid(u32::from_le_bytes(fixed(b, ty)?)),
+            T::Mode => ParamValue::Mode(u32::from_le_bytes(fixed(b, ty)?)),
+            T::Flags8 | T::EnumFlags8 => ParamValue::Flags {
+                ty,
+                bits: u64::from(u8::from_le_bytes(fixed(b, ty)?)),
+            },
+            T::Flags16 | T::EnumFlags16 => ParamValue::Flags {
+                ty,
+                bits: u64::from(u16::from_le_bytes(fixed(b, ty)?)),
+            },
+            T::Flags32 | T::EnumFlags32 => ParamValue::Flags {
+                ty,
+                bits: u64::from(u32::from_le_bytes(fixed(b, ty)?)),
+            },
+            T::SigType => ParamValue::SigType(u8::from_le_bytes(fixed(b, ty)?)),
+            T::SigSet => ParamValue::SigSet(u32::from_le_bytes(fixed(b, ty)?)),
+            T::SyscallId => ParamValue::SyscallId(u16::from_le_bytes(fixed(b, ty)?)),
+            T::Port => ParamValue::Port(u16::from_le_bytes(fixed(b, ty)?)),
+            T::L4Proto => ParamValue::L4Proto(u8::from_le_bytes(fixed(b, ty)?)),
+            T::SockFamily => ParamValue::SockFamily(u8::from_le_bytes(fixed(b, ty)?)),
+            T::RelTime => ParamValue::RelTime(u64::from_le_bytes(fixed(b, ty)?)),
+            T::AbsTime => ParamValue::AbsTime(u64::from_le_bytes(fixed(b, ty)?)),
+            T::Ipv4Addr => ParamValue::Ipv4(Ipv4Addr::from(fixed::<4>(b, ty)?)),
+            T::Ipv6Addr => ParamValue::Ipv6(Ipv6Addr::from(fixed::<16>(b, ty)?)),
+            T::CharBuf => ParamValue::Str(cstr(b)),
+            T::FsPath => ParamValue::Path(cstr(b)),
+            T::FsRelPath => ParamValue::RelPath(cstr(b)),
+            T::CharBufArray | T::CharBufPairArray => ParamValue::StrArray(split_nul(b)),
+            T::SockAddr => ParamValue::SockAddr(decode_sockaddr(b)?),
+            T::SockTuple => ParamValue::SockTuple(decode_socktuple(b)?),
+            T::FdList => {
+                let n = usize::from(u16le(b, 0).ok_or("FDLIST shorter than its count")?);
+                if b.len() != 2 + n * 10 {
+                    return Err(format!(
+                        "FDLIST of {n} entries has {} bytes, expected {}",
+                        b.len(),
+                        2 + n * 10
+                    ));
+                }
+                let mut v = Vec::with_capacity(n);
+                for i in 0..n {
+                    let at = 2 + i * 10;
+                    let fd = u64le(b, at).ok_or("FDLIST entry truncated")? as i64;
+                    let fl = u16le(b, at + 8).ok_or("FDLIST entry truncated")?;
+                    v.push((fd, fl));
+                }
+                ParamValue::FdList(v)
+            }
+            T::Dyn => ParamValue::Dyn {
+                index: b[0],
+                raw: b[1..].to_vec(),
+            },
+            // BYTEBUF and types that never appear in capture events (nets, IPADDR, NONE).
+            _ => ParamValue::Bytes(b.to_vec()),
+        })
+    }
+
+    /// The value as a signed integer, for integer-like values (fds, pids, errnos, flags...).
+    pub fn as_i64(&self) -> Option<i64> {
+        Some(match *self {
+            ParamValue::I8(v) => v.into(),
+            ParamValue::I16(v) => v.into(),
+            ParamValue::I32(v) => v.into(),
+            ParamValue::I64(v) | ParamValue::Errno(v) | ParamValue::Fd(v) | ParamValue::Pid(v) => v,
+            ParamValue::U8(v)
+            | ParamValue::SigType(v)
+            | ParamValue::L4Proto(v)
+            | ParamValue::SockFamily(v) => v.into(),
+            ParamValue::U16(v) | ParamValue::Port(v) | ParamValue::SyscallId(v) => v.into(),
+            ParamValue::U32(v)
+            | ParamValue::Uid(v)
+            | ParamValue::Gid(v)
+            | ParamValue::Mode(v)
+            | ParamValue::SigSet(v) => v.into(),
+            ParamValue::U64(v) | ParamValue::RelTime(v) | ParamValue::AbsTime(v) => v as i64,
+            ParamValue::Flags { bits, .. } => bits as i64,
+            ParamValue::Bool(b) => b.into(),
+            _ => return None,
+        })
+    }
+
+    /// The value as a string, for string-like values (CHARBUF, FSPATH, FSRELPATH).
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            ParamValue::Str(s) | ParamValue::Path(s) | ParamValue::RelPath(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The raw bytes of a byte buffer.
+    pub fn as_bytes(&self) -> Option<&[u8]> {
+        match self {
+            ParamValue::Bytes(b) => Some(b),
+            ParamValue::Str(s) | ParamValue::Path(s) | ParamValue::RelPath(s) => Some(s.as_bytes()),
+            _ => None,
+        }
+    }
+
+    /// Renders the value as Falco's `evt.arg.NAME` text (see the module doc). `flagset` names the
+    /// flag table for `FLAGS*`/`ENUMFLAGS*` values ([`flags::flag_set_for`] picks it per event
+    /// and parameter); without one flags render as numbers.
+    pub fn render(&self, flagset: Option<&flags::FlagSet>) -> String {
+        match self {
+            ParamValue::Absent => String::new(),
+            ParamValue::Errno(v) if *v < 0 => match flags::errno_name(v.unsigned_abs()) {
+                Some(n) => n.to_string(),
+                None => v.to_string(),
+            },
+            ParamValue::Flags { ty, bits } => match flagset {
+                Some(set) => {
+                    let is_enum = matches!(
+                        ty,
+                        ParamType::EnumFlags8 | ParamType::EnumFlags16 | ParamType::EnumFlags32
+                    );
+                    if is_enum || set.is_enum {
+                        set.render_enum(*bits)
+                    } else {
+                        set.render_bits(*bits)
+                    }
+                }
+                None => bits.to_string(),
+            },
+            ParamValue::Mode(m) => {
+                if *m == 0 {
+                    "0".to_string()
+                } else {
+                    format!("0{m:o}")
+                }
+            }
+            ParamValue::Double(d) => d.to_string(),
+            ParamValue::Bool(b) => b.to_string(),
+            ParamValue::Ipv4(a) => a.to_string(),
+            ParamValue::Ipv6(a) => a.to_string(),
+            ParamValue::Str(s) | ParamValue::Path(s) | ParamValue::RelPath(s) => s.clone(),
+            ParamValue::Bytes(b) => render_bytes(b),
+            ParamValue::Dyn { raw, .. } => render_bytes(raw),
+            ParamValue::StrArray(v) => v.join(","),
+            ParamValue::SockAddr(a) => match a {
+                SockAddr::V4(ip, p) => format!("{ip}:{p}"),
+                SockAddr::V6(ip, p) => format!("{ip}:{p}"),
+                SockAddr::Unix(p) => p.clone(),
+                SockAddr::Other(f, _) => format!("family {f}"),
+            },
+            ParamValue::SockTuple(t) => render_tuple(t),
+            ParamValue::FdList(v) => {
+                let mut s = String::new();
+                for (i, (fd, fl)) in v.iter().enumerate() {
+                    if i > 0 {
+                        s.push(' ');
+                    }
+                    let _ = write!(s, "{fd}:{}", flags::POLL_FLAGS.render_bits(u64::from(*fl)));
+                }
+                s
+            }
+            other => match other.as_i64() {
+                Some(v) => match other {
+                    ParamValue::U64(u) | ParamValue::RelTime(u) | ParamValue::AbsTime(u) => {
+                        u.to_string()
+                    }
+                    _ => v.to_string(),
+                },
+                None => String::new(),
+            },
+        }
+    }
+}
+
+/// Renders a byte buffer the way libsinsp's normal format does: printable ASCII as is,
+/// everything else as `.`.
+pub fn render_bytes(b: &[u8]) -> String {
+    b.iter()
+        .map(|&c| {
+            if c.is_ascii_graphic() || c == b' ' {
+                c as char
+            } else {
+                '.'
+            }
+        })
+        .collect()
+}
+
+/// Renders a socket tuple as `sip:sport->dip:dport`.
+pub fn render_tuple(t: &SockTuple) -> String {
+    match t {
+        SockTuple::V4 {
+            sip,
+            sport,
+            dip,
+            dport,
+        } => format!("{sip}:{sport}->{dip}:{dport}"),
+        SockTuple::V6 {
+            sip,
+            sport,
+            dip,
+            dport,
+        } => format!("{sip}:{sport}->{dip}:{dport}"),
+        SockTuple::Unix { src, dst, path } => format!("{src:x}->{dst:x} {path}"),
+        SockTuple::Other(f, _) => format!("family {f}"),
+    }
+}
+
+fn decode_sockaddr(b: &[u8]) -> Result<SockAddr, String> {
+    let fam = b[0];
+    Ok(match fam {
+        flags::PPM_AF_INET => {
+            let ip = ip4(b, 1).ok_or("inet SOCKADDR shorter than 7 bytes")?;
+            let port = u16le(b, 5).ok_or("inet SOCKADDR shorter than 7 bytes")?;
+            SockAddr::V4(ip, port)
+        }
+        flags::PPM_AF_INET6 => {
+            let ip = ip6(b, 1).ok_or("inet6 SOCKADDR shorter than 19 bytes")?;
+            let port = u16le(b, 17).ok_or("inet6 SOCKADDR shorter than 19 bytes")?;
+            SockAddr::V6(ip, port)
+        }
+        flags::PPM_AF_UNIX => SockAddr::Unix(cstr(&b[1..])),
+        f => SockAddr::Other(f, b[1..].to_vec()),
+    })
+}
+
+fn decode_socktuple(b: &[u8]) -> Result<SockTuple, String> {
+    let fam = b[0];
+    Ok(match fam {
+        flags::PPM_AF_INET => {
+            let short = || "inet SOCKTUPLE shorter than 13 bytes".to_string();
+            SockTuple::V4 {
+                sip: ip4(b, 1).ok_or_else(short)?,
+                sport: u16le(b, 5).ok_or_else(short)?,
+                dip: ip4(b, 7).ok_or_else(short)?,
+                dport: u16le(b, 11).ok_or_else(short)?,
+            }
+        }
+        flags::PPM_AF_INET6 => {
+            let short = || "inet6 SOCKTUPLE shorter than 37 bytes".to_string();
+            SockTuple::V6 {
+                sip: ip6(b, 1).ok_or_else(short)?,
+                sport: u16le(b, 17).ok_or_else(short)?,
+                dip: ip6(b, 19).ok_or_else(short)?,
+                dport: u16le(b, 35).ok_or_else(short)?,
+            }
+        }
+        flags::PPM_AF_UNIX => {
+            let short = || "unix SOCKTUPLE shorter than 17 bytes".to_string();
+            SockTuple::Unix {
+                src: u64le(b, 1).ok_or_else(short)?,
+                dst: u64le(b, 9).ok_or_else(short)?,
+                path: cstr(b.get(17..).unwrap_or(&[])),
+            }
+        }
+        f => SockTuple::Other(f, b[1..].to_vec()),
+    })
+}
+
+/// One named parameter of an event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Param {
+    /// The parameter name from the event table (`fd`, `name`, `flags`...); parameters beyond
+    /// the table's list are named `p<N>`.
+    pub name: &'static str,
+    /// Its type in the event table.
+    pub ty: ParamType,
+    /// The decoded value.
+    pub value: ParamValue,
+}
+
+/// One event of the stream.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// Nanoseconds since the epoch.
+    pub ts: u64,
+    /// Thread id of the producing thread (host pid namespace).
+    pub tid: i64,
+    /// CPU the event was captured on.
+    pub cpu: u16,
+    /// Event-table id (`ppm_event_code`); several ids share a name (execve has 8 versions).
+    pub type_id: u16,
+    /// Enter or exit.
+    pub dir: Direction,
+    /// Event name as in events.tsv (`open`, `execve`, `procexit`...).
+    pub name: &'static str,
+    /// Parameters in table order.
+    pub params: Vec<Param>,
+    /// scap dump flags (`EVF*` blocks): bit 0 `SCAP_DF_STATE_ONLY` means "update state, do not
+    /// show to rules".
+    pub dump_flags: u32,
+}
+
+/// `SCAP_DF_STATE_ONLY`: the event is kept for state only and is not shown to rules.
+pub const DF_STATE_ONLY: u32 = 1;
+
+impl Event {
+    /// The parameter called `name`, if the event has it.
+    pub fn param(&self, name: &str) -> Option<&ParamValue> {
+        self.params
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| &p.value)
+            .filter(|v| **v != ParamValue::Absent)
+    }
+    /// The `idx`-th parameter (`evt.arg[N]`).
+    pub fn param_at(&self, idx: usize) -> Option<&Param> {
+        self.params.get(idx)
+    }
+    /// An integer parameter.
+    pub fn int(&self, name: &str) -> Option<i64> {
+        self.param(name)?.as_i64()
+    }
+    /// A string parameter (CHARBUF/FSPATH/FSRELPATH).
+    pub fn str(&self, name: &str) -> Option<&str> {
+        self.param(name)?.as_str()
+    }
+    /// A NUL-separated byte buffer parameter (args, env, cgroups) split into strings.
+    pub fn list(&self, name: &str) -> Option<Vec<String>> {
+        match self.param(name)? {
+            ParamValue::Bytes(b) => Some(split_nul(b)),
+            ParamValue::StrArray(v) => Some(v.clone()),
+            ParamValue::Str(s) => Some(vec![s.clone()]),
+            _ => None,
+        }
+    }
+    /// The return value (`evt.rawres`): the `res` parameter of exit events, if the event has one.
+    pub fn res(&self) -> Option<i64> {
+        if self.dir != Direction::Exit {
+            return None;
+        }
+        self.int("res")
+    }
+    /// True when the event failed (`evt.failed`): a negative `res`.
+    pub fn failed(&self) -> bool {
+        self.res().is_some_and(|r| r < 0)
+    }
+    /// True for events flagged state-only in the capture.
+    pub fn state_only(&self) -> bool {
+        self.dump_flags & DF_STATE_ONLY != 0
+    }
+    /// Renders a parameter as Falco's `evt.arg.NAME` does (see the module doc).
+    pub fn arg_str(&self, name: &str) -> Option<String> {
+        let p = self.params.iter().find(|p| p.name == name)?;
+        Some(p.value.render(flags::flag_set_for(self.name, p.name)))
+    }
+    /// All parameters rendered as `name=value ...` (like `evt.args`, without fd resolution).
+    pub fn args_str(&self) -> String {
+        let mut s = String::new();
+        for (i, p) in self.params.iter().enumerate() {
+            if i > 0 {
+                s.push(' ');
+            }
+            let _ = write!(
+                s,
+                "{}={}",
+                p.name,
+                p.value.render(flags::flag_set_for(self.name, p.name))
+            );
+        }
+        s
+    }
+}

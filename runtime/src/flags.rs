@@ -1,0 +1,570 @@
+//! Flag and constant tables used to render parameters as text.
+//!
+//! The driver encodes flags in its own PPM encodings (`driver/ppm_events_public.h`), not the
+//! Linux values: `PPM_O_RDONLY` is `1<<0` whereas Linux `O_RDONLY` is 0. The names and their
+//! order come from the `flag_values` column of the reference events.tsv (which is the order of
+//! libs' flag tables and therefore the order names are printed in); the bit values are the PPM
+//! constants. Only the common sets are here; a parameter without a table renders as a number.
+//! Errno names are the Linux (asm-generic) ones.
+
+/// `PPM_AF_UNIX`.
+pub const PPM_AF_UNIX: u8 = 1;
+/// `PPM_AF_INET`.
+pub const PPM_AF_INET: u8 = 2;
+/// `PPM_AF_INET6`.
+pub const PPM_AF_INET6: u8 = 10;
+/// `PPM_AF_NETLINK`.
+pub const PPM_AF_NETLINK: u8 = 16;
+
+/// PPM open flags (subset used by the state machine).
+pub const PPM_O_RDONLY: u32 = 1 << 0;
+/// `PPM_O_WRONLY`.
+pub const PPM_O_WRONLY: u32 = 1 << 1;
+/// `PPM_O_CREAT`.
+pub const PPM_O_CREAT: u32 = 1 << 2;
+/// `PPM_O_DIRECTORY`.
+pub const PPM_O_DIRECTORY: u32 = 1 << 10;
+/// `PPM_O_CLOEXEC`.
+pub const PPM_O_CLOEXEC: u32 = 1 << 12;
+/// `PPM_O_TMPFILE`.
+pub const PPM_O_TMPFILE: u32 = 1 << 13;
+/// `PPM_O_F_CREATED`: the open created the file.
+pub const PPM_O_F_CREATED: u32 = 1 << 14;
+/// `PPM_FD_UPPER_LAYER`: overlayfs upper layer.
+pub const PPM_FD_UPPER_LAYER: u32 = 1 << 15;
+/// `PPM_FD_LOWER_LAYER`: overlayfs lower layer.
+pub const PPM_FD_LOWER_LAYER: u32 = 1 << 16;
+
+/// `PPM_CL_CLONE_FILES`.
+pub const PPM_CL_CLONE_FILES: u32 = 1 << 0;
+/// `PPM_CL_CLONE_FS`.
+pub const PPM_CL_CLONE_FS: u32 = 1 << 1;
+/// `PPM_CL_CLONE_THREAD`.
+pub const PPM_CL_CLONE_THREAD: u32 = 1 << 13;
+/// `PPM_CL_CLONE_VFORK`.
+pub const PPM_CL_CLONE_VFORK: u32 = 1 << 27;
+/// `PPM_CL_CHILD_IN_PIDNS`.
+pub const PPM_CL_CHILD_IN_PIDNS: u32 = 1 << 29;
+
+/// `PPM_EXE_WRITABLE` (execve exit `flags`).
+pub const PPM_EXE_WRITABLE: u32 = 1 << 0;
+/// `PPM_EXE_UPPER_LAYER`.
+pub const PPM_EXE_UPPER_LAYER: u32 = 1 << 1;
+/// `PPM_EXE_FROM_MEMFD`.
+pub const PPM_EXE_FROM_MEMFD: u32 = 1 << 2;
+/// `PPM_EXE_LOWER_LAYER`.
+pub const PPM_EXE_LOWER_LAYER: u32 = 1 << 3;
+
+/// `PPM_FCNTL_F_DUPFD`.
+pub const PPM_FCNTL_F_DUPFD: i64 = 1;
+/// `PPM_FCNTL_F_DUPFD_CLOEXEC`.
+pub const PPM_FCNTL_F_DUPFD_CLOEXEC: i64 = 26;
+
+/// A table of flag names and PPM values, in libs print order.
+#[derive(Debug)]
+pub struct FlagSet {
+    /// (name, value) pairs in print order.
+    pub entries: &'static [(&'static str, u64)],
+    /// The value is one of the entries rather than a bit set.
+    pub is_enum: bool,
+}
+
+impl FlagSet {
+    /// Names of the set bits joined with `|`, as libsinsp resolves `FLAGS*` values: entries are
+    /// tried in order, each matching one consumes its bits; a zero entry matches only zero. A value
+    /// with no matching name renders as the number.
+    pub fn render_bits(&self, bits: u64) -> String {
+        let mut rest = bits;
+        let mut out = String::new();
+        for &(name, v) in self.entries {
+            let hit = if v == 0 {
+                bits == 0
+            } else {
+                rest & v == v && rest != 0
+            };
+            if hit {
+                if !out.is_empty() {
+                    out.push('|');
+                }
+                out.push_str(name);
+                rest &= !v;
+            }
+        }
+        if out.is_empty() {
+            bits.to_string()
+        } else {
+            out
+        }
+    }
+    /// The name of the entry equal to `v`, else the number.
+    pub fn render_enum(&self, v: u64) -> String {
+        self.entries
+            .iter()
+            .find(|(_, x)| *x == v)
+            .map_or_else(|| v.to_string(), |(n, _)| (*n).to_string())
+    }
+}
+
+/// `PPM_O_*` file flags (open, openat, socket, pipe2, dup3, eventfd2, ... `flags`).
+pub static FILE_FLAGS: FlagSet = FlagSet {
+    entries: &[
+        ("O_LARGEFILE", 1 << 11),
+        ("O_DIRECTORY", 1 << 10),
+        ("O_DIRECT", 1 << 9),
+        ("O_TRUNC", 1 << 8),
+        ("O_SYNC", 1 << 7),
+        ("O_NONBLOCK", 1 << 6),
+        ("O_EXCL", 1 << 5),
+        ("O_DSYNC", 1 << 4),
+        ("O_APPEND", 1 << 3),
+        ("O_CREAT", 1 << 2),
+        ("O_RDWR", 3),
+        ("O_WRONLY", 2),
+        ("O_RDONLY", 1),
+        ("O_CLOEXEC", 1 << 12),
+        ("O_NONE", 0),
+        ("O_TMPFILE", 1 << 13),
+        ("O_F_CREATED", 1 << 14),
+        ("FD_UPPER_LAYER", 1 << 15),
+        ("FD_LOWER_LAYER", 1 << 16),
+    ],
+    is_enum: false,
+};
+
+/// `PPM_CL_*` clone flags (clone/fork/vfork/clone3 `flags`, setns `nstype`, unshare `flags`).
+pub static CLONE_FLAGS: FlagSet = FlagSet {
+    entries: &[
+        ("CLONE_FILES", 1 << 0),
+        ("CLONE_FS", 1 << 1),
+        ("CLONE_IO", 1 << 2),
+        ("CLONE_NEWIPC", 1 << 3),
+        ("CLONE_NEWNET", 1 << 4),
+        ("CLONE_NEWNS", 1 << 5),
+        ("CLONE_NEWPID", 1 << 6),
+        ("CLONE_NEWUTS", 1 << 7),
+        ("CLONE_PARENT", 1 << 8),
+        ("CLONE_PARENT_SETTID", 1 << 9),
+        ("CLONE_PTRACE", 1 << 10),
+        ("CLONE_SIGHAND", 1 << 11),
+        ("CLONE_SYSVSEM", 1 << 12),
+        ("CLONE_THREAD", 1 << 13),
+        ("CLONE_UNTRACED", 1 << 14),
+        ("CLONE_VM", 1 << 15),
+        ("CLONE_INVERTED", 1 << 16),
+        ("NAME_CHANGED", 1 << 17),
+        ("CLOSED", 1 << 18),
+        ("CLONE_NEWUSER", 1 << 20),
+        ("CLONE_CHILD_CLEARTID", 1 << 23),
+        ("CLONE_CHILD_SETTID", 1 << 24),
+        ("CLONE_SETTLS", 1 << 25),
+        ("CLONE_STOPPED", 1 << 26),
+        ("CLONE_VFORK", 1 << 27),
+        ("CLONE_NEWCGROUP", 1 << 28),
+        ("CLONE_CHILD_IN_PIDNS", 1 << 29),
+    ],
+    is_enum: false,
+};
+
+/// `PPM_PROT_*` (mmap/mprotect `prot`).
+pub static PROT_FLAGS: FlagSet = FlagSet {
+    entries: &[
+        ("PROT_READ", 1 << 0),
+        ("PROT_WRITE", 1 << 1),
+        ("PROT_EXEC", 1 << 2),
+        ("PROT_SEM", 1 << 3),
+        ("PROT_GROWSDOWN", 1 << 4),
+        ("PROT_GROWSUP", 1 << 5),
+        ("PROT_SAO", 1 << 6),
+        ("PROT_NONE", 0),
+    ],
+    is_enum: false,
+};
+
+/// `PPM_MAP_*` (mmap `flags`).
+pub static MMAP_FLAGS: FlagSet = FlagSet {
+    entries: &[
+        ("MAP_SHARED", 1 << 0),
+        ("MAP_PRIVATE", 1 << 1),
+        ("MAP_FIXED", 1 << 2),
+        ("MAP_ANONYMOUS", 1 << 3),
+        ("MAP_32BIT", 1 << 4),
+        ("MAP_RENAME", 1 << 5),
+        ("MAP_NORESERVE", 1 << 6),
+        ("MAP_POPULATE", 1 << 7),
+        ("MAP_NONBLOCK", 1 << 8),
+        ("MAP_GROWSDOWN", 1 << 9),
+        ("MAP_DENYWRITE", 1 << 10),
+        ("MAP_EXECUTABLE", 1 << 11),
+        ("MAP_INHERIT", 1 << 12),
+        ("MAP_FILE", 1 << 13),
+        ("MAP_LOCKED", 1 << 14),
+    ],
+    is_enum: false,
+};
+
+/// `PPM_AF_*` socket families (socket/socketpair `domain`).
+pub static SOCKET_FAMILIES: FlagSet = FlagSet {
+    entries: &[
+        ("AF_NFC", 39),
+        ("AF_ALG", 38),
+        ("AF_CAIF", 37),
+        ("AF_IEEE802154", 36),
+        ("AF_PHONET", 35),
+        ("AF_ISDN", 34),
+        ("AF_RXRPC", 33),
+        ("AF_IUCV", 32),
+        ("AF_BLUETOOTH", 31),
+        ("AF_TIPC", 30),
+        ("AF_CAN", 29),
+        ("AF_LLC", 26),
+        ("AF_WANPIPE", 25),
+        ("AF_PPPOX", 24),
+        ("AF_IRDA", 23),
+        ("AF_SNA", 22),
+        ("AF_RDS", 21),
+        ("AF_ATMSVC", 20),
+        ("AF_ECONET", 19),
+        ("AF_ASH", 18),
+        ("AF_PACKET", 17),
+        ("AF_ROUTE", 16),
+        ("AF_NETLINK", 16),
+        ("AF_KEY", 15),
+        ("AF_SECURITY", 14),
+        ("AF_NETBEUI", 13),
+        ("AF_DECnet", 12),
+        ("AF_ROSE", 11),
+        ("AF_INET6", 10),
+        ("AF_X25", 9),
+        ("AF_ATMPVC", 8),
+        ("AF_BRIDGE", 7),
+        ("AF_NETROM", 6),
+        ("AF_APPLETALK", 5),
+        ("AF_IPX", 4),
+        ("AF_AX25", 3),
+        ("AF_INET", 2),
+        ("AF_LOCAL", 1),
+        ("AF_UNIX", 1),
+        ("AF_UNSPEC", 0),
+    ],
+    is_enum: true,
+};
+
+/// `PPM_FCNTL_*` (fcntl `cmd`).
+pub static FCNTL_CMDS: FlagSet = FlagSet {
+    entries: &[
+        ("F_GETPIPE_SZ", 29),
+        ("F_SETPIPE_SZ", 28),
+        ("F_NOTIFY", 27),
+        ("F_DUPFD_CLOEXEC", 26),
+        ("F_CANCELLK", 25),
+        ("F_GETLEASE", 24),
+        ("F_SETLEASE", 23),
+        ("F_GETOWN_EX", 22),
+        ("F_SETOWN_EX", 21),
+        ("F_SETLKW64", 19),
+        ("F_SETLK64", 18),
+        ("F_GETLK64", 17),
+        ("F_GETSIG", 15),
+        ("F_SETSIG", 13),
+        ("F_GETOWN", 12),
+        ("F_SETOWN", 10),
+        ("F_SETLKW", 9),
+        ("F_SETLK", 8),
+        ("F_GETLK", 6),
+        ("F_SETFL", 5),
+        ("F_GETFL", 4),
+        ("F_SETFD", 3),
+        ("F_GETFD", 2),
+        ("F_DUPFD", 1),
+        ("F_OFD_GETLK", 30),
+        ("F_OFD_SETLK", 31),
+        ("F_OFD_SETLKW", 32),
+        ("UNKNOWN", 0),
+    ],
+    is_enum: true,
+};
+
+/// `PPM_EXE_*` (execve/execveat exit `flags`).
+pub static EXE_FLAGS: FlagSet = FlagSet {
+    entries: &[
+        ("EXE_WRITABLE", 1 << 0),
+        ("EXE_UPPER_LAYER", 1 << 1),
+        ("EXE_FROM_MEMFD", 1 << 2),
+        ("EXE_LOWER_LAYER", 1 << 3),
+    ],
+    is_enum: false,
+};
+
+/// access `mode`.
+pub static ACCESS_FLAGS: FlagSet = FlagSet {
+    entries: &[
+        ("F_OK", 0),
+        ("R_OK", 1 << 2),
+        ("W_OK", 1 << 1),
+        ("X_OK", 1 << 0),
+    ],
+    is_enum: false,
+};
+
+/// memfd_create `flags`.
+pub static MEMFD_FLAGS: FlagSet = FlagSet {
+    entries: &[
+        ("MFD_CLOEXEC", 1),
+        ("MFD_ALLOW_SEALING", 2),
+        ("MFD_HUGETLB", 4),
+    ],
+    is_enum: false,
+};
+
+/// unlinkat `flags`.
+pub static UNLINKAT_FLAGS: FlagSet = FlagSet {
+    entries: &[("AT_REMOVEDIR", 0x200)],
+    is_enum: false,
+};
+
+/// linkat `flags`.
+pub static LINKAT_FLAGS: FlagSet = FlagSet {
+    entries: &[("AT_SYMLINK_FOLLOW", 0x400), ("AT_EMPTY_PATH", 0x1000)],
+    is_enum: false,
+};
+
+/// renameat2 `flags`.
+pub static RENAME_FLAGS: FlagSet = FlagSet {
+    entries: &[
+        ("RENAME_NOREPLACE", 1),
+        ("RENAME_EXCHANGE", 2),
+        ("RENAME_WHITEOUT", 4),
+    ],
+    is_enum: false,
+};
+
+/// creat `creat_flags`.
+pub static CREAT_FLAGS: FlagSet = FlagSet {
+    entries: &[("FD_UPPER_LAYER_CREAT", 1), ("FD_LOWER_LAYER_CREAT", 2)],
+    is_enum: false,
+};
+
+/// `PPM_POLL*` (fd list flags).
+pub static POLL_FLAGS: FlagSet = FlagSet {
+    entries: &[
+        ("POLLIN", 1 << 0),
+        ("POLLPRI", 1 << 1),
+        ("POLLOUT", 1 << 2),
+        ("POLLRDHUP", 1 << 3),
+        ("POLLERR", 1 << 4),
+        ("POLLHUP", 1 << 5),
+        ("POLLNVAL", 1 << 6),
+        ("POLLRDNORM", 1 << 7),
+        ("POLLRDBAND", 1 << 8),
+        ("POLLWRNORM", 1 << 9),
+        ("POLLWRBAND", 1 << 10),
+    ],
+    is_enum: false,
+};
+
+/// The flag table for parameter `param` of event `event`, when we have one.
+pub fn flag_set_for(event: &str, param: &str) -> Option<&'static FlagSet> {
+    Some(match (event, param) {
+        ("clone" | "clone3" | "fork" | "vfork" | "unshare", "flags") | ("setns", "nstype") => {
+            &CLONE_FLAGS
+        }
+        ("execve" | "execveat", "flags") => &EXE_FLAGS,
+        ("mmap" | "mmap2", "flags") => &MMAP_FLAGS,
+        ("mmap" | "mmap2" | "mprotect", "prot") => &PROT_FLAGS,
+        ("socket" | "socketpair", "domain") => &SOCKET_FAMILIES,
+        ("fcntl", "cmd") => &FCNTL_CMDS,
+        ("access" | "faccessat" | "faccessat2", "mode") => &ACCESS_FLAGS,
+        ("memfd_create", "flags") => &MEMFD_FLAGS,
+        ("unlinkat", "flags") => &UNLINKAT_FLAGS,
+        ("linkat", "flags") => &LINKAT_FLAGS,
+        ("renameat2", "flags") => &RENAME_FLAGS,
+        ("creat", "creat_flags") => &CREAT_FLAGS,
+        (
+            "open" | "openat" | "openat2" | "open_by_handle_at" | "socket" | "pipe2" | "dup3"
+            | "eventfd2" | "inotify_init1" | "signalfd4" | "userfaultfd",
+            "flags",
+        ) => &FILE_FLAGS,
+        _ => return None,
+    })
+}
+
+const ERRNO_NAMES: [&str; 134] = [
+    "",
+    "EPERM",
+    "ENOENT",
+    "ESRCH",
+    "EINTR",
+    "EIO",
+    "ENXIO",
+    "E2BIG",
+    "ENOEXEC",
+    "EBADF",
+    "ECHILD",
+    "EAGAIN",
+    "ENOMEM",
+    "EACCES",
+    "EFAULT",
+    "ENOTBLK",
+    "EBUSY",
+    "EEXIST",
+    "EXDEV",
+    "ENODEV",
+    "ENOTDIR",
+    "EISDIR",
+    "EINVAL",
+    "ENFILE",
+    "EMFILE",
+    "ENOTTY",
+    "ETXTBSY",
+    "EFBIG",
+    "ENOSPC",
+    "ESPIPE",
+    "EROFS",
+    "EMLINK",
+    "EPIPE",
+    "EDOM",
+    "ERANGE",
+    "EDEADLK",
+    "ENAMETOOLONG",
+    "ENOLCK",
+    "ENOSYS",
+    "ENOTEMPTY",
+    "ELOOP",
+    "",
+    "ENOMSG",
+    "EIDRM",
+    "ECHRNG",
+    "EL2NSYNC",
+    "EL3HLT",
+    "EL3RST",
+    "ELNRNG",
+    "EUNATCH",
+    "ENOCSI",
+    "EL2HLT",
+    "EBADE",
+    "EBADR",
+    "EXFULL",
+    "ENOANO",
+    "EBADRQC",
+    "EBADSLT",
+    "",
+    "EBFONT",
+    "ENOSTR",
+    "ENODATA",
+    "ETIME",
+    "ENOSR",
+    "ENONET",
+    "ENOPKG",
+    "EREMOTE",
+    "ENOLINK",
+    "EADV",
+    "ESRMNT",
+    "ECOMM",
+    "EPROTO",
+    "EMULTIHOP",
+    "EDOTDOT",
+    "EBADMSG",
+    "EOVERFLOW",
+    "ENOTUNIQ",
+    "EBADFD",
+    "EREMCHG",
+    "ELIBACC",
+    "ELIBBAD",
+    "ELIBSCN",
+    "ELIBMAX",
+    "ELIBEXEC",
+    "EILSEQ",
+    "ERESTART",
+    "ESTRPIPE",
+    "EUSERS",
+    "ENOTSOCK",
+    "EDESTADDRREQ",
+    "EMSGSIZE",
+    "EPROTOTYPE",
+    "ENOPROTOOPT",
+    "EPROTONOSUPPORT",
+    "ESOCKTNOSUPPORT",
+    "EOPNOTSUPP",
+    "EPFNOSUPPORT",
+    "EAFNOSUPPORT",
+    "EADDRINUSE",
+    "EADDRNOTAVAIL",
+    "ENETDOWN",
+    "ENETUNREACH",
+    "ENETRESET",
+    "ECONNABORTED",
+    "ECONNRESET",
+    "ENOBUFS",
+    "EISCONN",
+    "ENOTCONN",
+    "ESHUTDOWN",
+    "ETOOMANYREFS",
+    "ETIMEDOUT",
+    "ECONNREFUSED",
+    "EHOSTDOWN",
+    "EHOSTUNREACH",
+    "EALREADY",
+    "EINPROGRESS",
+    "ESTALE",
+    "EUCLEAN",
+    "ENOTNAM",
+    "ENAVAIL",
+    "EISNAM",
+    "EREMOTEIO",
+    "EDQUOT",
+    "ENOMEDIUM",
+    "EMEDIUMTYPE",
+    "ECANCELED",
+    "ENOKEY",
+    "EKEYEXPIRED",
+    "EKEYREVOKED",
+    "EKEYREJECTED",
+    "EOWNERDEAD",
+    "ENOTRECOVERABLE",
+    "ERFKILL",
+    "EHWPOISON",
+];
+
+/// The Linux name of errno `e` (`2` → `ENOENT`); also the kernel-internal restart codes
+/// (512..=516) libsinsp names.
+pub fn errno_name(e: u64) -> Option<&'static str> {
+    match e {
+        512 => Some("ERESTARTSYS"),
+        513 => Some("ERESTARTNOINTR"),
+        514 => Some("ERESTARTNOHAND"),
+        515 => Some("ENOIOCTLCMD"),
+        516 => Some("ERESTART_RESTARTBLOCK"),
+        _ => ERRNO_NAMES
+            .get(usize::try_from(e).ok()?)
+            .copied()
+            .filter(|s| !s.is_empty()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_flags_render_like_sysdig() {
+        assert_eq!(FILE_FLAGS.render_bits(4097), "O_RDONLY|O_CLOEXEC");
+        assert_eq!(FILE_FLAGS.render_bits(0), "O_NONE");
+        assert_eq!(
+            FILE_FLAGS.render_bits(3 | (1 << 2) | (1 << 8)),
+            "O_TRUNC|O_CREAT|O_RDWR"
+        );
+        assert_eq!(FILE_FLAGS.render_bits(1 << 30), (1u64 << 30).to_string());
+    }
+
+    #[test]
+    fn enums_and_errnos() {
+        assert_eq!(SOCKET_FAMILIES.render_enum(2), "AF_INET");
+        assert_eq!(SOCKET_FAMILIES.render_enum(1), "AF_LOCAL");
+        assert_eq!(SOCKET_FAMILIES.render_enum(99), "99");
+        assert_eq!(errno_name(2), Some("ENOENT"));
+        assert_eq!(errno_name(115), Some("EINPROGRESS"));
+        assert_eq!(errno_name(133), Some("EHWPOISON"));
+        assert_eq!(errno_name(41), None);
+        assert_eq!(errno_name(u64::MAX), None);
+    }
+}

@@ -1,0 +1,308 @@
+//! Capture replay: reads a `.scap` file, seeds the state machine from its process/fd/user
+//! lists, and feeds every event through [`State::apply`] before handing it out.
+//!
+//! Old captures split a syscall's arguments between the enter and the exit event (`close`
+//! enter has `fd`, exit only `res`). Current libs (the scap converter) upgrades such files to
+//! the newest exit layout, which carries everything. [`Replay`] does the equivalent on the fly:
+//! it remembers each thread's last enter event and appends to the matching exit event the
+//! enter params it lacks (by name). Enter events are still yielded as they are.
+//!
+//! Usage: iterate [`Replay`]; after `next()` returns an event, [`Replay::state`] is the state
+//! as rules should see it for that event.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use crate::event::{Direction, Event, ParamValue};
+use crate::scap::{FdRecord, ScapError, ScapReader};
+use crate::state::{
+    FdInfo, FdKind, GroupInfo, L4Proto, Limits, SockInfo, SockRole, State, ThreadInfo, UserInfo,
+};
+
+/// Most pending enter events kept (one per thread); beyond that the map is cleared.
+const MAX_PENDING_ENTERS: usize = 65_536;
+
+/// A replay in progress.
+#[derive(Debug)]
+pub struct Replay {
+    reader: ScapReader,
+    state: State,
+    enters: HashMap<i64, Event>,
+}
+
+/// Opens `path` and prepares a replay with default limits.
+pub fn replay(path: impl AsRef<Path>) -> Result<Replay, ScapError> {
+    Replay::open(path, Limits::default())
+}
+
+impl Replay {
+    /// Opens `path` with the given state limits.
+    pub fn open(path: impl AsRef<Path>, limits: Limits) -> Result<Replay, ScapError> {
+        Ok(Replay::from_reader(ScapReader::open(path)?, limits))
+    }
+
+    /// Builds a replay over an already opened reader: seeds the state from its metadata.
+    pub fn from_reader(reader: ScapReader, limits: Limits) -> Replay {
+        let mut state = State::with_limits(limits);
+        seed_state(&mut state, &reader);
+        Replay {
+            reader,
+            state,
+            enters: HashMap::new(),
+        }
+    }
+
+    /// The state as of the last returned event.
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// The underlying reader (metadata lists, stats).
+    pub fn reader(&self) -> &ScapReader {
+        &self.reader
+    }
+
+    /// Ends the replay, returning the final state with deferred removals carried out.
+    pub fn into_state(mut self) -> State {
+        self.state.flush_deferred();
+        self.state
+    }
+
+    /// Runs the whole capture, calling `f` with each event and the state rules would see.
+    pub fn for_each(mut self, mut f: impl FnMut(&Event, &State)) -> Result<State, ScapError> {
+        while let Some(ev) = self.next() {
+            let ev = ev?;
+            f(&ev, &self.state);
+        }
+        Ok(self.into_state())
+    }
+
+    fn merge_enter(&mut self, ev: &mut Event) {
+        match ev.dir {
+            Direction::Enter => {
+                // Only syscall enters pair with an exit; switch/procinfo/... interleave.
+                if !crate::scap::event_info(ev.type_id).is_some_and(|i| i.is_syscall) {
+                    return;
+                }
+                if self.enters.len() >= MAX_PENDING_ENTERS && !self.enters.contains_key(&ev.tid) {
+                    self.enters.clear();
+                }
+                self.enters.insert(ev.tid, ev.clone());
+            }
+            Direction::Exit => {
+                let Some(enter) = self.enters.remove(&ev.tid) else {
+                    return;
+                };
+                if enter.name != ev.name || enter.type_id.wrapping_add(1) != ev.type_id {
+                    return;
+                }
+                for p in enter.params {
+                    if p.value == ParamValue::Absent {
+                        continue;
+                    }
+                    match ev.params.iter_mut().find(|q| q.name == p.name) {
+                        Some(q) if q.value == ParamValue::Absent => q.value = p.value,
+                        Some(_) => {}
+                        None => ev.params.push(p),
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Iterator for Replay {
+    type Item = Result<Event, ScapError>;
+    fn next(&mut self) -> Option<Self::Item> {
+        let mut ev = match self.reader.next()? {
+            Ok(ev) => ev,
+            Err(e) => return Some(Err(e)),
+        };
+        self.merge_enter(&mut ev);
+        self.state.apply(&ev);
+        Some(Ok(ev))
+    }
+}
+
+/// Seeds `state` with the process list, fd lists and user list of a capture.
+pub fn seed_state(state: &mut State, r: &ScapReader) {
+    for p in &r.procs {
+        let mut t = ThreadInfo::new(p.tid, p.pid, p.ptid);
+        t.sid = p.sid;
+        t.vpgid = p.vpgid;
+        t.pgid = p.pgid.unwrap_or(p.vpgid);
+        t.comm = p.comm.clone();
+        t.exe = p.exe.clone();
+        t.exepath = p.exepath.clone();
+        t.args = p.args.clone();
+        t.env = p.env.clone();
+        t.cwd = if p.cwd.ends_with('/') {
+            p.cwd.clone()
+        } else {
+            format!("{}/", p.cwd)
+        };
+        t.root = p.root.clone();
+        t.fdlimit = p.fdlimit as i64;
+        t.uid = p.uid;
+        t.gid = p.gid;
+        t.loginuid = p.loginuid.unwrap_or(u32::MAX);
+        t.cap_inheritable = p.cap_inheritable;
+        t.cap_permitted = p.cap_permitted;
+        t.cap_effective = p.cap_effective;
+        t.tty = p.tty;
+        t.vtid = p.vtid;
+        t.vpid = p.vpid;
+        t.set_cgroups_from_scap(&p.cgroups);
+        t.pidns_init_start_ts = p.pidns_init_start_ts;
+        t.clone_flags = p.flags;
+        t.exe_writable = p.exe_writable;
+        t.exe_upper_layer = p.exe_upper_layer;
+        t.exe_lower_layer = p.exe_lower_layer;
+        t.exe_from_memfd = p.exe_from_memfd;
+        t.exe_ino = p.exe_ino;
+        t.exe_ino_ctime = p.exe_ino_ctime;
+        t.exe_ino_mtime = p.exe_ino_mtime;
+        t.vmsize_kb = p.vmsize_kb;
+        t.vmrss_kb = p.vmrss_kb;
+        t.vmswap_kb = p.vmswap_kb;
+        state.add_thread(t);
+    }
+    for e in &r.fds {
+        let pid = state.thread(e.tid).map_or(e.tid, |t| t.pid);
+        let mut f = match &e.record {
+            FdRecord::Ipv4Sock {
+                sip,
+                dip,
+                sport,
+                dport,
+                l4proto,
+            } => {
+                let mut f = FdInfo::new(
+                    e.fd,
+                    FdKind::Ipv4Sock,
+                    format!("{sip}:{sport}->{dip}:{dport}"),
+                );
+                f.sock = Some(SockInfo {
+                    cip: Some((*sip).into()),
+                    cport: *sport,
+                    sip: Some((*dip).into()),
+                    sport: *dport,
+                    l4proto: L4Proto::from_scap(*l4proto),
+                    connected: true,
+                    ..SockInfo::default()
+                });
+                f
+            }
+            FdRecord::Ipv6Sock {
+                sip,
+                dip,
+                sport,
+                dport,
+                l4proto,
+            } => {
+                let mut f = FdInfo::new(
+                    e.fd,
+                    FdKind::Ipv6Sock,
+                    format!("{sip}:{sport}->{dip}:{dport}"),
+                );
+                f.sock = Some(SockInfo {
+                    cip: Some((*sip).into()),
+                    cport: *sport,
+                    sip: Some((*dip).into()),
+                    sport: *dport,
+                    l4proto: L4Proto::from_scap(*l4proto),
+                    connected: true,
+                    ..SockInfo::default()
+                });
+                f
+            }
+            FdRecord::Ipv4Serv { ip, port, l4proto } => {
+                let mut f = FdInfo::new(e.fd, FdKind::Ipv4Sock, format!("{ip}:{port}"));
+                f.sock = Some(SockInfo {
+                    sip: Some((*ip).into()),
+                    sport: *port,
+                    l4proto: L4Proto::from_scap(*l4proto),
+                    role: SockRole::Server,
+                    ..SockInfo::default()
+                });
+                f
+            }
+            FdRecord::Ipv6Serv { ip, port, l4proto } => {
+                let mut f = FdInfo::new(e.fd, FdKind::Ipv6Sock, format!("{ip}:{port}"));
+                f.sock = Some(SockInfo {
+                    sip: Some((*ip).into()),
+                    sport: *port,
+                    l4proto: L4Proto::from_scap(*l4proto),
+                    role: SockRole::Server,
+                    ..SockInfo::default()
+                });
+                f
+            }
+            FdRecord::Unix { source, dest, path } => {
+                let mut f = FdInfo::new(
+                    e.fd,
+                    FdKind::UnixSock,
+                    format!("{source:x}->{dest:x} {path}"),
+                );
+                f.sock = Some(SockInfo {
+                    unix_path: Some(path.clone()),
+                    unix_ptrs: Some((*source, *dest)),
+                    ..SockInfo::default()
+                });
+                f
+            }
+            FdRecord::File {
+                open_flags,
+                name,
+                dev,
+            } => {
+                let mut f = FdInfo::file(e.fd, name.clone(), *open_flags);
+                f.dev = *dev;
+                f
+            }
+            FdRecord::Named { ty, name } => {
+                let kind = match ty {
+                    1 => FdKind::File,
+                    2 => FdKind::Directory,
+                    7 => FdKind::Pipe,
+                    9 => FdKind::EventFd,
+                    11 => FdKind::SignalFd,
+                    12 => FdKind::EventPoll,
+                    13 => FdKind::Inotify,
+                    14 => FdKind::TimerFd,
+                    15 => FdKind::NetlinkSock,
+                    17 => FdKind::Bpf,
+                    18 => FdKind::UserFaultFd,
+                    19 => FdKind::IoUring,
+                    20 => FdKind::Memfd,
+                    21 => FdKind::PidFd,
+                    _ => FdKind::Unsupported,
+                };
+                FdInfo::new(e.fd, kind, name.clone())
+            }
+        };
+        f.ino = e.ino;
+        state.add_fd(pid, f);
+    }
+    for u in &r.users {
+        state.add_user(
+            "",
+            UserInfo {
+                uid: u.uid,
+                gid: u.gid,
+                name: u.name.clone(),
+                home: u.home.clone(),
+                shell: u.shell.clone(),
+            },
+        );
+    }
+    for g in &r.groups {
+        state.add_group(
+            "",
+            GroupInfo {
+                gid: g.gid,
+                name: g.name.clone(),
+            },
+        );
+    }
+}

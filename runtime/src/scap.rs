@@ -1,0 +1,1225 @@
+//! A reader for Falco/sysdig `.scap` capture files (plain or gzip-wrapped).
+//!
+//! Owns the block walk (section header, machine info, process/fd/interface/user lists, event
+//! blocks in their v1/v2/flagged/large variants) and the decoding of event blocks into
+//! [`Event`]s with the embedded event table (`data/event_table_libs_master.tsv`, libs master:
+//! params are only ever appended to an event id, so the newest table decodes older captures
+//! too, and it knows the ids ≥ 336 that newer captures use, e.g. `useradded` 354).
+//!
+//! Capture files are untrusted: every length is checked against the bytes that are actually
+//! there, a block is read incrementally so a huge length field cannot allocate more than the
+//! file holds (and blocks are capped at [`MAX_BLOCK_LEN`]), and any inconsistency is a
+//! [`ScapError`] naming the problem and the byte offset (in the decompressed stream).
+//!
+//! Event types beyond the table are skipped (counted in [`ReaderStats::skipped_unknown`]), as
+//! libscap does. Metadata blocks after the first event (concatenated captures) are parsed into
+//! the same lists but do not re-seed state; unknown metadata blocks are skipped by length.
+
+use std::fmt;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::net::{Ipv4Addr, Ipv6Addr};
+use std::path::Path;
+use std::sync::OnceLock;
+
+use crate::event::{Direction, Event, Param, ParamType, ParamValue, split_nul};
+
+/// Largest block accepted (64 MiB): process lists of very big hosts fit; nothing legitimate is
+/// larger.
+pub const MAX_BLOCK_LEN: u32 = 64 << 20;
+/// Largest non-LARGE event block body (libscap `READER_BUF_SIZE`).
+pub const READER_BUF_SIZE: usize = 65_536;
+/// Most parameters accepted in one event.
+pub const MAX_PARAMS: usize = 64;
+
+// Block types.
+const SHB: u32 = 0x0A0D0D0A;
+const MI: u32 = 0x201;
+const MI_INT: u32 = 0x8002ABCD;
+const FDL: u32 = 0x203;
+const FDL_INT: u32 = 0x8001ABCD;
+const FDL_V2: u32 = 0x218;
+const EV: u32 = 0x204;
+const EV_INT: u32 = 0x8010ABCD;
+const EV_V2: u32 = 0x216;
+const EV_V2_LARGE: u32 = 0x221;
+const EVF: u32 = 0x208;
+const EVF_V2: u32 = 0x217;
+const EVF_V2_LARGE: u32 = 0x222;
+const IL: u32 = 0x205;
+const IL_INT: u32 = 0x8011ABCD;
+const IL_V2: u32 = 0x219;
+const UL: u32 = 0x206;
+const UL_INT: u32 = 0x8012ABCD;
+const UL_V2: u32 = 0x220;
+const BYTE_ORDER_MAGIC: u32 = 0x1A2B3C4D;
+
+fn pl_version(bt: u32) -> Option<u8> {
+    Some(match bt {
+        0x202 | 0x8000ABCD => 1,
+        0x207 | 0x8013ABCD => 2,
+        0x209 | 0x8014ABCD => 3,
+        0x210 => 4,
+        0x211 => 5,
+        0x212 => 6,
+        0x213 => 7,
+        0x214 => 8,
+        0x215 => 9,
+        _ => return None,
+    })
+}
+
+fn is_event_block(bt: u32) -> bool {
+    matches!(
+        bt,
+        EV | EV_INT | EV_V2 | EV_V2_LARGE | EVF | EVF_V2 | EVF_V2_LARGE
+    )
+}
+
+/// An error reading a capture: what is wrong and where.
+#[derive(Debug)]
+pub struct ScapError {
+    /// Byte offset in the (decompressed) stream.
+    pub offset: u64,
+    /// What is wrong.
+    pub message: String,
+    /// The underlying I/O error, if any.
+    pub io: Option<io::Error>,
+}
+
+impl fmt::Display for ScapError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "scap: at byte {}: {}", self.offset, self.message)?;
+        if let Some(e) = &self.io {
+            write!(f, ": {e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ScapError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.io.as_ref().map(|e| e as _)
+    }
+}
+
+fn err(offset: u64, message: impl Into<String>) -> ScapError {
+    ScapError {
+        offset,
+        message: message.into(),
+        io: None,
+    }
+}
+
+// ---- event table --------------------------------------------------------------------------
+
+/// One row of the event table.
+#[derive(Debug, Clone)]
+pub struct EventInfo {
+    /// Event id (`ppm_event_code`).
+    pub id: u16,
+    /// `PPME_*` enum name.
+    pub enum_name: &'static str,
+    /// Event name (`open`).
+    pub name: &'static str,
+    /// Direction.
+    pub dir: Direction,
+    /// `EC_*` category text.
+    pub category: &'static str,
+    /// A syscall event (`EC_SYSCALL`), as opposed to tracepoint/meta events (switch, procexit,
+    /// procinfo, container...).
+    pub is_syscall: bool,
+    /// `EF_*` flags text.
+    pub flags: &'static str,
+    /// Parameter lengths are u32 (`EF_LARGE_PAYLOAD`).
+    pub large_payload: bool,
+    /// Parameters (name, type).
+    pub params: Vec<(&'static str, ParamType)>,
+}
+
+static TABLE_TSV: &str = include_str!("../data/event_table_libs_master.tsv");
+
+/// The embedded event table (libs master), indexed by id.
+pub fn event_table() -> &'static [EventInfo] {
+    static TABLE: OnceLock<Vec<EventInfo>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut v: Vec<EventInfo> = Vec::new();
+        for line in TABLE_TSV.lines().skip(1) {
+            let f: Vec<&'static str> = line.split('\t').collect();
+            let Some(id) = f.first().and_then(|s| s.parse::<u16>().ok()) else {
+                continue;
+            };
+            let params = f
+                .get(7)
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    s.split(';')
+                        .filter_map(|p| {
+                            let (n, t) = p.split_once(':')?;
+                            Some((n, ParamType::from_name(t).unwrap_or(ParamType::ByteBuf)))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let flags = f.get(5).copied().unwrap_or("");
+            let category = f.get(4).copied().unwrap_or("");
+            // Ids are dense in the TSV; keep the index == id invariant even if not.
+            while v.len() < usize::from(id) {
+                let missing = v.len() as u16;
+                v.push(EventInfo {
+                    id: missing,
+                    enum_name: "",
+                    name: "unknown",
+                    dir: Direction::of_id(missing),
+                    category: "",
+                    is_syscall: false,
+                    flags: "",
+                    large_payload: false,
+                    params: Vec::new(),
+                });
+            }
+            v.push(EventInfo {
+                id,
+                enum_name: f.get(1).copied().unwrap_or(""),
+                name: f.get(2).copied().unwrap_or("unknown"),
+                dir: if f.get(3) == Some(&"X") {
+                    Direction::Exit
+                } else {
+                    Direction::Enter
+                },
+                category,
+                is_syscall: category.contains("EC_SYSCALL"),
+                flags,
+                large_payload: flags.contains("EF_LARGE_PAYLOAD"),
+                params,
+            });
+        }
+        v
+    })
+}
+
+/// The table row for `id`.
+pub fn event_info(id: u16) -> Option<&'static EventInfo> {
+    event_table().get(usize::from(id))
+}
+
+const EXTRA_NAMES: [&str; MAX_PARAMS] = [
+    "p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8", "p9", "p10", "p11", "p12", "p13", "p14",
+    "p15", "p16", "p17", "p18", "p19", "p20", "p21", "p22", "p23", "p24", "p25", "p26", "p27",
+    "p28", "p29", "p30", "p31", "p32", "p33", "p34", "p35", "p36", "p37", "p38", "p39", "p40",
+    "p41", "p42", "p43", "p44", "p45", "p46", "p47", "p48", "p49", "p50", "p51", "p52", "p53",
+    "p54", "p55", "p56", "p57", "p58", "p59", "p60", "p61", "p62", "p63",
+];
+
+// ---- metadata records ---------------------------------------------------------------------
+
+/// Section header block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SectionHeader {
+    /// Major version (1).
+    pub major: u16,
+    /// Minor version (0 on old files, 2 current).
+    pub minor: u16,
+}
+
+/// Machine info block.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MachineInfo {
+    /// CPUs.
+    pub num_cpus: u32,
+    /// Memory size in bytes.
+    pub memory_bytes: u64,
+    /// Max pid.
+    pub max_pid: u64,
+    /// Host name.
+    pub hostname: String,
+    /// Boot time (ns since epoch), 0 in old files.
+    pub boot_ts: u64,
+}
+
+/// One process-list entry (a thread from the /proc snapshot at capture start).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[allow(missing_docs)]
+pub struct ProcEntry {
+    pub tid: i64,
+    pub pid: i64,
+    pub ptid: i64,
+    pub sid: i64,
+    pub vpgid: i64,
+    pub comm: String,
+    pub exe: String,
+    pub exepath: String,
+    pub args: Vec<String>,
+    pub cwd: String,
+    pub fdlimit: u64,
+    pub flags: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub vmsize_kb: u32,
+    pub vmrss_kb: u32,
+    pub vmswap_kb: u32,
+    pub pfmajor: u64,
+    pub pfminor: u64,
+    pub env: Vec<String>,
+    pub vtid: i64,
+    pub vpid: i64,
+    /// `subsys=path` entries.
+    pub cgroups: Vec<String>,
+    pub root: String,
+    pub pidns_init_start_ts: u64,
+    pub tty: u32,
+    pub loginuid: Option<u32>,
+    pub exe_writable: bool,
+    pub cap_inheritable: u64,
+    pub cap_permitted: u64,
+    pub cap_effective: u64,
+    pub exe_upper_layer: bool,
+    pub exe_ino: u64,
+    pub exe_ino_ctime: u64,
+    pub exe_ino_mtime: u64,
+    pub exe_from_memfd: bool,
+    pub exe_lower_layer: bool,
+    pub pgid: Option<i64>,
+}
+
+/// What an fd-list entry describes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum FdRecord {
+    Ipv4Sock {
+        sip: Ipv4Addr,
+        dip: Ipv4Addr,
+        sport: u16,
+        dport: u16,
+        l4proto: u8,
+    },
+    Ipv4Serv {
+        ip: Ipv4Addr,
+        port: u16,
+        l4proto: u8,
+    },
+    Ipv6Sock {
+        sip: Ipv6Addr,
+        dip: Ipv6Addr,
+        sport: u16,
+        dport: u16,
+        l4proto: u8,
+    },
+    Ipv6Serv {
+        ip: Ipv6Addr,
+        port: u16,
+        l4proto: u8,
+    },
+    Unix {
+        source: u64,
+        dest: u64,
+        path: String,
+    },
+    /// `FILE` (1) or `FILE_V2` (16, with flags and dev).
+    File {
+        open_flags: u32,
+        name: String,
+        dev: u32,
+    },
+    /// Any other type (`scap_fd_type` number) with its name.
+    Named { ty: u8, name: String },
+}
+
+/// One fd-list entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FdEntry {
+    /// Owning thread.
+    pub tid: i64,
+    /// Fd number.
+    pub fd: i64,
+    /// Inode.
+    pub ino: u64,
+    /// Details.
+    pub record: FdRecord,
+}
+
+/// One network interface.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Interface {
+    /// Name.
+    pub name: String,
+    /// Address (v4 or v6, as text).
+    pub addr: String,
+}
+
+/// A user from the user list.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[allow(missing_docs)]
+pub struct UserEntry {
+    pub uid: u32,
+    pub gid: u32,
+    pub name: String,
+    pub home: String,
+    pub shell: String,
+}
+
+/// A group from the user list.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[allow(missing_docs)]
+pub struct GroupEntry {
+    pub gid: u32,
+    pub name: String,
+}
+
+/// Counters of the reader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ReaderStats {
+    /// Blocks read.
+    pub blocks: u64,
+    /// Events returned.
+    pub events: u64,
+    /// Events of ids beyond the table, skipped.
+    pub skipped_unknown: u64,
+    /// Unknown metadata blocks skipped.
+    pub skipped_blocks: u64,
+    /// Section headers seen (more than one in a concatenated capture).
+    pub sections: u64,
+}
+
+// ---- byte cursor --------------------------------------------------------------------------
+
+struct Cur<'a> {
+    b: &'a [u8],
+    pos: usize,
+    base: u64,
+}
+
+impl<'a> Cur<'a> {
+    fn new(b: &'a [u8], base: u64) -> Cur<'a> {
+        Cur { b, pos: 0, base }
+    }
+    fn off(&self) -> u64 {
+        self.base + self.pos as u64
+    }
+    fn remaining(&self) -> usize {
+        self.b.len() - self.pos
+    }
+    fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], ScapError> {
+        if self.remaining() < n {
+            return Err(err(
+                self.off(),
+                format!(
+                    "{what}: needs {n} bytes, only {} left in the block",
+                    self.remaining()
+                ),
+            ));
+        }
+        let s = &self.b[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(s)
+    }
+    fn arr<const N: usize>(&mut self, what: &str) -> Result<[u8; N], ScapError> {
+        let s = self.take(N, what)?;
+        let mut a = [0u8; N];
+        a.copy_from_slice(s);
+        Ok(a)
+    }
+    fn u8(&mut self, what: &str) -> Result<u8, ScapError> {
+        Ok(self.arr::<1>(what)?[0])
+    }
+    fn u16(&mut self, what: &str) -> Result<u16, ScapError> {
+        Ok(u16::from_le_bytes(self.arr(what)?))
+    }
+    fn u32(&mut self, what: &str) -> Result<u32, ScapError> {
+        Ok(u32::from_le_bytes(self.arr(what)?))
+    }
+    fn u64(&mut self, what: &str) -> Result<u64, ScapError> {
+        Ok(u64::from_le_bytes(self.arr(what)?))
+    }
+    fn i64(&mut self, what: &str) -> Result<i64, ScapError> {
+        Ok(i64::from_le_bytes(self.arr(what)?))
+    }
+    /// `u16 len` + bytes.
+    fn bytes16(&mut self, what: &str) -> Result<&'a [u8], ScapError> {
+        let n = self.u16(what)?;
+        self.take(usize::from(n), what)
+    }
+    fn str16(&mut self, what: &str) -> Result<String, ScapError> {
+        let b = self.bytes16(what)?;
+        let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
+        Ok(String::from_utf8_lossy(&b[..end]).into_owned())
+    }
+    fn skip_to(&mut self, pos: usize, what: &str) -> Result<(), ScapError> {
+        if pos < self.pos {
+            return Err(err(
+                self.off(),
+                format!("{what}: entry length is shorter than its fields"),
+            ));
+        }
+        self.take(pos - self.pos, what).map(|_| ())
+    }
+}
+
+// ---- reader -------------------------------------------------------------------------------
+
+struct Block {
+    ty: u32,
+    body: Vec<u8>,
+    /// Offset of the block header.
+    offset: u64,
+}
+
+/// A `.scap` reader: opening it reads the header and all metadata blocks up to the first event;
+/// iterating yields the events.
+pub struct ScapReader {
+    src: Box<dyn BufRead>,
+    offset: u64,
+    /// Section header.
+    pub header: SectionHeader,
+    /// Machine info, if the file has it.
+    pub machine: Option<MachineInfo>,
+    /// Process list (threads at capture start).
+    pub procs: Vec<ProcEntry>,
+    /// Fd lists.
+    pub fds: Vec<FdEntry>,
+    /// Interfaces.
+    pub interfaces: Vec<Interface>,
+    /// Users.
+    pub users: Vec<UserEntry>,
+    /// Groups.
+    pub groups: Vec<GroupEntry>,
+    pending: Option<Block>,
+    done: bool,
+    stats: ReaderStats,
+}
+
+impl fmt::Debug for ScapReader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ScapReader")
+            .field("offset", &self.offset)
+            .field("header", &self.header)
+            .field("procs", &self.procs.len())
+            .field("fds", &self.fds.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ScapReader {
+    /// Opens a capture file (gzip detected by its magic).
+    pub fn open(path: impl AsRef<Path>) -> Result<ScapReader, ScapError> {
+        let path = path.as_ref();
+        let f = File::open(path).map_err(|e| ScapError {
+            offset: 0,
+            message: format!("cannot open {}", path.display()),
+            io: Some(e),
+        })?;
+        ScapReader::from_reader(f)
+    }
+
+    /// Reads a capture from any byte stream (gzip detected by its magic).
+    pub fn from_reader(r: impl Read + 'static) -> Result<ScapReader, ScapError> {
+        let mut br = BufReader::with_capacity(1 << 16, r);
+        let head = br.fill_buf().map_err(|e| ScapError {
+            offset: 0,
+            message: "read failed".into(),
+            io: Some(e),
+        })?;
+        let src: Box<dyn BufRead> = if head.starts_with(&[0x1f, 0x8b]) {
+            Box::new(BufReader::with_capacity(
+                1 << 16,
+                flate2::bufread::MultiGzDecoder::new(br),
+            ))
+        } else {
+            Box::new(br)
+        };
+        ScapReader::from_stream(src)
+    }
+
+    /// Reads an in-memory capture.
+    pub fn from_bytes(b: Vec<u8>) -> Result<ScapReader, ScapError> {
+        ScapReader::from_reader(io::Cursor::new(b))
+    }
+
+    fn from_stream(src: Box<dyn BufRead>) -> Result<ScapReader, ScapError> {
+        let mut r = ScapReader {
+            src,
+            offset: 0,
+            header: SectionHeader::default(),
+            machine: None,
+            procs: Vec::new(),
+            fds: Vec::new(),
+            interfaces: Vec::new(),
+            users: Vec::new(),
+            groups: Vec::new(),
+            pending: None,
+            done: false,
+            stats: ReaderStats::default(),
+        };
+        let first = r
+            .read_block()?
+            .ok_or_else(|| err(0, "empty file: no section header block"))?;
+        if first.ty != SHB {
+            return Err(err(
+                0,
+                format!(
+                    "not a scap file: first block type {:#x}, expected SHB 0x0a0d0d0a",
+                    first.ty
+                ),
+            ));
+        }
+        r.parse_shb(&first)?;
+        loop {
+            match r.read_block()? {
+                None => break,
+                Some(b) if is_event_block(b.ty) => {
+                    r.pending = Some(b);
+                    break;
+                }
+                Some(b) => r.parse_meta(&b)?,
+            }
+        }
+        Ok(r)
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> ReaderStats {
+        self.stats
+    }
+
+    /// Current offset in the decompressed stream.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    fn read_exact_or_eof(&mut self, buf: &mut [u8]) -> Result<usize, ScapError> {
+        let mut got = 0;
+        while got < buf.len() {
+            match self.src.read(&mut buf[got..]) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    return Err(ScapError {
+                        offset: self.offset + got as u64,
+                        message: "read failed (corrupt gzip stream?)".into(),
+                        io: Some(e),
+                    });
+                }
+            }
+        }
+        Ok(got)
+    }
+
+    fn read_block(&mut self) -> Result<Option<Block>, ScapError> {
+        let start = self.offset;
+        let mut hdr = [0u8; 8];
+        let n = self.read_exact_or_eof(&mut hdr)?;
+        if n == 0 {
+            return Ok(None);
+        }
+        if n < 8 {
+            return Err(err(
+                start,
+                format!("truncated block header: {n} of 8 bytes"),
+            ));
+        }
+        let ty = u32::from_le_bytes([hdr[0], hdr[1], hdr[2], hdr[3]]);
+        let len = u32::from_le_bytes([hdr[4], hdr[5], hdr[6], hdr[7]]);
+        if len < 12 {
+            return Err(err(
+                start + 4,
+                format!("block {ty:#x} has length {len}, less than the 12-byte minimum"),
+            ));
+        }
+        if len > MAX_BLOCK_LEN {
+            return Err(err(
+                start + 4,
+                format!("block {ty:#x} has length {len}, over the {MAX_BLOCK_LEN}-byte limit"),
+            ));
+        }
+        let body_len = (len - 12) as usize;
+        if is_event_block(ty)
+            && !matches!(ty, EV_V2_LARGE | EVF_V2_LARGE)
+            && body_len > READER_BUF_SIZE
+        {
+            return Err(err(
+                start + 4,
+                format!(
+                    "event block {ty:#x} of {len} bytes exceeds {READER_BUF_SIZE} and is not a LARGE block"
+                ),
+            ));
+        }
+        // Grow with the data actually present: a lying length cannot allocate more than the file.
+        let mut body = Vec::with_capacity(body_len.min(1 << 16));
+        let got = (&mut self.src)
+            .take(body_len as u64)
+            .read_to_end(&mut body)
+            .map_err(|e| ScapError {
+                offset: start + 8,
+                message: "read failed".into(),
+                io: Some(e),
+            })?;
+        if got < body_len {
+            return Err(err(
+                start + 8 + got as u64,
+                format!(
+                    "truncated block {ty:#x}: body needs {body_len} bytes, file ends after {got}"
+                ),
+            ));
+        }
+        self.offset = start + 8 + body_len as u64;
+        let mut tr = [0u8; 4];
+        let n = self.read_exact_or_eof(&mut tr)?;
+        if n < 4 {
+            return Err(err(
+                self.offset,
+                format!("truncated block {ty:#x}: missing trailer"),
+            ));
+        }
+        let trailer = u32::from_le_bytes(tr);
+        if trailer != len {
+            return Err(err(
+                self.offset,
+                format!("block {ty:#x} trailer length {trailer} differs from header length {len}"),
+            ));
+        }
+        self.offset += 4;
+        self.stats.blocks += 1;
+        Ok(Some(Block {
+            ty,
+            body,
+            offset: start,
+        }))
+    }
+
+    fn parse_shb(&mut self, b: &Block) -> Result<(), ScapError> {
+        let mut c = Cur::new(&b.body, b.offset + 8);
+        let magic = c.u32("SHB byte-order magic")?;
+        if magic != BYTE_ORDER_MAGIC {
+            return Err(err(
+                b.offset + 8,
+                format!("SHB byte-order magic {magic:#x}, expected 0x1a2b3c4d"),
+            ));
+        }
+        let major = c.u16("SHB major version")?;
+        let minor = c.u16("SHB minor version")?;
+        if major != 1 {
+            return Err(err(
+                b.offset + 12,
+                format!("unsupported scap major version {major}"),
+            ));
+        }
+        self.header = SectionHeader { major, minor };
+        self.stats.sections += 1;
+        Ok(())
+    }
+
+    fn parse_meta(&mut self, b: &Block) -> Result<(), ScapError> {
+        let base = b.offset + 8;
+        match b.ty {
+            SHB => self.parse_shb(b)?,
+            MI | MI_INT => {
+                let mut c = Cur::new(&b.body, base);
+                let num_cpus = c.u32("machine info num_cpus")?;
+                let memory_bytes = c.u64("machine info memory")?;
+                let max_pid = c.u64("machine info max_pid")?;
+                let host = c.take(128, "machine info hostname")?;
+                let end = host.iter().position(|&x| x == 0).unwrap_or(host.len());
+                let hostname = String::from_utf8_lossy(&host[..end]).into_owned();
+                let boot_ts = if c.remaining() >= 8 {
+                    c.u64("machine info boot_ts")?
+                } else {
+                    0
+                };
+                self.machine = Some(MachineInfo {
+                    num_cpus,
+                    memory_bytes,
+                    max_pid,
+                    hostname,
+                    boot_ts,
+                });
+            }
+            FDL | FDL_INT | FDL_V2 => self.parse_fdl(b, b.ty == FDL_V2)?,
+            IL | IL_INT | IL_V2 => self.parse_il(b, b.ty == IL_V2)?,
+            UL | UL_INT | UL_V2 => self.parse_ul(b, b.ty == UL_V2)?,
+            t => match pl_version(t) {
+                Some(v) => self.parse_pl(b, v)?,
+                None => self.stats.skipped_blocks += 1,
+            },
+        }
+        Ok(())
+    }
+
+    fn parse_pl(&mut self, b: &Block, v: u8) -> Result<(), ScapError> {
+        let mut c = Cur::new(&b.body, b.offset + 8);
+        while c.remaining() >= 4 {
+            let entry_off = c.off();
+            // V9 entry length counts its own 4 bytes.
+            let (sub_len, start) = if v == 9 {
+                (c.u32("process entry length")? as usize, c.pos - 4)
+            } else {
+                (0, c.pos)
+            };
+            if v == 9 && sub_len > c.remaining() + 4 {
+                return Err(err(
+                    entry_off,
+                    format!(
+                        "process entry length {sub_len} exceeds the {} bytes left",
+                        c.remaining()
+                    ),
+                ));
+            }
+            let mut p = ProcEntry {
+                tid: c.i64("process tid")?,
+                pid: c.i64("process pid")?,
+                ptid: c.i64("process ptid")?,
+                ..ProcEntry::default()
+            };
+            if v >= 6 {
+                p.sid = c.i64("process sid")?;
+            }
+            if v >= 8 {
+                p.vpgid = c.i64("process vpgid")?;
+            }
+            p.comm = c.str16("process comm")?;
+            p.exe = c.str16("process exe")?;
+            if v >= 7 {
+                p.exepath = c.str16("process exepath")?;
+            }
+            p.args = split_nul(c.bytes16("process args")?);
+            p.cwd = c.str16("process cwd")?;
+            p.fdlimit = c.u64("process fdlimit")?;
+            p.flags = c.u32("process flags")?;
+            p.uid = c.u32("process uid")?;
+            p.gid = c.u32("process gid")?;
+            if v >= 2 {
+                p.vmsize_kb = c.u32("process vmsize")?;
+                p.vmrss_kb = c.u32("process vmrss")?;
+                p.vmswap_kb = c.u32("process vmswap")?;
+                p.pfmajor = c.u64("process pfmajor")?;
+                p.pfminor = c.u64("process pfminor")?;
+            }
+            if v >= 3 {
+                p.env = split_nul(c.bytes16("process env")?);
+            }
+            if v >= 4 {
+                p.vtid = c.i64("process vtid")?;
+                p.vpid = c.i64("process vpid")?;
+                p.cgroups = split_nul(c.bytes16("process cgroups")?);
+            } else {
+                p.vtid = p.tid;
+                p.vpid = p.pid;
+            }
+            if v >= 5 {
+                p.root = c.str16("process root")?;
+            }
+            if v == 9 {
+                let end = start + sub_len;
+                let room = |c: &Cur<'_>, n: usize| c.pos + n <= end;
+                if room(&c, 12) {
+                    p.pidns_init_start_ts = c.u64("process pidns_init_start_ts")?;
+                    p.tty = c.u32("process tty")?;
+                }
+                if room(&c, 4) {
+                    p.loginuid = Some(c.u32("process loginuid")?);
+                }
+                if room(&c, 1) {
+                    p.exe_writable = c.u8("process exe_writable")? != 0;
+                }
+                if room(&c, 24) {
+                    p.cap_inheritable = c.u64("process cap_inheritable")?;
+                    p.cap_permitted = c.u64("process cap_permitted")?;
+                    p.cap_effective = c.u64("process cap_effective")?;
+                }
+                if room(&c, 1) {
+                    p.exe_upper_layer = c.u8("process exe_upper_layer")? != 0;
+                }
+                if room(&c, 24) {
+                    p.exe_ino = c.u64("process exe_ino")?;
+                    p.exe_ino_ctime = c.u64("process exe_ino_ctime")?;
+                    p.exe_ino_mtime = c.u64("process exe_ino_mtime")?;
+                }
+                if room(&c, 1) {
+                    p.exe_from_memfd = c.u8("process exe_from_memfd")? != 0;
+                }
+                if room(&c, 1) {
+                    p.exe_lower_layer = c.u8("process exe_lower_layer")? != 0;
+                }
+                if room(&c, 8) {
+                    p.pgid = Some(c.i64("process pgid")?);
+                }
+                c.skip_to(end, "process entry")?;
+            }
+            self.procs.push(p);
+        }
+        Ok(())
+    }
+
+    fn parse_fdl(&mut self, b: &Block, v2: bool) -> Result<(), ScapError> {
+        let mut c = Cur::new(&b.body, b.offset + 8);
+        let tid = c.i64("fd list tid")?;
+        while c.remaining() >= 4 {
+            let entry_off = c.off();
+            // V2 entry length counts its own 4 bytes.
+            let (sub_len, start) = if v2 {
+                (c.u32("fd entry length")? as usize, c.pos - 4)
+            } else {
+                (0, c.pos)
+            };
+            if v2 && sub_len > c.remaining() + 4 {
+                return Err(err(
+                    entry_off,
+                    format!(
+                        "fd entry length {sub_len} exceeds the {} bytes left",
+                        c.remaining()
+                    ),
+                ));
+            }
+            let fd = c.i64("fd number")?;
+            let ino = c.u64("fd inode")?;
+            let ty = c.u8("fd type")?;
+            let ip4 = |c: &mut Cur<'_>, w: &str| -> Result<Ipv4Addr, ScapError> {
+                Ok(Ipv4Addr::from(c.arr::<4>(w)?))
+            };
+            let ip6 = |c: &mut Cur<'_>, w: &str| -> Result<Ipv6Addr, ScapError> {
+                Ok(Ipv6Addr::from(c.arr::<16>(w)?))
+            };
+            let record = match ty {
+                3 => FdRecord::Ipv4Sock {
+                    sip: ip4(&mut c, "fd ipv4 sip")?,
+                    dip: ip4(&mut c, "fd ipv4 dip")?,
+                    sport: c.u16("fd sport")?,
+                    dport: c.u16("fd dport")?,
+                    l4proto: c.u8("fd l4proto")?,
+                },
+                5 => FdRecord::Ipv4Serv {
+                    ip: ip4(&mut c, "fd ipv4 ip")?,
+                    port: c.u16("fd port")?,
+                    l4proto: c.u8("fd l4proto")?,
+                },
+                4 => FdRecord::Ipv6Sock {
+                    sip: ip6(&mut c, "fd ipv6 sip")?,
+                    dip: ip6(&mut c, "fd ipv6 dip")?,
+                    sport: c.u16("fd sport")?,
+                    dport: c.u16("fd dport")?,
+                    l4proto: c.u8("fd l4proto")?,
+                },
+                6 => FdRecord::Ipv6Serv {
+                    ip: ip6(&mut c, "fd ipv6 ip")?,
+                    port: c.u16("fd port")?,
+                    l4proto: c.u8("fd l4proto")?,
+                },
+                8 => FdRecord::Unix {
+                    source: c.u64("fd unix source")?,
+                    dest: c.u64("fd unix dest")?,
+                    path: c.str16("fd unix path")?,
+                },
+                16 => {
+                    let open_flags = c.u32("fd file flags")?;
+                    let name = c.str16("fd file name")?;
+                    let dev = if v2 && c.pos + 4 <= start + sub_len {
+                        c.u32("fd file dev")?
+                    } else {
+                        0
+                    };
+                    FdRecord::File {
+                        open_flags,
+                        name,
+                        dev,
+                    }
+                }
+                1 => FdRecord::File {
+                    open_flags: 0,
+                    name: c.str16("fd file name")?,
+                    dev: 0,
+                },
+                2 | 7 | 9..=15 | 17..=21 => FdRecord::Named {
+                    ty,
+                    name: c.str16("fd name")?,
+                },
+                // Unknown types: libscap reads a name and marks them unsupported.
+                _ => FdRecord::Named {
+                    ty: 10,
+                    name: c.str16("fd name")?,
+                },
+            };
+            if v2 {
+                c.skip_to(start + sub_len, "fd entry")?;
+            }
+            self.fds.push(FdEntry {
+                tid,
+                fd,
+                ino,
+                record,
+            });
+        }
+        Ok(())
+    }
+
+    fn parse_il(&mut self, b: &Block, v2: bool) -> Result<(), ScapError> {
+        let mut c = Cur::new(&b.body, b.offset + 8);
+        while c.remaining() >= 4 {
+            let entry_off = c.off();
+            // IL_V2 entry length does not count its own 4 bytes (unlike PL_V9/FDL_V2/UL_V2).
+            let (elen, start) = if v2 {
+                (c.u32("interface entry length")? as usize, c.pos)
+            } else {
+                (0, c.pos)
+            };
+            if v2 && elen > c.remaining() {
+                return Err(err(
+                    entry_off,
+                    format!("interface entry length {elen} exceeds the block"),
+                ));
+            }
+            let ty = c.u16("interface type")?;
+            let namelen = usize::from(c.u16("interface name length")?);
+            let addr = match ty {
+                1 | 3 => {
+                    let a = Ipv4Addr::from(c.arr::<4>("interface addr")?);
+                    c.take(8, "interface netmask/bcast")?;
+                    if ty == 1 {
+                        c.u64("interface linkspeed")?;
+                    }
+                    a.to_string()
+                }
+                2 | 4 => {
+                    let a = Ipv6Addr::from(c.arr::<16>("interface addr")?);
+                    c.take(32, "interface netmask/bcast")?;
+                    if ty == 2 {
+                        c.u64("interface linkspeed")?;
+                    }
+                    a.to_string()
+                }
+                t => return Err(err(entry_off, format!("unknown interface type {t}"))),
+            };
+            let name = c.take(namelen, "interface name")?;
+            let end = name.iter().position(|&x| x == 0).unwrap_or(name.len());
+            self.interfaces.push(Interface {
+                name: String::from_utf8_lossy(&name[..end]).into_owned(),
+                addr,
+            });
+            if v2 {
+                c.skip_to(start + elen, "interface entry")?;
+            }
+        }
+        Ok(())
+    }
+
+    fn parse_ul(&mut self, b: &Block, v2: bool) -> Result<(), ScapError> {
+        let mut c = Cur::new(&b.body, b.offset + 8);
+        while c.remaining() >= 4 {
+            let entry_off = c.off();
+            // V2 entry length counts its own 4 bytes.
+            let (sub_len, start) = if v2 {
+                (c.u32("user entry length")? as usize, c.pos - 4)
+            } else {
+                (0, c.pos)
+            };
+            if v2 && sub_len > c.remaining() + 4 {
+                return Err(err(
+                    entry_off,
+                    format!(
+                        "user entry length {sub_len} exceeds the {} bytes left",
+                        c.remaining()
+                    ),
+                ));
+            }
+            match c.u8("user entry type")? {
+                0 => {
+                    let uid = c.u32("user uid")?;
+                    let gid = c.u32("user gid")?;
+                    let name = c.str16("user name")?;
+                    let home = c.str16("user home")?;
+                    let shell = c.str16("user shell")?;
+                    self.users.push(UserEntry {
+                        uid,
+                        gid,
+                        name,
+                        home,
+                        shell,
+                    });
+                }
+                1 => {
+                    let gid = c.u32("group gid")?;
+                    let name = c.str16("group name")?;
+                    self.groups.push(GroupEntry { gid, name });
+                }
+                t => return Err(err(entry_off, format!("unknown user-list entry type {t}"))),
+            }
+            if v2 {
+                c.skip_to(start + sub_len, "user entry")?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Decodes one event block into an event; `Ok(None)` for an event type beyond the table.
+    fn decode_event(&mut self, b: &Block) -> Result<Option<Event>, ScapError> {
+        let base = b.offset + 8;
+        let mut c = Cur::new(&b.body, base);
+        let cpu = c.u16("event cpu id")?;
+        let dump_flags = if matches!(b.ty, EVF | EVF_V2 | EVF_V2_LARGE) {
+            c.u32("event dump flags")?
+        } else {
+            0
+        };
+        let ev_start = c.pos;
+        let ev_off = c.off();
+        let ts = c.u64("event timestamp")?;
+        let tid = c.u64("event tid")? as i64;
+        let len = c.u32("event length")? as usize;
+        let type_id = c.u16("event type")?;
+        let v2 = matches!(b.ty, EV_V2 | EV_V2_LARGE | EVF_V2 | EVF_V2_LARGE);
+        let hl = if v2 { 26 } else { 22 };
+        let declared = if v2 {
+            Some(c.u32("event nparams")? as usize)
+        } else {
+            None
+        };
+        if len < hl {
+            return Err(err(
+                ev_off + 16,
+                format!("event length {len} is shorter than the {hl}-byte header"),
+            ));
+        }
+        if ev_start + len > b.body.len() {
+            return Err(err(
+                ev_off + 16,
+                format!(
+                    "event length {len} exceeds its block ({} bytes left)",
+                    b.body.len() - ev_start
+                ),
+            ));
+        }
+        let Some(info) = event_info(type_id) else {
+            self.stats.skipped_unknown += 1;
+            return Ok(None);
+        };
+        let lsz = if info.large_payload { 4 } else { 2 };
+        let ev = &b.body[ev_start..ev_start + len];
+        let read_len = |i: usize| -> usize {
+            let at = hl + i * lsz;
+            if lsz == 2 {
+                usize::from(u16::from_le_bytes([ev[at], ev[at + 1]]))
+            } else {
+                u32::from_le_bytes([ev[at], ev[at + 1], ev[at + 2], ev[at + 3]]) as usize
+            }
+        };
+        let nparams = match declared {
+            Some(n) => {
+                if n > MAX_PARAMS {
+                    return Err(err(
+                        ev_off + 22,
+                        format!(
+                            "event {} declares {n} params, limit {MAX_PARAMS}",
+                            info.name
+                        ),
+                    ));
+                }
+                if hl + n * lsz > len {
+                    return Err(err(
+                        ev_off + 22,
+                        format!(
+                            "event {} declares {n} params but is only {len} bytes",
+                            info.name
+                        ),
+                    ));
+                }
+                n
+            }
+            None => {
+                // v1: no count; find the largest n ≤ table params whose lengths add up to len.
+                let mut found = None;
+                for n in (0..=info.params.len().min(MAX_PARAMS)).rev() {
+                    if hl + n * lsz > len {
+                        continue;
+                    }
+                    let total: usize = (0..n).map(read_len).sum();
+                    if hl + n * lsz + total == len {
+                        found = Some(n);
+                        break;
+                    }
+                }
+                found.ok_or_else(|| {
+                    err(ev_off, format!("event {} (type {type_id}): parameter lengths do not add up to its length {len}", info.name))
+                })?
+            }
+        };
+        let mut params = Vec::with_capacity(nparams);
+        let mut at = hl + nparams * lsz;
+        for (i, extra_name) in EXTRA_NAMES.iter().enumerate().take(nparams) {
+            let plen = read_len(i);
+            if at + plen > len {
+                return Err(err(
+                    ev_off + (hl + i * lsz) as u64,
+                    format!(
+                        "event {} param {i}: length {plen} runs past the event end",
+                        info.name
+                    ),
+                ));
+            }
+            let (name, ty) = info
+                .params
+                .get(i)
+                .copied()
+                .unwrap_or((extra_name, ParamType::ByteBuf));
+            let value = ParamValue::decode(ty, &ev[at..at + plen]).map_err(|m| {
+                err(
+                    ev_off + at as u64,
+                    format!(
+                        "event {} (type {type_id}) param {i} '{name}': {m}",
+                        info.name
+                    ),
+                )
+            })?;
+            params.push(Param { name, ty, value });
+            at += plen;
+        }
+        Ok(Some(Event {
+            ts,
+            tid,
+            cpu,
+            type_id,
+            dir: info.dir,
+            name: info.name,
+            params,
+            dump_flags,
+        }))
+    }
+
+    fn next_event(&mut self) -> Result<Option<Event>, ScapError> {
+        loop {
+            let b = match self.pending.take() {
+                Some(b) => b,
+                None => match self.read_block()? {
+                    Some(b) => b,
+                    None => return Ok(None),
+                },
+            };
+            if is_event_block(b.ty) {
+                if let Some(ev) = self.decode_event(&b)? {
+                    self.stats.events += 1;
+                    return Ok(Some(ev));
+                }
+            } else {
+                self.parse_meta(&b)?;
+            }
+        }
+    }
+}
+
+impl Iterator for ScapReader {
+    type Item = Result<Event, ScapError>;
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        match self.next_event() {
+            Ok(Some(ev)) => Some(Ok(ev)),
+            Ok(None) => {
+                self.done = true;
+                None
+            }
+            Err(e) => {
+                self.done = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
