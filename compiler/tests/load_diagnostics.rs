@@ -121,3 +121,14 @@ snap!(
     condition_positions_survive_errors,
     "- macro: ok\n  condition: >\n    evt.type = open\n- macro: \"bad name\"\n  condition: x\n"
 );
+
+#[test]
+fn resource_limit() {
+    let deep = format!("- macro: m\n  condition: {}x{}\n", "[".repeat(70), "]".repeat(70));
+    // "Billion laughs": each level repeats the previous one ten times.
+    let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..9 {
+        bomb.push_str(&format!("a{i}: &a{i} [{}]\n", vec![format!("*a{}", i - 1); 10].join(", ")));
+    }
+    insta::assert_snapshot!("resource_limit", format!("{}\n{}", check(&[&deep]), check(&[&bomb])));
+}

@@ -1,0 +1,337 @@
+//! The event table: one [`EventInfo`] per event name of `data/events.tsv` (its enter and exit
+//! parameter lists, section and default flag), and the extra names Falco accepts as `evt.type`
+//! values although `falco --list-events` does not list them ([`EXTRA_EVENT_TYPE_NAMES`]).
+
+/// Which part of `falco --list-events` the event comes from.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Section {
+    Syscall,
+    Tracepoint,
+    Plugin,
+    Meta,
+}
+
+impl Section {
+    fn parse(s: &str) -> Option<Section> {
+        Some(match s {
+            "Syscall events" => Section::Syscall,
+            "Tracepoint events" => Section::Tracepoint,
+            "Plugin events" => Section::Plugin,
+            "Metaevents" => Section::Meta,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Section::Syscall => "syscall",
+            Section::Tracepoint => "tracepoint",
+            Section::Plugin => "plugin",
+            Section::Meta => "meta",
+        }
+    }
+}
+
+/// Enter (`>`) or exit (`<`) half of an event.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Dir {
+    Enter,
+    Exit,
+}
+
+/// The type of an event parameter (`ppm_param_type`, without the `PT_` prefix in the table).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum ParamType {
+    Int8,
+    Int16,
+    Int32,
+    Int64,
+    Uint8,
+    Uint16,
+    Uint32,
+    Uint64,
+    CharBuf,
+    ByteBuf,
+    Errno,
+    SockAddr,
+    SockTuple,
+    Fd,
+    Pid,
+    FdList,
+    FsPath,
+    FsRelPath,
+    SyscallId,
+    SigType,
+    RelTime,
+    AbsTime,
+    Port,
+    L4Proto,
+    SockFamily,
+    Bool,
+    Ipv4Addr,
+    Ipv6Addr,
+    Dynamic,
+    Flags8,
+    Flags16,
+    Flags32,
+    EnumFlags8,
+    EnumFlags16,
+    EnumFlags32,
+    Uid,
+    Gid,
+    Double,
+    SigSet,
+    Mode,
+}
+
+impl ParamType {
+    pub fn parse(s: &str) -> Option<ParamType> {
+        use ParamType::*;
+        Some(match s {
+            "INT8" => Int8,
+            "INT16" => Int16,
+            "INT32" => Int32,
+            "INT64" => Int64,
+            "UINT8" => Uint8,
+            "UINT16" => Uint16,
+            "UINT32" => Uint32,
+            "UINT64" => Uint64,
+            "CHARBUF" => CharBuf,
+            "BYTEBUF" => ByteBuf,
+            "ERRNO" => Errno,
+            "SOCKADDR" => SockAddr,
+            "SOCKTUPLE" => SockTuple,
+            "FD" => Fd,
+            "PID" => Pid,
+            "FDLIST" => FdList,
+            "FSPATH" => FsPath,
+            "FSRELPATH" => FsRelPath,
+            "SYSCALLID" => SyscallId,
+            "SIGTYPE" => SigType,
+            "RELTIME" => RelTime,
+            "ABSTIME" => AbsTime,
+            "PORT" => Port,
+            "L4PROTO" => L4Proto,
+            "SOCKFAMILY" => SockFamily,
+            "BOOL" => Bool,
+            "IPV4ADDR" => Ipv4Addr,
+            "IPV6ADDR" => Ipv6Addr,
+            "DYNAMIC" => Dynamic,
+            "FLAGS8" => Flags8,
+            "FLAGS16" => Flags16,
+            "FLAGS32" => Flags32,
+            "ENUMFLAGS8" => EnumFlags8,
+            "ENUMFLAGS16" => EnumFlags16,
+            "ENUMFLAGS32" => EnumFlags32,
+            "UID" => Uid,
+            "GID" => Gid,
+            "DOUBLE" => Double,
+            "SIGSET" => SigSet,
+            "MODE" => Mode,
+            _ => return None,
+        })
+    }
+
+    /// The type `evt.rawarg.NAME` has for a parameter of this type, when it is a comparable
+    /// scalar. Sockaddrs, tuples, fd lists and dynamic parameters have no comparable raw form.
+    pub fn field_type(self) -> Option<super::FieldType> {
+        use super::FieldType as F;
+        use ParamType::*;
+        Some(match self {
+            Int8 => F::Int8,
+            Int16 => F::Int16,
+            Int32 => F::Int32,
+            // errno, fds and pids are 64-bit signed integers on the wire.
+            Int64 | Errno | Fd | Pid => F::Int64,
+            Uint8 | SigType | L4Proto | SockFamily | Flags8 | EnumFlags8 => F::Uint8,
+            Uint16 | SyscallId | Flags16 | EnumFlags16 => F::Uint16,
+            Uint32 | Flags32 | EnumFlags32 | Uid | Gid | Mode | SigSet => F::Uint32,
+            Uint64 => F::Uint64,
+            CharBuf | FsPath | FsRelPath => F::CharBuf,
+            ByteBuf => F::ByteBuf,
+            RelTime => F::RelTime,
+            AbsTime => F::AbsTime,
+            Port => F::Port,
+            Bool => F::Bool,
+            Ipv4Addr | Ipv6Addr => F::IpAddr,
+            Double => F::Double,
+            SockAddr | SockTuple | FdList | Dynamic => return None,
+        })
+    }
+
+    /// Flag-like parameters whose rendered text (`evt.arg.NAME`) is a `|`-joined list of names.
+    pub fn is_flags(self) -> bool {
+        use ParamType::*;
+        matches!(self, Flags8 | Flags16 | Flags32 | EnumFlags8 | EnumFlags16 | EnumFlags32 | Mode)
+    }
+}
+
+/// One parameter of an event half.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Param {
+    pub name: &'static str,
+    pub ty: ParamType,
+    /// The table's spelling of the type (`FSPATH`).
+    pub raw_type: &'static str,
+    /// The symbolic values of a flags/enum parameter (`O_RDONLY`...), empty otherwise.
+    pub flags: Vec<&'static str>,
+}
+
+/// One event name with its enter and exit halves (either may be absent from the table: most
+/// syscalls are listed with their exit half only).
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct EventInfo {
+    pub name: &'static str,
+    pub section: Section,
+    /// The `default` column: `No` marks the high-volume I/O events (read, write, send...) that
+    /// Falco does not capture unless a rule asks for them.
+    pub default: bool,
+    pub enter: Option<Vec<Param>>,
+    pub exit: Option<Vec<Param>>,
+}
+
+impl EventInfo {
+    /// The parameters of both halves, exit first (the exit half carries the full set).
+    pub fn params(&self) -> impl Iterator<Item = (Dir, &Param)> {
+        let exit = self.exit.iter().flatten().map(|p| (Dir::Exit, p));
+        let enter = self.enter.iter().flatten().map(|p| (Dir::Enter, p));
+        exit.chain(enter)
+    }
+
+    /// The parameter called `name`, looked up in the exit half first.
+    pub fn param(&self, name: &str) -> Option<&Param> {
+        self.params().map(|(_, p)| p).find(|p| p.name == name)
+    }
+
+    /// Generic syscalls (no dedicated event; parameters `ID`, `nativeID`).
+    pub fn is_generic(&self) -> bool {
+        self.params().any(|(_, p)| p.ty == ParamType::SyscallId)
+    }
+}
+
+/// Names that Falco accepts as `evt.type` values although `events.tsv` (the `falco
+/// --list-events` listing) does not have them.
+///
+/// Why: libsinsp validates an `evt.type` value (`sinsp_filter_check_event::validate_filter_value`)
+/// by looking it up in two tables, and accepts it if either has it:
+/// 1. the whole event table (every `PPME_*` entry, including the ones the listing leaves out:
+///    the generic event `syscall`, the unused placeholders named `NA`, the old-version
+///    `k8s`/`mesos`/`tracer` metaevents, and the iterator events `task`/`task_file_*` of recent
+///    libs), and
+/// 2. the syscall-code table (`ppm_sc` names: every syscall the drivers know, plus the five
+///    tracepoint codes). The listing shows generic syscalls under their own name (those rows
+///    are already in events.tsv, with parameters `SYSCALLID ID, UINT16 nativeID`), but a
+///    syscall that has a dedicated event under a different name is only listed under the
+///    event's name: `pread64` is the event `pread`, `prlimit64` is `prlimit`, `_llseek` is
+///    `llseek`, `setuid32` is `setuid`... Those spellings are accepted too, though at run time
+///    `evt.type` always holds the event name, so `evt.type = pread64` can never match.
+///
+/// Plugins may also declare async event names, which Falco then accepts; rulec knows no plugin
+/// at compile time, so those are not here.
+///
+/// The iterator events (`task*`) come from libs master; if the Falco release being matched
+/// predates them we accept a few names Falco would reject, which keeps us a superset.
+pub const EXTRA_EVENT_TYPE_NAMES: &[&str] = &[
+    // Event-table names not in the listing.
+    "syscall",
+    "NA",
+    "k8s",
+    "mesos",
+    "tracer",
+    "task",
+    "task_file_anon_inode",
+    "task_file_directory",
+    "task_file_memfd",
+    "task_file_pipe",
+    "task_file_regular",
+    "task_file_socket_inet",
+    "task_file_socket_inet6",
+    "task_file_socket_netlink",
+    "task_file_socket_unix",
+    // Syscall-code names whose event has another name.
+    "unknown",
+    "_llseek",
+    "fcntl64",
+    "pread64",
+    "pwrite64",
+    "prlimit64",
+    "sendfile64",
+    "ugetrlimit",
+    "getuid32",
+    "geteuid32",
+    "getgid32",
+    "getegid32",
+    "setuid32",
+    "setgid32",
+    "setresuid32",
+    "setresgid32",
+    "getresuid32",
+    "getresgid32",
+    // Tracepoint codes of the syscall-code table (their events are switch, procexit,
+    // page_fault and signaldeliver).
+    "sched_process_exit",
+    "sched_switch",
+    "page_fault_user",
+    "page_fault_kernel",
+    "signal_deliver",
+];
+
+/// One parsed row of `events.tsv`.
+pub(super) struct Row {
+    pub section: Section,
+    pub default: bool,
+    pub dir: Dir,
+    pub name: &'static str,
+    pub params: Vec<Param>,
+}
+
+/// Parses one data row of `events.tsv` (6 tab-separated columns).
+pub(super) fn parse_row(line: &'static str) -> Result<Row, String> {
+    let cols: Vec<&'static str> = line.split('\t').collect();
+    if cols.len() != 6 {
+        return Err(format!("expected 6 columns, found {}", cols.len()));
+    }
+    let section = Section::parse(cols[0]).ok_or_else(|| format!("unknown section `{}`", cols[0]))?;
+    let default = match cols[1] {
+        "Yes" => true,
+        "No" => false,
+        other => return Err(format!("bad default `{other}`")),
+    };
+    let dir = match cols[2] {
+        ">" => Dir::Enter,
+        "<" => Dir::Exit,
+        other => return Err(format!("bad direction `{other}`")),
+    };
+    let name = cols[3];
+    if name.is_empty() || name.contains(char::is_whitespace) {
+        return Err(format!("bad event name `{name}`"));
+    }
+    let flag_values = parse_flag_values(cols[5])?;
+    let mut params = Vec::new();
+    for p in cols[4].split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (raw_type, pname) = p.split_once(' ').ok_or_else(|| format!("bad parameter `{p}`"))?;
+        let ty = ParamType::parse(raw_type).ok_or_else(|| format!("unknown parameter type `{raw_type}`"))?;
+        let pname = pname.trim();
+        if pname.is_empty() || pname.contains(char::is_whitespace) {
+            return Err(format!("bad parameter name in `{p}`"));
+        }
+        let flags = flag_values.iter().find(|(n, _)| *n == pname).map(|(_, v)| v.clone()).unwrap_or_default();
+        params.push(Param { name: pname, ty, raw_type, flags });
+    }
+    for (n, _) in &flag_values {
+        if !params.iter().any(|p| p.name == *n) {
+            return Err(format!("flag values for unknown parameter `{n}`"));
+        }
+    }
+    Ok(Row { section, default, dir, name, params })
+}
+
+/// `flags=A|B; mode=C|D` → [("flags", [A, B]), ("mode", [C, D])].
+fn parse_flag_values(s: &'static str) -> Result<Vec<(&'static str, Vec<&'static str>)>, String> {
+    let mut out = Vec::new();
+    for part in s.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        let (name, values) = part.split_once('=').ok_or_else(|| format!("bad flag values `{part}`"))?;
+        out.push((name.trim(), values.split('|').map(str::trim).filter(|v| !v.is_empty()).collect()));
+    }
+    Ok(out)
+}

@@ -1,0 +1,315 @@
+//! Unit tests of the schema: the embedded tables parse completely, lookups follow Falco's
+//! rules, and every event type and parameter the upstream rules use is known.
+
+use std::collections::HashSet;
+
+use rulec_grammar::ast::Op;
+
+use super::*;
+
+#[test]
+fn embedded_tables_parse_completely() {
+    let s = schema();
+    assert!(s.load_errors().is_empty(), "load errors: {:#?}", s.load_errors());
+    assert_eq!(s.fields().len(), 294);
+    let field_rows = FIELDS_TSV.lines().skip(1).filter(|l| !l.trim().is_empty()).count();
+    assert_eq!(field_rows, 294);
+
+    // Every row of events.tsv became one half of one event.
+    let event_rows = EVENTS_TSV.lines().skip(1).filter(|l| !l.trim().is_empty()).count();
+    let halves: usize = s.events().map(|e| usize::from(e.enter.is_some()) + usize::from(e.exit.is_some())).sum();
+    assert_eq!(halves, event_rows);
+    let names: HashSet<&str> = EVENTS_TSV.lines().skip(1).filter_map(|l| l.split('\t').nth(3)).collect();
+    assert_eq!(s.events().count(), names.len());
+    assert_eq!(s.events().count(), 451);
+}
+
+#[test]
+fn every_field_has_its_own_description() {
+    let s = schema();
+    for f in s.fields() {
+        assert!(!f.description.trim().is_empty(), "no description for {}", f.name);
+        assert!(f.description.ends_with('.'), "description of {} is not a sentence", f.name);
+    }
+    let mut seen = HashSet::new();
+    for (name, _) in descriptions::DESCRIPTIONS {
+        assert!(seen.insert(*name), "two descriptions for {name}");
+        assert!(s.field(name).is_some(), "description for unknown field {name}");
+    }
+    assert_eq!(seen.len(), s.fields().len());
+}
+
+#[test]
+fn flags_agree_with_columns() {
+    let s = schema();
+    for f in s.fields() {
+        assert_eq!(f.flags.is_list, f.is_list, "{}", f.name);
+        if f.flags.arg_required {
+            assert_eq!(f.arg, ArgSpec::Required, "{}", f.name);
+        }
+        if f.flags.arg_allowed {
+            assert_eq!(f.arg, ArgSpec::Optional, "{}", f.name);
+        }
+    }
+    // The `[no val()/field RHS...]` note of the ops column restates the NO_RHS flag.
+    for line in FIELDS_TSV.lines().skip(1) {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let f = s.field(cols[1]).expect("field");
+        assert_eq!(cols[7].contains("[no val()"), f.flags.no_rhs, "{}", f.name);
+        assert_eq!(cols[7].contains("no transformer"), f.flags.no_transformer, "{}", f.name);
+    }
+}
+
+#[test]
+fn operators_follow_the_type() {
+    let s = schema();
+    for f in s.fields() {
+        if f.ops_depend_on_param {
+            assert_eq!(f.name, "evt.rawarg");
+            continue;
+        }
+        if f.is_list {
+            assert_eq!(f.ops, OpSet::of(&[Op::In, Op::Intersects, Op::Exists]), "{}", f.name);
+        } else {
+            // Including `in`/`intersects` on scalars, which Falco allows (membership).
+            assert_eq!(f.ops, f.ty.default_ops(), "{}", f.name);
+        }
+        assert_eq!(f.ops, ops_for_type(f.ty, f.is_list), "{}", f.name);
+        assert!(f.allows_op(Op::Exists), "{}", f.name);
+    }
+    let name = s.field("proc.name").expect("proc.name");
+    assert!(name.allows_op(Op::Glob) && name.allows_op(Op::PMatch) && !name.allows_op(Op::BContains));
+    let buf = s.field("evt.buffer").expect("evt.buffer");
+    assert!(buf.allows_op(Op::BContains) && buf.allows_op(Op::BStartsWith) && !buf.allows_op(Op::Glob));
+    let pid = s.field("proc.pid").expect("proc.pid");
+    assert!(pid.allows_op(Op::Lt) && !pid.allows_op(Op::Contains));
+    let ip = s.field("fd.sip").expect("fd.sip");
+    assert!(ip.allows_op(Op::In) && !ip.allows_op(Op::Lt));
+}
+
+#[test]
+fn field_types() {
+    let s = schema();
+    let ty = |n: &str| s.field(n).map(|f| f.ty);
+    assert_eq!(ty("proc.name"), Some(FieldType::CharBuf));
+    assert_eq!(ty("evt.num"), Some(FieldType::Uint64));
+    assert_eq!(ty("fd.sport"), Some(FieldType::Port));
+    assert_eq!(ty("fd.net"), Some(FieldType::IpNet));
+    assert_eq!(ty("evt.rawarg"), Some(FieldType::Dyn));
+    assert_eq!(ty("evt.cpu"), Some(FieldType::Int16));
+    assert!(FieldType::Port.is_numeric() && FieldType::RelTime.is_numeric() && !FieldType::Bool.is_numeric());
+    assert!(FieldType::CharBuf.is_string() && !FieldType::ByteBuf.is_string());
+    assert_eq!(FieldType::CharBuf.display_name(), "string");
+    assert_eq!(FieldType::Uint64.to_string(), "uint64");
+    assert_eq!(FieldType::IpAddr.display_name(), "ipaddr");
+    let fdtypes = s.field("fd.types").expect("fd.types");
+    assert!(fdtypes.is_list && fdtypes.arg == ArgSpec::Optional);
+    let mount = s.field("container.mount.dest").expect("mount");
+    assert_eq!((mount.arg, mount.arg_kind), (ArgSpec::Required, ArgKind::IndexOrKey));
+    assert_eq!(s.field("k8s.pod.label").map(|f| f.arg_kind), Some(ArgKind::Key));
+    assert!(s.field("util.cnt").is_some_and(|f| f.is_hidden()));
+    assert!(s.field("evt.count.procinfo").is_some_and(|f| f.is_hidden()));
+    assert!(s.field("proc.name").is_some_and(|f| !f.is_hidden()));
+    assert_eq!(s.field("evt.type").map(|f| f.class_id()), Some("evt"));
+    assert_eq!(s.field("container.id").map(|f| f.class_id()), Some("container plugin"));
+    assert_eq!(s.field("util.cnt").map(|f| f.class_id()), Some("util"));
+    assert_eq!(s.classes().len(), 10);
+}
+
+#[test]
+fn resolve_exact_and_dot_arguments() {
+    let s = schema();
+    let r = |w: &str| s.resolve_field(w).map(|(f, a)| (f.name, a));
+    assert_eq!(r("proc.name"), Some(("proc.name", None)));
+    assert_eq!(r("proc.namex"), None);
+    assert_eq!(r("proc.name.x"), None, "proc.name takes no argument");
+    assert_eq!(r("proc.aname.2"), None, "brackets only");
+    assert_eq!(r("evt.arg.flags"), Some(("evt.arg", Some("flags".to_string()))));
+    assert_eq!(r("evt.rawarg.res"), Some(("evt.rawarg", Some("res".to_string()))));
+    assert_eq!(r("evt.type.is.open"), Some(("evt.type.is", Some("open".to_string()))));
+    assert_eq!(r("thread.cgroup.cpuset"), Some(("thread.cgroup", Some("cpuset".to_string()))));
+    assert_eq!(r("thread.cgroups"), Some(("thread.cgroups", None)));
+    assert_eq!(r("evt.type"), Some(("evt.type", None)), "an exact field wins over a prefix");
+    assert_eq!(r("evt.type.is"), Some(("evt.type.is", None)));
+    assert_eq!(r("evt.args"), Some(("evt.args", None)));
+    assert_eq!(r("evt.arg"), Some(("evt.arg", None)));
+    assert_eq!(r("evt.arg."), None);
+    assert_eq!(r("evt.abspath.src"), Some(("evt.abspath", Some("src".to_string()))));
+    assert_eq!(r("evt.abspath.foo"), None);
+    assert_eq!(r("evt.latency.s"), Some(("evt.latency.s", None)));
+    assert_eq!(r("container.mount.dest"), Some(("container.mount.dest", None)));
+    assert_eq!(r(""), None);
+    assert_eq!(r("."), None);
+    assert_eq!(r("évt.arg.é"), None);
+    // Every dot-argument field exists and takes an argument.
+    for (name, _) in DOT_ARG_FIELDS {
+        assert!(s.field(name).is_some_and(|f| f.arg.accepts_arg()), "{name}");
+    }
+}
+
+#[test]
+fn suggestions() {
+    let s = schema();
+    assert_eq!(s.suggest_field("proc.nmae"), Some("proc.name"));
+    assert_eq!(s.suggest_field("proc.namex"), Some("proc.name"));
+    assert_eq!(s.suggest_field("Proc.Name"), Some("proc.name"));
+    assert_eq!(s.suggest_field("fd.nam"), Some("fd.name"));
+    assert_eq!(s.suggest_field("container.imag"), Some("container.image"));
+    assert_eq!(s.suggest_field("proc.cmdlin"), Some("proc.cmdline"));
+    assert_eq!(s.suggest_field("usr.name"), Some("user.name"));
+    assert_eq!(s.suggest_field("proc.name"), None, "known fields get no suggestion");
+    assert_eq!(s.suggest_field("evt.arg.flags"), None);
+    assert_eq!(s.suggest_field("completely.unrelated"), None);
+    assert_eq!(s.suggest_field("x"), None);
+    assert_eq!(s.suggest_field(""), None);
+    assert_eq!(s.suggest_event("opne"), Some("open"));
+    assert_eq!(s.suggest_event("execv"), Some("execve"));
+    assert_eq!(s.suggest_event("open"), None);
+}
+
+#[test]
+fn edit_distance_basics() {
+    assert_eq!(edit_distance("", ""), 0);
+    assert_eq!(edit_distance("abc", ""), 3);
+    assert_eq!(edit_distance("kitten", "sitting"), 3);
+    assert_eq!(edit_distance("name", "nmae"), 1);
+    assert_eq!(edit_distance("proc.name", "proc.name"), 0);
+}
+
+#[test]
+fn event_lookup() {
+    let s = schema();
+    let open = s.event("open").expect("open");
+    assert_eq!(open.section, Section::Syscall);
+    assert!(open.default);
+    let enter = open.enter.as_ref().expect("open enter");
+    assert_eq!(enter.iter().map(|p| p.name).collect::<Vec<_>>(), ["name", "flags", "mode"]);
+    let flags = open.param("flags").expect("flags");
+    assert_eq!(flags.ty, ParamType::Flags32);
+    assert_eq!(flags.raw_type, "FLAGS32");
+    assert!(flags.flags.contains(&"O_TRUNC") && flags.flags.contains(&"O_RDONLY"));
+    assert_eq!(open.param("fd").map(|p| p.ty), Some(ParamType::Fd));
+
+    let read = s.event("read").expect("read");
+    assert!(!read.default && read.enter.is_none() && read.exit.is_some());
+    let getsockname = s.event("getsockname").expect("getsockname");
+    assert_eq!(getsockname.exit.as_deref(), Some(&[][..]));
+    assert!(s.event("adjtimex").is_some_and(EventInfo::is_generic));
+    assert!(!open.is_generic());
+    assert_eq!(s.event("switch").map(|e| e.section), Some(Section::Tracepoint));
+    assert_eq!(s.event("pluginevent").map(|e| e.section), Some(Section::Plugin));
+    assert_eq!(s.event("container").map(|e| e.section), Some(Section::Meta));
+    assert!(s.event("nosuchevent").is_none());
+
+    for e in s.events() {
+        for (_, p) in e.params() {
+            // Every parameter type maps, or is one of the opaque ones.
+            if p.ty.field_type().is_none() {
+                assert!(
+                    matches!(p.ty, ParamType::SockAddr | ParamType::SockTuple | ParamType::FdList | ParamType::Dynamic),
+                    "{}.{}",
+                    e.name,
+                    p.name
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn event_names_accepted_like_falco() {
+    let s = schema();
+    for n in ["open", "openat", "openat2", "creat", "execve", "execveat", "connect", "accept", "accept4", "switch"] {
+        assert!(s.is_event_name(n), "{n}");
+    }
+    for n in EXTRA_EVENT_TYPE_NAMES {
+        assert!(s.is_event_name(n), "{n}");
+        assert!(s.event(n).is_none(), "{n} is listed in events.tsv; drop it from the extras");
+    }
+    assert!(s.is_event_name("pread64") && s.is_event_name("syscall") && s.is_event_name("sched_process_exit"));
+    assert!(!s.is_event_name("Open"));
+    assert!(!s.is_event_name("nosuchsyscall"));
+    assert!(!s.is_event_name(""));
+
+    let universe = s.syscall_event_names();
+    let set: HashSet<&str> = universe.iter().copied().collect();
+    assert_eq!(set.len(), universe.len(), "no duplicates");
+    assert!(set.contains("open") && set.contains("switch") && set.contains("procexit") && set.contains("adjtimex"));
+    assert!(!set.contains("pluginevent"));
+    assert_eq!(universe.len(), s.events().count() - 1);
+}
+
+#[test]
+fn parameters() {
+    let s = schema();
+    assert!(s.is_param_name("flags") && s.is_param_name("newpath") && s.is_param_name("request"));
+    assert!(!s.is_param_name("res_or_fd"));
+    let with_flags = s.events_with_param("flags");
+    assert!(with_flags.iter().any(|(e, p)| e.name == "open" && p.ty == ParamType::Flags32));
+    assert!(s.events_with_param("nosuchparam").is_empty());
+    let in_rule = s.param_in_events(&["open", "openat", "connect", "nosuchevent"], "flags");
+    let names: Vec<&str> = in_rule.iter().map(|(e, _)| e.name).collect();
+    assert_eq!(names, ["open", "openat"]);
+    assert_eq!(s.param_in_events(&["ptrace"], "request").first().map(|(_, p)| p.ty), Some(ParamType::EnumFlags16));
+}
+
+/// Every `evt.type` value and every `evt.arg.NAME` the upstream rules use must be known.
+#[test]
+fn conformance_rules_use_known_event_types_and_params() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance/falco");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        eprintln!("skipping: {} not found", dir.display());
+        return;
+    };
+    let s = schema();
+    let in_list = regex::Regex::new(r"evt\.type\s*in\s*\(([^)]*)\)").expect("regex");
+    let eq = regex::Regex::new(r"evt\.type\s*(?:!=|==|=)\s*([A-Za-z0-9_]+)").expect("regex");
+    let arg = regex::Regex::new(r"evt\.(?:raw)?arg\.([A-Za-z0-9_]+)").expect("regex");
+    let key_re = regex::Regex::new(r"^\s*(?:-\s*)?([A-Za-z_]+):").expect("regex");
+    let mut files = 0;
+    let mut used = 0;
+    let mut unknown = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().and_then(|e| e.to_str()) != Some("yaml") {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(&path) else { continue };
+        files += 1;
+        // Only condition and output text: comments and `desc:` prose mention names freely.
+        let mut key = String::new();
+        let mut code = String::new();
+        for line in text.lines() {
+            if let Some(c) = key_re.captures(line) {
+                key = c[1].to_string();
+            }
+            if (key == "condition" || key == "output") && !line.trim_start().starts_with('#') {
+                code.push_str(line);
+                code.push('\n');
+            }
+        }
+        for c in in_list.captures_iter(&code) {
+            for name in c[1].split(',').map(str::trim).filter(|n| !n.is_empty()) {
+                used += 1;
+                if !s.is_event_name(name) {
+                    unknown.push(format!("{}: evt.type {name}", path.display()));
+                }
+            }
+        }
+        for c in eq.captures_iter(&code) {
+            used += 1;
+            if !s.is_event_name(&c[1]) {
+                unknown.push(format!("{}: evt.type {}", path.display(), &c[1]));
+            }
+        }
+        for c in arg.captures_iter(&code) {
+            used += 1;
+            if !s.is_param_name(&c[1]) {
+                unknown.push(format!("{}: evt.arg.{}", path.display(), &c[1]));
+            }
+        }
+    }
+    assert!(files > 0, "no rules files in {}", dir.display());
+    assert!(used > 0);
+    assert!(unknown.is_empty(), "unknown names: {unknown:#?}");
+}
