@@ -1,0 +1,215 @@
+//! `rulec check`: reads rules files, runs the compiler's checker over them in load order, and
+//! reports the diagnostics as text (ariadne snippets and a summary line per file) or as one JSON
+//! document. Reading files and choosing the exit status happen here; checking does not.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use rulec_compiler::{Diagnostic, FileId, Severity, SourceFile};
+use serde::Serialize;
+
+use super::{EXIT_CANNOT_RUN, EXIT_FINDINGS, EXIT_OK};
+use crate::render::{JsonDiagnostic, Renderer};
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// Output format: snippets and a summary for people, or one JSON document for tools.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+
+    /// Report errors only: warnings are neither shown nor counted.
+    #[arg(long)]
+    pub no_warnings: bool,
+
+    /// Rules files, loaded in this order: later files replace and append to earlier ones, as in
+    /// Falco.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+/// The whole JSON output of `rulec check --format json`.
+#[derive(Serialize, Debug)]
+pub struct JsonReport {
+    pub files: Vec<JsonFileSummary>,
+    pub diagnostics: Vec<JsonDiagnostic>,
+}
+
+/// Counts for one file in the JSON output.
+#[derive(Serialize, Debug)]
+pub struct JsonFileSummary {
+    pub file: String,
+    pub errors: usize,
+    pub warnings: usize,
+}
+
+pub fn run(args: &CheckArgs) -> i32 {
+    let files = match read_files(&args.files) {
+        Ok(files) => files,
+        Err(message) => {
+            eprintln!("rulec: {message}");
+            return EXIT_CANNOT_RUN;
+        }
+    };
+    let result = rulec_compiler::check::check(&files);
+    let diagnostics: Vec<&Diagnostic> = result
+        .diagnostics
+        .iter()
+        .filter(|d| !(args.no_warnings && d.severity == Severity::Warning))
+        .collect();
+
+    let renderer = Renderer::new(&files);
+    let output = match args.format {
+        Format::Text => text_report(&files, &diagnostics, &renderer, super::stdout_color()),
+        Format::Json => json_report(&files, &diagnostics, &renderer),
+    };
+    if let Err(status) = super::print_stdout(&output) {
+        return status;
+    }
+    if diagnostics.iter().any(|d| d.is_error()) {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    }
+}
+
+/// Reads every file as UTF-8 text, named as the user wrote it; the first failure stops the run,
+/// since checking a partial ruleset would report errors that are not there.
+fn read_files(paths: &[PathBuf]) -> Result<Vec<SourceFile>, String> {
+    let mut files = Vec::with_capacity(paths.len());
+    for (index, path) in paths.iter().enumerate() {
+        let name = path.display().to_string();
+        let bytes =
+            std::fs::read(path).map_err(|e| format!("cannot read {name}: {}", io_reason(&e)))?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            format!(
+                "cannot read {name}: not UTF-8 text (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            )
+        })?;
+        let id = FileId(u32::try_from(index).map_err(|_| "too many files".to_owned())?);
+        files.push(SourceFile::new(id, name, text));
+    }
+    Ok(files)
+}
+
+/// An IO error's message without the trailing ` (os error N)`, which says nothing to a user.
+fn io_reason(error: &std::io::Error) -> String {
+    let message = error.to_string();
+    match message.rfind(" (os error ") {
+        Some(at) if message.ends_with(')') => message[..at].to_owned(),
+        _ => message,
+    }
+}
+
+/// Errors and warnings per file, attributed by primary location, in file order.
+fn counts(files: &[SourceFile], diagnostics: &[&Diagnostic]) -> Vec<(usize, usize)> {
+    files
+        .iter()
+        .map(|file| {
+            let mine = diagnostics.iter().filter(|d| d.primary.file == file.id);
+            let errors = mine.clone().filter(|d| d.is_error()).count();
+            let warnings = mine.filter(|d| !d.is_error()).count();
+            (errors, warnings)
+        })
+        .collect()
+}
+
+/// For each file, its diagnostics and then its summary line. Diagnostics that point into no
+/// loaded file (a compiler bug, but not a reason to hide them) come last.
+fn text_report(
+    files: &[SourceFile],
+    diagnostics: &[&Diagnostic],
+    renderer: &Renderer<'_>,
+    color: bool,
+) -> String {
+    let mut out = String::new();
+    for (file, (errors, warnings)) in files.iter().zip(counts(files, diagnostics)) {
+        for diagnostic in diagnostics.iter().filter(|d| d.primary.file == file.id) {
+            out.push_str(&renderer.text(diagnostic, color));
+            out.push('\n');
+        }
+        out.push_str(&format!("{}: {}\n", file.name, summary(errors, warnings)));
+    }
+    for diagnostic in diagnostics
+        .iter()
+        .filter(|d| !files.iter().any(|f| f.id == d.primary.file))
+    {
+        out.push_str(&renderer.text(diagnostic, color));
+        out.push('\n');
+    }
+    out
+}
+
+/// `ok`, `ok, with 1 warning`, `2 errors, 0 warnings`.
+pub fn summary(errors: usize, warnings: usize) -> String {
+    match (errors, warnings) {
+        (0, 0) => "ok".to_owned(),
+        (0, w) => format!("ok, with {}", plural(w, "warning")),
+        (e, w) => format!("{}, {}", plural(e, "error"), plural(w, "warning")),
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+fn json_report(
+    files: &[SourceFile],
+    diagnostics: &[&Diagnostic],
+    renderer: &Renderer<'_>,
+) -> String {
+    let report = JsonReport {
+        files: files
+            .iter()
+            .zip(counts(files, diagnostics))
+            .map(|(file, (errors, warnings))| JsonFileSummary {
+                file: file.name.clone(),
+                errors,
+                warnings,
+            })
+            .collect(),
+        diagnostics: diagnostics.iter().map(|d| renderer.json(d)).collect(),
+    };
+    match serde_json::to_string_pretty(&report) {
+        Ok(mut json) => {
+            json.push('\n');
+            json
+        }
+        // Serialising plain structs of strings and numbers cannot fail; should it ever, say so
+        // in a form a JSON reader still accepts rather than panic.
+        Err(e) => format!(
+            "{{\"error\": {}}}\n",
+            serde_json::Value::String(e.to_string())
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summaries_are_grammatical() {
+        assert_eq!(summary(0, 0), "ok");
+        assert_eq!(summary(0, 1), "ok, with 1 warning");
+        assert_eq!(summary(0, 3), "ok, with 3 warnings");
+        assert_eq!(summary(1, 0), "1 error, 0 warnings");
+        assert_eq!(summary(2, 1), "2 errors, 1 warning");
+    }
+
+    #[test]
+    fn io_reasons_drop_the_os_error_number() {
+        let e = std::io::Error::from_raw_os_error(2);
+        assert!(!io_reason(&e).contains("os error"), "{}", io_reason(&e));
+    }
+}
