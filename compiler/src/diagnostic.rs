@@ -160,9 +160,7 @@ codes! {
     UndefinedMacro = "E0301", Error, "undefined-macro",
         "A condition uses a macro that is not defined (macros may only use macros defined before them).";
     MacroCycle = "E0302", Error, "macro-cycle",
-        "Macros refer to each other in a cycle.";
-    ListCycle = "E0303", Error, "list-cycle",
-        "Lists refer to each other in a cycle.";
+        "A macro uses itself, directly or through other macros. (Lists cannot form cycles: a list may only name lists defined before it, and any other name is a plain value.)";
 
     // Types.
     UnknownField = "E0401", Error, "unknown-field",
@@ -210,7 +208,7 @@ codes! {
     RegexCouldBeSimpler = "W0108", Warning, "regex-could-be-simpler",
         "A regex that a cheaper operator (=, startswith, endswith, contains) can express.";
     InvalidMacroName = "W0109", Warning, "invalid-macro-name",
-        "A macro name that is not an identifier ([a-zA-Z_][a-zA-Z0-9_]*), so conditions cannot refer to it.";
+        "A macro name that is not a letter followed by letters, digits and `_` ([a-zA-Z][a-zA-Z0-9_]*), as Falco requires.";
     InvalidListName = "W0110", Warning, "invalid-list-name",
         "A list name that is not an identifier-like word, so conditions cannot refer to it.";
     DuplicateExceptionName = "W0111", Warning, "duplicate-exception-name",
@@ -221,8 +219,6 @@ codes! {
         "A rule with `skip-if-unknown-filter: true` uses an unknown field, so it is skipped.";
     EmptyAppend = "W0114", Warning, "empty-append",
         "An append or override that adds nothing.";
-    DeprecatedField = "W0115", Warning, "deprecated-field",
-        "A field that Falco marks deprecated.";
 }
 
 impl std::fmt::Display for Code {

@@ -192,6 +192,8 @@ pub struct PluginRequirement {
     pub loc: Location,
 }
 
+// Items are short-lived (read, then merged), so the size of a rule item does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum Item {
     Rule(RuleItem),
@@ -823,8 +825,10 @@ impl Reader<'_> {
         }
         rule.update = self.update(item, RULE_APPENDABLE, RULE_REPLACEABLE, &mut broken);
         // Appending exceptions without values adds nothing (Falco warns too).
-        if rule.update.append.is_some() || rule.update.op("exceptions").is_some() {
-            if let Some(exs) = &rule.exceptions {
+        if (rule.update.append.is_some() || rule.update.op("exceptions").is_some())
+            && let Some(exs) = &rule.exceptions
+        {
+            {
                 for ex in &exs.value {
                     if ex.values.as_ref().is_none_or(|v| v.value.is_empty()) {
                         self.diags.push(Diagnostic::new(
@@ -977,6 +981,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // test inputs are fixed
 mod tests {
     use super::*;
 

@@ -580,13 +580,10 @@ fn decode_quoted(src: &str, start: usize, single: bool, out: &mut Builder) -> Op
                         out.produced("\n", at, len);
                     }
                 }
-                Some((at, len)) => {
-                    if trailing.is_empty() {
-                        out.produced(" ", at, len);
-                    } else {
-                        for &(at, len) in &trailing {
-                            out.produced("\n", at, len);
-                        }
+                Some((at, len)) if trailing.is_empty() => out.produced(" ", at, len),
+                Some(_) => {
+                    for &(at, len) in &trailing {
+                        out.produced("\n", at, len);
                     }
                 }
             }
@@ -702,10 +699,10 @@ fn decode_block(
         }
         let trailing_blank = is_blank(b[pos]);
         if folded && leading_break.is_some() && !leading_blank && !trailing_blank {
-            if trailing.is_empty() {
-                if let Some((at, len)) = leading_break {
-                    out.produced(" ", at, len);
-                }
+            if trailing.is_empty()
+                && let Some((at, len)) = leading_break
+            {
+                out.produced(" ", at, len);
             }
             for &(at, len) in &trailing {
                 out.produced("\n", at, len);
@@ -783,6 +780,7 @@ fn is_document_marker(b: &[u8], pos: usize) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // test inputs are fixed
 mod tests {
     use super::*;
 

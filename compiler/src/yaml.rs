@@ -333,8 +333,10 @@ impl Builder<'_> {
     /// After an error: keep the complete items of the open document's top sequence, so one bad
     /// item does not hide every definition before it.
     fn salvage(&mut self) {
-        if let Some(Frame::Seq { start, items, .. }) = self.stack.drain(..).next() {
-            if !items.is_empty() {
+        if let Some(Frame::Seq { start, items, .. }) = self.stack.drain(..).next()
+            && !items.is_empty()
+        {
+            {
                 let end = items.last().map_or(start, |n| n.loc.end as usize);
                 self.docs.push(Node { kind: NodeKind::Seq(items), loc: Location::new(self.file, start, end) });
             }
@@ -511,8 +513,10 @@ fn relax_all(b: &mut [u8], moved: &mut Vec<usize>) {
     while line_start < b.len() {
         let line_end = b[line_start..].iter().position(|&x| x == b'\n').map_or(b.len(), |i| line_start + i);
         let first = b[line_start..line_end].iter().position(|&x| x != b' ').map(|i| line_start + i);
-        if let Some(at) = first {
-            if matches!(b[at], b']' | b'}') {
+        if let Some(at) = first
+            && matches!(b[at], b']' | b'}')
+        {
+            {
                 let mut t = line_start;
                 while t > 0 && matches!(b[t - 1], b' ' | b'\t' | b'\n' | b'\r') {
                     t -= 1;
@@ -527,6 +531,7 @@ fn relax_all(b: &mut [u8], moved: &mut Vec<usize>) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // test inputs are fixed
 mod tests {
     use super::*;
 

@@ -1,5 +1,6 @@
 //! Snapshot tests of every diagnostic the loader reports: the YAML input and the diagnostics
 //! with line:col, side by side.
+#![allow(clippy::unwrap_used)] // test inputs are fixed
 
 use rulec_compiler::load::load;
 use rulec_compiler::{Diagnostic, FileId, SourceFile};

@@ -1,4 +1,5 @@
 //! Merging across files: replace in place, append, override, enable toggles, exceptions.
+#![allow(clippy::unwrap_used)] // test inputs are fixed
 
 use rulec_compiler::load::{Loaded, load};
 use rulec_compiler::{Diagnostic, FileId, Location, SourceFile};
@@ -14,7 +15,7 @@ fn load_all(inputs: &[&str]) -> (Vec<SourceFile>, Loaded, Vec<Diagnostic>) {
     (fs, l, d)
 }
 
-fn text_at<'a>(fs: &'a [SourceFile], loc: Location) -> &'a str {
+fn text_at(fs: &[SourceFile], loc: Location) -> &str {
     &fs[loc.file.0 as usize].text[loc.start as usize..loc.end as usize]
 }
 

@@ -175,8 +175,11 @@ impl<'a> Checker<'a> {
 
     fn check_macros(&mut self) {
         let loaded = self.loaded;
-        for (i, mac) in loaded.macros.iter().enumerate() {
-            let expr = self.parse(&mac.condition);
+        // Parse them all first: telling a cycle from a use of a later macro needs the later
+        // macro's references.
+        let exprs: Vec<Option<Expr>> = loaded.macros.iter().map(|m| self.parse(&m.condition)).collect();
+        self.macro_exprs = exprs.clone();
+        for (i, (mac, expr)) in loaded.macros.iter().zip(exprs).enumerate() {
             let mut cond = None;
             let mut unknown_field = false;
             if let Some(expr) = &expr {
@@ -188,7 +191,6 @@ impl<'a> Checker<'a> {
                     cond = Some(c);
                 }
             }
-            self.macro_exprs.push(expr);
             self.macro_conds.push(cond);
             self.macro_unknown_field.push(unknown_field);
         }
@@ -203,14 +205,28 @@ impl<'a> Checker<'a> {
                 Some(j) if within.is_none_or(|i| j < i) => self.macro_used[j] = true,
                 found => {
                     ok = false;
+                    // Named, even if wrongly: not "unused" on top of the error.
+                    if let Some(j) = found {
+                        self.macro_used[j] = true;
+                    }
                     let mut d = Diagnostic::new(
                         Code::UndefinedMacro,
                         text.location(id.span),
                         format!("undefined macro `{}`", id.name),
                     );
                     match (found, within) {
-                        (Some(j), Some(i)) if j == i => {
-                            d = d.with_hint("a macro cannot use itself");
+                        (Some(j), Some(i)) if j == i || self.macro_reaches(j, i) => {
+                            d.code = Code::MacroCycle;
+                            d.severity = Code::MacroCycle.severity();
+                            d.message = if j == i {
+                                format!("macro `{}` uses itself", id.name)
+                            } else {
+                                format!("macros `{}` and `{}` use each other", self.loaded.macros[i].name, id.name)
+                            };
+                            if j != i {
+                                d = d.with_label(self.loaded.macros[j].name_loc, "the other macro of the cycle");
+                            }
+                            d = d.with_hint("a macro's expansion must end: break the cycle");
                         }
                         (Some(j), Some(_)) => {
                             let later = &self.loaded.macros[j];
@@ -238,11 +254,39 @@ impl<'a> Checker<'a> {
         ok
     }
 
+    /// Whether macro `from` uses macro `to`, directly or through other macros.
+    fn macro_reaches(&self, from: usize, to: usize) -> bool {
+        let mut seen = vec![false; self.macro_exprs.len()];
+        let mut stack = vec![from];
+        while let Some(m) = stack.pop() {
+            if m == to {
+                return true;
+            }
+            if std::mem::replace(&mut seen[m], true) {
+                continue;
+            }
+            if let Some(Some(e)) = self.macro_exprs.get(m) {
+                stack.extend(e.macro_refs().iter().filter_map(|id| self.macro_index.get(id.name.as_str()).copied()));
+            }
+        }
+        false
+    }
+
     fn check_rules(&mut self) {
         let loaded = self.loaded;
         for (index, rule) in loaded.rules.iter().enumerate() {
             let expr = self.parse(&rule.condition);
             let known_source = rule.source.as_deref().is_none_or(|s| s == "syscall");
+            if let (false, Some(src), Some(loc)) = (known_source, rule.source.as_deref(), rule.source_loc) {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::UnknownSource,
+                        loc,
+                        format!("unknown source `{src}`: rule `{}` is loaded but not checked or run", rule.name),
+                    )
+                    .with_hint("rulec evaluates `syscall` rules; rules for plugin sources need that plugin"),
+                );
+            }
             let mut runnable = expr.is_some() && known_source;
             let mut cond = Cond::Const(false);
             let mut unknown_field = false;

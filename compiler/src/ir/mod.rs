@@ -68,7 +68,7 @@ impl Slot {
     }
 }
 
-#[derive(Clone, PartialEq, Debug)]
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub enum SlotInput {
     Slot(SlotId),
     Literal(String),
@@ -154,7 +154,7 @@ pub enum SlotOp {
 }
 
 /// A boolean node.
-#[derive(Clone, PartialEq, Debug)]
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub enum Node {
     And(Vec<NodeId>),
     Or(Vec<NodeId>),
@@ -174,6 +174,10 @@ pub struct Rule {
     pub root: NodeId,
     pub event_types: EventTypes,
     pub output: Vec<OutputPiece>,
+    /// The rule's event source (`syscall` when not written), for alerts.
+    pub source: String,
+    /// The rule's tags, for alerts.
+    pub tags: Vec<String>,
 }
 
 /// A piece of a rule's output line.
