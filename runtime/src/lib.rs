@@ -7,15 +7,25 @@
 //! * [`state`]: the thread/process table and fd tables, updated by [`State::apply`].
 //! * [`scap`]: the `.scap` capture reader.
 //! * [`replay`]: reading a capture through the state machine.
+//! * [`eval`]: a rule program compiled into matchers, the per-event evaluation context and
+//!   the reference interpreter; [`engine`]: rules indexed by event type, first/all matching,
+//!   alerts, on the interpreter or the JIT.
 
+pub mod engine;
+pub mod eval;
 pub mod event;
+pub mod fields;
 pub mod flags;
+pub mod r#gen;
+pub mod handwritten;
+pub mod jit;
 pub mod replay;
 pub mod scap;
 pub mod state;
 pub mod value;
 
 pub use event::{Direction, Event, Param, ParamType, ParamValue, SockAddr, SockTuple};
+pub use r#gen::Generator;
 pub use replay::{Replay, replay};
 pub use scap::{ScapError, ScapReader};
 pub use state::{FdInfo, FdKind, Limits, SockInfo, SockRole, State, Stats, ThreadInfo};

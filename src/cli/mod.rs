@@ -38,6 +38,8 @@ pub enum Command {
     Fields(fields::FieldsArgs),
     /// Print the reference of every diagnostic code.
     Codes(codes::CodesArgs),
+    /// Run the language server on stdin/stdout (for editors).
+    Lsp,
 }
 
 /// Parses `args` (program name first) and runs the subcommand; returns the exit status.
@@ -59,6 +61,7 @@ where
         Command::Check(args) => check::run(args),
         Command::Fields(args) => fields::run(args),
         Command::Codes(args) => codes::run(args),
+        Command::Lsp => rulec_lsp::run_stdio(),
     }
 }
 

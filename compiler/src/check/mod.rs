@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 use rulec_grammar::ast::Expr;
 
-use crate::diagnostic::{Code, Diagnostic, Location};
+use crate::diagnostic::{Code, Diagnostic};
 use crate::load::{self, Loaded};
 use crate::source::SourceFile;
 use crate::text::MappedText;

@@ -49,8 +49,6 @@ pub fn lower(result: &CheckResult) -> Program {
             root,
             event_types: rule.event_types.clone(),
             output,
-            source: def.and_then(|d| d.source.clone()).unwrap_or_else(|| "syscall".to_owned()),
-            tags: def.map(|d| d.tags.iter().map(|(t, _)| t.clone()).collect()).unwrap_or_default(),
         });
     }
     b.program

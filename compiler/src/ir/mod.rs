@@ -174,10 +174,6 @@ pub struct Rule {
     pub root: NodeId,
     pub event_types: EventTypes,
     pub output: Vec<OutputPiece>,
-    /// The rule's event source (`syscall` when not written), for alerts.
-    pub source: String,
-    /// The rule's tags, for alerts.
-    pub tags: Vec<String>,
 }
 
 /// A piece of a rule's output line.

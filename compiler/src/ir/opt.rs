@@ -355,52 +355,38 @@ fn dedup_by_key<T, K: std::hash::Hash + Eq>(xs: &mut Vec<T>, key: impl Fn(&T) ->
     xs.retain(|x| seen.insert(key(x)));
 }
 
-/// Pass 8: drops what no rule can reach and renumbers, keeping relative order.
+/// Pass 8: drops what no rule can reach and renumbers canonically: nodes in post-order of a
+/// depth-first walk from the rule roots (rules in order, children in order), checks in order of
+/// first use in that walk, slots in their old order. So children keep smaller ids, and the
+/// numbering depends only on the structure (optimising twice gives the same text).
 fn gc(p: &mut Program) {
-    let mut live_nodes = vec![false; p.nodes.len()];
+    let mut node_map: Vec<Option<u32>> = vec![None; p.nodes.len()];
+    let mut order: Vec<usize> = Vec::new();
     for r in &p.rules {
-        if let Some(l) = live_nodes.get_mut(r.root.0 as usize) {
-            *l = true;
-        }
+        visit(&p.nodes, r.root.0 as usize, &mut node_map, &mut order);
     }
-    let mut live_checks = vec![false; p.checks.len()];
-    for i in (0..p.nodes.len()).rev() {
-        if !live_nodes[i] {
-            continue;
-        }
-        match &p.nodes[i] {
-            Node::And(xs) | Node::Or(xs) => {
-                for x in xs {
-                    if let Some(l) = live_nodes.get_mut(x.0 as usize) {
-                        *l = true;
-                    }
-                }
-            }
-            Node::Not(x) => {
-                if let Some(l) = live_nodes.get_mut(x.0 as usize) {
-                    *l = true;
-                }
-            }
-            Node::Check(c) => {
-                if let Some(l) = live_checks.get_mut(c.0 as usize) {
-                    *l = true;
-                }
-            }
-            Node::Const(_) => {}
+    let mut check_map: Vec<Option<u32>> = vec![None; p.checks.len()];
+    let mut check_order: Vec<usize> = Vec::new();
+    for &i in &order {
+        if let Node::Check(c) = &p.nodes[i]
+            && let Some(m) = check_map.get_mut(c.0 as usize)
+            && m.is_none()
+        {
+            *m = Some(check_order.len() as u32);
+            check_order.push(c.0 as usize);
         }
     }
     let mut live_slots = vec![false; p.slots.len()];
-    let mut mark = |live: &mut Vec<bool>, s: SlotId| {
+    let mark = |live: &mut Vec<bool>, s: SlotId| {
         if let Some(l) = live.get_mut(s.0 as usize) {
             *l = true;
         }
     };
-    for (i, c) in p.checks.iter().enumerate() {
-        if live_checks[i] {
-            mark(&mut live_slots, c.slot);
-            if let Test::CompareSlot { other, .. } = &c.test {
-                mark(&mut live_slots, *other);
-            }
+    for &i in &check_order {
+        let c = &p.checks[i];
+        mark(&mut live_slots, c.slot);
+        if let Test::CompareSlot { other, .. } = &c.test {
+            mark(&mut live_slots, *other);
         }
     }
     for r in &p.rules {
@@ -421,23 +407,20 @@ fn gc(p: &mut Program) {
             }
         }
     }
-
-    let renumber = |live: &[bool]| -> Vec<u32> {
-        let mut next = 0u32;
-        live.iter()
-            .map(|&l| {
-                let id = next;
-                if l {
-                    next += 1;
-                }
-                id
-            })
-            .collect()
-    };
-    let (node_map, check_map, slot_map) = (renumber(&live_nodes), renumber(&live_checks), renumber(&live_slots));
+    let mut next = 0u32;
+    let slot_map: Vec<u32> = live_slots
+        .iter()
+        .map(|&l| {
+            let id = next;
+            if l {
+                next += 1;
+            }
+            id
+        })
+        .collect();
     let ms = |s: SlotId| SlotId(slot_map.get(s.0 as usize).copied().unwrap_or(s.0));
-    let mc = |c: super::CheckId| super::CheckId(check_map.get(c.0 as usize).copied().unwrap_or(c.0));
-    let mn = |n: NodeId| NodeId(node_map.get(n.0 as usize).copied().unwrap_or(n.0));
+    let mc = |c: super::CheckId| super::CheckId(check_map.get(c.0 as usize).copied().flatten().unwrap_or(c.0));
+    let mn = |n: NodeId| NodeId(node_map.get(n.0 as usize).copied().flatten().unwrap_or(n.0));
 
     let slots = std::mem::take(&mut p.slots);
     p.slots = slots
@@ -462,11 +445,10 @@ fn gc(p: &mut Program) {
         })
         .collect();
     let checks = std::mem::take(&mut p.checks);
-    p.checks = checks
-        .into_iter()
-        .zip(&live_checks)
-        .filter(|(_, l)| **l)
-        .map(|(mut c, _)| {
+    p.checks = check_order
+        .iter()
+        .map(|&i| {
+            let mut c = checks[i].clone();
             c.slot = ms(c.slot);
             if let Test::CompareSlot { other, .. } = &mut c.test {
                 *other = ms(*other);
@@ -475,16 +457,14 @@ fn gc(p: &mut Program) {
         })
         .collect();
     let nodes = std::mem::take(&mut p.nodes);
-    p.nodes = nodes
-        .into_iter()
-        .zip(&live_nodes)
-        .filter(|(_, l)| **l)
-        .map(|(n, _)| match n {
-            Node::And(xs) => Node::And(xs.into_iter().map(mn).collect()),
-            Node::Or(xs) => Node::Or(xs.into_iter().map(mn).collect()),
-            Node::Not(x) => Node::Not(mn(x)),
-            Node::Check(c) => Node::Check(mc(c)),
-            Node::Const(b) => Node::Const(b),
+    p.nodes = order
+        .iter()
+        .map(|&i| match &nodes[i] {
+            Node::And(xs) => Node::And(xs.iter().copied().map(mn).collect()),
+            Node::Or(xs) => Node::Or(xs.iter().copied().map(mn).collect()),
+            Node::Not(x) => Node::Not(mn(*x)),
+            Node::Check(c) => Node::Check(mc(*c)),
+            Node::Const(b) => Node::Const(*b),
         })
         .collect();
     for r in &mut p.rules {
@@ -495,4 +475,22 @@ fn gc(p: &mut Program) {
             }
         }
     }
+}
+
+/// Post-order numbering of the nodes reachable from `i`.
+fn visit(nodes: &[Node], i: usize, map: &mut [Option<u32>], order: &mut Vec<usize>) {
+    if map.get(i).is_none_or(Option::is_some) {
+        return;
+    }
+    match &nodes[i] {
+        Node::And(xs) | Node::Or(xs) => {
+            for x in xs {
+                visit(nodes, x.0 as usize, map, order);
+            }
+        }
+        Node::Not(x) => visit(nodes, x.0 as usize, map, order),
+        Node::Check(_) | Node::Const(_) => {}
+    }
+    map[i] = Some(order.len() as u32);
+    order.push(i);
 }

@@ -14,7 +14,7 @@
 //!   n1 = not n0
 //!   n2 = and(n0, n1)
 //! rules:
-//!   r0 "Shell" Warning enabled root=n2 types=(execve, open) source=syscall tags=(shell)
+//!   r0 "Shell" Warning enabled root=n2 types=(execve, open)
 //!      output: "shell " + s0
 //! ```
 
@@ -120,8 +120,9 @@ impl Display for CheckText<'_> {
     }
 }
 
-/// A constant: strings quoted with Rust escapes, numbers plain, bytes as `hex:…`, networks in
-/// CIDR form (an address alone when the prefix is full).
+/// A constant: strings quoted with Rust escapes, signed integers plain, unsigned ones with a
+/// `u` suffix (`80u`), doubles with a decimal point, bytes as `hex:…`, networks in CIDR form (an
+/// address alone when the prefix is full).
 pub struct ConstText<'a>(pub &'a Const);
 
 impl Display for ConstText<'_> {
@@ -187,10 +188,6 @@ fn write_rule(f: &mut Formatter<'_>, i: usize, r: &Rule) -> fmt::Result {
             f.write_str(&names.iter().map(String::as_str).collect::<Vec<_>>().join(", "))?;
             f.write_str(")")?;
         }
-    }
-    write!(f, " source={}", r.source)?;
-    if !r.tags.is_empty() {
-        write!(f, " tags=({})", r.tags.join(", "))?;
     }
     writeln!(f)?;
     let mut out = String::new();

@@ -1,0 +1,329 @@
+//! The rule engine: runs a program's rules on events, with either backend, and turns matches
+//! into [`Alert`]s.
+//!
+//! This module owns rule selection and alert rendering:
+//!
+//! * **Indexing by event type.** An event is only tested against the rules whose event types
+//!   contain its name; rules with [`EventTypes::All`] are tested on every event. Within an
+//!   event type, rules keep their load order.
+//! * **Matching modes**, as Falco's `rule_matching`: [`MatchMode::First`] (the default: the first
+//!   matching rule in load order wins, later ones are not evaluated) and [`MatchMode::All`].
+//! * **Disabled rules** are never evaluated (they can be switched on with
+//!   [`Engine::set_enabled`]). Events flagged state-only in a capture are not shown to rules.
+//! * **Backends.** [`Backend::Interp`] walks the nodes; [`Backend::Jit`] runs native code from
+//!   [`crate::jit`]; both evaluate checks through the same [`EvalCtx`], so they agree. If the JIT
+//!   cannot compile the program the engine falls back to the interpreter and says why
+//!   ([`Engine::jit_error`]).
+//! * **Alert text.** [`Alert::message`] is the rule's output with every `%field` replaced by its
+//!   value (`<NA>` when absent). [`Alert::output`] is Falco's line: the event time as
+//!   `HH:MM:SS.nnnnnnnnn` (UTC, where Falco uses the local time zone: UTC keeps outputs
+//!   reproducible), `: `, the priority, a space and the message:
+//!   `12:00:00.000000001: Warning shell spawned (user=root)`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::ffi::c_void;
+
+use rulec_compiler::check::hir::EventTypes;
+use rulec_compiler::check::{CheckResult, Ruleset};
+use rulec_compiler::ir::{self, OutputPiece, Program};
+use rulec_compiler::items::Priority;
+
+use crate::eval::{Compiled, EvalCtx, ExtractFn, JIT_CALLBACKS, SlotCache, interp};
+use crate::event::Event;
+use crate::jit::JitProgram;
+use crate::state::State;
+
+/// Which backend evaluates rule conditions.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Backend {
+    /// The reference interpreter.
+    Interp,
+    /// Native code compiled with Cranelift.
+    Jit,
+}
+
+/// Falco's `rule_matching`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub enum MatchMode {
+    /// The first matching rule (in load order) wins.
+    #[default]
+    First,
+    /// Every matching rule alerts.
+    All,
+}
+
+/// One rule matching one event.
+#[derive(Clone, PartialEq, Debug)]
+pub struct Alert {
+    /// The event's time, nanoseconds since the epoch.
+    pub time: u64,
+    pub rule: String,
+    pub priority: Priority,
+    pub source: String,
+    pub tags: Vec<String>,
+    /// Falco's output line: time, priority and message (see the module doc).
+    pub output: String,
+    /// The rule's output with its fields substituted.
+    pub message: String,
+    /// Each output field as written (`proc.name`, `proc.aname[2]`, `tolower(proc.name)`) → its
+    /// value as printed (`<NA>` when absent).
+    pub output_fields: BTreeMap<String, String>,
+}
+
+/// What an engine knows about a rule beyond the program.
+#[derive(Clone, Debug)]
+struct RuleMeta {
+    source: String,
+    tags: Vec<String>,
+}
+
+/// Counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EngineStats {
+    /// Events given to [`Engine::process`] (state-only ones included).
+    pub events: u64,
+    /// Rule evaluations.
+    pub evaluations: u64,
+    /// Alerts produced.
+    pub alerts: u64,
+}
+
+/// Runs a program's rules on events.
+pub struct Engine {
+    compiled: Compiled,
+    jit: Option<JitProgram>,
+    jit_error: Option<String>,
+    mode: MatchMode,
+    meta: Vec<RuleMeta>,
+    enabled: Vec<bool>,
+    /// Event name → the enabled rules to test, in load order (the `All` rules included).
+    by_type: HashMap<String, Vec<usize>>,
+    /// The enabled rules with `EventTypes::All`: what an event of any other name is tested on.
+    any_type: Vec<usize>,
+    cache: SlotCache,
+    stats: EngineStats,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("backend", &self.backend())
+            .field("mode", &self.mode)
+            .field("rules", &self.meta.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// An engine for `program` (its rules' source is `syscall` and they have no tags until
+    /// [`Engine::set_rule_info`] says otherwise).
+    pub fn new(program: Program, backend: Backend) -> Engine {
+        Engine::build(Compiled::new(&program), backend)
+    }
+
+    /// An engine reading fields through `extract` instead of [`crate::fields::extract`].
+    pub fn with_extractor(program: Program, backend: Backend, extract: ExtractFn) -> Engine {
+        Engine::build(Compiled::with_extractor(&program, extract), backend)
+    }
+
+    /// An engine for a checked ruleset: lowered, optimised, with sources and tags.
+    pub fn from_check(result: &CheckResult, backend: Backend) -> Engine {
+        let mut program = ir::lower::lower(result);
+        ir::opt::optimize(&mut program);
+        let mut e = Engine::new(program, backend);
+        e.set_rule_info(&result.ruleset);
+        e
+    }
+
+    fn build(compiled: Compiled, backend: Backend) -> Engine {
+        let p = compiled.program();
+        let (jit, jit_error) = match backend {
+            Backend::Interp => (None, None),
+            Backend::Jit => match JitProgram::compile(p, JIT_CALLBACKS) {
+                Ok(j) => (Some(j), None),
+                Err(e) => (None, Some(e)),
+            },
+        };
+        let meta = p.rules.iter().map(|_| RuleMeta { source: "syscall".to_owned(), tags: Vec::new() }).collect();
+        let enabled = p.rules.iter().map(|r| r.enabled).collect();
+        let mut e = Engine {
+            compiled,
+            jit,
+            jit_error,
+            mode: MatchMode::First,
+            meta,
+            enabled,
+            by_type: HashMap::new(),
+            any_type: Vec::new(),
+            cache: SlotCache::new(),
+            stats: EngineStats::default(),
+        };
+        e.reindex();
+        e
+    }
+
+    /// Takes each rule's source and tags from the ruleset the program was lowered from.
+    pub fn set_rule_info(&mut self, ruleset: &Ruleset) {
+        for (meta, rule) in self.meta.iter_mut().zip(&self.compiled.program().rules) {
+            if let Some(def) = ruleset.loaded.rules.get(rule.index) {
+                meta.source = def.source.clone().unwrap_or_else(|| "syscall".to_owned());
+                meta.tags = def.tags.iter().map(|(t, _)| t.clone()).collect();
+            }
+        }
+    }
+
+    pub fn set_mode(&mut self, mode: MatchMode) {
+        self.mode = mode;
+    }
+
+    pub fn mode(&self) -> MatchMode {
+        self.mode
+    }
+
+    /// Enables or disables every rule called `name`; returns how many there are.
+    pub fn set_enabled(&mut self, name: &str, enabled: bool) -> usize {
+        let mut n = 0;
+        for (i, r) in self.compiled.program().rules.iter().enumerate() {
+            if r.name == name {
+                self.enabled[i] = enabled;
+                n += 1;
+            }
+        }
+        self.reindex();
+        n
+    }
+
+    /// The backend actually running (the interpreter when the JIT failed to compile).
+    pub fn backend(&self) -> Backend {
+        if self.jit.is_some() { Backend::Jit } else { Backend::Interp }
+    }
+
+    /// Why the JIT could not be used, when [`Backend::Jit`] was asked for and failed.
+    pub fn jit_error(&self) -> Option<&str> {
+        self.jit_error.as_deref()
+    }
+
+    pub fn program(&self) -> &Program {
+        self.compiled.program()
+    }
+
+    pub fn stats(&self) -> EngineStats {
+        self.stats
+    }
+
+    /// Checks or slot computations that panicked (a rulec bug when non-zero).
+    pub fn panics(&self) -> u64 {
+        self.cache.panics()
+    }
+
+    fn reindex(&mut self) {
+        let rules = &self.compiled.program().rules;
+        let mut by_type: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, r) in rules.iter().enumerate() {
+            if let EventTypes::Some(names) = &r.event_types
+                && self.enabled[i]
+            {
+                for n in names {
+                    by_type.entry(n.clone()).or_default();
+                }
+            }
+        }
+        let mut any_type = Vec::new();
+        for (i, r) in rules.iter().enumerate().filter(|(i, _)| self.enabled[*i]) {
+            match &r.event_types {
+                EventTypes::All => {
+                    any_type.push(i);
+                    for list in by_type.values_mut() {
+                        list.push(i);
+                    }
+                }
+                EventTypes::Some(names) => {
+                    for n in names {
+                        if let Some(list) = by_type.get_mut(n) {
+                            list.push(i);
+                        }
+                    }
+                }
+            }
+        }
+        self.by_type = by_type;
+        self.any_type = any_type;
+    }
+
+    /// Runs the rules on `ev` (with `state` as it is after `ev`), appending alerts to `out`.
+    pub fn process(&mut self, ev: &Event, state: &State, out: &mut Vec<Alert>) {
+        self.stats.events += 1;
+        if ev.state_only() {
+            return;
+        }
+        let candidates = self.by_type.get(ev.name).unwrap_or(&self.any_type);
+        let mut ctx = EvalCtx::new(&self.compiled, &mut self.cache, ev, state);
+        for &r in candidates {
+            self.stats.evaluations += 1;
+            if !run_rule(self.jit.as_ref(), &mut ctx, r) {
+                continue;
+            }
+            let rule = &ctx.compiled().program().rules[r];
+            let meta = &self.meta[r];
+            out.push(render(&mut ctx, rule, meta));
+            self.stats.alerts += 1;
+            if self.mode == MatchMode::First {
+                break;
+            }
+        }
+    }
+
+    /// Whether rule `rule` (an index into the program's rules) matches `ev`, whatever its event
+    /// types and whether it is enabled (for tests and tools).
+    pub fn eval_rule(&mut self, rule: usize, ev: &Event, state: &State) -> bool {
+        let mut ctx = EvalCtx::new(&self.compiled, &mut self.cache, ev, state);
+        run_rule(self.jit.as_ref(), &mut ctx, rule)
+    }
+}
+
+fn run_rule(jit: Option<&JitProgram>, ctx: &mut EvalCtx<'_>, rule: usize) -> bool {
+    match jit {
+        Some(j) => {
+            let ptr = (ctx as *mut EvalCtx<'_>).cast::<c_void>();
+            // SAFETY: the program was compiled with `JIT_CALLBACKS`, which take exactly this: a
+            // pointer to a live `EvalCtx` used by nobody else during the call (we hold `&mut`),
+            // for the program the context was compiled from; they bounds-check every id.
+            unsafe { j.eval_rule(rule, ptr) }
+        }
+        None => interp::eval_rule(ctx, rule),
+    }
+}
+
+fn render(ctx: &mut EvalCtx<'_>, rule: &ir::Rule, meta: &RuleMeta) -> Alert {
+    let mut message = String::new();
+    let mut output_fields = BTreeMap::new();
+    for piece in &rule.output {
+        match piece {
+            OutputPiece::Text(t) => message.push_str(t),
+            OutputPiece::Slot { slot, written } => {
+                let text = ctx.slot_guarded(*slot).map_or_else(|| "<NA>".to_owned(), ToString::to_string);
+                message.push_str(&text);
+                let key = written.strip_prefix('%').unwrap_or(written);
+                output_fields.insert(key.to_owned(), text);
+            }
+        }
+    }
+    let time = ctx.event().ts;
+    Alert {
+        time,
+        rule: rule.name.clone(),
+        priority: rule.priority,
+        source: meta.source.clone(),
+        tags: meta.tags.clone(),
+        output: format!("{}: {} {}", clock(time), rule.priority.as_str(), message),
+        message,
+        output_fields,
+    }
+}
+
+/// `HH:MM:SS.nnnnnnnnn` of a time in nanoseconds since the epoch, UTC.
+pub fn clock(ns: u64) -> String {
+    let secs = ns / 1_000_000_000;
+    let (h, m, s) = ((secs / 3600) % 24, (secs / 60) % 60, secs % 60);
+    format!("{h:02}:{m:02}:{s:02}.{:09}", ns % 1_000_000_000)
+}

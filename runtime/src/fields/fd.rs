@@ -1,0 +1,270 @@
+//! `fd.*` and `fdlist.*`: the fd the event refers to ([`State::event_fd`]), looked up in the
+//! process's fd table, and the fd list of poll-like events.
+//!
+//! Choices, following libsinsp:
+//! * `fd.num` is the event's fd number even when the fd is unknown or negative (a failed open
+//!   gives `-2`), so `fd.num >= 0` separates successes.
+//! * `fd.name` is the state's name: the normalised path for files, `cip:cport->sip:sport` for
+//!   connected inet sockets, `ip:port` for bound ones, the unix path or pointer tuple for unix
+//!   sockets, `pipe:[ino]`, `anon_inode:[eventfd]`... When the fd is not in the table and the
+//!   event is an open-family call (typically a failed open), `fd.name`, `fd.directory`,
+//!   `fd.filename` and `fd.nameraw` come from the event's path, made absolute.
+//! * `fd.directory`/`fd.filename` only for files and directories.
+//! * `fd.lip/lport` (local) and `fd.rip/rport` (remote) follow the socket's role: for a client
+//!   (connect) local is the client end, for a server (accept/bind/listen) the server end; no
+//!   role, no value. `fd.ip`, `fd.port`, `fd.net`, `fd.proto` (filter-only, "either end") give
+//!   a [`Value::List`] of the client and the server value.
+//! * `fd.net`/`fd.cnet`... give the address; the evaluator compares it with a CIDR constant by
+//!   containment.
+//! * `fd.name_changed` is true on a successful (or in-progress) connect and on a datagram
+//!   send/receive whose tuple differs from the fd's name; libsinsp renames the fd then.
+//! * `fd.cip.name` and the other DNS-name fields need a DNS cache rulec does not keep: `None`.
+//! * `fd.nameraw`: the path as the open call passed it when the event is an open; otherwise the
+//!   state keeps only the normalised name, which is returned.
+//! * `fd.dev.major`/`minor` split the kernel's device number (20 minor bits), as libsinsp.
+
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+
+use rulec_compiler::schema::service_names;
+
+use super::{Extractor, abs_path, arg_index, s};
+use crate::event::{Event, ParamValue, SockTuple, render_tuple};
+use crate::flags;
+use crate::state::{FdInfo, FdKind, L4Proto, SockInfo, SockRole, State};
+use crate::value::Value;
+
+pub(super) fn lookup(name: &str) -> Option<Extractor> {
+    let f: Extractor = match name {
+        "fd.num" => |_, ev, _| State::event_fd(ev).map(Value::Int),
+        "fd.type" => |_, ev, st| fdi(ev, st).map(|f| s(f.kind.type_name())),
+        "fd.typechar" => |_, ev, st| fdi(ev, st).map(|f| s(f.kind.type_char().to_string())),
+        "fd.name" => |_, ev, st| match fdi(ev, st) {
+            Some(f) => Some(s(f.name.as_str())),
+            None => null_fd_path(ev, st).map(s),
+        },
+        "fd.directory" => |_, ev, st| match fdi(ev, st) {
+            Some(f) => f.directory().map(s),
+            None => null_fd_path(ev, st).map(|p| s(dir_of(&p))),
+        },
+        "fd.filename" => |_, ev, st| match fdi(ev, st) {
+            Some(f) => f.filename().map(s),
+            None => null_fd_path(ev, st).map(|p| s(p.rsplit('/').next().unwrap_or(&p))),
+        },
+        "fd.containername" => |_, ev, st| {
+            let cid = super::thread(ev, st)?.container_id.clone();
+            let name = match fdi(ev, st) {
+                Some(f) => f.name.clone(),
+                None => null_fd_path(ev, st)?,
+            };
+            Some(s(format!("{}:{name}", container_or_host(&cid))))
+        },
+        "fd.containerdirectory" => |_, ev, st| {
+            let cid = super::thread(ev, st)?.container_id.clone();
+            let dir = match fdi(ev, st) {
+                Some(f) => f.directory()?.to_string(),
+                None => dir_of(&null_fd_path(ev, st)?),
+            };
+            Some(s(format!("{}:{dir}", container_or_host(&cid))))
+        },
+        "fd.nameraw" => |_, ev, st| {
+            if is_open(ev)
+                && let Some(raw) = ev.str("name")
+            {
+                return Some(s(raw));
+            }
+            fdi(ev, st).map(|f| s(f.name.as_str()))
+        },
+        "fd.ip" => |_, ev, st| both(ev, st, |k| k.cip.map(Value::Ip), |k| k.sip.map(Value::Ip)),
+        "fd.net" => |_, ev, st| both(ev, st, |k| k.cip.map(Value::Ip), |k| k.sip.map(Value::Ip)),
+        "fd.cip" | "fd.cnet" => |_, ev, st| inet(ev, st)?.cip.map(Value::Ip),
+        "fd.sip" | "fd.snet" => |_, ev, st| inet(ev, st)?.sip.map(Value::Ip),
+        "fd.lip" | "fd.lnet" => |_, ev, st| local(inet(ev, st)?).0.map(Value::Ip),
+        "fd.rip" | "fd.rnet" => |_, ev, st| remote(inet(ev, st)?).0.map(Value::Ip),
+        "fd.port" => |_, ev, st| both(ev, st, |k| port(k.cport), |k| port(k.sport)),
+        "fd.cport" => |_, ev, st| port(inet(ev, st)?.cport),
+        "fd.sport" => |_, ev, st| port(inet(ev, st)?.sport),
+        "fd.lport" => |_, ev, st| local(inet(ev, st)?).1.and_then(port),
+        "fd.rport" => |_, ev, st| remote(inet(ev, st)?).1.and_then(port),
+        // Filter-only and typed as a port: a service name on the right is a port number.
+        "fd.proto" => |_, ev, st| both(ev, st, |k| port(k.cport), |k| port(k.sport)),
+        "fd.cproto" => |_, ev, st| proto(inet(ev, st)?.cport),
+        "fd.sproto" => |_, ev, st| proto(inet(ev, st)?.sport),
+        "fd.lproto" => |_, ev, st| local(inet(ev, st)?).1.and_then(proto),
+        "fd.rproto" => |_, ev, st| remote(inet(ev, st)?).1.and_then(proto),
+        "fd.l4proto" => |_, ev, st| {
+            let f = fdi(ev, st)?;
+            if !matches!(f.kind, FdKind::Ipv4Sock | FdKind::Ipv6Sock) {
+                return None;
+            }
+            let l4 = f.sock.as_ref().map_or(L4Proto::Unknown, |k| k.l4proto);
+            (l4 != L4Proto::Unknown).then(|| s(l4.as_str()))
+        },
+        "fd.sockfamily" => |_, ev, st| match fdi(ev, st)?.kind {
+            FdKind::Ipv4Sock | FdKind::Ipv6Sock => Some(s("ip")),
+            FdKind::UnixSock => Some(s("unix")),
+            _ => None,
+        },
+        "fd.is_server" => {
+            |_, ev, st| fdi(ev, st).map(|f| Value::Bool(f.sock.as_ref().is_some_and(|k| k.role == SockRole::Server)))
+        }
+        "fd.uid" => |_, ev, st| {
+            let fd = State::event_fd(ev)?;
+            fdi(ev, st)?;
+            Some(s(format!("{}{fd}", ev.tid)))
+        },
+        "fd.connected" => {
+            |_, ev, st| fdi(ev, st).map(|f| Value::Bool(f.sock.as_ref().is_some_and(|k| k.connected)))
+        }
+        "fd.name_changed" => |_, ev, st| {
+            let f = fdi(ev, st)?;
+            Some(Value::Bool(name_changed(ev, f)))
+        },
+        "fd.cip.name" | "fd.sip.name" | "fd.lip.name" | "fd.rip.name" => |_, _, _| None,
+        "fd.dev" => |_, ev, st| fdi(ev, st).map(|f| Value::Int(i64::from(f.dev))),
+        "fd.dev.major" => |_, ev, st| fdi(ev, st).map(|f| Value::Int(i64::from(f.dev >> 20))),
+        "fd.dev.minor" => |_, ev, st| fdi(ev, st).map(|f| Value::Int(i64::from(f.dev & 0xf_ffff))),
+        "fd.ino" => |_, ev, st| fdi(ev, st).map(|f| Value::Int(f.ino as i64)),
+        "fd.types" => |arg, ev, st| {
+            super::thread(ev, st)?;
+            match arg_index(arg) {
+                Some(n) => st.fd(ev.tid, n).map(|f| Value::List(vec![s(f.kind.type_name())])),
+                None => {
+                    let kinds: BTreeSet<&str> = st.fds(ev.tid).map(|f| f.kind.type_name()).collect();
+                    Some(Value::List(kinds.into_iter().map(s).collect()))
+                }
+            }
+        },
+        "fd.is_upper_layer" => {
+            |_, ev, st| fdi(ev, st).map(|f| Value::Bool(f.open_flags & flags::PPM_FD_UPPER_LAYER != 0))
+        }
+        "fd.is_lower_layer" => {
+            |_, ev, st| fdi(ev, st).map(|f| Value::Bool(f.open_flags & flags::PPM_FD_LOWER_LAYER != 0))
+        }
+        "fdlist.nums" => |_, ev, _| fdlist(ev, |fd, _| Some(fd.to_string())),
+        "fdlist.names" => |_, ev, st| fdlist(ev, |fd, tid| st.fd(tid, fd).map(|f| f.name.clone())),
+        "fdlist.cips" => |_, ev, st| fdlist(ev, |fd, tid| sock_of(st, tid, fd)?.cip.map(|i| i.to_string())),
+        "fdlist.sips" => |_, ev, st| fdlist(ev, |fd, tid| sock_of(st, tid, fd)?.sip.map(|i| i.to_string())),
+        "fdlist.cports" => {
+            |_, ev, st| fdlist(ev, |fd, tid| sock_of(st, tid, fd).filter(|k| k.cport > 0).map(|k| k.cport.to_string()))
+        }
+        "fdlist.sports" => {
+            |_, ev, st| fdlist(ev, |fd, tid| sock_of(st, tid, fd).filter(|k| k.sport > 0).map(|k| k.sport.to_string()))
+        }
+        _ => return None,
+    };
+    Some(f)
+}
+
+/// The fd the event refers to, as rules see it.
+fn fdi<'a>(ev: &Event, st: &'a State) -> Option<&'a FdInfo> {
+    st.event_fd_info(ev)
+}
+
+fn container_or_host(cid: &str) -> &str {
+    if cid.is_empty() { "host" } else { cid }
+}
+
+fn is_open(ev: &Event) -> bool {
+    matches!(ev.name, "open" | "openat" | "openat2" | "creat")
+}
+
+/// For an open-family event whose fd is not in the table (a failed open, or an enter event):
+/// the path it names, made absolute.
+fn null_fd_path(ev: &Event, st: &State) -> Option<String> {
+    if !is_open(ev) {
+        return None;
+    }
+    let dirfd = if matches!(ev.param("name"), Some(ParamValue::RelPath(_))) { Some("dirfd") } else { None };
+    abs_path(ev, st, dirfd, "name")
+}
+
+fn dir_of(p: &str) -> String {
+    match p.rfind('/') {
+        Some(0) => "/".to_string(),
+        Some(i) => p[..i].to_string(),
+        None => String::new(),
+    }
+}
+
+/// The socket details of an inet socket fd.
+fn inet<'a>(ev: &Event, st: &'a State) -> Option<&'a SockInfo> {
+    let f = fdi(ev, st)?;
+    if !matches!(f.kind, FdKind::Ipv4Sock | FdKind::Ipv6Sock) {
+        return None;
+    }
+    f.sock.as_ref()
+}
+
+fn sock_of(st: &State, tid: i64, fd: i64) -> Option<&SockInfo> {
+    let f = st.fd(tid, fd)?;
+    if !matches!(f.kind, FdKind::Ipv4Sock | FdKind::Ipv6Sock) {
+        return None;
+    }
+    f.sock.as_ref()
+}
+
+/// (address, port) of the local end.
+fn local(k: &SockInfo) -> (Option<IpAddr>, Option<u16>) {
+    match k.role {
+        SockRole::Client => (k.cip, Some(k.cport)),
+        SockRole::Server => (k.sip, Some(k.sport)),
+        SockRole::None => (None, None),
+    }
+}
+
+/// (address, port) of the remote end.
+fn remote(k: &SockInfo) -> (Option<IpAddr>, Option<u16>) {
+    match k.role {
+        SockRole::Client => (k.sip, Some(k.sport)),
+        SockRole::Server if k.cip.is_some() => (k.cip, Some(k.cport)),
+        _ => (None, None),
+    }
+}
+
+fn port(p: u16) -> Option<Value> {
+    (p > 0).then_some(Value::Uint(u64::from(p)))
+}
+
+/// The service name of a port (`http`), as libsinsp's `fd.*proto` fields.
+fn proto(p: u16) -> Option<Value> {
+    if p == 0 {
+        return None;
+    }
+    // The table holds aliases too; /etc/services' canonical name wins (Debian's spelling).
+    const ALIASES: &[&str] = &["dns", "imap", "postgres"];
+    service_names().iter().find(|(n, q)| *q == p && !ALIASES.contains(n)).map(|(n, _)| s(*n))
+}
+
+/// Client and server values of an inet socket, as a list (either end may satisfy the check).
+fn both(
+    ev: &Event,
+    st: &State,
+    c: fn(&SockInfo) -> Option<Value>,
+    sv: fn(&SockInfo) -> Option<Value>,
+) -> Option<Value> {
+    let k = inet(ev, st)?;
+    let v: Vec<Value> = [c(k), sv(k)].into_iter().flatten().collect();
+    (!v.is_empty()).then_some(Value::List(v))
+}
+
+fn name_changed(ev: &Event, f: &FdInfo) -> bool {
+    let ok = super::event_res(ev).is_some_and(|r| r >= 0 || r == -115);
+    match ev.name {
+        "connect" => ok,
+        "sendto" | "sendmsg" | "recvfrom" | "recvmsg" => match ev.param("tuple") {
+            Some(ParamValue::SockTuple(t)) if !matches!(t, SockTuple::Other(..)) => ok && render_tuple(t) != f.name,
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// A comma-separated list over the fds of a poll-like event's `fds` parameter.
+fn fdlist(ev: &Event, each: impl Fn(i64, i64) -> Option<String>) -> Option<Value> {
+    let Some(ParamValue::FdList(list)) = ev.param("fds") else {
+        return None;
+    };
+    let parts: Vec<String> = list.iter().filter_map(|(fd, _)| each(*fd, ev.tid)).collect();
+    Some(s(parts.join(",")))
+}

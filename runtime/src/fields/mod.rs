@@ -1,0 +1,223 @@
+//! Field extraction: the value of one schema field (with its argument) for one event, given the
+//! state the event was applied to, with Falco's (libsinsp's) semantics.
+//!
+//! This module owns [`extract`] and the per-class extractors in its submodules:
+//!
+//! * [`evt`]: `evt.*` and `syscall.type` (event metadata, arguments, results, time formats).
+//! * [`process`]: `proc.*` and `thread.*` (the thread table, ancestors, sessions, capabilities).
+//! * [`fd`]: `fd.*` and `fdlist.*` (the fd table, sockets).
+//! * [`user`]: `user.*` and `group.*`.
+//! * [`container`]: `container.*`, `k8s.*`, the container-plugin `proc.is_container_*` fields
+//!   and `util.cnt`.
+//! * [`fspath`]: `fs.path.*`.
+//!
+//! # Absence
+//!
+//! `None` means the value cannot be computed for this event (no such thread or fd, the event
+//! has no such parameter, the state does not know it). As in Falco, every check on an absent
+//! value is false and `exists` is false. A value is never faked to stand for absence.
+//!
+//! # Value types
+//!
+//! The `Value` variant follows the field's schema type: signed integer types give
+//! [`Value::Int`], unsigned ones, times and ports [`Value::Uint`], `PT_BOOL` [`Value::Bool`],
+//! `PT_CHARBUF` [`Value::Str`], `PT_BYTEBUF` [`Value::Bytes`], addresses and networks
+//! [`Value::Ip`] (the evaluator compares an address against a CIDR constant by containment),
+//! `PT_DOUBLE` [`Value::Double`]. `evt.rawarg` (`PT_DYN`) gives the variant of the parameter's
+//! own type. Outputs render a value with `Value`'s `Display`.
+//!
+//! # Fields whose value is a list
+//!
+//! * Ancestor fields without an index (`proc.aname`, `proc.aexe`, `proc.aexepath`,
+//!   `proc.acmdline`, `proc.apid`, `proc.aargs`): Falco's check holds if ANY ancestor (parent,
+//!   grandparent..., not the process itself) matches. They give a [`Value::List`] of every
+//!   ancestor's value, nearest first; the evaluator treats a `List` on a scalar-typed field as
+//!   "the check holds if any element satisfies it" (for `!=` too: some ancestor differs).
+//!   With `[N]` they give the scalar of ancestor N (0 = the process itself).
+//! * The filter-only "either side" fields `fd.ip`, `fd.port`, `fd.net`, `fd.proto`: a `List`
+//!   of the client and the server value, with the same "any element" reading.
+//! * `fd.types` is a real list field (`is_list`): a `List` of the distinct kinds of the
+//!   process's fds (sorted), or with `[N]` the kind of fd N.
+//!
+//! # Dispatch
+//!
+//! [`extractor`] resolves a field to a plain function once (a table indexed by the field's
+//! position in [`schema()`]); evaluators should resolve at compile time and call the function
+//! per event. [`extract`] does the resolution and the call.
+
+pub mod container;
+pub mod evt;
+pub mod fd;
+pub mod fspath;
+pub mod process;
+pub mod user;
+
+#[cfg(test)]
+mod tests;
+
+use std::sync::LazyLock;
+
+use rulec_compiler::check::hir::FieldArgValue;
+use rulec_compiler::schema::{FieldInfo, schema};
+
+use crate::event::{Direction, Event, ParamValue};
+use crate::state::{State, ThreadInfo, join_path, normalize_path};
+use crate::value::Value;
+
+/// An extractor: the value of one field (its argument given) for an event and the state rules
+/// see for it.
+pub type Extractor = fn(Option<&FieldArgValue>, &Event, &State) -> Option<Value>;
+
+/// The value of `field` (with `arg`, as the checker resolved it) for `ev`, `state` being the
+/// state after applying `ev` ([`State::apply`]). `None` when it cannot be computed.
+pub fn extract(field: &'static FieldInfo, arg: Option<&FieldArgValue>, ev: &Event, state: &State) -> Option<Value> {
+    extractor(field)?(arg, ev, state)
+}
+
+/// The extractor of `field`, or `None` for a field rulec does not implement (there are none in
+/// the embedded schema; a test keeps it so).
+pub fn extractor(field: &FieldInfo) -> Option<Extractor> {
+    static TABLE: LazyLock<Vec<Option<Extractor>>> =
+        LazyLock::new(|| schema().fields().iter().map(|f| lookup(f.name)).collect());
+    let fields = schema().fields();
+    // Fields handed out by the schema live in its table: find the slot by address (O(1)). A
+    // FieldInfo from elsewhere (a copy) falls back to a lookup by name.
+    let base = fields.as_ptr() as usize;
+    let addr = field as *const FieldInfo as usize;
+    let size = std::mem::size_of::<FieldInfo>().max(1);
+    if addr >= base {
+        let idx = (addr - base) / size;
+        if let Some(f) = fields.get(idx)
+            && std::ptr::eq(f, field)
+        {
+            return TABLE.get(idx).copied().flatten();
+        }
+    }
+    lookup(field.name)
+}
+
+/// The extractor for a field name (no argument handling: `evt.arg`, not `evt.arg.flags`).
+pub fn lookup(name: &str) -> Option<Extractor> {
+    let (class, _) = name.split_once('.')?;
+    match class {
+        "evt" | "syscall" => evt::lookup(name),
+        "proc" | "thread" => process::lookup(name).or_else(|| container::lookup(name)),
+        "fd" | "fdlist" => fd::lookup(name),
+        "user" | "group" => user::lookup(name),
+        "container" | "k8s" | "util" => container::lookup(name),
+        "fs" => fspath::lookup(name),
+        _ => None,
+    }
+}
+
+// ---- helpers shared by the submodules ----------------------------------------------------------
+
+/// The thread that produced the event.
+pub(crate) fn thread<'a>(ev: &Event, st: &'a State) -> Option<&'a ThreadInfo> {
+    st.thread(ev.tid)
+}
+
+pub(crate) fn s(v: impl Into<String>) -> Value {
+    Value::Str(v.into())
+}
+
+/// A string value, `None` when empty (the state uses "" for "not known").
+pub(crate) fn nonempty(v: &str) -> Option<Value> {
+    if v.is_empty() { None } else { Some(Value::Str(v.to_string())) }
+}
+
+/// The `N` of `[N]`, if the argument is an index (a key that parses as a number counts too:
+/// `proc.aname[2]` may reach us either way).
+pub(crate) fn arg_index(arg: Option<&FieldArgValue>) -> Option<i64> {
+    match arg? {
+        FieldArgValue::Index(i) => Some(*i),
+        FieldArgValue::Key(k) => k.trim().parse().ok(),
+    }
+}
+
+/// The text of a `[KEY]` / `.KEY` argument.
+pub(crate) fn arg_key(arg: Option<&FieldArgValue>) -> Option<String> {
+    match arg? {
+        FieldArgValue::Key(k) => Some(k.clone()),
+        FieldArgValue::Index(i) => Some(i.to_string()),
+    }
+}
+
+/// `PPM_AT_FDCWD`.
+pub(crate) const AT_FDCWD: i64 = -100;
+
+/// The absolute form of the path in parameter `path_param`, relative paths being resolved
+/// against the directory fd in `dirfd_param` (or the thread's cwd for `AT_FDCWD` / no dirfd),
+/// as libsinsp does for `evt.abspath`, `fs.path.*` and failed opens.
+pub(crate) fn abs_path(ev: &Event, st: &State, dirfd_param: Option<&str>, path_param: &str) -> Option<String> {
+    let raw = ev.str(path_param)?;
+    if raw.starts_with('/') {
+        return Some(normalize_path(raw));
+    }
+    let dirfd = dirfd_param.and_then(|p| ev.int(p)).unwrap_or(AT_FDCWD);
+    let base = if dirfd == AT_FDCWD {
+        thread(ev, st)?.cwd.clone()
+    } else {
+        st.fd(ev.tid, dirfd)?.name.clone()
+    };
+    if raw.is_empty() {
+        return Some(base);
+    }
+    Some(join_path(&base, raw))
+}
+
+/// The scap event-table row of the event: by id when it agrees with the event's name and
+/// direction, else the newest row with that name and direction (events built by hand or by the
+/// generator may carry any id).
+pub(crate) fn event_info(ev: &Event) -> Option<&'static crate::scap::EventInfo> {
+    if let Some(i) = crate::scap::event_info(ev.type_id)
+        && i.name == ev.name
+        && i.dir == ev.dir
+    {
+        return Some(i);
+    }
+    newest_event_info(ev.name, ev.dir)
+}
+
+/// The newest (not `EF_OLD_VERSION`) event-table row for a name and direction.
+pub fn newest_event_info(name: &str, dir: Direction) -> Option<&'static crate::scap::EventInfo> {
+    use std::collections::HashMap;
+    static INDEX: LazyLock<HashMap<(&'static str, bool), usize>> = LazyLock::new(|| {
+        let table = crate::scap::event_table();
+        let mut m: HashMap<(&'static str, bool), usize> = HashMap::new();
+        for (i, e) in table.iter().enumerate() {
+            let key = (e.name, e.dir == Direction::Enter);
+            let old = e.flags.contains("EF_OLD_VERSION");
+            // Later rows are newer versions; an old-version row never replaces a current one.
+            let keep_prev = m.get(&key).is_some_and(|&j| old && !table[j].flags.contains("EF_OLD_VERSION"));
+            if !keep_prev {
+                m.insert(key, i);
+            }
+        }
+        m
+    });
+    let idx = *INDEX.get(&(name, dir == Direction::Enter))?;
+    crate::scap::event_table().get(idx)
+}
+
+/// The syscall's result as libsinsp reads it for `evt.res`/`evt.rawres`/`evt.failed`: the `res`
+/// parameter, or for exits of fd-creating calls without one (open, socket, accept...) the fd
+/// they return (their first parameter).
+pub(crate) fn event_res(ev: &Event) -> Option<i64> {
+    if let Some(p) = ev.params.iter().find(|p| p.name == "res") {
+        if ev.dir != Direction::Exit {
+            return None;
+        }
+        return p.value.as_i64();
+    }
+    if ev.dir != Direction::Exit {
+        return None;
+    }
+    match ev.params.first() {
+        Some(p) if p.name == "fd" => match p.value {
+            ParamValue::Fd(fd) => Some(fd),
+            _ => None,
+        },
+        _ => None,
+    }
+}

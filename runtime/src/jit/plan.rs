@@ -1,0 +1,163 @@
+//! Program-wide analysis that the JIT does once before generating any code: it validates every id
+//! the code generator will follow (so a malformed [`Program`] gives `Err`, never a panic or an
+//! out-of-bounds access), folds constant sub-DAGs, and decides for each check whether it compiles
+//! inline (an integer comparison on a cached slot value) or as a call to `eval_check`.
+
+use rulec_compiler::ir::{Check, Cmp, Const, Node, Program, Test};
+use rulec_compiler::schema::FieldType;
+
+/// Largest `in (...)` set that compiles inline (one `icmp` per element, or-ed together).
+pub(crate) const MAX_INLINE_IN: usize = 8;
+
+/// The integer comparison an inline leaf performs. The slot value and the constants are both
+/// 64-bit patterns as `slot_num` writes them: two's complement for signed slots, the raw `u64`
+/// bits for unsigned ones; `signed` picks the matching condition codes.
+#[derive(Clone, PartialEq, Debug)]
+pub(crate) enum NumTest {
+    Cmp { cmp: Cmp, signed: bool, value: i64 },
+    /// Membership in a small set (equality is the same in both signedness views).
+    In(Vec<i64>),
+}
+
+/// How one check is compiled.
+#[derive(Clone, PartialEq, Debug)]
+pub(crate) enum Leaf {
+    /// Inline: fetch `slot` with `slot_num` (once per rule function) and test it; absent → false.
+    Num { slot: u32, test: NumTest },
+    /// Call `eval_check(ctx, check)`.
+    Call,
+}
+
+/// The result of the analysis, indexed like the program's tables.
+#[derive(Debug)]
+pub(crate) struct Plan {
+    /// Per node: `Some(b)` when the node's value is the constant `b` whatever the event.
+    pub folded: Vec<Option<bool>>,
+    /// Per check.
+    pub leaves: Vec<Leaf>,
+}
+
+/// The signedness of a slot type whose values `slot_num` reports as integers, or None when the
+/// slot's checks must go through `eval_check` (doubles, strings, `Dyn`, ...).
+pub(crate) fn int_signedness(ty: FieldType) -> Option<bool> {
+    match ty {
+        FieldType::Int8 | FieldType::Int16 | FieldType::Int32 | FieldType::Int64 => Some(true),
+        FieldType::Uint8
+        | FieldType::Uint16
+        | FieldType::Uint32
+        | FieldType::Uint64
+        | FieldType::Port
+        | FieldType::AbsTime
+        | FieldType::RelTime => Some(false),
+        _ => None,
+    }
+}
+
+/// The constant as the 64-bit pattern of a slot of the given signedness, when its kind matches
+/// (`Int` for signed slots, `Uint` for unsigned ones). A mismatched kind is left to `eval_check`.
+fn const_bits(c: &Const, signed: bool) -> Option<i64> {
+    match (c, signed) {
+        (Const::Int(i), true) => Some(*i),
+        // Reinterpreting the bits is intended: unsigned slots are compared with unsigned condition
+        // codes on the same bits, so `u64` order is preserved.
+        (Const::Uint(u), false) => Some(*u as i64),
+        _ => None,
+    }
+}
+
+fn classify(p: &Program, check: &Check) -> Leaf {
+    let Some(slot) = p.slots.get(check.slot.0 as usize) else {
+        return Leaf::Call;
+    };
+    if slot.is_list() {
+        return Leaf::Call;
+    }
+    let Some(signed) = int_signedness(slot.ty()) else {
+        return Leaf::Call;
+    };
+    let test = match &check.test {
+        Test::Compare { cmp, value } => match const_bits(value, signed) {
+            Some(value) => NumTest::Cmp { cmp: *cmp, signed, value },
+            None => return Leaf::Call,
+        },
+        Test::In(values) if !values.is_empty() && values.len() <= MAX_INLINE_IN => {
+            let bits: Option<Vec<i64>> = values.iter().map(|v| const_bits(v, signed)).collect();
+            match bits {
+                Some(bits) => NumTest::In(bits),
+                None => return Leaf::Call,
+            }
+        }
+        _ => return Leaf::Call,
+    };
+    Leaf::Num { slot: check.slot.0, test }
+}
+
+fn child_ok(parent: usize, child: u32) -> Result<usize, String> {
+    let c = child as usize;
+    if c < parent {
+        Ok(c)
+    } else {
+        Err(format!("node {parent} has child {child}: children must have smaller ids than their parent"))
+    }
+}
+
+impl Plan {
+    /// Validates the program's ids and builds the plan.
+    pub(crate) fn new(p: &Program) -> Result<Plan, String> {
+        if p.checks.len() > u32::MAX as usize || p.slots.len() > u32::MAX as usize || p.nodes.len() > u32::MAX as usize {
+            return Err("program tables exceed u32 ids".into());
+        }
+        for (i, check) in p.checks.iter().enumerate() {
+            if check.slot.0 as usize >= p.slots.len() {
+                return Err(format!("check {i} reads slot {} of {}", check.slot.0, p.slots.len()));
+            }
+            if let Test::CompareSlot { other, .. } = &check.test
+                && other.0 as usize >= p.slots.len()
+            {
+                return Err(format!("check {i} compares with slot {} of {}", other.0, p.slots.len()));
+            }
+        }
+        let mut folded: Vec<Option<bool>> = Vec::with_capacity(p.nodes.len());
+        for (n, node) in p.nodes.iter().enumerate() {
+            let f = match node {
+                Node::Const(b) => Some(*b),
+                Node::Check(c) => {
+                    if c.0 as usize >= p.checks.len() {
+                        return Err(format!("node {n} uses check {} of {}", c.0, p.checks.len()));
+                    }
+                    None
+                }
+                Node::Not(c) => folded[child_ok(n, c.0)?].map(|b| !b),
+                // And: false as soon as one child is false, true when all are (empty And is true).
+                // Or: the dual. `absorbing` is the value that decides the whole node.
+                Node::And(cs) | Node::Or(cs) => {
+                    let absorbing = matches!(node, Node::Or(_));
+                    let mut all_neutral = true;
+                    let mut decided = false;
+                    for c in cs {
+                        match folded[child_ok(n, c.0)?] {
+                            Some(b) if b == absorbing => decided = true,
+                            Some(_) => {}
+                            None => all_neutral = false,
+                        }
+                    }
+                    if decided {
+                        Some(absorbing)
+                    } else if all_neutral {
+                        Some(!absorbing)
+                    } else {
+                        None
+                    }
+                }
+            };
+            folded.push(f);
+        }
+        for (r, rule) in p.rules.iter().enumerate() {
+            if rule.root.0 as usize >= p.nodes.len() {
+                return Err(format!("rule {r} (`{}`) has root node {} of {}", rule.name, rule.root.0, p.nodes.len()));
+            }
+        }
+        let leaves = p.checks.iter().map(|c| classify(p, c)).collect();
+        Ok(Plan { folded, leaves })
+    }
+}
