@@ -5,6 +5,7 @@
 //! Each subcommand lives in its own module with an `Args` struct and a `run` returning the exit
 //! status; this module knows nothing about what they do.
 
+pub mod bench;
 pub mod check;
 pub mod codes;
 pub mod fields;
@@ -38,6 +39,8 @@ pub enum Command {
     Fields(fields::FieldsArgs),
     /// Print the reference of every diagnostic code.
     Codes(codes::CodesArgs),
+    /// Measure rule evaluation: interpreter, JIT and a hand-written predicate, side by side.
+    Bench(bench::BenchArgs),
     /// Run the language server on stdin/stdout (for editors).
     Lsp,
 }
@@ -61,6 +64,7 @@ where
         Command::Check(args) => check::run(args),
         Command::Fields(args) => fields::run(args),
         Command::Codes(args) => codes::run(args),
+        Command::Bench(args) => bench::run(args),
         Command::Lsp => rulec_lsp::run_stdio(),
     }
 }

@@ -1,0 +1,338 @@
+//! `rulec bench`: measures rule evaluation on a generated event stream, side by side in one run:
+//! the reference interpreter, the Cranelift JIT, and, as the practical limit, a hand-written Rust
+//! predicate next to the JIT on the same subset of upstream rules.
+//!
+//! Each measurement runs in a child process (`rulec bench --child KIND`), so that each reports its
+//! own peak memory and none inherits another's heap. A child generates the events up front (not
+//! timed), then times two passes over them, each repeated and the fastest kept: the state machine
+//! alone, and the state machine plus evaluation. Evaluation time is the difference: what rule
+//! evaluation alone costs per event, which is what the engine's design decides.
+
+use std::path::PathBuf;
+use std::process::Command as Process;
+use std::time::Instant;
+
+use clap::{Args, ValueEnum};
+use rulec_compiler::check::{CheckResult, check};
+use rulec_compiler::{FileId, SourceFile};
+use rulec_runtime::engine::{Alert, Backend, Engine, MatchMode};
+use rulec_runtime::Generator;
+use rulec_runtime::{Event, handwritten};
+use serde::{Deserialize, Serialize};
+
+use super::{EXIT_CANNOT_RUN, EXIT_OK, print_stdout};
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Rules files, loaded in order (e.g. ../shared/conformance/falco/falco_rules.yaml).
+    #[arg(long = "rules", required = true, value_name = "FILE")]
+    pub rules: Vec<PathBuf>,
+    /// Number of generated events.
+    #[arg(long, default_value_t = 200_000)]
+    pub events: usize,
+    /// Seed of the event generator (same seed, same stream).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Timed passes per measurement; the fastest is kept.
+    #[arg(long, default_value_t = 5)]
+    pub repeat: usize,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Internal: run one measurement and print it as JSON.
+    #[arg(long, value_enum, hide = true)]
+    pub child: Option<Kind>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+/// One measured configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// The interpreter on the whole ruleset (first-match mode, as Falco runs by default).
+    Interp,
+    /// The JIT on the whole ruleset.
+    Jit,
+    /// The interpreter on the hand-written subset only (all-match mode).
+    SubsetInterp,
+    /// The JIT on the hand-written subset only (all-match mode).
+    SubsetJit,
+    /// The hand-written Rust predicate for the subset.
+    Handwritten,
+}
+
+impl Kind {
+    const ALL: [Kind; 5] = [Kind::Interp, Kind::Jit, Kind::SubsetInterp, Kind::SubsetJit, Kind::Handwritten];
+
+    fn label(self) -> &'static str {
+        match self {
+            Kind::Interp => "interpreter, all rules",
+            Kind::Jit => "JIT, all rules",
+            Kind::SubsetInterp => "interpreter, subset",
+            Kind::SubsetJit => "JIT, subset",
+            Kind::Handwritten => "hand-written Rust, subset",
+        }
+    }
+}
+
+/// What one child measured.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Measurement {
+    pub kind: Kind,
+    pub events: usize,
+    pub rules: usize,
+    /// Fastest pass of the state machine alone, ns.
+    pub state_ns: u64,
+    /// Fastest pass of state machine plus evaluation, ns.
+    pub total_ns: u64,
+    /// Evaluation alone per event, ns (total − state, over events).
+    pub eval_ns_per_event: f64,
+    pub events_per_sec: f64,
+    /// Alerts raised in one pass (the backends must agree).
+    pub alerts: usize,
+    /// Peak resident memory of the child, KiB (VmHWM).
+    pub peak_rss_kib: u64,
+    /// Time to build the engine (check excluded), ms: JIT compilation for the JIT.
+    pub build_ms: f64,
+}
+
+pub fn run(args: &BenchArgs) -> i32 {
+    match args.child {
+        Some(kind) => match measure(args, kind) {
+            Ok(m) => match serde_json::to_string(&m) {
+                Ok(json) => print_stdout(&format!("{json}\n")).err().unwrap_or(EXIT_OK),
+                Err(e) => fail(&format!("cannot encode the measurement: {e}")),
+            },
+            Err(msg) => fail(&msg),
+        },
+        None => parent(args),
+    }
+}
+
+fn fail(msg: &str) -> i32 {
+    eprintln!("rulec bench: {msg}");
+    EXIT_CANNOT_RUN
+}
+
+/// Runs every measurement in a child process and prints them side by side.
+fn parent(args: &BenchArgs) -> i32 {
+    let exe = match std::env::current_exe() {
+        Ok(p) => p,
+        Err(e) => return fail(&format!("cannot find the rulec executable: {e}")),
+    };
+    let mut results = Vec::new();
+    for kind in Kind::ALL {
+        let mut cmd = Process::new(&exe);
+        cmd.arg("bench");
+        for r in &args.rules {
+            cmd.arg("--rules").arg(r);
+        }
+        cmd.args(["--events", &args.events.to_string(), "--seed", &args.seed.to_string()]);
+        cmd.args(["--repeat", &args.repeat.to_string(), "--child"]);
+        cmd.arg(kind.to_possible_value().map(|v| v.get_name().to_owned()).unwrap_or_default());
+        let out = match cmd.output() {
+            Ok(o) => o,
+            Err(e) => return fail(&format!("cannot run a measurement: {e}")),
+        };
+        if !out.status.success() {
+            eprint!("{}", String::from_utf8_lossy(&out.stderr));
+            return fail(&format!("the {} measurement failed", kind.label()));
+        }
+        match serde_json::from_slice::<Measurement>(&out.stdout) {
+            Ok(m) => results.push(m),
+            Err(e) => return fail(&format!("unreadable measurement from the {} child: {e}", kind.label())),
+        }
+    }
+    let text = match args.format {
+        Format::Json => serde_json::to_string_pretty(&results).unwrap_or_default() + "\n",
+        Format::Text => render(args, &results),
+    };
+    if let Err(code) = print_stdout(&text) {
+        return code;
+    }
+    // The backends must agree; a disagreement is a bug worth failing the command for.
+    let alerts = |k: Kind| results.iter().find(|m| m.kind == k).map(|m| m.alerts);
+    if alerts(Kind::Interp) != alerts(Kind::Jit)
+        || alerts(Kind::SubsetInterp) != alerts(Kind::SubsetJit)
+        || alerts(Kind::SubsetJit) != alerts(Kind::Handwritten)
+    {
+        eprintln!("rulec bench: the backends raised different numbers of alerts (see the table): this is a bug");
+        return super::EXIT_FINDINGS;
+    }
+    EXIT_OK
+}
+
+fn render(args: &BenchArgs, results: &[Measurement]) -> String {
+    let mut out = format!(
+        "rulec bench: {} generated events (seed {}), fastest of {} passes, rules: {}\n\n",
+        args.events,
+        args.seed,
+        args.repeat,
+        args.rules.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+    );
+    out.push_str(&format!(
+        "{:<28} {:>6} {:>14} {:>14} {:>9} {:>12} {:>10}\n",
+        "backend", "rules", "eval ns/event", "events/s", "alerts", "peak RSS", "build ms"
+    ));
+    for m in results {
+        out.push_str(&format!(
+            "{:<28} {:>6} {:>14.1} {:>14} {:>9} {:>9} MiB {:>10.2}\n",
+            m.kind.label(),
+            m.rules,
+            m.eval_ns_per_event,
+            group(m.events_per_sec as u64),
+            m.alerts,
+            m.peak_rss_kib / 1024,
+            m.build_ms
+        ));
+    }
+    let find = |k: Kind| results.iter().find(|m| m.kind == k);
+    if let (Some(i), Some(j)) = (find(Kind::Interp), find(Kind::Jit)) {
+        out.push_str(&format!(
+            "\nJIT vs interpreter, all rules: {:.2}x faster\n",
+            i.eval_ns_per_event / j.eval_ns_per_event.max(0.001)
+        ));
+    }
+    if let (Some(j), Some(h)) = (find(Kind::SubsetJit), find(Kind::Handwritten)) {
+        out.push_str(&format!(
+            "JIT vs hand-written Rust, subset: {:.2}x the hand-written time\n",
+            j.eval_ns_per_event / h.eval_ns_per_event.max(0.001)
+        ));
+    }
+    out.push_str(&format!("state machine alone: {:.1} ns/event\n", results.first().map_or(0.0, |m| m.state_ns as f64 / m.events as f64)));
+    out
+}
+
+fn group(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push('_');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn load(paths: &[PathBuf]) -> Result<CheckResult, String> {
+    let mut files = Vec::new();
+    for (i, p) in paths.iter().enumerate() {
+        let text = std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+        files.push(SourceFile::new(FileId(i as u32), p.display().to_string(), text));
+    }
+    let result = check(&files);
+    if result.has_errors() {
+        return Err("the rules have errors: run `rulec check` on them first".into());
+    }
+    Ok(result)
+}
+
+/// One measurement, in this (child) process.
+fn measure(args: &BenchArgs, kind: Kind) -> Result<Measurement, String> {
+    let result = load(&args.rules)?;
+    let mut generator = Generator::new(args.seed);
+    let initial = generator.state();
+    let events: Vec<Event> = (0..args.events).map(|_| generator.next_event()).collect();
+    let repeat = args.repeat.max(1);
+
+    let built = Instant::now();
+    let mut engine = match kind {
+        Kind::Handwritten => None,
+        Kind::Interp | Kind::SubsetInterp => Some(Engine::from_check(&result, Backend::Interp)),
+        Kind::Jit | Kind::SubsetJit => Some(Engine::from_check(&result, Backend::Jit)),
+    };
+    let build_ms = built.elapsed().as_secs_f64() * 1000.0;
+    let mut rules = engine.as_ref().map_or(handwritten::SUBSET.len(), |e| e.program().rules.len());
+    if let Some(engine) = &mut engine {
+        if let Some(err) = engine.jit_error() {
+            return Err(format!("the JIT could not compile the rules: {err}"));
+        }
+        if matches!(kind, Kind::SubsetInterp | Kind::SubsetJit) {
+            let names: Vec<String> = engine.program().rules.iter().map(|r| r.name.clone()).collect();
+            for name in &names {
+                engine.set_enabled(name, handwritten::SUBSET.contains(&name.as_str()));
+            }
+            engine.set_mode(MatchMode::All);
+            rules = handwritten::SUBSET.len();
+        }
+    }
+
+    // The two passes alternate, and each keeps its fastest run: noise from the rest of the
+    // machine then hits both alike instead of skewing their difference.
+    let state_pass = || {
+        let mut state = initial.clone();
+        let start = Instant::now();
+        for ev in &events {
+            state.apply(ev);
+        }
+        let ns = start.elapsed().as_nanos() as u64;
+        std::hint::black_box(&state);
+        ns
+    };
+    let mut alerts_in_pass = 0;
+    let mut total_pass = || {
+        let mut state = initial.clone();
+        let mut alerts: Vec<Alert> = Vec::new();
+        let mut names: Vec<&'static str> = Vec::new();
+        let mut count = 0usize;
+        let start = Instant::now();
+        match &mut engine {
+            Some(engine) => {
+                for ev in &events {
+                    state.apply(ev);
+                    engine.process(ev, &state, &mut alerts);
+                    count += alerts.len();
+                    alerts.clear();
+                }
+            }
+            None => {
+                for ev in &events {
+                    state.apply(ev);
+                    handwritten::matches(ev, &state, &mut names);
+                    count += names.len();
+                    names.clear();
+                }
+            }
+        }
+        let ns = start.elapsed().as_nanos() as u64;
+        alerts_in_pass = count;
+        ns
+    };
+    let (mut state_ns, mut total_ns) = (u64::MAX, u64::MAX);
+    for _ in 0..repeat {
+        state_ns = state_ns.min(state_pass());
+        total_ns = total_ns.min(total_pass());
+    }
+
+    let eval_ns = total_ns.saturating_sub(state_ns) as f64;
+    let per_event = eval_ns / args.events.max(1) as f64;
+    Ok(Measurement {
+        kind,
+        events: args.events,
+        rules,
+        state_ns,
+        total_ns,
+        eval_ns_per_event: per_event,
+        events_per_sec: if per_event > 0.0 { 1e9 / per_event } else { f64::INFINITY },
+        alerts: alerts_in_pass,
+        peak_rss_kib: peak_rss_kib(),
+        build_ms,
+    })
+}
+
+/// The process's peak resident set (VmHWM), KiB; 0 where /proc is unavailable.
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
