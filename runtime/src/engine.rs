@@ -20,7 +20,9 @@
 //!   reproducible), `: `, the priority, a space and the message:
 //!   `12:00:00.000000001: Warning shell spawned (user=root)`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap as HashMap;
 use std::ffi::c_void;
 
 use rulec_compiler::check::hir::EventTypes;
@@ -153,7 +155,7 @@ impl Engine {
             mode: MatchMode::First,
             meta,
             enabled,
-            by_type: HashMap::new(),
+            by_type: HashMap::default(),
             any_type: Vec::new(),
             cache: SlotCache::new(),
             stats: EngineStats::default(),
@@ -218,7 +220,7 @@ impl Engine {
 
     fn reindex(&mut self) {
         let rules = &self.compiled.program().rules;
-        let mut by_type: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_type: HashMap<String, Vec<usize>> = HashMap::default();
         for (i, r) in rules.iter().enumerate() {
             if let EventTypes::Some(names) = &r.event_types
                 && self.enabled[i]

@@ -536,8 +536,8 @@ enum Deferred {
 /// The thread table, fd tables and user tables.
 #[derive(Debug, Clone, Default)]
 pub struct State {
-    threads: HashMap<i64, ThreadInfo>,
-    fdtables: HashMap<i64, FdTable>,
+    threads: rustc_hash::FxHashMap<i64, ThreadInfo>,
+    fdtables: rustc_hash::FxHashMap<i64, FdTable>,
     users: HashMap<(String, u32), UserInfo>,
     groups: HashMap<(String, u32), GroupInfo>,
     deferred: Vec<Deferred>,
