@@ -9,6 +9,7 @@ pub mod bench;
 pub mod check;
 pub mod codes;
 pub mod fields;
+pub mod test;
 
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
@@ -41,6 +42,8 @@ pub enum Command {
     Codes(codes::CodesArgs),
     /// Measure rule evaluation: interpreter, JIT and a hand-written predicate, side by side.
     Bench(bench::BenchArgs),
+    /// Run golden-event tests of rules: these events in, these alerts out.
+    Test(test::TestArgs),
     /// Run the language server on stdin/stdout (for editors).
     Lsp,
 }
@@ -65,6 +68,7 @@ where
         Command::Fields(args) => fields::run(args),
         Command::Codes(args) => codes::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Test(args) => test::run(args),
         Command::Lsp => rulec_lsp::run_stdio(),
     }
 }

@@ -1,0 +1,163 @@
+//! Hover: a field's type, description and operators (for `evt.arg.X`, the events having that
+//! parameter); a macro's condition and its full expansion; a list's items; a rule's event types.
+
+use std::collections::HashMap;
+
+use rulec_compiler::check::{EventTypes, Ruleset};
+use rulec_compiler::schema::schema;
+use rulec_grammar::ast::{Expr, ExprKind};
+use tower_lsp_server::ls_types as lsp;
+
+use crate::analysis::{Analysis, Unit, UnitFile};
+use crate::convert;
+use crate::features::completion::field_doc;
+use crate::index::{OccKind, Occurrence};
+
+/// The most text an expansion shows; the rest is cut with a note.
+const MAX_EXPANSION: usize = 4000;
+/// Macros nested deeper than this are left unexpanded (checking already reports cycles).
+const MAX_DEPTH: usize = 64;
+
+/// The occurrence under `cursor` in `file`: the innermost one containing it.
+pub fn occurrence_at<'u>(unit: &'u Unit, file: &UnitFile, cursor: usize) -> Option<&'u Occurrence> {
+    let occs = unit.occurrences().get(file.source.id.0 as usize)?;
+    occs.iter()
+        .filter(|o| o.loc.start as usize <= cursor && cursor <= o.loc.end as usize)
+        .min_by_key(|o| o.loc.end - o.loc.start)
+}
+
+pub fn hover(analysis: &Analysis, uri: &lsp::Uri, pos: lsp::Position) -> Option<lsp::Hover> {
+    let (unit, file) = analysis.unit_of(uri)?;
+    let cursor = convert::offset(&file.source, pos);
+    let occ = occurrence_at(unit, file, cursor)?;
+    let ruleset = &unit.result.ruleset;
+    let text = match occ.kind {
+        OccKind::Field => field_hover(&occ.name)?,
+        OccKind::Macro => macro_hover(ruleset, &occ.name)?,
+        OccKind::List => list_hover(ruleset, &occ.name)?,
+        OccKind::Rule => rule_hover(ruleset, &occ.name)?,
+        _ => return None,
+    };
+    Some(lsp::Hover {
+        contents: lsp::HoverContents::Markup(lsp::MarkupContent { kind: lsp::MarkupKind::Markdown, value: text }),
+        range: Some(convert::range(&file.source, occ.loc.start as usize, occ.loc.end as usize)),
+    })
+}
+
+fn field_hover(written: &str) -> Option<String> {
+    let s = schema();
+    let (info, arg) = s.resolve_field(written)?;
+    let mut text = field_doc(info);
+    if let (Some(param), "evt.arg" | "evt.rawarg") = (arg.as_deref(), info.name) {
+        let mut events: Vec<&str> = s.events_with_param(param).into_iter().map(|(e, _)| e.name).collect();
+        events.dedup();
+        if events.is_empty() {
+            text.push_str(&format!("\n\nno event has a parameter `{param}`"));
+        } else {
+            text.push_str(&format!("\n\nevents with parameter `{param}`: {}", events.join(", ")));
+        }
+    }
+    Some(text)
+}
+
+fn macro_hover(ruleset: &Ruleset, name: &str) -> Option<String> {
+    let i = ruleset.loaded.macros.iter().position(|m| m.name == name)?;
+    let def = &ruleset.loaded.macros[i];
+    let mut text = format!("**macro** `{name}`\n\n```\n{}\n```", def.condition.as_str().trim());
+    if let Some(Some(expr)) = ruleset.macro_exprs.get(i) {
+        let expansion = expand_macros(ruleset, expr).to_string();
+        if expansion != expr.to_string() {
+            let shown = cut(&expansion, MAX_EXPANSION);
+            text.push_str(&format!("\n\nexpands to:\n\n```\n{shown}\n```"));
+        }
+    }
+    Some(text)
+}
+
+fn cut(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_owned();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{} … ({} more bytes)", &s[..end], s.len() - end)
+}
+
+/// `expr` with every macro replaced by its (parenthesised) condition, recursively.
+pub fn expand_macros(ruleset: &Ruleset, expr: &Expr) -> Expr {
+    let macros: HashMap<&str, &Expr> = ruleset
+        .loaded
+        .macros
+        .iter()
+        .zip(&ruleset.macro_exprs)
+        .filter_map(|(m, e)| Some((m.name.as_str(), e.as_ref()?)))
+        .collect();
+    let mut budget = 200_000usize;
+    expand(expr, &macros, 0, &mut budget)
+}
+
+fn expand(e: &Expr, macros: &HashMap<&str, &Expr>, depth: usize, budget: &mut usize) -> Expr {
+    *budget = budget.saturating_sub(1);
+    let kind = match &e.kind {
+        ExprKind::Or(xs) => ExprKind::Or(xs.iter().map(|x| expand(x, macros, depth, budget)).collect()),
+        ExprKind::And(xs) => ExprKind::And(xs.iter().map(|x| expand(x, macros, depth, budget)).collect()),
+        ExprKind::Not(x) => ExprKind::Not(Box::new(expand(x, macros, depth, budget))),
+        ExprKind::Paren(x) => ExprKind::Paren(Box::new(expand(x, macros, depth, budget))),
+        ExprKind::MacroRef(id) => match macros.get(id.name.as_str()) {
+            Some(body) if depth < MAX_DEPTH && *budget > 0 => {
+                let inner = expand(body, macros, depth + 1, budget);
+                // A body that is already one parenthesised group or a single check needs no more.
+                match inner.kind {
+                    ExprKind::Paren(_) | ExprKind::Check(_) | ExprKind::MacroRef(_) => inner.kind,
+                    _ => ExprKind::Paren(Box::new(inner)),
+                }
+            }
+            _ => e.kind.clone(),
+        },
+        ExprKind::Check(_) | ExprKind::Error => e.kind.clone(),
+    };
+    Expr { kind, span: e.span }
+}
+
+fn list_hover(ruleset: &Ruleset, name: &str) -> Option<String> {
+    let i = ruleset.loaded.lists.iter().position(|l| l.name == name)?;
+    let values = ruleset.list_values.get(i)?;
+    let shown: Vec<&str> = values.iter().take(200).map(String::as_str).collect();
+    let more = if values.len() > shown.len() { format!(", … ({} more)", values.len() - shown.len()) } else { String::new() };
+    Some(format!("**list** `{name}` ({} items)\n\n{}{more}", values.len(), shown.join(", ")))
+}
+
+fn rule_hover(ruleset: &Ruleset, name: &str) -> Option<String> {
+    let rule = ruleset.rules.iter().find(|r| r.name == name)?;
+    let def = ruleset.loaded.rules.get(rule.index)?;
+    let mut text = format!("**rule** `{name}` ({})", def.priority.as_str());
+    if !rule.enabled {
+        text.push_str(", disabled");
+    }
+    text.push_str("\n\n");
+    let desc = def.desc.as_str().trim();
+    if !desc.is_empty() {
+        text.push_str(desc);
+        text.push_str("\n\n");
+    }
+    if rule.runnable {
+        text.push_str(&format!("evt.type: {}", event_types_text(&rule.event_types, usize::MAX)));
+    } else {
+        text.push_str("not runnable (see its diagnostics)");
+    }
+    Some(text)
+}
+
+/// `open, openat, openat2`, cut after `max` names; `all` when the rule does not restrict types.
+pub fn event_types_text(types: &EventTypes, max: usize) -> String {
+    match types {
+        EventTypes::All => "all (no evt.type restriction)".to_owned(),
+        EventTypes::Some(set) => {
+            let names: Vec<&str> = set.iter().take(max).map(String::as_str).collect();
+            let more = set.len().saturating_sub(names.len());
+            if more > 0 { format!("{}, … (+{more})", names.join(", ")) } else { names.join(", ") }
+        }
+    }
+}
