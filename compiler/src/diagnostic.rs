@@ -219,6 +219,30 @@ codes! {
         "A rule with `skip-if-unknown-filter: true` uses an unknown field, so it is skipped.";
     EmptyAppend = "W0114", Warning, "empty-append",
         "An append or override that adds nothing.";
+
+    // Test files (`rulec test`).
+    TestFileShape = "E0601", Error, "test-file-shape",
+        "A test file must be a map with `cases`, a sequence of maps (and optionally `rules` and `match`); each case needs a `name`, and `events` or `capture`.";
+    UnknownTestKey = "E0602", Error, "unknown-test-key",
+        "A key a test file does not define at that place (a misspelt key would otherwise silently test less); the message lists the keys allowed there.";
+    BadTestValue = "E0603", Error, "bad-test-value",
+        "A test-file value of the wrong kind or out of range: a pid that is not an integer, an unknown priority or capability, a duration without a unit, a container id that is not hex.";
+    UnknownTestEvent = "E0604", Error, "unknown-test-event",
+        "An event in a test case that is not in the event table (`rulec fields` lists the `evt.type` names); the message suggests the closest name.";
+    UnknownEventParam = "E0605", Error, "unknown-event-param",
+        "An event argument that the event does not have; arguments are the event table's parameter names, the `evt.arg.NAME` vocabulary.";
+    BadParamValue = "E0606", Error, "bad-param-value",
+        "An event argument whose value does not fit the parameter's type: an unknown flag or errno name, a malformed address, a number out of range.";
+    UnknownTestProcess = "E0607", Error, "unknown-test-process",
+        "An event of a pid or tid that neither the case's world declares nor an earlier clone/fork creates.";
+    TestRulesFile = "E0608", Error, "test-rules-file",
+        "The rules file a test file names cannot be read, or it has errors (they are reported with it).";
+    UnknownTestRule = "E0609", Error, "unknown-test-rule",
+        "A test case expects, enables or names a rule that the loaded rules files do not define.";
+    DuplicateTestCase = "E0610", Error, "duplicate-test-case",
+        "Two cases of a test file (parameterised instances included) have the same name, so results and `--bless` could not tell them apart.";
+    TestParameter = "E0611", Error, "test-parameter",
+        "A parameterised case is malformed: `each` is not a sequence of maps, or a `${name}` is not one of its parameters.";
 }
 
 impl std::fmt::Display for Code {

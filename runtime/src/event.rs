@@ -678,6 +678,13 @@ impl Event {
     pub fn failed(&self) -> bool {
         self.res().is_some_and(|r| r < 0)
     }
+    /// True for a generic syscall event (`PPME_GENERIC_E/X`): its first param is the
+    /// `SYSCALLID` `ID`, and [`Event::name`] is that syscall's name ([`crate::syscalls`]), not
+    /// the name of a dedicated event: no state update or dedicated-event param applies to it.
+    pub fn is_generic(&self) -> bool {
+        self.params.first().is_some_and(|p| p.ty == ParamType::SyscallId)
+            || (crate::scap::is_generic_id(self.type_id) && self.name == "syscall")
+    }
     /// True for events flagged state-only in the capture.
     pub fn state_only(&self) -> bool {
         self.dump_flags & DF_STATE_ONLY != 0

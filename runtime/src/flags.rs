@@ -345,6 +345,54 @@ pub static CREAT_FLAGS: FlagSet = FlagSet {
 };
 
 /// `PPM_POLL*` (fd list flags).
+/// `ptrace` request codes as the driver reports them: an enum numbered in the order of the
+/// event table's `request` flag names (PTRACE_UNKNOWN = 0, PTRACE_TRACEME = 1, ...), not the
+/// kernel's own request numbers.
+pub static PTRACE_REQUESTS: FlagSet = FlagSet {
+    entries: &[
+        ("PTRACE_SINGLEBLOCK", 38),
+        ("PTRACE_SYSEMU_SINGLESTEP", 37),
+        ("PTRACE_SYSEMU", 36),
+        ("PTRACE_ARCH_PRCTL", 35),
+        ("PTRACE_SET_THREAD_AREA", 34),
+        ("PTRACE_GET_THREAD_AREA", 33),
+        ("PTRACE_OLDSETOPTIONS", 32),
+        ("PTRACE_SETFPXREGS", 31),
+        ("PTRACE_GETFPXREGS", 30),
+        ("PTRACE_SETFPREGS", 29),
+        ("PTRACE_GETFPREGS", 28),
+        ("PTRACE_SETREGS", 27),
+        ("PTRACE_GETREGS", 26),
+        ("PTRACE_SETSIGMASK", 25),
+        ("PTRACE_GETSIGMASK", 24),
+        ("PTRACE_PEEKSIGINFO", 23),
+        ("PTRACE_LISTEN", 22),
+        ("PTRACE_INTERRUPT", 21),
+        ("PTRACE_SEIZE", 20),
+        ("PTRACE_SETREGSET", 19),
+        ("PTRACE_GETREGSET", 18),
+        ("PTRACE_SETSIGINFO", 17),
+        ("PTRACE_GETSIGINFO", 16),
+        ("PTRACE_GETEVENTMSG", 15),
+        ("PTRACE_SETOPTIONS", 14),
+        ("PTRACE_SYSCALL", 13),
+        ("PTRACE_DETACH", 12),
+        ("PTRACE_ATTACH", 11),
+        ("PTRACE_SINGLESTEP", 10),
+        ("PTRACE_KILL", 9),
+        ("PTRACE_CONT", 8),
+        ("PTRACE_POKEUSR", 7),
+        ("PTRACE_POKEDATA", 6),
+        ("PTRACE_POKETEXT", 5),
+        ("PTRACE_PEEKUSR", 4),
+        ("PTRACE_PEEKDATA", 3),
+        ("PTRACE_PEEKTEXT", 2),
+        ("PTRACE_TRACEME", 1),
+        ("PTRACE_UNKNOWN", 0),
+    ],
+    is_enum: true,
+};
+
 pub static POLL_FLAGS: FlagSet = FlagSet {
     entries: &[
         ("POLLIN", 1 << 0),
@@ -379,6 +427,7 @@ pub fn flag_set_for(event: &str, param: &str) -> Option<&'static FlagSet> {
         ("linkat", "flags") => &LINKAT_FLAGS,
         ("renameat2", "flags") => &RENAME_FLAGS,
         ("creat", "creat_flags") => &CREAT_FLAGS,
+        ("ptrace", "request") => &PTRACE_REQUESTS,
         (
             "open" | "openat" | "openat2" | "open_by_handle_at" | "socket" | "pipe2" | "dup3"
             | "eventfd2" | "inotify_init1" | "signalfd4" | "userfaultfd",
@@ -538,6 +587,19 @@ pub fn errno_name(e: u64) -> Option<&'static str> {
             .get(usize::try_from(e).ok()?)
             .copied()
             .filter(|s| !s.is_empty()),
+    }
+}
+
+#[cfg(test)]
+mod ptrace_tests {
+    use super::*;
+
+    #[test]
+    fn ptrace_requests_render_by_name() {
+        let set = flag_set_for("ptrace", "request").expect("ptrace has a request table");
+        assert_eq!(set.render_enum(11), "PTRACE_ATTACH");
+        assert_eq!(set.render_enum(20), "PTRACE_SEIZE");
+        assert_eq!(set.render_enum(5), "PTRACE_POKETEXT");
     }
 }
 

@@ -22,6 +22,8 @@ pub mod jit;
 pub mod replay;
 pub mod scap;
 pub mod state;
+pub mod syscalls;
+pub mod testing;
 pub mod value;
 
 pub use event::{Direction, Event, Param, ParamType, ParamValue, SockAddr, SockTuple};

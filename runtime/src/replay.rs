@@ -10,7 +10,7 @@
 //! Usage: iterate [`Replay`]; after `next()` returns an event, [`Replay::state`] is the state
 //! as rules should see it for that event.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use crate::event::{Direction, Event, ParamValue};
@@ -165,8 +165,22 @@ pub fn seed_state(state: &mut State, r: &ScapReader) {
         t.vmsize_kb = p.vmsize_kb;
         t.vmrss_kb = p.vmrss_kb;
         t.vmswap_kb = p.vmswap_kb;
+        t.from_proc_list = true;
         state.add_thread(t);
     }
+    // The fd list records a connected socket as seen from its end, local → remote. libsinsp
+    // orients connections client → server: every port some listening socket of the capture
+    // is bound to (IPv4 or IPv6) is a server port, and an IPv4 socket whose local port is one
+    // of them was accepted, so its tuple is turned round and it is a server socket
+    // (`fix_sockets_coming_from_proc`; IPv6 sockets are left as recorded, as libsinsp does).
+    let server_ports: HashSet<u16> = r
+        .fds
+        .iter()
+        .filter_map(|e| match &e.record {
+            FdRecord::Ipv4Serv { port, .. } | FdRecord::Ipv6Serv { port, .. } => Some(*port),
+            _ => None,
+        })
+        .collect();
     for e in &r.fds {
         let pid = state.thread(e.tid).map_or(e.tid, |t| t.pid);
         let mut f = match &e.record {
@@ -177,17 +191,21 @@ pub fn seed_state(state: &mut State, r: &ScapReader) {
                 dport,
                 l4proto,
             } => {
+                let accepted = server_ports.contains(sport);
+                let ((cip, cport), (srv, srv_port)) =
+                    if accepted { ((dip, dport), (sip, sport)) } else { ((sip, sport), (dip, dport)) };
                 let mut f = FdInfo::new(
                     e.fd,
                     FdKind::Ipv4Sock,
-                    format!("{sip}:{sport}->{dip}:{dport}"),
+                    format!("{cip}:{cport}->{srv}:{srv_port}"),
                 );
                 f.sock = Some(SockInfo {
-                    cip: Some((*sip).into()),
-                    cport: *sport,
-                    sip: Some((*dip).into()),
-                    sport: *dport,
+                    cip: Some((*cip).into()),
+                    cport: *cport,
+                    sip: Some((*srv).into()),
+                    sport: *srv_port,
                     l4proto: L4Proto::from_scap(*l4proto),
+                    role: if accepted { SockRole::Server } else { SockRole::Client },
                     connected: true,
                     ..SockInfo::default()
                 });
@@ -239,11 +257,11 @@ pub fn seed_state(state: &mut State, r: &ScapReader) {
                 f
             }
             FdRecord::Unix { source, dest, path } => {
-                let mut f = FdInfo::new(
-                    e.fd,
-                    FdKind::UnixSock,
-                    format!("{source:x}->{dest:x} {path}"),
-                );
+                // libsinsp names a unix socket of the fd list by its path alone (empty for an
+                // unnamed one), unlike one it saw connect (`src->dst path`).
+                // libscap copies the path from a /proc/net/unix line, line end included; that
+                // is not part of the path (libsinsp's output drops it as non-printable).
+                let mut f = FdInfo::new(e.fd, FdKind::UnixSock, path.trim_end_matches('\n').to_owned());
                 f.sock = Some(SockInfo {
                     unix_path: Some(path.clone()),
                     unix_ptrs: Some((*source, *dest)),

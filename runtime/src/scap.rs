@@ -198,6 +198,12 @@ pub fn event_table() -> &'static [EventInfo] {
     })
 }
 
+/// True for `PPME_GENERIC_E`/`PPME_GENERIC_X` (ids 0 and 1): syscalls without a dedicated
+/// event, which carry the syscall's `ppm_sc` code instead (see [`crate::syscalls`]).
+pub fn is_generic_id(id: u16) -> bool {
+    id <= 1
+}
+
 /// The table row for `id`.
 pub fn event_info(id: u16) -> Option<&'static EventInfo> {
     event_table().get(usize::from(id))
@@ -1171,13 +1177,19 @@ impl ScapReader {
             params.push(Param { name, ty, value });
             at += plen;
         }
+        // Generic events are named after their syscall, as libsinsp's `evt.type` does.
+        let name = if is_generic_id(type_id) {
+            crate::syscalls::generic_name(&params)
+        } else {
+            info.name
+        };
         Ok(Some(Event {
             ts,
             tid,
             cpu,
             type_id,
             dir: info.dir,
-            name: info.name,
+            name,
             params,
             dump_flags,
         }))

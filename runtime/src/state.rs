@@ -348,6 +348,10 @@ pub struct ThreadInfo {
     pub last_seen: u64,
     /// The thread exited but is kept because other threads of its process live on.
     pub exited: bool,
+    /// The thread comes from the capture's process list (or /proc), not from a clone the
+    /// state saw: its `ptid` is then the parent *process* (the `PPid` of /proc), also for a
+    /// secondary thread, whatever its clone flags say.
+    pub from_proc_list: bool,
 }
 
 impl ThreadInfo {
@@ -359,6 +363,28 @@ impl ThreadInfo {
             ptid,
             vtid: tid,
             vpid: pid,
+            loginuid: u32::MAX,
+            ..ThreadInfo::default()
+        }
+    }
+    /// The entry libsinsp adds for a thread it meets in an event without knowing it (neither in
+    /// the capture's process list nor created by a clone it saw): pid assumed equal to the tid,
+    /// parent unknown (-1), `comm` and `exe` the literal `<NA>` libsinsp writes, and uid, gid
+    /// and loginuid unknown (`u32::MAX`, shown as 4294967295, with no user name: not root),
+    /// vtid/vpid unknown (-1, `proc.vpid` has no value) and no exepath. Events that follow
+    /// (execve exit, clone...) fill in what they carry.
+    pub fn unknown(tid: i64) -> ThreadInfo {
+        ThreadInfo {
+            tid,
+            pid: tid,
+            ptid: -1,
+            vtid: -1,
+            vpid: -1,
+            comm: "<NA>".into(),
+            exe: "<NA>".into(),
+            cwd: "/".into(),
+            uid: u32::MAX,
+            gid: u32::MAX,
             loginuid: u32::MAX,
             ..ThreadInfo::default()
         }
@@ -515,8 +541,7 @@ pub struct Stats {
     pub unknown_thread_events: u64,
     /// Threads removed on `procexit`.
     pub threads_exited: u64,
-    /// Incomplete thread entries started for exit events of unknown threads (pid assumed to
-    /// equal tid, other fields empty).
+    /// Entries added for events of unknown threads ([`ThreadInfo::unknown`]).
     pub placeholder_threads: u64,
 }
 
@@ -837,22 +862,21 @@ impl State {
             Some(t) => t.last_seen = ev.ts,
             None => {
                 self.stats.unknown_thread_events += 1;
-                // Like libsinsp in capture mode, start an incomplete entry so the thread's fds
-                // and credentials can be tracked; clone/execve build their own entries.
-                if ev.dir == Direction::Exit
-                    && ev.tid > 0
-                    && !matches!(
-                        ev.name,
-                        "clone" | "clone3" | "fork" | "vfork" | "execve" | "execveat"
-                    )
-                {
-                    let mut t = ThreadInfo::new(ev.tid, ev.tid, 0);
-                    t.cwd = "/".into();
+                // Like libsinsp in capture mode, add libsinsp's "fake" entry for a thread met
+                // for the first time, so its fds and credentials can be tracked from here on.
+                if ev.tid > 0 && creates_unknown_thread(ev) {
+                    let mut t = ThreadInfo::unknown(ev.tid);
                     t.last_seen = ev.ts;
                     self.insert_thread(t);
                     self.stats.placeholder_threads += 1;
                 }
             }
+        }
+        // libsinsp's parser has nothing for generic events (`PPME_GENERIC_E/X`): their name
+        // (`dup`, `setsid`... on captures older than those syscalls' dedicated events) must not
+        // reach the name-based dispatch below, whose handlers expect the dedicated params.
+        if ev.is_generic() {
+            return;
         }
         match ev.dir {
             Direction::Enter => self.apply_enter(ev),
@@ -985,12 +1009,9 @@ impl State {
                 let fl = ev.int("flags").unwrap_or(0) as u32;
                 for p in ["fd1", "fd2"] {
                     if let Some(fd) = ev.int(p).filter(|f| *f >= 0) {
-                        let name = if ino != 0 {
-                            format!("pipe:[{ino}]")
-                        } else {
-                            String::new()
-                        };
-                        let mut f = FdInfo::new(fd, FdKind::Pipe, name);
+                        // libsinsp gives pipe() fds no name (only the inode): `fd.name` is
+                        // empty, unlike a pipe found in /proc (`pipe:[ino]`, its link text).
+                        let mut f = FdInfo::new(fd, FdKind::Pipe, String::new());
                         f.ino = ino;
                         f.open_flags = fl;
                         self.add_fd_for(ev.tid, f);
@@ -1372,6 +1393,7 @@ impl State {
             t.clone_ts = ev.ts;
             t.last_seen = ev.ts;
             t.clone_flags = cflags;
+            t.from_proc_list = false;
             self.spawn(t, parent_pid, is_thread);
         } else {
             // In the child: the event describes the child itself.
@@ -1396,6 +1418,7 @@ impl State {
             t.clone_ts = ev.ts;
             t.last_seen = ev.ts;
             t.clone_flags = cflags;
+            t.from_proc_list = false;
             fill_proc_from_event(&mut t, ev);
             self.spawn(t, parent_pid, is_thread);
         }
@@ -1419,12 +1442,21 @@ impl State {
     fn on_execve(&mut self, ev: &Event) {
         let tid = ev.tid;
         if !self.threads.contains_key(&tid) {
-            let pid = ev.int("pid").unwrap_or(tid);
-            self.insert_thread(ThreadInfo::new(tid, pid, ev.int("ptid").unwrap_or(0)));
+            // Normally `apply` added the unknown-thread entry already (not for tid 0).
+            let mut t = ThreadInfo::unknown(tid);
+            t.pid = ev.int("pid").unwrap_or(tid);
+            self.insert_thread(t);
         }
         let Some(t) = self.threads.get_mut(&tid) else {
             return;
         };
+        // An entry made for an unknown thread learns its parent from the event (libsinsp
+        // shows the execve's `ptid` as `proc.ppid` from that exit on).
+        if t.ptid < 0
+            && let Some(p) = ev.int("ptid")
+        {
+            t.ptid = p;
+        }
         fill_proc_from_event(t, ev);
         if let Some(v) = ev.str("comm") {
             t.comm = v.to_string();
@@ -1476,12 +1508,15 @@ impl State {
         if let Some(v) = ev.int("exe_ino_mtime") {
             t.exe_ino_mtime = v as u64;
         }
-        t.exepath = match (ev.str("trusted_exepath"), ev.str("filename")) {
-            (Some(p), _) if !p.is_empty() => p.to_string(),
-            (_, Some(f)) if !f.is_empty() => join_path(&t.cwd, f),
-            _ if t.exe.starts_with('/') => t.exe.clone(),
-            _ => t.exe.clone(),
-        };
+        // The exepath comes from the driver (`trusted_exepath`) or, for older layouts, from
+        // the enter event's `filename` (merged into the exit by the replay) against the cwd.
+        // Layouts with neither (execve before version 18) leave it as it was, as libsinsp
+        // does: argv[0] is not a path to the executable (`-su`, `curl`).
+        match (ev.str("trusted_exepath"), ev.str("filename")) {
+            (Some(p), _) if !p.is_empty() => t.exepath = p.to_string(),
+            (_, Some(f)) if !f.is_empty() => t.exepath = join_path(&t.cwd, f),
+            _ => {}
+        }
         let pid = t.pid;
         // The kernel closes O_CLOEXEC fds on a successful exec.
         if let Some(tab) = self.fdtables.get_mut(&pid) {
@@ -1489,6 +1524,21 @@ impl State {
                 .retain(|_, f| f.open_flags & flags::PPM_O_CLOEXEC == 0);
         }
     }
+}
+
+/// Whether libsinsp adds an entry for the unknown thread of `ev` (`sinsp_parser::reset` looks
+/// the thread up "querying the OS", which in capture mode means the fake entry): not for clone
+/// exits, which build the thread themselves, nor for context switches (often kernel threads
+/// about to go away), nor for events flagged `EF_SKIPPARSERESET` (procinfo, scapevent, drops,
+/// page faults...), which are not attributed to a thread.
+fn creates_unknown_thread(ev: &Event) -> bool {
+    if ev.dir == Direction::Exit && matches!(ev.name, "clone" | "clone3" | "fork" | "vfork") && !ev.is_generic() {
+        return false;
+    }
+    if ev.name == "switch" {
+        return false;
+    }
+    !crate::fields::event_flags(ev).contains("EF_SKIPPARSERESET")
 }
 
 /// Copies the process fields common to clone and execve exit events into `t`.
@@ -1688,6 +1738,7 @@ fn thread_from_proc(dir: &Path, tid: i64, boot_ns: u64) -> Option<ThreadInfo> {
         .and_then(|s| s.parse().ok())
         .unwrap_or(tid);
     let mut t = ThreadInfo::new(tid, pid, num(1));
+    t.from_proc_list = true;
     t.comm = comm;
     t.pgid = num(2);
     t.sid = num(3);

@@ -170,6 +170,11 @@ pub(crate) fn abs_path(ev: &Event, st: &State, dirfd_param: Option<&str>, path_p
 /// direction, else the newest row with that name and direction (events built by hand or by the
 /// generator may carry any id).
 pub(crate) fn event_info(ev: &Event) -> Option<&'static crate::scap::EventInfo> {
+    // A generic event is named after its syscall (`mprotect`), which may also name a dedicated
+    // event of the current table with other params and flags: its row is the generic one.
+    if ev.is_generic() {
+        return crate::scap::event_info(if ev.dir == Direction::Enter { 0 } else { 1 });
+    }
     if let Some(i) = crate::scap::event_info(ev.type_id)
         && i.name == ev.name
         && i.dir == ev.dir
@@ -177,6 +182,11 @@ pub(crate) fn event_info(ev: &Event) -> Option<&'static crate::scap::EventInfo> 
         return Some(i);
     }
     newest_event_info(ev.name, ev.dir)
+}
+
+/// The `EF_*` flags text of the event's table row (empty when it has none).
+pub(crate) fn event_flags(ev: &Event) -> &'static str {
+    event_info(ev).map_or("", |i| i.flags)
 }
 
 /// The newest (not `EF_OLD_VERSION`) event-table row for a name and direction.

@@ -2,10 +2,13 @@
 //! and process-group leaders, executable flags and capabilities.
 //!
 //! Choices, following libsinsp:
-//! * `proc.name` is `comm`, `proc.exe` argv[0], `proc.exepath` the resolved executable path,
+//! * `proc.name` is `comm`, `proc.exe` argv[0], `proc.exepath` the resolved executable path
+//!   (the empty string, not `None`, while it is not known, as libsinsp's empty `m_exepath`),
 //!   `proc.args` the arguments after argv[0] joined by spaces (`[N]`: argument N, from 0),
 //!   `proc.cmdline` `comm` + args, `proc.exeline` argv[0] + args.
 //! * The parent is the creating thread, as libsinsp's `m_ptid` ([`parent_of`]).
+//! * `proc.vpid`, `proc.pvpid` and `thread.vtid` have no value while unknown (-1: a thread met
+//!   without its clone, see [`ThreadInfo::unknown`]).
 //! * Ancestor fields: `[N]` is ancestor N (0 = the process itself); without an argument a
 //!   [`Value::List`] of all ancestors (parent first, the process excluded): see the module doc
 //!   of [`crate::fields`] for how the evaluator reads it.
@@ -27,13 +30,19 @@ use crate::event::Event;
 use crate::state::{FdInfo, State, ThreadInfo};
 use crate::value::Value;
 
+/// A namespace id, `None` while unknown (-1: the thread was met without its clone, and no
+/// event since carried the id), as libsinsp shows `<NA>`.
+fn known_id(v: i64) -> Option<Value> {
+    (v >= 0).then_some(Value::Int(v))
+}
+
 pub(super) fn lookup(name: &str) -> Option<Extractor> {
     let f: Extractor = match name {
         "proc.exe" => |_, ev, st| thread(ev, st).and_then(|t| nonempty(&t.exe)),
         "proc.pexe" => |_, ev, st| parent(ev, st).and_then(|t| nonempty(&t.exe)),
         "proc.aexe" => |arg, ev, st| ancestor_field(arg, ev, st, |t| nonempty(&t.exe)),
-        "proc.exepath" => |_, ev, st| thread(ev, st).and_then(|t| nonempty(&t.exepath)),
-        "proc.pexepath" => |_, ev, st| parent(ev, st).and_then(|t| nonempty(&t.exepath)),
+        "proc.exepath" => |_, ev, st| thread(ev, st).map(|t| s(t.exepath.as_str())),
+        "proc.pexepath" => |_, ev, st| parent(ev, st).map(|t| s(t.exepath.as_str())),
         "proc.aexepath" => |arg, ev, st| ancestor_field(arg, ev, st, |t| nonempty(&t.exepath)),
         "proc.name" => |_, ev, st| thread(ev, st).and_then(|t| nonempty(&t.comm)),
         "proc.pname" => |_, ev, st| parent(ev, st).and_then(|t| nonempty(&t.comm)),
@@ -95,8 +104,8 @@ pub(super) fn lookup(name: &str) -> Option<Extractor> {
             Some(Value::Int(parent_of(st, t).map_or(t.ptid, |p| if p.pid == t.pid { p.tid } else { t.ptid })))
         },
         "proc.apid" => |arg, ev, st| ancestor_field(arg, ev, st, |t| Some(Value::Int(t.pid))),
-        "proc.vpid" => |_, ev, st| thread(ev, st).map(|t| Value::Int(t.vpid)),
-        "proc.pvpid" => |_, ev, st| parent(ev, st).map(|t| Value::Int(t.vpid)),
+        "proc.vpid" => |_, ev, st| thread(ev, st).and_then(|t| known_id(t.vpid)),
+        "proc.pvpid" => |_, ev, st| parent(ev, st).and_then(|t| known_id(t.vpid)),
         "proc.sid" => |_, ev, st| thread(ev, st).map(|t| Value::Int(t.sid)),
         "proc.sname" => |_, ev, st| leader(ev, st, |t| t.sid, |t| t.vpid).and_then(|t| nonempty(&t.comm)),
         "proc.sid.exe" => |_, ev, st| leader(ev, st, |t| t.sid, |t| t.vpid).and_then(|t| nonempty(&t.exe)),
@@ -176,7 +185,7 @@ pub(super) fn lookup(name: &str) -> Option<Extractor> {
         | "thread.cpu.user" | "thread.cpu.system" => |_, _, _| None,
         "thread.tid" => |_, ev, st| thread(ev, st).map(|t| Value::Int(t.tid)),
         "thread.ismain" => |_, ev, st| thread(ev, st).map(|t| Value::Bool(t.is_main_thread())),
-        "thread.vtid" => |_, ev, st| thread(ev, st).map(|t| Value::Int(t.vtid)),
+        "thread.vtid" => |_, ev, st| thread(ev, st).and_then(|t| known_id(t.vtid)),
         "thread.nametid" => |_, ev, st| thread(ev, st).map(|t| s(format!("{}{}", t.comm, t.tid))),
         "thread.cgroups" => |_, ev, st| {
             let t = thread(ev, st)?;
@@ -211,10 +220,11 @@ fn parent<'a>(ev: &Event, st: &'a State) -> Option<&'a ThreadInfo> {
 /// clone flags say `CLONE_THREAD`, its creator (approximated by its process's main thread); for
 /// main threads the parent process ([`State::parent`]). Ancestor fields start from the main
 /// thread, so for such a thread `proc.aname[1]` is the parent process while `proc.pname` is its
-/// own process. libsinsp gives the parent process instead for threads it found in /proc at
-/// start-up, which the state cannot tell apart (see the sysdig differential test).
+/// own process. For threads found in the capture's process list (or /proc) at start-up
+/// ([`ThreadInfo::from_proc_list`]) libsinsp's `m_ptid` is the parent process, as recorded.
 pub fn parent_of<'a>(st: &'a State, t: &'a ThreadInfo) -> Option<&'a ThreadInfo> {
     if !t.is_main_thread()
+        && !t.from_proc_list
         && t.clone_flags & crate::flags::PPM_CL_CLONE_THREAD != 0
         && let Some(m) = st.thread(t.pid)
         && m.tid != t.tid

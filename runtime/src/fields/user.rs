@@ -4,7 +4,10 @@
 //! Choices, following libsinsp: `user.uid`/`group.gid` are the effective ids;
 //! `user.loginuid` is signed, `-1` when unset (the kernel's `(uid_t)-1`); names come from the
 //! tables, and uid/gid 0 is `root` even when the container's table is unknown (as libsinsp's
-//! fallback user). Any other unknown id has no name (`None`; Falco prints `<NA>`).
+//! fallback user). Any other unknown id has no name (`None`; Falco prints `<NA>`). A thread
+//! whose credentials are not known at all (met without its clone or the capture's process
+//! list) has uid/gid `u32::MAX` ([`crate::state::ThreadInfo::unknown`]), as libsinsp's
+//! 0xffffffff, so it is never taken for root.
 //! `user.homedir`/`user.shell` likewise.
 
 use super::{Extractor, s, thread};

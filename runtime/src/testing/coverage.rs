@@ -1,0 +1,49 @@
+//! Rule coverage: for every rule of a suite's rules, how many cases show it firing (positive:
+//! the case expects it) and how many show it staying quiet (negative: the case names it in
+//! `rule:` and does not expect it). Skipped cases do not count. `--require-coverage` fails a run
+//! when an enabled rule has no positive or no negative case.
+
+use super::run::Suite;
+
+/// Coverage of one rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleCoverage {
+    pub rule: String,
+    /// Enabled by default and runnable: the rules `--require-coverage` holds to account.
+    pub enabled: bool,
+    pub positive: usize,
+    pub negative: usize,
+}
+
+impl RuleCoverage {
+    /// Has both kinds of case.
+    pub fn complete(&self) -> bool {
+        self.positive > 0 && self.negative > 0
+    }
+}
+
+/// Coverage of every rule of `suite`'s rules, in load order (one entry per rule name).
+pub fn coverage(suite: &Suite) -> Vec<RuleCoverage> {
+    let mut out: Vec<RuleCoverage> = Vec::new();
+    for r in &suite.check.ruleset.rules {
+        if out.iter().any(|c| c.rule == r.name) {
+            continue;
+        }
+        let mut c = RuleCoverage {
+            rule: r.name.clone(),
+            enabled: r.enabled && r.runnable,
+            positive: 0,
+            negative: 0,
+        };
+        for case in suite.file.cases.iter().filter(|c| c.skip.is_none()) {
+            let expects = case.expect.iter().any(|e| e.rule == r.name);
+            if expects {
+                c.positive += 1;
+            } else if case.about.iter().any(|(n, _)| *n == r.name) {
+                c.negative += 1;
+            }
+        }
+        out.push(c);
+    }
+    out
+}
