@@ -219,7 +219,8 @@ pub const RULE_REPLACEABLE: &[&str] = &[
     "capture_duration",
 ];
 
-const RULE_KEYS: &[&str] = &[
+/// The keys each kind of item may have (the LSP completes from these too).
+pub const RULE_KEYS: &[&str] = &[
     "rule",
     "condition",
     "output",
@@ -236,10 +237,10 @@ const RULE_KEYS: &[&str] = &[
     "capture",
     "capture_duration",
 ];
-const MACRO_KEYS: &[&str] = &["macro", "condition", "override", "append"];
-const LIST_KEYS: &[&str] = &["list", "items", "override", "append"];
-const EXCEPTION_KEYS: &[&str] = &["name", "fields", "comps", "values"];
-const PLUGIN_KEYS: &[&str] = &["name", "version", "alternatives"];
+pub const MACRO_KEYS: &[&str] = &["macro", "condition", "override", "append"];
+pub const LIST_KEYS: &[&str] = &["list", "items", "override", "append"];
+pub const EXCEPTION_KEYS: &[&str] = &["name", "fields", "comps", "values"];
+pub const PLUGIN_KEYS: &[&str] = &["name", "version", "alternatives"];
 
 /// Falco's macro name pattern, `[a-zA-Z]+[a-zA-Z0-9_]*`: the condition parser's identifiers.
 pub fn is_valid_macro_name(name: &str) -> bool {

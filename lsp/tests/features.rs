@@ -154,7 +154,7 @@ fn completes_while_the_yaml_is_broken() {
 fn completes_yaml_keys_and_values() {
     let f = with_base("- rule: r\n  desc: d\n  $0\n");
     let keys = labels(&complete(&f)).join(" ");
-    insta::assert_snapshot!(keys, @"condition output priority tags exceptions enabled source override append warn_evttypes skip-if-unknown-filter capture capture_duration");
+    insta::assert_snapshot!(keys, @"condition output priority source enabled tags exceptions override append warn_evttypes skip-if-unknown-filter capture capture_duration");
     let f = with_base("- rule: r\n  exceptions:\n    - name: e\n      $0\n");
     assert_eq!(labels(&complete(&f)), vec!["fields", "comps", "values"]);
     let f = with_base("- rule: Shell in container\n  condition: and x\n  override:\n    condition: $0\n");

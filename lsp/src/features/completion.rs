@@ -13,43 +13,11 @@ use crate::convert;
 use crate::index::{self, RegionKind};
 use crate::yaml_context::{self, YamlPosition};
 
-pub const RULE_KEYS: &[&str] = &[
-    "rule",
-    "desc",
-    "condition",
-    "output",
-    "priority",
-    "tags",
-    "exceptions",
-    "enabled",
-    "source",
-    "override",
-    "append",
-    "warn_evttypes",
-    "skip-if-unknown-filter",
-    "capture",
-    "capture_duration",
-];
-pub const MACRO_KEYS: &[&str] = &["macro", "condition", "override", "append"];
-pub const LIST_KEYS: &[&str] = &["list", "items", "override", "append"];
-const EXCEPTION_KEYS: &[&str] = &["name", "fields", "comps", "values"];
-const PLUGIN_KEYS: &[&str] = &["name", "version", "alternatives"];
+// The item keys come from the loader, so completion offers exactly what it accepts.
+pub use rulec_compiler::items::{
+    EXCEPTION_KEYS, LIST_KEYS, MACRO_KEYS, PLUGIN_KEYS, RULE_APPENDABLE, RULE_KEYS, RULE_REPLACEABLE,
+};
 const TOP_KEYS: &[&str] = &["rule", "macro", "list", "required_engine_version", "required_plugin_versions"];
-/// Keys `override` may name with `append` (the rest of an item's keys take `replace` only).
-pub const RULE_APPENDABLE: &[&str] = &["condition", "output", "desc", "tags", "exceptions"];
-const RULE_REPLACEABLE: &[&str] = &[
-    "condition",
-    "output",
-    "desc",
-    "priority",
-    "tags",
-    "exceptions",
-    "enabled",
-    "warn_evttypes",
-    "skip-if-unknown-filter",
-    "capture",
-    "capture_duration",
-];
 const BOOL_KEYS: &[&str] = &["enabled", "append", "warn_evttypes", "skip-if-unknown-filter", "capture"];
 pub const PRIORITIES: &[&str] = &["EMERGENCY", "ALERT", "CRITICAL", "ERROR", "WARNING", "NOTICE", "INFORMATIONAL", "DEBUG"];
 
