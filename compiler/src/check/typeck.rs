@@ -185,9 +185,6 @@ impl<'c, 'a> Lowering<'c, 'a> {
                 if !ok {
                     return Cond::Const(false);
                 }
-                if values.is_empty() && op == Op::PMatch {
-                    // `pmatch ()` can never hold; it is still valid.
-                }
                 CheckRhs::List(values)
             }
             (Some(Rhs::List(list)), _) => {
@@ -247,13 +244,9 @@ impl<'c, 'a> Lowering<'c, 'a> {
     /// Resolves a field or transformer expression.
     fn lower_operand(&mut self, o: &Operand, side: Side) -> Option<Value> {
         match o {
-            Operand::Field(f) => {
-                if side == Side::Right {
-                    // A bare field on the right exists only inside val() / transformers, and the
-                    // grammar only produces it there.
-                }
-                self.resolve_field(f, side).map(Value::Field)
-            }
+            // A bare field on the right exists only inside val() and transformers: the grammar
+            // reads any other right-hand word as a constant.
+            Operand::Field(f) => self.resolve_field(f, side).map(Value::Field),
             Operand::Transform(t) => {
                 let func = t.func.node;
                 if func == Transformer::Val && side == Side::Left {
@@ -829,12 +822,13 @@ fn glob_error(p: &str) -> Option<&'static str> {
                 }
             }
             '[' => {
+                // A `]` right after `[` (or after `[!` / `[^`) is a member, not the end.
                 let mut first = true;
                 loop {
                     match chars.next() {
                         None => return Some("a `[` is not closed"),
                         Some(']') if !first => break,
-                        Some('!' | '^') if first => {}
+                        Some('!' | '^') if first => continue,
                         _ => {}
                     }
                     first = false;
@@ -895,4 +889,19 @@ fn quote_if_needed(s: &str) -> String {
     }
     out.push('"');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob_error;
+
+    #[test]
+    fn glob_brackets() {
+        assert_eq!(glob_error("/tmp/[ab]*"), None);
+        assert_eq!(glob_error("[]]"), None);
+        assert_eq!(glob_error("[!]x]"), None);
+        assert!(glob_error("/tmp/[ab").is_some());
+        assert!(glob_error("[!]").is_some());
+        assert!(glob_error("abc\\").is_some());
+    }
 }
