@@ -455,6 +455,14 @@ fn a_case_can_replay_a_capture() {
 }
 
 #[test]
+fn a_case_can_replay_a_rulec_capture() {
+    // The committed JSON Lines capture needs nothing from ../shared.
+    let (status, stdout, stderr) = rulec(&["test", "tests/fixtures/test_runner/capture_jsonl.tests.yaml", "-v"]);
+    assert_eq!(status, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("PASS   curl in a rulec capture  [jit, 40 events"), "{stdout}");
+}
+
+#[test]
 fn the_json_schema_allows_exactly_the_keys_the_parser_does() {
     use rulec_runtime::testing::parse::{
         CASE_KEYS, CONTAINER_KEYS, EVENT_KEYS, EXPECT_KEYS, FD_KEYS, FILE_KEYS, PROCESS_KEYS, USER_KEYS, WORLD_KEYS,

@@ -90,6 +90,12 @@ pub struct EngineStats {
     pub alerts: u64,
 }
 
+/// Slots of the event-name cache (direct-mapped; a power of two).
+const NAME_CACHE: usize = 64;
+
+/// (name address, name length, index into `Engine::lists`); address 0: empty.
+type NameCacheEntry = (usize, usize, u32);
+
 /// Runs a program's rules on events.
 pub struct Engine {
     compiled: Compiled,
@@ -98,10 +104,15 @@ pub struct Engine {
     mode: MatchMode,
     meta: Vec<RuleMeta>,
     enabled: Vec<bool>,
-    /// Event name → the enabled rules to test, in load order (the `All` rules included).
-    by_type: HashMap<String, Vec<usize>>,
-    /// The enabled rules with `EventTypes::All`: what an event of any other name is tested on.
-    any_type: Vec<usize>,
+    /// Event name → index into `lists`: the enabled rules to test, in load order (the `All`
+    /// rules included).
+    by_type: HashMap<String, u32>,
+    /// Candidate lists; `lists[0]` holds the enabled rules with `EventTypes::All`, what an event
+    /// of any other name is tested on.
+    lists: Vec<Vec<usize>>,
+    /// `by_type` in front of a cache keyed by the address and length of the event's name (a
+    /// `&'static str`, so equal keys mean equal text): most events hit it without hashing.
+    name_cache: Box<[NameCacheEntry; NAME_CACHE]>,
     cache: SlotCache,
     stats: EngineStats,
 }
@@ -156,7 +167,8 @@ impl Engine {
             meta,
             enabled,
             by_type: HashMap::default(),
-            any_type: Vec::new(),
+            lists: vec![Vec::new()],
+            name_cache: Box::new([(0, 0, 0); NAME_CACHE]),
             cache: SlotCache::new(),
             stats: EngineStats::default(),
         };
@@ -248,8 +260,29 @@ impl Engine {
                 }
             }
         }
-        self.by_type = by_type;
-        self.any_type = any_type;
+        let mut lists = vec![any_type];
+        let mut index = HashMap::default();
+        for (name, list) in by_type {
+            index.insert(name, lists.len() as u32);
+            lists.push(list);
+        }
+        self.by_type = index;
+        self.lists = lists;
+        self.name_cache.fill((0, 0, 0));
+    }
+
+    /// The candidate rules for an event called `name`.
+    #[inline]
+    fn candidates(&mut self, name: &'static str) -> u32 {
+        let key = (name.as_ptr() as usize, name.len());
+        let slot = (key.0 >> 3 ^ key.0 >> 9 ^ key.1) % NAME_CACHE;
+        let e = self.name_cache[slot];
+        if (e.0, e.1) == key {
+            return e.2;
+        }
+        let i = self.by_type.get(name).copied().unwrap_or(0);
+        self.name_cache[slot] = (key.0, key.1, i);
+        i
     }
 
     /// Runs the rules on `ev` (with `state` as it is after `ev`), appending alerts to `out`.
@@ -258,7 +291,12 @@ impl Engine {
         if ev.state_only() {
             return;
         }
-        let candidates = self.by_type.get(ev.name).unwrap_or(&self.any_type);
+        let list = self.candidates(ev.name) as usize;
+        let Some(candidates) = self.lists.get(list) else { return };
+        if candidates.is_empty() {
+            // Most events: no rule to run, no context to set up.
+            return;
+        }
         let mut ctx = EvalCtx::new(&self.compiled, &mut self.cache, ev, state);
         for &r in candidates {
             self.stats.evaluations += 1;

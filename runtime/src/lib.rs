@@ -7,10 +7,12 @@
 //! * [`state`]: the thread/process table and fd tables, updated by [`State::apply`].
 //! * [`scap`]: the `.scap` capture reader.
 //! * [`replay`]: reading a capture through the state machine.
+//! * [`capture`]: rulec's own JSON Lines capture format (writer, reader, either-format open).
 //! * [`eval`]: a rule program compiled into matchers, the per-event evaluation context and
 //!   the reference interpreter; [`engine`]: rules indexed by event type, first/all matching,
 //!   alerts, on the interpreter or the JIT.
 
+pub mod capture;
 pub mod engine;
 pub mod eval;
 pub mod event;

@@ -9,6 +9,11 @@
 //!
 //! Usage: iterate [`Replay`]; after `next()` returns an event, [`Replay::state`] is the state
 //! as rules should see it for that event.
+//!
+//! The driving loop (enter/exit merging, [`State::apply`]) does not care where events come
+//! from: [`Replay`] is generic over its event source, a `.scap` [`ScapReader`] by default, or
+//! rulec's own JSON Lines capture ([`crate::capture::CaptureReader`]), which seeds the state
+//! itself and starts through [`Replay::with_state`].
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -22,10 +27,10 @@ use crate::state::{
 /// Most pending enter events kept (one per thread); beyond that the map is cleared.
 const MAX_PENDING_ENTERS: usize = 65_536;
 
-/// A replay in progress.
+/// A replay in progress over the event source `S` (any iterator of `Result<Event, E>`).
 #[derive(Debug)]
-pub struct Replay {
-    reader: ScapReader,
+pub struct Replay<S = ScapReader> {
+    reader: S,
     state: State,
     enters: HashMap<i64, Event>,
 }
@@ -45,6 +50,13 @@ impl Replay {
     pub fn from_reader(reader: ScapReader, limits: Limits) -> Replay {
         let mut state = State::with_limits(limits);
         seed_state(&mut state, &reader);
+        Replay::with_state(reader, state)
+    }
+}
+
+impl<S> Replay<S> {
+    /// Builds a replay over an event source whose starting state is already in `state`.
+    pub fn with_state(reader: S, state: State) -> Replay<S> {
         Replay {
             reader,
             state,
@@ -58,7 +70,7 @@ impl Replay {
     }
 
     /// The underlying reader (metadata lists, stats).
-    pub fn reader(&self) -> &ScapReader {
+    pub fn reader(&self) -> &S {
         &self.reader
     }
 
@@ -66,15 +78,6 @@ impl Replay {
     pub fn into_state(mut self) -> State {
         self.state.flush_deferred();
         self.state
-    }
-
-    /// Runs the whole capture, calling `f` with each event and the state rules would see.
-    pub fn for_each(mut self, mut f: impl FnMut(&Event, &State)) -> Result<State, ScapError> {
-        while let Some(ev) = self.next() {
-            let ev = ev?;
-            f(&ev, &self.state);
-        }
-        Ok(self.into_state())
     }
 
     fn merge_enter(&mut self, ev: &mut Event) {
@@ -111,8 +114,25 @@ impl Replay {
     }
 }
 
-impl Iterator for Replay {
-    type Item = Result<Event, ScapError>;
+impl<S, E> Replay<S>
+where
+    S: Iterator<Item = Result<Event, E>>,
+{
+    /// Runs the whole capture, calling `f` with each event and the state rules would see.
+    pub fn for_each(mut self, mut f: impl FnMut(&Event, &State)) -> Result<State, E> {
+        while let Some(ev) = self.next() {
+            let ev = ev?;
+            f(&ev, &self.state);
+        }
+        Ok(self.into_state())
+    }
+}
+
+impl<S, E> Iterator for Replay<S>
+where
+    S: Iterator<Item = Result<Event, E>>,
+{
+    type Item = Result<Event, E>;
     fn next(&mut self) -> Option<Self::Item> {
         let mut ev = match self.reader.next()? {
             Ok(ev) => ev,

@@ -209,7 +209,9 @@ pub fn event_info(id: u16) -> Option<&'static EventInfo> {
     event_table().get(usize::from(id))
 }
 
-const EXTRA_NAMES: [&str; MAX_PARAMS] = [
+/// Names of parameters beyond an event's table list (`p<N>`); the JSON Lines capture reader
+/// needs the same `'static` names.
+pub(crate) const EXTRA_NAMES: [&str; MAX_PARAMS] = [
     "p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8", "p9", "p10", "p11", "p12", "p13", "p14",
     "p15", "p16", "p17", "p18", "p19", "p20", "p21", "p22", "p23", "p24", "p25", "p26", "p27",
     "p28", "p29", "p30", "p31", "p32", "p33", "p34", "p35", "p36", "p37", "p38", "p39", "p40",

@@ -610,6 +610,37 @@ pub fn join_path(base: &str, rel: &str) -> String {
     }
 }
 
+/// The pids met while walking a parent chain ([`State::ancestors`]), without allocating for the
+/// usual short chains.
+struct SeenPids {
+    inline: [i64; SeenPids::INLINE],
+    len: usize,
+    more: Option<HashSet<i64>>,
+}
+
+impl SeenPids {
+    const INLINE: usize = 16;
+
+    fn new(first: i64) -> SeenPids {
+        let mut inline = [0; SeenPids::INLINE];
+        inline[0] = first;
+        SeenPids { inline, len: 1, more: None }
+    }
+
+    /// Adds `pid`; false when it was already there.
+    fn insert(&mut self, pid: i64) -> bool {
+        if self.inline[..self.len].contains(&pid) {
+            return false;
+        }
+        if self.len < SeenPids::INLINE {
+            self.inline[self.len] = pid;
+            self.len += 1;
+            return true;
+        }
+        self.more.get_or_insert_with(HashSet::new).insert(pid)
+    }
+}
+
 fn with_slash(mut s: String) -> String {
     if !s.ends_with('/') {
         s.push('/');
@@ -659,8 +690,9 @@ impl State {
     /// Ancestors of `t`: parent, grandparent... (not `t` itself). Stops at a loop or a missing
     /// parent.
     pub fn ancestors<'a>(&'a self, t: &'a ThreadInfo) -> impl Iterator<Item = &'a ThreadInfo> + 'a {
-        let mut seen = HashSet::new();
-        seen.insert(t.pid);
+        // Rules walk ancestors on every exec and open: the pids seen so far live inline (chains
+        // are short), a hashed set only takes over for very long chains.
+        let mut seen = SeenPids::new(t.pid);
         let mut cur = Some(t);
         std::iter::from_fn(move || {
             let p = self.parent(cur?)?;
@@ -709,6 +741,20 @@ impl State {
     /// Group `gid`.
     pub fn group(&self, container_id: &str, gid: u32) -> Option<&GroupInfo> {
         self.groups.get(&(container_id.to_string(), gid))
+    }
+    /// Every fd table as (owning pid, its fds in fd order), in no particular order. Includes
+    /// tables whose process has no thread yet (a capture's fd list may name one): a thread
+    /// added later shares it, so a saved state must keep it (`crate::capture`).
+    pub fn fd_tables(&self) -> impl Iterator<Item = (i64, impl Iterator<Item = &FdInfo>)> {
+        self.fdtables.iter().map(|(pid, t)| (*pid, t.fds.values()))
+    }
+    /// Every user as (container id, user), in no particular order.
+    pub fn users(&self) -> impl Iterator<Item = (&str, &UserInfo)> {
+        self.users.iter().map(|((c, _), u)| (c.as_str(), u))
+    }
+    /// Every group as (container id, group), in no particular order.
+    pub fn groups(&self) -> impl Iterator<Item = (&str, &GroupInfo)> {
+        self.groups.iter().map(|((c, _), g)| (c.as_str(), g))
     }
     /// Counters.
     pub fn stats(&self) -> Stats {

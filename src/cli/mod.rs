@@ -6,6 +6,7 @@
 //! status; this module knows nothing about what they do.
 
 pub mod bench;
+pub mod capture;
 pub mod check;
 pub mod codes;
 pub mod fields;
@@ -44,6 +45,8 @@ pub enum Command {
     Bench(bench::BenchArgs),
     /// Run golden-event tests of rules: these events in, these alerts out.
     Test(test::TestArgs),
+    /// Convert a capture to rulec's JSON Lines format, or summarise one.
+    Capture(capture::CaptureArgs),
     /// Run the language server on stdin/stdout (for editors).
     Lsp,
 }
@@ -69,6 +72,7 @@ where
         Command::Codes(args) => codes::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Test(args) => test::run(args),
+        Command::Capture(args) => capture::run(args),
         Command::Lsp => rulec_lsp::run_stdio(),
     }
 }

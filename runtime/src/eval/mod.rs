@@ -49,13 +49,15 @@
 pub mod interp;
 
 use std::cmp::Ordering;
-use std::collections::{HashMap, HashSet};
 use std::ffi::c_void;
 use std::net::IpAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use aho_corasick::AhoCorasick;
 use rulec_compiler::check::hir::FieldArgValue;
+// Constant sets are hashed once and probed on every event with event data: Fx hashing (a
+// probe costs the same whatever the data; the table's shape is fixed by the rules' constants).
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use rulec_compiler::ir::{CheckId, Cmp, Const, Program, Slot, SlotId, SlotInput, SlotOp, StrOp, Test};
 use rulec_compiler::schema::{FieldInfo, FieldType};
 use rulec_grammar::ast::{Modifier, Transformer};
@@ -94,7 +96,7 @@ impl std::fmt::Debug for Compiled {
 #[derive(Clone, Copy)]
 enum Getter {
     /// Resolved once from the field table.
-    Direct(fields::Extractor),
+    Direct(fields::FieldFn),
     Generic(ExtractFn),
     /// rulec has no extractor for the field: always absent.
     Missing,
@@ -225,14 +227,25 @@ fn norm_of(ty: FieldType) -> Norm {
     }
 }
 
-fn normalize(v: Value, norm: Norm) -> Value {
-    match (norm, v) {
+/// Normalises an integer value (or a list's) to the slot's signedness, in place.
+fn normalize(v: &mut Value, norm: Norm) {
+    match (norm, &mut *v) {
         // Reinterpreting the 64 bits is what the JIT does with `slot_num`; the extractors give
         // the schema's variant anyway, so this only matters for a buggy extractor.
-        (Norm::Signed, Value::Uint(u)) => Value::Int(u as i64),
-        (Norm::Unsigned, Value::Int(i)) => Value::Uint(i as u64),
-        (n, Value::List(xs)) if n != Norm::None => Value::List(xs.into_iter().map(|x| normalize(x, n)).collect()),
-        (_, v) => v,
+        (Norm::Signed, Value::Uint(u)) => {
+            let i = *u as i64;
+            *v = Value::Int(i);
+        }
+        (Norm::Unsigned, Value::Int(i)) => {
+            let u = *i as u64;
+            *v = Value::Uint(u);
+        }
+        (Norm::Signed | Norm::Unsigned, Value::List(xs)) => {
+            for x in xs {
+                normalize(x, norm);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -276,7 +289,7 @@ fn build_matcher(t: &Test) -> Matcher {
             };
             let set = match op {
                 StrOp::Eq | StrOp::Ne => {
-                    let mut m = HashMap::new();
+                    let mut m = HashMap::default();
                     for p in &ps {
                         *m.entry(p.to_vec()).or_insert(0) += 1;
                     }
@@ -291,7 +304,7 @@ fn build_matcher(t: &Test) -> Matcher {
                     // Distinct patterns with multiplicities: the automaton reports each once.
                     let mut uniq: Vec<Vec<u8>> = Vec::new();
                     let mut mult: Vec<usize> = Vec::new();
-                    let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
+                    let mut index: HashMap<Vec<u8>, usize> = HashMap::default();
                     for p in &ps {
                         let mut p = p.to_vec();
                         if anchor == Anchor::End {
@@ -507,11 +520,11 @@ fn integral(d: f64) -> Option<i128> {
 impl ConstSet {
     fn new(xs: &[Const]) -> ConstSet {
         let mut s = ConstSet {
-            bytes: HashSet::new(),
-            ints: HashSet::new(),
+            bytes: HashSet::default(),
+            ints: HashSet::default(),
             floats: Vec::new(),
             bools: [false; 2],
-            addrs: HashSet::new(),
+            addrs: HashSet::default(),
             nets: Vec::new(),
         };
         for x in xs {
@@ -733,7 +746,7 @@ fn path_key(abs: bool, comps: &[&str]) -> String {
 
 impl PathSet {
     fn new(xs: &[String]) -> PathSet {
-        let mut exact = HashSet::new();
+        let mut exact = HashSet::default();
         let mut globs = Vec::new();
         for x in xs {
             let (abs, comps) = split_path(x);
@@ -796,17 +809,40 @@ impl MultiSet {
         match self {
             MultiSet::Exact(m) => m.get(v).copied().unwrap_or(0),
             MultiSet::Ac { ac, mult, anchor, max_len } => {
-                let reversed;
+                // The reversed tail for `endswith`: on the stack when short (the usual case).
+                let mut stack = [0u8; 256];
+                let heap: Vec<u8>;
                 let hay: &[u8] = match anchor {
                     Anchor::None => v,
                     Anchor::Start => &v[..v.len().min(*max_len)],
                     Anchor::End => {
-                        reversed = v[v.len().saturating_sub(*max_len)..].iter().rev().copied().collect::<Vec<u8>>();
-                        &reversed
+                        let tail = &v[v.len().saturating_sub(*max_len)..];
+                        if tail.len() <= stack.len() {
+                            let buf = &mut stack[..tail.len()];
+                            for (d, s) in buf.iter_mut().zip(tail.iter().rev()) {
+                                *d = *s;
+                            }
+                            buf
+                        } else {
+                            heap = tail.iter().rev().copied().collect();
+                            &heap
+                        }
                     }
                 };
                 if *anchor == Anchor::None && any {
                     return usize::from(ac.is_match(hay));
+                }
+                if any {
+                    // The first pattern matching at the start is the answer (see below).
+                    for m in ac.find_overlapping_iter(hay) {
+                        if m.start() != 0 {
+                            continue;
+                        }
+                        if let Some(&k) = mult.get(m.pattern().as_usize()) {
+                            return k;
+                        }
+                    }
+                    return 0;
                 }
                 let mut seen = vec![false; mult.len()];
                 let mut n = 0;
@@ -1074,12 +1110,31 @@ fn transform(func: Transformer, inputs: &[Option<&Value>], lits: &[Option<&str>]
 // ------------------------------------------------------------------------------------ context
 
 /// Slot values of the current event, reused from event to event without reallocating: an entry
-/// is valid when its generation is the current one.
+/// is valid when its generation is the current one, and its `Value` keeps its buffers (string,
+/// list) for the next event's extraction to write into.
 #[derive(Debug, Default)]
 pub struct SlotCache {
     generation: u64,
-    entries: Vec<(u64, Option<Value>)>,
+    entries: Vec<Entry>,
     panics: u64,
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    /// The generation the entry was computed in (0: never).
+    generation: u64,
+    /// Whether the value could be computed; `value` is meaningless when not.
+    present: bool,
+    value: Value,
+}
+
+impl Entry {
+    const EMPTY: Entry = Entry { generation: 0, present: false, value: Value::Bool(false) };
+
+    #[inline]
+    fn get(&self, generation: u64) -> Option<&Value> {
+        (self.generation == generation && self.present).then_some(&self.value)
+    }
 }
 
 impl SlotCache {
@@ -1098,13 +1153,13 @@ impl SlotCache {
 pub struct EvalCtx<'a> {
     compiled: &'a Compiled,
     cache: &'a mut SlotCache,
-    ev: &'a Event,
-    state: &'a State,
+    /// The event, the state, and the thread/fd lookups its fields share.
+    src: fields::Src<'a>,
 }
 
 impl std::fmt::Debug for EvalCtx<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EvalCtx").field("event", &self.ev.name).field("ts", &self.ev.ts).finish()
+        f.debug_struct("EvalCtx").field("event", &self.src.ev.name).field("ts", &self.src.ev.ts).finish()
     }
 }
 
@@ -1113,10 +1168,18 @@ impl<'a> EvalCtx<'a> {
     /// first use.
     pub fn new(compiled: &'a Compiled, cache: &'a mut SlotCache, ev: &'a Event, state: &'a State) -> EvalCtx<'a> {
         cache.generation = cache.generation.wrapping_add(1);
-        if cache.entries.len() < compiled.slots.len() {
-            cache.entries.resize(compiled.slots.len(), (0, None));
+        if cache.generation == 0 {
+            // Wrapped (after 2^64 events): generation 0 marks entries never computed, so skip it
+            // and forget every entry, which may carry any older generation.
+            cache.generation = 1;
+            for e in &mut cache.entries {
+                e.generation = 0;
+            }
         }
-        EvalCtx { compiled, cache, ev, state }
+        if cache.entries.len() < compiled.slots.len() {
+            cache.entries.resize(compiled.slots.len(), Entry::EMPTY);
+        }
+        EvalCtx { compiled, cache, src: fields::Src::new(ev, state) }
     }
 
     pub fn compiled(&self) -> &'a Compiled {
@@ -1124,17 +1187,17 @@ impl<'a> EvalCtx<'a> {
     }
 
     pub fn event(&self) -> &'a Event {
-        self.ev
+        self.src.ev
     }
 
     pub fn state(&self) -> &'a State {
-        self.state
+        self.src.st
     }
 
     /// The value of slot `id` for this event (`None`: absent, or no such slot).
     pub fn slot(&mut self, id: SlotId) -> Option<&Value> {
         self.ensure(id);
-        self.cache.entries.get(id.0 as usize).and_then(|e| e.1.as_ref())
+        self.cache.entries.get(id.0 as usize).and_then(|e| e.get(self.cache.generation))
     }
 
     /// Like [`EvalCtx::slot`], but a panic while computing (a rulec bug) gives `None` and is
@@ -1144,32 +1207,55 @@ impl<'a> EvalCtx<'a> {
         if !ok {
             self.cache.panics += 1;
             if let Some(e) = self.cache.entries.get_mut(id.0 as usize) {
-                *e = (self.cache.generation, None);
+                e.generation = self.cache.generation;
+                e.present = false;
             }
         }
-        self.cache.entries.get(id.0 as usize).and_then(|e| e.1.as_ref())
+        self.cache.entries.get(id.0 as usize).and_then(|e| e.get(self.cache.generation))
     }
 
+    #[inline]
     fn ensure(&mut self, id: SlotId) {
         let i = id.0 as usize;
         let generation = self.cache.generation;
         match self.cache.entries.get(i) {
-            Some((g, _)) if *g == generation => return,
-            Some(_) => {}
-            None => return,
+            Some(e) if e.generation == generation => {}
+            Some(_) => self.compute(id),
+            None => {}
         }
+    }
+
+    /// Computes slot `id` (whose entry exists and is stale) into its entry.
+    fn compute(&mut self, id: SlotId) {
+        let i = id.0 as usize;
+        let generation = self.cache.generation;
         let compiled = self.compiled;
         // The cache may be longer than this program's slot table (it is reused across
-        // programs); ids past the table are absent.
+        // programs); ids past the table are absent (their entry stays stale).
         let Some(plan) = compiled.slots.get(i) else { return };
-        let value = match plan {
+        match plan {
             SlotPlan::Field { field, arg, get, norm } => {
-                let v = match get {
-                    Getter::Direct(f) => f(arg.as_ref(), self.ev, self.state),
-                    Getter::Generic(f) => f(field, arg.as_ref(), self.ev, self.state),
-                    Getter::Missing => None,
+                let Some(entry) = self.cache.entries.get_mut(i) else { return };
+                // Mark the entry first: should the extractor panic, the value is not taken
+                // from a half-written buffer.
+                entry.generation = generation;
+                entry.present = false;
+                let (ev, st) = (self.src.ev, self.src.st);
+                let present = match get {
+                    Getter::Direct(f) => f.write(arg.as_ref(), &self.src, &mut entry.value),
+                    Getter::Generic(f) => match f(field, arg.as_ref(), ev, st) {
+                        Some(v) => {
+                            entry.value = v;
+                            true
+                        }
+                        None => false,
+                    },
+                    Getter::Missing => false,
                 };
-                v.map(|v| normalize(v, *norm))
+                if present && *norm != Norm::None {
+                    normalize(&mut entry.value, *norm);
+                }
+                entry.present = present;
             }
             SlotPlan::Transform { func, inputs, index } => {
                 // Inputs have smaller ids (verified), so this recursion terminates.
@@ -1184,7 +1270,7 @@ impl<'a> EvalCtx<'a> {
                 let vals: Vec<Option<&Value>> = inputs
                     .iter()
                     .map(|input| match input {
-                        SlotInput::Slot(s) if s.0 < id.0 => entries.get(s.0 as usize).and_then(|e| e.1.as_ref()),
+                        SlotInput::Slot(s) if s.0 < id.0 => entries.get(s.0 as usize).and_then(|e| e.get(generation)),
                         _ => None,
                     })
                     .collect();
@@ -1195,10 +1281,16 @@ impl<'a> EvalCtx<'a> {
                         SlotInput::Slot(_) => None,
                     })
                     .collect();
-                transform(*func, &vals, &lits, index.as_deref())
+                let value = transform(*func, &vals, &lits, index.as_deref());
+                if let Some(entry) = self.cache.entries.get_mut(i) {
+                    entry.generation = generation;
+                    entry.present = value.is_some();
+                    if let Some(v) = value {
+                        entry.value = v;
+                    }
+                }
             }
-        };
-        self.cache.entries[i] = (generation, value);
+        }
     }
 
     /// Evaluates check `id` on this event; false for an unknown id. A panic (a rulec bug) makes
@@ -1220,12 +1312,13 @@ impl<'a> EvalCtx<'a> {
             self.ensure(*other);
         }
         self.ensure(plan.slot);
+        let generation = self.cache.generation;
         let entries = &self.cache.entries;
-        let Some(v) = entries.get(plan.slot.0 as usize).and_then(|e| e.1.as_ref()) else {
+        let Some(v) = entries.get(plan.slot.0 as usize).and_then(|e| e.get(generation)) else {
             return false;
         };
         let other = match &plan.m {
-            Matcher::Slot { other, .. } => match entries.get(other.0 as usize).and_then(|e| e.1.as_ref()) {
+            Matcher::Slot { other, .. } => match entries.get(other.0 as usize).and_then(|e| e.get(generation)) {
                 Some(o) => Some(o),
                 None => return false,
             },
@@ -1307,3 +1400,63 @@ unsafe extern "C" fn jit_slot_num(ctx: *mut c_void, slot: u32, out: *mut i64) ->
 /// The callbacks to compile a JIT program against, for contexts that are `EvalCtx`s.
 pub const JIT_CALLBACKS: crate::jit::Callbacks =
     crate::jit::Callbacks { eval_check: jit_eval_check, slot_num: jit_slot_num };
+
+#[cfg(test)]
+mod prof_tmp {
+    // TEMPORARY profiling harness (to be removed).
+    use crate::engine::{Backend, Engine, MatchMode};
+    use rulec_compiler::source::SourceFile;
+    use rulec_compiler::FileId;
+
+    #[test]
+    #[ignore]
+    fn prof_by_type() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance/falco");
+        let text = std::fs::read_to_string(dir.join("falco_rules.yaml")).unwrap();
+        let result = rulec_compiler::check::check(&[SourceFile::new(FileId(0), "falco_rules.yaml", text)]);
+        let subset = std::env::var("SUBSET").is_ok();
+        let backend = if std::env::var("INTERP").is_ok() { Backend::Interp } else { Backend::Jit };
+        let mut engine = Engine::from_check(&result, backend);
+        if subset {
+            let names: Vec<String> = engine.program().rules.iter().map(|r| r.name.clone()).collect();
+            for n in &names {
+                engine.set_enabled(n, crate::handwritten::SUBSET.contains(&n.as_str()));
+            }
+            engine.set_mode(MatchMode::All);
+        }
+        if std::env::var("IR").is_ok() {
+            println!("{}", engine.program());
+        }
+        let mut g = crate::Generator::new(1);
+        let initial = g.state();
+        let events: Vec<crate::Event> = (0..300_000).map(|_| g.next_event()).collect();
+        let mut best: std::collections::BTreeMap<&str, (u64, u64)> = Default::default();
+        for pass in 0..3 {
+            let mut st = initial.clone();
+            let mut alerts = Vec::new();
+            let mut per: std::collections::BTreeMap<&str, (u64, u64)> = Default::default();
+            for ev in &events {
+                st.apply(ev);
+                let t0 = unsafe { core::arch::x86_64::_rdtsc() };
+                engine.process(ev, &st, &mut alerts);
+                let t1 = unsafe { core::arch::x86_64::_rdtsc() };
+                let e = per.entry(ev.name).or_default();
+                e.0 += 1;
+                e.1 += t1 - t0;
+                alerts.clear();
+            }
+            for (k, v) in per {
+                let b = best.entry(k).or_insert((v.0, u64::MAX));
+                b.1 = b.1.min(v.1);
+            }
+            let _ = pass;
+        }
+        let total: u64 = best.values().map(|v| v.1).sum();
+        let mut rows: Vec<_> = best.into_iter().collect();
+        rows.sort_by_key(|r| std::cmp::Reverse(r.1.1));
+        for (k, (n, t)) in rows.iter().take(25) {
+            println!("{k:14} n={n:7} ticks/ev={:8.1} share={:5.1}% per-all-events={:6.1}", *t as f64 / *n as f64, 100.0 * *t as f64 / total as f64, *t as f64 / 300000.0);
+        }
+        println!("total ticks/event {:.1}", total as f64 / 300000.0);
+    }
+}

@@ -171,7 +171,7 @@ fn is_open(ev: &Event) -> bool {
 
 /// For an open-family event whose fd is not in the table (a failed open, or an enter event):
 /// the path it names, made absolute.
-fn null_fd_path(ev: &Event, st: &State) -> Option<String> {
+pub(super) fn null_fd_path(ev: &Event, st: &State) -> Option<String> {
     if !is_open(ev) {
         return None;
     }
@@ -179,7 +179,7 @@ fn null_fd_path(ev: &Event, st: &State) -> Option<String> {
     abs_path(ev, st, dirfd, "name")
 }
 
-fn dir_of(p: &str) -> String {
+pub(super) fn dir_of(p: &str) -> String {
     match p.rfind('/') {
         Some(0) => "/".to_string(),
         Some(i) => p[..i].to_string(),
@@ -248,7 +248,7 @@ fn both(
     (!v.is_empty()).then_some(Value::List(v))
 }
 
-fn name_changed(ev: &Event, f: &FdInfo) -> bool {
+pub(super) fn name_changed(ev: &Event, f: &FdInfo) -> bool {
     let ok = super::event_res(ev).is_some_and(|r| r >= 0 || r == -115);
     match ev.name {
         "connect" => ok,

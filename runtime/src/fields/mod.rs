@@ -44,40 +44,143 @@
 //! [`extractor`] resolves a field to a plain function once (a table indexed by the field's
 //! position in [`schema()`]); evaluators should resolve at compile time and call the function
 //! per event. [`extract`] does the resolution and the call.
+//!
+//! The fields rules test most have a second form ([`hot`]): it writes into a [`Value`] the
+//! caller keeps from event to event (reusing its string or list buffer, so evaluating an event
+//! allocates nothing) and reads the event's thread, parent and fd through [`Src`], which looks
+//! each up once per event however many fields need it. [`extract`] goes through the same
+//! function, so both forms have one meaning.
 
 pub mod container;
 pub mod evt;
 pub mod fd;
 pub mod fspath;
+pub mod hot;
 pub mod process;
 pub mod user;
 
 #[cfg(test)]
 mod tests;
 
+use std::cell::Cell;
 use std::sync::LazyLock;
 
 use rulec_compiler::check::hir::FieldArgValue;
 use rulec_compiler::schema::{FieldInfo, schema};
 
 use crate::event::{Direction, Event, ParamValue};
-use crate::state::{State, ThreadInfo, join_path, normalize_path};
+use crate::state::{FdInfo, State, ThreadInfo, join_path, normalize_path};
 use crate::value::Value;
 
 /// An extractor: the value of one field (its argument given) for an event and the state rules
 /// see for it.
 pub type Extractor = fn(Option<&FieldArgValue>, &Event, &State) -> Option<Value>;
 
+/// An extractor that writes the value into `out` (reusing the buffer `out` holds) and returns
+/// whether it is present; when it returns false, `out` holds nothing meaningful.
+pub type IntoExtractor = fn(Option<&FieldArgValue>, &Src<'_>, &mut Value) -> bool;
+
+/// How a field is computed: one of the two extractor forms (see the module doc).
+#[derive(Clone, Copy, Debug)]
+pub enum FieldFn {
+    Value(Extractor),
+    Into(IntoExtractor),
+}
+
+impl FieldFn {
+    /// Writes the value into `out`; whether it is present.
+    #[inline]
+    pub fn write(self, arg: Option<&FieldArgValue>, src: &Src<'_>, out: &mut Value) -> bool {
+        match self {
+            FieldFn::Into(f) => f(arg, src, out),
+            FieldFn::Value(f) => match f(arg, src.ev, src.st) {
+                Some(v) => {
+                    *out = v;
+                    true
+                }
+                None => false,
+            },
+        }
+    }
+
+    /// The value, freshly allocated.
+    pub fn get(self, arg: Option<&FieldArgValue>, ev: &Event, st: &State) -> Option<Value> {
+        match self {
+            FieldFn::Value(f) => f(arg, ev, st),
+            FieldFn::Into(f) => {
+                let mut out = Value::Bool(false);
+                f(arg, &Src::new(ev, st), &mut out).then_some(out)
+            }
+        }
+    }
+}
+
+/// What extractors read: the event and the state after it, plus the lookups many fields of one
+/// event share (its thread, that thread's parent, the fd the event refers to), each done at
+/// most once.
+pub struct Src<'a> {
+    pub ev: &'a Event,
+    pub st: &'a State,
+    thread: Cell<Option<Option<&'a ThreadInfo>>>,
+    parent: Cell<Option<Option<&'a ThreadInfo>>>,
+    fd: Cell<Option<Option<&'a FdInfo>>>,
+}
+
+impl std::fmt::Debug for Src<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Src").field("event", &self.ev.name).field("ts", &self.ev.ts).finish_non_exhaustive()
+    }
+}
+
+impl<'a> Src<'a> {
+    pub fn new(ev: &'a Event, st: &'a State) -> Src<'a> {
+        Src { ev, st, thread: Cell::new(None), parent: Cell::new(None), fd: Cell::new(None) }
+    }
+
+    /// The thread that produced the event ([`thread`]).
+    #[inline]
+    pub fn thread(&self) -> Option<&'a ThreadInfo> {
+        if let Some(t) = self.thread.get() {
+            return t;
+        }
+        let t = self.st.thread(self.ev.tid);
+        self.thread.set(Some(t));
+        t
+    }
+
+    /// Its parent as `proc.p*` fields see it ([`process::parent_of`]).
+    #[inline]
+    pub fn parent(&self) -> Option<&'a ThreadInfo> {
+        if let Some(p) = self.parent.get() {
+            return p;
+        }
+        let p = self.thread().and_then(|t| process::parent_of(self.st, t));
+        self.parent.set(Some(p));
+        p
+    }
+
+    /// The fd the event refers to ([`State::event_fd_info`]).
+    #[inline]
+    pub fn fd(&self) -> Option<&'a FdInfo> {
+        if let Some(f) = self.fd.get() {
+            return f;
+        }
+        let f = self.st.event_fd_info(self.ev);
+        self.fd.set(Some(f));
+        f
+    }
+}
+
 /// The value of `field` (with `arg`, as the checker resolved it) for `ev`, `state` being the
 /// state after applying `ev` ([`State::apply`]). `None` when it cannot be computed.
 pub fn extract(field: &'static FieldInfo, arg: Option<&FieldArgValue>, ev: &Event, state: &State) -> Option<Value> {
-    extractor(field)?(arg, ev, state)
+    extractor(field)?.get(arg, ev, state)
 }
 
 /// The extractor of `field`, or `None` for a field rulec does not implement (there are none in
 /// the embedded schema; a test keeps it so).
-pub fn extractor(field: &FieldInfo) -> Option<Extractor> {
-    static TABLE: LazyLock<Vec<Option<Extractor>>> =
+pub fn extractor(field: &FieldInfo) -> Option<FieldFn> {
+    static TABLE: LazyLock<Vec<Option<FieldFn>>> =
         LazyLock::new(|| schema().fields().iter().map(|f| lookup(f.name)).collect());
     let fields = schema().fields();
     // Fields handed out by the schema live in its table: find the slot by address (O(1)). A
@@ -96,8 +199,18 @@ pub fn extractor(field: &FieldInfo) -> Option<Extractor> {
     lookup(field.name)
 }
 
-/// The extractor for a field name (no argument handling: `evt.arg`, not `evt.arg.flags`).
-pub fn lookup(name: &str) -> Option<Extractor> {
+/// The extractor for a field name (no argument handling: `evt.arg`, not `evt.arg.flags`): the
+/// buffer-reusing form when there is one.
+pub fn lookup(name: &str) -> Option<FieldFn> {
+    match hot::lookup(name) {
+        Some(f) => Some(FieldFn::Into(f)),
+        None => lookup_value(name).map(FieldFn::Value),
+    }
+}
+
+/// The value-returning extractor for a field name (every field has one; [`hot`]'s fields have
+/// the other form too, and a test keeps the two equal).
+pub fn lookup_value(name: &str) -> Option<Extractor> {
     let (class, _) = name.split_once('.')?;
     match class {
         "evt" | "syscall" => evt::lookup(name),
@@ -191,10 +304,11 @@ pub(crate) fn event_flags(ev: &Event) -> &'static str {
 
 /// The newest (not `EF_OLD_VERSION`) event-table row for a name and direction.
 pub fn newest_event_info(name: &str, dir: Direction) -> Option<&'static crate::scap::EventInfo> {
-    use std::collections::HashMap;
+    // Asked on every `evt.is_open_*`/flags check: Fx hashing (trusted, short keys).
+    use rustc_hash::FxHashMap as HashMap;
     static INDEX: LazyLock<HashMap<(&'static str, bool), usize>> = LazyLock::new(|| {
         let table = crate::scap::event_table();
-        let mut m: HashMap<(&'static str, bool), usize> = HashMap::new();
+        let mut m: HashMap<(&'static str, bool), usize> = HashMap::default();
         for (i, e) in table.iter().enumerate() {
             let key = (e.name, e.dir == Direction::Enter);
             let old = e.flags.contains("EF_OLD_VERSION");

@@ -22,7 +22,7 @@ use super::world;
 use crate::engine::{Alert, Backend, Engine, MatchMode};
 use crate::eval::{Compiled, EvalCtx, SlotCache};
 use crate::event::Event;
-use crate::replay::Replay;
+use crate::capture;
 use crate::state::{Limits, State};
 
 /// The most events traced for one missing alert.
@@ -248,7 +248,8 @@ impl Suite {
             }
             Input::Capture { path, .. } => {
                 let full = self.capture_path(path);
-                let mut replay = Replay::open(&full, Limits::default())
+                // A `.scap` or a rulec capture (`crate::capture`), told apart by content.
+                let mut replay = capture::open_replay(&full, Limits::default())
                     .map_err(|e| format!("cannot read capture {}: {e}", full.display()))?;
                 let mut n = 0;
                 meta::with_meta(&Meta::default(), || -> Result<(), String> {
