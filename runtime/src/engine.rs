@@ -14,6 +14,10 @@
 //!   [`crate::jit`]; both evaluate checks through the same [`EvalCtx`], so they agree. If the JIT
 //!   cannot compile the program the engine falls back to the interpreter and says why
 //!   ([`Engine::jit_error`]).
+//! * **Evaluation order.** Within an `and`, exclusions (`not ...`) are tried after the other
+//!   children from the start; after its first evaluations the engine orders every junction by
+//!   what it observed ([`crate::eval::order`]) and, on the JIT, recompiles once. Checks are pure,
+//!   so this changes how soon a rule's value is known, never the value.
 //! * **Alert text.** [`Alert::message`] is the rule's output with every `%field` replaced by its
 //!   value (`<NA>` when absent). [`Alert::output`] is Falco's line: the event time as
 //!   `HH:MM:SS.nnnnnnnnn` (UTC, where Falco uses the local time zone: UTC keeps outputs
@@ -30,6 +34,7 @@ use rulec_compiler::check::{CheckResult, Ruleset};
 use rulec_compiler::ir::{self, OutputPiece, Program};
 use rulec_compiler::items::Priority;
 
+use crate::eval::order::Profile;
 use crate::eval::{Compiled, EvalCtx, ExtractFn, JIT_CALLBACKS, SlotCache, interp};
 use crate::event::Event;
 use crate::jit::JitProgram;
@@ -90,8 +95,12 @@ pub struct EngineStats {
     pub alerts: u64,
 }
 
+/// Rule evaluations observed before the engine orders junctions by what it saw
+/// ([`crate::eval::order`]).
+const PROFILE_WALKS: u32 = 8192;
+
 /// Slots of the event-name cache (direct-mapped; a power of two).
-const NAME_CACHE: usize = 64;
+const NAME_CACHE: usize = 256;
 
 /// (name address, name length, index into `Engine::lists`); address 0: empty.
 type NameCacheEntry = (usize, usize, u32);
@@ -113,6 +122,8 @@ pub struct Engine {
     /// `by_type` in front of a cache keyed by the address and length of the event's name (a
     /// `&'static str`, so equal keys mean equal text): most events hit it without hashing.
     name_cache: Box<[NameCacheEntry; NAME_CACHE]>,
+    /// While set, rule evaluations are observed to order junctions (see [`crate::eval::order`]).
+    profile: Option<Profile>,
     cache: SlotCache,
     stats: EngineStats,
 }
@@ -130,12 +141,14 @@ impl std::fmt::Debug for Engine {
 impl Engine {
     /// An engine for `program` (its rules' source is `syscall` and they have no tags until
     /// [`Engine::set_rule_info`] says otherwise).
-    pub fn new(program: Program, backend: Backend) -> Engine {
+    pub fn new(mut program: Program, backend: Backend) -> Engine {
+        exclusions_last(&mut program);
         Engine::build(Compiled::new(&program), backend)
     }
 
     /// An engine reading fields through `extract` instead of [`crate::fields::extract`].
-    pub fn with_extractor(program: Program, backend: Backend, extract: ExtractFn) -> Engine {
+    pub fn with_extractor(mut program: Program, backend: Backend, extract: ExtractFn) -> Engine {
+        exclusions_last(&mut program);
         Engine::build(Compiled::with_extractor(&program, extract), backend)
     }
 
@@ -159,6 +172,7 @@ impl Engine {
         };
         let meta = p.rules.iter().map(|_| RuleMeta { source: "syscall".to_owned(), tags: Vec::new() }).collect();
         let enabled = p.rules.iter().map(|r| r.enabled).collect();
+        let profile = Some(Profile::new(p));
         let mut e = Engine {
             compiled,
             jit,
@@ -169,6 +183,7 @@ impl Engine {
             by_type: HashMap::default(),
             lists: vec![Vec::new()],
             name_cache: Box::new([(0, 0, 0); NAME_CACHE]),
+            profile,
             cache: SlotCache::new(),
             stats: EngineStats::default(),
         };
@@ -275,7 +290,9 @@ impl Engine {
     #[inline]
     fn candidates(&mut self, name: &'static str) -> u32 {
         let key = (name.as_ptr() as usize, name.len());
-        let slot = (key.0 >> 3 ^ key.0 >> 9 ^ key.1) % NAME_CACHE;
+        // Fibonacci hashing of the address: the top bits of the product pick the slot.
+        let h = (key.0 ^ key.1.rotate_left(16)).wrapping_mul(0x9E37_79B9_7F4A_7C15_u64 as usize);
+        let slot = h >> (usize::BITS - NAME_CACHE.trailing_zeros());
         let e = self.name_cache[slot];
         if (e.0, e.1) == key {
             return e.2;
@@ -292,15 +309,29 @@ impl Engine {
             return;
         }
         let list = self.candidates(ev.name) as usize;
-        let Some(candidates) = self.lists.get(list) else { return };
-        if candidates.is_empty() {
+        if self.lists.get(list).is_none_or(Vec::is_empty) {
             // Most events: no rule to run, no context to set up.
             return;
         }
+        self.run_candidates(list, ev, state, out);
+    }
+
+    /// Runs the rules of candidate list `list` on `ev` (kept out of [`Engine::process`], so
+    /// that the common case, an event no rule looks at, stays a small function).
+    #[inline(never)]
+    fn run_candidates(&mut self, list: usize, ev: &Event, state: &State, out: &mut Vec<Alert>) {
+        let Some(candidates) = self.lists.get(list) else { return };
         let mut ctx = EvalCtx::new(&self.compiled, &mut self.cache, ev, state);
         for &r in candidates {
             self.stats.evaluations += 1;
-            if !run_rule(self.jit.as_ref(), &mut ctx, r) {
+            let matched = run_rule(self.jit.as_ref(), &mut ctx, r);
+            if let Some(profile) = &mut self.profile
+                && let Some(rule) = ctx.compiled().program().rules.get(r)
+            {
+                // The verdict is `matched`; this only counts outcomes, on the cached slots.
+                profile.observe(&mut ctx, rule.root);
+            }
+            if !matched {
                 continue;
             }
             let rule = &ctx.compiled().program().rules[r];
@@ -311,6 +342,38 @@ impl Engine {
                 break;
             }
         }
+        if self.profile.as_ref().is_some_and(|p| p.walks() >= PROFILE_WALKS) {
+            self.adapt();
+        }
+    }
+
+    /// Whether the engine orders junctions by the outcomes of its first evaluations (the
+    /// default; see [`crate::eval::order`]). Switching it off keeps the optimiser's order
+    /// from now on.
+    pub fn set_adaptive_order(&mut self, on: bool) {
+        if !on {
+            self.profile = None;
+        } else if self.profile.is_none() {
+            self.profile = Some(Profile::new(self.compiled.program()));
+        }
+    }
+
+    /// Orders junctions by the profile and stops profiling; the JIT, if running, is rebuilt for
+    /// the new order (if that fails, the old code stays: it computes the same values).
+    fn adapt(&mut self) {
+        let Some(profile) = self.profile.take() else { return };
+        let changes = profile.order(self.compiled.program());
+        if changes.is_empty() {
+            return;
+        }
+        for (node, children) in changes {
+            self.compiled.reorder(node, children);
+        }
+        if self.jit.is_some()
+            && let Ok(j) = JitProgram::compile(self.compiled.program(), JIT_CALLBACKS)
+        {
+            self.jit = Some(j);
+        }
     }
 
     /// Whether rule `rule` (an index into the program's rules) matches `ev`, whatever its event
@@ -318,6 +381,37 @@ impl Engine {
     pub fn eval_rule(&mut self, rule: usize, ev: &Event, state: &State) -> bool {
         let mut ctx = EvalCtx::new(&self.compiled, &mut self.cache, ev, state);
         run_rule(self.jit.as_ref(), &mut ctx, rule)
+    }
+}
+
+/// Within each `and`, moves the exclusions (negated checks, and junctions of nothing but
+/// exclusions) after the other children, each group keeping its order. Rules are written as
+/// selective tests followed by `and not ...` exceptions that almost always hold; the optimiser
+/// orders a junction's children by the cost of their test alone, which puts cheap exceptions
+/// first, so an event that fails the selective part (most events) would still compute every
+/// exception's fields. Checks are pure, so the order of a junction's children never changes
+/// its value, only how soon evaluation stops.
+fn exclusions_last(p: &mut Program) {
+    fn exclusion(nodes: &[ir::Node], id: ir::NodeId, depth: u32) -> bool {
+        match nodes.get(id.0 as usize) {
+            Some(ir::Node::Not(_)) => true,
+            // Bounded: children have smaller ids, but a deep tree should not cost much here.
+            Some(ir::Node::And(xs) | ir::Node::Or(xs)) if depth < 8 => {
+                !xs.is_empty() && xs.iter().all(|x| exclusion(nodes, *x, depth + 1))
+            }
+            _ => false,
+        }
+    }
+    for i in 0..p.nodes.len() {
+        let ir::Node::And(kids) = &p.nodes[i] else { continue };
+        let keys: Vec<bool> = kids.iter().map(|k| exclusion(&p.nodes, *k, 0)).collect();
+        if keys.windows(2).all(|w| w[0] <= w[1]) {
+            continue;
+        }
+        let mut pairs: Vec<(bool, ir::NodeId)> = keys.into_iter().zip(kids.iter().copied()).collect();
+        // Stable: each group keeps the optimiser's order.
+        pairs.sort_by_key(|(k, _)| *k);
+        p.nodes[i] = ir::Node::And(pairs.into_iter().map(|(_, k)| k).collect());
     }
 }
 

@@ -722,8 +722,12 @@ impl State {
         if ev.dir == Direction::Exit && matches!(ev.name, "dup" | "dup2" | "dup3") {
             return ev.int("res").filter(|r| *r >= 0);
         }
-        if let Some(ParamValue::Fd(fd)) = ev.param("fd") {
-            return Some(*fd);
+        // `ev.param("fd")`, inlined: rules ask this of nearly every event, and comparing with a
+        // constant name avoids a `memcmp` call per parameter.
+        if let Some(p) = ev.params.iter().find(|p| p.name.as_bytes() == b"fd")
+            && let ParamValue::Fd(fd) = p.value
+        {
+            return Some(fd);
         }
         if ev.dir == Direction::Exit && creates_fd_from_res(ev.name) {
             return ev.int("res").filter(|r| *r >= 0);

@@ -218,3 +218,15 @@ fn unknown_threads_give_absent_values() {
     let got = run(&yaml, vec![ev("open", 4242, 3)], MatchMode::All);
     assert_eq!(got, vec![vec!["absent"]]);
 }
+
+/// Integer fields whose value is a list although their type is scalar (`proc.apid` without an
+/// index lists every ancestor's pid): numeric checks on them must mean "some ancestor", on the
+/// JIT's inline path as in the interpreter.
+#[test]
+fn integer_ancestor_fields_match_any_ancestor_on_both_backends() {
+    let conds = ["proc.apid = 1", "proc.apid = 100", "proc.apid > 150", "proc.apid in (100, 7)", "proc.apid = 300", "proc.apid[1] = 200"];
+    let yaml: String = conds.iter().enumerate().map(|(i, c)| rule(&format!("p{i}"), c)).collect();
+    let got = run(&yaml, vec![ev("open", 300, 3)], MatchMode::All);
+    let want: Vec<String> = [0, 1, 2, 3, 5].iter().map(|i| format!("p{i}")).collect();
+    assert_eq!(got[0], want);
+}

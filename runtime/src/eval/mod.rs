@@ -47,6 +47,7 @@
 //! unwinds across the JIT's FFI boundary.
 
 pub mod interp;
+pub mod order;
 
 use std::cmp::Ordering;
 use std::ffi::c_void;
@@ -58,7 +59,7 @@ use rulec_compiler::check::hir::FieldArgValue;
 // Constant sets are hashed once and probed on every event with event data: Fx hashing (a
 // probe costs the same whatever the data; the table's shape is fixed by the rules' constants).
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
-use rulec_compiler::ir::{CheckId, Cmp, Const, Program, Slot, SlotId, SlotInput, SlotOp, StrOp, Test};
+use rulec_compiler::ir::{CheckId, Cmp, Const, Node, NodeId, Program, Slot, SlotId, SlotInput, SlotOp, StrOp, Test};
 use rulec_compiler::schema::{FieldInfo, FieldType};
 use rulec_grammar::ast::{Modifier, Transformer};
 
@@ -210,6 +211,23 @@ impl Compiled {
     /// The program this was compiled from.
     pub fn program(&self) -> &Program {
         &self.program
+    }
+
+    /// Puts the children of junction `node` in the order `children`, which must be a
+    /// permutation of them (else nothing changes and this returns false). Every node keeps its
+    /// value (see [`order`]); only the evaluation order of the junction changes.
+    pub fn reorder(&mut self, node: NodeId, children: Vec<NodeId>) -> bool {
+        let Some(Node::And(kids) | Node::Or(kids)) = self.program.nodes.get_mut(node.0 as usize) else {
+            return false;
+        };
+        let (mut a, mut b) = (kids.clone(), children.clone());
+        a.sort_unstable();
+        b.sort_unstable();
+        if a != b {
+            return false;
+        }
+        *kids = children;
+        true
     }
 }
 
@@ -499,10 +517,49 @@ fn compare(v: &Value, cmp: Cmp, rhs: &Operand) -> bool {
     apply(cmp, rel)
 }
 
+/// Byte strings for `in`: a mask of the lengths present rejects most values without reading
+/// them; a few strings are compared in turn, more are hashed.
+#[derive(Default)]
+struct ByteSet {
+    /// Bit `min(len, 63)` is set when some member has that length.
+    lens: u64,
+    small: Vec<Vec<u8>>,
+    hashed: HashSet<Vec<u8>>,
+}
+
+impl ByteSet {
+    /// Above this many members, hashing beats comparing in turn.
+    const SMALL: usize = 8;
+
+    fn len_bit(n: usize) -> u64 {
+        1u64 << n.min(63)
+    }
+
+    fn insert(&mut self, v: &[u8]) {
+        self.lens |= ByteSet::len_bit(v.len());
+        if self.hashed.is_empty() && !self.small.iter().any(|x| x == v) {
+            if self.small.len() < ByteSet::SMALL {
+                self.small.push(v.to_vec());
+                return;
+            }
+            self.hashed.extend(self.small.drain(..));
+        }
+        self.hashed.insert(v.to_vec());
+    }
+
+    #[inline]
+    fn contains(&self, v: &[u8]) -> bool {
+        if self.lens & ByteSet::len_bit(v.len()) == 0 {
+            return false;
+        }
+        if self.hashed.is_empty() { self.small.iter().any(|x| x.as_slice() == v) } else { self.hashed.contains(v) }
+    }
+}
+
 /// A set of constants for `in`/`intersects`, with membership exactly equal to "some constant
 /// compares `=`" (see [`compare`]), but hashed.
 struct ConstSet {
-    bytes: HashSet<Vec<u8>>,
+    bytes: ByteSet,
     /// Integers, and doubles with an integral value that fits.
     ints: HashSet<i128>,
     /// The other doubles.
@@ -520,7 +577,7 @@ fn integral(d: f64) -> Option<i128> {
 impl ConstSet {
     fn new(xs: &[Const]) -> ConstSet {
         let mut s = ConstSet {
-            bytes: HashSet::default(),
+            bytes: ByteSet::default(),
             ints: HashSet::default(),
             floats: Vec::new(),
             bools: [false; 2],
@@ -529,12 +586,8 @@ impl ConstSet {
         };
         for x in xs {
             match x {
-                Const::Str(v) => {
-                    s.bytes.insert(v.as_bytes().to_vec());
-                }
-                Const::Bytes(v) => {
-                    s.bytes.insert(v.clone());
-                }
+                Const::Str(v) => s.bytes.insert(v.as_bytes()),
+                Const::Bytes(v) => s.bytes.insert(v),
                 Const::Int(i) => {
                     s.ints.insert(i128::from(*i));
                 }
@@ -1349,7 +1402,8 @@ impl<'a> EvalCtx<'a> {
 pub unsafe extern "C" fn rulec_eval_check(ctx: *mut EvalCtx<'_>, check: u32) -> u8 {
     // SAFETY: the caller guarantees `ctx` is null or valid and exclusively ours for the call.
     let Some(ctx) = (unsafe { ctx.as_mut() }) else { return 0 };
-    let r = catch_unwind(AssertUnwindSafe(|| ctx.eval_check(CheckId(check))));
+    // One guard here (not `eval_check`'s as well): same outcome on a panic, less per call.
+    let r = catch_unwind(AssertUnwindSafe(|| ctx.eval_check_raw(CheckId(check))));
     match r {
         Ok(b) => u8::from(b),
         Err(_) => {
@@ -1400,63 +1454,3 @@ unsafe extern "C" fn jit_slot_num(ctx: *mut c_void, slot: u32, out: *mut i64) ->
 /// The callbacks to compile a JIT program against, for contexts that are `EvalCtx`s.
 pub const JIT_CALLBACKS: crate::jit::Callbacks =
     crate::jit::Callbacks { eval_check: jit_eval_check, slot_num: jit_slot_num };
-
-#[cfg(test)]
-mod prof_tmp {
-    // TEMPORARY profiling harness (to be removed).
-    use crate::engine::{Backend, Engine, MatchMode};
-    use rulec_compiler::source::SourceFile;
-    use rulec_compiler::FileId;
-
-    #[test]
-    #[ignore]
-    fn prof_by_type() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance/falco");
-        let text = std::fs::read_to_string(dir.join("falco_rules.yaml")).unwrap();
-        let result = rulec_compiler::check::check(&[SourceFile::new(FileId(0), "falco_rules.yaml", text)]);
-        let subset = std::env::var("SUBSET").is_ok();
-        let backend = if std::env::var("INTERP").is_ok() { Backend::Interp } else { Backend::Jit };
-        let mut engine = Engine::from_check(&result, backend);
-        if subset {
-            let names: Vec<String> = engine.program().rules.iter().map(|r| r.name.clone()).collect();
-            for n in &names {
-                engine.set_enabled(n, crate::handwritten::SUBSET.contains(&n.as_str()));
-            }
-            engine.set_mode(MatchMode::All);
-        }
-        if std::env::var("IR").is_ok() {
-            println!("{}", engine.program());
-        }
-        let mut g = crate::Generator::new(1);
-        let initial = g.state();
-        let events: Vec<crate::Event> = (0..300_000).map(|_| g.next_event()).collect();
-        let mut best: std::collections::BTreeMap<&str, (u64, u64)> = Default::default();
-        for pass in 0..3 {
-            let mut st = initial.clone();
-            let mut alerts = Vec::new();
-            let mut per: std::collections::BTreeMap<&str, (u64, u64)> = Default::default();
-            for ev in &events {
-                st.apply(ev);
-                let t0 = unsafe { core::arch::x86_64::_rdtsc() };
-                engine.process(ev, &st, &mut alerts);
-                let t1 = unsafe { core::arch::x86_64::_rdtsc() };
-                let e = per.entry(ev.name).or_default();
-                e.0 += 1;
-                e.1 += t1 - t0;
-                alerts.clear();
-            }
-            for (k, v) in per {
-                let b = best.entry(k).or_insert((v.0, u64::MAX));
-                b.1 = b.1.min(v.1);
-            }
-            let _ = pass;
-        }
-        let total: u64 = best.values().map(|v| v.1).sum();
-        let mut rows: Vec<_> = best.into_iter().collect();
-        rows.sort_by_key(|r| std::cmp::Reverse(r.1.1));
-        for (k, (n, t)) in rows.iter().take(25) {
-            println!("{k:14} n={n:7} ticks/ev={:8.1} share={:5.1}% per-all-events={:6.1}", *t as f64 / *n as f64, 100.0 * *t as f64 / total as f64, *t as f64 / 300000.0);
-        }
-        println!("total ticks/event {:.1}", total as f64 / 300000.0);
-    }
-}

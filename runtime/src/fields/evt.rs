@@ -239,7 +239,9 @@ fn open_flags(ev: &Event) -> Option<u32> {
     if !matches!(ev.name, "open" | "openat" | "openat2" | "open_by_handle_at") {
         return None;
     }
-    ev.int("flags").map(|f| f as u32)
+    // `ev.int("flags")`, with the name compared inline (asked on every open).
+    let p = ev.params.iter().find(|p| p.name.as_bytes() == b"flags")?;
+    p.value.as_i64().map(|f| f as u32)
 }
 
 /// The parameter named by `evt.arg.NAME` / `evt.arg[N]`.

@@ -179,7 +179,7 @@ pub(super) fn null_fd_path(ev: &Event, st: &State) -> Option<String> {
     abs_path(ev, st, dirfd, "name")
 }
 
-pub(super) fn dir_of(p: &str) -> String {
+fn dir_of(p: &str) -> String {
     match p.rfind('/') {
         Some(0) => "/".to_string(),
         Some(i) => p[..i].to_string(),
@@ -237,6 +237,8 @@ fn proto(p: u16) -> Option<Value> {
 }
 
 /// Client and server values of an inet socket, as a list (either end may satisfy the check).
+/// Both ends of the connection as a list; the fields using it must be listed in
+/// `rulec_compiler::ir::Slot::may_yield_list` (see `ancestor_field` in process.rs).
 fn both(
     ev: &Event,
     st: &State,

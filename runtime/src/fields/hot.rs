@@ -37,16 +37,27 @@ pub(super) fn lookup(name: &str) -> Option<IntoExtractor> {
         },
         "fd.name" => |_, src, out| match src.fd() {
             Some(f) => set_str(out, &f.name),
-            None => fd::null_fd_path(src.ev, src.st).is_some_and(|p| set_string(out, p)),
+            None => src.null_fd_path().is_some_and(|p| set_str(out, p)),
         },
         "fd.directory" => |_, src, out| match src.fd() {
             Some(f) => f.directory().is_some_and(|d| set_str(out, d)),
-            None => fd::null_fd_path(src.ev, src.st).is_some_and(|p| set_string(out, fd::dir_of(&p))),
+            // `fd::dir_of`, borrowed.
+            None => src.null_fd_path().is_some_and(|p| {
+                set_str(
+                    out,
+                    match p.rfind('/') {
+                        Some(0) => "/",
+                        Some(i) => &p[..i],
+                        None => "",
+                    },
+                )
+            }),
         },
         "fd.filename" => |_, src, out| match src.fd() {
             Some(f) => f.filename().is_some_and(|n| set_str(out, n)),
-            None => fd::null_fd_path(src.ev, src.st).is_some_and(|p| set_str(out, p.rsplit('/').next().unwrap_or(&p))),
+            None => src.null_fd_path().is_some_and(|p| set_str(out, p.rsplit('/').next().unwrap_or(p))),
         },
+        "fd.num" => |_, src, out| src.fd_num().is_some_and(|n| set(out, Value::Int(n))),
         "fd.type" => |_, src, out| src.fd().is_some_and(|f| set_str(out, f.kind.type_name())),
         "fd.typechar" => |_, src, out| src.fd().is_some_and(|f| write_str(out, |b| b.push(f.kind.type_char()))),
         "fd.l4proto" => |_, src, out| {
@@ -61,7 +72,12 @@ pub(super) fn lookup(name: &str) -> Option<IntoExtractor> {
             let Some(k) = inet(src) else { return false };
             let mut list = take_list(out);
             list.clear();
-            list.extend([k.cip, k.sip].into_iter().flatten().map(Value::Ip));
+            if let Some(ip) = k.cip {
+                list.push(Value::Ip(ip));
+            }
+            if let Some(ip) = k.sip {
+                list.push(Value::Ip(ip));
+            }
             let present = !list.is_empty();
             *out = Value::List(list);
             present
@@ -96,12 +112,6 @@ fn set(out: &mut Value, v: Value) -> bool {
 /// Copies `s` into `out`'s string buffer (making `out` a string).
 fn set_str(out: &mut Value, s: &str) -> bool {
     write_str(out, |b| b.push_str(s))
-}
-
-/// Moves an already allocated string into `out` (the rare paths that build one anyway).
-fn set_string(out: &mut Value, s: String) -> bool {
-    *out = Value::Str(s);
-    true
 }
 
 /// Clears `out`'s string buffer (making `out` an empty string) and lets `fill` write it.

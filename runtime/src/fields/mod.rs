@@ -62,7 +62,7 @@ pub mod user;
 #[cfg(test)]
 mod tests;
 
-use std::cell::Cell;
+use std::cell::{Cell, OnceCell};
 use std::sync::LazyLock;
 
 use rulec_compiler::check::hir::FieldArgValue;
@@ -123,7 +123,10 @@ pub struct Src<'a> {
     pub st: &'a State,
     thread: Cell<Option<Option<&'a ThreadInfo>>>,
     parent: Cell<Option<Option<&'a ThreadInfo>>>,
+    fd_num: Cell<Option<Option<i64>>>,
     fd: Cell<Option<Option<&'a FdInfo>>>,
+    /// The path an open-family event names when its fd is not in the table.
+    null_fd_path: OnceCell<Option<String>>,
 }
 
 impl std::fmt::Debug for Src<'_> {
@@ -134,7 +137,7 @@ impl std::fmt::Debug for Src<'_> {
 
 impl<'a> Src<'a> {
     pub fn new(ev: &'a Event, st: &'a State) -> Src<'a> {
-        Src { ev, st, thread: Cell::new(None), parent: Cell::new(None), fd: Cell::new(None) }
+        Src { ev, st, thread: Cell::new(None), parent: Cell::new(None), fd_num: Cell::new(None), fd: Cell::new(None), null_fd_path: OnceCell::new() }
     }
 
     /// The thread that produced the event ([`thread`]).
@@ -159,13 +162,30 @@ impl<'a> Src<'a> {
         p
     }
 
-    /// The fd the event refers to ([`State::event_fd_info`]).
+    /// The number of the fd the event refers to ([`State::event_fd`]).
+    #[inline]
+    pub fn fd_num(&self) -> Option<i64> {
+        if let Some(n) = self.fd_num.get() {
+            return n;
+        }
+        let n = State::event_fd(self.ev);
+        self.fd_num.set(Some(n));
+        n
+    }
+
+    /// For an open-family event whose fd is not in the table, the path it names, made absolute
+    /// (what `fd.name` and its relatives give then).
+    pub fn null_fd_path(&self) -> Option<&str> {
+        self.null_fd_path.get_or_init(|| fd::null_fd_path(self.ev, self.st)).as_deref()
+    }
+
+    /// The fd the event refers to ([`State::event_fd_info`], which is this lookup).
     #[inline]
     pub fn fd(&self) -> Option<&'a FdInfo> {
         if let Some(f) = self.fd.get() {
             return f;
         }
-        let f = self.st.event_fd_info(self.ev);
+        let f = self.fd_num().and_then(|n| self.st.fd(self.ev.tid, n));
         self.fd.set(Some(f));
         f
     }

@@ -733,3 +733,45 @@ fn upstream_rule_fields_are_implemented() {
     }
     assert!(unimplemented.is_empty(), "no value for {unimplemented:?}");
 }
+
+/// The buffer-reusing extractors (`hot`) mean exactly what the value-returning ones mean: on a
+/// generated stream (threads with ancestors, sockets, files, failed opens), with each field's
+/// output buffer kept from event to event as the evaluator keeps it, and with the arguments
+/// rules use (`[N]` indexes, none).
+#[test]
+fn hot_fields_agree_with_value_fields() {
+    let args: Vec<Option<FieldArgValue>> = vec![
+        None,
+        Some(FieldArgValue::Index(0)),
+        Some(FieldArgValue::Index(1)),
+        Some(FieldArgValue::Index(2)),
+        Some(FieldArgValue::Index(5)),
+        Some(FieldArgValue::Index(-1)),
+        Some(FieldArgValue::Key("3".into())),
+    ];
+    let names: Vec<&str> = schema().fields().iter().map(|f| f.name).filter(|n| super::hot::lookup(n).is_some()).collect();
+    assert!(names.len() >= 20, "expected the hot fields, got {names:?}");
+    let mut g = crate::Generator::new(7);
+    let mut st = g.state();
+    // One buffer per (field, argument), reused across events.
+    let mut bufs: Vec<Value> = vec![Value::Bool(false); names.len() * args.len()];
+    let mut compared = 0usize;
+    for _ in 0..40_000 {
+        let ev = g.next_event();
+        st.apply(&ev);
+        let src = super::Src::new(&ev, &st);
+        for (i, name) in names.iter().enumerate() {
+            let (Some(hot), Some(plain)) = (super::hot::lookup(name), super::lookup_value(name)) else {
+                panic!("{name}: both forms must exist");
+            };
+            for (j, arg) in args.iter().enumerate() {
+                let buf = &mut bufs[i * args.len() + j];
+                let got = hot(arg.as_ref(), &src, buf).then(|| buf.clone());
+                let want = plain(arg.as_ref(), &ev, &st);
+                assert_eq!(got, want, "{name} {arg:?} on {} (tid {})", ev.name, ev.tid);
+                compared += usize::from(want.is_some());
+            }
+        }
+    }
+    assert!(compared > 100_000, "too few present values compared: {compared}");
+}

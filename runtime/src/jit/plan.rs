@@ -69,7 +69,9 @@ fn classify(p: &Program, check: &Check) -> Leaf {
     let Some(slot) = p.slots.get(check.slot.0 as usize) else {
         return Leaf::Call;
     };
-    if slot.is_list() {
+    // A value that may be a list (ancestors, either end of a connection) means "any element";
+    // only the shared evaluator knows that, so such checks are never inlined.
+    if slot.may_yield_list() {
         return Leaf::Call;
     }
     let Some(signed) = int_signedness(slot.ty()) else {
