@@ -62,15 +62,8 @@ pub struct Renderer<'a> {
 impl<'a> Renderer<'a> {
     pub fn new(files: &'a [SourceFile]) -> Renderer<'a> {
         let line_char_starts = files.iter().map(|f| line_char_starts(&f.text)).collect();
-        let sources = files
-            .iter()
-            .map(|f| ariadne::Source::from(ariadne_text(&f.text)))
-            .collect();
-        Renderer {
-            files,
-            line_char_starts,
-            sources,
-        }
+        let sources = files.iter().map(|f| ariadne::Source::from(ariadne_text(&f.text))).collect();
+        Renderer { files, line_char_starts, sources }
     }
 
     /// The index in `files` of the file with this id, if it was loaded.
@@ -84,8 +77,7 @@ impl<'a> Renderer<'a> {
 
     /// The name of a file as the user gave it, or `<unknown>` for an id that was not loaded.
     pub fn file_name(&self, id: FileId) -> &str {
-        self.index(id)
-            .map_or("<unknown>", |i| self.files[i].name.as_str())
+        self.index(id).map_or("<unknown>", |i| self.files[i].name.as_str())
     }
 
     /// The character offset of a byte offset. Offsets past the end are clamped to the end; an
@@ -93,16 +85,9 @@ impl<'a> Renderer<'a> {
     /// `round_up` (so that a range never loses a character it partly covers).
     fn char_offset(&self, index: usize, byte: usize, round_up: bool) -> usize {
         let file = &self.files[index];
-        let byte = if round_up {
-            ceil_char_boundary(&file.text, byte)
-        } else {
-            byte
-        };
+        let byte = if round_up { ceil_char_boundary(&file.text, byte) } else { byte };
         let lc = file.line_col(byte);
-        let line_start = self.line_char_starts[index]
-            .get(lc.line as usize - 1)
-            .copied()
-            .unwrap_or(0);
+        let line_start = self.line_char_starts[index].get(lc.line as usize - 1).copied().unwrap_or(0);
         line_start + lc.col as usize - 1
     }
 
@@ -110,9 +95,7 @@ impl<'a> Renderer<'a> {
     fn char_range(&self, location: Location) -> Option<(usize, Range<usize>)> {
         let index = self.index(location.file)?;
         let start = self.char_offset(index, location.start as usize, false);
-        let end = self
-            .char_offset(index, location.end as usize, true)
-            .max(start);
+        let end = self.char_offset(index, location.end as usize, true).max(start);
         Some((index, start..end))
     }
 
@@ -120,22 +103,12 @@ impl<'a> Renderer<'a> {
     /// not loaded (tools still get a well-formed record).
     pub fn position(&self, location: Location) -> Position {
         let Some(index) = self.index(location.file) else {
-            return Position {
-                line: 1,
-                column: 1,
-                end_line: 1,
-                end_column: 1,
-            };
+            return Position { line: 1, column: 1, end_line: 1, end_column: 1 };
         };
         let file = &self.files[index];
         let start = file.line_col(location.start as usize);
         let end = file.line_col(ceil_char_boundary(&file.text, location.end as usize));
-        Position {
-            line: start.line,
-            column: start.col,
-            end_line: end.line,
-            end_column: end.col,
-        }
+        Position { line: start.line, column: start.col, end_line: end.line, end_column: end.col }
     }
 
     /// The JSON record of a diagnostic.
@@ -166,9 +139,7 @@ impl<'a> Renderer<'a> {
         let mut out = header(diagnostic, color);
         // ariadne is large and says of itself that it has bugs; a failure to draw one snippet
         // must not take the whole report down, so fall back to the plain form.
-        let snippet = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.snippet(diagnostic, color)
-        }));
+        let snippet = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.snippet(diagnostic, color)));
         match snippet {
             Ok(Some(snippet)) => out.push_str(&snippet),
             Ok(None) | Err(_) => out.push_str(&self.plain_body(diagnostic)),
@@ -185,11 +156,7 @@ impl<'a> Renderer<'a> {
         };
         out.push_str(&format!("  --> {}\n", at(diagnostic.primary)));
         for label in &diagnostic.labels {
-            out.push_str(&format!(
-                "  --> {}: {}\n",
-                at(label.location),
-                label.message
-            ));
+            out.push_str(&format!("  --> {}: {}\n", at(label.location), label.message));
         }
         if let Some(hint) = &diagnostic.hint {
             out.push_str(&format!("  help: {hint}\n"));
@@ -219,25 +186,16 @@ impl<'a> Renderer<'a> {
                 labels.push((index, range, Some(label.message.as_str()), false));
             }
         }
-        labels.sort_by_key(|(index, range, _, is_primary)| {
-            (*index != primary_index, *index, range.start, !is_primary)
-        });
+        labels.sort_by_key(|(index, range, _, is_primary)| (*index != primary_index, *index, range.start, !is_primary));
 
         let primary_color = severity_color(diagnostic.severity);
-        let mut report = ariadne::Report::build(kind, (SourceId(primary_index), primary_range))
-            .with_config(config);
+        let mut report = ariadne::Report::build(kind, (SourceId(primary_index), primary_range)).with_config(config);
         for (index, range, message, is_primary) in labels {
-            let color = if is_primary {
-                primary_color
-            } else {
-                Color::Blue
-            };
+            let color = if is_primary { primary_color } else { Color::Blue };
             // ariadne draws an underline only under a label with a message, so the primary span
             // carries the diagnostic's own message (the compiler has no shorter one for it).
             let message = message.unwrap_or(diagnostic.message.as_str());
-            let label = ariadne::Label::new((SourceId(index), range))
-                .with_color(color)
-                .with_message(message);
+            let label = ariadne::Label::new((SourceId(index), range)).with_color(color).with_message(message);
             report = report.with_label(label);
         }
         if let Some(hint) = &diagnostic.hint {
@@ -269,11 +227,7 @@ fn header(diagnostic: &Diagnostic, color: bool) -> String {
     };
     let tag = format!("{word}[{}]", diagnostic.code.as_str());
     if color {
-        format!(
-            "{}: {}\n",
-            tag.fg(severity_color(diagnostic.severity)),
-            diagnostic.message
-        )
+        format!("{}: {}\n", tag.fg(severity_color(diagnostic.severity)), diagnostic.message)
     } else {
         format!("{tag}: {}\n", diagnostic.message)
     }
@@ -312,25 +266,14 @@ fn ceil_char_boundary(text: &str, offset: usize) -> usize {
 /// and in the LSP) only breaks at `\n`. Each such character becomes a space: one character for
 /// one, so character offsets are unchanged and both agree on line numbers.
 fn ariadne_text(text: &str) -> Cow<'_, str> {
-    let is_extra_break =
-        |c: char| matches!(c, '\x0B' | '\x0C' | '\u{85}' | '\u{2028}' | '\u{2029}');
-    let lone_cr =
-        |i: usize| text.as_bytes()[i] == b'\r' && text.as_bytes().get(i + 1) != Some(&b'\n');
-    if !text
-        .char_indices()
-        .any(|(i, c)| is_extra_break(c) || (c == '\r' && lone_cr(i)))
-    {
+    let is_extra_break = |c: char| matches!(c, '\x0B' | '\x0C' | '\u{85}' | '\u{2028}' | '\u{2029}');
+    let lone_cr = |i: usize| text.as_bytes()[i] == b'\r' && text.as_bytes().get(i + 1) != Some(&b'\n');
+    if !text.char_indices().any(|(i, c)| is_extra_break(c) || (c == '\r' && lone_cr(i))) {
         return Cow::Borrowed(text);
     }
     let replaced: String = text
         .char_indices()
-        .map(|(i, c)| {
-            if is_extra_break(c) || (c == '\r' && lone_cr(i)) {
-                ' '
-            } else {
-                c
-            }
-        })
+        .map(|(i, c)| if is_extra_break(c) || (c == '\r' && lone_cr(i)) { ' ' } else { c })
         .collect();
     Cow::Owned(replaced)
 }
@@ -345,14 +288,8 @@ struct Cache<'r, 'a>(&'r Renderer<'a>);
 impl<'a> ariadne::Cache<SourceId> for Cache<'_, 'a> {
     type Storage = Cow<'a, str>;
 
-    fn fetch(
-        &mut self,
-        id: &SourceId,
-    ) -> Result<&ariadne::Source<Cow<'a, str>>, impl std::fmt::Debug> {
-        self.0
-            .sources
-            .get(id.0)
-            .ok_or_else(|| format!("no loaded file with index {}", id.0))
+    fn fetch(&mut self, id: &SourceId) -> Result<&ariadne::Source<Cow<'a, str>>, impl std::fmt::Debug> {
+        self.0.sources.get(id.0).ok_or_else(|| format!("no loaded file with index {}", id.0))
     }
 
     fn display<'b>(&self, id: &'b SourceId) -> Option<impl std::fmt::Display + 'b> {
@@ -391,42 +328,17 @@ mod tests {
 
     #[test]
     fn any_span_renders_without_panicking() {
-        let texts = [
-            "",
-            "\n",
-            "a",
-            "é\r\n𝄞\n\n",
-            "x\ty\u{2028}z\r",
-            "- rule: r\n  condition: a\n",
-        ];
+        let texts = ["", "\n", "a", "é\r\n𝄞\n\n", "x\ty\u{2028}z\r", "- rule: r\n  condition: a\n"];
         for text in texts {
             let files = file(text);
             let r = Renderer::new(&files);
             let len = text.len() as u32 + 3;
             for start in 0..len {
                 for end in [start, start + 1, len] {
-                    let loc = Location {
-                        file: FileId(0),
-                        start,
-                        end,
-                    };
+                    let loc = Location { file: FileId(0), start, end };
                     let d = Diagnostic::new(Code::Syntax, loc, "m")
-                        .with_label(
-                            Location {
-                                file: FileId(0),
-                                start: end,
-                                end: start,
-                            },
-                            "l",
-                        )
-                        .with_label(
-                            Location {
-                                file: FileId(7),
-                                start,
-                                end,
-                            },
-                            "elsewhere",
-                        )
+                        .with_label(Location { file: FileId(0), start: end, end: start }, "l")
+                        .with_label(Location { file: FileId(7), start, end }, "elsewhere")
                         .with_hint("h");
                     // Straight to ariadne, past the catch_unwind of `text`, to see its panics.
                     assert!(r.snippet(&d, false).is_some());

@@ -22,11 +22,8 @@ struct Run {
 
 /// Runs `rulec ARGS` from the package root, so paths in the output are the relative ones given.
 fn rulec(args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_rulec"))
-        .args(args)
-        .current_dir(ROOT)
-        .output()
-        .expect("the rulec binary runs");
+    let output =
+        Command::new(env!("CARGO_BIN_EXE_rulec")).args(args).current_dir(ROOT).output().expect("the rulec binary runs");
     Run {
         status: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -76,31 +73,19 @@ fn assert_json_shape(doc: &Value) {
     let files = doc["files"].as_array().expect("`files` is an array");
     for file in files {
         assert!(file["file"].is_string(), "{file}");
-        assert!(
-            file["errors"].is_u64() && file["warnings"].is_u64(),
-            "{file}"
-        );
+        assert!(file["errors"].is_u64() && file["warnings"].is_u64(), "{file}");
     }
     let position = |v: &Value| {
         for key in ["line", "column", "end_line", "end_column"] {
-            assert!(
-                v[key].as_u64().is_some_and(|n| n >= 1),
-                "`{key}` is 1-based in {v}"
-            );
+            assert!(v[key].as_u64().is_some_and(|n| n >= 1), "`{key}` is 1-based in {v}");
         }
         assert!(v["file"].is_string(), "{v}");
     };
-    for d in doc["diagnostics"]
-        .as_array()
-        .expect("`diagnostics` is an array")
-    {
+    for d in doc["diagnostics"].as_array().expect("`diagnostics` is an array") {
         for key in ["code", "name", "message"] {
             assert!(d[key].is_string(), "`{key}` in {d}");
         }
-        assert!(
-            matches!(d["severity"].as_str(), Some("error" | "warning")),
-            "{d}"
-        );
+        assert!(matches!(d["severity"].as_str(), Some("error" | "warning")), "{d}");
         assert!(d["hint"].is_string() || d["hint"].is_null(), "{d}");
         position(d);
         for label in d["labels"].as_array().expect("`labels` is an array") {
@@ -114,11 +99,7 @@ fn assert_json_shape(doc: &Value) {
 fn codes(doc: &Value) -> Vec<String> {
     doc["diagnostics"]
         .as_array()
-        .map(|ds| {
-            ds.iter()
-                .filter_map(|d| d["code"].as_str().map(str::to_owned))
-                .collect()
-        })
+        .map(|ds| ds.iter().filter_map(|d| d["code"].as_str().map(str::to_owned)).collect())
         .unwrap_or_default()
 }
 
@@ -129,10 +110,7 @@ fn expected_codes(path: &Path) -> Vec<String> {
     let list = first
         .strip_prefix("# expect:")
         .unwrap_or_else(|| panic!("{} must start with `# expect: CODE, ...`", path.display()));
-    list.split(',')
-        .map(|c| c.trim().to_owned())
-        .filter(|c| !c.is_empty())
-        .collect()
+    list.split(',').map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()).collect()
 }
 
 /// Checks a run against expected codes: all reported, no unexpected error, the right status.
@@ -140,10 +118,7 @@ fn assert_expected(what: &str, run_json: &Run, expected: &[String]) {
     let doc = json(run_json);
     let reported = codes(&doc);
     for code in expected {
-        assert!(
-            reported.contains(code),
-            "{what}: expected {code}, reported {reported:?}"
-        );
+        assert!(reported.contains(code), "{what}: expected {code}, reported {reported:?}");
     }
     for code in &reported {
         assert!(
@@ -152,11 +127,7 @@ fn assert_expected(what: &str, run_json: &Run, expected: &[String]) {
             run_json.stdout
         );
     }
-    let want_status = if expected.iter().any(|c| c.starts_with('E')) {
-        1
-    } else {
-        0
-    };
+    let want_status = if expected.iter().any(|c| c.starts_with('E')) { 1 } else { 0 };
     assert_eq!(run_json.status, want_status, "{what}: exit status");
 }
 
@@ -191,11 +162,7 @@ fn fixtures_with_errors() {
 
     let mut outcomes = Vec::new();
     for path in &paths {
-        let stem = path
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or_default()
-            .to_owned();
+        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_owned();
         let file = format!("tests/fixtures/check/{stem}.yaml");
         snapshot_run(&format!("check_{stem}"), &["check", &file], &[&file]);
         let run_json = rulec(&["check", "--format", "json", &file]);
@@ -205,13 +172,8 @@ fn fixtures_with_errors() {
 
     // Until the compiler's checker lands, `check` is a stub that reports nothing; then only the
     // snapshots above are compared. Once it reports anything, every expectation holds.
-    if outcomes
-        .iter()
-        .all(|(_, run, _)| codes(&json(run)).is_empty())
-    {
-        eprintln!(
-            "note: the checker reported nothing on any fixture: expectations not enforced yet"
-        );
+    if outcomes.iter().all(|(_, run, _)| codes(&json(run)).is_empty()) {
+        eprintln!("note: the checker reported nothing on any fixture: expectations not enforced yet");
         return;
     }
     for (file, run, expected) in &outcomes {
@@ -255,11 +217,7 @@ fn several_files_load_in_order() {
         ("multi_base", vec![base], vec![]),
         ("multi_extend_alone", vec![extend], vec!["E0207".to_owned()]),
         ("multi_base_extend", vec![base, extend], vec![]),
-        (
-            "multi_base_broken",
-            vec![base, broken],
-            vec!["E0401".to_owned()],
-        ),
+        ("multi_base_broken", vec![base, broken], vec!["E0401".to_owned()]),
     ];
     let mut outcomes = Vec::new();
     for (name, files, expected) in &cases {
@@ -271,12 +229,8 @@ fn several_files_load_in_order() {
         let run = rulec(&json_args);
         let doc = json(&run);
         assert_json_shape(&doc);
-        let listed: Vec<&str> = doc["files"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|f| f["file"].as_str())
-            .collect();
+        let listed: Vec<&str> =
+            doc["files"].as_array().into_iter().flatten().filter_map(|f| f["file"].as_str()).collect();
         assert_eq!(&listed, files, "one summary per file, in order");
         outcomes.push((name, run, doc, expected));
     }
@@ -288,10 +242,7 @@ fn several_files_load_in_order() {
         assert_expected(name, run, expected);
         if **name == "multi_base_broken" {
             assert_eq!(doc["files"][0]["errors"], 0, "base.yaml is clean: {doc}");
-            assert_eq!(
-                doc["files"][1]["errors"], 1,
-                "the error is the second file's: {doc}"
-            );
+            assert_eq!(doc["files"][1]["errors"], 1, "the error is the second file's: {doc}");
         }
     }
 }
@@ -305,11 +256,7 @@ fn no_warnings_hides_warnings() {
     let run = rulec(&["check", "--no-warnings", "--format", "json", file]);
     let doc = json(&run);
     assert_eq!(doc["files"][0]["warnings"], 0);
-    assert!(
-        doc["diagnostics"]
-            .as_array()
-            .is_some_and(|ds| ds.iter().all(|d| d["severity"] == "error"))
-    );
+    assert!(doc["diagnostics"].as_array().is_some_and(|ds| ds.iter().all(|d| d["severity"] == "error")));
 }
 
 #[test]
@@ -323,42 +270,20 @@ fn no_colour_when_stdout_is_not_a_terminal() {
 fn unreadable_files_stop_the_run_with_status_2() {
     let run = snapshot_run(
         "missing_file",
-        &[
-            "check",
-            "tests/fixtures/valid.yaml",
-            "tests/fixtures/does-not-exist.yaml",
-        ],
+        &["check", "tests/fixtures/valid.yaml", "tests/fixtures/does-not-exist.yaml"],
         &[],
     );
     assert_eq!(run.status, 2);
-    assert_eq!(
-        run.stdout, "",
-        "nothing is checked when a file cannot be read"
-    );
-    assert!(
-        run.stderr
-            .starts_with("rulec: cannot read tests/fixtures/does-not-exist.yaml: "),
-        "{}",
-        run.stderr
-    );
+    assert_eq!(run.stdout, "", "nothing is checked when a file cannot be read");
+    assert!(run.stderr.starts_with("rulec: cannot read tests/fixtures/does-not-exist.yaml: "), "{}", run.stderr);
 
     let run = rulec(&["check", "tests/fixtures/not_utf8.yaml"]);
     assert_eq!(run.status, 2);
-    assert!(
-        run.stderr
-            .starts_with("rulec: cannot read tests/fixtures/not_utf8.yaml: not UTF-8"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.starts_with("rulec: cannot read tests/fixtures/not_utf8.yaml: not UTF-8"), "{}", run.stderr);
 
     let run = rulec(&["check", "tests/fixtures"]);
     assert_eq!(run.status, 2);
-    assert!(
-        run.stderr
-            .starts_with("rulec: cannot read tests/fixtures: "),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.starts_with("rulec: cannot read tests/fixtures: "), "{}", run.stderr);
 }
 
 #[test]

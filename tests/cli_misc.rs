@@ -10,11 +10,8 @@ use rulec_compiler::diagnostic::{Code, reference_markdown};
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 fn rulec(args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_rulec"))
-        .args(args)
-        .current_dir(ROOT)
-        .output()
-        .expect("the rulec binary runs");
+    let output =
+        Command::new(env!("CARGO_BIN_EXE_rulec")).args(args).current_dir(ROOT).output().expect("the rulec binary runs");
     (
         output.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -23,8 +20,7 @@ fn rulec(args: &[&str]) -> (i32, String, String) {
 }
 
 fn read(path: &str) -> String {
-    std::fs::read_to_string(Path::new(ROOT).join(path))
-        .unwrap_or_else(|e| panic!("cannot read {path}: {e}"))
+    std::fs::read_to_string(Path::new(ROOT).join(path)).unwrap_or_else(|e| panic!("cannot read {path}: {e}"))
 }
 
 #[test]
@@ -46,10 +42,7 @@ fn codes_prints_the_reference() {
     let (status, stdout, _) = rulec(&["codes", "--format", "text"]);
     assert_eq!(status, 0);
     for code in Code::ALL {
-        assert!(
-            stdout.contains(code.as_str()) && stdout.contains(code.slug()),
-            "{code}"
-        );
+        assert!(stdout.contains(code.as_str()) && stdout.contains(code.slug()), "{code}");
     }
 }
 
@@ -63,10 +56,7 @@ fn codes_looks_one_code_up() {
 
     let (status, _, stderr) = rulec(&["codes", "E9999"]);
     assert_eq!(status, 2);
-    assert!(
-        stderr.starts_with("rulec: no diagnostic code or name `E9999`"),
-        "{stderr}"
-    );
+    assert!(stderr.starts_with("rulec: no diagnostic code or name `E9999`"), "{stderr}");
 }
 
 #[test]
@@ -88,20 +78,11 @@ fn version_and_help() {
 fn readme_test_command_is_what_ci_runs() {
     let readme = read("README.md");
     let ci = read(".ci/run");
-    for command in [
-        "cargo test --workspace",
-        "cargo run --release -- check stdlib-rules/example.yaml",
-    ] {
+    for command in ["cargo test --workspace", "cargo run --release -- check stdlib-rules/example.yaml"] {
         assert!(readme.contains(command), "README.md shows `{command}`");
     }
-    assert!(
-        ci.lines().any(|l| l.trim() == "cargo test --workspace"),
-        ".ci/run runs the README's test command exactly"
-    );
+    assert!(ci.lines().any(|l| l.trim() == "cargo test --workspace"), ".ci/run runs the README's test command exactly");
     assert!(Path::new(ROOT).join("stdlib-rules/example.yaml").is_file());
     let doc = "docs/diagnostics.md";
-    assert!(
-        readme.contains(doc) && Path::new(ROOT).join(doc).is_file(),
-        "{doc}"
-    );
+    assert!(readme.contains(doc) && Path::new(ROOT).join(doc).is_file(), "{doc}");
 }

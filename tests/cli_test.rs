@@ -48,10 +48,7 @@ fn example_rules_pass_on_both_backends() {
         let (status, stdout, stderr) = rulec(&["test", "stdlib-rules", "--backend", backend, "--require-coverage"]);
         assert_eq!(status, 0, "{backend}\n{stdout}{stderr}");
         assert!(stdout.ends_with("13 passed, 0 failed\n"), "{stdout}");
-        assert!(
-            stdout.contains("coverage: 3 of 3 enabled rules have a positive and a negative case"),
-            "{stdout}"
-        );
+        assert!(stdout.contains("coverage: 3 of 3 enabled rules have a positive and a negative case"), "{stdout}");
     }
 }
 
@@ -63,10 +60,7 @@ fn golden_tests_of_the_upstream_rules_pass_on_both_backends() {
     for backend in ["interp", "jit"] {
         let (status, stdout, stderr) = rulec(&["test", "tests/golden", "--backend", backend]);
         assert_eq!(status, 0, "{backend}\n{stdout}{stderr}");
-        assert!(
-            stdout.ends_with("52 passed, 0 failed\n"),
-            "{backend}\n{stdout}"
-        );
+        assert!(stdout.ends_with("52 passed, 0 failed\n"), "{backend}\n{stdout}");
     }
     // Every one of the 25 rules has a positive and a negative case; `--require-coverage` holds.
     let (status, _, _) = rulec(&["test", "tests/golden", "--require-coverage"]);
@@ -94,11 +88,9 @@ fn bad_test_files_are_reported_like_rules_files() {
     let (status, stdout, _) = rulec(&["test", "tests/fixtures/test_runner/bad/mistakes.yaml"]);
     assert_eq!(status, 2);
     insta::assert_snapshot!("bad_test_file", stdout);
-    for (file, code) in [
-        ("unknown_rule.yaml", "E0609"),
-        ("missing_rules.yaml", "E0608"),
-        ("broken_rules.yaml", "E0401"),
-    ] {
+    for (file, code) in
+        [("unknown_rule.yaml", "E0609"), ("missing_rules.yaml", "E0608"), ("broken_rules.yaml", "E0401")]
+    {
         let (status, stdout, _) = rulec(&["test", &format!("tests/fixtures/test_runner/bad/{file}")]);
         assert_eq!(status, 2, "{file}: {stdout}");
         assert!(stdout.contains(code), "{file}: {stdout}");
@@ -111,20 +103,11 @@ fn bad_test_files_are_reported_like_rules_files() {
 
 #[test]
 fn json_output_has_every_case_and_the_traces() {
-    let (status, stdout, _) = rulec(&[
-        "test",
-        "tests/fixtures/test_runner/failing.cases.yaml",
-        "--format",
-        "json",
-        "--backend",
-        "interp",
-    ]);
+    let (status, stdout, _) =
+        rulec(&["test", "tests/fixtures/test_runner/failing.cases.yaml", "--format", "json", "--backend", "interp"]);
     assert_eq!(status, 1);
     let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-    assert_eq!(
-        doc["summary"],
-        serde_json::json!({"passed": 1, "failed": 3, "skipped": 1})
-    );
+    assert_eq!(doc["summary"], serde_json::json!({"passed": 1, "failed": 3, "skipped": 1}));
     let cases = doc["files"][0]["cases"].as_array().unwrap();
     let statuses: Vec<&str> = cases.iter().map(|c| c["status"].as_str().unwrap()).collect();
     assert_eq!(statuses, ["pass", "fail", "fail", "fail", "skip"]);
@@ -161,26 +144,12 @@ fn validate_junit(xml: &str) -> (usize, usize, usize) {
     use quick_xml::events::Event;
 
     // element, required attributes, optional attributes, allowed children
-    type Element = (
-        &'static str,
-        &'static [&'static str],
-        &'static [&'static str],
-        &'static [&'static str],
-    );
+    type Element = (&'static str, &'static [&'static str], &'static [&'static str], &'static [&'static str]);
     let allowed: &[Element] = &[
         (
             "testsuites",
             &[],
-            &[
-                "name",
-                "time",
-                "tests",
-                "failures",
-                "disabled",
-                "errors",
-                "timestamp",
-                "uuid",
-            ],
+            &["name", "time", "tests", "failures", "disabled", "errors", "timestamp", "uuid"],
             &["testsuite"],
         ),
         (
@@ -223,9 +192,7 @@ fn validate_junit(xml: &str) -> (usize, usize, usize) {
     // Per open testsuite: declared tests/failures and counted cases/failures.
     let mut suite: Option<(usize, usize, usize, usize)> = None;
     loop {
-        let ev = reader
-            .read_event()
-            .unwrap_or_else(|e| panic!("not well-formed XML: {e}\n{xml}"));
+        let ev = reader.read_event().unwrap_or_else(|e| panic!("not well-formed XML: {e}\n{xml}"));
         let (start, empty) = match &ev {
             Event::Start(s) => (Some(s.clone()), false),
             Event::Empty(s) => (Some(s.clone()), true),
@@ -252,14 +219,8 @@ fn validate_junit(xml: &str) -> (usize, usize, usize) {
                     required.contains(&key.as_str()) || optional.contains(&key.as_str()),
                     "attribute {key} on <{name}>"
                 );
-                let value = a
-                    .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                    .unwrap()
-                    .into_owned();
-                if matches!(
-                    key.as_str(),
-                    "tests" | "failures" | "errors" | "skipped" | "disabled" | "assertions"
-                ) {
+                let value = a.normalized_value(quick_xml::XmlVersion::Implicit1_0).unwrap().into_owned();
+                if matches!(key.as_str(), "tests" | "failures" | "errors" | "skipped" | "disabled" | "assertions") {
                     assert!(value.parse::<u64>().is_ok(), "{key}={value} on <{name}> is not a count");
                 }
                 if key == "time" {
@@ -330,10 +291,7 @@ fn junit_output_is_valid_against_the_junit_schema() {
     assert!(xml.starts_with("<?xml"), "{xml}");
     // 13 + 5 cases, and the file that could not run as one errored case.
     assert_eq!(validate_junit(&xml), (19, 4, 1));
-    assert!(
-        xml.contains("why `Shadow file read by an unexpected program` did not alert"),
-        "{xml}"
-    );
+    assert!(xml.contains("why `Shadow file read by an unexpected program` did not alert"), "{xml}");
 }
 
 // ---- --bless --------------------------------------------------------------------------------
@@ -348,11 +306,7 @@ fn temp_dir(name: &str) -> PathBuf {
 #[test]
 fn bless_writes_the_actual_alerts_and_round_trips() {
     let dir = temp_dir("bless");
-    std::fs::copy(
-        Path::new(ROOT).join("stdlib-rules/example.yaml"),
-        dir.join("example.yaml"),
-    )
-    .unwrap();
+    std::fs::copy(Path::new(ROOT).join("stdlib-rules/example.yaml"), dir.join("example.yaml")).unwrap();
     let original =
         std::fs::read_to_string(Path::new(ROOT).join("tests/fixtures/test_runner/bless/example.tests.yaml")).unwrap();
     let file = dir.join("example.tests.yaml");
@@ -390,10 +344,7 @@ fn bless_writes_the_actual_alerts_and_round_trips() {
 fn filter_selects_cases_by_name_or_rule() {
     let (status, stdout, _) = rulec(&["test", "stdlib-rules", "--filter", "^zsh"]);
     assert_eq!(status, 0);
-    assert!(
-        stdout.contains("zsh in a container") && stdout.ends_with("1 passed, 0 failed\n"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("zsh in a container") && stdout.ends_with("1 passed, 0 failed\n"), "{stdout}");
     let (_, stdout, _) = rulec(&["test", "stdlib-rules", "--filter", "Outbound connection"]);
     assert!(stdout.ends_with("4 passed, 0 failed\n"), "{stdout}");
     let (status, _, stderr) = rulec(&["test", "stdlib-rules", "--filter", "("]);
@@ -406,10 +357,7 @@ fn discovery_finds_test_files_and_the_rules_beside_them() {
     let (status, stdout, _) = rulec(&["test", "tests/fixtures/test_runner/discover"]);
     assert_eq!(status, 0, "{stdout}");
     assert!(stdout.contains("discover/a.tests.yaml\n  PASS   bash runs"), "{stdout}");
-    assert!(
-        stdout.contains("discover/sub/b.tests.yml\n  PASS   ls is no shell"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("discover/sub/b.tests.yml\n  PASS   ls is no shell"), "{stdout}");
     // Two test files of one rules file add up: `Shell run` is covered both ways.
     assert!(stdout.contains("coverage: 1 of 2 enabled rules have a positive and a negative case\n  no positive case, no negative case: Untested\n"), "{stdout}");
     let (status, _, _) = rulec(&["test", "tests/fixtures/test_runner/discover", "--require-coverage"]);
@@ -420,24 +368,9 @@ fn discovery_finds_test_files_and_the_rules_beside_them() {
 fn verbose_output_has_timings_and_results_keep_their_order() {
     let (_, stdout, _) = rulec(&["test", "stdlib-rules", "-v"]);
     assert!(stdout.contains("[jit, 2 events, "), "{stdout}");
-    assert!(
-        stdout.contains(" positive, ") && stdout.trim_end().ends_with("ms)"),
-        "{stdout}"
-    );
-    let (_, one, _) = rulec(&[
-        "test",
-        "stdlib-rules",
-        "tests/fixtures/test_runner/failing.cases.yaml",
-        "--jobs",
-        "1",
-    ]);
-    let (_, many, _) = rulec(&[
-        "test",
-        "stdlib-rules",
-        "tests/fixtures/test_runner/failing.cases.yaml",
-        "--jobs",
-        "8",
-    ]);
+    assert!(stdout.contains(" positive, ") && stdout.trim_end().ends_with("ms)"), "{stdout}");
+    let (_, one, _) = rulec(&["test", "stdlib-rules", "tests/fixtures/test_runner/failing.cases.yaml", "--jobs", "1"]);
+    let (_, many, _) = rulec(&["test", "stdlib-rules", "tests/fixtures/test_runner/failing.cases.yaml", "--jobs", "8"]);
     assert_eq!(one, many);
 }
 
@@ -448,10 +381,7 @@ fn a_case_can_replay_a_capture() {
     }
     let (status, stdout, _) = rulec(&["test", "tests/fixtures/test_runner/capture.tests.yaml", "-v"]);
     assert_eq!(status, 0, "{stdout}");
-    assert!(
-        stdout.contains("curl in a recorded capture  [jit, 1536 events"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("curl in a recorded capture  [jit, 1536 events"), "{stdout}");
 }
 
 #[test]
@@ -484,10 +414,7 @@ fn the_json_schema_allows_exactly_the_keys_the_parser_does() {
     assert_eq!(keys(&defs["case"]), sorted(CASE_KEYS));
     assert_eq!(keys(&defs["world"]), sorted(WORLD_KEYS));
     assert_eq!(keys(&defs["process"]), sorted(PROCESS_KEYS));
-    assert_eq!(
-        keys(&defs["process"]["properties"]["container"]["oneOf"][1]),
-        sorted(CONTAINER_KEYS)
-    );
+    assert_eq!(keys(&defs["process"]["properties"]["container"]["oneOf"][1]), sorted(CONTAINER_KEYS));
     assert_eq!(keys(&defs["world"]["properties"]["users"]["items"]), sorted(USER_KEYS));
     assert_eq!(keys(&defs["fd"]), sorted(FD_KEYS));
     assert_eq!(keys(&defs["event"]), sorted(EVENT_KEYS));

@@ -10,11 +10,7 @@ use serde_json::Value;
 const FALCO_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/conformance/falco");
 
 /// Falco's load order: the stable rules first, then incubating, then sandbox.
-const FILES: [&str; 3] = [
-    "falco_rules.yaml",
-    "falco-incubating_rules.yaml",
-    "falco-sandbox_rules.yaml",
-];
+const FILES: [&str; 3] = ["falco_rules.yaml", "falco-incubating_rules.yaml", "falco-sandbox_rules.yaml"];
 
 fn falco_files() -> Option<Vec<PathBuf>> {
     let dir = Path::new(FALCO_DIR);
@@ -36,34 +32,18 @@ fn assert_accepted(files: &[PathBuf]) {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let names: Vec<_> = files.iter().map(|f| f.display().to_string()).collect();
     let doc: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
-        panic!(
-            "rulec check {names:?}: stdout is not JSON ({e}); stderr:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        )
+        panic!("rulec check {names:?}: stdout is not JSON ({e}); stderr:\n{}", String::from_utf8_lossy(&output.stderr))
     });
     let diagnostics = doc["diagnostics"].as_array().cloned().unwrap_or_default();
-    let errors: Vec<String> = diagnostics
-        .iter()
-        .filter(|d| d["severity"] == "error")
-        .map(one_line)
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "rulec check {names:?} reports {} errors:\n{}",
-        errors.len(),
-        errors.join("\n")
-    );
+    let errors: Vec<String> = diagnostics.iter().filter(|d| d["severity"] == "error").map(one_line).collect();
+    assert!(errors.is_empty(), "rulec check {names:?} reports {} errors:\n{}", errors.len(), errors.join("\n"));
     assert_eq!(output.status.code(), Some(0), "rulec check {names:?}");
     let unused: Vec<String> = diagnostics
         .iter()
         .filter(|d| d["name"] == "unused-macro" || d["name"] == "unused-list")
         .map(one_line)
         .collect();
-    assert!(
-        unused.is_empty(),
-        "Falco reports no unused macro or list here, rulec does:\n{}",
-        unused.join("\n")
-    );
+    assert!(unused.is_empty(), "Falco reports no unused macro or list here, rulec does:\n{}", unused.join("\n"));
     let warnings = diagnostics.len();
     eprintln!("rulec check {names:?}: 0 errors, {warnings} warnings");
 }
@@ -71,14 +51,7 @@ fn assert_accepted(files: &[PathBuf]) {
 /// `FILE:LINE:COLUMN: CODE message`, to list findings in a failure message.
 fn one_line(d: &Value) -> String {
     let text = |key: &str| d[key].as_str().unwrap_or("?").to_owned();
-    format!(
-        "{}:{}:{}: {} {}",
-        text("file"),
-        d["line"],
-        d["column"],
-        text("code"),
-        text("message")
-    )
+    format!("{}:{}:{}: {} {}", text("file"), d["line"], d["column"], text("code"), text("message"))
 }
 
 #[test]

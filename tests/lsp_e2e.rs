@@ -287,13 +287,20 @@ fn every_request_over_stdio() {
         "textDocument/references",
         json!({"textDocument": {"uri": URI}, "position": pos(7, 16), "context": {"includeDeclaration": true}}),
     );
-    let lines: Vec<u64> = refs.as_array().expect("locations").iter().filter_map(|l| l["range"]["start"]["line"].as_u64()).collect();
+    let lines: Vec<u64> =
+        refs.as_array().expect("locations").iter().filter_map(|l| l["range"]["start"]["line"].as_u64()).collect();
     assert_eq!(lines, vec![3, 7, 17]);
 
     // Rename edits every place.
-    let edit = c.request("textDocument/rename", json!({"textDocument": {"uri": URI}, "position": pos(3, 12), "newName": "proc_spawned"}));
+    let edit = c.request(
+        "textDocument/rename",
+        json!({"textDocument": {"uri": URI}, "position": pos(3, 12), "newName": "proc_spawned"}),
+    );
     assert_eq!(edit["changes"][URI].as_array().map(Vec::len), Some(3));
-    let bad = c.request_raw("textDocument/rename", json!({"textDocument": {"uri": URI}, "position": pos(3, 12), "newName": "a b"}));
+    let bad = c.request_raw(
+        "textDocument/rename",
+        json!({"textDocument": {"uri": URI}, "position": pos(3, 12), "newName": "a b"}),
+    );
     assert_eq!(bad["error"]["code"], -32602);
 
     // Semantic tokens: five integers per token.
@@ -329,7 +336,10 @@ fn every_request_over_stdio() {
     "#);
 
     // Formatting lays out the long condition.
-    let edits = c.request("textDocument/formatting", json!({"textDocument": {"uri": URI}, "options": {"tabSize": 2, "insertSpaces": true}}));
+    let edits = c.request(
+        "textDocument/formatting",
+        json!({"textDocument": {"uri": URI}, "options": {"tabSize": 2, "insertSpaces": true}}),
+    );
     insta::assert_snapshot!(edits[0]["newText"].as_str().unwrap_or(""), @r"
     >
         (evt.type in (open, openat, openat2)
@@ -340,7 +350,10 @@ fn every_request_over_stdio() {
     ");
 
     // Inlay hints, code lenses, symbols, folding.
-    let hints = c.request("textDocument/inlayHint", json!({"textDocument": {"uri": URI}, "range": {"start": pos(0, 0), "end": pos(100, 0)}}));
+    let hints = c.request(
+        "textDocument/inlayHint",
+        json!({"textDocument": {"uri": URI}, "range": {"start": pos(0, 0), "end": pos(100, 0)}}),
+    );
     // The first rule has an error (no hint); the second matches these types.
     assert_eq!(hints.as_array().map(Vec::len), Some(1));
     assert_eq!(hints[0]["label"], "evt.type: execve, execveat, open, openat, openat2");
@@ -445,7 +458,10 @@ fn upstream_falco_rules() {
     assert!(tokens["data"].as_array().is_some_and(|d| d.len() > 5 * 1000));
     // Formatting the upstream file proposes only edits that keep every rule's meaning (checked
     // by the server); whatever it proposes, the edited file must still load without errors.
-    let edits = c.request("textDocument/formatting", json!({"textDocument": {"uri": sandbox_uri}, "options": {"tabSize": 2, "insertSpaces": true}}));
+    let edits = c.request(
+        "textDocument/formatting",
+        json!({"textDocument": {"uri": sandbox_uri}, "options": {"tabSize": 2, "insertSpaces": true}}),
+    );
     let n = edits.as_array().map_or(0, Vec::len);
     eprintln!("formatting proposes {n} edits on the sandbox rules");
     assert_eq!(c.stop(), 0);

@@ -18,10 +18,7 @@ const BASE: &str = "\
 ";
 
 fn files() -> Vec<SourceFile> {
-    vec![
-        SourceFile::new(FileId(0), "rule.yaml", RULE),
-        SourceFile::new(FileId(1), "base.yaml", BASE),
-    ]
+    vec![SourceFile::new(FileId(0), "rule.yaml", RULE), SourceFile::new(FileId(1), "base.yaml", BASE)]
 }
 
 /// The byte range of the last occurrence of `needle` in `text`.
@@ -31,34 +28,16 @@ fn span(file: FileId, text: &str, needle: &str) -> Location {
 }
 
 fn unknown_field() -> Diagnostic {
-    Diagnostic::new(
-        Code::UnknownField,
-        span(FileId(0), RULE, "proc.nme"),
-        "unknown field `proc.nme`",
-    )
-    .with_hint("did you mean `proc.name`?")
-    .with_label(
-        span(FileId(0), RULE, "Café ☕ tool started"),
-        "in this rule",
-    )
-    .with_label(
-        span(FileId(1), BASE, "spawned_process"),
-        "a macro, defined here",
-    )
+    Diagnostic::new(Code::UnknownField, span(FileId(0), RULE, "proc.nme"), "unknown field `proc.nme`")
+        .with_hint("did you mean `proc.name`?")
+        .with_label(span(FileId(0), RULE, "Café ☕ tool started"), "in this rule")
+        .with_label(span(FileId(1), BASE, "spawned_process"), "a macro, defined here")
 }
 
 /// Display width of the characters these tests use: the CJK characters and the cup are two
 /// columns wide on a terminal, the rest one.
 fn width(s: &str) -> usize {
-    s.chars()
-        .map(|c| {
-            if matches!(c, '☕' | '日' | '本' | '語') {
-                2
-            } else {
-                1
-            }
-        })
-        .sum()
+    s.chars().map(|c| if matches!(c, '☕' | '日' | '本' | '語') { 2 } else { 1 }).sum()
 }
 
 #[test]
@@ -73,10 +52,7 @@ fn caret_sits_under_the_span_after_multibyte_characters() {
     let files = files();
     let text = Renderer::new(&files).text(&unknown_field(), false);
     let lines: Vec<&str> = text.lines().collect();
-    let source_row = lines
-        .iter()
-        .position(|l| l.contains("and proc.nme = x"))
-        .expect("the condition line is shown");
+    let source_row = lines.iter().position(|l| l.contains("and proc.nme = x")).expect("the condition line is shown");
     let underline = lines[source_row + 1];
     let source = lines[source_row];
     // Both rows share the margin (` 3 │ ` and `   │ `), so display columns compare directly.
@@ -90,8 +66,7 @@ fn caret_sits_under_the_span_after_multibyte_characters() {
 #[test]
 fn json_counts_columns_in_characters() {
     let files = files();
-    let json = serde_json::to_string_pretty(&Renderer::new(&files).json(&unknown_field()))
-        .expect("serialisable");
+    let json = serde_json::to_string_pretty(&Renderer::new(&files).json(&unknown_field())).expect("serialisable");
     insta::assert_snapshot!(json);
 }
 
@@ -111,11 +86,7 @@ fn span_running_over_several_lines() {
     let files = files();
     let start = RULE.find("desc").expect("desc");
     let end = RULE.find("\n  priority").expect("priority");
-    let d = Diagnostic::new(
-        Code::BadValueType,
-        Location::new(FileId(0), start, end),
-        "spans lines",
-    );
+    let d = Diagnostic::new(Code::BadValueType, Location::new(FileId(0), start, end), "spans lines");
     insta::assert_snapshot!(Renderer::new(&files).text(&d, false));
 }
 
@@ -128,10 +99,7 @@ fn spans_at_and_past_the_end_are_clamped() {
     for location in [at_end, past_end] {
         let d = Diagnostic::new(Code::YamlSyntax, location, "unexpected end of file");
         let text = renderer.text(&d, false);
-        assert!(
-            text.starts_with("error[E0201]: unexpected end of file\n"),
-            "{text}"
-        );
+        assert!(text.starts_with("error[E0201]: unexpected end of file\n"), "{text}");
         let json = renderer.json(&d);
         assert_eq!((json.position.line, json.position.column), (3, 1));
         assert_eq!((json.position.end_line, json.position.end_column), (3, 1));
@@ -141,8 +109,8 @@ fn spans_at_and_past_the_end_are_clamped() {
 #[test]
 fn location_in_a_file_that_was_not_loaded() {
     let files = files();
-    let d = Diagnostic::new(Code::Syntax, Location::new(FileId(9), 0, 3), "lost")
-        .with_hint("a compiler bug, shown anyway");
+    let d =
+        Diagnostic::new(Code::Syntax, Location::new(FileId(9), 0, 3), "lost").with_hint("a compiler bug, shown anyway");
     let renderer = Renderer::new(&files);
     insta::assert_snapshot!(renderer.text(&d, false));
     assert_eq!(renderer.json(&d).file, "<unknown>");

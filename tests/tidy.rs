@@ -20,7 +20,12 @@ fn architecture_names_only_existing_paths() {
         if i % 2 == 0 || piece.contains(' ') || piece.contains("::") || piece.contains('(') {
             continue;
         }
-        let looks_like_path = piece.ends_with('/') || piece.ends_with(".rs") || piece.ends_with(".md") || piece.ends_with(".toml") || piece.ends_with(".tsv") || piece.ends_with(".sh");
+        let looks_like_path = piece.ends_with('/')
+            || piece.ends_with(".rs")
+            || piece.ends_with(".md")
+            || piece.ends_with(".toml")
+            || piece.ends_with(".tsv")
+            || piece.ends_with(".sh");
         if !looks_like_path || piece.starts_with("../") {
             continue;
         }

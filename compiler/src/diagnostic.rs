@@ -52,14 +52,7 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// A diagnostic with the code's default severity.
     pub fn new(code: Code, primary: Location, message: impl Into<String>) -> Diagnostic {
-        Diagnostic {
-            code,
-            severity: code.severity(),
-            message: message.into(),
-            primary,
-            labels: Vec::new(),
-            hint: None,
-        }
+        Diagnostic { code, severity: code.severity(), message: message.into(), primary, labels: Vec::new(), hint: None }
     }
 
     pub fn with_hint(mut self, hint: impl Into<String>) -> Diagnostic {

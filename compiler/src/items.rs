@@ -245,16 +245,15 @@ pub const PLUGIN_KEYS: &[&str] = &["name", "version", "alternatives"];
 /// Falco's macro name pattern, `[a-zA-Z]+[a-zA-Z0-9_]*`: the condition parser's identifiers.
 pub fn is_valid_macro_name(name: &str) -> bool {
     let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic()) && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// Falco's list name pattern, a bare string: `[^()"'[:space:]=,]+`.
 pub fn is_valid_list_name(name: &str) -> bool {
     !name.is_empty()
-        && !name.chars().any(|c| {
-            matches!(c, '(' | ')' | '"' | '\'' | '=' | ',' | ' ' | '\t' | '\n' | '\r' | '\x0b' | '\x0c')
-        })
+        && !name
+            .chars()
+            .any(|c| matches!(c, '(' | ')' | '"' | '\'' | '=' | ',' | ' ' | '\t' | '\n' | '\r' | '\x0b' | '\x0c'))
 }
 
 /// Parses `x.y.z` (a pre-release or build suffix is allowed and ignored).
@@ -351,9 +350,17 @@ impl Reader<'_> {
                 continue;
             };
             if !seen.insert(name) {
-                self.err(Code::UnknownKey, k.loc, format!("`{name}` appears twice in this {what}; the first one is used"));
+                self.err(
+                    Code::UnknownKey,
+                    k.loc,
+                    format!("`{name}` appears twice in this {what}; the first one is used"),
+                );
             } else if !allowed.contains(&name) {
-                let d = Diagnostic::new(Code::UnknownKey, k.loc, format!("unknown key `{name}` in a {what}; it is ignored"));
+                let d = Diagnostic::new(
+                    Code::UnknownKey,
+                    k.loc,
+                    format!("unknown key `{name}` in a {what}; it is ignored"),
+                );
                 let d = match closest(name, allowed) {
                     Some(s) => d.with_hint(format!("did you mean `{s}`?")),
                     None => d.with_hint(format!("a {what} has the keys: {}", allowed.join(", "))),
@@ -453,10 +460,9 @@ impl Reader<'_> {
             }
         }
         let loc = map.first().map_or(item.loc, |(k, _)| k.loc);
-        self.diags.push(
-            Diagnostic::new(Code::UnknownItem, loc, "unknown top-level item; it is ignored")
-                .with_hint("an item starts with one of rule, macro, list, required_engine_version, required_plugin_versions"),
-        );
+        self.diags.push(Diagnostic::new(Code::UnknownItem, loc, "unknown top-level item; it is ignored").with_hint(
+            "an item starts with one of rule, macro, list, required_engine_version, required_plugin_versions",
+        ));
         None
     }
 
@@ -494,7 +500,10 @@ impl Reader<'_> {
                 .with_hint("the file uses features rulec does not know yet"),
             );
         }
-        Some(Item::RequiredEngineVersion(EngineVersionItem { version: Located { value: version, loc: v.loc }, loc: item.loc }))
+        Some(Item::RequiredEngineVersion(EngineVersionItem {
+            version: Located { value: version, loc: v.loc },
+            loc: item.loc,
+        }))
     }
 
     fn plugin_versions(&mut self, map: &[(Node, Node)], k: &Node, v: &Node) -> Option<Item> {
@@ -503,7 +512,10 @@ impl Reader<'_> {
             self.err(
                 Code::InvalidPluginVersions,
                 at(k, v),
-                format!("`required_plugin_versions` must be a sequence of `{{name, version}}` maps, but it is {}", v.describe()),
+                format!(
+                    "`required_plugin_versions` must be a sequence of `{{name, version}}` maps, but it is {}",
+                    v.describe()
+                ),
             );
             return None;
         };
@@ -525,7 +537,10 @@ impl Reader<'_> {
                     None => self.err(
                         Code::InvalidPluginVersions,
                         at(ak, av),
-                        format!("`alternatives` must be a sequence of `{{name, version}}` maps, but it is {}", av.describe()),
+                        format!(
+                            "`alternatives` must be a sequence of `{{name, version}}` maps, but it is {}",
+                            av.describe()
+                        ),
                     ),
                 }
             }
@@ -536,7 +551,11 @@ impl Reader<'_> {
 
     fn plugin_entry(&mut self, entry: &Node, what: &str) -> Option<(Located<String>, Located<String>)> {
         let Some(map) = entry.as_map() else {
-            self.err(Code::InvalidPluginVersions, entry.loc, format!("a {what} must be a map with `name` and `version`"));
+            self.err(
+                Code::InvalidPluginVersions,
+                entry.loc,
+                format!("a {what} must be a map with `name` and `version`"),
+            );
             return None;
         };
         self.check_keys(map, if what.contains("alternative") { &["name", "version"] } else { PLUGIN_KEYS }, what);
@@ -545,7 +564,11 @@ impl Reader<'_> {
                 Some((_, v)) => match v.as_scalar().filter(|s| !s.value.is_empty()) {
                     Some(s) => Some(Located { value: s.value.clone(), loc: v.loc }),
                     None => {
-                        self.err(Code::InvalidPluginVersions, v.loc, format!("`{key}` of a {what} must be a non-empty string"));
+                        self.err(
+                            Code::InvalidPluginVersions,
+                            v.loc,
+                            format!("`{key}` of a {what} must be a non-empty string"),
+                        );
                         None
                     }
                 },
@@ -610,20 +633,32 @@ impl Reader<'_> {
                             Some("append") if can_append => Some(OverrideOp::Append),
                             Some("replace") if can_replace => Some(OverrideOp::Replace),
                             Some("append") if can_replace => {
-                                self.err(Code::InvalidOverride, ok.loc, format!("`{key}` cannot be appended to; use `replace`"));
+                                self.err(
+                                    Code::InvalidOverride,
+                                    ok.loc,
+                                    format!("`{key}` cannot be appended to; use `replace`"),
+                                );
                                 None
                             }
                             Some(op @ ("append" | "replace")) if !can_append && !can_replace => {
                                 let mut all: Vec<&str> = appendable.to_vec();
                                 all.extend(replaceable.iter().filter(|r| !appendable.contains(r)));
                                 self.diags.push(
-                                    Diagnostic::new(Code::InvalidOverride, ok.loc, format!("`{key}` cannot be overridden ({op})"))
-                                        .with_hint(format!("`override` may name: {}", all.join(", "))),
+                                    Diagnostic::new(
+                                        Code::InvalidOverride,
+                                        ok.loc,
+                                        format!("`{key}` cannot be overridden ({op})"),
+                                    )
+                                    .with_hint(format!("`override` may name: {}", all.join(", "))),
                                 );
                                 None
                             }
                             Some("replace") => {
-                                self.err(Code::InvalidOverride, ok.loc, format!("`{key}` cannot be replaced; use `append`"));
+                                self.err(
+                                    Code::InvalidOverride,
+                                    ok.loc,
+                                    format!("`{key}` cannot be replaced; use `append`"),
+                                );
                                 None
                             }
                             _ => {
@@ -860,7 +895,11 @@ impl Reader<'_> {
         for ex in seq {
             let Some(map) = ex.as_map() else {
                 ok = false;
-                self.err(Code::InvalidException, ex.loc, format!("an exception must be a map, but this one is {}", ex.describe()));
+                self.err(
+                    Code::InvalidException,
+                    ex.loc,
+                    format!("an exception must be a map, but this one is {}", ex.describe()),
+                );
                 continue;
             };
             self.check_keys(map, EXCEPTION_KEYS, "exception");
@@ -869,7 +908,11 @@ impl Reader<'_> {
                     Some(s) => Located { value: s.value.clone(), loc: nv.loc },
                     None => {
                         ok = false;
-                        self.err(Code::InvalidException, at(nk, nv), "an exception's `name` must be a non-empty string");
+                        self.err(
+                            Code::InvalidException,
+                            at(nk, nv),
+                            "an exception's `name` must be a non-empty string",
+                        );
                         continue;
                     }
                 },
@@ -905,7 +948,11 @@ impl Reader<'_> {
                 Some((vk, vv)) => match vv.as_seq() {
                     None => {
                         ok = false;
-                        self.err(Code::InvalidException, at(vk, vv), format!("an exception's `values` must be a sequence, but it is {}", vv.describe()));
+                        self.err(
+                            Code::InvalidException,
+                            at(vk, vv),
+                            format!("an exception's `values` must be a sequence, but it is {}", vv.describe()),
+                        );
                         continue;
                     }
                     Some(vals) => {
@@ -941,12 +988,17 @@ impl Reader<'_> {
                 }
                 Some(ExValue::List(out, val.loc))
             }
-            NodeKind::Scalar(s) if !val.is_null() && !s.value.is_empty() => Some(ExValue::Scalar(s.value.clone(), val.loc)),
+            NodeKind::Scalar(s) if !val.is_null() && !s.value.is_empty() => {
+                Some(ExValue::Scalar(s.value.clone(), val.loc))
+            }
             _ => {
                 self.err(
                     Code::InvalidException,
                     at(key, val),
-                    format!("an exception's `{what}` must hold strings or sequences of strings, but this is {}", val.describe()),
+                    format!(
+                        "an exception's `{what}` must hold strings or sequences of strings, but this is {}",
+                        val.describe()
+                    ),
                 );
                 None
             }

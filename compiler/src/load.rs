@@ -109,8 +109,25 @@ pub struct ExceptionDef {
 
 /// The comparison operators an exception may use.
 const EXCEPTION_OPS: &[&str] = &[
-    "=", "==", "!=", "<", "<=", ">", ">=", "contains", "icontains", "bcontains", "startswith", "bstartswith",
-    "endswith", "glob", "iglob", "regex", "in", "intersects", "pmatch",
+    "=",
+    "==",
+    "!=",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "contains",
+    "icontains",
+    "bcontains",
+    "startswith",
+    "bstartswith",
+    "endswith",
+    "glob",
+    "iglob",
+    "regex",
+    "in",
+    "intersects",
+    "pmatch",
 ];
 /// The operators allowed when `fields` is a single field.
 const SINGLE_FIELD_OPS: &[&str] = &["in", "pmatch", "intersects"];
@@ -156,7 +173,11 @@ pub fn load(files: &[SourceFile]) -> (Loaded, Vec<Diagnostic>) {
             l.diags.push(Diagnostic::new(
                 Code::ResourceLimit,
                 Location::new(file.id, 0, 0),
-                format!("the files hold more than {} items; `{}` and the files after it are not loaded", items::MAX_ITEMS, file.name),
+                format!(
+                    "the files hold more than {} items; `{}` and the files after it are not loaded",
+                    items::MAX_ITEMS,
+                    file.name
+                ),
             ));
             break;
         }
@@ -205,7 +226,11 @@ impl Loader {
             };
             let def = &mut self.lists[i];
             if items.value.is_empty() {
-                self.diags.push(Diagnostic::new(Code::EmptyAppend, items.loc, format!("appending nothing to list `{}`", name.value)));
+                self.diags.push(Diagnostic::new(
+                    Code::EmptyAppend,
+                    items.loc,
+                    format!("appending nothing to list `{}`", name.value),
+                ));
             }
             def.items.extend(items.value);
             def.updated_by.push(loc);
@@ -277,7 +302,9 @@ impl Loader {
                         r.name.loc,
                         format!("rule `{}` has no condition, output, desc or priority", r.name.value),
                     )
-                    .with_hint("a new rule needs all four; to enable or disable an existing rule, write `enabled: true|false`"),
+                    .with_hint(
+                        "a new rule needs all four; to enable or disable an existing rule, write `enabled: true|false`",
+                    ),
                 );
                 return;
             };
@@ -305,7 +332,8 @@ impl Loader {
         .filter(|(m, _)| *m)
         .map(|(_, k)| k)
         .collect();
-        let (Some(condition), Some(output), Some(desc), Some(priority)) = (r.condition, r.output, r.desc, r.priority) else {
+        let (Some(condition), Some(output), Some(desc), Some(priority)) = (r.condition, r.output, r.desc, r.priority)
+        else {
             // A broken item already has its error; a missing key on top would only repeat it.
             if !r.broken {
                 let list = missing.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
@@ -458,11 +486,8 @@ impl Loader {
         let mut rules = Vec::with_capacity(self.rules.len());
         for work in std::mem::take(&mut self.rules) {
             let mut def = work.def;
-            def.exceptions = work
-                .exceptions
-                .into_iter()
-                .filter_map(|ex| check_exception(ex, &def.name, &mut self.diags))
-                .collect();
+            def.exceptions =
+                work.exceptions.into_iter().filter_map(|ex| check_exception(ex, &def.name, &mut self.diags)).collect();
             rules.push(def);
         }
         // In file order (the loader finds some problems only when items are merged).
@@ -494,7 +519,10 @@ fn merge_exceptions(into: &mut Vec<RawException>, new: Vec<RawException>, rule: 
                 Diagnostic::new(
                     Code::InvalidException,
                     ex.name.loc,
-                    format!("rule `{rule}` has no exception `{}` to append values to, and this one has no `fields`", ex.name.value),
+                    format!(
+                        "rule `{rule}` has no exception `{}` to append values to, and this one has no `fields`",
+                        ex.name.value
+                    ),
                 )
                 .with_hint("a new exception needs `fields` (and `comps` unless they are all `=`)"),
             );
@@ -522,7 +550,10 @@ fn check_exception(ex: RawException, rule: &str, diags: &mut Vec<Diagnostic>) ->
                 None => ("in".to_string(), floc),
                 Some(ExValue::Scalar(c, cloc)) => {
                     if !SINGLE_FIELD_OPS.contains(&c.as_str()) {
-                        err(cloc, format!("with a single field, `comps` must be one of in, pmatch, intersects, not `{c}`"));
+                        err(
+                            cloc,
+                            format!("with a single field, `comps` must be one of in, pmatch, intersects, not `{c}`"),
+                        );
                         return None;
                     }
                     (c, cloc)
@@ -584,7 +615,10 @@ fn check_exception(ex: RawException, rule: &str, diags: &mut Vec<Diagnostic>) ->
                 }
                 Some(ExValue::List(cs, cloc)) => {
                     if cs.len() != fields.len() {
-                        err(cloc, format!("{} fields but {} comps: they must have the same length", fields.len(), cs.len()));
+                        err(
+                            cloc,
+                            format!("{} fields but {} comps: they must have the same length", fields.len(), cs.len()),
+                        );
                         return None;
                     }
                     let mut comps = Vec::with_capacity(cs.len());
@@ -609,7 +643,10 @@ fn check_exception(ex: RawException, rule: &str, diags: &mut Vec<Diagnostic>) ->
                 match v {
                     ExValue::List(items, l) => {
                         if items.len() != fields.len() {
-                            err(l, format!("this value has {} items but there are {} fields", items.len(), fields.len()));
+                            err(
+                                l,
+                                format!("this value has {} items but there are {} fields", items.len(), fields.len()),
+                            );
                             return None;
                         }
                         rows.push(items);

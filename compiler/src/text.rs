@@ -45,12 +45,7 @@ impl MappedText {
         let segments = if text.is_empty() {
             Vec::new()
         } else {
-            vec![Segment {
-                start: 0,
-                file: at.file,
-                file_start: at.start,
-                produced: Some(at.end - at.start),
-            }]
+            vec![Segment { start: 0, file: at.file, file_start: at.start, produced: Some(at.end - at.start) }]
         };
         MappedText { text, segments, whole: at }
     }
@@ -230,11 +225,7 @@ impl MappedText {
         while !self.text.is_char_boundary(end) {
             end += 1;
         }
-        let mut out = MappedText {
-            text: self.text[start..end].to_string(),
-            segments: Vec::new(),
-            whole: self.whole,
-        };
+        let mut out = MappedText { text: self.text[start..end].to_string(), segments: Vec::new(), whole: self.whole };
         if let Some(first) = self.segment_at(start).filter(|_| start < end) {
             for i in first..self.segments.len() {
                 let s = self.segments[i];
@@ -288,13 +279,7 @@ pub(crate) struct Builder {
 
 impl Builder {
     pub(crate) fn new(file: FileId) -> Builder {
-        Builder {
-            out: MappedText {
-                text: String::new(),
-                segments: Vec::new(),
-                whole: Location::new(file, 0, 0),
-            },
-        }
+        Builder { out: MappedText { text: String::new(), segments: Vec::new(), whole: Location::new(file, 0, 0) } }
     }
 
     /// Text copied verbatim from the file at `at`.
@@ -535,8 +520,7 @@ fn decode_quoted(src: &str, start: usize, single: bool, out: &mut Builder) -> Op
                 continue;
             }
             let run = pos;
-            while pos < b.len() && !matches!(b[pos], b' ' | b'\t' | b'\n' | b'\r' | b'\\' | b'\'' | b'"')
-            {
+            while pos < b.len() && !matches!(b[pos], b' ' | b'\t' | b'\n' | b'\r' | b'\\' | b'\'' | b'"') {
                 pos += 1;
             }
             if pos == run {
@@ -634,13 +618,7 @@ fn unescape(src: &str, pos: usize) -> Option<(char, usize)> {
 /// Block scalars (`|`, `>`). The parser's span starts at the first content char (or, with an
 /// anchor or tag, at the properties); `value` is used to map the leading empty lines and the
 /// chomped tail. Returns the offset after the last content char.
-fn decode_block(
-    src: &str,
-    start: usize,
-    folded: bool,
-    value: &str,
-    out: &mut Builder,
-) -> Option<usize> {
+fn decode_block(src: &str, start: usize, folded: bool, value: &str, out: &mut Builder) -> Option<usize> {
     let b = src.as_bytes();
     let mut pos = start;
     if matches!(b.get(pos), Some(b'|' | b'>')) {
@@ -775,8 +753,7 @@ fn decode_block(
 
 fn is_document_marker(b: &[u8], pos: usize) -> bool {
     let m = b.get(pos..pos + 3);
-    (m == Some(b"---") || m == Some(b"..."))
-        && b.get(pos + 3).is_none_or(|&c| is_blank(c) || is_break(c))
+    (m == Some(b"---") || m == Some(b"...")) && b.get(pos + 3).is_none_or(|&c| is_blank(c) || is_break(c))
 }
 
 #[cfg(test)]
@@ -932,9 +909,7 @@ mod tests {
         let plain = ["a", "b", "proc.name", "=", "(", ")", ",", "é", "𝄞", "x1", "/tmp/*", "-", "."];
         let special = ["'", "\"", "\\", "#", ":", "%", "[", "]", "{", "}"];
         let n = 1 + r.below(4);
-        (0..n)
-            .map(|_| if quotes && r.below(4) == 0 { r.pick(&special) } else { r.pick(&plain) })
-            .collect()
+        (0..n).map(|_| if quotes && r.below(4) == 0 { r.pick(&special) } else { r.pick(&plain) }).collect()
     }
 
     fn words(r: &mut Rng, quotes: bool) -> Vec<String> {

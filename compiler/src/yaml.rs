@@ -89,10 +89,7 @@ impl Node {
 
     /// The value of the first entry whose key is the scalar `key`, with that key node.
     pub fn get(&self, key: &str) -> Option<(&Node, &Node)> {
-        self.as_map()?
-            .iter()
-            .find(|(k, _)| k.as_scalar().is_some_and(|s| s.value == key))
-            .map(|(k, v)| (k, v))
+        self.as_map()?.iter().find(|(k, _)| k.as_scalar().is_some_and(|s| s.value == key)).map(|(k, v)| (k, v))
     }
 
     /// The number of nodes in this tree.
@@ -114,11 +111,7 @@ struct CharIndex {
 
 impl CharIndex {
     fn new(text: &str) -> CharIndex {
-        let offsets = if text.is_ascii() {
-            Vec::new()
-        } else {
-            text.char_indices().map(|(i, _)| i as u32).collect()
-        };
+        let offsets = if text.is_ascii() { Vec::new() } else { text.char_indices().map(|(i, _)| i as u32).collect() };
         CharIndex { offsets, len: text.len() }
     }
 
@@ -227,10 +220,7 @@ impl Builder<'_> {
                 }
             }
         };
-        let node = Node {
-            kind: NodeKind::Scalar(Scalar { value: value.to_string(), style, text }),
-            loc,
-        };
+        let node = Node { kind: NodeKind::Scalar(Scalar { value: value.to_string(), style, text }), loc };
         self.remember(anchor, &node, 1);
         if !(value.is_empty() && style == ScalarStyle::Plain) {
             self.last_end = node.loc.end as usize;
@@ -326,7 +316,9 @@ impl Builder<'_> {
             }
             Event::SequenceEnd | Event::MappingEnd => self.close(end),
             Event::Alias(id) => self.alias(id, start),
-            Event::DocumentStart(_) | Event::DocumentEnd | Event::StreamStart | Event::StreamEnd | Event::Nothing => Ok(()),
+            Event::DocumentStart(_) | Event::DocumentEnd | Event::StreamStart | Event::StreamEnd | Event::Nothing => {
+                Ok(())
+            }
         }
     }
 
@@ -407,7 +399,11 @@ fn parse_relaxed(file: FileId, text: &str, mut moved: Vec<usize>) -> (Vec<Node>,
                 b.salvage();
             }
             Some(Failure::Panic) => {
-                diags.push(Diagnostic::new(Code::YamlSyntax, Location::new(file, 0, 0), "the YAML parser failed on this file"));
+                diags.push(Diagnostic::new(
+                    Code::YamlSyntax,
+                    Location::new(file, 0, 0),
+                    "the YAML parser failed on this file",
+                ));
                 b.stack.clear();
             }
         }

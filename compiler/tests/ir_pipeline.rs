@@ -139,7 +139,8 @@ fn negated_equalities_merge_under_and() {
 
 #[test]
 fn startswith_merges_into_anyof() {
-    let (_, p) = one_rule("fd.name startswith /etc or fd.name startswith /usr or fd.name startswith anyof (/bin, /sbin)");
+    let (_, p) =
+        one_rule("fd.name startswith /etc or fd.name startswith /usr or fd.name startswith anyof (/bin, /sbin)");
     assert_eq!(p.checks.len(), 1, "{p}");
     assert!(p.to_string().contains("startswith anyof (\"/etc\", \"/usr\", \"/bin\", \"/sbin\")"), "{p}");
 }
@@ -173,12 +174,15 @@ fn constants_fold_and_complements_cancel() {
 
 #[test]
 fn cheap_checks_come_first() {
-    let (_, p) = one_rule("proc.name regex \"b.*\" and fd.name glob \"/tmp/*\" and proc.name contains x and proc.pid > 3");
+    let (_, p) =
+        one_rule("proc.name regex \"b.*\" and fd.name glob \"/tmp/*\" and proc.name contains x and proc.pid > 3");
     let Node::And(xs) = root(&p) else { panic!("{p}") };
     let kinds: Vec<String> = xs
         .iter()
         .map(|x| match &p.nodes[x.0 as usize] {
-            Node::Check(c) => format!("{:?}", p.checks[c.0 as usize].test).split([' ', '{', '(']).next().unwrap_or("").to_owned(),
+            Node::Check(c) => {
+                format!("{:?}", p.checks[c.0 as usize].test).split([' ', '{', '(']).next().unwrap_or("").to_owned()
+            }
             n => format!("{n:?}"),
         })
         .collect();

@@ -6,11 +6,7 @@ use rulec_compiler::load::load;
 use rulec_compiler::{Diagnostic, FileId, SourceFile};
 
 fn files(inputs: &[&str]) -> Vec<SourceFile> {
-    inputs
-        .iter()
-        .enumerate()
-        .map(|(i, t)| SourceFile::new(FileId(i as u32), format!("f{i}.yaml"), *t))
-        .collect()
+    inputs.iter().enumerate().map(|(i, t)| SourceFile::new(FileId(i as u32), format!("f{i}.yaml"), *t)).collect()
 }
 
 fn render(files: &[SourceFile], diags: &[Diagnostic]) -> String {
@@ -70,18 +66,12 @@ snap!(bad_item_shape, "- just a string\n- [1, 2]\n");
 snap!(unknown_item, "- something: x\n  other: y\n");
 snap!(unknown_key, "- macro: m\n  condition: evt.type = open\n  conditon: x\n  desc: d\n");
 snap!(duplicate_key, "- macro: m\n  condition: evt.type = open\n  condition: evt.type = close\n");
-snap!(
-    missing_key,
-    "- rule: r\n  condition: evt.type = open\n  desc: d\n- macro: m\n- list: l\n- rule: only_name\n"
-);
+snap!(missing_key, "- rule: r\n  condition: evt.type = open\n  desc: d\n- macro: m\n- list: l\n- rule: only_name\n");
 snap!(
     bad_value_type,
     "- rule: r\n  condition: {a: b}\n  output: o\n  desc: d\n  priority: INFO\n  enabled: maybe\n  tags: [a, [b]]\n- list: l\n  items: x\n- macro: [m]\n  condition: x\n"
 );
-snap!(
-    invalid_priority,
-    "- rule: r\n  condition: evt.type = open\n  output: o\n  desc: d\n  priority: SEVERE\n"
-);
+snap!(invalid_priority, "- rule: r\n  condition: evt.type = open\n  output: o\n  desc: d\n  priority: SEVERE\n");
 snap!(
     invalid_names,
     "- macro: my-macro\n  condition: evt.type = open\n- macro: _m\n  condition: x\n- list: \"a list\"\n  items: []\n- list: ok-list.v2/x\n  items: []\n"

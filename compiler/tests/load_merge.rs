@@ -6,11 +6,8 @@ use rulec_compiler::{Diagnostic, FileId, Location, SourceFile};
 use rulec_grammar::Span;
 
 fn load_all(inputs: &[&str]) -> (Vec<SourceFile>, Loaded, Vec<Diagnostic>) {
-    let fs: Vec<SourceFile> = inputs
-        .iter()
-        .enumerate()
-        .map(|(i, t)| SourceFile::new(FileId(i as u32), format!("f{i}.yaml"), *t))
-        .collect();
+    let fs: Vec<SourceFile> =
+        inputs.iter().enumerate().map(|(i, t)| SourceFile::new(FileId(i as u32), format!("f{i}.yaml"), *t)).collect();
     let (l, d) = load(&fs);
     (fs, l, d)
 }
@@ -43,7 +40,8 @@ const BASE: &str = "\
 
 #[test]
 fn redefinition_replaces_in_place() {
-    let (fs, l, d) = load_all(&[BASE, "- list: shells\n  items: [zsh]\n- macro: spawned\n  condition: evt.type = clone\n"]);
+    let (fs, l, d) =
+        load_all(&[BASE, "- list: shells\n  items: [zsh]\n- macro: spawned\n  condition: evt.type = clone\n"]);
     assert!(d.is_empty(), "{d:?}");
     assert_eq!(l.lists.iter().map(|x| x.name.as_str()).collect::<Vec<_>>(), ["shells", "editors"]);
     assert_eq!(l.lists[0].items.iter().map(|x| x.0.as_str()).collect::<Vec<_>>(), ["zsh"]);
@@ -134,7 +132,10 @@ fn override_replace_and_enable_toggle() {
 
 #[test]
 fn legacy_append() {
-    let (_, l, d) = load_all(&[BASE, "- macro: shell\n  condition: or proc.name = ksh\n  append: true\n- rule: Second\n  condition: and proc.name = x\n  append: true\n"]);
+    let (_, l, d) = load_all(&[
+        BASE,
+        "- macro: shell\n  condition: or proc.name = ksh\n  append: true\n- rule: Second\n  condition: and proc.name = x\n  append: true\n",
+    ]);
     assert!(d.iter().all(|d| d.code == rulec_compiler::Code::Deprecated), "{d:?}");
     assert_eq!(d.len(), 2);
     assert_eq!(l.macros[1].condition.as_str(), "proc.name in (shells) or proc.name = ksh");

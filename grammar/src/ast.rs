@@ -305,9 +305,15 @@ pub struct ListLit {
 /// One piece of an output format string.
 #[derive(Clone, PartialEq, Debug)]
 pub enum OutputPart {
-    Text { text: String, span: Span },
+    Text {
+        text: String,
+        span: Span,
+    },
     /// `%field`, `%field[arg]` or `%transformer(...)`; `span` covers the `%`.
-    Field { operand: Operand, span: Span },
+    Field {
+        operand: Operand,
+        span: Span,
+    },
 }
 
 impl Expr {

@@ -174,11 +174,7 @@ pub(crate) fn describe_char(c: Option<char>) -> String {
 /// Scans a quoted string whose opening quote is at `start`: decodes the escapes Falco accepts
 /// and reports the others, and reports a missing closing quote (the value then runs to the end
 /// of the text, so that parsing can go on). Returns the literal and the offset after it.
-pub(crate) fn scan_quoted(
-    text: &str,
-    start: usize,
-    errors: &mut Vec<SyntaxError>,
-) -> (Literal, usize) {
+pub(crate) fn scan_quoted(text: &str, start: usize, errors: &mut Vec<SyntaxError>) -> (Literal, usize) {
     let rest = &text[start..];
     let mut chars = rest.char_indices();
     let quote = match chars.next() {
@@ -222,9 +218,7 @@ pub(crate) fn scan_quoted(
                 let hint = if e == other {
                     format!("`{e}` needs no escape inside {quote}...{quote}; write it alone")
                 } else {
-                    format!(
-                        "the escapes are \\b \\f \\n \\r \\t \\\\ \\/ and \\{quote}; write \\\\ for a backslash"
-                    )
+                    format!("the escapes are \\b \\f \\n \\r \\t \\\\ \\/ and \\{quote}; write \\\\ for a backslash")
                 };
                 errors.push(SyntaxError {
                     kind: SyntaxErrorKind::InvalidEscape,
@@ -288,11 +282,7 @@ pub(crate) fn scan_bracket_arg(
                 .char_indices()
                 .find(|&(_, c)| is_blank(c) || matches!(c, '[' | ']' | '"' | '\''))
                 .map_or(text.len(), |(i, _)| p + i);
-            let arg = FieldArg {
-                value: text[p..stop].to_string(),
-                span: Span::new(p, stop),
-                quoted: false,
-            };
+            let arg = FieldArg { value: text[p..stop].to_string(), span: Span::new(p, stop), quoted: false };
             let arg = if stop > p { Some(arg) } else { None };
             if text[stop..].starts_with(']') {
                 return (arg, stop + 1);
@@ -311,10 +301,7 @@ fn missing_bracket(owner: &str, at: usize, found: Option<char>) -> SyntaxError {
     SyntaxError {
         kind,
         span: Span::new(at, end),
-        message: format!(
-            "expected `]` to close the argument of `{owner}`, found {}",
-            describe_char(found)
-        ),
+        message: format!("expected `]` to close the argument of `{owner}`, found {}", describe_char(found)),
         hint: Some("a bare argument cannot hold blanks, brackets or quotes; quote it".to_string()),
     }
 }
@@ -405,9 +392,7 @@ impl<'a> Lexer<'a> {
         self.error(
             SyntaxErrorKind::TooDeep,
             Span::new(start, end),
-            format!(
-                "this condition nests deeper than {MAX_DEPTH} levels of parentheses, `not` and transformer calls"
-            ),
+            format!("this condition nests deeper than {MAX_DEPTH} levels of parentheses, `not` and transformer calls"),
             Some("split it into macros".to_string()),
         );
     }
@@ -602,12 +587,7 @@ impl<'a> Lexer<'a> {
             (None, end)
         };
         self.pos = after;
-        FieldRef {
-            name: name.to_string(),
-            name_span: Span::new(start, end),
-            arg,
-            span: Span::new(start, after),
-        }
+        FieldRef { name: name.to_string(), name_span: Span::new(start, end), arg, span: Span::new(start, after) }
     }
 
     fn step_value(&mut self) -> bool {

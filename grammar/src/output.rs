@@ -75,12 +75,8 @@ impl<'a> Scanner<'a> {
         } else {
             (None, name_end)
         };
-        let field = FieldRef {
-            name: name.to_string(),
-            name_span: Span::new(p, name_end),
-            arg,
-            span: Span::new(p, after),
-        };
+        let field =
+            FieldRef { name: name.to_string(), name_span: Span::new(p, name_end), arg, span: Span::new(p, after) };
         Some((Operand::Field(field), after))
     }
 
@@ -147,12 +143,10 @@ impl<'a> Scanner<'a> {
                 }
             }
         }
-        let (index, after) = if text[p..].starts_with('[') {
-            scan_bracket_arg(text, p, name, &mut self.errors)
-        } else {
-            (None, p)
-        };
-        let t = Transform { func: Spanned::new(func, Span::new(start, paren)), args, index, span: Span::new(start, after) };
+        let (index, after) =
+            if text[p..].starts_with('[') { scan_bracket_arg(text, p, name, &mut self.errors) } else { (None, p) };
+        let t =
+            Transform { func: Spanned::new(func, Span::new(start, paren)), args, index, span: Span::new(start, after) };
         Some((Operand::Transform(Box::new(t)), after))
     }
 }

@@ -4,15 +4,15 @@
 
 use lalrpop_util::{ErrorRecovery, ParseError};
 
+use crate::ParsedCondition;
 use crate::ast::{
-    Check, Expr, ExprKind, FieldArg, FieldRef, Ident, ListLit, Literal, Modifier, Op, Operand, Rhs,
-    Transform, TransformArg, Transformer,
+    Check, Expr, ExprKind, FieldArg, FieldRef, Ident, ListLit, Literal, Modifier, Op, Operand, Rhs, Transform,
+    TransformArg, Transformer,
 };
 use crate::condition::ConditionParser;
 use crate::error::{SyntaxError, SyntaxErrorKind};
 use crate::lexer::{Tok, is_blank, lex};
 use crate::span::{Span, Spanned};
-use crate::ParsedCondition;
 
 type Recovery = ErrorRecovery<usize, Tok, std::convert::Infallible>;
 
@@ -165,9 +165,7 @@ impl<'a> Ctx<'a> {
     /// that token, or an empty span where the text ends.
     fn found_after(&self, pos: usize) -> (String, Span, SyntaxErrorKind) {
         match self.next_tok(pos) {
-            Some(t) => {
-                (self.snippet(t.start, t.end), Span::new(t.start, t.end), SyntaxErrorKind::UnexpectedToken)
-            }
+            Some(t) => (self.snippet(t.start, t.end), Span::new(t.start, t.end), SyntaxErrorKind::UnexpectedToken),
             None => {
                 let end = self.text.trim_end_matches(is_blank).len().max(pos);
                 ("the end of the condition".to_string(), Span::new(end, end), SyntaxErrorKind::UnexpectedEnd)
@@ -200,10 +198,7 @@ impl<'a> Ctx<'a> {
             SyntaxErrorKind::MissingOperator,
             field.span,
             format!("expected an operator after {name}, found {found}"),
-            Some(format!(
-                "compare the field with a value, e.g. `{} = VALUE`, or test it with `exists`",
-                field.name
-            )),
+            Some(format!("compare the field with a value, e.g. `{} = VALUE`, or test it with `exists`", field.name)),
         );
     }
 
@@ -342,23 +337,11 @@ impl<'a> Ctx<'a> {
                 ArgP::Empty(at) => {
                     ok = false;
                     let (found, fspan, kind) = self.found_after(at);
-                    self.push(
-                        kind,
-                        fspan,
-                        format!("expected an argument of `{name}`, found {found}"),
-                        None,
-                    );
+                    self.push(kind, fspan, format!("expected an argument of `{name}`, found {found}"), None);
                 }
             }
         }
-        ok.then(|| {
-            Operand::Transform(Box::new(Transform {
-                func: Spanned::new(func, f.span),
-                args: out,
-                index,
-                span,
-            }))
-        })
+        ok.then(|| Operand::Transform(Box::new(Transform { func: Spanned::new(func, f.span), args: out, index, span })))
     }
 
     /// A list literal; empty items are reported (and left out), `()` is the empty list.
@@ -377,11 +360,7 @@ impl<'a> Ctx<'a> {
                     // Point at the comma that stands where the item should be: the one after the
                     // empty slot, or, for a trailing comma, the one before it.
                     let (message, hint, at) = match commas.get(i + 1).copied().flatten() {
-                        Some(c) => (
-                            "expected a list item before this `,`, found nothing",
-                            "remove the extra comma",
-                            c,
-                        ),
+                        Some(c) => ("expected a list item before this `,`, found nothing", "remove the extra comma", c),
                         None => (
                             "the list ends with a comma: expected a list item after it",
                             "remove the trailing comma",
@@ -485,9 +464,7 @@ impl<'a> Ctx<'a> {
         let wants = |n: &str| expected.iter().any(|e| e.trim_matches('"') == n);
         let mut hint = None;
         let lower = found_text.to_ascii_lowercase();
-        if lower != found_text
-            && (matches!(lower.as_str(), "and" | "or" | "not") || Op::from_str(&lower).is_some())
-        {
+        if lower != found_text && (matches!(lower.as_str(), "and" | "or" | "not") || Op::from_str(&lower).is_some()) {
             hint = Some(format!("keywords and operators are lowercase: write `{lower}`"));
         }
         if let Some(p) = prev {
@@ -552,15 +529,9 @@ impl<'a> Ctx<'a> {
 
     fn unexpected_end(&mut self, location: usize, expected: &[String]) {
         let want = describe_expected(expected);
-        let hint = expected
-            .iter()
-            .any(|e| e.trim_matches('"') == ")")
-            .then(|| "a `(` is still open".to_string());
+        let hint = expected.iter().any(|e| e.trim_matches('"') == ")").then(|| "a `(` is still open".to_string());
         let message = match self.prev_tok(location.saturating_add(1)) {
-            Some(p) => format!(
-                "expected {want} after {}, but the condition ends there",
-                self.snippet(p.start, p.end)
-            ),
+            Some(p) => format!("expected {want} after {}, but the condition ends there", self.snippet(p.start, p.end)),
             None => format!("expected {want}, but the condition ends there"),
         };
         self.push(SyntaxErrorKind::UnexpectedEnd, Span::new(location, location), message, hint);

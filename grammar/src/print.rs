@@ -8,15 +8,14 @@
 use std::fmt::{self, Display, Formatter, Write};
 
 use crate::ast::{
-    Check, Expr, ExprKind, FieldArg, FieldRef, Ident, ListLit, Literal, Modifier, Op, Operand,
-    OutputPart, Rhs, Transform, TransformArg, Transformer,
+    Check, Expr, ExprKind, FieldArg, FieldRef, Ident, ListLit, Literal, Modifier, Op, Operand, OutputPart, Rhs,
+    Transform, TransformArg, Transformer,
 };
 use crate::lexer::is_blank;
 
 /// Whether `s` reads back as one bare string in value position.
 fn bare_value_ok(s: &str) -> bool {
-    !s.is_empty()
-        && !s.chars().any(|c| is_blank(c) || matches!(c, '(' | ')' | ',' | '=' | '"' | '\''))
+    !s.is_empty() && !s.chars().any(|c| is_blank(c) || matches!(c, '(' | ')' | ',' | '=' | '"' | '\''))
 }
 
 /// Whether `s` reads back as a bare bracket argument.

@@ -20,12 +20,7 @@ fn every_conformance_condition_parses_without_errors() {
             e.walk(&mut |x| has_error_node |= matches!(x.kind, ExprKind::Error));
         }
         if !parsed.errors.is_empty() || parsed.expr.is_none() || has_error_node {
-            failures.push(format!(
-                "{}:{}:\n{}",
-                f.file,
-                f.line,
-                common::show(&f.value, &parsed)
-            ));
+            failures.push(format!("{}:{}:\n{}", f.file, f.line, common::show(&f.value, &parsed)));
         }
     }
     assert!(failures.is_empty(), "{} conditions failed:\n{}", failures.len(), failures.join("\n"));
@@ -47,13 +42,7 @@ fn every_conformance_output_parses_and_prints_back() {
     assert!(found.len() > 80, "expected the ~94 upstream outputs, found {}", found.len());
     for f in &found {
         let parsed = parse_output(&f.value);
-        assert!(
-            parsed.errors.is_empty(),
-            "{}:{}:\n{}",
-            f.file,
-            f.line,
-            common::show_output(&f.value, &parsed)
-        );
+        assert!(parsed.errors.is_empty(), "{}:{}:\n{}", f.file, f.line, common::show_output(&f.value, &parsed));
         let printed: String = parsed.parts.iter().map(|p| p.to_string()).collect();
         assert_eq!(printed, f.value);
     }

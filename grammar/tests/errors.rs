@@ -16,127 +16,147 @@ fn failing(kind: SyntaxErrorKind, inputs: &[&str]) -> String {
 
 #[test]
 fn unexpected_token() {
-    insta::assert_snapshot!(failing(SyntaxErrorKind::UnexpectedToken, &[
-        "proc.name = bash bash",
-        "a b",
-        "proc.name = bash)",
-        "(a) b",
-        "a and and b",
-        "and a",
-        "()",
-        "proc.name exists foo",
-        "proc.name = (a, b)",
-        "evt.type in open",
-        "evt.type in val(proc.name)",
-        "proc.name startswith anyof bash",
-        "proc.name in (a, b c, d) and x",
-        "proc.name in (a, (b), c)",
-        "proc.name = , x",
-        "tolower() = x",
-        "concat(proc.name,,proc.pname) = x",
-        "tolower((a)) = x",
-        "\"quoted\" = x",
-        "proc.name = bash AND proc.pname = sh",
-        "proc.name = and proc.pname = sh",
-        "proc.env[] = x",
-    ]));
+    insta::assert_snapshot!(failing(
+        SyntaxErrorKind::UnexpectedToken,
+        &[
+            "proc.name = bash bash",
+            "a b",
+            "proc.name = bash)",
+            "(a) b",
+            "a and and b",
+            "and a",
+            "()",
+            "proc.name exists foo",
+            "proc.name = (a, b)",
+            "evt.type in open",
+            "evt.type in val(proc.name)",
+            "proc.name startswith anyof bash",
+            "proc.name in (a, b c, d) and x",
+            "proc.name in (a, (b), c)",
+            "proc.name = , x",
+            "tolower() = x",
+            "concat(proc.name,,proc.pname) = x",
+            "tolower((a)) = x",
+            "\"quoted\" = x",
+            "proc.name = bash AND proc.pname = sh",
+            "proc.name = and proc.pname = sh",
+            "proc.env[] = x",
+        ]
+    ));
 }
 
 #[test]
 fn unexpected_end() {
-    insta::assert_snapshot!(failing(SyntaxErrorKind::UnexpectedEnd, &[
-        "a and",
-        "not",
-        "(a or b",
-        "proc.name =",
-        "proc.name in",
-        "proc.name in (a, b",
-        "proc.name startswith anyof (a",
-        "tolower(proc.name",
-        "proc.aname[2",
-    ]));
+    insta::assert_snapshot!(failing(
+        SyntaxErrorKind::UnexpectedEnd,
+        &[
+            "a and",
+            "not",
+            "(a or b",
+            "proc.name =",
+            "proc.name in",
+            "proc.name in (a, b",
+            "proc.name startswith anyof (a",
+            "tolower(proc.name",
+            "proc.aname[2",
+        ]
+    ));
 }
 
 #[test]
 fn unterminated_string() {
-    insta::assert_snapshot!(failing(SyntaxErrorKind::UnterminatedString, &[
-        "proc.name = \"bash",
-        "proc.name = 'bash and x",
-        "proc.name in (a, \"b)",
-        "proc.env[\"HOME] = x",
-        "proc.name = \"ends with escape\\",
-    ]));
+    insta::assert_snapshot!(failing(
+        SyntaxErrorKind::UnterminatedString,
+        &[
+            "proc.name = \"bash",
+            "proc.name = 'bash and x",
+            "proc.name in (a, \"b)",
+            "proc.env[\"HOME] = x",
+            "proc.name = \"ends with escape\\",
+        ]
+    ));
 }
 
 #[test]
 fn invalid_escape() {
-    insta::assert_snapshot!(failing(SyntaxErrorKind::InvalidEscape, &[
-        r#"proc.name = "a\qb""#,
-        r#"proc.name = "\x41""#,
-        // The other quote needs no escape, and Falco refuses one.
-        r#"proc.name = "it\'s""#,
-        r#"proc.name = 'say \"hi\"'"#,
-        r#"proc.name in ("\d", '\e')"#,
-    ]));
+    insta::assert_snapshot!(failing(
+        SyntaxErrorKind::InvalidEscape,
+        &[
+            r#"proc.name = "a\qb""#,
+            r#"proc.name = "\x41""#,
+            // The other quote needs no escape, and Falco refuses one.
+            r#"proc.name = "it\'s""#,
+            r#"proc.name = 'say \"hi\"'"#,
+            r#"proc.name in ("\d", '\e')"#,
+        ]
+    ));
 }
 
 #[test]
 fn invalid_character() {
-    insta::assert_snapshot!(failing(SyntaxErrorKind::InvalidCharacter, &[
-        "proc.name = x & proc.pname = y",
-        "a | b",
-        "a; b",
-        "!a",
-        "名前 = x",
-        "a and é",
-    ]));
+    insta::assert_snapshot!(failing(
+        SyntaxErrorKind::InvalidCharacter,
+        &["proc.name = x & proc.pname = y", "a | b", "a; b", "!a", "名前 = x", "a and é",]
+    ));
 }
 
 #[test]
 fn missing_blank() {
-    insta::assert_snapshot!(failing(SyntaxErrorKind::MissingBlank, &[
-        "proc.name contains\"x\"",
-        "fd.name startswith/tmp",
-        "fd.name glob*.log",
-        "proc.name icontains'x'",
-        "not\"x\"",
-        "a and'x' = y",
-    ]));
+    insta::assert_snapshot!(failing(
+        SyntaxErrorKind::MissingBlank,
+        &[
+            "proc.name contains\"x\"",
+            "fd.name startswith/tmp",
+            "fd.name glob*.log",
+            "proc.name icontains'x'",
+            "not\"x\"",
+            "a and'x' = y",
+        ]
+    ));
 }
 
 #[test]
 fn missing_operator() {
-    insta::assert_snapshot!(failing(SyntaxErrorKind::MissingOperator, &[
-        "proc.name",
-        "proc.name bash",
-        "proc.aname[2]",
-        "(proc.name)",
-        "proc.name and x",
-        "spawned_process and proc.name or fd.name",
-    ]));
+    insta::assert_snapshot!(failing(
+        SyntaxErrorKind::MissingOperator,
+        &[
+            "proc.name",
+            "proc.name bash",
+            "proc.aname[2]",
+            "(proc.name)",
+            "proc.name and x",
+            "spawned_process and proc.name or fd.name",
+        ]
+    ));
 }
 
 #[test]
 fn unknown_transformer() {
-    insta::assert_snapshot!(failing(SyntaxErrorKind::UnknownTransformer, &[
-        "foo(proc.name) = x",
-        "proc.name = foo(x)",
-        "toLower(proc.name) = x",
-        "proc.name(x) = y",
-        "tolower(lower(proc.name)) = x",
-    ]));
+    insta::assert_snapshot!(failing(
+        SyntaxErrorKind::UnknownTransformer,
+        &[
+            "foo(proc.name) = x",
+            "proc.name = foo(x)",
+            "toLower(proc.name) = x",
+            "proc.name(x) = y",
+            "tolower(lower(proc.name)) = x",
+        ]
+    ));
 }
 
 #[test]
 fn empty_list_item() {
-    insta::assert_snapshot!(failing(SyntaxErrorKind::EmptyListItem, &[
-        "proc.name in (a,,b)",
-        "proc.name in (a,)",
-        "proc.name in (,a)",
-        "proc.name in (,)",
-        "proc.name in (a, , ,b)",
-        "proc.name startswith anyof (a,)",
-    ]));
+    insta::assert_snapshot!(failing(
+        SyntaxErrorKind::EmptyListItem,
+        &[
+            "proc.name in (a,,b)",
+            "proc.name in (a,)",
+            "proc.name in (,a)",
+            "proc.name in (,)",
+            "proc.name in (a, , ,b)",
+            "proc.name startswith anyof (a,)",
+        ]
+    ));
 }
 
 #[test]
@@ -176,13 +196,16 @@ fn every_error_in_one_pass() {
              and evt.type = 'open and x";
     let p = parse_condition(t);
     let kinds: Vec<SyntaxErrorKind> = p.errors.iter().map(|e| e.kind).collect();
-    assert_eq!(kinds, [
-        SyntaxErrorKind::MissingOperator,
-        SyntaxErrorKind::EmptyListItem,
-        SyntaxErrorKind::MissingBlank,
-        SyntaxErrorKind::UnknownTransformer,
-        SyntaxErrorKind::UnterminatedString,
-    ]);
+    assert_eq!(
+        kinds,
+        [
+            SyntaxErrorKind::MissingOperator,
+            SyntaxErrorKind::EmptyListItem,
+            SyntaxErrorKind::MissingBlank,
+            SyntaxErrorKind::UnknownTransformer,
+            SyntaxErrorKind::UnterminatedString,
+        ]
+    );
     insta::assert_snapshot!(common::show(t, &p));
 }
 
@@ -191,7 +214,10 @@ fn spans_are_on_char_boundaries() {
     for t in ["é", "proc.name = é", "名前", "a and 名", "proc.name in (é,,ü)", "proc.env[é", "\"é"] {
         let p = parse_condition(t);
         for e in &p.errors {
-            assert!(t.is_char_boundary(e.span.start as usize) && t.is_char_boundary(e.span.end as usize), "{t:?}: {e:?}");
+            assert!(
+                t.is_char_boundary(e.span.start as usize) && t.is_char_boundary(e.span.end as usize),
+                "{t:?}: {e:?}"
+            );
             assert!(t.get(e.span.range()).is_some());
         }
     }

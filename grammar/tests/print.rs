@@ -62,7 +62,8 @@ fn literals_are_quoted_when_they_must_be() {
     assert_eq!(lit("tab\there\\", Some('"')).to_string(), r#""tab\there\\""#);
     assert_eq!(lit("\u{8}\u{c}\r\n", Some('"')).to_string(), r#""\b\f\r\n""#);
     let arg = |v: &str, quoted| FieldArg { value: v.to_string(), span: Span::default(), quoted };
-    let field = |a| FieldRef { name: "proc.env".into(), name_span: Span::default(), arg: Some(a), span: Span::default() };
+    let field =
+        |a| FieldRef { name: "proc.env".into(), name_span: Span::default(), arg: Some(a), span: Span::default() };
     assert_eq!(field(arg("HOME", false)).to_string(), "proc.env[HOME]");
     assert_eq!(field(arg("HOME", true)).to_string(), "proc.env[\"HOME\"]");
     assert_eq!(field(arg("a b", false)).to_string(), "proc.env[\"a b\"]");

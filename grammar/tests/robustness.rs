@@ -25,11 +25,67 @@ impl Rng {
 }
 
 const PIECES: &[&str] = &[
-    " ", " ", "\t", "\n", "(", ")", ",", "=", "==", "!=", "<", "<=", ">", ">=", "!", "\"", "'", "\\", "[", "]",
-    "%", ".", "*", "/", "-", ":", "and", "or", "not", "in", "exists", "contains", "startswith", "glob",
-    "pmatch", "intersects", "anyof", "oneof", "allof", "tolower(", "val(", "getopt(", "join(", "foo(",
-    "proc.name", "fd.name", "proc.aname[2]", "evt.arg.flags", "a", "b", "x1", "0", "é", "名", "\u{8}",
-    "\\n", "\\q", "\\ ", "&", "|", "#",
+    " ",
+    " ",
+    "\t",
+    "\n",
+    "(",
+    ")",
+    ",",
+    "=",
+    "==",
+    "!=",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "!",
+    "\"",
+    "'",
+    "\\",
+    "[",
+    "]",
+    "%",
+    ".",
+    "*",
+    "/",
+    "-",
+    ":",
+    "and",
+    "or",
+    "not",
+    "in",
+    "exists",
+    "contains",
+    "startswith",
+    "glob",
+    "pmatch",
+    "intersects",
+    "anyof",
+    "oneof",
+    "allof",
+    "tolower(",
+    "val(",
+    "getopt(",
+    "join(",
+    "foo(",
+    "proc.name",
+    "fd.name",
+    "proc.aname[2]",
+    "evt.arg.flags",
+    "a",
+    "b",
+    "x1",
+    "0",
+    "é",
+    "名",
+    "\u{8}",
+    "\\n",
+    "\\q",
+    "\\ ",
+    "&",
+    "|",
+    "#",
 ];
 
 fn check(t: &str) -> ParsedCondition {
@@ -45,7 +101,11 @@ fn check(t: &str) -> ParsedCondition {
         let _ = e.to_string();
         e.walk(&mut |x| {
             let (s, end) = (x.span.start as usize, x.span.end as usize);
-            assert!(end <= t.len() && t.is_char_boundary(s) && t.is_char_boundary(end), "{t:?}: node span {:?}", x.span);
+            assert!(
+                end <= t.len() && t.is_char_boundary(s) && t.is_char_boundary(end),
+                "{t:?}: node span {:?}",
+                x.span
+            );
         });
         if p.errors.is_empty() {
             common::assert_round_trip(t, e);

@@ -164,12 +164,9 @@ fn list_literals() {
 
 #[test]
 fn macros_and_fields() {
-    insta::assert_snapshot!(clean(&[
-        "spawned_process",
-        "open_write and not proc_is_new",
-        "(never_true)",
-        "a_1 or _b",
-    ]));
+    insta::assert_snapshot!(clean(
+        &["spawned_process", "open_write and not proc_is_new", "(never_true)", "a_1 or _b",]
+    ));
 }
 
 #[test]

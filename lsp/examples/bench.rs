@@ -64,7 +64,10 @@ impl Client {
     async fn diagnostics_for_version(&mut self, uri: &str, version: i64) -> usize {
         loop {
             let m = self.recv().await;
-            if m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri && m["params"]["version"] == version {
+            if m["method"] == "textDocument/publishDiagnostics"
+                && m["params"]["uri"] == uri
+                && m["params"]["version"] == version
+            {
                 return m["params"]["diagnostics"].as_array().map_or(0, Vec::len);
             }
         }
@@ -99,8 +102,11 @@ async fn main() {
     c.notify("initialized", json!({})).await;
     let uri = "file:///bench/falco-sandbox_rules.yaml";
     println!("file: falco-sandbox_rules.yaml, {} bytes, {} lines", text.len(), text.lines().count());
-    c.notify("textDocument/didOpen", json!({"textDocument": {"uri": uri, "languageId": "yaml", "version": 1, "text": text}}))
-        .await;
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "yaml", "version": 1, "text": text}}),
+    )
+    .await;
     let n = c.diagnostics_for_version(uri, 1).await;
     println!("initial diagnostics: {n}");
 
@@ -119,8 +125,11 @@ async fn main() {
             json!({"range": {"start": {"line": line, "character": col}, "end": {"line": line, "character": col + 1}}, "text": ""})
         };
         let t = Instant::now();
-        c.notify("textDocument/didChange", json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [edit]}))
-            .await;
+        c.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [edit]}),
+        )
+        .await;
         c.diagnostics_for_version(uri, version).await;
         change.push(t.elapsed());
     }
@@ -156,8 +165,11 @@ async fn main() {
     let mut fmt = Vec::new();
     for _ in 0..iterations.min(20) {
         let t = Instant::now();
-        c.request("textDocument/formatting", json!({"textDocument": {"uri": uri}, "options": {"tabSize": 2, "insertSpaces": true}}))
-            .await;
+        c.request(
+            "textDocument/formatting",
+            json!({"textDocument": {"uri": uri}, "options": {"tabSize": 2, "insertSpaces": true}}),
+        )
+        .await;
         fmt.push(t.elapsed());
     }
     report("formatting (with its proof)", fmt);

@@ -54,7 +54,9 @@ enum Frame {
     Group,
     List,
     /// A transformer call; `rhs`: on the right side of a comparison.
-    Transform { rhs: bool },
+    Transform {
+        rhs: bool,
+    },
 }
 
 /// Scans `prefix` (the condition up to the cursor).
@@ -190,7 +192,9 @@ fn run(toks: &[(usize, Tok)]) -> Expect {
             (_, Tok::Comma) if matches!(stack.last(), Some(Frame::Transform { .. })) => Expect::Operand,
             (_, Tok::RParen) => match stack.pop() {
                 Some(Frame::Transform { rhs: false }) => Expect::AfterOperand(None),
-                Some(Frame::Transform { rhs: true }) if matches!(stack.last(), Some(Frame::Transform { rhs: true })) => {
+                Some(Frame::Transform { rhs: true })
+                    if matches!(stack.last(), Some(Frame::Transform { rhs: true })) =>
+                {
                     Expect::Operand
                 }
                 _ => Expect::Conjunction,

@@ -45,7 +45,10 @@ pub fn diagnostic(unit: &Unit, file: &SourceFile, d: &Diagnostic) -> lsp::Diagno
         .labels
         .iter()
         .filter_map(|l| {
-            Some(lsp::DiagnosticRelatedInformation { location: location(unit, l.location)?, message: l.message.clone() })
+            Some(lsp::DiagnosticRelatedInformation {
+                location: location(unit, l.location)?,
+                message: l.message.clone(),
+            })
         })
         .collect();
     let tags = match d.code {

@@ -104,8 +104,8 @@ pub fn decoded_offset(text: &MappedText, file: rulec_compiler::FileId, cursor: u
 pub fn region_at(file: &UnitFile, cursor: usize) -> Option<(Region<'_>, usize)> {
     regions(file).into_iter().find_map(|r| {
         let (start, end) = (r.value_loc.start as usize, r.value_loc.end as usize);
-        let trailing_blanks =
-            cursor > end && file.source.text.get(end..cursor).is_some_and(|gap| gap.chars().all(|c| c == ' ' || c == '\t'));
+        let trailing_blanks = cursor > end
+            && file.source.text.get(end..cursor).is_some_and(|gap| gap.chars().all(|c| c == ' ' || c == '\t'));
         let inside = start <= cursor && (cursor <= end || trailing_blanks);
         if !inside {
             return None;

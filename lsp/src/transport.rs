@@ -172,7 +172,10 @@ mod tests {
         assert!(matches!(classify(br#"{"jsonrpc":"2.0","id":1,"result":null}"#.to_vec()), Frame::Message(_)));
         assert_eq!(classify(b"{not json".to_vec()), Frame::Reject(-32700, "Parse error", Value::Null));
         assert_eq!(classify(b"[1,2]".to_vec()), Frame::Reject(-32600, "Invalid request", Value::Null));
-        assert_eq!(classify(br#"{"jsonrpc":"2.0","id":7}"#.to_vec()), Frame::Reject(-32600, "Invalid request", json!(7)));
+        assert_eq!(
+            classify(br#"{"jsonrpc":"2.0","id":7}"#.to_vec()),
+            Frame::Reject(-32600, "Invalid request", json!(7))
+        );
         assert_eq!(
             classify(br#"{"jsonrpc":"2.0","id":7,"method":"x","params":3}"#.to_vec()),
             Frame::Reject(-32600, "Invalid request", json!(7))

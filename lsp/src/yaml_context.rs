@@ -75,7 +75,8 @@ pub fn context(lines: &[&str], line_index: usize, col: usize) -> YamlContext {
         return ctx;
     }
     let cur = read_line(before);
-    let typed_from = before.rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-' || c == '.')).map_or(0, |i| i + 1);
+    let typed_from =
+        before.rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-' || c == '.')).map_or(0, |i| i + 1);
     // A `- ` at the start is not a typed key.
     let typed_from = typed_from.max(cur.key_col.min(before.len()));
     ctx.position = match cur.key {
@@ -151,11 +152,8 @@ mod tests {
     use super::*;
 
     fn at(text: &str) -> YamlContext {
-        let (line, col) = text
-            .lines()
-            .enumerate()
-            .find_map(|(i, l)| l.find("$0").map(|c| (i, c)))
-            .expect("fixture has a cursor");
+        let (line, col) =
+            text.lines().enumerate().find_map(|(i, l)| l.find("$0").map(|c| (i, c))).expect("fixture has a cursor");
         let clean = text.replace("$0", "");
         let lines: Vec<&str> = clean.lines().collect();
         context(&lines, line, col)

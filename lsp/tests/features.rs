@@ -2,7 +2,9 @@
 //! function called on the snapshot, and the result drawn as text (edits applied, ranges
 //! underlined) in an insta snapshot, so a reviewer sees input and answer together.
 
-use rulec_lsp::features::{code_actions, completion, diagnostics, formatting, hover, lenses, navigation, semantic_tokens, symbols};
+use rulec_lsp::features::{
+    code_actions, completion, diagnostics, formatting, hover, lenses, navigation, semantic_tokens, symbols,
+};
 use rulec_lsp::fixture::{Fixture, uri};
 use tower_lsp_server::ls_types as lsp;
 
@@ -65,7 +67,12 @@ fn underline(text: &str, ranges: &[lsp::Range]) -> String {
         // Columns are UTF-16; the underline is drawn in chars, which agree for these fixtures.
         let start = col(r.start.character);
         let end = if r.end.line == r.start.line { col(r.end.character) } else { line.encode_utf16().count() };
-        out.push_str(&format!("{:>3} | {line}\n    | {}{}\n", r.start.line + 1, " ".repeat(start), "^".repeat(end.saturating_sub(start).max(1))));
+        out.push_str(&format!(
+            "{:>3} | {line}\n    | {}{}\n",
+            r.start.line + 1,
+            " ".repeat(start),
+            "^".repeat(end.saturating_sub(start).max(1))
+        ));
     }
     out
 }
@@ -74,7 +81,8 @@ fn underline(text: &str, ranges: &[lsp::Range]) -> String {
 
 #[test]
 fn completes_fields_with_type_and_range() {
-    let f = with_base("- rule: r\n  desc: d\n  condition: spawned_process and proc.na$0\n  output: o\n  priority: INFO\n");
+    let f =
+        with_base("- rule: r\n  desc: d\n  condition: spawned_process and proc.na$0\n  output: o\n  priority: INFO\n");
     let items = complete(&f);
     let name = items.iter().find(|i| i.label == "proc.name").expect("proc.name offered");
     assert_eq!(name.detail.as_deref(), Some("string"));
@@ -127,10 +135,12 @@ fn completes_field_arguments() {
 
 #[test]
 fn completes_output_fields_after_percent() {
-    let f = with_base("- rule: r\n  desc: d\n  condition: spawned_process\n  output: \"x %proc.$0 y\"\n  priority: INFO\n");
+    let f =
+        with_base("- rule: r\n  desc: d\n  condition: spawned_process\n  output: \"x %proc.$0 y\"\n  priority: INFO\n");
     let items = complete(&f);
     assert!(labels(&items).contains(&"proc.name"));
-    let f = with_base("- rule: r\n  desc: d\n  condition: spawned_process\n  output: \"x proc.$0\"\n  priority: INFO\n");
+    let f =
+        with_base("- rule: r\n  desc: d\n  condition: spawned_process\n  output: \"x proc.$0\"\n  priority: INFO\n");
     assert!(complete(&f).is_empty(), "no field without a %");
 }
 
@@ -166,7 +176,10 @@ fn completes_yaml_keys_and_values() {
     let f = with_base("- rule: r\n  enabled: $0\n");
     assert_eq!(labels(&complete(&f)), vec!["true", "false"]);
     let f = with_base("- m$0\n");
-    assert_eq!(labels(&complete(&f)), vec!["rule", "macro", "list", "required_engine_version", "required_plugin_versions"]);
+    assert_eq!(
+        labels(&complete(&f)),
+        vec!["rule", "macro", "list", "required_engine_version", "required_plugin_versions"]
+    );
     let f = with_base("- macro: $0\n");
     assert_eq!(labels(&complete(&f)), vec!["spawned_process", "shell_procs"]);
 }
@@ -282,7 +295,9 @@ fn renames_macros_in_every_file() {
 
 #[test]
 fn renames_rules_quoting_when_needed() {
-    let f = Fixture::parse("- rule: A$0\n  desc: d\n  condition: evt.type = open\n  output: o\n  priority: INFO\n- rule: A\n  enabled: false\n  override:\n    enabled: replace\n");
+    let f = Fixture::parse(
+        "- rule: A$0\n  desc: d\n  condition: evt.type = open\n  output: o\n  priority: INFO\n- rule: A\n  enabled: false\n  override:\n    enabled: replace\n",
+    );
     let (u, p) = f.at();
     let edit = navigation::rename(&f.analysis, u, p, "B: b").expect("valid").expect("edit");
     let text = apply(f.text(u), &edit.changes.expect("changes")[u]);
@@ -408,7 +423,9 @@ fn quotes_a_value_that_looks_like_a_field() {
 
 #[test]
 fn replaces_deprecated_append() {
-    let text = format!("{BASE}\n- rule: Shell in container\n  condition: and proc.pname != x\n  exceptions: []\n  append$0: true\n");
+    let text = format!(
+        "{BASE}\n- rule: Shell in container\n  condition: and proc.pname != x\n  exceptions: []\n  append$0: true\n"
+    );
     let fixed = fix(&text, "override");
     insta::assert_snapshot!(fixed.lines().skip(16).collect::<Vec<_>>().join("\n"), @r"
     - rule: Shell in container
@@ -457,8 +474,13 @@ fn formats_long_conditions_keeping_their_meaning() {
 
 #[test]
 fn layout_breaks_at_top_level_operators() {
-    let e = rulec_grammar::parse_condition("a and (b or c or proc.name in (x, y, z)) and not (d and e)").expr.expect("parses");
-    assert_eq!(formatting::layout(&e, 30).join("\n"), "a\nand (b\n     or c\n     or proc.name in (x, y, z))\nand not (d and e)");
+    let e = rulec_grammar::parse_condition("a and (b or c or proc.name in (x, y, z)) and not (d and e)")
+        .expr
+        .expect("parses");
+    assert_eq!(
+        formatting::layout(&e, 30).join("\n"),
+        "a\nand (b\n     or c\n     or proc.name in (x, y, z))\nand not (d and e)"
+    );
     assert!(formatting::same_tree("a and b", "a\n and   b"));
     assert!(!formatting::same_tree("a and b or c", "a and (b or c)"));
 }
@@ -516,7 +538,10 @@ fn symbols_and_folding() {
     ");
     let ws = symbols::workspace_symbols(&f.analysis, "SHELL");
     assert_eq!(ws.len(), 3);
-    let folds: Vec<String> = symbols::folding_ranges(&f.analysis, &u).iter().map(|r| format!("{}-{}", r.start_line + 1, r.end_line + 1)).collect();
+    let folds: Vec<String> = symbols::folding_ranges(&f.analysis, &u)
+        .iter()
+        .map(|r| format!("{}-{}", r.start_line + 1, r.end_line + 1))
+        .collect();
     assert_eq!(folds.join(" "), "1-2 4-5 7-8 10-14");
 }
 
@@ -524,7 +549,9 @@ fn symbols_and_folding() {
 
 #[test]
 fn diagnostics_match_the_checker() {
-    let f = Fixture::parse("- macro: m\n  condition: proc.nmae = x\n- rule: r\n  desc: d\n  condition: m and undefined_macro\n  output: o\n  priority: INFO\n");
+    let f = Fixture::parse(
+        "- macro: m\n  condition: proc.nmae = x\n- rule: r\n  desc: d\n  condition: m and undefined_macro\n  output: o\n  priority: INFO\n",
+    );
     let all = diagnostics::all(&f.analysis);
     let rendered: Vec<String> = all[0]
         .1
@@ -548,7 +575,8 @@ fn diagnostics_match_the_checker() {
 fn diagnostics_follow_the_configured_load_order() {
     // user.yaml uses a macro of base.yaml: fine when base.yaml is configured first...
     let f = Fixture::parse(&MULTI.replace("$0", ""));
-    let user = diagnostics::all(&f.analysis).into_iter().find(|(u, _)| *u == uri("/user.yaml")).expect("user.yaml reported");
+    let user =
+        diagnostics::all(&f.analysis).into_iter().find(|(u, _)| *u == uri("/user.yaml")).expect("user.yaml reported");
     assert!(user.1.is_empty(), "{:?}", user.1);
     // ...an error when the file is checked alone.
     let alone = MULTI.replace("$0", "").replace("//- /base.yaml rulesFile", "//- /base.yaml");

@@ -11,14 +11,8 @@ fn main() {
         eprintln!("usage: scapdump FILE [NAME,...] [MAX]");
         std::process::exit(2);
     };
-    let names: Vec<String> = args
-        .next()
-        .map(|s| s.split(',').map(str::to_string).collect())
-        .unwrap_or_default();
-    let max: usize = args
-        .next()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(usize::MAX);
+    let names: Vec<String> = args.next().map(|s| s.split(',').map(str::to_string).collect()).unwrap_or_default();
+    let max: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(usize::MAX);
     let mut rp = match Replay::open(&path, Limits::default()) {
         Ok(r) => r,
         Err(e) => {
@@ -52,9 +46,7 @@ fn main() {
         if shown < max && (names.is_empty() || names.iter().any(|x| x == ev.name)) {
             shown += 1;
             let st = rp.state();
-            let fd = st
-                .event_fd_info(&ev)
-                .map(|f| format!(" [fd {}<{}>{}]", f.fd, f.kind.type_char(), f.name));
+            let fd = st.event_fd_info(&ev).map(|f| format!(" [fd {}<{}>{}]", f.fd, f.kind.type_char(), f.name));
             let comm = st.thread(ev.tid).map_or("?", |t| t.comm.as_str());
             println!(
                 "{} {} {}({}) {} {}({}): {}{}",
@@ -72,9 +64,5 @@ fn main() {
     }
     let stats = rp.reader().stats();
     let st: State = rp.into_state();
-    println!(
-        "events={n} reader={stats:?} state={:?} threads={}",
-        st.stats(),
-        st.thread_count()
-    );
+    println!("events={n} reader={stats:?} state={:?} threads={}", st.stats(), st.thread_count());
 }

@@ -72,21 +72,14 @@ pub struct CaptureError {
 
 impl fmt::Display for CaptureError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.line == 0 {
-            write!(f, "{}", self.message)
-        } else {
-            write!(f, "line {}: {}", self.line, self.message)
-        }
+        if self.line == 0 { write!(f, "{}", self.message) } else { write!(f, "line {}: {}", self.line, self.message) }
     }
 }
 
 impl std::error::Error for CaptureError {}
 
 fn cerr(line: u64, message: impl Into<String>) -> CaptureError {
-    CaptureError {
-        line,
-        message: message.into(),
-    }
+    CaptureError { line, message: message.into() }
 }
 
 /// serde_json's messages end in " at line 1 column N"; every line is parsed on its own, so
@@ -97,11 +90,7 @@ fn json_err(line: u64, e: &serde_json::Error) -> CaptureError {
         Some(i) => &text[..i],
         None => text.as_str(),
     };
-    if e.column() > 0 {
-        cerr(line, format!("column {}: {msg}", e.column()))
-    } else {
-        cerr(line, msg.to_owned())
-    }
+    if e.column() > 0 { cerr(line, format!("column {}: {msg}", e.column())) } else { cerr(line, msg.to_owned()) }
 }
 
 // ---- header -------------------------------------------------------------------------------
@@ -506,10 +495,7 @@ impl<W: Write> CaptureWriter<W> {
     pub fn new(mut out: W, header: &Header) -> io::Result<CaptureWriter<W>> {
         serde_json::to_writer(&mut out, header).map_err(to_io)?;
         out.write_all(b"\n")?;
-        Ok(CaptureWriter {
-            out,
-            line: String::new(),
-        })
+        Ok(CaptureWriter { out, line: String::new() })
     }
 
     fn record(&mut self, key: &str, value: &impl Serialize) -> io::Result<()> {
@@ -550,11 +536,7 @@ impl<W: Write> CaptureWriter<W> {
         }
         let mut groups: Vec<GroupRecord> = state
             .groups()
-            .map(|(c, g)| GroupRecord {
-                container: c.to_owned(),
-                gid: g.gid,
-                name: g.name.clone(),
-            })
+            .map(|(c, g)| GroupRecord { container: c.to_owned(), gid: g.gid, name: g.name.clone() })
             .collect();
         groups.sort_by(|a, b| (&a.container, a.gid).cmp(&(&b.container, b.gid)));
         for g in &groups {
@@ -896,23 +878,11 @@ impl CaptureReader {
         for u in &self.users {
             state.add_user(
                 &u.container,
-                UserInfo {
-                    uid: u.uid,
-                    gid: u.gid,
-                    name: u.name.clone(),
-                    home: u.home.clone(),
-                    shell: u.shell.clone(),
-                },
+                UserInfo { uid: u.uid, gid: u.gid, name: u.name.clone(), home: u.home.clone(), shell: u.shell.clone() },
             );
         }
         for g in &self.groups {
-            state.add_group(
-                &g.container,
-                GroupInfo {
-                    gid: g.gid,
-                    name: g.name.clone(),
-                },
-            );
+            state.add_group(&g.container, GroupInfo { gid: g.gid, name: g.name.clone() });
         }
     }
 
@@ -1192,16 +1162,7 @@ fn parse_event(line: u64, v: &Map<String, Value>) -> Result<Event, CaptureError>
         }
         info.name
     };
-    Ok(Event {
-        ts,
-        tid,
-        cpu,
-        type_id,
-        dir,
-        name,
-        params,
-        dump_flags,
-    })
+    Ok(Event { ts, tid, cpu, type_id, dir, name, params, dump_flags })
 }
 
 /// An optional integer field of an event line, range-checked.
@@ -1278,9 +1239,9 @@ fn port_of(m: &Map<String, Value>, key: &str) -> Result<u16, String> {
 fn family_of(m: &Map<String, Value>) -> Result<Result<&str, u8>, String> {
     match get(m, "family")? {
         Value::String(s) if matches!(s.as_str(), "inet" | "inet6" | "unix") => Ok(Ok(s.as_str())),
-        other => int_in(other, 0, u8::MAX.into())
-            .map(|f| Err(f as u8))
-            .map_err(|_| format!("`family` must be \"inet\", \"inet6\", \"unix\" or a number, found {}", kind_of(other))),
+        other => int_in(other, 0, u8::MAX.into()).map(|f| Err(f as u8)).map_err(|_| {
+            format!("`family` must be \"inet\", \"inet6\", \"unix\" or a number, found {}", kind_of(other))
+        }),
     }
 }
 
@@ -1321,18 +1282,9 @@ fn value_of(ty: ParamType, v: &Value) -> Result<ParamValue, String> {
         T::Uid => V::Uid(int(0, u32::MAX.into())? as u32),
         T::Gid => V::Gid(int(0, u32::MAX.into())? as u32),
         T::Mode => V::Mode(int(0, u32::MAX.into())? as u32),
-        T::Flags8 | T::EnumFlags8 => V::Flags {
-            ty,
-            bits: int(0, u8::MAX.into())? as u64,
-        },
-        T::Flags16 | T::EnumFlags16 => V::Flags {
-            ty,
-            bits: int(0, u16::MAX.into())? as u64,
-        },
-        T::Flags32 | T::EnumFlags32 => V::Flags {
-            ty,
-            bits: int(0, u32::MAX.into())? as u64,
-        },
+        T::Flags8 | T::EnumFlags8 => V::Flags { ty, bits: int(0, u8::MAX.into())? as u64 },
+        T::Flags16 | T::EnumFlags16 => V::Flags { ty, bits: int(0, u16::MAX.into())? as u64 },
+        T::Flags32 | T::EnumFlags32 => V::Flags { ty, bits: int(0, u32::MAX.into())? as u64 },
         T::SigType => V::SigType(int(0, u8::MAX.into())? as u8),
         T::SigSet => V::SigSet(int(0, u32::MAX.into())? as u32),
         T::SyscallId => V::SyscallId(int(0, u16::MAX.into())? as u16),
@@ -1467,9 +1419,8 @@ impl CaptureSource {
     /// ([`looks_like_jsonl`]), else as a `.scap`.
     pub fn open(path: impl AsRef<Path>) -> Result<CaptureSource, CaptureFileError> {
         let path = path.as_ref();
-        let mut f = File::open(path).map_err(|e| {
-            CaptureFileError::Jsonl(cerr(0, format!("cannot open {}: {e}", path.display())))
-        })?;
+        let mut f = File::open(path)
+            .map_err(|e| CaptureFileError::Jsonl(cerr(0, format!("cannot open {}: {e}", path.display()))))?;
         let mut head = [0u8; 64];
         let mut n = 0;
         while n < head.len() {

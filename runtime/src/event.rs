@@ -42,11 +42,7 @@ pub enum Direction {
 impl Direction {
     /// Direction of an event-table id.
     pub fn of_id(id: u16) -> Direction {
-        if id & 1 == 0 {
-            Direction::Enter
-        } else {
-            Direction::Exit
-        }
+        if id & 1 == 0 { Direction::Enter } else { Direction::Exit }
     }
     /// `>` or `<`, as Falco's `evt.dir`.
     pub fn as_str(self) -> &'static str {
@@ -288,8 +284,7 @@ pub enum ParamValue {
 }
 
 fn fixed<const N: usize>(b: &[u8], ty: ParamType) -> Result<[u8; N], String> {
-    b.try_into()
-        .map_err(|_| format!("{ty:?} parameter has {} bytes, expected {N}", b.len()))
+    b.try_into().map_err(|_| format!("{ty:?} parameter has {} bytes, expected {N}", b.len()))
 }
 
 fn cstr(b: &[u8]) -> String {
@@ -303,9 +298,7 @@ pub fn split_nul(b: &[u8]) -> Vec<String> {
     if b.is_empty() {
         return Vec::new();
     }
-    b.split(|&c| c == 0)
-        .map(|s| String::from_utf8_lossy(s).into_owned())
-        .collect()
+    b.split(|&c| c == 0).map(|s| String::from_utf8_lossy(s).into_owned()).collect()
 }
 
 fn u16le(b: &[u8], at: usize) -> Option<u16> {
@@ -350,18 +343,9 @@ impl ParamValue {
             T::Uid => ParamValue::Uid(u32::from_le_bytes(fixed(b, ty)?)),
             T::Gid => ParamValue::Gid(u32::from_le_bytes(fixed(b, ty)?)),
             T::Mode => ParamValue::Mode(u32::from_le_bytes(fixed(b, ty)?)),
-            T::Flags8 | T::EnumFlags8 => ParamValue::Flags {
-                ty,
-                bits: u64::from(u8::from_le_bytes(fixed(b, ty)?)),
-            },
-            T::Flags16 | T::EnumFlags16 => ParamValue::Flags {
-                ty,
-                bits: u64::from(u16::from_le_bytes(fixed(b, ty)?)),
-            },
-            T::Flags32 | T::EnumFlags32 => ParamValue::Flags {
-                ty,
-                bits: u64::from(u32::from_le_bytes(fixed(b, ty)?)),
-            },
+            T::Flags8 | T::EnumFlags8 => ParamValue::Flags { ty, bits: u64::from(u8::from_le_bytes(fixed(b, ty)?)) },
+            T::Flags16 | T::EnumFlags16 => ParamValue::Flags { ty, bits: u64::from(u16::from_le_bytes(fixed(b, ty)?)) },
+            T::Flags32 | T::EnumFlags32 => ParamValue::Flags { ty, bits: u64::from(u32::from_le_bytes(fixed(b, ty)?)) },
             T::SigType => ParamValue::SigType(u8::from_le_bytes(fixed(b, ty)?)),
             T::SigSet => ParamValue::SigSet(u32::from_le_bytes(fixed(b, ty)?)),
             T::SyscallId => ParamValue::SyscallId(u16::from_le_bytes(fixed(b, ty)?)),
@@ -381,11 +365,7 @@ impl ParamValue {
             T::FdList => {
                 let n = usize::from(u16le(b, 0).ok_or("FDLIST shorter than its count")?);
                 if b.len() != 2 + n * 10 {
-                    return Err(format!(
-                        "FDLIST of {n} entries has {} bytes, expected {}",
-                        b.len(),
-                        2 + n * 10
-                    ));
+                    return Err(format!("FDLIST of {n} entries has {} bytes, expected {}", b.len(), 2 + n * 10));
                 }
                 let mut v = Vec::with_capacity(n);
                 for i in 0..n {
@@ -396,10 +376,7 @@ impl ParamValue {
                 }
                 ParamValue::FdList(v)
             }
-            T::Dyn => ParamValue::Dyn {
-                index: b[0],
-                raw: b[1..].to_vec(),
-            },
+            T::Dyn => ParamValue::Dyn { index: b[0], raw: b[1..].to_vec() },
             // BYTEBUF and types that never appear in capture events (nets, IPADDR, NONE).
             _ => ParamValue::Bytes(b.to_vec()),
         })
@@ -412,10 +389,7 @@ impl ParamValue {
             ParamValue::I16(v) => v.into(),
             ParamValue::I32(v) => v.into(),
             ParamValue::I64(v) | ParamValue::Errno(v) | ParamValue::Fd(v) | ParamValue::Pid(v) => v,
-            ParamValue::U8(v)
-            | ParamValue::SigType(v)
-            | ParamValue::L4Proto(v)
-            | ParamValue::SockFamily(v) => v.into(),
+            ParamValue::U8(v) | ParamValue::SigType(v) | ParamValue::L4Proto(v) | ParamValue::SockFamily(v) => v.into(),
             ParamValue::U16(v) | ParamValue::Port(v) | ParamValue::SyscallId(v) => v.into(),
             ParamValue::U32(v)
             | ParamValue::Uid(v)
@@ -458,15 +432,8 @@ impl ParamValue {
             },
             ParamValue::Flags { ty, bits } => match flagset {
                 Some(set) => {
-                    let is_enum = matches!(
-                        ty,
-                        ParamType::EnumFlags8 | ParamType::EnumFlags16 | ParamType::EnumFlags32
-                    );
-                    if is_enum || set.is_enum {
-                        set.render_enum(*bits)
-                    } else {
-                        set.render_bits(*bits)
-                    }
+                    let is_enum = matches!(ty, ParamType::EnumFlags8 | ParamType::EnumFlags16 | ParamType::EnumFlags32);
+                    if is_enum || set.is_enum { set.render_enum(*bits) } else { set.render_bits(*bits) }
                 }
                 None => bits.to_string(),
             },
@@ -504,9 +471,7 @@ impl ParamValue {
             }
             other => match other.as_i64() {
                 Some(v) => match other {
-                    ParamValue::U64(u) | ParamValue::RelTime(u) | ParamValue::AbsTime(u) => {
-                        u.to_string()
-                    }
+                    ParamValue::U64(u) | ParamValue::RelTime(u) | ParamValue::AbsTime(u) => u.to_string(),
                     _ => v.to_string(),
                 },
                 None => String::new(),
@@ -518,32 +483,14 @@ impl ParamValue {
 /// Renders a byte buffer the way libsinsp's normal format does: printable ASCII as is,
 /// everything else as `.`.
 pub fn render_bytes(b: &[u8]) -> String {
-    b.iter()
-        .map(|&c| {
-            if c.is_ascii_graphic() || c == b' ' {
-                c as char
-            } else {
-                '.'
-            }
-        })
-        .collect()
+    b.iter().map(|&c| if c.is_ascii_graphic() || c == b' ' { c as char } else { '.' }).collect()
 }
 
 /// Renders a socket tuple as `sip:sport->dip:dport`.
 pub fn render_tuple(t: &SockTuple) -> String {
     match t {
-        SockTuple::V4 {
-            sip,
-            sport,
-            dip,
-            dport,
-        } => format!("{sip}:{sport}->{dip}:{dport}"),
-        SockTuple::V6 {
-            sip,
-            sport,
-            dip,
-            dport,
-        } => format!("{sip}:{sport}->{dip}:{dport}"),
+        SockTuple::V4 { sip, sport, dip, dport } => format!("{sip}:{sport}->{dip}:{dport}"),
+        SockTuple::V6 { sip, sport, dip, dport } => format!("{sip}:{sport}->{dip}:{dport}"),
         SockTuple::Unix { src, dst, path } => format!("{src:x}->{dst:x} {path}"),
         SockTuple::Other(f, _) => format!("family {f}"),
     }
@@ -640,11 +587,7 @@ pub const DF_STATE_ONLY: u32 = 1;
 impl Event {
     /// The parameter called `name`, if the event has it.
     pub fn param(&self, name: &str) -> Option<&ParamValue> {
-        self.params
-            .iter()
-            .find(|p| p.name == name)
-            .map(|p| &p.value)
-            .filter(|v| **v != ParamValue::Absent)
+        self.params.iter().find(|p| p.name == name).map(|p| &p.value).filter(|v| **v != ParamValue::Absent)
     }
     /// The `idx`-th parameter (`evt.arg[N]`).
     pub fn param_at(&self, idx: usize) -> Option<&Param> {
@@ -701,12 +644,7 @@ impl Event {
             if i > 0 {
                 s.push(' ');
             }
-            let _ = write!(
-                s,
-                "{}={}",
-                p.name,
-                p.value.render(flags::flag_set_for(self.name, p.name))
-            );
+            let _ = write!(s, "{}={}", p.name, p.value.render(flags::flag_set_for(self.name, p.name)));
         }
         s
     }

@@ -77,11 +77,7 @@ impl FlagSet {
         let mut rest = bits;
         let mut out = String::new();
         for &(name, v) in self.entries {
-            let hit = if v == 0 {
-                bits == 0
-            } else {
-                rest & v == v && rest != 0
-            };
+            let hit = if v == 0 { bits == 0 } else { rest & v == v && rest != 0 };
             if hit {
                 if !out.is_empty() {
                     out.push('|');
@@ -90,18 +86,11 @@ impl FlagSet {
                 rest &= !v;
             }
         }
-        if out.is_empty() {
-            bits.to_string()
-        } else {
-            out
-        }
+        if out.is_empty() { bits.to_string() } else { out }
     }
     /// The name of the entry equal to `v`, else the number.
     pub fn render_enum(&self, v: u64) -> String {
-        self.entries
-            .iter()
-            .find(|(_, x)| *x == v)
-            .map_or_else(|| v.to_string(), |(n, _)| (*n).to_string())
+        self.entries.iter().find(|(_, x)| *x == v).map_or_else(|| v.to_string(), |(n, _)| (*n).to_string())
     }
 }
 
@@ -296,53 +285,27 @@ pub static EXE_FLAGS: FlagSet = FlagSet {
 };
 
 /// access `mode`.
-pub static ACCESS_FLAGS: FlagSet = FlagSet {
-    entries: &[
-        ("F_OK", 0),
-        ("R_OK", 1 << 2),
-        ("W_OK", 1 << 1),
-        ("X_OK", 1 << 0),
-    ],
-    is_enum: false,
-};
+pub static ACCESS_FLAGS: FlagSet =
+    FlagSet { entries: &[("F_OK", 0), ("R_OK", 1 << 2), ("W_OK", 1 << 1), ("X_OK", 1 << 0)], is_enum: false };
 
 /// memfd_create `flags`.
-pub static MEMFD_FLAGS: FlagSet = FlagSet {
-    entries: &[
-        ("MFD_CLOEXEC", 1),
-        ("MFD_ALLOW_SEALING", 2),
-        ("MFD_HUGETLB", 4),
-    ],
-    is_enum: false,
-};
+pub static MEMFD_FLAGS: FlagSet =
+    FlagSet { entries: &[("MFD_CLOEXEC", 1), ("MFD_ALLOW_SEALING", 2), ("MFD_HUGETLB", 4)], is_enum: false };
 
 /// unlinkat `flags`.
-pub static UNLINKAT_FLAGS: FlagSet = FlagSet {
-    entries: &[("AT_REMOVEDIR", 0x200)],
-    is_enum: false,
-};
+pub static UNLINKAT_FLAGS: FlagSet = FlagSet { entries: &[("AT_REMOVEDIR", 0x200)], is_enum: false };
 
 /// linkat `flags`.
-pub static LINKAT_FLAGS: FlagSet = FlagSet {
-    entries: &[("AT_SYMLINK_FOLLOW", 0x400), ("AT_EMPTY_PATH", 0x1000)],
-    is_enum: false,
-};
+pub static LINKAT_FLAGS: FlagSet =
+    FlagSet { entries: &[("AT_SYMLINK_FOLLOW", 0x400), ("AT_EMPTY_PATH", 0x1000)], is_enum: false };
 
 /// renameat2 `flags`.
-pub static RENAME_FLAGS: FlagSet = FlagSet {
-    entries: &[
-        ("RENAME_NOREPLACE", 1),
-        ("RENAME_EXCHANGE", 2),
-        ("RENAME_WHITEOUT", 4),
-    ],
-    is_enum: false,
-};
+pub static RENAME_FLAGS: FlagSet =
+    FlagSet { entries: &[("RENAME_NOREPLACE", 1), ("RENAME_EXCHANGE", 2), ("RENAME_WHITEOUT", 4)], is_enum: false };
 
 /// creat `creat_flags`.
-pub static CREAT_FLAGS: FlagSet = FlagSet {
-    entries: &[("FD_UPPER_LAYER_CREAT", 1), ("FD_LOWER_LAYER_CREAT", 2)],
-    is_enum: false,
-};
+pub static CREAT_FLAGS: FlagSet =
+    FlagSet { entries: &[("FD_UPPER_LAYER_CREAT", 1), ("FD_LOWER_LAYER_CREAT", 2)], is_enum: false };
 
 /// `PPM_POLL*` (fd list flags).
 /// `ptrace` request codes as the driver reports them: an enum numbered in the order of the
@@ -413,9 +376,7 @@ pub static POLL_FLAGS: FlagSet = FlagSet {
 /// The flag table for parameter `param` of event `event`, when we have one.
 pub fn flag_set_for(event: &str, param: &str) -> Option<&'static FlagSet> {
     Some(match (event, param) {
-        ("clone" | "clone3" | "fork" | "vfork" | "unshare", "flags") | ("setns", "nstype") => {
-            &CLONE_FLAGS
-        }
+        ("clone" | "clone3" | "fork" | "vfork" | "unshare", "flags") | ("setns", "nstype") => &CLONE_FLAGS,
         ("execve" | "execveat", "flags") => &EXE_FLAGS,
         ("mmap" | "mmap2", "flags") => &MMAP_FLAGS,
         ("mmap" | "mmap2" | "mprotect", "prot") => &PROT_FLAGS,
@@ -429,8 +390,8 @@ pub fn flag_set_for(event: &str, param: &str) -> Option<&'static FlagSet> {
         ("creat", "creat_flags") => &CREAT_FLAGS,
         ("ptrace", "request") => &PTRACE_REQUESTS,
         (
-            "open" | "openat" | "openat2" | "open_by_handle_at" | "socket" | "pipe2" | "dup3"
-            | "eventfd2" | "inotify_init1" | "signalfd4" | "userfaultfd",
+            "open" | "openat" | "openat2" | "open_by_handle_at" | "socket" | "pipe2" | "dup3" | "eventfd2"
+            | "inotify_init1" | "signalfd4" | "userfaultfd",
             "flags",
         ) => &FILE_FLAGS,
         _ => return None,
@@ -583,10 +544,7 @@ pub fn errno_name(e: u64) -> Option<&'static str> {
         514 => Some("ERESTARTNOHAND"),
         515 => Some("ENOIOCTLCMD"),
         516 => Some("ERESTART_RESTARTBLOCK"),
-        _ => ERRNO_NAMES
-            .get(usize::try_from(e).ok()?)
-            .copied()
-            .filter(|s| !s.is_empty()),
+        _ => ERRNO_NAMES.get(usize::try_from(e).ok()?).copied().filter(|s| !s.is_empty()),
     }
 }
 
@@ -611,10 +569,7 @@ mod tests {
     fn open_flags_render_like_sysdig() {
         assert_eq!(FILE_FLAGS.render_bits(4097), "O_RDONLY|O_CLOEXEC");
         assert_eq!(FILE_FLAGS.render_bits(0), "O_NONE");
-        assert_eq!(
-            FILE_FLAGS.render_bits(3 | (1 << 2) | (1 << 8)),
-            "O_TRUNC|O_CREAT|O_RDWR"
-        );
+        assert_eq!(FILE_FLAGS.render_bits(3 | (1 << 2) | (1 << 8)), "O_TRUNC|O_CREAT|O_RDWR");
         assert_eq!(FILE_FLAGS.render_bits(1 << 30), (1u64 << 30).to_string());
     }
 

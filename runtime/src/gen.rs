@@ -73,24 +73,12 @@ pub fn build_event(
             .map(|(pname, ty)| Param {
                 name: pname,
                 ty: *ty,
-                value: values
-                    .iter()
-                    .find(|(n, _)| n == pname)
-                    .map_or(ParamValue::Absent, |(_, v)| v.clone()),
+                value: values.iter().find(|(n, _)| n == pname).map_or(ParamValue::Absent, |(_, v)| v.clone()),
             })
             .collect(),
         None => values.into_iter().map(|(name, value)| Param { name, ty: ParamType::None, value }).collect(),
     };
-    Event {
-        ts,
-        tid,
-        cpu: 0,
-        type_id: info.map_or(0, |i| i.id),
-        dir,
-        name,
-        params,
-        dump_flags: 0,
-    }
+    Event { ts, tid, cpu: 0, type_id: info.map_or(0, |i| i.id), dir, name, params, dump_flags: 0 }
 }
 
 /// SplitMix64: small, fast, good enough for workload shapes, and stable across platforms.
@@ -394,10 +382,15 @@ impl Generator {
             }
             Action::EpollWait => {
                 let n = self.rng.below(4) as i64;
-                self.push(tid, "epoll_wait", vec![("res", ParamValue::Errno(n)), ("maxevents", ParamValue::Errno(1024))]);
+                self.push(
+                    tid,
+                    "epoll_wait",
+                    vec![("res", ParamValue::Errno(n)), ("maxevents", ParamValue::Errno(1024))],
+                );
             }
             Action::Recvfrom | Action::Sendto => {
-                let socks = self.fds_where(tid, |f| f.kind == FdKind::Ipv4Sock && f.sock.as_ref().is_some_and(|s| s.connected));
+                let socks =
+                    self.fds_where(tid, |f| f.kind == FdKind::Ipv4Sock && f.sock.as_ref().is_some_and(|s| s.connected));
                 if socks.is_empty() {
                     return self.act(a, if action == Action::Recvfrom { Action::Read } else { Action::Write });
                 }
@@ -497,7 +490,9 @@ impl Generator {
                 }
                 let (fd, _, _) = self.rng.pick(&fds).clone();
                 match action {
-                    Action::Fstat => self.push(tid, "fstat", vec![("res", ParamValue::Errno(0)), ("fd", ParamValue::Fd(fd))]),
+                    Action::Fstat => {
+                        self.push(tid, "fstat", vec![("res", ParamValue::Errno(0)), ("fd", ParamValue::Fd(fd))])
+                    }
                     Action::Lseek => self.push(
                         tid,
                         "lseek",
@@ -572,9 +567,11 @@ impl Generator {
                     ],
                 );
             }
-            Action::Nanosleep => {
-                self.push(tid, "nanosleep", vec![("res", ParamValue::Errno(0)), ("interval", ParamValue::RelTime(10_000_000))])
-            }
+            Action::Nanosleep => self.push(
+                tid,
+                "nanosleep",
+                vec![("res", ParamValue::Errno(0)), ("interval", ParamValue::RelTime(10_000_000))],
+            ),
             Action::Select => self.push(tid, "select", vec![("res", ParamValue::Errno(0))]),
             Action::Connect => self.connect_out(a),
             Action::Accept => self.accept_in(a),
@@ -651,7 +648,13 @@ impl Generator {
         };
         let fd = self.free_fd(a.tid);
         let sport = 32768 + self.rng.below(28000) as u16;
-        let res = if self.rng.chance(100) { -111 } else if self.rng.chance(300) { -115 } else { 0 };
+        let res = if self.rng.chance(100) {
+            -111
+        } else if self.rng.chance(300) {
+            -115
+        } else {
+            0
+        };
         self.push_socket(a.tid, fd, flags::PPM_AF_INET, 1);
         self.push_connect(a.tid, fd, Self::local_ip(a.role), sport, dst, dport, res);
         if res == -111 {
@@ -677,7 +680,12 @@ impl Generator {
                 ("fd", ParamValue::Fd(fd)),
                 (
                     "tuple",
-                    ParamValue::SockTuple(SockTuple::V4 { sip: client, sport: cport, dip: Self::local_ip(a.role), dport: port }),
+                    ParamValue::SockTuple(SockTuple::V4 {
+                        sip: client,
+                        sport: cport,
+                        dip: Self::local_ip(a.role),
+                        dport: port,
+                    }),
                 ),
                 ("queuepct", ParamValue::U8(0)),
                 ("queuelen", ParamValue::U32(0)),
@@ -746,7 +754,9 @@ impl Generator {
             (Role::Kubelet, true) => format!("/var/lib/kubelet/pods/0f1e2d3c-{n:04}/etc-hosts"),
             (Role::Journald, false) => format!("/proc/{}/cmdline", 1000 + n),
             (Role::Journald, true) => "/var/log/journal/7c1a/system.journal".to_string(),
-            (Role::Containerd, false) => format!("/run/containerd/io.containerd.runtime.v2.task/k8s.io/{}/config.json", &C1[..12]),
+            (Role::Containerd, false) => {
+                format!("/run/containerd/io.containerd.runtime.v2.task/k8s.io/{}/config.json", &C1[..12])
+            }
             (Role::Containerd, true) => "/var/lib/containerd/io.containerd.metadata.v1.bolt/meta.db".to_string(),
             (Role::Postgres, _) => format!("/var/lib/postgresql/15/main/base/16384/{}", 2600 + n),
             (Role::Bash | Role::Sshd, false) => self
@@ -764,7 +774,16 @@ impl Generator {
 
     /// Clone in `parent`, then execve of `exe args` in the child; returns the child's pid.
     #[allow(clippy::too_many_arguments)]
-    fn spawn(&mut self, parent: i64, exe: &str, args: &[&str], container: Option<(&str, &str)>, tty: u32, uid: u32, exe_flags: u32) -> i64 {
+    fn spawn(
+        &mut self,
+        parent: i64,
+        exe: &str,
+        args: &[&str],
+        container: Option<(&str, &str)>,
+        tty: u32,
+        uid: u32,
+        exe_flags: u32,
+    ) -> i64 {
         let child = self.next_pid;
         self.next_pid += 1 + self.rng.below(3) as i64;
         let p = self.world.thread(parent).cloned().unwrap_or_else(|| ThreadInfo::new(parent, parent, 1));
@@ -794,8 +813,15 @@ impl Generator {
             None => p.cgroups.iter().map(|(k, v)| format!("{k}={v}")).collect(),
         };
         let cg: Vec<&str> = cgroups.iter().map(String::as_str).collect();
-        let caps = if container.is_some() || !p.container_id.is_empty() { CAPS_CONTAINER } else if uid == 0 { CAPS_ALL } else { 0 };
-        let exepath = if exe.starts_with('/') || exe.starts_with("memfd:") { exe.to_string() } else { format!("/usr/bin/{exe}") };
+        let caps = if container.is_some() || !p.container_id.is_empty() {
+            CAPS_CONTAINER
+        } else if uid == 0 {
+            CAPS_ALL
+        } else {
+            0
+        };
+        let exepath =
+            if exe.starts_with('/') || exe.starts_with("memfd:") { exe.to_string() } else { format!("/usr/bin/{exe}") };
         let vm_size = 8_000 + self.rng.below(20_000) as u32;
         let vm_rss = 1_000 + self.rng.below(4_000) as u32;
         let exe_ino = 1_000_000 + self.rng.below(1_000_000);
@@ -816,7 +842,13 @@ impl Generator {
                 ("vm_swap", ParamValue::U32(0)),
                 ("comm", ParamValue::Str(comm)),
                 ("cgroups", ParamValue::Bytes(nul_join(&cg))),
-                ("env", ParamValue::Bytes(nul_join(&["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8"]))),
+                (
+                    "env",
+                    ParamValue::Bytes(nul_join(&[
+                        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                        "LANG=C.UTF-8",
+                    ])),
+                ),
                 ("tty", ParamValue::U32(tty)),
                 ("vpgid", ParamValue::Pid(child)),
                 ("loginuid", ParamValue::Uid(p.loginuid)),
@@ -895,7 +927,15 @@ impl Generator {
             }
             2 => {
                 let c = if self.rng.chance(500) {
-                    self.spawn(720, "/usr/sbin/iptables", &["-w", "5", "-t", "nat", "-L", "KUBE-SERVICES"], None, 0, 0, 0)
+                    self.spawn(
+                        720,
+                        "/usr/sbin/iptables",
+                        &["-w", "5", "-t", "nat", "-L", "KUBE-SERVICES"],
+                        None,
+                        0,
+                        0,
+                        0,
+                    )
                 } else {
                     self.spawn(720, "/usr/bin/du", &["-s", "/var/lib/kubelet/pods"], None, 0, 0, 0)
                 };
@@ -913,10 +953,17 @@ impl Generator {
                         ("res", ParamValue::Pid(tid)),
                         ("tid", ParamValue::Pid(1230)),
                         ("pid", ParamValue::Pid(1230)),
-                        ("flags", flags32(flags::PPM_CL_CLONE_THREAD | flags::PPM_CL_CLONE_FILES | flags::PPM_CL_CLONE_FS)),
+                        (
+                            "flags",
+                            flags32(flags::PPM_CL_CLONE_THREAD | flags::PPM_CL_CLONE_FILES | flags::PPM_CL_CLONE_FS),
+                        ),
                     ],
                 );
-                self.push(tid, "futex", vec![("res", ParamValue::Errno(0)), ("addr", ParamValue::U64(0x7f00_0000_1000))]);
+                self.push(
+                    tid,
+                    "futex",
+                    vec![("res", ParamValue::Errno(0)), ("addr", ParamValue::U64(0x7f00_0000_1000))],
+                );
                 self.exit(tid);
             }
         }
@@ -952,7 +999,11 @@ impl Generator {
                     self.push(
                         sh,
                         "dup2",
-                        vec![("res", ParamValue::Fd(newfd)), ("oldfd", ParamValue::Fd(fd)), ("newfd", ParamValue::Fd(newfd))],
+                        vec![
+                            ("res", ParamValue::Fd(newfd)),
+                            ("oldfd", ParamValue::Fd(fd)),
+                            ("newfd", ParamValue::Fd(newfd)),
+                        ],
                     );
                 }
                 self.exit(sh);
@@ -980,7 +1031,8 @@ impl Generator {
                 self.push(1132, "close", vec![("res", ParamValue::Errno(0)), ("fd", ParamValue::Fd(fd))]);
             }
             9 => {
-                let c = self.spawn(2010, "/usr/bin/ssh", &["-p", "443", "alice@198.51.100.20"], None, TTY_PTS0, 1000, 0);
+                let c =
+                    self.spawn(2010, "/usr/bin/ssh", &["-p", "443", "alice@198.51.100.20"], None, TTY_PTS0, 1000, 0);
                 let fd = 3;
                 self.push_socket(c, fd, flags::PPM_AF_INET, 1);
                 self.push_connect(c, fd, v4(10, 0, 0, 4), 51022, v4(198, 51, 100, 20), 443, 0);
@@ -1113,18 +1165,34 @@ fn build_world() -> State {
         ("nobody", 65534, "/nonexistent", "/usr/sbin/nologin"),
     ];
     for (name, uid, home, shell) in users {
-        st.add_user("", UserInfo { uid: *uid, gid: *uid, name: name.to_string(), home: home.to_string(), shell: shell.to_string() });
+        st.add_user(
+            "",
+            UserInfo { uid: *uid, gid: *uid, name: name.to_string(), home: home.to_string(), shell: shell.to_string() },
+        );
         st.add_group("", GroupInfo { gid: *uid, name: name.to_string() });
     }
     for (cid, extra) in [(&C1[..12], ("nginx", 101)), (&C2[..12], ("app", 1000)), (&C3[..12], ("app", 1000))] {
-        st.add_user(cid, UserInfo { uid: 0, gid: 0, name: "root".into(), home: "/root".into(), shell: "/bin/sh".into() });
-        st.add_user(cid, UserInfo { uid: extra.1, gid: extra.1, name: extra.0.into(), home: "/home/app".into(), shell: "/bin/sh".into() });
+        st.add_user(
+            cid,
+            UserInfo { uid: 0, gid: 0, name: "root".into(), home: "/root".into(), shell: "/bin/sh".into() },
+        );
+        st.add_user(
+            cid,
+            UserInfo {
+                uid: extra.1,
+                gid: extra.1,
+                name: extra.0.into(),
+                home: "/home/app".into(),
+                shell: "/bin/sh".into(),
+            },
+        );
         st.add_group(cid, GroupInfo { gid: 0, name: "root".into() });
         st.add_group(cid, GroupInfo { gid: extra.1, name: extra.0.into() });
     }
 
     st.add_process(proc(1, 0, "systemd", "/sbin/init", "/usr/lib/systemd/systemd", &["splash"]), stdio("/dev/null"));
-    let mut jd = proc(320, 1, "systemd-journal", "/lib/systemd/systemd-journald", "/usr/lib/systemd/systemd-journald", &[]);
+    let mut jd =
+        proc(320, 1, "systemd-journal", "/lib/systemd/systemd-journald", "/usr/lib/systemd/systemd-journald", &[]);
     jd.loginuid = u32::MAX;
     st.add_process(
         jd,
@@ -1139,27 +1207,76 @@ fn build_world() -> State {
         ]
         .concat(),
     );
-    st.add_process(proc(610, 1, "sshd", "sshd: /usr/sbin/sshd -D [listener] 0 of 10-100 startups", "/usr/sbin/sshd", &[]), [stdio("/dev/null"), vec![sock(3, (any, 22), None, false)]].concat());
+    st.add_process(
+        proc(610, 1, "sshd", "sshd: /usr/sbin/sshd -D [listener] 0 of 10-100 startups", "/usr/sbin/sshd", &[]),
+        [stdio("/dev/null"), vec![sock(3, (any, 22), None, false)]].concat(),
+    );
     st.add_process(proc(640, 1, "cron", "/usr/sbin/cron", "/usr/sbin/cron", &["-f"]), stdio("/dev/null"));
     st.add_process(
         proc(700, 1, "containerd", "/usr/bin/containerd", "/usr/bin/containerd", &[]),
-        [stdio("/dev/null"), vec![unix(8, "/run/containerd/containerd.sock"), epoll(5), FdInfo::file(9, "/var/lib/containerd/io.containerd.metadata.v1.bolt/meta.db", O_RDWR | O_CLOEXEC)]].concat(),
+        [
+            stdio("/dev/null"),
+            vec![
+                unix(8, "/run/containerd/containerd.sock"),
+                epoll(5),
+                FdInfo::file(9, "/var/lib/containerd/io.containerd.metadata.v1.bolt/meta.db", O_RDWR | O_CLOEXEC),
+            ],
+        ]
+        .concat(),
     );
     st.add_process(
-        proc(720, 1, "kubelet", "/usr/bin/kubelet", "/usr/bin/kubelet", &["--config=/var/lib/kubelet/config.yaml", "--container-runtime-endpoint=unix:///run/containerd/containerd.sock"]),
-        [stdio("/dev/null"), vec![sock(7, (v4(10, 0, 0, 4), 50122), Some((v4(10, 0, 0, 1), 6443)), true), sock(9, (any, 10250), None, false), epoll(4)]].concat(),
+        proc(
+            720,
+            1,
+            "kubelet",
+            "/usr/bin/kubelet",
+            "/usr/bin/kubelet",
+            &[
+                "--config=/var/lib/kubelet/config.yaml",
+                "--container-runtime-endpoint=unix:///run/containerd/containerd.sock",
+            ],
+        ),
+        [
+            stdio("/dev/null"),
+            vec![
+                sock(7, (v4(10, 0, 0, 4), 50122), Some((v4(10, 0, 0, 1), 6443)), true),
+                sock(9, (any, 10250), None, false),
+                epoll(4),
+            ],
+        ]
+        .concat(),
     );
-    let mut pg = proc(760, 1, "postgres", "/usr/lib/postgresql/15/bin/postgres", "/usr/lib/postgresql/15/bin/postgres", &["-D", "/var/lib/postgresql/15/main", "-c", "config_file=/etc/postgresql/15/main/postgresql.conf"]);
+    let mut pg = proc(
+        760,
+        1,
+        "postgres",
+        "/usr/lib/postgresql/15/bin/postgres",
+        "/usr/lib/postgresql/15/bin/postgres",
+        &["-D", "/var/lib/postgresql/15/main", "-c", "config_file=/etc/postgresql/15/main/postgresql.conf"],
+    );
     pg.uid = 114;
     pg.gid = 114;
     pg.cap_permitted = 0;
     pg.cap_effective = 0;
-    st.add_process(pg, [stdio("/dev/null"), vec![sock(5, (v4(10, 0, 0, 5), 5432), None, false), FdInfo::file(9, "/var/lib/postgresql/15/main/base/16384/2619", O_RDWR | O_CLOEXEC)]].concat());
+    st.add_process(
+        pg,
+        [
+            stdio("/dev/null"),
+            vec![
+                sock(5, (v4(10, 0, 0, 5), 5432), None, false),
+                FdInfo::file(9, "/var/lib/postgresql/15/main/base/16384/2619", O_RDWR | O_CLOEXEC),
+            ],
+        ]
+        .concat(),
+    );
 
     // alice's ssh session.
     let mut sshd_s = proc(2000, 610, "sshd", "sshd: alice [priv]", "/usr/sbin/sshd", &[]);
     sshd_s.loginuid = 1000;
-    st.add_process(sshd_s, [stdio("/dev/null"), vec![sock(4, (v4(10, 0, 0, 4), 22), Some((v4(192, 168, 1, 20), 53122)), false)]].concat());
+    st.add_process(
+        sshd_s,
+        [stdio("/dev/null"), vec![sock(4, (v4(10, 0, 0, 4), 22), Some((v4(192, 168, 1, 20), 53122)), false)]].concat(),
+    );
     let mut bash = proc(2010, 2000, "bash", "-bash", "/usr/bin/bash", &[]);
     bash.uid = 1000;
     bash.gid = 1000;
@@ -1174,11 +1291,23 @@ fn build_world() -> State {
     let shims = [(1010, C1, "a1b2c3d4_0001"), (1110, C2, "a1b2c3d4_0002"), (1210, C3, "a1b2c3d4_0003")];
     for (pid, cid, _) in shims {
         st.add_process(
-            proc(pid, 1, "containerd-shim", "/usr/bin/containerd-shim-runc-v2", "/usr/bin/containerd-shim-runc-v2", &["-namespace", "k8s.io", "-id", cid, "-address", "/run/containerd/containerd.sock"]),
+            proc(
+                pid,
+                1,
+                "containerd-shim",
+                "/usr/bin/containerd-shim-runc-v2",
+                "/usr/bin/containerd-shim-runc-v2",
+                &["-namespace", "k8s.io", "-id", cid, "-address", "/run/containerd/containerd.sock"],
+            ),
             [stdio("/dev/null"), vec![unix(3, "/run/containerd/s/shim.sock"), epoll(4)]].concat(),
         );
     }
-    let master = in_container(proc(1030, 1010, "nginx", "/usr/sbin/nginx", "/usr/sbin/nginx", &["-g", "daemon off;"]), C1, shims[0].2, 1);
+    let master = in_container(
+        proc(1030, 1010, "nginx", "/usr/sbin/nginx", "/usr/sbin/nginx", &["-g", "daemon off;"]),
+        C1,
+        shims[0].2,
+        1,
+    );
     let nginx_fds = |f: &mut Vec<FdInfo>| {
         f.push(FdInfo::file(4, "/var/log/nginx/access.log", O_WRONLY | O_APPEND | O_CREAT));
         f.push(FdInfo::file(5, "/var/log/nginx/error.log", O_WRONLY | O_APPEND | O_CREAT));
@@ -1188,7 +1317,12 @@ fn build_world() -> State {
     nginx_fds(&mut fds);
     st.add_process(master, fds);
     for (i, pid) in [1031, 1032].into_iter().enumerate() {
-        let mut w = in_container(proc(pid, 1030, "nginx", "/usr/sbin/nginx", "/usr/sbin/nginx", &["-g", "daemon off;"]), C1, shims[0].2, 29 + i as i64);
+        let mut w = in_container(
+            proc(pid, 1030, "nginx", "/usr/sbin/nginx", "/usr/sbin/nginx", &["-g", "daemon off;"]),
+            C1,
+            shims[0].2,
+            29 + i as i64,
+        );
         w.uid = 101;
         w.gid = 101;
         w.sid = 1;
@@ -1199,7 +1333,14 @@ fn build_world() -> State {
         st.add_process(w, fds);
     }
     let mut py = in_container(
-        proc(1130, 1110, "python3", "/usr/local/bin/python3", "/usr/local/bin/python3.11", &["/usr/local/bin/gunicorn", "app:app", "-b", "0.0.0.0:8000"]),
+        proc(
+            1130,
+            1110,
+            "python3",
+            "/usr/local/bin/python3",
+            "/usr/local/bin/python3.11",
+            &["/usr/local/bin/gunicorn", "app:app", "-b", "0.0.0.0:8000"],
+        ),
         C2,
         shims[1].2,
         1,
@@ -1209,7 +1350,15 @@ fn build_world() -> State {
     py.cwd = "/app/".into();
     st.add_process(
         py.clone(),
-        [stdio("/dev/null"), vec![epoll(4), sock(5, (any, 8000), None, false), sock(6, (v4(10, 244, 1, 7), 41234), Some((v4(10, 0, 0, 5), 5432)), true)]].concat(),
+        [
+            stdio("/dev/null"),
+            vec![
+                epoll(4),
+                sock(5, (any, 8000), None, false),
+                sock(6, (v4(10, 244, 1, 7), 41234), Some((v4(10, 0, 0, 5), 5432)), true),
+            ],
+        ]
+        .concat(),
     );
     for tid in [1131, 1132] {
         let mut t = py.clone();
@@ -1218,7 +1367,14 @@ fn build_world() -> State {
         st.add_thread(t);
     }
     let mut java = in_container(
-        proc(1230, 1210, "java", "/opt/java/openjdk/bin/java", "/opt/java/openjdk/bin/java", &["-Xmx512m", "-XX:+UseG1GC", "-jar", "/app/service.jar"]),
+        proc(
+            1230,
+            1210,
+            "java",
+            "/opt/java/openjdk/bin/java",
+            "/opt/java/openjdk/bin/java",
+            &["-Xmx512m", "-XX:+UseG1GC", "-jar", "/app/service.jar"],
+        ),
         C3,
         shims[2].2,
         1,

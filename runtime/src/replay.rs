@@ -20,9 +20,7 @@ use std::path::Path;
 
 use crate::event::{Direction, Event, ParamValue};
 use crate::scap::{FdRecord, ScapError, ScapReader};
-use crate::state::{
-    FdInfo, FdKind, GroupInfo, L4Proto, Limits, SockInfo, SockRole, State, ThreadInfo, UserInfo,
-};
+use crate::state::{FdInfo, FdKind, GroupInfo, L4Proto, Limits, SockInfo, SockRole, State, ThreadInfo, UserInfo};
 
 /// Most pending enter events kept (one per thread); beyond that the map is cleared.
 const MAX_PENDING_ENTERS: usize = 65_536;
@@ -57,11 +55,7 @@ impl Replay {
 impl<S> Replay<S> {
     /// Builds a replay over an event source whose starting state is already in `state`.
     pub fn with_state(reader: S, state: State) -> Replay<S> {
-        Replay {
-            reader,
-            state,
-            enters: HashMap::new(),
-        }
+        Replay { reader, state, enters: HashMap::new() }
     }
 
     /// The state as of the last returned event.
@@ -156,11 +150,7 @@ pub fn seed_state(state: &mut State, r: &ScapReader) {
         t.exepath = p.exepath.clone();
         t.args = p.args.clone();
         t.env = p.env.clone();
-        t.cwd = if p.cwd.ends_with('/') {
-            p.cwd.clone()
-        } else {
-            format!("{}/", p.cwd)
-        };
+        t.cwd = if p.cwd.ends_with('/') { p.cwd.clone() } else { format!("{}/", p.cwd) };
         t.root = p.root.clone();
         t.fdlimit = p.fdlimit as i64;
         t.uid = p.uid;
@@ -204,21 +194,11 @@ pub fn seed_state(state: &mut State, r: &ScapReader) {
     for e in &r.fds {
         let pid = state.thread(e.tid).map_or(e.tid, |t| t.pid);
         let mut f = match &e.record {
-            FdRecord::Ipv4Sock {
-                sip,
-                dip,
-                sport,
-                dport,
-                l4proto,
-            } => {
+            FdRecord::Ipv4Sock { sip, dip, sport, dport, l4proto } => {
                 let accepted = server_ports.contains(sport);
                 let ((cip, cport), (srv, srv_port)) =
                     if accepted { ((dip, dport), (sip, sport)) } else { ((sip, sport), (dip, dport)) };
-                let mut f = FdInfo::new(
-                    e.fd,
-                    FdKind::Ipv4Sock,
-                    format!("{cip}:{cport}->{srv}:{srv_port}"),
-                );
+                let mut f = FdInfo::new(e.fd, FdKind::Ipv4Sock, format!("{cip}:{cport}->{srv}:{srv_port}"));
                 f.sock = Some(SockInfo {
                     cip: Some((*cip).into()),
                     cport: *cport,
@@ -231,18 +211,8 @@ pub fn seed_state(state: &mut State, r: &ScapReader) {
                 });
                 f
             }
-            FdRecord::Ipv6Sock {
-                sip,
-                dip,
-                sport,
-                dport,
-                l4proto,
-            } => {
-                let mut f = FdInfo::new(
-                    e.fd,
-                    FdKind::Ipv6Sock,
-                    format!("{sip}:{sport}->{dip}:{dport}"),
-                );
+            FdRecord::Ipv6Sock { sip, dip, sport, dport, l4proto } => {
+                let mut f = FdInfo::new(e.fd, FdKind::Ipv6Sock, format!("{sip}:{sport}->{dip}:{dport}"));
                 f.sock = Some(SockInfo {
                     cip: Some((*sip).into()),
                     cport: *sport,
@@ -289,11 +259,7 @@ pub fn seed_state(state: &mut State, r: &ScapReader) {
                 });
                 f
             }
-            FdRecord::File {
-                open_flags,
-                name,
-                dev,
-            } => {
+            FdRecord::File { open_flags, name, dev } => {
                 let mut f = FdInfo::file(e.fd, name.clone(), *open_flags);
                 f.dev = *dev;
                 f
@@ -325,22 +291,10 @@ pub fn seed_state(state: &mut State, r: &ScapReader) {
     for u in &r.users {
         state.add_user(
             "",
-            UserInfo {
-                uid: u.uid,
-                gid: u.gid,
-                name: u.name.clone(),
-                home: u.home.clone(),
-                shell: u.shell.clone(),
-            },
+            UserInfo { uid: u.uid, gid: u.gid, name: u.name.clone(), home: u.home.clone(), shell: u.shell.clone() },
         );
     }
     for g in &r.groups {
-        state.add_group(
-            "",
-            GroupInfo {
-                gid: g.gid,
-                name: g.name.clone(),
-            },
-        );
+        state.add_group("", GroupInfo { gid: g.gid, name: g.name.clone() });
     }
 }

@@ -70,10 +70,7 @@ fn pl_version(bt: u32) -> Option<u8> {
 }
 
 fn is_event_block(bt: u32) -> bool {
-    matches!(
-        bt,
-        EV | EV_INT | EV_V2 | EV_V2_LARGE | EVF | EVF_V2 | EVF_V2_LARGE
-    )
+    matches!(bt, EV | EV_INT | EV_V2 | EV_V2_LARGE | EVF | EVF_V2 | EVF_V2_LARGE)
 }
 
 /// An error reading a capture: what is wrong and where.
@@ -104,11 +101,7 @@ impl std::error::Error for ScapError {
 }
 
 fn err(offset: u64, message: impl Into<String>) -> ScapError {
-    ScapError {
-        offset,
-        message: message.into(),
-        io: None,
-    }
+    ScapError { offset, message: message.into(), io: None }
 }
 
 // ---- event table --------------------------------------------------------------------------
@@ -182,11 +175,7 @@ pub fn event_table() -> &'static [EventInfo] {
                 id,
                 enum_name: f.get(1).copied().unwrap_or(""),
                 name: f.get(2).copied().unwrap_or("unknown"),
-                dir: if f.get(3) == Some(&"X") {
-                    Direction::Exit
-                } else {
-                    Direction::Enter
-                },
+                dir: if f.get(3) == Some(&"X") { Direction::Exit } else { Direction::Enter },
                 category,
                 is_syscall: category.contains("EC_SYSCALL"),
                 flags,
@@ -212,11 +201,10 @@ pub fn event_info(id: u16) -> Option<&'static EventInfo> {
 /// Names of parameters beyond an event's table list (`p<N>`); the JSON Lines capture reader
 /// needs the same `'static` names.
 pub(crate) const EXTRA_NAMES: [&str; MAX_PARAMS] = [
-    "p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8", "p9", "p10", "p11", "p12", "p13", "p14",
-    "p15", "p16", "p17", "p18", "p19", "p20", "p21", "p22", "p23", "p24", "p25", "p26", "p27",
-    "p28", "p29", "p30", "p31", "p32", "p33", "p34", "p35", "p36", "p37", "p38", "p39", "p40",
-    "p41", "p42", "p43", "p44", "p45", "p46", "p47", "p48", "p49", "p50", "p51", "p52", "p53",
-    "p54", "p55", "p56", "p57", "p58", "p59", "p60", "p61", "p62", "p63",
+    "p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8", "p9", "p10", "p11", "p12", "p13", "p14", "p15", "p16", "p17",
+    "p18", "p19", "p20", "p21", "p22", "p23", "p24", "p25", "p26", "p27", "p28", "p29", "p30", "p31", "p32", "p33",
+    "p34", "p35", "p36", "p37", "p38", "p39", "p40", "p41", "p42", "p43", "p44", "p45", "p46", "p47", "p48", "p49",
+    "p50", "p51", "p52", "p53", "p54", "p55", "p56", "p57", "p58", "p59", "p60", "p61", "p62", "p63",
 ];
 
 // ---- metadata records ---------------------------------------------------------------------
@@ -330,7 +318,10 @@ pub enum FdRecord {
         dev: u32,
     },
     /// Any other type (`scap_fd_type` number) with its name.
-    Named { ty: u8, name: String },
+    Named {
+        ty: u8,
+        name: String,
+    },
 }
 
 /// One fd-list entry.
@@ -411,10 +402,7 @@ impl<'a> Cur<'a> {
         if self.remaining() < n {
             return Err(err(
                 self.off(),
-                format!(
-                    "{what}: needs {n} bytes, only {} left in the block",
-                    self.remaining()
-                ),
+                format!("{what}: needs {n} bytes, only {} left in the block", self.remaining()),
             ));
         }
         let s = &self.b[self.pos..self.pos + n];
@@ -454,10 +442,7 @@ impl<'a> Cur<'a> {
     }
     fn skip_to(&mut self, pos: usize, what: &str) -> Result<(), ScapError> {
         if pos < self.pos {
-            return Err(err(
-                self.off(),
-                format!("{what}: entry length is shorter than its fields"),
-            ));
+            return Err(err(self.off(), format!("{what}: entry length is shorter than its fields")));
         }
         self.take(pos - self.pos, what).map(|_| ())
     }
@@ -522,16 +507,9 @@ impl ScapReader {
     /// Reads a capture from any byte stream (gzip detected by its magic).
     pub fn from_reader(r: impl Read + 'static) -> Result<ScapReader, ScapError> {
         let mut br = BufReader::with_capacity(1 << 16, r);
-        let head = br.fill_buf().map_err(|e| ScapError {
-            offset: 0,
-            message: "read failed".into(),
-            io: Some(e),
-        })?;
+        let head = br.fill_buf().map_err(|e| ScapError { offset: 0, message: "read failed".into(), io: Some(e) })?;
         let src: Box<dyn BufRead> = if head.starts_with(&[0x1f, 0x8b]) {
-            Box::new(BufReader::with_capacity(
-                1 << 16,
-                flate2::bufread::MultiGzDecoder::new(br),
-            ))
+            Box::new(BufReader::with_capacity(1 << 16, flate2::bufread::MultiGzDecoder::new(br)))
         } else {
             Box::new(br)
         };
@@ -558,17 +536,9 @@ impl ScapReader {
             done: false,
             stats: ReaderStats::default(),
         };
-        let first = r
-            .read_block()?
-            .ok_or_else(|| err(0, "empty file: no section header block"))?;
+        let first = r.read_block()?.ok_or_else(|| err(0, "empty file: no section header block"))?;
         if first.ty != SHB {
-            return Err(err(
-                0,
-                format!(
-                    "not a scap file: first block type {:#x}, expected SHB 0x0a0d0d0a",
-                    first.ty
-                ),
-            ));
+            return Err(err(0, format!("not a scap file: first block type {:#x}, expected SHB 0x0a0d0d0a", first.ty)));
         }
         r.parse_shb(&first)?;
         loop {
@@ -621,63 +591,41 @@ impl ScapReader {
             return Ok(None);
         }
         if n < 8 {
-            return Err(err(
-                start,
-                format!("truncated block header: {n} of 8 bytes"),
-            ));
+            return Err(err(start, format!("truncated block header: {n} of 8 bytes")));
         }
         let ty = u32::from_le_bytes([hdr[0], hdr[1], hdr[2], hdr[3]]);
         let len = u32::from_le_bytes([hdr[4], hdr[5], hdr[6], hdr[7]]);
         if len < 12 {
-            return Err(err(
-                start + 4,
-                format!("block {ty:#x} has length {len}, less than the 12-byte minimum"),
-            ));
+            return Err(err(start + 4, format!("block {ty:#x} has length {len}, less than the 12-byte minimum")));
         }
         if len > MAX_BLOCK_LEN {
-            return Err(err(
-                start + 4,
-                format!("block {ty:#x} has length {len}, over the {MAX_BLOCK_LEN}-byte limit"),
-            ));
+            return Err(err(start + 4, format!("block {ty:#x} has length {len}, over the {MAX_BLOCK_LEN}-byte limit")));
         }
         let body_len = (len - 12) as usize;
-        if is_event_block(ty)
-            && !matches!(ty, EV_V2_LARGE | EVF_V2_LARGE)
-            && body_len > READER_BUF_SIZE
-        {
+        if is_event_block(ty) && !matches!(ty, EV_V2_LARGE | EVF_V2_LARGE) && body_len > READER_BUF_SIZE {
             return Err(err(
                 start + 4,
-                format!(
-                    "event block {ty:#x} of {len} bytes exceeds {READER_BUF_SIZE} and is not a LARGE block"
-                ),
+                format!("event block {ty:#x} of {len} bytes exceeds {READER_BUF_SIZE} and is not a LARGE block"),
             ));
         }
         // Grow with the data actually present: a lying length cannot allocate more than the file.
         let mut body = Vec::with_capacity(body_len.min(1 << 16));
-        let got = (&mut self.src)
-            .take(body_len as u64)
-            .read_to_end(&mut body)
-            .map_err(|e| ScapError {
-                offset: start + 8,
-                message: "read failed".into(),
-                io: Some(e),
-            })?;
+        let got = (&mut self.src).take(body_len as u64).read_to_end(&mut body).map_err(|e| ScapError {
+            offset: start + 8,
+            message: "read failed".into(),
+            io: Some(e),
+        })?;
         if got < body_len {
             return Err(err(
                 start + 8 + got as u64,
-                format!(
-                    "truncated block {ty:#x}: body needs {body_len} bytes, file ends after {got}"
-                ),
+                format!("truncated block {ty:#x}: body needs {body_len} bytes, file ends after {got}"),
             ));
         }
         self.offset = start + 8 + body_len as u64;
         let mut tr = [0u8; 4];
         let n = self.read_exact_or_eof(&mut tr)?;
         if n < 4 {
-            return Err(err(
-                self.offset,
-                format!("truncated block {ty:#x}: missing trailer"),
-            ));
+            return Err(err(self.offset, format!("truncated block {ty:#x}: missing trailer")));
         }
         let trailer = u32::from_le_bytes(tr);
         if trailer != len {
@@ -688,29 +636,19 @@ impl ScapReader {
         }
         self.offset += 4;
         self.stats.blocks += 1;
-        Ok(Some(Block {
-            ty,
-            body,
-            offset: start,
-        }))
+        Ok(Some(Block { ty, body, offset: start }))
     }
 
     fn parse_shb(&mut self, b: &Block) -> Result<(), ScapError> {
         let mut c = Cur::new(&b.body, b.offset + 8);
         let magic = c.u32("SHB byte-order magic")?;
         if magic != BYTE_ORDER_MAGIC {
-            return Err(err(
-                b.offset + 8,
-                format!("SHB byte-order magic {magic:#x}, expected 0x1a2b3c4d"),
-            ));
+            return Err(err(b.offset + 8, format!("SHB byte-order magic {magic:#x}, expected 0x1a2b3c4d")));
         }
         let major = c.u16("SHB major version")?;
         let minor = c.u16("SHB minor version")?;
         if major != 1 {
-            return Err(err(
-                b.offset + 12,
-                format!("unsupported scap major version {major}"),
-            ));
+            return Err(err(b.offset + 12, format!("unsupported scap major version {major}")));
         }
         self.header = SectionHeader { major, minor };
         self.stats.sections += 1;
@@ -729,18 +667,8 @@ impl ScapReader {
                 let host = c.take(128, "machine info hostname")?;
                 let end = host.iter().position(|&x| x == 0).unwrap_or(host.len());
                 let hostname = String::from_utf8_lossy(&host[..end]).into_owned();
-                let boot_ts = if c.remaining() >= 8 {
-                    c.u64("machine info boot_ts")?
-                } else {
-                    0
-                };
-                self.machine = Some(MachineInfo {
-                    num_cpus,
-                    memory_bytes,
-                    max_pid,
-                    hostname,
-                    boot_ts,
-                });
+                let boot_ts = if c.remaining() >= 8 { c.u64("machine info boot_ts")? } else { 0 };
+                self.machine = Some(MachineInfo { num_cpus, memory_bytes, max_pid, hostname, boot_ts });
             }
             FDL | FDL_INT | FDL_V2 => self.parse_fdl(b, b.ty == FDL_V2)?,
             IL | IL_INT | IL_V2 => self.parse_il(b, b.ty == IL_V2)?,
@@ -758,18 +686,12 @@ impl ScapReader {
         while c.remaining() >= 4 {
             let entry_off = c.off();
             // V9 entry length counts its own 4 bytes.
-            let (sub_len, start) = if v == 9 {
-                (c.u32("process entry length")? as usize, c.pos - 4)
-            } else {
-                (0, c.pos)
-            };
+            let (sub_len, start) =
+                if v == 9 { (c.u32("process entry length")? as usize, c.pos - 4) } else { (0, c.pos) };
             if v == 9 && sub_len > c.remaining() + 4 {
                 return Err(err(
                     entry_off,
-                    format!(
-                        "process entry length {sub_len} exceeds the {} bytes left",
-                        c.remaining()
-                    ),
+                    format!("process entry length {sub_len} exceeds the {} bytes left", c.remaining()),
                 ));
             }
             let mut p = ProcEntry {
@@ -864,29 +786,18 @@ impl ScapReader {
         while c.remaining() >= 4 {
             let entry_off = c.off();
             // V2 entry length counts its own 4 bytes.
-            let (sub_len, start) = if v2 {
-                (c.u32("fd entry length")? as usize, c.pos - 4)
-            } else {
-                (0, c.pos)
-            };
+            let (sub_len, start) = if v2 { (c.u32("fd entry length")? as usize, c.pos - 4) } else { (0, c.pos) };
             if v2 && sub_len > c.remaining() + 4 {
                 return Err(err(
                     entry_off,
-                    format!(
-                        "fd entry length {sub_len} exceeds the {} bytes left",
-                        c.remaining()
-                    ),
+                    format!("fd entry length {sub_len} exceeds the {} bytes left", c.remaining()),
                 ));
             }
             let fd = c.i64("fd number")?;
             let ino = c.u64("fd inode")?;
             let ty = c.u8("fd type")?;
-            let ip4 = |c: &mut Cur<'_>, w: &str| -> Result<Ipv4Addr, ScapError> {
-                Ok(Ipv4Addr::from(c.arr::<4>(w)?))
-            };
-            let ip6 = |c: &mut Cur<'_>, w: &str| -> Result<Ipv6Addr, ScapError> {
-                Ok(Ipv6Addr::from(c.arr::<16>(w)?))
-            };
+            let ip4 = |c: &mut Cur<'_>, w: &str| -> Result<Ipv4Addr, ScapError> { Ok(Ipv4Addr::from(c.arr::<4>(w)?)) };
+            let ip6 = |c: &mut Cur<'_>, w: &str| -> Result<Ipv6Addr, ScapError> { Ok(Ipv6Addr::from(c.arr::<16>(w)?)) };
             let record = match ty {
                 3 => FdRecord::Ipv4Sock {
                     sip: ip4(&mut c, "fd ipv4 sip")?,
@@ -920,41 +831,18 @@ impl ScapReader {
                 16 => {
                     let open_flags = c.u32("fd file flags")?;
                     let name = c.str16("fd file name")?;
-                    let dev = if v2 && c.pos + 4 <= start + sub_len {
-                        c.u32("fd file dev")?
-                    } else {
-                        0
-                    };
-                    FdRecord::File {
-                        open_flags,
-                        name,
-                        dev,
-                    }
+                    let dev = if v2 && c.pos + 4 <= start + sub_len { c.u32("fd file dev")? } else { 0 };
+                    FdRecord::File { open_flags, name, dev }
                 }
-                1 => FdRecord::File {
-                    open_flags: 0,
-                    name: c.str16("fd file name")?,
-                    dev: 0,
-                },
-                2 | 7 | 9..=15 | 17..=21 => FdRecord::Named {
-                    ty,
-                    name: c.str16("fd name")?,
-                },
+                1 => FdRecord::File { open_flags: 0, name: c.str16("fd file name")?, dev: 0 },
+                2 | 7 | 9..=15 | 17..=21 => FdRecord::Named { ty, name: c.str16("fd name")? },
                 // Unknown types: libscap reads a name and marks them unsupported.
-                _ => FdRecord::Named {
-                    ty: 10,
-                    name: c.str16("fd name")?,
-                },
+                _ => FdRecord::Named { ty: 10, name: c.str16("fd name")? },
             };
             if v2 {
                 c.skip_to(start + sub_len, "fd entry")?;
             }
-            self.fds.push(FdEntry {
-                tid,
-                fd,
-                ino,
-                record,
-            });
+            self.fds.push(FdEntry { tid, fd, ino, record });
         }
         Ok(())
     }
@@ -964,16 +852,9 @@ impl ScapReader {
         while c.remaining() >= 4 {
             let entry_off = c.off();
             // IL_V2 entry length does not count its own 4 bytes (unlike PL_V9/FDL_V2/UL_V2).
-            let (elen, start) = if v2 {
-                (c.u32("interface entry length")? as usize, c.pos)
-            } else {
-                (0, c.pos)
-            };
+            let (elen, start) = if v2 { (c.u32("interface entry length")? as usize, c.pos) } else { (0, c.pos) };
             if v2 && elen > c.remaining() {
-                return Err(err(
-                    entry_off,
-                    format!("interface entry length {elen} exceeds the block"),
-                ));
+                return Err(err(entry_off, format!("interface entry length {elen} exceeds the block")));
             }
             let ty = c.u16("interface type")?;
             let namelen = usize::from(c.u16("interface name length")?);
@@ -998,10 +879,7 @@ impl ScapReader {
             };
             let name = c.take(namelen, "interface name")?;
             let end = name.iter().position(|&x| x == 0).unwrap_or(name.len());
-            self.interfaces.push(Interface {
-                name: String::from_utf8_lossy(&name[..end]).into_owned(),
-                addr,
-            });
+            self.interfaces.push(Interface { name: String::from_utf8_lossy(&name[..end]).into_owned(), addr });
             if v2 {
                 c.skip_to(start + elen, "interface entry")?;
             }
@@ -1014,18 +892,11 @@ impl ScapReader {
         while c.remaining() >= 4 {
             let entry_off = c.off();
             // V2 entry length counts its own 4 bytes.
-            let (sub_len, start) = if v2 {
-                (c.u32("user entry length")? as usize, c.pos - 4)
-            } else {
-                (0, c.pos)
-            };
+            let (sub_len, start) = if v2 { (c.u32("user entry length")? as usize, c.pos - 4) } else { (0, c.pos) };
             if v2 && sub_len > c.remaining() + 4 {
                 return Err(err(
                     entry_off,
-                    format!(
-                        "user entry length {sub_len} exceeds the {} bytes left",
-                        c.remaining()
-                    ),
+                    format!("user entry length {sub_len} exceeds the {} bytes left", c.remaining()),
                 ));
             }
             match c.u8("user entry type")? {
@@ -1035,13 +906,7 @@ impl ScapReader {
                     let name = c.str16("user name")?;
                     let home = c.str16("user home")?;
                     let shell = c.str16("user shell")?;
-                    self.users.push(UserEntry {
-                        uid,
-                        gid,
-                        name,
-                        home,
-                        shell,
-                    });
+                    self.users.push(UserEntry { uid, gid, name, home, shell });
                 }
                 1 => {
                     let gid = c.u32("group gid")?;
@@ -1062,11 +927,7 @@ impl ScapReader {
         let base = b.offset + 8;
         let mut c = Cur::new(&b.body, base);
         let cpu = c.u16("event cpu id")?;
-        let dump_flags = if matches!(b.ty, EVF | EVF_V2 | EVF_V2_LARGE) {
-            c.u32("event dump flags")?
-        } else {
-            0
-        };
+        let dump_flags = if matches!(b.ty, EVF | EVF_V2 | EVF_V2_LARGE) { c.u32("event dump flags")? } else { 0 };
         let ev_start = c.pos;
         let ev_off = c.off();
         let ts = c.u64("event timestamp")?;
@@ -1075,24 +936,14 @@ impl ScapReader {
         let type_id = c.u16("event type")?;
         let v2 = matches!(b.ty, EV_V2 | EV_V2_LARGE | EVF_V2 | EVF_V2_LARGE);
         let hl = if v2 { 26 } else { 22 };
-        let declared = if v2 {
-            Some(c.u32("event nparams")? as usize)
-        } else {
-            None
-        };
+        let declared = if v2 { Some(c.u32("event nparams")? as usize) } else { None };
         if len < hl {
-            return Err(err(
-                ev_off + 16,
-                format!("event length {len} is shorter than the {hl}-byte header"),
-            ));
+            return Err(err(ev_off + 16, format!("event length {len} is shorter than the {hl}-byte header")));
         }
         if ev_start + len > b.body.len() {
             return Err(err(
                 ev_off + 16,
-                format!(
-                    "event length {len} exceeds its block ({} bytes left)",
-                    b.body.len() - ev_start
-                ),
+                format!("event length {len} exceeds its block ({} bytes left)", b.body.len() - ev_start),
             ));
         }
         let Some(info) = event_info(type_id) else {
@@ -1114,19 +965,13 @@ impl ScapReader {
                 if n > MAX_PARAMS {
                     return Err(err(
                         ev_off + 22,
-                        format!(
-                            "event {} declares {n} params, limit {MAX_PARAMS}",
-                            info.name
-                        ),
+                        format!("event {} declares {n} params, limit {MAX_PARAMS}", info.name),
                     ));
                 }
                 if hl + n * lsz > len {
                     return Err(err(
                         ev_off + 22,
-                        format!(
-                            "event {} declares {n} params but is only {len} bytes",
-                            info.name
-                        ),
+                        format!("event {} declares {n} params but is only {len} bytes", info.name),
                     ));
                 }
                 n
@@ -1145,7 +990,13 @@ impl ScapReader {
                     }
                 }
                 found.ok_or_else(|| {
-                    err(ev_off, format!("event {} (type {type_id}): parameter lengths do not add up to its length {len}", info.name))
+                    err(
+                        ev_off,
+                        format!(
+                            "event {} (type {type_id}): parameter lengths do not add up to its length {len}",
+                            info.name
+                        ),
+                    )
                 })?
             }
         };
@@ -1156,45 +1007,19 @@ impl ScapReader {
             if at + plen > len {
                 return Err(err(
                     ev_off + (hl + i * lsz) as u64,
-                    format!(
-                        "event {} param {i}: length {plen} runs past the event end",
-                        info.name
-                    ),
+                    format!("event {} param {i}: length {plen} runs past the event end", info.name),
                 ));
             }
-            let (name, ty) = info
-                .params
-                .get(i)
-                .copied()
-                .unwrap_or((extra_name, ParamType::ByteBuf));
+            let (name, ty) = info.params.get(i).copied().unwrap_or((extra_name, ParamType::ByteBuf));
             let value = ParamValue::decode(ty, &ev[at..at + plen]).map_err(|m| {
-                err(
-                    ev_off + at as u64,
-                    format!(
-                        "event {} (type {type_id}) param {i} '{name}': {m}",
-                        info.name
-                    ),
-                )
+                err(ev_off + at as u64, format!("event {} (type {type_id}) param {i} '{name}': {m}", info.name))
             })?;
             params.push(Param { name, ty, value });
             at += plen;
         }
         // Generic events are named after their syscall, as libsinsp's `evt.type` does.
-        let name = if is_generic_id(type_id) {
-            crate::syscalls::generic_name(&params)
-        } else {
-            info.name
-        };
-        Ok(Some(Event {
-            ts,
-            tid,
-            cpu,
-            type_id,
-            dir: info.dir,
-            name,
-            params,
-            dump_flags,
-        }))
+        let name = if is_generic_id(type_id) { crate::syscalls::generic_name(&params) } else { info.name };
+        Ok(Some(Event { ts, tid, cpu, type_id, dir: info.dir, name, params, dump_flags }))
     }
 
     fn next_event(&mut self) -> Result<Option<Event>, ScapError> {

@@ -116,14 +116,7 @@ impl FdKind {
     }
     /// True for socket kinds.
     pub fn is_socket(self) -> bool {
-        matches!(
-            self,
-            FdKind::Ipv4Sock
-                | FdKind::Ipv6Sock
-                | FdKind::UnixSock
-                | FdKind::NetlinkSock
-                | FdKind::OtherSock
-        )
+        matches!(self, FdKind::Ipv4Sock | FdKind::Ipv6Sock | FdKind::UnixSock | FdKind::NetlinkSock | FdKind::OtherSock)
     }
 }
 
@@ -220,22 +213,11 @@ pub struct FdInfo {
 impl FdInfo {
     /// A new fd of `kind` called `name`.
     pub fn new(fd: i64, kind: FdKind, name: impl Into<String>) -> FdInfo {
-        FdInfo {
-            fd,
-            kind,
-            name: name.into(),
-            open_flags: 0,
-            ino: 0,
-            dev: 0,
-            sock: None,
-        }
+        FdInfo { fd, kind, name: name.into(), open_flags: 0, ino: 0, dev: 0, sock: None }
     }
     /// A file fd with PPM open flags.
     pub fn file(fd: i64, path: impl Into<String>, open_flags: u32) -> FdInfo {
-        FdInfo {
-            open_flags,
-            ..FdInfo::new(fd, FdKind::File, path)
-        }
+        FdInfo { open_flags, ..FdInfo::new(fd, FdKind::File, path) }
     }
     /// The directory part of a file fd's name (`fd.directory`).
     pub fn directory(&self) -> Option<&str> {
@@ -357,15 +339,7 @@ pub struct ThreadInfo {
 impl ThreadInfo {
     /// A thread with the given ids and everything else empty.
     pub fn new(tid: i64, pid: i64, ptid: i64) -> ThreadInfo {
-        ThreadInfo {
-            tid,
-            pid,
-            ptid,
-            vtid: tid,
-            vpid: pid,
-            loginuid: u32::MAX,
-            ..ThreadInfo::default()
-        }
+        ThreadInfo { tid, pid, ptid, vtid: tid, vpid: pid, loginuid: u32::MAX, ..ThreadInfo::default() }
     }
     /// The entry libsinsp adds for a thread it meets in an event without knowing it (neither in
     /// the capture's process list nor created by a clone it saw): pid assumed equal to the tid,
@@ -404,26 +378,16 @@ impl ThreadInfo {
     }
     /// The value of environment variable `name`.
     pub fn env_var(&self, name: &str) -> Option<&str> {
-        self.env
-            .iter()
-            .find_map(|e| e.strip_prefix(name)?.strip_prefix('='))
+        self.env.iter().find_map(|e| e.strip_prefix(name)?.strip_prefix('='))
     }
     /// The cgroup path of `subsys` (`thread.cgroup.SUBSYS`).
     pub fn cgroup(&self, subsys: &str) -> Option<&str> {
-        self.cgroups
-            .iter()
-            .find(|(s, _)| s == subsys)
-            .map(|(_, p)| p.as_str())
+        self.cgroups.iter().find(|(s, _)| s == subsys).map(|(_, p)| p.as_str())
     }
     /// Sets cgroups from `subsys=path` strings (scap format) and derives the container id.
     pub fn set_cgroups_from_scap(&mut self, list: &[String]) {
-        self.cgroups = list
-            .iter()
-            .filter_map(|s| {
-                s.split_once('=')
-                    .map(|(a, b)| (a.to_string(), b.to_string()))
-            })
-            .collect();
+        self.cgroups =
+            list.iter().filter_map(|s| s.split_once('=').map(|(a, b)| (a.to_string(), b.to_string()))).collect();
         self.container_id = container_id_from_cgroups(self.cgroups.iter().map(|(_, p)| p.as_str()))
             .map(|(_, id)| short_id(&id))
             .unwrap_or_default();
@@ -472,9 +436,7 @@ fn short_id(id: &str) -> String {
 /// Finds a container id in cgroup paths: `docker-<id>.scope`, `/docker/<id>`, `crio-<id>.scope`,
 /// `/crio/<id>`, `cri-containerd-<id>.scope`, `libpod-<id>.scope` / `/libpod-<id>`, or a bare
 /// 64-hex component (kubepods). Returns the runtime and the full 64-hex id.
-pub fn container_id_from_cgroups<'a>(
-    paths: impl IntoIterator<Item = &'a str>,
-) -> Option<(ContainerRuntime, String)> {
+pub fn container_id_from_cgroups<'a>(paths: impl IntoIterator<Item = &'a str>) -> Option<(ContainerRuntime, String)> {
     for path in paths {
         let comps: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
         for (i, comp) in comps.iter().enumerate().rev() {
@@ -518,11 +480,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits {
-            max_threads: 131_072,
-            max_fds_per_process: 4_096,
-            max_users: 65_536,
-        }
+        Limits { max_threads: 131_072, max_fds_per_process: 4_096, max_users: 65_536 }
     }
 }
 
@@ -600,11 +558,7 @@ pub fn normalize_path(p: &str) -> String {
 /// Joins `rel` onto `base` (a directory) and normalises; an absolute `rel` stays as is.
 pub fn join_path(base: &str, rel: &str) -> String {
     if rel.starts_with('/') || base.is_empty() {
-        if rel.starts_with('/') {
-            normalize_path(rel)
-        } else {
-            rel.to_string()
-        }
+        if rel.starts_with('/') { normalize_path(rel) } else { rel.to_string() }
     } else {
         normalize_path(&format!("{base}/{rel}"))
     }
@@ -655,10 +609,7 @@ impl State {
     }
     /// An empty state with the given limits.
     pub fn with_limits(limits: Limits) -> State {
-        State {
-            limits,
-            ..State::default()
-        }
+        State { limits, ..State::default() }
     }
 
     // ---- queries ----------------------------------------------------------------------------
@@ -712,9 +663,7 @@ impl State {
     /// All fds of thread `tid`'s process, in fd order.
     pub fn fds(&self, tid: i64) -> impl Iterator<Item = &FdInfo> {
         let pid = self.threads.get(&tid).map(|t| t.pid);
-        pid.and_then(|p| self.fdtables.get(&p))
-            .into_iter()
-            .flat_map(|t| t.fds.values())
+        pid.and_then(|p| self.fdtables.get(&p)).into_iter().flat_map(|t| t.fds.values())
     }
     /// The fd number an event refers to: for dup-like exits the new fd (`res`); otherwise its
     /// `fd` parameter; for fd-creating exit events without one, `res` when non-negative.
@@ -837,11 +786,7 @@ impl State {
 
     fn evict_threads(&mut self) {
         let n = (self.limits.max_threads / 8).max(1);
-        let mut ages: Vec<(u64, i64)> = self
-            .threads
-            .values()
-            .map(|t| (t.last_seen, t.tid))
-            .collect();
+        let mut ages: Vec<(u64, i64)> = self.threads.values().map(|t| (t.last_seen, t.tid)).collect();
         ages.sort_unstable();
         for &(_, tid) in ages.iter().take(n) {
             self.remove_thread(tid);
@@ -988,25 +933,16 @@ impl State {
             "dup" | "dup2" | "dup3" => {
                 let old = ev.int("oldfd").or_else(|| ev.int("fd"));
                 if let (Some(new), Some(old)) = (res.filter(|r| *r >= 0), old) {
-                    let cloexec = ev
-                        .int("flags")
-                        .is_some_and(|f| f as u32 & flags::PPM_O_CLOEXEC != 0);
+                    let cloexec = ev.int("flags").is_some_and(|f| f as u32 & flags::PPM_O_CLOEXEC != 0);
                     self.dup_fd(ev.tid, old, new, cloexec);
                 }
             }
             "fcntl" => {
                 let cmd = ev.int("cmd");
-                if matches!(
-                    cmd,
-                    Some(flags::PPM_FCNTL_F_DUPFD | flags::PPM_FCNTL_F_DUPFD_CLOEXEC)
-                ) && let (Some(new), Some(old)) = (res.filter(|r| *r >= 0), ev.int("fd"))
+                if matches!(cmd, Some(flags::PPM_FCNTL_F_DUPFD | flags::PPM_FCNTL_F_DUPFD_CLOEXEC))
+                    && let (Some(new), Some(old)) = (res.filter(|r| *r >= 0), ev.int("fd"))
                 {
-                    self.dup_fd(
-                        ev.tid,
-                        old,
-                        new,
-                        cmd == Some(flags::PPM_FCNTL_F_DUPFD_CLOEXEC),
-                    );
+                    self.dup_fd(ev.tid, old, new, cmd == Some(flags::PPM_FCNTL_F_DUPFD_CLOEXEC));
                 }
             }
             "socket" => self.on_socket(ev),
@@ -1016,10 +952,7 @@ impl State {
                 for (p, a, b) in [("fd1", src, peer), ("fd2", peer, src)] {
                     if let Some(fd) = ev.int(p).filter(|f| *f >= 0) {
                         let mut f = FdInfo::new(fd, FdKind::UnixSock, format!("{a:x}->{b:x}"));
-                        f.sock = Some(SockInfo {
-                            unix_ptrs: Some((a, b)),
-                            ..SockInfo::default()
-                        });
+                        f.sock = Some(SockInfo { unix_ptrs: Some((a, b)), ..SockInfo::default() });
                         self.add_fd_for(ev.tid, f);
                     }
                 }
@@ -1040,8 +973,7 @@ impl State {
             }
             "bind" => {
                 if res.unwrap_or(-1) >= 0
-                    && let (Some(fd), Some(ParamValue::SockAddr(addr))) =
-                        (ev.int("fd"), ev.param("addr"))
+                    && let (Some(fd), Some(ParamValue::SockAddr(addr))) = (ev.int("fd"), ev.param("addr"))
                 {
                     self.on_bind(ev.tid, fd, addr);
                 }
@@ -1069,16 +1001,10 @@ impl State {
                 }
             }
             "eventfd" | "eventfd2" => self.simple_fd(ev, FdKind::EventFd, "anon_inode:[eventfd]"),
-            "signalfd" | "signalfd4" => {
-                self.simple_fd(ev, FdKind::SignalFd, "anon_inode:[signalfd]")
-            }
+            "signalfd" | "signalfd4" => self.simple_fd(ev, FdKind::SignalFd, "anon_inode:[signalfd]"),
             "timerfd_create" => self.simple_fd(ev, FdKind::TimerFd, "anon_inode:[timerfd]"),
-            "inotify_init" | "inotify_init1" => {
-                self.simple_fd(ev, FdKind::Inotify, "anon_inode:inotify")
-            }
-            "epoll_create" | "epoll_create1" => {
-                self.simple_fd(ev, FdKind::EventPoll, "anon_inode:[eventpoll]")
-            }
+            "inotify_init" | "inotify_init1" => self.simple_fd(ev, FdKind::Inotify, "anon_inode:inotify"),
+            "epoll_create" | "epoll_create1" => self.simple_fd(ev, FdKind::EventPoll, "anon_inode:[eventpoll]"),
             "userfaultfd" => self.simple_fd(ev, FdKind::UserFaultFd, "anon_inode:[userfaultfd]"),
             "io_uring_setup" => self.simple_fd(ev, FdKind::IoUring, "anon_inode:[io_uring]"),
             "bpf" => self.simple_fd(ev, FdKind::Bpf, "anon_inode:bpf"),
@@ -1175,12 +1101,7 @@ impl State {
 
     fn dup_fd(&mut self, tid: i64, old: i64, new: i64, cloexec: bool) {
         let Some(pid) = self.pid_of(tid) else { return };
-        match self
-            .fdtables
-            .get(&pid)
-            .and_then(|t| t.fds.get(&old))
-            .cloned()
-        {
+        match self.fdtables.get(&pid).and_then(|t| t.fds.get(&old)).cloned() {
             Some(mut f) => {
                 f.fd = new;
                 f.open_flags &= !flags::PPM_O_CLOEXEC;
@@ -1220,30 +1141,19 @@ impl State {
             normalize_path(raw)
         } else {
             let dirfd = ev.int("dirfd").unwrap_or(AT_FDCWD);
-            let base =
-                if dirfd == AT_FDCWD || !matches!(ev.param("name"), Some(ParamValue::RelPath(_))) {
-                    t.cwd.clone()
-                } else {
-                    self.fd(ev.tid, dirfd)
-                        .map(|f| f.name.clone())
-                        .unwrap_or_default()
-                };
-            if raw.is_empty() {
-                raw.to_string()
+            let base = if dirfd == AT_FDCWD || !matches!(ev.param("name"), Some(ParamValue::RelPath(_))) {
+                t.cwd.clone()
             } else {
-                join_path(&base, raw)
-            }
+                self.fd(ev.tid, dirfd).map(|f| f.name.clone()).unwrap_or_default()
+            };
+            if raw.is_empty() { raw.to_string() } else { join_path(&base, raw) }
         };
         let fl = ev.int("flags").unwrap_or(if ev.name == "creat" {
             (flags::PPM_O_CREAT | flags::PPM_O_WRONLY | (1 << 8)) as i64
         } else {
             0
         }) as u32;
-        let kind = if fl & flags::PPM_O_DIRECTORY != 0 {
-            FdKind::Directory
-        } else {
-            FdKind::File
-        };
+        let kind = if fl & flags::PPM_O_DIRECTORY != 0 { FdKind::Directory } else { FdKind::File };
         let mut f = FdInfo::file(fd, path, fl);
         f.kind = kind;
         f.dev = ev.int("dev").unwrap_or(0) as u32;
@@ -1271,10 +1181,7 @@ impl State {
         };
         let mut f = FdInfo::new(fd, kind, "");
         f.open_flags = ev.int("flags").unwrap_or(0) as u32;
-        f.sock = Some(SockInfo {
-            l4proto: l4,
-            ..SockInfo::default()
-        });
+        f.sock = Some(SockInfo { l4proto: l4, ..SockInfo::default() });
         self.add_fd_for(ev.tid, f);
     }
 
@@ -1286,11 +1193,7 @@ impl State {
             Some(ParamValue::SockTuple(t)) => Some(t.clone()),
             _ => None,
         };
-        let prev = self
-            .fdtables
-            .get(&pid)
-            .and_then(|t| t.fds.get(&fd))
-            .cloned();
+        let prev = self.fdtables.get(&pid).and_then(|t| t.fds.get(&fd)).cloned();
         let mut f = match prev {
             // accept creates a new fd; connect updates the socket's fd.
             Some(f) if role == SockRole::Client => f,
@@ -1300,12 +1203,7 @@ impl State {
         s.role = role;
         s.connected = connected;
         match &tuple {
-            Some(SockTuple::V4 {
-                sip,
-                sport,
-                dip,
-                dport,
-            }) => {
+            Some(SockTuple::V4 { sip, sport, dip, dport }) => {
                 f.kind = FdKind::Ipv4Sock;
                 s.cip = Some(IpAddr::V4(*sip));
                 s.cport = *sport;
@@ -1315,12 +1213,7 @@ impl State {
                     s.l4proto = L4Proto::Tcp;
                 }
             }
-            Some(SockTuple::V6 {
-                sip,
-                sport,
-                dip,
-                dport,
-            }) => {
+            Some(SockTuple::V6 { sip, sport, dip, dport }) => {
                 f.kind = FdKind::Ipv6Sock;
                 s.cip = Some(IpAddr::V6(*sip));
                 s.cport = *sport;
@@ -1418,11 +1311,7 @@ impl State {
             let mut t = match self.threads.get(&ev.tid) {
                 Some(p) => p.clone(),
                 None => {
-                    let mut t = ThreadInfo::new(
-                        ev.tid,
-                        ev.int("pid").unwrap_or(ev.tid),
-                        ev.int("ptid").unwrap_or(0),
-                    );
+                    let mut t = ThreadInfo::new(ev.tid, ev.int("pid").unwrap_or(ev.tid), ev.int("ptid").unwrap_or(0));
                     fill_proc_from_event(&mut t, ev);
                     t
                 }
@@ -1511,14 +1400,7 @@ impl State {
         if let Some(v) = ev.str("comm") {
             t.comm = v.to_string();
         } else if !t.exe.is_empty() {
-            t.comm = t
-                .exe
-                .rsplit('/')
-                .next()
-                .unwrap_or(&t.exe)
-                .chars()
-                .take(15)
-                .collect();
+            t.comm = t.exe.rsplit('/').next().unwrap_or(&t.exe).chars().take(15).collect();
         }
         t.env = ev.list("env").unwrap_or_default();
         if let Some(v) = ev.int("tty") {
@@ -1570,8 +1452,7 @@ impl State {
         let pid = t.pid;
         // The kernel closes O_CLOEXEC fds on a successful exec.
         if let Some(tab) = self.fdtables.get_mut(&pid) {
-            tab.fds
-                .retain(|_, f| f.open_flags & flags::PPM_O_CLOEXEC == 0);
+            tab.fds.retain(|_, f| f.open_flags & flags::PPM_O_CLOEXEC == 0);
         }
     }
 }
@@ -1661,15 +1542,11 @@ fn creates_fd_from_res(name: &str) -> bool {
 // ---- /proc snapshot ---------------------------------------------------------------------------
 
 fn read_string(p: &Path) -> Option<String> {
-    fs::read(p)
-        .ok()
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
+    fs::read(p).ok().map(|b| String::from_utf8_lossy(&b).into_owned())
 }
 
 fn read_link(p: &Path) -> Option<String> {
-    fs::read_link(p)
-        .ok()
-        .map(|l| l.to_string_lossy().into_owned())
+    fs::read_link(p).ok().map(|l| l.to_string_lossy().into_owned())
 }
 
 /// Inode → (kind, name, sock info) for sockets listed in `<root>/net/{tcp,tcp6,udp,udp6,unix}`.
@@ -1691,27 +1568,15 @@ fn proc_net_sockets(root: &Path) -> HashMap<u64, (FdKind, String, SockInfo)> {
             else {
                 continue;
             };
-            let (Some((lip, lport)), Some((rip, rport)), Ok(ino)) = (
-                parse_proc_addr(local, v6),
-                parse_proc_addr(remote, v6),
-                ino.parse::<u64>(),
-            ) else {
+            let (Some((lip, lport)), Some((rip, rport)), Ok(ino)) =
+                (parse_proc_addr(local, v6), parse_proc_addr(remote, v6), ino.parse::<u64>())
+            else {
                 continue;
             };
-            let kind = if v6 {
-                FdKind::Ipv6Sock
-            } else {
-                FdKind::Ipv4Sock
-            };
+            let kind = if v6 { FdKind::Ipv6Sock } else { FdKind::Ipv4Sock };
             let listening = *state == "0A" || (l4 == L4Proto::Udp && rport == 0);
             let s = if listening {
-                SockInfo {
-                    sip: Some(lip),
-                    sport: lport,
-                    l4proto: l4,
-                    role: SockRole::Server,
-                    ..SockInfo::default()
-                }
+                SockInfo { sip: Some(lip), sport: lport, l4proto: l4, role: SockRole::Server, ..SockInfo::default() }
             } else {
                 SockInfo {
                     cip: Some(lip),
@@ -1723,11 +1588,7 @@ fn proc_net_sockets(root: &Path) -> HashMap<u64, (FdKind, String, SockInfo)> {
                     ..SockInfo::default()
                 }
             };
-            let name = if listening {
-                format!("{lip}:{lport}")
-            } else {
-                format!("{lip}:{lport}->{rip}:{rport}")
-            };
+            let name = if listening { format!("{lip}:{lport}") } else { format!("{lip}:{lport}->{rip}:{rport}") };
             out.insert(ino, (kind, name, s));
         }
     }
@@ -1736,10 +1597,7 @@ fn proc_net_sockets(root: &Path) -> HashMap<u64, (FdKind, String, SockInfo)> {
             let cols: Vec<&str> = line.split_whitespace().collect();
             if let Some(Ok(ino)) = cols.get(6).map(|s| s.parse::<u64>()) {
                 let path = cols.get(7).map(|s| s.to_string()).unwrap_or_default();
-                let s = SockInfo {
-                    unix_path: Some(path.clone()),
-                    ..SockInfo::default()
-                };
+                let s = SockInfo { unix_path: Some(path.clone()), ..SockInfo::default() };
                 out.insert(ino, (FdKind::UnixSock, path, s));
             }
         }
@@ -1767,26 +1625,18 @@ fn parse_proc_addr(s: &str, v6: bool) -> Option<(IpAddr, u16)> {
 }
 
 fn status_field<'a>(status: &'a str, key: &str) -> Option<&'a str> {
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(key)?.strip_prefix(':'))
-        .map(str::trim)
+    status.lines().find_map(|l| l.strip_prefix(key)?.strip_prefix(':')).map(str::trim)
 }
 
 fn thread_from_proc(dir: &Path, tid: i64, boot_ns: u64) -> Option<ThreadInfo> {
     let stat = read_string(&dir.join("stat"))?;
     // comm may hold spaces and parens: fields start after the last ')'.
     let (head, rest) = stat.rsplit_once(')')?;
-    let comm = head
-        .split_once('(')
-        .map(|(_, c)| c.to_string())
-        .unwrap_or_default();
+    let comm = head.split_once('(').map(|(_, c)| c.to_string()).unwrap_or_default();
     let f: Vec<&str> = rest.split_whitespace().collect();
     let num = |i: usize| f.get(i).and_then(|s| s.parse::<i64>().ok()).unwrap_or(0);
     let status = read_string(&dir.join("status")).unwrap_or_default();
-    let pid = status_field(&status, "Tgid")
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(tid);
+    let pid = status_field(&status, "Tgid").and_then(|s| s.parse().ok()).unwrap_or(tid);
     let mut t = ThreadInfo::new(tid, pid, num(1));
     t.from_proc_list = true;
     t.comm = comm;
@@ -1798,37 +1648,21 @@ fn thread_from_proc(dir: &Path, tid: i64, boot_ns: u64) -> Option<ThreadInfo> {
     t.clone_ts = boot_ns.saturating_add((num(19) as u64).saturating_mul(10_000_000));
     let ids = |key: &str| -> Vec<u32> {
         status_field(&status, key)
-            .map(|s| {
-                s.split_whitespace()
-                    .filter_map(|x| x.parse().ok())
-                    .collect()
-            })
+            .map(|s| s.split_whitespace().filter_map(|x| x.parse().ok()).collect())
             .unwrap_or_default()
     };
     t.uid = ids("Uid").get(1).copied().unwrap_or(0);
     t.gid = ids("Gid").get(1).copied().unwrap_or(0);
-    let cap = |key: &str| {
-        status_field(&status, key)
-            .and_then(|s| u64::from_str_radix(s, 16).ok())
-            .unwrap_or(0)
-    };
+    let cap = |key: &str| status_field(&status, key).and_then(|s| u64::from_str_radix(s, 16).ok()).unwrap_or(0);
     t.cap_inheritable = cap("CapInh");
     t.cap_permitted = cap("CapPrm");
     t.cap_effective = cap("CapEff");
-    let ns = |key: &str| {
-        status_field(&status, key).and_then(|s| s.split_whitespace().last()?.parse().ok())
-    };
+    let ns = |key: &str| status_field(&status, key).and_then(|s| s.split_whitespace().last()?.parse().ok());
     t.vtid = ns("NSpid").unwrap_or(tid);
     t.vpid = ns("NStgid").unwrap_or(pid);
-    t.vmsize_kb = status_field(&status, "VmSize")
-        .and_then(|s| s.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0);
-    t.vmrss_kb = status_field(&status, "VmRSS")
-        .and_then(|s| s.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0);
-    t.vmswap_kb = status_field(&status, "VmSwap")
-        .and_then(|s| s.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0);
+    t.vmsize_kb = status_field(&status, "VmSize").and_then(|s| s.split_whitespace().next()?.parse().ok()).unwrap_or(0);
+    t.vmrss_kb = status_field(&status, "VmRSS").and_then(|s| s.split_whitespace().next()?.parse().ok()).unwrap_or(0);
+    t.vmswap_kb = status_field(&status, "VmSwap").and_then(|s| s.split_whitespace().next()?.parse().ok()).unwrap_or(0);
     if let Some(b) = fs::read(dir.join("cmdline")).ok().filter(|b| !b.is_empty()) {
         let mut v = crate::event::split_nul(&b);
         if !v.is_empty() {
@@ -1842,9 +1676,7 @@ fn thread_from_proc(dir: &Path, tid: i64, boot_ns: u64) -> Option<ThreadInfo> {
     t.cwd = with_slash(read_link(&dir.join("cwd")).unwrap_or_else(|| "/".into()));
     t.root = read_link(&dir.join("root")).unwrap_or_else(|| "/".into());
     t.exepath = read_link(&dir.join("exe")).unwrap_or_default();
-    t.loginuid = read_string(&dir.join("loginuid"))
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(u32::MAX);
+    t.loginuid = read_string(&dir.join("loginuid")).and_then(|s| s.trim().parse().ok()).unwrap_or(u32::MAX);
     if let Some(cg) = read_string(&dir.join("cgroup")) {
         t.cgroups = cg
             .lines()
@@ -1853,14 +1685,7 @@ fn thread_from_proc(dir: &Path, tid: i64, boot_ns: u64) -> Option<ThreadInfo> {
                 let _id = it.next()?;
                 let subsys = it.next()?;
                 let path = it.next()?;
-                Some((
-                    if subsys.is_empty() {
-                        "unified".to_string()
-                    } else {
-                        subsys.to_string()
-                    },
-                    path.to_string(),
-                ))
+                Some((if subsys.is_empty() { "unified".to_string() } else { subsys.to_string() }, path.to_string()))
             })
             .collect();
         t.container_id = container_id_from_cgroups(t.cgroups.iter().map(|(_, p)| p.as_str()))
@@ -1870,11 +1695,7 @@ fn thread_from_proc(dir: &Path, tid: i64, boot_ns: u64) -> Option<ThreadInfo> {
     Some(t)
 }
 
-fn fds_from_proc(
-    dir: &Path,
-    socks: &HashMap<u64, (FdKind, String, SockInfo)>,
-    max: usize,
-) -> Vec<FdInfo> {
+fn fds_from_proc(dir: &Path, socks: &HashMap<u64, (FdKind, String, SockInfo)>, max: usize) -> Vec<FdInfo> {
     let mut out = Vec::new();
     let Ok(rd) = fs::read_dir(dir.join("fd")) else {
         return out;
@@ -1886,10 +1707,7 @@ fn fds_from_proc(
         let Some(target) = read_link(&ent.path()) else {
             continue;
         };
-        let bracket_ino = |s: &str| {
-            s.split_once('[')
-                .and_then(|(_, r)| r.strip_suffix(']')?.parse::<u64>().ok())
-        };
+        let bracket_ino = |s: &str| s.split_once('[').and_then(|(_, r)| r.strip_suffix(']')?.parse::<u64>().ok());
         let f = if let Some(rest) = target.strip_prefix("socket:") {
             match bracket_ino(rest).and_then(|i| socks.get(&i).map(|s| (i, s))) {
                 Some((ino, (kind, name, s))) => {
@@ -1919,24 +1737,13 @@ fn fds_from_proc(
             };
             FdInfo::new(fd, kind, target.clone())
         } else if target.starts_with("/memfd:") {
-            FdInfo::new(
-                fd,
-                FdKind::Memfd,
-                target.trim_start_matches('/').to_string(),
-            )
+            FdInfo::new(fd, FdKind::Memfd, target.trim_start_matches('/').to_string())
         } else if target.starts_with('/') {
-            let kind = if fs::metadata(&target).is_ok_and(|m| m.is_dir()) {
-                FdKind::Directory
-            } else {
-                FdKind::File
-            };
+            let kind = if fs::metadata(&target).is_ok_and(|m| m.is_dir()) { FdKind::Directory } else { FdKind::File };
             let mut f = FdInfo::new(fd, kind, target.clone());
             // fdinfo "flags:" is octal Linux flags; map the access mode and the common bits.
             if let Some(fl) = read_string(&dir.join("fdinfo").join(fd.to_string()))
-                .and_then(|s| {
-                    s.lines()
-                        .find_map(|l| l.strip_prefix("flags:").map(|v| v.trim().to_string()))
-                })
+                .and_then(|s| s.lines().find_map(|l| l.strip_prefix("flags:").map(|v| v.trim().to_string())))
                 .and_then(|v| u32::from_str_radix(&v, 8).ok())
             {
                 f.open_flags = linux_open_flags_to_ppm(fl);
@@ -1990,10 +1797,7 @@ impl State {
     pub fn from_proc_with_limits(root: &Path, limits: Limits) -> State {
         let mut st = State::with_limits(limits);
         let boot_ns = read_string(&root.join("stat"))
-            .and_then(|s| {
-                s.lines()
-                    .find_map(|l| l.strip_prefix("btime ")?.trim().parse::<u64>().ok())
-            })
+            .and_then(|s| s.lines().find_map(|l| l.strip_prefix("btime ")?.trim().parse::<u64>().ok()))
             .map_or(0, |s| s.saturating_mul(1_000_000_000));
         let socks = proc_net_sockets(root);
         let Ok(rd) = fs::read_dir(root) else {
@@ -2012,11 +1816,7 @@ impl State {
             st.add_process(main, fds);
             if let Ok(tasks) = fs::read_dir(pdir.join("task")) {
                 for task in tasks.flatten() {
-                    let Some(tid) = task
-                        .file_name()
-                        .to_str()
-                        .and_then(|s| s.parse::<i64>().ok())
-                    else {
+                    let Some(tid) = task.file_name().to_str().and_then(|s| s.parse::<i64>().ok()) else {
                         continue;
                     };
                     if tid == pid {
@@ -2037,11 +1837,9 @@ impl State {
         if let Some(passwd) = read_string(&root.join("1/root/etc/passwd")) {
             for l in passwd.lines() {
                 let c: Vec<&str> = l.split(':').collect();
-                if let (Some(name), Some(Ok(uid)), Some(Ok(gid))) = (
-                    c.first(),
-                    c.get(2).map(|s| s.parse()),
-                    c.get(3).map(|s| s.parse()),
-                ) {
+                if let (Some(name), Some(Ok(uid)), Some(Ok(gid))) =
+                    (c.first(), c.get(2).map(|s| s.parse()), c.get(3).map(|s| s.parse()))
+                {
                     st.add_user(
                         "",
                         UserInfo {
@@ -2059,13 +1857,7 @@ impl State {
             for l in group.lines() {
                 let c: Vec<&str> = l.split(':').collect();
                 if let (Some(name), Some(Ok(gid))) = (c.first(), c.get(2).map(|s| s.parse())) {
-                    st.add_group(
-                        "",
-                        GroupInfo {
-                            gid,
-                            name: name.to_string(),
-                        },
-                    );
+                    st.add_group("", GroupInfo { gid, name: name.to_string() });
                 }
             }
         }
@@ -2086,14 +1878,7 @@ mod tests {
             type_id: id,
             dir: Direction::of_id(id),
             name,
-            params: params
-                .into_iter()
-                .map(|(n, v)| Param {
-                    name: n,
-                    ty: ParamType::None,
-                    value: v,
-                })
-                .collect(),
+            params: params.into_iter().map(|(n, v)| Param { name: n, ty: ParamType::None, value: v }).collect(),
             dump_flags: 0,
         }
     }
@@ -2107,14 +1892,7 @@ mod tests {
         sh.comm = "bash".into();
         sh.exe = "/bin/bash".into();
         sh.cwd = "/home/u/".into();
-        st.add_process(
-            sh,
-            [FdInfo::file(
-                0,
-                "/dev/pts/0",
-                flags::PPM_O_RDONLY | flags::PPM_O_WRONLY,
-            )],
-        );
+        st.add_process(sh, [FdInfo::file(0, "/dev/pts/0", flags::PPM_O_RDONLY | flags::PPM_O_WRONLY)]);
         st
     }
 
@@ -2126,30 +1904,14 @@ mod tests {
             100,
             223,
             "clone",
-            vec![
-                ("res", ParamValue::Pid(200)),
-                (
-                    "flags",
-                    ParamValue::Flags {
-                        ty: ParamType::Flags32,
-                        bits: 0,
-                    },
-                ),
-            ],
+            vec![("res", ParamValue::Pid(200)), ("flags", ParamValue::Flags { ty: ParamType::Flags32, bits: 0 })],
         ));
         let child = st.thread(200).expect("child created");
         assert_eq!(child.pid, 200);
         assert_eq!(child.ptid, 100);
         assert_eq!(child.comm, "bash");
-        assert_eq!(
-            st.fd(200, 0).map(|f| f.name.as_str()),
-            Some("/dev/pts/0"),
-            "fds inherited"
-        );
-        let names: Vec<_> = st
-            .ancestors(st.thread(200).expect("child"))
-            .map(|t| t.comm.clone())
-            .collect();
+        assert_eq!(st.fd(200, 0).map(|f| f.name.as_str()), Some("/dev/pts/0"), "fds inherited");
+        let names: Vec<_> = st.ancestors(st.thread(200).expect("child")).map(|t| t.comm.clone()).collect();
         assert_eq!(names, ["bash", "init"]);
 
         st.apply(&ev(
@@ -2182,13 +1944,7 @@ mod tests {
                 ("fd", ParamValue::Fd(3)),
                 ("dirfd", ParamValue::Fd(-100)),
                 ("name", ParamValue::RelPath("../x/./f.txt".into())),
-                (
-                    "flags",
-                    ParamValue::Flags {
-                        ty: ParamType::Flags32,
-                        bits: 2 | 4,
-                    },
-                ),
+                ("flags", ParamValue::Flags { ty: ParamType::Flags32, bits: 2 | 4 }),
             ],
         );
         st.apply(&open);
@@ -2197,22 +1953,11 @@ mod tests {
         assert!(f.is_open_write());
         assert_eq!(f.directory(), Some("/home/x"));
 
-        let close = ev(
-            200,
-            5,
-            "close",
-            vec![("res", ParamValue::Errno(0)), ("fd", ParamValue::Fd(3))],
-        );
+        let close = ev(200, 5, "close", vec![("res", ParamValue::Errno(0)), ("fd", ParamValue::Fd(3))]);
         st.apply(&close);
-        assert!(
-            st.event_fd_info(&close).is_some(),
-            "fd visible during its close event"
-        );
+        assert!(st.event_fd_info(&close).is_some(), "fd visible during its close event");
         st.apply(&ev(200, 186, "procexit", vec![]));
-        assert!(
-            st.fd(200, 3).is_none(),
-            "closed fd removed at the next event"
-        );
+        assert!(st.fd(200, 3).is_none(), "closed fd removed at the next event");
         assert!(st.thread(200).is_some(), "thread visible during procexit");
         st.flush_deferred();
         assert!(st.thread(200).is_none());
@@ -2228,59 +1973,26 @@ mod tests {
             "clone",
             vec![
                 ("res", ParamValue::Pid(101)),
-                (
-                    "flags",
-                    ParamValue::Flags {
-                        ty: ParamType::Flags32,
-                        bits: u64::from(flags::PPM_CL_CLONE_THREAD),
-                    },
-                ),
+                ("flags", ParamValue::Flags { ty: ParamType::Flags32, bits: u64::from(flags::PPM_CL_CLONE_THREAD) }),
             ],
         ));
         assert_eq!(st.thread(101).map(|t| t.pid), Some(100));
-        st.apply(&ev(
-            101,
-            95,
-            "chdir",
-            vec![
-                ("res", ParamValue::Errno(0)),
-                ("path", ParamValue::Str("/tmp".into())),
-            ],
-        ));
+        st.apply(&ev(101, 95, "chdir", vec![("res", ParamValue::Errno(0)), ("path", ParamValue::Str("/tmp".into()))]));
         assert_eq!(st.thread(100).map(|t| t.cwd.as_str()), Some("/tmp/"));
-        st.apply(&ev(
-            101,
-            3,
-            "open",
-            vec![
-                ("fd", ParamValue::Fd(5)),
-                ("name", ParamValue::Path("/a".into())),
-            ],
-        ));
-        assert!(
-            st.fd(100, 5).is_some(),
-            "fd opened by a thread is seen by the process"
-        );
+        st.apply(&ev(101, 3, "open", vec![("fd", ParamValue::Fd(5)), ("name", ParamValue::Path("/a".into()))]));
+        assert!(st.fd(100, 5).is_some(), "fd opened by a thread is seen by the process");
         st.apply(&ev(
             101,
             363,
             "dup2",
-            vec![
-                ("res", ParamValue::Fd(9)),
-                ("oldfd", ParamValue::Fd(5)),
-                ("newfd", ParamValue::Fd(9)),
-            ],
+            vec![("res", ParamValue::Fd(9)), ("oldfd", ParamValue::Fd(5)), ("newfd", ParamValue::Fd(9))],
         ));
         assert_eq!(st.fd(100, 9).map(|f| f.name.as_str()), Some("/a"));
     }
 
     #[test]
     fn limits_are_enforced_and_counted() {
-        let mut st = State::with_limits(Limits {
-            max_threads: 8,
-            max_fds_per_process: 2,
-            max_users: 1,
-        });
+        let mut st = State::with_limits(Limits { max_threads: 8, max_fds_per_process: 2, max_users: 1 });
         for i in 0..20 {
             let mut t = ThreadInfo::new(i, i, 0);
             t.last_seen = i as u64;
@@ -2294,20 +2006,8 @@ mod tests {
         }
         assert_eq!(st.fds(19).count(), 2);
         assert_eq!(st.stats().fds_evicted, 3);
-        st.add_user(
-            "",
-            UserInfo {
-                uid: 1,
-                ..UserInfo::default()
-            },
-        );
-        st.add_user(
-            "",
-            UserInfo {
-                uid: 2,
-                ..UserInfo::default()
-            },
-        );
+        st.add_user("", UserInfo { uid: 1, ..UserInfo::default() });
+        st.add_user("", UserInfo { uid: 2, ..UserInfo::default() });
         assert_eq!(st.stats().users_evicted, 1);
     }
 
@@ -2316,37 +2016,15 @@ mod tests {
         let id = "3f1c2b9d7a6e5f4c3b2a19087f6e5d4c3b2a19087f6e5d4c3b2a19087f6e5d4c";
         for (p, rt) in [
             (format!("/docker/{id}"), ContainerRuntime::Docker),
-            (
-                format!("/system.slice/docker-{id}.scope"),
-                ContainerRuntime::Docker,
-            ),
-            (
-                format!("/kubepods.slice/kubepods-pod1.slice/crio-{id}.scope"),
-                ContainerRuntime::Crio,
-            ),
-            (
-                format!("/kubepods/besteffort/pod1/{id}"),
-                ContainerRuntime::Unknown,
-            ),
-            (
-                format!("/system.slice/cri-containerd-{id}.scope"),
-                ContainerRuntime::Containerd,
-            ),
-            (
-                format!("/machine.slice/libpod-{id}.scope/container"),
-                ContainerRuntime::Podman,
-            ),
+            (format!("/system.slice/docker-{id}.scope"), ContainerRuntime::Docker),
+            (format!("/kubepods.slice/kubepods-pod1.slice/crio-{id}.scope"), ContainerRuntime::Crio),
+            (format!("/kubepods/besteffort/pod1/{id}"), ContainerRuntime::Unknown),
+            (format!("/system.slice/cri-containerd-{id}.scope"), ContainerRuntime::Containerd),
+            (format!("/machine.slice/libpod-{id}.scope/container"), ContainerRuntime::Podman),
         ] {
-            assert_eq!(
-                container_id_from_cgroups([p.as_str()]),
-                Some((rt, id.to_string())),
-                "{p}"
-            );
+            assert_eq!(container_id_from_cgroups([p.as_str()]), Some((rt, id.to_string())), "{p}");
         }
-        assert_eq!(
-            container_id_from_cgroups(["/user.slice/session-1.scope", "/"]),
-            None
-        );
+        assert_eq!(container_id_from_cgroups(["/user.slice/session-1.scope", "/"]), None);
         let mut t = ThreadInfo::new(1, 1, 0);
         t.set_cgroups_from_scap(&[format!("cpu=/docker/{id}")]);
         assert_eq!(t.container_id, &id[..12]);
@@ -2369,10 +2047,7 @@ mod tests {
         assert!(t.exepath.ends_with(t.comm.as_str()) || !t.exepath.is_empty());
         assert!(st.fds(me).count() >= 1, "own fds read");
         // Robust to a missing or odd root.
-        assert_eq!(
-            State::from_proc(Path::new("/nonexistent-proc-root")).thread_count(),
-            0
-        );
+        assert_eq!(State::from_proc(Path::new("/nonexistent-proc-root")).thread_count(), 0);
         let tmp = std::env::temp_dir().join(format!("rulec-fakeproc-{me}"));
         let _ = fs::create_dir_all(tmp.join("42"));
         let _ = fs::write(tmp.join("42/stat"), "42 (we ird) S 1 42 42 0");

@@ -294,23 +294,71 @@ fn malformed_files_give_errors_naming_the_line() {
         (format!("{HEADER}\n{{\"fd\":{{\"pid\":1,\"fd\":3,\"kind\":\"socket\"}}}}"), "unknown variant `socket`"),
         (format!("{HEADER}\n{ev}\n{{\"user\":{{\"uid\":0}}}}"), "line 3: a user record after the first event"),
         (format!("{HEADER}\n{}", r#"{"ts":1,"tid":2,"event":"opne","dir":"<"}"#), "line 2: unknown event \"opne\""),
-        (format!("{HEADER}\n{}", r#"{"ts":1,"tid":2,"id":4000,"event":"open","dir":"<"}"#), "line 2: unknown event id 4000"),
+        (
+            format!("{HEADER}\n{}", r#"{"ts":1,"tid":2,"id":4000,"event":"open","dir":"<"}"#),
+            "line 2: unknown event id 4000",
+        ),
         (format!("{HEADER}\n{}", r#"{"ts":1,"tid":2,"id":3,"event":"close","dir":"<"}"#), "line 2: event id 3 is open"),
-        (format!("{HEADER}\n{}", r#"{"ts":1,"tid":2,"id":3,"event":"open","dir":">"}"#), "line 2: event id 3 is an exit"),
-        (format!("{HEADER}\n{}", r#"{"ts":1,"tid":2,"event":"close","dir":"<","params":{"rez":0}}"#), "line 2: event close has no parameter \"rez\""),
-        (format!("{HEADER}\n{}", r#"{"ts":1,"tid":2,"event":"close","dir":"<","params":{"res":"zero"}}"#), "line 2: close param \"res\": expected an integer, found the string \"zero\""),
-        (format!("{HEADER}\n{}", r#"{"ts":1,"tid":2,"event":"close","dir":"<","params":{"res":1e400}}"#), "line 2: column"),
-        (format!("{HEADER}\n{}", r#"{"ts":1,"tid":2,"event":"close","dir":"<","params":{"res":1e30}}"#), "line 2: close param \"res\": expected an integer in"),
-        (format!("{HEADER}\n{}", r#"{"ts":1,"tid":2,"event":"close","dir":"<","params":{"res":99999999999999999999}}"#), "line 2: close param \"res\": expected an integer in"),
-        (format!("{HEADER}\n{}", r#"{"ts":1,"tid":2,"event":"open","dir":"<","params":{"flags":4294967296}}"#), "line 2: open param \"flags\": 4294967296 is out of range 0..=4294967295"),
+        (
+            format!("{HEADER}\n{}", r#"{"ts":1,"tid":2,"id":3,"event":"open","dir":">"}"#),
+            "line 2: event id 3 is an exit",
+        ),
+        (
+            format!("{HEADER}\n{}", r#"{"ts":1,"tid":2,"event":"close","dir":"<","params":{"rez":0}}"#),
+            "line 2: event close has no parameter \"rez\"",
+        ),
+        (
+            format!("{HEADER}\n{}", r#"{"ts":1,"tid":2,"event":"close","dir":"<","params":{"res":"zero"}}"#),
+            "line 2: close param \"res\": expected an integer, found the string \"zero\"",
+        ),
+        (
+            format!("{HEADER}\n{}", r#"{"ts":1,"tid":2,"event":"close","dir":"<","params":{"res":1e400}}"#),
+            "line 2: column",
+        ),
+        (
+            format!("{HEADER}\n{}", r#"{"ts":1,"tid":2,"event":"close","dir":"<","params":{"res":1e30}}"#),
+            "line 2: close param \"res\": expected an integer in",
+        ),
+        (
+            format!(
+                "{HEADER}\n{}",
+                r#"{"ts":1,"tid":2,"event":"close","dir":"<","params":{"res":99999999999999999999}}"#
+            ),
+            "line 2: close param \"res\": expected an integer in",
+        ),
+        (
+            format!("{HEADER}\n{}", r#"{"ts":1,"tid":2,"event":"open","dir":"<","params":{"flags":4294967296}}"#),
+            "line 2: open param \"flags\": 4294967296 is out of range 0..=4294967295",
+        ),
         (format!("{HEADER}\n{}", r#"{"ts":-1,"tid":2,"event":"close","dir":"<"}"#), "line 2: `ts`: -1 is out of range"),
         (format!("{HEADER}\n{}", r#"{"ts":1,"event":"close","dir":"<"}"#), "line 2: an event line needs `tid`"),
         (format!("{HEADER}\n{}", r#"{"ts":1,"tid":2,"event":"close","dir":"<>"}"#), "line 2: `dir` must be"),
-        (format!("{HEADER}\n{}", r#"{"ts":1,"tid":2,"event":"close","dir":"<","colour":1}"#), "line 2: unknown key \"colour\""),
-        (format!("{HEADER}\n{}", r#"{"ts":1,"tid":2,"event":"read","dir":"<","params":{"data":{"base64":"!!!!"}}}"#), "line 2: read param \"data\": '!' is not a base64 character"),
-        (format!("{HEADER}\n{}", r#"{"ts":1,"tid":2,"event":"connect","dir":"<","params":{"tuple":{"family":"inet","sip":"1.2.3","sport":1,"dip":"1.2.3.4","dport":2}}}"#), "line 2: connect param \"tuple\": \"1.2.3\" is not an IPv4 address"),
-        (format!("{HEADER}\n{}", r#"{"ts":1,"tid":2,"event":"connect","dir":"<","params":{"tuple":{"family":"inet","sip":"1.2.3.4","sport":70000,"dip":"1.2.3.4","dport":2}}}"#), "line 2: connect param \"tuple\": `sport`: 70000 is out of range"),
-        (format!("{HEADER}\n{}", r#"{"ts":1,"tid":2,"id":1,"event":"open","dir":"<","params":{"ID":75}}"#), "line 2: generic event: its ID param names syscall \"mprotect\""),
+        (
+            format!("{HEADER}\n{}", r#"{"ts":1,"tid":2,"event":"close","dir":"<","colour":1}"#),
+            "line 2: unknown key \"colour\"",
+        ),
+        (
+            format!("{HEADER}\n{}", r#"{"ts":1,"tid":2,"event":"read","dir":"<","params":{"data":{"base64":"!!!!"}}}"#),
+            "line 2: read param \"data\": '!' is not a base64 character",
+        ),
+        (
+            format!(
+                "{HEADER}\n{}",
+                r#"{"ts":1,"tid":2,"event":"connect","dir":"<","params":{"tuple":{"family":"inet","sip":"1.2.3","sport":1,"dip":"1.2.3.4","dport":2}}}"#
+            ),
+            "line 2: connect param \"tuple\": \"1.2.3\" is not an IPv4 address",
+        ),
+        (
+            format!(
+                "{HEADER}\n{}",
+                r#"{"ts":1,"tid":2,"event":"connect","dir":"<","params":{"tuple":{"family":"inet","sip":"1.2.3.4","sport":70000,"dip":"1.2.3.4","dport":2}}}"#
+            ),
+            "line 2: connect param \"tuple\": `sport`: 70000 is out of range",
+        ),
+        (
+            format!("{HEADER}\n{}", r#"{"ts":1,"tid":2,"id":1,"event":"open","dir":"<","params":{"ID":75}}"#),
+            "line 2: generic event: its ID param names syscall \"mprotect\"",
+        ),
         (format!("{HEADER}\n\"just a string\""), "line 2: expected a JSON object, found the string"),
         (format!("{HEADER}\n{ev}\n\u{0}\u{1}"), "line 3: column"),
     ];
@@ -346,7 +394,8 @@ fn truncated_and_mutated_jsonl_gives_errors_not_panics() {
         match CaptureReader::from_bytes(b) {
             Err(e) => Some(e.to_string()),
             Ok(r) => {
-                let mut rp = Replay::from_capture_reader(r, Limits { max_threads: 64, max_fds_per_process: 16, max_users: 8 });
+                let mut rp =
+                    Replay::from_capture_reader(r, Limits { max_threads: 64, max_fds_per_process: 16, max_users: 8 });
                 for ev in rp.by_ref() {
                     if let Err(e) = ev {
                         return Some(e.to_string());

@@ -35,22 +35,8 @@ fn capture(name: &str) -> Option<PathBuf> {
 /// (file, events per scapinfo.py, process-list entries, fd-list entries, users, groups)
 const EXPECTED: &[(&str, u64, usize, usize, usize, usize)] = &[
     ("falco-psp_privileged.scap", 2059, 100, 644, 45, 77),
-    (
-        "falco-psp_run_as_user_0_container.scap",
-        4143,
-        124,
-        693,
-        45,
-        77,
-    ),
-    (
-        "falco-psp_run_as_user_65534_container.scap",
-        241,
-        126,
-        700,
-        45,
-        77,
-    ),
+    ("falco-psp_run_as_user_0_container.scap", 4143, 124, 693, 45, 77),
+    ("falco-psp_run_as_user_65534_container.scap", 241, 126, 700, 45, 77),
     ("falco-psp_write_tmp_test.scap", 229, 124, 693, 45, 77),
     ("libs-curl_google.scap", 1536, 54, 316, 31, 55),
     ("libs-curl_google_comments.scap", 1536, 54, 316, 31, 55),
@@ -70,15 +56,8 @@ fn every_capture_decodes_with_the_python_event_counts() {
         }
         let r = ScapReader::open(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(r.header.major, 1, "{name}");
-        assert_eq!(
-            (r.procs.len(), r.fds.len(), r.users.len(), r.groups.len()),
-            (procs, fds, users, groups),
-            "{name}"
-        );
-        assert!(
-            r.machine.as_ref().is_some_and(|m| !m.hostname.is_empty()),
-            "{name}: machine info"
-        );
+        assert_eq!((r.procs.len(), r.fds.len(), r.users.len(), r.groups.len()), (procs, fds, users, groups), "{name}");
+        assert!(r.machine.as_ref().is_some_and(|m| !m.hostname.is_empty()), "{name}: machine info");
         let mut n = 0u64;
         let mut last_ts = 0;
         for ev in ScapReader::open(&path).unwrap_or_else(|e| panic!("{name}: {e}")) {
@@ -88,10 +67,7 @@ fn every_capture_decodes_with_the_python_event_counts() {
             n += 1;
         }
         assert_eq!(n, events, "{name}: event count");
-        assert!(
-            last_ts > 1_500_000_000_000_000_000,
-            "{name}: timestamps are ns since epoch"
-        );
+        assert!(last_ts > 1_500_000_000_000_000_000, "{name}: timestamps are ns since epoch");
     }
 }
 
@@ -100,37 +76,18 @@ fn decoded_events_match_scapdecode() {
     // scapdecode.py libs-curl_google.scap connect: the second connect exit of tid 17497.
     if let Some(p) = capture("libs-curl_google.scap") {
         let r = ScapReader::open(&p).expect("open");
-        let evs: Vec<_> = r
-            .map(|e| e.expect("event"))
-            .filter(|e| e.name == "connect")
-            .collect();
+        let evs: Vec<_> = r.map(|e| e.expect("event")).filter(|e| e.name == "connect").collect();
         assert_eq!(evs.len(), 8);
-        let x = evs
-            .iter()
-            .find(|e| e.ts == 1534527348547379676)
-            .expect("connect exit");
+        let x = evs.iter().find(|e| e.ts == 1534527348547379676).expect("connect exit");
         assert_eq!((x.tid, x.type_id, x.dir), (17497, 23, Direction::Exit));
         assert_eq!(x.res(), Some(-115));
         assert_eq!(x.arg_str("res").as_deref(), Some("EINPROGRESS"));
         let Some(ParamValue::SockTuple(SockTuple::V6 { dip, dport, .. })) = x.param("tuple") else {
             panic!("tuple: {:?}", x.param("tuple"))
         };
-        assert_eq!(
-            (*dip, *dport),
-            (
-                "2607:f8b0:4004:802::2004".parse::<Ipv6Addr>().expect("ip"),
-                80
-            )
-        );
-        let unix = evs
-            .iter()
-            .find(|e| e.ts == 1534527348518937838)
-            .expect("nscd connect");
-        assert_eq!(
-            unix.arg_str("tuple")
-                .map(|s| s.ends_with(" /var/run/nscd/socket")),
-            Some(true)
-        );
+        assert_eq!((*dip, *dport), ("2607:f8b0:4004:802::2004".parse::<Ipv6Addr>().expect("ip"), 80));
+        let unix = evs.iter().find(|e| e.ts == 1534527348518937838).expect("nscd connect");
+        assert_eq!(unix.arg_str("tuple").map(|s| s.ends_with(" /var/run/nscd/socket")), Some(true));
         assert_eq!(unix.arg_str("res").as_deref(), Some("ENOENT"));
     }
     // scapdecode.py falco-psp_run_as_user_0_container.scap execve.
@@ -140,21 +97,13 @@ fn decoded_events_match_scapdecode() {
             .map(|e| e.expect("event"))
             .find(|e| e.name == "execve" && e.dir == Direction::Exit)
             .expect("execve exit");
-        assert_eq!(
-            (x.ts, x.tid, x.type_id, x.params.len()),
-            (1562711472095933116, 32052, 293, 19)
-        );
+        assert_eq!((x.ts, x.tid, x.type_id, x.params.len()), (1562711472095933116, 32052, 293, 19));
         assert_eq!(x.str("exe"), Some("ls"));
         assert_eq!(x.str("comm"), Some("ls"));
         assert_eq!(x.int("ptid"), Some(25754));
         assert_eq!(x.int("tty"), Some(34816));
         assert_eq!(x.int("loginuid"), Some(4294967295));
-        assert!(
-            x.list("env")
-                .expect("env")
-                .iter()
-                .any(|e| e == "HOSTNAME=697956520d89")
-        );
+        assert!(x.list("env").expect("env").iter().any(|e| e == "HOSTNAME=697956520d89"));
     }
     // scapdecode.py falco-psp_write_tmp_test.scap open.
     if let Some(p) = capture("falco-psp_write_tmp_test.scap") {
@@ -165,10 +114,7 @@ fn decoded_events_match_scapdecode() {
             .expect("open exit");
         assert_eq!(x.tid, 25754);
         assert_eq!(x.str("name"), Some("/tmp/test"));
-        assert_eq!(
-            x.arg_str("flags").as_deref(),
-            Some("O_TRUNC|O_CREAT|O_WRONLY")
-        );
+        assert_eq!(x.arg_str("flags").as_deref(), Some("O_TRUNC|O_CREAT|O_WRONLY"));
         assert_eq!(x.int("fd"), Some(3));
     }
     // libs-sample.scap: an event id the old (e5c53d64) table does not know.
@@ -178,10 +124,7 @@ fn decoded_events_match_scapdecode() {
             .map(|e| e.expect("event"))
             .find(|e| e.name == "useradded")
             .expect("useradded");
-        assert_eq!(
-            (x.type_id, x.int("uid"), x.str("name")),
-            (354, Some(999), Some("lxd"))
-        );
+        assert_eq!((x.type_id, x.int("uid"), x.str("name")), (354, Some(999), Some("lxd")));
     }
 }
 
@@ -192,25 +135,14 @@ fn replay_builds_sensible_state() {
         let st = Replay::open(&p, Limits::default())
             .expect("open")
             .for_each(|ev, st| {
-                if ev.name == "connect"
-                    && ev.dir == Direction::Exit
-                    && ev.tid == 17497
-                    && ev.res() == Some(-115)
-                {
+                if ev.name == "connect" && ev.dir == Direction::Exit && ev.tid == 17497 && ev.res() == Some(-115) {
                     let f = st.event_fd_info(ev).expect("connect fd resolved");
                     let s = f.sock.as_ref().expect("socket info");
                     assert_eq!(f.kind, FdKind::Ipv6Sock);
                     assert_eq!(s.role, SockRole::Client);
                     assert_eq!(s.sport, 80);
-                    assert_eq!(
-                        s.sip,
-                        Some(IpAddr::V6("2607:f8b0:4004:802::2004".parse().expect("ip")))
-                    );
-                    assert!(
-                        f.name.ends_with("->2607:f8b0:4004:802::2004:80"),
-                        "{}",
-                        f.name
-                    );
+                    assert_eq!(s.sip, Some(IpAddr::V6("2607:f8b0:4004:802::2004".parse().expect("ip"))));
+                    assert!(f.name.ends_with("->2607:f8b0:4004:802::2004:80"), "{}", f.name);
                     let t = st.thread(ev.tid).expect("curl thread");
                     assert_eq!(t.comm, "curl");
                     assert_eq!(t.args, ["-6", "http://www.google.com"]);
@@ -218,10 +150,7 @@ fn replay_builds_sensible_state() {
                     saw_connected = true;
                 }
                 if ev.name == "close" && ev.dir == Direction::Exit && ev.res() == Some(0) {
-                    assert!(
-                        st.event_fd_info(ev).is_some(),
-                        "closed fd still visible during close: {ev:?}"
-                    );
+                    assert!(st.event_fd_info(ev).is_some(), "closed fd still visible during close: {ev:?}");
                 }
             })
             .expect("replay");
@@ -244,20 +173,10 @@ fn replay_builds_sensible_state() {
                 }
             })
             .expect("replay");
-        assert_eq!(
-            opened,
-            Some((
-                "/tmp/test".to_string(),
-                "bash".to_string(),
-                "697956520d89".to_string()
-            ))
-        );
+        assert_eq!(opened, Some(("/tmp/test".to_string(), "bash".to_string(), "697956520d89".to_string())));
     }
     if let Some(p) = capture("falco-psp_run_as_user_0_container.scap") {
-        let st = Replay::open(&p, Limits::default())
-            .expect("open")
-            .for_each(|_, _| {})
-            .expect("replay");
+        let st = Replay::open(&p, Limits::default()).expect("open").for_each(|_, _| {}).expect("replay");
         let ls = st.thread(32052);
         // ls exited (procexit) before the capture ended, or is still there: either way its
         // parent chain is the container's bash.
@@ -293,10 +212,7 @@ fn replay_builds_sensible_state() {
                 if ev.name == "accept" && ev.dir == Direction::Exit {
                     let f = st.event_fd_info(ev).expect("accepted fd");
                     let s = f.sock.as_ref().expect("sock");
-                    assert_eq!(
-                        (f.fd, f.kind, s.role, s.sport),
-                        (4, FdKind::Ipv6Sock, SockRole::Server, 1234)
-                    );
+                    assert_eq!((f.fd, f.kind, s.role, s.sport), (4, FdKind::Ipv6Sock, SockRole::Server, 1234));
                     assert_eq!(s.sip, Some(IpAddr::V6("2001:db8::3".parse().expect("ip"))));
                     assert_eq!(s.cip, Some(IpAddr::V6("2001:db8::4".parse().expect("ip"))));
                     accepted = true;
@@ -315,9 +231,7 @@ fn decompressed(p: &Path) -> Vec<u8> {
     let raw = std::fs::read(p).expect("read");
     if raw.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
-        flate2::read::MultiGzDecoder::new(&raw[..])
-            .read_to_end(&mut out)
-            .expect("gunzip");
+        flate2::read::MultiGzDecoder::new(&raw[..]).read_to_end(&mut out).expect("gunzip");
         out
     } else {
         raw
@@ -329,14 +243,7 @@ fn run_all(bytes: Vec<u8>) -> Option<String> {
     match ScapReader::from_bytes(bytes) {
         Err(e) => Some(e.to_string()),
         Ok(r) => {
-            let mut rp = Replay::from_reader(
-                r,
-                Limits {
-                    max_threads: 64,
-                    max_fds_per_process: 16,
-                    max_users: 8,
-                },
-            );
+            let mut rp = Replay::from_reader(r, Limits { max_threads: 64, max_fds_per_process: 16, max_users: 8 });
             for ev in rp.by_ref() {
                 if let Err(e) = ev {
                     return Some(e.to_string());
@@ -350,11 +257,7 @@ fn run_all(bytes: Vec<u8>) -> Option<String> {
 
 #[test]
 fn truncated_and_mutated_captures_give_errors_not_panics() {
-    for name in [
-        "libs-curl_google.scap",
-        "libs-sample.scap",
-        "falco-psp_run_as_user_65534_container.scap",
-    ] {
+    for name in ["libs-curl_google.scap", "libs-sample.scap", "falco-psp_run_as_user_65534_container.scap"] {
         let Some(p) = capture(name) else { continue };
         let data = decompressed(&p);
         // Truncations at many points, including inside headers.
@@ -400,10 +303,7 @@ fn hostile_lengths_are_rejected_without_huge_allocations() {
     d.extend_from_slice(&(60u32 << 20).to_le_bytes());
     d.extend_from_slice(&[0; 10]);
     let e = ScapReader::from_bytes(d).expect_err("truncated");
-    assert!(
-        e.to_string().contains("at byte 46") && e.to_string().contains("truncated"),
-        "{e}"
-    );
+    assert!(e.to_string().contains("at byte 46") && e.to_string().contains("truncated"), "{e}");
 
     // Over the block cap.
     let mut d = shb.clone();
@@ -436,7 +336,6 @@ fn hostile_lengths_are_rejected_without_huge_allocations() {
     assert!(ScapReader::from_bytes(b"hello world, not scap".to_vec()).is_err());
     assert!(ScapReader::from_bytes(Vec::new()).is_err());
     // Corrupt gzip.
-    let e = ScapReader::from_bytes(vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3])
-        .expect_err("bad gzip");
+    let e = ScapReader::from_bytes(vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3]).expect_err("bad gzip");
     assert!(e.to_string().contains("at byte 0"), "{e}");
 }

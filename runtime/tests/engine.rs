@@ -50,7 +50,9 @@ fn run(yaml: &str, events: Vec<Event>, mode: MatchMode) -> Vec<Vec<String>> {
 }
 
 fn rule(name: &str, cond: &str) -> String {
-    format!("- rule: {name}\n  desc: d\n  condition: >-\n    {cond}\n  output: \"{name} %proc.name\"\n  priority: WARNING\n  warn_evttypes: false\n")
+    format!(
+        "- rule: {name}\n  desc: d\n  condition: >-\n    {cond}\n  output: \"{name} %proc.name\"\n  priority: WARNING\n  warn_evttypes: false\n"
+    )
 }
 
 const THREE: &str = "evt.type = open and proc.name = cat|evt.type = open and fd.name startswith /etc|proc.name = cat";
@@ -214,7 +216,8 @@ fn from_check_builds_an_optimised_engine() {
 
 #[test]
 fn unknown_threads_give_absent_values() {
-    let yaml = rule("present", "proc.name exists") + &rule("absent", "not proc.name exists") + &rule("ne", "proc.name != cat");
+    let yaml =
+        rule("present", "proc.name exists") + &rule("absent", "not proc.name exists") + &rule("ne", "proc.name != cat");
     let got = run(&yaml, vec![ev("open", 4242, 3)], MatchMode::All);
     assert_eq!(got, vec![vec!["absent"]]);
 }
@@ -224,7 +227,14 @@ fn unknown_threads_give_absent_values() {
 /// JIT's inline path as in the interpreter.
 #[test]
 fn integer_ancestor_fields_match_any_ancestor_on_both_backends() {
-    let conds = ["proc.apid = 1", "proc.apid = 100", "proc.apid > 150", "proc.apid in (100, 7)", "proc.apid = 300", "proc.apid[1] = 200"];
+    let conds = [
+        "proc.apid = 1",
+        "proc.apid = 100",
+        "proc.apid > 150",
+        "proc.apid in (100, 7)",
+        "proc.apid = 300",
+        "proc.apid[1] = 200",
+    ];
     let yaml: String = conds.iter().enumerate().map(|(i, c)| rule(&format!("p{i}"), c)).collect();
     let got = run(&yaml, vec![ev("open", 300, 3)], MatchMode::All);
     let want: Vec<String> = [0, 1, 2, 3, 5].iter().map(|i| format!("p{i}")).collect();

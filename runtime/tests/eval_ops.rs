@@ -219,11 +219,7 @@ fn ports_bools_ips_bytes() {
 fn list_fields_and_ancestors() {
     let types = |xs: &[&str]| vec![("fd.types", list(xs))];
     let anc = || {
-        vec![
-            ("proc.aname", list(&["sshd", "systemd"])),
-            ("proc.aname[1]", s("sshd")),
-            ("proc.aname[2]", s("systemd")),
-        ]
+        vec![("proc.aname", list(&["sshd", "systemd"])), ("proc.aname[1]", s("sshd")), ("proc.aname[2]", s("systemd"))]
     };
     let cases: Vec<Case> = vec![
         ("fd.types in (file, ipv4, unix)", types(&["file", "ipv4"]), true),
@@ -289,7 +285,11 @@ fn transformers() {
         ("len(proc.name) > 4", name("bash"), false),
         ("len(fd.types) = 2", vec![("fd.types", list(&["file", "ipv4"]))], true),
         ("join(\",\", fd.types) = \"file,ipv4\"", vec![("fd.types", list(&["file", "ipv4"]))], true),
-        ("concat(proc.name, \"-\", proc.pname) = \"bash-sshd\"", vec![("proc.name", s("bash")), ("proc.pname", s("sshd"))], true),
+        (
+            "concat(proc.name, \"-\", proc.pname) = \"bash-sshd\"",
+            vec![("proc.name", s("bash")), ("proc.pname", s("sshd"))],
+            true,
+        ),
         ("concat(proc.name, \"-\", proc.pname) exists", vec![("proc.name", s("bash"))], false),
         ("getopt(proc.args, \"c:\")[c] = ls", vec![("proc.args", s("-c ls -x"))], true),
         ("getopt(proc.args, \"xc:\")[c] = ls", vec![("proc.args", s("-xc ls"))], true),
@@ -391,8 +391,8 @@ fn getopt_and_b64_edges() {
 #[test]
 fn callbacks_are_total() {
     use rulec_compiler::ir::Program;
-    use rulec_runtime::eval::{Compiled, EvalCtx, SlotCache, rulec_eval_check, rulec_slot_num};
     use rulec_runtime::State;
+    use rulec_runtime::eval::{Compiled, EvalCtx, SlotCache, rulec_eval_check, rulec_slot_num};
     let compiled = Compiled::new(&Program::default());
     let mut cache = SlotCache::new();
     let ev = fev("open", &[]);
@@ -412,8 +412,8 @@ fn callbacks_are_total() {
 #[test]
 fn slot_num_gives_the_64_bits() {
     use rulec_compiler::ir::SlotId;
-    use rulec_runtime::eval::{Compiled, EvalCtx, SlotCache};
     use rulec_runtime::State;
+    use rulec_runtime::eval::{Compiled, EvalCtx, SlotCache};
     let (_, p) = programs(&checked(&rules_for(&["evt.count = 1 and proc.pid = 1 and proc.name = x"])));
     let compiled = Compiled::with_extractor(&p, fake_extract);
     let slot = |name: &str| {

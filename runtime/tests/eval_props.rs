@@ -37,7 +37,8 @@ impl Rng {
 }
 
 const NAMES: &[&str] = &["bash", "sh", "Bash", "sshd", "nginx", "a", "ba"];
-const PATHS: &[&str] = &["/tmp/x", "/tmp", "/etc/passwd", "/etc/shadow", "/var/log/a.log", "/tmp/hello/x", "/tmp/hello_x", "rel/x"];
+const PATHS: &[&str] =
+    &["/tmp/x", "/tmp", "/etc/passwd", "/etc/shadow", "/var/log/a.log", "/tmp/hello/x", "/tmp/hello_x", "rel/x"];
 const SUBS: &[&str] = &["a", "as", "ba", "sh", "B", "x", "/tmp", "/etc/", "log", "/x"];
 const GLOBS: &[&str] = &["b*", "*sh", "?ash", "[bs]*", "*", "/tmp/*", "*/x", "B*", "[!/]*", "*.log"];
 const REGEXES: &[&str] = &["b.*", ".*sh", "(bash|sh)", "[a-z]+", "/tmp/.*", "[A-Z].*"];

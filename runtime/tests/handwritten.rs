@@ -40,10 +40,8 @@ fn agree(backend: Backend, seeds: &[u64], events: usize) {
             st.apply(&ev);
             alerts.clear();
             engine.process(&ev, &st, &mut alerts);
-            let mut real: Vec<&str> = alerts
-                .iter()
-                .filter_map(|a| handwritten::SUBSET.iter().find(|n| **n == a.rule).copied())
-                .collect();
+            let mut real: Vec<&str> =
+                alerts.iter().filter_map(|a| handwritten::SUBSET.iter().find(|n| **n == a.rule).copied()).collect();
             hand.clear();
             handwritten::matches(&ev, &st, &mut hand);
             real.sort_unstable();

@@ -63,12 +63,7 @@ const OPEN_DIFFERENCES: &[(&str, &str, &[&str], &str)] = &[
         "same unknown fd: libsinsp's fd.name is empty on the exit (it then has an fd entry \
          without a name), rulec has none",
     ),
-    (
-        "*",
-        "fd.directory",
-        &["<write"],
-        "same unknown fd: libsinsp's fd.directory is `/` (dirname of the empty name)",
-    ),
+    ("*", "fd.directory", &["<write"], "same unknown fd: libsinsp's fd.directory is `/` (dirname of the empty name)"),
     (
         "falco-psp_run_as_user_0_container",
         "fd.*",
@@ -243,8 +238,16 @@ fn fields_agree_with_sysdig() {
             let Some(n) = numbering.next(ev.type_id) else { return };
             let Some(want) = expected.get(&n) else { return };
             seen += 1;
-            if want.get(1).map(String::as_str) != Some(ev.name) || want.get(2).map(String::as_str) != Some(ev.dir.as_str()) {
-                unaligned.push(format!("{stem}#{n}: sysdig {} {}, rulec {} {}", want[1], want.get(2).map_or("", |s| s), ev.dir.as_str(), ev.name));
+            if want.get(1).map(String::as_str) != Some(ev.name)
+                || want.get(2).map(String::as_str) != Some(ev.dir.as_str())
+            {
+                unaligned.push(format!(
+                    "{stem}#{n}: sysdig {} {}, rulec {} {}",
+                    want[1],
+                    want.get(2).map_or("", |s| s),
+                    ev.dir.as_str(),
+                    ev.name
+                ));
                 return;
             }
             for (i, field) in fields.iter().enumerate().skip(1) {
@@ -278,14 +281,25 @@ fn fields_agree_with_sysdig() {
         eprintln!("skipping: no recorded events matched");
         return;
     }
-    eprintln!("field agreement with sysdig 0.29.3 on {recorded} recorded events (agree/total, excused = documented version or open differences):");
+    eprintln!(
+        "field agreement with sysdig 0.29.3 on {recorded} recorded events (agree/total, excused = documented version or open differences):"
+    );
     for f in field_order.iter().skip(1) {
         if let Some(t) = tally.get(f) {
             let excused = if t.excused > 0 { format!(" ({} excused)", t.excused) } else { String::new() };
-            eprintln!("  {f:<18} {:>5}/{:<5}{excused} {}", t.agree, t.total, t.bad.iter().take(4).cloned().collect::<Vec<_>>().join(" | "));
+            eprintln!(
+                "  {f:<18} {:>5}/{:<5}{excused} {}",
+                t.agree,
+                t.total,
+                t.bad.iter().take(4).cloned().collect::<Vec<_>>().join(" | ")
+            );
         }
     }
-    assert!(num_mismatch.is_empty(), "evt.num differs from the replay's count: {:?}", &num_mismatch[..num_mismatch.len().min(5)]);
+    assert!(
+        num_mismatch.is_empty(),
+        "evt.num differs from the replay's count: {:?}",
+        &num_mismatch[..num_mismatch.len().min(5)]
+    );
     assert!(unaligned.is_empty(), "events not aligned with sysdig's numbering: {unaligned:#?}");
     let failures: Vec<String> = tally
         .iter()

@@ -206,11 +206,18 @@ fn verdicts_agree_with_sysdig() {
                         f,
                         theirs.len(),
                         mine.len(),
-                        if agree { String::new() } else { format!("  only rulec {only_ours:?} only sysdig {only_theirs:?}") }
+                        if agree {
+                            String::new()
+                        } else {
+                            format!("  only rulec {only_ours:?} only sysdig {only_theirs:?}")
+                        }
                     ));
                 }
                 if !agree {
-                    failures.push(format!("{backend:?} {} `{f}`: only rulec {only_ours:?} only sysdig {only_theirs:?}", fx.capture));
+                    failures.push(format!(
+                        "{backend:?} {} `{f}`: only rulec {only_ours:?} only sysdig {only_theirs:?}",
+                        fx.capture
+                    ));
                 }
             }
         }

@@ -15,8 +15,8 @@ use std::time::Instant;
 use clap::{Args, ValueEnum};
 use rulec_compiler::check::{CheckResult, check};
 use rulec_compiler::{FileId, SourceFile};
-use rulec_runtime::engine::{Alert, Backend, Engine, MatchMode};
 use rulec_runtime::Generator;
+use rulec_runtime::engine::{Alert, Backend, Engine, MatchMode};
 use rulec_runtime::{Event, handwritten};
 use serde::{Deserialize, Serialize};
 
@@ -203,7 +203,10 @@ fn render(args: &BenchArgs, results: &[Measurement]) -> String {
             j.eval_ns_per_event / h.eval_ns_per_event.max(0.001)
         ));
     }
-    out.push_str(&format!("state machine alone: {:.1} ns/event\n", results.first().map_or(0.0, |m| m.state_ns as f64 / m.events as f64)));
+    out.push_str(&format!(
+        "state machine alone: {:.1} ns/event\n",
+        results.first().map_or(0.0, |m| m.state_ns as f64 / m.events as f64)
+    ));
     out
 }
 

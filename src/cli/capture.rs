@@ -155,10 +155,7 @@ mod tests {
 
     #[test]
     fn jsonl_errors_name_file_and_line() {
-        let e = CaptureFileError::Jsonl(capture::CaptureError {
-            line: 7,
-            message: "unknown event \"opne\"".into(),
-        });
+        let e = CaptureFileError::Jsonl(capture::CaptureError { line: 7, message: "unknown event \"opne\"".into() });
         assert_eq!(describe(Path::new("a.rcap.jsonl"), &e), "a.rcap.jsonl:7: unknown event \"opne\"");
     }
 }

@@ -57,11 +57,8 @@ pub fn run(args: &CheckArgs) -> i32 {
         }
     };
     let result = rulec_compiler::check::check(&files);
-    let diagnostics: Vec<&Diagnostic> = result
-        .diagnostics
-        .iter()
-        .filter(|d| !(args.no_warnings && d.severity == Severity::Warning))
-        .collect();
+    let diagnostics: Vec<&Diagnostic> =
+        result.diagnostics.iter().filter(|d| !(args.no_warnings && d.severity == Severity::Warning)).collect();
 
     let renderer = Renderer::new(&files);
     let output = match args.format {
@@ -71,11 +68,7 @@ pub fn run(args: &CheckArgs) -> i32 {
     if let Err(status) = super::print_stdout(&output) {
         return status;
     }
-    if diagnostics.iter().any(|d| d.is_error()) {
-        EXIT_FINDINGS
-    } else {
-        EXIT_OK
-    }
+    if diagnostics.iter().any(|d| d.is_error()) { EXIT_FINDINGS } else { EXIT_OK }
 }
 
 /// Reads every file as UTF-8 text, named as the user wrote it; the first failure stops the run,
@@ -84,13 +77,9 @@ fn read_files(paths: &[PathBuf]) -> Result<Vec<SourceFile>, String> {
     let mut files = Vec::with_capacity(paths.len());
     for (index, path) in paths.iter().enumerate() {
         let name = path.display().to_string();
-        let bytes =
-            std::fs::read(path).map_err(|e| format!("cannot read {name}: {}", io_reason(&e)))?;
+        let bytes = std::fs::read(path).map_err(|e| format!("cannot read {name}: {}", io_reason(&e)))?;
         let text = String::from_utf8(bytes).map_err(|e| {
-            format!(
-                "cannot read {name}: not UTF-8 text (invalid byte at offset {})",
-                e.utf8_error().valid_up_to()
-            )
+            format!("cannot read {name}: not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to())
         })?;
         let id = FileId(u32::try_from(index).map_err(|_| "too many files".to_owned())?);
         files.push(SourceFile::new(id, name, text));
@@ -122,12 +111,7 @@ fn counts(files: &[SourceFile], diagnostics: &[&Diagnostic]) -> Vec<(usize, usiz
 
 /// For each file, its diagnostics and then its summary line. Diagnostics that point into no
 /// loaded file (a compiler bug, but not a reason to hide them) come last.
-fn text_report(
-    files: &[SourceFile],
-    diagnostics: &[&Diagnostic],
-    renderer: &Renderer<'_>,
-    color: bool,
-) -> String {
+fn text_report(files: &[SourceFile], diagnostics: &[&Diagnostic], renderer: &Renderer<'_>, color: bool) -> String {
     let mut out = String::new();
     for (file, (errors, warnings)) in files.iter().zip(counts(files, diagnostics)) {
         for diagnostic in diagnostics.iter().filter(|d| d.primary.file == file.id) {
@@ -136,10 +120,7 @@ fn text_report(
         }
         out.push_str(&format!("{}: {}\n", file.name, summary(errors, warnings)));
     }
-    for diagnostic in diagnostics
-        .iter()
-        .filter(|d| !files.iter().any(|f| f.id == d.primary.file))
-    {
+    for diagnostic in diagnostics.iter().filter(|d| !files.iter().any(|f| f.id == d.primary.file)) {
         out.push_str(&renderer.text(diagnostic, color));
         out.push('\n');
     }
@@ -156,27 +137,15 @@ pub fn summary(errors: usize, warnings: usize) -> String {
 }
 
 fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{n} {word}s")
-    }
+    if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") }
 }
 
-fn json_report(
-    files: &[SourceFile],
-    diagnostics: &[&Diagnostic],
-    renderer: &Renderer<'_>,
-) -> String {
+fn json_report(files: &[SourceFile], diagnostics: &[&Diagnostic], renderer: &Renderer<'_>) -> String {
     let report = JsonReport {
         files: files
             .iter()
             .zip(counts(files, diagnostics))
-            .map(|(file, (errors, warnings))| JsonFileSummary {
-                file: file.name.clone(),
-                errors,
-                warnings,
-            })
+            .map(|(file, (errors, warnings))| JsonFileSummary { file: file.name.clone(), errors, warnings })
             .collect(),
         diagnostics: diagnostics.iter().map(|d| renderer.json(d)).collect(),
     };
@@ -187,10 +156,7 @@ fn json_report(
         }
         // Serialising plain structs of strings and numbers cannot fail; should it ever, say so
         // in a form a JSON reader still accepts rather than panic.
-        Err(e) => format!(
-            "{{\"error\": {}}}\n",
-            serde_json::Value::String(e.to_string())
-        ),
+        Err(e) => format!("{{\"error\": {}}}\n", serde_json::Value::String(e.to_string())),
     }
 }
 

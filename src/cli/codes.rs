@@ -27,20 +27,13 @@ pub fn run(args: &CodesArgs) -> i32 {
     let output = match &args.code {
         None => match args.format {
             Format::Markdown => reference_markdown(),
-            Format::Text => Code::ALL
-                .iter()
-                .map(|&c| text_entry(c))
-                .collect::<Vec<_>>()
-                .join("\n"),
+            Format::Text => Code::ALL.iter().map(|&c| text_entry(c)).collect::<Vec<_>>().join("\n"),
         },
         Some(wanted) => {
             // Codes are printed upper-case and names lower-case; accept either in any case.
-            let Some(code) = Code::from_str(&wanted.to_uppercase())
-                .or_else(|| Code::from_str(&wanted.to_lowercase()))
+            let Some(code) = Code::from_str(&wanted.to_uppercase()).or_else(|| Code::from_str(&wanted.to_lowercase()))
             else {
-                eprintln!(
-                    "rulec: no diagnostic code or name `{wanted}` (`rulec codes` lists them all)"
-                );
+                eprintln!("rulec: no diagnostic code or name `{wanted}` (`rulec codes` lists them all)");
                 return EXIT_CANNOT_RUN;
             };
             match args.format {
@@ -70,12 +63,7 @@ fn severity_word(severity: Severity) -> &'static str {
 
 /// `E0401  error    unknown-field`, then the meaning wrapped and indented below it.
 fn text_entry(code: Code) -> String {
-    let mut out = format!(
-        "{}  {:<8} {}\n",
-        code.as_str(),
-        severity_word(code.severity()),
-        code.slug()
-    );
+    let mut out = format!("{}  {:<8} {}\n", code.as_str(), severity_word(code.severity()), code.slug());
     for line in wrap(code.doc(), 84) {
         out.push_str("       ");
         out.push_str(&line);

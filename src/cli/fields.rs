@@ -43,12 +43,7 @@ pub struct FieldsArgs {
 
 /// Runs `rulec fields`: 0 on success, 2 for an unknown class filter (or an output error).
 pub fn run(args: &FieldsArgs) -> i32 {
-    let filter = args
-        .filter
-        .as_deref()
-        .or(args.class.as_deref())
-        .map(str::trim)
-        .filter(|f| !f.is_empty());
+    let filter = args.filter.as_deref().or(args.class.as_deref()).map(str::trim).filter(|f| !f.is_empty());
     let fields = match select(filter, args.all) {
         Ok(f) => f,
         Err(msg) => {
@@ -79,33 +74,19 @@ fn select(filter: Option<&str>, all: bool) -> Result<Vec<&'static FieldInfo>, St
             let f = f.to_ascii_lowercase();
             s.fields()
                 .iter()
-                .filter(|fi| {
-                    fi.class.to_ascii_lowercase().starts_with(&f) || fi.name.starts_with(&f)
-                })
+                .filter(|fi| fi.class.to_ascii_lowercase().starts_with(&f) || fi.name.starts_with(&f))
                 .collect()
         }
     };
     if matching.is_empty() {
         let known: Vec<&str> = distinct_class_ids();
-        return Err(format!(
-            "unknown class `{}`; known classes: {}",
-            filter.unwrap_or_default(),
-            known.join(", ")
-        ));
+        return Err(format!("unknown class `{}`; known classes: {}", filter.unwrap_or_default(), known.join(", ")));
     }
     if all {
         return Ok(matching);
     }
-    let visible: Vec<&'static FieldInfo> = matching
-        .iter()
-        .copied()
-        .filter(|f| !f.is_hidden())
-        .collect();
-    Ok(if visible.is_empty() {
-        matching
-    } else {
-        visible
-    })
+    let visible: Vec<&'static FieldInfo> = matching.iter().copied().filter(|f| !f.is_hidden()).collect();
+    Ok(if visible.is_empty() { matching } else { visible })
 }
 
 /// `evt`, `process`, `user`, ... in table order, without repeats.
@@ -319,21 +300,14 @@ mod tests {
     fn filters_by_class_or_name_prefix() {
         let proc = select(Some("proc"), false).expect("proc");
         assert!(proc.iter().any(|f| f.name == "proc.name"));
-        assert!(
-            proc.iter().any(|f| f.name == "thread.tid"),
-            "the process class"
-        );
+        assert!(proc.iter().any(|f| f.name == "thread.tid"), "the process class");
         let container = select(Some("container"), false).expect("container");
         assert!(container.iter().all(|f| f.class == "container plugin"));
         let k8s = select(Some("k8s"), false).expect("k8s");
         assert!(!k8s.is_empty() && k8s.iter().all(|f| f.name.starts_with("k8s.")));
         assert!(select(Some("nosuchclass"), false).is_err());
         let util = select(Some("util"), false).expect("util");
-        assert_eq!(
-            util.len(),
-            1,
-            "a filter naming only hidden fields shows them"
-        );
+        assert_eq!(util.len(), 1, "a filter naming only hidden fields shows them");
         let all = select(None, true).expect("all");
         let visible = select(None, false).expect("visible");
         assert_eq!(all.len(), 294);
@@ -350,11 +324,7 @@ mod tests {
         let json: serde_json::Value = serde_json::from_str(&render_json(&fields)).expect("json");
         let first = &json[0];
         assert_eq!(first["name"], "fd.num");
-        assert!(
-            first["operators"]
-                .as_array()
-                .is_some_and(|a| a.iter().any(|o| o == "in"))
-        );
+        assert!(first["operators"].as_array().is_some_and(|a| a.iter().any(|o| o == "in")));
         let md = render_markdown(&fields);
         assert!(md.contains("## fd\n") && md.contains("| `fd.name` | string |"));
     }

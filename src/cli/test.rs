@@ -104,11 +104,7 @@ pub fn run(args: &TestArgs) -> i32 {
             return EXIT_CANNOT_RUN;
         }
     };
-    let roots = if args.paths.is_empty() {
-        vec![PathBuf::from(".")]
-    } else {
-        args.paths.clone()
-    };
+    let roots = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
     let mut paths = Vec::new();
     for root in &roots {
         if let Err(e) = discover(root, &mut paths) {
@@ -119,11 +115,7 @@ pub fn run(args: &TestArgs) -> i32 {
     if paths.is_empty() {
         eprintln!(
             "rulec: no test files (*.tests.yaml) under {}",
-            roots
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
+            roots.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
         );
         return EXIT_CANNOT_RUN;
     }
@@ -186,11 +178,7 @@ pub fn run(args: &TestArgs) -> i32 {
     }
     let blessed_case = |j: usize| {
         blessed.iter().any(|(fi, t, _)| {
-            *fi == jobs[j].0
-                && loaded[*fi]
-                    .suite
-                    .as_ref()
-                    .is_some_and(|s| s.file.cases[jobs[j].1].template == *t)
+            *fi == jobs[j].0 && loaded[*fi].suite.as_ref().is_some_and(|s| s.file.cases[jobs[j].1].template == *t)
         })
     };
     let failed = results
@@ -253,24 +241,14 @@ fn io_reason(error: &std::io::Error) -> String {
 /// The rules file beside a test file: `foo.tests.yaml` → `foo.yaml` (or `foo.yml`).
 fn sibling_rules(path: &Path) -> Option<PathBuf> {
     let name = path.file_name()?.to_str()?;
-    let stem = name
-        .strip_suffix(".tests.yaml")
-        .or_else(|| name.strip_suffix(".tests.yml"))?;
+    let stem = name.strip_suffix(".tests.yaml").or_else(|| name.strip_suffix(".tests.yml"))?;
     let dir = path.parent().unwrap_or(Path::new(""));
-    [format!("{stem}.yaml"), format!("{stem}.yml")]
-        .into_iter()
-        .map(|n| dir.join(n))
-        .find(|p| p.exists())
+    [format!("{stem}.yaml"), format!("{stem}.yml")].into_iter().map(|n| dir.join(n)).find(|p| p.exists())
 }
 
 fn load(path: &Path) -> Loaded {
-    let mut l = Loaded {
-        path: path.to_path_buf(),
-        files: Vec::new(),
-        diagnostics: Vec::new(),
-        suite: None,
-        problem: None,
-    };
+    let mut l =
+        Loaded { path: path.to_path_buf(), files: Vec::new(), diagnostics: Vec::new(), suite: None, problem: None };
     let text = match read_text(path) {
         Ok(t) => t,
         Err(e) => {
@@ -307,8 +285,7 @@ fn load(path: &Path) -> Loaded {
         match read_text(p) {
             Ok(text) => sources.push(SourceFile::new(FileId(i as u32), p.display().to_string(), text)),
             Err(e) => {
-                l.diagnostics
-                    .push(Diagnostic::new(rulec_compiler::Code::TestRulesFile, *loc, e));
+                l.diagnostics.push(Diagnostic::new(rulec_compiler::Code::TestRulesFile, *loc, e));
                 return l;
             }
         }
@@ -377,12 +354,7 @@ fn coverage_of(loaded: &[Loaded]) -> Vec<(String, RuleCoverage)> {
             .map(|f| std::fs::canonicalize(&f.name).map_or_else(|_| f.name.clone(), |p| p.display().to_string()))
             .collect::<Vec<_>>()
             .join(" + ");
-        let shown = s
-            .sources
-            .iter()
-            .map(|f| f.name.as_str())
-            .collect::<Vec<_>>()
-            .join(" + ");
+        let shown = s.sources.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(" + ");
         for c in coverage(s) {
             match out.iter_mut().find(|(k, _, o)| *k == key && o.rule == c.rule) {
                 Some((_, _, o)) => {
@@ -408,11 +380,8 @@ fn bless_files(
         let Some(suite) = &l.suite else { continue };
         let Some(src) = l.files.first() else { continue };
         let mut edits: Vec<BlessEdit> = Vec::new();
-        let mut templates: Vec<usize> = jobs
-            .iter()
-            .filter(|(f, _)| *f == fi)
-            .map(|(_, c)| suite.file.cases[*c].template)
-            .collect();
+        let mut templates: Vec<usize> =
+            jobs.iter().filter(|(f, _)| *f == fi).map(|(_, c)| suite.file.cases[*c].template).collect();
         templates.dedup();
         for t in templates {
             let mine: Vec<(usize, &CaseResult)> = jobs
@@ -426,12 +395,7 @@ fn bless_files(
             }
             let lists: Vec<Vec<(String, rulec_compiler::items::Priority)>> = mine
                 .iter()
-                .map(|(_, r)| {
-                    r.alerts
-                        .iter()
-                        .map(|a| (a.alert.rule.clone(), a.alert.priority))
-                        .collect()
-                })
+                .map(|(_, r)| r.alerts.iter().map(|a| (a.alert.rule.clone(), a.alert.priority)).collect())
                 .collect();
             let Some((first_case, _)) = mine.first() else { continue };
             let case = &suite.file.cases[*first_case];
@@ -502,23 +466,15 @@ impl Report<'_> {
     }
 
     fn case_results(&self, fi: usize) -> impl Iterator<Item = (&rulec_runtime::testing::Case, &CaseResult)> + '_ {
-        self.jobs
-            .iter()
-            .zip(self.results)
-            .filter(move |((f, _), _)| *f == fi)
-            .filter_map(move |((_, c), r)| {
-                let case = self.loaded[fi].suite.as_ref()?.file.cases.get(*c)?;
-                Some((case, r))
-            })
+        self.jobs.iter().zip(self.results).filter(move |((f, _), _)| *f == fi).filter_map(move |((_, c), r)| {
+            let case = self.loaded[fi].suite.as_ref()?.file.cases.get(*c)?;
+            Some((case, r))
+        })
     }
 
     fn text(&self, color: bool) -> String {
         let paint = |s: &str, code: &str| {
-            if color {
-                format!("\x1b[{code}m{s}\x1b[0m")
-            } else {
-                s.to_owned()
-            }
+            if color { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_owned() }
         };
         let mut out = String::new();
         for (fi, l) in self.loaded.iter().enumerate() {
@@ -545,12 +501,7 @@ impl Report<'_> {
                     line.push_str(&format!(" ({reason})"));
                 }
                 if self.verbose && !matches!(r.status, Status::Skip(_)) {
-                    line.push_str(&format!(
-                        "  [{}, {} events, {}]",
-                        backend_name(r.backend),
-                        r.events,
-                        ms(r.duration)
-                    ));
+                    line.push_str(&format!("  [{}, {} events, {}]", backend_name(r.backend), r.events, ms(r.duration)));
                 }
                 out.push_str(&line);
                 out.push('\n');
@@ -580,10 +531,7 @@ impl Report<'_> {
         }
         let broken = self.loaded.iter().filter(|l| l.suite.is_none()).count();
         if broken > 0 {
-            summary.push_str(&format!(
-                "; {broken} test file{} could not run",
-                if broken == 1 { "" } else { "s" }
-            ));
+            summary.push_str(&format!("; {broken} test file{} could not run", if broken == 1 { "" } else { "s" }));
         }
         if self.verbose {
             summary.push_str(&format!(" ({})", ms(self.total)));
@@ -611,10 +559,7 @@ impl Report<'_> {
                 (_, 0) => "no negative case",
                 _ => {
                     if self.verbose {
-                        out.push_str(&format!(
-                            "  {} positive, {} negative: {}\n",
-                            c.positive, c.negative, c.rule
-                        ));
+                        out.push_str(&format!("  {} positive, {} negative: {}\n", c.positive, c.negative, c.rule));
                     }
                     continue;
                 }
@@ -629,15 +574,9 @@ impl Report<'_> {
         for (fi, l) in self.loaded.iter().enumerate() {
             let renderer = Renderer::new(&l.files);
             let diags: Vec<_> = l.diagnostics.iter().map(|d| renderer.json(d)).collect();
-            let cases: Vec<Json> = self
-                .case_results(fi)
-                .map(|(case, r)| case_json(case, r, l, self.verbose))
-                .collect();
-            let rules: Vec<String> = l
-                .suite
-                .as_ref()
-                .map(|s| s.sources.iter().map(|f| f.name.clone()).collect())
-                .unwrap_or_default();
+            let cases: Vec<Json> = self.case_results(fi).map(|(case, r)| case_json(case, r, l, self.verbose)).collect();
+            let rules: Vec<String> =
+                l.suite.as_ref().map(|s| s.sources.iter().map(|f| f.name.clone()).collect()).unwrap_or_default();
             files.push(json!({
                 "file": l.path.display().to_string(),
                 "rules": rules,
@@ -674,19 +613,12 @@ impl Report<'_> {
                 // A file that could not run is one errored test case, so dashboards show it.
                 let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
                 let renderer = Renderer::new(&l.files);
-                let mut text: String = l
-                    .diagnostics
-                    .iter()
-                    .map(|d| renderer.text(d, false))
-                    .collect::<Vec<_>>()
-                    .join("\n");
+                let mut text: String =
+                    l.diagnostics.iter().map(|d| renderer.text(d, false)).collect::<Vec<_>>().join("\n");
                 if let Some(p) = &l.problem {
                     text.push_str(p);
                 }
-                status
-                    .set_message("the test file could not run")
-                    .set_type("rulec.load")
-                    .set_description(text);
+                status.set_message("the test file could not run").set_type("rulec.load").set_description(text);
                 let mut tc = TestCase::new("(load)", status);
                 tc.set_classname(name.clone());
                 suite.add_test_case(tc);
@@ -727,25 +659,15 @@ impl Report<'_> {
             return Ok(xml);
         };
         let close = xml[open..].find('>').map_or(xml.len(), |i| open + i);
-        let tag = Regex::new(r#" skipped="\d+""#)
-            .map_err(|e| e.to_string())?
-            .replace(&xml[open..close], "")
-            .into_owned();
+        let tag =
+            Regex::new(r#" skipped="\d+""#).map_err(|e| e.to_string())?.replace(&xml[open..close], "").into_owned();
         Ok(format!("{}{tag}{}", &xml[..open], &xml[close..]))
     }
 }
 
 fn indent(s: &str, n: usize) -> String {
     let pad = " ".repeat(n);
-    s.lines()
-        .map(|l| {
-            if l.is_empty() {
-                "\n".to_owned()
-            } else {
-                format!("{pad}{l}\n")
-            }
-        })
-        .collect()
+    s.lines().map(|l| if l.is_empty() { "\n".to_owned() } else { format!("{pad}{l}\n") }).collect()
 }
 
 /// `1 missing, 1 unexpected`.
@@ -844,10 +766,7 @@ fn node_label(n: &TraceNode) -> String {
         TraceKind::Const => "constant",
         TraceKind::Check => "check",
     };
-    let mut s = n
-        .text
-        .clone()
-        .unwrap_or_else(|| format!("{kind} ({} checks)", n.checks()));
+    let mut s = n.text.clone().unwrap_or_else(|| format!("{kind} ({} checks)", n.checks()));
     if n.text.is_some() && matches!(n.kind, TraceKind::And | TraceKind::Or) {
         s = format!("{kind}: {s}");
     }

@@ -65,9 +65,7 @@ pub fn event_types(cond: &Cond) -> EventTypes {
             if excluded.is_empty() {
                 EventTypes::All
             } else {
-                EventTypes::Some(
-                    universe.into_iter().filter(|n| !excluded.contains(*n)).map(str::to_owned).collect(),
-                )
+                EventTypes::Some(universe.into_iter().filter(|n| !excluded.contains(*n)).map(str::to_owned).collect())
             }
         }
     }

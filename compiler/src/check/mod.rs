@@ -78,7 +78,12 @@ pub fn check(files: &[SourceFile]) -> CheckResult {
 /// File order, then position, then errors before warnings; duplicates removed.
 fn sort_diagnostics(diags: &mut Vec<Diagnostic>) {
     diags.sort_by(|a, b| {
-        (a.primary.file, a.primary.start, a.severity, a.code).cmp(&(b.primary.file, b.primary.start, b.severity, b.code))
+        (a.primary.file, a.primary.start, a.severity, a.code).cmp(&(
+            b.primary.file,
+            b.primary.start,
+            b.severity,
+            b.code,
+        ))
     });
     diags.dedup();
 }
@@ -435,11 +440,7 @@ fn unquote_list_item(item: &str) -> String {
 /// The closest of `candidates` to `name` by edit distance, when close enough to be a likely typo.
 pub(crate) fn suggest<'n>(name: &str, candidates: impl Iterator<Item = &'n str>) -> Option<&'n str> {
     let limit = (name.chars().count() / 3).clamp(1, 3);
-    candidates
-        .map(|c| (edit_distance(name, c), c))
-        .filter(|&(d, _)| d <= limit)
-        .min()
-        .map(|(_, c)| c)
+    candidates.map(|c| (edit_distance(name, c), c)).filter(|&(d, _)| d <= limit).min().map(|(_, c)| c)
 }
 
 pub(crate) fn edit_distance(a: &str, b: &str) -> usize {

@@ -105,7 +105,9 @@ impl<'c, 'a> Lowering<'c, 'a> {
                                 id.name
                             ),
                         );
-                        self.push(d.with_hint("macros that use each other several times grow exponentially; factor them"));
+                        self.push(
+                            d.with_hint("macros that use each other several times grow exponentially; factor them"),
+                        );
                         return Cond::Const(false);
                     }
                     cond.clone()
@@ -132,7 +134,10 @@ impl<'c, 'a> Lowering<'c, 'a> {
                 op_span,
                 format!("operator `{}` is not defined for `{}`, of type {ty}", op.as_str(), written(&c.lhs)),
             );
-            self.push(d.with_label(self.loc(c.lhs.span()), format!("this is of type {ty}")).with_hint(format!("operators for this type: {list}")));
+            self.push(
+                d.with_label(self.loc(c.lhs.span()), format!("this is of type {ty}"))
+                    .with_hint(format!("operators for this type: {list}")),
+            );
             return Cond::Const(false);
         }
         if let Some(m) = &c.modifier {
@@ -150,7 +155,8 @@ impl<'c, 'a> Lowering<'c, 'a> {
         let rhs = match (&c.rhs, op) {
             (None, Op::Exists) => CheckRhs::None,
             (None, _) => {
-                let d = self.error(Code::BadRightSide, op_span, format!("`{}` needs a value on its right", op.as_str()));
+                let d =
+                    self.error(Code::BadRightSide, op_span, format!("`{}` needs a value on its right", op.as_str()));
                 self.push(d);
                 return Cond::Const(false);
             }
@@ -198,7 +204,11 @@ impl<'c, 'a> Lowering<'c, 'a> {
             }
             (Some(rhs), _) if op.takes_list() || c.modifier.is_some() => {
                 let what = if c.modifier.is_some() { "a modifier" } else { op.as_str() };
-                let d = self.error(Code::BadRightSide, rhs.span(), format!("`{what}` needs a parenthesised list on its right"));
+                let d = self.error(
+                    Code::BadRightSide,
+                    rhs.span(),
+                    format!("`{what}` needs a parenthesised list on its right"),
+                );
                 let hint = match rhs {
                     Rhs::Value(l) => format!("write `({})`", l.value),
                     _ => "write `(a, b, ...)`".to_owned(),
@@ -250,7 +260,11 @@ impl<'c, 'a> Lowering<'c, 'a> {
             Operand::Transform(t) => {
                 let func = t.func.node;
                 if func == Transformer::Val && side == Side::Left {
-                    let d = self.error(Code::ValMisuse, t.func.span, "`val()` can only be used on the right side of a comparison");
+                    let d = self.error(
+                        Code::ValMisuse,
+                        t.func.span,
+                        "`val()` can only be used on the right side of a comparison",
+                    );
                     self.push(d.with_hint("write the field itself on the left: `proc.name = val(proc.pname)`"));
                     return None;
                 }
@@ -277,7 +291,11 @@ impl<'c, 'a> Lowering<'c, 'a> {
                 }
                 let (ty, is_list) = self.transform_type(func, &inputs, t)?;
                 if t.index.is_some() && func != Transformer::GetOpt {
-                    let d = self.error(Code::TransformerType, t.span, format!("`{}()` takes no `[...]` index", func.as_str()));
+                    let d = self.error(
+                        Code::TransformerType,
+                        t.span,
+                        format!("`{}()` takes no `[...]` index", func.as_str()),
+                    );
                     self.push(d);
                     return None;
                 }
@@ -286,7 +304,13 @@ impl<'c, 'a> Lowering<'c, 'a> {
                     let Some(TransformInput::Value(v)) = inputs.into_iter().next() else { return None };
                     return Some(v);
                 }
-                Some(Value::Transform { func, args: inputs, index: t.index.as_ref().map(|i| i.value.clone()), ty, is_list })
+                Some(Value::Transform {
+                    func,
+                    args: inputs,
+                    index: t.index.as_ref().map(|i| i.value.clone()),
+                    ty,
+                    is_list,
+                })
             }
         }
     }
@@ -383,7 +407,11 @@ impl<'c, 'a> Lowering<'c, 'a> {
                     _ => return self.type_err(func, t, "an arguments field and a quoted option string"),
                 }
                 if t.index.is_none() {
-                    let d = self.error(Code::TransformerType, t.span, "`getopt()` needs the option to read: `getopt(proc.args, \"c:\")[c]`");
+                    let d = self.error(
+                        Code::TransformerType,
+                        t.span,
+                        "`getopt()` needs the option to read: `getopt(proc.args, \"c:\")[c]`",
+                    );
                     self.push(d);
                     return None;
                 }
@@ -417,12 +445,20 @@ impl<'c, 'a> Lowering<'c, 'a> {
             return None;
         };
         if side == Side::Output && info.flags.filter_only {
-            let d = self.error(Code::OutputField, f.span, format!("`{}` can be used in conditions only, not in outputs", f.name));
+            let d = self.error(
+                Code::OutputField,
+                f.span,
+                format!("`{}` can be used in conditions only, not in outputs", f.name),
+            );
             self.push(d);
             return None;
         }
         if side != Side::Output && info.flags.print_only {
-            let d = self.error(Code::UnknownField, f.span, format!("`{}` can be used in outputs only, not in conditions", f.name));
+            let d = self.error(
+                Code::UnknownField,
+                f.span,
+                format!("`{}` can be used in outputs only, not in conditions", f.name),
+            );
             self.push(d);
             return None;
         }
@@ -454,7 +490,11 @@ impl<'c, 'a> Lowering<'c, 'a> {
             (_, None) => None,
             (_, Some(text)) => Some(self.check_field_arg(info, text, arg_span)?),
         };
-        Some(FieldUse { field: info, arg, written: self.text.as_str().get(f.span.range()).unwrap_or(&f.name).to_owned() })
+        Some(FieldUse {
+            field: info,
+            arg,
+            written: self.text.as_str().get(f.span.range()).unwrap_or(&f.name).to_owned(),
+        })
     }
 
     fn check_field_arg(&mut self, info: &'static FieldInfo, text: String, span: Span) -> Option<FieldArgValue> {
@@ -468,7 +508,12 @@ impl<'c, 'a> Lowering<'c, 'a> {
         match info.name {
             n if is_ancestor_field(n) => match index {
                 Some(i) if i >= 0 => Some(FieldArgValue::Index(i)),
-                _ => bad(self, format!("`{n}[..]` takes an ancestor level (0 is the process itself, 1 its parent...), not `{text}`")),
+                _ => bad(
+                    self,
+                    format!(
+                        "`{n}[..]` takes an ancestor level (0 is the process itself, 1 its parent...), not `{text}`"
+                    ),
+                ),
             },
             "evt.type.is" => {
                 if schema.is_event_name(&text) {
@@ -482,7 +527,11 @@ impl<'c, 'a> Lowering<'c, 'a> {
                     return Some(FieldArgValue::Index(i));
                 }
                 if schema.events_with_param(&text).is_empty() {
-                    let mut d = self.error(Code::InvalidFieldArgument, span, format!("no event has a parameter named `{text}`"));
+                    let mut d = self.error(
+                        Code::InvalidFieldArgument,
+                        span,
+                        format!("no event has a parameter named `{text}`"),
+                    );
                     if let Some(s) = super::suggest(&text, schema.param_names()) {
                         d = d.with_hint(format!("did you mean `{s}`?"));
                     }
@@ -525,7 +574,9 @@ impl<'c, 'a> Lowering<'c, 'a> {
             Op::Regex => {
                 return match regex::Regex::new(&format!("^(?:{value})$")) {
                     Ok(_) => Some(Const::Str(value.to_owned())),
-                    Err(e) => bad(self, Code::InvalidRegex, format!("invalid regex: {}", first_line(&e.to_string())), None),
+                    Err(e) => {
+                        bad(self, Code::InvalidRegex, format!("invalid regex: {}", first_line(&e.to_string())), None)
+                    }
                 };
             }
             Op::Glob | Op::IGlob | Op::PMatch => {
@@ -562,7 +613,12 @@ impl<'c, 'a> Lowering<'c, 'a> {
             FieldType::Bool => match value {
                 "true" => Some(Const::Bool(true)),
                 "false" => Some(Const::Bool(false)),
-                _ => bad(self, Code::InvalidValue, format!("`{value}` is not a bool"), Some("write `true` or `false`".into())),
+                _ => bad(
+                    self,
+                    Code::InvalidValue,
+                    format!("`{value}` is not a bool"),
+                    Some("write `true` or `false`".into()),
+                ),
             },
             FieldType::Double => match value.parse::<f64>() {
                 Ok(x) if x.is_finite() => Some(Const::Double(x)),
@@ -583,10 +639,9 @@ impl<'c, 'a> Lowering<'c, 'a> {
             },
             FieldType::IpAddr | FieldType::IpNet => match parse_net(value) {
                 Some((addr, None)) if ty == FieldType::IpAddr => Some(Const::Ip(addr)),
-                Some((addr, prefix)) => Some(Const::Net {
-                    addr,
-                    prefix: prefix.unwrap_or(if addr.is_ipv4() { 32 } else { 128 }),
-                }),
+                Some((addr, prefix)) => {
+                    Some(Const::Net { addr, prefix: prefix.unwrap_or(if addr.is_ipv4() { 32 } else { 128 }) })
+                }
                 None => bad(
                     self,
                     Code::InvalidValue,
@@ -625,7 +680,10 @@ impl<'c, 'a> Lowering<'c, 'a> {
                 lit.span,
                 format!("`{}` is compared as a string, not as the field of that name", lit.value),
             );
-            self.push(d.with_hint(format!("to compare with the field's value, write `val({})`; to mean the text, quote it", lit.value)));
+            self.push(d.with_hint(format!(
+                "to compare with the field's value, write `val({})`; to mean the text, quote it",
+                lit.value
+            )));
         }
     }
 
@@ -729,7 +787,10 @@ fn cond_size(c: &Cond) -> usize {
 }
 
 fn is_ancestor_field(name: &str) -> bool {
-    matches!(name, "proc.aname" | "proc.apid" | "proc.aexe" | "proc.aexepath" | "proc.acmdline" | "proc.aargs" | "proc.aenv")
+    matches!(
+        name,
+        "proc.aname" | "proc.apid" | "proc.aexe" | "proc.aexepath" | "proc.acmdline" | "proc.aargs" | "proc.aenv"
+    )
 }
 
 fn arg_hint(info: &FieldInfo) -> String {

@@ -19,7 +19,9 @@ use std::collections::HashMap;
 
 use rulec_grammar::ast::{Op, Transformer};
 
-use super::{Check, CheckId, Cmp, Const, Node, NodeId, OutputPiece, Program, Rule, Slot, SlotId, SlotInput, SlotOp, StrOp, Test};
+use super::{
+    Check, CheckId, Cmp, Const, Node, NodeId, OutputPiece, Program, Rule, Slot, SlotId, SlotInput, SlotOp, StrOp, Test,
+};
 use crate::check::CheckResult;
 use crate::check::hir::{self, CheckRhs, Cond, FieldArgValue, OutputSegment, TransformInput, TypedCheck};
 use crate::items::Priority;
@@ -35,7 +37,9 @@ pub fn lower(result: &CheckResult) -> Program {
             .iter()
             .map(|seg| match seg {
                 OutputSegment::Text(t) => OutputPiece::Text(t.clone()),
-                OutputSegment::Value { value, written } => OutputPiece::Slot { slot: b.value(value), written: written.clone() },
+                OutputSegment::Value { value, written } => {
+                    OutputPiece::Slot { slot: b.value(value), written: written.clone() }
+                }
             })
             .collect();
         let def = result.ruleset.loaded.rules.get(rule.index);

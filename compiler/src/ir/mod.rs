@@ -146,7 +146,10 @@ pub enum Const {
     Str(String),
     Bytes(Vec<u8>),
     /// An address (`prefix` = full length) or a network.
-    Net { addr: std::net::IpAddr, prefix: u8 },
+    Net {
+        addr: std::net::IpAddr,
+        prefix: u8,
+    },
 }
 
 /// What a check tests. The value domain (signed, unsigned, string...) follows the slot's type;
@@ -206,5 +209,8 @@ pub struct Rule {
 pub enum OutputPiece {
     Text(String),
     /// A value rendered into the line; `<NA>` when it cannot be computed.
-    Slot { slot: SlotId, written: String },
+    Slot {
+        slot: SlotId,
+        written: String,
+    },
 }

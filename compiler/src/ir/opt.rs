@@ -201,9 +201,7 @@ impl Opt<'_> {
             Test::Str { op: StrOp::Eq, .. } if !list => MergeKind::Set,
             Test::StrMulti { op: StrOp::Eq, modifier: Modifier::AnyOf, .. } if !list => MergeKind::Set,
             Test::Intersects(_) => MergeKind::Intersects,
-            Test::Str { op, .. } | Test::StrMulti { op, modifier: Modifier::AnyOf, .. }
-                if !list && multi_op(*op) =>
-            {
+            Test::Str { op, .. } | Test::StrMulti { op, modifier: Modifier::AnyOf, .. } if !list && multi_op(*op) => {
                 MergeKind::Str(*op)
             }
             Test::PMatch(_) if !list => MergeKind::PMatch,
@@ -241,10 +239,8 @@ impl Opt<'_> {
             if group.len() < 2 {
                 out.push(k);
             } else if group[0] == i {
-                let checks: Vec<Check> = group
-                    .iter()
-                    .filter_map(|&j| self.mergeable(flat[j], is_and).map(|(c, _)| c.clone()))
-                    .collect();
+                let checks: Vec<Check> =
+                    group.iter().filter_map(|&j| self.mergeable(flat[j], is_and).map(|(c, _)| c.clone())).collect();
                 let merged = merged_check(&checks);
                 let c = self.b.check(merged);
                 let n = self.mk(Node::Check(c));
@@ -265,7 +261,12 @@ impl Opt<'_> {
         let ip = ty.is_some_and(FieldType::is_ip);
         let str_cost = |op: StrOp| match op {
             StrOp::Eq | StrOp::Ne => 3,
-            StrOp::Contains | StrOp::IContains | StrOp::StartsWith | StrOp::EndsWith | StrOp::BContains | StrOp::BStartsWith => 4,
+            StrOp::Contains
+            | StrOp::IContains
+            | StrOp::StartsWith
+            | StrOp::EndsWith
+            | StrOp::BContains
+            | StrOp::BStartsWith => 4,
             StrOp::Glob | StrOp::IGlob => 6,
             StrOp::Regex => 8,
         };

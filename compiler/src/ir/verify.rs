@@ -129,8 +129,12 @@ fn net_ok(k: &Const) -> bool {
 /// Whether a pattern fits a string operator on a slot of domain `d`.
 fn pattern_fits(d: Domain, op: StrOp, k: &Const) -> Result<(), String> {
     let ok = match op {
-        StrOp::BContains | StrOp::BStartsWith => matches!(d, Domain::Bytes | Domain::Dyn) && matches!(k, Const::Bytes(_)),
-        StrOp::Glob | StrOp::IGlob | StrOp::Regex => matches!(d, Domain::Str | Domain::Dyn) && matches!(k, Const::Str(_)),
+        StrOp::BContains | StrOp::BStartsWith => {
+            matches!(d, Domain::Bytes | Domain::Dyn) && matches!(k, Const::Bytes(_))
+        }
+        StrOp::Glob | StrOp::IGlob | StrOp::Regex => {
+            matches!(d, Domain::Str | Domain::Dyn) && matches!(k, Const::Str(_))
+        }
         StrOp::Eq | StrOp::Ne | StrOp::Contains | StrOp::IContains | StrOp::StartsWith | StrOp::EndsWith => match d {
             Domain::Str | Domain::Dyn => matches!(k, Const::Str(_)),
             Domain::Bytes => matches!(k, Const::Bytes(_)),

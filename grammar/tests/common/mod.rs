@@ -78,7 +78,8 @@ fn go(e: &Expr, depth: usize, out: &mut String) {
         ExprKind::MacroRef(id) => writeln!(out, "{pad}Macro {}{}", id.name, sp(id.span)).unwrap(),
         ExprKind::Error => writeln!(out, "{pad}Error {}", sp(e.span)).unwrap(),
         ExprKind::Check(c) => {
-            write!(out, "{pad}Check {} {} {}{}", sp(c.span), operand(&c.lhs), c.op.node.as_str(), sp(c.op.span)).unwrap();
+            write!(out, "{pad}Check {} {} {}{}", sp(c.span), operand(&c.lhs), c.op.node.as_str(), sp(c.op.span))
+                .unwrap();
             if let Some(m) = &c.modifier {
                 write!(out, " {}{}", m.node.as_str(), sp(m.span)).unwrap();
             }
@@ -141,11 +142,7 @@ pub fn show(text: &str, p: &ParsedCondition) -> String {
 
 /// Parses and renders several conditions, separated by blank lines.
 pub fn show_all(inputs: &[&str]) -> String {
-    inputs
-        .iter()
-        .map(|t| show(t, &rulec_grammar::parse_condition(t)))
-        .collect::<Vec<_>>()
-        .join("\n")
+    inputs.iter().map(|t| show(t, &rulec_grammar::parse_condition(t))).collect::<Vec<_>>().join("\n")
 }
 
 /// Input, parts and errors of a parsed output string.

@@ -38,7 +38,11 @@ pub fn code_actions(analysis: &Analysis, uri: &lsp::Uri, range: lsp::Range) -> V
         };
         let primary_range = convert::range(&file.source, p.start as usize, p.end as usize);
         if let Some(s) = did_you_mean(d) {
-            push(format!("Replace with `{s}`"), vec![lsp::TextEdit { range: primary_range, new_text: s.to_owned() }], true);
+            push(
+                format!("Replace with `{s}`"),
+                vec![lsp::TextEdit { range: primary_range, new_text: s.to_owned() }],
+                true,
+            );
         }
         match d.code {
             Code::FieldAsString => {

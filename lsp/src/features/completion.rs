@@ -19,7 +19,8 @@ pub use rulec_compiler::items::{
 };
 const TOP_KEYS: &[&str] = &["rule", "macro", "list", "required_engine_version", "required_plugin_versions"];
 const BOOL_KEYS: &[&str] = &["enabled", "append", "warn_evttypes", "skip-if-unknown-filter", "capture"];
-pub const PRIORITIES: &[&str] = &["EMERGENCY", "ALERT", "CRITICAL", "ERROR", "WARNING", "NOTICE", "INFORMATIONAL", "DEBUG"];
+pub const PRIORITIES: &[&str] =
+    &["EMERGENCY", "ALERT", "CRITICAL", "ERROR", "WARNING", "NOTICE", "INFORMATIONAL", "DEBUG"];
 
 /// Completion items at `pos` of `uri`.
 pub fn completion(analysis: &Analysis, uri: &lsp::Uri, pos: lsp::Position) -> Vec<lsp::CompletionItem> {
@@ -53,7 +54,9 @@ pub fn completion(analysis: &Analysis, uri: &lsp::Uri, pos: lsp::Position) -> Ve
     let ctx = yaml_context::context(&lines, line_no, col);
     let range_from = |start: usize| convert::range(&file.source, line_start + start, cursor);
     match &ctx.position {
-        YamlPosition::Value { key, value_start, .. } if ctx.parents.is_empty() && (key == "condition" || key == "output") => {
+        YamlPosition::Value { key, value_start, .. }
+            if ctx.parents.is_empty() && (key == "condition" || key == "output") =>
+        {
             // A condition on a line the YAML reader could not place (the file does not parse).
             let prefix = line.get(*value_start..col).unwrap_or("");
             let range_of = |start: usize| range_from(value_start + start);
@@ -129,7 +132,8 @@ fn condition_items(unit: &Unit, prefix: &str, range_of: &dyn Fn(usize) -> lsp::R
                 out.extend(value_items_for_field(info, range));
                 let mut val = item("val", lsp::CompletionItemKind::METHOD, range);
                 val.insert_text_format = Some(lsp::InsertTextFormat::SNIPPET);
-                val.text_edit = Some(lsp::CompletionTextEdit::Edit(lsp::TextEdit { range, new_text: "val($1)".into() }));
+                val.text_edit =
+                    Some(lsp::CompletionTextEdit::Edit(lsp::TextEdit { range, new_text: "val($1)".into() }));
                 val.detail = Some("compare with another field's value".into());
                 out.push(val);
             }
@@ -137,7 +141,10 @@ fn condition_items(unit: &Unit, prefix: &str, range_of: &dyn Fn(usize) -> lsp::R
         Expect::ListItem { field } => {
             for l in &loaded.lists {
                 let mut it = item(&l.name, lsp::CompletionItemKind::ENUM, range);
-                it.detail = Some(format!("list: {}", one_line(&l.items.iter().map(|i| i.0.as_str()).collect::<Vec<_>>().join(", "), 80)));
+                it.detail = Some(format!(
+                    "list: {}",
+                    one_line(&l.items.iter().map(|i| i.0.as_str()).collect::<Vec<_>>().join(", "), 80)
+                ));
                 out.push(it);
             }
             out.extend(value_items_for_field(field.as_deref().and_then(field_of), range));
@@ -208,7 +215,9 @@ fn dot_args() -> Vec<(&'static str, Vec<&'static str>)> {
 
 fn field_arg_items(field: &str, _typed: &str, range: lsp::Range) -> Vec<lsp::CompletionItem> {
     match field {
-        "evt.arg" | "evt.rawarg" => schema().param_names().map(|p| item(p, lsp::CompletionItemKind::VALUE, range)).collect(),
+        "evt.arg" | "evt.rawarg" => {
+            schema().param_names().map(|p| item(p, lsp::CompletionItemKind::VALUE, range)).collect()
+        }
         f if f.starts_with("proc.a") || f == "proc.args" => {
             (0..=5).map(|i| item(&i.to_string(), lsp::CompletionItemKind::VALUE, range)).collect()
         }
@@ -263,7 +272,9 @@ fn value_items_for_field(field: Option<&FieldInfo>, range: lsp::Range) -> Vec<ls
                 it
             })
             .collect(),
-        (_, FieldType::Bool) => ["true", "false"].iter().map(|v| item(v, lsp::CompletionItemKind::VALUE, range)).collect(),
+        (_, FieldType::Bool) => {
+            ["true", "false"].iter().map(|v| item(v, lsp::CompletionItemKind::VALUE, range)).collect()
+        }
         ("evt.dir", _) => ["<", ">"].iter().map(|v| item(v, lsp::CompletionItemKind::VALUE, range)).collect(),
         _ => Vec::new(),
     }

@@ -7,7 +7,6 @@
 //! unit must check to the same diagnostics, event types and runnable rules. Anything else is left
 //! as written.
 
-
 use rulec_compiler::check::check;
 use rulec_compiler::items::{Item, read_items};
 use rulec_compiler::yaml::{self, ScalarStyle};
@@ -317,4 +316,3 @@ fn clear_field(f: &mut FieldRef) {
 fn clear_literal(l: &mut Literal) {
     l.span = Span::default();
 }
-

@@ -125,7 +125,8 @@ fn list_hover(ruleset: &Ruleset, name: &str) -> Option<String> {
     let i = ruleset.loaded.lists.iter().position(|l| l.name == name)?;
     let values = ruleset.list_values.get(i)?;
     let shown: Vec<&str> = values.iter().take(200).map(String::as_str).collect();
-    let more = if values.len() > shown.len() { format!(", … ({} more)", values.len() - shown.len()) } else { String::new() };
+    let more =
+        if values.len() > shown.len() { format!(", … ({} more)", values.len() - shown.len()) } else { String::new() };
     Some(format!("**list** `{name}` ({} items)\n\n{}{more}", values.len(), shown.join(", ")))
 }
 

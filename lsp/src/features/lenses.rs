@@ -32,7 +32,10 @@ pub fn inlay_hints(analysis: &Analysis, uri: &lsp::Uri, range: Option<lsp::Range
         }
         out.push(lsp::InlayHint {
             position,
-            label: lsp::InlayHintLabel::String(format!("evt.type: {}", event_types_text(&rule.event_types, MAX_HINT_TYPES))),
+            label: lsp::InlayHintLabel::String(format!(
+                "evt.type: {}",
+                event_types_text(&rule.event_types, MAX_HINT_TYPES)
+            )),
             kind: None,
             text_edits: None,
             tooltip: None,

@@ -73,7 +73,12 @@ fn occurrences_of(analysis: &Analysis, uri: &lsp::Uri, sym: &Symbol, with_defs: 
     out
 }
 
-pub fn references(analysis: &Analysis, uri: &lsp::Uri, pos: lsp::Position, include_declaration: bool) -> Vec<lsp::Location> {
+pub fn references(
+    analysis: &Analysis,
+    uri: &lsp::Uri,
+    pos: lsp::Position,
+    include_declaration: bool,
+) -> Vec<lsp::Location> {
     match symbol_at(analysis, uri, pos) {
         Some((sym, _)) => occurrences_of(analysis, uri, &sym, include_declaration),
         None => Vec::new(),
@@ -99,7 +104,10 @@ pub fn rename(
         _ => !new_name.trim().is_empty() && !new_name.contains('\n'),
     };
     if !valid {
-        return Err(jsonrpc::Error::invalid_params(format!("`{new_name}` is not a valid {} name", kind_name(sym.kind))));
+        return Err(jsonrpc::Error::invalid_params(format!(
+            "`{new_name}` is not a valid {} name",
+            kind_name(sym.kind)
+        )));
     }
     let mut changes: BTreeMap<String, (lsp::Uri, Vec<lsp::TextEdit>)> = BTreeMap::new();
     for loc in occurrences_of(analysis, uri, &sym, true) {
@@ -145,9 +153,7 @@ fn name_range(analysis: &Analysis, loc: &lsp::Location, name: &str) -> Option<ls
 }
 
 fn quoted_at(analysis: &Analysis, loc: &lsp::Location) -> bool {
-    text_at(analysis, loc)
-        .and_then(|(s, a, b)| s.text.get(a..b).map(|t| t.starts_with(['"', '\''])))
-        .unwrap_or(false)
+    text_at(analysis, loc).and_then(|(s, a, b)| s.text.get(a..b).map(|t| t.starts_with(['"', '\'']))).unwrap_or(false)
 }
 
 /// Whether a plain YAML scalar could not hold `s` as is.

@@ -18,7 +18,9 @@ pub fn document_symbols(analysis: &Analysis, uri: &lsp::Uri) -> Vec<lsp::Documen
         .iter()
         .filter_map(|item| {
             let (name, kind, loc, detail) = match item {
-                Item::Rule(r) => (&r.name, lsp::SymbolKind::EVENT, r.loc, r.priority.as_ref().map(|p| p.value.as_str().to_owned())),
+                Item::Rule(r) => {
+                    (&r.name, lsp::SymbolKind::EVENT, r.loc, r.priority.as_ref().map(|p| p.value.as_str().to_owned()))
+                }
                 Item::Macro(m) => (&m.name, lsp::SymbolKind::FUNCTION, m.loc, Some("macro".to_owned())),
                 Item::List(l) => (&l.name, lsp::SymbolKind::ARRAY, l.loc, Some("list".to_owned())),
                 _ => return None,

@@ -58,10 +58,10 @@ use aho_corasick::AhoCorasick;
 use rulec_compiler::check::hir::FieldArgValue;
 // Constant sets are hashed once and probed on every event with event data: Fx hashing (a
 // probe costs the same whatever the data; the table's shape is fixed by the rules' constants).
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use rulec_compiler::ir::{CheckId, Cmp, Const, Node, NodeId, Program, Slot, SlotId, SlotInput, SlotOp, StrOp, Test};
 use rulec_compiler::schema::{FieldInfo, FieldType};
 use rulec_grammar::ast::{Modifier, Transformer};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::event::Event;
 use crate::fields;
@@ -125,13 +125,27 @@ struct CheckPlan {
 
 enum Matcher {
     Exists,
-    Compare { cmp: Cmp, rhs: Operand },
-    Single { op: StrOp, pat: Single },
-    Multi { op: StrOp, modifier: Modifier, total: usize, set: MultiSet },
+    Compare {
+        cmp: Cmp,
+        rhs: Operand,
+    },
+    Single {
+        op: StrOp,
+        pat: Single,
+    },
+    Multi {
+        op: StrOp,
+        modifier: Modifier,
+        total: usize,
+        set: MultiSet,
+    },
     In(ConstSet),
     Intersects(ConstSet),
     PMatch(PathSet),
-    Slot { op: SlotOp, other: SlotId },
+    Slot {
+        op: SlotOp,
+        other: SlotId,
+    },
     /// A test that could not be built (a regex that does not compile: the verifier rules it
     /// out, so this is a rulec bug); it is false.
     Never,
@@ -163,7 +177,12 @@ enum MultiSet {
     /// `=`/`!=`: pattern → how many times it is listed.
     Exact(HashMap<Vec<u8>, usize>),
     /// `contains`-like: one automaton over the distinct patterns, with their multiplicities.
-    Ac { ac: AhoCorasick, mult: Vec<usize>, anchor: Anchor, max_len: usize },
+    Ac {
+        ac: AhoCorasick,
+        mult: Vec<usize>,
+        anchor: Anchor,
+        max_len: usize,
+    },
     Globs(Vec<Glob>),
     Regexes(regex::bytes::RegexSet),
 }
@@ -286,7 +305,9 @@ fn build_matcher(t: &Test) -> Matcher {
         Test::Str { op, pattern } => {
             let Some(p) = const_bytes(pattern) else { return Matcher::Never };
             let pat = match op {
-                StrOp::Eq | StrOp::Ne | StrOp::StartsWith | StrOp::EndsWith | StrOp::BStartsWith => Single::Bytes(p.to_vec()),
+                StrOp::Eq | StrOp::Ne | StrOp::StartsWith | StrOp::EndsWith | StrOp::BStartsWith => {
+                    Single::Bytes(p.to_vec())
+                }
                 StrOp::Contains | StrOp::BContains | StrOp::IContains => {
                     match AhoCorasick::builder().ascii_case_insensitive(*op == StrOp::IContains).build([p]) {
                         Ok(ac) => Single::Finder(ac),
@@ -313,7 +334,12 @@ fn build_matcher(t: &Test) -> Matcher {
                     }
                     MultiSet::Exact(m)
                 }
-                StrOp::Contains | StrOp::IContains | StrOp::BContains | StrOp::StartsWith | StrOp::BStartsWith | StrOp::EndsWith => {
+                StrOp::Contains
+                | StrOp::IContains
+                | StrOp::BContains
+                | StrOp::StartsWith
+                | StrOp::BStartsWith
+                | StrOp::EndsWith => {
                     let anchor = match op {
                         StrOp::StartsWith | StrOp::BStartsWith => Anchor::Start,
                         StrOp::EndsWith => Anchor::End,
@@ -343,7 +369,9 @@ fn build_matcher(t: &Test) -> Matcher {
                         Err(_) => return Matcher::Never,
                     }
                 }
-                StrOp::Glob | StrOp::IGlob => MultiSet::Globs(ps.iter().map(|p| Glob::new(p, *op == StrOp::IGlob)).collect()),
+                StrOp::Glob | StrOp::IGlob => {
+                    MultiSet::Globs(ps.iter().map(|p| Glob::new(p, *op == StrOp::IGlob)).collect())
+                }
                 StrOp::Regex => {
                     let res: Vec<String> = ps.iter().map(|p| anchored(&String::from_utf8_lossy(p))).collect();
                     match regex::bytes::RegexSet::new(res) {
@@ -371,11 +399,7 @@ fn operand(k: &Const) -> Operand {
         Const::Bytes(b) => Operand::Val(Value::Bytes(b.clone())),
         Const::Net { addr, prefix } => {
             let addr = addr.to_canonical();
-            if *prefix >= full_prefix(addr) {
-                Operand::Val(Value::Ip(addr))
-            } else {
-                Operand::Net(addr, *prefix)
-            }
+            if *prefix >= full_prefix(addr) { Operand::Val(Value::Ip(addr)) } else { Operand::Net(addr, *prefix) }
         }
     }
 }
@@ -831,7 +855,9 @@ impl PathSet {
             }
         }
         self.globs.iter().any(|(gabs, gcomps)| {
-            *gabs == abs && gcomps.len() <= comps.len() && gcomps.iter().zip(&comps).all(|(g, c)| g.matches(c.as_bytes()))
+            *gabs == abs
+                && gcomps.len() <= comps.len()
+                && gcomps.iter().zip(&comps).all(|(g, c)| g.matches(c.as_bytes()))
         })
     }
 }
@@ -986,7 +1012,9 @@ impl CheckPlan {
             Matcher::Never => false,
             Matcher::Compare { cmp, rhs } => compare(v, *cmp, rhs),
             Matcher::Single { op, pat } => value_bytes(v).is_some_and(|b| single(*op, pat, b)),
-            Matcher::Multi { op, modifier, total, set } => value_bytes(v).is_some_and(|b| multi(*op, *modifier, *total, set, b)),
+            Matcher::Multi { op, modifier, total, set } => {
+                value_bytes(v).is_some_and(|b| multi(*op, *modifier, *total, set, b))
+            }
             Matcher::In(set) | Matcher::Intersects(set) => set.contains(v),
             Matcher::PMatch(ps) => value_bytes(v).is_some_and(|b| ps.matches(b)),
             Matcher::Slot { op, .. } => match other {
@@ -1114,7 +1142,12 @@ pub fn getopt(args: &[&str], optstring: &str, want: &str) -> Option<String> {
     result
 }
 
-fn transform(func: Transformer, inputs: &[Option<&Value>], lits: &[Option<&str>], index: Option<&str>) -> Option<Value> {
+fn transform(
+    func: Transformer,
+    inputs: &[Option<&Value>],
+    lits: &[Option<&str>],
+    index: Option<&str>,
+) -> Option<Value> {
     let first = inputs.first().copied().flatten();
     match func {
         Transformer::ToLower => map_text(first?, <[u8]>::to_ascii_lowercase),

@@ -14,8 +14,8 @@
 //! cache), so the value of a junction does not depend on the order of its children. Only the
 //! time to reach it does.
 
-use rulec_compiler::ir::{Node, NodeId, Program, Slot, Test};
 use rulec_compiler::ir::StrOp;
+use rulec_compiler::ir::{Node, NodeId, Program, Slot, Test};
 
 use super::EvalCtx;
 
@@ -181,7 +181,9 @@ fn slot_cost(p: &Program, s: &Slot) -> f64 {
                 "proc.cmdline" | "proc.args" | "proc.exeline" | "proc.env" => 4.0,
                 "proc.pcmdline" => 5.5,
                 _ if name.starts_with("proc.p") || name.starts_with("proc.s") || name.starts_with("proc.vpgid") => 4.0,
-                _ if name.starts_with("evt.arg") || name.starts_with("evt.args") || name.starts_with("evt.info") => 10.0,
+                _ if name.starts_with("evt.arg") || name.starts_with("evt.args") || name.starts_with("evt.info") => {
+                    10.0
+                }
                 _ if name.starts_with("evt.") || name.starts_with("syscall.") => 1.5,
                 _ if name.starts_with("user.") || name.starts_with("group.") => 5.0,
                 _ if name.starts_with("fdlist.") || name == "fd.types" => 8.0,
@@ -208,8 +210,8 @@ fn slot_cost(p: &Program, s: &Slot) -> f64 {
 
 #[cfg(test)]
 mod tests {
-    use rulec_compiler::source::SourceFile;
     use rulec_compiler::FileId;
+    use rulec_compiler::source::SourceFile;
 
     use crate::engine::{Backend, Engine, MatchMode};
 

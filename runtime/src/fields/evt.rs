@@ -48,11 +48,26 @@ pub(super) fn lookup(name: &str) -> Option<Extractor> {
         "evt.rawtime" => |_, ev, _| Some(Value::Uint(ev.ts)),
         "evt.rawtime.s" => |_, ev, _| Some(Value::Uint(ev.ts / 1_000_000_000)),
         "evt.rawtime.ns" => |_, ev, _| Some(Value::Uint(ev.ts % 1_000_000_000)),
-        "evt.reltime" | "evt.reltime.s" | "evt.reltime.ns" | "evt.latency" | "evt.latency.s" | "evt.latency.ns"
-        | "evt.latency.quantized" | "evt.latency.human" | "evt.deltatime" | "evt.deltatime.s"
-        | "evt.deltatime.ns" | "evt.wait_latency" | "evt.around" | "evt.pluginname" | "evt.plugininfo"
-        | "evt.asynctype" | "evt.infra.docker.name" | "evt.infra.docker.container.id"
-        | "evt.infra.docker.container.name" | "evt.infra.docker.container.image" => |_, _, _| None,
+        "evt.reltime"
+        | "evt.reltime.s"
+        | "evt.reltime.ns"
+        | "evt.latency"
+        | "evt.latency.s"
+        | "evt.latency.ns"
+        | "evt.latency.quantized"
+        | "evt.latency.human"
+        | "evt.deltatime"
+        | "evt.deltatime.s"
+        | "evt.deltatime.ns"
+        | "evt.wait_latency"
+        | "evt.around"
+        | "evt.pluginname"
+        | "evt.plugininfo"
+        | "evt.asynctype"
+        | "evt.infra.docker.name"
+        | "evt.infra.docker.container.id"
+        | "evt.infra.docker.container.name"
+        | "evt.infra.docker.container.image" => |_, _, _| None,
         "evt.source" => |_, _, _| Some(s("syscall")),
         "evt.is_async" => |_, _, _| Some(Value::Bool(false)),
         "evt.hostname" => |_, _, _| HOSTNAME.as_deref().map(s),
@@ -115,20 +130,14 @@ pub(super) fn lookup(name: &str) -> Option<Extractor> {
         "evt.buflen.in" => |_, ev, _| io_len(ev).filter(|_| is_read(ev)).map(Value::Uint),
         "evt.buflen.out" => |_, ev, _| io_len(ev).filter(|_| is_write(ev)).map(Value::Uint),
         "evt.buflen.file" => |_, ev, st| io_len(ev).filter(|_| fd_is_file(ev, st)).map(Value::Uint),
-        "evt.buflen.file.in" => {
-            |_, ev, st| io_len(ev).filter(|_| is_read(ev) && fd_is_file(ev, st)).map(Value::Uint)
-        }
-        "evt.buflen.file.out" => {
-            |_, ev, st| io_len(ev).filter(|_| is_write(ev) && fd_is_file(ev, st)).map(Value::Uint)
-        }
+        "evt.buflen.file.in" => |_, ev, st| io_len(ev).filter(|_| is_read(ev) && fd_is_file(ev, st)).map(Value::Uint),
+        "evt.buflen.file.out" => |_, ev, st| io_len(ev).filter(|_| is_write(ev) && fd_is_file(ev, st)).map(Value::Uint),
         "evt.buflen.net" => |_, ev, st| io_len(ev).filter(|_| fd_is_sock(ev, st)).map(Value::Uint),
-        "evt.buflen.net.in" => {
-            |_, ev, st| io_len(ev).filter(|_| is_read(ev) && fd_is_sock(ev, st)).map(Value::Uint)
+        "evt.buflen.net.in" => |_, ev, st| io_len(ev).filter(|_| is_read(ev) && fd_is_sock(ev, st)).map(Value::Uint),
+        "evt.buflen.net.out" => |_, ev, st| io_len(ev).filter(|_| is_write(ev) && fd_is_sock(ev, st)).map(Value::Uint),
+        "evt.is_open_read" => {
+            |_, ev, _| Some(Value::Bool(open_flags(ev).is_some_and(|f| f & flags::PPM_O_RDONLY != 0)))
         }
-        "evt.buflen.net.out" => {
-            |_, ev, st| io_len(ev).filter(|_| is_write(ev) && fd_is_sock(ev, st)).map(Value::Uint)
-        }
-        "evt.is_open_read" => |_, ev, _| Some(Value::Bool(open_flags(ev).is_some_and(|f| f & flags::PPM_O_RDONLY != 0))),
         "evt.is_open_write" => {
             |_, ev, _| Some(Value::Bool(open_flags(ev).is_some_and(|f| f & flags::PPM_O_WRONLY != 0)))
         }
@@ -398,10 +407,7 @@ fn civil(ts: u64) -> (String, String) {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    (
-        format!("{y:04}-{m:02}-{d:02}"),
-        format!("{:02}:{:02}:{:02}", rem / 3600, (rem / 60) % 60, rem % 60),
-    )
+    (format!("{y:04}-{m:02}-{d:02}"), format!("{:02}:{:02}:{:02}", rem / 3600, (rem / 60) % 60, rem % 60))
 }
 
 fn fmt_time(ts: u64, with_date: bool, with_ns: bool) -> String {

@@ -113,9 +113,7 @@ pub(super) fn lookup(name: &str) -> Option<Extractor> {
             fdi(ev, st)?;
             Some(s(format!("{}{fd}", ev.tid)))
         },
-        "fd.connected" => {
-            |_, ev, st| fdi(ev, st).map(|f| Value::Bool(f.sock.as_ref().is_some_and(|k| k.connected)))
-        }
+        "fd.connected" => |_, ev, st| fdi(ev, st).map(|f| Value::Bool(f.sock.as_ref().is_some_and(|k| k.connected))),
         "fd.name_changed" => |_, ev, st| {
             let f = fdi(ev, st)?;
             Some(Value::Bool(name_changed(ev, f)))

@@ -86,15 +86,17 @@ pub(super) fn lookup(name: &str) -> Option<IntoExtractor> {
         "fd.sip" | "fd.snet" => |_, src, out| inet(src).and_then(|k| k.sip).is_some_and(|ip| set(out, Value::Ip(ip))),
         "fd.cport" => |_, src, out| inet(src).is_some_and(|k| port(out, k.cport)),
         "fd.sport" => |_, src, out| inet(src).is_some_and(|k| port(out, k.sport)),
-        "fd.connected" => |_, src, out| {
-            src.fd().is_some_and(|f| set(out, Value::Bool(f.sock.as_ref().is_some_and(|k| k.connected))))
-        },
+        "fd.connected" => {
+            |_, src, out| src.fd().is_some_and(|f| set(out, Value::Bool(f.sock.as_ref().is_some_and(|k| k.connected))))
+        }
         "fd.name_changed" => |_, src, out| src.fd().is_some_and(|f| set(out, Value::Bool(fd::name_changed(src.ev, f)))),
         "evt.type" => |_, src, out| set_str(out, src.ev.name),
         "container.id" => |_, src, out| {
             src.thread().is_some_and(|t| set_str(out, if t.container_id.is_empty() { "host" } else { &t.container_id }))
         },
-        "thread.cap_effective" => |_, src, out| src.thread().is_some_and(|t| write_str(out, |b| caps(b, t.cap_effective))),
+        "thread.cap_effective" => {
+            |_, src, out| src.thread().is_some_and(|t| write_str(out, |b| caps(b, t.cap_effective)))
+        }
         "user.name" => |_, src, out| {
             src.thread().and_then(|t| user::user_name(src.st, &t.container_id, t.uid)).is_some_and(|n| set_str(out, n))
         },

@@ -137,7 +137,15 @@ impl std::fmt::Debug for Src<'_> {
 
 impl<'a> Src<'a> {
     pub fn new(ev: &'a Event, st: &'a State) -> Src<'a> {
-        Src { ev, st, thread: Cell::new(None), parent: Cell::new(None), fd_num: Cell::new(None), fd: Cell::new(None), null_fd_path: OnceCell::new() }
+        Src {
+            ev,
+            st,
+            thread: Cell::new(None),
+            parent: Cell::new(None),
+            fd_num: Cell::new(None),
+            fd: Cell::new(None),
+            null_fd_path: OnceCell::new(),
+        }
     }
 
     /// The thread that produced the event ([`thread`]).
@@ -288,11 +296,7 @@ pub(crate) fn abs_path(ev: &Event, st: &State, dirfd_param: Option<&str>, path_p
         return Some(normalize_path(raw));
     }
     let dirfd = dirfd_param.and_then(|p| ev.int(p)).unwrap_or(AT_FDCWD);
-    let base = if dirfd == AT_FDCWD {
-        thread(ev, st)?.cwd.clone()
-    } else {
-        st.fd(ev.tid, dirfd)?.name.clone()
-    };
+    let base = if dirfd == AT_FDCWD { thread(ev, st)?.cwd.clone() } else { st.fd(ev.tid, dirfd)?.name.clone() };
     if raw.is_empty() {
         return Some(base);
     }

@@ -81,21 +81,16 @@ pub(super) fn lookup(name: &str) -> Option<Extractor> {
         "proc.aenv" => |arg, ev, st| {
             let t = thread(ev, st)?;
             match arg {
-                Some(FieldArgValue::Key(k)) if k.parse::<i64>().is_err() => std::iter::once(t)
-                    .chain(st.ancestors(t))
-                    .find_map(|a| a.env_var(k))
-                    .map(s),
+                Some(FieldArgValue::Key(k)) if k.parse::<i64>().is_err() => {
+                    std::iter::once(t).chain(st.ancestors(t)).find_map(|a| a.env_var(k)).map(s)
+                }
                 _ => ancestor_field(arg, ev, st, |a| Some(s(a.env.join(" ")))),
             }
         },
         "proc.cwd" => |_, ev, st| thread(ev, st).and_then(|t| nonempty(&t.cwd)),
         "proc.loginshellid" => |_, ev, st| {
             let t = thread(ev, st)?;
-            std::iter::once(t)
-                .chain(st.ancestors(t))
-                .filter(|a| is_shell(&a.comm))
-                .last()
-                .map(|a| Value::Int(a.pid))
+            std::iter::once(t).chain(st.ancestors(t)).filter(|a| is_shell(&a.comm)).last().map(|a| Value::Int(a.pid))
         },
         "proc.tty" => |_, ev, st| thread(ev, st).map(|t| Value::Uint(u64::from(t.tty))),
         "proc.pid" => |_, ev, st| thread(ev, st).map(|t| Value::Int(t.pid)),
@@ -109,21 +104,15 @@ pub(super) fn lookup(name: &str) -> Option<Extractor> {
         "proc.sid" => |_, ev, st| thread(ev, st).map(|t| Value::Int(t.sid)),
         "proc.sname" => |_, ev, st| leader(ev, st, |t| t.sid, |t| t.vpid).and_then(|t| nonempty(&t.comm)),
         "proc.sid.exe" => |_, ev, st| leader(ev, st, |t| t.sid, |t| t.vpid).and_then(|t| nonempty(&t.exe)),
-        "proc.sid.exepath" => {
-            |_, ev, st| leader(ev, st, |t| t.sid, |t| t.vpid).and_then(|t| nonempty(&t.exepath))
-        }
+        "proc.sid.exepath" => |_, ev, st| leader(ev, st, |t| t.sid, |t| t.vpid).and_then(|t| nonempty(&t.exepath)),
         "proc.vpgid" => |_, ev, st| thread(ev, st).map(|t| Value::Int(t.vpgid)),
         "proc.vpgid.name" => |_, ev, st| leader(ev, st, |t| t.vpgid, |t| t.vpid).and_then(|t| nonempty(&t.comm)),
         "proc.vpgid.exe" => |_, ev, st| leader(ev, st, |t| t.vpgid, |t| t.vpid).and_then(|t| nonempty(&t.exe)),
-        "proc.vpgid.exepath" => {
-            |_, ev, st| leader(ev, st, |t| t.vpgid, |t| t.vpid).and_then(|t| nonempty(&t.exepath))
-        }
+        "proc.vpgid.exepath" => |_, ev, st| leader(ev, st, |t| t.vpgid, |t| t.vpid).and_then(|t| nonempty(&t.exepath)),
         "proc.pgid" => |_, ev, st| thread(ev, st).map(|t| Value::Int(t.pgid)),
         "proc.pgid.name" => |_, ev, st| leader(ev, st, |t| t.pgid, |t| t.pid).and_then(|t| nonempty(&t.comm)),
         "proc.pgid.exe" => |_, ev, st| leader(ev, st, |t| t.pgid, |t| t.pid).and_then(|t| nonempty(&t.exe)),
-        "proc.pgid.exepath" => {
-            |_, ev, st| leader(ev, st, |t| t.pgid, |t| t.pid).and_then(|t| nonempty(&t.exepath))
-        }
+        "proc.pgid.exepath" => |_, ev, st| leader(ev, st, |t| t.pgid, |t| t.pid).and_then(|t| nonempty(&t.exepath)),
         "proc.duration" => |_, ev, st| {
             let t = st.main_thread(thread(ev, st)?);
             duration(ev.ts, t.clone_ts)

@@ -91,9 +91,15 @@ fn world() -> State {
     nginx.vpid = 1;
     nginx.set_cgroups_from_scap(&[format!("cpuset=/kubepods/besteffort/pod1/cri-containerd-{CID}.scope")]);
     st.add_process(nginx, []);
-    st.add_user("", UserInfo { uid: 1000, gid: 1000, name: "alice".into(), home: "/home/alice".into(), shell: "/bin/bash".into() });
+    st.add_user(
+        "",
+        UserInfo { uid: 1000, gid: 1000, name: "alice".into(), home: "/home/alice".into(), shell: "/bin/bash".into() },
+    );
     st.add_group("", GroupInfo { gid: 1000, name: "alice".into() });
-    st.add_user(&CID[..12], UserInfo { uid: 101, gid: 101, name: "nginx".into(), home: "/".into(), shell: "/bin/false".into() });
+    st.add_user(
+        &CID[..12],
+        UserInfo { uid: 101, gid: 101, name: "nginx".into(), home: "/".into(), shell: "/bin/false".into() },
+    );
     st
 }
 
@@ -228,7 +234,11 @@ fn evt_fields() {
     let mk = ev(
         100,
         "mkdirat",
-        vec![("res", ParamValue::Errno(0)), ("dirfd", ParamValue::Fd(-100)), ("path", ParamValue::RelPath("d/../e".into()))],
+        vec![
+            ("res", ParamValue::Errno(0)),
+            ("dirfd", ParamValue::Fd(-100)),
+            ("path", ParamValue::RelPath("d/../e".into())),
+        ],
     );
     assert_eq!(get("fs.path.name", None, &mk, &st), sv("/home/alice/e"));
     assert_eq!(get("fs.path.nameraw", None, &mk, &st), sv("d/../e"));
@@ -372,7 +382,10 @@ fn fd_fields() {
     assert_eq!(get("fd.name_changed", None, &s, &st), Some(Value::Bool(false)));
     assert_eq!(
         get("fd.ip", None, &s, &st),
-        Some(Value::List(vec![Value::Ip(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 4))), Value::Ip(IpAddr::V4(Ipv4Addr::new(93, 184, 216, 34)))]))
+        Some(Value::List(vec![
+            Value::Ip(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 4))),
+            Value::Ip(IpAddr::V4(Ipv4Addr::new(93, 184, 216, 34)))
+        ]))
     );
     assert_eq!(get("fd.port", None, &s, &st), Some(Value::List(vec![Value::Uint(40000), Value::Uint(443)])));
     assert_eq!(get("fd.cip.name", None, &s, &st), None);
@@ -392,9 +405,14 @@ fn fd_fields() {
     assert_eq!(get("fd.name", None, &gone, &st), None);
     assert_eq!(
         get("fd.types", None, &s, &st),
-        Some(Value::List(["eventpoll", "file", "ipv4", "pipe", "unix"].iter().map(|x| Value::Str(x.to_string())).collect()))
+        Some(Value::List(
+            ["eventpoll", "file", "ipv4", "pipe", "unix"].iter().map(|x| Value::Str(x.to_string())).collect()
+        ))
     );
-    assert_eq!(get("fd.types", Some(FieldArgValue::Index(4)), &s, &st), Some(Value::List(vec![Value::Str("ipv4".into())])));
+    assert_eq!(
+        get("fd.types", Some(FieldArgValue::Index(4)), &s, &st),
+        Some(Value::List(vec![Value::Str("ipv4".into())]))
+    );
     // A connect renames the fd.
     let mut st2 = world();
     let c = ev(
@@ -449,7 +467,9 @@ fn value_variants_follow_the_schema() {
             };
             for v in items {
                 let ok = match f.ty {
-                    FieldType::Int8 | FieldType::Int16 | FieldType::Int32 | FieldType::Int64 => matches!(v, Value::Int(_)),
+                    FieldType::Int8 | FieldType::Int16 | FieldType::Int32 | FieldType::Int64 => {
+                        matches!(v, Value::Int(_))
+                    }
                     FieldType::Uint8
                     | FieldType::Uint16
                     | FieldType::Uint32
@@ -475,12 +495,27 @@ fn value_variants_follow_the_schema() {
 fn no_panics_on_odd_events() {
     let st = world();
     let odd = [
-        Event { ts: 0, tid: -1, cpu: 0, type_id: 9999, dir: Direction::Exit, name: "bogus", params: vec![], dump_flags: 0 },
+        Event {
+            ts: 0,
+            tid: -1,
+            cpu: 0,
+            type_id: 9999,
+            dir: Direction::Exit,
+            name: "bogus",
+            params: vec![],
+            dump_flags: 0,
+        },
         build_event(0, 200, "openat", Direction::Exit, vec![("fd", ParamValue::Str("x".into()))]),
         build_event(0, 200, "openat", Direction::Exit, vec![("name", ParamValue::RelPath(String::new()))]),
         build_event(0, 200, "renameat2", Direction::Exit, vec![("olddirfd", ParamValue::Fd(77))]),
         build_event(u64::MAX, 200, "poll", Direction::Exit, vec![("fds", ParamValue::FdList(vec![(-5, 0)]))]),
-        build_event(0, 200, "read", Direction::Exit, vec![("res", ParamValue::Errno(i64::MIN)), ("fd", ParamValue::Fd(i64::MIN))]),
+        build_event(
+            0,
+            200,
+            "read",
+            Direction::Exit,
+            vec![("res", ParamValue::Errno(i64::MIN)), ("fd", ParamValue::Fd(i64::MIN))],
+        ),
     ];
     let args = [
         None,
@@ -572,7 +607,13 @@ fn scenarios() -> (State, Vec<Event>) {
             ("comm", ParamValue::Str("curl".into())),
             ("env", ParamValue::Bytes(b"HTTP_PROXY=http://p\0".to_vec())),
             ("tty", ParamValue::U32(1)),
-            ("flags", ParamValue::Flags { ty: ParamType::Flags32, bits: u64::from(flags::PPM_EXE_UPPER_LAYER | flags::PPM_EXE_FROM_MEMFD) }),
+            (
+                "flags",
+                ParamValue::Flags {
+                    ty: ParamType::Flags32,
+                    bits: u64::from(flags::PPM_EXE_UPPER_LAYER | flags::PPM_EXE_FROM_MEMFD),
+                },
+            ),
             ("exe_ino", ParamValue::U64(77)),
             ("exe_ino_ctime", ParamValue::AbsTime(5)),
             ("exe_ino_mtime", ParamValue::AbsTime(6)),
@@ -591,10 +632,22 @@ fn scenarios() -> (State, Vec<Event>) {
         st.add_process(t, []);
         ptid = pid;
     }
-    evs.push(build_event(2, 407, "close", Direction::Exit, vec![("res", ParamValue::Errno(0)), ("fd", ParamValue::Fd(1))]));
+    evs.push(build_event(
+        2,
+        407,
+        "close",
+        Direction::Exit,
+        vec![("res", ParamValue::Errno(0)), ("fd", ParamValue::Fd(1))],
+    ));
     st.apply(&exec);
     evs.push(exec);
-    evs.push(build_event(3, 200, "write", Direction::Exit, vec![("res", ParamValue::Errno(1)), ("data", ParamValue::Bytes(b"x".to_vec())), ("fd", ParamValue::Fd(4))]));
+    evs.push(build_event(
+        3,
+        200,
+        "write",
+        Direction::Exit,
+        vec![("res", ParamValue::Errno(1)), ("data", ParamValue::Bytes(b"x".to_vec())), ("fd", ParamValue::Fd(4))],
+    ));
     evs.push(build_event(
         4,
         200,
@@ -626,7 +679,11 @@ fn scenarios() -> (State, Vec<Event>) {
         100,
         "ptrace",
         Direction::Exit,
-        vec![("res", ParamValue::Errno(0)), ("request", ParamValue::Flags { ty: ParamType::EnumFlags16, bits: 16 }), ("pid", ParamValue::Pid(200))],
+        vec![
+            ("res", ParamValue::Errno(0)),
+            ("request", ParamValue::Flags { ty: ParamType::EnumFlags16, bits: 16 }),
+            ("pid", ParamValue::Pid(200)),
+        ],
     ));
     evs.push(build_event(
         8,
@@ -648,7 +705,13 @@ fn scenarios() -> (State, Vec<Event>) {
             100,
             name,
             Direction::Exit,
-            vec![("res", ParamValue::Errno(0)), (p, ParamValue::RelPath("f".into())), ("newpath", ParamValue::RelPath("g".into())), ("cmd", ParamValue::I32(1)), ("fd", ParamValue::Fd(0))],
+            vec![
+                ("res", ParamValue::Errno(0)),
+                (p, ParamValue::RelPath("f".into())),
+                ("newpath", ParamValue::RelPath("g".into())),
+                ("cmd", ParamValue::I32(1)),
+                ("fd", ParamValue::Fd(0)),
+            ],
         ));
     }
     evs.push(build_event(
@@ -656,36 +719,271 @@ fn scenarios() -> (State, Vec<Event>) {
         100,
         "fchmodat",
         Direction::Exit,
-        vec![("res", ParamValue::Errno(0)), ("dirfd", ParamValue::Fd(-100)), ("filename", ParamValue::RelPath("f".into())), ("mode", ParamValue::Mode(0o4755))],
+        vec![
+            ("res", ParamValue::Errno(0)),
+            ("dirfd", ParamValue::Fd(-100)),
+            ("filename", ParamValue::RelPath("f".into())),
+            ("mode", ParamValue::Mode(0o4755)),
+        ],
     ));
-    evs.push(build_event(12, 100, "fcntl", Direction::Exit, vec![("res", ParamValue::Errno(0)), ("fd", ParamValue::Fd(0)), ("cmd", ParamValue::Flags { ty: ParamType::EnumFlags8, bits: 1 })]));
-    evs.push(build_event(13, 100, "chmod", Direction::Exit, vec![("res", ParamValue::Errno(0)), ("filename", ParamValue::Path("/x".into())), ("mode", ParamValue::Mode(0o755))]));
-    evs.push(build_event(14, 100, "execve", Direction::Exit, vec![("res", ParamValue::Errno(0)), ("linkpath", ParamValue::Str("l".into()))]));
-    evs.push(build_event(15, 100, "symlink", Direction::Exit, vec![("res", ParamValue::Errno(0)), ("target", ParamValue::Str("t".into())), ("linkpath", ParamValue::Path("/l".into()))]));
-    evs.push(build_event(16, 100, "dup2", Direction::Exit, vec![("res", ParamValue::Fd(0)), ("oldfd", ParamValue::Fd(0)), ("newfd", ParamValue::Fd(0))]));
-    evs.push(build_event(17, 100, "memfd_create", Direction::Exit, vec![("fd", ParamValue::Fd(0)), ("name", ParamValue::Str("m".into())), ("flags", ParamValue::Flags { ty: ParamType::Flags32, bits: 1 })]));
-    evs.push(build_event(18, 100, "bpf", Direction::Exit, vec![("fd", ParamValue::Fd(0)), ("cmd", ParamValue::I64(5))]));
-    evs.push(build_event(19, 100, "mount", Direction::Exit, vec![("res", ParamValue::Errno(0)), ("dev", ParamValue::Str("d".into())), ("dir", ParamValue::Path("/m".into())), ("type", ParamValue::Str("t".into())), ("flags", ParamValue::Flags { ty: ParamType::Flags32, bits: 0 })]));
-    evs.push(build_event(20, 100, "setresuid", Direction::Exit, vec![("res", ParamValue::Errno(0)), ("ruid", ParamValue::Uid(0)), ("euid", ParamValue::Uid(0)), ("suid", ParamValue::Uid(0))]));
-    evs.push(build_event(21, 100, "userfaultfd", Direction::Exit, vec![("res", ParamValue::Errno(3)), ("flags", ParamValue::Flags { ty: ParamType::Flags32, bits: 0 })]));
-    evs.push(build_event(22, 100, "prctl", Direction::Exit, vec![("res", ParamValue::Errno(0)), ("option", ParamValue::Flags { ty: ParamType::EnumFlags32, bits: 15 }), ("arg2_str", ParamValue::Str("x".into())), ("arg2_int", ParamValue::I64(0))]));
-    evs.push(build_event(23, 100, "init_module", Direction::Exit, vec![("res", ParamValue::Errno(0)), ("img", ParamValue::Bytes(vec![1])), ("length", ParamValue::U64(1)), ("uargs", ParamValue::Str("".into()))]));
-    evs.push(build_event(24, 100, "finit_module", Direction::Exit, vec![("res", ParamValue::Errno(0)), ("fd", ParamValue::Fd(0)), ("uargs", ParamValue::Str("".into())), ("flags", ParamValue::Flags { ty: ParamType::Flags32, bits: 0 })]));
-    evs.push(build_event(25, 100, "unshare", Direction::Exit, vec![("res", ParamValue::Errno(0)), ("flags", ParamValue::Flags { ty: ParamType::Flags32, bits: 0 })]));
-    evs.push(build_event(26, 100, "setns", Direction::Exit, vec![("res", ParamValue::Errno(0)), ("fd", ParamValue::Fd(0)), ("nstype", ParamValue::Flags { ty: ParamType::Flags32, bits: 0 })]));
-    evs.push(build_event(27, 100, "execveat", Direction::Exit, vec![("res", ParamValue::Errno(0)), ("dirfd", ParamValue::Fd(-100)), ("pathname", ParamValue::RelPath("p".into())), ("flags", ParamValue::Flags { ty: ParamType::Flags32, bits: 0 })]));
-    evs.push(build_event(28, 100, "pipe2", Direction::Exit, vec![("res", ParamValue::Errno(0)), ("fd1", ParamValue::Fd(0))]));
-    evs.push(build_event(29, 100, "mkdirat", Direction::Exit, vec![("res", ParamValue::Errno(0)), ("dirfd", ParamValue::Fd(-100)), ("path", ParamValue::RelPath("p".into()))]));
-    evs.push(build_event(30, 100, "chown", Direction::Exit, vec![("res", ParamValue::Errno(0)), ("path", ParamValue::Path("/p".into())), ("uid", ParamValue::Uid(0)), ("gid", ParamValue::Gid(0))]));
-    evs.push(build_event(31, 100, "kill", Direction::Exit, vec![("res", ParamValue::Errno(0)), ("pid", ParamValue::Pid(1)), ("sig", ParamValue::SigType(9))]));
-    evs.push(build_event(32, 100, "mmap", Direction::Exit, vec![("res", ParamValue::Errno(0)), ("prot", ParamValue::Flags { ty: ParamType::Flags32, bits: 4 }), ("fd", ParamValue::Fd(0))]));
-    evs.push(build_event(33, 100, "mprotect", Direction::Exit, vec![("res", ParamValue::Errno(0)), ("prot", ParamValue::Flags { ty: ParamType::Flags32, bits: 4 })]));
+    evs.push(build_event(
+        12,
+        100,
+        "fcntl",
+        Direction::Exit,
+        vec![
+            ("res", ParamValue::Errno(0)),
+            ("fd", ParamValue::Fd(0)),
+            ("cmd", ParamValue::Flags { ty: ParamType::EnumFlags8, bits: 1 }),
+        ],
+    ));
+    evs.push(build_event(
+        13,
+        100,
+        "chmod",
+        Direction::Exit,
+        vec![
+            ("res", ParamValue::Errno(0)),
+            ("filename", ParamValue::Path("/x".into())),
+            ("mode", ParamValue::Mode(0o755)),
+        ],
+    ));
+    evs.push(build_event(
+        14,
+        100,
+        "execve",
+        Direction::Exit,
+        vec![("res", ParamValue::Errno(0)), ("linkpath", ParamValue::Str("l".into()))],
+    ));
+    evs.push(build_event(
+        15,
+        100,
+        "symlink",
+        Direction::Exit,
+        vec![
+            ("res", ParamValue::Errno(0)),
+            ("target", ParamValue::Str("t".into())),
+            ("linkpath", ParamValue::Path("/l".into())),
+        ],
+    ));
+    evs.push(build_event(
+        16,
+        100,
+        "dup2",
+        Direction::Exit,
+        vec![("res", ParamValue::Fd(0)), ("oldfd", ParamValue::Fd(0)), ("newfd", ParamValue::Fd(0))],
+    ));
+    evs.push(build_event(
+        17,
+        100,
+        "memfd_create",
+        Direction::Exit,
+        vec![
+            ("fd", ParamValue::Fd(0)),
+            ("name", ParamValue::Str("m".into())),
+            ("flags", ParamValue::Flags { ty: ParamType::Flags32, bits: 1 }),
+        ],
+    ));
+    evs.push(build_event(
+        18,
+        100,
+        "bpf",
+        Direction::Exit,
+        vec![("fd", ParamValue::Fd(0)), ("cmd", ParamValue::I64(5))],
+    ));
+    evs.push(build_event(
+        19,
+        100,
+        "mount",
+        Direction::Exit,
+        vec![
+            ("res", ParamValue::Errno(0)),
+            ("dev", ParamValue::Str("d".into())),
+            ("dir", ParamValue::Path("/m".into())),
+            ("type", ParamValue::Str("t".into())),
+            ("flags", ParamValue::Flags { ty: ParamType::Flags32, bits: 0 }),
+        ],
+    ));
+    evs.push(build_event(
+        20,
+        100,
+        "setresuid",
+        Direction::Exit,
+        vec![
+            ("res", ParamValue::Errno(0)),
+            ("ruid", ParamValue::Uid(0)),
+            ("euid", ParamValue::Uid(0)),
+            ("suid", ParamValue::Uid(0)),
+        ],
+    ));
+    evs.push(build_event(
+        21,
+        100,
+        "userfaultfd",
+        Direction::Exit,
+        vec![("res", ParamValue::Errno(3)), ("flags", ParamValue::Flags { ty: ParamType::Flags32, bits: 0 })],
+    ));
+    evs.push(build_event(
+        22,
+        100,
+        "prctl",
+        Direction::Exit,
+        vec![
+            ("res", ParamValue::Errno(0)),
+            ("option", ParamValue::Flags { ty: ParamType::EnumFlags32, bits: 15 }),
+            ("arg2_str", ParamValue::Str("x".into())),
+            ("arg2_int", ParamValue::I64(0)),
+        ],
+    ));
+    evs.push(build_event(
+        23,
+        100,
+        "init_module",
+        Direction::Exit,
+        vec![
+            ("res", ParamValue::Errno(0)),
+            ("img", ParamValue::Bytes(vec![1])),
+            ("length", ParamValue::U64(1)),
+            ("uargs", ParamValue::Str("".into())),
+        ],
+    ));
+    evs.push(build_event(
+        24,
+        100,
+        "finit_module",
+        Direction::Exit,
+        vec![
+            ("res", ParamValue::Errno(0)),
+            ("fd", ParamValue::Fd(0)),
+            ("uargs", ParamValue::Str("".into())),
+            ("flags", ParamValue::Flags { ty: ParamType::Flags32, bits: 0 }),
+        ],
+    ));
+    evs.push(build_event(
+        25,
+        100,
+        "unshare",
+        Direction::Exit,
+        vec![("res", ParamValue::Errno(0)), ("flags", ParamValue::Flags { ty: ParamType::Flags32, bits: 0 })],
+    ));
+    evs.push(build_event(
+        26,
+        100,
+        "setns",
+        Direction::Exit,
+        vec![
+            ("res", ParamValue::Errno(0)),
+            ("fd", ParamValue::Fd(0)),
+            ("nstype", ParamValue::Flags { ty: ParamType::Flags32, bits: 0 }),
+        ],
+    ));
+    evs.push(build_event(
+        27,
+        100,
+        "execveat",
+        Direction::Exit,
+        vec![
+            ("res", ParamValue::Errno(0)),
+            ("dirfd", ParamValue::Fd(-100)),
+            ("pathname", ParamValue::RelPath("p".into())),
+            ("flags", ParamValue::Flags { ty: ParamType::Flags32, bits: 0 }),
+        ],
+    ));
+    evs.push(build_event(
+        28,
+        100,
+        "pipe2",
+        Direction::Exit,
+        vec![("res", ParamValue::Errno(0)), ("fd1", ParamValue::Fd(0))],
+    ));
+    evs.push(build_event(
+        29,
+        100,
+        "mkdirat",
+        Direction::Exit,
+        vec![("res", ParamValue::Errno(0)), ("dirfd", ParamValue::Fd(-100)), ("path", ParamValue::RelPath("p".into()))],
+    ));
+    evs.push(build_event(
+        30,
+        100,
+        "chown",
+        Direction::Exit,
+        vec![
+            ("res", ParamValue::Errno(0)),
+            ("path", ParamValue::Path("/p".into())),
+            ("uid", ParamValue::Uid(0)),
+            ("gid", ParamValue::Gid(0)),
+        ],
+    ));
+    evs.push(build_event(
+        31,
+        100,
+        "kill",
+        Direction::Exit,
+        vec![("res", ParamValue::Errno(0)), ("pid", ParamValue::Pid(1)), ("sig", ParamValue::SigType(9))],
+    ));
+    evs.push(build_event(
+        32,
+        100,
+        "mmap",
+        Direction::Exit,
+        vec![
+            ("res", ParamValue::Errno(0)),
+            ("prot", ParamValue::Flags { ty: ParamType::Flags32, bits: 4 }),
+            ("fd", ParamValue::Fd(0)),
+        ],
+    ));
+    evs.push(build_event(
+        33,
+        100,
+        "mprotect",
+        Direction::Exit,
+        vec![("res", ParamValue::Errno(0)), ("prot", ParamValue::Flags { ty: ParamType::Flags32, bits: 4 })],
+    ));
     evs.push(build_event(34, 100, "container", Direction::Enter, vec![("json", ParamValue::Str("{}".into()))]));
-    evs.push(build_event(35, 100, "rename", Direction::Exit, vec![("res", ParamValue::Errno(0)), ("oldpath", ParamValue::Path("/a".into())), ("newpath", ParamValue::Path("/b".into()))]));
-    evs.push(build_event(36, 100, "link", Direction::Exit, vec![("res", ParamValue::Errno(0)), ("oldpath", ParamValue::Path("/a".into())), ("newpath", ParamValue::Path("/b".into()))]));
-    evs.push(build_event(37, 100, "unlink", Direction::Exit, vec![("res", ParamValue::Errno(0)), ("path", ParamValue::Path("/a".into()))]));
-    evs.push(build_event(38, 100, "read", Direction::Exit, vec![("res", ParamValue::Errno(1)), ("data", ParamValue::Bytes(vec![0x7f])), ("fd", ParamValue::Fd(0))]));
-    st.apply(&build_event(39, 100, "chdir", Direction::Exit, vec![("res", ParamValue::Errno(0)), ("path", ParamValue::Path("/home/alice".into()))]));
+    evs.push(build_event(
+        35,
+        100,
+        "rename",
+        Direction::Exit,
+        vec![
+            ("res", ParamValue::Errno(0)),
+            ("oldpath", ParamValue::Path("/a".into())),
+            ("newpath", ParamValue::Path("/b".into())),
+        ],
+    ));
+    evs.push(build_event(
+        36,
+        100,
+        "link",
+        Direction::Exit,
+        vec![
+            ("res", ParamValue::Errno(0)),
+            ("oldpath", ParamValue::Path("/a".into())),
+            ("newpath", ParamValue::Path("/b".into())),
+        ],
+    ));
+    evs.push(build_event(
+        37,
+        100,
+        "unlink",
+        Direction::Exit,
+        vec![("res", ParamValue::Errno(0)), ("path", ParamValue::Path("/a".into()))],
+    ));
+    evs.push(build_event(
+        38,
+        100,
+        "read",
+        Direction::Exit,
+        vec![("res", ParamValue::Errno(1)), ("data", ParamValue::Bytes(vec![0x7f])), ("fd", ParamValue::Fd(0))],
+    ));
+    st.apply(&build_event(
+        39,
+        100,
+        "chdir",
+        Direction::Exit,
+        vec![("res", ParamValue::Errno(0)), ("path", ParamValue::Path("/home/alice".into()))],
+    ));
     (st, evs)
 }
 
@@ -749,7 +1047,8 @@ fn hot_fields_agree_with_value_fields() {
         Some(FieldArgValue::Index(-1)),
         Some(FieldArgValue::Key("3".into())),
     ];
-    let names: Vec<&str> = schema().fields().iter().map(|f| f.name).filter(|n| super::hot::lookup(n).is_some()).collect();
+    let names: Vec<&str> =
+        schema().fields().iter().map(|f| f.name).filter(|n| super::hot::lookup(n).is_some()).collect();
     assert!(names.len() >= 20, "expected the hot fields, got {names:?}");
     let mut g = crate::Generator::new(7);
     let mut st = g.state();

@@ -32,8 +32,8 @@ use std::collections::HashMap;
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
-    AbiParam, Block, Function, InstBuilder, JumpTableData, SigRef, Signature, StackSlot, StackSlotData,
-    StackSlotKind, Type, Value, types,
+    AbiParam, Block, Function, InstBuilder, JumpTableData, SigRef, Signature, StackSlot, StackSlotData, StackSlotKind,
+    Type, Value, types,
 };
 use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
@@ -251,14 +251,16 @@ pub(crate) fn build_rule(
     let mut shared: HashMap<u32, Shared> = HashMap::with_capacity(ns);
     for (j, &n) in shared_ids.iter().enumerate() {
         let (body, exit_t, exit_f) = (b.create_block(), b.create_block(), b.create_block());
-        let s = Shared { memo: at(off_state + nv + j), ret: at(off_ret + 4 * j), body, exit_t, exit_f, sites: Vec::new() };
+        let s =
+            Shared { memo: at(off_state + nv + j), ret: at(off_ret + 4 * j), body, exit_t, exit_f, sites: Vec::new() };
         shared.insert(n, s);
     }
 
     let ret_true = b.create_block();
     let ret_false = b.create_block();
 
-    let mut cg = Gen { b, p, plan, env, ctx, ptr, frame: frame_slot, sig_check, sig_slot, slots, shared, tasks: Vec::new() };
+    let mut cg =
+        Gen { b, p, plan, env, ctx, ptr, frame: frame_slot, sig_check, sig_slot, slots, shared, tasks: Vec::new() };
     cg.tasks.push(Task { node: root, block: entry, t: ret_true, f: ret_false, body: false });
     while let Some(task) = cg.tasks.pop() {
         cg.emit(task);

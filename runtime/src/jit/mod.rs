@@ -193,7 +193,8 @@ impl JitProgram {
                 ids.push(id);
                 continue;
             }
-            let id = module.declare_anonymous_function(&sig).map_err(|e| format!("declaring rule `{}`: {e}", rule.name))?;
+            let id =
+                module.declare_anonymous_function(&sig).map_err(|e| format!("declaring rule `{}`: {e}", rule.name))?;
             ctx.func.signature = sig.clone();
             codegen::build_rule(&mut ctx.func, &mut fctx, p, &plan, &env, root, &mut scratch)
                 .map_err(|e| format!("compiling rule `{}`: {e}", rule.name))?;

@@ -14,7 +14,11 @@ pub(crate) const MAX_INLINE_IN: usize = 8;
 /// bits for unsigned ones; `signed` picks the matching condition codes.
 #[derive(Clone, PartialEq, Debug)]
 pub(crate) enum NumTest {
-    Cmp { cmp: Cmp, signed: bool, value: i64 },
+    Cmp {
+        cmp: Cmp,
+        signed: bool,
+        value: i64,
+    },
     /// Membership in a small set (equality is the same in both signedness views).
     In(Vec<i64>),
 }
@@ -106,7 +110,8 @@ fn child_ok(parent: usize, child: u32) -> Result<usize, String> {
 impl Plan {
     /// Validates the program's ids and builds the plan.
     pub(crate) fn new(p: &Program) -> Result<Plan, String> {
-        if p.checks.len() > u32::MAX as usize || p.slots.len() > u32::MAX as usize || p.nodes.len() > u32::MAX as usize {
+        if p.checks.len() > u32::MAX as usize || p.slots.len() > u32::MAX as usize || p.nodes.len() > u32::MAX as usize
+        {
             return Err("program tables exceed u32 ids".into());
         }
         for (i, check) in p.checks.iter().enumerate() {

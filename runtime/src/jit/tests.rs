@@ -412,12 +412,8 @@ fn jit_numeric_semantics() {
 #[test]
 fn jit_fetches_a_slot_once_per_call() {
     let checks = vec![cmp(0, Cmp::Gt, Const::Int(1)), cmp(0, Cmp::Lt, Const::Int(10)), cmp(0, Cmp::Ne, Const::Int(5))];
-    let nodes = vec![
-        Node::Check(CheckId(0)),
-        Node::Check(CheckId(1)),
-        Node::Check(CheckId(2)),
-        Node::And(ids(&[0, 1, 2])),
-    ];
+    let nodes =
+        vec![Node::Check(CheckId(0)), Node::Check(CheckId(1)), Node::Check(CheckId(2)), Node::And(ids(&[0, 1, 2]))];
     let p = base(checks, nodes, &[3]);
     let jit = TypedJit::<Fake>::compile(&p).expect("compiles");
     let mut f = Fake::new(&p);
@@ -562,10 +558,7 @@ fn jit_rejects_malformed_programs() {
         (
             "other slot out of range",
             base(
-                vec![check(
-                    0,
-                    Test::CompareSlot { op: rulec_compiler::ir::SlotOp::Cmp(Cmp::Eq), other: SlotId(7) },
-                )],
+                vec![check(0, Test::CompareSlot { op: rulec_compiler::ir::SlotOp::Cmp(Cmp::Eq), other: SlotId(7) })],
                 vec![Node::Check(CheckId(0))],
                 &[0],
             ),
@@ -697,7 +690,11 @@ fn falco_program() -> Option<Program> {
     use rulec_grammar::ast::Op;
 
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance/falco");
-    let dir = if dir.is_dir() { dir } else { std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance/falco") };
+    let dir = if dir.is_dir() {
+        dir
+    } else {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance/falco")
+    };
     let names = ["falco_rules.yaml", "falco-incubating_rules.yaml", "falco-sandbox_rules.yaml"];
     let mut files = Vec::new();
     for (i, n) in names.iter().enumerate() {
@@ -718,9 +715,13 @@ fn falco_program() -> Option<Program> {
             }
             let slot = match v {
                 hir::Value::Field(fu) => Slot::Field { field: fu.field, arg: fu.arg.clone() },
-                hir::Value::Transform { func, index, ty, is_list, .. } => {
-                    Slot::Transform { func: *func, inputs: Vec::new(), index: index.clone(), ty: *ty, is_list: *is_list }
-                }
+                hir::Value::Transform { func, index, ty, is_list, .. } => Slot::Transform {
+                    func: *func,
+                    inputs: Vec::new(),
+                    index: index.clone(),
+                    ty: *ty,
+                    is_list: *is_list,
+                },
             };
             let id = self.p.slots.len() as u32;
             self.p.slots.push(slot);

@@ -56,11 +56,7 @@ fn replacement(text: &str, e: &BlessEdit) -> Option<(usize, usize, String)> {
     } else {
         let mut s = String::new();
         for (rule, p) in &e.alerts {
-            s.push_str(&format!(
-                "\n{pad}  - rule: {}\n{pad}    priority: {}",
-                yaml_str(rule),
-                upper(*p)
-            ));
+            s.push_str(&format!("\n{pad}  - rule: {}\n{pad}    priority: {}", yaml_str(rule), upper(*p)));
         }
         s
     };
@@ -74,10 +70,8 @@ fn replacement(text: &str, e: &BlessEdit) -> Option<(usize, usize, String)> {
 }
 
 fn flow_list(alerts: &[(String, Priority)]) -> String {
-    let items: Vec<String> = alerts
-        .iter()
-        .map(|(r, p)| format!("{{rule: {}, priority: {}}}", yaml_str(r), upper(*p)))
-        .collect();
+    let items: Vec<String> =
+        alerts.iter().map(|(r, p)| format!("{{rule: {}, priority: {}}}", yaml_str(r), upper(*p))).collect();
     format!("[{}]", items.join(", "))
 }
 

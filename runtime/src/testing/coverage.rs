@@ -29,12 +29,7 @@ pub fn coverage(suite: &Suite) -> Vec<RuleCoverage> {
         if out.iter().any(|c| c.rule == r.name) {
             continue;
         }
-        let mut c = RuleCoverage {
-            rule: r.name.clone(),
-            enabled: r.enabled && r.runnable,
-            positive: 0,
-            negative: 0,
-        };
+        let mut c = RuleCoverage { rule: r.name.clone(), enabled: r.enabled && r.runnable, positive: 0, negative: 0 };
         for case in suite.file.cases.iter().filter(|c| c.skip.is_none()) {
             let expects = case.expect.iter().any(|e| e.rule == r.name);
             if expects {

@@ -142,29 +142,11 @@ pub struct UserSpec {
 /// An open fd of a world process.
 #[derive(Clone, Debug)]
 pub enum FdSpec {
-    File {
-        fd: i64,
-        path: String,
-        flags: u32,
-    },
-    Dir {
-        fd: i64,
-        path: String,
-    },
-    Socket {
-        fd: i64,
-        udp: bool,
-        local: Option<SockAddr>,
-        remote: Option<SockAddr>,
-        server: bool,
-    },
-    Unix {
-        fd: i64,
-        path: String,
-    },
-    Pipe {
-        fd: i64,
-    },
+    File { fd: i64, path: String, flags: u32 },
+    Dir { fd: i64, path: String },
+    Socket { fd: i64, udp: bool, local: Option<SockAddr>, remote: Option<SockAddr>, server: bool },
+    Unix { fd: i64, path: String },
+    Pipe { fd: i64 },
 }
 
 impl FdSpec {

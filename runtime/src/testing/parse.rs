@@ -72,9 +72,7 @@ pub const PROCESS_KEYS: &[&str] = &[
 ];
 pub const CONTAINER_KEYS: &[&str] = &["id", "name", "image", "privileged"];
 pub const USER_KEYS: &[&str] = &["uid", "gid", "name", "home", "shell", "container"];
-pub const FD_KEYS: &[&str] = &[
-    "fd", "file", "dir", "socket", "unix", "pipe", "flags", "local", "remote", "role",
-];
+pub const FD_KEYS: &[&str] = &["fd", "file", "dir", "socket", "unix", "pipe", "flags", "local", "remote", "role"];
 pub const EVENT_KEYS: &[&str] = &["pid", "tid", "after", "dir", "res"];
 pub const EXPECT_KEYS: &[&str] = &["rule", "priority", "output", "output_contains", "fields", "event"];
 
@@ -95,29 +93,17 @@ pub fn parse(file: &SourceFile) -> (Option<TestFile>, Vec<Diagnostic>) {
         [root] => root,
         [] => {
             diags.push(
-                Diagnostic::new(
-                    Code::TestFileShape,
-                    Location::new(file.id, 0, 0),
-                    "the test file is empty",
-                )
-                .with_hint("a test file is a map with `cases:` (and optionally `rules:`)"),
+                Diagnostic::new(Code::TestFileShape, Location::new(file.id, 0, 0), "the test file is empty")
+                    .with_hint("a test file is a map with `cases:` (and optionally `rules:`)"),
             );
             return (None, diags);
         }
         [_, second, ..] => {
-            diags.push(Diagnostic::new(
-                Code::TestFileShape,
-                second.loc,
-                "a test file is one YAML document",
-            ));
+            diags.push(Diagnostic::new(Code::TestFileShape, second.loc, "a test file is one YAML document"));
             return (None, diags);
         }
     };
-    let mut p = Parser {
-        diags,
-        whole,
-        users: Vec::new(),
-    };
+    let mut p = Parser { diags, whole, users: Vec::new() };
     let file = p.file(root);
     (file, p.diags)
 }
@@ -144,21 +130,13 @@ impl Parser {
     /// A map's entries by key name, unknown and duplicate keys reported (and left out).
     fn entries<'n>(&mut self, node: &'n Node, allowed: &[&str], what: &str) -> R<Vec<(&'n str, &'n Node, &'n Node)>> {
         let Some(map) = node.as_map() else {
-            self.err(
-                Code::BadTestValue,
-                node.loc,
-                format!("{what} must be a map, not {}", node.describe()),
-            );
+            self.err(Code::BadTestValue, node.loc, format!("{what} must be a map, not {}", node.describe()));
             return Err(());
         };
         let mut out: Vec<(&str, &Node, &Node)> = Vec::new();
         for (k, v) in map {
             let Some(key) = k.as_scalar() else {
-                self.err(
-                    Code::BadTestValue,
-                    k.loc,
-                    format!("a key of {what} must be a plain word"),
-                );
+                self.err(Code::BadTestValue, k.loc, format!("a key of {what} must be a plain word"));
                 continue;
             };
             let key = key.value.as_str();
@@ -167,12 +145,7 @@ impl Parser {
                     Some(s) => format!("did you mean `{s}`? allowed here: {}", allowed.join(", ")),
                     None => format!("allowed here: {}", allowed.join(", ")),
                 };
-                self.err_hint(
-                    Code::UnknownTestKey,
-                    k.loc,
-                    format!("unknown key `{key}` in {what}"),
-                    hint,
-                );
+                self.err_hint(Code::UnknownTestKey, k.loc, format!("unknown key `{key}` in {what}"), hint);
                 continue;
             }
             if out.iter().any(|(seen, _, _)| *seen == key) {
@@ -207,11 +180,7 @@ impl Parser {
         match parse_int(&s.value) {
             Some(v) => Ok(v),
             None => {
-                self.err(
-                    Code::BadTestValue,
-                    node.loc,
-                    format!("{what} must be an integer, not `{}`", s.value),
-                );
+                self.err(Code::BadTestValue, node.loc, format!("{what} must be an integer, not `{}`", s.value));
                 Err(())
             }
         }
@@ -230,11 +199,7 @@ impl Parser {
             "true" | "True" | "TRUE" => Ok(true),
             "false" | "False" | "FALSE" => Ok(false),
             other => {
-                self.err(
-                    Code::BadTestValue,
-                    node.loc,
-                    format!("{what} must be true or false, not `{other}`"),
-                );
+                self.err(Code::BadTestValue, node.loc, format!("{what} must be true or false, not `{other}`"));
                 Err(())
             }
         }
@@ -284,11 +249,7 @@ impl Parser {
             return None;
         }
         let entries = self.entries(root, FILE_KEYS, "the test file").ok()?;
-        let mut file = TestFile {
-            rules: Vec::new(),
-            match_mode: MatchMode::First,
-            cases: Vec::new(),
-        };
+        let mut file = TestFile { rules: Vec::new(), match_mode: MatchMode::First, cases: Vec::new() };
         let mut cases_node = None;
         for (key, _, v) in entries {
             match key {
@@ -329,21 +290,13 @@ impl Parser {
                 if let Some((_, first)) = names.iter().find(|(n, _)| *n == case.name) {
                     let first = *first;
                     self.diags.push(
-                        Diagnostic::new(
-                            Code::DuplicateTestCase,
-                            c.loc,
-                            format!("two cases are named `{}`", case.name),
-                        )
-                        .with_label(first, "first case with this name"),
+                        Diagnostic::new(Code::DuplicateTestCase, c.loc, format!("two cases are named `{}`", case.name))
+                            .with_label(first, "first case with this name"),
                     );
                     continue;
                 }
                 if file.cases.len() >= MAX_CASES {
-                    self.err(
-                        Code::ResourceLimit,
-                        c.loc,
-                        format!("more than {MAX_CASES} cases in one file"),
-                    );
+                    self.err(Code::ResourceLimit, c.loc, format!("more than {MAX_CASES} cases in one file"));
                     return Some(file);
                 }
                 names.push((case.name.clone(), c.loc));
@@ -356,35 +309,21 @@ impl Parser {
     /// A written case: one case, or one per parameter set of its `each`.
     fn case_instances(&mut self, node: &Node, index: usize) -> Vec<Case> {
         let Some(map) = node.as_map() else {
-            self.err(
-                Code::TestFileShape,
-                node.loc,
-                format!("a case must be a map, not {}", node.describe()),
-            );
+            self.err(Code::TestFileShape, node.loc, format!("a case must be a map, not {}", node.describe()));
             return Vec::new();
         };
-        let each = map
-            .iter()
-            .find(|(k, _)| k.as_scalar().is_some_and(|s| s.value == "each"));
+        let each = map.iter().find(|(k, _)| k.as_scalar().is_some_and(|s| s.value == "each"));
         let Some((_, each)) = each else {
             return self.case(node, node, index, None).into_iter().collect();
         };
         let Some(sets) = each.as_seq().filter(|s| !s.is_empty()) else {
-            self.err(
-                Code::TestParameter,
-                each.loc,
-                "`each` must be a non-empty sequence of maps (one per instance)",
-            );
+            self.err(Code::TestParameter, each.loc, "`each` must be a non-empty sequence of maps (one per instance)");
             return Vec::new();
         };
         let mut out = Vec::new();
         for set in sets {
             let Some(vars) = set.as_map() else {
-                self.err(
-                    Code::TestParameter,
-                    set.loc,
-                    "each parameter set must be a map of `name: value`",
-                );
+                self.err(Code::TestParameter, set.loc, "each parameter set must be a map of `name: value`");
                 continue;
             };
             let mut bound: Vec<(String, Node)> = Vec::new();
@@ -412,18 +351,10 @@ impl Parser {
             }
             let instance = bound
                 .iter()
-                .map(|(k, v)| {
-                    format!(
-                        "{k}={}",
-                        v.as_scalar().map_or_else(|| "…".to_owned(), |s| s.value.clone())
-                    )
-                })
+                .map(|(k, v)| format!("{k}={}", v.as_scalar().map_or_else(|| "…".to_owned(), |s| s.value.clone())))
                 .collect::<Vec<_>>()
                 .join(", ");
-            let case_node = Node {
-                kind: NodeKind::Map(expanded),
-                loc: node.loc,
-            };
+            let case_node = Node { kind: NodeKind::Map(expanded), loc: node.loc };
             if let Some(mut case) = self.case(&case_node, node, index, Some(instance.clone())) {
                 let written = map
                     .iter()
@@ -451,10 +382,7 @@ impl Parser {
                 if let Some(name) = s.value.strip_prefix("${").and_then(|r| r.strip_suffix('}'))
                     && let Some((_, v)) = vars.iter().find(|(k, _)| k == name)
                 {
-                    return Node {
-                        kind: v.kind.clone(),
-                        loc: node.loc,
-                    };
+                    return Node { kind: v.kind.clone(), loc: node.loc };
                 }
                 let mut out = String::new();
                 let mut rest = s.value.as_str();
@@ -492,26 +420,13 @@ impl Parser {
                 }
                 out.push_str(rest);
                 let text = MappedText::synthetic(out.clone(), node.loc);
-                Node {
-                    kind: NodeKind::Scalar(Scalar {
-                        value: out,
-                        style: s.style,
-                        text,
-                    }),
-                    loc: node.loc,
-                }
+                Node { kind: NodeKind::Scalar(Scalar { value: out, style: s.style, text }), loc: node.loc }
             }
-            NodeKind::Seq(items) => Node {
-                kind: NodeKind::Seq(items.iter().map(|n| self.substitute(n, vars)).collect()),
-                loc: node.loc,
-            },
+            NodeKind::Seq(items) => {
+                Node { kind: NodeKind::Seq(items.iter().map(|n| self.substitute(n, vars)).collect()), loc: node.loc }
+            }
             NodeKind::Map(entries) => Node {
-                kind: NodeKind::Map(
-                    entries
-                        .iter()
-                        .map(|(k, v)| (k.clone(), self.substitute(v, vars)))
-                        .collect(),
-                ),
+                kind: NodeKind::Map(entries.iter().map(|(k, v)| (k.clone(), self.substitute(v, vars))).collect()),
                 loc: node.loc,
             },
         }
@@ -531,10 +446,7 @@ impl Parser {
             skip: None,
             enable: Vec::new(),
             disable: Vec::new(),
-            input: Input::Events {
-                world: World::default(),
-                events: Vec::new(),
-            },
+            input: Input::Events { world: World::default(), events: Vec::new() },
             expect: Vec::new(),
             expect_loc: None,
             allow_other_alerts: false,
@@ -560,9 +472,7 @@ impl Parser {
                 "expect" => {
                     case.expect = self.expectations(v);
                     // The written node, for `--bless` (an instance's value may be substituted).
-                    let wv = written
-                        .get("expect")
-                        .map_or((k.loc, v.loc), |(wk, wv)| (wk.loc, wv.loc));
+                    let wv = written.get("expect").map_or((k.loc, v.loc), |(wk, wv)| (wk.loc, wv.loc));
                     case.expect_loc = Some(wv);
                 }
                 _ => {}
@@ -731,11 +641,7 @@ impl Parser {
         let mut out = Vec::new();
         for (k, v) in map {
             let key = self.string(k, "an output field")?;
-            let value = if v.is_null() {
-                String::new()
-            } else {
-                self.string(v, "an output field's value")?
-            };
+            let value = if v.is_null() { String::new() } else { self.string(v, "an output field's value")? };
             out.push((key.trim_start_matches('%').to_owned(), value));
         }
         Ok(out)
@@ -761,11 +667,7 @@ impl Parser {
                     };
                     for p in seq {
                         if let Ok(p) = self.process(p) {
-                            if world
-                                .processes
-                                .iter()
-                                .any(|q| q.pid == p.pid || q.threads.contains(&p.pid))
-                            {
+                            if world.processes.iter().any(|q| q.pid == p.pid || q.threads.contains(&p.pid)) {
                                 self.err(Code::BadTestValue, p.loc, format!("pid {} is declared twice", p.pid));
                                 continue;
                             }
@@ -961,19 +863,15 @@ impl Parser {
         }
         match (uid, name) {
             (Some(u), n) => Ok((u, n)),
-            (None, Some(n)) => match self
-                .users
-                .iter()
-                .find(|(u, _)| *u == n)
-                .map(|(_, u)| *u)
-                .or_else(|| well_known_uid(&n))
-            {
-                Some(u) => Ok((u, Some(n))),
-                None => {
-                    self.err(Code::BadTestValue, node.loc, format!("give the `uid` of user `{n}`"));
-                    Err(())
+            (None, Some(n)) => {
+                match self.users.iter().find(|(u, _)| *u == n).map(|(_, u)| *u).or_else(|| well_known_uid(&n)) {
+                    Some(u) => Ok((u, Some(n))),
+                    None => {
+                        self.err(Code::BadTestValue, node.loc, format!("give the `uid` of user `{n}`"));
+                        Err(())
+                    }
                 }
-            },
+            }
             (None, None) => {
                 self.err(Code::BadTestValue, node.loc, "`user` needs a `uid` or a `name`");
                 Err(())
@@ -1012,22 +910,13 @@ impl Parser {
         }
         u.gid = gid.unwrap_or(u.uid);
         if u.home.is_empty() {
-            u.home = if u.uid == 0 {
-                "/root".into()
-            } else {
-                format!("/home/{}", u.name)
-            };
+            u.home = if u.uid == 0 { "/root".into() } else { format!("/home/{}", u.name) };
         }
         Ok(u)
     }
 
     fn container(&mut self, node: &Node) -> R<ContainerSpec> {
-        let mut c = ContainerSpec {
-            id: String::new(),
-            name: None,
-            image: None,
-            privileged: false,
-        };
+        let mut c = ContainerSpec { id: String::new(), name: None, image: None, privileged: false };
         let mut id_loc = node.loc;
         if let Some(s) = node.as_scalar() {
             c.id = s.value.clone();
@@ -1046,11 +935,7 @@ impl Parser {
             if c.id.is_empty() {
                 // A stable id from what identifies the container, so two processes declaring
                 // the same container agree.
-                let key = format!(
-                    "{}|{}",
-                    c.name.as_deref().unwrap_or(""),
-                    c.image.as_deref().unwrap_or("")
-                );
+                let key = format!("{}|{}", c.name.as_deref().unwrap_or(""), c.image.as_deref().unwrap_or(""));
                 c.id = format!("{:012x}", fnv1a(key.as_bytes()) & 0xffff_ffff_ffff);
             }
         }
@@ -1079,11 +964,7 @@ impl Parser {
         let mut bits = 0u64;
         for (name, loc) in names {
             let upper = name.to_ascii_uppercase();
-            let full = if upper.starts_with("CAP_") {
-                upper
-            } else {
-                format!("CAP_{upper}")
-            };
+            let full = if upper.starts_with("CAP_") { upper } else { format!("CAP_{upper}") };
             match CAP_NAMES.iter().position(|c| *c == full) {
                 Some(i) => bits |= 1 << i,
                 None => self.err_hint(
@@ -1146,11 +1027,7 @@ impl Parser {
             let mut out = Vec::new();
             for (k, v) in map {
                 let k = self.string(k, "an environment variable")?;
-                let v = if v.is_null() {
-                    String::new()
-                } else {
-                    self.string(v, "an environment value")?
-                };
+                let v = if v.is_null() { String::new() } else { self.string(v, "an environment value")? };
                 out.push(format!("{k}={v}"));
             }
             return Ok(out);
@@ -1166,10 +1043,8 @@ impl Parser {
             return Err(());
         };
         let fd = self.int(fd_node, "`fd`")?;
-        let kinds: Vec<&str> = ["file", "dir", "socket", "unix", "pipe"]
-            .into_iter()
-            .filter(|k| get(k).is_some())
-            .collect();
+        let kinds: Vec<&str> =
+            ["file", "dir", "socket", "unix", "pipe"].into_iter().filter(|k| get(k).is_some()).collect();
         if kinds.len() != 1 {
             self.err_hint(
                 Code::TestFileShape,
@@ -1186,20 +1061,10 @@ impl Parser {
                     Some(v) => self.flag_names(v, &flags::FILE_FLAGS, "`flags`")? as u32,
                     None => flags::PPM_O_RDONLY,
                 };
-                FdSpec::File {
-                    fd,
-                    path: self.string(kind_node, "`file` (a path)")?,
-                    flags,
-                }
+                FdSpec::File { fd, path: self.string(kind_node, "`file` (a path)")?, flags }
             }
-            "dir" => FdSpec::Dir {
-                fd,
-                path: self.string(kind_node, "`dir` (a path)")?,
-            },
-            "unix" => FdSpec::Unix {
-                fd,
-                path: self.string(kind_node, "`unix` (a path)")?,
-            },
+            "dir" => FdSpec::Dir { fd, path: self.string(kind_node, "`dir` (a path)")? },
+            "unix" => FdSpec::Unix { fd, path: self.string(kind_node, "`unix` (a path)")? },
             "pipe" => FdSpec::Pipe { fd },
             _ => {
                 let proto = self.string(kind_node, "`socket`")?;
@@ -1245,13 +1110,7 @@ impl Parser {
                     }
                     None => remote.is_none(),
                 };
-                FdSpec::Socket {
-                    fd,
-                    udp,
-                    local,
-                    remote,
-                    server,
-                }
+                FdSpec::Socket { fd, udp, local, remote, server }
             }
         };
         Ok(spec)
@@ -1269,11 +1128,7 @@ impl Parser {
             return Vec::new();
         };
         if seq.len() > MAX_EVENTS {
-            self.err(
-                Code::ResourceLimit,
-                node.loc,
-                format!("more than {MAX_EVENTS} events in one case"),
-            );
+            self.err(Code::ResourceLimit, node.loc, format!("more than {MAX_EVENTS} events in one case"));
             return Vec::new();
         }
         // Threads that exist when each event runs: the world's, and those clone/fork create.
@@ -1351,17 +1206,12 @@ impl Parser {
                 "res" => res = Some(v),
                 _ => {
                     let schema = rulec_compiler::schema::schema();
-                    let known = crate::scap::event_table()
-                        .iter()
-                        .find(|e| e.name == key)
-                        .map(|e| e.name);
+                    let known = crate::scap::event_table().iter().find(|e| e.name == key).map(|e| e.name);
                     match known {
                         Some(n) if name.is_none() => name = Some((n, k, v)),
-                        Some(_) => self.err(
-                            Code::TestFileShape,
-                            k.loc,
-                            "an event has one event name; this is a second one",
-                        ),
+                        Some(_) => {
+                            self.err(Code::TestFileShape, k.loc, "an event has one event name; this is a second one")
+                        }
                         None => {
                             let hint = match schema.suggest_event(key) {
                                 Some(s) => format!(
@@ -1410,10 +1260,7 @@ impl Parser {
             self.err(
                 Code::UnknownTestEvent,
                 name_node.loc,
-                format!(
-                    "`{name}` has no {} event",
-                    if dir == Direction::Enter { "enter" } else { "exit" }
-                ),
+                format!("`{name}` has no {} event", if dir == Direction::Enter { "enter" } else { "exit" }),
             );
             return None;
         };
@@ -1439,12 +1286,7 @@ impl Parser {
                         Some(s) => format!("did you mean `{s}`? `{name}` has: {}", names.join(", ")),
                         None => format!("`{name}` has: {}", names.join(", ")),
                     };
-                    self.err_hint(
-                        Code::UnknownEventParam,
-                        k.loc,
-                        format!("`{name}` has no argument `{pname}`"),
-                        hint,
-                    );
+                    self.err_hint(Code::UnknownEventParam, k.loc, format!("`{name}` has no argument `{pname}`"), hint);
                     continue;
                 };
                 if params.iter().any(|(n, _)| *n == pname) {
@@ -1481,11 +1323,7 @@ impl Parser {
                         }
                     }
                 }
-                _ => self.err(
-                    Code::BadTestValue,
-                    res.loc,
-                    format!("this `{name}` event has no return value"),
-                ),
+                _ => self.err(Code::BadTestValue, res.loc, format!("this `{name}` event has no return value")),
             }
         }
         if self.diags.len() > before {
@@ -1493,14 +1331,7 @@ impl Parser {
         }
         let step = after.unwrap_or(if first { 0 } else { DEFAULT_STEP });
         *ts = ts.saturating_add(step);
-        Some(EventSpec {
-            tid,
-            name,
-            dir,
-            params,
-            ts: *ts,
-            loc: node.loc,
-        })
+        Some(EventSpec { tid, name, dir, params, ts: *ts, loc: node.loc })
     }
 }
 
@@ -1512,17 +1343,11 @@ fn with_default_process(mut world: World) -> World {
             DEFAULT_PID,
             "test-process",
             1,
-            world
-                .processes
-                .first()
-                .map_or(Location::new(rulec_compiler::FileId(0), 0, 0), |p| p.loc),
+            world.processes.first().map_or(Location::new(rulec_compiler::FileId(0), 0, 0), |p| p.loc),
         ));
     }
     if !has(&world, 1) {
-        let loc = world
-            .processes
-            .first()
-            .map_or(Location::new(rulec_compiler::FileId(0), 0, 0), |p| p.loc);
+        let loc = world.processes.first().map_or(Location::new(rulec_compiler::FileId(0), 0, 0), |p| p.loc);
         let mut init = default_process(1, "init", 0, loc);
         init.exe = "/sbin/init".into();
         init.exepath = "/sbin/init".into();
@@ -1565,15 +1390,8 @@ pub fn well_known_uid(name: &str) -> Option<u32> {
 }
 
 /// The users of every host and container user table.
-pub const WELL_KNOWN_USERS: &[(&str, u32)] = &[
-    ("root", 0),
-    ("daemon", 1),
-    ("bin", 2),
-    ("sys", 3),
-    ("mail", 8),
-    ("www-data", 33),
-    ("nobody", 65534),
-];
+pub const WELL_KNOWN_USERS: &[(&str, u32)] =
+    &[("root", 0), ("daemon", 1), ("bin", 2), ("sys", 3), ("mail", 8), ("www-data", 33), ("nobody", 65534)];
 
 /// `comm` of an executable path: its base name, at most 15 bytes (the kernel's limit).
 pub fn comm_of(exe: &str) -> String {
@@ -1632,17 +1450,12 @@ pub fn parse_duration(s: &str) -> Option<u64> {
 }
 
 fn flag_value(set: &flags::FlagSet, name: &str) -> Option<u64> {
-    set.entries
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| *v)
+    set.entries.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| *v)
 }
 
 /// The errno number of a name (`ENOENT` → 2).
 pub fn errno_number(name: &str) -> Option<i64> {
-    (1..600u64)
-        .find(|&e| flags::errno_name(e) == Some(name))
-        .map(|e| e as i64)
+    (1..600u64).find(|&e| flags::errno_name(e) == Some(name)).map(|e| e as i64)
 }
 
 fn type_name(ty: ParamType) -> String {
@@ -1782,15 +1595,8 @@ fn param_value(event: &str, param: &str, ty: ParamType, node: &Node) -> Result<P
         T::Flags8 | T::Flags16 | T::Flags32 | T::EnumFlags8 | T::EnumFlags16 | T::EnumFlags32 => {
             let set = flags::flag_set_for(event, param);
             let words: Vec<String> = match (scalar, node.as_seq()) {
-                (Some(s), _) => s
-                    .split('|')
-                    .map(|w| w.trim().to_owned())
-                    .filter(|w| !w.is_empty())
-                    .collect(),
-                (None, Some(seq)) => seq
-                    .iter()
-                    .filter_map(|n| n.as_scalar().map(|s| s.value.clone()))
-                    .collect(),
+                (Some(s), _) => s.split('|').map(|w| w.trim().to_owned()).filter(|w| !w.is_empty()).collect(),
+                (None, Some(seq)) => seq.iter().filter_map(|n| n.as_scalar().map(|s| s.value.clone())).collect(),
                 _ => return Err(format!("expected flag names or a number, not {}", node.describe())),
             };
             let mut bits = 0u64;
@@ -1800,9 +1606,7 @@ fn param_value(event: &str, param: &str, ty: ParamType, node: &Node) -> Result<P
                     continue;
                 }
                 let Some(set) = set else {
-                    return Err(format!(
-                        "rulec has no names for these flags; write the number instead of `{w}`"
-                    ));
+                    return Err(format!("rulec has no names for these flags; write the number instead of `{w}`"));
                 };
                 match flag_value(set, w) {
                     Some(v) => bits |= v,
@@ -1868,17 +1672,11 @@ fn param_value(event: &str, param: &str, ty: ParamType, node: &Node) -> Result<P
         }
         T::Ipv4Addr => {
             let s = text()?;
-            ParamValue::Ipv4(
-                s.parse::<Ipv4Addr>()
-                    .map_err(|_| format!("`{s}` is not an IPv4 address"))?,
-            )
+            ParamValue::Ipv4(s.parse::<Ipv4Addr>().map_err(|_| format!("`{s}` is not an IPv4 address"))?)
         }
         T::Ipv6Addr => {
             let s = text()?;
-            ParamValue::Ipv6(
-                s.parse::<Ipv6Addr>()
-                    .map_err(|_| format!("`{s}` is not an IPv6 address"))?,
-            )
+            ParamValue::Ipv6(s.parse::<Ipv6Addr>().map_err(|_| format!("`{s}` is not an IPv6 address"))?)
         }
         T::CharBuf => ParamValue::Str(text()?.to_owned()),
         T::FsPath => ParamValue::Path(text()?.to_owned()),
@@ -1887,11 +1685,7 @@ fn param_value(event: &str, param: &str, ty: ParamType, node: &Node) -> Result<P
             Some(seq) => {
                 let mut items = Vec::new();
                 for n in seq {
-                    items.push(
-                        n.as_scalar()
-                            .map(|s| s.value.clone())
-                            .ok_or("a list of strings is expected")?,
-                    );
+                    items.push(n.as_scalar().map(|s| s.value.clone()).ok_or("a list of strings is expected")?);
                 }
                 ParamValue::Bytes(nul_join(&items))
             }
@@ -1899,11 +1693,9 @@ fn param_value(event: &str, param: &str, ty: ParamType, node: &Node) -> Result<P
             None => ParamValue::Bytes(text()?.as_bytes().to_vec()),
         },
         T::CharBufArray | T::CharBufPairArray => match node.as_seq() {
-            Some(seq) => ParamValue::StrArray(
-                seq.iter()
-                    .filter_map(|n| n.as_scalar().map(|s| s.value.clone()))
-                    .collect(),
-            ),
+            Some(seq) => {
+                ParamValue::StrArray(seq.iter().filter_map(|n| n.as_scalar().map(|s| s.value.clone())).collect())
+            }
             None => ParamValue::StrArray(vec![text()?.to_owned()]),
         },
         T::SockAddr => {
@@ -1923,10 +1715,7 @@ fn param_value(event: &str, param: &str, ty: ParamType, node: &Node) -> Result<P
             let seq = node.as_seq().ok_or("expected a list of fds")?;
             let mut v = Vec::new();
             for n in seq {
-                let s = n
-                    .as_scalar()
-                    .map(|s| s.value.as_str())
-                    .ok_or("expected a list of fds")?;
+                let s = n.as_scalar().map(|s| s.value.as_str()).ok_or("expected a list of fds")?;
                 v.push((parse_int(s).ok_or_else(|| format!("`{s}` is not an fd"))?, 1u16));
             }
             ParamValue::FdList(v)

@@ -19,10 +19,10 @@ use super::meta::{self, Meta};
 use super::model::{Case, Expect, Input, TestFile};
 use super::trace::{self, TraceNode};
 use super::world;
+use crate::capture;
 use crate::engine::{Alert, Backend, Engine, MatchMode};
 use crate::eval::{Compiled, EvalCtx, SlotCache};
 use crate::event::Event;
-use crate::capture;
 use crate::state::{Limits, State};
 
 /// The most events traced for one missing alert.
@@ -159,14 +159,7 @@ impl Suite {
         let trace_program = ir::lower::lower(&check);
         let mut program = trace_program.clone();
         ir::opt::optimize(&mut program);
-        Ok(Suite {
-            file,
-            sources,
-            check,
-            base_dir,
-            program,
-            trace_program,
-        })
+        Ok(Suite { file, sources, check, base_dir, program, trace_program })
     }
 
     /// Runs case `index` on `backend`.
@@ -268,11 +261,7 @@ impl Suite {
     /// Where a capture named in a case is.
     pub fn capture_path(&self, written: &str) -> PathBuf {
         let p = Path::new(written);
-        if p.is_absolute() {
-            p.to_path_buf()
-        } else {
-            self.base_dir.join(p)
-        }
+        if p.is_absolute() { p.to_path_buf() } else { self.base_dir.join(p) }
     }
 
     /// Notes and traces for each missing alert.
@@ -290,10 +279,7 @@ impl Suite {
             let enabled_here = (rule.enabled || case.enable.iter().any(|(n, _)| *n == e.rule))
                 && !case.disable.iter().any(|(n, _)| *n == e.rule);
             if !enabled_here {
-                m.notes.push(format!(
-                    "the rule is disabled; add `enable: [{}]` to the case to test it",
-                    e.rule
-                ));
+                m.notes.push(format!("the rule is disabled; add `enable: [{}]` to the case to test it", e.rule));
             }
             let types = rule.event_types.clone();
             let root = rule.root;
@@ -315,11 +301,7 @@ impl Suite {
                     matched_at.push(n);
                 }
                 if traces.len() < MAX_TRACES {
-                    traces.push(EventTrace {
-                        event: n,
-                        summary: summarize(ev),
-                        tree,
-                    });
+                    traces.push(EventTrace { event: n, summary: summarize(ev), tree });
                 }
             });
             if candidates == 0 {
@@ -333,18 +315,11 @@ impl Suite {
                 };
                 m.notes.push(which);
             } else if candidates > traces.len() {
-                m.notes.push(format!(
-                    "{} more events of its types not shown",
-                    candidates - traces.len()
-                ));
+                m.notes.push(format!("{} more events of its types not shown", candidates - traces.len()));
             }
             for n in matched_at {
-                let others: Vec<&str> = result
-                    .alerts
-                    .iter()
-                    .filter(|a| a.event == n)
-                    .map(|a| a.alert.rule.as_str())
-                    .collect();
+                let others: Vec<&str> =
+                    result.alerts.iter().filter(|a| a.event == n).map(|a| a.alert.rule.as_str()).collect();
                 if enabled_here && self.file.match_mode == MatchMode::First && !others.is_empty() {
                     m.notes.push(format!(
                         "the condition holds on event {n}, but with `match: first` an earlier rule alerted instead: {}",
@@ -372,17 +347,9 @@ fn compare(case: &Case, result: &mut CaseResult) {
             used[i] = true;
         } else if let Some(&i) = candidates.first() {
             used[i] = true;
-            result.mismatched.push(Mismatch {
-                expect: ei,
-                actual: i,
-                problems: problems(e, &result.alerts[i]),
-            });
+            result.mismatched.push(Mismatch { expect: ei, actual: i, problems: problems(e, &result.alerts[i]) });
         } else {
-            result.missing.push(Missing {
-                expect: ei,
-                notes: Vec::new(),
-                traces: Vec::new(),
-            });
+            result.missing.push(Missing { expect: ei, notes: Vec::new(), traces: Vec::new() });
         }
     }
     if !case.allow_other_alerts {
@@ -396,11 +363,7 @@ pub fn problems(e: &Expect, a: &ActualAlert) -> Vec<String> {
     if let Some(p) = e.priority
         && p != a.alert.priority
     {
-        out.push(format!(
-            "priority: expected {}, got {}",
-            upper(p),
-            upper(a.alert.priority)
-        ));
+        out.push(format!("priority: expected {}, got {}", upper(p), upper(a.alert.priority)));
     }
     if let Some(o) = &e.output
         && *o != a.alert.message
@@ -452,9 +415,5 @@ pub fn summarize(ev: &Event) -> String {
 
 fn closest_name<'a>(name: &str, names: &[&'a str]) -> Option<&'a str> {
     let lower = name.to_ascii_lowercase();
-    names
-        .iter()
-        .copied()
-        .find(|n| n.to_ascii_lowercase() == lower)
-        .or_else(|| super::parse::closest(name, names))
+    names.iter().copied().find(|n| n.to_ascii_lowercase() == lower).or_else(|| super::parse::closest(name, names))
 }

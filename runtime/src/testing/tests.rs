@@ -78,9 +78,7 @@ fn a_minimal_case_gets_every_default() {
     );
     assert!(diags.is_empty(), "{diags:?}");
     let file = file.unwrap();
-    let Input::Events { world, events } = &file.cases[0].input else {
-        panic!()
-    };
+    let Input::Events { world, events } = &file.cases[0].input else { panic!() };
     let pids: Vec<i64> = world.processes.iter().map(|p| p.pid).collect();
     assert_eq!(pids, [1, DEFAULT_PID]);
     assert_eq!(events[0].ts, model::BASE_TIME);
@@ -88,10 +86,7 @@ fn a_minimal_case_gets_every_default() {
     assert_eq!(events[0].tid, None);
     let (st, _) = world::build_world(world);
     let t = st.thread(DEFAULT_PID).unwrap();
-    assert_eq!(
-        (t.uid, t.ptid, t.cwd.as_str(), t.comm.as_str()),
-        (0, 1, "/", "test-process")
-    );
+    assert_eq!((t.uid, t.ptid, t.cwd.as_str(), t.comm.as_str()), (0, 1, "/", "test-process"));
     assert_eq!(st.fds(DEFAULT_PID).map(|f| f.fd).collect::<Vec<_>>(), [0, 1, 2]);
     assert_eq!(st.user("", 0).unwrap().name, "root");
     // Filled in from the state: fd 3 for the open, flags O_RDONLY, dirfd AT_FDCWD.
@@ -111,18 +106,13 @@ fn event_arguments_are_typed_by_the_event_table() {
          \x20     - {execve: {exe: /bin/bash, args: [-i, -l]}}\n",
     );
     assert!(diags.is_empty(), "{diags:?}");
-    let Input::Events { events, .. } = &parsed_input(file) else {
-        panic!()
-    };
+    let Input::Events { events, .. } = &parsed_input(file) else { panic!() };
     let get = |i: usize, n: &str| events[i].params.iter().find(|(k, _)| *k == n).map(|(_, v)| v.clone());
     assert_eq!(get(0, "fd"), Some(ParamValue::Fd(3)));
     assert_eq!(get(0, "mode"), Some(ParamValue::U32(0o644)));
     assert!(matches!(get(0, "flags"), Some(ParamValue::Flags { bits, .. }) if bits == (1 | 1 << 12)));
     assert_eq!(get(1, "res"), Some(ParamValue::Errno(-115)));
-    assert_eq!(
-        get(1, "addr"),
-        Some(ParamValue::SockAddr(SockAddr::V4("10.0.0.1".parse().unwrap(), 443)))
-    );
+    assert_eq!(get(1, "addr"), Some(ParamValue::SockAddr(SockAddr::V4("10.0.0.1".parse().unwrap(), 443))));
     assert!(matches!(get(2, "domain"), Some(ParamValue::Flags { bits: 17, .. })));
     assert_eq!(get(3, "args"), Some(ParamValue::Bytes(b"-i\0-l\0".to_vec())));
 }
@@ -147,10 +137,7 @@ fn bad_test_files_are_reported_where_the_mistake_is() {
     );
     assert_eq!(
         codes("cases:\n  - name: x\n    evnts: []\n"),
-        [
-            (Code::UnknownTestKey, "3:5".into()),
-            (Code::TestFileShape, "2:5".into())
-        ]
+        [(Code::UnknownTestKey, "3:5".into()), (Code::TestFileShape, "2:5".into())]
     );
     assert_eq!(
         codes("cases:\n  - name: x\n    events:\n      - {pid: 42, execve: {}}\n"),
@@ -184,11 +171,7 @@ fn bad_test_files_are_reported_where_the_mistake_is() {
 #[test]
 fn hints_name_the_closest_word() {
     let (_, d) = parsed("cases:\n  - name: x\n    events:\n      - {openat: {nmae: /x}}\n");
-    assert!(
-        d[0].hint.as_deref().unwrap().contains("did you mean `name`?"),
-        "{:?}",
-        d[0].hint
-    );
+    assert!(d[0].hint.as_deref().unwrap().contains("did you mean `name`?"), "{:?}", d[0].hint);
     let (_, d) = parsed("cases:\n  - name: x\n    events:\n      - {execv: {}}\n");
     assert!(d[0].hint.as_deref().unwrap().contains("execve"), "{:?}", d[0].hint);
 }
@@ -213,14 +196,8 @@ fn values_of_the_format() {
     assert_eq!(parse::parse_int("-3"), Some(-3));
     assert_eq!(parse::parse_int("3a"), None);
     assert_eq!(parse::errno_number("ENOENT"), Some(2));
-    assert_eq!(
-        parse::parse_sockaddr("[::1]:80"),
-        Some(SockAddr::V6("::1".parse().unwrap(), 80))
-    );
-    assert_eq!(
-        parse::parse_sockaddr("/run/x.sock"),
-        Some(SockAddr::Unix("/run/x.sock".into()))
-    );
+    assert_eq!(parse::parse_sockaddr("[::1]:80"), Some(SockAddr::V6("::1".parse().unwrap(), 80)));
+    assert_eq!(parse::parse_sockaddr("/run/x.sock"), Some(SockAddr::Unix("/run/x.sock".into())));
     assert!(parse::parse_socktuple("10.0.0.2:1->10.0.0.1:2").is_some());
     assert_eq!(world::full_container_id("abc123def456").len(), 64);
 }
@@ -310,11 +287,7 @@ fn a_missing_alert_is_traced_with_every_subexpression() {
     assert_eq!(r.missing.len(), 1);
     let t = &r.missing[0].traces[0];
     assert_eq!(t.event, 1);
-    assert!(
-        t.summary.contains("openat") && t.summary.contains("/etc/shadow"),
-        "{}",
-        t.summary
-    );
+    assert!(t.summary.contains("openat") && t.summary.contains("/etc/shadow"), "{}", t.summary);
     assert!(!t.tree.value);
     // The failing part: `not proc.name in (passwd, sudo)`, with the value that made it fail.
     let mut found = false;
@@ -341,10 +314,7 @@ fn first_match_notes_which_rule_won() {
     let r = s.run_case(0, Backend::Jit);
     assert_eq!(r.status, Status::Fail);
     assert!(
-        r.missing[0]
-            .notes
-            .iter()
-            .any(|n| n.contains("earlier rule") && n.contains("Shell in container")),
+        r.missing[0].notes.iter().any(|n| n.contains("earlier rule") && n.contains("Shell in container")),
         "{:?}",
         r.missing[0].notes
     );
@@ -370,10 +340,7 @@ fn coverage_counts_positive_and_negative_cases() {
     let s = suite(CASES);
     let c = coverage(&s);
     let get = |n: &str| c.iter().find(|c| c.rule == n).unwrap().clone();
-    assert_eq!(
-        (get("Shell in container").positive, get("Shell in container").negative),
-        (1, 1)
-    );
+    assert_eq!((get("Shell in container").positive, get("Shell in container").negative), (1, 1));
     assert!(get("Shell in container").complete());
     assert_eq!((get("Shadow read").positive, get("Shadow read").negative), (2, 0));
     assert!(!get("Disabled rule").enabled);
@@ -389,11 +356,7 @@ fn bless_rewrites_only_the_expectation() {
     let edits: Vec<BlessEdit> = file
         .cases
         .iter()
-        .map(|c| BlessEdit {
-            case_loc: c.loc,
-            expect_loc: c.expect_loc,
-            alerts: alerts.clone(),
-        })
+        .map(|c| BlessEdit { case_loc: c.loc, expect_loc: c.expect_loc, alerts: alerts.clone() })
         .collect();
     let new = apply(text, &edits);
     assert_eq!(
@@ -406,11 +369,8 @@ fn bless_rewrites_only_the_expectation() {
         assert_eq!(s.run_case(i, Backend::Jit).status, Status::Pass);
     }
     // No alerts: `expect: []`.
-    let edits = vec![BlessEdit {
-        case_loc: file.cases[0].loc,
-        expect_loc: file.cases[0].expect_loc,
-        alerts: Vec::new(),
-    }];
+    let edits =
+        vec![BlessEdit { case_loc: file.cases[0].loc, expect_loc: file.cases[0].expect_loc, alerts: Vec::new() }];
     assert!(apply(text, &edits).contains("    expect: []\n  - name: b"));
     assert_eq!(bless::yaml_str("a: b"), "\"a: b\"");
 }
@@ -443,9 +403,7 @@ cases:
 "#;
     let (file, d) = parsed(text);
     assert!(d.is_empty(), "{d:?}");
-    let Input::Events { world, .. } = parsed_input(file) else {
-        panic!()
-    };
+    let Input::Events { world, .. } = parsed_input(file) else { panic!() };
     let (st, meta) = world::build_world(&world);
     let t = st.thread(52).unwrap();
     assert_eq!((t.pid, t.uid, t.tty), (50, 1000, 34816));
@@ -456,20 +414,7 @@ cases:
     assert_eq!(c.image.as_deref(), Some("registry:5000/team/app:v1"));
     assert_eq!(st.user(&t.container_id, 1000).unwrap().name, "alice");
     let kinds: Vec<&str> = st.fds(50).map(|f| f.kind.type_name()).collect();
-    assert_eq!(
-        kinds,
-        [
-            "file",
-            "file",
-            "file",
-            "file",
-            "ipv4",
-            "ipv4",
-            "unix",
-            "pipe",
-            "directory"
-        ]
-    );
+    assert_eq!(kinds, ["file", "file", "file", "file", "ipv4", "ipv4", "unix", "pipe", "directory"]);
     assert_eq!(st.fd(50, 5).unwrap().name, "10.0.0.2:40000->10.0.0.53:53");
 }
 
@@ -477,10 +422,8 @@ cases:
 fn no_input_makes_the_parser_or_the_runner_panic() {
     // Every prefix of a real file (cut anywhere, mid-token included) and a few odd documents:
     // parsing never panics, and whatever parses also runs.
-    let mut inputs: Vec<String> = (0..CASES.len())
-        .filter(|i| CASES.is_char_boundary(*i))
-        .map(|i| CASES[..i].to_owned())
-        .collect();
+    let mut inputs: Vec<String> =
+        (0..CASES.len()).filter(|i| CASES.is_char_boundary(*i)).map(|i| CASES[..i].to_owned()).collect();
     inputs.extend(
         [
             "cases: [{name: x, events: [{execve: {args: {a: b}}}]}]",

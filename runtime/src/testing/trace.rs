@@ -100,19 +100,10 @@ fn node(ctx: &mut EvalCtx<'_>, id: NodeId, sources: &[SourceFile], depth: usize)
             let text = location.and_then(|l| source_text(sources, l));
             let actual = check.map(|ch| {
                 let name = slot_name(program.slots.get(ch.slot.0 as usize));
-                let v = ctx
-                    .slot_guarded(ch.slot)
-                    .map_or_else(|| "<NA>".to_owned(), ToString::to_string);
+                let v = ctx.slot_guarded(ch.slot).map_or_else(|| "<NA>".to_owned(), ToString::to_string);
                 format!("{name}={v}")
             });
-            TraceNode {
-                kind: TraceKind::Check,
-                value,
-                text,
-                location,
-                actual,
-                children: Vec::new(),
-            }
+            TraceNode { kind: TraceKind::Check, value, text, location, actual, children: Vec::new() }
         }
         Some(Node::Not(x)) => {
             let child = node(ctx, *x, sources, depth + 1);
@@ -147,31 +138,18 @@ fn compound(kind: TraceKind, value: bool, children: Vec<TraceNode>, sources: &[S
     });
     let (text, location) = match span.filter(|_| one_file) {
         Some(l) => {
-            let t = sources
-                .iter()
-                .find(|f| f.id == l.file)
-                .and_then(|f| f.text.get(l.start as usize..l.end as usize));
+            let t = sources.iter().find(|f| f.id == l.file).and_then(|f| f.text.get(l.start as usize..l.end as usize));
             match t {
                 Some(t) if t.len() <= 140 && !t.contains('\n') => {
                     let t = balance(t);
-                    (
-                        Some(if kind == TraceKind::Not { format!("not {t}") } else { t }),
-                        Some(l),
-                    )
+                    (Some(if kind == TraceKind::Not { format!("not {t}") } else { t }), Some(l))
                 }
                 _ => (None, Some(l)),
             }
         }
         None => (None, None),
     };
-    TraceNode {
-        kind,
-        value,
-        text,
-        location,
-        actual: None,
-        children,
-    }
+    TraceNode { kind, value, text, location, actual: None, children }
 }
 
 fn visit_locations(nodes: &[TraceNode], f: &mut impl FnMut(Location)) {

@@ -40,78 +40,34 @@ pub fn build_world(world: &World) -> (State, Meta) {
     }
     for cid in &tables {
         for (name, uid) in WELL_KNOWN_USERS {
-            let home = if *uid == 0 {
-                "/root".to_owned()
-            } else {
-                "/nonexistent".to_owned()
-            };
+            let home = if *uid == 0 { "/root".to_owned() } else { "/nonexistent".to_owned() };
             let shell = if *uid == 0 { "/bin/bash" } else { "/usr/sbin/nologin" };
             st.add_user(
                 cid,
-                UserInfo {
-                    uid: *uid,
-                    gid: *uid,
-                    name: (*name).to_owned(),
-                    home,
-                    shell: shell.to_owned(),
-                },
+                UserInfo { uid: *uid, gid: *uid, name: (*name).to_owned(), home, shell: shell.to_owned() },
             );
-            st.add_group(
-                cid,
-                GroupInfo {
-                    gid: *uid,
-                    name: (*name).to_owned(),
-                },
-            );
+            st.add_group(cid, GroupInfo { gid: *uid, name: (*name).to_owned() });
         }
     }
     for u in &world.users {
         let cid: String = u.container.as_deref().unwrap_or("").chars().take(12).collect();
         st.add_user(
             &cid,
-            UserInfo {
-                uid: u.uid,
-                gid: u.gid,
-                name: u.name.clone(),
-                home: u.home.clone(),
-                shell: u.shell.clone(),
-            },
+            UserInfo { uid: u.uid, gid: u.gid, name: u.name.clone(), home: u.home.clone(), shell: u.shell.clone() },
         );
-        st.add_group(
-            &cid,
-            GroupInfo {
-                gid: u.gid,
-                name: u.name.clone(),
-            },
-        );
+        st.add_group(&cid, GroupInfo { gid: u.gid, name: u.name.clone() });
     }
     for p in &world.processes {
         let t = thread_of(p);
         if let Some(name) = &p.user_name
             && st.user(&t.container_id, p.uid).is_none_or(|u| u.name != *name)
         {
-            let home = if p.uid == 0 {
-                "/root".to_owned()
-            } else {
-                format!("/home/{name}")
-            };
+            let home = if p.uid == 0 { "/root".to_owned() } else { format!("/home/{name}") };
             st.add_user(
                 &t.container_id,
-                UserInfo {
-                    uid: p.uid,
-                    gid: p.gid,
-                    name: name.clone(),
-                    home,
-                    shell: "/bin/bash".into(),
-                },
+                UserInfo { uid: p.uid, gid: p.gid, name: name.clone(), home, shell: "/bin/bash".into() },
             );
-            st.add_group(
-                &t.container_id,
-                GroupInfo {
-                    gid: p.gid,
-                    name: name.clone(),
-                },
-            );
+            st.add_group(&t.container_id, GroupInfo { gid: p.gid, name: name.clone() });
         }
         let fds = fds_of(p);
         for &tid in &p.threads {
@@ -141,11 +97,7 @@ fn thread_of(p: &ProcessSpec) -> ThreadInfo {
     t.exepath = p.exepath.clone();
     t.args = p.args.clone();
     t.env = p.env.clone();
-    t.cwd = if p.cwd.ends_with('/') {
-        p.cwd.clone()
-    } else {
-        format!("{}/", p.cwd)
-    };
+    t.cwd = if p.cwd.ends_with('/') { p.cwd.clone() } else { format!("{}/", p.cwd) };
     t.uid = p.uid;
     t.gid = p.gid;
     t.loginuid = p.loginuid;
@@ -163,10 +115,7 @@ fn thread_of(p: &ProcessSpec) -> ThreadInfo {
     t.exe_from_memfd = p.exe_flags & flags::PPM_EXE_FROM_MEMFD != 0;
     if let Some(c) = &p.container {
         let full = full_container_id(&c.id);
-        let cgroups: Vec<String> = ["cpuset", "cpu", "memory"]
-            .iter()
-            .map(|s| format!("{s}=/docker/{full}"))
-            .collect();
+        let cgroups: Vec<String> = ["cpuset", "cpu", "memory"].iter().map(|s| format!("{s}=/docker/{full}")).collect();
         t.set_cgroups_from_scap(&cgroups);
     }
     if let Some(v) = p.vpid {
@@ -185,15 +134,9 @@ fn thread_of(p: &ProcessSpec) -> ThreadInfo {
 }
 
 fn fds_of(p: &ProcessSpec) -> Vec<FdInfo> {
-    let stdio = if p.tty != 0 {
-        format!("/dev/pts/{}", p.tty & 0xff)
-    } else {
-        "/dev/null".to_owned()
-    };
-    let mut out: Vec<FdInfo> = (0..3)
-        .filter(|fd| !p.fds.iter().any(|f| f.fd() == *fd))
-        .map(|fd| FdInfo::file(fd, stdio.clone(), 3))
-        .collect();
+    let stdio = if p.tty != 0 { format!("/dev/pts/{}", p.tty & 0xff) } else { "/dev/null".to_owned() };
+    let mut out: Vec<FdInfo> =
+        (0..3).filter(|fd| !p.fds.iter().any(|f| f.fd() == *fd)).map(|fd| FdInfo::file(fd, stdio.clone(), 3)).collect();
     for f in &p.fds {
         out.push(match f {
             FdSpec::File { fd, path, flags } => FdInfo::file(*fd, path.clone(), *flags),
@@ -204,20 +147,13 @@ fn fds_of(p: &ProcessSpec) -> Vec<FdInfo> {
             }
             FdSpec::Unix { fd, path } => {
                 let mut i = FdInfo::new(*fd, FdKind::UnixSock, path.clone());
-                i.sock = Some(SockInfo {
-                    unix_path: Some(path.clone()),
-                    ..SockInfo::default()
-                });
+                i.sock = Some(SockInfo { unix_path: Some(path.clone()), ..SockInfo::default() });
                 i
             }
             FdSpec::Pipe { fd } => FdInfo::new(*fd, FdKind::Pipe, format!("pipe:[{}]", 40_000 + fd)),
-            FdSpec::Socket {
-                fd,
-                udp,
-                local,
-                remote,
-                server,
-            } => socket_fd(*fd, *udp, local.as_ref(), remote.as_ref(), *server),
+            FdSpec::Socket { fd, udp, local, remote, server } => {
+                socket_fd(*fd, *udp, local.as_ref(), remote.as_ref(), *server)
+            }
         });
     }
     out
@@ -232,17 +168,11 @@ fn ip_port(a: Option<&SockAddr>) -> Option<(IpAddr, u16)> {
 }
 
 fn socket_fd(fd: i64, udp: bool, local: Option<&SockAddr>, remote: Option<&SockAddr>, server: bool) -> FdInfo {
-    let local = ip_port(local).unwrap_or((
-        IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)),
-        if server { 8080 } else { 40_000 },
-    ));
+    let local = ip_port(local).unwrap_or((IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)), if server { 8080 } else { 40_000 }));
     let remote = ip_port(remote);
     let v6 = local.0.is_ipv6() || remote.is_some_and(|r| r.0.is_ipv6());
     let mut f = FdInfo::new(fd, if v6 { FdKind::Ipv6Sock } else { FdKind::Ipv4Sock }, "");
-    let mut s = SockInfo {
-        l4proto: if udp { L4Proto::Udp } else { L4Proto::Tcp },
-        ..SockInfo::default()
-    };
+    let mut s = SockInfo { l4proto: if udp { L4Proto::Udp } else { L4Proto::Tcp }, ..SockInfo::default() };
     let fmt = |(ip, port): (IpAddr, u16)| format!("{ip}:{port}");
     match remote {
         Some(r) => {
@@ -280,10 +210,9 @@ pub fn build_event(spec: &EventSpec, tid: i64, state: &State) -> Event {
     {
         let v = match (spec.name, ty) {
             ("clone" | "clone3" | "fork" | "vfork", _) => Some(ParamValue::Pid(next_pid(state))),
-            ("dup2" | "dup3", _) => values
-                .iter()
-                .find(|(k, _)| *k == "newfd")
-                .map(|(_, v)| ParamValue::Fd(v.as_i64().unwrap_or(0))),
+            ("dup2" | "dup3", _) => {
+                values.iter().find(|(k, _)| *k == "newfd").map(|(_, v)| ParamValue::Fd(v.as_i64().unwrap_or(0)))
+            }
             (_, ParamType::Fd | ParamType::Fd32) => Some(ParamValue::Fd(free_fd(state, tid))),
             (_, ParamType::Errno) => Some(ParamValue::Errno(0)),
             (_, ParamType::Pid | ParamType::Pid32) => Some(ParamValue::Pid(0)),
@@ -301,10 +230,9 @@ pub fn build_event(spec: &EventSpec, tid: i64, state: &State) -> Event {
             (_, n, ParamType::Fd | ParamType::Fd32) if n.ends_with("dirfd") || n.ends_with("dir") => {
                 Some(ParamValue::Fd(-100))
             }
-            ("open" | "openat" | "openat2", "flags", _) => Some(ParamValue::Flags {
-                ty,
-                bits: u64::from(flags::PPM_O_RDONLY),
-            }),
+            ("open" | "openat" | "openat2", "flags", _) => {
+                Some(ParamValue::Flags { ty, bits: u64::from(flags::PPM_O_RDONLY) })
+            }
             ("execve" | "execveat", "args", _) => Some(ParamValue::Bytes(Vec::new())),
             ("execve" | "execveat", "env", _) => thread.map(|t| ParamValue::Bytes(nul_join(&t.env))),
             ("execve" | "execveat" | "clone" | "clone3" | "fork" | "vfork", "flags", _) => {
@@ -320,35 +248,19 @@ pub fn build_event(spec: &EventSpec, tid: i64, state: &State) -> Event {
             ("execve" | "execveat", "pid", _) => thread.map(|t| ParamValue::Pid(t.pid)),
             ("execve" | "execveat", "ptid", _) => thread.map(|t| ParamValue::Pid(t.ptid)),
             ("connect", "tuple", _) => {
-                let fd = values
-                    .iter()
-                    .find(|(k, _)| *k == "fd")
-                    .and_then(|(_, v)| v.as_i64())
-                    .unwrap_or(-1);
-                let local = state
-                    .fd(tid, fd)
-                    .and_then(|f| f.sock.as_ref())
-                    .and_then(|s| s.sip.map(|ip| (ip, s.sport)));
+                let fd = values.iter().find(|(k, _)| *k == "fd").and_then(|(_, v)| v.as_i64()).unwrap_or(-1);
+                let local = state.fd(tid, fd).and_then(|f| f.sock.as_ref()).and_then(|s| s.sip.map(|ip| (ip, s.sport)));
                 values.iter().find(|(k, _)| *k == "addr").and_then(|(_, v)| match v {
                     ParamValue::SockAddr(SockAddr::V4(dip, dport)) => {
                         let (sip, sport) = match local {
                             Some((IpAddr::V4(ip), port)) if !ip.is_unspecified() => (ip, port),
                             // A connection to the loopback comes from the loopback.
                             _ => (
-                                if dip.is_loopback() {
-                                    Ipv4Addr::LOCALHOST
-                                } else {
-                                    Ipv4Addr::new(10, 0, 0, 2)
-                                },
+                                if dip.is_loopback() { Ipv4Addr::LOCALHOST } else { Ipv4Addr::new(10, 0, 0, 2) },
                                 40_000u16.saturating_add(u16::try_from(fd.max(0)).unwrap_or(0)),
                             ),
                         };
-                        Some(ParamValue::SockTuple(SockTuple::V4 {
-                            sip,
-                            sport,
-                            dip: *dip,
-                            dport: *dport,
-                        }))
+                        Some(ParamValue::SockTuple(SockTuple::V4 { sip, sport, dip: *dip, dport: *dport }))
                     }
                     ParamValue::SockAddr(SockAddr::V6(dip, dport)) => Some(ParamValue::SockTuple(SockTuple::V6 {
                         sip: "fd00::2".parse().unwrap_or(std::net::Ipv6Addr::LOCALHOST),

@@ -5,8 +5,8 @@
 
 #![allow(dead_code)]
 
-use rulec_compiler::check::{CheckResult, check};
 use rulec_compiler::check::hir::FieldArgValue;
+use rulec_compiler::check::{CheckResult, check};
 use rulec_compiler::ir::{Program, lower::lower, opt::optimize, verify::verify};
 use rulec_compiler::schema::FieldInfo;
 use rulec_compiler::{FileId, SourceFile};
@@ -17,7 +17,11 @@ use rulec_runtime::{Direction, Event, Param, ParamType, ParamValue, State, Value
 /// Checks one rules file; panics with the diagnostics if it has errors.
 pub fn checked(yaml: &str) -> CheckResult {
     let r = check(&[SourceFile::new(FileId(0), "test.yaml", yaml)]);
-    assert!(!r.has_errors(), "rules have errors:\n{:#?}", r.diagnostics.iter().filter(|d| d.is_error()).collect::<Vec<_>>());
+    assert!(
+        !r.has_errors(),
+        "rules have errors:\n{:#?}",
+        r.diagnostics.iter().filter(|d| d.is_error()).collect::<Vec<_>>()
+    );
     r
 }
 
