@@ -144,6 +144,8 @@ pub struct RuleItem {
     pub output: Option<Keyed<MappedText>>,
     pub desc: Option<Keyed<MappedText>>,
     pub priority: Option<Keyed<Priority>>,
+    /// The item has a `priority` key, valid or not (an invalid one leaves `priority` None).
+    pub priority_written: bool,
     pub source: Option<Keyed<String>>,
     pub enabled: Option<Keyed<bool>>,
     pub tags: Option<Keyed<Vec<(String, Location)>>>,
@@ -794,6 +796,7 @@ impl Reader<'_> {
             output: None,
             desc: None,
             priority: None,
+            priority_written: false,
             source: None,
             enabled: None,
             tags: None,
@@ -823,6 +826,7 @@ impl Reader<'_> {
                 "output" => rule.output = track!(self.text(key, val, kname)),
                 "desc" => rule.desc = track!(self.text(key, val, kname)),
                 "priority" => {
+                    rule.priority_written = true;
                     rule.priority = track!(self.string(key, val, kname).and_then(|p| {
                         match Priority::parse(p.value.trim()) {
                             Some(value) => Some(Keyed { key: key.loc, value, loc: p.loc }),
@@ -837,7 +841,8 @@ impl Reader<'_> {
                     }))
                 }
                 "source" => {
-                    rule.source = track!(self.string(key, val, kname).map(|s| Keyed { key: key.loc, value: s.value, loc: s.loc }))
+                    rule.source =
+                        track!(self.string(key, val, kname).map(|s| Keyed { key: key.loc, value: s.value, loc: s.loc }))
                 }
                 "enabled" => rule.enabled = track!(self.boolean(key, val, kname)),
                 "warn_evttypes" => rule.warn_evttypes = track!(self.boolean(key, val, kname)),

@@ -332,7 +332,16 @@ impl Loader {
         .filter(|(m, _)| *m)
         .map(|(_, k)| k)
         .collect();
-        let (Some(condition), Some(output), Some(desc), Some(priority)) = (r.condition, r.output, r.desc, r.priority)
+        // A priority that was written but is invalid has its error already; the rule is still
+        // defined (with a stand-in priority) so that its condition and output get checked in the
+        // same run, as a compiler reports every error it can at once.
+        let priority = match (r.priority, r.broken) {
+            (None, true) if r.priority_written => {
+                Some(Keyed { key: r.name.loc, value: Priority::Informational, loc: r.name.loc })
+            }
+            (p, _) => p,
+        };
+        let (Some(condition), Some(output), Some(desc), Some(priority)) = (r.condition, r.output, r.desc, priority)
         else {
             // A broken item already has its error; a missing key on top would only repeat it.
             if !r.broken {
