@@ -300,3 +300,22 @@ fn usage_errors_exit_2() {
         assert!(!run.stderr.is_empty(), "rulec {args:?} explains itself");
     }
 }
+
+#[test]
+fn emit_ir_prints_the_program_the_backends_run() {
+    let file = "tests/fixtures/valid.yaml";
+    let run = rulec(&["check", "--emit-ir", file]);
+    assert_eq!(run.status, 0, "{}", run.stdout);
+    let (report, ir) = run.stdout.split_once("\n\n").expect("the report, a blank line, the IR");
+    assert_eq!(report, format!("{file}: ok"));
+    for section in ["slots:", "checks:", "nodes:", "rules:"] {
+        assert!(ir.lines().any(|l| l == section), "{section} missing in:\n{ir}");
+    }
+    // The list is expanded into the rule's set; the macro's event types reach the rule.
+    assert!(ir.contains(r#"in ("apt", "apt-get", "dpkg", "yum", "dnf", "rpm", "apk")"#), "{ir}");
+    assert!(ir.contains(r#""Package manager run" Notice enabled"#) && ir.contains("types=(execve, execveat)"), "{ir}");
+    // A file with errors has no program to show.
+    let bad = rulec(&["check", "--emit-ir", "tests/fixtures/check/unknown_field.yaml"]);
+    assert_eq!(bad.status, 1);
+    assert!(!bad.stdout.contains("slots:"), "{}", bad.stdout);
+}

@@ -240,6 +240,13 @@ impl Engine {
         self.stats
     }
 
+    /// Reads every value through the per-event slot cache, never in place (tests compare the
+    /// two: see [`crate::eval::Compiled::disable_direct_reads`]). The JIT, if running, calls
+    /// into the same evaluator, so it needs no rebuild.
+    pub fn disable_direct_reads(&mut self) {
+        self.compiled.disable_direct_reads();
+    }
+
     /// Checks or slot computations that panicked (a rulec bug when non-zero).
     pub fn panics(&self) -> u64 {
         self.cache.panics()

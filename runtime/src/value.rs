@@ -55,6 +55,62 @@ impl Value {
     }
 }
 
+/// A scalar value read in place: what checks test when a field's value can be borrowed from the
+/// event or the state instead of copied into a [`Value`] (see [`crate::fields::borrow`]). Every
+/// scalar `Value` has one ([`Value::scalar_ref`]), so a check means the same on both.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub enum ValueRef<'a> {
+    Int(i64),
+    Uint(u64),
+    Double(f64),
+    Bool(bool),
+    Str(&'a str),
+    Bytes(&'a [u8]),
+    Ip(IpAddr),
+}
+
+impl ValueRef<'_> {
+    /// The bytes of a string or byte buffer.
+    #[inline]
+    pub fn as_bytes(&self) -> Option<&[u8]> {
+        match self {
+            ValueRef::Str(s) => Some(s.as_bytes()),
+            ValueRef::Bytes(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// An owned copy.
+    pub fn to_value(&self) -> Value {
+        match *self {
+            ValueRef::Int(i) => Value::Int(i),
+            ValueRef::Uint(u) => Value::Uint(u),
+            ValueRef::Double(d) => Value::Double(d),
+            ValueRef::Bool(b) => Value::Bool(b),
+            ValueRef::Str(s) => Value::Str(s.to_owned()),
+            ValueRef::Bytes(b) => Value::Bytes(b.to_vec()),
+            ValueRef::Ip(a) => Value::Ip(a),
+        }
+    }
+}
+
+impl Value {
+    /// The value as a [`ValueRef`]; `None` for a list.
+    #[inline]
+    pub fn scalar_ref(&self) -> Option<ValueRef<'_>> {
+        Some(match self {
+            Value::Int(i) => ValueRef::Int(*i),
+            Value::Uint(u) => ValueRef::Uint(*u),
+            Value::Double(d) => ValueRef::Double(*d),
+            Value::Bool(b) => ValueRef::Bool(*b),
+            Value::Str(s) => ValueRef::Str(s),
+            Value::Bytes(b) => ValueRef::Bytes(b),
+            Value::Ip(a) => ValueRef::Ip(*a),
+            Value::List(_) => return None,
+        })
+    }
+}
+
 impl std::fmt::Display for Value {
     /// How the value appears in an alert's output line.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -21,6 +21,11 @@ pub struct CheckArgs {
     #[arg(long)]
     pub no_warnings: bool,
 
+    /// Also print the rules' intermediate representation after the report (lowered and optimised,
+    /// as both backends run it), when the files have no errors.
+    #[arg(long)]
+    pub emit_ir: bool,
+
     /// Rules files, loaded in this order: later files replace and append to earlier ones, as in
     /// Falco.
     #[arg(value_name = "FILE", required = true)]
@@ -67,6 +72,13 @@ pub fn run(args: &CheckArgs) -> i32 {
     };
     if let Err(status) = super::print_stdout(&output) {
         return status;
+    }
+    if args.emit_ir && !result.has_errors() {
+        let mut program = rulec_compiler::ir::lower::lower(&result);
+        rulec_compiler::ir::opt::optimize(&mut program);
+        if let Err(status) = super::print_stdout(&format!("\n{program}")) {
+            return status;
+        }
     }
     if diagnostics.iter().any(|d| d.is_error()) { EXIT_FINDINGS } else { EXIT_OK }
 }

@@ -66,7 +66,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use crate::event::Event;
 use crate::fields;
 use crate::state::State;
-use crate::value::Value;
+use crate::value::{Value, ValueRef};
 
 /// A field source: the value of a field for an event. [`fields::extract`] is the real one;
 /// tests and tools may give another ([`Compiled::with_extractor`]).
@@ -81,6 +81,8 @@ pub struct Compiled {
     program: Program,
     slots: Vec<SlotPlan>,
     checks: Vec<CheckPlan>,
+    /// Per slot, how `slot_num` reads it.
+    reads: Vec<Read>,
 }
 
 impl std::fmt::Debug for Compiled {
@@ -120,7 +122,38 @@ struct CheckPlan {
     slot: SlotId,
     /// The slot is a list slot (`in` means "all values").
     list: bool,
+    /// How the check reads the slot's value.
+    read: Read,
     m: Matcher,
+}
+
+/// How a check (or the JIT's `slot_num`) gets a field slot's value. Each way gives the same
+/// value (the borrowed and stack forms are tested against the cached one), so this only
+/// decides the cost: copying a string into the slot's buffer and keeping it pays when several
+/// checks read a computed value (`proc.cmdline`); a name the state already holds is cheaper to
+/// read again in place, and a number is cheaper to recompute than to store.
+#[derive(Clone)]
+enum Read {
+    /// Through the per-event slot cache ([`SlotCache`]): computed once, kept for the event.
+    Cached,
+    /// Borrowed from the event or the state ([`fields::borrow`]): no copy, nothing kept.
+    Borrow(fields::borrow::BorrowFn, Option<FieldArgValue>),
+    /// A number, bool or address computed into a local value: nothing to keep.
+    Stack(fields::FieldFn, Option<FieldArgValue>, Norm),
+}
+
+/// How slot `slot` can be read without the cache, if it can: a field slot with the real
+/// extractors, whose value is never a list.
+fn read_of(p: &Program, plan: &SlotPlan, slot: usize) -> Read {
+    let SlotPlan::Field { field, arg, get: Getter::Direct(f), norm } = plan else { return Read::Cached };
+    if p.slots.get(slot).is_none_or(Slot::may_yield_list) {
+        return Read::Cached;
+    }
+    if let Some(b) = fields::borrow::lookup(field.name, arg.as_ref()) {
+        return Read::Borrow(b, arg.clone());
+    }
+    let copy_type = *norm != Norm::None || matches!(field.ty, FieldType::Bool | FieldType::Double | FieldType::IpAddr);
+    if copy_type { Read::Stack(*f, arg.clone(), *norm) } else { Read::Cached }
 }
 
 enum Matcher {
@@ -199,7 +232,7 @@ impl Compiled {
     }
 
     fn build(p: &Program, extract: Option<ExtractFn>) -> Compiled {
-        let slots = p
+        let slots: Vec<SlotPlan> = p
             .slots
             .iter()
             .map(|s| match s {
@@ -215,21 +248,39 @@ impl Compiled {
                 }
             })
             .collect();
+        let reads: Vec<Read> = slots.iter().enumerate().map(|(i, plan)| read_of(p, plan, i)).collect();
         let checks = p
             .checks
             .iter()
-            .map(|c| CheckPlan {
-                slot: c.slot,
-                list: p.slots.get(c.slot.0 as usize).is_some_and(Slot::is_list),
-                m: build_matcher(&c.test),
+            .map(|c| {
+                let list = p.slots.get(c.slot.0 as usize).is_some_and(Slot::is_list);
+                let m = build_matcher(&c.test);
+                // A comparison with another slot reads both through the cache.
+                let read = match (&m, reads.get(c.slot.0 as usize)) {
+                    (Matcher::Slot { .. }, _) | (_, None) => Read::Cached,
+                    _ if list => Read::Cached,
+                    (_, Some(r)) => r.clone(),
+                };
+                CheckPlan { slot: c.slot, list, read, m }
             })
             .collect();
-        Compiled { program: p.clone(), slots, checks }
+        Compiled { program: p.clone(), slots, checks, reads }
     }
 
     /// The program this was compiled from.
     pub fn program(&self) -> &Program {
         &self.program
+    }
+
+    /// Reads every slot through the per-event cache, never in place (for tests comparing the
+    /// two ways: they must give the same verdicts).
+    pub fn disable_direct_reads(&mut self) {
+        for c in &mut self.checks {
+            c.read = Read::Cached;
+        }
+        for r in &mut self.reads {
+            *r = Read::Cached;
+        }
     }
 
     /// Puts the children of junction `node` in the order `children`, which must be a
@@ -421,11 +472,11 @@ enum Num {
     F(f64),
 }
 
-fn num(v: &Value) -> Option<Num> {
+fn num(v: ValueRef<'_>) -> Option<Num> {
     match v {
-        Value::Int(i) => Some(Num::I(i128::from(*i))),
-        Value::Uint(u) => Some(Num::I(i128::from(*u))),
-        Value::Double(d) => Some(Num::F(*d)),
+        ValueRef::Int(i) => Some(Num::I(i128::from(i))),
+        ValueRef::Uint(u) => Some(Num::I(i128::from(u))),
+        ValueRef::Double(d) => Some(Num::F(d)),
         _ => None,
     }
 }
@@ -466,27 +517,29 @@ fn value_bytes(v: &Value) -> Option<&[u8]> {
     }
 }
 
-fn ip_of(v: &Value) -> Option<IpAddr> {
+fn ip_of(v: ValueRef<'_>) -> Option<IpAddr> {
     match v {
-        Value::Ip(a) => Some(a.to_canonical()),
+        ValueRef::Ip(a) => Some(a.to_canonical()),
         _ => None,
     }
 }
 
-fn relate(a: &Value, b: &Value) -> Rel {
+/// How two scalars relate; a list (`None`) relates to nothing.
+fn relate(a: Option<ValueRef<'_>>, b: Option<ValueRef<'_>>) -> Rel {
+    let (Some(a), Some(b)) = (a, b) else { return Rel::Incomparable };
     if let (Some(x), Some(y)) = (num(a), num(b)) {
         return cmp_num(x, y).map_or(Rel::Unequal, Rel::Ord);
     }
     match (a, b) {
-        (Value::Bool(x), Value::Bool(y)) => Rel::Ord(x.cmp(y)),
-        (Value::Ip(x), Value::Ip(y)) => {
+        (ValueRef::Bool(x), ValueRef::Bool(y)) => Rel::Ord(x.cmp(&y)),
+        (ValueRef::Ip(x), ValueRef::Ip(y)) => {
             if x.to_canonical() == y.to_canonical() {
                 Rel::Ord(Ordering::Equal)
             } else {
                 Rel::Unequal
             }
         }
-        _ => match (value_bytes(a), value_bytes(b)) {
+        _ => match (a.as_bytes(), b.as_bytes()) {
             (Some(x), Some(y)) => Rel::Ord(x.cmp(y)),
             _ => Rel::Incomparable,
         },
@@ -529,9 +582,25 @@ fn in_net(ip: IpAddr, net: IpAddr, prefix: u8) -> bool {
     }
 }
 
-fn compare(v: &Value, cmp: Cmp, rhs: &Operand) -> bool {
+#[inline]
+fn compare(v: ValueRef<'_>, cmp: Cmp, rhs: &Operand) -> bool {
+    // The common pairs first, each meaning what `relate` gives them.
+    if let Operand::Val(x) = rhs {
+        let eq = match cmp {
+            Cmp::Eq => Some(true),
+            Cmp::Ne => Some(false),
+            _ => None,
+        };
+        match (v, x, eq) {
+            (ValueRef::Str(a), Value::Str(b), Some(want)) => return (a.as_bytes() == b.as_bytes()) == want,
+            (ValueRef::Bool(a), Value::Bool(b), Some(want)) => return (a == *b) == want,
+            (ValueRef::Int(a), Value::Int(b), _) => return apply(cmp, Rel::Ord(a.cmp(b))),
+            (ValueRef::Uint(a), Value::Uint(b), _) => return apply(cmp, Rel::Ord(a.cmp(b))),
+            _ => {}
+        }
+    }
     let rel = match rhs {
-        Operand::Val(x) => relate(v, x),
+        Operand::Val(x) => relate(Some(v), x.scalar_ref()),
         Operand::Net(net, prefix) => match ip_of(v) {
             Some(ip) if in_net(ip, *net, *prefix) => Rel::Ord(Ordering::Equal),
             Some(_) => Rel::Unequal,
@@ -542,13 +611,34 @@ fn compare(v: &Value, cmp: Cmp, rhs: &Operand) -> bool {
 }
 
 /// Byte strings for `in`: a mask of the lengths present rejects most values without reading
-/// them; a few strings are compared in turn, more are hashed.
+/// them; a few strings are compared in turn (length and first 8 bytes inline, the rest in one
+/// shared buffer, so a miss usually reads no member's bytes), more are hashed.
 #[derive(Default)]
 struct ByteSet {
     /// Bit `min(len, 63)` is set when some member has that length.
     lens: u64,
-    small: Vec<Vec<u8>>,
+    small: Vec<SmallMember>,
+    /// The bytes of the small members, one after another.
+    text: Vec<u8>,
     hashed: HashSet<Vec<u8>>,
+}
+
+#[derive(Clone, Copy)]
+struct SmallMember {
+    /// The first 8 bytes, zero-padded, as a little-endian word.
+    head: u64,
+    len: u32,
+    /// Where the bytes start in `ByteSet::text`.
+    at: u32,
+}
+
+/// The first 8 bytes of `v`, zero-padded.
+#[inline]
+fn head_word(v: &[u8]) -> u64 {
+    let mut b = [0u8; 8];
+    let n = v.len().min(8);
+    b[..n].copy_from_slice(&v[..n]);
+    u64::from_le_bytes(b)
 }
 
 impl ByteSet {
@@ -559,14 +649,25 @@ impl ByteSet {
         1u64 << n.min(63)
     }
 
+    fn members(&self) -> impl Iterator<Item = &[u8]> {
+        self.small.iter().filter_map(|m| self.text.get(m.at as usize..m.at as usize + m.len as usize))
+    }
+
     fn insert(&mut self, v: &[u8]) {
         self.lens |= ByteSet::len_bit(v.len());
-        if self.hashed.is_empty() && !self.small.iter().any(|x| x == v) {
-            if self.small.len() < ByteSet::SMALL {
-                self.small.push(v.to_vec());
+        if self.hashed.is_empty() && !self.members().any(|x| x == v) {
+            // Offsets are u32: a larger set of constants is hashed instead.
+            let fits = u32::try_from(self.text.len() + v.len()).is_ok();
+            if self.small.len() < ByteSet::SMALL && fits {
+                let member = SmallMember { head: head_word(v), len: v.len() as u32, at: self.text.len() as u32 };
+                self.small.push(member);
+                self.text.extend_from_slice(v);
                 return;
             }
-            self.hashed.extend(self.small.drain(..));
+            let all: Vec<Vec<u8>> = self.members().map(<[u8]>::to_vec).collect();
+            self.hashed.extend(all);
+            self.small.clear();
+            self.text.clear();
         }
         self.hashed.insert(v.to_vec());
     }
@@ -576,14 +677,28 @@ impl ByteSet {
         if self.lens & ByteSet::len_bit(v.len()) == 0 {
             return false;
         }
-        if self.hashed.is_empty() { self.small.iter().any(|x| x.as_slice() == v) } else { self.hashed.contains(v) }
+        if !self.hashed.is_empty() {
+            return self.hashed.contains(v);
+        }
+        let head = head_word(v);
+        self.small.iter().any(|m| {
+            m.head == head
+                && m.len as usize == v.len()
+                && (v.len() <= 8 || self.text.get(m.at as usize..m.at as usize + v.len()) == Some(v))
+        })
     }
 }
 
 /// A set of constants for `in`/`intersects`, with membership exactly equal to "some constant
-/// compares `=`" (see [`compare`]), but hashed.
+/// compares `=`" (see [`compare`]), but hashed. Strings inline (the usual case, kept small so a
+/// check's plan stays in few cache lines), other kinds boxed.
 struct ConstSet {
     bytes: ByteSet,
+    other: Option<Box<OtherConsts>>,
+}
+
+#[derive(Default)]
+struct OtherConsts {
     /// Integers, and doubles with an integral value that fits.
     ints: HashSet<i128>,
     /// The other doubles.
@@ -600,18 +715,14 @@ fn integral(d: f64) -> Option<i128> {
 
 impl ConstSet {
     fn new(xs: &[Const]) -> ConstSet {
-        let mut s = ConstSet {
-            bytes: ByteSet::default(),
-            ints: HashSet::default(),
-            floats: Vec::new(),
-            bools: [false; 2],
-            addrs: HashSet::default(),
-            nets: Vec::new(),
-        };
+        let mut bytes = ByteSet::default();
+        let mut s = OtherConsts::default();
+        let mut any_other = false;
         for x in xs {
+            any_other |= !matches!(x, Const::Str(_) | Const::Bytes(_));
             match x {
-                Const::Str(v) => s.bytes.insert(v.as_bytes()),
-                Const::Bytes(v) => s.bytes.insert(v),
+                Const::Str(v) => bytes.insert(v.as_bytes()),
+                Const::Bytes(v) => bytes.insert(v),
                 Const::Int(i) => {
                     s.ints.insert(i128::from(*i));
                 }
@@ -633,25 +744,30 @@ impl ConstSet {
                 },
             }
         }
-        s
+        ConstSet { bytes, other: any_other.then(|| Box::new(s)) }
     }
 
-    fn contains(&self, v: &Value) -> bool {
+    #[inline]
+    fn contains(&self, v: ValueRef<'_>) -> bool {
         match v {
-            Value::Str(x) => self.bytes.contains(x.as_bytes()),
-            Value::Bytes(x) => self.bytes.contains(x.as_slice()),
-            Value::Int(i) => self.ints.contains(&i128::from(*i)),
-            Value::Uint(u) => self.ints.contains(&i128::from(*u)),
-            Value::Double(d) => match integral(*d) {
-                Some(i) => self.ints.contains(&i),
-                None => self.floats.iter().any(|f| f == d),
+            ValueRef::Str(x) => return self.bytes.contains(x.as_bytes()),
+            ValueRef::Bytes(x) => return self.bytes.contains(x),
+            _ => {}
+        }
+        let Some(s) = &self.other else { return false };
+        match v {
+            ValueRef::Str(_) | ValueRef::Bytes(_) => false,
+            ValueRef::Int(i) => s.ints.contains(&i128::from(i)),
+            ValueRef::Uint(u) => s.ints.contains(&i128::from(u)),
+            ValueRef::Double(d) => match integral(d) {
+                Some(i) => s.ints.contains(&i),
+                None => s.floats.contains(&d),
             },
-            Value::Bool(b) => self.bools[usize::from(*b)],
-            Value::Ip(a) => {
+            ValueRef::Bool(b) => s.bools[usize::from(b)],
+            ValueRef::Ip(a) => {
                 let a = a.to_canonical();
-                self.addrs.contains(&a) || self.nets.iter().any(|(n, p)| in_net(a, *n, *p))
+                s.addrs.contains(&a) || s.nets.iter().any(|(n, p)| in_net(a, *n, *p))
             }
-            Value::List(_) => false,
         }
     }
 }
@@ -985,10 +1101,10 @@ fn str_op_values(op: StrOp, a: &[u8], b: &[u8]) -> bool {
     }
 }
 
-fn slot_op(op: SlotOp, a: &Value, b: &Value) -> bool {
+fn slot_op(op: SlotOp, a: ValueRef<'_>, b: &Value) -> bool {
     match op {
-        SlotOp::Cmp(c) => apply(c, relate(a, b)),
-        SlotOp::Str(s) => match (value_bytes(a), value_bytes(b)) {
+        SlotOp::Cmp(c) => apply(c, relate(Some(a), b.scalar_ref())),
+        SlotOp::Str(s) => match (a.as_bytes(), value_bytes(b)) {
             (Some(x), Some(y)) => str_op_values(s, x, y),
             _ => false,
         },
@@ -1000,23 +1116,27 @@ impl CheckPlan {
     fn test(&self, v: &Value, other: Option<&Value>) -> bool {
         match (v, &self.m) {
             (_, Matcher::Exists) => true,
-            (Value::List(xs), Matcher::In(set)) if self.list => !xs.is_empty() && xs.iter().all(|x| set.contains(x)),
-            (Value::List(xs), _) => xs.iter().any(|x| !matches!(x, Value::List(_)) && self.test_scalar(x, other)),
-            _ => self.test_scalar(v, other),
+            (Value::List(xs), Matcher::In(set)) if self.list => {
+                !xs.is_empty() && xs.iter().all(|x| x.scalar_ref().is_some_and(|x| set.contains(x)))
+            }
+            (Value::List(xs), _) => xs.iter().any(|x| x.scalar_ref().is_some_and(|x| self.test_scalar(x, other))),
+            _ => v.scalar_ref().is_some_and(|v| self.test_scalar(v, other)),
         }
     }
 
-    fn test_scalar(&self, v: &Value, other: Option<&Value>) -> bool {
+    /// The test on one present scalar (a list's element, or the whole value of a scalar slot).
+    #[inline]
+    fn test_scalar(&self, v: ValueRef<'_>, other: Option<&Value>) -> bool {
         match &self.m {
             Matcher::Exists => true,
             Matcher::Never => false,
             Matcher::Compare { cmp, rhs } => compare(v, *cmp, rhs),
-            Matcher::Single { op, pat } => value_bytes(v).is_some_and(|b| single(*op, pat, b)),
+            Matcher::Single { op, pat } => v.as_bytes().is_some_and(|b| single(*op, pat, b)),
             Matcher::Multi { op, modifier, total, set } => {
-                value_bytes(v).is_some_and(|b| multi(*op, *modifier, *total, set, b))
+                v.as_bytes().is_some_and(|b| multi(*op, *modifier, *total, set, b))
             }
             Matcher::In(set) | Matcher::Intersects(set) => set.contains(v),
-            Matcher::PMatch(ps) => value_bytes(v).is_some_and(|b| ps.matches(b)),
+            Matcher::PMatch(ps) => v.as_bytes().is_some_and(|b| ps.matches(b)),
             Matcher::Slot { op, .. } => match other {
                 Some(Value::List(ys)) => ys.iter().any(|y| slot_op(*op, v, y)),
                 Some(y) => slot_op(*op, v, y),
@@ -1394,6 +1514,21 @@ impl<'a> EvalCtx<'a> {
     fn eval_check_raw(&mut self, id: CheckId) -> bool {
         let compiled = self.compiled;
         let Some(plan) = compiled.checks.get(id.0 as usize) else { return false };
+        match &plan.read {
+            Read::Cached => {}
+            Read::Borrow(get, arg) => return get(arg.as_ref(), &self.src).is_some_and(|v| plan.test_scalar(v, None)),
+            Read::Stack(get, arg, norm) => {
+                let mut v = Value::Bool(false);
+                if !get.write(arg.as_ref(), &self.src, &mut v) {
+                    return false;
+                }
+                normalize(&mut v, *norm);
+                return match v.scalar_ref() {
+                    Some(r) => plan.test_scalar(r, None),
+                    None => plan.test(&v, None),
+                };
+            }
+        }
         if let Matcher::Slot { other, .. } = &plan.m {
             self.ensure(*other);
         }
@@ -1415,6 +1550,18 @@ impl<'a> EvalCtx<'a> {
 
     /// The slot's integer value for the JIT (see [`rulec_slot_num`]).
     pub fn slot_num(&mut self, id: SlotId) -> Option<i64> {
+        if let Some(Read::Stack(get, arg, norm)) = self.compiled.reads.get(id.0 as usize) {
+            let mut v = Value::Bool(false);
+            if !get.write(arg.as_ref(), &self.src, &mut v) {
+                return None;
+            }
+            normalize(&mut v, *norm);
+            return match v {
+                Value::Int(i) => Some(i),
+                Value::Uint(u) => Some(u as i64),
+                _ => None,
+            };
+        }
         match self.slot_guarded(id)? {
             Value::Int(i) => Some(*i),
             // The 64 bits of an unsigned value, as the JIT compares them unsigned.

@@ -244,7 +244,7 @@ fn buffer(ev: &Event) -> Option<&[u8]> {
 }
 
 /// The open flags of an open-family event (libsinsp's `evt.is_open_*` look at these only).
-fn open_flags(ev: &Event) -> Option<u32> {
+pub(crate) fn open_flags(ev: &Event) -> Option<u32> {
     if !matches!(ev.name, "open" | "openat" | "openat2" | "open_by_handle_at") {
         return None;
     }

@@ -178,10 +178,16 @@ pub(super) fn null_fd_path(ev: &Event, st: &State) -> Option<String> {
 }
 
 fn dir_of(p: &str) -> String {
+    dir_of_borrowed(p).to_string()
+}
+
+/// The directory part of a path as `fd.directory` gives it (`/` for a file in the root, empty
+/// for a bare name).
+pub(super) fn dir_of_borrowed(p: &str) -> &str {
     match p.rfind('/') {
-        Some(0) => "/".to_string(),
-        Some(i) => p[..i].to_string(),
-        None => String::new(),
+        Some(0) => "/",
+        Some(i) => &p[..i],
+        None => "",
     }
 }
 

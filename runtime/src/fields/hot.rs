@@ -41,17 +41,7 @@ pub(super) fn lookup(name: &str) -> Option<IntoExtractor> {
         },
         "fd.directory" => |_, src, out| match src.fd() {
             Some(f) => f.directory().is_some_and(|d| set_str(out, d)),
-            // `fd::dir_of`, borrowed.
-            None => src.null_fd_path().is_some_and(|p| {
-                set_str(
-                    out,
-                    match p.rfind('/') {
-                        Some(0) => "/",
-                        Some(i) => &p[..i],
-                        None => "",
-                    },
-                )
-            }),
+            None => src.null_fd_path().is_some_and(|p| set_str(out, fd::dir_of_borrowed(p))),
         },
         "fd.filename" => |_, src, out| match src.fd() {
             Some(f) => f.filename().is_some_and(|n| set_str(out, n)),

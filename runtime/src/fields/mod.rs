@@ -51,6 +51,7 @@
 //! each up once per event however many fields need it. [`extract`] goes through the same
 //! function, so both forms have one meaning.
 
+pub mod borrow;
 pub mod container;
 pub mod evt;
 pub mod fd;

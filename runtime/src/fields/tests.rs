@@ -1074,3 +1074,61 @@ fn hot_fields_agree_with_value_fields() {
     }
     assert!(compared > 100_000, "too few present values compared: {compared}");
 }
+
+#[test]
+fn borrowed_fields_agree_with_value_fields() {
+    let args: Vec<Option<FieldArgValue>> = vec![
+        None,
+        Some(FieldArgValue::Index(0)),
+        Some(FieldArgValue::Index(1)),
+        Some(FieldArgValue::Index(2)),
+        Some(FieldArgValue::Index(5)),
+        Some(FieldArgValue::Index(-1)),
+        Some(FieldArgValue::Key("3".into())),
+    ];
+    let fields: Vec<_> = schema()
+        .fields()
+        .iter()
+        .filter(|f| args.iter().any(|a| super::borrow::lookup(f.name, a.as_ref()).is_some()))
+        .collect();
+    assert!(fields.len() >= 30, "expected the borrowed fields, got {}", fields.len());
+    // What the evaluator would hold in the slot: the schema's integer variant.
+    let normalize = |ty: FieldType, v: Value| match (ty, v) {
+        (FieldType::Int8 | FieldType::Int16 | FieldType::Int32 | FieldType::Int64, Value::Uint(u)) => {
+            Value::Int(u as i64)
+        }
+        (
+            FieldType::Uint8
+            | FieldType::Uint16
+            | FieldType::Uint32
+            | FieldType::Uint64
+            | FieldType::Port
+            | FieldType::AbsTime
+            | FieldType::RelTime,
+            Value::Int(i),
+        ) => Value::Uint(i as u64),
+        (_, v) => v,
+    };
+    let mut g = crate::Generator::new(11);
+    let mut st = g.state();
+    let mut compared = 0usize;
+    let mut absent = 0usize;
+    for _ in 0..40_000 {
+        let ev = g.next_event();
+        st.apply(&ev);
+        let src = super::Src::new(&ev, &st);
+        for f in &fields {
+            let Some(plain) = super::lookup_value(f.name) else { panic!("{}: no value extractor", f.name) };
+            for arg in &args {
+                let Some(borrow) = super::borrow::lookup(f.name, arg.as_ref()) else { continue };
+                let got = borrow(arg.as_ref(), &src).map(|v| v.to_value());
+                let want = plain(arg.as_ref(), &ev, &st).map(|v| normalize(f.ty, v));
+                assert!(!matches!(want, Some(Value::List(_))), "{} {arg:?}: a list has no borrowed form", f.name);
+                assert_eq!(got, want, "{} {arg:?} on {} (tid {})", f.name, ev.name, ev.tid);
+                compared += usize::from(want.is_some());
+                absent += usize::from(want.is_none());
+            }
+        }
+    }
+    assert!(compared > 200_000 && absent > 10_000, "too few values compared: {compared} present, {absent} absent");
+}

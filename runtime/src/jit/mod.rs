@@ -187,6 +187,8 @@ impl JitProgram {
         // Rules with the same root share one function.
         let mut by_root: std::collections::HashMap<u32, FuncId> = std::collections::HashMap::new();
         let mut ids = Vec::with_capacity(p.rules.len());
+        // Code sizes for the perf map (see `write_perf_map`), by function.
+        let mut sizes: Vec<(FuncId, u32, &str)> = Vec::new();
         for rule in &p.rules {
             let root = rule.root.0;
             if let Some(&id) = by_root.get(&root) {
@@ -199,11 +201,21 @@ impl JitProgram {
             codegen::build_rule(&mut ctx.func, &mut fctx, p, &plan, &env, root, &mut scratch)
                 .map_err(|e| format!("compiling rule `{}`: {e}", rule.name))?;
             module.define_function(id, &mut ctx).map_err(|e| format!("compiling rule `{}`: {e:?}", rule.name))?;
+            if let Some(code) = ctx.compiled_code() {
+                sizes.push((id, code.buffer.total_size(), rule.name.as_str()));
+            }
             module.clear_context(&mut ctx);
             by_root.insert(root, id);
             ids.push(id);
         }
         module.finalize_definitions().map_err(|e| format!("finalizing JIT code: {e}"))?;
+        if std::env::var_os("RULEC_PERF_MAP").is_some() {
+            let funcs: Vec<(usize, u32, &str)> = sizes
+                .iter()
+                .map(|(id, size, name)| (module.get_finalized_function(*id) as usize, *size, *name))
+                .collect();
+            write_perf_map(&funcs);
+        }
         let fns = ids
             .into_iter()
             .map(|id| {
@@ -248,6 +260,18 @@ impl JitProgram {
             Some(f) => unsafe { f(ctx) != 0 },
             None => false,
         }
+    }
+}
+
+/// Appends the rule functions to `/tmp/perf-PID.map`, the file `perf report` reads to name
+/// code that no object file describes (enabled by the `RULEC_PERF_MAP` environment variable;
+/// best effort: profiling must not make compilation fail).
+fn write_perf_map(funcs: &[(usize, u32, &str)]) {
+    use std::io::Write;
+    let path = format!("/tmp/perf-{}.map", std::process::id());
+    let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(&path) else { return };
+    for (addr, size, name) in funcs {
+        let _ = writeln!(f, "{addr:x} {size:x} rulec-jit: {name}");
     }
 }
 
