@@ -224,7 +224,7 @@ impl FdInfo {
         if !matches!(self.kind, FdKind::File | FdKind::Directory) {
             return None;
         }
-        Some(match self.name.rfind('/') {
+        Some(match last_slash(&self.name) {
             Some(0) => "/",
             Some(i) => &self.name[..i],
             None => "",
@@ -235,7 +235,7 @@ impl FdInfo {
         if !matches!(self.kind, FdKind::File | FdKind::Directory) {
             return None;
         }
-        Some(self.name.rsplit('/').next().unwrap_or(&self.name))
+        Some(last_slash(&self.name).map_or(self.name.as_str(), |i| &self.name[i + 1..]))
     }
     /// Opened for writing (`PPM_O_WRONLY` bit, which `O_RDWR` includes).
     pub fn is_open_write(&self) -> bool {
@@ -514,6 +514,13 @@ struct FdTable {
 enum Deferred {
     CloseFd { pid: i64, fd: i64 },
     RemoveThread { tid: i64 },
+}
+
+/// The position of the last `/` in a path. A plain backwards loop: the last component is short,
+/// so this beats `rfind`'s vectorised search on the paths rules test.
+#[inline]
+pub(crate) fn last_slash(path: &str) -> Option<usize> {
+    path.as_bytes().iter().rposition(|&b| b == b'/')
 }
 
 /// The thread table, fd tables and user tables.

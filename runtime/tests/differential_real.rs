@@ -116,6 +116,12 @@ const BORROWED_CHECKS: &[&str] = &[
     "proc.pid < 100",
     "thread.tid = 1",
     "evt.type in (openat, connect)",
+    "evt.arg.flags contains O_TRUNC",
+    "evt.arg.flags contains O_CREAT and evt.arg.flags contains O_WRONLY",
+    "evt.arg[flags] = O_RDONLY",
+    "evt.arg.flags icontains cloexec",
+    "evt.arg.domain contains AF_PACKET",
+    "evt.arg.domain in (AF_INET, AF_UNIX)",
 ];
 
 #[test]
@@ -123,7 +129,7 @@ fn borrowed_fields_agree_with_cached_reads() {
     let mut text = String::new();
     for (i, c) in BORROWED_CHECKS.iter().enumerate() {
         text.push_str(&format!(
-            "- rule: check {i}\n  desc: d\n  condition: evt.type in (execve, openat, read, write, close, connect, sendto, recvfrom, setuid) and {c}\n  output: \"%evt.type\"\n  priority: INFO\n"
+            "- rule: check {i}\n  desc: d\n  condition: evt.type in (execve, openat, read, write, close, connect, sendto, recvfrom, setuid, socket) and {c}\n  output: \"%evt.type\"\n  priority: INFO\n"
         ));
     }
     let files = [SourceFile::new(FileId(0), "borrowed.yaml", text)];

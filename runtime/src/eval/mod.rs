@@ -83,6 +83,8 @@ pub struct Compiled {
     checks: Vec<CheckPlan>,
     /// Per slot, how `slot_num` reads it.
     reads: Vec<Read>,
+    /// Distinct for every `Compiled` built in this process (remembered verdicts belong to one).
+    id: u64,
 }
 
 impl std::fmt::Debug for Compiled {
@@ -140,6 +142,39 @@ enum Read {
     Borrow(fields::borrow::BorrowFn, Option<FieldArgValue>),
     /// A number, bool or address computed into a local value: nothing to keep.
     Stack(fields::FieldFn, Option<FieldArgValue>, Norm),
+    /// A test on `evt.arg.NAME` whose parameter holds flags (`evt.arg.flags contains O_TRUNC`):
+    /// the rendered text, hence the verdict, depends only on the event's name, the parameter's
+    /// type and its bits, so verdicts are remembered by those in the slot cache's memo `memo`
+    /// (flag values repeat: most opens have one of a few flag sets) and the text is only
+    /// rendered on a miss.
+    FlagText { name: Box<str>, memo: u32 },
+}
+
+/// Remembered verdicts of one flag-text check: a few entries, direct-mapped.
+const FLAG_MEMO_WAYS: usize = 8;
+
+#[derive(Clone, Copy, Debug, Default)]
+struct FlagMemoEntry {
+    /// Address of the event's name (a `&'static str`: equal address and length, equal text);
+    /// 0: empty.
+    name: usize,
+    /// The name's length, and the parameter type's discriminant in the low byte.
+    len_ty: u64,
+    bits: u64,
+    verdict: bool,
+}
+
+/// The parameter name of an `evt.arg.NAME` slot read with the real extractors (whose flag
+/// parameters a check can remember verdicts for: see [`Read::FlagText`]).
+fn flag_param(plan: &SlotPlan) -> Option<&str> {
+    match plan {
+        SlotPlan::Field { field, arg: Some(FieldArgValue::Key(k)), get: Getter::Direct(_), .. }
+            if field.name == "evt.arg" =>
+        {
+            Some(k)
+        }
+        _ => None,
+    }
 }
 
 /// How slot `slot` can be read without the cache, if it can: a field slot with the real
@@ -249,6 +284,7 @@ impl Compiled {
             })
             .collect();
         let reads: Vec<Read> = slots.iter().enumerate().map(|(i, plan)| read_of(p, plan, i)).collect();
+        let mut memos = 0u32;
         let checks = p
             .checks
             .iter()
@@ -259,12 +295,21 @@ impl Compiled {
                 let read = match (&m, reads.get(c.slot.0 as usize)) {
                     (Matcher::Slot { .. }, _) | (_, None) => Read::Cached,
                     _ if list => Read::Cached,
+                    (_, Some(Read::Cached)) => match flag_param(&slots[c.slot.0 as usize]) {
+                        Some(name) => {
+                            memos += 1;
+                            Read::FlagText { name: name.into(), memo: memos - 1 }
+                        }
+                        None => Read::Cached,
+                    },
                     (_, Some(r)) => r.clone(),
                 };
                 CheckPlan { slot: c.slot, list, read, m }
             })
             .collect();
-        Compiled { program: p.clone(), slots, checks, reads }
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Compiled { program: p.clone(), slots, checks, reads, id }
     }
 
     /// The program this was compiled from.
@@ -275,6 +320,8 @@ impl Compiled {
     /// Reads every slot through the per-event cache, never in place (for tests comparing the
     /// two ways: they must give the same verdicts).
     pub fn disable_direct_reads(&mut self) {
+        // A new identity: verdicts remembered under the old reads are dropped.
+        self.id = self.id.wrapping_add(1 << 48);
         for c in &mut self.checks {
             c.read = Read::Cached;
         }
@@ -1323,6 +1370,11 @@ pub struct SlotCache {
     generation: u64,
     entries: Vec<Entry>,
     panics: u64,
+    /// Remembered verdicts of flag-text checks ([`Read::FlagText`]), `FLAG_MEMO_WAYS` per
+    /// check; they depend on the program only, so a cache reused for another program must be
+    /// cleared: `memo_owner` is the [`Compiled::id`] they belong to.
+    flag_memo: Vec<FlagMemoEntry>,
+    memo_owner: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -1384,6 +1436,10 @@ impl<'a> EvalCtx<'a> {
         }
         if cache.entries.len() < compiled.slots.len() {
             cache.entries.resize(compiled.slots.len(), Entry::EMPTY);
+        }
+        if cache.memo_owner != compiled.id {
+            cache.flag_memo.clear();
+            cache.memo_owner = compiled.id;
         }
         EvalCtx { compiled, cache, src: fields::Src::new(ev, state) }
     }
@@ -1528,7 +1584,44 @@ impl<'a> EvalCtx<'a> {
                     None => plan.test(&v, None),
                 };
             }
+            Read::FlagText { name, memo } => {
+                let ev = self.src.ev;
+                // `evt.arg.NAME` is the parameter called NAME when there is one (see
+                // `fields::evt`); other shapes take the cached path.
+                if let Some(p) = ev.params.iter().find(|p| p.name == &**name)
+                    && let crate::event::ParamValue::Flags { ty, bits } = p.value
+                {
+                    let key = FlagMemoEntry {
+                        name: ev.name.as_ptr() as usize,
+                        len_ty: ((ev.name.len() as u64) << 8) | u64::from(ty as u8),
+                        bits,
+                        verdict: false,
+                    };
+                    let way = (key.name ^ bits.rotate_left(7) as usize ^ (bits >> 11) as usize) % FLAG_MEMO_WAYS;
+                    let i = *memo as usize * FLAG_MEMO_WAYS + way;
+                    if let Some(e) = self.cache.flag_memo.get(i)
+                        && e.name == key.name
+                        && e.len_ty == key.len_ty
+                        && e.bits == key.bits
+                    {
+                        return e.verdict;
+                    }
+                    let verdict = self.eval_cached(plan);
+                    if self.cache.flag_memo.len() <= i {
+                        self.cache.flag_memo.resize(i + 1, FlagMemoEntry::default());
+                    }
+                    if let Some(e) = self.cache.flag_memo.get_mut(i) {
+                        *e = FlagMemoEntry { verdict, ..key };
+                    }
+                    return verdict;
+                }
+            }
         }
+        self.eval_cached(plan)
+    }
+
+    /// Evaluates a check reading its slots through the cache.
+    fn eval_cached(&mut self, plan: &CheckPlan) -> bool {
         if let Matcher::Slot { other, .. } = &plan.m {
             self.ensure(*other);
         }

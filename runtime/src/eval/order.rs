@@ -181,6 +181,9 @@ fn slot_cost(p: &Program, s: &Slot) -> f64 {
                 "proc.cmdline" | "proc.args" | "proc.exeline" | "proc.env" => 4.0,
                 "proc.pcmdline" => 5.5,
                 _ if name.starts_with("proc.p") || name.starts_with("proc.s") || name.starts_with("proc.vpgid") => 4.0,
+                // A flag parameter's verdicts are remembered by value (`Read::FlagText`): usually
+                // a parameter lookup and a probe.
+                "evt.arg" if matches!(arg, Some(rulec_compiler::check::hir::FieldArgValue::Key(_))) => 2.5,
                 _ if name.starts_with("evt.arg") || name.starts_with("evt.args") || name.starts_with("evt.info") => {
                     10.0
                 }
