@@ -339,3 +339,31 @@ fn hostile_lengths_are_rejected_without_huge_allocations() {
     let e = ScapReader::from_bytes(vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3]).expect_err("bad gzip");
     assert!(e.to_string().contains("at byte 0"), "{e}");
 }
+
+/// `repeat_events` plays a capture's events N times: the same decoded events, in order, N
+/// times over, after the same metadata; a damaged file is an error.
+#[test]
+fn repeated_captures_hold_their_events_n_times() {
+    for name in ["libs-curl_google.scap", "falco-psp_write_tmp_test.scap"] {
+        let Some(p) = capture(name) else { return };
+        let raw = std::fs::read(&p).expect("read");
+        let decode = |bytes: Vec<u8>| {
+            let r = ScapReader::from_bytes(bytes).expect("readable");
+            let procs = r.procs.len();
+            let events: Vec<String> = r.map(|e| format!("{:?}", e.expect("event"))).collect();
+            (procs, events)
+        };
+        let (procs, once) = decode(raw.clone());
+        let (procs3, thrice) = decode(rulec_runtime::scap::repeat_events(&raw, 3).expect("repeat"));
+        assert_eq!(procs, procs3, "{name}: metadata kept once");
+        assert_eq!(thrice.len(), 3 * once.len(), "{name}");
+        for (i, chunk) in thrice.chunks(once.len()).enumerate() {
+            assert_eq!(chunk, &once[..], "{name}: copy {i}");
+        }
+        let (_, same) = decode(rulec_runtime::scap::repeat_events(&raw, 1).expect("repeat"));
+        assert_eq!(same, once);
+        let plain = decompressed(&p);
+        let cut = &plain[..plain.len() - 7];
+        assert!(rulec_runtime::scap::repeat_events(cut, 2).is_err(), "{name}: a truncated file is an error");
+    }
+}

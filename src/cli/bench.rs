@@ -1,6 +1,7 @@
 //! `rulec bench`: measures rule evaluation on a generated event stream, side by side in one run:
 //! the reference interpreter, the Cranelift JIT, and, as the practical limit, a hand-written Rust
-//! predicate next to the JIT on the same subset of upstream rules.
+//! predicate next to the JIT on the same subset of upstream rules. With `--capture`, a filter on
+//! a recorded capture instead, next to sysdig ([`super::bench_capture`]).
 //!
 //! Each measurement runs in a child process (`rulec bench --child KIND`), so that each reports its
 //! own peak memory and none inherits another's heap. A child generates the events up front (not
@@ -24,9 +25,22 @@ use super::{EXIT_CANNOT_RUN, EXIT_OK, print_stdout};
 
 #[derive(Args, Debug)]
 pub struct BenchArgs {
-    /// Rules files, loaded in order (e.g. ../shared/conformance/falco/falco_rules.yaml).
-    #[arg(long = "rules", required = true, value_name = "FILE")]
+    /// Rules files, loaded in order (e.g. ../shared/conformance/falco/falco_rules.yaml); needed
+    /// unless --capture is given.
+    #[arg(long = "rules", value_name = "FILE", required_unless_present = "capture")]
     pub rules: Vec<PathBuf>,
+    /// Measure one filter on a recorded capture (.scap, plain or gzip) instead: rulec's JIT and
+    /// interpreter, and `sysdig -r` when installed, on the same events.
+    #[arg(long, value_name = "FILE", conflicts_with = "rules")]
+    pub capture: Option<PathBuf>,
+    /// With --capture: play the capture's events this many times in a row (short captures are
+    /// too quick to time).
+    #[arg(long, default_value_t = 200, value_name = "N")]
+    pub times: usize,
+    /// With --capture: the filter to measure, in the condition language (macros and lists are
+    /// not available; sysdig gets the same text). Default: a filter shaped like Falco's rules.
+    #[arg(long, value_name = "EXPR", requires = "capture")]
+    pub filter: Option<String>,
     /// Number of generated events.
     #[arg(long, default_value_t = 200_000)]
     pub events: usize,
@@ -63,13 +77,19 @@ pub enum Kind {
     SubsetJit,
     /// The hand-written Rust predicate for the subset.
     Handwritten,
+    /// `--capture`: the JIT on the filter.
+    CaptureJit,
+    /// `--capture`: the interpreter on the filter.
+    CaptureInterp,
 }
 
 impl Kind {
     const ALL: [Kind; 5] = [Kind::Interp, Kind::Jit, Kind::SubsetInterp, Kind::SubsetJit, Kind::Handwritten];
 
-    fn label(self) -> &'static str {
+    pub(super) fn label(self) -> &'static str {
         match self {
+            Kind::CaptureJit => "rulec, JIT",
+            Kind::CaptureInterp => "rulec, interpreter",
             Kind::Interp => "interpreter, all rules",
             Kind::Jit => "JIT, all rules",
             Kind::SubsetInterp => "interpreter, subset",
@@ -101,6 +121,13 @@ pub struct Measurement {
 }
 
 pub fn run(args: &BenchArgs) -> i32 {
+    if let Some(capture) = &args.capture {
+        return match args.child {
+            Some(kind @ (Kind::CaptureJit | Kind::CaptureInterp)) => super::bench_capture::measure(args, capture, kind),
+            Some(_) => fail("this measurement needs --rules, not --capture"),
+            None => super::bench_capture::run(args, capture),
+        };
+    }
     match args.child {
         Some(kind) => match measure(args, kind) {
             Ok(m) => match serde_json::to_string(&m) {
@@ -113,7 +140,7 @@ pub fn run(args: &BenchArgs) -> i32 {
     }
 }
 
-fn fail(msg: &str) -> i32 {
+pub(super) fn fail(msg: &str) -> i32 {
     eprintln!("rulec bench: {msg}");
     EXIT_CANNOT_RUN
 }
@@ -210,7 +237,7 @@ fn render(args: &BenchArgs, results: &[Measurement]) -> String {
     out
 }
 
-fn group(n: u64) -> String {
+pub(super) fn group(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
@@ -237,6 +264,9 @@ fn load(paths: &[PathBuf]) -> Result<CheckResult, String> {
 
 /// One measurement, in this (child) process.
 fn measure(args: &BenchArgs, kind: Kind) -> Result<Measurement, String> {
+    if matches!(kind, Kind::CaptureJit | Kind::CaptureInterp) {
+        return Err("this measurement needs --capture".into());
+    }
     let result = load(&args.rules)?;
     let mut generator = Generator::new(args.seed);
     let initial = generator.state();
@@ -245,7 +275,7 @@ fn measure(args: &BenchArgs, kind: Kind) -> Result<Measurement, String> {
 
     let built = Instant::now();
     let mut engine = match kind {
-        Kind::Handwritten => None,
+        Kind::Handwritten | Kind::CaptureJit | Kind::CaptureInterp => None,
         Kind::Interp | Kind::SubsetInterp => Some(Engine::from_check(&result, Backend::Interp)),
         Kind::Jit | Kind::SubsetJit => Some(Engine::from_check(&result, Backend::Jit)),
     };
@@ -334,7 +364,7 @@ fn measure(args: &BenchArgs, kind: Kind) -> Result<Measurement, String> {
 }
 
 /// The process's peak resident set (VmHWM), KiB; 0 where /proc is unavailable.
-fn peak_rss_kib() -> u64 {
+pub(super) fn peak_rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
@@ -347,15 +377,15 @@ fn peak_rss_kib() -> u64 {
 
 /// A cheap cycle counter (the x86 time-stamp counter; elsewhere a monotonic clock in ns) with
 /// its rate and its own cost measured once.
-struct Clock {
-    ns_per_tick: f64,
+pub(super) struct Clock {
+    pub(super) ns_per_tick: f64,
     /// The cost of one `now()` pair, in ticks, subtracted from every timed call.
-    overhead_ticks: f64,
+    pub(super) overhead_ticks: f64,
     origin: Instant,
 }
 
 impl Clock {
-    fn calibrate() -> Clock {
+    pub(super) fn calibrate() -> Clock {
         let mut clock = Clock { ns_per_tick: 1.0, overhead_ticks: 0.0, origin: Instant::now() };
         let (t0, i0) = (clock.now(), Instant::now());
         while i0.elapsed().as_millis() < 50 {
@@ -375,7 +405,7 @@ impl Clock {
     }
 
     #[inline(always)]
-    fn now(&self) -> u64 {
+    pub(super) fn now(&self) -> u64 {
         #[cfg(target_arch = "x86_64")]
         {
             let _ = self.origin;

@@ -6,6 +6,7 @@
 //! status; this module knows nothing about what they do.
 
 pub mod bench;
+pub mod bench_capture;
 pub mod capture;
 pub mod check;
 pub mod codes;
