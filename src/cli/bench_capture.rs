@@ -201,8 +201,9 @@ fn render(
             out.push_str("\n* sysdig's whole run minus its run of the same file with the filter `evt.num=0`\n");
             if let Some(jit) = rulec.first() {
                 out.push_str(&format!(
-                    "whole run: rulec JIT {:.1}x faster than sysdig\n",
-                    s.whole_ns as f64 / jit.whole_ns.max(1) as f64
+                    "rulec JIT vs sysdig: whole run {:.2}x sysdig's time, filter {:.2}x sysdig's share\n",
+                    jit.whole_ns as f64 / s.whole_ns.max(1) as f64,
+                    jit.filter_ns_per_event / per(s.whole_ns.saturating_sub(s.baseline_ns)).max(0.001)
                 ));
                 if jit.matches != s.matches {
                     out.push_str(&format!(
