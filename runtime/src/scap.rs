@@ -520,6 +520,9 @@ pub struct ScapReader {
     /// Groups.
     pub groups: Vec<GroupEntry>,
     pending: Option<Block>,
+    /// The body buffer of the last decoded event block, reused by the next block (one
+    /// allocation per reader instead of one per event).
+    spare: Vec<u8>,
     done: bool,
     stats: ReaderStats,
 }
@@ -576,6 +579,7 @@ impl ScapReader {
             users: Vec::new(),
             groups: Vec::new(),
             pending: None,
+            spare: Vec::new(),
             done: false,
             stats: ReaderStats::default(),
         };
@@ -658,7 +662,9 @@ impl ScapReader {
             ));
         }
         // Grow with the data actually present: a lying length cannot allocate more than the file.
-        let mut body = Vec::with_capacity(body_len.min(1 << 16));
+        let mut body = std::mem::take(&mut self.spare);
+        body.clear();
+        body.reserve(body_len.min(1 << 16));
         let got = (&mut self.src).take(body_len as u64).read_to_end(&mut body).map_err(|e| ScapError {
             offset: start + 8,
             message: "read failed".into(),
@@ -1081,7 +1087,9 @@ impl ScapReader {
                 },
             };
             if is_event_block(b.ty) {
-                if let Some(ev) = self.decode_event(&b)? {
+                let ev = self.decode_event(&b)?;
+                self.spare = b.body;
+                if let Some(ev) = ev {
                     self.stats.events += 1;
                     return Ok(Some(ev));
                 }
