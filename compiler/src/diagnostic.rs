@@ -212,6 +212,8 @@ codes! {
         "A rule with `skip-if-unknown-filter: true` uses an unknown field, so it is skipped.";
     EmptyAppend = "W0114", Warning, "empty-append",
         "An append or override that adds nothing.";
+    UnknownFieldUnusedMacro = "W0115", Warning, "unknown-field-unused-macro",
+        "A macro that no rule uses names a field rulec does not know. Falco checks a macro's fields only in the rules that use it, so this becomes an error (E0401) once a rule that runs uses the macro; a rule with `skip-if-unknown-filter: true` is skipped instead.";
 
     // Test files (`rulec test`).
     TestFileShape = "E0601", Error, "test-file-shape",

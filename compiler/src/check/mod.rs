@@ -6,6 +6,11 @@
 //! it), then macros in definition order (a macro may use macros defined before it), then rules
 //! (which may use any macro and any list). Each macro is parsed and typed once; its diagnostics
 //! point into the macro's own text and are reported once, however many rules use it.
+//!
+//! Unknown fields in a macro are held back, as Falco checks fields only when it compiles the
+//! rules that use a macro: they are errors (labelled with the first such rule) once a rule that
+//! is meant to run uses the macro; nothing for rules with `skip-if-unknown-filter: true` (they
+//! are skipped with W0113) or of a source rulec does not check; W0115 in a macro no rule uses.
 
 pub mod evttypes;
 pub mod hir;
@@ -102,6 +107,13 @@ pub(crate) struct Checker<'a> {
     macro_conds: Vec<Option<Cond>>,
     /// Whether a macro's condition used an unknown field (for `skip-if-unknown-filter`).
     macro_unknown_field: Vec<bool>,
+    /// Per macro: the unknown-field diagnostics of its own condition, held back until a rule
+    /// that runs uses the macro (Falco checks fields only when compiling rules).
+    macro_unknown_diags: Vec<Vec<Diagnostic>>,
+    /// Per macro: the macros (itself included) whose held-back diagnostics it reaches.
+    macro_unknown_sources: Vec<Vec<usize>>,
+    /// Per macro: whether its held-back diagnostics were reported.
+    macro_unknown_reported: Vec<bool>,
     rules: Vec<CheckedRule>,
 }
 
@@ -120,6 +132,9 @@ impl<'a> Checker<'a> {
             macro_exprs: Vec::new(),
             macro_conds: Vec::new(),
             macro_unknown_field: Vec::new(),
+            macro_unknown_diags: Vec::new(),
+            macro_unknown_sources: Vec::new(),
+            macro_unknown_reported: vec![false; loaded.macros.len()],
             rules: Vec::new(),
         }
     }
@@ -187,17 +202,34 @@ impl<'a> Checker<'a> {
         for (i, (mac, expr)) in loaded.macros.iter().zip(exprs).enumerate() {
             let mut cond = None;
             let mut unknown_field = false;
+            let mut deferred = Vec::new();
+            let mut sources = Vec::new();
             if let Some(expr) = &expr {
                 let ok = self.check_macro_refs(expr, &mac.condition, Some(i));
                 if ok {
                     let mut lower = typeck::Lowering::new(self, &mac.condition);
+                    lower.defer_unknown_fields = true;
                     let c = lower.lower_expr(expr, 0);
-                    unknown_field = lower.unknown_field;
+                    unknown_field = lower.unknown_field || lower.macros_with_unknown_field;
+                    deferred = std::mem::take(&mut lower.deferred);
+                    let reached = std::mem::take(&mut lower.unknown_macros);
+                    if !deferred.is_empty() {
+                        sources.push(i);
+                    }
+                    for j in reached {
+                        for &s in self.macro_unknown_sources.get(j).map_or(&[][..], Vec::as_slice) {
+                            if !sources.contains(&s) {
+                                sources.push(s);
+                            }
+                        }
+                    }
                     cond = Some(c);
                 }
             }
             self.macro_conds.push(cond);
             self.macro_unknown_field.push(unknown_field);
+            self.macro_unknown_diags.push(deferred);
+            self.macro_unknown_sources.push(sources);
         }
     }
 
@@ -295,6 +327,19 @@ impl<'a> Checker<'a> {
             let mut runnable = expr.is_some() && known_source;
             let mut cond = Cond::Const(false);
             let mut unknown_field = false;
+            if let Some(e) = &expr
+                && known_source
+                && !rule.skip_if_unknown_filter
+            {
+                // The rule is meant to run, so the unknown fields of the macros it uses are
+                // errors, as Falco finds them when compiling it (even if the rule has other
+                // errors: fixing those would not fix these).
+                let reached: Vec<usize> =
+                    e.macro_refs().iter().filter_map(|id| self.macro_index.get(id.name.as_str()).copied()).collect();
+                if self.report_macro_unknowns(&reached, rule.name_loc, &rule.name) {
+                    runnable = false;
+                }
+            }
             if let Some(e) = &expr {
                 if !self.check_macro_refs(e, &rule.condition, None) {
                     runnable = false;
@@ -305,6 +350,7 @@ impl<'a> Checker<'a> {
                     let c = lower.lower_expr(e, 0);
                     let exc = lower.lower_exceptions(&rule.exceptions);
                     unknown_field = lower.unknown_field || lower.macros_with_unknown_field;
+
                     cond = match exc {
                         Some(exc) => Cond::And(vec![c, Cond::Not(Box::new(exc))]),
                         None => c,
@@ -371,6 +417,31 @@ impl<'a> Checker<'a> {
         self.diags.iter().filter(|d| d.is_error()).count()
     }
 
+    /// Reports, once each, the held-back unknown-field errors of the macros `reached` (and of
+    /// the macros they use), labelled with the first rule that needs them.
+    /// Returns whether any of those macros has an unknown field (reported now or before).
+    fn report_macro_unknowns(&mut self, reached: &[usize], rule_loc: crate::Location, rule: &str) -> bool {
+        let mut sources: Vec<usize> = Vec::new();
+        for &j in reached {
+            for &s in self.macro_unknown_sources.get(j).map_or(&[][..], Vec::as_slice) {
+                if !sources.contains(&s) {
+                    sources.push(s);
+                }
+            }
+        }
+        for &s in &sources {
+            if self.macro_unknown_reported.get(s).copied().unwrap_or(true) {
+                continue;
+            }
+            self.macro_unknown_reported[s] = true;
+            let held = self.macro_unknown_diags.get(s).cloned().unwrap_or_default();
+            for d in held {
+                self.diags.push(d.with_label(rule_loc, format!("rule `{rule}` uses this macro")));
+            }
+        }
+        !sources.is_empty()
+    }
+
     fn report_unused(&mut self) {
         let loaded = self.loaded;
         for (i, m) in loaded.macros.iter().enumerate() {
@@ -379,6 +450,12 @@ impl<'a> Checker<'a> {
                     Diagnostic::new(Code::UnusedMacro, m.name_loc, format!("macro `{}` is not used", m.name))
                         .with_hint("remove it, or use it in a rule"),
                 );
+                // Falco checks a macro's fields only in the rules that use it: here, a warning.
+                for d in self.macro_unknown_diags.get(i).cloned().unwrap_or_default() {
+                    let code = Code::UnknownFieldUnusedMacro;
+                    let message = format!("{} (in macro `{}`, which no rule uses)", d.message, m.name);
+                    self.diags.push(Diagnostic { code, severity: code.severity(), message, ..d });
+                }
             }
         }
         for (i, l) in loaded.lists.iter().enumerate() {
@@ -402,9 +479,9 @@ impl<'a> Checker<'a> {
         Some(self.list_values[i].clone())
     }
 
-    pub(crate) fn macro_cond(&self, name: &str) -> Option<(&Cond, bool)> {
+    pub(crate) fn macro_cond(&self, name: &str) -> Option<(usize, &Cond, bool)> {
         let i = *self.macro_index.get(name)?;
-        Some((self.macro_conds.get(i)?.as_ref()?, self.macro_unknown_field[i]))
+        Some((i, self.macro_conds.get(i)?.as_ref()?, self.macro_unknown_field.get(i).copied().unwrap_or(false)))
     }
 }
 

@@ -56,6 +56,13 @@ pub(super) struct Lowering<'c, 'a> {
     pub macros_with_unknown_field: bool,
     /// Report unknown fields as nothing (the rule will be skipped with one warning).
     pub skip_unknown_fields: bool,
+    /// Keep unknown-field diagnostics in `deferred` instead of reporting them (a macro's: Falco
+    /// checks fields only in the rules that use a macro, so whether one is an error depends on
+    /// those rules; see `Checker::check_rules`).
+    pub defer_unknown_fields: bool,
+    pub deferred: Vec<Diagnostic>,
+    /// Macros expanded here whose conditions (or their macros') name unknown fields.
+    pub unknown_macros: Vec<usize>,
     nodes: usize,
 }
 
@@ -67,6 +74,9 @@ impl<'c, 'a> Lowering<'c, 'a> {
             unknown_field: false,
             macros_with_unknown_field: false,
             skip_unknown_fields: false,
+            defer_unknown_fields: false,
+            deferred: Vec::new(),
+            unknown_macros: Vec::new(),
             nodes: 0,
         }
     }
@@ -92,8 +102,11 @@ impl<'c, 'a> Lowering<'c, 'a> {
             ExprKind::Paren(x) => self.lower_expr(x, depth + 1),
             ExprKind::Error => Cond::Const(false),
             ExprKind::MacroRef(id) => match self.cx.macro_cond(&id.name) {
-                Some((cond, unknown)) => {
+                Some((index, cond, unknown)) => {
                     self.macros_with_unknown_field |= unknown;
+                    if unknown && !self.unknown_macros.contains(&index) {
+                        self.unknown_macros.push(index);
+                    }
                     let size = cond_size(cond);
                     self.nodes += size;
                     if self.nodes > MAX_EXPANDED_NODES {
@@ -441,7 +454,11 @@ impl<'c, 'a> Lowering<'c, 'a> {
             } else if !f.name.contains('.') {
                 d = d.with_hint("fields are written `class.name`, e.g. `proc.name`; `rulec fields` lists them all");
             }
-            self.push(d);
+            if self.defer_unknown_fields && side != Side::Output {
+                self.deferred.push(d);
+            } else {
+                self.push(d);
+            }
             return None;
         };
         if side == Side::Output && info.flags.filter_only {
