@@ -75,17 +75,29 @@ impl<S> Replay<S> {
     }
 
     fn merge_enter(&mut self, ev: &mut Event) {
+        if self.pairs_with_exit(ev) {
+            self.remember_enter(ev.clone());
+        }
+        self.merge_exit(ev);
+    }
+
+    /// Whether `ev` is an enter event to remember until its exit: only syscall enters pair with
+    /// an exit; switch/procinfo/... interleave.
+    fn pairs_with_exit(&self, ev: &Event) -> bool {
+        ev.dir == Direction::Enter && crate::scap::event_info(ev.type_id).is_some_and(|i| i.is_syscall)
+    }
+
+    fn remember_enter(&mut self, ev: Event) {
+        if self.enters.len() >= MAX_PENDING_ENTERS && !self.enters.contains_key(&ev.tid) {
+            self.enters.clear();
+        }
+        self.enters.insert(ev.tid, ev);
+    }
+
+    /// Completes an exit event with the parameters of its thread's pending enter event.
+    fn merge_exit(&mut self, ev: &mut Event) {
         match ev.dir {
-            Direction::Enter => {
-                // Only syscall enters pair with an exit; switch/procinfo/... interleave.
-                if !crate::scap::event_info(ev.type_id).is_some_and(|i| i.is_syscall) {
-                    return;
-                }
-                if self.enters.len() >= MAX_PENDING_ENTERS && !self.enters.contains_key(&ev.tid) {
-                    self.enters.clear();
-                }
-                self.enters.insert(ev.tid, ev.clone());
-            }
+            Direction::Enter => {}
             Direction::Exit => {
                 let Some(enter) = self.enters.remove(&ev.tid) else {
                     return;
@@ -112,11 +124,18 @@ impl<S, E> Replay<S>
 where
     S: Iterator<Item = Result<Event, E>>,
 {
-    /// Runs the whole capture, calling `f` with each event and the state rules would see.
+    /// Runs the whole capture, calling `f` with each event and the state rules would see: the
+    /// same events and states as iterating, cheaper (an enter event is kept for its exit by
+    /// moving it after `f` has seen it, where iterating must copy it).
     pub fn for_each(mut self, mut f: impl FnMut(&Event, &State)) -> Result<State, E> {
-        while let Some(ev) = self.next() {
-            let ev = ev?;
+        while let Some(ev) = self.reader.next() {
+            let mut ev = ev?;
+            self.merge_exit(&mut ev);
+            self.state.apply(&ev);
             f(&ev, &self.state);
+            if self.pairs_with_exit(&ev) {
+                self.remember_enter(ev);
+            }
         }
         Ok(self.into_state())
     }

@@ -367,3 +367,30 @@ fn repeated_captures_hold_their_events_n_times() {
         assert!(rulec_runtime::scap::repeat_events(cut, 2).is_err(), "{name}: a truncated file is an error");
     }
 }
+
+/// `Replay::for_each` (which moves enter events instead of copying them) shows rules the same
+/// events and states as iterating, on every capture, played twice.
+#[test]
+fn for_each_sees_what_iteration_sees() {
+    let Some(dir) = captures_dir() else { return };
+    let mut names: Vec<_> = std::fs::read_dir(&dir).expect("dir").filter_map(|e| e.ok()).map(|e| e.path()).collect();
+    names.sort();
+    for p in names.iter().filter(|p| p.extension().is_some_and(|e| e == "scap")) {
+        let Ok(twice) = rulec_runtime::scap::repeat_events(&std::fs::read(p).expect("read"), 2) else { continue };
+        let open = || Replay::from_reader(ScapReader::from_bytes(twice.clone()).expect("readable"), Limits::default());
+        let mut by_iter = Vec::new();
+        let mut it = open();
+        while let Some(Ok(ev)) = it.next() {
+            let st = it.state();
+            by_iter.push(format!("{ev:?} | {:?} | {:?}", st.thread(ev.tid).map(|t| &t.comm), st.event_fd_info(&ev)));
+        }
+        let mut by_each = Vec::new();
+        let _ = open().for_each(|ev, st| {
+            by_each.push(format!("{ev:?} | {:?} | {:?}", st.thread(ev.tid).map(|t| &t.comm), st.event_fd_info(ev)));
+        });
+        assert_eq!(by_iter.len(), by_each.len(), "{}", p.display());
+        for (i, (a, b)) in by_iter.iter().zip(&by_each).enumerate() {
+            assert_eq!(a, b, "{} event {i}", p.display());
+        }
+    }
+}
