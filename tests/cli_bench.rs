@@ -78,6 +78,9 @@ fn capture_bench_rejects_bad_input() {
     let (status, _, stderr) = rulec(&["bench", "--capture", "Cargo.toml", "--times", "2"]);
     assert_eq!(status, 2);
     assert!(stderr.contains("Cargo.toml: scap: at byte"), "{stderr}");
+    let (status, _, stderr) = rulec(&["bench", "--capture", &capture, "--times", "1000000000"]);
+    assert_eq!(status, 2);
+    assert!(stderr.contains("ask for fewer copies"), "{stderr}");
     let (status, _, stderr) = rulec(&["bench", "--filter", "proc.name = x"]);
     assert_eq!(status, 2, "{stderr}");
 }

@@ -73,6 +73,9 @@ fn is_event_block(bt: u32) -> bool {
     matches!(bt, EV | EV_INT | EV_V2 | EV_V2_LARGE | EVF | EVF_V2 | EVF_V2_LARGE)
 }
 
+/// The largest capture [`repeat_events`] builds (it is held in memory).
+pub const MAX_REPEATED_LEN: usize = 4 << 30;
+
 /// A capture whose events are played `times` times in a row: the file's blocks as they are,
 /// then `times - 1` more copies of its event blocks (timestamps restart with each copy; readers
 /// do not require them to increase). For benchmarks on captures too short to time. A gzip file
@@ -102,9 +105,17 @@ pub fn repeat_events(file: &[u8], times: usize) -> Result<Vec<u8>, ScapError> {
         }
     }
     let total: usize = events.iter().map(ExactSizeIterator::len).sum();
-    let extra = total.checked_mul(times.saturating_sub(1)).filter(|n| plain.len().checked_add(*n).is_some());
+    let extra = total
+        .checked_mul(times.saturating_sub(1))
+        .filter(|n| plain.len().checked_add(*n).is_some_and(|all| all <= MAX_REPEATED_LEN));
     let Some(extra) = extra else {
-        return Err(err(0, format!("{times} copies of {total} bytes of events do not fit in memory")));
+        return Err(err(
+            0,
+            format!(
+                "{times} copies of {total} bytes of events exceed the {} GiB limit: ask for fewer copies",
+                MAX_REPEATED_LEN >> 30
+            ),
+        ));
     };
     let mut out = Vec::with_capacity(plain.len() + extra);
     out.extend_from_slice(&plain);
