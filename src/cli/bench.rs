@@ -142,6 +142,24 @@ pub fn run(args: &BenchArgs) -> i32 {
     }
 }
 
+/// Runs one measurement in a child process (`cmd` plus `--repeat R --child KIND`) and reads
+/// what it printed; on failure, says why and gives the exit status.
+pub(super) fn run_child<T: serde::de::DeserializeOwned>(
+    mut cmd: Process,
+    args: &BenchArgs,
+    kind: Kind,
+) -> Result<T, i32> {
+    cmd.args(["--repeat", &args.repeat.to_string(), "--child"]);
+    cmd.arg(kind.to_possible_value().map(|v| v.get_name().to_owned()).unwrap_or_default());
+    let out = cmd.output().map_err(|e| fail(&format!("cannot run a measurement: {e}")))?;
+    if !out.status.success() {
+        eprint!("{}", String::from_utf8_lossy(&out.stderr));
+        return Err(fail(&format!("the {} measurement failed", kind.label())));
+    }
+    serde_json::from_slice::<T>(&out.stdout)
+        .map_err(|e| fail(&format!("unreadable measurement from the {} child: {e}", kind.label())))
+}
+
 pub(super) fn fail(msg: &str) -> i32 {
     eprintln!("rulec bench: {msg}");
     EXIT_CANNOT_RUN
@@ -161,19 +179,9 @@ fn parent(args: &BenchArgs) -> i32 {
             cmd.arg("--rules").arg(r);
         }
         cmd.args(["--events", &args.events.to_string(), "--seed", &args.seed.to_string()]);
-        cmd.args(["--repeat", &args.repeat.to_string(), "--child"]);
-        cmd.arg(kind.to_possible_value().map(|v| v.get_name().to_owned()).unwrap_or_default());
-        let out = match cmd.output() {
-            Ok(o) => o,
-            Err(e) => return fail(&format!("cannot run a measurement: {e}")),
-        };
-        if !out.status.success() {
-            eprint!("{}", String::from_utf8_lossy(&out.stderr));
-            return fail(&format!("the {} measurement failed", kind.label()));
-        }
-        match serde_json::from_slice::<Measurement>(&out.stdout) {
+        match run_child::<Measurement>(cmd, args, kind) {
             Ok(m) => results.push(m),
-            Err(e) => return fail(&format!("unreadable measurement from the {} child: {e}", kind.label())),
+            Err(code) => return code,
         }
     }
     let text = match args.format {

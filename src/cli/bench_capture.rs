@@ -20,7 +20,6 @@
 
 use std::path::{Path, PathBuf};
 
-use clap::ValueEnum;
 use std::process::{Command as Process, Stdio};
 use std::time::Instant;
 
@@ -33,7 +32,7 @@ use rulec_runtime::state::Limits;
 use rulec_runtime::{Event, State};
 use serde::{Deserialize, Serialize};
 
-use super::bench::{BenchArgs, Clock, Format, Kind, fail, group, peak_rss_kib};
+use super::bench::{BenchArgs, Clock, Format, Kind, fail, group, peak_rss_kib, run_child};
 use super::{EXIT_CANNOT_RUN, EXIT_FINDINGS, EXIT_OK, print_stdout};
 
 /// The filter measured when none is given: the shape of a typical Falco rule (event types, an
@@ -104,19 +103,9 @@ pub fn run(args: &BenchArgs, capture: &Path) -> i32 {
     for kind in [Kind::CaptureJit, Kind::CaptureInterp] {
         let mut cmd = Process::new(&exe);
         cmd.arg("bench").arg("--capture").arg(&tmp.0).args(["--times", "1", "--filter", filter]);
-        cmd.args(["--repeat", &args.repeat.to_string(), "--child"]);
-        cmd.arg(kind.to_possible_value().map(|v| v.get_name().to_owned()).unwrap_or_default());
-        let out = match cmd.output() {
-            Ok(o) => o,
-            Err(e) => return fail(&format!("cannot run a measurement: {e}")),
-        };
-        if !out.status.success() {
-            eprint!("{}", String::from_utf8_lossy(&out.stderr));
-            return fail(&format!("the {} measurement failed", kind.label()));
-        }
-        match serde_json::from_slice::<CaptureMeasurement>(&out.stdout) {
+        match run_child::<CaptureMeasurement>(cmd, args, kind) {
             Ok(m) => rulec.push(m),
-            Err(e) => return fail(&format!("unreadable measurement from the {} child: {e}", kind.label())),
+            Err(code) => return code,
         }
     }
     let (sysdig, missing) = match sysdig_runs(&tmp.0, filter, args.repeat.max(1)) {

@@ -1036,17 +1036,18 @@ fn upstream_rule_fields_are_implemented() {
 /// generated stream (threads with ancestors, sockets, files, failed opens), with each field's
 /// output buffer kept from event to event as the evaluator keeps it, and with the arguments
 /// rules use (`[N]` indexes, none).
+/// The arguments the agreement tests try with every field (none, the `[N]` indexes rules use,
+/// a negative one, a numeric key).
+fn field_args() -> Vec<Option<FieldArgValue>> {
+    let mut args = vec![None];
+    args.extend([0, 1, 2, 5, -1].map(|i| Some(FieldArgValue::Index(i))));
+    args.push(Some(FieldArgValue::Key("3".into())));
+    args
+}
+
 #[test]
 fn hot_fields_agree_with_value_fields() {
-    let args: Vec<Option<FieldArgValue>> = vec![
-        None,
-        Some(FieldArgValue::Index(0)),
-        Some(FieldArgValue::Index(1)),
-        Some(FieldArgValue::Index(2)),
-        Some(FieldArgValue::Index(5)),
-        Some(FieldArgValue::Index(-1)),
-        Some(FieldArgValue::Key("3".into())),
-    ];
+    let args = field_args();
     let names: Vec<&str> =
         schema().fields().iter().map(|f| f.name).filter(|n| super::hot::lookup(n).is_some()).collect();
     assert!(names.len() >= 20, "expected the hot fields, got {names:?}");
@@ -1077,15 +1078,7 @@ fn hot_fields_agree_with_value_fields() {
 
 #[test]
 fn borrowed_fields_agree_with_value_fields() {
-    let args: Vec<Option<FieldArgValue>> = vec![
-        None,
-        Some(FieldArgValue::Index(0)),
-        Some(FieldArgValue::Index(1)),
-        Some(FieldArgValue::Index(2)),
-        Some(FieldArgValue::Index(5)),
-        Some(FieldArgValue::Index(-1)),
-        Some(FieldArgValue::Key("3".into())),
-    ];
+    let args = field_args();
     let fields: Vec<_> = schema()
         .fields()
         .iter()
@@ -1093,20 +1086,9 @@ fn borrowed_fields_agree_with_value_fields() {
         .collect();
     assert!(fields.len() >= 30, "expected the borrowed fields, got {}", fields.len());
     // What the evaluator would hold in the slot: the schema's integer variant.
-    let normalize = |ty: FieldType, v: Value| match (ty, v) {
-        (FieldType::Int8 | FieldType::Int16 | FieldType::Int32 | FieldType::Int64, Value::Uint(u)) => {
-            Value::Int(u as i64)
-        }
-        (
-            FieldType::Uint8
-            | FieldType::Uint16
-            | FieldType::Uint32
-            | FieldType::Uint64
-            | FieldType::Port
-            | FieldType::AbsTime
-            | FieldType::RelTime,
-            Value::Int(i),
-        ) => Value::Uint(i as u64),
+    let normalize = |ty: FieldType, v: Value| match (crate::jit::int_signedness(ty), v) {
+        (Some(true), Value::Uint(u)) => Value::Int(u as i64),
+        (Some(false), Value::Int(i)) => Value::Uint(i as u64),
         (_, v) => v,
     };
     let mut g = crate::Generator::new(11);

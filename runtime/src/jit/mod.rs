@@ -39,6 +39,8 @@
 
 mod codegen;
 mod plan;
+
+pub(crate) use plan::int_signedness;
 #[cfg(test)]
 mod tests;
 
