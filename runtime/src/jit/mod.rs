@@ -40,6 +40,7 @@
 mod codegen;
 mod plan;
 
+#[cfg(test)]
 pub(crate) use plan::int_signedness;
 #[cfg(test)]
 mod tests;
