@@ -682,10 +682,11 @@ struct SmallMember {
 /// The first 8 bytes of `v`, zero-padded.
 #[inline]
 fn head_word(v: &[u8]) -> u64 {
-    let mut b = [0u8; 8];
-    let n = v.len().min(8);
-    b[..n].copy_from_slice(&v[..n]);
-    u64::from_le_bytes(b)
+    if let Some(head) = v.first_chunk::<8>() {
+        return u64::from_le_bytes(*head);
+    }
+    // Shorter: byte by byte (no call to `memcpy` for a variable length).
+    v.iter().enumerate().fold(0, |w, (i, b)| w | (u64::from(*b) << (8 * i)))
 }
 
 impl ByteSet {

@@ -90,7 +90,7 @@ pub fn lookup(name: &str, arg: Option<&FieldArgValue>) -> Option<BorrowFn> {
 
 /// `evt.is_open_*`: whether the open flags have `bit` (false for events that are not opens).
 fn open_flag(src: &Src<'_>, bit: u32) -> ValueRef<'static> {
-    ValueRef::Bool(super::evt::open_flags(src.ev).is_some_and(|f| f & bit != 0))
+    ValueRef::Bool(src.open_flags().is_some_and(|f| f & bit != 0))
 }
 
 /// A string value, absent when empty (the state uses "" for "not known").

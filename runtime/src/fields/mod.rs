@@ -126,6 +126,9 @@ pub struct Src<'a> {
     parent: Cell<Option<Option<&'a ThreadInfo>>>,
     fd_num: Cell<Option<Option<i64>>>,
     fd: Cell<Option<Option<&'a FdInfo>>>,
+    /// The open flags of an open-family event ([`evt::open_flags`]), read by every
+    /// `evt.is_open_*` check.
+    open_flags: Cell<Option<Option<u32>>>,
     /// The path an open-family event names when its fd is not in the table.
     null_fd_path: OnceCell<Option<String>>,
 }
@@ -145,6 +148,7 @@ impl<'a> Src<'a> {
             parent: Cell::new(None),
             fd_num: Cell::new(None),
             fd: Cell::new(None),
+            open_flags: Cell::new(None),
             null_fd_path: OnceCell::new(),
         }
     }
@@ -186,6 +190,17 @@ impl<'a> Src<'a> {
     /// (what `fd.name` and its relatives give then).
     pub fn null_fd_path(&self) -> Option<&str> {
         self.null_fd_path.get_or_init(|| fd::null_fd_path(self.ev, self.st)).as_deref()
+    }
+
+    /// The open flags of an open-family event ([`evt::open_flags`]).
+    #[inline]
+    pub fn open_flags(&self) -> Option<u32> {
+        if let Some(f) = self.open_flags.get() {
+            return f;
+        }
+        let f = evt::open_flags(self.ev);
+        self.open_flags.set(Some(f));
+        f
     }
 
     /// The fd the event refers to ([`State::event_fd_info`], which is this lookup).
