@@ -180,6 +180,8 @@ pub struct EventInfo {
     pub flags: &'static str,
     /// Parameter lengths are u32 (`EF_LARGE_PAYLOAD`).
     pub large_payload: bool,
+    /// The syscall creates an fd (`EF_CREATES_FD`).
+    pub creates_fd: bool,
     /// Parameters (name, type).
     pub params: Vec<(&'static str, ParamType)>,
 }
@@ -222,6 +224,7 @@ pub fn event_table() -> &'static [EventInfo] {
                     is_syscall: false,
                     flags: "",
                     large_payload: false,
+                    creates_fd: false,
                     params: Vec::new(),
                 });
             }
@@ -234,6 +237,7 @@ pub fn event_table() -> &'static [EventInfo] {
                 is_syscall: category.contains("EC_SYSCALL"),
                 flags,
                 large_payload: flags.contains("EF_LARGE_PAYLOAD"),
+                creates_fd: flags.contains("EF_CREATES_FD"),
                 params,
             });
         }

@@ -37,13 +37,6 @@ const KNOWN_DIFFERENCES: &[(&str, &[&str], &str)] = &[(
 const OPEN_DIFFERENCES: &[(&str, &str, &[&str], &str)] = &[
     (
         "*",
-        "fd.num",
-        &[">open", ">socket", ">accept", "<open"],
-        "on the enter event of an fd-creating syscall, and on a failed open, libsinsp's fd.num \
-         is -1 (no fd yet); rulec has none (enter) or the errno (failed exit)",
-    ),
-    (
-        "*",
         "fd.typechar",
         &[">open", ">socket", ">accept", "<open"],
         "libsinsp derives fd.typechar from the creating syscall before the fd exists (open → f, \

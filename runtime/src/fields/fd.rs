@@ -29,14 +29,14 @@ use std::net::IpAddr;
 use rulec_compiler::schema::service_names;
 
 use super::{Extractor, abs_path, arg_index, s};
-use crate::event::{Event, ParamValue, SockTuple, render_tuple};
+use crate::event::{Direction, Event, ParamValue, SockTuple, render_tuple};
 use crate::flags;
 use crate::state::{FdInfo, FdKind, L4Proto, SockInfo, SockRole, State};
 use crate::value::Value;
 
 pub(super) fn lookup(name: &str) -> Option<Extractor> {
     let f: Extractor = match name {
-        "fd.num" => |_, ev, _| State::event_fd(ev).map(Value::Int),
+        "fd.num" => |_, ev, _| fd_num(ev).map(Value::Int),
         "fd.type" => |_, ev, st| fdi(ev, st).map(|f| s(f.kind.type_name())),
         "fd.typechar" => |_, ev, st| fdi(ev, st).map(|f| s(f.kind.type_char().to_string())),
         "fd.name" => |_, ev, st| match fdi(ev, st) {
@@ -175,6 +175,18 @@ pub(super) fn null_fd_path(ev: &Event, st: &State) -> Option<String> {
     }
     let dirfd = if matches!(ev.param("name"), Some(ParamValue::RelPath(_))) { Some("dirfd") } else { None };
     abs_path(ev, st, dirfd, "name")
+}
+
+/// `fd.num` as libsinsp gives it: the fd the event refers to ([`State::event_fd`]), except on
+/// the events of a syscall that creates an fd (`EF_CREATES_FD`) while there is none: -1 on the
+/// enter event (no fd yet) and on an exit whose returned fd is an error (not the errno).
+pub(crate) fn fd_num(ev: &Event) -> Option<i64> {
+    let creates = || crate::scap::event_info(ev.type_id).is_some_and(|i| i.creates_fd);
+    match State::event_fd(ev) {
+        Some(n) if n < 0 && ev.dir == Direction::Exit && creates() => Some(-1),
+        None if ev.dir == Direction::Enter && creates() => Some(-1),
+        n => n,
+    }
 }
 
 fn dir_of(p: &str) -> String {

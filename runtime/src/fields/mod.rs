@@ -175,13 +175,13 @@ impl<'a> Src<'a> {
         p
     }
 
-    /// The number of the fd the event refers to ([`State::event_fd`]).
+    /// The number of the fd the event refers to, as `fd.num` gives it ([`fd::fd_num`]).
     #[inline]
     pub fn fd_num(&self) -> Option<i64> {
         if let Some(n) = self.fd_num.get() {
             return n;
         }
-        let n = State::event_fd(self.ev);
+        let n = fd::fd_num(self.ev);
         self.fd_num.set(Some(n));
         n
     }
