@@ -182,6 +182,9 @@ pub struct EventInfo {
     pub large_payload: bool,
     /// The syscall creates an fd (`EF_CREATES_FD`).
     pub creates_fd: bool,
+    /// The event concerns an fd: creates, uses or destroys one (`EF_CREATES_FD`,
+    /// `EF_USES_FD`, `EF_DESTROYS_FD`).
+    pub fd_related: bool,
     /// Parameters (name, type).
     pub params: Vec<(&'static str, ParamType)>,
 }
@@ -225,6 +228,7 @@ pub fn event_table() -> &'static [EventInfo] {
                     flags: "",
                     large_payload: false,
                     creates_fd: false,
+                    fd_related: false,
                     params: Vec::new(),
                 });
             }
@@ -238,6 +242,7 @@ pub fn event_table() -> &'static [EventInfo] {
                 flags,
                 large_payload: flags.contains("EF_LARGE_PAYLOAD"),
                 creates_fd: flags.contains("EF_CREATES_FD"),
+                fd_related: ["EF_CREATES_FD", "EF_USES_FD", "EF_DESTROYS_FD"].iter().any(|f| flags.contains(f)),
                 params,
             });
         }

@@ -37,20 +37,6 @@ const KNOWN_DIFFERENCES: &[(&str, &[&str], &str)] = &[(
 const OPEN_DIFFERENCES: &[(&str, &str, &[&str], &str)] = &[
     (
         "*",
-        "fd.typechar",
-        &[">open", ">socket", ">accept", "<open"],
-        "libsinsp derives fd.typechar from the creating syscall before the fd exists (open → f, \
-         socket/accept → 4 whatever the family); rulec has none",
-    ),
-    (
-        "*",
-        "fd.typechar",
-        &["read", "write"],
-        "an fd missing from the state (inherited before the capture by a thread met mid-life): \
-         libsinsp reports type `o` (unknown); rulec has no fd",
-    ),
-    (
-        "*",
         "fd.name",
         &["<write"],
         "same unknown fd: libsinsp's fd.name is empty on the exit (it then has an fd entry \

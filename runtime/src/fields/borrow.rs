@@ -51,7 +51,13 @@ pub fn lookup(name: &str, arg: Option<&FieldArgValue>) -> Option<BorrowFn> {
             None => src.null_fd_path().map(|p| ValueRef::Str(p.rsplit('/').next().unwrap_or(p))),
         },
         "fd.type" => |_, src| src.fd().map(|f| ValueRef::Str(f.kind.type_name())),
-        "fd.typechar" => |_, src| src.fd().map(|f| ValueRef::Str(ascii_char(f.kind.type_char()))),
+        "fd.typechar" => |_, src| {
+            let c = match src.fd() {
+                Some(f) => Some(f.kind.type_char()),
+                None => fd::typechar_without_fd(src.ev, src.thread().is_some()),
+            };
+            c.map(|c| ValueRef::Str(ascii_char(c)))
+        },
         "fd.l4proto" => |_, src| {
             let f = src.fd()?;
             if !matches!(f.kind, FdKind::Ipv4Sock | FdKind::Ipv6Sock) {

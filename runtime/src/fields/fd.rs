@@ -38,7 +38,10 @@ pub(super) fn lookup(name: &str) -> Option<Extractor> {
     let f: Extractor = match name {
         "fd.num" => |_, ev, _| fd_num(ev).map(Value::Int),
         "fd.type" => |_, ev, st| fdi(ev, st).map(|f| s(f.kind.type_name())),
-        "fd.typechar" => |_, ev, st| fdi(ev, st).map(|f| s(f.kind.type_char().to_string())),
+        "fd.typechar" => |_, ev, st| match fdi(ev, st) {
+            Some(f) => Some(s(f.kind.type_char().to_string())),
+            None => typechar_without_fd(ev, super::thread(ev, st).is_some()).map(|c| s(c.to_string())),
+        },
         "fd.name" => |_, ev, st| match fdi(ev, st) {
             Some(f) => Some(s(f.name.as_str())),
             None => null_fd_path(ev, st).map(s),
@@ -175,6 +178,27 @@ pub(super) fn null_fd_path(ev: &Event, st: &State) -> Option<String> {
     }
     let dirfd = if matches!(ev.param("name"), Some(ParamValue::RelPath(_))) { Some("dirfd") } else { None };
     abs_path(ev, st, dirfd, "name")
+}
+
+/// `fd.typechar` of an event whose fd is not in the table (not created yet, failed, or opened
+/// before the capture), as libsinsp gives it: for an event that concerns an fd (creates, uses or
+/// destroys one) of a known thread, the type the creating syscall makes (`f` for open and creat,
+/// `4` for socket and accept whatever the family, `p` pipe, `e` eventfd, `s` signalfd, `t`
+/// timerfd_create, `i` inotify_init), `o` for any other; nothing for other events.
+pub(crate) fn typechar_without_fd(ev: &Event, thread_known: bool) -> Option<char> {
+    if !thread_known || !crate::scap::event_info(ev.type_id).is_some_and(|i| i.fd_related) {
+        return None;
+    }
+    Some(match ev.name {
+        "open" | "openat" | "openat2" | "creat" => 'f',
+        "socket" | "accept" | "accept4" => '4',
+        "pipe" => 'p',
+        "eventfd" => 'e',
+        "signalfd" => 's',
+        "timerfd_create" => 't',
+        "inotify_init" => 'i',
+        _ => 'o',
+    })
 }
 
 /// `fd.num` as libsinsp gives it: the fd the event refers to ([`State::event_fd`]), except on

@@ -49,7 +49,13 @@ pub(super) fn lookup(name: &str) -> Option<IntoExtractor> {
         },
         "fd.num" => |_, src, out| src.fd_num().is_some_and(|n| set(out, Value::Int(n))),
         "fd.type" => |_, src, out| src.fd().is_some_and(|f| set_str(out, f.kind.type_name())),
-        "fd.typechar" => |_, src, out| src.fd().is_some_and(|f| write_str(out, |b| b.push(f.kind.type_char()))),
+        "fd.typechar" => |_, src, out| {
+            let c = match src.fd() {
+                Some(f) => Some(f.kind.type_char()),
+                None => fd::typechar_without_fd(src.ev, src.thread().is_some()),
+            };
+            c.is_some_and(|c| write_str(out, |b| b.push(c)))
+        },
         "fd.l4proto" => |_, src, out| {
             let Some(f) = src.fd() else { return false };
             if !matches!(f.kind, FdKind::Ipv4Sock | FdKind::Ipv6Sock) {

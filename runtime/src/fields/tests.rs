@@ -180,7 +180,8 @@ fn evt_fields() {
     assert_eq!(get("fd.num", None, &fail, &st), Some(Value::Int(-1)));
     assert_eq!(get("fd.name", None, &fail, &st), sv("/etc/shadow"));
     assert_eq!(get("fd.directory", None, &fail, &st), sv("/etc"));
-    assert_eq!(get("fd.typechar", None, &fail, &st), None);
+    // libsinsp: the type the creating syscall would have made.
+    assert_eq!(get("fd.typechar", None, &fail, &st), sv("f"));
     assert_eq!(get("fd.nameraw", None, &fail, &st), sv("/etc/../etc/shadow"));
 
     // Enter events have no result.
