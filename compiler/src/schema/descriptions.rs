@@ -183,9 +183,9 @@ pub(super) const DESCRIPTIONS: &[(&str, &str)] = &[
     ("group.gid", "Numeric group ID the process runs as."),
     ("group.name", "Name of the group the process runs as, looked up from its group ID."),
     // fd
-    ("fd.num", "Number of the file descriptor the event operates on."),
+    ("fd.num", "Number of the file descriptor the event operates on; -1 on a syscall that creates one before it exists (its enter event) or when it fails."),
     ("fd.type", "Kind of file descriptor: file, directory, ipv4, ipv6, unix, pipe, event, signalfd, memfd and so on."),
-    ("fd.typechar", "Kind of file descriptor as a single letter (f for file, 4 for IPv4 socket, u for unix socket...)."),
+    ("fd.typechar", "Kind of file descriptor as a single letter (f for file, 4 for IPv4 socket, u for unix socket...); for an fd rulec does not know yet, the kind its creating syscall makes (o when unknown)."),
     ("fd.name", "Full name of the file descriptor: the path of a file, or the address tuple of a socket."),
     ("fd.directory", "Directory part of the path of a file descriptor that refers to a file."),
     ("fd.filename", "Last component of the path of a file descriptor that refers to a file."),
