@@ -51,13 +51,6 @@ const OPEN_DIFFERENCES: &[(&str, &str, &[&str], &str)] = &[
          sharing with its creator; rulec's table for that process lacks it",
     ),
     (
-        "*",
-        "fd.name",
-        &["<connect"],
-        "a unix-socket connect that fails (nscd socket): libsinsp names the fd from the \
-         connect tuple (`0->ffff... /var/run/nscd/socket`) even on failure; rulec leaves it",
-    ),
-    (
         "libs-single_ipv6_conn",
         "fd.sip",
         &["<bind", ">connect"],

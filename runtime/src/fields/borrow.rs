@@ -38,9 +38,14 @@ pub fn lookup(name: &str, arg: Option<&FieldArgValue>) -> Option<BorrowFn> {
             let i = usize::try_from(arg_index(arg)?).ok()?;
             src.thread()?.args.get(i).map(|a| ValueRef::Str(a))
         },
-        "fd.name" => |_, src| match src.fd() {
-            Some(f) => Some(ValueRef::Str(&f.name)),
-            None => src.null_fd_path().map(ValueRef::Str),
+        "fd.name" => |_, src| {
+            if let Some(n) = src.failed_connect_name() {
+                return Some(ValueRef::Str(n));
+            }
+            match src.fd() {
+                Some(f) => Some(ValueRef::Str(&f.name)),
+                None => src.null_fd_path().map(ValueRef::Str),
+            }
         },
         "fd.directory" => |_, src| match src.fd() {
             Some(f) => f.directory().map(ValueRef::Str),

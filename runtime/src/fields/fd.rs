@@ -42,9 +42,14 @@ pub(super) fn lookup(name: &str) -> Option<Extractor> {
             Some(f) => Some(s(f.kind.type_char().to_string())),
             None => typechar_without_fd(ev, super::thread(ev, st).is_some()).map(|c| s(c.to_string())),
         },
-        "fd.name" => |_, ev, st| match fdi(ev, st) {
-            Some(f) => Some(s(f.name.as_str())),
-            None => null_fd_path(ev, st).map(s),
+        "fd.name" => |_, ev, st| {
+            if let Some(n) = failed_connect_name(ev) {
+                return Some(s(n));
+            }
+            match fdi(ev, st) {
+                Some(f) => Some(s(f.name.as_str())),
+                None => null_fd_path(ev, st).map(s),
+            }
         },
         "fd.directory" => |_, ev, st| match fdi(ev, st) {
             Some(f) => f.directory().map(s),
@@ -178,6 +183,19 @@ pub(super) fn null_fd_path(ev: &Event, st: &State) -> Option<String> {
     }
     let dirfd = if matches!(ev.param("name"), Some(ParamValue::RelPath(_))) { Some("dirfd") } else { None };
     abs_path(ev, st, dirfd, "name")
+}
+
+/// `fd.name` of a `connect` exit that failed, as libsinsp gives it: the connection the event's
+/// tuple names (`0->ffff... /var/run/nscd/socket`), whatever the fd table says (a failed
+/// connect leaves the fd unnamed). `None` for any other event, or without a tuple.
+pub(crate) fn failed_connect_name(ev: &Event) -> Option<String> {
+    if ev.dir != Direction::Exit || ev.name != "connect" || super::event_res(ev).is_none_or(|r| r >= 0) {
+        return None;
+    }
+    match ev.param("tuple")? {
+        ParamValue::SockTuple(t) => Some(render_tuple(t)),
+        _ => None,
+    }
 }
 
 /// `fd.typechar` of an event whose fd is not in the table (not created yet, failed, or opened

@@ -35,9 +35,14 @@ pub(super) fn lookup(name: &str) -> Option<IntoExtractor> {
                 None => write_str(out, |b| join_args(b, &t.args)),
             }
         },
-        "fd.name" => |_, src, out| match src.fd() {
-            Some(f) => set_str(out, &f.name),
-            None => src.null_fd_path().is_some_and(|p| set_str(out, p)),
+        "fd.name" => |_, src, out| {
+            if let Some(n) = src.failed_connect_name() {
+                return set_str(out, n);
+            }
+            match src.fd() {
+                Some(f) => set_str(out, &f.name),
+                None => src.null_fd_path().is_some_and(|p| set_str(out, p)),
+            }
         },
         "fd.directory" => |_, src, out| match src.fd() {
             Some(f) => f.directory().is_some_and(|d| set_str(out, d)),

@@ -131,6 +131,8 @@ pub struct Src<'a> {
     open_flags: Cell<Option<Option<u32>>>,
     /// The path an open-family event names when its fd is not in the table.
     null_fd_path: OnceCell<Option<String>>,
+    /// The connection a failed `connect` names ([`fd::failed_connect_name`]).
+    failed_connect: OnceCell<Option<String>>,
 }
 
 impl std::fmt::Debug for Src<'_> {
@@ -150,6 +152,7 @@ impl<'a> Src<'a> {
             fd: Cell::new(None),
             open_flags: Cell::new(None),
             null_fd_path: OnceCell::new(),
+            failed_connect: OnceCell::new(),
         }
     }
 
@@ -190,6 +193,16 @@ impl<'a> Src<'a> {
     /// (what `fd.name` and its relatives give then).
     pub fn null_fd_path(&self) -> Option<&str> {
         self.null_fd_path.get_or_init(|| fd::null_fd_path(self.ev, self.st)).as_deref()
+    }
+
+    /// For a `connect` exit that failed, the connection its tuple names, which is what `fd.name`
+    /// gives then ([`fd::failed_connect_name`]).
+    #[inline]
+    pub fn failed_connect_name(&self) -> Option<&str> {
+        if self.ev.dir != Direction::Exit || self.ev.name != "connect" {
+            return None;
+        }
+        self.failed_connect.get_or_init(|| fd::failed_connect_name(self.ev)).as_deref()
     }
 
     /// The open flags of an open-family event ([`evt::open_flags`]).
