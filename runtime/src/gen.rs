@@ -81,29 +81,45 @@ pub fn build_event(
     Event { ts, tid, cpu: 0, type_id: info.map_or(0, |i| i.id), dir, name, params, dump_flags: 0 }
 }
 
-/// SplitMix64: small, fast, good enough for workload shapes, and stable across platforms.
+/// SplitMix64: small, fast, good enough for workload shapes, and stable across platforms. The
+/// generator's source of randomness, and the seeded one the randomised tests share.
 #[derive(Debug, Clone)]
-struct Rng(u64);
+pub struct SplitMix64(pub u64);
 
-impl Rng {
-    fn next(&mut self) -> u64 {
+impl SplitMix64 {
+    pub fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
     }
-    fn below(&mut self, n: u64) -> u64 {
+    /// A number below `n` (0 when `n` is 0).
+    pub fn below(&mut self, n: u64) -> u64 {
         if n == 0 { 0 } else { self.next() % n }
     }
-    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
-        &xs[self.below(xs.len() as u64) as usize]
+    /// An index below `n` (0 when `n` is 0).
+    pub fn index(&mut self, n: usize) -> usize {
+        self.below(n as u64) as usize
     }
-    fn chance(&mut self, per_mille: u64) -> bool {
+    pub fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
+        &xs[self.index(xs.len())]
+    }
+    /// 1 to `max` elements of `xs`, drawn with repetition.
+    pub fn some<T: Copy>(&mut self, xs: &[T], max: usize) -> Vec<T> {
+        let n = 1 + self.index(max);
+        (0..n).map(|_| *self.pick(xs)).collect()
+    }
+    /// True `per_mille` times in a thousand.
+    pub fn chance(&mut self, per_mille: u64) -> bool {
         self.below(1000) < per_mille
     }
+    /// True `percent` times in a hundred.
+    pub fn percent(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
     /// An index drawn with the given weights.
-    fn weighted(&mut self, weights: &[u32]) -> usize {
+    pub fn weighted(&mut self, weights: &[u32]) -> usize {
         let total: u64 = weights.iter().map(|w| u64::from(*w)).sum();
         let mut x = self.below(total);
         for (i, w) in weights.iter().enumerate() {
@@ -242,7 +258,7 @@ const CAPS_ALL: u64 = 0x0000_01ff_ffff_ffff;
 /// A seeded stream of events over a seeded world.
 #[derive(Debug, Clone)]
 pub struct Generator {
-    rng: Rng,
+    rng: SplitMix64,
     ts: u64,
     initial: State,
     world: State,
@@ -277,7 +293,7 @@ impl Generator {
             Actor { tid: 2000, role: Role::Sshd, weight: 2 },
         ];
         Generator {
-            rng: Rng(seed ^ 0x5EED_0F_F41C0),
+            rng: SplitMix64(seed ^ 0x5EED_0F_F41C0),
             ts: 1_700_000_000_000_000_000 + (seed % 1_000_000) * 1_000,
             initial: world.clone(),
             world,

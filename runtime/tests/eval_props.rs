@@ -10,31 +10,8 @@ use common::*;
 use rulec_runtime::engine::{Backend, Engine};
 use rulec_runtime::{Event, ParamValue, State};
 
-/// splitmix64.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-    fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
-        xs[self.below(xs.len())]
-    }
-    fn some<T: Copy>(&mut self, xs: &[T], max: usize) -> Vec<T> {
-        let n = 1 + self.below(max);
-        (0..n).map(|_| self.pick(xs)).collect()
-    }
-}
+// A small seeded PRNG: the generator's SplitMix64.
+use rulec_runtime::r#gen::SplitMix64 as Rng;
 
 const NAMES: &[&str] = &["bash", "sh", "Bash", "sshd", "nginx", "a", "ba"];
 const PATHS: &[&str] =
@@ -63,19 +40,19 @@ fn plist<T: ToString>(xs: &[T]) -> String {
 }
 
 fn string_atom(r: &mut Rng, f: &str, vals: &[&str]) -> String {
-    let m = r.pick(&["oneof", "anyof", "allof"]);
-    match r.below(22) {
-        0 => format!("{f} = {}", q(r.pick(vals))),
-        1 => format!("{f} != {}", q(r.pick(vals))),
+    let m = *r.pick(&["oneof", "anyof", "allof"]);
+    match r.index(22) {
+        0 => format!("{f} = {}", q(*r.pick(vals))),
+        1 => format!("{f} != {}", q(*r.pick(vals))),
         2 => format!("{f} in {}", qlist(&r.some(vals, 3))),
         3 => format!("{f} intersects {}", qlist(&r.some(vals, 2))),
-        4 => format!("{f} contains {}", q(r.pick(SUBS))),
-        5 => format!("{f} icontains {}", q(r.pick(SUBS))),
-        6 => format!("{f} startswith {}", q(r.pick(SUBS))),
-        7 => format!("{f} endswith {}", q(r.pick(SUBS))),
-        8 => format!("{f} glob {}", q(r.pick(GLOBS))),
-        9 => format!("{f} iglob {}", q(r.pick(GLOBS))),
-        10 => format!("{f} regex {}", q(r.pick(REGEXES))),
+        4 => format!("{f} contains {}", q(*r.pick(SUBS))),
+        5 => format!("{f} icontains {}", q(*r.pick(SUBS))),
+        6 => format!("{f} startswith {}", q(*r.pick(SUBS))),
+        7 => format!("{f} endswith {}", q(*r.pick(SUBS))),
+        8 => format!("{f} glob {}", q(*r.pick(GLOBS))),
+        9 => format!("{f} iglob {}", q(*r.pick(GLOBS))),
+        10 => format!("{f} regex {}", q(*r.pick(REGEXES))),
         11 => format!("{f} exists"),
         12 => format!("{f} startswith {m} {}", qlist(&r.some(SUBS, 3))),
         13 => format!("{f} = {m} {}", qlist(&r.some(vals, 3))),
@@ -85,76 +62,76 @@ fn string_atom(r: &mut Rng, f: &str, vals: &[&str]) -> String {
         17 => format!("{f} glob {m} {}", qlist(&r.some(GLOBS, 3))),
         18 => format!("{f} regex {m} {}", qlist(&r.some(REGEXES, 2))),
         19 => format!("{f} pmatch {}", qlist(&r.some(PMATCH, 3))),
-        20 => format!("{f} {} {}", r.pick(&["<", "<=", ">", ">="]), q(r.pick(vals))),
+        20 => format!("{f} {} {}", *r.pick(&["<", "<=", ">", ">="]), q(*r.pick(vals))),
         _ => format!("{f} icontains {m} {}", qlist(&r.some(SUBS, 2))),
     }
 }
 
 /// One check on a random field (or `focus`, when given, to provoke merges).
 fn atom(r: &mut Rng, focus: Option<usize>) -> String {
-    let field = focus.unwrap_or_else(|| r.below(11));
+    let field = focus.unwrap_or_else(|| r.index(11));
     match field {
         0 => string_atom(r, "proc.name", NAMES),
         1 => string_atom(r, "fd.name", PATHS),
-        2 => match r.below(4) {
+        2 => match r.index(4) {
             0 => "proc.name = val(proc.pname)".to_owned(),
-            1 => format!("proc.name {} val(proc.pname)", r.pick(&["!=", "startswith", "contains", "endswith", "<"])),
+            1 => format!("proc.name {} val(proc.pname)", *r.pick(&["!=", "startswith", "contains", "endswith", "<"])),
             2 => string_atom(r, "proc.pname", NAMES),
             _ => format!("tolower(proc.name) {}", &string_atom(r, "x", NAMES)[2..]),
         },
         3 => {
-            let op = r.pick(&["=", "!=", "<", "<=", ">", ">="]);
-            match r.below(5) {
+            let op = *r.pick(&["=", "!=", "<", "<=", ">", ">="]);
+            match r.index(5) {
                 0 => format!("proc.pid in {}", plist(&r.some(INTS, 3))),
                 1 => "proc.pid exists".to_owned(),
                 2 => format!("proc.pid {op} val(proc.ppid)"),
-                _ => format!("proc.pid {op} {}", r.pick(INTS)),
+                _ => format!("proc.pid {op} {}", *r.pick(INTS)),
             }
         }
-        4 => match r.below(3) {
+        4 => match r.index(3) {
             0 => format!("fd.sport in {}", plist(&r.some(PORT_TEXT, 3))),
-            _ => format!("fd.sport {} {}", r.pick(&["=", "!=", ">", "<="]), r.pick(PORT_TEXT)),
+            _ => format!("fd.sport {} {}", *r.pick(&["=", "!=", ">", "<="]), *r.pick(PORT_TEXT)),
         },
-        5 => match r.below(3) {
+        5 => match r.index(3) {
             0 => format!("fd.sip in {}", plist(&r.some(NETS, 3))),
             1 => "fd.sip exists".to_owned(),
-            _ => format!("fd.sip {} {}", r.pick(&["=", "!="]), r.pick(NETS)),
+            _ => format!("fd.sip {} {}", *r.pick(&["=", "!="]), *r.pick(NETS)),
         },
-        6 => match r.below(3) {
+        6 => match r.index(3) {
             0 => format!("proc.aname[1] {}", &string_atom(r, "x", NAMES)[2..]),
             _ => {
                 let a = string_atom(r, "proc.aname", NAMES);
                 if a.contains(" pmatch ") || a.contains(" val(") { "proc.aname exists".to_owned() } else { a }
             }
         },
-        7 => match r.below(4) {
+        7 => match r.index(4) {
             0 => format!("fd.types in {}", qlist(&r.some(TYPES, 3))),
             1 => format!("fd.types intersects {}", qlist(&r.some(TYPES, 2))),
             2 => "fd.types exists".to_owned(),
-            _ => format!("len(fd.types) {} {}", r.pick(&["=", ">", "<"]), r.below(3)),
+            _ => format!("len(fd.types) {} {}", *r.pick(&["=", ">", "<"]), r.index(3)),
         },
-        8 => match r.below(4) {
-            0 => format!("basename(fd.name) = {}", q(r.pick(&["x", "passwd", "tmp", "a.log"]))),
-            1 => format!("len(proc.name) {} {}", r.pick(&["=", ">", "<="]), r.below(6)),
-            2 => format!("concat(proc.name, \"-\", proc.pname) = {}", q(r.pick(&["bash-sh", "sh-sh", "a-bash"]))),
-            _ => format!("toupper(fd.name) startswith {}", q(r.pick(&["/TMP", "/ETC", "/tmp"]))),
+        8 => match r.index(4) {
+            0 => format!("basename(fd.name) = {}", q(*r.pick(&["x", "passwd", "tmp", "a.log"]))),
+            1 => format!("len(proc.name) {} {}", *r.pick(&["=", ">", "<="]), r.index(6)),
+            2 => format!("concat(proc.name, \"-\", proc.pname) = {}", q(*r.pick(&["bash-sh", "sh-sh", "a-bash"]))),
+            _ => format!("toupper(fd.name) startswith {}", q(*r.pick(&["/TMP", "/ETC", "/tmp"]))),
         },
-        9 => match r.below(3) {
-            0 => format!("evt.buffer bcontains {}", r.pick(&["454c46", "6c6c", "00"])),
-            1 => format!("evt.buffer bstartswith {}", r.pick(&["7f", "68", "7f454c46"])),
-            _ => format!("evt.buffer contains {}", q(r.pick(&["ELF", "ell", "x"]))),
+        9 => match r.index(3) {
+            0 => format!("evt.buffer bcontains {}", *r.pick(&["454c46", "6c6c", "00"])),
+            1 => format!("evt.buffer bstartswith {}", *r.pick(&["7f", "68", "7f454c46"])),
+            _ => format!("evt.buffer contains {}", q(*r.pick(&["ELF", "ell", "x"]))),
         },
-        _ => format!("evt.type {}", r.pick(&["= open", "!= open", "in (open, execve)", "= execve"])),
+        _ => format!("evt.type {}", *r.pick(&["= open", "!= open", "in (open, execve)", "= execve"])),
     }
 }
 
 fn cond(r: &mut Rng, depth: usize, focus: Option<usize>) -> String {
-    let neg = if r.chance(25) { "not " } else { "" };
-    if depth == 0 || r.chance(30) {
+    let neg = if r.percent(25) { "not " } else { "" };
+    if depth == 0 || r.percent(30) {
         return format!("{neg}{}", atom(r, focus));
     }
-    let op = if r.chance(50) { " and " } else { " or " };
-    let n = 2 + r.below(3);
+    let op = if r.percent(50) { " and " } else { " or " };
+    let n = 2 + r.index(3);
     let kids: Vec<String> = (0..n).map(|_| cond(r, depth - 1, focus)).collect();
     format!("{neg}({})", kids.join(op))
 }
@@ -162,38 +139,38 @@ fn cond(r: &mut Rng, depth: usize, focus: Option<usize>) -> String {
 fn event(r: &mut Rng) -> Event {
     let mut fields: Vec<(&'static str, ParamValue)> = Vec::new();
     let maybe = |r: &mut Rng, fields: &mut Vec<(&'static str, ParamValue)>, name: &'static str, v: ParamValue| {
-        if !r.chance(20) {
+        if !r.percent(20) {
             fields.push((name, v));
         }
     };
-    let v = s(r.pick(NAMES));
+    let v = s(*r.pick(NAMES));
     maybe(r, &mut fields, "proc.name", v);
-    let v = s(r.pick(NAMES));
+    let v = s(*r.pick(NAMES));
     maybe(r, &mut fields, "proc.pname", v);
-    let v = s(r.pick(PATHS));
+    let v = s(*r.pick(PATHS));
     maybe(r, &mut fields, "fd.name", v);
-    let v = int(r.pick(INTS));
+    let v = int(*r.pick(INTS));
     maybe(r, &mut fields, "proc.pid", v);
-    let v = int(r.pick(INTS));
+    let v = int(*r.pick(INTS));
     maybe(r, &mut fields, "proc.ppid", v);
-    let v = ParamValue::Port(r.pick(PORTS));
+    let v = ParamValue::Port(*r.pick(PORTS));
     maybe(r, &mut fields, "fd.sport", v);
-    let v = ip(r.pick(IPS));
+    let v = ip(*r.pick(IPS));
     maybe(r, &mut fields, "fd.sip", v);
-    let n = r.below(4);
-    let anc: Vec<&str> = (0..n).map(|_| r.pick(NAMES)).collect();
+    let n = r.index(4);
+    let anc: Vec<&str> = (0..n).map(|_| *r.pick(NAMES)).collect();
     if !anc.is_empty() {
         fields.push(("proc.aname[1]", s(anc[0])));
     }
     let v = list(&anc);
     maybe(r, &mut fields, "proc.aname", v);
-    let n = r.below(4);
-    let types: Vec<&str> = (0..n).map(|_| r.pick(TYPES)).collect();
+    let n = r.index(4);
+    let types: Vec<&str> = (0..n).map(|_| *r.pick(TYPES)).collect();
     let v = list(&types);
     maybe(r, &mut fields, "fd.types", v);
-    let v = ParamValue::Bytes(r.pick(&[&b"\x7fELF\x02"[..], b"hello", b""]).to_vec());
+    let v = ParamValue::Bytes((*r.pick(&[&b"\x7fELF\x02"[..], b"hello", b""])).to_vec());
     maybe(r, &mut fields, "evt.buffer", v);
-    let name = r.pick(&["open", "execve", "close"]);
+    let name = *r.pick(&["open", "execve", "close"]);
     fev(name, &fields)
 }
 
@@ -201,7 +178,7 @@ fn run_seed(seed: u64, rules: usize, events: usize) {
     let mut r = Rng(seed);
     let conds: Vec<String> = (0..rules)
         .map(|_| {
-            let focus = if r.chance(40) { Some(r.below(10)) } else { None };
+            let focus = if r.percent(40) { Some(r.index(10)) } else { None };
             cond(&mut r, 3, focus)
         })
         .collect();
@@ -248,7 +225,7 @@ fn deep_conditions() {
         let mut r = Rng(seed);
         let conds: Vec<String> = (0..20)
             .map(|_| {
-                let focus = r.below(10);
+                let focus = r.index(10);
                 cond(&mut r, 6, Some(focus))
             })
             .collect();

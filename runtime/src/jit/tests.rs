@@ -187,38 +187,19 @@ fn run(jit: &TypedJit<Fake>, fake: &mut Fake, rule: usize) -> bool {
 }
 
 // ---------------------------------------------------------------------------------------------
-// A small seeded PRNG (splitmix64).
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-}
+// A small seeded PRNG: the generator's SplitMix64.
+use crate::r#gen::SplitMix64 as Rng;
 
 const INTS: [i64; 9] = [i64::MIN, i64::MIN + 1, -7, -1, 0, 1, 7, i64::MAX - 1, i64::MAX];
 const UINTS: [u64; 9] = [0, 1, 7, 8, i64::MAX as u64, (i64::MAX as u64) + 1, u64::MAX - 1, u64::MAX, 1 << 40];
 const CMPS: [Cmp; 6] = [Cmp::Eq, Cmp::Ne, Cmp::Lt, Cmp::Le, Cmp::Gt, Cmp::Ge];
 
 fn rand_int(r: &mut Rng) -> i64 {
-    if r.chance(80) { INTS[r.below(INTS.len())] } else { r.next() as i64 }
+    if r.percent(80) { INTS[r.index(INTS.len())] } else { r.next() as i64 }
 }
 
 fn rand_uint(r: &mut Rng) -> u64 {
-    if r.chance(80) { UINTS[r.below(UINTS.len())] } else { r.next() }
+    if r.percent(80) { UINTS[r.index(UINTS.len())] } else { r.next() }
 }
 
 /// Slot types of the random programs: integers of both signedness, a port, and a string.
@@ -228,23 +209,23 @@ const SLOT_TYPES: [FieldType; 6] =
 fn rand_const(r: &mut Rng, signed: Option<bool>) -> Const {
     // Mostly the slot's own kind; sometimes the other (which must go through eval_check).
     let signed = match signed {
-        Some(s) if r.chance(90) => s,
-        _ => r.chance(50),
+        Some(s) if r.percent(90) => s,
+        _ => r.percent(50),
     };
     if signed { Const::Int(rand_int(r)) } else { Const::Uint(rand_uint(r)) }
 }
 
 fn rand_program(r: &mut Rng, max_nodes: usize, n_rules: usize) -> Program {
     let slots: Vec<Slot> = SLOT_TYPES.iter().map(|&t| slot(t)).collect();
-    let n_checks = 1 + r.below(16);
+    let n_checks = 1 + r.index(16);
     let mut checks = Vec::new();
     for _ in 0..n_checks {
-        let s = r.below(slots.len());
+        let s = r.index(slots.len());
         let signed = int_signedness(slots[s].ty());
-        let test = match r.below(10) {
-            0..=5 => Test::Compare { cmp: CMPS[r.below(6)], value: rand_const(r, signed) },
+        let test = match r.index(10) {
+            0..=5 => Test::Compare { cmp: CMPS[r.index(6)], value: rand_const(r, signed) },
             6 | 7 => {
-                let n = 1 + r.below(10); // above 8: not inline
+                let n = 1 + r.index(10); // above 8: not inline
                 Test::In((0..n).map(|_| rand_const(r, signed)).collect())
             }
             8 => Test::Exists,
@@ -252,21 +233,21 @@ fn rand_program(r: &mut Rng, max_nodes: usize, n_rules: usize) -> Program {
         };
         checks.push(check(s as u32, test));
     }
-    let n_nodes = 1 + r.below(max_nodes);
+    let n_nodes = 1 + r.index(max_nodes);
     let mut nodes = Vec::with_capacity(n_nodes);
     for n in 0..n_nodes {
-        let kind = if n == 0 { r.below(2) } else { r.below(10) };
+        let kind = if n == 0 { r.index(2) } else { r.index(10) };
         let node = match kind {
-            0 => Node::Const(r.chance(50)),
-            1..=4 => Node::Check(CheckId(r.below(n_checks) as u32)),
-            5 => Node::Not(NodeId(r.below(n) as u32)),
+            0 => Node::Const(r.percent(50)),
+            1..=4 => Node::Check(CheckId(r.index(n_checks) as u32)),
+            5 => Node::Not(NodeId(r.index(n) as u32)),
             _ => {
-                let k = r.below(5);
+                let k = r.index(5);
                 // Bias children towards recent nodes for deeper DAGs with sharing.
                 let cs = (0..k)
                     .map(|_| {
                         let lo = n.saturating_sub(8);
-                        NodeId(if r.chance(70) { lo + r.below(n - lo) } else { r.below(n) } as u32)
+                        NodeId(if r.percent(70) { lo + r.index(n - lo) } else { r.index(n) } as u32)
                     })
                     .collect();
                 if kind < 8 { Node::And(cs) } else { Node::Or(cs) }
@@ -274,13 +255,13 @@ fn rand_program(r: &mut Rng, max_nodes: usize, n_rules: usize) -> Program {
         };
         nodes.push(node);
     }
-    let rules = (0..n_rules).map(|_| rule((n_nodes - 1 - r.below(n_nodes.min(4))) as u32)).collect();
+    let rules = (0..n_rules).map(|_| rule((n_nodes - 1 - r.index(n_nodes.min(4))) as u32)).collect();
     Program { slots, checks, nodes, rules }
 }
 
 fn rand_event(r: &mut Rng, fake: &mut Fake) {
     for s in 0..fake.values.len() {
-        fake.values[s] = if r.chance(25) {
+        fake.values[s] = if r.percent(25) {
             None
         } else {
             match fake.sign[s] {
@@ -291,7 +272,7 @@ fn rand_event(r: &mut Rng, fake: &mut Fake) {
         };
     }
     for t in fake.table.iter_mut() {
-        *t = r.chance(50);
+        *t = r.percent(50);
     }
 }
 
@@ -508,7 +489,7 @@ fn jit_compiles_exponential_dags_linearly() {
     let mut r = Rng(7);
     for _ in 0..200 {
         for t in f.table.iter_mut() {
-            *t = r.chance(50);
+            *t = r.percent(50);
         }
         assert_eq!(run(&jit, &mut f, 0), reference(&p, &f)[0]);
         assert!(f.check_calls.iter().all(|&n| n <= 1), "each check at most once");
@@ -607,10 +588,10 @@ fn big_program(rules: usize, nodes_per_rule: usize, seed: u64) -> Program {
     let slots: Vec<Slot> = SLOT_TYPES.iter().map(|&t| slot(t)).collect();
     let mut checks = Vec::new();
     for _ in 0..2000 {
-        let s = r.below(slots.len());
+        let s = r.index(slots.len());
         let signed = int_signedness(slots[s].ty());
-        let test = if signed.is_some() && r.chance(50) {
-            Test::Compare { cmp: CMPS[r.below(6)], value: rand_const(&mut r, signed) }
+        let test = if signed.is_some() && r.percent(50) {
+            Test::Compare { cmp: CMPS[r.index(6)], value: rand_const(&mut r, signed) }
         } else {
             Test::Str { op: StrOp::Eq, pattern: Const::Str("x".into()) }
         };
@@ -623,13 +604,13 @@ fn big_program(rules: usize, nodes_per_rule: usize, seed: u64) -> Program {
         for i in 0..nodes_per_rule {
             let n = start + i;
             let node = if i < nodes_per_rule / 2 {
-                Node::Check(CheckId(r.below(checks.len()) as u32))
-            } else if r.chance(15) {
-                Node::Not(NodeId((start + r.below(i)) as u32))
+                Node::Check(CheckId(r.index(checks.len()) as u32))
+            } else if r.percent(15) {
+                Node::Not(NodeId((start + r.index(i)) as u32))
             } else {
-                let k = 2 + r.below(3);
-                let cs = (0..k).map(|_| NodeId((n - 1 - r.below(i.min(6))) as u32)).collect();
-                if r.chance(50) { Node::And(cs) } else { Node::Or(cs) }
+                let k = 2 + r.index(3);
+                let cs = (0..k).map(|_| NodeId((n - 1 - r.index(i.min(6))) as u32)).collect();
+                if r.percent(50) { Node::And(cs) } else { Node::Or(cs) }
             };
             nodes.push(node);
         }
