@@ -128,6 +128,23 @@ impl FieldType {
         )
     }
 
+    /// For the integer types (times and ports included), whether values are signed; `None` for
+    /// every other type. Evaluators keep an integer value in the variant this says, and compare
+    /// it signed or unsigned accordingly.
+    pub fn int_signedness(self) -> Option<bool> {
+        match self {
+            FieldType::Int8 | FieldType::Int16 | FieldType::Int32 | FieldType::Int64 => Some(true),
+            FieldType::Uint8
+            | FieldType::Uint16
+            | FieldType::Uint32
+            | FieldType::Uint64
+            | FieldType::AbsTime
+            | FieldType::RelTime
+            | FieldType::Port => Some(false),
+            _ => None,
+        }
+    }
+
     /// Alias of [`FieldType::display_name`].
     pub fn name(self) -> &'static str {
         self.display_name()

@@ -349,16 +349,10 @@ impl Compiled {
 }
 
 fn norm_of(ty: FieldType) -> Norm {
-    match ty {
-        FieldType::Int8 | FieldType::Int16 | FieldType::Int32 | FieldType::Int64 => Norm::Signed,
-        FieldType::Uint8
-        | FieldType::Uint16
-        | FieldType::Uint32
-        | FieldType::Uint64
-        | FieldType::AbsTime
-        | FieldType::RelTime
-        | FieldType::Port => Norm::Unsigned,
-        _ => Norm::None,
+    match ty.int_signedness() {
+        Some(true) => Norm::Signed,
+        Some(false) => Norm::Unsigned,
+        None => Norm::None,
     }
 }
 

@@ -1088,7 +1088,7 @@ fn borrowed_fields_agree_with_value_fields() {
         .collect();
     assert!(fields.len() >= 30, "expected the borrowed fields, got {}", fields.len());
     // What the evaluator would hold in the slot: the schema's integer variant.
-    let normalize = |ty: FieldType, v: Value| match (crate::jit::int_signedness(ty), v) {
+    let normalize = |ty: FieldType, v: Value| match (ty.int_signedness(), v) {
         (Some(true), Value::Uint(u)) => Value::Int(u as i64),
         (Some(false), Value::Int(i)) => Value::Uint(i as u64),
         (_, v) => v,

@@ -41,8 +41,6 @@ mod codegen;
 mod plan;
 
 #[cfg(test)]
-pub(crate) use plan::int_signedness;
-#[cfg(test)]
 mod tests;
 
 use std::ffi::c_void;

@@ -4,7 +4,6 @@
 //! inline (an integer comparison on a cached slot value) or as a call to `eval_check`.
 
 use rulec_compiler::ir::{Check, Cmp, Const, Node, Program, Test};
-use rulec_compiler::schema::FieldType;
 
 /// Largest `in (...)` set that compiles inline (one `icmp` per element, or-ed together).
 pub(crate) const MAX_INLINE_IN: usize = 8;
@@ -41,22 +40,6 @@ pub(crate) struct Plan {
     pub leaves: Vec<Leaf>,
 }
 
-/// The signedness of a slot type whose values `slot_num` reports as integers, or None when the
-/// slot's checks must go through `eval_check` (doubles, strings, `Dyn`, ...).
-pub(crate) fn int_signedness(ty: FieldType) -> Option<bool> {
-    match ty {
-        FieldType::Int8 | FieldType::Int16 | FieldType::Int32 | FieldType::Int64 => Some(true),
-        FieldType::Uint8
-        | FieldType::Uint16
-        | FieldType::Uint32
-        | FieldType::Uint64
-        | FieldType::Port
-        | FieldType::AbsTime
-        | FieldType::RelTime => Some(false),
-        _ => None,
-    }
-}
-
 /// The constant as the 64-bit pattern of a slot of the given signedness, when its kind matches
 /// (`Int` for signed slots, `Uint` for unsigned ones). A mismatched kind is left to `eval_check`.
 fn const_bits(c: &Const, signed: bool) -> Option<i64> {
@@ -78,7 +61,7 @@ fn classify(p: &Program, check: &Check) -> Leaf {
     if slot.may_yield_list() {
         return Leaf::Call;
     }
-    let Some(signed) = int_signedness(slot.ty()) else {
+    let Some(signed) = slot.ty().int_signedness() else {
         return Leaf::Call;
     };
     let test = match &check.test {

@@ -12,7 +12,6 @@ use rulec_compiler::ir::{Check, CheckId, Cmp, Const, Node, NodeId, Program, Rule
 use rulec_compiler::items::Priority;
 use rulec_compiler::schema::{FieldType, schema};
 
-use super::plan::int_signedness;
 use super::{Callbacks, JitContext, JitProgram, TypedJit};
 
 // ---------------------------------------------------------------------------------------------
@@ -74,7 +73,7 @@ impl Fake {
     fn new(p: &Program) -> Fake {
         Fake {
             checks: p.checks.clone(),
-            sign: p.slots.iter().map(|s| if s.is_list() { None } else { int_signedness(s.ty()) }).collect(),
+            sign: p.slots.iter().map(|s| if s.is_list() { None } else { s.ty().int_signedness() }).collect(),
             table: vec![false; p.checks.len()],
             values: vec![None; p.slots.len()],
             slot_calls: vec![0; p.slots.len()],
@@ -221,7 +220,7 @@ fn rand_program(r: &mut Rng, max_nodes: usize, n_rules: usize) -> Program {
     let mut checks = Vec::new();
     for _ in 0..n_checks {
         let s = r.index(slots.len());
-        let signed = int_signedness(slots[s].ty());
+        let signed = slots[s].ty().int_signedness();
         let test = match r.index(10) {
             0..=5 => Test::Compare { cmp: CMPS[r.index(6)], value: rand_const(r, signed) },
             6 | 7 => {
@@ -589,7 +588,7 @@ fn big_program(rules: usize, nodes_per_rule: usize, seed: u64) -> Program {
     let mut checks = Vec::new();
     for _ in 0..2000 {
         let s = r.index(slots.len());
-        let signed = int_signedness(slots[s].ty());
+        let signed = slots[s].ty().int_signedness();
         let test = if signed.is_some() && r.percent(50) {
             Test::Compare { cmp: CMPS[r.index(6)], value: rand_const(&mut r, signed) }
         } else {
