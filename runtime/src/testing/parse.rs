@@ -742,29 +742,10 @@ impl Parser {
             Some(v) => self.string(v, "`exepath`")?,
             None => exe.clone(),
         };
-        let mut p = ProcessSpec {
-            pid,
-            ppid: 1,
-            threads: Vec::new(),
-            name,
-            exe,
-            exepath,
-            args: Vec::new(),
-            uid: 0,
-            gid: 0,
-            user_name: None,
-            loginuid: u32::MAX,
-            cwd: "/".into(),
-            env: vec!["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into()],
-            tty: 0,
-            vpid: None,
-            container: None,
-            caps: None,
-            age: DEFAULT_AGE,
-            exe_flags: 0,
-            fds: Vec::new(),
-            loc: node.loc,
-        };
+        // Defaults as for the processes a world gets without asking; the file's keys follow.
+        let mut p = default_process(pid, &name, 1, node.loc);
+        p.exe = exe;
+        p.exepath = exepath;
         let mut gid_given = false;
         for (key, _, v) in &entries {
             let v = *v;
