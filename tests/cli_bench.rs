@@ -75,6 +75,7 @@ fn capture_bench_rejects_bad_input() {
     let (status, _, stderr) = rulec(&["bench", "--capture", &capture, "--filter", "proc.nme = curl"]);
     assert_eq!(status, 2);
     assert!(stderr.contains("unknown field `proc.nme`"), "{stderr}");
+    assert!(stderr.contains("--filter:1:1: E0401"), "the column in the filter: {stderr}");
     let (status, _, stderr) = rulec(&["bench", "--capture", "Cargo.toml", "--times", "2"]);
     assert_eq!(status, 2);
     assert!(stderr.contains("Cargo.toml: scap: at byte"), "{stderr}");

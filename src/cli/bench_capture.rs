@@ -244,14 +244,24 @@ fn sysdig_runs(file: &Path, filter: &str, repeat: usize) -> Result<SysdigMeasure
 /// The filter as a one-rule ruleset.
 fn ruleset(filter: &str) -> Result<rulec_compiler::check::CheckResult, String> {
     let one_line: String = filter.chars().map(|c| if c == '\n' || c == '\r' { ' ' } else { c }).collect();
-    let text = format!(
-        "- rule: bench filter\n  desc: the filter of rulec bench\n  condition: |\n    {one_line}\n  output: \"%evt.num\"\n  priority: INFO\n"
-    );
+    let head = "- rule: bench filter\n  desc: the filter of rulec bench\n  condition: |\n    ";
+    let text = format!("{head}{one_line}\n  output: \"%evt.num\"\n  priority: INFO\n");
     let result = check(&[SourceFile::new(FileId(0), "--filter", text)]);
     if result.has_errors() {
-        let msgs: Vec<String> =
-            result.diagnostics.iter().filter(|d| d.is_error()).map(|d| format!("{}: {}", d.code, d.message)).collect();
-        return Err(format!("the filter has errors (check it with `rulec check`): {}", msgs.join("; ")));
+        // Positions as columns of the filter itself (it is one line).
+        let msgs: Vec<String> = result
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| {
+                let col = (d.primary.start as usize).saturating_sub(head.len()) + 1;
+                format!("--filter:1:{col}: {}: {}", d.code, d.message)
+            })
+            .collect();
+        return Err(format!(
+            "the filter has errors (fix the expression; `rulec check` explains each code): {}",
+            msgs.join("; ")
+        ));
     }
     Ok(result)
 }
