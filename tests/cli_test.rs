@@ -394,7 +394,7 @@ fn a_case_can_replay_a_rulec_capture() {
 
 #[test]
 fn the_json_schema_allows_exactly_the_keys_the_parser_does() {
-    use rulec_runtime::testing::parse::{
+    use rulec_testing::parse::{
         CASE_KEYS, CONTAINER_KEYS, EVENT_KEYS, EXPECT_KEYS, FD_KEYS, FILE_KEYS, PROCESS_KEYS, USER_KEYS, WORLD_KEYS,
     };
     let text = std::fs::read_to_string(Path::new(ROOT).join("docs/rulec-test.schema.json")).unwrap();

@@ -13,10 +13,13 @@ pub mod diagnostic;
 pub mod ir;
 pub mod items;
 pub mod load;
-pub mod schema;
 pub mod source;
 pub mod text;
 pub mod yaml;
+
+/// The field and event tables (the `rulec-schema` crate), under the name the compiler has always
+/// used for them.
+pub use rulec_schema as schema;
 
 pub use diagnostic::{Code, Diagnostic, FileId, Label, Location, Severity};
 pub use source::SourceFile;

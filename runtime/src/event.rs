@@ -649,3 +649,29 @@ impl Event {
         s
     }
 }
+
+/// Builds an event with the newest table layout of `name`/`dir`: every table parameter in order,
+/// taking its value from `values` by name (absent when not given). Unknown events keep `values`
+/// as they are.
+pub fn build_event(
+    ts: u64,
+    tid: i64,
+    name: &'static str,
+    dir: Direction,
+    values: Vec<(&'static str, ParamValue)>,
+) -> Event {
+    let info = crate::fields::newest_event_info(name, dir);
+    let params = match info {
+        Some(info) => info
+            .params
+            .iter()
+            .map(|(pname, ty)| Param {
+                name: pname,
+                ty: *ty,
+                value: values.iter().find(|(n, _)| n == pname).map_or(ParamValue::Absent, |(_, v)| v.clone()),
+            })
+            .collect(),
+        None => values.into_iter().map(|(name, value)| Param { name, ty: ParamType::None, value }).collect(),
+    };
+    Event { ts, tid, cpu: 0, type_id: info.map_or(0, |i| i.id), dir, name, params, dump_flags: 0 }
+}

@@ -18,18 +18,14 @@ pub mod eval;
 pub mod event;
 pub mod fields;
 pub mod flags;
-pub mod r#gen;
-pub mod handwritten;
 pub mod jit;
 pub mod replay;
 pub mod scap;
 pub mod state;
 pub mod syscalls;
-pub mod testing;
 pub mod value;
 
 pub use event::{Direction, Event, Param, ParamType, ParamValue, SockAddr, SockTuple};
-pub use r#gen::Generator;
 pub use replay::{Replay, replay};
 pub use scap::{ScapError, ScapReader};
 pub use state::{FdInfo, FdKind, Limits, SockInfo, SockRole, State, Stats, ThreadInfo};

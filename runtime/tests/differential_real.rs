@@ -9,7 +9,7 @@ use std::path::Path;
 
 use rulec_compiler::check::check;
 use rulec_compiler::{FileId, SourceFile};
-use rulec_runtime::Generator;
+use rulec_bench::Generator;
 use rulec_runtime::engine::{Alert, Backend, Engine, MatchMode};
 
 fn compare(files: &[SourceFile], seeds: &[u64], events: usize) -> usize {

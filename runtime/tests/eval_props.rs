@@ -11,7 +11,7 @@ use rulec_runtime::engine::{Backend, Engine};
 use rulec_runtime::{Event, ParamValue, State};
 
 // A small seeded PRNG: the generator's SplitMix64.
-use rulec_runtime::r#gen::SplitMix64 as Rng;
+use rulec_bench::workload::SplitMix64 as Rng;
 
 const NAMES: &[&str] = &["bash", "sh", "Bash", "sshd", "nginx", "a", "ba"];
 const PATHS: &[&str] =

@@ -8,8 +8,8 @@ use std::path::Path;
 
 use rulec_compiler::{FileId, SourceFile};
 use rulec_runtime::engine::{Backend, Engine, MatchMode};
-use rulec_runtime::r#gen::Generator;
-use rulec_runtime::handwritten;
+use rulec_bench::workload::Generator;
+use rulec_bench::handwritten;
 
 fn rules() -> Option<rulec_compiler::check::CheckResult> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance/falco/falco_rules.yaml");

@@ -17,10 +17,10 @@ use clap::{Args, ValueEnum};
 use regex::Regex;
 use rulec_compiler::{Diagnostic, FileId, Location, SourceFile};
 use rulec_runtime::engine::Backend;
-use rulec_runtime::testing::bless::{self, BlessEdit};
-use rulec_runtime::testing::run::{CaseResult, Status, Suite};
-use rulec_runtime::testing::trace::{TraceKind, TraceNode};
-use rulec_runtime::testing::{RuleCoverage, coverage, parse};
+use rulec_testing::bless::{self, BlessEdit};
+use rulec_testing::run::{CaseResult, Status, Suite};
+use rulec_testing::trace::{TraceKind, TraceNode};
+use rulec_testing::{RuleCoverage, coverage, parse};
 use serde_json::{Value as Json, json};
 
 use super::{EXIT_CANNOT_RUN, EXIT_FINDINGS, EXIT_OK};
@@ -298,7 +298,7 @@ fn load(path: &Path) -> Loaded {
     l
 }
 
-fn selected(filter: Option<&Regex>, case: &rulec_runtime::testing::Case) -> bool {
+fn selected(filter: Option<&Regex>, case: &rulec_testing::Case) -> bool {
     let Some(re) = filter else { return true };
     re.is_match(&case.name)
         || case.expect.iter().any(|e| re.is_match(&e.rule))
@@ -465,7 +465,7 @@ impl Report<'_> {
         c
     }
 
-    fn case_results(&self, fi: usize) -> impl Iterator<Item = (&rulec_runtime::testing::Case, &CaseResult)> + '_ {
+    fn case_results(&self, fi: usize) -> impl Iterator<Item = (&rulec_testing::Case, &CaseResult)> + '_ {
         self.jobs.iter().zip(self.results).filter(move |((f, _), _)| *f == fi).filter_map(move |((_, c), r)| {
             let case = self.loaded[fi].suite.as_ref()?.file.cases.get(*c)?;
             Some((case, r))
@@ -685,10 +685,10 @@ fn failure_summary(r: &CaseResult) -> String {
     format!("alerts differ: {}", parts.join(", "))
 }
 
-fn expect_line(e: &rulec_runtime::testing::Expect) -> String {
+fn expect_line(e: &rulec_testing::Expect) -> String {
     let mut s = e.rule.clone();
     if let Some(p) = e.priority {
-        s.push_str(&format!(" ({})", rulec_runtime::testing::run::upper(p)));
+        s.push_str(&format!(" ({})", rulec_testing::run::upper(p)));
     }
     if let Some(n) = e.event {
         s.push_str(&format!(" at event {n}"));
@@ -698,7 +698,7 @@ fn expect_line(e: &rulec_runtime::testing::Expect) -> String {
 
 /// The diff of a failed case: expected vs actual alerts, then why each missing alert did not
 /// come (the rule's condition with the value of every part).
-fn failure_text(case: &rulec_runtime::testing::Case, r: &CaseResult, l: &Loaded) -> String {
+fn failure_text(case: &rulec_testing::Case, r: &CaseResult, l: &Loaded) -> String {
     let mut out = String::from("--- expected\n+++ actual\n");
     for m in &r.missing {
         if let Some(e) = case.expect.get(m.expect) {
@@ -719,7 +719,7 @@ fn failure_text(case: &rulec_runtime::testing::Case, r: &CaseResult, l: &Loaded)
             out.push_str(&format!(
                 "+ {} ({}) at event {}: {}\n",
                 a.alert.rule,
-                rulec_runtime::testing::run::upper(a.alert.priority),
+                rulec_testing::run::upper(a.alert.priority),
                 a.event,
                 a.alert.message
             ));
@@ -787,7 +787,7 @@ fn tree_lines(n: &TraceNode, depth: usize, expand: bool, out: &mut Vec<String>) 
     }
 }
 
-fn case_json(case: &rulec_runtime::testing::Case, r: &CaseResult, l: &Loaded, verbose: bool) -> Json {
+fn case_json(case: &rulec_testing::Case, r: &CaseResult, l: &Loaded, verbose: bool) -> Json {
     let status = match &r.status {
         Status::Pass => "pass",
         Status::Fail => "fail",
@@ -797,7 +797,7 @@ fn case_json(case: &rulec_runtime::testing::Case, r: &CaseResult, l: &Loaded, ve
     let alerts: Vec<Json> = r
         .alerts
         .iter()
-        .map(|a| json!({"rule": a.alert.rule, "priority": rulec_runtime::testing::run::upper(a.alert.priority), "event": a.event, "output": a.alert.output, "message": a.alert.message, "output_fields": a.alert.output_fields}))
+        .map(|a| json!({"rule": a.alert.rule, "priority": rulec_testing::run::upper(a.alert.priority), "event": a.event, "output": a.alert.output, "message": a.alert.message, "output_fields": a.alert.output_fields}))
         .collect();
     let missing: Vec<Json> = r
         .missing

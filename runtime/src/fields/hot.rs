@@ -14,7 +14,7 @@ use super::{IntoExtractor, Src, arg_index, fd, process, user};
 use crate::state::{FdKind, L4Proto, SockInfo, ThreadInfo};
 use crate::value::Value;
 
-pub(super) fn lookup(name: &str) -> Option<IntoExtractor> {
+pub fn lookup(name: &str) -> Option<IntoExtractor> {
     let f: IntoExtractor = match name {
         "proc.name" => |_, src, out| src.thread().is_some_and(|t| nonempty(out, &t.comm)),
         "proc.pname" => |_, src, out| src.parent().is_some_and(|t| nonempty(out, &t.comm)),

@@ -10,7 +10,7 @@ use rulec_compiler::schema::{FieldType, schema};
 use super::{extract, extractor};
 use crate::event::{Direction, Event, ParamType, ParamValue, SockAddr, SockTuple};
 use crate::flags;
-use crate::r#gen::build_event;
+use crate::event::build_event;
 use crate::state::{FdInfo, FdKind, GroupInfo, L4Proto, SockInfo, SockRole, State, ThreadInfo, UserInfo};
 use crate::value::Value;
 
@@ -1032,87 +1032,4 @@ fn upstream_rule_fields_are_implemented() {
         }
     }
     assert!(unimplemented.is_empty(), "no value for {unimplemented:?}");
-}
-
-/// The buffer-reusing extractors (`hot`) mean exactly what the value-returning ones mean: on a
-/// generated stream (threads with ancestors, sockets, files, failed opens), with each field's
-/// output buffer kept from event to event as the evaluator keeps it, and with the arguments
-/// rules use (`[N]` indexes, none).
-/// The arguments the agreement tests try with every field (none, the `[N]` indexes rules use,
-/// a negative one, a numeric key).
-fn field_args() -> Vec<Option<FieldArgValue>> {
-    let mut args = vec![None];
-    args.extend([0, 1, 2, 5, -1].map(|i| Some(FieldArgValue::Index(i))));
-    args.push(Some(FieldArgValue::Key("3".into())));
-    args
-}
-
-#[test]
-fn hot_fields_agree_with_value_fields() {
-    let args = field_args();
-    let names: Vec<&str> =
-        schema().fields().iter().map(|f| f.name).filter(|n| super::hot::lookup(n).is_some()).collect();
-    assert!(names.len() >= 20, "expected the hot fields, got {names:?}");
-    let mut g = crate::Generator::new(7);
-    let mut st = g.state();
-    // One buffer per (field, argument), reused across events.
-    let mut bufs: Vec<Value> = vec![Value::Bool(false); names.len() * args.len()];
-    let mut compared = 0usize;
-    for _ in 0..40_000 {
-        let ev = g.next_event();
-        st.apply(&ev);
-        let src = super::Src::new(&ev, &st);
-        for (i, name) in names.iter().enumerate() {
-            let (Some(hot), Some(plain)) = (super::hot::lookup(name), super::lookup_value(name)) else {
-                panic!("{name}: both forms must exist");
-            };
-            for (j, arg) in args.iter().enumerate() {
-                let buf = &mut bufs[i * args.len() + j];
-                let got = hot(arg.as_ref(), &src, buf).then(|| buf.clone());
-                let want = plain(arg.as_ref(), &ev, &st);
-                assert_eq!(got, want, "{name} {arg:?} on {} (tid {})", ev.name, ev.tid);
-                compared += usize::from(want.is_some());
-            }
-        }
-    }
-    assert!(compared > 100_000, "too few present values compared: {compared}");
-}
-
-#[test]
-fn borrowed_fields_agree_with_value_fields() {
-    let args = field_args();
-    let fields: Vec<_> = schema()
-        .fields()
-        .iter()
-        .filter(|f| args.iter().any(|a| super::borrow::lookup(f.name, a.as_ref()).is_some()))
-        .collect();
-    assert!(fields.len() >= 30, "expected the borrowed fields, got {}", fields.len());
-    // What the evaluator would hold in the slot: the schema's integer variant.
-    let normalize = |ty: FieldType, v: Value| match (ty.int_signedness(), v) {
-        (Some(true), Value::Uint(u)) => Value::Int(u as i64),
-        (Some(false), Value::Int(i)) => Value::Uint(i as u64),
-        (_, v) => v,
-    };
-    let mut g = crate::Generator::new(11);
-    let mut st = g.state();
-    let mut compared = 0usize;
-    let mut absent = 0usize;
-    for _ in 0..40_000 {
-        let ev = g.next_event();
-        st.apply(&ev);
-        let src = super::Src::new(&ev, &st);
-        for f in &fields {
-            let Some(plain) = super::lookup_value(f.name) else { panic!("{}: no value extractor", f.name) };
-            for arg in &args {
-                let Some(borrow) = super::borrow::lookup(f.name, arg.as_ref()) else { continue };
-                let got = borrow(arg.as_ref(), &src).map(|v| v.to_value());
-                let want = plain(arg.as_ref(), &ev, &st).map(|v| normalize(f.ty, v));
-                assert!(!matches!(want, Some(Value::List(_))), "{} {arg:?}: a list has no borrowed form", f.name);
-                assert_eq!(got, want, "{} {arg:?} on {} (tid {})", f.name, ev.name, ev.tid);
-                compared += usize::from(want.is_some());
-                absent += usize::from(want.is_none());
-            }
-        }
-    }
-    assert!(compared > 200_000 && absent > 10_000, "too few values compared: {compared} present, {absent} absent");
 }

@@ -65,7 +65,7 @@ fn user<'a>(st: &'a State, cid: &str, uid: u32) -> Option<&'a UserInfo> {
 }
 
 /// The user name of `uid` in container `cid`'s table; `root` for uid 0.
-pub(crate) fn user_name<'a>(st: &'a State, cid: &str, uid: u32) -> Option<&'a str> {
+pub fn user_name<'a>(st: &'a State, cid: &str, uid: u32) -> Option<&'a str> {
     match st.user(cid, uid) {
         Some(u) if !u.name.is_empty() => Some(u.name.as_str()),
         _ if uid == 0 => Some("root"),

@@ -187,7 +187,7 @@ fn run(jit: &TypedJit<Fake>, fake: &mut Fake, rule: usize) -> bool {
 
 // ---------------------------------------------------------------------------------------------
 // A small seeded PRNG: the generator's SplitMix64.
-use crate::r#gen::SplitMix64 as Rng;
+use rulec_bench::SplitMix64 as Rng;
 
 const INTS: [i64; 9] = [i64::MIN, i64::MIN + 1, -7, -1, 0, 1, 7, i64::MAX - 1, i64::MAX];
 const UINTS: [u64; 9] = [0, 1, 7, 8, i64::MAX as u64, (i64::MAX as u64) + 1, u64::MAX - 1, u64::MAX, 1 << 40];

@@ -19,11 +19,11 @@ use super::meta::{self, Meta};
 use super::model::{Case, Expect, Input, TestFile};
 use super::trace::{self, TraceNode};
 use super::world;
-use crate::capture;
-use crate::engine::{Alert, Backend, Engine, MatchMode};
-use crate::eval::{Compiled, EvalCtx, SlotCache};
-use crate::event::Event;
-use crate::state::{Limits, State};
+use rulec_runtime::capture;
+use rulec_runtime::engine::{Alert, Backend, Engine, MatchMode};
+use rulec_runtime::eval::{Compiled, EvalCtx, SlotCache};
+use rulec_runtime::event::Event;
+use rulec_runtime::state::{Limits, State};
 
 /// The most events traced for one missing alert.
 pub const MAX_TRACES: usize = 3;
@@ -241,7 +241,7 @@ impl Suite {
             }
             Input::Capture { path, .. } => {
                 let full = self.capture_path(path);
-                // A `.scap` or a rulec capture (`crate::capture`), told apart by content.
+                // A `.scap` or a rulec capture (`rulec_runtime::capture`), told apart by content.
                 let mut replay = capture::open_replay(&full, Limits::default())
                     .map_err(|e| format!("cannot read capture {}: {e}", full.display()))?;
                 let mut n = 0;
@@ -397,10 +397,10 @@ pub fn upper(p: Priority) -> String {
 pub fn summarize(ev: &Event) -> String {
     let mut s = format!("{} {} tid={}", ev.dir.as_str(), ev.name, ev.tid);
     for p in &ev.params {
-        if p.value == crate::event::ParamValue::Absent {
+        if p.value == rulec_runtime::event::ParamValue::Absent {
             continue;
         }
-        let v = p.value.render(crate::flags::flag_set_for(ev.name, p.name));
+        let v = p.value.render(rulec_runtime::flags::flag_set_for(ev.name, p.name));
         if v.len() > 60 {
             continue;
         }

@@ -12,8 +12,8 @@ use super::model::{DEFAULT_PID, Input};
 use super::run::{Status, Suite};
 use super::trace::TraceKind;
 use super::*;
-use crate::engine::Backend;
-use crate::event::{ParamValue, SockAddr};
+use rulec_runtime::engine::Backend;
+use rulec_runtime::event::{ParamValue, SockAddr};
 
 const RULES: &str = r#"
 - macro: spawned_process

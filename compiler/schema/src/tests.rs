@@ -256,7 +256,7 @@ fn parameters() {
 /// Every `evt.type` value and every `evt.arg.NAME` the upstream rules use must be known.
 #[test]
 fn conformance_rules_use_known_event_types_and_params() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance/falco");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/falco");
     let Ok(entries) = std::fs::read_dir(&dir) else {
         eprintln!("skipping: {} not found", dir.display());
         return;

@@ -20,10 +20,10 @@ use super::model::{
     BASE_TIME, Case, ContainerSpec, DEFAULT_AGE, DEFAULT_PID, DEFAULT_STEP, EventSpec, Expect, FdSpec, Input,
     ProcessSpec, TestFile, UserSpec, World,
 };
-use crate::engine::MatchMode;
-use crate::event::{Direction, ParamType, ParamValue, SockAddr, SockTuple};
-use crate::fields::process::CAP_NAMES;
-use crate::flags;
+use rulec_runtime::engine::MatchMode;
+use rulec_runtime::event::{Direction, ParamType, ParamValue, SockAddr, SockTuple};
+use rulec_runtime::fields::process::CAP_NAMES;
+use rulec_runtime::flags;
 
 /// The most cases one file may expand to (parameterised cases included).
 pub const MAX_CASES: usize = 10_000;
@@ -1187,7 +1187,7 @@ impl Parser {
                 "res" => res = Some(v),
                 _ => {
                     let schema = rulec_compiler::schema::schema();
-                    let known = crate::scap::event_table().iter().find(|e| e.name == key).map(|e| e.name);
+                    let known = rulec_runtime::scap::event_table().iter().find(|e| e.name == key).map(|e| e.name);
                     match known {
                         Some(n) if name.is_none() => name = Some((n, k, v)),
                         Some(_) => {
@@ -1231,13 +1231,13 @@ impl Parser {
         // Enter-only events (procexit...) default to enter; everything else to exit, as
         // current drivers send syscalls.
         let dir = dir.unwrap_or_else(|| {
-            if crate::fields::newest_event_info(name, Direction::Exit).is_some() {
+            if rulec_runtime::fields::newest_event_info(name, Direction::Exit).is_some() {
                 Direction::Exit
             } else {
                 Direction::Enter
             }
         });
-        let Some(info) = crate::fields::newest_event_info(name, dir) else {
+        let Some(info) = rulec_runtime::fields::newest_event_info(name, dir) else {
             self.err(
                 Code::UnknownTestEvent,
                 name_node.loc,

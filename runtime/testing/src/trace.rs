@@ -16,7 +16,7 @@
 use rulec_compiler::ir::{Node, NodeId, Slot};
 use rulec_compiler::{Location, SourceFile};
 
-use crate::eval::EvalCtx;
+use rulec_runtime::eval::EvalCtx;
 
 /// The deepest tree traced; deeper nodes are summarised.
 pub const MAX_DEPTH: usize = 64;
@@ -87,7 +87,7 @@ fn node(ctx: &mut EvalCtx<'_>, id: NodeId, sources: &[SourceFile], depth: usize)
         children: Vec::new(),
     };
     if depth > MAX_DEPTH {
-        let v = super::super::eval::interp::eval_node(ctx, id);
+        let v = rulec_runtime::eval::interp::eval_node(ctx, id);
         return leaf(TraceKind::Const, v, Some("… (nested too deep to show)".into()));
     }
     match program.nodes.get(id.0 as usize) {

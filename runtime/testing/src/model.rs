@@ -3,7 +3,7 @@
 //! everything a report or `--bless` points at.
 //!
 //! [`super::parse`] builds it from YAML; [`super::world`] turns a [`World`] into a
-//! [`crate::State`]; [`super::run`] runs [`Case`]s. The format itself is documented in
+//! [`rulec_runtime::State`]; [`super::run`] runs [`Case`]s. The format itself is documented in
 //! `docs/testing.md` and `docs/rulec-test.schema.json`.
 
 use std::net::IpAddr;
@@ -11,8 +11,8 @@ use std::net::IpAddr;
 use rulec_compiler::Location;
 use rulec_compiler::items::Priority;
 
-use crate::engine::MatchMode;
-use crate::event::{Direction, ParamValue, SockAddr};
+use rulec_runtime::engine::MatchMode;
+use rulec_runtime::event::{Direction, ParamValue, SockAddr};
 
 /// Nanoseconds since the epoch of the first event of every case: 2024-01-01T00:00:00Z, so
 /// outputs (which print the time) are the same on every run.

@@ -1,7 +1,7 @@
 //! A deterministic, seeded generator of realistic mixed syscall event streams, with the matching
 //! starting world ([`State`]), for benchmarks and differential tests.
 //!
-//! This module owns [`Generator`] and [`build_event`] (an [`Event`] built from the event table's
+//! This module owns [`Generator`] and [`rulec_runtime::event::build_event`] (an [`Event`] built from the event table's
 //! newest layout, parameters by name).
 //!
 //! # The world
@@ -51,35 +51,10 @@
 use std::collections::VecDeque;
 use std::net::{IpAddr, Ipv4Addr};
 
-use crate::event::{Direction, Event, Param, ParamType, ParamValue, SockAddr, SockTuple};
-use crate::flags;
-use crate::state::{FdInfo, FdKind, GroupInfo, L4Proto, SockInfo, SockRole, State, ThreadInfo, UserInfo};
+use rulec_runtime::event::{Direction, Event, ParamType, ParamValue, SockAddr, SockTuple, build_event};
+use rulec_runtime::flags;
+use rulec_runtime::state::{FdInfo, FdKind, GroupInfo, L4Proto, SockInfo, SockRole, State, ThreadInfo, UserInfo};
 
-/// Builds an event with the newest table layout of `name`/`dir`: every table parameter in order,
-/// taking its value from `values` by name (absent when not given). Unknown events keep `values`
-/// as they are.
-pub fn build_event(
-    ts: u64,
-    tid: i64,
-    name: &'static str,
-    dir: Direction,
-    values: Vec<(&'static str, ParamValue)>,
-) -> Event {
-    let info = crate::fields::newest_event_info(name, dir);
-    let params = match info {
-        Some(info) => info
-            .params
-            .iter()
-            .map(|(pname, ty)| Param {
-                name: pname,
-                ty: *ty,
-                value: values.iter().find(|(n, _)| n == pname).map_or(ParamValue::Absent, |(_, v)| v.clone()),
-            })
-            .collect(),
-        None => values.into_iter().map(|(name, value)| Param { name, ty: ParamType::None, value }).collect(),
-    };
-    Event { ts, tid, cpu: 0, type_id: info.map_or(0, |i| i.id), dir, name, params, dump_flags: 0 }
-}
 
 /// SplitMix64: small, fast, good enough for workload shapes, and stable across platforms. The
 /// generator's source of randomness, and the seeded one the randomised tests share.

@@ -2,10 +2,10 @@
 //! images and the privileged flag (in live capture Falco's container plugin supplies them), and
 //! reverse DNS for `fd.*ip.name`.
 //!
-//! The engine reads fields through a plain `fn` ([`crate::eval::ExtractFn`]), so the case's
+//! The engine reads fields through a plain `fn` ([`rulec_runtime::eval::ExtractFn`]), so the case's
 //! metadata is reached through a thread-local set for the duration of the case
 //! ([`with_meta`]); every other field, and these ones when the world says nothing (captures),
-//! go to [`crate::fields::extract`], exactly as in live capture.
+//! go to [`rulec_runtime::fields::extract`], exactly as in live capture.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -15,9 +15,9 @@ use rulec_compiler::check::hir::FieldArgValue;
 use rulec_compiler::schema::FieldInfo;
 
 use super::model::ContainerSpec;
-use crate::event::Event;
-use crate::state::{SockRole, State};
-use crate::value::Value;
+use rulec_runtime::event::Event;
+use rulec_runtime::state::{SockRole, State};
+use rulec_runtime::value::Value;
 
 /// The metadata of one case.
 #[derive(Clone, Debug, Default)]
@@ -49,7 +49,7 @@ pub fn extract(field: &'static FieldInfo, arg: Option<&FieldArgValue>, ev: &Even
     if let Some(v) = META.with(|m| overlay(&m.borrow(), field.name, ev, st)) {
         return v;
     }
-    crate::fields::extract(field, arg, ev, st)
+    rulec_runtime::fields::extract(field, arg, ev, st)
 }
 
 /// `Some(value)` when the metadata decides the field (`Some(None)`: known to be absent).

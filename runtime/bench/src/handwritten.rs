@@ -14,9 +14,9 @@
 //! `PTRACE anti-debug attempt` (`evt.arg.request` needs ptrace request names the flag tables
 //! do not have yet).
 
-use crate::event::{Direction, Event, ParamValue};
-use crate::flags;
-use crate::state::{FdInfo, FdKind, State, ThreadInfo};
+use rulec_runtime::event::{Direction, Event, ParamValue};
+use rulec_runtime::flags;
+use rulec_runtime::state::{FdInfo, FdKind, State, ThreadInfo};
 
 /// The rules [`matches`] decides, by their upstream names.
 pub const SUBSET: &[&str] = &[
@@ -51,7 +51,7 @@ pub fn matches(ev: &Event, state: &State, out: &mut Vec<&'static str>) {
                 // Without the process every proc.* check is false: none of these rules match.
                 return;
             };
-            let parent = crate::fields::process::parent_of(state, t);
+            let parent = rulec_runtime::fields::process::parent_of(state, t);
             let is_shell = SHELL_BINARIES.contains(&t.comm.as_str());
             if is_shell && run_shell_untrusted(t, parent, state) {
                 out.push("Run shell untrusted");
@@ -82,7 +82,7 @@ pub fn matches(ev: &Event, state: &State, out: &mut Vec<&'static str>) {
                 && let Some(fd) = state.event_fd_info(ev)
                 && outbound(ev, fd)
                 && let Some(s) = &fd.sock
-                && s.l4proto == crate::state::L4Proto::Tcp
+                && s.l4proto == rulec_runtime::state::L4Proto::Tcp
                 && SSH_NON_STANDARD_PORTS.contains(&s.sport)
             {
                 out.push("Disallowed SSH Connection Non Standard Port");
@@ -523,7 +523,7 @@ fn read_sensitive_untrusted(fd: &FdInfo, t: Option<&ThreadInfo>, state: &State) 
     if !sensitive {
         return false;
     }
-    let parent = t.and_then(|t| crate::fields::process::parent_of(state, t));
+    let parent = t.and_then(|t| rulec_runtime::fields::process::parent_of(state, t));
     let pname = parent.map(|p| p.comm.as_str()).filter(|s| !s.is_empty());
     let pcmdline = parent.map(ThreadInfo::cmdline);
     let cmdline = t.map(ThreadInfo::cmdline);
@@ -679,7 +679,7 @@ fn run_shell_untrusted(t: &ThreadInfo, parent: Option<&ThreadInfo>, state: &Stat
 }
 
 fn run_by_foreman(t: &ThreadInfo, parent: Option<&ThreadInfo>, state: &State) -> bool {
-    let user = crate::fields::user::user_name(state, &t.container_id, t.uid);
+    let user = rulec_runtime::fields::user::user_name(state, &t.container_id, t.uid);
     if user != Some("foreman") {
         return false;
     }
@@ -732,11 +732,11 @@ fn outbound(ev: &Event, fd: &FdInfo) -> bool {
         return false;
     }
     let type_ok = ev.name == "connect"
-        || (s.l4proto != crate::state::L4Proto::Tcp
-            && s.l4proto != crate::state::L4Proto::Unknown
+        || (s.l4proto != rulec_runtime::state::L4Proto::Tcp
+            && s.l4proto != rulec_runtime::state::L4Proto::Unknown
             && !s.connected
             && ev.param("tuple").is_some_and(|t| match t {
-                ParamValue::SockTuple(tu) => crate::event::render_tuple(tu) != fd.name,
+                ParamValue::SockTuple(tu) => rulec_runtime::event::render_tuple(tu) != fd.name,
                 _ => false,
             })
             && res(ev).is_some_and(|r| r >= 0 || r == -115));

@@ -1,7 +1,7 @@
 //! From a case's written world and events to what the engine runs on: [`build_world`] seeds a
 //! [`State`] (and the case's [`Meta`]) with the declared processes, threads, fds and users;
 //! [`build_event`] turns an [`EventSpec`] into an [`Event`] with the event table's newest layout
-//! ([`crate::gen::build_event`]), filling in what a real driver would have sent and the case
+//! ([`rulec_runtime::event::build_event`]), filling in what a real driver would have sent and the case
 //! left out, from the state as it is just before the event.
 //!
 //! Defaults, in one place so the docs can list them: stdio fds 0-2 on `/dev/null` (the tty when
@@ -17,9 +17,9 @@ use std::net::{IpAddr, Ipv4Addr};
 use super::meta::Meta;
 use super::model::{BASE_TIME, EventSpec, FdSpec, ProcessSpec, World};
 use super::parse::{CAPS_ALL, CAPS_CONTAINER, WELL_KNOWN_USERS, nul_join};
-use crate::event::{Direction, Event, ParamType, ParamValue, SockAddr, SockTuple};
-use crate::flags;
-use crate::state::{FdInfo, FdKind, GroupInfo, L4Proto, SockInfo, SockRole, State, ThreadInfo, UserInfo};
+use rulec_runtime::event::{Direction, Event, ParamType, ParamValue, SockAddr, SockTuple};
+use rulec_runtime::flags;
+use rulec_runtime::state::{FdInfo, FdKind, GroupInfo, L4Proto, SockInfo, SockRole, State, ThreadInfo, UserInfo};
 
 /// The state and metadata a world describes.
 pub fn build_world(world: &World) -> (State, Meta) {
@@ -199,7 +199,7 @@ fn socket_fd(fd: i64, udp: bool, local: Option<&SockAddr>, remote: Option<&SockA
 /// The event `spec` describes, for thread `tid`, with the defaults of the module doc taken from
 /// `state` (the state before the event).
 pub fn build_event(spec: &EventSpec, tid: i64, state: &State) -> Event {
-    let info = crate::fields::newest_event_info(spec.name, spec.dir);
+    let info = rulec_runtime::fields::newest_event_info(spec.name, spec.dir);
     let mut values = spec.params.clone();
     let has = |values: &[(&'static str, ParamValue)], n: &str| values.iter().any(|(k, _)| *k == n);
     let table: Vec<(&'static str, ParamType)> = info.map(|i| i.params.clone()).unwrap_or_default();
@@ -277,7 +277,7 @@ pub fn build_event(spec: &EventSpec, tid: i64, state: &State) -> Event {
             values.push((name, v));
         }
     }
-    crate::r#gen::build_event(spec.ts, tid, spec.name, spec.dir, values)
+    rulec_runtime::event::build_event(spec.ts, tid, spec.name, spec.dir, values)
 }
 
 /// A pid no thread has: above every known one, and at least 1000.

@@ -22,8 +22,8 @@ pub use events::{Dir, EXTRA_EVENT_TYPE_NAMES, EventInfo, Param, ParamType, Secti
 pub use fields::{ArgKind, ArgSpec, FieldFlags, FieldInfo, FieldType, OpSet, class_id};
 pub use services::{service_names, service_port};
 
-const FIELDS_TSV: &str = include_str!("../../data/fields.tsv");
-const EVENTS_TSV: &str = include_str!("../../data/events.tsv");
+const FIELDS_TSV: &str = include_str!("../data/fields.tsv");
+const EVENTS_TSV: &str = include_str!("../data/events.tsv");
 
 /// Fields whose argument may be written as a dot suffix (`evt.arg.flags`), and which suffixes
 /// they take. Everything else takes its argument in brackets only (`proc.aname[2]`), so
