@@ -2,6 +2,7 @@
 //! what the library crates compute ([`render`]). All real work lives in rulec-compiler and
 //! rulec-runtime; this crate reads files, chooses colours and exit codes, and prints.
 
+pub mod alert_format;
 pub mod cli;
 pub mod render;
 

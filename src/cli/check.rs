@@ -85,7 +85,7 @@ pub fn run(args: &CheckArgs) -> i32 {
 
 /// Reads every file as UTF-8 text, named as the user wrote it; the first failure stops the run,
 /// since checking a partial ruleset would report errors that are not there.
-fn read_files(paths: &[PathBuf]) -> Result<Vec<SourceFile>, String> {
+pub(super) fn read_files(paths: &[PathBuf]) -> Result<Vec<SourceFile>, String> {
     let mut files = Vec::with_capacity(paths.len());
     for (index, path) in paths.iter().enumerate() {
         let name = path.display().to_string();

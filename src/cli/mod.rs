@@ -11,6 +11,7 @@ pub mod capture;
 pub mod check;
 pub mod codes;
 pub mod fields;
+pub mod run;
 pub mod test;
 
 use std::ffi::OsString;
@@ -48,6 +49,8 @@ pub enum Command {
     Test(test::TestArgs),
     /// Convert a capture to rulec's JSON Lines format, or summarise one.
     Capture(capture::CaptureArgs),
+    /// Run the rules on the host, or on a recorded capture (--replay), printing alerts.
+    Run(run::RunArgs),
     /// Run the language server on stdin/stdout (for editors).
     Lsp,
 }
@@ -74,6 +77,7 @@ where
         Command::Bench(args) => bench::run(args),
         Command::Test(args) => test::run(args),
         Command::Capture(args) => capture::run(args),
+        Command::Run(args) => run::run(args),
         Command::Lsp => rulec_lsp::run_stdio(),
     }
 }

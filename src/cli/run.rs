@@ -1,0 +1,229 @@
+//! `rulec run`: the detection pipeline. Rules are checked and compiled (the embedded
+//! `stdlib-rules/` ruleset unless `--rules` names files), events come from a recorded capture
+//! (`--replay`, `.scap` or rulec's JSON Lines, streamed) through the state machine, the JIT engine
+//! decides on each event, and alerts go to stdout as Falco's text line or alert JSON. Stats go to
+//! stderr at an interval and at the end; SIGINT/SIGTERM stop the run cleanly with the summary.
+//!
+//! This module wires the pieces and owns the command line; formatting an alert is
+//! [`crate::alert_format`]'s job.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use clap::{Args, ValueEnum};
+use rulec_compiler::{Diagnostic, FileId, SourceFile};
+use rulec_runtime::engine::{Alert, Backend, Engine, MatchMode};
+use rulec_runtime::{Limits, State};
+
+use super::{EXIT_CANNOT_RUN, EXIT_FINDINGS, EXIT_OK};
+use crate::alert_format::{self, AlertFormat};
+use crate::render::Renderer;
+
+/// The ruleset `rulec run` uses when no `--rules` is given: the files of `stdlib-rules/`,
+/// embedded at build time, in load order.
+pub const STDLIB_RULES: &[(&str, &str)] =
+    &[("stdlib-rules/example.yaml", include_str!("../../stdlib-rules/example.yaml"))];
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// Rules files, loaded in this order (default: the embedded stdlib-rules ruleset).
+    #[arg(long = "rules", short = 'r', value_name = "FILE")]
+    pub rules: Vec<PathBuf>,
+
+    /// Alert format on stdout: Falco's text line, or one alert JSON object per line.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+
+    /// Run over a recorded capture (`.scap`, gzip or plain, or rulec's JSON Lines) instead of
+    /// the live kernel.
+    #[arg(long, value_name = "CAPTURE")]
+    pub replay: Option<PathBuf>,
+
+    /// Print stats to stderr every S seconds (and always at the end).
+    #[arg(long, value_name = "S")]
+    pub stats_interval: Option<f64>,
+
+    /// Every matching rule alerts, not only the first (Falco's default is the first).
+    #[arg(long)]
+    pub all_matches: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug, ValueEnum)]
+pub enum Output {
+    Text,
+    Json,
+}
+
+/// What a run counts, printed at intervals and at the end.
+#[derive(Debug, Default)]
+struct RunStats {
+    events: u64,
+    alerts_per_rule: BTreeMap<String, u64>,
+    alerts: u64,
+    /// Alerts that could not be written (stdout closed).
+    alerts_lost: u64,
+}
+
+pub fn run(args: &RunArgs) -> i32 {
+    let files = match load_rules(&args.rules) {
+        Ok(files) => files,
+        Err(message) => {
+            eprintln!("rulec run: {message}");
+            return EXIT_CANNOT_RUN;
+        }
+    };
+    let result = rulec_compiler::check::check(&files);
+    let errors: Vec<&Diagnostic> = result.diagnostics.iter().filter(|d| d.is_error()).collect();
+    if !errors.is_empty() {
+        let renderer = Renderer::new(&files);
+        for d in &errors {
+            eprintln!("{}", renderer.text(d, false));
+        }
+        eprintln!("rulec run: the rules have {} error(s); nothing was started", errors.len());
+        return EXIT_FINDINGS;
+    }
+    let mut engine = Engine::from_check(&result, Backend::Jit);
+    if let Some(e) = engine.jit_error() {
+        eprintln!("rulec run: the JIT is unavailable ({e}); rules run on the interpreter");
+    }
+    engine.set_mode(if args.all_matches { MatchMode::All } else { MatchMode::First });
+    let format = AlertFormat {
+        json: args.output == Output::Json,
+        hostname: alert_format::hostname(),
+    };
+
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        if let Err(e) = signal_hook::flag::register(sig, Arc::clone(&stop)) {
+            eprintln!("rulec run: cannot handle signal {sig}: {e}");
+            return EXIT_CANNOT_RUN;
+        }
+    }
+    let interval = match args.stats_interval {
+        Some(s) if !(s.is_finite() && s > 0.0) => {
+            eprintln!("rulec run: --stats-interval must be a positive number of seconds, not {s}");
+            return EXIT_CANNOT_RUN;
+        }
+        s => s.map(Duration::from_secs_f64),
+    };
+
+    match &args.replay {
+        Some(path) => replay(path, &mut engine, &format, &stop, interval),
+        None => {
+            eprintln!(
+                "rulec run: live capture is not available in this build yet; use --replay CAPTURE \
+                 to run the rules over a recorded capture"
+            );
+            EXIT_CANNOT_RUN
+        }
+    }
+}
+
+/// Reads the rules files, or the embedded stdlib.
+fn load_rules(paths: &[PathBuf]) -> Result<Vec<SourceFile>, String> {
+    if paths.is_empty() {
+        return Ok(STDLIB_RULES
+            .iter()
+            .enumerate()
+            .map(|(i, (name, text))| SourceFile::new(FileId(i as u32), *name, (*text).to_string()))
+            .collect());
+    }
+    super::check::read_files(paths)
+}
+
+fn replay(
+    path: &std::path::Path,
+    engine: &mut Engine,
+    format: &AlertFormat,
+    stop: &AtomicBool,
+    interval: Option<Duration>,
+) -> i32 {
+    let replay = match rulec_runtime::capture::open_replay(path, Limits::default()) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("rulec run: cannot replay {}: {e}", path.display());
+            return EXIT_CANNOT_RUN;
+        }
+    };
+    let mut stats = RunStats::default();
+    let mut alerts: Vec<Alert> = Vec::new();
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let started = Instant::now();
+    let mut last_report = Instant::now();
+    let mut stopped = false;
+    let result = replay.for_each(|ev, st| {
+        if stopped {
+            return;
+        }
+        if stop.load(Ordering::Relaxed) {
+            stopped = true;
+            return;
+        }
+        stats.events += 1;
+        engine.process(ev, st, &mut alerts);
+        for a in alerts.drain(..) {
+            stats.alerts += 1;
+            *stats.alerts_per_rule.entry(a.rule.clone()).or_default() += 1;
+            let line = alert_format::render(&a, format);
+            if writeln!(out, "{line}").is_err() {
+                stats.alerts_lost += 1;
+            }
+        }
+        if let Some(every) = interval
+            && last_report.elapsed() >= every
+        {
+            let _ = out.flush();
+            report(&stats, st, started.elapsed(), false);
+            last_report = Instant::now();
+        }
+    });
+    let _ = out.flush();
+    drop(out);
+    match result {
+        Ok(state) => {
+            report(&stats, &state, started.elapsed(), true);
+            if stopped {
+                eprintln!("rulec run: stopped by signal");
+            }
+            EXIT_OK
+        }
+        Err(e) => {
+            // Everything before the damage was processed and its alerts printed.
+            eprintln!("rulec run: {}: {e}", path.display());
+            eprintln!("rulec run: {} events processed before the error, {} alerts", stats.events, stats.alerts);
+            EXIT_CANNOT_RUN
+        }
+    }
+}
+
+/// Stats to stderr: events and their rate, state tables and evictions, alerts per rule.
+fn report(stats: &RunStats, state: &State, elapsed: Duration, last: bool) {
+    let secs = elapsed.as_secs_f64().max(1e-9);
+    let st = state.stats();
+    let mut text = format!(
+        "rulec run {}: {} events ({:.0}/s), {} alerts",
+        if last { "summary" } else { "stats" },
+        stats.events,
+        stats.events as f64 / secs,
+        stats.alerts
+    );
+    if stats.alerts_lost > 0 {
+        text.push_str(&format!(", {} alerts NOT written (stdout closed)", stats.alerts_lost));
+    }
+    text.push_str(&format!(
+        "\n  state: {} threads, {} evicted, {} fds evicted, {} events of unknown threads",
+        state.thread_count(),
+        st.threads_evicted,
+        st.fds_evicted,
+        st.unknown_thread_events
+    ));
+    for (rule, n) in &stats.alerts_per_rule {
+        text.push_str(&format!("\n  {n:>8}  {rule}"));
+    }
+    eprintln!("{text}");
+}
