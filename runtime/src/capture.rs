@@ -22,13 +22,12 @@
 //! [`CaptureSource`] opens either format (sniffing the first bytes), so callers (the test
 //! runner, `rulec capture`) need not care which they were given.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt::{self, Write as _};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::Path;
-use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -158,7 +157,7 @@ impl Header {
             rulec: env!("CARGO_PKG_VERSION").to_owned(),
             event_table: EventTableInfo {
                 source: EVENT_TABLE_SOURCE.to_owned(),
-                ids: u32::try_from(scap::event_table().len()).unwrap_or(u32::MAX),
+                ids: u32::try_from(rulec_schema::event_table().len()).unwrap_or(u32::MAX),
             },
             machine,
             source,
@@ -1013,23 +1012,11 @@ fn kind_of(v: &Value) -> String {
 const EVENT_KEYS: [&str; 8] = ["ts", "tid", "cpu", "id", "event", "dir", "dump_flags", "params"];
 
 /// Event name and direction → the id to use when a line has no `id`: the current version
-/// (no `EF_OLD_VERSION`) if there is one, else the newest.
-fn id_by_name() -> &'static HashMap<(&'static str, Direction), u16> {
-    static MAP: OnceLock<HashMap<(&'static str, Direction), u16>> = OnceLock::new();
-    MAP.get_or_init(|| {
-        let mut m: HashMap<(&'static str, Direction), (bool, u16)> = HashMap::new();
-        for info in scap::event_table() {
-            if info.enum_name.is_empty() || scap::is_generic_id(info.id) {
-                continue;
-            }
-            let current = !info.flags.contains("EF_OLD_VERSION");
-            let e = m.entry((info.name, info.dir)).or_insert((current, info.id));
-            if (current, info.id) > *e {
-                *e = (current, info.id);
-            }
-        }
-        m.into_iter().map(|(k, (_, id))| (k, id)).collect()
-    })
+/// (no `EF_OLD_VERSION`) if there is one, else the newest. Generic events always give their id.
+fn id_by_name(name: &str, dir: Direction) -> Option<u16> {
+    rulec_schema::newest_event_def(name, dir)
+        .filter(|i| !i.enum_name.is_empty() && !rulec_schema::is_generic_id(i.id))
+        .map(|i| i.id)
 }
 
 fn parse_event(line: u64, v: &Map<String, Value>) -> Result<Event, CaptureError> {
@@ -1068,17 +1055,17 @@ fn parse_event(line: u64, v: &Map<String, Value>) -> Result<Event, CaptureError>
     let generic_code = crate::syscalls::ppm_sc_code(name);
     let type_id = match given_id {
         Some(id) => id,
-        None => match id_by_name().get(&(name, dir)) {
-            Some(id) => *id,
+        None => match id_by_name(name, dir) {
+            Some(id) => id,
             // A syscall without an event of its own is a generic event named after it.
             None if generic_code.is_some() => u16::from(dir == Direction::Exit),
             None => return Err(e(format!("unknown event \"{}\"", name.escape_default()))),
         },
     };
-    let Some(info) = scap::event_info(type_id).filter(|i| !i.enum_name.is_empty()) else {
+    let Some(info) = rulec_schema::event_def(type_id).filter(|i| !i.enum_name.is_empty()) else {
         return Err(e(format!(
             "unknown event id {type_id} (this rulec's event table has ids 0..{})",
-            scap::event_table().len()
+            rulec_schema::event_table().len()
         )));
     };
     if info.dir != dir {
@@ -1088,7 +1075,7 @@ fn parse_event(line: u64, v: &Map<String, Value>) -> Result<Event, CaptureError>
             dir.as_str()
         )));
     }
-    let generic = scap::is_generic_id(type_id);
+    let generic = rulec_schema::is_generic_id(type_id);
     let empty = Map::new();
     let obj = params_obj.unwrap_or(&empty);
     // Where each given param goes: its place in the table, or `p<N>` past the table's end.
@@ -1352,7 +1339,7 @@ fn value_of(ty: ParamType, v: &Value) -> Result<ParamValue, String> {
             }
             V::FdList(out)
         }
-        T::Dyn => {
+        T::Dynamic => {
             let m = obj_of(v, "a dynamic value", &["index", "raw"])?;
             V::Dyn {
                 index: int_in(get(m, "index")?, 0, u8::MAX.into()).map_err(|e| format!("`index`: {e}"))? as u8,

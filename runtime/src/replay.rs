@@ -84,7 +84,7 @@ impl<S> Replay<S> {
     /// Whether `ev` is an enter event to remember until its exit: only syscall enters pair with
     /// an exit; switch/procinfo/... interleave.
     fn pairs_with_exit(&self, ev: &Event) -> bool {
-        ev.dir == Direction::Enter && crate::scap::event_info(ev.type_id).is_some_and(|i| i.is_syscall)
+        ev.dir == Direction::Enter && rulec_schema::event_def(ev.type_id).is_some_and(rulec_schema::EventDef::is_syscall)
     }
 
     fn remember_enter(&mut self, ev: Event) {

@@ -2,7 +2,7 @@
 //!
 //! Owns the block walk (section header, machine info, process/fd/interface/user lists, event
 //! blocks in their v1/v2/flagged/large variants) and the decoding of event blocks into
-//! [`Event`]s with the embedded event table (`data/event_table_libs_master.tsv`, libs master:
+//! [`Event`]s with the schema's scap event table ([`rulec_schema::event_table`], libs master:
 //! params are only ever appended to an event id, so the newest table decodes older captures
 //! too, and it knows the ids ≥ 336 that newer captures use, e.g. `useradded` 354).
 //!
@@ -20,17 +20,18 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::Path;
-use std::sync::OnceLock;
 
-use crate::event::{Direction, Event, Param, ParamType, ParamValue, split_nul};
+use rulec_schema::{event_def, is_generic_id};
+
+use crate::event::{Event, Param, ParamType, ParamValue, split_nul};
 
 /// Largest block accepted (64 MiB): process lists of very big hosts fit; nothing legitimate is
 /// larger.
 pub const MAX_BLOCK_LEN: u32 = 64 << 20;
 /// Largest non-LARGE event block body (libscap `READER_BUF_SIZE`).
 pub const READER_BUF_SIZE: usize = 65_536;
-/// Most parameters accepted in one event.
-pub const MAX_PARAMS: usize = 64;
+/// Most parameters accepted in one event (the schema's limit).
+pub use rulec_schema::MAX_PARAMS;
 
 // Block types.
 const SHB: u32 = 0x0A0D0D0A;
@@ -159,107 +160,6 @@ fn err(offset: u64, message: impl Into<String>) -> ScapError {
 }
 
 // ---- event table --------------------------------------------------------------------------
-
-/// One row of the event table.
-#[derive(Debug, Clone)]
-pub struct EventInfo {
-    /// Event id (`ppm_event_code`).
-    pub id: u16,
-    /// `PPME_*` enum name.
-    pub enum_name: &'static str,
-    /// Event name (`open`).
-    pub name: &'static str,
-    /// Direction.
-    pub dir: Direction,
-    /// `EC_*` category text.
-    pub category: &'static str,
-    /// A syscall event (`EC_SYSCALL`), as opposed to tracepoint/meta events (switch, procexit,
-    /// procinfo, container...).
-    pub is_syscall: bool,
-    /// `EF_*` flags text.
-    pub flags: &'static str,
-    /// Parameter lengths are u32 (`EF_LARGE_PAYLOAD`).
-    pub large_payload: bool,
-    /// The syscall creates an fd (`EF_CREATES_FD`).
-    pub creates_fd: bool,
-    /// The event concerns an fd: creates, uses or destroys one (`EF_CREATES_FD`,
-    /// `EF_USES_FD`, `EF_DESTROYS_FD`).
-    pub fd_related: bool,
-    /// Parameters (name, type).
-    pub params: Vec<(&'static str, ParamType)>,
-}
-
-static TABLE_TSV: &str = include_str!("../data/event_table_libs_master.tsv");
-
-/// The embedded event table (libs master), indexed by id.
-pub fn event_table() -> &'static [EventInfo] {
-    static TABLE: OnceLock<Vec<EventInfo>> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        let mut v: Vec<EventInfo> = Vec::new();
-        for line in TABLE_TSV.lines().skip(1) {
-            let f: Vec<&'static str> = line.split('\t').collect();
-            let Some(id) = f.first().and_then(|s| s.parse::<u16>().ok()) else {
-                continue;
-            };
-            let params = f
-                .get(7)
-                .filter(|s| !s.is_empty())
-                .map(|s| {
-                    s.split(';')
-                        .filter_map(|p| {
-                            let (n, t) = p.split_once(':')?;
-                            Some((n, ParamType::from_name(t).unwrap_or(ParamType::ByteBuf)))
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            let flags = f.get(5).copied().unwrap_or("");
-            let category = f.get(4).copied().unwrap_or("");
-            // Ids are dense in the TSV; keep the index == id invariant even if not.
-            while v.len() < usize::from(id) {
-                let missing = v.len() as u16;
-                v.push(EventInfo {
-                    id: missing,
-                    enum_name: "",
-                    name: "unknown",
-                    dir: Direction::of_id(missing),
-                    category: "",
-                    is_syscall: false,
-                    flags: "",
-                    large_payload: false,
-                    creates_fd: false,
-                    fd_related: false,
-                    params: Vec::new(),
-                });
-            }
-            v.push(EventInfo {
-                id,
-                enum_name: f.get(1).copied().unwrap_or(""),
-                name: f.get(2).copied().unwrap_or("unknown"),
-                dir: if f.get(3) == Some(&"X") { Direction::Exit } else { Direction::Enter },
-                category,
-                is_syscall: category.contains("EC_SYSCALL"),
-                flags,
-                large_payload: flags.contains("EF_LARGE_PAYLOAD"),
-                creates_fd: flags.contains("EF_CREATES_FD"),
-                fd_related: ["EF_CREATES_FD", "EF_USES_FD", "EF_DESTROYS_FD"].iter().any(|f| flags.contains(f)),
-                params,
-            });
-        }
-        v
-    })
-}
-
-/// True for `PPME_GENERIC_E`/`PPME_GENERIC_X` (ids 0 and 1): syscalls without a dedicated
-/// event, which carry the syscall's `ppm_sc` code instead (see [`crate::syscalls`]).
-pub fn is_generic_id(id: u16) -> bool {
-    id <= 1
-}
-
-/// The table row for `id`.
-pub fn event_info(id: u16) -> Option<&'static EventInfo> {
-    event_table().get(usize::from(id))
-}
 
 /// Names of parameters beyond an event's table list (`p<N>`); the JSON Lines capture reader
 /// needs the same `'static` names.
@@ -1021,11 +921,11 @@ impl ScapReader {
                 format!("event length {len} exceeds its block ({} bytes left)", b.body.len() - ev_start),
             ));
         }
-        let Some(info) = event_info(type_id) else {
+        let Some(info) = event_def(type_id) else {
             self.stats.skipped_unknown += 1;
             return Ok(None);
         };
-        let lsz = if info.large_payload { 4 } else { 2 };
+        let lsz = if info.large_payload() { 4 } else { 2 };
         let ev = &b.body[ev_start..ev_start + len];
         let read_len = |i: usize| -> usize {
             let at = hl + i * lsz;

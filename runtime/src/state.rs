@@ -1476,7 +1476,7 @@ fn creates_unknown_thread(ev: &Event) -> bool {
     if ev.name == "switch" {
         return false;
     }
-    !crate::fields::event_flags(ev).contains("EF_SKIPPARSERESET")
+    !crate::fields::event_flags(ev).contains(rulec_schema::EventFlags::SKIPPARSERESET)
 }
 
 /// Copies the process fields common to clone and execve exit events into `t`.

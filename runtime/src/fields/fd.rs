@@ -204,7 +204,7 @@ pub(crate) fn failed_connect_name(ev: &Event) -> Option<String> {
 /// `4` for socket and accept whatever the family, `p` pipe, `e` eventfd, `s` signalfd, `t`
 /// timerfd_create, `i` inotify_init), `o` for any other; nothing for other events.
 pub(crate) fn typechar_without_fd(ev: &Event, thread_known: bool) -> Option<char> {
-    if !thread_known || !crate::scap::event_info(ev.type_id).is_some_and(|i| i.fd_related) {
+    if !thread_known || !rulec_schema::event_def(ev.type_id).is_some_and(rulec_schema::EventDef::fd_related) {
         return None;
     }
     Some(match ev.name {
@@ -223,7 +223,7 @@ pub(crate) fn typechar_without_fd(ev: &Event, thread_known: bool) -> Option<char
 /// the events of a syscall that creates an fd (`EF_CREATES_FD`) while there is none: -1 on the
 /// enter event (no fd yet) and on an exit whose returned fd is an error (not the errno).
 pub(crate) fn fd_num(ev: &Event) -> Option<i64> {
-    let creates = || crate::scap::event_info(ev.type_id).is_some_and(|i| i.creates_fd);
+    let creates = || rulec_schema::event_def(ev.type_id).is_some_and(rulec_schema::EventDef::creates_fd);
     match State::event_fd(ev) {
         Some(n) if n < 0 && ev.dir == Direction::Exit && creates() => Some(-1),
         None if ev.dir == Direction::Enter && creates() => Some(-1),

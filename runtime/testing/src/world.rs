@@ -199,7 +199,7 @@ fn socket_fd(fd: i64, udp: bool, local: Option<&SockAddr>, remote: Option<&SockA
 /// The event `spec` describes, for thread `tid`, with the defaults of the module doc taken from
 /// `state` (the state before the event).
 pub fn build_event(spec: &EventSpec, tid: i64, state: &State) -> Event {
-    let info = rulec_runtime::fields::newest_event_info(spec.name, spec.dir);
+    let info = rulec_compiler::schema::newest_event_def(spec.name, spec.dir);
     let mut values = spec.params.clone();
     let has = |values: &[(&'static str, ParamValue)], n: &str| values.iter().any(|(k, _)| *k == n);
     let table: Vec<(&'static str, ParamType)> = info.map(|i| i.params.clone()).unwrap_or_default();
