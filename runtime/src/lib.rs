@@ -19,11 +19,12 @@ pub mod event;
 pub mod fields;
 pub use rulec_schema::flags;
 pub mod jit;
-pub mod replay;
-pub mod scap;
 pub mod state;
 pub mod syscalls;
 pub mod value;
+
+/// The capture readers keep their old paths (`rulec_runtime::scap`, `rulec_runtime::replay`).
+pub use capture::{replay, scap};
 
 pub use event::{Direction, Event, Param, ParamType, ParamValue, SockAddr, SockTuple};
 pub use replay::{Replay, replay};

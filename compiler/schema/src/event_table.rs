@@ -381,3 +381,27 @@ pub fn is_generic_id(id: u16) -> bool {
 pub fn event_table_load_errors() -> &'static [String] {
     &TABLE.load_errors
 }
+
+/// Exit events whose return value (`res`) is the fd they create, for events that have no `fd`
+/// parameter of their own: the state machine adds the fd under that number and `fd.*` fields
+/// of the exit refer to it.
+pub fn creates_fd_from_res(name: &str) -> bool {
+    matches!(
+        name,
+        "eventfd"
+            | "eventfd2"
+            | "signalfd"
+            | "signalfd4"
+            | "timerfd_create"
+            | "inotify_init"
+            | "inotify_init1"
+            | "epoll_create"
+            | "epoll_create1"
+            | "userfaultfd"
+            | "io_uring_setup"
+            | "fcntl"
+            | "accept"
+            | "accept4"
+            | "socket"
+    )
+}

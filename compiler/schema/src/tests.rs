@@ -348,7 +348,9 @@ fn listing_agrees_with_the_scap_table() {
                 checked += 1;
                 match def.params.get(i) {
                     Some((n, t)) if *n == p.name && *t == p.ty => {}
-                    other => disagree.push(format!("{} {:?} #{i} {} {:?}: scap has {other:?}", e.name, dir, p.name, p.ty)),
+                    other => {
+                        disagree.push(format!("{} {:?} #{i} {} {:?}: scap has {other:?}", e.name, dir, p.name, p.ty))
+                    }
                 }
             }
         }

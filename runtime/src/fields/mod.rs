@@ -68,7 +68,7 @@ use std::sync::LazyLock;
 
 use rulec_compiler::check::hir::FieldArgValue;
 use rulec_compiler::schema::{FieldInfo, schema};
-use rulec_schema::{EventDef, EventFlags};
+use rulec_schema::EventDef;
 
 use crate::event::{Direction, Event, ParamValue};
 use crate::state::{FdInfo, State, ThreadInfo, join_path, normalize_path};
@@ -333,27 +333,10 @@ pub(crate) fn abs_path(ev: &Event, st: &State, dirfd_param: Option<&str>, path_p
     Some(join_path(&base, raw))
 }
 
-/// The scap event-table row of the event: by id when it agrees with the event's name and
-/// direction, else the newest row with that name and direction (events built by hand or by the
-/// generator may carry any id).
+/// The scap event-table row of the event ([`Event::def`]).
+#[inline]
 pub(crate) fn event_info(ev: &Event) -> Option<&'static EventDef> {
-    // A generic event is named after its syscall (`mprotect`), which may also name a dedicated
-    // event of the current table with other params and flags: its row is the generic one.
-    if ev.is_generic() {
-        return rulec_schema::event_def(if ev.dir == Direction::Enter { 0 } else { 1 });
-    }
-    if let Some(i) = rulec_schema::event_def(ev.type_id)
-        && i.name == ev.name
-        && i.dir == ev.dir
-    {
-        return Some(i);
-    }
-    rulec_schema::newest_event_def(ev.name, ev.dir)
-}
-
-/// The `EF_*` flags of the event's table row (empty when it has none).
-pub(crate) fn event_flags(ev: &Event) -> EventFlags {
-    event_info(ev).map_or(EventFlags::empty(), |i| i.flags)
+    ev.def()
 }
 
 /// The syscall's result as libsinsp reads it for `evt.res`/`evt.rawres`/`evt.failed`: the `res`

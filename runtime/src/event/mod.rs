@@ -25,10 +25,14 @@
 //! * socktuple: `sip:sport->dip:dport`; unix: `src_ptr->dst_ptr path` (hex pointers).
 //! * absent (zero-length) parameters render as the empty string.
 
+mod build;
+
+pub use build::build_event;
+
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use rulec_schema::flags;
+use rulec_schema::{EventDef, EventFlags, flags};
 
 /// Direction of an event (the schema's [`rulec_schema::Dir`]): even event-table ids are enter
 /// events, odd ids exit events.
@@ -497,6 +501,27 @@ impl Event {
         self.params.first().is_some_and(|p| p.ty == ParamType::SyscallId)
             || (rulec_schema::is_generic_id(self.type_id) && self.name == "syscall")
     }
+    /// The scap event-table row of the event: by id when it agrees with the event's name and
+    /// direction, else the newest row with that name and direction (events built by hand or by
+    /// the generator may carry any id). A generic event is named after its syscall
+    /// (`mprotect`), which may also name a dedicated event with other params and flags: its row
+    /// is the generic one.
+    pub fn def(&self) -> Option<&'static EventDef> {
+        if self.is_generic() {
+            return rulec_schema::event_def(if self.dir == Direction::Enter { 0 } else { 1 });
+        }
+        if let Some(i) = rulec_schema::event_def(self.type_id)
+            && i.name == self.name
+            && i.dir == self.dir
+        {
+            return Some(i);
+        }
+        rulec_schema::newest_event_def(self.name, self.dir)
+    }
+    /// The `EF_*` flags of the event's table row ([`Event::def`]; empty when it has none).
+    pub fn event_flags(&self) -> EventFlags {
+        self.def().map_or(EventFlags::empty(), |i| i.flags)
+    }
     /// True for events flagged state-only in the capture.
     pub fn state_only(&self) -> bool {
         self.dump_flags & DF_STATE_ONLY != 0
@@ -517,30 +542,4 @@ impl Event {
         }
         s
     }
-}
-
-/// Builds an event with the newest table layout of `name`/`dir`: every table parameter in order,
-/// taking its value from `values` by name (absent when not given). Unknown events keep `values`
-/// as they are.
-pub fn build_event(
-    ts: u64,
-    tid: i64,
-    name: &'static str,
-    dir: Direction,
-    values: Vec<(&'static str, ParamValue)>,
-) -> Event {
-    let info = rulec_schema::newest_event_def(name, dir);
-    let params = match info {
-        Some(info) => info
-            .params
-            .iter()
-            .map(|(pname, ty)| Param {
-                name: pname,
-                ty: *ty,
-                value: values.iter().find(|(n, _)| n == pname).map_or(ParamValue::Absent, |(_, v)| v.clone()),
-            })
-            .collect(),
-        None => values.into_iter().map(|(name, value)| Param { name, ty: ParamType::None, value }).collect(),
-    };
-    Event { ts, tid, cpu: 0, type_id: info.map_or(0, |i| i.id), dir, name, params, dump_flags: 0 }
 }

@@ -18,8 +18,8 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
+use super::scap::{FdRecord, ScapError, ScapReader};
 use crate::event::{Direction, Event, ParamValue};
-use crate::scap::{FdRecord, ScapError, ScapReader};
 use crate::state::{FdInfo, FdKind, GroupInfo, L4Proto, Limits, SockInfo, SockRole, State, ThreadInfo, UserInfo};
 
 /// Most pending enter events kept (one per thread); beyond that the map is cleared.
@@ -84,7 +84,8 @@ impl<S> Replay<S> {
     /// Whether `ev` is an enter event to remember until its exit: only syscall enters pair with
     /// an exit; switch/procinfo/... interleave.
     fn pairs_with_exit(&self, ev: &Event) -> bool {
-        ev.dir == Direction::Enter && rulec_schema::event_def(ev.type_id).is_some_and(rulec_schema::EventDef::is_syscall)
+        ev.dir == Direction::Enter
+            && rulec_schema::event_def(ev.type_id).is_some_and(rulec_schema::EventDef::is_syscall)
     }
 
     fn remember_enter(&mut self, ev: Event) {

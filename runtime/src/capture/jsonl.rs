@@ -32,10 +32,10 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::replay::{Replay, seed_state};
+use super::scap::{self, MachineInfo, ScapError, ScapReader};
 use crate::event::{Direction, Event, Param, ParamType, ParamValue, SockAddr, SockTuple};
 use crate::flags;
-use crate::replay::{Replay, seed_state};
-use crate::scap::{self, MachineInfo, ScapError, ScapReader};
 use crate::state::{FdInfo, FdKind, GroupInfo, L4Proto, Limits, SockInfo, SockRole, State, ThreadInfo, UserInfo};
 
 /// The `format` value of the header line.
@@ -718,52 +718,33 @@ fn push_num(out: &mut String, v: impl fmt::Display) {
 
 // ---- base64 -------------------------------------------------------------------------------
 
-const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+/// Standard padded base64 (RFC 4648 §4). Decoding tolerates non-zero bits after the last byte,
+/// as the format has always done; writers never produce them.
+const B64: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    base64::engine::GeneralPurposeConfig::new().with_decode_allow_trailing_bits(true),
+);
 
-/// Standard base64 with padding (RFC 4648 §4).
 fn base64_encode(out: &mut String, b: &[u8]) {
-    for chunk in b.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |n, (i, &c)| n | (u32::from(c) << (16 - 8 * i)));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(B64[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
+    use base64::Engine as _;
+    B64.encode_string(b, out);
 }
 
+/// Decodes, with the error texts the format's documentation and tests use.
 fn base64_decode(s: &str) -> Result<Vec<u8>, String> {
-    let s = s.as_bytes();
+    use base64::Engine as _;
     if !s.len().is_multiple_of(4) {
         return Err(format!("base64 text of {} characters is not a multiple of 4", s.len()));
     }
-    let mut out = Vec::with_capacity(s.len() / 4 * 3);
-    for (ci, chunk) in s.chunks(4).enumerate() {
-        let last = ci + 1 == s.len() / 4;
-        let pad = chunk.iter().rev().take_while(|&&c| c == b'=').count();
-        if pad > 2 || (pad > 0 && !last) {
-            return Err("misplaced '=' padding in base64 text".into());
+    B64.decode(s).map_err(|e| match e {
+        base64::DecodeError::InvalidByte(_, b'=') | base64::DecodeError::InvalidPadding => {
+            "misplaced '=' padding in base64 text".into()
         }
-        let mut n = 0u32;
-        for (i, &c) in chunk.iter().enumerate() {
-            let v = if i >= 4 - pad {
-                0
-            } else {
-                match B64.iter().position(|&x| x == c) {
-                    Some(v) => v as u32,
-                    None => {
-                        return Err(format!("'{}' is not a base64 character", char::from(c).escape_default()));
-                    }
-                }
-            };
-            n = (n << 6) | v;
+        base64::DecodeError::InvalidByte(_, c) | base64::DecodeError::InvalidLastSymbol(_, c) => {
+            format!("'{}' is not a base64 character", char::from(c).escape_default())
         }
-        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
-        out.extend_from_slice(&bytes[..3 - pad]);
-    }
-    Ok(out)
+        base64::DecodeError::InvalidLength(n) => format!("base64 text of {n} characters is not a multiple of 4"),
+    })
 }
 
 // ---- reader -------------------------------------------------------------------------------
