@@ -1,5 +1,61 @@
 //! Containers as the state sees them: the container id and runtime a process's cgroup paths
-//! name.
+//! name, and the container table ([`ContainerInfo`] by 12-character id: name, image,
+//! privileged), which captures, test worlds and (later) the live runtime fill and the
+//! `container.*` fields read. The table is bounded ([`MAX_CONTAINERS`]); a full table keeps
+//! its entries and ignores new ones.
+
+use super::State;
+
+/// Most containers the table holds.
+pub const MAX_CONTAINERS: usize = 4096;
+
+/// What the state knows of a container beyond its id (what Falco's container plugin supplies).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ContainerInfo {
+    /// The 12-character id, as [`super::ThreadInfo::container_id`].
+    pub id: String,
+    /// `container.name`.
+    pub name: Option<String>,
+    /// `container.image`: `repository[:tag]`.
+    pub image: Option<String>,
+    /// `container.privileged`.
+    pub privileged: bool,
+}
+
+impl ContainerInfo {
+    /// The image split into repository and tag: a `:` before the last `/` is a registry port,
+    /// not a tag (`registry:5000/app` has no tag).
+    pub fn image_parts(&self) -> (Option<&str>, Option<&str>) {
+        match self.image.as_deref() {
+            Some(i) => match i.rsplit_once(':') {
+                Some((r, t)) if !t.contains('/') => (Some(r), Some(t)),
+                _ => (Some(i), None),
+            },
+            None => (None, None),
+        }
+    }
+}
+
+impl State {
+    /// Adds (or replaces) a container's metadata.
+    pub fn add_container(&mut self, c: ContainerInfo) {
+        if self.containers.len() >= MAX_CONTAINERS && !self.containers.contains_key(&c.id) {
+            return;
+        }
+        self.containers.insert(c.id.clone(), c);
+    }
+    /// The container with 12-character id `id`, if the table has it.
+    pub fn container(&self, id: &str) -> Option<&ContainerInfo> {
+        if self.containers.is_empty() {
+            return None;
+        }
+        self.containers.get(id)
+    }
+    /// Every container, in no particular order.
+    pub fn containers(&self) -> impl Iterator<Item = &ContainerInfo> {
+        self.containers.values()
+    }
+}
 
 /// Container runtimes recognised in cgroup paths.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

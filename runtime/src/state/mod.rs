@@ -40,10 +40,12 @@
 //! * `apply.rs`: [`State::apply`] and the per-syscall handlers.
 //! * `proc.rs`: seeding from `/proc`.
 //! * `path.rs`: path normalisation and joining.
-//! * `container.rs`: container ids from cgroup paths.
+//! * `container.rs`: container ids from cgroup paths and the container table.
+//! * `dns.rs`: the address → name table.
 
 mod apply;
 mod container;
+mod dns;
 mod model;
 mod path;
 mod proc;
@@ -57,7 +59,8 @@ use crate::event::{Direction, Event, ParamValue, SockAddr, SockTuple, render_tup
 use crate::flags;
 
 use container::short_id;
-pub use container::{ContainerRuntime, container_id_from_cgroups};
+pub use container::{ContainerInfo, ContainerRuntime, MAX_CONTAINERS, container_id_from_cgroups};
+pub use dns::MAX_DNS_NAMES;
 pub use model::*;
 pub use path::{join_path, normalize_path};
 pub use proc::linux_open_flags_to_ppm;
@@ -82,6 +85,10 @@ pub struct State {
     fdtables: rustc_hash::FxHashMap<i64, FdTable>,
     users: HashMap<(String, u32), UserInfo>,
     groups: HashMap<(String, u32), GroupInfo>,
+    /// Container metadata by 12-character id (`container.rs`).
+    containers: HashMap<String, ContainerInfo>,
+    /// Address → name (`dns.rs`).
+    dns_names: HashMap<IpAddr, String>,
     deferred: Vec<Deferred>,
     limits: Limits,
     stats: Stats,

@@ -22,8 +22,8 @@ use super::model::{
 };
 use rulec_runtime::engine::MatchMode;
 use rulec_runtime::event::{Direction, ParamType, ParamValue, SockAddr, SockTuple};
-use rulec_runtime::flags::CAP_NAMES;
 use rulec_runtime::flags;
+use rulec_runtime::flags::CAP_NAMES;
 
 /// The most cases one file may expand to (parameterised cases included).
 pub const MAX_CASES: usize = 10_000;
