@@ -1,5 +1,5 @@
 //! Reading and writing captures: the `.scap` reader ([`scap`]), rulec's own JSON Lines format
-//! (writer, reader and either-format open, `jsonl.rs`, re-exported here) and replaying a
+//! (writer, reader and either-format open, `jsonl/`, re-exported here) and replaying a
 //! capture through the state machine ([`replay`]). Captures are untrusted input; everything
 //! here turns damage into errors, never panics.
 
