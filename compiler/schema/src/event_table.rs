@@ -405,3 +405,73 @@ pub fn creates_fd_from_res(name: &str) -> bool {
             | "socket"
     )
 }
+
+/// One path parameter of a filesystem syscall: the parameter, the directory-fd parameter it is
+/// relative to (the `*at` calls), and whether it is not a path of the process at all (a
+/// symlink's content, kept as written).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct PathParam {
+    /// The path parameter (`name`, `oldpath`).
+    pub path: &'static str,
+    /// The directory fd the path is relative to (`dirfd`, `olddirfd`), for the `*at` calls.
+    pub dirfd: Option<&'static str>,
+    /// The text is not resolved against anything (symlink targets).
+    pub literal: bool,
+}
+
+/// The paths a filesystem syscall operates on, as libsinsp's `fs.path.*` and `evt.abspath`
+/// define them: one path, or the source and target of a two-path call (for a symlink the
+/// source is the link's content, the target the link created).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum SyscallPaths {
+    /// Single-path calls (open, mkdir, unlinkat, fchmodat...).
+    One(PathParam),
+    /// Two-path calls (rename, link, symlink and their `*at` forms).
+    Two {
+        /// The path operated from.
+        source: PathParam,
+        /// The path operated on.
+        target: PathParam,
+    },
+}
+
+impl SyscallPaths {
+    /// Whether a path is relative to a directory-fd parameter (the `*at` calls).
+    pub fn has_dirfd(self) -> bool {
+        match self {
+            SyscallPaths::One(p) => p.dirfd.is_some(),
+            SyscallPaths::Two { source, target } => source.dirfd.is_some() || target.dirfd.is_some(),
+        }
+    }
+}
+
+/// The path parameters of the filesystem syscall `name`, for the calls libsinsp defines
+/// `fs.path.*` for; `None` for every other event.
+pub fn syscall_paths(name: &str) -> Option<SyscallPaths> {
+    const fn p(path: &'static str, dirfd: Option<&'static str>) -> PathParam {
+        PathParam { path, dirfd, literal: false }
+    }
+    use SyscallPaths::{One, Two};
+    Some(match name {
+        "mkdir" | "rmdir" | "unlink" => One(p("path", None)),
+        "mkdirat" => One(p("path", Some("dirfd"))),
+        "unlinkat" => One(p("name", Some("dirfd"))),
+        "open" | "creat" => One(p("name", None)),
+        "openat" | "openat2" => One(p("name", Some("dirfd"))),
+        "chmod" => One(p("filename", None)),
+        "fchmodat" => One(p("filename", Some("dirfd"))),
+        "rename" | "link" => Two { source: p("oldpath", None), target: p("newpath", None) },
+        "renameat" | "renameat2" => {
+            Two { source: p("oldpath", Some("olddirfd")), target: p("newpath", Some("newdirfd")) }
+        }
+        "linkat" => Two { source: p("oldpath", Some("olddir")), target: p("newpath", Some("newdir")) },
+        "symlink" => {
+            Two { source: PathParam { path: "target", dirfd: None, literal: true }, target: p("linkpath", None) }
+        }
+        "symlinkat" => Two {
+            source: PathParam { path: "target", dirfd: None, literal: true },
+            target: p("linkpath", Some("linkdirfd")),
+        },
+        _ => return None,
+    })
+}

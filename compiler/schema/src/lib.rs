@@ -25,8 +25,9 @@ use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 pub use event_table::{
-    EventCategory, EventClass, EventDef, EventFlags, EventSource, MAX_PARAMS, creates_fd_from_res, event_def,
-    event_table, event_table_load_errors, is_generic_id, newest_event_def,
+    EventCategory, EventClass, EventDef, EventFlags, EventSource, MAX_PARAMS, PathParam, SyscallPaths,
+    creates_fd_from_res, event_def, event_table, event_table_load_errors, is_generic_id, newest_event_def,
+    syscall_paths,
 };
 pub use events::{Dir, EXTRA_EVENT_TYPE_NAMES, EventInfo, Param, ParamType, Section};
 pub use fields::{ArgKind, ArgSpec, FieldFlags, FieldInfo, FieldType, OpSet, class_id};

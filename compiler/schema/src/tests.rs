@@ -360,3 +360,53 @@ fn listing_agrees_with_the_scap_table() {
     // appended, so the listing is a prefix of the newest row.
     assert!(disagree.is_empty(), "{} disagreements: {disagree:#?}", disagree.len());
 }
+
+/// Every parameter the per-event facts name exists in that event's table row, with a path or
+/// fd type: a renamed parameter fails here, not silently at run time.
+#[test]
+fn path_facts_name_existing_parameters() {
+    let names = [
+        "mkdir",
+        "rmdir",
+        "unlink",
+        "mkdirat",
+        "unlinkat",
+        "open",
+        "creat",
+        "openat",
+        "openat2",
+        "chmod",
+        "fchmodat",
+        "rename",
+        "link",
+        "renameat",
+        "renameat2",
+        "linkat",
+        "symlink",
+        "symlinkat",
+    ];
+    for name in names {
+        let paths = crate::syscall_paths(name).unwrap_or_else(|| panic!("{name} has no paths"));
+        let def = crate::newest_event_def(name, Dir::Exit).unwrap_or_else(|| panic!("{name} has no exit row"));
+        let ps = match paths {
+            crate::SyscallPaths::One(p) => vec![p],
+            crate::SyscallPaths::Two { source, target } => vec![source, target],
+        };
+        for p in ps {
+            let ty = def.params.iter().find(|(n, _)| *n == p.path).map(|(_, t)| *t);
+            assert!(
+                matches!(ty, Some(ParamType::FsPath | ParamType::FsRelPath | ParamType::CharBuf)),
+                "{name}: {} is {ty:?}",
+                p.path
+            );
+            if let Some(d) = p.dirfd {
+                let ty = def.params.iter().find(|(n, _)| *n == d).map(|(_, t)| *t);
+                assert!(matches!(ty, Some(ParamType::Fd | ParamType::Fd32)), "{name}: {d} is {ty:?}");
+            }
+        }
+    }
+    assert!(crate::syscall_paths("read").is_none());
+    for name in ["eventfd", "socket", "accept4", "fcntl"] {
+        assert!(crate::creates_fd_from_res(name), "{name}");
+    }
+}

@@ -334,36 +334,23 @@ pub(crate) fn raw_value(v: &ParamValue) -> Option<Value> {
 fn abspath(arg: Option<&FieldArgValue>, ev: &Event, st: &State) -> Option<String> {
     let which = arg_key(arg);
     let dst = which.as_deref() == Some("dst");
-    let (dirfd, path) = match ev.name {
-        "unlinkat" => ("dirfd", "name"),
-        "openat" | "openat2" => ("dirfd", "name"),
-        "mkdirat" => ("dirfd", "path"),
-        "fchmodat" => ("dirfd", "filename"),
-        "renameat" | "renameat2" => {
+    // Only the `*at` calls: the others' paths are not relative to a directory fd.
+    let paths = rulec_schema::syscall_paths(ev.name).filter(|p| p.has_dirfd())?;
+    let p = match paths {
+        rulec_schema::SyscallPaths::One(p) => p,
+        rulec_schema::SyscallPaths::Two { source, target } => {
             if dst {
-                ("newdirfd", "newpath")
+                target
             } else {
-                ("olddirfd", "oldpath")
+                source
             }
         }
-        "linkat" => {
-            if dst {
-                ("newdir", "newpath")
-            } else {
-                ("olddir", "oldpath")
-            }
-        }
-        "symlinkat" => {
-            if dst {
-                ("linkdirfd", "linkpath")
-            } else {
-                return ev.str("target").map(str::to_string);
-            }
-        }
-        _ => return None,
     };
+    if p.literal {
+        return ev.str(p.path).map(str::to_string);
+    }
     let _ = arg_index(arg);
-    super::abs_path(ev, st, Some(dirfd), path)
+    super::abs_path(ev, st, p.dirfd, p.path)
 }
 
 // ---- time formatting ---------------------------------------------------------------------------
