@@ -1,4 +1,4 @@
-//! Reading and writing captures: the `.scap` reader ([`scap`]), rulec's own JSON Lines format
+//! Reading and writing captures: the `.scap` reader ([`scap`], `scap/`), rulec's own JSON Lines format
 //! (writer, reader and either-format open, `jsonl/`, re-exported here) and replaying a
 //! capture through the state machine ([`replay`]). Captures are untrusted input; everything
 //! here turns damage into errors, never panics.
