@@ -20,7 +20,7 @@ use std::path::Path;
 
 use super::scap::{FdRecord, ScapError, ScapReader};
 use crate::event::{Direction, Event, ParamValue};
-use crate::state::{FdInfo, FdKind, GroupInfo, L4Proto, Limits, SockInfo, SockRole, State, ThreadInfo, UserInfo};
+use crate::state::{FdInfo, FdKind, L4Proto, Limits, SockInfo, SockRole, State, ThreadInfo};
 
 /// Most pending enter events kept (one per thread); beyond that the map is cleared.
 const MAX_PENDING_ENTERS: usize = 65_536;
@@ -309,12 +309,9 @@ pub fn seed_state(state: &mut State, r: &ScapReader) {
         state.add_fd(pid, f);
     }
     for u in &r.users {
-        state.add_user(
-            "",
-            UserInfo { uid: u.uid, gid: u.gid, name: u.name.clone(), home: u.home.clone(), shell: u.shell.clone() },
-        );
+        state.add_user("", u.clone());
     }
     for g in &r.groups {
-        state.add_group("", GroupInfo { gid: g.gid, name: g.name.clone() });
+        state.add_group("", g.clone());
     }
 }

@@ -2,6 +2,7 @@
 //! in their v1/v2/flagged/large variants decoded into [`Event`]s with the schema's table).
 
 use super::*;
+use crate::state::{GroupInfo, UserInfo};
 
 pub(super) struct Block {
     ty: u32,
@@ -26,9 +27,9 @@ pub struct ScapReader {
     /// Interfaces.
     pub interfaces: Vec<Interface>,
     /// Users.
-    pub users: Vec<UserEntry>,
+    pub users: Vec<UserInfo>,
     /// Groups.
-    pub groups: Vec<GroupEntry>,
+    pub groups: Vec<GroupInfo>,
     pending: Option<Block>,
     /// The body buffer of the last decoded event block, reused by the next block (one
     /// allocation per reader instead of one per event).
@@ -471,12 +472,12 @@ impl ScapReader {
                     let name = c.str16("user name")?;
                     let home = c.str16("user home")?;
                     let shell = c.str16("user shell")?;
-                    self.users.push(UserEntry { uid, gid, name, home, shell });
+                    self.users.push(UserInfo { uid, gid, name, home, shell });
                 }
                 1 => {
                     let gid = c.u32("group gid")?;
                     let name = c.str16("group name")?;
-                    self.groups.push(GroupEntry { gid, name });
+                    self.groups.push(GroupInfo { gid, name });
                 }
                 t => return Err(err(entry_off, format!("unknown user-list entry type {t}"))),
             }

@@ -140,25 +140,6 @@ pub struct Interface {
     pub addr: String,
 }
 
-/// A user from the user list.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-#[allow(missing_docs)]
-pub struct UserEntry {
-    pub uid: u32,
-    pub gid: u32,
-    pub name: String,
-    pub home: String,
-    pub shell: String,
-}
-
-/// A group from the user list.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-#[allow(missing_docs)]
-pub struct GroupEntry {
-    pub gid: u32,
-    pub name: String,
-}
-
 /// Counters of the reader.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ReaderStats {
