@@ -3,7 +3,7 @@
 //! capture, replay and golden tests alike.
 //!
 //! * [`event`]: [`Event`], [`ParamValue`] and rendering params as Falco's `evt.arg.X` text.
-//! * [`flags`]: PPM flag tables and errno names used for rendering.
+//! * [`flags`]: PPM flag tables, errno and capability names (the schema's, re-exported).
 //! * [`state`]: the thread/process table and fd tables, updated by [`State::apply`].
 //! * [`scap`]: the `.scap` capture reader.
 //! * [`replay`]: reading a capture through the state machine.
@@ -17,13 +17,14 @@ pub mod engine;
 pub mod eval;
 pub mod event;
 pub mod fields;
-pub mod flags;
+pub use rulec_schema::flags;
 pub mod jit;
-pub mod replay;
-pub mod scap;
 pub mod state;
 pub mod syscalls;
 pub mod value;
+
+/// The capture readers keep their old paths (`rulec_runtime::scap`, `rulec_runtime::replay`).
+pub use capture::{replay, scap};
 
 pub use event::{Direction, Event, Param, ParamType, ParamValue, SockAddr, SockTuple};
 pub use replay::{Replay, replay};

@@ -214,7 +214,7 @@ fn every_param_type_round_trips() {
     use rulec_runtime::event::{Param, SockAddr, SockTuple};
     // Build events with unusual values for the types of the table, write them, read them back.
     let mk = |type_id: u16, values: Vec<ParamValue>| {
-        let info = rulec_runtime::scap::event_info(type_id).unwrap();
+        let info = rulec_compiler::schema::event_def(type_id).unwrap();
         Event {
             ts: u64::MAX,
             tid: i64::MIN,
@@ -227,10 +227,10 @@ fn every_param_type_round_trips() {
         }
     };
     let id = |name: &str, dir: Direction| {
-        rulec_runtime::scap::event_table()
+        rulec_compiler::schema::event_table()
             .iter()
             .rev()
-            .find(|i| i.name == name && i.dir == dir && !i.flags.contains("OLD_VERSION"))
+            .find(|i| i.name == name && i.dir == dir && !i.flags.contains(rulec_compiler::schema::EventFlags::OLD_VERSION))
             .unwrap()
             .id
     };

@@ -32,16 +32,38 @@ impl Section {
     }
 }
 
-/// Enter (`>`) or exit (`<`) half of an event.
+/// Enter (`>`) or exit (`<`) half of an event. In the scap event table even ids are enter
+/// events, odd ids exit events.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub enum Dir {
+    /// `>`: syscall entry (or a non-syscall event such as `procexit`, `switch`, `container`).
     Enter,
+    /// `<`: syscall exit.
     Exit,
 }
 
-/// The type of an event parameter (`ppm_param_type`, without the `PT_` prefix in the table).
+impl Dir {
+    /// Direction of an event-table id.
+    pub fn of_id(id: u16) -> Dir {
+        if id & 1 == 0 { Dir::Enter } else { Dir::Exit }
+    }
+
+    /// `>` or `<`, as Falco's `evt.dir`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dir::Enter => ">",
+            Dir::Exit => "<",
+        }
+    }
+}
+
+/// The type of an event parameter (libs' `ppm_param_type`, without the `PT_` prefix in the
+/// tables). One type serves the checker's listing (`events.tsv`), the scap event table
+/// (`event_table_libs_master.tsv`), the capture readers and the runtime's decoded values.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub enum ParamType {
+    /// `PT_NONE`: no declared type (parameters of events built by hand in tests).
+    None,
     Int8,
     Int16,
     Int32,
@@ -70,6 +92,7 @@ pub enum ParamType {
     Bool,
     Ipv4Addr,
     Ipv6Addr,
+    /// `PT_DYN`: a per-event type index byte, then the value.
     Dynamic,
     Flags8,
     Flags16,
@@ -81,13 +104,26 @@ pub enum ParamType {
     Gid,
     Double,
     SigSet,
+    CharBufArray,
+    CharBufPairArray,
+    Ipv4Net,
+    Ipv6Net,
+    IpAddr,
+    IpNet,
     Mode,
+    /// A 32-bit fd on the wire (read as [`ParamType::Fd`]).
+    Fd32,
+    /// A 32-bit pid on the wire (read as [`ParamType::Pid`]).
+    Pid32,
 }
 
 impl ParamType {
+    /// Parses a type name as the tables spell it (`FSPATH`, `FLAGS32`); `DYN` (the libs table)
+    /// and `DYNAMIC` (the listing) are the same type.
     pub fn parse(s: &str) -> Option<ParamType> {
         use ParamType::*;
         Some(match s {
+            "NONE" => None,
             "INT8" => Int8,
             "INT16" => Int16,
             "INT32" => Int32,
@@ -116,7 +152,7 @@ impl ParamType {
             "BOOL" => Bool,
             "IPV4ADDR" => Ipv4Addr,
             "IPV6ADDR" => Ipv6Addr,
-            "DYNAMIC" => Dynamic,
+            "DYN" | "DYNAMIC" => Dynamic,
             "FLAGS8" => Flags8,
             "FLAGS16" => Flags16,
             "FLAGS32" => Flags32,
@@ -127,9 +163,22 @@ impl ParamType {
             "GID" => Gid,
             "DOUBLE" => Double,
             "SIGSET" => SigSet,
+            "CHARBUFARRAY" => CharBufArray,
+            "CHARBUF_PAIR_ARRAY" => CharBufPairArray,
+            "IPV4NET" => Ipv4Net,
+            "IPV6NET" => Ipv6Net,
+            "IPADDR" => IpAddr,
+            "IPNET" => IpNet,
             "MODE" => Mode,
-            _ => return None,
+            "FD32" => Fd32,
+            "PID32" => Pid32,
+            _ => return Option::None,
         })
+    }
+
+    /// Whether the type is an enum (one value) rather than a set of flag bits.
+    pub fn is_enum_flags(self) -> bool {
+        matches!(self, ParamType::EnumFlags8 | ParamType::EnumFlags16 | ParamType::EnumFlags32)
     }
 
     /// The type `evt.rawarg.NAME` has for a parameter of this type, when it is a comparable
@@ -155,7 +204,11 @@ impl ParamType {
             Bool => F::Bool,
             Ipv4Addr | Ipv6Addr => F::IpAddr,
             Double => F::Double,
-            SockAddr | SockTuple | FdList | Dynamic => return None,
+            // Never in the listing (`events.tsv`); the libs table's extra types have no
+            // comparable raw form either, except the 32-bit fds and pids.
+            Fd32 | Pid32 => F::Int64,
+            SockAddr | SockTuple | FdList | Dynamic | None | CharBufArray | CharBufPairArray | Ipv4Net | Ipv6Net
+            | IpAddr | IpNet => return Option::None,
         })
     }
 

@@ -1,6 +1,9 @@
-//! The field schema and the event table, as data: Falco's field table (`data/fields.tsv`, 294
-//! fields including the container plugin's `container.*`/`k8s.*`) and event table
-//! (`data/events.tsv`) are embedded in the binary and parsed once into a [`Schema`].
+//! The field schema and the event tables, as data: Falco's field table (`data/fields.tsv`, 294
+//! fields including the container plugin's `container.*`/`k8s.*`) and event listing
+//! (`data/events.tsv`) are embedded in the binary and parsed once into a [`Schema`]; the scap
+//! event table by id (`data/event_table_libs_master.tsv`, [`event_table`]), the PPM flag and
+//! enum sets, errno and capability names ([`flags`]) and syscall names and numbers
+//! ([`syscalls`]) are the rest of the vocabulary the runtime and the capture readers share.
 //!
 //! This module owns: looking a field up as written in a condition (longest-prefix matching and
 //! dot-suffix arguments, [`Schema::resolve_field`]), did-you-mean suggestions, event names
@@ -8,9 +11,12 @@
 //! port service names ([`service_port`]). It knows nothing of conditions or diagnostics.
 
 mod descriptions;
+mod event_table;
 mod events;
 mod fields;
+pub mod flags;
 mod services;
+pub mod syscalls;
 
 #[cfg(test)]
 mod tests;
@@ -18,6 +24,11 @@ mod tests;
 use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
+pub use event_table::{
+    EventCategory, EventClass, EventDef, EventFlags, EventSource, MAX_PARAMS, PathParam, SyscallPaths,
+    creates_fd_from_res, event_def, event_table, event_table_load_errors, is_generic_id, newest_event_def,
+    syscall_paths,
+};
 pub use events::{Dir, EXTRA_EVENT_TYPE_NAMES, EventInfo, Param, ParamType, Section};
 pub use fields::{ArgKind, ArgSpec, FieldFlags, FieldInfo, FieldType, OpSet, class_id};
 pub use services::{service_names, service_port};

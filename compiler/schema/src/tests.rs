@@ -313,3 +313,100 @@ fn conformance_rules_use_known_event_types_and_params() {
     assert!(used > 0);
     assert!(unknown.is_empty(), "unknown names: {unknown:#?}");
 }
+
+#[test]
+fn scap_event_table_parses_completely() {
+    assert_eq!(crate::event_table_load_errors(), &[] as &[String]);
+    let t = crate::event_table();
+    assert!(t.len() > 400, "{} rows", t.len());
+    for (i, e) in t.iter().enumerate() {
+        assert_eq!(usize::from(e.id), i);
+        if !e.enum_name.is_empty() {
+            assert_eq!(e.dir, Dir::of_id(e.id), "{}", e.enum_name);
+        }
+    }
+    let open_x = crate::newest_event_def("open", Dir::Exit).unwrap();
+    assert_eq!(open_x.enum_name, "PPME_SYSCALL_OPEN_X");
+    assert!(open_x.creates_fd() && open_x.is_syscall() && !open_x.large_payload());
+    assert_eq!(open_x.category.class.as_str(), "file");
+    assert_eq!(open_x.param_index("name"), Some(1));
+    assert!(crate::is_generic_id(1) && !crate::is_generic_id(2));
+}
+
+/// The listing (`events.tsv`) and the scap table are two views of one vocabulary: every
+/// parameter the listing gives an event has the same name and type in the newest scap row of
+/// that name and direction, so the checker and the runtime cannot disagree on a parameter.
+#[test]
+fn listing_agrees_with_the_scap_table() {
+    let s = schema();
+    let mut checked = 0;
+    let mut disagree = Vec::new();
+    for e in &s.events {
+        for (dir, half) in [(Dir::Enter, &e.enter), (Dir::Exit, &e.exit)] {
+            let (Some(params), Some(def)) = (half, crate::newest_event_def(e.name, dir)) else { continue };
+            for (i, p) in params.iter().enumerate() {
+                checked += 1;
+                match def.params.get(i) {
+                    Some((n, t)) if *n == p.name && *t == p.ty => {}
+                    other => {
+                        disagree.push(format!("{} {:?} #{i} {} {:?}: scap has {other:?}", e.name, dir, p.name, p.ty))
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked > 500, "{checked}");
+    // The listing comes from a Falco release, the scap table from libs master: params are only
+    // appended, so the listing is a prefix of the newest row.
+    assert!(disagree.is_empty(), "{} disagreements: {disagree:#?}", disagree.len());
+}
+
+/// Every parameter the per-event facts name exists in that event's table row, with a path or
+/// fd type: a renamed parameter fails here, not silently at run time.
+#[test]
+fn path_facts_name_existing_parameters() {
+    let names = [
+        "mkdir",
+        "rmdir",
+        "unlink",
+        "mkdirat",
+        "unlinkat",
+        "open",
+        "creat",
+        "openat",
+        "openat2",
+        "chmod",
+        "fchmodat",
+        "rename",
+        "link",
+        "renameat",
+        "renameat2",
+        "linkat",
+        "symlink",
+        "symlinkat",
+    ];
+    for name in names {
+        let paths = crate::syscall_paths(name).unwrap_or_else(|| panic!("{name} has no paths"));
+        let def = crate::newest_event_def(name, Dir::Exit).unwrap_or_else(|| panic!("{name} has no exit row"));
+        let ps = match paths {
+            crate::SyscallPaths::One(p) => vec![p],
+            crate::SyscallPaths::Two { source, target } => vec![source, target],
+        };
+        for p in ps {
+            let ty = def.params.iter().find(|(n, _)| *n == p.path).map(|(_, t)| *t);
+            assert!(
+                matches!(ty, Some(ParamType::FsPath | ParamType::FsRelPath | ParamType::CharBuf)),
+                "{name}: {} is {ty:?}",
+                p.path
+            );
+            if let Some(d) = p.dirfd {
+                let ty = def.params.iter().find(|(n, _)| *n == d).map(|(_, t)| *t);
+                assert!(matches!(ty, Some(ParamType::Fd | ParamType::Fd32)), "{name}: {d} is {ty:?}");
+            }
+        }
+    }
+    assert!(crate::syscall_paths("read").is_none());
+    for name in ["eventfd", "socket", "accept4", "fcntl"] {
+        assert!(crate::creates_fd_from_res(name), "{name}");
+    }
+}

@@ -210,4 +210,3 @@ fn slot_cost(p: &Program, s: &Slot) -> f64 {
         }
     }
 }
-

@@ -7,13 +7,16 @@
 //!   `container.full_id` the 64-character id found in the cgroups (`host` on the host);
 //!   `container.type` the runtime named in the cgroup path (`docker`, `cri-o`, `containerd`,
 //!   `podman`) when there is one; `container.name` is `host` for host processes.
-//! * Everything else (`container.name` of a real container, `container.image*`,
-//!   `container.privileged`, `container.mount*`, `container.start_ts`, labels, `k8s.*`,
-//!   `proc.is_container_*`...) is unknown: `None`, so checks on it are false, as in Falco
-//!   without the container plugin's metadata.
+//! * `container.name`, `container.image*` and `container.privileged` of a container come from
+//!   the state's container table ([`State::container`]) when it has the container (test worlds
+//!   fill it; in live capture the container plugin's metadata would).
+//! * Everything else (those fields of a container the table lacks, `container.mount*`,
+//!   `container.start_ts`, labels, `k8s.*`, `proc.is_container_*`...) is unknown: `None`, so
+//!   checks on it are false, as in Falco without the container plugin's metadata.
 
 use super::{Extractor, s, thread};
-use crate::state::{ContainerRuntime, container_id_from_cgroups};
+use crate::event::Event;
+use crate::state::{ContainerInfo, ContainerRuntime, State, container_id_from_cgroups};
 use crate::value::Value;
 
 pub(super) fn lookup(name: &str) -> Option<Extractor> {
@@ -43,7 +46,21 @@ pub(super) fn lookup(name: &str) -> Option<Extractor> {
                 ContainerRuntime::Unknown => return None,
             }))
         },
-        "container.name" => |_, ev, st| thread(ev, st).filter(|t| t.container_id.is_empty()).map(|_| s("host")),
+        "container.name" => |_, ev, st| {
+            let t = thread(ev, st)?;
+            if let Some(c) = st.container(&t.container_id) {
+                return c.name.as_deref().map(s);
+            }
+            t.container_id.is_empty().then(|| s("host"))
+        },
+        "container.image" => |_, ev, st| known(ev, st)?.image.as_deref().map(s),
+        "container.image.repository" => |_, ev, st| known(ev, st)?.image_parts().0.map(s),
+        "container.image.tag" => |_, ev, st| {
+            let c = known(ev, st)?;
+            let (image, tag) = c.image_parts();
+            tag.or(image.map(|_| "latest")).map(s)
+        },
+        "container.privileged" => |_, ev, st| Some(Value::Bool(known(ev, st)?.privileged)),
         "util.cnt" => |_, _, _| Some(Value::Uint(1)),
         n if n.starts_with("container.") || n.starts_with("k8s.") || n.starts_with("proc.is_container_") => {
             |_, _, _| None
@@ -51,4 +68,9 @@ pub(super) fn lookup(name: &str) -> Option<Extractor> {
         _ => return None,
     };
     Some(f)
+}
+
+/// The table entry of the event's container, when the table has it.
+fn known<'a>(ev: &Event, st: &'a State) -> Option<&'a ContainerInfo> {
+    st.container(&thread(ev, st)?.container_id)
 }

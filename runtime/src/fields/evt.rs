@@ -24,6 +24,7 @@
 use std::sync::LazyLock;
 
 use rulec_compiler::check::hir::FieldArgValue;
+use rulec_schema::{EventDef, EventFlags};
 
 use super::{Extractor, arg_index, arg_key, event_info, event_res, s, thread};
 use crate::event::{Direction, Event, Param, ParamValue, SockAddr, SockTuple, render_tuple};
@@ -110,7 +111,7 @@ pub(super) fn lookup(name: &str) -> Option<Extractor> {
                 None
             }
         },
-        "evt.is_wait" => |_, ev, _| Some(Value::Bool(has_flag(ev, "EF_WAITS"))),
+        "evt.is_wait" => |_, ev, _| Some(Value::Bool(has_flag(ev, EventFlags::WAITS))),
         "evt.is_syslog" => |_, ev, st| {
             let fd = st.event_fd_info(ev);
             Some(Value::Bool(is_write(ev) && fd.is_some_and(|f| f.name == "/dev/log")))
@@ -171,16 +172,16 @@ fn failed(ev: &Event) -> bool {
     event_res(ev).is_some_and(|r| r < 0)
 }
 
-fn has_flag(ev: &Event, flag: &str) -> bool {
+fn has_flag(ev: &Event, flag: EventFlags) -> bool {
     event_info(ev).is_some_and(|i| i.flags.contains(flag))
 }
 
 fn is_read(ev: &Event) -> bool {
-    has_flag(ev, "EF_READS_FROM_FD")
+    has_flag(ev, EventFlags::READS_FROM_FD)
 }
 
 fn is_write(ev: &Event) -> bool {
-    has_flag(ev, "EF_WRITES_TO_FD")
+    has_flag(ev, EventFlags::WRITES_TO_FD)
 }
 
 fn fd_is_file(ev: &Event, st: &State) -> bool {
@@ -193,37 +194,12 @@ fn fd_is_sock(ev: &Event, st: &State) -> bool {
 
 /// True for syscall events (not tracepoints such as `procexit`/`switch`, nor meta-events).
 pub(crate) fn is_syscall(ev: &Event) -> bool {
-    event_info(ev).map_or(true, |i| i.is_syscall)
+    event_info(ev).map_or(true, EventDef::is_syscall)
 }
 
 /// libsinsp's category text for the event (`file`, `net`, `IO_read`...).
 pub(crate) fn category(ev: &Event) -> &'static str {
-    let Some(info) = event_info(ev) else { return "unknown" };
-    for tok in info.category.split('|').map(str::trim) {
-        let name = match tok {
-            "EC_SYSCALL" | "EC_TRACEPOINT" | "EC_PLUGIN" | "EC_METAEVENT" | "EC_ITER" | "" => continue,
-            "EC_FILE" => "file",
-            "EC_NET" => "net",
-            "EC_IPC" => "IPC",
-            "EC_MEMORY" => "memory",
-            "EC_PROCESS" => "process",
-            "EC_SLEEP" => "sleep",
-            "EC_SYSTEM" => "system",
-            "EC_SIGNAL" => "signal",
-            "EC_USER" => "user",
-            "EC_TIME" => "time",
-            "EC_IO_READ" => "IO_read",
-            "EC_IO_WRITE" => "IO_write",
-            "EC_IO_OTHER" => "IO_other",
-            "EC_WAIT" => "wait",
-            "EC_SCHEDULER" => "scheduler",
-            "EC_INTERNAL" => "internal",
-            "EC_OTHER" => "other",
-            _ => "unknown",
-        };
-        return name;
-    }
-    "unknown"
+    event_info(ev).map_or("unknown", |i| i.category.class.as_str())
 }
 
 /// The I/O size of a read/write-like exit: its non-negative result.
@@ -358,36 +334,23 @@ pub(crate) fn raw_value(v: &ParamValue) -> Option<Value> {
 fn abspath(arg: Option<&FieldArgValue>, ev: &Event, st: &State) -> Option<String> {
     let which = arg_key(arg);
     let dst = which.as_deref() == Some("dst");
-    let (dirfd, path) = match ev.name {
-        "unlinkat" => ("dirfd", "name"),
-        "openat" | "openat2" => ("dirfd", "name"),
-        "mkdirat" => ("dirfd", "path"),
-        "fchmodat" => ("dirfd", "filename"),
-        "renameat" | "renameat2" => {
+    // Only the `*at` calls: the others' paths are not relative to a directory fd.
+    let paths = rulec_schema::syscall_paths(ev.name).filter(|p| p.has_dirfd())?;
+    let p = match paths {
+        rulec_schema::SyscallPaths::One(p) => p,
+        rulec_schema::SyscallPaths::Two { source, target } => {
             if dst {
-                ("newdirfd", "newpath")
+                target
             } else {
-                ("olddirfd", "oldpath")
+                source
             }
         }
-        "linkat" => {
-            if dst {
-                ("newdir", "newpath")
-            } else {
-                ("olddir", "oldpath")
-            }
-        }
-        "symlinkat" => {
-            if dst {
-                ("linkdirfd", "linkpath")
-            } else {
-                return ev.str("target").map(str::to_string);
-            }
-        }
-        _ => return None,
     };
+    if p.literal {
+        return ev.str(p.path).map(str::to_string);
+    }
     let _ = arg_index(arg);
-    super::abs_path(ev, st, Some(dirfd), path)
+    super::abs_path(ev, st, p.dirfd, p.path)
 }
 
 // ---- time formatting ---------------------------------------------------------------------------

@@ -18,7 +18,8 @@
 //!   containment.
 //! * `fd.name_changed` is true on a successful (or in-progress) connect and on a datagram
 //!   send/receive whose tuple differs from the fd's name; libsinsp renames the fd then.
-//! * `fd.cip.name` and the other DNS-name fields need a DNS cache rulec does not keep: `None`.
+//! * `fd.cip.name` and the other DNS-name fields read the state's DNS table ([`State::dns_name`]):
+//!   `None` for an address it does not name.
 //! * `fd.nameraw`: the path as the open call passed it when the event is an open; otherwise the
 //!   state keeps only the normalised name, which is returned.
 //! * `fd.dev.major`/`minor` split the kernel's device number (20 minor bits), as libsinsp.
@@ -126,7 +127,10 @@ pub(super) fn lookup(name: &str) -> Option<Extractor> {
             let f = fdi(ev, st)?;
             Some(Value::Bool(name_changed(ev, f)))
         },
-        "fd.cip.name" | "fd.sip.name" | "fd.lip.name" | "fd.rip.name" => |_, _, _| None,
+        "fd.cip.name" => |_, ev, st| ip_name(ev, st, |k| k.cip),
+        "fd.sip.name" => |_, ev, st| ip_name(ev, st, |k| k.sip),
+        "fd.lip.name" => |_, ev, st| ip_name(ev, st, |k| if k.role != SockRole::Server { k.cip } else { k.sip }),
+        "fd.rip.name" => |_, ev, st| ip_name(ev, st, |k| if k.role != SockRole::Server { k.sip } else { k.cip }),
         "fd.dev" => |_, ev, st| fdi(ev, st).map(|f| Value::Int(i64::from(f.dev))),
         "fd.dev.major" => |_, ev, st| fdi(ev, st).map(|f| Value::Int(i64::from(f.dev >> 20))),
         "fd.dev.minor" => |_, ev, st| fdi(ev, st).map(|f| Value::Int(i64::from(f.dev & 0xf_ffff))),
@@ -204,7 +208,7 @@ pub(crate) fn failed_connect_name(ev: &Event) -> Option<String> {
 /// `4` for socket and accept whatever the family, `p` pipe, `e` eventfd, `s` signalfd, `t`
 /// timerfd_create, `i` inotify_init), `o` for any other; nothing for other events.
 pub(crate) fn typechar_without_fd(ev: &Event, thread_known: bool) -> Option<char> {
-    if !thread_known || !crate::scap::event_info(ev.type_id).is_some_and(|i| i.fd_related) {
+    if !thread_known || !rulec_schema::event_def(ev.type_id).is_some_and(rulec_schema::EventDef::fd_related) {
         return None;
     }
     Some(match ev.name {
@@ -223,7 +227,7 @@ pub(crate) fn typechar_without_fd(ev: &Event, thread_known: bool) -> Option<char
 /// the events of a syscall that creates an fd (`EF_CREATES_FD`) while there is none: -1 on the
 /// enter event (no fd yet) and on an exit whose returned fd is an error (not the errno).
 pub(crate) fn fd_num(ev: &Event) -> Option<i64> {
-    let creates = || crate::scap::event_info(ev.type_id).is_some_and(|i| i.creates_fd);
+    let creates = || rulec_schema::event_def(ev.type_id).is_some_and(rulec_schema::EventDef::creates_fd);
     match State::event_fd(ev) {
         Some(n) if n < 0 && ev.dir == Direction::Exit && creates() => Some(-1),
         None if ev.dir == Direction::Enter && creates() => Some(-1),
@@ -246,6 +250,12 @@ pub(super) fn dir_of_borrowed(p: &str) -> &str {
 }
 
 /// The socket details of an inet socket fd.
+/// The state's DNS name ([`State::dns_name`]) of one address of the event's socket.
+fn ip_name(ev: &Event, st: &State, ip: fn(&SockInfo) -> Option<std::net::IpAddr>) -> Option<Value> {
+    let sock = st.event_fd_info(ev)?.sock.as_ref()?;
+    st.dns_name(ip(sock)?).map(s)
+}
+
 fn inet<'a>(ev: &Event, st: &'a State) -> Option<&'a SockInfo> {
     let f = fdi(ev, st)?;
     if !matches!(f.kind, FdKind::Ipv4Sock | FdKind::Ipv6Sock) {

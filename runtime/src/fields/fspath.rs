@@ -5,6 +5,8 @@
 //! content, the target the link created). The plain fields are made absolute against the
 //! directory fd or the cwd; the `*raw` ones are the parameter as passed. Other events: `None`.
 
+use rulec_schema::{PathParam, SyscallPaths, syscall_paths};
+
 use super::{Extractor, abs_path, s};
 use crate::event::{Event, ParamValue};
 use crate::state::State;
@@ -30,38 +32,24 @@ enum Which {
     Target,
 }
 
-/// (dirfd parameter, path parameter) for the path `which` of the event; `None` when the event
-/// has no such path. A `Some("")` path parameter means "not a path: the raw text" (symlink).
-fn params(ev: &Event, which: Which) -> Option<(Option<&'static str>, &'static str)> {
-    Some(match (ev.name, which) {
-        ("mkdir" | "rmdir" | "unlink", Which::Name) => (None, "path"),
-        ("mkdirat", Which::Name) => (Some("dirfd"), "path"),
-        ("unlinkat", Which::Name) => (Some("dirfd"), "name"),
-        ("open" | "creat", Which::Name) => (None, "name"),
-        ("openat" | "openat2", Which::Name) => (Some("dirfd"), "name"),
-        ("chmod", Which::Name) => (None, "filename"),
-        ("fchmodat", Which::Name) => (Some("dirfd"), "filename"),
-        ("rename" | "link", Which::Source) => (None, "oldpath"),
-        ("rename" | "link", Which::Target) => (None, "newpath"),
-        ("renameat" | "renameat2", Which::Source) => (Some("olddirfd"), "oldpath"),
-        ("renameat" | "renameat2", Which::Target) => (Some("newdirfd"), "newpath"),
-        ("linkat", Which::Source) => (Some("olddir"), "oldpath"),
-        ("linkat", Which::Target) => (Some("newdir"), "newpath"),
-        ("symlink" | "symlinkat", Which::Source) => (None, "target"),
-        ("symlink", Which::Target) => (None, "linkpath"),
-        ("symlinkat", Which::Target) => (Some("linkdirfd"), "linkpath"),
-        _ => return None,
-    })
+/// The path parameter `which` of the event (the schema's [`rulec_schema::syscall_paths`]);
+/// `None` when the event has no such path.
+fn params(ev: &Event, which: Which) -> Option<PathParam> {
+    match (syscall_paths(ev.name)?, which) {
+        (SyscallPaths::One(p), Which::Name) => Some(p),
+        (SyscallPaths::Two { source, .. }, Which::Source) => Some(source),
+        (SyscallPaths::Two { target, .. }, Which::Target) => Some(target),
+        _ => None,
+    }
 }
 
 fn raw(ev: &Event, which: Which) -> Option<Value> {
-    let (_, p) = params(ev, which)?;
-    ev.str(p).map(s)
+    ev.str(params(ev, which)?.path).map(s)
 }
 
 fn resolved(ev: &Event, st: &State, which: Which) -> Option<Value> {
-    let (dirfd, p) = params(ev, which)?;
-    if matches!(ev.name, "symlink" | "symlinkat") && which == Which::Source {
+    let PathParam { path: p, dirfd, literal } = params(ev, which)?;
+    if literal {
         // A symlink's content is not a path of this process: kept as written.
         return ev.str(p).map(s);
     }

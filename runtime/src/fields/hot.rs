@@ -208,7 +208,7 @@ fn port(out: &mut Value, p: u16) -> bool {
 
 /// [`process::caps_to_string`] into a buffer.
 fn caps(b: &mut String, caps: u64) {
-    for (i, name) in process::CAP_NAMES.iter().enumerate() {
+    for (i, name) in crate::flags::CAP_NAMES.iter().enumerate() {
         if caps & (1u64 << i) != 0 {
             if !b.is_empty() {
                 b.push(' ');

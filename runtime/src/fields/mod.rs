@@ -68,6 +68,7 @@ use std::sync::LazyLock;
 
 use rulec_compiler::check::hir::FieldArgValue;
 use rulec_compiler::schema::{FieldInfo, schema};
+use rulec_schema::EventDef;
 
 use crate::event::{Direction, Event, ParamValue};
 use crate::state::{FdInfo, State, ThreadInfo, join_path, normalize_path};
@@ -332,49 +333,10 @@ pub(crate) fn abs_path(ev: &Event, st: &State, dirfd_param: Option<&str>, path_p
     Some(join_path(&base, raw))
 }
 
-/// The scap event-table row of the event: by id when it agrees with the event's name and
-/// direction, else the newest row with that name and direction (events built by hand or by the
-/// generator may carry any id).
-pub(crate) fn event_info(ev: &Event) -> Option<&'static crate::scap::EventInfo> {
-    // A generic event is named after its syscall (`mprotect`), which may also name a dedicated
-    // event of the current table with other params and flags: its row is the generic one.
-    if ev.is_generic() {
-        return crate::scap::event_info(if ev.dir == Direction::Enter { 0 } else { 1 });
-    }
-    if let Some(i) = crate::scap::event_info(ev.type_id)
-        && i.name == ev.name
-        && i.dir == ev.dir
-    {
-        return Some(i);
-    }
-    newest_event_info(ev.name, ev.dir)
-}
-
-/// The `EF_*` flags text of the event's table row (empty when it has none).
-pub(crate) fn event_flags(ev: &Event) -> &'static str {
-    event_info(ev).map_or("", |i| i.flags)
-}
-
-/// The newest (not `EF_OLD_VERSION`) event-table row for a name and direction.
-pub fn newest_event_info(name: &str, dir: Direction) -> Option<&'static crate::scap::EventInfo> {
-    // Asked on every `evt.is_open_*`/flags check: Fx hashing (trusted, short keys).
-    use rustc_hash::FxHashMap as HashMap;
-    static INDEX: LazyLock<HashMap<(&'static str, bool), usize>> = LazyLock::new(|| {
-        let table = crate::scap::event_table();
-        let mut m: HashMap<(&'static str, bool), usize> = HashMap::default();
-        for (i, e) in table.iter().enumerate() {
-            let key = (e.name, e.dir == Direction::Enter);
-            let old = e.flags.contains("EF_OLD_VERSION");
-            // Later rows are newer versions; an old-version row never replaces a current one.
-            let keep_prev = m.get(&key).is_some_and(|&j| old && !table[j].flags.contains("EF_OLD_VERSION"));
-            if !keep_prev {
-                m.insert(key, i);
-            }
-        }
-        m
-    });
-    let idx = *INDEX.get(&(name, dir == Direction::Enter))?;
-    crate::scap::event_table().get(idx)
+/// The scap event-table row of the event ([`Event::def`]).
+#[inline]
+pub(crate) fn event_info(ev: &Event) -> Option<&'static EventDef> {
+    ev.def()
 }
 
 /// The syscall's result as libsinsp reads it for `evt.res`/`evt.rawres`/`evt.failed`: the `res`

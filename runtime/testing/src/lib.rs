@@ -2,7 +2,8 @@
 //!
 //! This module owns everything about test files except the terminal: the model
 //! ([`model`]), reading YAML with exact positions and `E06xx` diagnostics ([`parse`]), building
-//! the starting world and filling in event defaults ([`world`], [`meta`]), running a case
+//! the starting world (container metadata and DNS names included) and filling in event
+//! defaults ([`world`]), running a case
 //! through the real state machine and engine and comparing alerts with expectations ([`run`]),
 //! tracing a rule's condition for a missing alert ([`trace`]), rule coverage ([`coverage`]) and
 //! the `--bless` rewrite ([`bless`]). `src/cli/test.rs` finds files, runs cases in parallel and
@@ -15,7 +16,6 @@
 
 pub mod bless;
 pub mod coverage;
-pub mod meta;
 pub mod model;
 pub mod parse;
 pub mod run;

@@ -22,8 +22,8 @@ use super::model::{
 };
 use rulec_runtime::engine::MatchMode;
 use rulec_runtime::event::{Direction, ParamType, ParamValue, SockAddr, SockTuple};
-use rulec_runtime::fields::process::CAP_NAMES;
 use rulec_runtime::flags;
+use rulec_runtime::flags::CAP_NAMES;
 
 /// The most cases one file may expand to (parameterised cases included).
 pub const MAX_CASES: usize = 10_000;
@@ -1187,7 +1187,7 @@ impl Parser {
                 "res" => res = Some(v),
                 _ => {
                     let schema = rulec_compiler::schema::schema();
-                    let known = rulec_runtime::scap::event_table().iter().find(|e| e.name == key).map(|e| e.name);
+                    let known = rulec_compiler::schema::event_table().iter().find(|e| e.name == key).map(|e| e.name);
                     match known {
                         Some(n) if name.is_none() => name = Some((n, k, v)),
                         Some(_) => {
@@ -1231,13 +1231,13 @@ impl Parser {
         // Enter-only events (procexit...) default to enter; everything else to exit, as
         // current drivers send syscalls.
         let dir = dir.unwrap_or_else(|| {
-            if rulec_runtime::fields::newest_event_info(name, Direction::Exit).is_some() {
+            if rulec_compiler::schema::newest_event_def(name, Direction::Exit).is_some() {
                 Direction::Exit
             } else {
                 Direction::Enter
             }
         });
-        let Some(info) = rulec_runtime::fields::newest_event_info(name, dir) else {
+        let Some(info) = rulec_compiler::schema::newest_event_def(name, dir) else {
             self.err(
                 Code::UnknownTestEvent,
                 name_node.loc,
@@ -1701,7 +1701,7 @@ fn param_value(event: &str, param: &str, ty: ParamType, node: &Node) -> Result<P
             }
             ParamValue::FdList(v)
         }
-        T::Dyn => return Err("dynamic parameters cannot be written in a test; leave it out".into()),
+        T::Dynamic => return Err("dynamic parameters cannot be written in a test; leave it out".into()),
         _ => ParamValue::Bytes(text()?.as_bytes().to_vec()),
     })
 }

@@ -15,7 +15,6 @@ use rulec_compiler::ir::{self, Program};
 use rulec_compiler::items::Priority;
 use rulec_compiler::{Code, Diagnostic, Location, SourceFile};
 
-use super::meta::{self, Meta};
 use super::model::{Case, Expect, Input, TestFile};
 use super::trace::{self, TraceNode};
 use super::world;
@@ -184,7 +183,7 @@ impl Suite {
             result.status = Status::Skip(reason.clone());
             return result;
         }
-        let mut engine = Engine::with_extractor(self.program.clone(), backend, meta::extract);
+        let mut engine = Engine::new(self.program.clone(), backend);
         engine.set_rule_info(&self.check.ruleset);
         engine.set_mode(self.file.match_mode);
         for (n, _) in &case.enable {
@@ -227,16 +226,14 @@ impl Suite {
     fn for_each_event(&self, case: &Case, f: &mut dyn FnMut(&Event, &State, usize)) -> Result<usize, String> {
         match &case.input {
             Input::Events { world, events } => {
-                let (mut state, meta) = world::build_world(world);
+                let mut state = world::build_world(world);
                 let default_tid = world.processes.last().map_or(super::model::DEFAULT_PID, |p| p.pid);
-                meta::with_meta(&meta, || {
-                    for (i, spec) in events.iter().enumerate() {
-                        let tid = spec.tid.unwrap_or(default_tid);
-                        let ev = world::build_event(spec, tid, &state);
-                        state.apply(&ev);
-                        f(&ev, &state, i + 1);
-                    }
-                });
+                for (i, spec) in events.iter().enumerate() {
+                    let tid = spec.tid.unwrap_or(default_tid);
+                    let ev = world::build_event(spec, tid, &state);
+                    state.apply(&ev);
+                    f(&ev, &state, i + 1);
+                }
                 Ok(events.len())
             }
             Input::Capture { path, .. } => {
@@ -245,14 +242,11 @@ impl Suite {
                 let mut replay = capture::open_replay(&full, Limits::default())
                     .map_err(|e| format!("cannot read capture {}: {e}", full.display()))?;
                 let mut n = 0;
-                meta::with_meta(&Meta::default(), || -> Result<(), String> {
-                    while let Some(ev) = replay.next() {
-                        let ev = ev.map_err(|e| format!("capture {}: {e}", full.display()))?;
-                        n += 1;
-                        f(&ev, replay.state(), n);
-                    }
-                    Ok(())
-                })?;
+                while let Some(ev) = replay.next() {
+                    let ev = ev.map_err(|e| format!("capture {}: {e}", full.display()))?;
+                    n += 1;
+                    f(&ev, replay.state(), n);
+                }
                 Ok(n)
             }
         }
@@ -266,7 +260,7 @@ impl Suite {
 
     /// Notes and traces for each missing alert.
     fn explain_missing(&self, case: &Case, result: &mut CaseResult) {
-        let compiled = Compiled::with_extractor(&self.trace_program, meta::extract);
+        let compiled = Compiled::new(&self.trace_program);
         let mut cache = SlotCache::new();
         for m in &mut result.missing {
             let Some(e) = case.expect.get(m.expect) else { continue };

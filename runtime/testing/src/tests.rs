@@ -84,7 +84,7 @@ fn a_minimal_case_gets_every_default() {
     assert_eq!(events[0].ts, model::BASE_TIME);
     assert_eq!(events[1].ts, model::BASE_TIME + 5_000_000_000);
     assert_eq!(events[0].tid, None);
-    let (st, _) = world::build_world(world);
+    let st = world::build_world(world);
     let t = st.thread(DEFAULT_PID).unwrap();
     assert_eq!((t.uid, t.ptid, t.cwd.as_str(), t.comm.as_str()), (0, 1, "/", "test-process"));
     assert_eq!(st.fds(DEFAULT_PID).map(|f| f.fd).collect::<Vec<_>>(), [0, 1, 2]);
@@ -404,13 +404,13 @@ cases:
     let (file, d) = parsed(text);
     assert!(d.is_empty(), "{d:?}");
     let Input::Events { world, .. } = parsed_input(file) else { panic!() };
-    let (st, meta) = world::build_world(&world);
+    let st = world::build_world(&world);
     let t = st.thread(52).unwrap();
     assert_eq!((t.pid, t.uid, t.tty), (50, 1000, 34816));
     assert_eq!(t.cap_effective, (1 << 21) | (1 << 13));
     assert!(t.exe_upper_layer);
     assert_eq!(t.container_id.len(), 12);
-    let c = meta.containers.get(&t.container_id).unwrap();
+    let c = st.container(&t.container_id).unwrap();
     assert_eq!(c.image.as_deref(), Some("registry:5000/team/app:v1"));
     assert_eq!(st.user(&t.container_id, 1000).unwrap().name, "alice");
     let kinds: Vec<&str> = st.fds(50).map(|f| f.kind.type_name()).collect();

@@ -1,5 +1,5 @@
 //! From a case's written world and events to what the engine runs on: [`build_world`] seeds a
-//! [`State`] (and the case's [`Meta`]) with the declared processes, threads, fds and users;
+//! [`State`] (with its container and DNS tables) with the declared processes, threads, fds and users;
 //! [`build_event`] turns an [`EventSpec`] into an [`Event`] with the event table's newest layout
 //! ([`rulec_runtime::event::build_event`]), filling in what a real driver would have sent and the case
 //! left out, from the state as it is just before the event.
@@ -14,25 +14,32 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use super::meta::Meta;
 use super::model::{BASE_TIME, EventSpec, FdSpec, ProcessSpec, World};
 use super::parse::{CAPS_ALL, CAPS_CONTAINER, WELL_KNOWN_USERS, nul_join};
 use rulec_runtime::event::{Direction, Event, ParamType, ParamValue, SockAddr, SockTuple};
 use rulec_runtime::flags;
-use rulec_runtime::state::{FdInfo, FdKind, GroupInfo, L4Proto, SockInfo, SockRole, State, ThreadInfo, UserInfo};
+use rulec_runtime::state::{
+    ContainerInfo, FdInfo, FdKind, GroupInfo, L4Proto, SockInfo, SockRole, State, ThreadInfo, UserInfo,
+};
 
-/// The state and metadata a world describes.
-pub fn build_world(world: &World) -> (State, Meta) {
+/// The state a world describes, container metadata and DNS names included.
+pub fn build_world(world: &World) -> State {
     let mut st = State::new();
-    let mut meta = Meta::default();
     for (ip, name) in &world.dns {
-        meta.dns.insert(*ip, name.clone());
+        st.add_dns_name(*ip, name.clone());
     }
     let mut tables: Vec<String> = vec![String::new()];
     for p in &world.processes {
         if let Some(c) = &p.container {
             let short: String = c.id.chars().take(12).collect();
-            meta.containers.entry(short.clone()).or_insert_with(|| c.clone());
+            if st.container(&short).is_none() {
+                st.add_container(ContainerInfo {
+                    id: short.clone(),
+                    name: c.name.clone(),
+                    image: c.image.clone(),
+                    privileged: c.privileged,
+                });
+            }
             if !tables.contains(&short) {
                 tables.push(short);
             }
@@ -78,7 +85,7 @@ pub fn build_world(world: &World) -> (State, Meta) {
         }
         st.add_process(t, fds);
     }
-    (st, meta)
+    st
 }
 
 /// The 64-digit id of a container whose written id may be shorter (padded with zeros).
@@ -199,7 +206,7 @@ fn socket_fd(fd: i64, udp: bool, local: Option<&SockAddr>, remote: Option<&SockA
 /// The event `spec` describes, for thread `tid`, with the defaults of the module doc taken from
 /// `state` (the state before the event).
 pub fn build_event(spec: &EventSpec, tid: i64, state: &State) -> Event {
-    let info = rulec_runtime::fields::newest_event_info(spec.name, spec.dir);
+    let info = rulec_compiler::schema::newest_event_def(spec.name, spec.dir);
     let mut values = spec.params.clone();
     let has = |values: &[(&'static str, ParamValue)], n: &str| values.iter().any(|(k, _)| *k == n);
     let table: Vec<(&'static str, ParamType)> = info.map(|i| i.params.clone()).unwrap_or_default();

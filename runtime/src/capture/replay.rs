@@ -18,9 +18,9 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
+use super::scap::{FdRecord, ScapError, ScapReader};
 use crate::event::{Direction, Event, ParamValue};
-use crate::scap::{FdRecord, ScapError, ScapReader};
-use crate::state::{FdInfo, FdKind, GroupInfo, L4Proto, Limits, SockInfo, SockRole, State, ThreadInfo, UserInfo};
+use crate::state::{FdInfo, FdKind, L4Proto, Limits, SockInfo, SockRole, State, ThreadInfo};
 
 /// Most pending enter events kept (one per thread); beyond that the map is cleared.
 const MAX_PENDING_ENTERS: usize = 65_536;
@@ -84,7 +84,8 @@ impl<S> Replay<S> {
     /// Whether `ev` is an enter event to remember until its exit: only syscall enters pair with
     /// an exit; switch/procinfo/... interleave.
     fn pairs_with_exit(&self, ev: &Event) -> bool {
-        ev.dir == Direction::Enter && crate::scap::event_info(ev.type_id).is_some_and(|i| i.is_syscall)
+        ev.dir == Direction::Enter
+            && rulec_schema::event_def(ev.type_id).is_some_and(rulec_schema::EventDef::is_syscall)
     }
 
     fn remember_enter(&mut self, ev: Event) {
@@ -308,12 +309,9 @@ pub fn seed_state(state: &mut State, r: &ScapReader) {
         state.add_fd(pid, f);
     }
     for u in &r.users {
-        state.add_user(
-            "",
-            UserInfo { uid: u.uid, gid: u.gid, name: u.name.clone(), home: u.home.clone(), shell: u.shell.clone() },
-        );
+        state.add_user("", u.clone());
     }
     for g in &r.groups {
-        state.add_group("", GroupInfo { gid: g.gid, name: g.name.clone() });
+        state.add_group("", g.clone());
     }
 }

@@ -4,7 +4,7 @@
 //! produced it, its event-table id (which fixes the name and the direction: even ids are enter
 //! events `>`, odd ids exit events `<`), and its decoded parameters. Parameter values are typed
 //! ([`ParamValue`]) after libscap's `ppm_param_type`; [`ParamType`] is that type tag as it appears
-//! in the event table.
+//! in the event table (the schema's).
 //!
 //! [`ParamValue::render`] turns a value into the text Falco's `evt.arg.NAME` shows:
 //!
@@ -25,147 +25,20 @@
 //! * socktuple: `sip:sport->dip:dport`; unix: `src_ptr->dst_ptr path` (hex pointers).
 //! * absent (zero-length) parameters render as the empty string.
 
+mod build;
+
+pub use build::build_event;
+
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use crate::flags;
+use rulec_schema::{EventDef, EventFlags, flags};
 
-/// Direction of an event: even event-table ids are enter events, odd ids exit events.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Direction {
-    /// `>`: syscall entry (or a non-syscall event such as `procexit`, `switch`, `container`).
-    Enter,
-    /// `<`: syscall exit.
-    Exit,
-}
-
-impl Direction {
-    /// Direction of an event-table id.
-    pub fn of_id(id: u16) -> Direction {
-        if id & 1 == 0 { Direction::Enter } else { Direction::Exit }
-    }
-    /// `>` or `<`, as Falco's `evt.dir`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Direction::Enter => ">",
-            Direction::Exit => "<",
-        }
-    }
-}
-
-/// The `ppm_param_type` of a parameter, as named in the event table TSV.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[allow(missing_docs)]
-pub enum ParamType {
-    None,
-    Int8,
-    Int16,
-    Int32,
-    Int64,
-    Uint8,
-    Uint16,
-    Uint32,
-    Uint64,
-    CharBuf,
-    ByteBuf,
-    Errno,
-    SockAddr,
-    SockTuple,
-    Fd,
-    Pid,
-    FdList,
-    FsPath,
-    SyscallId,
-    SigType,
-    RelTime,
-    AbsTime,
-    Port,
-    L4Proto,
-    SockFamily,
-    Bool,
-    Ipv4Addr,
-    Ipv6Addr,
-    Dyn,
-    Flags8,
-    Flags16,
-    Flags32,
-    EnumFlags8,
-    EnumFlags16,
-    EnumFlags32,
-    Uid,
-    Gid,
-    Double,
-    SigSet,
-    CharBufArray,
-    CharBufPairArray,
-    Ipv4Net,
-    Ipv6Net,
-    IpAddr,
-    IpNet,
-    Mode,
-    FsRelPath,
-    Fd32,
-    Pid32,
-}
-
-impl ParamType {
-    /// Parses the type name used in the event table TSV (`FSPATH`, `FLAGS32`, ...).
-    pub fn from_name(s: &str) -> Option<ParamType> {
-        use ParamType::*;
-        Some(match s {
-            "NONE" => None,
-            "INT8" => Int8,
-            "INT16" => Int16,
-            "INT32" => Int32,
-            "INT64" => Int64,
-            "UINT8" => Uint8,
-            "UINT16" => Uint16,
-            "UINT32" => Uint32,
-            "UINT64" => Uint64,
-            "CHARBUF" => CharBuf,
-            "BYTEBUF" => ByteBuf,
-            "ERRNO" => Errno,
-            "SOCKADDR" => SockAddr,
-            "SOCKTUPLE" => SockTuple,
-            "FD" => Fd,
-            "PID" => Pid,
-            "FDLIST" => FdList,
-            "FSPATH" => FsPath,
-            "SYSCALLID" => SyscallId,
-            "SIGTYPE" => SigType,
-            "RELTIME" => RelTime,
-            "ABSTIME" => AbsTime,
-            "PORT" => Port,
-            "L4PROTO" => L4Proto,
-            "SOCKFAMILY" => SockFamily,
-            "BOOL" => Bool,
-            "IPV4ADDR" => Ipv4Addr,
-            "IPV6ADDR" => Ipv6Addr,
-            "DYN" => Dyn,
-            "FLAGS8" => Flags8,
-            "FLAGS16" => Flags16,
-            "FLAGS32" => Flags32,
-            "ENUMFLAGS8" => EnumFlags8,
-            "ENUMFLAGS16" => EnumFlags16,
-            "ENUMFLAGS32" => EnumFlags32,
-            "UID" => Uid,
-            "GID" => Gid,
-            "DOUBLE" => Double,
-            "SIGSET" => SigSet,
-            "CHARBUFARRAY" => CharBufArray,
-            "CHARBUF_PAIR_ARRAY" => CharBufPairArray,
-            "IPV4NET" => Ipv4Net,
-            "IPV6NET" => Ipv6Net,
-            "IPADDR" => IpAddr,
-            "IPNET" => IpNet,
-            "MODE" => Mode,
-            "FSRELPATH" => FsRelPath,
-            "FD32" => Fd32,
-            "PID32" => Pid32,
-            _ => return Option::None,
-        })
-    }
-}
+/// Direction of an event (the schema's [`rulec_schema::Dir`]): even event-table ids are enter
+/// events, odd ids exit events.
+pub use rulec_schema::Dir as Direction;
+/// The `ppm_param_type` of a parameter: the schema's, one type for every table and reader.
+pub use rulec_schema::ParamType;
 
 /// A socket address (`SOCKADDR` parameter).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -376,7 +249,7 @@ impl ParamValue {
                 }
                 ParamValue::FdList(v)
             }
-            T::Dyn => ParamValue::Dyn { index: b[0], raw: b[1..].to_vec() },
+            T::Dynamic => ParamValue::Dyn { index: b[0], raw: b[1..].to_vec() },
             // BYTEBUF and types that never appear in capture events (nets, IPADDR, NONE).
             _ => ParamValue::Bytes(b.to_vec()),
         })
@@ -626,7 +499,28 @@ impl Event {
     /// the name of a dedicated event: no state update or dedicated-event param applies to it.
     pub fn is_generic(&self) -> bool {
         self.params.first().is_some_and(|p| p.ty == ParamType::SyscallId)
-            || (crate::scap::is_generic_id(self.type_id) && self.name == "syscall")
+            || (rulec_schema::is_generic_id(self.type_id) && self.name == "syscall")
+    }
+    /// The scap event-table row of the event: by id when it agrees with the event's name and
+    /// direction, else the newest row with that name and direction (events built by hand or by
+    /// the generator may carry any id). A generic event is named after its syscall
+    /// (`mprotect`), which may also name a dedicated event with other params and flags: its row
+    /// is the generic one.
+    pub fn def(&self) -> Option<&'static EventDef> {
+        if self.is_generic() {
+            return rulec_schema::event_def(if self.dir == Direction::Enter { 0 } else { 1 });
+        }
+        if let Some(i) = rulec_schema::event_def(self.type_id)
+            && i.name == self.name
+            && i.dir == self.dir
+        {
+            return Some(i);
+        }
+        rulec_schema::newest_event_def(self.name, self.dir)
+    }
+    /// The `EF_*` flags of the event's table row ([`Event::def`]; empty when it has none).
+    pub fn event_flags(&self) -> EventFlags {
+        self.def().map_or(EventFlags::empty(), |i| i.flags)
     }
     /// True for events flagged state-only in the capture.
     pub fn state_only(&self) -> bool {
@@ -648,30 +542,4 @@ impl Event {
         }
         s
     }
-}
-
-/// Builds an event with the newest table layout of `name`/`dir`: every table parameter in order,
-/// taking its value from `values` by name (absent when not given). Unknown events keep `values`
-/// as they are.
-pub fn build_event(
-    ts: u64,
-    tid: i64,
-    name: &'static str,
-    dir: Direction,
-    values: Vec<(&'static str, ParamValue)>,
-) -> Event {
-    let info = crate::fields::newest_event_info(name, dir);
-    let params = match info {
-        Some(info) => info
-            .params
-            .iter()
-            .map(|(pname, ty)| Param {
-                name: pname,
-                ty: *ty,
-                value: values.iter().find(|(n, _)| n == pname).map_or(ParamValue::Absent, |(_, v)| v.clone()),
-            })
-            .collect(),
-        None => values.into_iter().map(|(name, value)| Param { name, ty: ParamType::None, value }).collect(),
-    };
-    Event { ts, tid, cpu: 0, type_id: info.map_or(0, |i| i.id), dir, name, params, dump_flags: 0 }
 }

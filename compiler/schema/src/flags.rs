@@ -1,4 +1,5 @@
-//! Flag and constant tables used to render parameters as text.
+//! Flag and constant tables: the PPM flag and enum sets with their names and bits (used to
+//! render parameters as text and by the state machine), errno names and capability names.
 //!
 //! The driver encodes flags in its own PPM encodings (`driver/ppm_events_public.h`), not the
 //! Linux values: `PPM_O_RDONLY` is `1<<0` whereas Linux `O_RDONLY` is 0. The names and their
@@ -547,6 +548,51 @@ pub fn errno_name(e: u64) -> Option<&'static str> {
         _ => ERRNO_NAMES.get(usize::try_from(e).ok()?).copied().filter(|s| !s.is_empty()),
     }
 }
+
+/// Linux capability names by bit number (the driver's PPM capability bits use the same order).
+pub const CAP_NAMES: [&str; 41] = [
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",
+    "CAP_NET_RAW",
+    "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",
+    "CAP_LEASE",
+    "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",
+    "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ",
+    "CAP_PERFMON",
+    "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE",
+];
 
 #[cfg(test)]
 mod ptrace_tests {

@@ -1,519 +1,10 @@
-//! A reader for Falco/sysdig `.scap` capture files (plain or gzip-wrapped).
-//!
-//! Owns the block walk (section header, machine info, process/fd/interface/user lists, event
-//! blocks in their v1/v2/flagged/large variants) and the decoding of event blocks into
-//! [`Event`]s with the embedded event table (`data/event_table_libs_master.tsv`, libs master:
-//! params are only ever appended to an event id, so the newest table decodes older captures
-//! too, and it knows the ids ≥ 336 that newer captures use, e.g. `useradded` 354).
-//!
-//! Capture files are untrusted: every length is checked against the bytes that are actually
-//! there, a block is read incrementally so a huge length field cannot allocate more than the
-//! file holds (and blocks are capped at [`MAX_BLOCK_LEN`]), and any inconsistency is a
-//! [`ScapError`] naming the problem and the byte offset (in the decompressed stream).
-//!
-//! Event types beyond the table are skipped (counted in [`ReaderStats::skipped_unknown`]), as
-//! libscap does. Metadata blocks after the first event (concatenated captures) are parsed into
-//! the same lists but do not re-seed state; unknown metadata blocks are skipped by length.
+//! [`ScapReader`]: the block walk (metadata blocks into [`super::records`] types, event blocks
+//! in their v1/v2/flagged/large variants decoded into [`Event`]s with the schema's table).
 
-use std::fmt;
-use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
-use std::net::{Ipv4Addr, Ipv6Addr};
-use std::path::Path;
-use std::sync::OnceLock;
+use super::*;
+use crate::state::{GroupInfo, UserInfo};
 
-use crate::event::{Direction, Event, Param, ParamType, ParamValue, split_nul};
-
-/// Largest block accepted (64 MiB): process lists of very big hosts fit; nothing legitimate is
-/// larger.
-pub const MAX_BLOCK_LEN: u32 = 64 << 20;
-/// Largest non-LARGE event block body (libscap `READER_BUF_SIZE`).
-pub const READER_BUF_SIZE: usize = 65_536;
-/// Most parameters accepted in one event.
-pub const MAX_PARAMS: usize = 64;
-
-// Block types.
-const SHB: u32 = 0x0A0D0D0A;
-const MI: u32 = 0x201;
-const MI_INT: u32 = 0x8002ABCD;
-const FDL: u32 = 0x203;
-const FDL_INT: u32 = 0x8001ABCD;
-const FDL_V2: u32 = 0x218;
-const EV: u32 = 0x204;
-const EV_INT: u32 = 0x8010ABCD;
-const EV_V2: u32 = 0x216;
-const EV_V2_LARGE: u32 = 0x221;
-const EVF: u32 = 0x208;
-const EVF_V2: u32 = 0x217;
-const EVF_V2_LARGE: u32 = 0x222;
-const IL: u32 = 0x205;
-const IL_INT: u32 = 0x8011ABCD;
-const IL_V2: u32 = 0x219;
-const UL: u32 = 0x206;
-const UL_INT: u32 = 0x8012ABCD;
-const UL_V2: u32 = 0x220;
-const BYTE_ORDER_MAGIC: u32 = 0x1A2B3C4D;
-
-fn pl_version(bt: u32) -> Option<u8> {
-    Some(match bt {
-        0x202 | 0x8000ABCD => 1,
-        0x207 | 0x8013ABCD => 2,
-        0x209 | 0x8014ABCD => 3,
-        0x210 => 4,
-        0x211 => 5,
-        0x212 => 6,
-        0x213 => 7,
-        0x214 => 8,
-        0x215 => 9,
-        _ => return None,
-    })
-}
-
-fn is_event_block(bt: u32) -> bool {
-    matches!(bt, EV | EV_INT | EV_V2 | EV_V2_LARGE | EVF | EVF_V2 | EVF_V2_LARGE)
-}
-
-/// The largest capture [`repeat_events`] builds (it is held in memory).
-pub const MAX_REPEATED_LEN: usize = 4 << 30;
-
-/// A capture whose events are played `times` times in a row: the file's blocks as they are,
-/// then `times - 1` more copies of its event blocks (timestamps restart with each copy; readers
-/// do not require them to increase). For benchmarks on captures too short to time. A gzip file
-/// is decompressed first; the result is plain. The blocks are checked as [`ScapReader`] checks
-/// them (lengths, trailers, limits), so a damaged file gives an error, not a damaged copy.
-pub fn repeat_events(file: &[u8], times: usize) -> Result<Vec<u8>, ScapError> {
-    let plain: std::borrow::Cow<'_, [u8]> = if file.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        flate2::read::MultiGzDecoder::new(file).read_to_end(&mut out).map_err(|e| ScapError {
-            offset: 0,
-            message: "cannot decompress the capture".into(),
-            io: Some(e),
-        })?;
-        out.into()
-    } else {
-        file.into()
-    };
-    // Validate by reading it through, and note where each event block is.
-    let mut events: Vec<std::ops::Range<usize>> = Vec::new();
-    let mut r = ScapReader::from_bytes(plain.to_vec())?;
-    if let Some(b) = r.pending.take() {
-        r.push_event_range(&b, &mut events);
-    }
-    while let Some(b) = r.read_block()? {
-        if is_event_block(b.ty) {
-            r.push_event_range(&b, &mut events);
-        }
-    }
-    let total: usize = events.iter().map(ExactSizeIterator::len).sum();
-    let extra = total
-        .checked_mul(times.saturating_sub(1))
-        .filter(|n| plain.len().checked_add(*n).is_some_and(|all| all <= MAX_REPEATED_LEN));
-    let Some(extra) = extra else {
-        return Err(err(
-            0,
-            format!(
-                "{times} copies of {total} bytes of events exceed the {} GiB limit: ask for fewer copies",
-                MAX_REPEATED_LEN >> 30
-            ),
-        ));
-    };
-    let mut out = Vec::with_capacity(plain.len() + extra);
-    out.extend_from_slice(&plain);
-    for _ in 1..times {
-        for range in &events {
-            out.extend_from_slice(&plain[range.clone()]);
-        }
-    }
-    Ok(out)
-}
-
-/// An error reading a capture: what is wrong and where.
-#[derive(Debug)]
-pub struct ScapError {
-    /// Byte offset in the (decompressed) stream.
-    pub offset: u64,
-    /// What is wrong.
-    pub message: String,
-    /// The underlying I/O error, if any.
-    pub io: Option<io::Error>,
-}
-
-impl fmt::Display for ScapError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "scap: at byte {}: {}", self.offset, self.message)?;
-        if let Some(e) = &self.io {
-            write!(f, ": {e}")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for ScapError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.io.as_ref().map(|e| e as _)
-    }
-}
-
-fn err(offset: u64, message: impl Into<String>) -> ScapError {
-    ScapError { offset, message: message.into(), io: None }
-}
-
-// ---- event table --------------------------------------------------------------------------
-
-/// One row of the event table.
-#[derive(Debug, Clone)]
-pub struct EventInfo {
-    /// Event id (`ppm_event_code`).
-    pub id: u16,
-    /// `PPME_*` enum name.
-    pub enum_name: &'static str,
-    /// Event name (`open`).
-    pub name: &'static str,
-    /// Direction.
-    pub dir: Direction,
-    /// `EC_*` category text.
-    pub category: &'static str,
-    /// A syscall event (`EC_SYSCALL`), as opposed to tracepoint/meta events (switch, procexit,
-    /// procinfo, container...).
-    pub is_syscall: bool,
-    /// `EF_*` flags text.
-    pub flags: &'static str,
-    /// Parameter lengths are u32 (`EF_LARGE_PAYLOAD`).
-    pub large_payload: bool,
-    /// The syscall creates an fd (`EF_CREATES_FD`).
-    pub creates_fd: bool,
-    /// The event concerns an fd: creates, uses or destroys one (`EF_CREATES_FD`,
-    /// `EF_USES_FD`, `EF_DESTROYS_FD`).
-    pub fd_related: bool,
-    /// Parameters (name, type).
-    pub params: Vec<(&'static str, ParamType)>,
-}
-
-static TABLE_TSV: &str = include_str!("../data/event_table_libs_master.tsv");
-
-/// The embedded event table (libs master), indexed by id.
-pub fn event_table() -> &'static [EventInfo] {
-    static TABLE: OnceLock<Vec<EventInfo>> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        let mut v: Vec<EventInfo> = Vec::new();
-        for line in TABLE_TSV.lines().skip(1) {
-            let f: Vec<&'static str> = line.split('\t').collect();
-            let Some(id) = f.first().and_then(|s| s.parse::<u16>().ok()) else {
-                continue;
-            };
-            let params = f
-                .get(7)
-                .filter(|s| !s.is_empty())
-                .map(|s| {
-                    s.split(';')
-                        .filter_map(|p| {
-                            let (n, t) = p.split_once(':')?;
-                            Some((n, ParamType::from_name(t).unwrap_or(ParamType::ByteBuf)))
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            let flags = f.get(5).copied().unwrap_or("");
-            let category = f.get(4).copied().unwrap_or("");
-            // Ids are dense in the TSV; keep the index == id invariant even if not.
-            while v.len() < usize::from(id) {
-                let missing = v.len() as u16;
-                v.push(EventInfo {
-                    id: missing,
-                    enum_name: "",
-                    name: "unknown",
-                    dir: Direction::of_id(missing),
-                    category: "",
-                    is_syscall: false,
-                    flags: "",
-                    large_payload: false,
-                    creates_fd: false,
-                    fd_related: false,
-                    params: Vec::new(),
-                });
-            }
-            v.push(EventInfo {
-                id,
-                enum_name: f.get(1).copied().unwrap_or(""),
-                name: f.get(2).copied().unwrap_or("unknown"),
-                dir: if f.get(3) == Some(&"X") { Direction::Exit } else { Direction::Enter },
-                category,
-                is_syscall: category.contains("EC_SYSCALL"),
-                flags,
-                large_payload: flags.contains("EF_LARGE_PAYLOAD"),
-                creates_fd: flags.contains("EF_CREATES_FD"),
-                fd_related: ["EF_CREATES_FD", "EF_USES_FD", "EF_DESTROYS_FD"].iter().any(|f| flags.contains(f)),
-                params,
-            });
-        }
-        v
-    })
-}
-
-/// True for `PPME_GENERIC_E`/`PPME_GENERIC_X` (ids 0 and 1): syscalls without a dedicated
-/// event, which carry the syscall's `ppm_sc` code instead (see [`crate::syscalls`]).
-pub fn is_generic_id(id: u16) -> bool {
-    id <= 1
-}
-
-/// The table row for `id`.
-pub fn event_info(id: u16) -> Option<&'static EventInfo> {
-    event_table().get(usize::from(id))
-}
-
-/// Names of parameters beyond an event's table list (`p<N>`); the JSON Lines capture reader
-/// needs the same `'static` names.
-pub(crate) const EXTRA_NAMES: [&str; MAX_PARAMS] = [
-    "p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8", "p9", "p10", "p11", "p12", "p13", "p14", "p15", "p16", "p17",
-    "p18", "p19", "p20", "p21", "p22", "p23", "p24", "p25", "p26", "p27", "p28", "p29", "p30", "p31", "p32", "p33",
-    "p34", "p35", "p36", "p37", "p38", "p39", "p40", "p41", "p42", "p43", "p44", "p45", "p46", "p47", "p48", "p49",
-    "p50", "p51", "p52", "p53", "p54", "p55", "p56", "p57", "p58", "p59", "p60", "p61", "p62", "p63",
-];
-
-// ---- metadata records ---------------------------------------------------------------------
-
-/// Section header block.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct SectionHeader {
-    /// Major version (1).
-    pub major: u16,
-    /// Minor version (0 on old files, 2 current).
-    pub minor: u16,
-}
-
-/// Machine info block.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct MachineInfo {
-    /// CPUs.
-    pub num_cpus: u32,
-    /// Memory size in bytes.
-    pub memory_bytes: u64,
-    /// Max pid.
-    pub max_pid: u64,
-    /// Host name.
-    pub hostname: String,
-    /// Boot time (ns since epoch), 0 in old files.
-    pub boot_ts: u64,
-}
-
-/// One process-list entry (a thread from the /proc snapshot at capture start).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-#[allow(missing_docs)]
-pub struct ProcEntry {
-    pub tid: i64,
-    pub pid: i64,
-    pub ptid: i64,
-    pub sid: i64,
-    pub vpgid: i64,
-    pub comm: String,
-    pub exe: String,
-    pub exepath: String,
-    pub args: Vec<String>,
-    pub cwd: String,
-    pub fdlimit: u64,
-    pub flags: u32,
-    pub uid: u32,
-    pub gid: u32,
-    pub vmsize_kb: u32,
-    pub vmrss_kb: u32,
-    pub vmswap_kb: u32,
-    pub pfmajor: u64,
-    pub pfminor: u64,
-    pub env: Vec<String>,
-    pub vtid: i64,
-    pub vpid: i64,
-    /// `subsys=path` entries.
-    pub cgroups: Vec<String>,
-    pub root: String,
-    pub pidns_init_start_ts: u64,
-    pub tty: u32,
-    pub loginuid: Option<u32>,
-    pub exe_writable: bool,
-    pub cap_inheritable: u64,
-    pub cap_permitted: u64,
-    pub cap_effective: u64,
-    pub exe_upper_layer: bool,
-    pub exe_ino: u64,
-    pub exe_ino_ctime: u64,
-    pub exe_ino_mtime: u64,
-    pub exe_from_memfd: bool,
-    pub exe_lower_layer: bool,
-    pub pgid: Option<i64>,
-}
-
-/// What an fd-list entry describes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[allow(missing_docs)]
-pub enum FdRecord {
-    Ipv4Sock {
-        sip: Ipv4Addr,
-        dip: Ipv4Addr,
-        sport: u16,
-        dport: u16,
-        l4proto: u8,
-    },
-    Ipv4Serv {
-        ip: Ipv4Addr,
-        port: u16,
-        l4proto: u8,
-    },
-    Ipv6Sock {
-        sip: Ipv6Addr,
-        dip: Ipv6Addr,
-        sport: u16,
-        dport: u16,
-        l4proto: u8,
-    },
-    Ipv6Serv {
-        ip: Ipv6Addr,
-        port: u16,
-        l4proto: u8,
-    },
-    Unix {
-        source: u64,
-        dest: u64,
-        path: String,
-    },
-    /// `FILE` (1) or `FILE_V2` (16, with flags and dev).
-    File {
-        open_flags: u32,
-        name: String,
-        dev: u32,
-    },
-    /// Any other type (`scap_fd_type` number) with its name.
-    Named {
-        ty: u8,
-        name: String,
-    },
-}
-
-/// One fd-list entry.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FdEntry {
-    /// Owning thread.
-    pub tid: i64,
-    /// Fd number.
-    pub fd: i64,
-    /// Inode.
-    pub ino: u64,
-    /// Details.
-    pub record: FdRecord,
-}
-
-/// One network interface.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Interface {
-    /// Name.
-    pub name: String,
-    /// Address (v4 or v6, as text).
-    pub addr: String,
-}
-
-/// A user from the user list.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-#[allow(missing_docs)]
-pub struct UserEntry {
-    pub uid: u32,
-    pub gid: u32,
-    pub name: String,
-    pub home: String,
-    pub shell: String,
-}
-
-/// A group from the user list.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-#[allow(missing_docs)]
-pub struct GroupEntry {
-    pub gid: u32,
-    pub name: String,
-}
-
-/// Counters of the reader.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct ReaderStats {
-    /// Blocks read.
-    pub blocks: u64,
-    /// Events returned.
-    pub events: u64,
-    /// Events of ids beyond the table, skipped.
-    pub skipped_unknown: u64,
-    /// Unknown metadata blocks skipped.
-    pub skipped_blocks: u64,
-    /// Section headers seen (more than one in a concatenated capture).
-    pub sections: u64,
-}
-
-// ---- byte cursor --------------------------------------------------------------------------
-
-struct Cur<'a> {
-    b: &'a [u8],
-    pos: usize,
-    base: u64,
-}
-
-impl<'a> Cur<'a> {
-    fn new(b: &'a [u8], base: u64) -> Cur<'a> {
-        Cur { b, pos: 0, base }
-    }
-    fn off(&self) -> u64 {
-        self.base + self.pos as u64
-    }
-    fn remaining(&self) -> usize {
-        self.b.len() - self.pos
-    }
-    fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], ScapError> {
-        if self.remaining() < n {
-            return Err(err(
-                self.off(),
-                format!("{what}: needs {n} bytes, only {} left in the block", self.remaining()),
-            ));
-        }
-        let s = &self.b[self.pos..self.pos + n];
-        self.pos += n;
-        Ok(s)
-    }
-    fn arr<const N: usize>(&mut self, what: &str) -> Result<[u8; N], ScapError> {
-        let s = self.take(N, what)?;
-        let mut a = [0u8; N];
-        a.copy_from_slice(s);
-        Ok(a)
-    }
-    fn u8(&mut self, what: &str) -> Result<u8, ScapError> {
-        Ok(self.arr::<1>(what)?[0])
-    }
-    fn u16(&mut self, what: &str) -> Result<u16, ScapError> {
-        Ok(u16::from_le_bytes(self.arr(what)?))
-    }
-    fn u32(&mut self, what: &str) -> Result<u32, ScapError> {
-        Ok(u32::from_le_bytes(self.arr(what)?))
-    }
-    fn u64(&mut self, what: &str) -> Result<u64, ScapError> {
-        Ok(u64::from_le_bytes(self.arr(what)?))
-    }
-    fn i64(&mut self, what: &str) -> Result<i64, ScapError> {
-        Ok(i64::from_le_bytes(self.arr(what)?))
-    }
-    /// `u16 len` + bytes.
-    fn bytes16(&mut self, what: &str) -> Result<&'a [u8], ScapError> {
-        let n = self.u16(what)?;
-        self.take(usize::from(n), what)
-    }
-    fn str16(&mut self, what: &str) -> Result<String, ScapError> {
-        let b = self.bytes16(what)?;
-        let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
-        Ok(String::from_utf8_lossy(&b[..end]).into_owned())
-    }
-    fn skip_to(&mut self, pos: usize, what: &str) -> Result<(), ScapError> {
-        if pos < self.pos {
-            return Err(err(self.off(), format!("{what}: entry length is shorter than its fields")));
-        }
-        self.take(pos - self.pos, what).map(|_| ())
-    }
-}
-
-// ---- reader -------------------------------------------------------------------------------
-
-struct Block {
+pub(super) struct Block {
     ty: u32,
     body: Vec<u8>,
     /// Offset of the block header.
@@ -536,9 +27,9 @@ pub struct ScapReader {
     /// Interfaces.
     pub interfaces: Vec<Interface>,
     /// Users.
-    pub users: Vec<UserEntry>,
+    pub users: Vec<UserInfo>,
     /// Groups.
-    pub groups: Vec<GroupEntry>,
+    pub groups: Vec<GroupInfo>,
     pending: Option<Block>,
     /// The body buffer of the last decoded event block, reused by the next block (one
     /// allocation per reader instead of one per event).
@@ -981,12 +472,12 @@ impl ScapReader {
                     let name = c.str16("user name")?;
                     let home = c.str16("user home")?;
                     let shell = c.str16("user shell")?;
-                    self.users.push(UserEntry { uid, gid, name, home, shell });
+                    self.users.push(UserInfo { uid, gid, name, home, shell });
                 }
                 1 => {
                     let gid = c.u32("group gid")?;
                     let name = c.str16("group name")?;
-                    self.groups.push(GroupEntry { gid, name });
+                    self.groups.push(GroupInfo { gid, name });
                 }
                 t => return Err(err(entry_off, format!("unknown user-list entry type {t}"))),
             }
@@ -1021,11 +512,11 @@ impl ScapReader {
                 format!("event length {len} exceeds its block ({} bytes left)", b.body.len() - ev_start),
             ));
         }
-        let Some(info) = event_info(type_id) else {
+        let Some(info) = event_def(type_id) else {
             self.stats.skipped_unknown += 1;
             return Ok(None);
         };
-        let lsz = if info.large_payload { 4 } else { 2 };
+        let lsz = if info.large_payload() { 4 } else { 2 };
         let ev = &b.body[ev_start..ev_start + len];
         let read_len = |i: usize| -> usize {
             let at = hl + i * lsz;
@@ -1138,4 +629,55 @@ impl Iterator for ScapReader {
             }
         }
     }
+}
+
+/// A capture whose events are played `times` times in a row: the file's blocks as they are,
+/// then `times - 1` more copies of its event blocks (timestamps restart with each copy; readers
+/// do not require them to increase). For benchmarks on captures too short to time. A gzip file
+/// is decompressed first; the result is plain. The blocks are checked as [`ScapReader`] checks
+/// them (lengths, trailers, limits), so a damaged file gives an error, not a damaged copy.
+pub fn repeat_events(file: &[u8], times: usize) -> Result<Vec<u8>, ScapError> {
+    let plain: std::borrow::Cow<'_, [u8]> = if file.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::new();
+        flate2::read::MultiGzDecoder::new(file).read_to_end(&mut out).map_err(|e| ScapError {
+            offset: 0,
+            message: "cannot decompress the capture".into(),
+            io: Some(e),
+        })?;
+        out.into()
+    } else {
+        file.into()
+    };
+    // Validate by reading it through, and note where each event block is.
+    let mut events: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut r = ScapReader::from_bytes(plain.to_vec())?;
+    if let Some(b) = r.pending.take() {
+        r.push_event_range(&b, &mut events);
+    }
+    while let Some(b) = r.read_block()? {
+        if is_event_block(b.ty) {
+            r.push_event_range(&b, &mut events);
+        }
+    }
+    let total: usize = events.iter().map(ExactSizeIterator::len).sum();
+    let extra = total
+        .checked_mul(times.saturating_sub(1))
+        .filter(|n| plain.len().checked_add(*n).is_some_and(|all| all <= MAX_REPEATED_LEN));
+    let Some(extra) = extra else {
+        return Err(err(
+            0,
+            format!(
+                "{times} copies of {total} bytes of events exceed the {} GiB limit: ask for fewer copies",
+                MAX_REPEATED_LEN >> 30
+            ),
+        ));
+    };
+    let mut out = Vec::with_capacity(plain.len() + extra);
+    out.extend_from_slice(&plain);
+    for _ in 1..times {
+        for range in &events {
+            out.extend_from_slice(&plain[range.clone()]);
+        }
+    }
+    Ok(out)
 }

@@ -1,0 +1,578 @@
+//! The process and fd state machine: a thread table (with parent chain, credentials,
+//! capabilities, container id, exe flags) and per-process fd tables, kept current by applying
+//! events in stream order with [`State::apply`].
+//!
+//! # When state changes become visible
+//!
+//! Falco (libsinsp) parses every event *before* rules see it, so a rule on an exit event sees
+//! the state that event produced: on `execve` exit the new `proc.exe`/`proc.args`, on `open`
+//! exit the new fd, on `connect` exit the tuple. Removals are the exception: the fd closed by
+//! `close` and the thread ended by `procexit` are still there while rules look at that event,
+//! and are erased when the next event is parsed. [`State::apply`] does the same: it first
+//! carries out the removals deferred by the previous event, then applies this event; so call
+//! `apply(ev)` and then evaluate rules on `ev` against the state. Failed syscalls (negative
+//! `res`) change nothing (except `connect` returning `EINPROGRESS`, which sets the tuple as
+//! Falco does).
+//!
+//! Enter events carry the arguments in old captures while the exit carries the result; the
+//! state machine only looks at exit events (and at enter-only events such as `procexit`), so
+//! old-layout exits need their enter params merged first: [`crate::replay`] does that.
+//!
+//! # Sharing
+//!
+//! Threads of one process (same `pid`) share one fd table (`CLONE_THREAD`). A process created
+//! by fork/clone without `CLONE_THREAD` gets a copy of its parent's fd table (`CLONE_FILES`
+//! sharing between processes is not modelled: it gets a copy too). The working directory is
+//! per process: `chdir` updates every thread of the process.
+//!
+//! On successful `execve`, fds opened with `O_CLOEXEC` are dropped, as the kernel does.
+//!
+//! # Bounds
+//!
+//! [`Limits`] caps the thread table, each fd table and the user/group tables. When the thread
+//! table is full, the least recently active eighth is evicted; a full fd table refuses new fds.
+//! Both are counted in [`Stats`].
+
+//!
+//! # Layout
+//!
+//! * `model.rs`: the record types ([`ThreadInfo`], [`FdInfo`], [`UserInfo`]...).
+//! * `apply.rs`: [`State::apply`] and the per-syscall handlers.
+//! * `proc.rs`: seeding from `/proc`.
+//! * `path.rs`: path normalisation and joining.
+//! * `container.rs`: container ids from cgroup paths and the container table.
+//! * `dns.rs`: the address → name table.
+
+mod apply;
+mod container;
+mod dns;
+mod model;
+mod path;
+mod proc;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fs;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::path::Path;
+
+use crate::event::{Direction, Event, ParamValue, SockAddr, SockTuple, render_tuple};
+use crate::flags;
+
+use container::short_id;
+pub use container::{ContainerInfo, ContainerRuntime, MAX_CONTAINERS, container_id_from_cgroups};
+pub use dns::MAX_DNS_NAMES;
+pub use model::*;
+pub use path::{join_path, normalize_path};
+pub use proc::linux_open_flags_to_ppm;
+
+#[derive(Debug, Default, Clone)]
+struct FdTable {
+    fds: BTreeMap<i64, FdInfo>,
+    /// Threads using this table.
+    refs: u32,
+}
+
+#[derive(Debug, Clone)]
+enum Deferred {
+    CloseFd { pid: i64, fd: i64 },
+    RemoveThread { tid: i64 },
+}
+
+/// The thread table, fd tables and user tables.
+#[derive(Debug, Clone, Default)]
+pub struct State {
+    threads: rustc_hash::FxHashMap<i64, ThreadInfo>,
+    fdtables: rustc_hash::FxHashMap<i64, FdTable>,
+    users: HashMap<(String, u32), UserInfo>,
+    groups: HashMap<(String, u32), GroupInfo>,
+    /// Container metadata by 12-character id (`container.rs`).
+    containers: HashMap<String, ContainerInfo>,
+    /// Address → name (`dns.rs`).
+    dns_names: HashMap<IpAddr, String>,
+    deferred: Vec<Deferred>,
+    limits: Limits,
+    stats: Stats,
+}
+
+/// `PPM_AT_FDCWD`.
+const AT_FDCWD: i64 = -100;
+const EINPROGRESS: i64 = -115;
+
+/// The pids met while walking a parent chain ([`State::ancestors`]), without allocating for the
+/// usual short chains.
+struct SeenPids {
+    inline: [i64; SeenPids::INLINE],
+    len: usize,
+    more: Option<HashSet<i64>>,
+}
+
+impl SeenPids {
+    const INLINE: usize = 16;
+
+    fn new(first: i64) -> SeenPids {
+        let mut inline = [0; SeenPids::INLINE];
+        inline[0] = first;
+        SeenPids { inline, len: 1, more: None }
+    }
+
+    /// Adds `pid`; false when it was already there.
+    fn insert(&mut self, pid: i64) -> bool {
+        if self.inline[..self.len].contains(&pid) {
+            return false;
+        }
+        if self.len < SeenPids::INLINE {
+            self.inline[self.len] = pid;
+            self.len += 1;
+            return true;
+        }
+        self.more.get_or_insert_with(HashSet::new).insert(pid)
+    }
+}
+
+fn with_slash(mut s: String) -> String {
+    if !s.ends_with('/') {
+        s.push('/');
+    }
+    s
+}
+
+impl State {
+    /// An empty state with default limits.
+    pub fn new() -> State {
+        State::default()
+    }
+    /// An empty state with the given limits.
+    pub fn with_limits(limits: Limits) -> State {
+        State { limits, ..State::default() }
+    }
+
+    // ---- queries ----------------------------------------------------------------------------
+
+    /// The thread `tid`.
+    pub fn thread(&self, tid: i64) -> Option<&ThreadInfo> {
+        self.threads.get(&tid)
+    }
+    /// All threads (in no particular order).
+    pub fn threads(&self) -> impl Iterator<Item = &ThreadInfo> {
+        self.threads.values()
+    }
+    /// Number of threads in the table.
+    pub fn thread_count(&self) -> usize {
+        self.threads.len()
+    }
+    /// The main thread of `t`'s process (`t` itself for a main thread; `t` when the main thread
+    /// is unknown).
+    pub fn main_thread<'a>(&'a self, t: &'a ThreadInfo) -> &'a ThreadInfo {
+        self.threads.get(&t.pid).unwrap_or(t)
+    }
+    /// The parent process of `t` (the main thread of the process that created it).
+    pub fn parent(&self, t: &ThreadInfo) -> Option<&ThreadInfo> {
+        let main = self.main_thread(t);
+        let p = self.threads.get(&main.ptid)?;
+        let pm = self.main_thread(p);
+        if pm.pid == main.pid { None } else { Some(pm) }
+    }
+    /// Ancestors of `t`: parent, grandparent... (not `t` itself). Stops at a loop or a missing
+    /// parent.
+    pub fn ancestors<'a>(&'a self, t: &'a ThreadInfo) -> impl Iterator<Item = &'a ThreadInfo> + 'a {
+        // Rules walk ancestors on every exec and open: the pids seen so far live inline (chains
+        // are short), a hashed set only takes over for very long chains.
+        let mut seen = SeenPids::new(t.pid);
+        let mut cur = Some(t);
+        std::iter::from_fn(move || {
+            let p = self.parent(cur?)?;
+            if !seen.insert(p.pid) {
+                cur = None;
+                return None;
+            }
+            cur = Some(p);
+            Some(p)
+        })
+    }
+    /// Fd `fd` of thread `tid`'s process.
+    pub fn fd(&self, tid: i64, fd: i64) -> Option<&FdInfo> {
+        let pid = self.threads.get(&tid)?.pid;
+        self.fdtables.get(&pid)?.fds.get(&fd)
+    }
+    /// All fds of thread `tid`'s process, in fd order.
+    pub fn fds(&self, tid: i64) -> impl Iterator<Item = &FdInfo> {
+        let pid = self.threads.get(&tid).map(|t| t.pid);
+        pid.and_then(|p| self.fdtables.get(&p)).into_iter().flat_map(|t| t.fds.values())
+    }
+    /// The fd number an event refers to: for dup-like exits the new fd (`res`); otherwise its
+    /// `fd` parameter; for fd-creating exit events without one, `res` when non-negative.
+    pub fn event_fd(ev: &Event) -> Option<i64> {
+        if ev.dir == Direction::Exit && matches!(ev.name, "dup" | "dup2" | "dup3") {
+            return ev.int("res").filter(|r| *r >= 0);
+        }
+        // `ev.param("fd")`, inlined: rules ask this of nearly every event, and comparing with a
+        // constant name avoids a `memcmp` call per parameter.
+        if let Some(p) = ev.params.iter().find(|p| p.name.as_bytes() == b"fd")
+            && let ParamValue::Fd(fd) = p.value
+        {
+            return Some(fd);
+        }
+        if ev.dir == Direction::Exit && rulec_schema::creates_fd_from_res(ev.name) {
+            return ev.int("res").filter(|r| *r >= 0);
+        }
+        None
+    }
+    /// The fd info of the fd an event refers to ([`State::event_fd`]), as rules see it.
+    pub fn event_fd_info(&self, ev: &Event) -> Option<&FdInfo> {
+        self.fd(ev.tid, State::event_fd(ev)?)
+    }
+    /// User `uid` (host table; `container_id` empty) or in a container's table.
+    pub fn user(&self, container_id: &str, uid: u32) -> Option<&UserInfo> {
+        self.users.get(&(container_id.to_string(), uid))
+    }
+    /// Group `gid`.
+    pub fn group(&self, container_id: &str, gid: u32) -> Option<&GroupInfo> {
+        self.groups.get(&(container_id.to_string(), gid))
+    }
+    /// Every fd table as (owning pid, its fds in fd order), in no particular order. Includes
+    /// tables whose process has no thread yet (a capture's fd list may name one): a thread
+    /// added later shares it, so a saved state must keep it (`crate::capture`).
+    pub fn fd_tables(&self) -> impl Iterator<Item = (i64, impl Iterator<Item = &FdInfo>)> {
+        self.fdtables.iter().map(|(pid, t)| (*pid, t.fds.values()))
+    }
+    /// Every user as (container id, user), in no particular order.
+    pub fn users(&self) -> impl Iterator<Item = (&str, &UserInfo)> {
+        self.users.iter().map(|((c, _), u)| (c.as_str(), u))
+    }
+    /// Every group as (container id, group), in no particular order.
+    pub fn groups(&self) -> impl Iterator<Item = (&str, &GroupInfo)> {
+        self.groups.iter().map(|((c, _), g)| (c.as_str(), g))
+    }
+    /// Counters.
+    pub fn stats(&self) -> Stats {
+        self.stats
+    }
+    /// The limits in force.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    // ---- seeding ----------------------------------------------------------------------------
+
+    /// Adds (or replaces) a thread. Threads of one `pid` share the fd table.
+    pub fn add_thread(&mut self, mut t: ThreadInfo) {
+        if t.cwd.is_empty() {
+            t.cwd = "/".into();
+        }
+        self.insert_thread(t);
+    }
+    /// Adds a process (its main thread) with its fds.
+    pub fn add_process(&mut self, t: ThreadInfo, fds: impl IntoIterator<Item = FdInfo>) {
+        let pid = t.pid;
+        self.add_thread(t);
+        for f in fds {
+            self.insert_fd(pid, f);
+        }
+    }
+    /// Adds an fd to process `pid`'s table (creating the table if needed).
+    pub fn add_fd(&mut self, pid: i64, fd: FdInfo) {
+        self.insert_fd(pid, fd);
+    }
+    /// Adds a user to the table of `container_id` (empty: host).
+    pub fn add_user(&mut self, container_id: &str, u: UserInfo) {
+        let key = (container_id.to_string(), u.uid);
+        if self.users.len() >= self.limits.max_users && !self.users.contains_key(&key) {
+            self.stats.users_evicted += 1;
+            return;
+        }
+        self.users.insert(key, u);
+    }
+    /// Adds a group.
+    pub fn add_group(&mut self, container_id: &str, g: GroupInfo) {
+        let key = (container_id.to_string(), g.gid);
+        if self.groups.len() >= self.limits.max_users && !self.groups.contains_key(&key) {
+            self.stats.users_evicted += 1;
+            return;
+        }
+        self.groups.insert(key, g);
+    }
+
+    fn insert_thread(&mut self, t: ThreadInfo) {
+        if !self.threads.contains_key(&t.tid) && self.threads.len() >= self.limits.max_threads {
+            self.evict_threads();
+        }
+        let pid = t.pid;
+        if let Some(old) = self.threads.insert(t.tid, t) {
+            self.unref_table(old.pid);
+        }
+        self.fdtables.entry(pid).or_default().refs += 1;
+    }
+
+    fn unref_table(&mut self, pid: i64) {
+        if let Some(tab) = self.fdtables.get_mut(&pid) {
+            tab.refs = tab.refs.saturating_sub(1);
+            if tab.refs == 0 {
+                self.fdtables.remove(&pid);
+            }
+        }
+    }
+
+    fn remove_thread(&mut self, tid: i64) {
+        if let Some(t) = self.threads.remove(&tid) {
+            self.unref_table(t.pid);
+        }
+    }
+
+    fn evict_threads(&mut self) {
+        let n = (self.limits.max_threads / 8).max(1);
+        let mut ages: Vec<(u64, i64)> = self.threads.values().map(|t| (t.last_seen, t.tid)).collect();
+        ages.sort_unstable();
+        for &(_, tid) in ages.iter().take(n) {
+            self.remove_thread(tid);
+            self.stats.threads_evicted += 1;
+        }
+    }
+
+    fn insert_fd(&mut self, pid: i64, f: FdInfo) {
+        let max = self.limits.max_fds_per_process;
+        let tab = self.fdtables.entry(pid).or_default();
+        if tab.fds.len() >= max && !tab.fds.contains_key(&f.fd) {
+            self.stats.fds_evicted += 1;
+            return;
+        }
+        tab.fds.insert(f.fd, f);
+    }
+
+    fn fd_mut(&mut self, pid: i64, fd: i64) -> Option<&mut FdInfo> {
+        self.fdtables.get_mut(&pid)?.fds.get_mut(&fd)
+    }
+
+    // ---- events -----------------------------------------------------------------------------
+
+    /// Carries out removals deferred by the last applied event (closed fds, exited threads).
+    /// [`State::apply`] calls this first; call it directly at the end of a stream.
+    pub fn flush_deferred(&mut self) {
+        for d in std::mem::take(&mut self.deferred) {
+            match d {
+                Deferred::CloseFd { pid, fd } => {
+                    if let Some(t) = self.fdtables.get_mut(&pid) {
+                        t.fds.remove(&fd);
+                    }
+                }
+                Deferred::RemoveThread { tid } => self.exit_thread(tid),
+            }
+        }
+    }
+
+    fn exit_thread(&mut self, tid: i64) {
+        let Some(t) = self.threads.get(&tid) else {
+            return;
+        };
+        let pid = t.pid;
+        let refs = self.fdtables.get(&pid).map_or(0, |t| t.refs);
+        self.stats.threads_exited += 1;
+        if tid == pid && refs > 1 {
+            // Keep the main thread (proc.* fields come from it) until the last thread goes.
+            if let Some(t) = self.threads.get_mut(&tid) {
+                t.exited = true;
+            }
+            return;
+        }
+        self.remove_thread(tid);
+        if tid != pid
+            && let Some(main) = self.threads.get(&pid)
+            && main.exited
+            && self.fdtables.get(&pid).map_or(0, |t| t.refs) == 1
+        {
+            self.remove_thread(pid);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{Param, ParamType};
+
+    fn ev(tid: i64, id: u16, name: &'static str, params: Vec<(&'static str, ParamValue)>) -> Event {
+        Event {
+            ts: 1,
+            tid,
+            cpu: 0,
+            type_id: id,
+            dir: Direction::of_id(id),
+            name,
+            params: params.into_iter().map(|(n, v)| Param { name: n, ty: ParamType::None, value: v }).collect(),
+            dump_flags: 0,
+        }
+    }
+
+    fn shell() -> State {
+        let mut st = State::new();
+        let mut init = ThreadInfo::new(1, 1, 0);
+        init.comm = "init".into();
+        st.add_process(init, []);
+        let mut sh = ThreadInfo::new(100, 100, 1);
+        sh.comm = "bash".into();
+        sh.exe = "/bin/bash".into();
+        sh.cwd = "/home/u/".into();
+        st.add_process(sh, [FdInfo::file(0, "/dev/pts/0", flags::PPM_O_RDONLY | flags::PPM_O_WRONLY)]);
+        st
+    }
+
+    #[test]
+    fn fork_exec_open_close() {
+        let mut st = shell();
+        // Parent's clone exit: child 200.
+        st.apply(&ev(
+            100,
+            223,
+            "clone",
+            vec![("res", ParamValue::Pid(200)), ("flags", ParamValue::Flags { ty: ParamType::Flags32, bits: 0 })],
+        ));
+        let child = st.thread(200).expect("child created");
+        assert_eq!(child.pid, 200);
+        assert_eq!(child.ptid, 100);
+        assert_eq!(child.comm, "bash");
+        assert_eq!(st.fd(200, 0).map(|f| f.name.as_str()), Some("/dev/pts/0"), "fds inherited");
+        let names: Vec<_> = st.ancestors(st.thread(200).expect("child")).map(|t| t.comm.clone()).collect();
+        assert_eq!(names, ["bash", "init"]);
+
+        st.apply(&ev(
+            200,
+            293,
+            "execve",
+            vec![
+                ("res", ParamValue::Errno(0)),
+                ("exe", ParamValue::Str("cat".into())),
+                ("args", ParamValue::Bytes(b"/etc/passwd\0".to_vec())),
+                ("pid", ParamValue::Pid(200)),
+                ("ptid", ParamValue::Pid(100)),
+                ("cwd", ParamValue::Str("/home/u".into())),
+                ("comm", ParamValue::Str("cat".into())),
+                ("trusted_exepath", ParamValue::Path("/usr/bin/cat".into())),
+            ],
+        ));
+        let c = st.thread(200).expect("child");
+        assert_eq!(
+            (c.comm.as_str(), c.exepath.as_str(), c.cmdline().as_str()),
+            ("cat", "/usr/bin/cat", "cat /etc/passwd")
+        );
+        assert_eq!(st.parent(c).map(|p| p.comm.as_str()), Some("bash"));
+
+        let open = ev(
+            200,
+            307,
+            "openat",
+            vec![
+                ("fd", ParamValue::Fd(3)),
+                ("dirfd", ParamValue::Fd(-100)),
+                ("name", ParamValue::RelPath("../x/./f.txt".into())),
+                ("flags", ParamValue::Flags { ty: ParamType::Flags32, bits: 2 | 4 }),
+            ],
+        );
+        st.apply(&open);
+        let f = st.event_fd_info(&open).expect("fd 3");
+        assert_eq!(f.name, "/home/x/f.txt");
+        assert!(f.is_open_write());
+        assert_eq!(f.directory(), Some("/home/x"));
+
+        let close = ev(200, 5, "close", vec![("res", ParamValue::Errno(0)), ("fd", ParamValue::Fd(3))]);
+        st.apply(&close);
+        assert!(st.event_fd_info(&close).is_some(), "fd visible during its close event");
+        st.apply(&ev(200, 186, "procexit", vec![]));
+        assert!(st.fd(200, 3).is_none(), "closed fd removed at the next event");
+        assert!(st.thread(200).is_some(), "thread visible during procexit");
+        st.flush_deferred();
+        assert!(st.thread(200).is_none());
+        assert_eq!(st.stats().threads_exited, 1);
+    }
+
+    #[test]
+    fn threads_share_fds_and_cwd() {
+        let mut st = shell();
+        st.apply(&ev(
+            100,
+            223,
+            "clone",
+            vec![
+                ("res", ParamValue::Pid(101)),
+                ("flags", ParamValue::Flags { ty: ParamType::Flags32, bits: u64::from(flags::PPM_CL_CLONE_THREAD) }),
+            ],
+        ));
+        assert_eq!(st.thread(101).map(|t| t.pid), Some(100));
+        st.apply(&ev(101, 95, "chdir", vec![("res", ParamValue::Errno(0)), ("path", ParamValue::Str("/tmp".into()))]));
+        assert_eq!(st.thread(100).map(|t| t.cwd.as_str()), Some("/tmp/"));
+        st.apply(&ev(101, 3, "open", vec![("fd", ParamValue::Fd(5)), ("name", ParamValue::Path("/a".into()))]));
+        assert!(st.fd(100, 5).is_some(), "fd opened by a thread is seen by the process");
+        st.apply(&ev(
+            101,
+            363,
+            "dup2",
+            vec![("res", ParamValue::Fd(9)), ("oldfd", ParamValue::Fd(5)), ("newfd", ParamValue::Fd(9))],
+        ));
+        assert_eq!(st.fd(100, 9).map(|f| f.name.as_str()), Some("/a"));
+    }
+
+    #[test]
+    fn limits_are_enforced_and_counted() {
+        let mut st = State::with_limits(Limits { max_threads: 8, max_fds_per_process: 2, max_users: 1 });
+        for i in 0..20 {
+            let mut t = ThreadInfo::new(i, i, 0);
+            t.last_seen = i as u64;
+            st.add_thread(t);
+        }
+        assert!(st.thread_count() <= 8);
+        assert!(st.stats().threads_evicted >= 12);
+        assert!(st.thread(19).is_some(), "newest kept");
+        for fd in 0..5 {
+            st.add_fd(19, FdInfo::file(fd, "/x", 0));
+        }
+        assert_eq!(st.fds(19).count(), 2);
+        assert_eq!(st.stats().fds_evicted, 3);
+        st.add_user("", UserInfo { uid: 1, ..UserInfo::default() });
+        st.add_user("", UserInfo { uid: 2, ..UserInfo::default() });
+        assert_eq!(st.stats().users_evicted, 1);
+    }
+
+    #[test]
+    fn container_ids() {
+        let id = "3f1c2b9d7a6e5f4c3b2a19087f6e5d4c3b2a19087f6e5d4c3b2a19087f6e5d4c";
+        for (p, rt) in [
+            (format!("/docker/{id}"), ContainerRuntime::Docker),
+            (format!("/system.slice/docker-{id}.scope"), ContainerRuntime::Docker),
+            (format!("/kubepods.slice/kubepods-pod1.slice/crio-{id}.scope"), ContainerRuntime::Crio),
+            (format!("/kubepods/besteffort/pod1/{id}"), ContainerRuntime::Unknown),
+            (format!("/system.slice/cri-containerd-{id}.scope"), ContainerRuntime::Containerd),
+            (format!("/machine.slice/libpod-{id}.scope/container"), ContainerRuntime::Podman),
+        ] {
+            assert_eq!(container_id_from_cgroups([p.as_str()]), Some((rt, id.to_string())), "{p}");
+        }
+        assert_eq!(container_id_from_cgroups(["/user.slice/session-1.scope", "/"]), None);
+        let mut t = ThreadInfo::new(1, 1, 0);
+        t.set_cgroups_from_scap(&[format!("cpu=/docker/{id}")]);
+        assert_eq!(t.container_id, &id[..12]);
+        assert_eq!(t.cgroup("cpu"), Some(format!("/docker/{id}").as_str()));
+    }
+
+    #[test]
+    fn paths() {
+        assert_eq!(normalize_path("/a/../../b//c/."), "/b/c");
+        assert_eq!(join_path("/home/u/", "x"), "/home/u/x");
+        assert_eq!(join_path("/home/u/", "/etc/../etc/passwd"), "/etc/passwd");
+    }
+
+    #[test]
+    fn from_proc_reads_this_machine() {
+        let st = State::from_proc(Path::new("/proc"));
+        let me = std::process::id() as i64;
+        let t = st.thread(me).expect("own process in /proc snapshot");
+        assert!(!t.comm.is_empty());
+        assert!(t.exepath.ends_with(t.comm.as_str()) || !t.exepath.is_empty());
+        assert!(st.fds(me).count() >= 1, "own fds read");
+        // Robust to a missing or odd root.
+        assert_eq!(State::from_proc(Path::new("/nonexistent-proc-root")).thread_count(), 0);
+        let tmp = std::env::temp_dir().join(format!("rulec-fakeproc-{me}"));
+        let _ = fs::create_dir_all(tmp.join("42"));
+        let _ = fs::write(tmp.join("42/stat"), "42 (we ird) S 1 42 42 0");
+        let _ = fs::write(tmp.join("43"), "not a dir");
+        let st = State::from_proc(&tmp);
+        assert_eq!(st.thread(42).map(|t| t.comm.as_str()), Some("we ird"));
+        let _ = fs::remove_dir_all(&tmp);
+    }
+}
