@@ -30,7 +30,7 @@ use rulec_schema::{event_def, is_generic_id};
 use crate::event::{Event, Param, ParamType, ParamValue, split_nul};
 
 use cursor::*;
-pub use reader::{ScapReader, repeat_events};
+pub use reader::{ScapReader, decode_record, repeat_events};
 pub use records::*;
 
 /// Largest block accepted (64 MiB): process lists of very big hosts fit; nothing legitimate is

@@ -488,104 +488,14 @@ impl ScapReader {
         Ok(())
     }
 
-    /// Decodes one event block into an event; `Ok(None)` for an event type beyond the table.
+    /// Decodes one event block into an event; `Ok(None)` (counted) for an event type beyond the
+    /// table.
     fn decode_event(&mut self, b: &Block) -> Result<Option<Event>, ScapError> {
-        let base = b.offset + 8;
-        let mut c = Cur::new(&b.body, base);
-        let cpu = c.u16("event cpu id")?;
-        let dump_flags = if matches!(b.ty, EVF | EVF_V2 | EVF_V2_LARGE) { c.u32("event dump flags")? } else { 0 };
-        let ev_start = c.pos;
-        let ev_off = c.off();
-        let ts = c.u64("event timestamp")?;
-        let tid = c.u64("event tid")? as i64;
-        let len = c.u32("event length")? as usize;
-        let type_id = c.u16("event type")?;
-        let v2 = matches!(b.ty, EV_V2 | EV_V2_LARGE | EVF_V2 | EVF_V2_LARGE);
-        let hl = if v2 { 26 } else { 22 };
-        let declared = if v2 { Some(c.u32("event nparams")? as usize) } else { None };
-        if len < hl {
-            return Err(err(ev_off + 16, format!("event length {len} is shorter than the {hl}-byte header")));
-        }
-        if ev_start + len > b.body.len() {
-            return Err(err(
-                ev_off + 16,
-                format!("event length {len} exceeds its block ({} bytes left)", b.body.len() - ev_start),
-            ));
-        }
-        let Some(info) = event_def(type_id) else {
+        let ev = decode_event_block(b)?;
+        if ev.is_none() {
             self.stats.skipped_unknown += 1;
-            return Ok(None);
-        };
-        let lsz = if info.large_payload() { 4 } else { 2 };
-        let ev = &b.body[ev_start..ev_start + len];
-        let read_len = |i: usize| -> usize {
-            let at = hl + i * lsz;
-            if lsz == 2 {
-                usize::from(u16::from_le_bytes([ev[at], ev[at + 1]]))
-            } else {
-                u32::from_le_bytes([ev[at], ev[at + 1], ev[at + 2], ev[at + 3]]) as usize
-            }
-        };
-        let nparams = match declared {
-            Some(n) => {
-                if n > MAX_PARAMS {
-                    return Err(err(
-                        ev_off + 22,
-                        format!("event {} declares {n} params, limit {MAX_PARAMS}", info.name),
-                    ));
-                }
-                if hl + n * lsz > len {
-                    return Err(err(
-                        ev_off + 22,
-                        format!("event {} declares {n} params but is only {len} bytes", info.name),
-                    ));
-                }
-                n
-            }
-            None => {
-                // v1: no count; find the largest n ≤ table params whose lengths add up to len.
-                let mut found = None;
-                for n in (0..=info.params.len().min(MAX_PARAMS)).rev() {
-                    if hl + n * lsz > len {
-                        continue;
-                    }
-                    let total: usize = (0..n).map(read_len).sum();
-                    if hl + n * lsz + total == len {
-                        found = Some(n);
-                        break;
-                    }
-                }
-                found.ok_or_else(|| {
-                    err(
-                        ev_off,
-                        format!(
-                            "event {} (type {type_id}): parameter lengths do not add up to its length {len}",
-                            info.name
-                        ),
-                    )
-                })?
-            }
-        };
-        let mut params = Vec::with_capacity(nparams);
-        let mut at = hl + nparams * lsz;
-        for (i, extra_name) in EXTRA_NAMES.iter().enumerate().take(nparams) {
-            let plen = read_len(i);
-            if at + plen > len {
-                return Err(err(
-                    ev_off + (hl + i * lsz) as u64,
-                    format!("event {} param {i}: length {plen} runs past the event end", info.name),
-                ));
-            }
-            let (name, ty) = info.params.get(i).copied().unwrap_or((extra_name, ParamType::ByteBuf));
-            let value = ParamValue::decode(ty, &ev[at..at + plen]).map_err(|m| {
-                err(ev_off + at as u64, format!("event {} (type {type_id}) param {i} '{name}': {m}", info.name))
-            })?;
-            params.push(Param { name, ty, value });
-            at += plen;
         }
-        // Generic events are named after their syscall, as libsinsp's `evt.type` does.
-        let name = if is_generic_id(type_id) { crate::syscalls::generic_name(&params) } else { info.name };
-        Ok(Some(Event { ts, tid, cpu, type_id, dir: info.dir, name, params, dump_flags }))
+        Ok(ev)
     }
 
     fn next_event(&mut self) -> Result<Option<Event>, ScapError> {
@@ -609,6 +519,118 @@ impl ScapReader {
             }
         }
     }
+}
+
+
+/// Decodes one event record as the eBPF probe writes it into a ring buffer: the bytes a capture's
+/// v2 event block holds after its CPU id (the 26-byte header, `u16` parameter lengths, the
+/// parameters). Live capture and capture files share this decoder, so both mean the same.
+/// `Ok(None)` for an event type beyond the table.
+pub fn decode_record(cpu: u16, record: &[u8]) -> Result<Option<Event>, ScapError> {
+    let mut body = Vec::with_capacity(2 + record.len());
+    body.extend_from_slice(&cpu.to_le_bytes());
+    body.extend_from_slice(record);
+    decode_event_block(&Block { ty: EV_V2, body, offset: 0 })
+}
+
+/// Decodes one event block (any event block kind) into an event; `Ok(None)` for an event type
+/// beyond the table.
+fn decode_event_block(b: &Block) -> Result<Option<Event>, ScapError> {
+    let base = b.offset + 8;
+    let mut c = Cur::new(&b.body, base);
+    let cpu = c.u16("event cpu id")?;
+    let dump_flags = if matches!(b.ty, EVF | EVF_V2 | EVF_V2_LARGE) { c.u32("event dump flags")? } else { 0 };
+    let ev_start = c.pos;
+    let ev_off = c.off();
+    let ts = c.u64("event timestamp")?;
+    let tid = c.u64("event tid")? as i64;
+    let len = c.u32("event length")? as usize;
+    let type_id = c.u16("event type")?;
+    let v2 = matches!(b.ty, EV_V2 | EV_V2_LARGE | EVF_V2 | EVF_V2_LARGE);
+    let hl = if v2 { 26 } else { 22 };
+    let declared = if v2 { Some(c.u32("event nparams")? as usize) } else { None };
+    if len < hl {
+        return Err(err(ev_off + 16, format!("event length {len} is shorter than the {hl}-byte header")));
+    }
+    if ev_start + len > b.body.len() {
+        return Err(err(
+            ev_off + 16,
+            format!("event length {len} exceeds its block ({} bytes left)", b.body.len() - ev_start),
+        ));
+    }
+    let Some(info) = event_def(type_id) else {
+        return Ok(None);
+    };
+    let lsz = if info.large_payload() { 4 } else { 2 };
+    let ev = &b.body[ev_start..ev_start + len];
+    let read_len = |i: usize| -> usize {
+        let at = hl + i * lsz;
+        if lsz == 2 {
+            usize::from(u16::from_le_bytes([ev[at], ev[at + 1]]))
+        } else {
+            u32::from_le_bytes([ev[at], ev[at + 1], ev[at + 2], ev[at + 3]]) as usize
+        }
+    };
+    let nparams = match declared {
+        Some(n) => {
+            if n > MAX_PARAMS {
+                return Err(err(
+                    ev_off + 22,
+                    format!("event {} declares {n} params, limit {MAX_PARAMS}", info.name),
+                ));
+            }
+            if hl + n * lsz > len {
+                return Err(err(
+                    ev_off + 22,
+                    format!("event {} declares {n} params but is only {len} bytes", info.name),
+                ));
+            }
+            n
+        }
+        None => {
+            // v1: no count; find the largest n ≤ table params whose lengths add up to len.
+            let mut found = None;
+            for n in (0..=info.params.len().min(MAX_PARAMS)).rev() {
+                if hl + n * lsz > len {
+                    continue;
+                }
+                let total: usize = (0..n).map(read_len).sum();
+                if hl + n * lsz + total == len {
+                    found = Some(n);
+                    break;
+                }
+            }
+            found.ok_or_else(|| {
+                err(
+                    ev_off,
+                    format!(
+                        "event {} (type {type_id}): parameter lengths do not add up to its length {len}",
+                        info.name
+                    ),
+                )
+            })?
+        }
+    };
+    let mut params = Vec::with_capacity(nparams);
+    let mut at = hl + nparams * lsz;
+    for (i, extra_name) in EXTRA_NAMES.iter().enumerate().take(nparams) {
+        let plen = read_len(i);
+        if at + plen > len {
+            return Err(err(
+                ev_off + (hl + i * lsz) as u64,
+                format!("event {} param {i}: length {plen} runs past the event end", info.name),
+            ));
+        }
+        let (name, ty) = info.params.get(i).copied().unwrap_or((extra_name, ParamType::ByteBuf));
+        let value = ParamValue::decode(ty, &ev[at..at + plen]).map_err(|m| {
+            err(ev_off + at as u64, format!("event {} (type {type_id}) param {i} '{name}': {m}", info.name))
+        })?;
+        params.push(Param { name, ty, value });
+        at += plen;
+    }
+    // Generic events are named after their syscall, as libsinsp's `evt.type` does.
+    let name = if is_generic_id(type_id) { crate::syscalls::generic_name(&params) } else { info.name };
+    Ok(Some(Event { ts, tid, cpu, type_id, dir: info.dir, name, params, dump_flags }))
 }
 
 impl Iterator for ScapReader {
