@@ -47,6 +47,10 @@ pub struct RunArgs {
     #[arg(long, value_name = "S")]
     pub stats_interval: Option<f64>,
 
+    /// Bytes of each CPU's ring buffer for live capture (a power of two, at least 4096).
+    #[arg(long, value_name = "BYTES", default_value_t = 8 << 20)]
+    pub ring_bytes: u32,
+
     /// Every matching rule alerts, not only the first (Falco's default is the first).
     #[arg(long)]
     pub all_matches: bool,
@@ -66,6 +70,7 @@ struct RunStats {
     alerts: u64,
     /// Alerts that could not be written (stdout closed).
     alerts_lost: u64,
+    elapsed: Duration,
 }
 
 pub fn run(args: &RunArgs) -> i32 {
@@ -113,13 +118,7 @@ pub fn run(args: &RunArgs) -> i32 {
 
     match &args.replay {
         Some(path) => replay(path, &mut engine, &format, &stop, interval),
-        None => {
-            eprintln!(
-                "rulec run: live capture is not available in this build yet; use --replay CAPTURE \
-                 to run the rules over a recorded capture"
-            );
-            EXIT_CANNOT_RUN
-        }
+        None => live(args, &mut engine, &format, &stop, interval),
     }
 }
 
@@ -149,6 +148,86 @@ fn replay(
             return EXIT_CANNOT_RUN;
         }
     };
+    let (result, stats, stopped) = drive(replay, engine, format, stop, interval, &mut |_| {});
+    match result {
+        Ok(state) => {
+            report(&stats, &state, stats.elapsed, true);
+            if stopped {
+                eprintln!("rulec run: stopped by signal");
+            }
+            EXIT_OK
+        }
+        Err(e) => {
+            // Everything before the damage was processed and its alerts printed.
+            eprintln!("rulec run: {}: {e}", path.display());
+            eprintln!("rulec run: {} events processed before the error, {} alerts", stats.events, stats.alerts);
+            EXIT_CANNOT_RUN
+        }
+    }
+}
+
+/// Live capture: the state seeded from /proc, then the probe's events through the same loop.
+fn live(args: &RunArgs, engine: &mut Engine, format: &AlertFormat, stop: &Arc<AtomicBool>, interval: Option<Duration>) -> i32 {
+    let syscalls = crate::live::syscalls_for(engine.program());
+    let state = State::from_proc(std::path::Path::new("/proc"));
+    let events = match crate::live::LiveEvents::start(&syscalls, args.ring_bytes, Arc::clone(stop)) {
+        Ok(ev) => ev,
+        Err(e) => {
+            eprintln!("rulec run: {e}");
+            return EXIT_CANNOT_RUN;
+        }
+    };
+    eprintln!(
+        "rulec run: watching the host ({} syscalls, {} threads from /proc); Ctrl-C stops",
+        syscalls.len(),
+        state.thread_count()
+    );
+    let kernel = events.report();
+    let replay = rulec_runtime::Replay::with_state(events, state);
+    let print_kernel = |last: bool| {
+        let Ok(r) = kernel.lock() else { return };
+        let mut total = rulec_probe::Counters::default();
+        for c in &r.cpus {
+            total.add(c);
+        }
+        let mut text = format!(
+            "  kernel: {} records, {} dropped ({} ring buffer full), {} strings cut, {} unreadable arguments; {} records rejected by the decoder",
+            total.events,
+            total.drops(),
+            total.drops_buffer,
+            total.truncated,
+            total.read_faults,
+            r.stats.decode_errors
+        );
+        if total.drops() > 0 || last {
+            let per_cpu: Vec<String> =
+                r.cpus.iter().enumerate().filter(|(_, c)| c.events + c.drops() > 0).map(|(i, c)| format!("cpu{i} {}/{}", c.events, c.drops())).collect();
+            text.push_str(&format!("\n  per CPU (records/drops): {}", per_cpu.join(", ")));
+        }
+        if let Some(e) = &r.first_error {
+            text.push_str(&format!("\n  first rejected record: {e}"));
+        }
+        eprintln!("{text}");
+    };
+    let (result, stats, _) = drive(replay, engine, format, stop, interval, &mut |_| print_kernel(false));
+    let Ok(state) = result;
+    report(&stats, &state, stats.elapsed, true);
+    print_kernel(true);
+    EXIT_OK
+}
+
+/// The event loop shared by replay and live capture: state, engine, alerts out, stats.
+fn drive<S, E>(
+    replay: rulec_runtime::Replay<S>,
+    engine: &mut Engine,
+    format: &AlertFormat,
+    stop: &AtomicBool,
+    interval: Option<Duration>,
+    on_report: &mut dyn FnMut(&RunStats),
+) -> (Result<State, E>, RunStats, bool)
+where
+    S: Iterator<Item = Result<rulec_runtime::Event, E>>,
+{
     let mut stats = RunStats::default();
     let mut alerts: Vec<Alert> = Vec::new();
     let stdout = std::io::stdout();
@@ -178,27 +257,16 @@ fn replay(
             && last_report.elapsed() >= every
         {
             let _ = out.flush();
-            report(&stats, st, started.elapsed(), false);
+            stats.elapsed = started.elapsed();
+            report(&stats, st, stats.elapsed, false);
+            on_report(&stats);
             last_report = Instant::now();
         }
     });
     let _ = out.flush();
     drop(out);
-    match result {
-        Ok(state) => {
-            report(&stats, &state, started.elapsed(), true);
-            if stopped {
-                eprintln!("rulec run: stopped by signal");
-            }
-            EXIT_OK
-        }
-        Err(e) => {
-            // Everything before the damage was processed and its alerts printed.
-            eprintln!("rulec run: {}: {e}", path.display());
-            eprintln!("rulec run: {} events processed before the error, {} alerts", stats.events, stats.alerts);
-            EXIT_CANNOT_RUN
-        }
-    }
+    stats.elapsed = started.elapsed();
+    (result, stats, stopped)
 }
 
 /// Stats to stderr: events and their rate, state tables and evictions, alerts per rule.

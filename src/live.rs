@@ -1,0 +1,184 @@
+//! Live events: the eBPF probe's ring-buffer records, decoded by the same decoder as capture
+//! files ([`rulec_runtime::capture::scap::decode_record`]) and handed out in time order, as an
+//! iterator that the replay loop ([`rulec_runtime::Replay`]) drives exactly as it drives a
+//! capture: one pipeline for live capture and replay.
+//!
+//! Records are read in batches (up to [`BATCH_PER_CPU`] per CPU ring), each batch sorted by
+//! timestamp; the kernel's boot-time clock is turned into wall-clock time. A record the decoder
+//! rejects is counted, never silently dropped. The iterator ends when the stop flag is raised.
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use rulec_compiler::ir::Program;
+use rulec_compiler::check::hir::EventTypes;
+use rulec_probe::{Counters, Probe, ProbeError};
+use rulec_runtime::Event;
+use rulec_runtime::capture::scap::decode_record;
+
+/// Records taken from each CPU's ring per read.
+pub const BATCH_PER_CPU: usize = 1024;
+
+/// Syscalls the state machine needs whatever the rules say: process creation and replacement,
+/// and the fd-table changes the probe decodes today.
+const STATE_SYSCALLS: &[&str] = &["clone", "clone3", "fork", "vfork", "execve", "execveat", "close", "openat", "openat2"];
+
+/// What the live source counted.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct LiveStats {
+    /// Records decoded into events.
+    pub events: u64,
+    /// Records the decoder rejected (malformed kernel data).
+    pub decode_errors: u64,
+    /// Records of an event type the table does not know.
+    pub unknown_types: u64,
+}
+
+/// The probe as an iterator of events.
+pub struct LiveEvents {
+    probe: Probe,
+    pending: VecDeque<Event>,
+    batch: Vec<Event>,
+    stop: Arc<AtomicBool>,
+    /// Added to the kernel's boot-time timestamps to get nanoseconds since the epoch.
+    boot_to_epoch: u64,
+    stats: LiveStats,
+    first_error: Option<String>,
+    /// The kernel's per-CPU counters and this source's own, refreshed about once a second and
+    /// when the stream ends, for whoever reports (the loop that drives this iterator owns it).
+    shared: Arc<Mutex<LiveReport>>,
+    last_refresh: std::time::Instant,
+}
+
+/// What the live source reports: kernel counters per CPU and decoding counts.
+#[derive(Debug, Default, Clone)]
+pub struct LiveReport {
+    /// Per-CPU counters of the probe.
+    pub cpus: Vec<Counters>,
+    /// Decoding counts.
+    pub stats: LiveStats,
+    /// The first record the decoder rejected, if any.
+    pub first_error: Option<String>,
+}
+
+impl std::fmt::Debug for LiveEvents {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveEvents").field("stats", &self.stats).finish_non_exhaustive()
+    }
+}
+
+fn clock_ns(clock: libc::clockid_t) -> u64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `ts` is a valid, writable timespec; clock_gettime only writes it.
+    unsafe { libc::clock_gettime(clock, &mut ts) };
+    (ts.tv_sec as u64).saturating_mul(1_000_000_000).saturating_add(ts.tv_nsec as u64)
+}
+
+/// The x86_64 syscall numbers a program needs: every syscall one of its rules' event types
+/// names (all of them for a rule without event types), and what the state machine needs.
+pub fn syscalls_for(program: &Program) -> Vec<u32> {
+    let all = program.rules.iter().any(|r| matches!(r.event_types, EventTypes::All));
+    let mut names: Vec<&str> = STATE_SYSCALLS.to_vec();
+    for r in &program.rules {
+        if let EventTypes::Some(list) = &r.event_types {
+            names.extend(list.iter().map(String::as_str));
+        }
+    }
+    let mut nrs: Vec<u32> = (0..rulec_probe::SYSCALL_TABLE_SIZE)
+        .filter(|nr| {
+            rulec_compiler::schema::syscalls::x86_64_name(*nr as u16).is_some_and(|n| all || names.contains(&n))
+        })
+        .collect();
+    nrs.sort_unstable();
+    nrs
+}
+
+impl LiveEvents {
+    /// Opens the probe with the given syscalls and attaches it. Events start flowing at once;
+    /// seed the state from /proc before calling this so no process is missed.
+    pub fn start(syscalls: &[u32], ring_bytes: u32, stop: Arc<AtomicBool>) -> Result<LiveEvents, ProbeError> {
+        let mut probe = Probe::open(&rulec_probe::Config { ring_bytes, skip_self: true })?;
+        probe.set_syscalls(syscalls)?;
+        let boot_to_epoch = clock_ns(libc::CLOCK_REALTIME).saturating_sub(clock_ns(libc::CLOCK_BOOTTIME));
+        probe.attach()?;
+        Ok(LiveEvents {
+            probe,
+            pending: VecDeque::new(),
+            batch: Vec::new(),
+            stop,
+            boot_to_epoch,
+            stats: LiveStats::default(),
+            first_error: None,
+            shared: Arc::new(Mutex::new(LiveReport::default())),
+            last_refresh: std::time::Instant::now(),
+        })
+    }
+
+    /// A handle on the report this source keeps up to date.
+    pub fn report(&self) -> Arc<Mutex<LiveReport>> {
+        Arc::clone(&self.shared)
+    }
+
+    fn refresh(&mut self) {
+        let cpus = self.probe.counters().unwrap_or_default();
+        if let Ok(mut r) = self.shared.lock() {
+            *r = LiveReport { cpus, stats: self.stats, first_error: self.first_error.clone() };
+        }
+        self.last_refresh = std::time::Instant::now();
+    }
+
+    /// Reads one batch from every ring into `pending`, in time order; returns how many records
+    /// it read.
+    fn fill(&mut self) -> usize {
+        let (batch, stats, first_error, offset) =
+            (&mut self.batch, &mut self.stats, &mut self.first_error, self.boot_to_epoch);
+        let n = self.probe.read(BATCH_PER_CPU, |cpu, bytes| match decode_record(cpu as u16, bytes) {
+            Ok(Some(mut ev)) => {
+                ev.ts = ev.ts.saturating_add(offset);
+                stats.events += 1;
+                batch.push(ev);
+            }
+            Ok(None) => stats.unknown_types += 1,
+            Err(e) => {
+                stats.decode_errors += 1;
+                first_error.get_or_insert_with(|| e.to_string());
+            }
+        });
+        self.batch.sort_by_key(|e| e.ts);
+        self.pending.extend(self.batch.drain(..));
+        n
+    }
+}
+
+impl Iterator for LiveEvents {
+    type Item = Result<Event, Infallible>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let mut idle = Duration::from_micros(500);
+        loop {
+            if let Some(ev) = self.pending.pop_front() {
+                return Some(Ok(ev));
+            }
+            if self.last_refresh.elapsed() >= Duration::from_secs(1) {
+                self.refresh();
+            }
+            if self.stop.load(Ordering::Relaxed) {
+                // Whatever is still in the rings is read first, so a stop loses nothing that
+                // had already arrived.
+                if self.fill() > 0 {
+                    continue;
+                }
+                self.refresh();
+                return None;
+            }
+            if self.fill() == 0 {
+                // Nothing in the rings: back off up to 20 ms, as an idle host needs no busy loop.
+                std::thread::sleep(idle);
+                idle = (idle * 2).min(Duration::from_millis(20));
+            }
+        }
+    }
+}
