@@ -118,6 +118,28 @@ struct {
 	__type(value, struct scratch);
 } scratch SEC(".maps");
 
+/* The path an exec was asked to run (`bprm->filename`), saved by `rulec_sched_exec` for the
+ * execve exit of the same thread: at that exit the old image's memory, where the syscall's
+ * argument lived, is gone. */
+struct exec_path {
+	char path[MAX_STR];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct exec_path);
+} exec_paths SEC(".maps");
+
+/* Zeroed template to insert into exec_paths (a 4 KiB value cannot live on the BPF stack). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct exec_path);
+} exec_path_zero SEC(".maps");
+
 /* ---- record builder ---------------------------------------------------------------------------- */
 struct builder {
 	__u8 *buf;
@@ -443,7 +465,17 @@ static __always_inline void emit_execve(long ret)
 	push_empty(&b);                                             /* trusted_exepath */
 	push_empty(&b);                                             /* pgid */
 	push_u32(&b, BPF_CORE_READ(t, cred, gid.val));              /* gid */
-	push_empty(&b);                                             /* filename */
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct exec_path *ep = bpf_map_lookup_elem(&exec_paths, &tid);
+	if (ep && ret == 0) {
+		long n = bpf_probe_read_kernel_str(&b.buf[b.off & EVENT_MASK], MAX_STR, ep->path);
+		count_read(&b, n, MAX_STR);
+		builder_param_done(&b, n > 0 ? (__u32)n & (MAX_STR * 2 - 1) : 0); /* filename */
+	} else {
+		push_empty(&b);                                     /* filename */
+	}
+	if (ep)
+		bpf_map_delete_elem(&exec_paths, &tid);
 	builder_submit(&b);
 }
 
@@ -492,6 +524,28 @@ int BPF_PROG(rulec_sys_exit, struct pt_regs *regs, long ret)
 	default:
 		emit_generic(key);
 	}
+	return 0;
+}
+
+/* A successful exec: remember the path it ran for the execve exit that follows. */
+SEC("raw_tp/sched_process_exec")
+int BPF_PROG(rulec_sched_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	if ((__u32)(pid_tgid >> 32) == self_tgid)
+		return 0;
+	__u32 zero = 0;
+	struct exec_path *tmpl = bpf_map_lookup_elem(&exec_path_zero, &zero);
+	if (!tmpl)
+		return 0;
+	__u32 tid = (__u32)pid_tgid;
+	if (bpf_map_update_elem(&exec_paths, &tid, tmpl, BPF_ANY) != 0)
+		return 0;
+	struct exec_path *ep = bpf_map_lookup_elem(&exec_paths, &tid);
+	if (!ep)
+		return 0;
+	const char *filename = BPF_CORE_READ(bprm, filename);
+	bpf_probe_read_kernel_str(ep->path, MAX_STR, filename);
 	return 0;
 }
 

@@ -176,9 +176,13 @@ impl Probe {
         Ok(())
     }
 
-    /// Loads and attaches the programs: syscall exits and task exits.
+    /// Loads and attaches the programs: execs (for the path they ran), syscall exits, task exits.
     pub fn attach(&mut self) -> Result<(), ProbeError> {
-        for (prog, tracepoint) in [("rulec_sys_exit", "sys_exit"), ("rulec_sched_exit", "sched_process_exit")] {
+        for (prog, tracepoint) in [
+            ("rulec_sched_exec", "sched_process_exec"),
+            ("rulec_sys_exit", "sys_exit"),
+            ("rulec_sched_exit", "sched_process_exit"),
+        ] {
             let p = self.ebpf.program_mut(prog).ok_or_else(|| ProbeError::Kernel {
                 doing: format!("finding program {prog}"),
                 detail: "not in the object".into(),

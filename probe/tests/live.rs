@@ -88,6 +88,7 @@ fn sees_a_child_open_a_file_exec_and_exit() {
     assert_eq!(exec.param_u64(5), Some(u64::from(std::process::id())), "ptid is the test");
     assert_eq!(exec.param_str(13), Some("cat"), "comm after exec");
     assert_eq!(exec.nparams(), 31);
+    assert_eq!(exec.param_str(30), Some("/bin/cat"), "filename: the path exec ran");
 
     assert!(
         parsed.iter().any(|r| r.event_type() == PPME_SYSCALL_CLOSE_X && r.tid() == cat_tid && r.param_u64(1) == Some(fd as u64)),
