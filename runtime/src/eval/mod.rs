@@ -55,12 +55,12 @@ use std::net::IpAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use aho_corasick::AhoCorasick;
-use rulec_compiler::check::hir::FieldArgValue;
+use rulec_ir::FieldArgValue;
 // Constant sets are hashed once and probed on every event with event data: Fx hashing (a
 // probe costs the same whatever the data; the table's shape is fixed by the rules' constants).
-use rulec_compiler::ir::{CheckId, Cmp, Const, Node, NodeId, Program, Slot, SlotId, SlotInput, SlotOp, StrOp, Test};
-use rulec_compiler::schema::{FieldInfo, FieldType};
-use rulec_grammar::ast::{Modifier, Transformer};
+use rulec_ir::{CheckId, Cmp, Const, Node, NodeId, Program, Slot, SlotId, SlotInput, SlotOp, StrOp, Test};
+use rulec_ir::{Modifier, Transformer};
+use rulec_schema::{FieldInfo, FieldType};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::event::Event;

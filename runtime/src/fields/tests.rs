@@ -5,12 +5,12 @@ use std::collections::{BTreeSet, HashSet};
 use std::net::{IpAddr, Ipv4Addr};
 
 use rulec_compiler::check::hir::{CheckRhs, Cond, FieldArgValue, OutputSegment, TransformInput, Value as HValue};
-use rulec_compiler::schema::{FieldType, schema};
+use rulec_schema::{FieldType, schema};
 
 use super::{extract, extractor};
+use crate::event::build_event;
 use crate::event::{Direction, Event, ParamType, ParamValue, SockAddr, SockTuple};
 use crate::flags;
-use crate::event::build_event;
 use crate::state::{FdInfo, FdKind, GroupInfo, L4Proto, SockInfo, SockRole, State, ThreadInfo, UserInfo};
 use crate::value::Value;
 

@@ -20,10 +20,10 @@
 
 use std::fmt::{self, Display, Formatter, Write as _};
 
-use rulec_grammar::ast::Modifier;
+use super::Modifier;
 
 use super::{Check, Cmp, Const, Node, OutputPiece, Program, Rule, Slot, SlotInput, SlotOp, StrOp, Test};
-use crate::check::hir::{EventTypes, FieldArgValue};
+use super::{EventTypes, FieldArgValue};
 
 impl Display for Program {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
