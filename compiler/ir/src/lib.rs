@@ -24,6 +24,7 @@
 pub mod build;
 pub mod meta;
 pub mod opt;
+pub mod parse;
 pub mod text;
 pub mod verify;
 
