@@ -96,6 +96,16 @@ pub fn parse(text: &str) -> Result<Program, ParseError> {
     Ok(p)
 }
 
+/// Reads one constant at the start of `text` (spaces before it allowed), as the text form writes
+/// it; returns it with the number of bytes read. For tools that write values next to programs
+/// (the `.ir` case files' events).
+pub fn constant(text: &str) -> Result<(Const, usize), ParseError> {
+    let mut c = Cursor::new(text, 1);
+    let k = konst(&mut c)?;
+    let bytes = c.chars[..c.pos].iter().map(|ch| ch.len_utf8()).sum();
+    Ok((k, bytes))
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Section {
     Slots,
