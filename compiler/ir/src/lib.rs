@@ -81,27 +81,13 @@ impl Slot {
         }
     }
 
-    /// Whether the slot's value can be a list although its type is scalar: ancestor fields
-    /// without an index (one value per ancestor) and the filter-only fields that stand for either
-    /// end of a connection. A check on such a value holds when some element satisfies it, so no
-    /// backend may treat it as a single number.
+    /// Whether the slot's value can be a list although its type is scalar: the schema's `multi`
+    /// column says which fields (`FieldInfo::may_yield_list`: ancestor fields without an index,
+    /// fields that stand for either end of a connection). A check on such a value holds when some
+    /// element satisfies it, so no backend may treat it as a single number.
     pub fn may_yield_list(&self) -> bool {
         match self {
-            Slot::Field { field, arg } => {
-                self.is_list()
-                    || (arg.is_none()
-                        && matches!(
-                            field.name,
-                            "proc.aname"
-                                | "proc.apid"
-                                | "proc.aexe"
-                                | "proc.aexepath"
-                                | "proc.acmdline"
-                                | "proc.aargs"
-                                | "proc.aenv"
-                        ))
-                    || matches!(field.name, "fd.ip" | "fd.port" | "fd.net" | "fd.proto")
-            }
+            Slot::Field { field, arg } => field.may_yield_list(arg.is_some()),
             Slot::Transform { is_list, .. } => *is_list,
         }
     }
