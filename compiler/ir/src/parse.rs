@@ -127,16 +127,15 @@ impl Section {
 }
 
 /// A position in one line.
-struct Cursor<'a> {
+struct Cursor {
     chars: Vec<char>,
     pos: usize,
     line: usize,
-    _text: &'a str,
 }
 
-impl<'a> Cursor<'a> {
-    fn new(text: &'a str, line: usize) -> Cursor<'a> {
-        Cursor { chars: text.chars().collect(), pos: 0, line, _text: text }
+impl Cursor {
+    fn new(text: &str, line: usize) -> Cursor {
+        Cursor { chars: text.chars().collect(), pos: 0, line }
     }
 
     fn error(&self, message: impl Into<String>) -> ParseError {
@@ -307,7 +306,7 @@ impl<'a> Cursor<'a> {
 }
 
 /// A slot: `proc.name`, `proc.aname[2]`, `evt.arg[flags]`, `tolower(s0)`, `getopt(s3, "c:")[c]`.
-fn slot(c: &mut Cursor<'_>, p: &Program) -> Result<Slot, ParseError> {
+fn slot(c: &mut Cursor, p: &Program) -> Result<Slot, ParseError> {
     c.skip_ws();
     let start = c.pos;
     let name = c.word();
@@ -347,7 +346,7 @@ fn slot(c: &mut Cursor<'_>, p: &Program) -> Result<Slot, ParseError> {
 }
 
 /// `[text]` or `["text"]` (quoted when the text would otherwise read as a number or hold `]`).
-fn bracket(c: &mut Cursor<'_>) -> Result<String, ParseError> {
+fn bracket(c: &mut Cursor) -> Result<String, ParseError> {
     c.expect("[")?;
     if c.peek() == Some('"') {
         let s = c.string()?;
@@ -419,7 +418,7 @@ fn modifier(s: &str) -> Option<Modifier> {
 }
 
 /// The operator after a check's slot: a symbol (`=`, `!=`, `<`, ...) or a word.
-fn operator(c: &mut Cursor<'_>) -> Result<(usize, String), ParseError> {
+fn operator(c: &mut Cursor) -> Result<(usize, String), ParseError> {
     c.skip_ws();
     let start = c.pos;
     while c.peek().is_some_and(|ch| matches!(ch, '=' | '!' | '<' | '>')) {
@@ -436,7 +435,7 @@ fn operator(c: &mut Cursor<'_>) -> Result<(usize, String), ParseError> {
 }
 
 /// A check: `s0 = "bash"`, `s2 exists`, `s1 contains anyof ("a", "b")`, `s0 = val(s4)`.
-fn check(c: &mut Cursor<'_>) -> Result<Check, ParseError> {
+fn check(c: &mut Cursor) -> Result<Check, ParseError> {
     let slot = SlotId(c.id('s')?);
     let (op_at, op) = operator(c)?;
     let cmp = cmp_symbol(&op);
@@ -488,7 +487,7 @@ fn check(c: &mut Cursor<'_>) -> Result<Check, ParseError> {
 
 /// A constant (see [`super::text::ConstText`]): `"text"`, `-3`, `80u`, `1.5`, `true`,
 /// `hex:00ff`, `10.0.0.1`, `10.0.0.0/8`, `::1`.
-fn konst(c: &mut Cursor<'_>) -> Result<Const, ParseError> {
+fn konst(c: &mut Cursor) -> Result<Const, ParseError> {
     c.skip_ws();
     if c.peek() == Some('"') {
         return c.string().map(Const::Str);
@@ -498,7 +497,7 @@ fn konst(c: &mut Cursor<'_>) -> Result<Const, ParseError> {
     if w.is_empty() {
         return Err(c.error("expected a constant"));
     }
-    let bad = |c: &Cursor<'_>| c.error_at(start, format!("`{w}` is not a constant"));
+    let bad = |c: &Cursor| c.error_at(start, format!("`{w}` is not a constant"));
     if let Some(hex) = w.strip_prefix("hex:") {
         if hex.len() % 2 != 0 || !hex.chars().all(|ch| ch.is_ascii_hexdigit()) {
             return Err(bad(c));
@@ -542,7 +541,7 @@ fn konst(c: &mut Cursor<'_>) -> Result<Const, ParseError> {
 }
 
 /// A node: `c0`, `not n1`, `and(n0, n1)`, `or(n2, n3)`, `true`, `false`.
-fn node(c: &mut Cursor<'_>) -> Result<Node, ParseError> {
+fn node(c: &mut Cursor) -> Result<Node, ParseError> {
     c.skip_ws();
     if c.peek() == Some('c') && c.chars.get(c.pos + 1).is_some_and(char::is_ascii_digit) {
         return Ok(Node::Check(CheckId(c.id('c')?)));
@@ -560,7 +559,7 @@ fn node(c: &mut Cursor<'_>) -> Result<Node, ParseError> {
 }
 
 /// `"name" Priority enabled|disabled root=nN types=all|(a, b)` (after `rN`).
-fn rule_header(c: &mut Cursor<'_>) -> Result<Rule, ParseError> {
+fn rule_header(c: &mut Cursor) -> Result<Rule, ParseError> {
     let name = c.string()?;
     c.skip_ws();
     let at = c.pos;
@@ -602,7 +601,7 @@ fn rule_header(c: &mut Cursor<'_>) -> Result<Rule, ParseError> {
 
 /// A line under a rule: `output: "text " + s0 + s1 as "%evt.arg.flags"`, `tags: ("a", "b")` or
 /// `source: "k8s_audit"`.
-fn rule_detail(c: &mut Cursor<'_>, rule: &mut Rule, slots: &[Slot]) -> Result<(), ParseError> {
+fn rule_detail(c: &mut Cursor, rule: &mut Rule, slots: &[Slot]) -> Result<(), ParseError> {
     if c.eat("output:") {
         c.skip_ws();
         if c.peek().is_none() {
