@@ -157,14 +157,7 @@ impl Cursor {
     }
 
     fn rest_starts_with(&self, s: &str) -> bool {
-        let mut i = self.pos;
-        for ch in s.chars() {
-            if self.chars.get(i) != Some(&ch) {
-                return false;
-            }
-            i += 1;
-        }
-        true
+        (self.pos..).zip(s.chars()).all(|(i, ch)| self.chars.get(i) == Some(&ch))
     }
 
     /// Skips spaces, then eats `s` if it is next.
