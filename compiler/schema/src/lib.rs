@@ -30,7 +30,7 @@ pub use event_table::{
     syscall_paths,
 };
 pub use events::{Dir, EXTRA_EVENT_TYPE_NAMES, EventInfo, Param, ParamType, Section};
-pub use fields::{ArgKind, ArgSpec, FieldFlags, FieldInfo, FieldType, OpSet, class_id};
+pub use fields::{ArgKind, ArgSpec, FieldFlags, FieldInfo, FieldType, Multi, OpSet, class_id};
 pub use services::{service_names, service_port};
 
 const FIELDS_TSV: &str = include_str!("../data/fields.tsv");
