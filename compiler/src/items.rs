@@ -7,7 +7,7 @@
 
 use std::collections::HashSet;
 
-use crate::diagnostic::{Code, Diagnostic, Location};
+use crate::diagnostic::{Code, Diagnostic, Edit, Fix, Location};
 use crate::text::MappedText;
 use crate::yaml::{Node, NodeKind};
 
@@ -276,9 +276,10 @@ pub fn parse_semver(s: &str) -> Option<(u32, u32, u32)> {
     Some(v)
 }
 
-/// Reads the items of one file's documents, in order, reporting shape problems.
-pub fn read_items(docs: &[Node], diags: &mut Vec<Diagnostic>) -> Vec<Item> {
-    let mut r = Reader { diags };
+/// Reads the items of one file's documents (parsed from `text`), in order, reporting shape
+/// problems. The text is only read to lay out fixes (the indentation of a rewritten key).
+pub fn read_items(text: &str, docs: &[Node], diags: &mut Vec<Diagnostic>) -> Vec<Item> {
+    let mut r = Reader { text, diags };
     let mut out = Vec::new();
     for doc in docs {
         if doc.is_null() {
@@ -316,6 +317,7 @@ pub fn read_items(docs: &[Node], diags: &mut Vec<Diagnostic>) -> Vec<Item> {
 }
 
 struct Reader<'d> {
+    text: &'d str,
     diags: &'d mut Vec<Diagnostic>,
 }
 
@@ -364,7 +366,7 @@ impl Reader<'_> {
                     format!("unknown key `{name}` in a {what}; it is ignored"),
                 );
                 let d = match closest(name, allowed) {
-                    Some(s) => d.with_hint(format!("did you mean `{s}`?")),
+                    Some(s) => d.with_suggestion(k.loc, s),
                     None => d.with_hint(format!("a {what} has the keys: {}", allowed.join(", "))),
                 };
                 self.diags.push(d);
@@ -602,10 +604,14 @@ impl Reader<'_> {
             match self.boolean(k, v, "append") {
                 Some(b) if b.value => {
                     update.append = Some(b.loc);
-                    self.diags.push(
-                        Diagnostic::new(Code::Deprecated, k.loc, "`append: true` is deprecated")
-                            .with_hint("use `override:` with `append` (or `replace`) for each key instead"),
-                    );
+                    let mut d = Diagnostic::new(Code::Deprecated, k.loc, "`append: true` is deprecated")
+                        .with_hint("use `override:` with `append` (or `replace`) for each key instead");
+                    if item.get("override").is_none()
+                        && let Some(fix) = append_to_override(self.text, item, k, v, appendable, replaceable)
+                    {
+                        d = d.with_fix(fix);
+                    }
+                    self.diags.push(d);
                 }
                 Some(_) => {}
                 None => *broken = true,
@@ -717,11 +723,18 @@ impl Reader<'_> {
                 }
             }
             if let Some(a) = update.append {
-                self.diags.push(
+                let mut d =
                     Diagnostic::new(Code::AppendAndOverride, a, "an item cannot use both `append` and `override`")
                         .with_label(k.loc, "override here")
-                        .with_hint("remove `append: true`; `override` says how each key is merged"),
-                );
+                        .with_hint("remove `append: true`; `override` says how each key is merged");
+                if let Some((ak, _)) = item.get("append")
+                    && let Some(lines) = whole_lines(self.text, ak.loc.start as usize, a.end as usize)
+                {
+                    let edit = Edit { location: Location::new(a.file, lines.0, lines.1), replacement: String::new() };
+                    let fix = Fix { edits: vec![edit], ..Fix::replace("Remove `append: true`", a, "") };
+                    d = d.with_fix(fix.safe());
+                }
+                self.diags.push(d);
                 *broken = true;
             }
         }
@@ -831,10 +844,13 @@ impl Reader<'_> {
                         match Priority::parse(p.value.trim()) {
                             Some(value) => Some(Keyed { key: key.loc, value, loc: p.loc }),
                             None => {
-                                self.diags.push(
+                                let mut d =
                                     Diagnostic::new(Code::InvalidPriority, p.loc, format!("invalid priority `{}`", p.value))
-                                        .with_hint("use one of Emergency, Alert, Critical, Error, Warning, Notice, Informational (Info), Debug"),
-                                );
+                                        .with_hint("use one of Emergency, Alert, Critical, Error, Warning, Notice, Informational (Info), Debug");
+                                if let Some(fix) = priority_fix(self.text, &p) {
+                                    d = d.with_fix(fix);
+                                }
+                                self.diags.push(d);
                                 None
                             }
                         }
@@ -1009,6 +1025,88 @@ impl Reader<'_> {
             }
         }
     }
+}
+
+/// `append: true` rewritten as the `override:` map that means the same: every key of the item
+/// that `override` may name, with `append` where the key allows it and `replace` elsewhere.
+/// Safe when every such key is appendable (then the meaning is exactly that of `append: true`);
+/// `None` when the item is not written in block style (the rewrite could not keep its layout).
+fn append_to_override(
+    text: &str,
+    item: &Node,
+    key: &Node,
+    value: &Node,
+    appendable: &[&str],
+    replaceable: &[&str],
+) -> Option<Fix> {
+    let start = key.loc.start as usize;
+    let line_start = text.get(..start)?.rfind('\n').map_or(0, |i| i + 1);
+    let prefix = text.get(line_start..start)?;
+    if !prefix.chars().all(|c| c == ' ' || c == '-') {
+        return None;
+    }
+    let indent = " ".repeat(prefix.chars().count() + 2);
+    let mut all_appendable = true;
+    let mut out = String::from("override:");
+    for (k, _) in item.as_map()? {
+        let Some(name) = key_name(k) else { continue };
+        let op = if appendable.contains(&name) {
+            "append"
+        } else if replaceable.contains(&name) {
+            all_appendable = false;
+            "replace"
+        } else {
+            continue;
+        };
+        out.push_str(&format!("\n{indent}{name}: {op}"));
+    }
+    let location = Location { end: value.loc.end, ..key.loc };
+    let fix = Fix::replace("Replace `append: true` with `override:`", location, out);
+    Some(if all_appendable { fix.safe() } else { fix })
+}
+
+/// The byte range of the whole lines holding `start..end` (through the final newline), when
+/// nothing but blanks (and a comment) shares them; for deleting a key and its value.
+fn whole_lines(text: &str, start: usize, end: usize) -> Option<(usize, usize)> {
+    let line_start = text.get(..start)?.rfind('\n').map_or(0, |i| i + 1);
+    if !text.get(line_start..start)?.chars().all(|c| c == ' ') {
+        return None;
+    }
+    let rest = text.get(end..)?;
+    let line_end = rest.find('\n').map_or(text.len(), |i| end + i + 1);
+    let tail = text.get(end..line_end)?.trim();
+    (tail.is_empty() || tail.starts_with('#')).then_some((line_start, line_end))
+}
+
+/// For a priority Falco does not accept: the name it stands for when it is the start of exactly
+/// one name (`WARN`, `crit`, `Information`: safe), or else the closest name to a typo (a guess).
+/// The fix keeps the case the priority is written in (`WARN` → `WARNING`, `warn` → `warning`).
+/// Only a plain scalar is rewritten, so quoting cannot be lost.
+fn priority_fix(text: &str, written: &Located<String>) -> Option<Fix> {
+    const NAMES: &[&str] = &["emergency", "alert", "critical", "error", "warning", "notice", "informational", "debug"];
+    let value = written.value.trim();
+    let lower = value.to_ascii_lowercase();
+    if value.is_empty()
+        || text.get(written.loc.start as usize..written.loc.end as usize) != Some(written.value.as_str())
+    {
+        return None;
+    }
+    let prefixed: Vec<&str> = NAMES.iter().copied().filter(|n| n.starts_with(&lower)).collect();
+    let (name, safe) = match prefixed.as_slice() {
+        [one] if lower.len() >= 3 => (*one, true),
+        _ => (closest(&lower, NAMES)?, false),
+    };
+    let cased = if value.chars().all(|c| !c.is_ascii_lowercase()) {
+        name.to_ascii_uppercase()
+    } else if value.chars().next().is_some_and(|c| c.is_ascii_uppercase()) {
+        let mut c = name.to_owned();
+        c[..1].make_ascii_uppercase();
+        c
+    } else {
+        name.to_owned()
+    };
+    let fix = Fix::replace(format!("Replace with `{cased}`"), written.loc, cased);
+    Some(if safe { fix.safe() } else { fix })
 }
 
 /// The allowed word closest to `word` (a small edit distance), for "did you mean" hints.

@@ -10,6 +10,7 @@
 
 pub mod check;
 pub mod diagnostic;
+pub mod fix;
 pub mod ir;
 pub mod items;
 pub mod load;
@@ -21,5 +22,5 @@ pub mod yaml;
 /// used for them.
 pub use rulec_schema as schema;
 
-pub use diagnostic::{Code, Diagnostic, FileId, Label, Location, Severity};
+pub use diagnostic::{Applicability, Code, Diagnostic, Edit, FileId, Fix, Label, Location, Severity};
 pub use source::SourceFile;

@@ -166,7 +166,7 @@ pub fn load(files: &[SourceFile]) -> (Loaded, Vec<Diagnostic>) {
         }
         let (docs, d) = crate::yaml::parse(file.id, &file.text);
         l.diags.extend(d);
-        let items = items::read_items(&docs, &mut l.diags);
+        let items = items::read_items(&file.text, &docs, &mut l.diags);
         drop(docs);
         total_items += items.len();
         if total_items > items::MAX_ITEMS {

@@ -280,7 +280,8 @@ impl<'a> Checker<'a> {
                                         id.name
                                     ));
                             } else if let Some(s) = suggest(&id.name, self.macro_index.keys().copied()) {
-                                d = d.with_hint(format!("did you mean `{s}`?"));
+                                let at = d.primary;
+                                d = d.with_suggestion(at, s);
                             }
                         }
                     }

@@ -12,7 +12,7 @@ use rulec_grammar::{Span, SyntaxErrorKind};
 
 use super::Checker;
 use super::hir::{CheckRhs, Cond, Const, FieldArgValue, FieldUse, OutputSegment, TransformInput, TypedCheck, Value};
-use crate::diagnostic::{Code, Diagnostic, Location};
+use crate::diagnostic::{Code, Diagnostic, Edit, Fix, Location};
 use crate::schema::{self, ArgSpec, FieldInfo, FieldType};
 use crate::text::MappedText;
 
@@ -87,6 +87,22 @@ impl<'c, 'a> Lowering<'c, 'a> {
 
     fn error(&mut self, code: Code, span: Span, message: impl Into<String>) -> Diagnostic {
         Diagnostic::new(code, self.loc(span), message)
+    }
+
+    /// Where `span` is written, when the file holds it byte for byte (no escape or line fold
+    /// inside, not a synthetic text): only there can a fix replace it.
+    fn exact_loc(&self, span: Span) -> Option<Location> {
+        let at = self.loc(span);
+        (at.end - at.start == span.end - span.start && span.end > span.start).then_some(at)
+    }
+
+    /// `d` with the did-you-mean `suggestion` for the text at `span`: the hint always, the fix
+    /// when the text can be replaced in the file.
+    fn with_suggestion(&self, d: Diagnostic, span: Span, suggestion: &str) -> Diagnostic {
+        match self.exact_loc(span) {
+            Some(at) => d.with_suggestion(at, suggestion),
+            None => d.with_hint(format!("did you mean `{suggestion}`?")),
+        }
     }
 
     fn push(&mut self, d: Diagnostic) {
@@ -212,7 +228,13 @@ impl<'c, 'a> Lowering<'c, 'a> {
                     list.span,
                     format!("`{}` compares with one value, not a list", op.as_str()),
                 );
-                self.push(d.with_hint("use `in (...)` for membership, or a modifier: `startswith anyof (...)`"));
+                let mut d = d.with_hint("use `in (...)` for membership, or a modifier: `startswith anyof (...)`");
+                // `=` with a list can only mean membership; other operators have two readings
+                // (`!=`: `not ... in`; `startswith`: `startswith anyof`), so no fix is offered.
+                if let (Op::Eq, Some(at)) = (op, self.exact_loc(op_span)) {
+                    d = d.with_fix(Fix::replace("Replace `=` with `in`", at, "in").safe());
+                }
+                self.push(d);
                 return Cond::Const(false);
             }
             (Some(rhs), _) if op.takes_list() || c.modifier.is_some() => {
@@ -226,7 +248,14 @@ impl<'c, 'a> Lowering<'c, 'a> {
                     Rhs::Value(l) => format!("write `({})`", l.value),
                     _ => "write `(a, b, ...)`".to_owned(),
                 };
-                self.push(d.with_hint(hint));
+                let mut d = d.with_hint(hint);
+                if let (Rhs::Value(_), Some(at)) = (rhs, self.exact_loc(rhs.span())) {
+                    // Parentheses around the value as written (quotes and all) keep its meaning.
+                    let open = Edit { location: Location { end: at.start, ..at }, replacement: "(".into() };
+                    let close = Edit { location: Location { start: at.end, ..at }, replacement: ")".into() };
+                    d = d.with_fix(Fix { edits: vec![open, close], ..Fix::replace("Add parentheses", at, "").safe() });
+                }
+                self.push(d);
                 return Cond::Const(false);
             }
             (Some(Rhs::Value(lit)), _) => {
@@ -450,7 +479,7 @@ impl<'c, 'a> Lowering<'c, 'a> {
             let code = if side == Side::Output { Code::OutputField } else { Code::UnknownField };
             let mut d = self.error(code, f.name_span, format!("unknown field `{}`", f.name));
             if let Some(s) = schema.suggest_field(&f.name) {
-                d = d.with_hint(format!("did you mean `{s}`?"));
+                d = self.with_suggestion(d, f.name_span, s);
             } else if !f.name.contains('.') {
                 d = d.with_hint("fields are written `class.name`, e.g. `proc.name`; `rulec fields` lists them all");
             }
@@ -550,7 +579,7 @@ impl<'c, 'a> Lowering<'c, 'a> {
                         format!("no event has a parameter named `{text}`"),
                     );
                     if let Some(s) = super::suggest(&text, schema.param_names()) {
-                        d = d.with_hint(format!("did you mean `{s}`?"));
+                        d = self.with_suggestion(d, span, s);
                     }
                     self.push(d);
                     return None;
@@ -620,8 +649,12 @@ impl<'c, 'a> Lowering<'c, 'a> {
                 if field_name == "evt.type" && matches!(op, Op::Eq | Op::Ne | Op::In | Op::Intersects) {
                     let schema = schema::schema();
                     if !schema.is_event_name(value) {
-                        let hint = super::suggest(value, schema.event_names()).map(|s| format!("did you mean `{s}`?"));
-                        return bad(self, Code::UnknownEventType, format!("unknown event type `{value}`"), hint);
+                        let mut d = self.error(Code::UnknownEventType, span, format!("unknown event type `{value}`"));
+                        if let Some(s) = super::suggest(value, schema.event_names()) {
+                            d = self.with_suggestion(d, span, s);
+                        }
+                        self.push(d);
+                        return None;
                     }
                 }
                 Some(Const::Str(value.to_owned()))
@@ -697,10 +730,18 @@ impl<'c, 'a> Lowering<'c, 'a> {
                 lit.span,
                 format!("`{}` is compared as a string, not as the field of that name", lit.value),
             );
-            self.push(d.with_hint(format!(
+            let mut d = d.with_hint(format!(
                 "to compare with the field's value, write `val({})`; to mean the text, quote it",
                 lit.value
-            )));
+            ));
+            // Quoting is the other reading, but which quote fits depends on the YAML scalar
+            // around the condition, which only the file's reader knows (the language server
+            // offers it).
+            if let Some(at) = self.exact_loc(lit.span) {
+                let title = format!("Write `val({})` (compare with the field's value)", lit.value);
+                d = d.with_fix(Fix::replace(title, at, format!("val({})", lit.value)));
+            }
+            self.push(d);
         }
     }
 
