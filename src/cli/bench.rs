@@ -16,12 +16,12 @@ use std::process::Command as Process;
 use std::time::Instant;
 
 use clap::{Args, ValueEnum};
+use rulec_bench::Generator;
+use rulec_bench::handwritten;
 use rulec_compiler::check::{CheckResult, check};
 use rulec_compiler::{FileId, SourceFile};
-use rulec_bench::Generator;
-use rulec_runtime::engine::{Alert, Backend, Engine, MatchMode};
-use rulec_bench::handwritten;
 use rulec_runtime::Event;
+use rulec_runtime::engine::{Alert, Backend, Engine, MatchMode};
 use serde::{Deserialize, Serialize};
 
 use super::{EXIT_CANNOT_RUN, EXIT_OK, print_stdout};
