@@ -225,6 +225,7 @@ pub(crate) fn scan_quoted(text: &str, start: usize, errors: &mut Vec<SyntaxError
                     span,
                     message: format!("`\\{e}` is not a valid escape in a quoted string"),
                     hint: Some(hint),
+                    fix: Vec::new(),
                 });
                 // Keep the text as written so that the rest of the string still means something.
                 value.push('\\');
@@ -237,6 +238,7 @@ pub(crate) fn scan_quoted(text: &str, start: usize, errors: &mut Vec<SyntaxError
         span: Span::new(start, text.len()),
         message: format!("this string is never closed: expected a closing `{quote}`"),
         hint: Some(format!("add `{quote}` where the string ends")),
+        fix: Vec::new(),
     });
     let lit = Literal { value, quote: Some(quote), span: Span::new(start, text.len()) };
     (lit, text.len())
@@ -274,6 +276,7 @@ pub(crate) fn scan_bracket_arg(
                 span: Span::new(open, p + 1),
                 message: format!("expected an argument between `[` and `]` after `{owner}`"),
                 hint: Some(format!("write `{owner}[ARG]`, or remove the brackets")),
+                fix: Vec::new(),
             });
             (None, p + 1)
         }
@@ -303,6 +306,7 @@ fn missing_bracket(owner: &str, at: usize, found: Option<char>) -> SyntaxError {
         span: Span::new(at, end),
         message: format!("expected `]` to close the argument of `{owner}`, found {}", describe_char(found)),
         hint: Some("a bare argument cannot hold blanks, brackets or quotes; quote it".to_string()),
+        fix: Vec::new(),
     }
 }
 
@@ -384,7 +388,7 @@ impl<'a> Lexer<'a> {
     }
 
     fn error(&mut self, kind: SyntaxErrorKind, span: Span, message: String, hint: Option<String>) {
-        self.errors.push(SyntaxError { kind, span, message, hint });
+        self.errors.push(SyntaxError { kind, span, message, hint, fix: Vec::new() });
     }
 
     fn too_deep_at(&mut self, start: usize, end: usize) {

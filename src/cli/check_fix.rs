@@ -85,7 +85,9 @@ pub fn report(files: &[SourceFile], applied: &[Applied], written: bool) -> Strin
 }
 
 /// A unified diff of `old` to `new` under the name `name`: one hunk from the first changed line
-/// to the last, with up to three lines of context. Empty when the texts are equal.
+/// to the last, with up to three lines of context; inside it, lines are matched by a longest
+/// common subsequence (or, for a very large change, not matched at all). Empty when the texts are
+/// equal.
 pub fn unified_diff(name: &str, old: &str, new: &str) -> String {
     if old == new {
         return String::new();
@@ -96,28 +98,46 @@ pub fn unified_diff(name: &str, old: &str, new: &str) -> String {
     let max_suffix = a.len().min(b.len()) - prefix;
     let suffix = a.iter().rev().zip(b.iter().rev()).take(max_suffix).take_while(|(x, y)| x == y).count();
     let start = prefix.saturating_sub(3);
-    let a_end = (a.len() - suffix + 3).min(a.len());
-    let b_end = (b.len() - suffix + 3).min(b.len());
+    let (a_end, b_end) = ((a.len() - suffix + 3).min(a.len()), (b.len() - suffix + 3).min(b.len()));
+    let mut ops: Vec<(char, &str)> = a[start..prefix].iter().map(|l| (' ', *l)).collect();
+    ops.extend(middle(&a[prefix..a.len() - suffix], &b[prefix..b.len() - suffix]));
+    ops.extend(a[a.len() - suffix..a_end].iter().map(|l| (' ', *l)));
     let mut out = format!("--- {name}\n+++ {name}\n");
     out.push_str(&format!("@@ -{},{} +{},{} @@\n", start + 1, a_end - start, start + 1, b_end - start));
-    let line = |out: &mut String, mark: char, l: &str| {
+    for (mark, l) in ops {
         out.push(mark);
         out.push_str(l);
         if !l.ends_with('\n') {
             out.push_str("\n\\ No newline at end of file\n");
         }
-    };
-    for l in &a[start..prefix] {
-        line(&mut out, ' ', l);
     }
-    for l in &a[prefix..a.len() - suffix] {
-        line(&mut out, '-', l);
+    out
+}
+
+/// The changed middle of a diff as kept (` `), removed (`-`) and added (`+`) lines.
+fn middle<'t>(a: &[&'t str], b: &[&'t str]) -> Vec<(char, &'t str)> {
+    if a.len().saturating_mul(b.len()) > 4_000_000 {
+        return a.iter().map(|l| ('-', *l)).chain(b.iter().map(|l| ('+', *l))).collect();
     }
-    for l in &b[prefix..b.len() - suffix] {
-        line(&mut out, '+', l);
+    // lcs[i][j]: the longest common subsequence of a[i..] and b[j..].
+    let mut lcs = vec![vec![0u32; b.len() + 1]; a.len() + 1];
+    for i in (0..a.len()).rev() {
+        for j in (0..b.len()).rev() {
+            lcs[i][j] = if a[i] == b[j] { lcs[i + 1][j + 1] + 1 } else { lcs[i + 1][j].max(lcs[i][j + 1]) };
+        }
     }
-    for l in &a[a.len() - suffix..a_end] {
-        line(&mut out, ' ', l);
+    let (mut i, mut j, mut out) = (0, 0, Vec::new());
+    while i < a.len() || j < b.len() {
+        if i < a.len() && j < b.len() && a[i] == b[j] {
+            out.push((' ', a[i]));
+            (i, j) = (i + 1, j + 1);
+        } else if j == b.len() || (i < a.len() && lcs[i + 1][j] >= lcs[i][j + 1]) {
+            out.push(('-', a[i]));
+            i += 1;
+        } else {
+            out.push(('+', b[j]));
+            j += 1;
+        }
     }
     out
 }
@@ -133,5 +153,7 @@ mod tests {
         let d = unified_diff("x", old, new);
         assert_eq!(d, "--- x\n+++ x\n@@ -2,7 +2,7 @@\n b\n c\n d\n-e\n+E\n f\n g\n h\n");
         assert_eq!(unified_diff("x", old, old), "");
+        let d = unified_diff("x", "a\nb\nc\n", "a\nB\nc\nd\n");
+        assert_eq!(d, "--- x\n+++ x\n@@ -1,3 +1,4 @@\n a\n-b\n+B\n c\n+d\n");
     }
 }

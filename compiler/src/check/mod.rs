@@ -20,7 +20,7 @@ use std::collections::HashMap;
 
 use rulec_grammar::ast::Expr;
 
-use crate::diagnostic::{Code, Diagnostic};
+use crate::diagnostic::{Applicability, Code, Diagnostic, Edit, Fix};
 use crate::load::{self, Loaded};
 use crate::source::SourceFile;
 use crate::text::MappedText;
@@ -172,6 +172,9 @@ impl<'a> Checker<'a> {
             let mut d = Diagnostic::new(code, text.location(err.span), err.message.clone());
             if let Some(h) = &err.hint {
                 d = d.with_hint(h.clone());
+            }
+            if let Some(fix) = syntax_fix(text, err) {
+                d = d.with_fix(fix);
             }
             self.diags.push(d);
         }
@@ -513,6 +516,28 @@ fn unquote_list_item(item: &str) -> String {
         }
     }
     out
+}
+
+/// A syntax error's mechanical rewrite as a safe fix on the file, when every span it replaces is
+/// written byte for byte in the file (no escape or line fold inside).
+pub(crate) fn syntax_fix(text: &MappedText, err: &rulec_grammar::SyntaxError) -> Option<Fix> {
+    let mut edits = Vec::new();
+    for (span, replacement) in &err.fix {
+        let at = text.location(*span);
+        if at.end - at.start != span.end - span.start {
+            return None;
+        }
+        edits.push(Edit { location: at, replacement: replacement.clone() });
+    }
+    let title = match err.fix.as_slice() {
+        [] => return None,
+        [(_, open), (_, close)] if open == "(" && close == ")" => "Add parentheses".to_owned(),
+        [(span, new), ..] => {
+            let old = text.as_str().get(span.start as usize..span.end as usize).unwrap_or("");
+            format!("Replace `{old}` with `{new}`")
+        }
+    };
+    Some(Fix { title, edits, applicability: Applicability::Safe })
 }
 
 /// The closest of `candidates` to `name` by edit distance, when close enough to be a likely typo.
