@@ -319,3 +319,70 @@ fn emit_ir_prints_the_program_the_backends_run() {
     assert_eq!(bad.status, 1);
     assert!(!bad.stdout.contains("slots:"), "{}", bad.stdout);
 }
+
+/// Copies `fixture` into a fresh directory and runs `rulec ARGS FILE` there, so the file can be
+/// rewritten and the output names it relatively. Returns the run and the file's text after it.
+fn run_on_copy(dir_name: &str, fixture: &str, args: &[&str]) -> (Run, String, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("rulec-{dir_name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    let file = dir.join("rules.yaml");
+    std::fs::copy(Path::new(ROOT).join(fixture), &file).expect("the fixture copies");
+    let run = rerun(&dir, args);
+    let text = std::fs::read_to_string(&file).expect("the copy reads back");
+    (run, text, dir)
+}
+
+fn rerun(dir: &Path, args: &[&str]) -> Run {
+    let output = Command::new(env!("CARGO_BIN_EXE_rulec"))
+        .args(args)
+        .arg("rules.yaml")
+        .current_dir(dir)
+        .output()
+        .expect("the rulec binary runs");
+    Run {
+        status: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn fix_applies_the_safe_fixes_and_reports_what_remains() {
+    let original = std::fs::read_to_string(Path::new(ROOT).join("tests/fixtures/fixable.yaml")).expect("fixture");
+    let (run, fixed, dir) = run_on_copy("fix", "tests/fixtures/fixable.yaml", &["check", "--fix"]);
+    insta::assert_snapshot!(
+        "fix_applies_safe_fixes",
+        format!("{fixed}\n{}", transcript(&["check", "--fix", "rules.yaml"], &run))
+    );
+    assert_ne!(fixed, original);
+    // The guess (`proc.nmae` -> `proc.name`) is reported, not applied.
+    assert!(fixed.contains("proc.nmae") && run.stdout.contains("did you mean `proc.name`?"), "{}", run.stdout);
+    assert_eq!(run.status, 1, "the unknown field remains an error");
+    // Idempotent: a second run changes nothing and reports no fix.
+    let again = rerun(&dir, &["check", "--fix"]);
+    assert!(!again.stdout.contains("fixed "), "{}", again.stdout);
+    assert_eq!(std::fs::read_to_string(dir.join("rules.yaml")).expect("reads"), fixed);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn fix_with_diff_prints_the_changes_and_writes_nothing() {
+    let original = std::fs::read_to_string(Path::new(ROOT).join("tests/fixtures/fixable.yaml")).expect("fixture");
+    let (run, text, dir) = run_on_copy("fix-diff", "tests/fixtures/fixable.yaml", &["check", "--fix", "--diff"]);
+    assert_eq!(text, original, "--diff must not write");
+    let diff = run.stdout.split("\nfixed ").next().unwrap_or("");
+    insta::assert_snapshot!("fix_diff", diff);
+    assert!(run.stdout.contains("would apply 6 fixes in 1 file"), "{}", run.stdout);
+    // Without --fix, --diff is a usage error.
+    assert_eq!(rerun(&dir, &["check", "--diff"]).status, 2);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_valid_file_has_nothing_to_fix() {
+    let (run, text, dir) = run_on_copy("fix-valid", "tests/fixtures/valid.yaml", &["check", "--fix"]);
+    assert_eq!(run.status, 0, "{}", run.stdout);
+    assert!(!run.stdout.contains("fixed "), "{}", run.stdout);
+    assert_eq!(text, std::fs::read_to_string(Path::new(ROOT).join("tests/fixtures/valid.yaml")).expect("reads"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
