@@ -1109,31 +1109,9 @@ fn priority_fix(text: &str, written: &Located<String>) -> Option<Fix> {
     Some(if safe { fix.safe() } else { fix })
 }
 
-/// The allowed word closest to `word` (a small edit distance), for "did you mean" hints.
+/// The allowed word closest to `word`, for "did you mean" hints ([`crate::schema::closest`]).
 fn closest<'a>(word: &str, allowed: &[&'a str]) -> Option<&'a str> {
-    allowed
-        .iter()
-        .map(|a| (edit_distance(word, a), *a))
-        .filter(|(d, a)| *d <= 2.max(a.len() / 4) && *d < a.len())
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, a)| a)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    if a.len() > 64 || b.len() > 64 {
-        return usize::MAX;
-    }
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
+    crate::schema::closest(word, allowed.iter().copied())
 }
 
 #[cfg(test)]

@@ -540,22 +540,11 @@ pub(crate) fn syntax_fix(text: &MappedText, err: &rulec_grammar::SyntaxError) ->
     Some(Fix { title, edits, applicability: Applicability::Safe })
 }
 
-/// The closest of `candidates` to `name` by edit distance, when close enough to be a likely typo.
+/// The closest of `candidates` to `name` under rulec's one suggestion policy
+/// ([`crate::schema::closest`]); equally close candidates are taken in name order, so the
+/// suggestion does not depend on the order of a hash map.
 pub(crate) fn suggest<'n>(name: &str, candidates: impl Iterator<Item = &'n str>) -> Option<&'n str> {
-    let limit = (name.chars().count() / 3).clamp(1, 3);
-    candidates.map(|c| (edit_distance(name, c), c)).filter(|&(d, _)| d <= limit).min().map(|(_, c)| c)
-}
-
-pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, &cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != cb);
-            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
+    let mut sorted: Vec<&'n str> = candidates.collect();
+    sorted.sort_unstable();
+    crate::schema::closest(name, sorted)
 }

@@ -1706,27 +1706,7 @@ fn param_value(event: &str, param: &str, ty: ParamType, node: &Node) -> Result<P
     })
 }
 
-/// The closest of `options` to `word` (edit distance at most a third of its length).
+/// The closest of `options` to `word`, under rulec's one suggestion policy.
 pub(crate) fn closest<'a>(word: &str, options: &[&'a str]) -> Option<&'a str> {
-    let max = (word.len() / 3).max(if word.len() >= 4 { 2 } else { 1 });
-    options
-        .iter()
-        .map(|o| (levenshtein(word, o), *o))
-        .filter(|(d, _)| *d <= max)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, o)| o)
-}
-
-fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
+    rulec_compiler::schema::closest(word, options.iter().copied())
 }
