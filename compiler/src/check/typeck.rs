@@ -12,7 +12,7 @@ use rulec_grammar::{Span, SyntaxErrorKind};
 
 use super::Checker;
 use super::hir::{CheckRhs, Cond, Const, FieldArgValue, FieldUse, OutputSegment, TransformInput, TypedCheck, Value};
-use crate::diagnostic::{Code, Diagnostic, Edit, Fix, Location};
+use crate::diagnostic::{Code, Diagnostic, Fix, Location};
 use crate::schema::{self, ArgSpec, FieldInfo, FieldType};
 use crate::text::MappedText;
 
@@ -228,13 +228,7 @@ impl<'c, 'a> Lowering<'c, 'a> {
                     list.span,
                     format!("`{}` compares with one value, not a list", op.as_str()),
                 );
-                let mut d = d.with_hint("use `in (...)` for membership, or a modifier: `startswith anyof (...)`");
-                // `=` with a list can only mean membership; other operators have two readings
-                // (`!=`: `not ... in`; `startswith`: `startswith anyof`), so no fix is offered.
-                if let (Op::Eq, Some(at)) = (op, self.exact_loc(op_span)) {
-                    d = d.with_fix(Fix::replace("Replace `=` with `in`", at, "in").safe());
-                }
-                self.push(d);
+                self.push(d.with_hint("use `in (...)` for membership, or a modifier: `startswith anyof (...)`"));
                 return Cond::Const(false);
             }
             (Some(rhs), _) if op.takes_list() || c.modifier.is_some() => {
@@ -248,14 +242,7 @@ impl<'c, 'a> Lowering<'c, 'a> {
                     Rhs::Value(l) => format!("write `({})`", l.value),
                     _ => "write `(a, b, ...)`".to_owned(),
                 };
-                let mut d = d.with_hint(hint);
-                if let (Rhs::Value(_), Some(at)) = (rhs, self.exact_loc(rhs.span())) {
-                    // Parentheses around the value as written (quotes and all) keep its meaning.
-                    let open = Edit { location: Location { end: at.start, ..at }, replacement: "(".into() };
-                    let close = Edit { location: Location { start: at.end, ..at }, replacement: ")".into() };
-                    d = d.with_fix(Fix { edits: vec![open, close], ..Fix::replace("Add parentheses", at, "").safe() });
-                }
-                self.push(d);
+                self.push(d.with_hint(hint));
                 return Cond::Const(false);
             }
             (Some(Rhs::Value(lit)), _) => {
