@@ -150,7 +150,6 @@ const OVERSIZED: &[&str] = &[
     "runtime/src/scap.rs",
     "runtime/src/fields/tests.rs",
     "compiler/src/check/typeck.rs",
-    "compiler/src/items.rs",
 ];
 
 #[test]
