@@ -149,7 +149,6 @@ const OVERSIZED: &[&str] = &[
     "runtime/bench/src/workload.rs",
     "runtime/src/scap.rs",
     "runtime/src/fields/tests.rs",
-    "compiler/src/check/typeck.rs",
 ];
 
 #[test]
