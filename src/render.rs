@@ -172,6 +172,32 @@ impl<'a> Renderer<'a> {
         out
     }
 
+    /// A diagnostic in one line per location, for snapshots of the loader's cases
+    /// (`tests/load_diagnostics.rs`): `name:line:col: CODE slug: message `written text``, then
+    /// `    label name:line:col: message` per label and `    hint: ...`. Ends with a newline.
+    pub fn compact(&self, diagnostic: &Diagnostic) -> String {
+        let d = diagnostic;
+        let at = |location: Location| {
+            let p = self.position(location);
+            format!("{}:{}:{}", self.file_name(location.file), p.line, p.column)
+        };
+        let written = self.index(d.primary.file).map_or("", |i| {
+            let text = &self.files[i].text;
+            let start = ceil_char_boundary(text, d.primary.start as usize);
+            let end = ceil_char_boundary(text, d.primary.end as usize).max(start);
+            &text[start..end]
+        });
+        let mut out =
+            format!("{}: {} {}: {} `{}`\n", at(d.primary), d.code, d.code.slug(), d.message, written.escape_debug());
+        for l in &d.labels {
+            out.push_str(&format!("    label {}: {}\n", at(l.location), l.message));
+        }
+        if let Some(h) = &d.hint {
+            out.push_str(&format!("    hint: {h}\n"));
+        }
+        out
+    }
+
     /// The body without a snippet: where, the labels, the hint.
     fn plain_body(&self, diagnostic: &Diagnostic) -> String {
         let mut out = String::new();

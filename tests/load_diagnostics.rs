@@ -1,7 +1,9 @@
 //! Snapshot tests of every diagnostic the loader reports: the YAML input and the diagnostics
-//! with line:col, side by side.
+//! with line:col, side by side, in the compact form of the one renderer
+//! (`rulec::render::Renderer::compact`).
 #![allow(clippy::unwrap_used)] // test inputs are fixed
 
+use rulec::render::Renderer;
 use rulec_compiler::load::load;
 use rulec_compiler::{Diagnostic, FileId, SourceFile};
 
@@ -18,28 +20,9 @@ fn render(files: &[SourceFile], diags: &[Diagnostic]) -> String {
         }
     }
     out.push_str("=== diagnostics\n");
+    let renderer = Renderer::new(files);
     for d in diags {
-        let f = &files[d.primary.file.0 as usize];
-        let lc = f.line_col(d.primary.start as usize);
-        let snippet = &f.text[d.primary.start as usize..d.primary.end as usize];
-        out.push_str(&format!(
-            "{}:{}:{}: {} {}: {} `{}`\n",
-            f.name,
-            lc.line,
-            lc.col,
-            d.code,
-            d.code.slug(),
-            d.message,
-            snippet.escape_debug()
-        ));
-        for l in &d.labels {
-            let lf = &files[l.location.file.0 as usize];
-            let lc = lf.line_col(l.location.start as usize);
-            out.push_str(&format!("    label {}:{}:{}: {}\n", lf.name, lc.line, lc.col, l.message));
-        }
-        if let Some(h) = &d.hint {
-            out.push_str(&format!("    hint: {h}\n"));
-        }
+        out.push_str(&renderer.compact(d));
     }
     out
 }
