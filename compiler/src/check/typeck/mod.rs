@@ -296,7 +296,7 @@ impl<'c, 'a> Lowering<'c, 'a> {
             if let Some(h) = &err.hint {
                 d = d.with_hint(h.clone());
             }
-            if let Some(fix) = super::syntax_fix(&self.text, err) {
+            if let Some(fix) = super::syntax_fix(self.text, err) {
                 d = d.with_fix(fix);
             }
             self.push(d);
