@@ -20,7 +20,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 pub use events::{Dir, EXTRA_EVENT_TYPE_NAMES, EventInfo, Param, ParamType, Section};
-pub use fields::{ArgKind, ArgSpec, FieldFlags, FieldInfo, FieldType, OpSet, class_id};
+pub use fields::{ArgKind, ArgSpec, FieldFlags, FieldInfo, FieldType, Multi, OpSet, class_id};
 pub use services::{service_names, service_port};
 pub use suggest::{closest, edit_distance, suggestion_distance, suggestion_limit};
 

@@ -274,7 +274,7 @@ impl Lowering<'_, '_> {
             None
         };
         match info.name {
-            n if is_ancestor_field(n) => match index {
+            n if info.is_ancestor_field() => match index {
                 Some(i) if i >= 0 => Some(FieldArgValue::Index(i)),
                 _ => bad(
                     self,
@@ -317,16 +317,9 @@ impl Lowering<'_, '_> {
     }
 }
 
-pub(super) fn is_ancestor_field(name: &str) -> bool {
-    matches!(
-        name,
-        "proc.aname" | "proc.apid" | "proc.aexe" | "proc.aexepath" | "proc.acmdline" | "proc.aargs" | "proc.aenv"
-    )
-}
-
 pub(super) fn arg_hint(info: &FieldInfo) -> String {
     match info.name {
-        n if is_ancestor_field(n) => format!("write `{n}[N]`: 0 is the process itself, 1 its parent, and so on"),
+        n if info.is_ancestor_field() => format!("write `{n}[N]`: 0 is the process itself, 1 its parent, and so on"),
         "evt.arg" => "write `evt.arg.NAME` (a parameter name) or `evt.arg[N]`".into(),
         "evt.rawarg" => "write `evt.rawarg.NAME` with a parameter name".into(),
         "evt.type.is" => "write `evt.type.is.open` with an event name".into(),
