@@ -69,11 +69,7 @@ fn converting_a_rulec_capture_again_changes_nothing_but_the_source() {
 
 #[test]
 fn convert_from_scap_then_info_agree() {
-    let scap = Path::new(ROOT).join("../shared/captures/libs-curl_google.scap");
-    if !scap.exists() {
-        eprintln!("skipping: {} is absent", scap.display());
-        return;
-    }
+    let Some(scap) = rulec_test_support::shared("captures/libs-curl_google.scap") else { return };
     let d = temp_dir("scap");
     let out = d.join("curl.rcap.jsonl");
     let (status, _, stderr) = rulec(&["capture", "convert", scap.to_str().unwrap(), out.to_str().unwrap()]);

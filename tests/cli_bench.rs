@@ -2,7 +2,6 @@
 //! contender ran and agreed): the generated-stream bench on the upstream rules, and the capture
 //! bench against sysdig when it is installed. Skipped, with a message, without `../shared`.
 
-use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
@@ -10,13 +9,7 @@ use serde_json::Value;
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 fn shared(rel: &str) -> Option<String> {
-    let p = Path::new(ROOT).join("../shared").join(rel);
-    if p.exists() {
-        Some(p.display().to_string())
-    } else {
-        eprintln!("skipping: {} not found", p.display());
-        None
-    }
+    rulec_test_support::shared(rel).map(|p| p.display().to_string())
 }
 
 fn rulec(args: &[&str]) -> (i32, String, String) {

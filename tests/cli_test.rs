@@ -33,13 +33,8 @@ fn rulec(args: &[&str]) -> (i32, String, String) {
 
 /// `../shared`, or `None` (with a message) when this checkout has none.
 fn shared() -> Option<PathBuf> {
-    let p = Path::new(ROOT).join("../shared/conformance/falco/falco_rules.yaml");
-    if p.exists() {
-        Some(Path::new(ROOT).join("../shared"))
-    } else {
-        eprintln!("skipping: ../shared (the upstream Falco rules and captures) is not present next to this checkout");
-        None
-    }
+    rulec_test_support::shared("conformance/falco/falco_rules.yaml")?;
+    rulec_test_support::shared("")
 }
 
 #[test]

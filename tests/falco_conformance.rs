@@ -2,22 +2,16 @@
 //! accept unchanged, alone and together: exit status 0, no errors, and (as Falco reports for
 //! them) no unused macro or list. Skipped with a message where `../shared` is absent.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use serde_json::Value;
-
-const FALCO_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/conformance/falco");
 
 /// Falco's load order: the stable rules first, then incubating, then sandbox.
 const FILES: [&str; 3] = ["falco_rules.yaml", "falco-incubating_rules.yaml", "falco-sandbox_rules.yaml"];
 
 fn falco_files() -> Option<Vec<PathBuf>> {
-    let dir = Path::new(FALCO_DIR);
-    if !dir.is_dir() {
-        eprintln!("skipping: ../shared not found ({FALCO_DIR})");
-        return None;
-    }
+    let dir = rulec_test_support::shared("conformance/falco")?;
     Some(FILES.iter().map(|f| dir.join(f)).collect())
 }
 

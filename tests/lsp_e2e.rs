@@ -3,14 +3,13 @@
 //! skipped with a message where absent). Answers are snapshotted as JSON.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-const FALCO_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/conformance/falco");
 const TIMEOUT: Duration = Duration::from_secs(60);
 
 /// A client speaking LSP to a `rulec lsp` child process.
@@ -392,14 +391,9 @@ fn bad_messages_get_errors_not_a_crash() {
     assert_eq!(c.stop(), 0);
 }
 
-fn falco_dir() -> Option<&'static Path> {
-    let dir = Path::new(FALCO_DIR);
-    if dir.join("falco_rules.yaml").is_file() {
-        Some(dir)
-    } else {
-        eprintln!("skipping: ../shared/conformance/falco not found ({FALCO_DIR})");
-        None
-    }
+fn falco_dir() -> Option<PathBuf> {
+    rulec_test_support::shared("conformance/falco/falco_rules.yaml")?;
+    rulec_test_support::shared("conformance/falco")
 }
 
 fn file_uri(path: &Path) -> String {

@@ -7,13 +7,7 @@ use rulec_compiler::check::check;
 use rulec_compiler::{FileId, SourceFile};
 
 fn conformance_dir() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance/falco");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("skipping: {} not found (the upstream Falco rules live in ../shared)", dir.display());
-        None
-    }
+    rulec_test_support::shared("conformance/falco")
 }
 
 const FILES: [&str; 3] = ["falco_rules.yaml", "falco-incubating_rules.yaml", "falco-sandbox_rules.yaml"];

@@ -34,17 +34,11 @@ fn pipeline(r: &CheckResult, what: &str) -> (Program, Program) {
 
 #[test]
 fn upstream_rules_lower_optimise_and_verify() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance/falco");
     let names = ["falco_rules.yaml", "falco-incubating_rules.yaml", "falco-sandbox_rules.yaml"];
     let mut files = Vec::new();
     for n in names {
-        match std::fs::read_to_string(dir.join(n)) {
-            Ok(t) => files.push((n, t)),
-            Err(_) => {
-                eprintln!("skipping: {} not found", dir.join(n).display());
-                return;
-            }
-        }
+        let Some(path) = rulec_test_support::shared(&format!("conformance/falco/{n}")) else { return };
+        files.push((n, std::fs::read_to_string(&path).expect("the upstream rules file is readable")));
     }
     for f in &files {
         let r = checked(std::slice::from_ref(f));

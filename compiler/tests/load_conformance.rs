@@ -1,7 +1,6 @@
 //! The upstream Falco rules files load with no error and no warning, alone and together.
 #![allow(clippy::unwrap_used)] // test inputs are fixed
 
-use std::path::PathBuf;
 use std::time::Instant;
 
 use rulec_compiler::load::load;
@@ -10,13 +9,10 @@ use rulec_compiler::{FileId, SourceFile};
 const FILES: [&str; 3] = ["falco_rules.yaml", "falco-incubating_rules.yaml", "falco-sandbox_rules.yaml"];
 
 fn read(names: &[&str]) -> Option<Vec<SourceFile>> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance/falco");
     let mut out = Vec::new();
     for (i, n) in names.iter().enumerate() {
-        let Ok(text) = std::fs::read_to_string(dir.join(n)) else {
-            eprintln!("skipping: {} not found in {}", n, dir.display());
-            return None;
-        };
+        let path = rulec_test_support::shared(&format!("conformance/falco/{n}"))?;
+        let text = std::fs::read_to_string(&path).unwrap();
         out.push(SourceFile::new(FileId(i as u32), *n, text));
     }
     Some(out)

@@ -18,10 +18,9 @@ use rulec_runtime::scap::ScapReader;
 use rulec_runtime::state::{FdInfo, GroupInfo, Limits, State, Stats, ThreadInfo, UserInfo};
 
 fn captures() -> Vec<PathBuf> {
-    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/captures");
+    let Some(d) = rulec_test_support::shared("captures") else { return Vec::new() };
     let Ok(rd) = std::fs::read_dir(&d) else {
-        eprintln!("skipping: no capture directory at {}", d.display());
-        return Vec::new();
+        panic!("{} is not a readable directory", d.display());
     };
     let mut v: Vec<PathBuf> =
         rd.filter_map(|e| Some(e.ok()?.path())).filter(|p| p.extension().is_some_and(|x| x == "scap")).collect();
@@ -90,7 +89,7 @@ fn engine() -> Engine {
         "all.yaml",
         "- rule: every event\n  desc: d\n  condition: evt.dir = > or evt.dir = <\n  output: \"%evt.type %evt.dir %evt.args %evt.res %proc.name %proc.cmdline %proc.pname %proc.aname[3] %proc.exepath %proc.cwd %proc.tty %proc.vpid %thread.tid %user.name %user.loginuid %group.name %fd.num %fd.name %fd.type %fd.sip %fd.sport %fd.cip %fd.cport %fd.l4proto %fd.sockfamily %container.id %proc.env\"\n  priority: INFO\n  warn_evttypes: false\n".to_owned(),
     )];
-    let falco = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance/falco/falco_rules.yaml");
+    let falco = rulec_test_support::shared_path("conformance/falco/falco_rules.yaml");
     match std::fs::read_to_string(&falco) {
         Ok(text) => files.push(SourceFile::new(FileId(1), "falco_rules.yaml", text)),
         Err(_) => eprintln!("note: {} absent; checking with the field-rendering rule only", falco.display()),

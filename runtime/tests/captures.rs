@@ -13,13 +13,7 @@ use rulec_runtime::scap::ScapReader;
 use rulec_runtime::state::{FdKind, Limits, SockRole};
 
 fn captures_dir() -> Option<PathBuf> {
-    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/captures");
-    if d.is_dir() {
-        Some(d)
-    } else {
-        eprintln!("skipping: no capture directory at {}", d.display());
-        None
-    }
+    rulec_test_support::shared("captures")
 }
 
 fn capture(name: &str) -> Option<PathBuf> {

@@ -5,7 +5,6 @@
 //! reference is the interpreter reading every value through the slot cache; the interpreter and
 //! the JIT with in-place reads must raise exactly the same alerts on every event.
 
-use std::path::Path;
 
 use rulec_compiler::check::check;
 use rulec_compiler::{FileId, SourceFile};
@@ -146,11 +145,7 @@ fn list_valued_fields_agree_on_both_backends() {
 
 #[test]
 fn upstream_rules_agree_on_both_backends() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance/falco");
-    if !dir.is_dir() {
-        eprintln!("skipping: {} not found", dir.display());
-        return;
-    }
+    let Some(dir) = rulec_test_support::shared("conformance/falco") else { return };
     let files: Vec<SourceFile> = ["falco_rules.yaml", "falco-incubating_rules.yaml", "falco-sandbox_rules.yaml"]
         .iter()
         .enumerate()

@@ -99,14 +99,8 @@ fn borrowed_fields_agree_with_value_fields() {
 /// upstream rules, a generated stream long enough for the reordering to happen early).
 #[test]
 fn adaptive_order_keeps_every_alert() {
-    let base = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let dir = [base.join("../../shared/conformance/falco"), base.join("../shared/conformance/falco")]
-        .into_iter()
-        .find(|d| d.is_dir());
-    let Some(text) = dir.and_then(|d| std::fs::read_to_string(d.join("falco_rules.yaml")).ok()) else {
-        eprintln!("falco_rules.yaml not found: skipped");
-        return;
-    };
+    let Some(path) = rulec_test_support::shared("conformance/falco/falco_rules.yaml") else { return };
+    let text = std::fs::read_to_string(&path).expect("the upstream rules file is readable");
     let result = rulec_compiler::check::check(&[SourceFile::new(FileId(0), "falco_rules.yaml", text)]);
     for backend in [Backend::Interp, Backend::Jit] {
         for mode in [MatchMode::First, MatchMode::All] {

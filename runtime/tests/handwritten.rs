@@ -4,7 +4,6 @@
 //! fires somewhere in the stream, so the agreement is not vacuous.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use rulec_compiler::{FileId, SourceFile};
 use rulec_runtime::engine::{Backend, Engine, MatchMode};
@@ -12,11 +11,8 @@ use rulec_bench::workload::Generator;
 use rulec_bench::handwritten;
 
 fn rules() -> Option<rulec_compiler::check::CheckResult> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance/falco/falco_rules.yaml");
-    let Ok(text) = std::fs::read_to_string(&p) else {
-        eprintln!("skipping: no {}", p.display());
-        return None;
-    };
+    let p = rulec_test_support::shared("conformance/falco/falco_rules.yaml")?;
+    let text = std::fs::read_to_string(&p).expect("the upstream rules file is readable");
     let res = rulec_compiler::check::check(&[SourceFile::new(FileId(0), "falco_rules.yaml", text)]);
     assert!(!res.has_errors(), "falco_rules.yaml does not check: {:?}", res.diagnostics);
     Some(res)

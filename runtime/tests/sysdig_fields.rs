@@ -78,9 +78,9 @@ struct SysdigNumbering {
 }
 
 impl SysdigNumbering {
-    fn new(root: &Path) -> SysdigNumbering {
+    fn new() -> SysdigNumbering {
         // The table of the sysdig build, if at hand; else its known size.
-        let table = root.join("../../shared/reference/scap/event_table_libs_e5c53d64.tsv");
+        let table = rulec_test_support::shared_path("reference/scap/event_table_libs_e5c53d64.tsv");
         let max_id = std::fs::read_to_string(table)
             .ok()
             .and_then(|t| t.lines().filter_map(|l| l.split('\t').next()?.parse::<u16>().ok()).max())
@@ -153,11 +153,7 @@ struct Tally {
 fn fields_agree_with_sysdig() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let fixtures = root.join("tests/fixtures/sysdig");
-    let captures = root.join("../../shared/captures");
-    if !captures.is_dir() {
-        eprintln!("skipping: no {}", captures.display());
-        return;
-    }
+    let Some(captures) = rulec_test_support::shared("captures") else { return };
     let Ok(dir) = std::fs::read_dir(&fixtures) else {
         eprintln!("skipping: no fixtures");
         return;
@@ -198,7 +194,7 @@ fn fields_agree_with_sysdig() {
             eprintln!("skipping {}: cannot open", cap.display());
             continue;
         };
-        let mut numbering = SysdigNumbering::new(root);
+        let mut numbering = SysdigNumbering::new();
         let mut ours = 0u64;
         let mut seen = 0usize;
         let _ = rep.for_each(|ev, st| {

@@ -52,8 +52,8 @@ const IPV6_UDP_RECONNECT: &str = "an IPv6 UDP socket connected to a second peer 
 /// is beyond its event table (the `useradded`/`groupadded` records, ids 354/358, that newer
 /// libs write for the user and group tables; `libs-sample.scap` starts with 95). rulec numbers
 /// every record, as libs master does.
-fn sysdig_max_event_id(root: &Path) -> u16 {
-    std::fs::read_to_string(root.join("../../shared/reference/scap/event_table_libs_e5c53d64.tsv"))
+fn sysdig_max_event_id() -> u16 {
+    std::fs::read_to_string(rulec_test_support::shared_path("reference/scap/event_table_libs_e5c53d64.tsv"))
         .ok()
         .and_then(|t| t.lines().filter_map(|l| l.split('\t').next()?.parse::<u16>().ok()).max())
         .unwrap_or(335)
@@ -126,11 +126,7 @@ fn rules_yaml(filters: &[String]) -> String {
 #[test]
 fn verdicts_agree_with_sysdig() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let captures = root.join("../../shared/captures");
-    if !captures.is_dir() {
-        eprintln!("skipping: {} not found", captures.display());
-        return;
-    }
+    let Some(captures) = rulec_test_support::shared("captures") else { return };
     let fixtures = read_fixtures(&root.join("tests/fixtures/sysdig_verdicts"));
     assert!(!fixtures.is_empty(), "no sysdig verdict fixtures");
     let filters: Vec<String> = std::fs::read_to_string(root.join("tests/fixtures/sysdig_verdicts/filters.txt"))
@@ -144,7 +140,7 @@ fn verdicts_agree_with_sysdig() {
     let errors: Vec<_> = result.diagnostics.iter().filter(|d| d.is_error()).map(|d| d.message.clone()).collect();
     assert!(errors.is_empty(), "rulec rejects filters sysdig accepts: {errors:?}");
 
-    let max_id = sysdig_max_event_id(root);
+    let max_id = sysdig_max_event_id();
     let mut failures = Vec::new();
     let mut report = Vec::new();
     let (mut agreeing, mut compared) = (0usize, 0usize);

@@ -158,12 +158,6 @@ pub fn show_output(text: &str, p: &ParsedOutput) -> String {
     out
 }
 
-/// The shared directory (`../../shared` from the crate), if it is there.
-pub fn shared_dir() -> Option<std::path::PathBuf> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared");
-    dir.is_dir().then_some(dir)
-}
-
 /// One string value found in a rules file under a given key.
 pub struct Found {
     pub file: String,
@@ -206,11 +200,7 @@ fn unquote(q: char, body: &str) -> String {
 /// indented like their key, which yaml-cpp and libyaml accept.) Returns `None` (after saying so)
 /// when the shared directory is absent.
 pub fn conformance_values(keys: &[&str]) -> Option<Vec<Found>> {
-    let Some(dir) = shared_dir() else {
-        eprintln!("skipping: the shared conformance directory (../../shared) is absent");
-        return None;
-    };
-    let dir = dir.join("conformance/falco");
+    let dir = rulec_test_support::shared("conformance/falco")?;
     let mut paths: Vec<_> = std::fs::read_dir(&dir)
         .ok()?
         .filter_map(|e| e.ok().map(|e| e.path()))
