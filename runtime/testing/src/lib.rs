@@ -5,7 +5,7 @@
 //! the starting world and filling in event defaults ([`world`], [`meta`]), running a case
 //! through the real state machine and engine and comparing alerts with expectations ([`run`]),
 //! tracing a rule's condition for a missing alert ([`trace`]), rule coverage ([`coverage`]) and
-//! the `--bless` rewrite ([`bless`]). `src/cli/test.rs` finds files, runs cases in parallel and
+//! the `--bless` rewrite ([`bless`]). `src/cli/test/` finds files, runs cases in parallel and
 //! prints; `docs/testing.md` documents the format for rule authors.
 //!
 //! Matching expectations with alerts: each expected alert, in order, takes the first alert not
