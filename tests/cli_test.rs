@@ -415,3 +415,56 @@ fn the_json_schema_allows_exactly_the_keys_the_parser_does() {
     assert_eq!(keys(&defs["event"]), sorted(EVENT_KEYS));
     assert_eq!(keys(&defs["expect"]["oneOf"][1]), sorted(EXPECT_KEYS));
 }
+
+/// `rulec test` with no path at the project root runs the `tests` paths of `rulec.toml` (the
+/// example rules and the golden tests), not the fixtures below `tests/fixtures/` that are meant
+/// to fail, and passes.
+#[test]
+fn rulec_test_at_the_project_root_passes() {
+    if shared().is_none() {
+        return;
+    }
+    let (status, stdout, stderr) = rulec(&["test"]);
+    assert_eq!(status, 0, "{stdout}{stderr}");
+    assert!(stdout.ends_with("65 passed, 0 failed\n"), "{stdout}");
+    assert!(!stdout.contains("tests/fixtures"), "{stdout}");
+}
+
+/// A project's `rulec.toml` is found from a subdirectory too; its paths are relative to it;
+/// what it does not name is not run; a bad one is an error with file:line:col.
+#[test]
+fn rulec_toml_names_the_test_paths() {
+    let dir = temp_dir("project");
+    std::fs::create_dir_all(dir.join("rules")).unwrap();
+    std::fs::create_dir_all(dir.join("elsewhere/deeper")).unwrap();
+    for f in ["example.yaml", "example.tests.yaml"] {
+        std::fs::copy(Path::new(ROOT).join("stdlib-rules").join(f), dir.join("rules").join(f)).unwrap();
+    }
+    // A failing test file the project file does not name.
+    std::fs::copy(
+        Path::new(ROOT).join("tests/fixtures/test_runner/failing.cases.yaml"),
+        dir.join("elsewhere/failing.tests.yaml"),
+    )
+    .unwrap();
+    std::fs::write(dir.join("rulec.toml"), "tests = [\"rules\"]\n").unwrap();
+    for cwd in [dir.clone(), dir.join("elsewhere/deeper")] {
+        let (status, stdout, stderr) = rulec_env(&["test"], &[], &cwd);
+        assert_eq!(status, 0, "{}: {stdout}{stderr}", cwd.display());
+        assert!(stdout.ends_with("13 passed, 0 failed\n"), "{stdout}");
+        assert!(!stdout.contains("failing"), "{stdout}");
+    }
+    // Paths on the command line win over the project file.
+    let (status, stdout, _) = rulec_env(&["test", "elsewhere"], &[], &dir);
+    assert_ne!(status, 0, "{stdout}");
+    assert!(stdout.starts_with("elsewhere/failing.tests.yaml\n"), "{stdout}");
+
+    std::fs::write(dir.join("rulec.toml"), "tests = [\"rules\"]\ntest_paths = [\"x\"]\n").unwrap();
+    let (status, _, stderr) = rulec_env(&["test"], &[], &dir.join("elsewhere"));
+    assert_eq!(status, 2, "{stderr}");
+    assert!(stderr.starts_with("rulec: ../rulec.toml:2:1: unknown field `test_paths`"), "{stderr}");
+    std::fs::write(dir.join("rulec.toml"), "tests = [\"rules\", \"missing\"]\n").unwrap();
+    let (status, _, stderr) = rulec_env(&["test"], &[], &dir);
+    assert_eq!(status, 2, "{stderr}");
+    assert!(stderr.starts_with("rulec: rulec.toml:1:19: `missing` does not exist"), "{stderr}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -13,6 +13,7 @@
 mod bless;
 mod execute;
 mod files;
+mod project;
 mod report;
 
 use std::path::PathBuf;
@@ -32,7 +33,7 @@ use report::Report;
 #[derive(Args, Debug)]
 pub struct TestArgs {
     /// Test files, or directories searched for `*.tests.yaml` / `*.tests.yml` (default: the
-    /// current directory).
+    /// `tests` paths of the nearest `rulec.toml`, else the current directory).
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
@@ -93,7 +94,13 @@ pub fn run(args: &TestArgs) -> i32 {
             return EXIT_CANNOT_RUN;
         }
     };
-    let roots = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
+    let roots = match test_paths(args) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("rulec: {e}");
+            return EXIT_CANNOT_RUN;
+        }
+    };
     let mut paths = Vec::new();
     for root in &roots {
         if let Err(e) = discover(root, &mut paths) {
@@ -176,4 +183,16 @@ pub fn run(args: &TestArgs) -> i32 {
         .any(|(j, r)| matches!(r.status, Status::Fail | Status::Error(_)) && !blessed_case(j));
     let uncovered = args.require_coverage && coverage.iter().any(|(_, c)| c.enabled && !c.complete());
     if failed || uncovered { EXIT_FINDINGS } else { EXIT_OK }
+}
+
+/// The paths to search: the command line's; without any, the `tests` of the nearest
+/// `rulec.toml` (an error if it cannot be used); without one, the current directory.
+fn test_paths(args: &TestArgs) -> Result<Vec<PathBuf>, String> {
+    if !args.paths.is_empty() {
+        return Ok(args.paths.clone());
+    }
+    match project::find() {
+        Some(path) => project::load(&path),
+        None => Ok(vec![PathBuf::from(".")]),
+    }
 }
