@@ -13,3 +13,4 @@ mod cli_test;
 mod falco_conformance;
 mod lsp_e2e;
 mod render;
+mod test_layout;
