@@ -7,23 +7,9 @@
 
 use serde::Serialize;
 
-/// Which loaded file a location is in: an index into the files given to the compiler.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord, Serialize)]
-pub struct FileId(pub u32);
-
-/// A byte range in a loaded file.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord, Serialize)]
-pub struct Location {
-    pub file: FileId,
-    pub start: u32,
-    pub end: u32,
-}
-
-impl Location {
-    pub fn new(file: FileId, start: usize, end: usize) -> Location {
-        Location { file, start: start as u32, end: end.max(start) as u32 }
-    }
-}
+// The location types are the IR's (rule metadata carries them to the runtime); diagnostics
+// use the same ones.
+pub use rulec_ir::{FileId, Location};
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -32,48 +32,8 @@ pub struct Keyed<T> {
     pub loc: Location,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Priority {
-    Emergency,
-    Alert,
-    Critical,
-    Error,
-    Warning,
-    Notice,
-    Informational,
-    Debug,
-}
-
-impl Priority {
-    /// Falco's names, any case; `Info` is accepted for Informational.
-    pub fn parse(s: &str) -> Option<Priority> {
-        let p = match s.to_ascii_lowercase().as_str() {
-            "emergency" => Priority::Emergency,
-            "alert" => Priority::Alert,
-            "critical" => Priority::Critical,
-            "error" => Priority::Error,
-            "warning" => Priority::Warning,
-            "notice" => Priority::Notice,
-            "informational" | "info" => Priority::Informational,
-            "debug" => Priority::Debug,
-            _ => return None,
-        };
-        Some(p)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Priority::Emergency => "Emergency",
-            Priority::Alert => "Alert",
-            Priority::Critical => "Critical",
-            Priority::Error => "Error",
-            Priority::Warning => "Warning",
-            Priority::Notice => "Notice",
-            Priority::Informational => "Informational",
-            Priority::Debug => "Debug",
-        }
-    }
-}
+// A rule's priority is part of the IR (the runtime reports it); the loader parses it.
+pub use rulec_ir::Priority;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OverrideOp {

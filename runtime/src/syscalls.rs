@@ -915,7 +915,7 @@ mod tests {
     #[test]
     fn every_name_is_an_accepted_event_type() {
         // Generic events carry these names as `evt.type`; rules must be able to name them.
-        let schema = rulec_compiler::schema::schema();
+        let schema = rulec_schema::schema();
         let rejected: Vec<&str> =
             PPM_SC_NAMES.iter().copied().filter(|n| !n.is_empty() && !schema.is_event_name(n)).collect();
         assert!(rejected.is_empty(), "evt.type names the compiler rejects: {rejected:?}");

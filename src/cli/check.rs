@@ -74,7 +74,7 @@ pub fn run(args: &CheckArgs) -> i32 {
         return status;
     }
     if args.emit_ir && !result.has_errors() {
-        let mut program = rulec_compiler::ir::lower::lower(&result);
+        let mut program = rulec_compiler::lower::lower(&result);
         rulec_compiler::ir::opt::optimize(&mut program);
         if let Err(status) = super::print_stdout(&format!("\n{program}")) {
             return status;

@@ -8,8 +8,17 @@ use std::path::{Path, PathBuf};
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// The crates whose `tests/` folders hold integration tests.
-const CRATES: &[&str] =
-    &[".", "grammar", "compiler/schema", "compiler", "runtime", "runtime/testing", "runtime/bench", "lsp"];
+const CRATES: &[&str] = &[
+    ".",
+    "grammar",
+    "compiler/schema",
+    "compiler/ir",
+    "compiler",
+    "runtime",
+    "runtime/testing",
+    "runtime/bench",
+    "lsp",
+];
 
 /// Integration-test files allowed beside `tests/it/`, each with the reason.
 const OWN_BINARIES: &[(&str, &str)] = &[

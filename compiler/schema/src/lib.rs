@@ -19,7 +19,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 pub use events::{Dir, EXTRA_EVENT_TYPE_NAMES, EventInfo, Param, ParamType, Section};
-pub use fields::{ArgKind, ArgSpec, FieldFlags, FieldInfo, FieldType, OpSet, class_id};
+pub use fields::{ArgKind, ArgSpec, FieldFlags, FieldInfo, FieldType, Multi, OpSet, class_id};
 pub use services::{service_names, service_port};
 
 const FIELDS_TSV: &str = include_str!("../data/fields.tsv");

@@ -523,7 +523,7 @@ impl<'c, 'a> Lowering<'c, 'a> {
             None
         };
         match info.name {
-            n if is_ancestor_field(n) => match index {
+            n if info.is_ancestor_field() => match index {
                 Some(i) if i >= 0 => Some(FieldArgValue::Index(i)),
                 _ => bad(
                     self,
@@ -803,16 +803,9 @@ fn cond_size(c: &Cond) -> usize {
     }
 }
 
-fn is_ancestor_field(name: &str) -> bool {
-    matches!(
-        name,
-        "proc.aname" | "proc.apid" | "proc.aexe" | "proc.aexepath" | "proc.acmdline" | "proc.aargs" | "proc.aenv"
-    )
-}
-
 fn arg_hint(info: &FieldInfo) -> String {
     match info.name {
-        n if is_ancestor_field(n) => format!("write `{n}[N]`: 0 is the process itself, 1 its parent, and so on"),
+        n if info.is_ancestor_field() => format!("write `{n}[N]`: 0 is the process itself, 1 its parent, and so on"),
         "evt.arg" => "write `evt.arg.NAME` (a parameter name) or `evt.arg[N]`".into(),
         "evt.rawarg" => "write `evt.rawarg.NAME` with a parameter name".into(),
         "evt.type.is" => "write `evt.type.is.open` with an event name".into(),

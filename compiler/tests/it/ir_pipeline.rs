@@ -3,7 +3,8 @@
 //! documented, and the text form is stable (insta snapshot).
 
 use rulec_compiler::check::{CheckResult, check};
-use rulec_compiler::ir::{Node, Program, Test, lower::lower, opt::optimize, verify::verify};
+use rulec_compiler::ir::{Node, Program, Test, opt::optimize, verify::verify};
+use rulec_compiler::lower::lower;
 use rulec_compiler::{FileId, SourceFile};
 
 fn checked(files: &[(&str, String)]) -> CheckResult {

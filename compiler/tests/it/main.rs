@@ -9,6 +9,7 @@ mod conformance;
 mod diagnostics;
 mod fuzz_regressions;
 mod ir_pipeline;
+mod ir_text;
 mod load_conformance;
 mod load_diagnostics;
 mod load_merge;

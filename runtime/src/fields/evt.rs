@@ -23,7 +23,7 @@
 
 use std::sync::LazyLock;
 
-use rulec_compiler::check::hir::FieldArgValue;
+use rulec_ir::FieldArgValue;
 
 use super::{Extractor, arg_index, arg_key, event_info, event_res, s, thread};
 use crate::event::{Direction, Event, Param, ParamValue, SockAddr, SockTuple, render_tuple};

@@ -5,12 +5,12 @@ use std::collections::{BTreeSet, HashSet};
 use std::net::{IpAddr, Ipv4Addr};
 
 use rulec_compiler::check::hir::{CheckRhs, Cond, FieldArgValue, OutputSegment, TransformInput, Value as HValue};
-use rulec_compiler::schema::{FieldType, schema};
+use rulec_schema::{FieldType, schema};
 
 use super::{extract, extractor};
+use crate::event::build_event;
 use crate::event::{Direction, Event, ParamType, ParamValue, SockAddr, SockTuple};
 use crate::flags;
-use crate::event::build_event;
 use crate::state::{FdInfo, FdKind, GroupInfo, L4Proto, SockInfo, SockRole, State, ThreadInfo, UserInfo};
 use crate::value::Value;
 
@@ -490,6 +490,30 @@ fn value_variants_follow_the_schema() {
             }
         }
     }
+}
+
+/// A field yields a list only where the schema says it may (`FieldInfo::may_yield_list`: list
+/// fields and the `multi` column), which is what keeps the JIT from inlining a numeric check on
+/// a list.
+#[test]
+fn lists_only_where_the_schema_says() {
+    let st = world();
+    let events = [open_shadow(), ev(200, "write", vec![("res", ParamValue::Errno(1)), ("fd", ParamValue::Fd(4))])];
+    let mut lists = 0;
+    for f in schema().fields() {
+        for e in &events {
+            for arg in [None, Some(FieldArgValue::Index(1))] {
+                if arg.is_some() && !f.arg.accepts_arg() {
+                    continue;
+                }
+                if let Some(Value::List(_)) = extract(f, arg.as_ref(), e, &st) {
+                    lists += 1;
+                    assert!(f.may_yield_list(arg.is_some()), "{} ({arg:?}) yields a list", f.name);
+                }
+            }
+        }
+    }
+    assert!(lists > 0, "the world has ancestors and sockets, so some field yields a list");
 }
 
 /// No extractor panics on odd events: absent params, wrong types, unknown threads and fds.

@@ -96,7 +96,7 @@ fn engine() -> Engine {
     }
     let res = rulec_compiler::check::check(&files);
     assert!(!res.has_errors(), "{:?}", res.diagnostics.iter().filter(|d| d.is_error()).collect::<Vec<_>>());
-    let mut e = Engine::from_check(&res, Backend::Interp);
+    let mut e = Engine::new(rulec_compiler::compile(&res), Backend::Interp);
     e.set_mode(MatchMode::All);
     e
 }

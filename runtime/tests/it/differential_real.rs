@@ -6,9 +6,9 @@
 //! the JIT with in-place reads must raise exactly the same alerts on every event.
 
 
+use rulec_bench::Generator;
 use rulec_compiler::check::check;
 use rulec_compiler::{FileId, SourceFile};
-use rulec_bench::Generator;
 use rulec_runtime::engine::{Alert, Backend, Engine, MatchMode};
 
 fn compare(files: &[SourceFile], seeds: &[u64], events: usize) -> usize {
@@ -19,7 +19,7 @@ fn compare(files: &[SourceFile], seeds: &[u64], events: usize) -> usize {
         let mut engines: Vec<Engine> = [Backend::Interp, Backend::Interp, Backend::Jit]
             .into_iter()
             .map(|b| {
-                let mut e = Engine::from_check(&result, b);
+                let mut e = Engine::new(rulec_compiler::compile(&result), b);
                 e.set_mode(MatchMode::All);
                 e
             })

@@ -199,10 +199,10 @@ fn output_rendering() {
 }
 
 #[test]
-fn from_check_builds_an_optimised_engine() {
+fn compile_gives_an_engine_its_program() {
     let r = checked(&three_rules());
     for backend in [Backend::Interp, Backend::Jit] {
-        let mut e = Engine::from_check(&r, backend);
+        let mut e = Engine::new(rulec_compiler::compile(&r), backend);
         assert_eq!(e.backend(), backend, "{:?}", e.jit_error());
         let mut out = Vec::new();
         e.process(&ev("open", 300, 3), &state(), &mut out);

@@ -27,8 +27,7 @@ fn field_args() -> Vec<Option<FieldArgValue>> {
 #[test]
 fn hot_fields_agree_with_value_fields() {
     let args = field_args();
-    let names: Vec<&str> =
-        schema().fields().iter().map(|f| f.name).filter(|n| hot::lookup(n).is_some()).collect();
+    let names: Vec<&str> = schema().fields().iter().map(|f| f.name).filter(|n| hot::lookup(n).is_some()).collect();
     assert!(names.len() >= 20, "expected the hot fields, got {names:?}");
     let mut g = Generator::new(7);
     let mut st = g.state();
@@ -104,8 +103,8 @@ fn adaptive_order_keeps_every_alert() {
     let result = rulec_compiler::check::check(&[SourceFile::new(FileId(0), "falco_rules.yaml", text)]);
     for backend in [Backend::Interp, Backend::Jit] {
         for mode in [MatchMode::First, MatchMode::All] {
-            let mut adaptive = Engine::from_check(&result, backend);
-            let mut fixed = Engine::from_check(&result, backend);
+            let mut adaptive = Engine::new(rulec_compiler::compile(&result), backend);
+            let mut fixed = Engine::new(rulec_compiler::compile(&result), backend);
             fixed.set_adaptive_order(false);
             adaptive.set_mode(mode);
             fixed.set_mode(mode);

@@ -5,10 +5,10 @@
 
 use std::collections::BTreeMap;
 
+use rulec_bench::handwritten;
+use rulec_bench::workload::Generator;
 use rulec_compiler::{FileId, SourceFile};
 use rulec_runtime::engine::{Backend, Engine, MatchMode};
-use rulec_bench::workload::Generator;
-use rulec_bench::handwritten;
 
 fn rules() -> Option<rulec_compiler::check::CheckResult> {
     let p = rulec_test_support::shared("conformance/falco/falco_rules.yaml")?;
@@ -23,7 +23,7 @@ fn agree(backend: Backend, seeds: &[u64], events: usize) {
     for name in handwritten::SUBSET {
         assert!(res.ruleset.rules.iter().any(|r| r.name == *name), "{name} is not in falco_rules.yaml");
     }
-    let mut engine = Engine::from_check(&res, backend);
+    let mut engine = Engine::new(rulec_compiler::compile(&res), backend);
     engine.set_mode(MatchMode::All);
     let mut fired: BTreeMap<&str, usize> = BTreeMap::new();
     let mut alerts = Vec::new();

@@ -15,5 +15,6 @@ mod eval_ops;
 mod eval_props;
 mod generated_streams;
 mod handwritten;
+mod ir_cases;
 mod sysdig_fields;
 mod sysdig_verdicts;

@@ -146,7 +146,7 @@ fn verdicts_agree_with_sysdig() {
     let (mut agreeing, mut compared) = (0usize, 0usize);
     for backend in [Backend::Interp, Backend::Jit] {
         for fx in &fixtures {
-            let mut engine = Engine::from_check(&result, backend);
+            let mut engine = Engine::new(rulec_compiler::compile(&result), backend);
             engine.set_mode(MatchMode::All);
             let Ok(rep) = replay(captures.join(format!("{}.scap", fx.capture))) else {
                 eprintln!("skipping {}: cannot open", fx.capture);

@@ -7,7 +7,9 @@
 
 use rulec_compiler::check::hir::FieldArgValue;
 use rulec_compiler::check::{CheckResult, check};
-use rulec_compiler::ir::{Program, lower::lower, opt::optimize, verify::verify};
+use rulec_compiler::ir::opt::{exclusions_last, optimize};
+use rulec_compiler::ir::{Program, verify::verify};
+use rulec_compiler::lower::lower;
 use rulec_compiler::schema::FieldInfo;
 use rulec_compiler::{FileId, SourceFile};
 use rulec_runtime::engine::{Alert, Backend, Engine, MatchMode};
@@ -36,6 +38,10 @@ pub fn programs(r: &CheckResult) -> (Program, Program) {
     if let Err(e) = verify(&opt) {
         panic!("optimised program does not verify: {e:#?}\n{opt}");
     }
+    // Both run with exclusions last, as engines of `rulec_compiler::compile` do.
+    let mut lowered = lowered;
+    exclusions_last(&mut lowered);
+    exclusions_last(&mut opt);
     (lowered, opt)
 }
 
@@ -136,7 +142,6 @@ pub fn check_both(
                 Some(f) => Engine::with_extractor(program.clone(), backend, f),
                 None => Engine::new(program.clone(), backend),
             };
-            engine.set_rule_info(&r.ruleset);
             engine.set_mode(mode);
             if backend == Backend::Jit {
                 assert_eq!(engine.backend(), Backend::Jit, "JIT failed: {:?}", engine.jit_error());

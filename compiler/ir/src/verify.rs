@@ -14,7 +14,7 @@
 //! * every rule's root and output slots exist.
 
 use super::{Check, Cmp, Const, Node, Program, Slot, SlotId, SlotInput, SlotOp, StrOp, Test};
-use crate::schema::FieldType;
+use rulec_schema::FieldType;
 
 /// Checks the invariants of `p`; `Err` lists every violation found.
 pub fn verify(p: &Program) -> Result<(), Vec<String>> {

@@ -1,35 +1,46 @@
 //! Lowering checked rules ([`crate::check::hir`]) to the IR: one [`Program`] for the whole
-//! ruleset.
+//! ruleset, and [`compile`], the whole way from a checked ruleset to the program an engine runs.
 //!
 //! This module owns the mapping from the checker's vocabulary (an [`Op`] with an optional
-//! modifier and a right side) to the IR's [`Test`]s, and the sharing of work between rules:
-//!
-//! * slots are hash-consed (the same field with the same argument, or the same transformer over
-//!   the same inputs, is one slot), so a value is extracted once per event however many rules
-//!   read it;
-//! * checks are hash-consed on (slot, test), ignoring where they were written (the first
-//!   occurrence's location is kept), so a macro used by forty rules is one set of checks;
-//! * nodes are hash-consed too, so the arena is a DAG in which every child has a smaller id than
-//!   its parent (the verifier relies on that to rule out cycles).
+//! modifier and a right side) to the IR's [`Test`]s, and each rule's metadata (priority, source,
+//! tags) from the loaded rules. Work is shared between rules by building through the IR's
+//! interning [`Builder`]: slots, checks (on slot and test, ignoring where they were written) and
+//! nodes are hash-consed, so a macro used by forty rules is one set of checks and the arena is a
+//! DAG in which every child has a smaller id than its parent.
 //!
 //! Only runnable rules are lowered (a rule with errors has nothing sound to run); disabled rules
 //! are lowered with `enabled: false` so that an engine can switch them on.
 
-use std::collections::HashMap;
+use rulec_grammar::ast::Op;
+use rulec_ir::build::Builder;
+use rulec_ir::{DEFAULT_SOURCE, Priority};
 
-use rulec_grammar::ast::{Op, Transformer};
-
-use super::{
+use crate::check::CheckResult;
+use crate::check::hir::{self, CheckRhs, Cond, OutputSegment, TransformInput, TypedCheck};
+use crate::ir::{
     Check, CheckId, Cmp, Const, Node, NodeId, OutputPiece, Program, Rule, Slot, SlotId, SlotInput, SlotOp, StrOp, Test,
 };
-use crate::check::CheckResult;
-use crate::check::hir::{self, CheckRhs, Cond, FieldArgValue, OutputSegment, TransformInput, TypedCheck};
-use crate::items::Priority;
+
+/// The program an engine runs for a checked ruleset: lowered, optimised
+/// ([`rulec_ir::opt::optimize`]), exclusions moved last ([`rulec_ir::opt::exclusions_last`]) and
+/// verified ([`rulec_ir::verify::verify`]).
+pub fn compile(result: &CheckResult) -> Program {
+    let mut program = lower(result);
+    rulec_ir::opt::optimize(&mut program);
+    rulec_ir::opt::exclusions_last(&mut program);
+    if let Err(errs) = rulec_ir::verify::verify(&program) {
+        // A verifier failure is a bug in rulec, not in the rules: debug builds (and so every test)
+        // stop on it; a release build runs the program, whose out-of-range ids both backends
+        // evaluate as false.
+        debug_assert!(errs.is_empty(), "the compiled program does not verify:\n{}", errs.join("\n"));
+    }
+    program
+}
 
 /// Lowers every runnable checked rule of `result` into one program (not optimised: see
-/// [`super::opt::optimize`]).
+/// [`rulec_ir::opt::optimize`]).
 pub fn lower(result: &CheckResult) -> Program {
-    let mut b = Builder::default();
+    let mut b = Lowering(Builder::default());
     for rule in result.ruleset.rules.iter().filter(|r| r.runnable) {
         let root = b.cond(&rule.cond);
         let output = rule
@@ -43,8 +54,7 @@ pub fn lower(result: &CheckResult) -> Program {
             })
             .collect();
         let def = result.ruleset.loaded.rules.get(rule.index);
-        b.program.rules.push(Rule {
-            index: rule.index,
+        b.0.program.rules.push(Rule {
             name: rule.name.clone(),
             // The loaded rule always exists for a checked rule; Debug is only a fallback that
             // keeps lowering total.
@@ -53,74 +63,27 @@ pub fn lower(result: &CheckResult) -> Program {
             root,
             event_types: rule.event_types.clone(),
             output,
+            source: def.and_then(|d| d.source.clone()).unwrap_or_else(|| DEFAULT_SOURCE.to_owned()),
+            tags: def.map(|d| d.tags.iter().map(|(t, _)| t.clone()).collect()).unwrap_or_default(),
         });
     }
-    b.program
+    b.0.program
 }
 
-/// The identity of a slot for hash-consing: fields by name and argument, transformers by
-/// function, inputs and index (the type follows from those).
-#[derive(Clone, PartialEq, Eq, Hash, Debug)]
-enum SlotKey {
-    Field(&'static str, Option<FieldArgValue>),
-    Transform(Transformer, Vec<SlotInput>, Option<String>),
-}
+/// The builder, with the lowering of checked conditions and values.
+struct Lowering(Builder);
 
-fn slot_key(s: &Slot) -> SlotKey {
-    match s {
-        Slot::Field { field, arg } => SlotKey::Field(field.name, arg.clone()),
-        Slot::Transform { func, inputs, index, .. } => SlotKey::Transform(*func, inputs.clone(), index.clone()),
-    }
-}
-
-/// The identity of a check for hash-consing: its slot and test, not its location. `Debug` of a
-/// test is exact (floats print so that they read back to the same value), so equal keys mean
-/// equal tests.
-pub(crate) fn check_key(slot: SlotId, test: &Test) -> String {
-    format!("{}|{test:?}", slot.0)
-}
-
-/// Builds a program with every slot, check and node interned.
-#[derive(Default)]
-pub(crate) struct Builder {
-    pub program: Program,
-    slots: HashMap<SlotKey, SlotId>,
-    checks: HashMap<String, CheckId>,
-    nodes: HashMap<Node, NodeId>,
-}
-
-impl Builder {
-    pub fn slot(&mut self, s: Slot) -> SlotId {
-        let key = slot_key(&s);
-        if let Some(&id) = self.slots.get(&key) {
-            return id;
-        }
-        let id = SlotId(self.program.slots.len() as u32);
-        self.program.slots.push(s);
-        self.slots.insert(key, id);
-        id
+impl Lowering {
+    fn slot(&mut self, s: Slot) -> SlotId {
+        self.0.slot(s)
     }
 
-    pub fn check(&mut self, c: Check) -> CheckId {
-        let key = check_key(c.slot, &c.test);
-        if let Some(&id) = self.checks.get(&key) {
-            return id;
-        }
-        let id = CheckId(self.program.checks.len() as u32);
-        self.program.checks.push(c);
-        self.checks.insert(key, id);
-        id
+    fn check(&mut self, c: Check) -> CheckId {
+        self.0.check(c)
     }
 
-    /// Interns a node. Callers build children first, so children always get smaller ids.
-    pub fn node(&mut self, n: Node) -> NodeId {
-        if let Some(&id) = self.nodes.get(&n) {
-            return id;
-        }
-        let id = NodeId(self.program.nodes.len() as u32);
-        self.program.nodes.push(n.clone());
-        self.nodes.insert(n, id);
-        id
+    fn node(&mut self, n: Node) -> NodeId {
+        self.0.node(n)
     }
 
     fn cond(&mut self, c: &Cond) -> NodeId {
@@ -238,7 +201,7 @@ fn slot_op(op: Op) -> Option<SlotOp> {
 
 /// A checked constant as an IR constant: an address is a network of full length, so that one
 /// containment test serves both.
-pub(crate) fn konst(k: &hir::Const) -> Const {
+fn konst(k: &hir::Const) -> Const {
     match k {
         hir::Const::Str(s) => Const::Str(s.clone()),
         hir::Const::Int(i) => Const::Int(*i),

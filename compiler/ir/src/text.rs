@@ -1,6 +1,8 @@
 //! The IR's text form: `impl Display for Program`, one item per line, in four sections (slots,
 //! checks, nodes, rules). It is stable (no addresses, no locations, no hash-map order), so it is
-//! what snapshot tests and `--dump-ir` style tools show.
+//! what snapshot tests and `--emit-ir` show, and [`super::parse`] reads it back: everything but
+//! check locations is printed (a rule's tags and source when it has any, an output value's text
+//! as written when it is not `%` and the slot's own text).
 //!
 //! ```text
 //! slots:
@@ -15,15 +17,18 @@
 //!   n2 = and(n0, n1)
 //! rules:
 //!   r0 "Shell" Warning enabled root=n2 types=(execve, open)
-//!      output: "shell " + s0
+//!      output: "shell " + s0 + " flags=" + s2 as "%evt.arg.flags"
+//!      tags: ("shell", "mitre_execution")
 //! ```
 
 use std::fmt::{self, Display, Formatter, Write as _};
 
-use rulec_grammar::ast::Modifier;
+use super::Modifier;
 
-use super::{Check, Cmp, Const, Node, OutputPiece, Program, Rule, Slot, SlotInput, SlotOp, StrOp, Test};
-use crate::check::hir::{EventTypes, FieldArgValue};
+use super::{
+    Check, Cmp, Const, DEFAULT_SOURCE, Node, OutputPiece, Program, Rule, Slot, SlotId, SlotInput, SlotOp, StrOp, Test,
+};
+use super::{EventTypes, FieldArgValue};
 
 impl Display for Program {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
@@ -41,7 +46,7 @@ impl Display for Program {
         }
         writeln!(f, "rules:")?;
         for (i, r) in self.rules.iter().enumerate() {
-            write_rule(f, i, r)?;
+            write_rule(f, i, r, &self.slots)?;
         }
         Ok(())
     }
@@ -58,7 +63,7 @@ impl Display for SlotText<'_> {
                 match arg {
                     None => Ok(()),
                     Some(FieldArgValue::Index(i)) => write!(f, "[{i}]"),
-                    Some(FieldArgValue::Key(k)) => write!(f, "[{k}]"),
+                    Some(FieldArgValue::Key(k)) => write!(f, "[{}]", BracketText(k)),
                 }
             }
             Slot::Transform { func, inputs, index, .. } => {
@@ -74,9 +79,66 @@ impl Display for SlotText<'_> {
                 }
                 f.write_str(")")?;
                 if let Some(ix) = index {
-                    write!(f, "[{ix}]")?;
+                    write!(f, "[{}]", BracketText(ix))?;
                 }
                 Ok(())
+            }
+        }
+    }
+}
+
+/// A key in brackets: as it is, or quoted when it would read back as an index (`["2"]`) or
+/// could not be read back at all.
+struct BracketText<'a>(&'a str);
+
+impl Display for BracketText<'_> {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        let k = self.0;
+        if k.parse::<i64>().is_ok() || k.starts_with('"') || k.contains(']') || k.trim() != k || k.is_empty() {
+            write!(f, "{k:?}")
+        } else {
+            f.write_str(k)
+        }
+    }
+}
+
+/// How an output value is written by default: `%` and the slot with fields by name
+/// (`%proc.name`, `%tolower(proc.cmdline)`). The text form prints `as "..."` only for other
+/// spellings.
+pub fn default_written(slots: &[Slot], id: SlotId) -> String {
+    let mut out = String::from("%");
+    name_form(slots, id, &mut out, 0);
+    out
+}
+
+/// A slot with its inputs spelled out; bounded so that a malformed (cyclic) program cannot
+/// recurse forever.
+fn name_form(slots: &[Slot], id: SlotId, out: &mut String, depth: u32) {
+    let Some(slot) = slots.get(id.0 as usize).filter(|_| depth < 32) else {
+        let _ = write!(out, "s{}", id.0);
+        return;
+    };
+    match slot {
+        Slot::Field { .. } => {
+            let _ = write!(out, "{}", SlotText(slot));
+        }
+        Slot::Transform { func, inputs, index, .. } => {
+            out.push_str(func.as_str());
+            out.push('(');
+            for (i, input) in inputs.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                match input {
+                    SlotInput::Slot(s) => name_form(slots, *s, out, depth + 1),
+                    SlotInput::Literal(l) => {
+                        let _ = write!(out, "{l:?}");
+                    }
+                }
+            }
+            out.push(')');
+            if let Some(ix) = index {
+                let _ = write!(out, "[{ix}]");
             }
         }
     }
@@ -172,7 +234,7 @@ impl Display for NodeText<'_> {
     }
 }
 
-fn write_rule(f: &mut Formatter<'_>, i: usize, r: &Rule) -> fmt::Result {
+fn write_rule(f: &mut Formatter<'_>, i: usize, r: &Rule, slots: &[Slot]) -> fmt::Result {
     write!(
         f,
         "  r{i} {:?} {} {} root=n{} types=",
@@ -199,12 +261,24 @@ fn write_rule(f: &mut Formatter<'_>, i: usize, r: &Rule) -> fmt::Result {
             OutputPiece::Text(t) => {
                 let _ = write!(out, "{t:?}");
             }
-            OutputPiece::Slot { slot, .. } => {
+            OutputPiece::Slot { slot, written } => {
                 let _ = write!(out, "s{}", slot.0);
+                if *written != default_written(slots, *slot) {
+                    let _ = write!(out, " as {written:?}");
+                }
             }
         }
     }
-    writeln!(f, "     output: {out}")
+    writeln!(f, "     output: {out}")?;
+    if !r.tags.is_empty() {
+        f.write_str("     tags: ")?;
+        write_list(f, r.tags.iter().map(|t| format!("{t:?}")))?;
+        writeln!(f)?;
+    }
+    if r.source != DEFAULT_SOURCE {
+        writeln!(f, "     source: {:?}", r.source)?;
+    }
+    Ok(())
 }
 
 fn write_list<T: Display>(f: &mut Formatter<'_>, items: impl Iterator<Item = T>) -> fmt::Result {

@@ -36,14 +36,17 @@
 //!    Equal costs keep their written order, so the result is deterministic.
 //! 8. **Garbage collection**: nodes, checks and slots no longer reachable from a rule root or
 //!    output are dropped, ids renumbered in their old order (so children keep smaller ids).
+//!
+//! One more rewrite runs after [`optimize`], on its own so that it does not change the optimised
+//! numbering: [`exclusions_last`] moves the `not ...` children of each `and` after the others.
 
 use std::collections::{HashMap, HashSet};
 
-use rulec_grammar::ast::Modifier;
+use super::Modifier;
 
-use super::lower::Builder;
+use super::build::Builder;
 use super::{Check, Cmp, Const, Node, NodeId, OutputPiece, Program, Slot, SlotId, SlotInput, SlotOp, StrOp, Test};
-use crate::schema::FieldType;
+use rulec_schema::FieldType;
 
 /// Optimises `p` in place (see the module doc for the passes).
 pub fn optimize(p: &mut Program) {
@@ -494,4 +497,35 @@ fn visit(nodes: &[Node], i: usize, map: &mut [Option<u32>], order: &mut Vec<usiz
     }
     map[i] = Some(order.len() as u32);
     order.push(i);
+}
+
+/// Within each `and`, moves the exclusions (negated checks, and junctions of nothing but
+/// exclusions) after the other children, each group keeping its order. Rules are written as
+/// selective tests followed by `and not ...` exceptions that almost always hold; the optimiser
+/// orders a junction's children by the cost of their test alone, which puts cheap exceptions
+/// first, so an event that fails the selective part (most events) would still compute every
+/// exception's fields. Checks are pure, so the order of a junction's children never changes
+/// its value, only how soon evaluation stops. Ids are unchanged.
+pub fn exclusions_last(p: &mut Program) {
+    fn exclusion(nodes: &[Node], id: NodeId, depth: u32) -> bool {
+        match nodes.get(id.0 as usize) {
+            Some(Node::Not(_)) => true,
+            // Bounded: children have smaller ids, but a deep tree should not cost much here.
+            Some(Node::And(xs) | Node::Or(xs)) if depth < 8 => {
+                !xs.is_empty() && xs.iter().all(|x| exclusion(nodes, *x, depth + 1))
+            }
+            _ => false,
+        }
+    }
+    for i in 0..p.nodes.len() {
+        let Node::And(kids) = &p.nodes[i] else { continue };
+        let keys: Vec<bool> = kids.iter().map(|k| exclusion(&p.nodes, *k, 0)).collect();
+        if keys.windows(2).all(|w| w[0] <= w[1]) {
+            continue;
+        }
+        let mut pairs: Vec<(bool, NodeId)> = keys.into_iter().zip(kids.iter().copied()).collect();
+        // Stable: each group keeps the optimiser's order.
+        pairs.sort_by_key(|(k, _)| *k);
+        p.nodes[i] = Node::And(pairs.into_iter().map(|(_, k)| k).collect());
+    }
 }

@@ -8,24 +8,31 @@
 //! (strings, numbers, networks, pattern sources); backends build their matchers (hash sets,
 //! aho-corasick automata, compiled globs and regexes) once when they load a program.
 //!
-//! The IR has a text form (`text`), a verifier (`verify`: a failure is a bug in rulec, never a user
-//! error), is lowered from checked rules (`lower`) and optimised (`opt`).
+//! The IR has a text form (`text`) and its parser (`parse`), a verifier (`verify`: a failure is
+//! a bug in rulec, never a user error) and an optimiser (`opt`). It is lowered from checked rules
+//! by the compiler (`rulec_compiler::lower`), through the interning [`build::Builder`].
+//!
+//! This crate is the only boundary between the compiler and the runtime: a [`Program`] carries
+//! everything an engine needs (conditions, outputs, and each rule's name, priority, source, tags
+//! and event types), so the runtime never reads the checker's types. It must not depend on the
+//! compiler, nor do IO.
 //!
 //! Meaning, shared by both backends (Falco's): a check on a slot whose value cannot be computed
 //! for the event is false (so `proc.name != x` is false, and `not proc.name = x` is true, when
 //! `proc.name` is absent); `exists` is true exactly when the value can be computed.
 
-pub mod lower;
+pub mod build;
+pub mod meta;
 pub mod opt;
+pub mod parse;
 pub mod text;
 pub mod verify;
 
-use rulec_grammar::ast::{Modifier, Transformer};
-
-use crate::check::hir::{EventTypes, FieldArgValue};
-use crate::diagnostic::Location;
-use crate::items::Priority;
-use crate::schema::{FieldInfo, FieldType};
+pub use meta::{EventTypes, FileId, Location, Priority};
+/// The condition language's modifiers (`anyof`, `allof`) and transformers (`tolower`, ...), reused
+/// as they are.
+pub use rulec_grammar::ast::{Modifier, Transformer};
+use rulec_schema::{FieldInfo, FieldType};
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
 pub struct SlotId(pub u32);
@@ -43,6 +50,13 @@ pub struct Program {
     pub checks: Vec<Check>,
     pub nodes: Vec<Node>,
     pub rules: Vec<Rule>,
+}
+
+/// A field's argument: `proc.aname[2]` (an index), `evt.arg[flags]`, `proc.env[HOME]` (a key).
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub enum FieldArgValue {
+    Index(i64),
+    Key(String),
 }
 
 /// A value computed from an event.
@@ -67,27 +81,13 @@ impl Slot {
         }
     }
 
-    /// Whether the slot's value can be a list although its type is scalar: ancestor fields
-    /// without an index (one value per ancestor) and the filter-only fields that stand for either
-    /// end of a connection. A check on such a value holds when some element satisfies it, so no
-    /// backend may treat it as a single number.
+    /// Whether the slot's value can be a list although its type is scalar: the schema's `multi`
+    /// column says which fields (`FieldInfo::may_yield_list`: ancestor fields without an index,
+    /// fields that stand for either end of a connection). A check on such a value holds when some
+    /// element satisfies it, so no backend may treat it as a single number.
     pub fn may_yield_list(&self) -> bool {
         match self {
-            Slot::Field { field, arg } => {
-                self.is_list()
-                    || (arg.is_none()
-                        && matches!(
-                            field.name,
-                            "proc.aname"
-                                | "proc.apid"
-                                | "proc.aexe"
-                                | "proc.aexepath"
-                                | "proc.acmdline"
-                                | "proc.aargs"
-                                | "proc.aenv"
-                        ))
-                    || matches!(field.name, "fd.ip" | "fd.port" | "fd.net" | "fd.proto")
-            }
+            Slot::Field { field, arg } => field.may_yield_list(arg.is_some()),
             Slot::Transform { is_list, .. } => *is_list,
         }
     }
@@ -191,18 +191,22 @@ pub enum Node {
     Check(CheckId),
 }
 
-/// One rule of the program.
-#[derive(Clone, Debug)]
+/// One rule of the program, with what an engine reports about it.
+#[derive(Clone, PartialEq, Debug)]
 pub struct Rule {
-    /// Index into the checked ruleset's rules (and so into the loaded rules).
-    pub index: usize,
     pub name: String,
     pub priority: Priority,
     pub enabled: bool,
     pub root: NodeId,
     pub event_types: EventTypes,
     pub output: Vec<OutputPiece>,
+    /// The event source (Falco's `source`): `syscall` unless the rule says otherwise.
+    pub source: String,
+    pub tags: Vec<String>,
 }
+
+/// The source of a rule that names none.
+pub const DEFAULT_SOURCE: &str = "syscall";
 
 /// A piece of a rule's output line.
 #[derive(Clone, PartialEq, Debug)]
