@@ -130,33 +130,11 @@ fn is_ident(w: &str) -> bool {
         && cs.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
+/// An operator written as a word (`contains`, `in`...), not a symbol.
 fn word_op(w: &str) -> Option<Op> {
-    match w {
-        "exists" => Some(Op::Exists),
-        "contains" => Some(Op::Contains),
-        "icontains" => Some(Op::IContains),
-        "bcontains" => Some(Op::BContains),
-        "startswith" => Some(Op::StartsWith),
-        "bstartswith" => Some(Op::BStartsWith),
-        "endswith" => Some(Op::EndsWith),
-        "glob" => Some(Op::Glob),
-        "iglob" => Some(Op::IGlob),
-        "regex" => Some(Op::Regex),
-        "in" => Some(Op::In),
-        "intersects" => Some(Op::Intersects),
-        "pmatch" => Some(Op::PMatch),
-        _ => None,
-    }
+    Op::from_str(w).filter(|op| op.as_str().starts_with(|c: char| c.is_ascii_alphabetic()))
 }
 
-fn modifier(w: &str) -> Option<Modifier> {
-    match w {
-        "oneof" => Some(Modifier::OneOf),
-        "anyof" => Some(Modifier::AnyOf),
-        "allof" => Some(Modifier::AllOf),
-        _ => None,
-    }
-}
 
 /// How a character is named in a message: blanks are invisible, so they get words.
 pub(crate) fn describe_char(c: Option<char>) -> String {
@@ -640,7 +618,7 @@ impl<'a> Lexer<'a> {
         let w = &text[start..end];
         if let Mode::Value { op, modifier_ok } = self.mode {
             let before_paren = text[end..].trim_start_matches(is_blank).starts_with('(');
-            if let (true, true, Some(m)) = (modifier_ok, before_paren, modifier(w)) {
+            if let (true, true, Some(m)) = (modifier_ok, before_paren, Modifier::from_str(w)) {
                 self.emit(start, Tok::Modifier(m), end);
                 self.mode = Mode::Value { op, modifier_ok: false };
                 return;
