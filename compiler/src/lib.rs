@@ -11,6 +11,7 @@
 
 pub mod check;
 pub mod diagnostic;
+pub mod fix;
 pub mod items;
 pub mod load;
 pub mod lower;
@@ -27,5 +28,5 @@ pub use rulec_ir as ir;
 
 pub use lower::compile;
 
-pub use diagnostic::{Code, Diagnostic, FileId, Label, Location, Severity};
+pub use diagnostic::{Applicability, Code, Diagnostic, Edit, FileId, Fix, Label, Location, Severity};
 pub use source::SourceFile;

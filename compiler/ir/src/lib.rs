@@ -136,6 +136,67 @@ pub enum StrOp {
     BStartsWith,
 }
 
+impl StrOp {
+    /// Every string operator, in declaration order.
+    pub const ALL: [StrOp; 11] = [
+        StrOp::Eq,
+        StrOp::Ne,
+        StrOp::Contains,
+        StrOp::IContains,
+        StrOp::StartsWith,
+        StrOp::EndsWith,
+        StrOp::Glob,
+        StrOp::IGlob,
+        StrOp::Regex,
+        StrOp::BContains,
+        StrOp::BStartsWith,
+    ];
+
+    /// The operator as the IR's text form (and the condition language) writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StrOp::Eq => "=",
+            StrOp::Ne => "!=",
+            StrOp::Contains => "contains",
+            StrOp::IContains => "icontains",
+            StrOp::StartsWith => "startswith",
+            StrOp::EndsWith => "endswith",
+            StrOp::Glob => "glob",
+            StrOp::IGlob => "iglob",
+            StrOp::Regex => "regex",
+            StrOp::BContains => "bcontains",
+            StrOp::BStartsWith => "bstartswith",
+        }
+    }
+
+    /// The word operator written `s` (`contains`...); `=` and `!=` are comparisons ([`Cmp`]).
+    pub fn from_word(s: &str) -> Option<StrOp> {
+        StrOp::ALL.into_iter().skip(2).find(|op| op.as_str() == s)
+    }
+}
+
+impl Cmp {
+    /// Every comparison, in declaration order.
+    pub const ALL: [Cmp; 6] = [Cmp::Eq, Cmp::Ne, Cmp::Lt, Cmp::Le, Cmp::Gt, Cmp::Ge];
+
+    /// The comparison as written (`<=`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cmp::Eq => "=",
+            Cmp::Ne => "!=",
+            Cmp::Lt => "<",
+            Cmp::Le => "<=",
+            Cmp::Gt => ">",
+            Cmp::Ge => ">=",
+        }
+    }
+
+    /// The comparison written `s`.
+    pub fn from_symbol(s: &str) -> Option<Cmp> {
+        Cmp::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
 /// A constant in a test.
 #[derive(Clone, PartialEq, Debug)]
 pub enum Const {

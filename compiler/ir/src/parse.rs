@@ -373,42 +373,6 @@ fn transform_type(func: Transformer, inputs: &[SlotInput], p: &Program) -> (Fiel
     }
 }
 
-/// The operators as printed.
-fn cmp_symbol(s: &str) -> Option<Cmp> {
-    Some(match s {
-        "=" => Cmp::Eq,
-        "!=" => Cmp::Ne,
-        "<" => Cmp::Lt,
-        "<=" => Cmp::Le,
-        ">" => Cmp::Gt,
-        ">=" => Cmp::Ge,
-        _ => return None,
-    })
-}
-
-fn str_word(s: &str) -> Option<StrOp> {
-    Some(match s {
-        "contains" => StrOp::Contains,
-        "icontains" => StrOp::IContains,
-        "startswith" => StrOp::StartsWith,
-        "endswith" => StrOp::EndsWith,
-        "glob" => StrOp::Glob,
-        "iglob" => StrOp::IGlob,
-        "regex" => StrOp::Regex,
-        "bcontains" => StrOp::BContains,
-        "bstartswith" => StrOp::BStartsWith,
-        _ => return None,
-    })
-}
-
-fn modifier(s: &str) -> Option<Modifier> {
-    Some(match s {
-        "oneof" => Modifier::OneOf,
-        "anyof" => Modifier::AnyOf,
-        "allof" => Modifier::AllOf,
-        _ => return None,
-    })
-}
 
 /// The operator after a check's slot: a symbol (`=`, `!=`, `<`, ...) or a word.
 fn operator(c: &mut Cursor) -> Result<(usize, String), ParseError> {
@@ -431,8 +395,8 @@ fn operator(c: &mut Cursor) -> Result<(usize, String), ParseError> {
 fn check(c: &mut Cursor) -> Result<Check, ParseError> {
     let slot = SlotId(c.id('s')?);
     let (op_at, op) = operator(c)?;
-    let cmp = cmp_symbol(&op);
-    let str_op = str_word(&op);
+    let cmp = Cmp::from_symbol(&op);
+    let str_op = StrOp::from_word(&op);
     let test = match op.as_str() {
         "exists" => Test::Exists,
         "in" => Test::In(c.list(konst)?),
@@ -456,7 +420,7 @@ fn check(c: &mut Cursor) -> Result<Check, ParseError> {
             c.skip_ws();
             let save = c.pos;
             let m = c.word();
-            if let Some(m) = modifier(&m) {
+            if let Some(m) = Modifier::from_str(&m) {
                 let op = match (str_op, cmp) {
                     (Some(s), _) => s,
                     (None, Some(Cmp::Eq)) => StrOp::Eq,

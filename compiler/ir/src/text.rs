@@ -26,7 +26,7 @@ use std::fmt::{self, Display, Formatter, Write as _};
 use super::Modifier;
 
 use super::{
-    Check, Cmp, Const, DEFAULT_SOURCE, Node, OutputPiece, Program, Rule, Slot, SlotId, SlotInput, SlotOp, StrOp, Test,
+    Check, Const, DEFAULT_SOURCE, Node, OutputPiece, Program, Rule, Slot, SlotId, SlotInput, SlotOp, Test,
 };
 use super::{EventTypes, FieldArgValue};
 
@@ -153,10 +153,10 @@ impl Display for CheckText<'_> {
         write!(f, "s{} ", c.slot.0)?;
         match &c.test {
             Test::Exists => f.write_str("exists"),
-            Test::Compare { cmp, value } => write!(f, "{} {}", cmp_str(*cmp), ConstText(value)),
-            Test::Str { op, pattern } => write!(f, "{} {}", str_op_str(*op), ConstText(pattern)),
+            Test::Compare { cmp, value } => write!(f, "{} {}", cmp.as_str(), ConstText(value)),
+            Test::Str { op, pattern } => write!(f, "{} {}", op.as_str(), ConstText(pattern)),
             Test::StrMulti { op, modifier, patterns } => {
-                write!(f, "{} {} ", str_op_str(*op), modifier_str(*modifier))?;
+                write!(f, "{} {} ", op.as_str(), modifier_str(*modifier))?;
                 write_list(f, patterns.iter().map(ConstText))
             }
             Test::In(xs) => {
@@ -173,8 +173,8 @@ impl Display for CheckText<'_> {
             }
             Test::CompareSlot { op, other } => {
                 let op = match op {
-                    SlotOp::Cmp(c) => cmp_str(*c),
-                    SlotOp::Str(s) => str_op_str(*s),
+                    SlotOp::Cmp(c) => c.as_str(),
+                    SlotOp::Str(s) => s.as_str(),
                 };
                 write!(f, "{op} val(s{})", other.0)
             }
@@ -290,33 +290,6 @@ fn write_list<T: Display>(f: &mut Formatter<'_>, items: impl Iterator<Item = T>)
         write!(f, "{x}")?;
     }
     f.write_str(")")
-}
-
-pub fn cmp_str(c: Cmp) -> &'static str {
-    match c {
-        Cmp::Eq => "=",
-        Cmp::Ne => "!=",
-        Cmp::Lt => "<",
-        Cmp::Le => "<=",
-        Cmp::Gt => ">",
-        Cmp::Ge => ">=",
-    }
-}
-
-pub fn str_op_str(op: StrOp) -> &'static str {
-    match op {
-        StrOp::Eq => "=",
-        StrOp::Ne => "!=",
-        StrOp::Contains => "contains",
-        StrOp::IContains => "icontains",
-        StrOp::StartsWith => "startswith",
-        StrOp::EndsWith => "endswith",
-        StrOp::Glob => "glob",
-        StrOp::IGlob => "iglob",
-        StrOp::Regex => "regex",
-        StrOp::BContains => "bcontains",
-        StrOp::BStartsWith => "bstartswith",
-    }
 }
 
 fn modifier_str(m: Modifier) -> &'static str {

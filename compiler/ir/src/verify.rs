@@ -82,21 +82,20 @@ enum Domain {
 }
 
 fn domain(ty: FieldType) -> Domain {
+    match ty.int_signedness() {
+        Some(true) => return Domain::Signed,
+        Some(false) => return Domain::Unsigned,
+        None => {}
+    }
     match ty {
-        FieldType::Int8 | FieldType::Int16 | FieldType::Int32 | FieldType::Int64 => Domain::Signed,
-        FieldType::Uint8
-        | FieldType::Uint16
-        | FieldType::Uint32
-        | FieldType::Uint64
-        | FieldType::AbsTime
-        | FieldType::RelTime
-        | FieldType::Port => Domain::Unsigned,
         FieldType::Double => Domain::Double,
         FieldType::Bool => Domain::Bool,
         FieldType::CharBuf => Domain::Str,
         FieldType::ByteBuf => Domain::Bytes,
         FieldType::IpAddr | FieldType::IpNet => Domain::Ip,
         FieldType::Dyn => Domain::Dyn,
+        // The integer types were answered above by the schema's one signedness table.
+        _ => Domain::Unsigned,
     }
 }
 

@@ -670,12 +670,7 @@ fn falco_program() -> Option<Program> {
     use rulec_compiler::source::SourceFile;
     use rulec_grammar::ast::Op;
 
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance/falco");
-    let dir = if dir.is_dir() {
-        dir
-    } else {
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance/falco")
-    };
+    let dir = rulec_test_support::shared("conformance/falco")?;
     let names = ["falco_rules.yaml", "falco-incubating_rules.yaml", "falco-sandbox_rules.yaml"];
     let mut files = Vec::new();
     for (i, n) in names.iter().enumerate() {
