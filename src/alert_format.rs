@@ -89,22 +89,8 @@ fn typed_value(field: &str, printed: &str) -> Value {
     if printed == "<NA>" {
         return Value::Null;
     }
-    let numeric = schema().resolve_field(field).is_some_and(|(info, _)| {
-        matches!(
-            info.ty,
-            FieldType::Int8
-                | FieldType::Int16
-                | FieldType::Int32
-                | FieldType::Int64
-                | FieldType::Uint8
-                | FieldType::Uint16
-                | FieldType::Uint32
-                | FieldType::Uint64
-                | FieldType::RelTime
-                | FieldType::AbsTime
-                | FieldType::Port
-        ) && !info.is_list
-    });
+    // Integers (times and ports included) are JSON numbers, as in Falco's output.
+    let numeric = schema().resolve_field(field).is_some_and(|(info, _)| info.ty.int_signedness().is_some() && !info.is_list);
     if numeric {
         if let Ok(i) = printed.parse::<i64>() {
             return json!(i);

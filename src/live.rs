@@ -13,8 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use rulec_compiler::ir::Program;
-use rulec_compiler::check::hir::EventTypes;
+use rulec_compiler::ir::{EventTypes, Program};
 use rulec_probe::{Counters, Probe, ProbeError};
 use rulec_runtime::Event;
 use rulec_runtime::capture::scap::decode_record;

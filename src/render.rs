@@ -147,6 +147,57 @@ impl<'a> Renderer<'a> {
         out
     }
 
+    /// A diagnostic as plain text that does not depend on a drawing library, for snapshots of
+    /// the checker's cases (`tests/diagnostics.rs`): the code, slug and message, the range
+    /// `name:line:col-line:col`, the line it starts on with carets under the span (clipped to
+    /// that line), each label's `line:col` and message, and the hint. Ends with a newline.
+    pub fn plain(&self, diagnostic: &Diagnostic) -> String {
+        let d = diagnostic;
+        let sev = if d.is_error() { "error" } else { "warning" };
+        let mut out = format!("{sev}[{}] {}: {}\n", d.code, d.code.slug(), d.message);
+        let p = self.position(d.primary);
+        let name = self.file_name(d.primary.file);
+        out.push_str(&format!("  --> {name}:{}:{}-{}:{}\n", p.line, p.column, p.end_line, p.end_column));
+        let line = self.index(d.primary.file).map_or("", |i| self.files[i].line_text(p.line as usize - 1));
+        let width = if p.end_line == p.line { p.end_column.saturating_sub(p.column).max(1) } else { 1 };
+        out.push_str(&format!("   | {line}\n"));
+        out.push_str(&format!("   | {}{}\n", " ".repeat(p.column as usize - 1), "^".repeat(width as usize)));
+        for label in &d.labels {
+            let lp = self.position(label.location);
+            out.push_str(&format!("   = note: {}:{}: {}\n", lp.line, lp.column, label.message));
+        }
+        if let Some(h) = &d.hint {
+            out.push_str(&format!("   = hint: {h}\n"));
+        }
+        out
+    }
+
+    /// A diagnostic in one line per location, for snapshots of the loader's cases
+    /// (`tests/load_diagnostics.rs`): `name:line:col: CODE slug: message `written text``, then
+    /// `    label name:line:col: message` per label and `    hint: ...`. Ends with a newline.
+    pub fn compact(&self, diagnostic: &Diagnostic) -> String {
+        let d = diagnostic;
+        let at = |location: Location| {
+            let p = self.position(location);
+            format!("{}:{}:{}", self.file_name(location.file), p.line, p.column)
+        };
+        let written = self.index(d.primary.file).map_or("", |i| {
+            let text = &self.files[i].text;
+            let start = ceil_char_boundary(text, d.primary.start as usize);
+            let end = ceil_char_boundary(text, d.primary.end as usize).max(start);
+            &text[start..end]
+        });
+        let mut out =
+            format!("{}: {} {}: {} `{}`\n", at(d.primary), d.code, d.code.slug(), d.message, written.escape_debug());
+        for l in &d.labels {
+            out.push_str(&format!("    label {}: {}\n", at(l.location), l.message));
+        }
+        if let Some(h) = &d.hint {
+            out.push_str(&format!("    hint: {h}\n"));
+        }
+        out
+    }
+
     /// The body without a snippet: where, the labels, the hint.
     fn plain_body(&self, diagnostic: &Diagnostic) -> String {
         let mut out = String::new();

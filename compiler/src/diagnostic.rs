@@ -2,28 +2,16 @@
 //!
 //! Every error and warning the compiler reports is a [`Diagnostic`]: a [`Code`] that never changes
 //! meaning (users look codes up and suppress them), a severity, a message, a primary location, more
-//! labelled locations and an optional hint. Locations are byte ranges in a loaded file; line and
-//! column conversion happens where diagnostics are shown (terminal, JSON, LSP), never here.
+//! labelled locations, an optional hint and the [`Fix`]es that would resolve it. Locations are
+//! byte ranges in a loaded file; line and column conversion happens where diagnostics are shown
+//! (terminal, JSON, LSP), never here. Fixes are data: the language server offers them as code
+//! actions and `rulec check --fix` applies the safe ones ([`crate::fix`]); neither reads hints.
 
 use serde::Serialize;
 
-/// Which loaded file a location is in: an index into the files given to the compiler.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord, Serialize)]
-pub struct FileId(pub u32);
-
-/// A byte range in a loaded file.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord, Serialize)]
-pub struct Location {
-    pub file: FileId,
-    pub start: u32,
-    pub end: u32,
-}
-
-impl Location {
-    pub fn new(file: FileId, start: usize, end: usize) -> Location {
-        Location { file, start: start as u32, end: end.max(start) as u32 }
-    }
-}
+// The location types are the IR's (rule metadata carries them to the runtime); diagnostics
+// use the same ones.
+pub use rulec_ir::{FileId, Location};
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -39,6 +27,55 @@ pub struct Label {
     pub message: String,
 }
 
+/// One replacement of a byte range of a loaded file. An empty range inserts; an empty
+/// replacement deletes.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Edit {
+    pub location: Location,
+    pub replacement: String,
+}
+
+/// Whether a fix may be applied without a person choosing it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Applicability {
+    /// The fix does what the diagnostic asks and nothing else (a deprecated form rewritten to
+    /// its equivalent, a spelling with one meaning): `rulec check --fix` applies it.
+    Safe,
+    /// A guess (the closest name to a typo) or one of several choices: offered to a person
+    /// (a code action), never applied by `--fix`.
+    Suggestion,
+}
+
+/// A change of the source that resolves a diagnostic: a title for people ("Replace with
+/// `proc.name`") and the edits, all applied together.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Fix {
+    pub title: String,
+    pub edits: Vec<Edit>,
+    pub applicability: Applicability,
+}
+
+impl Fix {
+    /// A fix that replaces the text at `location`.
+    pub fn replace(title: impl Into<String>, location: Location, replacement: impl Into<String>) -> Fix {
+        Fix {
+            title: title.into(),
+            edits: vec![Edit { location, replacement: replacement.into() }],
+            applicability: Applicability::Suggestion,
+        }
+    }
+
+    /// The same fix, marked safe to apply without asking.
+    pub fn safe(mut self) -> Fix {
+        self.applicability = Applicability::Safe;
+        self
+    }
+
+    pub fn is_safe(&self) -> bool {
+        self.applicability == Applicability::Safe
+    }
+}
+
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Diagnostic {
     pub code: Code,
@@ -47,12 +84,37 @@ pub struct Diagnostic {
     pub primary: Location,
     pub labels: Vec<Label>,
     pub hint: Option<String>,
+    /// Ways to resolve the diagnostic, the most likely first.
+    pub fixes: Vec<Fix>,
 }
 
 impl Diagnostic {
     /// A diagnostic with the code's default severity.
     pub fn new(code: Code, primary: Location, message: impl Into<String>) -> Diagnostic {
-        Diagnostic { code, severity: code.severity(), message: message.into(), primary, labels: Vec::new(), hint: None }
+        Diagnostic {
+            code,
+            severity: code.severity(),
+            message: message.into(),
+            primary,
+            labels: Vec::new(),
+            hint: None,
+            fixes: Vec::new(),
+        }
+    }
+
+    /// A did-you-mean: the hint "did you mean `suggestion`?" and the fix that writes
+    /// `suggestion` at `location` (a guess, so not applied by `--fix`).
+    pub fn with_suggestion(self, location: Location, suggestion: &str) -> Diagnostic {
+        self.with_hint(format!("did you mean `{suggestion}`?")).with_fix(Fix::replace(
+            format!("Replace with `{suggestion}`"),
+            location,
+            suggestion,
+        ))
+    }
+
+    pub fn with_fix(mut self, fix: Fix) -> Diagnostic {
+        self.fixes.push(fix);
+        self
     }
 
     pub fn with_hint(mut self, hint: impl Into<String>) -> Diagnostic {

@@ -3,16 +3,18 @@
 //! Pipeline: YAML with positions ([`yaml`]) → items with every key and location ([`items`]) →
 //! several files merged in load order with Falco's replace/append/override semantics ([`load`]) →
 //! conditions parsed (rulec-grammar), macros and lists resolved, types checked against the field
-//! schema ([`schema`]) and event types computed ([`check`]).
+//! schema ([`schema`]) and event types computed ([`check`]) → lowered to the IR ([`lower`];
+//! [`compile`] also optimises and verifies), the program the runtime runs.
 //!
 //! This crate does no IO and never panics on user input: it is given file names and texts, and it
 //! returns its result together with every diagnostic.
 
 pub mod check;
 pub mod diagnostic;
-pub mod ir;
+pub mod fix;
 pub mod items;
 pub mod load;
+pub mod lower;
 pub mod source;
 pub mod text;
 pub mod yaml;
@@ -21,5 +23,10 @@ pub mod yaml;
 /// used for them.
 pub use rulec_schema as schema;
 
-pub use diagnostic::{Code, Diagnostic, FileId, Label, Location, Severity};
+/// The IR (the `rulec-ir` crate), what checked rules are lowered to.
+pub use rulec_ir as ir;
+
+pub use lower::compile;
+
+pub use diagnostic::{Applicability, Code, Diagnostic, Edit, FileId, Fix, Label, Location, Severity};
 pub use source::SourceFile;

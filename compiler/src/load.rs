@@ -11,6 +11,8 @@
 
 use std::collections::HashMap;
 
+use rulec_grammar::ast::Op;
+
 use crate::diagnostic::{Code, Diagnostic, FileId, Location};
 use crate::items::{
     self, ExValue, Item, Keyed, ListItem, Located, MacroItem, OverrideOp, PluginRequirement, Priority, RawException,
@@ -107,30 +109,6 @@ pub struct ExceptionDef {
     pub values: Vec<Vec<ExValue>>,
 }
 
-/// The comparison operators an exception may use.
-const EXCEPTION_OPS: &[&str] = &[
-    "=",
-    "==",
-    "!=",
-    "<",
-    "<=",
-    ">",
-    ">=",
-    "contains",
-    "icontains",
-    "bcontains",
-    "startswith",
-    "bstartswith",
-    "endswith",
-    "glob",
-    "iglob",
-    "regex",
-    "in",
-    "intersects",
-    "pmatch",
-];
-/// The operators allowed when `fields` is a single field.
-const SINGLE_FIELD_OPS: &[&str] = &["in", "pmatch", "intersects"];
 
 /// A rule while loading: its exceptions stay as written until every file is merged.
 struct RuleWork {
@@ -166,7 +144,7 @@ pub fn load(files: &[SourceFile]) -> (Loaded, Vec<Diagnostic>) {
         }
         let (docs, d) = crate::yaml::parse(file.id, &file.text);
         l.diags.extend(d);
-        let items = items::read_items(&docs, &mut l.diags);
+        let items = items::read_items(&file.text, &docs, &mut l.diags);
         drop(docs);
         total_items += items.len();
         if total_items > items::MAX_ITEMS {
@@ -552,13 +530,14 @@ fn check_exception(ex: RawException, rule: &str, diags: &mut Vec<Diagnostic>) ->
         err(ex.name.loc, "it has no `fields`".into());
         return None;
     };
-    let valid_op = |op: &str| EXCEPTION_OPS.contains(&op);
+    // An exception may use every operator of the condition language but `exists` (it needs a value).
+    let valid_op = |op: &str| Op::from_str(op).is_some_and(|op| op != Op::Exists);
     match fields {
         ExValue::Scalar(field, floc) => {
             let comp = match ex.comps {
                 None => ("in".to_string(), floc),
                 Some(ExValue::Scalar(c, cloc)) => {
-                    if !SINGLE_FIELD_OPS.contains(&c.as_str()) {
+                    if !Op::from_str(&c).is_some_and(Op::takes_list) {
                         err(
                             cloc,
                             format!("with a single field, `comps` must be one of in, pmatch, intersects, not `{c}`"),

@@ -159,6 +159,13 @@ pub enum Modifier {
 }
 
 impl Modifier {
+    pub const ALL: [Modifier; 3] = [Modifier::OneOf, Modifier::AnyOf, Modifier::AllOf];
+
+    /// The modifier written `s`.
+    pub fn from_str(s: &str) -> Option<Modifier> {
+        Modifier::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Modifier::OneOf => "oneof",

@@ -41,4 +41,8 @@ pub struct SyntaxError {
     pub message: String,
     /// What to do about it, when there is something useful to say.
     pub hint: Option<String>,
+    /// The hint as a mechanical rewrite, when it is one with a single reading (`=` before a
+    /// list becomes `in`, a bare value after `in` gets parentheses, `AND` becomes `and`): each
+    /// span of the text is replaced by its string. Empty when there is none.
+    pub fix: Vec<(Span, String)>,
 }

@@ -130,33 +130,11 @@ fn is_ident(w: &str) -> bool {
         && cs.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
+/// An operator written as a word (`contains`, `in`...), not a symbol.
 fn word_op(w: &str) -> Option<Op> {
-    match w {
-        "exists" => Some(Op::Exists),
-        "contains" => Some(Op::Contains),
-        "icontains" => Some(Op::IContains),
-        "bcontains" => Some(Op::BContains),
-        "startswith" => Some(Op::StartsWith),
-        "bstartswith" => Some(Op::BStartsWith),
-        "endswith" => Some(Op::EndsWith),
-        "glob" => Some(Op::Glob),
-        "iglob" => Some(Op::IGlob),
-        "regex" => Some(Op::Regex),
-        "in" => Some(Op::In),
-        "intersects" => Some(Op::Intersects),
-        "pmatch" => Some(Op::PMatch),
-        _ => None,
-    }
+    Op::from_str(w).filter(|op| op.as_str().starts_with(|c: char| c.is_ascii_alphabetic()))
 }
 
-fn modifier(w: &str) -> Option<Modifier> {
-    match w {
-        "oneof" => Some(Modifier::OneOf),
-        "anyof" => Some(Modifier::AnyOf),
-        "allof" => Some(Modifier::AllOf),
-        _ => None,
-    }
-}
 
 /// How a character is named in a message: blanks are invisible, so they get words.
 pub(crate) fn describe_char(c: Option<char>) -> String {
@@ -225,6 +203,7 @@ pub(crate) fn scan_quoted(text: &str, start: usize, errors: &mut Vec<SyntaxError
                     span,
                     message: format!("`\\{e}` is not a valid escape in a quoted string"),
                     hint: Some(hint),
+                    fix: Vec::new(),
                 });
                 // Keep the text as written so that the rest of the string still means something.
                 value.push('\\');
@@ -237,6 +216,7 @@ pub(crate) fn scan_quoted(text: &str, start: usize, errors: &mut Vec<SyntaxError
         span: Span::new(start, text.len()),
         message: format!("this string is never closed: expected a closing `{quote}`"),
         hint: Some(format!("add `{quote}` where the string ends")),
+        fix: Vec::new(),
     });
     let lit = Literal { value, quote: Some(quote), span: Span::new(start, text.len()) };
     (lit, text.len())
@@ -274,6 +254,7 @@ pub(crate) fn scan_bracket_arg(
                 span: Span::new(open, p + 1),
                 message: format!("expected an argument between `[` and `]` after `{owner}`"),
                 hint: Some(format!("write `{owner}[ARG]`, or remove the brackets")),
+                fix: Vec::new(),
             });
             (None, p + 1)
         }
@@ -303,6 +284,7 @@ fn missing_bracket(owner: &str, at: usize, found: Option<char>) -> SyntaxError {
         span: Span::new(at, end),
         message: format!("expected `]` to close the argument of `{owner}`, found {}", describe_char(found)),
         hint: Some("a bare argument cannot hold blanks, brackets or quotes; quote it".to_string()),
+        fix: Vec::new(),
     }
 }
 
@@ -384,7 +366,7 @@ impl<'a> Lexer<'a> {
     }
 
     fn error(&mut self, kind: SyntaxErrorKind, span: Span, message: String, hint: Option<String>) {
-        self.errors.push(SyntaxError { kind, span, message, hint });
+        self.errors.push(SyntaxError { kind, span, message, hint, fix: Vec::new() });
     }
 
     fn too_deep_at(&mut self, start: usize, end: usize) {
@@ -636,7 +618,7 @@ impl<'a> Lexer<'a> {
         let w = &text[start..end];
         if let Mode::Value { op, modifier_ok } = self.mode {
             let before_paren = text[end..].trim_start_matches(is_blank).starts_with('(');
-            if let (true, true, Some(m)) = (modifier_ok, before_paren, modifier(w)) {
+            if let (true, true, Some(m)) = (modifier_ok, before_paren, Modifier::from_str(w)) {
                 self.emit(start, Tok::Modifier(m), end);
                 self.mode = Mode::Value { op, modifier_ok: false };
                 return;

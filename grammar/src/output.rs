@@ -23,7 +23,7 @@ struct Scanner<'a> {
 
 impl<'a> Scanner<'a> {
     fn error(&mut self, kind: SyntaxErrorKind, span: Span, message: String, hint: Option<String>) {
-        self.errors.push(SyntaxError { kind, span, message, hint });
+        self.errors.push(SyntaxError { kind, span, message, hint, fix: Vec::new() });
     }
 
     fn skip_blanks(&self, mut p: usize) -> usize {

@@ -174,7 +174,14 @@ impl<'a> Ctx<'a> {
     }
 
     fn push(&mut self, kind: SyntaxErrorKind, span: Span, message: String, hint: Option<String>) {
-        self.errors.push(SyntaxError { kind, span, message, hint });
+        self.errors.push(SyntaxError { kind, span, message, hint, fix: Vec::new() });
+    }
+
+    /// Gives the error just pushed its mechanical fix.
+    fn fix_last(&mut self, fix: Vec<(Span, String)>) {
+        if let Some(e) = self.errors.last_mut() {
+            e.fix = fix;
+        }
     }
 
     fn error_expr(span: Span) -> Expr {
@@ -265,6 +272,10 @@ impl<'a> Ctx<'a> {
                     format!("expected a single value after {op_text}, found a list"),
                     Some(hint),
                 );
+                // `=` before a list can only mean membership.
+                if op.node == Op::Eq {
+                    self.fix_last(vec![(op.span, "in".to_string())]);
+                }
                 return Self::error_expr(span);
             }
             (_, Some(r)) if wants_list => {
@@ -284,6 +295,13 @@ impl<'a> Ctx<'a> {
                     format!("expected a list in parentheses after {after_text}, found {found}"),
                     hint,
                 );
+                if let RhsP::Value(v) = &r {
+                    let (start, end) = (v.span.start as usize, v.span.end as usize);
+                    self.fix_last(vec![
+                        (Span::new(start, start), "(".to_string()),
+                        (Span::new(end, end), ")".to_string()),
+                    ]);
+                }
                 return Self::error_expr(span);
             }
             (_, Some(RhsP::Value(v))) => Some(Rhs::Value(v)),
@@ -463,9 +481,11 @@ impl<'a> Ctx<'a> {
         let prev = self.prev_tok(ts);
         let wants = |n: &str| expected.iter().any(|e| e.trim_matches('"') == n);
         let mut hint = None;
+        let mut lowercase_fix = Vec::new();
         let lower = found_text.to_ascii_lowercase();
         if lower != found_text && (matches!(lower.as_str(), "and" | "or" | "not") || Op::from_str(&lower).is_some()) {
             hint = Some(format!("keywords and operators are lowercase: write `{lower}`"));
+            lowercase_fix = vec![(Span::new(ts, te), lower.clone())];
         }
         if let Some(p) = prev {
             let prev_text = self.text.get(p.start..p.end).unwrap_or("");
@@ -525,6 +545,9 @@ impl<'a> Ctx<'a> {
             let message = format!("expected {}, found {found}", describe_expected(expected));
             self.push(SyntaxErrorKind::UnexpectedToken, Span::new(ts, te), message, hint);
         }
+        if !lowercase_fix.is_empty() {
+            self.fix_last(lowercase_fix);
+        }
     }
 
     fn unexpected_end(&mut self, location: usize, expected: &[String]) {
@@ -548,6 +571,7 @@ pub(crate) fn parse_condition(text: &str) -> ParsedCondition {
                 span: Span::new(0, text.len()),
                 message: "the condition is empty".to_string(),
                 hint: Some("write a check such as `evt.type = open`, or a macro name".to_string()),
+                fix: Vec::new(),
             }],
         };
     }

@@ -6,13 +6,10 @@
 //! runs in-process over an in-memory pipe, through the same transport as `rulec lsp`. The
 //! debounce is set to 0 to measure the work itself; editors see the 100 ms debounce on top.
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, DuplexStream};
-
-const SANDBOX: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/conformance/falco/falco-sandbox_rules.yaml");
 
 struct Client {
     write: DuplexStream,
@@ -90,10 +87,8 @@ fn report(name: &str, mut samples: Vec<Duration>) {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let iterations: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(200);
-    let Ok(text) = std::fs::read_to_string(Path::new(SANDBOX)) else {
-        eprintln!("skipping: {SANDBOX} not found");
-        return;
-    };
+    let Some(sandbox) = rulec_test_support::shared("conformance/falco/falco-sandbox_rules.yaml") else { return };
+    let text = std::fs::read_to_string(&sandbox).expect("the upstream sandbox rules are readable");
     let (client_write, server_read) = tokio::io::duplex(1 << 20);
     let (server_write, client_read) = tokio::io::duplex(1 << 20);
     tokio::spawn(rulec_lsp::transport::serve(server_read, server_write, false));

@@ -69,7 +69,7 @@ impl Unit {
             .zip(sources)
             .map(|((uri, text), source)| {
                 let (docs, mut diags) = yaml::parse(source.id, &source.text);
-                let items = read_items(&docs, &mut diags);
+                let items = read_items(&source.text, &docs, &mut diags);
                 UnitFile { uri: uri.clone(), source, text: text.clone(), docs, items }
             })
             .collect();

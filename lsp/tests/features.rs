@@ -441,6 +441,39 @@ fn replaces_deprecated_append() {
     assert!(diags.iter().flat_map(|(_, d)| d).all(|d| !d.message.contains("deprecated")), "{diags:?}");
 }
 
+#[test]
+fn fixes_carried_by_the_compiler() {
+    let rule = |cond: &str, priority: &str| {
+        format!("- rule: r\n  desc: d\n  condition: {cond}\n  output: o\n  priority: {priority}\n")
+    };
+    // A priority spelling with one meaning.
+    insta::assert_snapshot!(fix(&rule("evt.type = open", "WA$0RN"), "WARNING"), @r"
+    # Replace with `WARNING`
+    - rule: r
+      desc: d
+      condition: evt.type = open
+      output: o
+      priority: WARNING
+    ");
+    // `=` before a list, a bare value after `in`, an upper-case keyword.
+    let fixed = fix(&rule("evt.type = open and proc.name = (a$0, b)", "INFO"), "in");
+    assert!(fixed.starts_with("# Replace `=` with `in`") && fixed.contains("proc.name in (a, b)"), "{fixed}");
+    let fixed = fix(&rule("evt.type = open and proc.name in b$0ash", "INFO"), "parentheses");
+    assert!(fixed.contains("proc.name in (bash)"), "{fixed}");
+    let fixed = fix(&rule("evt.type = open A$0ND proc.name = a", "INFO"), "and");
+    assert!(fixed.contains("evt.type = open and proc.name = a"), "{fixed}");
+    // Did-you-means: a key, an event type, an event parameter.
+    let fixed = fix("- macro: m\n  conditon$0: evt.type = open\n  condition: evt.type = open\n", "Replace");
+    assert!(
+        fixed.starts_with("# Replace with `condition`") && fixed.contains("  condition: evt.type = open\n  condition"),
+        "{fixed}"
+    );
+    let fixed = fix(&rule("evt.type = opn$0at", "INFO"), "Replace");
+    assert!(fixed.contains("evt.type = openat"), "{fixed}");
+    let fixed = fix(&rule("evt.type = open and evt.arg.flgs$0 contains O_CREAT", "INFO"), "Replace");
+    assert!(fixed.contains("evt.arg.flags contains"), "{fixed}");
+}
+
 // ------------------------------------------------------------------ formatting
 
 const LONG: &str = r#"- macro: long_macro

@@ -14,10 +14,11 @@
 //!   [`crate::jit`]; both evaluate checks through the same [`EvalCtx`], so they agree. If the JIT
 //!   cannot compile the program the engine falls back to the interpreter and says why
 //!   ([`Engine::jit_error`]).
-//! * **Evaluation order.** Within an `and`, exclusions (`not ...`) are tried after the other
-//!   children from the start; after its first evaluations the engine orders every junction by
-//!   what it observed ([`crate::eval::order`]) and, on the JIT, recompiles once. Checks are pure,
-//!   so this changes how soon a rule's value is known, never the value.
+//! * **Evaluation order.** The engine runs the program in the order it is given
+//!   (`rulec_compiler::compile` puts exclusions last: [`rulec_ir::opt::exclusions_last`]); after
+//!   its first evaluations it orders every junction by what it observed
+//!   ([`crate::eval::order`]) and, on the JIT, recompiles once. Checks are pure, so this changes
+//!   how soon a rule's value is known, never the value.
 //! * **Alert text.** [`Alert::message`] is the rule's output with every `%field` replaced by its
 //!   value (`<NA>` when absent). [`Alert::output`] is Falco's line: the event time as
 //!   `HH:MM:SS.nnnnnnnnn` (UTC, where Falco uses the local time zone: UTC keeps outputs
@@ -29,10 +30,7 @@ use std::collections::BTreeMap;
 use rustc_hash::FxHashMap as HashMap;
 use std::ffi::c_void;
 
-use rulec_compiler::check::hir::EventTypes;
-use rulec_compiler::check::{CheckResult, Ruleset};
-use rulec_compiler::ir::{self, OutputPiece, Program};
-use rulec_compiler::items::Priority;
+use rulec_ir::{self as ir, EventTypes, OutputPiece, Priority, Program};
 
 use crate::eval::order::Profile;
 use crate::eval::{Compiled, EvalCtx, ExtractFn, JIT_CALLBACKS, SlotCache, interp};
@@ -77,13 +75,6 @@ pub struct Alert {
     pub output_fields: BTreeMap<String, String>,
 }
 
-/// What an engine knows about a rule beyond the program.
-#[derive(Clone, Debug)]
-struct RuleMeta {
-    source: String,
-    tags: Vec<String>,
-}
-
 /// Counters.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct EngineStats {
@@ -111,7 +102,6 @@ pub struct Engine {
     jit: Option<JitProgram>,
     jit_error: Option<String>,
     mode: MatchMode,
-    meta: Vec<RuleMeta>,
     enabled: Vec<bool>,
     /// Event name → index into `lists`: the enabled rules to test, in load order (the `All`
     /// rules included).
@@ -133,32 +123,21 @@ impl std::fmt::Debug for Engine {
         f.debug_struct("Engine")
             .field("backend", &self.backend())
             .field("mode", &self.mode)
-            .field("rules", &self.meta.len())
+            .field("rules", &self.enabled.len())
             .finish_non_exhaustive()
     }
 }
 
 impl Engine {
-    /// An engine for `program` (its rules' source is `syscall` and they have no tags until
-    /// [`Engine::set_rule_info`] says otherwise).
-    pub fn new(mut program: Program, backend: Backend) -> Engine {
-        exclusions_last(&mut program);
+    /// An engine running `program` as given (see `rulec_compiler::compile` for the program of a
+    /// checked ruleset).
+    pub fn new(program: Program, backend: Backend) -> Engine {
         Engine::build(Compiled::new(&program), backend)
     }
 
     /// An engine reading fields through `extract` instead of [`crate::fields::extract`].
-    pub fn with_extractor(mut program: Program, backend: Backend, extract: ExtractFn) -> Engine {
-        exclusions_last(&mut program);
+    pub fn with_extractor(program: Program, backend: Backend, extract: ExtractFn) -> Engine {
         Engine::build(Compiled::with_extractor(&program, extract), backend)
-    }
-
-    /// An engine for a checked ruleset: lowered, optimised, with sources and tags.
-    pub fn from_check(result: &CheckResult, backend: Backend) -> Engine {
-        let mut program = ir::lower::lower(result);
-        ir::opt::optimize(&mut program);
-        let mut e = Engine::new(program, backend);
-        e.set_rule_info(&result.ruleset);
-        e
     }
 
     fn build(compiled: Compiled, backend: Backend) -> Engine {
@@ -170,7 +149,6 @@ impl Engine {
                 Err(e) => (None, Some(e)),
             },
         };
-        let meta = p.rules.iter().map(|_| RuleMeta { source: "syscall".to_owned(), tags: Vec::new() }).collect();
         let enabled = p.rules.iter().map(|r| r.enabled).collect();
         let profile = Some(Profile::new(p));
         let mut e = Engine {
@@ -178,7 +156,6 @@ impl Engine {
             jit,
             jit_error,
             mode: MatchMode::First,
-            meta,
             enabled,
             by_type: HashMap::default(),
             lists: vec![Vec::new()],
@@ -189,16 +166,6 @@ impl Engine {
         };
         e.reindex();
         e
-    }
-
-    /// Takes each rule's source and tags from the ruleset the program was lowered from.
-    pub fn set_rule_info(&mut self, ruleset: &Ruleset) {
-        for (meta, rule) in self.meta.iter_mut().zip(&self.compiled.program().rules) {
-            if let Some(def) = ruleset.loaded.rules.get(rule.index) {
-                meta.source = def.source.clone().unwrap_or_else(|| "syscall".to_owned());
-                meta.tags = def.tags.iter().map(|(t, _)| t.clone()).collect();
-            }
-        }
     }
 
     pub fn set_mode(&mut self, mode: MatchMode) {
@@ -342,8 +309,7 @@ impl Engine {
                 continue;
             }
             let rule = &ctx.compiled().program().rules[r];
-            let meta = &self.meta[r];
-            out.push(render(&mut ctx, rule, meta));
+            out.push(render(&mut ctx, rule));
             self.stats.alerts += 1;
             if self.mode == MatchMode::First {
                 break;
@@ -391,37 +357,6 @@ impl Engine {
     }
 }
 
-/// Within each `and`, moves the exclusions (negated checks, and junctions of nothing but
-/// exclusions) after the other children, each group keeping its order. Rules are written as
-/// selective tests followed by `and not ...` exceptions that almost always hold; the optimiser
-/// orders a junction's children by the cost of their test alone, which puts cheap exceptions
-/// first, so an event that fails the selective part (most events) would still compute every
-/// exception's fields. Checks are pure, so the order of a junction's children never changes
-/// its value, only how soon evaluation stops.
-fn exclusions_last(p: &mut Program) {
-    fn exclusion(nodes: &[ir::Node], id: ir::NodeId, depth: u32) -> bool {
-        match nodes.get(id.0 as usize) {
-            Some(ir::Node::Not(_)) => true,
-            // Bounded: children have smaller ids, but a deep tree should not cost much here.
-            Some(ir::Node::And(xs) | ir::Node::Or(xs)) if depth < 8 => {
-                !xs.is_empty() && xs.iter().all(|x| exclusion(nodes, *x, depth + 1))
-            }
-            _ => false,
-        }
-    }
-    for i in 0..p.nodes.len() {
-        let ir::Node::And(kids) = &p.nodes[i] else { continue };
-        let keys: Vec<bool> = kids.iter().map(|k| exclusion(&p.nodes, *k, 0)).collect();
-        if keys.windows(2).all(|w| w[0] <= w[1]) {
-            continue;
-        }
-        let mut pairs: Vec<(bool, ir::NodeId)> = keys.into_iter().zip(kids.iter().copied()).collect();
-        // Stable: each group keeps the optimiser's order.
-        pairs.sort_by_key(|(k, _)| *k);
-        p.nodes[i] = ir::Node::And(pairs.into_iter().map(|(_, k)| k).collect());
-    }
-}
-
 fn run_rule(jit: Option<&JitProgram>, ctx: &mut EvalCtx<'_>, rule: usize) -> bool {
     match jit {
         Some(j) => {
@@ -435,7 +370,7 @@ fn run_rule(jit: Option<&JitProgram>, ctx: &mut EvalCtx<'_>, rule: usize) -> boo
     }
 }
 
-fn render(ctx: &mut EvalCtx<'_>, rule: &ir::Rule, meta: &RuleMeta) -> Alert {
+fn render(ctx: &mut EvalCtx<'_>, rule: &ir::Rule) -> Alert {
     let mut message = String::new();
     let mut output_fields = BTreeMap::new();
     for piece in &rule.output {
@@ -454,8 +389,8 @@ fn render(ctx: &mut EvalCtx<'_>, rule: &ir::Rule, meta: &RuleMeta) -> Alert {
         time,
         rule: rule.name.clone(),
         priority: rule.priority,
-        source: meta.source.clone(),
-        tags: meta.tags.clone(),
+        source: rule.source.clone(),
+        tags: rule.tags.clone(),
         output: format!("{}: {} {}", clock(time), rule.priority.as_str(), message),
         message,
         output_fields,

@@ -16,12 +16,12 @@ use std::process::Command as Process;
 use std::time::Instant;
 
 use clap::{Args, ValueEnum};
+use rulec_bench::Generator;
+use rulec_bench::handwritten;
 use rulec_compiler::check::{CheckResult, check};
 use rulec_compiler::{FileId, SourceFile};
-use rulec_bench::Generator;
-use rulec_runtime::engine::{Alert, Backend, Engine, MatchMode};
-use rulec_bench::handwritten;
 use rulec_runtime::Event;
+use rulec_runtime::engine::{Alert, Backend, Engine, MatchMode};
 use serde::{Deserialize, Serialize};
 
 use super::{EXIT_CANNOT_RUN, EXIT_OK, print_stdout};
@@ -287,8 +287,8 @@ fn measure(args: &BenchArgs, kind: Kind) -> Result<Measurement, String> {
     let built = Instant::now();
     let mut engine = match kind {
         Kind::Handwritten | Kind::CaptureJit | Kind::CaptureInterp => None,
-        Kind::Interp | Kind::SubsetInterp => Some(Engine::from_check(&result, Backend::Interp)),
-        Kind::Jit | Kind::SubsetJit => Some(Engine::from_check(&result, Backend::Jit)),
+        Kind::Interp | Kind::SubsetInterp => Some(Engine::new(rulec_compiler::compile(&result), Backend::Interp)),
+        Kind::Jit | Kind::SubsetJit => Some(Engine::new(rulec_compiler::compile(&result), Backend::Jit)),
     };
     let build_ms = built.elapsed().as_secs_f64() * 1000.0;
     let mut rules = engine.as_ref().map_or(handwritten::SUBSET.len(), |e| e.program().rules.len());

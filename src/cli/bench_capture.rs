@@ -282,7 +282,7 @@ pub fn measure(args: &BenchArgs, capture: &Path, kind: Kind) -> i32 {
 
 fn engine(result: &rulec_compiler::check::CheckResult, kind: Kind) -> Result<Engine, String> {
     let backend = if kind == Kind::CaptureJit { Backend::Jit } else { Backend::Interp };
-    let mut e = Engine::from_check(result, backend);
+    let mut e = Engine::new(rulec_compiler::compile(result), backend);
     if let Some(err) = e.jit_error() {
         return Err(format!("the JIT could not compile the filter: {err}"));
     }

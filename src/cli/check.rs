@@ -26,6 +26,15 @@ pub struct CheckArgs {
     #[arg(long)]
     pub emit_ir: bool,
 
+    /// Apply the fixes that are safe to apply automatically (deprecated forms, unambiguous
+    /// spellings) to the files, then report what remains. Did-you-mean guesses are not applied.
+    #[arg(long)]
+    pub fix: bool,
+
+    /// With --fix: print the changes as a unified diff instead of writing the files.
+    #[arg(long, requires = "fix")]
+    pub diff: bool,
+
     /// Rules files, loaded in this order: later files replace and append to earlier ones, as in
     /// Falco.
     #[arg(value_name = "FILE", required = true)]
@@ -54,33 +63,69 @@ pub struct JsonFileSummary {
 }
 
 pub fn run(args: &CheckArgs) -> i32 {
-    let files = match read_files(&args.files) {
+    let mut files = match read_files(&args.files) {
         Ok(files) => files,
         Err(message) => {
             eprintln!("rulec: {message}");
             return EXIT_CANNOT_RUN;
         }
     };
+    let mut fixed = String::new();
+    if args.fix {
+        match fix(args, &mut files) {
+            Ok(report) => fixed = report,
+            Err(status) => return status,
+        }
+    }
     let result = rulec_compiler::check::check(&files);
     let diagnostics: Vec<&Diagnostic> =
         result.diagnostics.iter().filter(|d| !(args.no_warnings && d.severity == Severity::Warning)).collect();
 
     let renderer = Renderer::new(&files);
     let output = match args.format {
-        Format::Text => text_report(&files, &diagnostics, &renderer, super::stdout_color()),
-        Format::Json => json_report(&files, &diagnostics, &renderer),
+        Format::Text => fixed + &text_report(&files, &diagnostics, &renderer, super::stdout_color()),
+        Format::Json => {
+            // The JSON document stays one document; what was fixed goes to stderr.
+            eprint!("{fixed}");
+            json_report(&files, &diagnostics, &renderer)
+        }
     };
     if let Err(status) = super::print_stdout(&output) {
         return status;
     }
     if args.emit_ir && !result.has_errors() {
-        let mut program = rulec_compiler::ir::lower::lower(&result);
+        let mut program = rulec_compiler::lower::lower(&result);
         rulec_compiler::ir::opt::optimize(&mut program);
         if let Err(status) = super::print_stdout(&format!("\n{program}")) {
             return status;
         }
     }
     if diagnostics.iter().any(|d| d.is_error()) { EXIT_FINDINGS } else { EXIT_OK }
+}
+
+/// `--fix`: applies the safe fixes to `files` (which then hold the fixed texts) and writes the
+/// changed files, or with `--diff` returns their diff instead; returns the report of what was
+/// fixed, to print before the diagnostics that remain.
+fn fix(args: &CheckArgs, files: &mut [SourceFile]) -> Result<String, i32> {
+    let original: Vec<String> = files.iter().map(|f| f.text.clone()).collect();
+    let applied = super::check_fix::fix_files(files);
+    let mut out = String::new();
+    for ((file, path), old) in files.iter().zip(&args.files).zip(&original) {
+        if file.text == *old {
+            continue;
+        }
+        if args.diff {
+            out.push_str(&super::check_fix::unified_diff(&file.name, old, &file.text));
+        } else if let Err(e) = std::fs::write(path, &file.text) {
+            eprintln!("rulec: cannot write {}: {}", file.name, io_reason(&e));
+            return Err(EXIT_CANNOT_RUN);
+        }
+    }
+    if args.diff && !out.is_empty() {
+        out.push('\n');
+    }
+    out.push_str(&super::check_fix::report(files, &applied, !args.diff));
+    Ok(out)
 }
 
 /// Reads every file as UTF-8 text, named as the user wrote it; the first failure stops the run,

@@ -9,6 +9,7 @@ pub mod bench;
 pub mod bench_capture;
 pub mod capture;
 pub mod check;
+pub mod check_fix;
 pub mod codes;
 pub mod fields;
 pub mod run;

@@ -91,7 +91,7 @@ pub fn run(args: &RunArgs) -> i32 {
         eprintln!("rulec run: the rules have {} error(s); nothing was started", errors.len());
         return EXIT_FINDINGS;
     }
-    let mut engine = Engine::from_check(&result, Backend::Jit);
+    let mut engine = Engine::new(rulec_compiler::compile(&result), Backend::Jit);
     if let Some(e) = engine.jit_error() {
         eprintln!("rulec run: the JIT is unavailable ({e}); rules run on the interpreter");
     }

@@ -2,8 +2,48 @@
 //! ([`FieldType`]), argument rules ([`ArgSpec`], [`ArgKind`]), flags ([`FieldFlags`]) and the
 //! operators its type accepts ([`OpSet`]). Parsing is strict: a row that does not parse is
 //! reported (never panics), and a unit test keeps the embedded table clean.
+//!
+//! One column is rulec's own rather than Falco's, so it lives beside the table in
+//! `data/fields_multi.tsv`: [`Multi`], whether a field of scalar type can still yield several
+//! values (ancestor fields without an index, the fields that stand for either end of a
+//! connection). The checker, the IR and both backends read it from here instead of keeping their
+//! own lists of names.
 
 use rulec_grammar::ast::Op;
+
+/// rulec's `multi` column (`data/fields_multi.tsv`): whether a field whose type is scalar can
+/// yield several values, so that a check on it holds when some value satisfies it and no
+/// backend may treat it as a single number.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
+pub enum Multi {
+    /// One value (or a list, when the field's `is_list` says so).
+    #[default]
+    Single,
+    /// Without an index, one value per ancestor (`proc.aname`); with one (`proc.aname[2]`), the
+    /// value of that ancestor. The argument is an ancestor level.
+    Ancestors,
+    /// Either end of a connection, client or server (`fd.ip`, `fd.port`): always two values.
+    EitherEnd,
+}
+
+const MULTI_TSV: &str = include_str!("../data/fields_multi.tsv");
+
+/// The `multi` column of a field (rows: `name<TAB>ancestors|either_end`, after a header);
+/// `Err` for a row that does not parse.
+fn multi_of(name: &str) -> Result<Multi, String> {
+    for (i, line) in MULTI_TSV.lines().enumerate().skip(1) {
+        let Some((field, kind)) = line.split_once('\t') else { continue };
+        if field != name {
+            continue;
+        }
+        return match kind.trim() {
+            "ancestors" => Ok(Multi::Ancestors),
+            "either_end" => Ok(Multi::EitherEnd),
+            other => Err(format!("fields_multi.tsv:{}: bad multi `{other}`", i + 1)),
+        };
+    }
+    Ok(Multi::Single)
+}
 
 /// The value type of a field (the table's `PT_*` column).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
@@ -364,9 +404,27 @@ pub struct FieldInfo {
     pub ops_depend_on_param: bool,
     /// Our own one-sentence description.
     pub description: &'static str,
+    /// Whether a scalar field can yield several values (rulec's own column).
+    pub multi: Multi,
 }
 
 impl FieldInfo {
+    /// Whether the value read with (`has_arg`) or without an argument can be a list: a list
+    /// field, an ancestor field without an index, or a field for either end of a connection.
+    pub fn may_yield_list(&self, has_arg: bool) -> bool {
+        self.is_list
+            || match self.multi {
+                Multi::Single => false,
+                Multi::Ancestors => !has_arg,
+                Multi::EitherEnd => true,
+            }
+    }
+
+    /// An ancestor field (`proc.aname`): its argument is an ancestor level.
+    pub fn is_ancestor_field(&self) -> bool {
+        self.multi == Multi::Ancestors
+    }
+
     pub fn allows_op(&self, op: Op) -> bool {
         self.ops.contains(op)
     }
@@ -498,7 +556,8 @@ pub(super) fn parse_row(line: &'static str) -> Result<FieldInfo, String> {
     if name.is_empty() || class.is_empty() {
         return Err("empty name or class".to_string());
     }
-    Ok(FieldInfo { name, class, ty, is_list, arg, arg_kind, flags, ops, ops_depend_on_param, description: "" })
+    let multi = multi_of(name)?;
+    Ok(FieldInfo { name, class, ty, is_list, arg, arg_kind, flags, ops, ops_depend_on_param, description: "", multi })
 }
 
 /// The ops column: operator words, then an optional `[...]` note. The note
@@ -521,4 +580,32 @@ fn parse_ops(s: &str) -> Result<(OpSet, bool), String> {
         return Err("no operators".to_string());
     }
     Ok((set, false))
+}
+
+#[cfg(test)]
+mod multi_tests {
+    use super::*;
+
+    /// Every row of `fields_multi.tsv` names a field of the table with a known kind, and the
+    /// kinds mean what the checker and the backends expect of them.
+    #[test]
+    fn multi_column_names_known_fields() {
+        let schema = crate::schema();
+        for line in MULTI_TSV.lines().skip(1).filter(|l| !l.trim().is_empty()) {
+            let (name, kind) = line.split_once('\t').unwrap_or((line, ""));
+            let field = schema.field(name).unwrap_or_else(|| panic!("fields_multi.tsv: unknown field `{name}`"));
+            assert_eq!(multi_of(name), Ok(field.multi), "{name}");
+            assert_ne!(field.multi, Multi::Single, "{name}: bad kind `{kind}`");
+            assert!(!field.is_list, "{name}: list fields need no multi column");
+            if field.multi == Multi::Ancestors {
+                assert!(field.arg.accepts_arg(), "{name}: an ancestor field takes a level");
+            }
+        }
+        let aname = schema.field("proc.aname").map(|f| (f.may_yield_list(false), f.may_yield_list(true)));
+        assert_eq!(aname, Some((true, false)));
+        let ip = schema.field("fd.ip").map(|f| (f.may_yield_list(false), f.may_yield_list(true)));
+        assert_eq!(ip, Some((true, true)));
+        assert_eq!(schema.field("proc.name").map(|f| f.may_yield_list(false)), Some(false));
+        assert_eq!(schema.field("fd.types").map(|f| f.may_yield_list(false)), Some(true));
+    }
 }

@@ -16,6 +16,7 @@ mod events;
 mod fields;
 pub mod flags;
 mod services;
+mod suggest;
 pub mod syscalls;
 
 #[cfg(test)]
@@ -30,8 +31,9 @@ pub use event_table::{
     syscall_paths,
 };
 pub use events::{Dir, EXTRA_EVENT_TYPE_NAMES, EventInfo, Param, ParamType, Section};
-pub use fields::{ArgKind, ArgSpec, FieldFlags, FieldInfo, FieldType, OpSet, class_id};
+pub use fields::{ArgKind, ArgSpec, FieldFlags, FieldInfo, FieldType, Multi, OpSet, class_id};
 pub use services::{service_names, service_port};
+pub use suggest::{closest, edit_distance, suggestion_distance, suggestion_limit};
 
 const FIELDS_TSV: &str = include_str!("../data/fields.tsv");
 const EVENTS_TSV: &str = include_str!("../data/events.tsv");
@@ -214,15 +216,11 @@ impl Schema {
             return None;
         }
         let target = written.to_ascii_lowercase();
-        let limit = (target.chars().count() / 4).clamp(1, 3);
         // On a tie, prefer a field the text is the start of (a cut-off name), then visible,
         // current fields, then table order.
         let mut best: Option<((usize, bool, bool), &'static str)> = None;
         for f in &self.fields {
-            let d = edit_distance(&target, f.name);
-            if d > limit {
-                continue;
-            }
+            let Some(d) = suggestion_distance(written, f.name) else { continue };
             let rank = (d, !f.name.starts_with(target.as_str()), f.is_hidden() || f.flags.deprecated);
             if best.is_none_or(|(r, _)| rank < r) {
                 best = Some((rank, f.name));
@@ -260,14 +258,7 @@ impl Schema {
         if name.is_empty() || self.is_event_name(name) {
             return None;
         }
-        let target = name.to_ascii_lowercase();
-        let limit = (target.chars().count() / 4).clamp(1, 2);
-        self.events
-            .iter()
-            .map(|e| (edit_distance(&target, e.name), e.name))
-            .filter(|(d, _)| *d <= limit)
-            .min_by_key(|(d, _)| *d)
-            .map(|(_, n)| n)
+        closest(name, self.events.iter().map(|e| e.name))
     }
 
     /// The names of every event the syscall source can deliver (syscalls, tracepoints and
@@ -316,29 +307,4 @@ fn data_lines(tsv: &'static str) -> impl Iterator<Item = (usize, &'static str)> 
         .skip(1)
         .map(|(i, l)| (i + 1, l.strip_suffix('\r').unwrap_or(l)))
         .filter(|(_, l)| !l.trim().is_empty())
-}
-
-/// Optimal-string-alignment distance (Levenshtein plus adjacent transposition), on chars.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let (n, m) = (a.len(), b.len());
-    // Three rows suffice for the transposition term.
-    let mut prev2 = vec![0usize; m + 1];
-    let mut prev: Vec<usize> = (0..=m).collect();
-    let mut cur = vec![0usize; m + 1];
-    for i in 1..=n {
-        cur[0] = i;
-        for j in 1..=m {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                v = v.min(prev2[j - 2] + 1);
-            }
-            cur[j] = v;
-        }
-        std::mem::swap(&mut prev2, &mut prev);
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[m]
 }

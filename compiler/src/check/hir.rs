@@ -4,7 +4,6 @@
 //! This is what the IR is lowered from. It keeps a location for every check so that evaluation
 //! traces and the LSP can point back at the text.
 
-use std::collections::BTreeSet;
 use std::net::IpAddr;
 
 use rulec_grammar::ast::{Modifier, Op, Transformer};
@@ -83,11 +82,9 @@ pub struct FieldUse {
     pub written: String,
 }
 
-#[derive(Clone, PartialEq, Eq, Hash, Debug)]
-pub enum FieldArgValue {
-    Index(i64),
-    Key(String),
-}
+// A field's argument and a rule's event types are IR vocabulary (the runtime reads them);
+// the checker produces them.
+pub use rulec_ir::{EventTypes, FieldArgValue};
 
 /// A constant parsed for the type of the value it is compared with.
 #[derive(Clone, PartialEq, Debug)]
@@ -100,31 +97,6 @@ pub enum Const {
     Ip(IpAddr),
     Net { addr: IpAddr, prefix: u8 },
     Bytes(Vec<u8>),
-}
-
-/// The event types a rule can match.
-#[derive(Clone, PartialEq, Eq, Debug)]
-pub enum EventTypes {
-    /// Every event type: the condition does not restrict `evt.type`.
-    All,
-    /// Only these event names.
-    Some(BTreeSet<String>),
-}
-
-impl EventTypes {
-    pub fn len(&self, universe: usize) -> usize {
-        match self {
-            EventTypes::All => universe,
-            EventTypes::Some(s) => s.len(),
-        }
-    }
-
-    pub fn contains(&self, name: &str) -> bool {
-        match self {
-            EventTypes::All => true,
-            EventTypes::Some(s) => s.contains(name),
-        }
-    }
 }
 
 /// One piece of a rule's output, checked.

@@ -20,7 +20,7 @@ use std::collections::HashMap;
 
 use rulec_grammar::ast::Expr;
 
-use crate::diagnostic::{Code, Diagnostic};
+use crate::diagnostic::{Applicability, Code, Diagnostic, Edit, Fix};
 use crate::load::{self, Loaded};
 use crate::source::SourceFile;
 use crate::text::MappedText;
@@ -173,6 +173,9 @@ impl<'a> Checker<'a> {
             if let Some(h) = &err.hint {
                 d = d.with_hint(h.clone());
             }
+            if let Some(fix) = syntax_fix(text, err) {
+                d = d.with_fix(fix);
+            }
             self.diags.push(d);
         }
         // Lists are marked used by name, whatever becomes of the typing: an error elsewhere in
@@ -280,7 +283,8 @@ impl<'a> Checker<'a> {
                                         id.name
                                     ));
                             } else if let Some(s) = suggest(&id.name, self.macro_index.keys().copied()) {
-                                d = d.with_hint(format!("did you mean `{s}`?"));
+                                let at = d.primary;
+                                d = d.with_suggestion(at, s);
                             }
                         }
                     }
@@ -514,22 +518,33 @@ fn unquote_list_item(item: &str) -> String {
     out
 }
 
-/// The closest of `candidates` to `name` by edit distance, when close enough to be a likely typo.
-pub(crate) fn suggest<'n>(name: &str, candidates: impl Iterator<Item = &'n str>) -> Option<&'n str> {
-    let limit = (name.chars().count() / 3).clamp(1, 3);
-    candidates.map(|c| (edit_distance(name, c), c)).filter(|&(d, _)| d <= limit).min().map(|(_, c)| c)
+/// A syntax error's mechanical rewrite as a safe fix on the file, when every span it replaces is
+/// written byte for byte in the file (no escape or line fold inside).
+pub(crate) fn syntax_fix(text: &MappedText, err: &rulec_grammar::SyntaxError) -> Option<Fix> {
+    let mut edits = Vec::new();
+    for (span, replacement) in &err.fix {
+        let at = text.location(*span);
+        if at.end - at.start != span.end - span.start {
+            return None;
+        }
+        edits.push(Edit { location: at, replacement: replacement.clone() });
+    }
+    let title = match err.fix.as_slice() {
+        [] => return None,
+        [(_, open), (_, close)] if open == "(" && close == ")" => "Add parentheses".to_owned(),
+        [(span, new), ..] => {
+            let old = text.as_str().get(span.start as usize..span.end as usize).unwrap_or("");
+            format!("Replace `{old}` with `{new}`")
+        }
+    };
+    Some(Fix { title, edits, applicability: Applicability::Safe })
 }
 
-pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, &cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != cb);
-            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
+/// The closest of `candidates` to `name` under rulec's one suggestion policy
+/// ([`crate::schema::closest`]); equally close candidates are taken in name order, so the
+/// suggestion does not depend on the order of a hash map.
+pub(crate) fn suggest<'n>(name: &str, candidates: impl Iterator<Item = &'n str>) -> Option<&'n str> {
+    let mut sorted: Vec<&'n str> = candidates.collect();
+    sorted.sort_unstable();
+    crate::schema::closest(name, sorted)
 }

@@ -1,16 +1,17 @@
-//! Quick fixes for diagnostics: apply a did-you-mean (unknown field, macro, key, parameter,
-//! event type), quote a value that looks like a field (or compare with `val(...)` instead), and
-//! replace the deprecated `append: true` with `override:`.
+//! Quick fixes for diagnostics. The compiler attaches its fixes to each diagnostic as data
+//! (did-you-means for fields, macros, keys, parameters and event types; `append: true` to
+//! `override:`; priority spellings; `=` to `in`; parentheses for a list; `val(...)`), and this
+//! module only turns them into code actions. The one fix it adds itself is quoting a value that
+//! looks like a field, since the right quote depends on the YAML scalar the condition is in.
 
 use std::collections::HashMap;
 
 use rulec_compiler::yaml::{Node, NodeKind, ScalarStyle};
-use rulec_compiler::{Code, Diagnostic, Location};
+use rulec_compiler::{Code, Fix, Location};
 use tower_lsp_server::ls_types as lsp;
 
 use crate::analysis::{Analysis, Unit, UnitFile};
 use crate::convert;
-use crate::features::completion::RULE_APPENDABLE;
 use crate::index;
 
 pub fn code_actions(analysis: &Analysis, uri: &lsp::Uri, range: lsp::Range) -> Vec<lsp::CodeActionOrCommand> {
@@ -24,59 +25,42 @@ pub fn code_actions(analysis: &Analysis, uri: &lsp::Uri, range: lsp::Range) -> V
             continue;
         }
         let lsp_diag = convert::diagnostic(unit, &file.source, d);
-        let mut push = |title: String, edits: Vec<lsp::TextEdit>, preferred: bool| {
-            let mut changes = HashMap::new();
-            changes.insert(uri.clone(), edits);
+        let mut fixes: Vec<Fix> = d.fixes.clone();
+        if d.code == Code::FieldAsString {
+            let written = file.source.text.get(p.start as usize..p.end as usize).unwrap_or("");
+            if !written.is_empty() {
+                let q = quote_for(file, p);
+                let title = format!("Quote `{written}` (compare with the text)");
+                fixes.insert(0, Fix::replace(title, p, format!("{q}{written}{q}")));
+            }
+        }
+        // With one way to fix it, that way is the one to prefer; with several, the user chooses.
+        let preferred = fixes.len() == 1;
+        for fix in fixes {
+            let Some(changes) = workspace_changes(unit, &fix) else { continue };
             out.push(lsp::CodeActionOrCommand::CodeAction(lsp::CodeAction {
-                title,
+                title: fix.title,
                 kind: Some(lsp::CodeActionKind::QUICKFIX),
                 diagnostics: Some(vec![lsp_diag.clone()]),
                 edit: Some(lsp::WorkspaceEdit { changes: Some(changes), ..Default::default() }),
                 is_preferred: Some(preferred),
                 ..Default::default()
             }));
-        };
-        let primary_range = convert::range(&file.source, p.start as usize, p.end as usize);
-        if let Some(s) = did_you_mean(d) {
-            push(
-                format!("Replace with `{s}`"),
-                vec![lsp::TextEdit { range: primary_range, new_text: s.to_owned() }],
-                true,
-            );
-        }
-        match d.code {
-            Code::FieldAsString => {
-                let written = file.source.text.get(p.start as usize..p.end as usize).unwrap_or("");
-                if !written.is_empty() {
-                    let q = quote_for(file, p);
-                    push(
-                        format!("Quote `{written}` (compare with the text)"),
-                        vec![lsp::TextEdit { range: primary_range, new_text: format!("{q}{written}{q}") }],
-                        false,
-                    );
-                    push(
-                        format!("Write `val({written})` (compare with the field's value)"),
-                        vec![lsp::TextEdit { range: primary_range, new_text: format!("val({written})") }],
-                        false,
-                    );
-                }
-            }
-            Code::Deprecated if d.message.contains("`append: true`") => {
-                if let Some(edit) = append_to_override(unit, file, p) {
-                    push("Replace `append: true` with `override:`".to_owned(), vec![edit], true);
-                }
-            }
-            _ => {}
         }
     }
     out
 }
 
-/// The suggestion of a "did you mean `x`?" hint.
-fn did_you_mean(d: &Diagnostic) -> Option<&str> {
-    let hint = d.hint.as_deref()?;
-    let rest = hint.strip_prefix("did you mean `")?;
-    rest.strip_suffix("`?")
+/// A fix's edits as LSP text edits per document; `None` when an edit is in a file the unit does
+/// not hold (a fix is applied whole or not at all).
+fn workspace_changes(unit: &Unit, fix: &Fix) -> Option<HashMap<lsp::Uri, Vec<lsp::TextEdit>>> {
+    let mut changes: HashMap<lsp::Uri, Vec<lsp::TextEdit>> = HashMap::new();
+    for e in &fix.edits {
+        let f = unit.files.iter().find(|f| f.source.id == e.location.file)?;
+        let range = convert::range(&f.source, e.location.start as usize, e.location.end as usize);
+        changes.entry(f.uri.clone()).or_default().push(lsp::TextEdit { range, new_text: e.replacement.clone() });
+    }
+    Some(changes)
 }
 
 /// The quote to add around a value inside the condition at `at`: one that the YAML scalar
@@ -103,42 +87,4 @@ pub fn scalar_style(docs: &[Node], loc: Location) -> Option<ScalarStyle> {
         }
     }
     docs.iter().find_map(|d| find(d, loc))
-}
-
-/// The top-level item map holding `at`.
-fn item_node(docs: &[Node], at: Location) -> Option<&Node> {
-    docs.iter()
-        .filter_map(Node::as_seq)
-        .flatten()
-        .find(|n| n.loc.start <= at.start && at.end <= n.loc.end && n.as_map().is_some())
-}
-
-/// `append: true` → `override:` naming each key of the item with `append` where allowed and
-/// `replace` elsewhere.
-fn append_to_override(_unit: &Unit, file: &UnitFile, key_loc: Location) -> Option<lsp::TextEdit> {
-    let node = item_node(&file.docs, key_loc)?;
-    let map = node.as_map()?;
-    let kind = map.first()?.0.as_scalar()?.value.clone();
-    let (append_key, append_value) = map.iter().find(|(k, _)| k.loc == key_loc)?;
-    let appendable: &[&str] = match kind.as_str() {
-        "rule" => RULE_APPENDABLE,
-        "macro" => &["condition"],
-        "list" => &["items"],
-        _ => return None,
-    };
-    let (_, col) = file.source.line_col_utf16(append_key.loc.start as usize);
-    let indent = " ".repeat(col as usize + 2);
-    let mut text = String::from("override:");
-    for (k, _) in map {
-        let Some(key) = k.as_scalar().map(|s| s.value.as_str()) else { continue };
-        if key == kind || key == "append" || key == "override" || key == "source" {
-            continue;
-        }
-        let op = if appendable.contains(&key) { "append" } else { "replace" };
-        text.push_str(&format!("\n{indent}{key}: {op}"));
-    }
-    Some(lsp::TextEdit {
-        range: convert::range(&file.source, append_key.loc.start as usize, append_value.loc.end as usize),
-        new_text: text,
-    })
 }

@@ -193,7 +193,7 @@ fn apply(text: &str, edits: &[Edit]) -> Option<String> {
 fn changed_items(file: &UnitFile, new_text: &str, edits: &[Edit]) -> Vec<usize> {
     let all = || edits.iter().map(|e| e.item).collect();
     let (docs, mut diags) = yaml::parse(file.source.id, new_text);
-    let items = read_items(&docs, &mut diags);
+    let items = read_items(new_text, &docs, &mut diags);
     if items.len() != file.items.len() {
         return all();
     }

@@ -5,7 +5,7 @@
 //! caching of node results (nodes are pure, and checks already share slot values through the
 //! context's cache). An id out of range (which the verifier rules out) is false.
 
-use rulec_compiler::ir::{Node, NodeId};
+use rulec_ir::{Node, NodeId};
 
 use super::EvalCtx;
 

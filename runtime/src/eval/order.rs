@@ -14,8 +14,8 @@
 //! cache), so the value of a junction does not depend on the order of its children. Only the
 //! time to reach it does.
 
-use rulec_compiler::ir::StrOp;
-use rulec_compiler::ir::{Node, NodeId, Program, Slot, Test};
+use rulec_ir::StrOp;
+use rulec_ir::{Node, NodeId, Program, Slot, Test};
 
 use super::EvalCtx;
 
@@ -169,7 +169,7 @@ fn slot_cost(p: &Program, s: &Slot) -> f64 {
         Slot::Field { field, arg } => {
             let name = field.name;
             let index = match arg {
-                Some(rulec_compiler::check::hir::FieldArgValue::Index(i)) => (*i).clamp(0, 64) as f64,
+                Some(rulec_ir::FieldArgValue::Index(i)) => (*i).clamp(0, 64) as f64,
                 _ => 0.0,
             };
             // Relative costs: the event's own fields are cheapest; the thread is one hash
@@ -183,7 +183,7 @@ fn slot_cost(p: &Program, s: &Slot) -> f64 {
                 _ if name.starts_with("proc.p") || name.starts_with("proc.s") || name.starts_with("proc.vpgid") => 4.0,
                 // A flag parameter's verdicts are remembered by value (`Read::FlagText`): usually
                 // a parameter lookup and a probe.
-                "evt.arg" if matches!(arg, Some(rulec_compiler::check::hir::FieldArgValue::Key(_))) => 2.5,
+                "evt.arg" if matches!(arg, Some(rulec_ir::FieldArgValue::Key(_))) => 2.5,
                 _ if name.starts_with("evt.arg") || name.starts_with("evt.args") || name.starts_with("evt.info") => {
                     10.0
                 }
@@ -198,8 +198,8 @@ fn slot_cost(p: &Program, s: &Slot) -> f64 {
             4.0 + inputs
                 .iter()
                 .filter_map(|i| match i {
-                    rulec_compiler::ir::SlotInput::Slot(s) => p.slots.get(s.0 as usize),
-                    rulec_compiler::ir::SlotInput::Literal(_) => None,
+                    rulec_ir::SlotInput::Slot(s) => p.slots.get(s.0 as usize),
+                    rulec_ir::SlotInput::Literal(_) => None,
                 })
                 .map(|s| match s {
                     // One level down is enough for an estimate (and bounds the recursion).

@@ -10,7 +10,7 @@
 //! `borrowed_fields_agree_with_value_fields` in the tests compares them on generated streams.
 //! Only scalar forms are here: an ancestor field without an index (a list) has none.
 
-use rulec_compiler::check::hir::FieldArgValue;
+use rulec_ir::FieldArgValue;
 
 use super::{Src, arg_index, fd, process, user};
 use crate::flags;

@@ -23,7 +23,7 @@
 
 use std::sync::LazyLock;
 
-use rulec_compiler::check::hir::FieldArgValue;
+use rulec_ir::FieldArgValue;
 use rulec_schema::{EventDef, EventFlags};
 
 use super::{Extractor, arg_index, arg_key, event_info, event_res, s, thread};

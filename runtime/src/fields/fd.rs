@@ -27,7 +27,7 @@
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 
-use rulec_compiler::schema::service_names;
+use rulec_schema::service_names;
 
 use super::{Extractor, abs_path, arg_index, s};
 use crate::event::{Direction, Event, ParamValue, SockTuple, render_tuple};
@@ -305,8 +305,9 @@ fn proto(p: u16) -> Option<Value> {
 }
 
 /// Client and server values of an inet socket, as a list (either end may satisfy the check).
-/// Both ends of the connection as a list; the fields using it must be listed in
-/// `rulec_compiler::ir::Slot::may_yield_list` (see `ancestor_field` in process.rs).
+/// Both ends of the connection as a list; the fields using it must say `either_end` in the
+/// schema's `multi` column (`compiler/schema/data/fields_multi.tsv`), or the JIT would inline a
+/// numeric check on what is a list.
 fn both(
     ev: &Event,
     st: &State,

@@ -8,7 +8,7 @@
 //! class modules means (the choices are documented there); `hot_fields_agree_with_value_fields`
 //! in the tests compares the two on generated streams, reusing buffers as the evaluator does.
 
-use rulec_compiler::check::hir::FieldArgValue;
+use rulec_ir::FieldArgValue;
 
 use super::{IntoExtractor, Src, arg_index, fd, process, user};
 use crate::state::{FdKind, L4Proto, SockInfo, ThreadInfo};

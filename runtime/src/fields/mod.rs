@@ -66,9 +66,8 @@ mod tests;
 use std::cell::{Cell, OnceCell};
 use std::sync::LazyLock;
 
-use rulec_compiler::check::hir::FieldArgValue;
-use rulec_compiler::schema::{FieldInfo, schema};
-use rulec_schema::EventDef;
+use rulec_ir::FieldArgValue;
+use rulec_schema::{EventDef, FieldInfo, schema};
 
 use crate::event::{Direction, Event, ParamValue};
 use crate::state::{FdInfo, State, ThreadInfo, join_path, normalize_path};

@@ -23,7 +23,7 @@
 
 use std::collections::HashSet;
 
-use rulec_compiler::check::hir::FieldArgValue;
+use rulec_ir::FieldArgValue;
 
 use super::{Extractor, arg_index, arg_key, nonempty, s, thread};
 use crate::event::Event;
@@ -242,8 +242,9 @@ pub(crate) fn ancestor<'a>(st: &'a State, t: &'a ThreadInfo, n: i64) -> Option<&
 
 /// An ancestor field: with `[N]` the value for ancestor N; without, the list of every
 /// ancestor's value (parent first), `None` when there is no ancestor with a value. The fields
-/// using it must be listed in `rulec_compiler::ir::Slot::may_yield_list`, or the JIT would inline
-/// a numeric check on what is a list.
+/// using it must say `ancestors` in the schema's `multi` column
+/// (`compiler/schema/data/fields_multi.tsv`), or the JIT would inline a numeric check on what is
+/// a list.
 fn ancestor_field(
     arg: Option<&FieldArgValue>,
     ev: &Event,

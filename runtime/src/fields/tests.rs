@@ -5,7 +5,7 @@ use std::collections::{BTreeSet, HashSet};
 use std::net::{IpAddr, Ipv4Addr};
 
 use rulec_compiler::check::hir::{CheckRhs, Cond, FieldArgValue, OutputSegment, TransformInput, Value as HValue};
-use rulec_compiler::schema::{FieldType, schema};
+use rulec_schema::{FieldType, schema};
 
 use super::{extract, extractor};
 use crate::event::build_event;
@@ -490,6 +490,30 @@ fn value_variants_follow_the_schema() {
             }
         }
     }
+}
+
+/// A field yields a list only where the schema says it may (`FieldInfo::may_yield_list`: list
+/// fields and the `multi` column), which is what keeps the JIT from inlining a numeric check on
+/// a list.
+#[test]
+fn lists_only_where_the_schema_says() {
+    let st = world();
+    let events = [open_shadow(), ev(200, "write", vec![("res", ParamValue::Errno(1)), ("fd", ParamValue::Fd(4))])];
+    let mut lists = 0;
+    for f in schema().fields() {
+        for e in &events {
+            for arg in [None, Some(FieldArgValue::Index(1))] {
+                if arg.is_some() && !f.arg.accepts_arg() {
+                    continue;
+                }
+                if let Some(Value::List(_)) = extract(f, arg.as_ref(), e, &st) {
+                    lists += 1;
+                    assert!(f.may_yield_list(arg.is_some()), "{} ({arg:?}) yields a list", f.name);
+                }
+            }
+        }
+    }
+    assert!(lists > 0, "the world has ancestors and sockets, so some field yields a list");
 }
 
 /// No extractor panics on odd events: absent params, wrong types, unknown threads and fds.
@@ -993,11 +1017,7 @@ fn scenarios() -> (State, Vec<Event>) {
 /// implemented: for some event of the scenarios it has a value.
 #[test]
 fn upstream_rule_fields_are_implemented() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance/falco");
-    if !dir.is_dir() {
-        eprintln!("skipping: no {}", dir.display());
-        return;
-    }
+    let Some(dir) = rulec_test_support::shared("conformance/falco") else { return };
     let mut used = HashSet::new();
     for name in ["falco_rules.yaml", "falco-incubating_rules.yaml", "falco-sandbox_rules.yaml"] {
         let Ok(text) = std::fs::read_to_string(dir.join(name)) else { continue };

@@ -37,7 +37,7 @@ use cranelift_codegen::ir::{
 };
 use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
-use rulec_compiler::ir::{Cmp, Node, Program};
+use rulec_ir::{Cmp, Node, Program};
 
 use super::plan::{Leaf, NumTest, Plan};
 

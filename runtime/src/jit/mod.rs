@@ -35,7 +35,7 @@
 //! program); `jit_compile_drop_does_not_leak` checks that 200 compile/drop cycles do not grow
 //! resident memory.
 //!
-//! [`Test`]: rulec_compiler::ir::Test
+//! [`Test`]: rulec_ir::Test
 
 mod codegen;
 mod plan;
@@ -50,7 +50,7 @@ use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::FunctionBuilderContext;
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{FuncId, Module, default_libcall_names};
-use rulec_compiler::ir::Program;
+use rulec_ir::Program;
 
 /// Cranelift's `opt_level` for rule code (measured: see the module docs and `tests.rs`).
 const OPT_LEVEL: &str = "speed";

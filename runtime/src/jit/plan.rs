@@ -3,7 +3,7 @@
 //! out-of-bounds access), folds constant sub-DAGs, and decides for each check whether it compiles
 //! inline (an integer comparison on a cached slot value) or as a call to `eval_check`.
 
-use rulec_compiler::ir::{Check, Cmp, Const, Node, Program, Test};
+use rulec_ir::{Check, Cmp, Const, Node, Program, Test};
 
 /// Largest `in (...)` set that compiles inline (one `icmp` per element, or-ed together).
 pub(crate) const MAX_INLINE_IN: usize = 8;

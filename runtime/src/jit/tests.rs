@@ -6,11 +6,11 @@
 use std::ffi::c_void;
 use std::time::{Duration, Instant};
 
-use rulec_compiler::check::EventTypes;
-use rulec_compiler::diagnostic::{FileId, Location};
-use rulec_compiler::ir::{Check, CheckId, Cmp, Const, Node, NodeId, Program, Rule, Slot, SlotId, StrOp, Test};
-use rulec_compiler::items::Priority;
-use rulec_compiler::schema::{FieldType, schema};
+use rulec_ir::{
+    Check, CheckId, Cmp, Const, EventTypes, FileId, Location, Node, NodeId, Priority, Program, Rule, Slot, SlotId,
+    StrOp, Test,
+};
+use rulec_schema::{FieldType, schema};
 
 use super::{Callbacks, JitContext, JitProgram, TypedJit};
 
@@ -32,13 +32,14 @@ fn check(slot: u32, test: Test) -> Check {
 
 fn rule(root: u32) -> Rule {
     Rule {
-        index: 0,
         name: format!("r{root}"),
         priority: Priority::Notice,
         enabled: true,
         root: NodeId(root),
         event_types: EventTypes::All,
         output: Vec::new(),
+        source: rulec_ir::DEFAULT_SOURCE.to_owned(),
+        tags: Vec::new(),
     }
 }
 
@@ -538,7 +539,7 @@ fn jit_rejects_malformed_programs() {
         (
             "other slot out of range",
             base(
-                vec![check(0, Test::CompareSlot { op: rulec_compiler::ir::SlotOp::Cmp(Cmp::Eq), other: SlotId(7) })],
+                vec![check(0, Test::CompareSlot { op: rulec_ir::SlotOp::Cmp(Cmp::Eq), other: SlotId(7) })],
                 vec![Node::Check(CheckId(0))],
                 &[0],
             ),
@@ -669,12 +670,7 @@ fn falco_program() -> Option<Program> {
     use rulec_compiler::source::SourceFile;
     use rulec_grammar::ast::Op;
 
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance/falco");
-    let dir = if dir.is_dir() {
-        dir
-    } else {
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance/falco")
-    };
+    let dir = rulec_test_support::shared("conformance/falco")?;
     let names = ["falco_rules.yaml", "falco-incubating_rules.yaml", "falco-sandbox_rules.yaml"];
     let mut files = Vec::new();
     for (i, n) in names.iter().enumerate() {

@@ -2,11 +2,10 @@
 //!
 //! This module owns everything about test files except the terminal: the model
 //! ([`model`]), reading YAML with exact positions and `E06xx` diagnostics ([`parse`]), building
-//! the starting world (container metadata and DNS names included) and filling in event
-//! defaults ([`world`]), running a case
-//! through the real state machine and engine and comparing alerts with expectations ([`run`]),
-//! tracing a rule's condition for a missing alert ([`trace`]), rule coverage ([`coverage`]) and
-//! the `--bless` rewrite ([`bless`]). `src/cli/test.rs` finds files, runs cases in parallel and
+//! the starting world and filling in event defaults ([`world`], with container metadata and DNS
+//! names; from the model alone, never from the parser's types), running a case through the real state machine and engine
+//! and comparing alerts with expectations ([`run`]), tracing a rule's condition for a missing
+//! alert ([`trace`]), rule coverage ([`coverage`]) and the `--bless` rewrite ([`bless`]). `src/cli/test/` finds files, runs cases in parallel and
 //! prints; `docs/testing.md` documents the format for rule authors.
 //!
 //! Matching expectations with alerts: each expected alert, in order, takes the first alert not

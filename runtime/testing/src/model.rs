@@ -191,3 +191,29 @@ pub struct Expect {
     pub event: Option<usize>,
     pub loc: Location,
 }
+
+// ---- facts every world shares (the parser and the world builder read them) ------------------
+
+/// Linux capabilities a default (non-privileged) Docker container gets.
+pub const CAPS_CONTAINER: u64 = 0x0000_0000_a80c_25fb;
+/// Every capability (root on the host, a privileged container).
+pub const CAPS_ALL: u64 = 0x0000_01ff_ffff_ffff;
+
+/// The uid of a user every test world has.
+pub fn well_known_uid(name: &str) -> Option<u32> {
+    WELL_KNOWN_USERS.iter().find(|(n, _)| *n == name).map(|(_, u)| *u)
+}
+
+/// The users of every host and container user table.
+pub const WELL_KNOWN_USERS: &[(&str, u32)] =
+    &[("root", 0), ("daemon", 1), ("bin", 2), ("sys", 3), ("mail", 8), ("www-data", 33), ("nobody", 65534)];
+
+/// NUL-terminated strings one after the other (execve `args`, `env`, `cgroups`).
+pub fn nul_join<S: AsRef<str>>(items: &[S]) -> Vec<u8> {
+    let mut b = Vec::new();
+    for i in items {
+        b.extend_from_slice(i.as_ref().as_bytes());
+        b.push(0);
+    }
+    b
+}

@@ -155,9 +155,10 @@ impl Suite {
         if !diags.is_empty() {
             return Err(diags);
         }
-        let trace_program = ir::lower::lower(&check);
+        let trace_program = rulec_compiler::lower::lower(&check);
         let mut program = trace_program.clone();
         ir::opt::optimize(&mut program);
+        ir::opt::exclusions_last(&mut program);
         Ok(Suite { file, sources, check, base_dir, program, trace_program })
     }
 
@@ -184,7 +185,6 @@ impl Suite {
             return result;
         }
         let mut engine = Engine::new(self.program.clone(), backend);
-        engine.set_rule_info(&self.check.ruleset);
         engine.set_mode(self.file.match_mode);
         for (n, _) in &case.enable {
             engine.set_enabled(n, true);

@@ -14,8 +14,9 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use super::model::{BASE_TIME, EventSpec, FdSpec, ProcessSpec, World};
-use super::parse::{CAPS_ALL, CAPS_CONTAINER, WELL_KNOWN_USERS, nul_join};
+use super::model::{
+    BASE_TIME, CAPS_ALL, CAPS_CONTAINER, EventSpec, FdSpec, ProcessSpec, WELL_KNOWN_USERS, World, nul_join,
+};
 use rulec_runtime::event::{Direction, Event, ParamType, ParamValue, SockAddr, SockTuple};
 use rulec_runtime::flags;
 use rulec_runtime::state::{

@@ -1,0 +1,104 @@
+//! A rule's exceptions as a condition: each exception's fields, comparisons and values written
+//! out as condition text and lowered like any condition, so their errors point at the values.
+
+use super::*;
+
+impl Lowering<'_, '_> {
+    /// A rule's exceptions as one condition, `(f1 c1 v1 and ...) or (...)`; None when there are
+    /// no exception values.
+    ///
+    /// Each row is written out as condition text whose pieces map back to the YAML values they
+    /// came from, then parsed and typed like any condition: so exceptions get the same checks and
+    /// diagnostics as conditions, at the place of the offending field, operator or value.
+    pub fn lower_exceptions(&mut self, exceptions: &[crate::load::ExceptionDef]) -> Option<Cond> {
+        let mut rows = Vec::new();
+        for exc in exceptions {
+            for row in &exc.values {
+                let mut checks = Vec::new();
+                for (i, value) in row.iter().enumerate() {
+                    let (Some((field, floc)), Some((comp, cloc))) = (exc.fields.get(i), exc.comps.get(i)) else {
+                        continue; // shape errors were reported by the loader
+                    };
+                    let mut text = MappedText::synthetic(field.clone(), *floc);
+                    text.append(" ", &MappedText::synthetic(comp.clone(), *cloc));
+                    let takes_list = Op::from_str(comp).is_some_and(Op::takes_list);
+                    text.append(" ", &exception_value_text(value, takes_list));
+                    let parsed = rulec_grammar::parse_condition(text.as_str());
+                    if let Some(err) = parsed.errors.first() {
+                        let d = Diagnostic::new(
+                            Code::InvalidException,
+                            text.location(err.span),
+                            format!("exception `{}`: {}", exc.name, err.message),
+                        );
+                        self.push(d);
+                        continue;
+                    }
+                    let Some(expr) = parsed.expr else { continue };
+                    let mut sub = Lowering::new(self.cx, &text);
+                    sub.skip_unknown_fields = self.skip_unknown_fields;
+                    checks.push(sub.lower_expr(&expr, 0));
+                    self.unknown_field |= sub.unknown_field;
+                }
+                if !checks.is_empty() {
+                    rows.push(if checks.len() == 1 { checks.remove(0) } else { Cond::And(checks) });
+                }
+            }
+        }
+        match rows.len() {
+            0 => None,
+            1 => rows.pop(),
+            _ => Some(Cond::Or(rows)),
+        }
+    }
+}
+
+/// An exception value as condition text: a list in parentheses for list operators (a bare name
+/// of a list is substituted like in a condition), otherwise one value, quoted unless it is a
+/// plain word.
+fn exception_value_text(value: &crate::items::ExValue, takes_list: bool) -> MappedText {
+    use crate::items::ExValue;
+    let word = |s: &str, loc: Location| MappedText::synthetic(quote_if_needed(s), loc);
+    match value {
+        ExValue::Scalar(s, loc) if takes_list => {
+            let mut t = MappedText::synthetic("(", *loc);
+            t.append("", &word(s, *loc));
+            t.append("", &MappedText::synthetic(")", *loc));
+            t
+        }
+        ExValue::Scalar(s, loc) => word(s, *loc),
+        ExValue::List(items, loc) => {
+            let mut t = MappedText::synthetic("(", *loc);
+            for (i, item) in items.iter().enumerate() {
+                let sep = if i == 0 { "" } else { ", " };
+                match item {
+                    ExValue::Scalar(s, l) => t.append(sep, &word(s, *l)),
+                    ExValue::List(_, l) => t.append(sep, &word("", *l)),
+                }
+            }
+            t.append("", &MappedText::synthetic(")", *loc));
+            t
+        }
+    }
+}
+
+/// A value as a condition token: bare when it is a safe bare word, else double-quoted.
+fn quote_if_needed(s: &str) -> String {
+    let bare = !s.is_empty()
+        && !s.chars().any(|c| c.is_whitespace() || matches!(c, '(' | ')' | ',' | '=' | '"' | '\'' | '\\'));
+    if bare {
+        return s.to_owned();
+    }
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}

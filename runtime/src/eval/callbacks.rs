@@ -1,0 +1,67 @@
+//! The C-ABI entry points the JIT's native code calls back into ([`JIT_CALLBACKS`]): check
+//! evaluation and numeric slot reads on an [`EvalCtx`] behind a raw pointer. Nothing here
+//! unwinds across the FFI boundary.
+
+use super::*;
+
+/// Evaluates check `check` in the context `ctx`: 1 true, 0 false (also for an unknown id or a
+/// null `ctx`). Never unwinds: a panic is caught, counted, and gives 0.
+///
+/// # Safety
+///
+/// `ctx` must be null or point to a live `EvalCtx` that nothing else accesses during the call.
+pub unsafe extern "C" fn rulec_eval_check(ctx: *mut EvalCtx<'_>, check: u32) -> u8 {
+    // SAFETY: the caller guarantees `ctx` is null or valid and exclusively ours for the call.
+    let Some(ctx) = (unsafe { ctx.as_mut() }) else { return 0 };
+    // One guard here (not `eval_check`'s as well): same outcome on a panic, less per call.
+    let r = catch_unwind(AssertUnwindSafe(|| ctx.eval_check_raw(CheckId(check))));
+    match r {
+        Ok(b) => u8::from(b),
+        Err(_) => {
+            ctx.cache.panics += 1;
+            0
+        }
+    }
+}
+
+/// Writes slot `slot`'s integer value to `*out` and returns 1 when the value is present and an
+/// integer: a signed slot's `i64`, an unsigned slot's `u64` bits as `i64`; else returns 0 and
+/// leaves `*out` alone (absent, not an integer, a list, unknown id, null pointers). Never
+/// unwinds.
+///
+/// # Safety
+///
+/// `ctx` as for [`rulec_eval_check`]; `out` must be null or valid for one aligned 8-byte write.
+pub unsafe extern "C" fn rulec_slot_num(ctx: *mut EvalCtx<'_>, slot: u32, out: *mut i64) -> u8 {
+    if out.is_null() {
+        return 0;
+    }
+    // SAFETY: the caller guarantees `ctx` is null or valid and exclusively ours for the call.
+    let Some(ctx) = (unsafe { ctx.as_mut() }) else { return 0 };
+    match catch_unwind(AssertUnwindSafe(|| ctx.slot_num(SlotId(slot)))) {
+        Ok(Some(n)) => {
+            // SAFETY: `out` is non-null and, per the contract, valid for one i64 write.
+            unsafe { out.write(n) };
+            1
+        }
+        Ok(None) => 0,
+        Err(_) => {
+            ctx.cache.panics += 1;
+            0
+        }
+    }
+}
+
+pub(super) unsafe extern "C" fn jit_eval_check(ctx: *mut c_void, check: u32) -> u8 {
+    // SAFETY: the JIT passes back the pointer the engine gave it, an exclusive `&mut EvalCtx`.
+    unsafe { rulec_eval_check(ctx.cast::<EvalCtx<'_>>(), check) }
+}
+
+pub(super) unsafe extern "C" fn jit_slot_num(ctx: *mut c_void, slot: u32, out: *mut i64) -> u8 {
+    // SAFETY: as above; `out` comes from the generated code, a stack slot of 8 bytes.
+    unsafe { rulec_slot_num(ctx.cast::<EvalCtx<'_>>(), slot, out) }
+}
+
+/// The callbacks to compile a JIT program against, for contexts that are `EvalCtx`s.
+pub const JIT_CALLBACKS: crate::jit::Callbacks =
+    crate::jit::Callbacks { eval_check: jit_eval_check, slot_num: jit_slot_num };

@@ -1,0 +1,247 @@
+//! A program compiled once for evaluation ([`Compiled`]): per slot, how its value is got
+//! (a field's extractor resolved from the field table, or a transformer) and normalised; per
+//! check, its matcher and the read path it takes ([`Read`]: cached, borrowed in place, on the
+//! stack, or flag verdicts remembered).
+//!
+//! This module builds plans; it evaluates nothing (that is `leaf.rs` and `context.rs`).
+
+use super::*;
+
+/// A program with every matcher built: string sets hashed, multi-pattern searches as
+/// aho-corasick automata, globs and regexes compiled, networks parsed. Built once, shared by
+/// every event.
+pub struct Compiled {
+    pub(super) program: Program,
+    pub(super) slots: Vec<SlotPlan>,
+    pub(super) checks: Vec<CheckPlan>,
+    /// Per slot, how `slot_num` reads it.
+    pub(super) reads: Vec<Read>,
+    /// Distinct for every `Compiled` built in this process (remembered verdicts belong to one).
+    pub(super) id: u64,
+}
+
+impl std::fmt::Debug for Compiled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Compiled")
+            .field("slots", &self.slots.len())
+            .field("checks", &self.checks.len())
+            .field("rules", &self.program.rules.len())
+            .finish()
+    }
+}
+
+/// How a field slot gets its value.
+#[derive(Clone, Copy)]
+pub(super) enum Getter {
+    /// Resolved once from the field table.
+    Direct(fields::FieldFn),
+    Generic(ExtractFn),
+    /// rulec has no extractor for the field: always absent.
+    Missing,
+}
+
+/// Integer normalisation by slot type (see the module doc).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Norm {
+    None,
+    Signed,
+    Unsigned,
+}
+
+pub(super) enum SlotPlan {
+    Field { field: &'static FieldInfo, arg: Option<FieldArgValue>, get: Getter, norm: Norm },
+    Transform { func: Transformer, inputs: Vec<SlotInput>, index: Option<String> },
+}
+
+pub(super) struct CheckPlan {
+    pub(super) slot: SlotId,
+    /// The slot is a list slot (`in` means "all values").
+    pub(super) list: bool,
+    /// How the check reads the slot's value.
+    pub(super) read: Read,
+    pub(super) m: Matcher,
+}
+
+/// How a check (or the JIT's `slot_num`) gets a field slot's value. Each way gives the same
+/// value (the borrowed and stack forms are tested against the cached one), so this only
+/// decides the cost: copying a string into the slot's buffer and keeping it pays when several
+/// checks read a computed value (`proc.cmdline`); a name the state already holds is cheaper to
+/// read again in place, and a number is cheaper to recompute than to store.
+#[derive(Clone)]
+pub(super) enum Read {
+    /// Through the per-event slot cache ([`SlotCache`]): computed once, kept for the event.
+    Cached,
+    /// Borrowed from the event or the state ([`fields::borrow`]): no copy, nothing kept.
+    Borrow(fields::borrow::BorrowFn, Option<FieldArgValue>),
+    /// A number, bool or address computed into a local value: nothing to keep.
+    Stack(fields::FieldFn, Option<FieldArgValue>, Norm),
+    /// A test on `evt.arg.NAME` whose parameter holds flags (`evt.arg.flags contains O_TRUNC`):
+    /// the rendered text, hence the verdict, depends only on the event's name, the parameter's
+    /// type and its bits, so verdicts are remembered by those in the slot cache's memo `memo`
+    /// (flag values repeat: most opens have one of a few flag sets) and the text is only
+    /// rendered on a miss.
+    FlagText { name: Box<str>, memo: u32 },
+}
+
+/// Remembered verdicts of one flag-text check: a few entries, direct-mapped.
+pub(super) const FLAG_MEMO_WAYS: usize = 8;
+
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct FlagMemoEntry {
+    /// Address of the event's name (a `&'static str`: equal address and length, equal text);
+    /// 0: empty.
+    pub(super) name: usize,
+    /// The name's length, and the parameter type's discriminant in the low byte.
+    pub(super) len_ty: u64,
+    pub(super) bits: u64,
+    pub(super) verdict: bool,
+}
+
+/// The parameter name of an `evt.arg.NAME` slot read with the real extractors (whose flag
+/// parameters a check can remember verdicts for: see [`Read::FlagText`]).
+pub(super) fn flag_param(plan: &SlotPlan) -> Option<&str> {
+    match plan {
+        SlotPlan::Field { field, arg: Some(FieldArgValue::Key(k)), get: Getter::Direct(_), .. }
+            if field.name == "evt.arg" =>
+        {
+            Some(k)
+        }
+        _ => None,
+    }
+}
+
+/// How slot `slot` can be read without the cache, if it can: a field slot with the real
+/// extractors, whose value is never a list.
+pub(super) fn read_of(p: &Program, plan: &SlotPlan, slot: usize) -> Read {
+    let SlotPlan::Field { field, arg, get: Getter::Direct(f), norm } = plan else { return Read::Cached };
+    if p.slots.get(slot).is_none_or(Slot::may_yield_list) {
+        return Read::Cached;
+    }
+    if let Some(b) = fields::borrow::lookup(field.name, arg.as_ref()) {
+        return Read::Borrow(b, arg.clone());
+    }
+    let copy_type = *norm != Norm::None || matches!(field.ty, FieldType::Bool | FieldType::Double | FieldType::IpAddr);
+    if copy_type { Read::Stack(*f, arg.clone(), *norm) } else { Read::Cached }
+}
+impl Compiled {
+    /// Compiles `p`, reading fields with [`fields::extract`]'s extractors.
+    pub fn new(p: &Program) -> Compiled {
+        Compiled::build(p, None)
+    }
+
+    /// Compiles `p`, reading every field through `extract` instead.
+    pub fn with_extractor(p: &Program, extract: ExtractFn) -> Compiled {
+        Compiled::build(p, Some(extract))
+    }
+
+    pub(super) fn build(p: &Program, extract: Option<ExtractFn>) -> Compiled {
+        let slots: Vec<SlotPlan> = p
+            .slots
+            .iter()
+            .map(|s| match s {
+                Slot::Field { field, arg } => {
+                    let get = match extract {
+                        Some(f) => Getter::Generic(f),
+                        None => fields::extractor(field).map_or(Getter::Missing, Getter::Direct),
+                    };
+                    SlotPlan::Field { field, arg: arg.clone(), get, norm: norm_of(field.ty) }
+                }
+                Slot::Transform { func, inputs, index, .. } => {
+                    SlotPlan::Transform { func: *func, inputs: inputs.clone(), index: index.clone() }
+                }
+            })
+            .collect();
+        let reads: Vec<Read> = slots.iter().enumerate().map(|(i, plan)| read_of(p, plan, i)).collect();
+        let mut memos = 0u32;
+        let checks = p
+            .checks
+            .iter()
+            .map(|c| {
+                let list = p.slots.get(c.slot.0 as usize).is_some_and(Slot::is_list);
+                let m = build_matcher(&c.test);
+                // A comparison with another slot reads both through the cache.
+                let read = match (&m, reads.get(c.slot.0 as usize)) {
+                    (Matcher::Slot { .. }, _) | (_, None) => Read::Cached,
+                    _ if list => Read::Cached,
+                    (_, Some(Read::Cached)) => match flag_param(&slots[c.slot.0 as usize]) {
+                        Some(name) => {
+                            memos += 1;
+                            Read::FlagText { name: name.into(), memo: memos - 1 }
+                        }
+                        None => Read::Cached,
+                    },
+                    (_, Some(r)) => r.clone(),
+                };
+                CheckPlan { slot: c.slot, list, read, m }
+            })
+            .collect();
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Compiled { program: p.clone(), slots, checks, reads, id }
+    }
+
+    /// The program this was compiled from.
+    pub fn program(&self) -> &Program {
+        &self.program
+    }
+
+    /// Reads every slot through the per-event cache, never in place (for tests comparing the
+    /// two ways: they must give the same verdicts).
+    pub fn disable_direct_reads(&mut self) {
+        // A new identity: verdicts remembered under the old reads are dropped.
+        self.id = self.id.wrapping_add(1 << 48);
+        for c in &mut self.checks {
+            c.read = Read::Cached;
+        }
+        for r in &mut self.reads {
+            *r = Read::Cached;
+        }
+    }
+
+    /// Puts the children of junction `node` in the order `children`, which must be a
+    /// permutation of them (else nothing changes and this returns false). Every node keeps its
+    /// value (see [`order`]); only the evaluation order of the junction changes.
+    pub fn reorder(&mut self, node: NodeId, children: Vec<NodeId>) -> bool {
+        let Some(Node::And(kids) | Node::Or(kids)) = self.program.nodes.get_mut(node.0 as usize) else {
+            return false;
+        };
+        let (mut a, mut b) = (kids.clone(), children.clone());
+        a.sort_unstable();
+        b.sort_unstable();
+        if a != b {
+            return false;
+        }
+        *kids = children;
+        true
+    }
+}
+
+pub(super) fn norm_of(ty: FieldType) -> Norm {
+    match ty.int_signedness() {
+        Some(true) => Norm::Signed,
+        Some(false) => Norm::Unsigned,
+        None => Norm::None,
+    }
+}
+
+/// Normalises an integer value (or a list's) to the slot's signedness, in place.
+pub(super) fn normalize(v: &mut Value, norm: Norm) {
+    match (norm, &mut *v) {
+        // Reinterpreting the 64 bits is what the JIT does with `slot_num`; the extractors give
+        // the schema's variant anyway, so this only matters for a buggy extractor.
+        (Norm::Signed, Value::Uint(u)) => {
+            let i = *u as i64;
+            *v = Value::Int(i);
+        }
+        (Norm::Unsigned, Value::Int(i)) => {
+            let u = *i as u64;
+            *v = Value::Uint(u);
+        }
+        (Norm::Signed | Norm::Unsigned, Value::List(xs)) => {
+            for x in xs {
+                normalize(x, norm);
+            }
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,201 @@
+//! The per-event evaluation context ([`EvalCtx`]) and the slot cache it fills
+//! ([`SlotCache`]): slot values computed lazily, at most once per event, into buffers reused
+//! from event to event.
+//!
+//! This module owns when a slot is computed; what a check makes of the value is `leaf.rs`.
+
+use super::*;
+
+/// Slot values of the current event, reused from event to event without reallocating: an entry
+/// is valid when its generation is the current one, and its `Value` keeps its buffers (string,
+/// list) for the next event's extraction to write into.
+#[derive(Debug, Default)]
+pub struct SlotCache {
+    pub(super) generation: u64,
+    pub(super) entries: Vec<Entry>,
+    pub(super) panics: u64,
+    /// Remembered verdicts of flag-text checks ([`Read::FlagText`]), `FLAG_MEMO_WAYS` per
+    /// check; they depend on the program only, so a cache reused for another program must be
+    /// cleared: `memo_owner` is the [`Compiled::id`] they belong to.
+    pub(super) flag_memo: Vec<FlagMemoEntry>,
+    pub(super) memo_owner: u64,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct Entry {
+    /// The generation the entry was computed in (0: never).
+    pub(super) generation: u64,
+    /// Whether the value could be computed; `value` is meaningless when not.
+    pub(super) present: bool,
+    pub(super) value: Value,
+}
+
+impl Entry {
+    const EMPTY: Entry = Entry { generation: 0, present: false, value: Value::Bool(false) };
+
+    #[inline]
+    pub(super) fn get(&self, generation: u64) -> Option<&Value> {
+        (self.generation == generation && self.present).then_some(&self.value)
+    }
+}
+
+impl SlotCache {
+    pub fn new() -> SlotCache {
+        SlotCache::default()
+    }
+
+    /// How many checks or slot computations panicked (and were taken as false / absent): a
+    /// rulec bug if non-zero.
+    pub fn panics(&self) -> u64 {
+        self.panics
+    }
+}
+
+/// The context of one event: what the backends evaluate checks in.
+pub struct EvalCtx<'a> {
+    pub(super) compiled: &'a Compiled,
+    pub(super) cache: &'a mut SlotCache,
+    /// The event, the state, and the thread/fd lookups its fields share.
+    pub(super) src: fields::Src<'a>,
+}
+
+impl std::fmt::Debug for EvalCtx<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EvalCtx").field("event", &self.src.ev.name).field("ts", &self.src.ev.ts).finish()
+    }
+}
+
+impl<'a> EvalCtx<'a> {
+    /// Starts evaluating `ev` (with `state` as it is after `ev`): every slot is recomputed on
+    /// first use.
+    pub fn new(compiled: &'a Compiled, cache: &'a mut SlotCache, ev: &'a Event, state: &'a State) -> EvalCtx<'a> {
+        cache.generation = cache.generation.wrapping_add(1);
+        if cache.generation == 0 {
+            // Wrapped (after 2^64 events): generation 0 marks entries never computed, so skip it
+            // and forget every entry, which may carry any older generation.
+            cache.generation = 1;
+            for e in &mut cache.entries {
+                e.generation = 0;
+            }
+        }
+        if cache.entries.len() < compiled.slots.len() {
+            cache.entries.resize(compiled.slots.len(), Entry::EMPTY);
+        }
+        if cache.memo_owner != compiled.id {
+            cache.flag_memo.clear();
+            cache.memo_owner = compiled.id;
+        }
+        EvalCtx { compiled, cache, src: fields::Src::new(ev, state) }
+    }
+
+    pub fn compiled(&self) -> &'a Compiled {
+        self.compiled
+    }
+
+    pub fn event(&self) -> &'a Event {
+        self.src.ev
+    }
+
+    pub fn state(&self) -> &'a State {
+        self.src.st
+    }
+
+    /// The value of slot `id` for this event (`None`: absent, or no such slot).
+    pub fn slot(&mut self, id: SlotId) -> Option<&Value> {
+        self.ensure(id);
+        self.cache.entries.get(id.0 as usize).and_then(|e| e.get(self.cache.generation))
+    }
+
+    /// Like [`EvalCtx::slot`], but a panic while computing (a rulec bug) gives `None` and is
+    /// counted.
+    pub fn slot_guarded(&mut self, id: SlotId) -> Option<&Value> {
+        let ok = catch_unwind(AssertUnwindSafe(|| self.ensure(id))).is_ok();
+        if !ok {
+            self.cache.panics += 1;
+            if let Some(e) = self.cache.entries.get_mut(id.0 as usize) {
+                e.generation = self.cache.generation;
+                e.present = false;
+            }
+        }
+        self.cache.entries.get(id.0 as usize).and_then(|e| e.get(self.cache.generation))
+    }
+
+    #[inline]
+    pub(super) fn ensure(&mut self, id: SlotId) {
+        let i = id.0 as usize;
+        let generation = self.cache.generation;
+        match self.cache.entries.get(i) {
+            Some(e) if e.generation == generation => {}
+            Some(_) => self.compute(id),
+            None => {}
+        }
+    }
+
+    /// Computes slot `id` (whose entry exists and is stale) into its entry.
+    pub(super) fn compute(&mut self, id: SlotId) {
+        let i = id.0 as usize;
+        let generation = self.cache.generation;
+        let compiled = self.compiled;
+        // The cache may be longer than this program's slot table (it is reused across
+        // programs); ids past the table are absent (their entry stays stale).
+        let Some(plan) = compiled.slots.get(i) else { return };
+        match plan {
+            SlotPlan::Field { field, arg, get, norm } => {
+                let Some(entry) = self.cache.entries.get_mut(i) else { return };
+                // Mark the entry first: should the extractor panic, the value is not taken
+                // from a half-written buffer.
+                entry.generation = generation;
+                entry.present = false;
+                let (ev, st) = (self.src.ev, self.src.st);
+                let present = match get {
+                    Getter::Direct(f) => f.write(arg.as_ref(), &self.src, &mut entry.value),
+                    Getter::Generic(f) => match f(field, arg.as_ref(), ev, st) {
+                        Some(v) => {
+                            entry.value = v;
+                            true
+                        }
+                        None => false,
+                    },
+                    Getter::Missing => false,
+                };
+                if present && *norm != Norm::None {
+                    normalize(&mut entry.value, *norm);
+                }
+                entry.present = present;
+            }
+            SlotPlan::Transform { func, inputs, index } => {
+                // Inputs have smaller ids (verified), so this recursion terminates.
+                for input in inputs {
+                    if let SlotInput::Slot(s) = input
+                        && s.0 < id.0
+                    {
+                        self.ensure(*s);
+                    }
+                }
+                let entries = &self.cache.entries;
+                let vals: Vec<Option<&Value>> = inputs
+                    .iter()
+                    .map(|input| match input {
+                        SlotInput::Slot(s) if s.0 < id.0 => entries.get(s.0 as usize).and_then(|e| e.get(generation)),
+                        _ => None,
+                    })
+                    .collect();
+                let lits: Vec<Option<&str>> = inputs
+                    .iter()
+                    .map(|input| match input {
+                        SlotInput::Literal(l) => Some(l.as_str()),
+                        SlotInput::Slot(_) => None,
+                    })
+                    .collect();
+                let value = transform(*func, &vals, &lits, index.as_deref());
+                if let Some(entry) = self.cache.entries.get_mut(i) {
+                    entry.generation = generation;
+                    entry.present = value.is_some();
+                    if let Some(v) = value {
+                        entry.value = v;
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,80 @@
+//! `rulec bench` end to end, on small inputs (the figures are not checked, only that every
+//! contender ran and agreed): the generated-stream bench on the upstream rules, and the capture
+//! bench against sysdig when it is installed. Skipped, with a message, without `../shared`.
+
+use std::process::Command;
+
+use serde_json::Value;
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+fn shared(rel: &str) -> Option<String> {
+    rulec_test_support::shared(rel).map(|p| p.display().to_string())
+}
+
+fn rulec(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_rulec")).args(args).current_dir(ROOT).output().expect("rulec runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn generated_stream_bench_runs_every_backend() {
+    let Some(rules) = shared("conformance/falco/falco_rules.yaml") else { return };
+    let (status, stdout, stderr) =
+        rulec(&["bench", "--rules", &rules, "--events", "4000", "--repeat", "1", "--format", "json"]);
+    assert_eq!(status, 0, "{stderr}");
+    let doc: Value = serde_json::from_str(&stdout).expect("JSON");
+    let kinds: Vec<&str> = doc.as_array().expect("array").iter().filter_map(|m| m["kind"].as_str()).collect();
+    assert_eq!(kinds, ["interp", "jit", "subset-interp", "subset-jit", "handwritten"]);
+    let alerts = |i: usize| doc[i]["alerts"].as_u64().expect("alerts");
+    assert_eq!(alerts(0), alerts(1), "interpreter and JIT");
+    assert_eq!(alerts(2), alerts(3));
+    assert_eq!(alerts(3), alerts(4), "JIT and hand-written");
+    for m in doc.as_array().expect("array") {
+        assert!(m["eval_ns_per_event"].as_f64().is_some_and(|x| x > 0.0), "{m}");
+    }
+}
+
+#[test]
+fn capture_bench_compares_with_sysdig() {
+    let Some(capture) = shared("captures/libs-curl_google.scap") else { return };
+    let (status, stdout, stderr) =
+        rulec(&["bench", "--capture", &capture, "--times", "3", "--repeat", "1", "--format", "json"]);
+    assert_eq!(status, 0, "{stderr}");
+    let doc: Value = serde_json::from_str(&stdout).expect("JSON");
+    let runs = doc["rulec"].as_array().expect("rulec runs");
+    assert_eq!(runs.len(), 2);
+    assert_eq!(runs[0]["kind"], "capture-jit");
+    assert_eq!(runs[0]["matches"], runs[1]["matches"], "JIT and interpreter");
+    // The capture has 1536 events; played three times.
+    assert_eq!(runs[0]["events"].as_u64(), Some(3 * 1536));
+    assert!(runs[0]["matches"].as_u64().is_some_and(|m| m > 0), "the default filter matches this capture");
+    let sysdig_installed = Command::new("sysdig").arg("--version").output().is_ok_and(|o| o.status.success());
+    if sysdig_installed {
+        assert_eq!(doc["sysdig"]["matches"], runs[0]["matches"], "rulec and libsinsp accept the same events");
+    } else {
+        eprintln!("sysdig is not installed: only its absence is checked");
+        assert!(doc["sysdig_missing"].as_str().is_some_and(|m| m.contains("apt-get install sysdig")), "{doc}");
+    }
+}
+
+#[test]
+fn capture_bench_rejects_bad_input() {
+    let Some(capture) = shared("captures/libs-curl_google.scap") else { return };
+    let (status, _, stderr) = rulec(&["bench", "--capture", &capture, "--filter", "proc.nme = curl"]);
+    assert_eq!(status, 2);
+    assert!(stderr.contains("unknown field `proc.nme`"), "{stderr}");
+    assert!(stderr.contains("--filter:1:1: E0401"), "the column in the filter: {stderr}");
+    let (status, _, stderr) = rulec(&["bench", "--capture", "Cargo.toml", "--times", "2"]);
+    assert_eq!(status, 2);
+    assert!(stderr.contains("Cargo.toml: scap: at byte"), "{stderr}");
+    let (status, _, stderr) = rulec(&["bench", "--capture", &capture, "--times", "1000000000"]);
+    assert_eq!(status, 2);
+    assert!(stderr.contains("ask for fewer copies"), "{stderr}");
+    let (status, _, stderr) = rulec(&["bench", "--filter", "proc.name = x"]);
+    assert_eq!(status, 2, "{stderr}");
+}

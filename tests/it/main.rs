@@ -1,0 +1,19 @@
+//! The integration tests of the `rulec` binary end to end (its commands, output and exit statuses), and the upstream Falco rules through it.
+//!
+//! They are modules of one test binary rather than one binary per file: each binary links the
+//! whole dependency tree, so one per crate builds and links much faster. A module per subject,
+//! named as its file was before (`cargo test --test it MODULE::` runs one); insta names the
+//! snapshots `it__MODULE__NAME.snap`, in `snapshots/` here.
+
+mod capture_cli;
+mod cli_bench;
+mod cli_check;
+mod cli_misc;
+mod cli_run;
+mod cli_test;
+mod diagnostics;
+mod falco_conformance;
+mod load_diagnostics;
+mod lsp_e2e;
+mod render;
+mod test_layout;
