@@ -355,8 +355,8 @@ fn abspath(arg: Option<&FieldArgValue>, ev: &Event, st: &State) -> Option<String
 
 // ---- time formatting ---------------------------------------------------------------------------
 
-/// `(YYYY-MM-DD, HH:MM:SS)` of a nanosecond UTC timestamp.
-fn civil(ts: u64) -> (String, String) {
+/// `(YYYY-MM-DD, HH:MM:SS)` of a nanosecond UTC timestamp (also the date of JSON alerts).
+pub fn civil(ts: u64) -> (String, String) {
     let secs = ts / 1_000_000_000;
     let days = (secs / 86_400) as i64;
     let rem = secs % 86_400;
