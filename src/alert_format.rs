@@ -72,7 +72,8 @@ fn typed_value(field: &str, printed: &str) -> Value {
         return Value::Null;
     }
     // Integers (times and ports included) are JSON numbers, as in Falco's output.
-    let numeric = schema().resolve_field(field).is_some_and(|(info, _)| info.ty.int_signedness().is_some() && !info.is_list);
+    let numeric =
+        schema().resolve_field(field).is_some_and(|(info, _)| info.ty.int_signedness().is_some() && !info.is_list);
     if numeric {
         if let Ok(i) = printed.parse::<i64>() {
             return json!(i);

@@ -9,8 +9,8 @@
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
-use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rulec_compiler::ir::{EventTypes, Program};
@@ -23,7 +23,8 @@ pub const BATCH_PER_CPU: usize = 1024;
 
 /// Syscalls the state machine needs whatever the rules say: process creation and replacement,
 /// and the fd-table changes the probe decodes today.
-const STATE_SYSCALLS: &[&str] = &["clone", "clone3", "fork", "vfork", "execve", "execveat", "close", "openat", "openat2"];
+const STATE_SYSCALLS: &[&str] =
+    &["clone", "clone3", "fork", "vfork", "execve", "execveat", "close", "openat", "openat2"];
 
 /// What the live source counted.
 #[derive(Debug, Default, Clone, Copy)]

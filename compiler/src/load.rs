@@ -109,7 +109,6 @@ pub struct ExceptionDef {
     pub values: Vec<Vec<ExValue>>,
 }
 
-
 /// A rule while loading: its exceptions stay as written until every file is merged.
 struct RuleWork {
     def: RuleDef,

@@ -135,7 +135,6 @@ fn word_op(w: &str) -> Option<Op> {
     Op::from_str(w).filter(|op| op.as_str().starts_with(|c: char| c.is_ascii_alphabetic()))
 }
 
-
 /// How a character is named in a message: blanks are invisible, so they get words.
 pub(crate) fn describe_char(c: Option<char>) -> String {
     match c {

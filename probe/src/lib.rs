@@ -168,7 +168,8 @@ impl Probe {
             doing: "finding the syscall table".into(),
             detail: "the object has no map `interesting`".into(),
         })?;
-        let mut table: Array<&mut MapData, u8> = Array::try_from(map).map_err(|e| kernel("opening the syscall table")(&e))?;
+        let mut table: Array<&mut MapData, u8> =
+            Array::try_from(map).map_err(|e| kernel("opening the syscall table")(&e))?;
         for nr in 0..SYSCALL_TABLE_SIZE {
             let want = u8::from(nrs.contains(&nr));
             table.set(nr, want, 0).map_err(|e| kernel(format!("setting syscall {nr}"))(&e))?;

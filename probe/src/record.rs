@@ -52,7 +52,9 @@ impl<'a> Record<'a> {
             return Err(RecordError(format!("record declares {nparams} parameters in {len} bytes")));
         }
         let bytes = &bytes[..len];
-        let total: usize = (0..nparams).map(|i| usize::from(u16::from_le_bytes([bytes[HEADER_LEN + 2 * i], bytes[HEADER_LEN + 2 * i + 1]]))).sum();
+        let total: usize = (0..nparams)
+            .map(|i| usize::from(u16::from_le_bytes([bytes[HEADER_LEN + 2 * i], bytes[HEADER_LEN + 2 * i + 1]])))
+            .sum();
         if HEADER_LEN + 2 * nparams + total != len {
             return Err(RecordError(format!(
                 "record parameters take {total} bytes but the record has {} after its lengths",
@@ -92,7 +94,9 @@ impl<'a> Record<'a> {
         if i >= self.nparams {
             return None;
         }
-        let len_at = |k: usize| usize::from(u16::from_le_bytes([self.bytes[HEADER_LEN + 2 * k], self.bytes[HEADER_LEN + 2 * k + 1]]));
+        let len_at = |k: usize| {
+            usize::from(u16::from_le_bytes([self.bytes[HEADER_LEN + 2 * k], self.bytes[HEADER_LEN + 2 * k + 1]]))
+        };
         let start = HEADER_LEN + 2 * self.nparams + (0..i).map(len_at).sum::<usize>();
         self.bytes.get(start..start + len_at(i))
     }

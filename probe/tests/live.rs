@@ -62,8 +62,13 @@ fn sees_a_child_open_a_file_exec_and_exit() {
     let path = file.to_str().expect("utf-8 temp path").to_string();
 
     let records = collect(&mut probe, |rs| {
-        rs.iter().filter_map(|b| Record::parse(b).ok()).any(|r| r.event_type() == PPME_PROCEXIT_1_E && r.param_u64(0) == Some(0))
-            && rs.iter().filter_map(|b| Record::parse(b).ok()).any(|r| r.event_type() == PPME_SYSCALL_OPENAT_2_X && r.param_str(2) == Some(path.as_str()))
+        rs.iter()
+            .filter_map(|b| Record::parse(b).ok())
+            .any(|r| r.event_type() == PPME_PROCEXIT_1_E && r.param_u64(0) == Some(0))
+            && rs
+                .iter()
+                .filter_map(|b| Record::parse(b).ok())
+                .any(|r| r.event_type() == PPME_SYSCALL_OPENAT_2_X && r.param_str(2) == Some(path.as_str()))
     });
     let parsed: Vec<Record> = records.iter().map(|b| Record::parse(b).expect("every record parses")).collect();
     assert!(!parsed.iter().any(|r| r.tid() == u64::from(std::process::id())), "own syscalls must be skipped");
@@ -91,7 +96,9 @@ fn sees_a_child_open_a_file_exec_and_exit() {
     assert_eq!(exec.param_str(30), Some("/bin/cat"), "filename: the path exec ran");
 
     assert!(
-        parsed.iter().any(|r| r.event_type() == PPME_SYSCALL_CLOSE_X && r.tid() == cat_tid && r.param_u64(1) == Some(fd as u64)),
+        parsed
+            .iter()
+            .any(|r| r.event_type() == PPME_SYSCALL_CLOSE_X && r.tid() == cat_tid && r.param_u64(1) == Some(fd as u64)),
         "cat closes the file it opened"
     );
     assert!(parsed.iter().any(|r| r.event_type() == PPME_PROCEXIT_1_E && r.tid() == cat_tid), "cat's exit");

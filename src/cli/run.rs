@@ -96,10 +96,7 @@ pub fn run(args: &RunArgs) -> i32 {
         eprintln!("rulec run: the JIT is unavailable ({e}); rules run on the interpreter");
     }
     engine.set_mode(if args.all_matches { MatchMode::All } else { MatchMode::First });
-    let format = AlertFormat {
-        json: args.output == Output::Json,
-        hostname: alert_format::hostname(),
-    };
+    let format = AlertFormat { json: args.output == Output::Json, hostname: alert_format::hostname() };
 
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
@@ -167,7 +164,13 @@ fn replay(
 }
 
 /// Live capture: the state seeded from /proc, then the probe's events through the same loop.
-fn live(args: &RunArgs, engine: &mut Engine, format: &AlertFormat, stop: &Arc<AtomicBool>, interval: Option<Duration>) -> i32 {
+fn live(
+    args: &RunArgs,
+    engine: &mut Engine,
+    format: &AlertFormat,
+    stop: &Arc<AtomicBool>,
+    interval: Option<Duration>,
+) -> i32 {
     let syscalls = crate::live::syscalls_for(engine.program());
     let state = State::from_proc(std::path::Path::new("/proc"));
     let events = match crate::live::LiveEvents::start(&syscalls, args.ring_bytes, Arc::clone(stop)) {
@@ -200,8 +203,13 @@ fn live(args: &RunArgs, engine: &mut Engine, format: &AlertFormat, stop: &Arc<At
             r.stats.decode_errors
         );
         if total.drops() > 0 || last {
-            let per_cpu: Vec<String> =
-                r.cpus.iter().enumerate().filter(|(_, c)| c.events + c.drops() > 0).map(|(i, c)| format!("cpu{i} {}/{}", c.events, c.drops())).collect();
+            let per_cpu: Vec<String> = r
+                .cpus
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.events + c.drops() > 0)
+                .map(|(i, c)| format!("cpu{i} {}/{}", c.events, c.drops()))
+                .collect();
             text.push_str(&format!("\n  per CPU (records/drops): {}", per_cpu.join(", ")));
         }
         if let Some(e) = &r.first_error {

@@ -373,7 +373,6 @@ fn transform_type(func: Transformer, inputs: &[SlotInput], p: &Program) -> (Fiel
     }
 }
 
-
 /// The operator after a check's slot: a symbol (`=`, `!=`, `<`, ...) or a word.
 fn operator(c: &mut Cursor) -> Result<(usize, String), ParseError> {
     c.skip_ws();

@@ -25,9 +25,7 @@ use std::fmt::{self, Display, Formatter, Write as _};
 
 use super::Modifier;
 
-use super::{
-    Check, Const, DEFAULT_SOURCE, Node, OutputPiece, Program, Rule, Slot, SlotId, SlotInput, SlotOp, Test,
-};
+use super::{Check, Const, DEFAULT_SOURCE, Node, OutputPiece, Program, Rule, Slot, SlotId, SlotInput, SlotOp, Test};
 use super::{EventTypes, FieldArgValue};
 
 impl Display for Program {

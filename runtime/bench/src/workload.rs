@@ -55,7 +55,6 @@ use rulec_runtime::event::{Direction, Event, ParamType, ParamValue, SockAddr, So
 use rulec_runtime::flags;
 use rulec_runtime::state::{FdInfo, FdKind, GroupInfo, L4Proto, SockInfo, SockRole, State, ThreadInfo, UserInfo};
 
-
 /// SplitMix64: small, fast, good enough for workload shapes, and stable across platforms. The
 /// generator's source of randomness, and the seeded one the randomised tests share.
 #[derive(Debug, Clone)]

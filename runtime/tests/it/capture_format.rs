@@ -229,7 +229,9 @@ fn every_param_type_round_trips() {
         rulec_compiler::schema::event_table()
             .iter()
             .rev()
-            .find(|i| i.name == name && i.dir == dir && !i.flags.contains(rulec_compiler::schema::EventFlags::OLD_VERSION))
+            .find(|i| {
+                i.name == name && i.dir == dir && !i.flags.contains(rulec_compiler::schema::EventFlags::OLD_VERSION)
+            })
             .unwrap()
             .id
     };

@@ -5,7 +5,6 @@
 //! reference is the interpreter reading every value through the slot cache; the interpreter and
 //! the JIT with in-place reads must raise exactly the same alerts on every event.
 
-
 use rulec_bench::Generator;
 use rulec_compiler::check::check;
 use rulec_compiler::{FileId, SourceFile};

@@ -521,7 +521,6 @@ impl ScapReader {
     }
 }
 
-
 /// Decodes one event record as the eBPF probe writes it into a ring buffer: the bytes a capture's
 /// v2 event block holds after its CPU id (the 26-byte header, `u16` parameter lengths, the
 /// parameters). Live capture and capture files share this decoder, so both mean the same.
@@ -574,10 +573,7 @@ fn decode_event_block(b: &Block) -> Result<Option<Event>, ScapError> {
     let nparams = match declared {
         Some(n) => {
             if n > MAX_PARAMS {
-                return Err(err(
-                    ev_off + 22,
-                    format!("event {} declares {n} params, limit {MAX_PARAMS}", info.name),
-                ));
+                return Err(err(ev_off + 22, format!("event {} declares {n} params, limit {MAX_PARAMS}", info.name)));
             }
             if hl + n * lsz > len {
                 return Err(err(

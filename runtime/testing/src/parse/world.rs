@@ -8,8 +8,8 @@ use std::net::IpAddr;
 use rulec_compiler::yaml::Node;
 use rulec_compiler::{Code, Location};
 use rulec_runtime::event::SockAddr;
-use rulec_runtime::flags::CAP_NAMES;
 use rulec_runtime::flags;
+use rulec_runtime::flags::CAP_NAMES;
 
 use super::super::model::{
     CAPS_ALL, ContainerSpec, DEFAULT_AGE, DEFAULT_PID, FdSpec, ProcessSpec, UserSpec, World, well_known_uid,
