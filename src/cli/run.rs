@@ -145,7 +145,7 @@ fn replay(
             return EXIT_CANNOT_RUN;
         }
     };
-    let (result, stats, stopped) = drive(replay, engine, format, stop, interval, &mut |_| {});
+    let (result, stats, stopped) = drive(replay, engine, format, Some(stop), interval, &mut || {});
     match result {
         Ok(state) => {
             report(&stats, &state, stats.elapsed, true);
@@ -194,13 +194,14 @@ fn live(
             total.add(c);
         }
         let mut text = format!(
-            "  kernel: {} records, {} dropped ({} ring buffer full), {} strings cut, {} unreadable arguments; {} records rejected by the decoder",
+            "  kernel: {} records, {} dropped ({} ring buffer full), {} strings cut, {} unreadable arguments; {} records rejected by the decoder, {} of an event type the table lacks",
             total.events,
             total.drops(),
             total.drops_buffer,
             total.truncated,
             total.read_faults,
-            r.stats.decode_errors
+            r.stats.decode_errors,
+            r.stats.unknown_types
         );
         if total.drops() > 0 || last {
             let per_cpu: Vec<String> = r
@@ -217,21 +218,25 @@ fn live(
         }
         eprintln!("{text}");
     };
-    let (result, stats, _) = drive(replay, engine, format, stop, interval, &mut |_| print_kernel(false));
+    // The live source ends by itself on a signal, after reading what the rings already hold, so
+    // the loop is not told to stop: those last events are processed, not dropped.
+    let (result, stats, _) = drive(replay, engine, format, None, interval, &mut || print_kernel(false));
     let Ok(state) = result;
     report(&stats, &state, stats.elapsed, true);
     print_kernel(true);
     EXIT_OK
 }
 
-/// The event loop shared by replay and live capture: state, engine, alerts out, stats.
+/// The event loop shared by replay and live capture: state, engine, alerts out, stats. With
+/// `stop`, the loop ends when it is raised (without reading the rest of the source); `on_report`
+/// adds to each interval report.
 fn drive<S, E>(
     replay: rulec_runtime::Replay<S>,
     engine: &mut Engine,
     format: &AlertFormat,
-    stop: &AtomicBool,
+    stop: Option<&AtomicBool>,
     interval: Option<Duration>,
-    on_report: &mut dyn FnMut(&RunStats),
+    on_report: &mut dyn FnMut(),
 ) -> (Result<State, E>, RunStats, bool)
 where
     S: Iterator<Item = Result<rulec_runtime::Event, E>>,
@@ -243,13 +248,10 @@ where
     let started = Instant::now();
     let mut last_report = Instant::now();
     let mut stopped = false;
-    let result = replay.for_each(|ev, st| {
-        if stopped {
-            return;
-        }
-        if stop.load(Ordering::Relaxed) {
+    let result = replay.for_each_while(|ev, st| {
+        if stop.is_some_and(|s| s.load(Ordering::Relaxed)) {
             stopped = true;
-            return;
+            return false;
         }
         stats.events += 1;
         engine.process(ev, st, &mut alerts);
@@ -267,9 +269,10 @@ where
             let _ = out.flush();
             stats.elapsed = started.elapsed();
             report(&stats, st, stats.elapsed, false);
-            on_report(&stats);
+            on_report();
             last_report = Instant::now();
         }
+        true
     });
     let _ = out.flush();
     drop(out);

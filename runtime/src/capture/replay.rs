@@ -128,14 +128,26 @@ where
     /// Runs the whole capture, calling `f` with each event and the state rules would see: the
     /// same events and states as iterating, cheaper (an enter event is kept for its exit by
     /// moving it after `f` has seen it, where iterating must copy it).
-    pub fn for_each(mut self, mut f: impl FnMut(&Event, &State)) -> Result<State, E> {
+    pub fn for_each(self, mut f: impl FnMut(&Event, &State)) -> Result<State, E> {
+        self.for_each_while(|ev, st| {
+            f(ev, st);
+            true
+        })
+    }
+
+    /// [`Replay::for_each`] until `f` returns false: the events after it are not read (a run
+    /// stopped by a signal does not read the rest of a large capture).
+    pub fn for_each_while(mut self, mut f: impl FnMut(&Event, &State) -> bool) -> Result<State, E> {
         while let Some(ev) = self.reader.next() {
             let mut ev = ev?;
             self.merge_exit(&mut ev);
             self.state.apply(&ev);
-            f(&ev, &self.state);
+            let go_on = f(&ev, &self.state);
             if self.pairs_with_exit(&ev) {
                 self.remember_enter(ev);
+            }
+            if !go_on {
+                break;
             }
         }
         Ok(self.into_state())
