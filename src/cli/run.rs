@@ -7,9 +7,11 @@
 //! This module wires the pieces and owns the command line; formatting an alert is
 //! [`crate::alert_format`]'s job.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -71,6 +73,55 @@ struct RunStats {
     /// Alerts that could not be written (stdout closed).
     alerts_lost: u64,
     elapsed: Duration,
+    /// Threads in the state after the last event.
+    threads: usize,
+    /// The state's counters after the last event.
+    state: rulec_runtime::state::Stats,
+}
+
+/// Alerts out and stats at intervals: owned by the event loop, and shared with the live source,
+/// which calls [`Reporter::idle`] while no events arrive, so that interval stats keep coming
+/// and alerts already written reach the reader when the host is quiet.
+struct Reporter {
+    stats: RunStats,
+    out: std::io::BufWriter<std::io::StdoutLock<'static>>,
+    started: Instant,
+    last_report: Instant,
+    interval: Option<Duration>,
+    /// Adds to each interval report (the kernel's counters, live).
+    on_report: Box<dyn FnMut()>,
+}
+
+impl Reporter {
+    fn new(interval: Option<Duration>, on_report: Box<dyn FnMut()>) -> Reporter {
+        Reporter {
+            stats: RunStats::default(),
+            out: std::io::BufWriter::new(std::io::stdout().lock()),
+            started: Instant::now(),
+            last_report: Instant::now(),
+            interval,
+            on_report,
+        }
+    }
+
+    /// Prints the interval report when one is due.
+    fn tick(&mut self) {
+        if let Some(every) = self.interval
+            && self.last_report.elapsed() >= every
+        {
+            let _ = self.out.flush();
+            self.stats.elapsed = self.started.elapsed();
+            report(&self.stats, false);
+            (self.on_report)();
+            self.last_report = Instant::now();
+        }
+    }
+
+    /// No events are arriving: flush the alerts written so far, report if due.
+    fn idle(&mut self) {
+        let _ = self.out.flush();
+        self.tick();
+    }
 }
 
 pub fn run(args: &RunArgs) -> i32 {
@@ -145,10 +196,12 @@ fn replay(
             return EXIT_CANNOT_RUN;
         }
     };
-    let (result, stats, stopped) = drive(replay, engine, format, Some(stop), interval, &mut || {});
+    let reporter = Rc::new(RefCell::new(Reporter::new(interval, Box::new(|| {}))));
+    let (result, stopped) = drive(replay, engine, format, Some(stop), &reporter);
+    let stats = &reporter.borrow().stats;
     match result {
-        Ok(state) => {
-            report(&stats, &state, stats.elapsed, true);
+        Ok(_) => {
+            report(stats, true);
             if stopped {
                 eprintln!("rulec run: stopped by signal");
             }
@@ -173,7 +226,7 @@ fn live(
 ) -> i32 {
     let syscalls = crate::live::syscalls_for(engine.program());
     let state = State::from_proc(std::path::Path::new("/proc"));
-    let events = match crate::live::LiveEvents::start(&syscalls, args.ring_bytes, Arc::clone(stop)) {
+    let mut events = match crate::live::LiveEvents::start(&syscalls, args.ring_bytes, Arc::clone(stop)) {
         Ok(ev) => ev,
         Err(e) => {
             eprintln!("rulec run: {e}");
@@ -186,104 +239,80 @@ fn live(
         state.thread_count()
     );
     let kernel = events.report();
+    let kernel_at_intervals = Arc::clone(&kernel);
+    let print_kernel = Box::new(move || {
+        if let Ok(r) = kernel_at_intervals.lock() {
+            eprintln!("{}", r.summary(false));
+        }
+    });
+    let reporter = Rc::new(RefCell::new(Reporter::new(interval, print_kernel)));
+    {
+        let reporter = Rc::clone(&reporter);
+        events.on_idle(Box::new(move || reporter.borrow_mut().idle()));
+    }
     let replay = rulec_runtime::Replay::with_state(events, state);
-    let print_kernel = |last: bool| {
-        let Ok(r) = kernel.lock() else { return };
-        let mut total = rulec_probe::Counters::default();
-        for c in &r.cpus {
-            total.add(c);
-        }
-        let mut text = format!(
-            "  kernel: {} records, {} dropped ({} ring buffer full), {} strings cut, {} unreadable arguments; {} records rejected by the decoder, {} of an event type the table lacks",
-            total.events,
-            total.drops(),
-            total.drops_buffer,
-            total.truncated,
-            total.read_faults,
-            r.stats.decode_errors,
-            r.stats.unknown_types
-        );
-        if total.drops() > 0 || last {
-            let per_cpu: Vec<String> = r
-                .cpus
-                .iter()
-                .enumerate()
-                .filter(|(_, c)| c.events + c.drops() > 0)
-                .map(|(i, c)| format!("cpu{i} {}/{}", c.events, c.drops()))
-                .collect();
-            text.push_str(&format!("\n  per CPU (records/drops): {}", per_cpu.join(", ")));
-        }
-        if let Some(e) = &r.first_error {
-            text.push_str(&format!("\n  first rejected record: {e}"));
-        }
-        eprintln!("{text}");
-    };
     // The live source ends by itself on a signal, after reading what the rings already hold, so
     // the loop is not told to stop: those last events are processed, not dropped.
-    let (result, stats, _) = drive(replay, engine, format, None, interval, &mut || print_kernel(false));
-    let Ok(state) = result;
-    report(&stats, &state, stats.elapsed, true);
-    print_kernel(true);
+    let (result, _) = drive(replay, engine, format, None, &reporter);
+    let Ok(_) = result;
+    report(&reporter.borrow().stats, true);
+    if let Ok(r) = kernel.lock() {
+        eprintln!("{}", r.summary(true));
+    }
     EXIT_OK
 }
 
 /// The event loop shared by replay and live capture: state, engine, alerts out, stats. With
-/// `stop`, the loop ends when it is raised (without reading the rest of the source); `on_report`
-/// adds to each interval report.
+/// `stop`, the loop ends when it is raised (without reading the rest of the source). Returns the
+/// source's result and whether `stop` ended it.
 fn drive<S, E>(
     replay: rulec_runtime::Replay<S>,
     engine: &mut Engine,
     format: &AlertFormat,
     stop: Option<&AtomicBool>,
-    interval: Option<Duration>,
-    on_report: &mut dyn FnMut(),
-) -> (Result<State, E>, RunStats, bool)
+    reporter: &RefCell<Reporter>,
+) -> (Result<State, E>, bool)
 where
     S: Iterator<Item = Result<rulec_runtime::Event, E>>,
 {
-    let mut stats = RunStats::default();
     let mut alerts: Vec<Alert> = Vec::new();
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    let started = Instant::now();
-    let mut last_report = Instant::now();
     let mut stopped = false;
     let result = replay.for_each_while(|ev, st| {
         if stop.is_some_and(|s| s.load(Ordering::Relaxed)) {
             stopped = true;
             return false;
         }
-        stats.events += 1;
+        let mut r = reporter.borrow_mut();
+        let r = &mut *r;
+        r.stats.events += 1;
         engine.process(ev, st, &mut alerts);
         for a in alerts.drain(..) {
-            stats.alerts += 1;
-            *stats.alerts_per_rule.entry(a.rule.clone()).or_default() += 1;
+            r.stats.alerts += 1;
+            *r.stats.alerts_per_rule.entry(a.rule.clone()).or_default() += 1;
             let line = alert_format::render(&a, format);
-            if writeln!(out, "{line}").is_err() {
-                stats.alerts_lost += 1;
+            if writeln!(r.out, "{line}").is_err() {
+                r.stats.alerts_lost += 1;
             }
         }
-        if let Some(every) = interval
-            && last_report.elapsed() >= every
-        {
-            let _ = out.flush();
-            stats.elapsed = started.elapsed();
-            report(&stats, st, stats.elapsed, false);
-            on_report();
-            last_report = Instant::now();
-        }
+        r.stats.threads = st.thread_count();
+        r.stats.state = st.stats();
+        r.tick();
         true
     });
-    let _ = out.flush();
-    drop(out);
-    stats.elapsed = started.elapsed();
-    (result, stats, stopped)
+    let mut r = reporter.borrow_mut();
+    let _ = r.out.flush();
+    r.stats.elapsed = r.started.elapsed();
+    if let Ok(state) = &result {
+        r.stats.threads = state.thread_count();
+        r.stats.state = state.stats();
+    }
+    (result, stopped)
 }
 
 /// Stats to stderr: events and their rate, state tables and evictions, alerts per rule.
-fn report(stats: &RunStats, state: &State, elapsed: Duration, last: bool) {
-    let secs = elapsed.as_secs_f64().max(1e-9);
-    let st = state.stats();
+fn report(stats: &RunStats, last: bool) {
+    let secs = stats.elapsed.as_secs_f64().max(1e-9);
+    let st = &stats.state;
     let mut text = format!(
         "rulec run {}: {} events ({:.0}/s), {} alerts",
         if last { "summary" } else { "stats" },
@@ -296,10 +325,7 @@ fn report(stats: &RunStats, state: &State, elapsed: Duration, last: bool) {
     }
     text.push_str(&format!(
         "\n  state: {} threads, {} evicted, {} fds evicted, {} events of unknown threads",
-        state.thread_count(),
-        st.threads_evicted,
-        st.fds_evicted,
-        st.unknown_thread_events
+        stats.threads, st.threads_evicted, st.fds_evicted, st.unknown_thread_events
     ));
     for (rule, n) in &stats.alerts_per_rule {
         text.push_str(&format!("\n  {n:>8}  {rule}"));
