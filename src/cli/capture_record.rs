@@ -286,9 +286,14 @@ fn record_to(
     flushed.map(|_| ())
 }
 
+/// The `ppm_sc` codes sysdig 0.29.3 knows: 1 to 328 (`clone3`). Its libsinsp indexes its
+/// syscall table with the code unchecked, so a newer code (`rseq` is 380) crashes it.
+const PPM_SC_KNOWN_TO_SYSDIG_0_29: u16 = 329;
+
 /// A generic event (a syscall without an event of its own) whose `ID` parameter is 0 gets the
 /// `ppm_sc` code of its native syscall number (`nativeID`), as Falco's drivers write it: libsinsp
-/// (sysdig) names generic events by that code alone. rulec reads either form the same way.
+/// (sysdig) names generic events by that code alone. Codes newer than sysdig 0.29.3's table stay
+/// 0 (sysdig shows `<unknown>`). rulec reads either form the same way.
 fn fill_generic_id(record: &mut [u8]) {
     const HDR: usize = 26;
     let type_id = u16::from_le_bytes([record[20], record[21]]);
@@ -304,7 +309,7 @@ fn fill_generic_id(record: &mut [u8]) {
     let native = u16::from_le_bytes([record[at + 2], record[at + 3]]);
     let code =
         rulec_compiler::schema::syscalls::x86_64_name(native).and_then(rulec_compiler::schema::syscalls::ppm_sc_code);
-    if let Some(code) = code {
+    if let Some(code) = code.filter(|c| *c < PPM_SC_KNOWN_TO_SYSDIG_0_29) {
         record[at..at + 2].copy_from_slice(&code.to_le_bytes());
     }
 }

@@ -399,7 +399,9 @@ fn l4_scap(p: crate::state::L4Proto) -> u8 {
     }
 }
 
-/// libscap's `scap_fd_type` of an fd kind that is recorded by name.
+/// libscap's `scap_fd_type` of an fd kind that is recorded by name. The kinds libscap added
+/// after sysdig 0.29.3 (bpf 17, userfaultfd 18, io_uring 19, memfd 20, pidfd 21) are written as
+/// `UNSUPPORTED` (10): 0.29.3 refuses a whole capture with an fd type it does not know.
 fn fd_type(kind: FdKind) -> u8 {
     match kind {
         FdKind::File => 1,
@@ -411,11 +413,15 @@ fn fd_type(kind: FdKind) -> u8 {
         FdKind::Inotify => 13,
         FdKind::TimerFd => 14,
         FdKind::NetlinkSock => 15,
-        FdKind::Bpf => 17,
-        FdKind::UserFaultFd => 18,
-        FdKind::IoUring => 19,
-        FdKind::Memfd => 20,
-        FdKind::PidFd => 21,
-        FdKind::Ipv4Sock | FdKind::Ipv6Sock | FdKind::UnixSock | FdKind::OtherSock | FdKind::Unsupported => 10,
+        FdKind::Bpf
+        | FdKind::UserFaultFd
+        | FdKind::IoUring
+        | FdKind::Memfd
+        | FdKind::PidFd
+        | FdKind::Ipv4Sock
+        | FdKind::Ipv6Sock
+        | FdKind::UnixSock
+        | FdKind::OtherSock
+        | FdKind::Unsupported => 10,
     }
 }
