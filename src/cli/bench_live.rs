@@ -304,6 +304,9 @@ struct LiveResults {
     rules: Vec<PathBuf>,
     repeat: usize,
     costs: Vec<CostRow>,
+    /// rulec run's own CPU (user space: decode, state, rules) per captured openat or close,
+    /// during the openat+close loops, ns. On a busy machine this CPU is taken from the loop.
+    rulec_cpu_ns_per_syscall: f64,
     rates: Vec<RateRow>,
     load_secs: f64,
 }
@@ -348,9 +351,14 @@ fn measure(args: &BenchArgs) -> Result<LiveResults, String> {
         costs.push(loops("empty probe (floor)")?);
     }
     let watcher = Watcher::start(&exe, &args.rules)?;
-    let row = loops("rulec run");
+    let getppid_ns = best_of(&exe, Load::Getppid(GETPPID_CALLS), args.repeat);
+    let cpu_before = watcher.cpu_secs();
+    let openat_close_ns = best_of(&exe, Load::Openat(OPENAT_PAIRS), args.repeat);
+    let cpu = watcher.cpu_secs() - cpu_before;
     watcher.stop()?;
-    costs.push(row?);
+    costs.push(CostRow { setup: "rulec run", getppid_ns: getppid_ns?, openat_close_ns: openat_close_ns? });
+    let syscalls = 2 * OPENAT_PAIRS * args.repeat.max(1) as u64;
+    let rulec_cpu_ns_per_syscall = cpu * 1e9 / syscalls as f64;
 
     let mut rates = Vec::new();
     for target in RATES {
@@ -376,7 +384,14 @@ fn measure(args: &BenchArgs) -> Result<LiveResults, String> {
             peak_rss_kib: report.peak_rss_kib,
         });
     }
-    Ok(LiveResults { rules: args.rules.clone(), repeat: args.repeat, costs, rates, load_secs: args.load_secs })
+    Ok(LiveResults {
+        rules: args.rules.clone(),
+        repeat: args.repeat,
+        costs,
+        rulec_cpu_ns_per_syscall,
+        rates,
+        load_secs: args.load_secs,
+    })
 }
 
 fn render(r: &LiveResults) -> String {
@@ -407,6 +422,10 @@ fn render(r: &LiveResults) -> String {
             (rulec.getppid_ns - nothing.getppid_ns) / floor_added
         ));
     }
+    out.push_str(&format!(
+        "rulec run's own CPU per captured openat or close (decode, state, rules): {:.0} ns\n",
+        r.rulec_cpu_ns_per_syscall
+    ));
     out.push_str(&format!(
         "\nsustained openat+close load, {} processes, {} s each, against a fresh rulec run:\n",
         LOADERS, r.load_secs

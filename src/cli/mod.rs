@@ -17,6 +17,7 @@ pub mod codes;
 pub mod fields;
 pub mod filter;
 pub mod run;
+pub mod run_opts;
 pub mod test;
 
 use std::ffi::OsString;

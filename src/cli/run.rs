@@ -1,15 +1,16 @@
 //! `rulec run`: the detection pipeline. Rules are checked and compiled (the embedded
 //! `stdlib-rules/` ruleset unless `--rules` names files), events come from a recorded capture
 //! (`--replay`, `.scap` or rulec's JSON Lines, streamed) through the state machine, the JIT engine
-//! decides on each event, and alerts go to stdout as Falco's text line or alert JSON. Stats go to
-//! stderr at an interval and at the end; SIGINT/SIGTERM stop the run cleanly with the summary.
+//! decides on each event, and alerts go to the outputs (stdout as Falco's text line or alert JSON,
+//! and any of a file, a webhook, syslog, a program: [`super::run_opts`]). Stats go to stderr at an
+//! interval and at the end; SIGINT/SIGTERM stop the run cleanly with the summary; SIGUSR1 reopens
+//! the output file and restarts the program output.
 //!
-//! This module wires the pieces and owns the command line; formatting an alert is
-//! [`crate::alert_format`]'s job.
+//! This module wires the pieces and owns the pipeline's command line; formatting an alert is
+//! [`crate::alert_format`]'s job, delivering it [`rulec_outputs`]'.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -21,8 +22,9 @@ use rulec_compiler::{Diagnostic, FileId, SourceFile};
 use rulec_runtime::engine::{Alert, Backend, Engine, MatchMode};
 use rulec_runtime::{Limits, State};
 
+use super::run_opts::{AlertSink, OperatorArgs};
 use super::{EXIT_CANNOT_RUN, EXIT_FINDINGS, EXIT_OK};
-use crate::alert_format::{self, AlertFormat};
+use crate::alert_format;
 use crate::render::Renderer;
 
 /// The ruleset `rulec run` uses when no `--rules` is given: the files of `stdlib-rules/`,
@@ -56,6 +58,9 @@ pub struct RunArgs {
     /// Every matching rule alerts, not only the first (Falco's default is the first).
     #[arg(long)]
     pub all_matches: bool,
+
+    #[command(flatten)]
+    pub ops: OperatorArgs,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug, ValueEnum)]
@@ -70,8 +75,8 @@ struct RunStats {
     events: u64,
     alerts_per_rule: BTreeMap<String, u64>,
     alerts: u64,
-    /// Alerts that could not be written (stdout closed).
-    alerts_lost: u64,
+    /// Alerts the rate limit held back.
+    alerts_suppressed: u64,
     elapsed: Duration,
     /// Threads in the state after the last event.
     threads: usize,
@@ -79,48 +84,30 @@ struct RunStats {
     state: rulec_runtime::state::Stats,
 }
 
-/// Alerts out and stats at intervals: owned by the event loop, and shared with the live source,
-/// which calls [`Reporter::idle`] while no events arrive, so that interval stats keep coming
-/// and alerts already written reach the reader when the host is quiet.
-struct Reporter {
+/// The run's counters and the interval clock, shared by the event loop and, live, by the
+/// source's idle hook: interval stats keep coming while no events arrive.
+struct Shared {
     stats: RunStats,
-    out: std::io::BufWriter<std::io::StdoutLock<'static>>,
     started: Instant,
     last_report: Instant,
     interval: Option<Duration>,
-    /// Adds to each interval report (the kernel's counters, live).
-    on_report: Box<dyn FnMut()>,
 }
 
-impl Reporter {
-    fn new(interval: Option<Duration>, on_report: Box<dyn FnMut()>) -> Reporter {
-        Reporter {
-            stats: RunStats::default(),
-            out: std::io::BufWriter::new(std::io::stdout().lock()),
-            started: Instant::now(),
-            last_report: Instant::now(),
-            interval,
-            on_report,
-        }
+impl Shared {
+    fn new(interval: Option<Duration>) -> Shared {
+        Shared { stats: RunStats::default(), started: Instant::now(), last_report: Instant::now(), interval }
     }
 
-    /// Prints the interval report when one is due.
-    fn tick(&mut self) {
-        if let Some(every) = self.interval
-            && self.last_report.elapsed() >= every
-        {
-            let _ = self.out.flush();
-            self.stats.elapsed = self.started.elapsed();
-            report(&self.stats, false);
-            (self.on_report)();
-            self.last_report = Instant::now();
+    /// Whether an interval report is due; if so, the clock restarts and the elapsed time is set.
+    fn due(&mut self) -> bool {
+        match self.interval {
+            Some(every) if self.last_report.elapsed() >= every => {
+                self.last_report = Instant::now();
+                self.stats.elapsed = self.started.elapsed();
+                true
+            }
+            _ => false,
         }
-    }
-
-    /// No events are arriving: flush the alerts written so far, report if due.
-    fn idle(&mut self) {
-        let _ = self.out.flush();
-        self.tick();
     }
 }
 
@@ -142,13 +129,37 @@ pub fn run(args: &RunArgs) -> i32 {
         eprintln!("rulec run: the rules have {} error(s); nothing was started", errors.len());
         return EXIT_FINDINGS;
     }
-    let mut engine = Engine::new(rulec_compiler::compile(&result), Backend::Jit);
+    let mut program = rulec_compiler::compile(&result);
+    let selection = match args.ops.selection() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("rulec run: {e}");
+            return EXIT_CANNOT_RUN;
+        }
+    };
+    let chosen = rulec_compiler::ir::select::apply(&mut program, &selection);
+    for (flag, n) in args.ops.selection_flags().iter().zip(&chosen.matched) {
+        if *n == 0 {
+            eprintln!("rulec run: warning: {flag} matches no rule");
+        }
+    }
+    let mut sink = match start_outputs(args) {
+        Ok(sink) => sink,
+        Err(e) => {
+            eprintln!("rulec run: {e}; nothing was started");
+            return EXIT_CANNOT_RUN;
+        }
+    };
+    let mut engine = Engine::new(program, Backend::Jit);
     if let Some(e) = engine.jit_error() {
         eprintln!("rulec run: the JIT is unavailable ({e}); rules run on the interpreter");
     }
     engine.set_mode(if args.all_matches { MatchMode::All } else { MatchMode::First });
-    let format = AlertFormat { json: args.output == Output::Json, hostname: alert_format::hostname() };
-
+    let reopen = Arc::new(AtomicBool::new(false));
+    if let Err(e) = signal_hook::flag::register(signal_hook::consts::SIGUSR1, Arc::clone(&reopen)) {
+        eprintln!("rulec run: cannot handle SIGUSR1: {e}");
+        return EXIT_CANNOT_RUN;
+    }
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         if let Err(e) = signal_hook::flag::register(sig, Arc::clone(&stop)) {
@@ -164,10 +175,36 @@ pub fn run(args: &RunArgs) -> i32 {
         s => s.map(Duration::from_secs_f64),
     };
 
-    match &args.replay {
-        Some(path) => replay(path, &mut engine, &format, &stop, interval),
-        None => live(args, &mut engine, &format, &stop, interval),
+    sink.blocking = args.replay.is_some();
+    let mut run = Running { engine: &mut engine, sink: &mut sink, reopen: &reopen, interval };
+    let code = match &args.replay {
+        Some(path) => replay(path, &mut run, &stop),
+        None => live(args, &mut run, &stop),
+    };
+    if let Some(text) = sink.finish(Duration::from_secs(5)) {
+        eprintln!("  outputs:{text}");
     }
+    code
+}
+
+/// The outputs the options ask for, started, with the rate limiter; or why they cannot start.
+fn start_outputs(args: &RunArgs) -> Result<AlertSink, String> {
+    let configs = args.ops.outputs(args.output == Output::Json)?;
+    if configs.is_empty() {
+        return Err("no output: --no-stdout needs --output-file, --webhook, --syslog or --program".into());
+    }
+    let limiter = args.ops.limiter()?;
+    let outputs = rulec_outputs::Outputs::start(&configs).map_err(|e| e.to_string())?;
+    Ok(AlertSink { outputs, limiter, hostname: alert_format::hostname(), blocking: false })
+}
+
+/// What the event loop works with besides its events.
+struct Running<'a> {
+    engine: &'a mut Engine,
+    sink: &'a mut AlertSink,
+    /// Raised by SIGUSR1: reopen the outputs.
+    reopen: &'a AtomicBool,
+    interval: Option<Duration>,
 }
 
 /// Reads the rules files, or the embedded stdlib.
@@ -182,13 +219,7 @@ fn load_rules(paths: &[PathBuf]) -> Result<Vec<SourceFile>, String> {
     super::check::read_files(paths)
 }
 
-fn replay(
-    path: &std::path::Path,
-    engine: &mut Engine,
-    format: &AlertFormat,
-    stop: &AtomicBool,
-    interval: Option<Duration>,
-) -> i32 {
+fn replay(path: &std::path::Path, run: &mut Running<'_>, stop: &AtomicBool) -> i32 {
     let replay = match rulec_runtime::capture::open_replay(path, Limits::default()) {
         Ok(r) => r,
         Err(e) => {
@@ -196,9 +227,9 @@ fn replay(
             return EXIT_CANNOT_RUN;
         }
     };
-    let reporter = Rc::new(RefCell::new(Reporter::new(interval, Box::new(|| {}))));
-    let (result, stopped) = drive(replay, engine, format, Some(stop), &reporter);
-    let stats = &reporter.borrow().stats;
+    let shared = RefCell::new(Shared::new(run.interval));
+    let (result, stopped) = drive(replay, run, Some(stop), &shared, &mut || {});
+    let stats = &shared.borrow().stats;
     match result {
         Ok(_) => {
             report(stats, true);
@@ -217,14 +248,8 @@ fn replay(
 }
 
 /// Live capture: the state seeded from /proc, then the probe's events through the same loop.
-fn live(
-    args: &RunArgs,
-    engine: &mut Engine,
-    format: &AlertFormat,
-    stop: &Arc<AtomicBool>,
-    interval: Option<Duration>,
-) -> i32 {
-    let syscalls = crate::live::syscalls_for(engine.program());
+fn live(args: &RunArgs, run: &mut Running<'_>, stop: &Arc<AtomicBool>) -> i32 {
+    let syscalls = crate::live::syscalls_for(run.engine.program());
     let state = State::from_proc(std::path::Path::new("/proc"));
     let mut events = match crate::live::LiveEvents::start(&syscalls, args.ring_bytes, Arc::clone(stop)) {
         Ok(ev) => ev,
@@ -239,38 +264,45 @@ fn live(
         state.thread_count()
     );
     let kernel = events.report();
-    let kernel_at_intervals = Arc::clone(&kernel);
-    let print_kernel = Box::new(move || {
-        if let Ok(r) = kernel_at_intervals.lock() {
-            eprintln!("{}", r.summary(false));
-        }
-    });
-    let reporter = Rc::new(RefCell::new(Reporter::new(interval, print_kernel)));
+    let shared = Rc::new(RefCell::new(Shared::new(run.interval)));
     {
-        let reporter = Rc::clone(&reporter);
-        events.on_idle(Box::new(move || reporter.borrow_mut().idle()));
+        // While the rings are empty, the loop does not run: the source reports for it.
+        let (shared, kernel) = (Rc::clone(&shared), Arc::clone(&kernel));
+        events.on_idle(Box::new(move || {
+            let mut sh = shared.borrow_mut();
+            if sh.due() {
+                report(&sh.stats, false);
+                if let Ok(r) = kernel.lock() {
+                    eprintln!("{}", r.summary(false));
+                }
+            }
+        }));
     }
     let replay = rulec_runtime::Replay::with_state(events, state);
+    let print_kernel = |last: bool| {
+        if let Ok(r) = kernel.lock() {
+            eprintln!("{}", r.summary(last));
+        }
+    };
     // The live source ends by itself on a signal, after reading what the rings already hold, so
     // the loop is not told to stop: those last events are processed, not dropped.
-    let (result, _) = drive(replay, engine, format, None, &reporter);
+    let (result, _) = drive(replay, run, None, &shared, &mut || print_kernel(false));
     let Ok(_) = result;
-    report(&reporter.borrow().stats, true);
-    if let Ok(r) = kernel.lock() {
-        eprintln!("{}", r.summary(true));
-    }
+    report(&shared.borrow().stats, true);
+    print_kernel(true);
     EXIT_OK
 }
 
-/// The event loop shared by replay and live capture: state, engine, alerts out, stats. With
-/// `stop`, the loop ends when it is raised (without reading the rest of the source). Returns the
-/// source's result and whether `stop` ended it.
+/// The event loop shared by replay and live capture: state, engine, alerts out, stats (in
+/// `shared`). With `stop`, the loop ends when it is raised (without reading the rest of the
+/// source); `on_report` adds to each interval report. Returns the source's result and whether
+/// `stop` ended the loop.
 fn drive<S, E>(
     replay: rulec_runtime::Replay<S>,
-    engine: &mut Engine,
-    format: &AlertFormat,
+    run: &mut Running<'_>,
     stop: Option<&AtomicBool>,
-    reporter: &RefCell<Reporter>,
+    shared: &RefCell<Shared>,
+    on_report: &mut dyn FnMut(),
 ) -> (Result<State, E>, bool)
 where
     S: Iterator<Item = Result<rulec_runtime::Event, E>>,
@@ -282,29 +314,36 @@ where
             stopped = true;
             return false;
         }
-        let mut r = reporter.borrow_mut();
-        let r = &mut *r;
-        r.stats.events += 1;
-        engine.process(ev, st, &mut alerts);
+        let mut sh = shared.borrow_mut();
+        let stats = &mut sh.stats;
+        stats.events += 1;
+        run.engine.process(ev, st, &mut alerts);
         for a in alerts.drain(..) {
-            r.stats.alerts += 1;
-            *r.stats.alerts_per_rule.entry(a.rule.clone()).or_default() += 1;
-            let line = alert_format::render(&a, format);
-            if writeln!(r.out, "{line}").is_err() {
-                r.stats.alerts_lost += 1;
+            stats.alerts += 1;
+            *stats.alerts_per_rule.entry(a.rule.clone()).or_default() += 1;
+            if !run.sink.emit(&a) {
+                stats.alerts_suppressed += 1;
             }
         }
-        r.stats.threads = st.thread_count();
-        r.stats.state = st.stats();
-        r.tick();
+        stats.threads = st.thread_count();
+        stats.state = st.stats();
+        if run.reopen.load(Ordering::Relaxed) && run.reopen.swap(false, Ordering::Relaxed) {
+            run.sink.outputs.reopen();
+        }
+        if sh.due() {
+            report(&sh.stats, false);
+            if let Some(text) = run.sink.interval_report() {
+                eprintln!("  outputs:{text}");
+            }
+            on_report();
+        }
         true
     });
-    let mut r = reporter.borrow_mut();
-    let _ = r.out.flush();
-    r.stats.elapsed = r.started.elapsed();
+    let mut sh = shared.borrow_mut();
+    sh.stats.elapsed = sh.started.elapsed();
     if let Ok(state) = &result {
-        r.stats.threads = state.thread_count();
-        r.stats.state = state.stats();
+        sh.stats.threads = state.thread_count();
+        sh.stats.state = state.stats();
     }
     (result, stopped)
 }
@@ -320,12 +359,15 @@ fn report(stats: &RunStats, last: bool) {
         stats.events as f64 / secs,
         stats.alerts
     );
-    if stats.alerts_lost > 0 {
-        text.push_str(&format!(", {} alerts NOT written (stdout closed)", stats.alerts_lost));
+    if stats.alerts_suppressed > 0 {
+        text.push_str(&format!(" ({} suppressed by the rate limit)", stats.alerts_suppressed));
     }
     text.push_str(&format!(
         "\n  state: {} threads, {} evicted, {} fds evicted, {} events of unknown threads",
-        stats.threads, st.threads_evicted, st.fds_evicted, st.unknown_thread_events
+        stats.threads,
+        st.threads_evicted,
+        st.fds_evicted,
+        st.unknown_thread_events
     ));
     for (rule, n) in &stats.alerts_per_rule {
         text.push_str(&format!("\n  {n:>8}  {rule}"));
