@@ -14,7 +14,10 @@
 //! Records are written as the probe wrote them, with two changes a capture file needs: the
 //! timestamp is wall-clock time (done by the live source), and a generic event gets the
 //! `ppm_sc` code of its syscall in its `ID` parameter when the probe left it 0
-//! ([`fill_generic_id`]).
+//! ([`fill_generic_id`]). Before each syscall exit goes its enter event, built from the exit's
+//! parameters and flagged state-only ([`ScapWriter::write_enter_for`]): the probe writes exits
+//! only, as current Falco drivers do, and sysdig 0.29.3 takes some arguments from the enter
+//! event (the fd a `close` closes, the path an exec ran).
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -240,7 +243,9 @@ fn record_to(
             return true;
         }
         fill_generic_id(&mut rec.bytes);
-        match writer.write_record(rec.cpu, &rec.bytes, flags) {
+        let written =
+            writer.write_enter_for(rec.cpu, &rec.bytes).and_then(|_| writer.write_record(rec.cpu, &rec.bytes, flags));
+        match written {
             Ok(()) => true,
             Err(e) => {
                 failed = Some(write_err(e));
@@ -253,9 +258,10 @@ fn record_to(
     let flushed = writer.finish().map_err(write_err);
     let secs = started.elapsed().as_secs_f64();
     let mut text = format!(
-        "rulec capture summary: wrote {} events ({} state-only) to {} in {secs:.1} s; starting state: {} threads, {} fds",
+        "rulec capture summary: wrote {} events ({} state-only, of which {} enter events) to {} in {secs:.1} s; starting state: {} threads, {} fds",
         stats.events,
         stats.state_only,
+        stats.enter_events,
         path.display(),
         stats.threads,
         stats.fds

@@ -364,10 +364,7 @@ fn report(stats: &RunStats, last: bool) {
     }
     text.push_str(&format!(
         "\n  state: {} threads, {} evicted, {} fds evicted, {} events of unknown threads",
-        stats.threads,
-        st.threads_evicted,
-        st.fds_evicted,
-        st.unknown_thread_events
+        stats.threads, st.threads_evicted, st.fds_evicted, st.unknown_thread_events
     ));
     for (rule, n) in &stats.alerts_per_rule {
         text.push_str(&format!("\n  {n:>8}  {rule}"));

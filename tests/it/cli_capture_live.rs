@@ -122,12 +122,18 @@ fn fake_root(dir: &Path) -> String {
     s(&root).to_string()
 }
 
-/// An alert reduced to what must agree: rule, priority and output fields.
+/// An alert reduced to what must agree: rule, priority and output fields, with the event time
+/// to the millisecond (each process turns the kernel's boot-time clock into wall-clock time
+/// with its own reading of the two clocks, a few microseconds apart).
 fn alert_keys(json: &str) -> Vec<String> {
     let mut v: Vec<String> = json
         .lines()
         .map(|l| {
-            let a: Value = serde_json::from_str(l).expect("alert JSON");
+            let mut a: Value = serde_json::from_str(l).expect("alert JSON");
+            let fields = a["output_fields"].as_object_mut().expect("output_fields");
+            if let Some(t) = fields.get("evt.time").and_then(Value::as_u64) {
+                fields.insert("evt.time".into(), Value::from(t / 1_000_000));
+            }
             format!("{} {} {}", a["rule"], a["priority"], a["output_fields"])
         })
         .collect();
@@ -207,11 +213,18 @@ fn a_capture_replays_the_live_alerts_and_sysdig_reads_it_as_rulec_does() {
         assert!(ours.contains(want), "{want} in:\n{ours}");
     }
     let Some(sysdig) = sysdig() else { return };
-    let out = Command::new(sysdig).args(["-r", s(&cap), "-p", FIELDS, &filter]).output().expect("sysdig runs");
+    // `*`: sysdig prints events whose format has fields without a value too (as `<NA>`).
+    let out =
+        Command::new(sysdig).args(["-r", s(&cap), "-p", &format!("*{FIELDS}"), &filter]).output().expect("sysdig runs");
     assert!(out.status.success(), "sysdig -r failed: {}", String::from_utf8_lossy(&out.stderr));
     let theirs = String::from_utf8_lossy(&out.stdout);
-    let ours: Vec<&str> = ours.lines().collect();
-    let theirs: Vec<&str> = theirs.lines().collect();
+    // One known difference: the `close` of an fd neither knows (one the shell duplicated with
+    // fcntl, a syscall this capture does not record) has no fd.name for rulec and an empty one
+    // for sysdig 0.29.3.
+    let unknown_close = |l: &str| l.replace("|<NA>|root", "||root");
+    let ours: Vec<String> =
+        ours.lines().map(|l| if l.contains("|close|") { unknown_close(l) } else { l.to_owned() }).collect();
+    let theirs: Vec<String> = theirs.lines().map(str::to_owned).collect();
     let diff: Vec<String> =
         ours.iter().zip(&theirs).filter(|(a, b)| a != b).map(|(a, b)| format!("rulec:  {a}\nsysdig: {b}")).collect();
     assert!(

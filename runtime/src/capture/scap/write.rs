@@ -42,6 +42,9 @@ pub struct WriterStats {
     pub threads: u64,
     /// Fd entries in the fd lists.
     pub fds: u64,
+    /// Of the state-only blocks, enter events built from exit records
+    /// ([`ScapWriter::write_enter_for`]).
+    pub enter_events: u64,
     /// Metadata strings cut at libscap's limits.
     pub cut_strings: u64,
     /// Bytes written.
@@ -359,6 +362,20 @@ impl<W: Write> ScapWriter<W> {
         Ok(())
     }
 
+    /// Writes the enter event of the syscall whose exit is `record`, built from the parameters
+    /// the exit record carries (taken by name; the generic event's `ID` and `nativeID` by
+    /// position), flagged state-only, and returns whether there was one to write. Readers that
+    /// take a syscall's arguments from its enter event (sysdig 0.29.3's libsinsp: the fd a
+    /// `close` closes, the path an exec ran, the fd of a failed open) read an exit-only capture
+    /// right with it; being state-only, it is shown to no rule and no output, and rulec's own
+    /// replay merges it into the exit as it merges the enter events of old captures.
+    pub fn write_enter_for(&mut self, cpu: u16, record: &[u8]) -> io::Result<bool> {
+        let Some(enter) = enter_for(record) else { return Ok(false) };
+        self.write_record(cpu, &enter, crate::event::DF_STATE_ONLY)?;
+        self.stats.enter_events += 1;
+        Ok(true)
+    }
+
     /// Flushes and returns the output.
     pub fn finish(mut self) -> io::Result<W> {
         self.out.flush()?;
@@ -424,4 +441,59 @@ fn fd_type(kind: FdKind) -> u8 {
         | FdKind::OtherSock
         | FdKind::Unsupported => 10,
     }
+}
+
+/// The enter event of the syscall whose exit is `record` (see [`ScapWriter::write_enter_for`]);
+/// `None` when `record` is not a whole v2 syscall exit record whose enter event the table has.
+fn enter_for(record: &[u8]) -> Option<Vec<u8>> {
+    const HDR: usize = 26;
+    let u16_at = |at: usize| Some(u16::from_le_bytes(record.get(at..at + 2)?.try_into().ok()?));
+    let ty = u16_at(20)?;
+    let n = u32::from_le_bytes(record.get(22..26)?.try_into().ok()?) as usize;
+    let exit = rulec_schema::event_def(ty)?;
+    if ty % 2 == 0
+        || exit.dir != rulec_schema::Dir::Exit
+        || !exit.is_syscall()
+        || exit.large_payload()
+        || n > MAX_PARAMS
+    {
+        return None;
+    }
+    let enter = rulec_schema::event_def(ty - 1).filter(|e| e.dir == rulec_schema::Dir::Enter && e.is_syscall())?;
+    // The exit record's parameters as byte ranges.
+    let mut params = Vec::with_capacity(n);
+    let mut at = HDR + 2 * n;
+    for i in 0..n {
+        let len = usize::from(u16_at(HDR + 2 * i)?);
+        params.push(record.get(at..at + len)?);
+        at += len;
+    }
+    // A new thread's own clone exit (`res` 0) has no enter event: the parent entered the call.
+    let forks = matches!(exit.name, "clone" | "clone3" | "fork" | "vfork");
+    if forks && params.first().is_some_and(|res| res.iter().all(|b| *b == 0)) {
+        return None;
+    }
+    let generic = rulec_schema::is_generic_id(ty);
+    let values: Vec<&[u8]> = enter
+        .params
+        .iter()
+        .enumerate()
+        .map(|(i, (name, _))| {
+            let idx = if generic { Some(i) } else { exit.params.iter().position(|(n, _)| n == name) };
+            idx.and_then(|j| params.get(j).copied()).unwrap_or(&[])
+        })
+        .collect();
+    let len = HDR + 2 * values.len() + values.iter().map(|v| v.len()).sum::<usize>();
+    let mut out = Vec::with_capacity(len);
+    out.extend_from_slice(&record[..16]); // ts, tid
+    out.extend_from_slice(&(len as u32).to_le_bytes());
+    out.extend_from_slice(&(ty - 1).to_le_bytes());
+    out.extend_from_slice(&(values.len() as u32).to_le_bytes());
+    for v in &values {
+        out.extend_from_slice(&(v.len() as u16).to_le_bytes());
+    }
+    for v in &values {
+        out.extend_from_slice(v);
+    }
+    Some(out)
 }
