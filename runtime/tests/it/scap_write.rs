@@ -1,7 +1,8 @@
 //! The `.scap` writer (`rulec_runtime::scap::ScapWriter`): the reader reads back what it wrote.
 //! Every shared capture's starting state (process, fd, user and group lists) survives write →
 //! read; event records are carried byte for byte in v2 event blocks, flagged state-only when
-//! asked; every block is padded and ends with its length; a record that is not whole is refused.
+//! asked; every block is padded and ends with its length; a record that is not whole is refused;
+//! an exit record's enter event is built from its parameters.
 
 #![allow(clippy::unwrap_used)] // test code: a failure is the report
 
@@ -10,7 +11,7 @@ use std::path::PathBuf;
 use rulec_runtime::event::{DF_STATE_ONLY, ParamValue};
 use rulec_runtime::replay::Replay;
 use rulec_runtime::scap::{MachineInfo, ScapReader, ScapWriter};
-use rulec_runtime::state::{FdInfo, Limits, State, ThreadInfo};
+use rulec_runtime::state::{FdInfo, FdKind, Limits, State, ThreadInfo};
 
 fn captures() -> Vec<PathBuf> {
     let Some(d) = rulec_test_support::shared("captures") else { return Vec::new() };
@@ -33,7 +34,8 @@ fn seeded(reader: ScapReader) -> State {
 }
 
 /// Threads and fd tables in a canonical order, without what the format does not carry (the
-/// thread's start time and last activity come from events, not from the process list).
+/// thread's start time and last activity come from events, not from the process list; fd kinds
+/// newer than sysdig 0.29.3 are written as unsupported).
 fn canonical(st: &State) -> (Vec<ThreadInfo>, Vec<(i64, Vec<FdInfo>)>, usize, usize) {
     let mut threads: Vec<ThreadInfo> =
         st.threads().map(|t| ThreadInfo { clone_ts: 0, last_seen: 0, ..t.clone() }).collect();
@@ -41,7 +43,10 @@ fn canonical(st: &State) -> (Vec<ThreadInfo>, Vec<(i64, Vec<FdInfo>)>, usize, us
     let mut fds: Vec<(i64, Vec<FdInfo>)> = st
         .fd_tables()
         .map(|(p, f)| {
-            let mut f: Vec<FdInfo> = f.cloned().collect();
+            let newer = [FdKind::Bpf, FdKind::UserFaultFd, FdKind::IoUring, FdKind::Memfd, FdKind::PidFd];
+            let mut f: Vec<FdInfo> = f
+                .map(|f| FdInfo { kind: if newer.contains(&f.kind) { FdKind::Unsupported } else { f.kind }, ..f.clone() })
+                .collect();
             f.sort_by_key(|f| f.fd);
             (p, f)
         })
@@ -130,4 +135,26 @@ fn a_record_that_is_not_whole_is_refused() {
     assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput);
     assert!(w.write_record(0, &rec[..10], 0).is_err());
     assert_eq!(w.stats().events, 0);
+}
+
+#[test]
+fn an_exit_record_gets_its_enter_event_before_it() {
+    let mut w = ScapWriter::new(Vec::new(), &machine()).unwrap();
+    let rec = close_record(100, 42, 7);
+    assert!(w.write_enter_for(0, &rec).unwrap());
+    w.write_record(0, &rec, 0).unwrap();
+    assert_eq!((w.stats().events, w.stats().enter_events, w.stats().state_only), (2, 1, 1));
+    let events: Vec<_> = ScapReader::from_bytes(w.finish().unwrap()).unwrap().map(Result::unwrap).collect();
+    assert_eq!(events.len(), 2);
+    let enter = &events[0];
+    assert_eq!((enter.type_id, enter.name, enter.ts, enter.tid), (4, "close", 100, 42));
+    assert!(enter.state_only());
+    assert_eq!(enter.params.len(), 1);
+    assert_eq!((enter.params[0].name, &enter.params[0].value), ("fd", &ParamValue::Fd(7)));
+    // An enter event, or a record that is not an exit, gets none.
+    let mut w = ScapWriter::new(Vec::new(), &machine()).unwrap();
+    let mut e = close_record(1, 1, 1);
+    e[20] = 4;
+    assert!(!w.write_enter_for(0, &e).unwrap());
+    assert!(!w.write_enter_for(0, &rec[..20]).unwrap());
 }
