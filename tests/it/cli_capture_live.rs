@@ -199,6 +199,14 @@ fn a_capture_replays_the_live_alerts_and_sysdig_reads_it_as_rulec_does() {
     assert_eq!(live.len(), 3, "the live run raised the three alerts of the workload: {live_alerts}");
     assert_eq!(alert_keys(&replayed), live, "replay:\n{replayed}\nlive:\n{live_alerts}");
 
+    // Cut mid-event, it replays up to the damage and says so.
+    let bytes = std::fs::read(&cap).expect("read capture");
+    let cut = dir.join("cut.scap");
+    std::fs::write(&cut, &bytes[..bytes.len() - 7]).expect("write cut capture");
+    let (status, _, stderr) = rulec(&["run", "--replay", s(&cut), "--rules", s(&rules_file)]);
+    assert_eq!(status, 2, "{stderr}");
+    assert!(stderr.contains("cut.scap") && stderr.contains("events processed before the error"), "{stderr}");
+
     // The other readers take it: info, and rulec test through the same reader.
     let (status, info, stderr) = rulec(&["capture", "info", s(&cap)]);
     assert_eq!(status, 0, "{stderr}");
@@ -234,5 +242,143 @@ fn a_capture_replays_the_live_alerts_and_sysdig_reads_it_as_rulec_does() {
         theirs.len(),
         diff.join("\n")
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The first number before `word` in `text` (`"12 dropped"` → 12).
+fn count_before(text: &str, word: &str) -> Option<u64> {
+    let at = text.find(&format!(" {word}"))?;
+    text[..at].rsplit(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+}
+
+#[test]
+fn a_condition_records_what_it_matches_and_the_state_it_needs() {
+    if !rulec_test_support::kernel("`rulec capture CONDITION` on the live kernel") {
+        return;
+    }
+    let dir = temp_dir("cond");
+    let marker = dir.join("marker");
+    std::fs::write(&marker, "x").expect("marker");
+    let cap = dir.join("cond.scap");
+    let cond = format!("evt.type = openat and fd.name = {}", s(&marker));
+    let (capture, err) = start(&["capture", "-o", s(&cap), "--duration", "30", &cond], "recording to");
+    let st = Command::new("/bin/sh").arg("-c").arg(format!("cat {0}; cat {0}; cat /etc/hostname", s(&marker))).output();
+    assert!(st.expect("sh").status.success());
+    std::thread::sleep(Duration::from_millis(300));
+    let (status, _, summary) = stop(capture, err);
+    assert_eq!(status, Some(0), "{summary}");
+    let state_only = count_before(&summary, "state-only").expect("state-only count");
+    assert!(state_only > 0, "the state's events are kept, flagged: {summary}");
+    let written = count_before(&summary, "events (").expect("events written");
+    assert_eq!(written - state_only, 2, "the two matches are shown: {summary}");
+    let (status, printed, stderr) = rulec(&["capture", "print", "-p", "%evt.type %fd.name %proc.name", s(&cap)]);
+    assert_eq!(status, 0, "{stderr}");
+    let want = format!("openat {} cat", s(&marker));
+    assert_eq!(printed.lines().collect::<Vec<_>>(), [want.as_str(), want.as_str()], "only the matches are shown");
+    if let Some(sysdig) = sysdig() {
+        let out = Command::new(sysdig).args(["-r", s(&cap), "-p", "*%evt.type %fd.name %proc.name"]).output();
+        let out = out.expect("sysdig runs");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(String::from_utf8_lossy(&out.stdout), printed, "sysdig shows the same events");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_ring_buffer_overrun_is_counted_and_reported_and_rulec_stays_up() {
+    if !rulec_test_support::kernel("the ring-buffer overrun of `rulec run`") {
+        return;
+    }
+    let dir = temp_dir("overrun");
+    let rules = dir.join("rules.yaml");
+    std::fs::write(
+        &rules,
+        "- rule: r\n  desc: d\n  condition: evt.type = openat and fd.name = /nonexistent/x\n  output: o\n  priority: INFO\n",
+    )
+    .expect("rules");
+    let (mut child, err) =
+        start(&["run", "--rules", s(&rules), "--ring-bytes", "4096", "--stats-interval", "0.2"], "watching the host");
+    // A burst: this process's opens and closes (about 200,000 records) into 4 KiB rings.
+    for _ in 0..100_000 {
+        drop(std::fs::File::open("/dev/null").expect("open /dev/null"));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(child.try_wait().expect("try_wait").is_none(), "rulec run stays up through the overrun");
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).expect("status");
+    let hwm_kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .expect("VmHWM");
+    assert!(hwm_kib < 128 * 1024, "peak resident memory {hwm_kib} KiB stays bounded");
+    let (code, _, summary) = stop(child, err);
+    assert_eq!(code, Some(0), "{summary}");
+    let last = summary.rsplit("rulec run summary:").next().expect("a summary");
+    let dropped = count_before(last, "dropped").expect("a drop count");
+    assert!(dropped > 0, "the overrun is counted: {last}");
+    assert!(last.contains("per CPU (records/drops)"), "{last}");
+    assert!(summary.contains("rulec run stats:"), "stats at intervals: {summary}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The ids of loaded BPF programs named `rulec_*` that belong to `pid` (bpftool lists the
+/// processes holding each program).
+fn rulec_programs_of(pid: u32) -> Vec<String> {
+    let out = Command::new("bpftool").args(["prog", "show"]).output();
+    let Ok(out) = out else {
+        assert!(
+            std::env::var_os("RULEC_REQUIRE_KERNEL").is_none(),
+            "RULEC_REQUIRE_KERNEL is set and bpftool is missing"
+        );
+        return Vec::new();
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut found = Vec::new();
+    let mut current: Option<String> = None;
+    for line in text.lines() {
+        if !line.starts_with(char::is_whitespace) {
+            current = line.contains("name rulec_").then(|| line.split(':').next().unwrap_or("").to_owned());
+        } else if let Some(id) = &current
+            && line.trim_start().starts_with("pids ")
+            && line.contains(&format!("({pid})"))
+        {
+            found.push(id.clone());
+        }
+    }
+    found
+}
+
+#[test]
+fn rules_that_fail_to_load_live_attach_nothing() {
+    if !rulec_test_support::kernel("`rulec run` with bad rules on the live kernel") {
+        return;
+    }
+    let dir = temp_dir("bad");
+    let rules = dir.join("bad.yaml");
+    std::fs::write(&rules, "- rule: r\n  desc: d\n  condition: proc.nmae = bash\n  output: o\n  priority: WARNING\n")
+        .expect("rules");
+    for (args, code, says) in [
+        (vec!["run", "--rules", s(&rules)], 1, "nothing was started"),
+        (vec!["capture", "-o", "/dev/null", "--rules", s(&rules)], 1, "nothing was recorded"),
+        (vec!["run", "--ring-bytes", "3000"], 2, "not a power of two"),
+    ] {
+        let child = Command::new(env!("CARGO_BIN_EXE_rulec"))
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("rulec runs");
+        let pid = child.id();
+        let out = child.wait_with_output().expect("rulec exits");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+        assert!(!stderr.contains("watching the host") && !stderr.contains("recording to"), "{stderr}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        assert_eq!(rulec_programs_of(pid), Vec::<String>::new(), "{args:?}: no program of rulec's left loaded");
+        if code == 1 {
+            assert!(stderr.contains("E0401") && stderr.contains("proc.name"), "the diagnostic and its fix: {stderr}");
+        }
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -45,7 +45,10 @@ fn canonical(st: &State) -> (Vec<ThreadInfo>, Vec<(i64, Vec<FdInfo>)>, usize, us
         .map(|(p, f)| {
             let newer = [FdKind::Bpf, FdKind::UserFaultFd, FdKind::IoUring, FdKind::Memfd, FdKind::PidFd];
             let mut f: Vec<FdInfo> = f
-                .map(|f| FdInfo { kind: if newer.contains(&f.kind) { FdKind::Unsupported } else { f.kind }, ..f.clone() })
+                .map(|f| FdInfo {
+                    kind: if newer.contains(&f.kind) { FdKind::Unsupported } else { f.kind },
+                    ..f.clone()
+                })
                 .collect();
             f.sort_by_key(|f| f.fd);
             (p, f)
