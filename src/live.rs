@@ -77,6 +77,12 @@ pub struct LiveEvents {
     /// when the stream ends, for whoever reports (the loop that drives this iterator owns it).
     shared: Arc<Mutex<LiveReport>>,
     last_refresh: std::time::Instant,
+    /// Records the rings can hold at most (every CPU's ring full of the smallest records).
+    capacity: usize,
+    /// After the stop: records still to read before giving up (what the rings held at the
+    /// stop, at most [`LiveEvents::capacity`]); new records keep coming while the probe is
+    /// attached, and a busy host must not keep a stopped run draining.
+    drain_left: Option<usize>,
 }
 
 /// What the live source reports: kernel counters per CPU and decoding counts.
@@ -197,7 +203,17 @@ impl LiveEvents {
             first_error: None,
             shared: Arc::new(Mutex::new(LiveReport::default())),
             last_refresh: std::time::Instant::now(),
+            capacity: Self::capacity(ring_bytes),
+            drain_left: None,
         })
+    }
+
+    /// Records `ring_bytes` rings on every online CPU hold at most: each record takes its
+    /// 8-byte ring header and at least the 26-byte event header, 8-byte aligned (40 bytes).
+    fn capacity(ring_bytes: u32) -> usize {
+        // SAFETY: sysconf only reads system configuration.
+        let cpus = usize::try_from(unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) }).unwrap_or(1).max(1);
+        cpus.saturating_mul(ring_bytes as usize / 40).max(1)
     }
 
     /// Keeps the record bytes of every event from now on; the handle holds the record of the
@@ -273,8 +289,11 @@ impl Iterator for LiveEvents {
             }
             if self.stop.load(Ordering::Relaxed) {
                 // Whatever is still in the rings is read first, so a stop loses nothing that
-                // had already arrived.
-                if self.fill() > 0 {
+                // had already arrived; what arrives after the stop may be left.
+                let left = *self.drain_left.get_or_insert(self.capacity);
+                let n = if left > 0 { self.fill() } else { 0 };
+                if n > 0 {
+                    self.drain_left = Some(left.saturating_sub(n));
                     continue;
                 }
                 self.refresh();
