@@ -142,8 +142,26 @@ pub fn run(args: &RunArgs) -> i32 {
         s => s.map(Duration::from_secs_f64),
     };
 
+    let metrics = match &args.ops.metrics_address {
+        None => None,
+        Some(addr) => {
+            let m = Arc::new(crate::metrics::Metrics::new());
+            if let Err(e) = crate::metrics::serve(addr, Arc::clone(&m)) {
+                eprintln!("rulec run: {e}; nothing was started");
+                return EXIT_CANNOT_RUN;
+            }
+            Some(m)
+        }
+    };
     sink.blocking = args.replay.is_some();
-    let mut run = Running { engine: &mut engine, sink: &mut sink, reopen: &reopen, interval };
+    let mut run = Running {
+        engine: &mut engine,
+        sink: &mut sink,
+        reopen: &reopen,
+        interval,
+        metrics: metrics.map(|m| MetricsLoop { metrics: m, ..MetricsLoop::default() }),
+        kernel: None,
+    };
     let code = match &args.replay {
         Some(path) => replay(path, &mut run, &stop),
         None => live(args, &mut run, &stop),
@@ -172,6 +190,57 @@ struct Running<'a> {
     /// Raised by SIGUSR1: reopen the outputs.
     reopen: &'a AtomicBool,
     interval: Option<Duration>,
+    /// With `--metrics-address`: what the loop counts for the metrics.
+    metrics: Option<MetricsLoop>,
+    /// Live runs: the probe's counters.
+    kernel: Option<Arc<std::sync::Mutex<crate::live::LiveReport>>>,
+}
+
+/// The loop's side of the metrics: counts kept without locks, published once a second.
+#[derive(Default)]
+struct MetricsLoop {
+    metrics: Arc<crate::metrics::Metrics>,
+    /// Events by type name (keyed by the name's address: names are static table strings).
+    by_type: std::collections::HashMap<usize, (&'static str, u64)>,
+    /// Alerts by rule, with the priority.
+    alerts: BTreeMap<String, (&'static str, u64)>,
+    /// Every [`EVAL_SAMPLE`]th evaluation is timed; the estimate of the total, ns.
+    eval_ns: f64,
+    last_publish: Option<Instant>,
+}
+
+/// One evaluation in this many is timed for the metrics' evaluation time.
+const EVAL_SAMPLE: u64 = 64;
+
+impl MetricsLoop {
+    fn publish(
+        &mut self,
+        state: &State,
+        engine: &Engine,
+        sink: &AlertSink,
+        kernel: Option<&std::sync::Mutex<crate::live::LiveReport>>,
+    ) {
+        let outputs = sink.outputs.stats();
+        let cpus = kernel.and_then(|k| k.lock().ok().map(|r| r.cpus.clone())).unwrap_or_default();
+        let suppressed: Vec<(&str, u64)> = sink
+            .limiter
+            .as_ref()
+            .map(|l| l.suppressed().iter().map(|(r, n)| (r.as_str(), *n)).collect())
+            .unwrap_or_default();
+        let snapshot = crate::metrics::Snapshot {
+            events_by_type: self.by_type.values().map(|(n, c)| (*n, *c)).collect(),
+            kernel: &cpus,
+            state: state.stats(),
+            threads: state.thread_count(),
+            alerts: self.alerts.iter().map(|(r, (p, n))| (r.as_str(), *p, *n)).collect(),
+            suppressed,
+            outputs: &outputs,
+            evaluations: engine.stats().evaluations,
+            eval_seconds: self.eval_ns / 1e9,
+        };
+        self.metrics.publish(&snapshot);
+        self.last_publish = Some(Instant::now());
+    }
 }
 
 /// Reads the rules files, or the embedded stdlib.
@@ -229,6 +298,7 @@ fn live(args: &RunArgs, run: &mut Running<'_>, stop: &Arc<AtomicBool>) -> i32 {
         state.thread_count()
     );
     let kernel = events.report();
+    run.kernel = Some(Arc::clone(&kernel));
     let replay = rulec_runtime::Replay::with_state(events, state);
     let print_kernel = |last: bool| {
         let Ok(r) = kernel.lock() else { return };
@@ -293,7 +363,24 @@ where
             return false;
         }
         stats.events += 1;
-        run.engine.process(ev, st, &mut alerts);
+        if let Some(m) = &mut run.metrics {
+            m.by_type.entry(ev.name.as_ptr() as usize).or_insert((ev.name, 0)).1 += 1;
+            if stats.events % EVAL_SAMPLE == 0 {
+                let t = Instant::now();
+                run.engine.process(ev, st, &mut alerts);
+                m.eval_ns += t.elapsed().as_nanos() as f64 * EVAL_SAMPLE as f64;
+            } else {
+                run.engine.process(ev, st, &mut alerts);
+            }
+            for a in &alerts {
+                m.alerts.entry(a.rule.clone()).or_insert((a.priority.as_str(), 0)).1 += 1;
+            }
+            if m.last_publish.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
+                m.publish(st, run.engine, run.sink, run.kernel.as_deref());
+            }
+        } else {
+            run.engine.process(ev, st, &mut alerts);
+        }
         for a in alerts.drain(..) {
             stats.alerts += 1;
             *stats.alerts_per_rule.entry(a.rule.clone()).or_default() += 1;

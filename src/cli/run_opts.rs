@@ -48,6 +48,11 @@ pub struct OperatorArgs {
     #[arg(long, value_name = "N", default_value_t = rulec_outputs::config::DEFAULT_QUEUE_CAPACITY)]
     pub output_queue: usize,
 
+    /// Serve Prometheus metrics at /metrics and a health check at /healthz on this address
+    /// (`127.0.0.1:8765`; `0.0.0.0:8765` for a scraper on another host).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_address: Option<String>,
+
     /// Turn rules off: a rule name (`*` matches any text) or `tag:TAG` (repeatable). All
     /// --disable apply before all --enable.
     #[arg(long, value_name = "RULE|tag:TAG")]

@@ -9,6 +9,7 @@ mod capture_cli;
 mod cli_bench;
 mod cli_check;
 mod cli_injection;
+mod cli_metrics;
 mod cli_misc;
 mod cli_outputs;
 mod cli_run;
