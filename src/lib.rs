@@ -4,6 +4,7 @@
 
 pub mod alert_format;
 pub mod cli;
+pub mod config;
 pub mod live;
 pub mod metrics;
 pub mod render;

@@ -30,15 +30,20 @@ use crate::render::Renderer;
 pub const STDLIB_RULES: &[(&str, &str)] =
     &[("stdlib-rules/example.yaml", include_str!("../../stdlib-rules/example.yaml"))];
 
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Clone)]
 pub struct RunArgs {
     /// Rules files, loaded in this order (default: the embedded stdlib-rules ruleset).
     #[arg(long = "rules", short = 'r', value_name = "FILE")]
     pub rules: Vec<PathBuf>,
 
-    /// Alert format on stdout: Falco's text line, or one alert JSON object per line.
-    #[arg(short = 'o', long = "output", value_enum, default_value_t = Output::Text)]
-    pub output: Output,
+    /// Settings from a configuration file (`rulec.yaml`, docs/config.md); flags override it.
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Alert format on stdout: Falco's text line, or one alert JSON object per line
+    /// [default: text].
+    #[arg(short = 'o', long = "output", value_enum)]
+    pub output: Option<Output>,
 
     /// Run over a recorded capture (`.scap`, gzip or plain, or rulec's JSON Lines) instead of
     /// the live kernel.
@@ -49,9 +54,10 @@ pub struct RunArgs {
     #[arg(long, value_name = "S")]
     pub stats_interval: Option<f64>,
 
-    /// Bytes of each CPU's ring buffer for live capture (a power of two, at least 4096).
-    #[arg(long, value_name = "BYTES", default_value_t = 8 << 20)]
-    pub ring_bytes: u32,
+    /// Bytes of each CPU's ring buffer for live capture (a power of two, at least 4096)
+    /// [default: 8388608].
+    #[arg(long, value_name = "BYTES")]
+    pub ring_bytes: Option<u32>,
 
     /// Every matching rule alerts, not only the first (Falco's default is the first).
     #[arg(long)]
@@ -79,6 +85,17 @@ struct RunStats {
 }
 
 pub fn run(args: &RunArgs) -> i32 {
+    let merged;
+    let args = match &args.config {
+        None => args,
+        Some(path) => match super::run_config::apply(args, path) {
+            Ok(a) => {
+                merged = a;
+                &merged
+            }
+            Err(code) => return code,
+        },
+    };
     let files = match load_rules(&args.rules) {
         Ok(files) => files,
         Err(message) => {
@@ -174,7 +191,7 @@ pub fn run(args: &RunArgs) -> i32 {
 
 /// The outputs the options ask for, started, with the rate limiter; or why they cannot start.
 fn start_outputs(args: &RunArgs) -> Result<AlertSink, String> {
-    let configs = args.ops.outputs(args.output == Output::Json)?;
+    let configs = args.ops.outputs(args.output == Some(Output::Json))?;
     if configs.is_empty() {
         return Err("no output: --no-stdout needs --output-file, --webhook, --syslog or --program".into());
     }
@@ -285,7 +302,7 @@ fn replay(path: &std::path::Path, run: &mut Running<'_>, stop: &AtomicBool) -> i
 fn live(args: &RunArgs, run: &mut Running<'_>, stop: &Arc<AtomicBool>) -> i32 {
     let syscalls = crate::live::syscalls_for(run.engine.program());
     let state = State::from_proc(std::path::Path::new("/proc"));
-    let events = match crate::live::LiveEvents::start(&syscalls, args.ring_bytes, Arc::clone(stop)) {
+    let events = match crate::live::LiveEvents::start(&syscalls, args.ring_bytes.unwrap_or(8 << 20), Arc::clone(stop)) {
         Ok(ev) => ev,
         Err(e) => {
             eprintln!("rulec run: {e}");

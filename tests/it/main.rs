@@ -8,6 +8,7 @@
 mod capture_cli;
 mod cli_bench;
 mod cli_check;
+mod cli_config;
 mod cli_injection;
 mod cli_metrics;
 mod cli_misc;
