@@ -13,6 +13,7 @@ pub mod check;
 pub mod check_fix;
 pub mod codes;
 pub mod fields;
+pub mod reload;
 pub mod run;
 pub mod run_config;
 pub mod run_opts;
