@@ -83,6 +83,8 @@ pub struct LiveEvents {
     /// stop, at most [`LiveEvents::capacity`]); new records keep coming while the probe is
     /// attached, and a busy host must not keep a stopped run draining.
     drain_left: Option<usize>,
+    /// A new syscall set to capture (after a rules reload), applied at the next refresh.
+    syscalls: Arc<Mutex<Option<Vec<u32>>>>,
 }
 
 /// What the live source reports: kernel counters per CPU and decoding counts.
@@ -205,6 +207,7 @@ impl LiveEvents {
             last_refresh: std::time::Instant::now(),
             capacity: Self::capacity(ring_bytes),
             drain_left: None,
+            syscalls: Arc::default(),
         })
     }
 
@@ -234,7 +237,19 @@ impl LiveEvents {
         Arc::clone(&self.shared)
     }
 
+    /// Where to put a new syscall set (x86_64 numbers) for the probe to capture; the source
+    /// applies it within about a second (rules reloads).
+    pub fn syscall_requests(&self) -> Arc<Mutex<Option<Vec<u32>>>> {
+        Arc::clone(&self.syscalls)
+    }
+
     fn refresh(&mut self) {
+        let wanted = self.syscalls.lock().ok().and_then(|mut s| s.take());
+        if let Some(nrs) = wanted
+            && let Err(e) = self.probe.set_syscalls(&nrs)
+        {
+            self.first_error.get_or_insert_with(|| format!("cannot change the captured syscalls: {e}"));
+        }
         let cpus = self.probe.counters().unwrap_or_default();
         if let Ok(mut r) = self.shared.lock() {
             *r = LiveReport { cpus, stats: self.stats, first_error: self.first_error.clone() };

@@ -16,7 +16,9 @@ pub mod check_fix;
 pub mod codes;
 pub mod fields;
 pub mod filter;
+pub mod reload;
 pub mod run;
+pub mod run_config;
 pub mod run_opts;
 pub mod test;
 
