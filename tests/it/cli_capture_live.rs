@@ -17,6 +17,14 @@ use super::cli_run::{live_run, s};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
+/// The tests here load the probe and some flood it (the overrun): one at a time, so that one's
+/// burst is not another's lost records.
+static KERNEL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn kernel_lock() -> std::sync::MutexGuard<'static, ()> {
+    KERNEL.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn rulec(args: &[&str]) -> (i32, String, String) {
     let output =
         Command::new(env!("CARGO_BIN_EXE_rulec")).args(args).current_dir(ROOT).output().expect("the rulec binary runs");
@@ -163,12 +171,14 @@ fn a_capture_replays_the_live_alerts_and_sysdig_reads_it_as_rulec_does() {
     if !rulec_test_support::kernel("`rulec capture` on the live kernel") {
         return;
     }
+    let _one_at_a_time = kernel_lock();
     let dir = temp_dir("diff");
     let r = fake_root(&dir);
     let rules_file = dir.join("rules.yaml");
     std::fs::write(&rules_file, rules(&r)).expect("write rules");
     let cap = dir.join("live.scap");
-    let (capture, capture_err) = start(&["capture", "-o", s(&cap), "--rules", s(&rules_file)], "recording to");
+    let (capture, capture_err) =
+        start(&["capture", "-o", s(&cap), "--rules", s(&rules_file), "--ring-bytes", "67108864"], "recording to");
     let mut run = live_run(&rules_file).expect("the kernel check passed");
     let run_err = {
         let mut lines = BufReader::new(run.stderr.take().expect("stderr")).lines();
@@ -256,6 +266,7 @@ fn a_condition_records_what_it_matches_and_the_state_it_needs() {
     if !rulec_test_support::kernel("`rulec capture CONDITION` on the live kernel") {
         return;
     }
+    let _one_at_a_time = kernel_lock();
     let dir = temp_dir("cond");
     let marker = dir.join("marker");
     std::fs::write(&marker, "x").expect("marker");
@@ -289,6 +300,7 @@ fn a_ring_buffer_overrun_is_counted_and_reported_and_rulec_stays_up() {
     if !rulec_test_support::kernel("the ring-buffer overrun of `rulec run`") {
         return;
     }
+    let _one_at_a_time = kernel_lock();
     let dir = temp_dir("overrun");
     let rules = dir.join("rules.yaml");
     std::fs::write(
@@ -353,6 +365,7 @@ fn rules_that_fail_to_load_live_attach_nothing() {
     if !rulec_test_support::kernel("`rulec run` with bad rules on the live kernel") {
         return;
     }
+    let _one_at_a_time = kernel_lock();
     let dir = temp_dir("bad");
     let rules = dir.join("bad.yaml");
     std::fs::write(&rules, "- rule: r\n  desc: d\n  condition: proc.nmae = bash\n  output: o\n  priority: WARNING\n")
