@@ -10,7 +10,6 @@
 //! (what `evt.type` accepts, [`Schema::is_event_name`]), event parameters (`evt.arg.NAME`), and
 //! port service names ([`service_port`]). It knows nothing of conditions or diagnostics.
 
-mod descriptions;
 mod event_table;
 mod events;
 mod fields;
@@ -83,19 +82,17 @@ impl Schema {
     /// list empty); this never panics.
     fn parse(fields_tsv: &'static str, events_tsv: &'static str) -> Schema {
         let mut load_errors = Vec::new();
-        let descriptions: HashMap<&str, &str> = descriptions::DESCRIPTIONS.iter().copied().collect();
 
         let mut fields = Vec::new();
         let mut field_index = HashMap::new();
         let mut classes: Vec<&'static str> = Vec::new();
         for (lineno, line) in data_lines(fields_tsv) {
             match fields::parse_row(line) {
-                Ok(mut f) => {
+                Ok(f) => {
                     if field_index.contains_key(f.name) {
                         load_errors.push(format!("fields.tsv:{lineno}: duplicate field `{}`", f.name));
                         continue;
                     }
-                    f.description = descriptions.get(f.name).copied().unwrap_or("");
                     if !classes.contains(&f.class) {
                         classes.push(f.class);
                     }
