@@ -204,21 +204,14 @@ impl FieldType {
     }
 
     /// The operators a scalar field of this type accepts, as in the table's
-    /// `ops_allowed_by_type` column (which is a function of the type alone).
+    /// `ops_allowed_by_type` column (which is a function of the type alone): those whose row
+    /// of the operator table ([`crate::OPERATORS`]) accepts the type.
     pub fn default_ops(self) -> OpSet {
-        use Op::*;
-        match self {
-            FieldType::CharBuf => OpSet::of(&[
-                Eq, Ne, Lt, Le, Gt, Ge, Contains, IContains, StartsWith, EndsWith, Glob, IGlob, Regex, PMatch, In,
-                Intersects, Exists,
-            ]),
-            FieldType::ByteBuf => {
-                OpSet::of(&[Eq, Ne, Contains, BContains, StartsWith, BStartsWith, EndsWith, In, Intersects, Exists])
-            }
-            FieldType::Bool | FieldType::IpAddr | FieldType::IpNet => OpSet::of(&[Eq, Ne, In, Intersects, Exists]),
-            FieldType::Dyn => OpSet::ALL,
-            _ => OpSet::of(&[Eq, Ne, Lt, Le, Gt, Ge, In, Intersects, Exists]),
+        let mut set = OpSet::EMPTY;
+        for def in crate::OPERATORS.iter().filter(|d| d.operands.accepts(self)) {
+            set.insert(def.op);
         }
+        set
     }
 }
 

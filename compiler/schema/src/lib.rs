@@ -8,12 +8,14 @@
 //! This module owns: looking a field up as written in a condition (longest-prefix matching and
 //! dot-suffix arguments, [`Schema::resolve_field`]), did-you-mean suggestions, event names
 //! (what `evt.type` accepts, [`Schema::is_event_name`]), event parameters (`evt.arg.NAME`), and
-//! port service names ([`service_port`]). It knows nothing of conditions or diagnostics.
+//! port service names ([`service_port`]), and the operator table ([`OPERATORS`]: what each
+//! operator applies to, what its right side is, what it costs). It knows nothing of conditions or diagnostics.
 
 mod event_table;
 mod events;
 mod fields;
 pub mod flags;
+mod operators;
 mod services;
 mod suggest;
 pub mod syscalls;
@@ -31,6 +33,7 @@ pub use event_table::{
 };
 pub use events::{Dir, EXTRA_EVENT_TYPE_NAMES, EventInfo, Param, ParamType, Section};
 pub use fields::{ArgKind, ArgSpec, FieldFlags, FieldInfo, FieldType, Multi, OpSet, class_id};
+pub use operators::{OPERATORS, Operands, OperatorDef, Rhs, operator};
 pub use services::{service_names, service_port};
 pub use suggest::{closest, edit_distance, suggestion_distance, suggestion_limit};
 
