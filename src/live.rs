@@ -51,6 +51,8 @@ pub struct LiveEvents {
     /// when the stream ends, for whoever reports (the loop that drives this iterator owns it).
     shared: Arc<Mutex<LiveReport>>,
     last_refresh: std::time::Instant,
+    /// A new syscall set to capture (after a rules reload), applied at the next refresh.
+    syscalls: Arc<Mutex<Option<Vec<u32>>>>,
 }
 
 /// What the live source reports: kernel counters per CPU and decoding counts.
@@ -80,9 +82,11 @@ fn clock_ns(clock: libc::clockid_t) -> u64 {
 /// The x86_64 syscall numbers a program needs: every syscall one of its rules' event types
 /// names (all of them for a rule without event types), and what the state machine needs.
 pub fn syscalls_for(program: &Program) -> Vec<u32> {
-    let all = program.rules.iter().any(|r| matches!(r.event_types, EventTypes::All));
+    // Rules turned off (in their file or by `rulec run --disable`) need no syscall.
+    let rules = || program.rules.iter().filter(|r| r.enabled);
+    let all = rules().any(|r| matches!(r.event_types, EventTypes::All));
     let mut names: Vec<&str> = STATE_SYSCALLS.to_vec();
-    for r in &program.rules {
+    for r in rules() {
         if let EventTypes::Some(list) = &r.event_types {
             names.extend(list.iter().map(String::as_str));
         }
@@ -114,6 +118,7 @@ impl LiveEvents {
             first_error: None,
             shared: Arc::new(Mutex::new(LiveReport::default())),
             last_refresh: std::time::Instant::now(),
+            syscalls: Arc::default(),
         })
     }
 
@@ -122,7 +127,19 @@ impl LiveEvents {
         Arc::clone(&self.shared)
     }
 
+    /// Where to put a new syscall set (x86_64 numbers) for the probe to capture; the source
+    /// applies it within about a second (rules reloads).
+    pub fn syscall_requests(&self) -> Arc<Mutex<Option<Vec<u32>>>> {
+        Arc::clone(&self.syscalls)
+    }
+
     fn refresh(&mut self) {
+        let wanted = self.syscalls.lock().ok().and_then(|mut s| s.take());
+        if let Some(nrs) = wanted
+            && let Err(e) = self.probe.set_syscalls(&nrs)
+        {
+            self.first_error.get_or_insert_with(|| format!("cannot change the captured syscalls: {e}"));
+        }
         let cpus = self.probe.counters().unwrap_or_default();
         if let Ok(mut r) = self.shared.lock() {
             *r = LiveReport { cpus, stats: self.stats, first_error: self.first_error.clone() };
