@@ -26,8 +26,10 @@ use crate::alert_format;
 
 /// The ruleset `rulec run` uses when no `--rules` is given: the files of `stdlib-rules/`,
 /// embedded at build time, in load order.
-pub const STDLIB_RULES: &[(&str, &str)] =
-    &[("stdlib-rules/example.yaml", include_str!("../../stdlib-rules/example.yaml"))];
+pub const STDLIB_RULES: &[(&str, &str)] = &[
+    ("stdlib-rules/example.yaml", include_str!("../../stdlib-rules/example.yaml")),
+    ("stdlib-rules/host.yaml", include_str!("../../stdlib-rules/host.yaml")),
+];
 
 #[derive(Args, Debug, Clone)]
 pub struct RunArgs {
