@@ -177,11 +177,14 @@ impl Probe {
         Ok(())
     }
 
-    /// Loads and attaches the programs: execs (for the path they ran), syscall exits, task exits.
+    /// Loads and attaches the programs: execs (for the path they ran), syscall exits, syscall
+    /// entries (copies of the arguments that could change before the exit), task exits. The
+    /// exit program goes first, so an entry copy never waits for an exit that is not watched.
     pub fn attach(&mut self) -> Result<(), ProbeError> {
         for (prog, tracepoint) in [
             ("rulec_sched_exec", "sched_process_exec"),
             ("rulec_sys_exit", "sys_exit"),
+            ("rulec_sys_enter", "sys_enter"),
             ("rulec_sched_exit", "sched_process_exit"),
         ] {
             let p = self.ebpf.program_mut(prog).ok_or_else(|| ProbeError::Kernel {
