@@ -21,10 +21,14 @@ use rulec_runtime::capture::scap::decode_record;
 /// Records taken from each CPU's ring per read.
 pub const BATCH_PER_CPU: usize = 1024;
 
-/// Syscalls the state machine needs whatever the rules say: process creation and replacement,
-/// and the fd-table changes the probe decodes today.
-const STATE_SYSCALLS: &[&str] =
-    &["clone", "clone3", "fork", "vfork", "execve", "execveat", "close", "openat", "openat2"];
+/// Syscalls the state machine needs whatever the rules say (as Falco's base syscall set):
+/// process creation and replacement, the fd-table changes (opens, closes, duplicates, pipes,
+/// sockets and their connections), the working directory and the credentials.
+const STATE_SYSCALLS: &[&str] = &[
+    "clone", "clone3", "fork", "vfork", "execve", "execveat", "close", "openat", "openat2", "dup", "dup2", "dup3",
+    "fcntl", "pipe", "pipe2", "memfd_create", "socket", "connect", "accept", "accept4", "bind", "listen", "chdir",
+    "fchdir", "setuid", "setgid", "setresuid", "setresgid",
+];
 
 /// What the live source counted.
 #[derive(Debug, Default, Clone, Copy)]

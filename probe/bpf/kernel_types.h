@@ -161,6 +161,34 @@ struct socket {
 	struct sock *sk;
 };
 
+struct pid_namespace;
+
+struct upid {
+	int nr;
+	struct pid_namespace *ns;
+};
+
+/* `numbers` has `level + 1` entries: 0 is the host's view, `level` the task's own namespace. */
+struct pid {
+	unsigned int level;
+	struct upid numbers[1];
+};
+
+struct tty_driver {
+	int major;
+	int minor_start;
+};
+
+struct tty_struct {
+	struct tty_driver *driver;
+	int index;
+};
+
+struct signal_struct {
+	struct pid *pids[4];
+	struct tty_struct *tty;
+};
+
 /* x86: `status` carries TS_COMPAT while a 32-bit (ia32) syscall runs. */
 struct thread_info {
 	u32 status;
@@ -176,6 +204,8 @@ struct task_struct {
 	struct task_struct *group_leader;
 	struct mm_struct *mm;
 	struct files_struct *files;
+	struct pid *thread_pid;
+	struct signal_struct *signal;
 	const struct cred *cred;
 	kuid_t loginuid;
 	char comm[16];

@@ -223,6 +223,42 @@ static __always_inline __s64 current_ptid(void)
 	return BPF_CORE_READ(t, real_parent, tgid);
 }
 
+/* The number of `pid` in the task's own pid namespace (its deepest level). The entry's address
+ * is computed from CO-RE offsets: `numbers` is a flexible array in the kernel. */
+static __always_inline __s64 pid_nr_in_own_ns(struct pid *pid)
+{
+	if (!pid)
+		return 0;
+	unsigned int level = BPF_CORE_READ(pid, level);
+	if (level > 32)
+		return 0;
+	unsigned long at = (unsigned long)pid + bpf_core_field_offset(struct pid, numbers) +
+			   (unsigned long)level * bpf_core_type_size(struct upid) + bpf_core_field_offset(struct upid, nr);
+	int nr = 0;
+	bpf_probe_read_kernel(&nr, sizeof(nr), (const void *)at);
+	return nr;
+}
+
+/* The host-namespace number of `pid` (numbers[0]). */
+static __always_inline __s64 pid_nr_in_host(struct pid *pid)
+{
+	return pid ? BPF_CORE_READ(pid, numbers[0].nr) : 0;
+}
+
+/* PIDTYPE_PGID in `signal->pids`. */
+#define PIDTYPE_PGID 2
+
+/* The controlling terminal as the drivers encode it (new_encode_dev of major, minor), 0 for none. */
+static __always_inline __u32 task_tty(struct task_struct *t)
+{
+	struct tty_struct *tty = BPF_CORE_READ(t, signal, tty);
+	if (!tty)
+		return 0;
+	__u32 major = BPF_CORE_READ(tty, driver, major);
+	__u32 minor = BPF_CORE_READ(tty, driver, minor_start) + BPF_CORE_READ(tty, index);
+	return (minor & 0xff) | ((major & 0xfff) << 8) | ((minor & ~0xffu) << 12);
+}
+
 /* Fills the parameters clone/fork/execve exits share, from `exe` to `vm_swap`. */
 static __always_inline void push_process_head(struct builder *b, __s64 res)
 {
@@ -340,8 +376,8 @@ static __always_inline void emit_clone(__u16 type, long ret)
 	push_u32(&b, 0);                                  /* flags */
 	push_u32(&b, BPF_CORE_READ(t, cred, uid.val));    /* uid */
 	push_u32(&b, BPF_CORE_READ(t, cred, gid.val));    /* gid */
-	push_empty(&b);                                   /* vtid */
-	push_empty(&b);                                   /* vpid */
+	push_u64(&b, pid_nr_in_own_ns(BPF_CORE_READ(t, thread_pid)));                /* vtid */
+	push_u64(&b, pid_nr_in_own_ns(BPF_CORE_READ(t, group_leader, thread_pid)));  /* vpid */
 	push_empty(&b);                                   /* pidns_init_start_ts */
 	builder_submit(&b);
 }
@@ -371,8 +407,9 @@ static __always_inline void emit_execve(long ret)
 	push_comm(&b);                                              /* comm */
 	push_empty(&b);                                             /* cgroups */
 	push_user_blob(&b, BPF_CORE_READ(t, mm, env_start), BPF_CORE_READ(t, mm, env_end)); /* env */
-	push_empty(&b);                                             /* tty */
-	push_empty(&b);                                             /* vpgid */
+	struct pid *pgrp = BPF_CORE_READ(t, signal, pids[PIDTYPE_PGID]);
+	push_u32(&b, task_tty(t));                                  /* tty */
+	push_u64(&b, pid_nr_in_own_ns(pgrp));                       /* vpgid */
 	push_u32(&b, BPF_CORE_READ(t, loginuid.val));               /* loginuid */
 	struct file *exe = BPF_CORE_READ(t, mm, exe_file);
 	push_u32(&b, exe_flags(exe));                               /* flags */
@@ -387,7 +424,7 @@ static __always_inline void emit_execve(long ret)
 	push_empty(&b);                                             /* exe_ino_mtime */
 	push_u32(&b, BPF_CORE_READ(t, cred, uid.val));              /* uid */
 	push_empty(&b);                                             /* trusted_exepath */
-	push_empty(&b);                                             /* pgid */
+	push_u64(&b, pid_nr_in_host(pgrp));                         /* pgid */
 	push_u32(&b, BPF_CORE_READ(t, cred, gid.val));              /* gid */
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct exec_path *ep = bpf_map_lookup_elem(&exec_paths, &tid);

@@ -194,12 +194,14 @@ fn live(
             total.add(c);
         }
         let mut text = format!(
-            "  kernel: {} records, {} dropped ({} ring buffer full), {} strings cut, {} unreadable arguments; {} records rejected by the decoder, {} of an event type the table lacks",
+            "  kernel: {} records, {} dropped ({} ring buffer full), {} strings cut, {} unreadable arguments, {} arguments read at exit (no entry copy), {} 32-bit syscalls not captured; {} records rejected by the decoder, {} of an event type the table lacks",
             total.events,
             total.drops(),
             total.drops_buffer,
             total.truncated,
             total.read_faults,
+            total.enter_missing,
+            total.compat_skipped,
             r.stats.decode_errors,
             r.stats.unknown_types
         );
