@@ -7,6 +7,7 @@
 
 pub mod bench;
 pub mod bench_capture;
+pub mod bench_live;
 pub mod capture;
 pub mod check;
 pub mod check_fix;
