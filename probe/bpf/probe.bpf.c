@@ -12,8 +12,9 @@
  *
  * TOCTOU: paths, names and socket addresses that user space could change while the syscall runs
  * are copied at entry into `stash` (keyed by thread) by `rulec_sys_enter`, and the exit event
- * uses that copy. Without one (the entry ran before the probe was attached, or the LRU map
- * evicted it) the exit reads user memory itself and counts `n_enter_missing`.
+ * uses that copy. Without one (the entry ran before the probe was attached, the LRU map evicted
+ * it, or the page holding the string was not resident at entry) the exit reads user memory
+ * itself and counts `n_enter_missing`.
  *
  * 32-bit (ia32) syscalls are not captured: their numbers are not x86_64 numbers (ia32 `read` is
  * 3, x86_64's `close`), so after the table lookup a syscall made in compat mode is skipped and
@@ -526,18 +527,15 @@ int BPF_PROG(rulec_sys_enter, struct pt_regs *regs, long id)
 			__sync_fetch_and_add(&cnt->n_read_faults, 1);
 		return 0;
 	}
+	/* A string that cannot be read here (a page not resident yet) is read again at exit. */
 	long n = p0 ? bpf_probe_read_user_str(st->s0, MAX_STR, p0) : -1;
 	st->len0 = (__s32)n;
-	if (cnt && n < 0)
-		__sync_fetch_and_add(&cnt->n_read_faults, 1);
-	else if (cnt && n >= MAX_STR)
+	if (cnt && n >= MAX_STR)
 		__sync_fetch_and_add(&cnt->n_truncated, 1);
 	if (p1) {
 		n = bpf_probe_read_user_str(st->s1, MAX_STR, p1);
 		st->len1 = (__s32)n;
-		if (cnt && n < 0)
-			__sync_fetch_and_add(&cnt->n_read_faults, 1);
-		else if (cnt && n >= MAX_STR)
+		if (cnt && n >= MAX_STR)
 			__sync_fetch_and_add(&cnt->n_truncated, 1);
 	}
 	return 0;

@@ -23,14 +23,16 @@ static __always_inline __u64 fd_arg(unsigned long v)
 	return (__u64)(__s64)(int)v;
 }
 
-/* The first stashed string (or the user pointer at exit when the entry copy is missing). */
+/*
+ * The first stashed string. Without an entry copy, or when the entry could not read it (a
+ * non-sleepable program cannot fault in a page that is not resident yet, e.g. a string in a
+ * program's data the program has not touched), it is read at exit, where the syscall itself
+ * has just faulted the page in, and counted (`n_enter_missing`).
+ */
 static __always_inline void push_path0(struct builder *b, struct stash *st, const void *uptr)
 {
-	if (st) {
-		if (st->len0 > 0)
-			push_kernel_str(b, st->s0);
-		else
-			push_empty(b);
+	if (st && st->len0 > 0) {
+		push_kernel_str(b, st->s0);
 	} else {
 		count_enter_missing(b);
 		push_user_str(b, uptr);
@@ -40,12 +42,10 @@ static __always_inline void push_path0(struct builder *b, struct stash *st, cons
 /* The second stashed string, likewise. */
 static __always_inline void push_path1(struct builder *b, struct stash *st, const void *uptr)
 {
-	if (st) {
-		if (st->len1 > 0)
-			push_kernel_str(b, st->s1);
-		else
-			push_empty(b);
+	if (st && st->len1 > 0) {
+		push_kernel_str(b, st->s1);
 	} else {
+		count_enter_missing(b);
 		push_user_str(b, uptr);
 	}
 }

@@ -199,6 +199,10 @@ fn live_run_alerts_on_what_the_test_does() {
     let (bad_port, ok_port) = (port(0), port(1));
     let r = s(&root).to_string();
     let d = s(&dir).to_string();
+    // The python3 the shell ends up running (after wrappers such as pyenv's shims): proc.exepath.
+    let python =
+        Command::new("python3").args(["-c", "import sys; print(sys.executable)"]).output().expect("python3 runs");
+    let python = String::from_utf8_lossy(&python.stdout).trim().to_string();
     let rules = dir.join("rules.yaml");
     std::fs::write(
         &rules,
@@ -364,7 +368,7 @@ fn live_run_alerts_on_what_the_test_does() {
             ("fd.name", "127.0.0.1:*"),
             ("fd.sport", &bad_port.to_string()),
             ("proc.name", "python3"),
-            ("proc.exepath", "/usr/bin/python3*"),
+            ("proc.exepath", &python),
             ("proc.pname", "sh"),
             ("user.name", "root"),
             ("proc.cmdline", &format!("python3 {d}/net.py {bad_port} {ok_port}")),
@@ -375,6 +379,7 @@ fn live_run_alerts_on_what_the_test_does() {
         &[
             ("evt.arg.request", "PTRACE_ATTACH"),
             ("proc.name", "python3"),
+            ("proc.exepath", &python),
             ("proc.pname", "sh"),
             ("user.name", "root"),
             ("proc.cmdline", &format!("python3 {d}/ptrace.py")),
@@ -382,7 +387,14 @@ fn live_run_alerts_on_what_the_test_does() {
     );
     one(
         "Fileless execution via memfd_create",
-        &[("proc.pname", "python3"), ("user.name", "root"), ("proc.cmdline", "*")],
+        &[
+            // comm and exepath as the kernel names a program run from an fd (fexecve).
+            ("proc.name", "memfd:rulec-pay"),
+            ("proc.exepath", "/dev/fd/*"),
+            ("proc.pname", "python3"),
+            ("user.name", "root"),
+            ("proc.cmdline", "memfd:rulec-pay"),
+        ],
     );
     one(
         "Set Setuid or Setgid bit",
