@@ -278,6 +278,7 @@ fn live_run_alerts_on_what_the_test_does() {
         ),
     )
     .expect("write rules");
+    let _kernel = crate::KERNEL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let Some(mut child) = live_run(&rules) else { return };
     // Wait until the probe is attached.
     let stderr = child.stderr.take().expect("stderr");
