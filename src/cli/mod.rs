@@ -14,6 +14,8 @@ pub mod check_fix;
 pub mod codes;
 pub mod fields;
 pub mod run;
+pub mod run_config;
+pub mod run_opts;
 pub mod test;
 
 use std::ffi::OsString;

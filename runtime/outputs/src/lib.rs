@@ -7,11 +7,14 @@
 //! because the queue was full, failed after the retry policy, or left in the queue at shutdown
 //! ([`OutputStats`]).
 //!
+//! Per-rule rate limits are a [`limit::Limiter`] the caller consults before sending.
+//!
 //! This crate delivers lines it is given ([`Delivery`]); it does not format alerts (the CLI's
 //! `alert_format` does, escaping control characters and invalid UTF-8 so that each alert stays
 //! one line or one JSON document) and knows nothing of rules or events.
 
 pub mod config;
+pub mod limit;
 pub mod queue;
 pub mod sink;
 
@@ -74,6 +77,15 @@ impl Outputs {
         let alert = Arc::new(alert);
         for q in &self.queues {
             q.send(Arc::clone(&alert));
+        }
+    }
+
+    /// Hands the alert to every output's queue, waiting for room: for replays, where nothing is
+    /// lost by waiting (the capture waits too). An output whose worker is gone counts a drop.
+    pub fn send_blocking(&self, alert: Delivery) {
+        let alert = Arc::new(alert);
+        for q in &self.queues {
+            q.send_blocking(Arc::clone(&alert));
         }
     }
 

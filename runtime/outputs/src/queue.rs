@@ -87,6 +87,15 @@ impl Queue {
         }
     }
 
+    pub(crate) fn send_blocking(&self, alert: Arc<Delivery>) {
+        let Some(tx) = &self.tx else { return };
+        let counter = match tx.send(alert) {
+            Ok(()) => &self.counters.accepted,
+            Err(_) => &self.counters.dropped_queue_full,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub(crate) fn reopen(&self) {
         self.control.reopen.store(true, Ordering::Relaxed);
     }

@@ -13,6 +13,8 @@
 //! This crate has no dependencies and knows nothing of rulec: it only answers "where is it" and
 //! "can the probe run here".
 
+pub mod http;
+
 use std::path::{Path, PathBuf};
 
 /// The environment variable that turns a skip into a failure.

@@ -24,9 +24,18 @@ impl Syslog {
         if !socket.exists() {
             return Err(format!("no syslog socket at {} (is a syslog daemon or journald running?)", socket.display()));
         }
-        let sock = UnixDatagram::unbound().map_err(|e| format!("cannot create a socket: {e}"))?;
+        let sock = socket_with_timeout()?;
         Ok(Syslog { socket: socket.to_path_buf(), format, sock, pid: std::process::id() })
     }
+}
+
+/// An unbound datagram socket whose sends wait at most a second: a syslog daemon that stops
+/// reading fills its queue, and the output must then fail and count, not hang.
+fn socket_with_timeout() -> Result<UnixDatagram, String> {
+    let sock = UnixDatagram::unbound().map_err(|e| format!("cannot create a socket: {e}"))?;
+    sock.set_write_timeout(Some(std::time::Duration::from_secs(1)))
+        .map_err(|e| format!("cannot set the socket's timeout: {e}"))?;
+    Ok(sock)
 }
 
 /// The RFC 5424 message for `alert`.
@@ -44,7 +53,7 @@ impl Sink for Syslog {
             return Ok(());
         }
         control.retried();
-        self.sock = UnixDatagram::unbound().map_err(|e| format!("cannot create a socket: {e}"))?;
+        self.sock = socket_with_timeout()?;
         self.sock
             .send_to(msg.as_bytes(), &self.socket)
             .map(|_| ())

@@ -3,91 +3,14 @@
 //! slow (timeouts); and a queue that fills while the receiver hangs (the sender never blocks,
 //! the overflow is counted).
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use rulec_test_support::http::{Receiver, dead_url};
 
 use rulec_outputs::config::{Target, Webhook};
 use rulec_outputs::{OutputConfig, OutputFormat, Outputs, Retry};
 
 use crate::support::{alert, eventually};
-
-/// One request the receiver got.
-#[derive(Debug, Clone)]
-struct Request {
-    method: String,
-    path: String,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-/// An HTTP/1.1 receiver on loopback answering each request with `status` after `delay`.
-struct Receiver {
-    url: String,
-    got: Arc<Mutex<Vec<Request>>>,
-}
-
-impl Receiver {
-    fn start(status: u16, delay: Duration) -> Receiver {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let url = format!("http://{}/alerts", listener.local_addr().expect("addr"));
-        let got = Arc::new(Mutex::new(Vec::new()));
-        let seen = Arc::clone(&got);
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let seen = Arc::clone(&seen);
-                std::thread::spawn(move || serve(stream, status, delay, &seen));
-            }
-        });
-        Receiver { url, got }
-    }
-
-    fn requests(&self) -> Vec<Request> {
-        self.got.lock().map(|g| g.clone()).unwrap_or_default()
-    }
-}
-
-fn serve(stream: TcpStream, status: u16, delay: Duration, seen: &Mutex<Vec<Request>>) {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-    let mut reader = BufReader::new(stream.try_clone().expect("clone"));
-    let mut out = stream;
-    loop {
-        let mut first = String::new();
-        if reader.read_line(&mut first).unwrap_or(0) == 0 {
-            return;
-        }
-        let mut parts = first.split_whitespace();
-        let (method, path) = (parts.next().unwrap_or("").to_string(), parts.next().unwrap_or("").to_string());
-        let mut headers = Vec::new();
-        loop {
-            let mut line = String::new();
-            if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                return;
-            }
-            let line = line.trim_end();
-            if line.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = line.split_once(':') {
-                headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
-            }
-        }
-        let len = headers.iter().find(|(k, _)| k == "content-length").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
-        let mut body = vec![0; len];
-        if reader.read_exact(&mut body).is_err() {
-            return;
-        }
-        if let Ok(mut s) = seen.lock() {
-            s.push(Request { method, path, headers, body: String::from_utf8_lossy(&body).into_owned() });
-        }
-        std::thread::sleep(delay);
-        let reply = format!("HTTP/1.1 {status} X\r\ncontent-length: 0\r\n\r\n");
-        if out.write_all(reply.as_bytes()).is_err() {
-            return;
-        }
-    }
-}
 
 fn webhook(url: &str, timeout_ms: u64, attempts: u32) -> OutputConfig {
     OutputConfig::new(
@@ -160,9 +83,7 @@ fn a_client_error_is_not_retried() {
 
 #[test]
 fn a_receiver_that_is_down_costs_the_sender_nothing_and_is_counted() {
-    // A port that was just free: nothing listens there.
-    let port = TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
-    let outs = Outputs::start(&[webhook(&format!("http://127.0.0.1:{port}/"), 500, 2)]).expect("starts");
+    let outs = Outputs::start(&[webhook(&dead_url(), 500, 2)]).expect("starts");
     let started = Instant::now();
     for n in 0..20 {
         outs.send(alert(n));
