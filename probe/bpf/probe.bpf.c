@@ -6,9 +6,10 @@
  * the same decoder that reads capture files.
  *
  * Hot path first: every syscall entry and exit on the host runs `rulec_sys_enter` /
- * `rulec_sys_exit`; before anything else they skip rulec's own process (`self_tgid`) and look the
- * syscall number up in `interesting` (filled by user space from the loaded rules and the state
- * machine's needs). Everything else costs a few instructions.
+ * `rulec_sys_exit`; before anything else they look the syscall number up in `interesting`
+ * (filled by user space from the loaded rules and the state machine's needs; an array lookup
+ * the verifier inlines) and then skip rulec's own process (`self_tgid`). An unneeded syscall
+ * costs a few instructions.
  *
  * TOCTOU: paths, names and socket addresses that user space could change while the syscall runs
  * are copied at entry into `stash` (keyed by thread) by `rulec_sys_enter`, and the exit event
@@ -463,10 +464,11 @@ static __always_inline bool wanted(long id)
 SEC("raw_tp/sys_enter")
 int BPF_PROG(rulec_sys_enter, struct pt_regs *regs, long id)
 {
+	/* The table first (an inlined array access), then our own pid (a helper call). */
+	if (!wanted(id))
+		return 0;
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	if ((__u32)(pid_tgid >> 32) == self_tgid)
-		return 0;
-	if (!wanted(id))
 		return 0;
 	const void *p0 = NULL, *p1 = NULL;
 	long raw0 = -1; /* >= 0: copy this many bytes of p0 as they are (a sockaddr) */
@@ -552,12 +554,12 @@ static __always_inline struct stash *stash_for(__u32 tid, long id)
 SEC("raw_tp/sys_exit")
 int BPF_PROG(rulec_sys_exit, struct pt_regs *regs, long ret)
 {
-	/* Cheapest checks first: our own process, then the syscall table. */
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	if ((__u32)(pid_tgid >> 32) == self_tgid)
-		return 0;
+	/* Cheapest checks first: the syscall table (an inlined array access), then our own pid. */
 	long id = BPF_CORE_READ(regs, orig_ax);
 	if (!wanted(id))
+		return 0;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	if ((__u32)(pid_tgid >> 32) == self_tgid)
 		return 0;
 	if (in_compat_syscall()) {
 		struct counters *cnt = counters_get();
