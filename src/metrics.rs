@@ -12,7 +12,7 @@
 //! `state_unknown_thread_events_total`, `alerts_total{rule,priority}`,
 //! `alerts_suppressed_total{rule}`, `output_alerts_total{output,result}`,
 //! `output_retries_total{output}`, `engine_evaluations_total`, `engine_eval_seconds_total`
-//! (sampled), `info{version}`, `start_time_seconds`.
+//! (sampled), `reloads_total{result}`, `info{version}`, `start_time_seconds`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -43,6 +43,7 @@ pub struct Metrics {
     output_alerts: Family<Labels, Counter>,
     output_retries: Family<Labels, Counter>,
     evaluations: Counter,
+    reloads: Family<Labels, Counter>,
     eval_seconds: Counter<f64, std::sync::atomic::AtomicU64>,
     /// Milliseconds since `started` of the last publication.
     last_publish_ms: AtomicU64,
@@ -94,6 +95,7 @@ impl Metrics {
             output_alerts: Family::default(),
             output_retries: Family::default(),
             evaluations: Counter::default(),
+            reloads: Family::default(),
             eval_seconds: Counter::default(),
             last_publish_ms: AtomicU64::new(0),
             started: Instant::now(),
@@ -114,6 +116,7 @@ impl Metrics {
         r.register("output_retries", "Retries per output", m.output_retries.clone());
         r.register("engine_evaluations", "Rule evaluations", m.evaluations.clone());
         r.register("engine_eval_seconds", "Time spent evaluating rules (sampled estimate)", m.eval_seconds.clone());
+        r.register("reloads", "Rules reloads, by result (ok or refused)", m.reloads.clone());
         let info: Family<Labels, Gauge> = Family::default();
         info.get_or_create(&labels(&[("version", env!("CARGO_PKG_VERSION"))])).set(1);
         r.register("info", "rulec's version", info);
@@ -166,6 +169,11 @@ impl Metrics {
         self.eval_seconds.inner().store(s.eval_seconds.to_bits(), Ordering::Relaxed);
         let ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX).max(1);
         self.last_publish_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// Counts a reload.
+    pub fn reloaded(&self, ok: bool) {
+        self.reloads.get_or_create(&labels(&[("result", if ok { "ok" } else { "refused" })])).inc();
     }
 
     /// Whether the loop published within [`HEALTHY_WITHIN`].

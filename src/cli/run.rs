@@ -16,19 +16,20 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use clap::{Args, ValueEnum};
-use rulec_compiler::{Diagnostic, FileId, SourceFile};
-use rulec_runtime::engine::{Alert, Backend, Engine, MatchMode};
+use rulec_compiler::{FileId, SourceFile};
+use rulec_runtime::engine::{Alert, Engine};
 use rulec_runtime::{Limits, State};
 
 use super::run_opts::{AlertSink, OperatorArgs};
-use super::{EXIT_CANNOT_RUN, EXIT_FINDINGS, EXIT_OK};
+use super::{EXIT_CANNOT_RUN, EXIT_OK};
 use crate::alert_format;
-use crate::render::Renderer;
 
 /// The ruleset `rulec run` uses when no `--rules` is given: the files of `stdlib-rules/`,
 /// embedded at build time, in load order.
-pub const STDLIB_RULES: &[(&str, &str)] =
-    &[("stdlib-rules/example.yaml", include_str!("../../stdlib-rules/example.yaml"))];
+pub const STDLIB_RULES: &[(&str, &str)] = &[
+    ("stdlib-rules/example.yaml", include_str!("../../stdlib-rules/example.yaml")),
+    ("stdlib-rules/host.yaml", include_str!("../../stdlib-rules/host.yaml")),
+];
 
 #[derive(Args, Debug, Clone)]
 pub struct RunArgs {
@@ -63,6 +64,10 @@ pub struct RunArgs {
     #[arg(long)]
     pub all_matches: bool,
 
+    /// Reload the rules (and the configuration) when a file changes, as on SIGHUP.
+    #[arg(long)]
+    pub watch: bool,
+
     #[command(flatten)]
     pub ops: OperatorArgs,
 }
@@ -84,49 +89,24 @@ struct RunStats {
     elapsed: Duration,
 }
 
-pub fn run(args: &RunArgs) -> i32 {
-    let merged;
-    let args = match &args.config {
-        None => args,
-        Some(path) => match super::run_config::apply(args, path) {
-            Ok(a) => {
-                merged = a;
-                &merged
-            }
-            Err(code) => return code,
-        },
-    };
-    let files = match load_rules(&args.rules) {
-        Ok(files) => files,
-        Err(message) => {
-            eprintln!("rulec run: {message}");
-            return EXIT_CANNOT_RUN;
-        }
-    };
-    let result = rulec_compiler::check::check(&files);
-    let errors: Vec<&Diagnostic> = result.diagnostics.iter().filter(|d| d.is_error()).collect();
-    if !errors.is_empty() {
-        let renderer = Renderer::new(&files);
-        for d in &errors {
-            eprintln!("{}", renderer.text(d, false));
-        }
-        eprintln!("rulec run: the rules have {} error(s); nothing was started", errors.len());
-        return EXIT_FINDINGS;
-    }
-    let mut program = rulec_compiler::compile(&result);
-    let selection = match args.ops.selection() {
-        Ok(s) => s,
+pub fn run(cli: &RunArgs) -> i32 {
+    let built = match super::reload::build(cli) {
+        Ok(b) => b,
         Err(e) => {
-            eprintln!("rulec run: {e}");
-            return EXIT_CANNOT_RUN;
+            // The details (rendered diagnostics) first, the summary last.
+            let (details, summary) = e.text.rsplit_once('\n').unwrap_or(("", &e.text));
+            if !details.is_empty() {
+                eprintln!("{details}");
+            }
+            eprintln!("rulec run: {summary}; nothing was started");
+            return e.code;
         }
     };
-    let chosen = rulec_compiler::ir::select::apply(&mut program, &selection);
-    for (flag, n) in args.ops.selection_flags().iter().zip(&chosen.matched) {
-        if *n == 0 {
-            eprintln!("rulec run: warning: {flag} matches no rule");
-        }
+    for note in &built.notes {
+        eprintln!("rulec run: {note}");
     }
+    let args = &built.args;
+    let mut engine = built.engine;
     let mut sink = match start_outputs(args) {
         Ok(sink) => sink,
         Err(e) => {
@@ -134,11 +114,14 @@ pub fn run(args: &RunArgs) -> i32 {
             return EXIT_CANNOT_RUN;
         }
     };
-    let mut engine = Engine::new(program, Backend::Jit);
-    if let Some(e) = engine.jit_error() {
-        eprintln!("rulec run: the JIT is unavailable ({e}); rules run on the interpreter");
-    }
-    engine.set_mode(if args.all_matches { MatchMode::All } else { MatchMode::First });
+    let watched: Vec<PathBuf> = cli.config.iter().chain(args.rules.iter()).cloned().collect();
+    let reloader = match super::reload::Reloader::new(cli, &watched, args.watch) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("rulec run: {e}; nothing was started");
+            return EXIT_CANNOT_RUN;
+        }
+    };
     let reopen = Arc::new(AtomicBool::new(false));
     if let Err(e) = signal_hook::flag::register(signal_hook::consts::SIGUSR1, Arc::clone(&reopen)) {
         eprintln!("rulec run: cannot handle SIGUSR1: {e}");
@@ -178,6 +161,8 @@ pub fn run(args: &RunArgs) -> i32 {
         interval,
         metrics: metrics.map(|m| MetricsLoop { metrics: m, ..MetricsLoop::default() }),
         kernel: None,
+        reloader,
+        syscall_requests: None,
     };
     let code = match &args.replay {
         Some(path) => replay(path, &mut run, &stop),
@@ -211,6 +196,39 @@ struct Running<'a> {
     metrics: Option<MetricsLoop>,
     /// Live runs: the probe's counters.
     kernel: Option<Arc<std::sync::Mutex<crate::live::LiveReport>>>,
+    /// SIGHUP and `--watch`: rebuilds the engine off the loop.
+    reloader: super::reload::Reloader,
+    /// Live runs: where a reload puts the new ruleset's syscalls for the probe.
+    syscall_requests: Option<Arc<std::sync::Mutex<Option<Vec<u32>>>>>,
+}
+
+impl Running<'_> {
+    /// Swaps in a finished reload, or reports why it was refused (the old rules keep running).
+    fn reloaded(&mut self, outcome: super::reload::Outcome) {
+        let ok = outcome.is_ok();
+        match outcome {
+            Ok(built) => {
+                for note in &built.notes {
+                    eprintln!("rulec run: {note}");
+                }
+                *self.engine = built.engine;
+                if let Some(req) = &self.syscall_requests
+                    && let Ok(mut r) = req.lock()
+                {
+                    *r = Some(crate::live::syscalls_for(self.engine.program()));
+                }
+                let n = self.engine.program().rules.iter().filter(|r| r.enabled).count();
+                eprintln!("rulec run: reloaded: {n} rules enabled");
+            }
+            Err(text) => {
+                eprintln!("{text}");
+                eprintln!("rulec run: reload refused; the previous rules keep running");
+            }
+        }
+        if let Some(m) = &self.metrics {
+            m.metrics.reloaded(ok);
+        }
+    }
 }
 
 /// The loop's side of the metrics: counts kept without locks, published once a second.
@@ -261,7 +279,7 @@ impl MetricsLoop {
 }
 
 /// Reads the rules files, or the embedded stdlib.
-fn load_rules(paths: &[PathBuf]) -> Result<Vec<SourceFile>, String> {
+pub(super) fn load_rules(paths: &[PathBuf]) -> Result<Vec<SourceFile>, String> {
     if paths.is_empty() {
         return Ok(STDLIB_RULES
             .iter()
@@ -316,6 +334,7 @@ fn live(args: &RunArgs, run: &mut Running<'_>, stop: &Arc<AtomicBool>) -> i32 {
     );
     let kernel = events.report();
     run.kernel = Some(Arc::clone(&kernel));
+    run.syscall_requests = Some(events.syscall_requests());
     let replay = rulec_runtime::Replay::with_state(events, state);
     let print_kernel = |last: bool| {
         let Ok(r) = kernel.lock() else { return };
@@ -406,6 +425,9 @@ where
             if !run.sink.emit(&a) {
                 stats.alerts_suppressed += 1;
             }
+        }
+        if let Some(outcome) = run.reloader.poll() {
+            run.reloaded(outcome);
         }
         if run.reopen.load(Ordering::Relaxed) && run.reopen.swap(false, Ordering::Relaxed) {
             run.sink.outputs.reopen();

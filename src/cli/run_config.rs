@@ -7,28 +7,23 @@ use std::path::Path;
 
 use rulec_compiler::{FileId, SourceFile};
 
-use super::EXIT_CANNOT_RUN;
 use super::run::{Output, RunArgs};
 use crate::config::{Config, Selector};
 use crate::render::Renderer;
 
-/// The arguments with the file's settings filled in, or the exit status after reporting why the
-/// file cannot be used.
-pub fn apply(args: &RunArgs, path: &Path) -> Result<RunArgs, i32> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        eprintln!("rulec run: cannot read the configuration {}: {e}", path.display());
-        EXIT_CANNOT_RUN
-    })?;
+/// The arguments with the file's settings filled in, or why the file cannot be used (its
+/// diagnostics rendered, one per paragraph, then a summary line).
+pub fn apply(args: &RunArgs, path: &Path) -> Result<RunArgs, String> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| format!("cannot read the configuration {}: {e}", path.display()))?;
     let file = SourceFile::new(FileId(0), path.display().to_string(), text);
     let (cfg, diags) = crate::config::parse(file.id, &file.text);
     if !diags.is_empty() {
         let files = [file];
         let renderer = Renderer::new(&files);
-        for d in &diags {
-            eprintln!("{}", renderer.text(d, false));
-        }
-        eprintln!("rulec run: the configuration has {} error(s); nothing was started", diags.len());
-        return Err(EXIT_CANNOT_RUN);
+        let mut text: Vec<String> = diags.iter().map(|d| renderer.text(d, false)).collect();
+        text.push(format!("the configuration has {} error(s)", diags.len()));
+        return Err(text.join("\n"));
     }
     Ok(merge(args.clone(), cfg, path.parent().unwrap_or(Path::new("."))))
 }

@@ -122,3 +122,27 @@ fn the_json_schema_names_exactly_the_keys_the_reader_knows() {
         assert_eq!(s, r, "{key}");
     }
 }
+
+/// The example configurations shipped in the docs and in the DaemonSet's ConfigMap are valid.
+#[test]
+fn the_shipped_configurations_read_cleanly() {
+    use rulec_compiler::FileId;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let example = std::fs::read_to_string(root.join("docs/examples/rulec.yaml")).expect("example");
+    let (_, diags) = rulec::config::parse(FileId(0), &example);
+    assert!(diags.is_empty(), "docs/examples/rulec.yaml: {diags:?}");
+    let manifest = std::fs::read_to_string(root.join("runtime/deploy/k8s/daemonset.yaml")).expect("manifest");
+    let (docs, diags) = rulec_compiler::yaml::parse(FileId(0), &manifest);
+    assert!(diags.is_empty(), "{diags:?}");
+    let embedded = docs
+        .iter()
+        .find(|d| d.get("kind").and_then(|(_, v)| v.as_scalar()).is_some_and(|s| s.value == "ConfigMap"))
+        .and_then(|d| d.get("data"))
+        .and_then(|(_, data)| data.get("rulec.yaml"))
+        .and_then(|(_, v)| v.as_scalar())
+        .map(|s| s.value.clone())
+        .expect("the ConfigMap holds rulec.yaml");
+    let (cfg, diags) = rulec::config::parse(FileId(0), &embedded);
+    assert!(diags.is_empty(), "the DaemonSet's rulec.yaml: {diags:?}");
+    assert_eq!(cfg.metrics_address.as_deref(), Some("0.0.0.0:8765"), "the probes' port");
+}

@@ -72,7 +72,10 @@ fn metrics_and_health_are_served_while_running() {
         let (status, body) = get(port, "/metrics");
         assert_eq!(status, 200);
         metrics = body;
-        if sample(&metrics, "rulec_alerts_total{").is_some_and(|v| v >= 1.0) {
+        // The kernel's counters reach the loop about once a second, after the first events.
+        if sample(&metrics, "rulec_alerts_total{").is_some_and(|v| v >= 1.0)
+            && sample(&metrics, "rulec_kernel_records_total{").is_some()
+        {
             break;
         }
         std::thread::sleep(Duration::from_millis(300));

@@ -13,6 +13,7 @@ mod cli_injection;
 mod cli_metrics;
 mod cli_misc;
 mod cli_outputs;
+mod cli_reload;
 mod cli_run;
 mod cli_test;
 mod diagnostics;
