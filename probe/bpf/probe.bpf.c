@@ -399,6 +399,25 @@ static __always_inline __u32 exe_flags(struct file *exe)
 	return 0;
 }
 
+/* The path the kernel gives a program run from a memfd ("/memfd:NAME (deleted)", as d_path
+ * writes it), built from its dentry's name. */
+static __always_inline void push_memfd_exepath(struct builder *b, struct file *exe)
+{
+	const unsigned char *n = BPF_CORE_READ(exe, f_path.dentry, d_name.name);
+	b->buf[b->off & EVENT_MASK] = '/';
+	long r = bpf_probe_read_kernel_str(&b->buf[(b->off + 1) & EVENT_MASK], 256, n);
+	if (r <= 1) {
+		push_empty(b);
+		return;
+	}
+	__u32 len = 1 + (((__u32)r - 1) & 0xff);
+	const char tail[] = " (deleted)";
+#pragma unroll
+	for (int i = 0; i < (int)sizeof(tail); i++)
+		b->buf[(b->off + len + i) & EVENT_MASK] = tail[i];
+	builder_param_done(b, len + sizeof(tail));
+}
+
 static __always_inline void emit_execve(long ret)
 {
 	struct builder b;
@@ -414,7 +433,8 @@ static __always_inline void emit_execve(long ret)
 	push_u64(&b, pid_nr_in_own_ns(pgrp));                       /* vpgid */
 	push_u32(&b, BPF_CORE_READ(t, loginuid.val));               /* loginuid */
 	struct file *exe = BPF_CORE_READ(t, mm, exe_file);
-	push_u32(&b, exe_flags(exe));                               /* flags */
+	__u32 xflags = exe_flags(exe);
+	push_u32(&b, xflags);                                       /* flags */
 	push_u64(&b, BPF_CORE_READ(t, cred, cap_inheritable.val));  /* cap_inheritable */
 	push_u64(&b, BPF_CORE_READ(t, cred, cap_permitted.val));    /* cap_permitted */
 	push_u64(&b, BPF_CORE_READ(t, cred, cap_effective.val));    /* cap_effective */
@@ -425,7 +445,10 @@ static __always_inline void emit_execve(long ret)
 	push_empty(&b);                                             /* exe_ino_ctime */
 	push_empty(&b);                                             /* exe_ino_mtime */
 	push_u32(&b, BPF_CORE_READ(t, cred, uid.val));              /* uid */
-	push_empty(&b);                                             /* trusted_exepath */
+	if (xflags & (1 << 2))
+		push_memfd_exepath(&b, exe);                        /* trusted_exepath */
+	else
+		push_empty(&b); /* trusted_exepath: d_path is not available to raw tracepoints */
 	push_u64(&b, pid_nr_in_host(pgrp));                         /* pgid */
 	push_u32(&b, BPF_CORE_READ(t, cred, gid.val));              /* gid */
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();

@@ -389,9 +389,10 @@ fn live_run_alerts_on_what_the_test_does() {
     one(
         "Fileless execution via memfd_create",
         &[
-            // comm and exepath as the kernel names a program run from an fd (fexecve).
+            // comm as the kernel names a program run from an fd (fexecve), the path as d_path
+            // names a memfd (Falco's trusted_exepath).
             ("proc.name", "memfd:rulec-pay"),
-            ("proc.exepath", "/dev/fd/*"),
+            ("proc.exepath", "/memfd:rulec-payload (deleted)"),
             ("proc.pname", "python3"),
             ("user.name", "root"),
             ("proc.cmdline", "memfd:rulec-pay"),
