@@ -3,7 +3,8 @@
 //! that stdlib rules detect (in a scratch folder it removes afterwards: a history file deleted, a
 //! setuid bit set on an empty file, a program copied to /tmp and run, a memfd executed, a ptrace
 //! attach to its own child, ...), waits for each expected alert, and prints a table of detected and
-//! missed rules with the time each took. Exit 0 when every rule was detected, 1 otherwise, 2 when
+//! missed rules with the time each took. With `--alerts-file`, it checks a `rulec run` that is
+//! already running (a deployment) through the alerts it appends to its output file instead. Exit 0 when every rule was detected, 1 otherwise, 2 when
 //! it cannot run (no root, no BTF). Needs the same privileges as `rulec run`.
 
 use std::ffi::CString;
@@ -24,8 +25,12 @@ pub struct SelftestArgs {
     #[arg(long, default_value_t = 5.0, value_name = "S")]
     pub timeout: f64,
     /// Passed to `rulec run`: turn a rule off (to see selftest fail), repeatable.
-    #[arg(long, value_name = "RULE|tag:TAG")]
+    #[arg(long, value_name = "RULE|tag:TAG", conflicts_with = "alerts_file")]
     pub disable: Vec<String>,
+    /// Check a `rulec run` that is already running instead of starting one: read the alerts it
+    /// appends to this file (its `--output-file`). It must run the stdlib rules.
+    #[arg(long, value_name = "PATH")]
+    pub alerts_file: Option<PathBuf>,
 }
 
 /// One check: the rule, what is done, and how to recognise its alert among others.
@@ -83,7 +88,11 @@ pub fn run(args: &SelftestArgs) -> i32 {
         return EXIT_CANNOT_RUN;
     }
     let scratch = Scratch { dir };
-    let code = match Pipeline::start(&args.disable) {
+    let pipeline = match &args.alerts_file {
+        Some(path) => Pipeline::follow(path),
+        None => Pipeline::start(&args.disable),
+    };
+    let code = match pipeline {
         Ok(mut p) => {
             let code = checks(&scratch, &mut p, Duration::from_secs_f64(args.timeout));
             p.stop();
@@ -120,9 +129,10 @@ fn checks(scratch: &Scratch, p: &mut Pipeline, timeout: Duration) -> i32 {
     if missed == 0 { EXIT_OK } else { EXIT_FINDINGS }
 }
 
-/// The `rulec run` under test and the alerts it printed so far.
+/// The `rulec run` under test (ours, or one already running whose output file is followed) and
+/// the alerts it wrote so far.
 struct Pipeline {
-    child: Child,
+    child: Option<Child>,
     alerts: mpsc::Receiver<serde_json::Value>,
     seen: Vec<serde_json::Value>,
 }
@@ -164,7 +174,7 @@ impl Pipeline {
             let _ = ready_tx.send(Err(log.join("\n")));
         });
         match ready.recv_timeout(Duration::from_secs(60)) {
-            Ok(Ok(())) => Ok(Pipeline { child, alerts, seen: Vec::new() }),
+            Ok(Ok(())) => Ok(Pipeline { child: Some(child), alerts, seen: Vec::new() }),
             Ok(Err(log)) => Err(format!("rulec run did not start:\n{log}")),
             Err(_) => {
                 let _ = child.kill();
@@ -172,6 +182,36 @@ impl Pipeline {
                 Err("rulec run did not start watching within 60 s".into())
             }
         }
+    }
+
+    /// Follows the alerts a running `rulec run` appends to `path` from now on.
+    fn follow(path: &Path) -> Result<Pipeline, String> {
+        use std::io::{Seek, SeekFrom};
+        let mut file = std::fs::File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        file.seek(SeekFrom::End(0)).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let (tx, alerts) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(file);
+            // A line still being written stays in `line` until its newline arrives.
+            let mut line = String::new();
+            loop {
+                match reader.read_line(&mut line) {
+                    Ok(0) => std::thread::sleep(Duration::from_millis(50)),
+                    Ok(_) if line.ends_with('\n') => {
+                        let parsed = serde_json::from_str(line.trim_end());
+                        line.clear();
+                        if let Ok(v) = parsed
+                            && tx.send(v).is_err()
+                        {
+                            return;
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(_) => return,
+                }
+            }
+        });
+        Ok(Pipeline { child: None, alerts, seen: Vec::new() })
     }
 
     /// Waits for an alert of `rule` whose `marker.field` contains the marker's text.
@@ -203,12 +243,14 @@ impl Pipeline {
         Err(format!("no `{rule}` alert with {} containing {:?} within {timeout:?}", m.field, m.contains))
     }
 
-    fn stop(mut self) {
-        // SAFETY: signalling our own child, not yet reaped.
-        unsafe {
-            libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM);
+    fn stop(self) {
+        if let Some(mut child) = self.child {
+            // SAFETY: signalling our own child, not yet reaped.
+            unsafe {
+                libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
+            }
+            let _ = child.wait();
         }
-        let _ = self.child.wait();
     }
 }
 
