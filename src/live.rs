@@ -27,10 +27,39 @@ use rulec_runtime::capture::scap::decode_record;
 /// Records taken from each CPU's ring per read.
 pub const BATCH_PER_CPU: usize = 1024;
 
-/// Syscalls the state machine needs whatever the rules say: process creation and replacement,
-/// and the fd-table changes the probe decodes today.
-const STATE_SYSCALLS: &[&str] =
-    &["clone", "clone3", "fork", "vfork", "execve", "execveat", "close", "openat", "openat2"];
+/// Syscalls the state machine needs whatever the rules say (as Falco's base syscall set):
+/// process creation and replacement, the fd-table changes (opens, closes, duplicates, pipes,
+/// sockets and their connections), the working directory and the credentials.
+const STATE_SYSCALLS: &[&str] = &[
+    "clone",
+    "clone3",
+    "fork",
+    "vfork",
+    "execve",
+    "execveat",
+    "close",
+    "openat",
+    "openat2",
+    "dup",
+    "dup2",
+    "dup3",
+    "fcntl",
+    "pipe",
+    "pipe2",
+    "memfd_create",
+    "socket",
+    "connect",
+    "accept",
+    "accept4",
+    "bind",
+    "listen",
+    "chdir",
+    "fchdir",
+    "setuid",
+    "setgid",
+    "setresuid",
+    "setresgid",
+];
 
 /// What the live source counted.
 #[derive(Debug, Default, Clone, Copy)]
@@ -107,12 +136,14 @@ impl LiveReport {
             total.add(c);
         }
         let mut text = format!(
-            "  kernel: {} records, {} dropped ({} ring buffer full), {} strings cut, {} unreadable arguments; {} records rejected by the decoder, {} of an event type the table lacks",
+            "  kernel: {} records, {} dropped ({} ring buffer full), {} strings cut, {} unreadable arguments, {} arguments read at exit (no entry copy), {} 32-bit syscalls not captured; {} records rejected by the decoder, {} of an event type the table lacks",
             total.events,
             total.drops(),
             total.drops_buffer,
             total.truncated,
             total.read_faults,
+            total.enter_missing,
+            total.compat_skipped,
             self.stats.decode_errors,
             self.stats.unknown_types
         );

@@ -81,14 +81,121 @@ struct cred {
 	kernel_cap_t cap_effective;
 };
 
+struct qstr {
+	const unsigned char *name;
+};
+
+struct dentry {
+	struct qstr d_name;
+};
+
+struct path {
+	struct dentry *dentry;
+};
+
+struct inode {
+	unsigned short i_mode;
+	unsigned long i_ino;
+};
+
+struct file {
+	struct path f_path;
+	struct inode *f_inode;
+	void *private_data;
+};
+
+struct fdtable {
+	unsigned int max_fds;
+	struct file **fd;
+};
+
+struct files_struct {
+	struct fdtable *fdt;
+};
+
 struct mm_struct {
 	unsigned long arg_start;
 	unsigned long arg_end;
 	unsigned long env_start;
 	unsigned long env_end;
+	struct file *exe_file;
+};
+
+struct in6_addr {
+	union {
+		u8 u6_addr8[16];
+	} in6_u;
+};
+
+/* The two anonymous unions are the kernel's own nesting (include/net/sock.h), so the local
+ * access paths match the target's member by member. */
+struct sock_common {
+	union {
+		u64 skc_addrpair;
+		struct {
+			__be32 skc_daddr;
+			__be32 skc_rcv_saddr;
+		};
+	};
+	union {
+		u32 skc_portpair;
+		struct {
+			__be16 skc_dport;
+			u16 skc_num;
+		};
+	};
+	unsigned short skc_family;
+	struct in6_addr skc_v6_daddr;
+	struct in6_addr skc_v6_rcv_saddr;
+};
+
+struct sock {
+	struct sock_common __sk_common;
+};
+
+struct unix_sock {
+	struct sock *peer;
+};
+
+struct socket {
+	struct sock *sk;
+};
+
+struct pid_namespace;
+
+struct upid {
+	int nr;
+	struct pid_namespace *ns;
+};
+
+/* `numbers` has `level + 1` entries: 0 is the host's view, `level` the task's own namespace. */
+struct pid {
+	unsigned int level;
+	struct upid numbers[1];
+};
+
+struct tty_driver {
+	int major;
+	int minor_start;
+};
+
+struct tty_struct {
+	struct tty_driver *driver;
+	int index;
+};
+
+struct signal_struct {
+	struct pid *pids[4];
+	struct tty_struct *tty;
+};
+
+/* x86: `status` carries TS_COMPAT while a 32-bit (ia32) syscall runs. */
+struct thread_info {
+	u32 status;
 };
 
 struct task_struct {
+	struct thread_info thread_info;
 	pid_t pid;
 	pid_t tgid;
 	int exit_code;
@@ -96,6 +203,9 @@ struct task_struct {
 	struct task_struct *real_parent;
 	struct task_struct *group_leader;
 	struct mm_struct *mm;
+	struct files_struct *files;
+	struct pid *thread_pid;
+	struct signal_struct *signal;
 	const struct cred *cred;
 	kuid_t loginuid;
 	char comm[16];

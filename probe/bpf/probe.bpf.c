@@ -1,66 +1,44 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * rulec's eBPF probe: syscall and process-lifecycle events, written in the `.scap` event layout
- * (the bytes of a capture file's event block after its CPU id: a 26-byte header
- * {u64 ts, u64 tid, u32 len, u16 type, u32 nparams}, one u16 length per parameter, then the
- * parameters), into one ring buffer per CPU. User space decodes ring-buffer records with the same
- * decoder that reads capture files.
+ * (builder.h; the layout, the event ids and the syscall numbers come from scap_gen.h, generated
+ * from rulec-schema), into one ring buffer per CPU. User space decodes ring-buffer records with
+ * the same decoder that reads capture files.
  *
- * Hot path first: every syscall exit on the host runs `rulec_sys_exit`; before anything else it
- * looks the syscall number up in `interesting` (filled by user space from the loaded rules and
- * the state machine's needs) and skips rulec's own process (`self_tgid`). Everything else costs a
- * few instructions.
+ * Hot path first: every syscall entry and exit on the host runs `rulec_sys_enter` /
+ * `rulec_sys_exit`; before anything else they look the syscall number up in `interesting`
+ * (filled by user space from the loaded rules and the state machine's needs; an array lookup
+ * the verifier inlines) and then skip rulec's own process (`self_tgid`). An unneeded syscall
+ * costs a few instructions.
  *
- * Records are built in a per-CPU scratch area and copied into the CPU's ring buffer with one
- * `bpf_ringbuf_output`; a full ring buffer is counted per CPU in `counters`, never silent.
+ * TOCTOU: paths, names and socket addresses that user space could change while the syscall runs
+ * are copied at entry into `stash` (keyed by thread) by `rulec_sys_enter`, and the exit event
+ * uses that copy. Without one (the entry ran before the probe was attached, the LRU map evicted
+ * it, or the page holding the string was not resident at entry) the exit reads user memory
+ * itself and counts `n_enter_missing`.
+ *
+ * 32-bit (ia32) syscalls are not captured: their numbers are not x86_64 numbers (ia32 `read` is
+ * 3, x86_64's `close`), so after the table lookup a syscall made in compat mode is skipped and
+ * counted in `n_compat`, which `rulec run` reports.
  *
  * The event ids, parameter lists and flag encodings follow the shared event table
- * (compiler/schema); `probe/src/events.rs` checks the ids used here against it.
+ * (compiler/schema, libs master, the newest row of each event).
  */
 #include "kernel_types.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
+#include "scap_gen.h"
+#include "builder.h"
+#include "net.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* ---- event ids (ppm_event_code) ------------------------------------------------------------ */
-#define PPME_GENERIC_X 1
-#define PPME_SYSCALL_CLOSE_X 5
-#define PPME_PROCEXIT_1_E 186
-#define PPME_SYSCALL_CLONE_20_X 223
-#define PPME_SYSCALL_FORK_20_X 225
-#define PPME_SYSCALL_VFORK_20_X 227
-#define PPME_SYSCALL_EXECVE_19_X 293
-#define PPME_SYSCALL_OPENAT_2_X 307
-#define PPME_SYSCALL_OPENAT2_X 327
-#define PPME_SYSCALL_CLONE3_X 335
-
-/* ---- x86_64 syscall numbers the probe gives their own event -------------------------------- */
-#define NR_close 3
-#define NR_clone 56
-#define NR_fork 57
-#define NR_vfork 58
-#define NR_execve 59
-#define NR_openat 257
-#define NR_execveat 322
-#define NR_openat2 437
-#define NR_clone3 435
-
 /* Syscall numbers above this are not looked up (x86_64 has fewer). */
 #define SYSCALL_TABLE_SIZE 512
-
-#define HDR_LEN 26
-#define MAX_PARAMS 32
-/* Largest record: the driver's limit. Offsets are masked with it to satisfy the verifier. */
-#define MAX_EVENT (1 << 16)
-#define EVENT_MASK (MAX_EVENT - 1)
-/* Scratch per CPU: a full record plus the longest single write, so a masked offset plus a
- * bounded write always stays inside it. */
-#define SCRATCH_SIZE (MAX_EVENT + 8192)
-/* Longest string or blob one parameter copies (PATH_MAX; argv and env as one blob each). */
-#define MAX_STR 4096
-#define STR_MASK (MAX_STR - 1)
+/* x86 `thread_info.status` bit: a 32-bit syscall is running. */
+#define TS_COMPAT 0x0002
+#define AT_FDCWD -100
 
 /* ---- settings from user space ---------------------------------------------------------------- */
 /* rulec's own process: its syscalls would feed back into the stream. */
@@ -74,49 +52,6 @@ struct {
 	__type(key, __u32);
 	__type(value, __u8);
 } interesting SEC(".maps");
-
-/* One ring buffer per CPU, created and inserted by user space. */
-struct ringbuf_map {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 20);
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__array(values, struct ringbuf_map);
-} ringbufs SEC(".maps");
-
-/* Counters per CPU, summed by user space. Field order is `probe/src/stats.rs`'s. */
-struct counters {
-	__u64 n_evts;             /* records written */
-	__u64 n_drops_buffer;     /* ring buffer full */
-	__u64 n_drops_no_buffer;  /* no ring buffer for this CPU (hot-plugged CPU) */
-	__u64 n_drops_scratch;    /* no scratch area for this CPU */
-	__u64 n_truncated;        /* a string or blob longer than MAX_STR was cut */
-	__u64 n_read_faults;      /* a user or kernel read failed (parameter left empty) */
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct counters);
-} counters SEC(".maps");
-
-/* Scratch areas, one per CPU (an ARRAY indexed by CPU id: per-CPU array values are limited to
- * 32 KiB). User space sets max_entries to the number of possible CPUs. */
-struct scratch {
-	__u8 buf[SCRATCH_SIZE];
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct scratch);
-} scratch SEC(".maps");
 
 /* The path an exec was asked to run (`bprm->filename`), saved by `rulec_sched_exec` for the
  * execve exit of the same thread: at that exit the old image's memory, where the syscall's
@@ -140,150 +75,32 @@ struct {
 	__type(value, struct exec_path);
 } exec_path_zero SEC(".maps");
 
-/* ---- record builder ---------------------------------------------------------------------------- */
-struct builder {
-	__u8 *buf;
-	struct counters *cnt;
-	__u32 off;     /* where the next parameter's bytes go */
-	__u32 idx;     /* next parameter index */
-	__u32 nparams; /* parameters announced in the header */
+/* Arguments copied at syscall entry, for the exit of the same thread: up to two strings (or a
+ * raw sockaddr / struct open_how in `s0`), with the lengths the reads returned (<= 0: none). */
+struct stash {
+	__u32 nr;
+	__s32 len0;
+	__s32 len1;
+	__u32 pad;
+	__u8 s0[MAX_STR];
+	__u8 s1[MAX_STR];
 };
 
-static __always_inline struct counters *counters_get(void)
-{
-	__u32 zero = 0;
-	return bpf_map_lookup_elem(&counters, &zero);
-}
+/* LRU: an entry whose exit never comes (the thread died in the syscall) ages out by itself. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 512);
+	__type(key, __u32);
+	__type(value, struct stash);
+} stash SEC(".maps");
 
-static __always_inline bool builder_begin(struct builder *b, __u16 type, __u32 nparams)
-{
-	__u32 cpu = bpf_get_smp_processor_id();
-	b->cnt = counters_get();
-	struct scratch *s = bpf_map_lookup_elem(&scratch, &cpu);
-	if (!s) {
-		if (b->cnt)
-			__sync_fetch_and_add(&b->cnt->n_drops_scratch, 1);
-		return false;
-	}
-	b->buf = s->buf;
-	b->idx = 0;
-	b->nparams = nparams & (MAX_PARAMS - 1);
-	b->off = HDR_LEN + 2 * b->nparams;
-	*(__u64 *)&b->buf[0] = bpf_ktime_get_boot_ns();
-	*(__u64 *)&b->buf[8] = bpf_get_current_pid_tgid() & 0xffffffff;
-	*(__u16 *)&b->buf[20] = type;
-	*(__u32 *)&b->buf[22] = b->nparams;
-	return true;
-}
-
-/* Records the length of the parameter just written and moves on. */
-static __always_inline void builder_param_done(struct builder *b, __u32 len)
-{
-	__u32 at = HDR_LEN + 2 * (b->idx & (MAX_PARAMS - 1));
-	*(__u16 *)&b->buf[at & EVENT_MASK] = (__u16)len;
-	b->off += len;
-	b->idx++;
-}
-
-static __always_inline void push_u8(struct builder *b, __u8 v)
-{
-	b->buf[b->off & EVENT_MASK] = v;
-	builder_param_done(b, 1);
-}
-
-static __always_inline void push_u16(struct builder *b, __u16 v)
-{
-	*(__u16 *)&b->buf[b->off & EVENT_MASK] = v;
-	builder_param_done(b, 2);
-}
-
-static __always_inline void push_u32(struct builder *b, __u32 v)
-{
-	*(__u32 *)&b->buf[b->off & EVENT_MASK] = v;
-	builder_param_done(b, 4);
-}
-
-static __always_inline void push_u64(struct builder *b, __u64 v)
-{
-	*(__u64 *)&b->buf[b->off & EVENT_MASK] = v;
-	builder_param_done(b, 8);
-}
-
-/* An absent parameter: zero length, as the drivers write one they could not fill. */
-static __always_inline void push_empty(struct builder *b)
-{
-	builder_param_done(b, 0);
-}
-
-static __always_inline void count_read(struct builder *b, long ret, __u32 max)
-{
-	if (!b->cnt)
-		return;
-	if (ret < 0)
-		__sync_fetch_and_add(&b->cnt->n_read_faults, 1);
-	else if ((__u32)ret >= max)
-		__sync_fetch_and_add(&b->cnt->n_truncated, 1);
-}
-
-/* A NUL-terminated string from user memory (length includes the NUL, as the drivers write). */
-static __always_inline void push_user_str(struct builder *b, const void *ptr)
-{
-	long n = ptr ? bpf_probe_read_user_str(&b->buf[b->off & EVENT_MASK], MAX_STR, ptr) : -1;
-	count_read(b, n, MAX_STR);
-	builder_param_done(b, n > 0 ? (__u32)n & (MAX_STR * 2 - 1) : 0);
-}
-
-/* `len` bytes of user memory (argv, env blobs), cut at MAX_STR. */
-static __always_inline void push_user_blob(struct builder *b, unsigned long start, unsigned long end)
-{
-	__u64 len = end > start ? end - start : 0;
-	if (len > MAX_STR) {
-		if (b->cnt)
-			__sync_fetch_and_add(&b->cnt->n_truncated, 1);
-		len = MAX_STR;
-	}
-	if (len == 0) {
-		push_empty(b);
-		return;
-	}
-	/* The mask keeps the size provably below the scratch area's slack for the verifier; the
-	 * barrier keeps clang from folding it into the comparisons above. */
-	__u32 n = (__u32)len;
-	asm volatile("%0 &= 8191" : "+r"(n));
-	long r = bpf_probe_read_user(&b->buf[b->off & EVENT_MASK], n, (const void *)start);
-	if (r < 0) {
-		count_read(b, r, MAX_STR);
-		push_empty(b);
-		return;
-	}
-	builder_param_done(b, n);
-}
-
-/* Writes the finished record to this CPU's ring buffer; counts it or counts the drop. */
-static __always_inline void builder_submit(struct builder *b)
-{
-	__u32 len = b->off;
-	*(__u32 *)&b->buf[16] = len;
-	__u32 cpu = bpf_get_smp_processor_id();
-	void *rb = bpf_map_lookup_elem(&ringbufs, &cpu);
-	if (!rb) {
-		if (b->cnt)
-			__sync_fetch_and_add(&b->cnt->n_drops_no_buffer, 1);
-		return;
-	}
-	len &= EVENT_MASK;
-	if (len < HDR_LEN)
-		return;
-	/* No wakeup: user space polls the rings on a timer and never sleeps on them, and a wakeup
-	 * (an irq_work, a self-interrupt) would cost more than the rest of the record. */
-	if (bpf_ringbuf_output(rb, b->buf, len, BPF_RB_NO_WAKEUP) != 0) {
-		if (b->cnt)
-			__sync_fetch_and_add(&b->cnt->n_drops_buffer, 1);
-		return;
-	}
-	if (b->cnt)
-		__sync_fetch_and_add(&b->cnt->n_evts, 1);
-}
+/* Zeroed template to insert into `stash` (an 8 KiB value cannot live on the BPF stack). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct stash);
+} stash_zero SEC(".maps");
 
 /* ---- flag encodings ------------------------------------------------------------------------------ */
 /* Linux open(2) flags to the PPM encoding the event table's O_* names use. */
@@ -310,6 +127,92 @@ static __always_inline __u32 open_flags_to_ppm(__u32 f)
 	return r;
 }
 
+
+/* Linux ptrace requests to the PPM enum the event table's PTRACE_* names use. */
+static __always_inline __u16 ptrace_request_to_ppm(long r)
+{
+	switch (r) {
+	case 0: return 1;       /* TRACEME */
+	case 1: return 2;       /* PEEKTEXT */
+	case 2: return 3;       /* PEEKDATA */
+	case 3: return 4;       /* PEEKUSR */
+	case 4: return 5;       /* POKETEXT */
+	case 5: return 6;       /* POKEDATA */
+	case 6: return 7;       /* POKEUSR */
+	case 7: return 8;       /* CONT */
+	case 8: return 9;       /* KILL */
+	case 9: return 10;      /* SINGLESTEP */
+	case 12: return 26;     /* GETREGS */
+	case 13: return 27;     /* SETREGS */
+	case 14: return 28;     /* GETFPREGS */
+	case 15: return 29;     /* SETFPREGS */
+	case 16: return 11;     /* ATTACH */
+	case 17: return 12;     /* DETACH */
+	case 18: return 30;     /* GETFPXREGS */
+	case 19: return 31;     /* SETFPXREGS */
+	case 24: return 13;     /* SYSCALL */
+	case 25: return 33;     /* GET_THREAD_AREA */
+	case 26: return 34;     /* SET_THREAD_AREA */
+	case 30: return 35;     /* ARCH_PRCTL */
+	case 31: return 36;     /* SYSEMU */
+	case 32: return 37;     /* SYSEMU_SINGLESTEP */
+	case 33: return 38;     /* SINGLEBLOCK */
+	case 0x4200: return 14; /* SETOPTIONS */
+	case 0x4201: return 15; /* GETEVENTMSG */
+	case 0x4202: return 16; /* GETSIGINFO */
+	case 0x4203: return 17; /* SETSIGINFO */
+	case 0x4204: return 18; /* GETREGSET */
+	case 0x4205: return 19; /* SETREGSET */
+	case 0x4206: return 20; /* SEIZE */
+	case 0x4207: return 21; /* INTERRUPT */
+	case 0x4208: return 22; /* LISTEN */
+	case 0x4209: return 23; /* PEEKSIGINFO */
+	case 0x420a: return 24; /* GETSIGMASK */
+	case 0x420b: return 25; /* SETSIGMASK */
+	default: return 0;      /* UNKNOWN */
+	}
+}
+
+/* Linux fcntl commands to the PPM enum (PPM_FCNTL_*). */
+static __always_inline __u8 fcntl_cmd_to_ppm(long c)
+{
+	switch (c) {
+	case 0: return 1;     /* F_DUPFD */
+	case 1: return 2;     /* F_GETFD */
+	case 2: return 3;     /* F_SETFD */
+	case 3: return 4;     /* F_GETFL */
+	case 4: return 5;     /* F_SETFL */
+	case 5: return 6;     /* F_GETLK */
+	case 6: return 8;     /* F_SETLK */
+	case 7: return 9;     /* F_SETLKW */
+	case 8: return 10;    /* F_SETOWN */
+	case 9: return 12;    /* F_GETOWN */
+	case 10: return 13;   /* F_SETSIG */
+	case 11: return 15;   /* F_GETSIG */
+	case 15: return 21;   /* F_SETOWN_EX */
+	case 16: return 22;   /* F_GETOWN_EX */
+	case 36: return 30;   /* F_OFD_GETLK */
+	case 37: return 31;   /* F_OFD_SETLK */
+	case 38: return 32;   /* F_OFD_SETLKW */
+	case 1024: return 23; /* F_SETLEASE */
+	case 1025: return 24; /* F_GETLEASE */
+	case 1026: return 27; /* F_NOTIFY */
+	case 1030: return 26; /* F_DUPFD_CLOEXEC */
+	case 1031: return 28; /* F_SETPIPE_SZ */
+	case 1032: return 29; /* F_GETPIPE_SZ */
+	default: return 0;    /* UNKNOWN */
+	}
+}
+
+/* Socket type flags (SOCK_NONBLOCK = O_NONBLOCK, SOCK_CLOEXEC = O_CLOEXEC) as PPM open flags. */
+static __always_inline __u32 sock_flags_to_ppm(__u32 type)
+{
+	return open_flags_to_ppm(type & (04000 | 02000000)) & ~(__u32)1;
+}
+
+/* chmod-style modes: the PPM_S_* bits are the kernel's 12 permission bits. */
+#define MODE_MASK 07777
+
 /* ---- task facts -------------------------------------------------------------------------------- */
 static __always_inline struct task_struct *current_task(void)
 {
@@ -320,6 +223,42 @@ static __always_inline __s64 current_ptid(void)
 {
 	struct task_struct *t = current_task();
 	return BPF_CORE_READ(t, real_parent, tgid);
+}
+
+/* The number of `pid` in the task's own pid namespace (its deepest level). The entry's address
+ * is computed from CO-RE offsets: `numbers` is a flexible array in the kernel. */
+static __always_inline __s64 pid_nr_in_own_ns(struct pid *pid)
+{
+	if (!pid)
+		return 0;
+	unsigned int level = BPF_CORE_READ(pid, level);
+	if (level > 32)
+		return 0;
+	unsigned long at = (unsigned long)pid + bpf_core_field_offset(struct pid, numbers) +
+			   (unsigned long)level * bpf_core_type_size(struct upid) + bpf_core_field_offset(struct upid, nr);
+	int nr = 0;
+	bpf_probe_read_kernel(&nr, sizeof(nr), (const void *)at);
+	return nr;
+}
+
+/* The host-namespace number of `pid` (numbers[0]). */
+static __always_inline __s64 pid_nr_in_host(struct pid *pid)
+{
+	return pid ? BPF_CORE_READ(pid, numbers[0].nr) : 0;
+}
+
+/* PIDTYPE_PGID in `signal->pids`. */
+#define PIDTYPE_PGID 2
+
+/* The controlling terminal as the drivers encode it (new_encode_dev of major, minor), 0 for none. */
+static __always_inline __u32 task_tty(struct task_struct *t)
+{
+	struct tty_struct *tty = BPF_CORE_READ(t, signal, tty);
+	if (!tty)
+		return 0;
+	__u32 major = BPF_CORE_READ(tty, driver, major);
+	__u32 minor = BPF_CORE_READ(tty, driver, minor_start) + BPF_CORE_READ(tty, index);
+	return (minor & 0xff) | ((major & 0xfff) << 8) | ((minor & ~0xffu) << 12);
 }
 
 /* Fills the parameters clone/fork/execve exits share, from `exe` to `vm_swap`. */
@@ -369,6 +308,8 @@ static __always_inline void push_comm(struct builder *b)
 	}
 }
 
+#include "syscalls.h"
+
 /* ---- events -------------------------------------------------------------------------------------- */
 static __always_inline void emit_generic(__u32 nr)
 {
@@ -390,7 +331,7 @@ static __always_inline void emit_close(struct pt_regs *regs, long ret)
 	builder_submit(&b);
 }
 
-static __always_inline void emit_openat(struct pt_regs *regs, long ret, bool openat2)
+static __always_inline void emit_openat(struct pt_regs *regs, long ret, bool openat2, struct stash *st)
 {
 	struct builder b;
 	if (!builder_begin(&b, openat2 ? PPME_SYSCALL_OPENAT2_X : PPME_SYSCALL_OPENAT_2_X, openat2 ? 8 : 7))
@@ -399,7 +340,7 @@ static __always_inline void emit_openat(struct pt_regs *regs, long ret, bool ope
 	const void *path = (const void *)PT_REGS_PARM2_CORE_SYSCALL(regs);
 	__u64 flags = 0, mode = 0, resolve = 0;
 	if (openat2) {
-		/* struct open_how { u64 flags; u64 mode; u64 resolve; } in user memory. */
+		/* struct open_how { u64 flags; u64 mode; u64 resolve; }: the kernel copied it at entry. */
 		__u64 how[3] = {};
 		const void *uhow = (const void *)PT_REGS_PARM3_CORE_SYSCALL(regs);
 		if (bpf_probe_read_user(how, sizeof(how), uhow) == 0) {
@@ -415,7 +356,7 @@ static __always_inline void emit_openat(struct pt_regs *regs, long ret, bool ope
 	__u32 ppm_flags = open_flags_to_ppm((__u32)flags);
 	push_u64(&b, (__u64)ret);     /* fd */
 	push_u64(&b, (__u64)dirfd);   /* dirfd */
-	push_user_str(&b, path);      /* name */
+	push_path0(&b, st, path);     /* name, as it was at entry */
 	push_u32(&b, ppm_flags);      /* flags */
 	push_u32(&b, (__u32)mode);    /* mode */
 	if (openat2)
@@ -437,10 +378,44 @@ static __always_inline void emit_clone(__u16 type, long ret)
 	push_u32(&b, 0);                                  /* flags */
 	push_u32(&b, BPF_CORE_READ(t, cred, uid.val));    /* uid */
 	push_u32(&b, BPF_CORE_READ(t, cred, gid.val));    /* gid */
-	push_empty(&b);                                   /* vtid */
-	push_empty(&b);                                   /* vpid */
+	push_u64(&b, pid_nr_in_own_ns(BPF_CORE_READ(t, thread_pid)));                /* vtid */
+	push_u64(&b, pid_nr_in_own_ns(BPF_CORE_READ(t, group_leader, thread_pid)));  /* vpid */
 	push_empty(&b);                                   /* pidns_init_start_ts */
 	builder_submit(&b);
+}
+
+/* PPM_EXE_* flags of the running executable: EXE_FROM_MEMFD when it is a memfd (its dentry is
+ * named "memfd:NAME", as memfd_create names them). */
+static __always_inline __u32 exe_flags(struct file *exe)
+{
+	char name[8] = {};
+	if (!exe)
+		return 0;
+	const unsigned char *n = BPF_CORE_READ(exe, f_path.dentry, d_name.name);
+	if (bpf_probe_read_kernel(name, 6, n) != 0)
+		return 0;
+	if (name[0] == 'm' && name[1] == 'e' && name[2] == 'm' && name[3] == 'f' && name[4] == 'd' && name[5] == ':')
+		return 1 << 2; /* PPM_EXE_FROM_MEMFD */
+	return 0;
+}
+
+/* The path the kernel gives a program run from a memfd ("/memfd:NAME (deleted)", as d_path
+ * writes it), built from its dentry's name. */
+static __always_inline void push_memfd_exepath(struct builder *b, struct file *exe)
+{
+	const unsigned char *n = BPF_CORE_READ(exe, f_path.dentry, d_name.name);
+	b->buf[b->off & EVENT_MASK] = '/';
+	long r = bpf_probe_read_kernel_str(&b->buf[(b->off + 1) & EVENT_MASK], 256, n);
+	if (r <= 1) {
+		push_empty(b);
+		return;
+	}
+	__u32 len = 1 + (((__u32)r - 1) & 0xff);
+	const char tail[] = " (deleted)";
+#pragma unroll
+	for (int i = 0; i < (int)sizeof(tail); i++)
+		b->buf[(b->off + len + i) & EVENT_MASK] = tail[i];
+	builder_param_done(b, len + sizeof(tail));
 }
 
 static __always_inline void emit_execve(long ret)
@@ -453,19 +428,28 @@ static __always_inline void emit_execve(long ret)
 	push_comm(&b);                                              /* comm */
 	push_empty(&b);                                             /* cgroups */
 	push_user_blob(&b, BPF_CORE_READ(t, mm, env_start), BPF_CORE_READ(t, mm, env_end)); /* env */
-	push_empty(&b);                                             /* tty */
-	push_empty(&b);                                             /* vpgid */
+	struct pid *pgrp = BPF_CORE_READ(t, signal, pids[PIDTYPE_PGID]);
+	push_u32(&b, task_tty(t));                                  /* tty */
+	push_u64(&b, pid_nr_in_own_ns(pgrp));                       /* vpgid */
 	push_u32(&b, BPF_CORE_READ(t, loginuid.val));               /* loginuid */
-	push_u32(&b, 0);                                            /* flags */
+	struct file *exe = BPF_CORE_READ(t, mm, exe_file);
+	__u32 xflags = exe_flags(exe);
+	push_u32(&b, xflags);                                       /* flags */
 	push_u64(&b, BPF_CORE_READ(t, cred, cap_inheritable.val));  /* cap_inheritable */
 	push_u64(&b, BPF_CORE_READ(t, cred, cap_permitted.val));    /* cap_permitted */
 	push_u64(&b, BPF_CORE_READ(t, cred, cap_effective.val));    /* cap_effective */
-	push_empty(&b);                                             /* exe_ino */
+	if (exe)
+		push_u64(&b, BPF_CORE_READ(exe, f_inode, i_ino));   /* exe_ino */
+	else
+		push_empty(&b);
 	push_empty(&b);                                             /* exe_ino_ctime */
 	push_empty(&b);                                             /* exe_ino_mtime */
 	push_u32(&b, BPF_CORE_READ(t, cred, uid.val));              /* uid */
-	push_empty(&b);                                             /* trusted_exepath */
-	push_empty(&b);                                             /* pgid */
+	if (xflags & (1 << 2))
+		push_memfd_exepath(&b, exe);                        /* trusted_exepath */
+	else
+		push_empty(&b); /* trusted_exepath: d_path is not available to raw tracepoints */
+	push_u64(&b, pid_nr_in_host(pgrp));                         /* pgid */
 	push_u32(&b, BPF_CORE_READ(t, cred, gid.val));              /* gid */
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct exec_path *ep = bpf_map_lookup_elem(&exec_paths, &tid);
@@ -482,27 +466,138 @@ static __always_inline void emit_execve(long ret)
 }
 
 /* ---- programs ------------------------------------------------------------------------------------ */
-SEC("raw_tp/sys_exit")
-int BPF_PROG(rulec_sys_exit, struct pt_regs *regs, long ret)
+/* Whether the current syscall runs in 32-bit compat mode (its number is an ia32 number). */
+static __always_inline bool in_compat_syscall(void)
 {
-	/* Cheapest checks first: our own process, then the syscall table. */
+	struct task_struct *t = current_task();
+	return (BPF_CORE_READ(t, thread_info.status) & TS_COMPAT) != 0;
+}
+
+/* The syscall table says whether anyone needs syscall `id`. */
+static __always_inline bool wanted(long id)
+{
+	if (id < 0 || id >= SYSCALL_TABLE_SIZE)
+		return false;
+	__u32 key = (__u32)id;
+	__u8 *want = bpf_map_lookup_elem(&interesting, &key);
+	return want && *want;
+}
+
+/* Entry: copy the arguments user space could change before the exit reads them. */
+SEC("raw_tp/sys_enter")
+int BPF_PROG(rulec_sys_enter, struct pt_regs *regs, long id)
+{
+	/* The table first (an inlined array access), then our own pid (a helper call). */
+	if (!wanted(id))
+		return 0;
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	if ((__u32)(pid_tgid >> 32) == self_tgid)
 		return 0;
+	const void *p0 = NULL, *p1 = NULL;
+	long raw0 = -1; /* >= 0: copy this many bytes of p0 as they are (a sockaddr) */
+	switch (id) {
+	case NR_openat:
+	case NR_openat2:
+	case NR_unlinkat:
+	case NR_fchmodat:
+	case NR_mkdirat:
+		p0 = (const void *)PT_REGS_PARM2_CORE_SYSCALL(regs);
+		break;
+	case NR_unlink:
+	case NR_chmod:
+	case NR_mkdir:
+	case NR_chdir:
+	case NR_memfd_create:
+		p0 = (const void *)PT_REGS_PARM1_CORE_SYSCALL(regs);
+		break;
+	case NR_rename:
+		p0 = (const void *)PT_REGS_PARM1_CORE_SYSCALL(regs);
+		p1 = (const void *)PT_REGS_PARM2_CORE_SYSCALL(regs);
+		break;
+	case NR_renameat:
+	case NR_renameat2:
+		p0 = (const void *)PT_REGS_PARM2_CORE_SYSCALL(regs);
+		p1 = (const void *)PT_REGS_PARM4_CORE_SYSCALL(regs);
+		break;
+	case NR_connect:
+	case NR_bind:
+		p0 = (const void *)PT_REGS_PARM2_CORE_SYSCALL(regs);
+		raw0 = (long)(int)PT_REGS_PARM3_CORE_SYSCALL(regs);
+		break;
+	default:
+		return 0;
+	}
+	if (in_compat_syscall())
+		return 0;
+	__u32 tid = (__u32)pid_tgid;
+	struct stash *st = bpf_map_lookup_elem(&stash, &tid);
+	if (!st) {
+		__u32 zero = 0;
+		struct stash *tmpl = bpf_map_lookup_elem(&stash_zero, &zero);
+		if (!tmpl || bpf_map_update_elem(&stash, &tid, tmpl, BPF_ANY) != 0)
+			return 0;
+		st = bpf_map_lookup_elem(&stash, &tid);
+		if (!st)
+			return 0;
+	}
+	struct counters *cnt = counters_get();
+	st->nr = (__u32)id;
+	st->len1 = 0;
+	if (raw0 >= 0) {
+		__u32 n = raw0 > MAX_SOCKADDR ? MAX_SOCKADDR : (__u32)raw0;
+		asm volatile("%0 &= 255" : "+r"(n));
+		long r = n > 0 && n <= MAX_SOCKADDR ? bpf_probe_read_user(st->s0, n, p0) : -1;
+		st->len0 = r == 0 ? (__s32)n : 0;
+		if (r != 0 && cnt && n > 0)
+			__sync_fetch_and_add(&cnt->n_read_faults, 1);
+		return 0;
+	}
+	/* A string that cannot be read here (a page not resident yet) is read again at exit. */
+	long n = p0 ? bpf_probe_read_user_str(st->s0, MAX_STR, p0) : -1;
+	st->len0 = (__s32)n;
+	if (cnt && n >= MAX_STR)
+		__sync_fetch_and_add(&cnt->n_truncated, 1);
+	if (p1) {
+		n = bpf_probe_read_user_str(st->s1, MAX_STR, p1);
+		st->len1 = (__s32)n;
+		if (cnt && n >= MAX_STR)
+			__sync_fetch_and_add(&cnt->n_truncated, 1);
+	}
+	return 0;
+}
+
+/* The entry-side copy of this thread's current syscall, if there is one. */
+static __always_inline struct stash *stash_for(__u32 tid, long id)
+{
+	struct stash *st = bpf_map_lookup_elem(&stash, &tid);
+	return st && st->nr == (__u32)id ? st : NULL;
+}
+
+/* Exit: one record per syscall anyone needs. */
+SEC("raw_tp/sys_exit")
+int BPF_PROG(rulec_sys_exit, struct pt_regs *regs, long ret)
+{
+	/* Cheapest checks first: the syscall table (an inlined array access), then our own pid. */
 	long id = BPF_CORE_READ(regs, orig_ax);
-	if (id < 0 || id >= SYSCALL_TABLE_SIZE)
+	if (!wanted(id))
 		return 0;
-	__u32 key = (__u32)id;
-	__u8 *want = bpf_map_lookup_elem(&interesting, &key);
-	if (!want || !*want)
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	if ((__u32)(pid_tgid >> 32) == self_tgid)
 		return 0;
+	if (in_compat_syscall()) {
+		struct counters *cnt = counters_get();
+		if (cnt)
+			__sync_fetch_and_add(&cnt->n_compat, 1);
+		return 0;
+	}
+	__u32 tid = (__u32)pid_tgid;
+	struct stash *st = NULL;
 
 	switch (id) {
 	case NR_openat:
-		emit_openat(regs, ret, false);
-		break;
 	case NR_openat2:
-		emit_openat(regs, ret, true);
+		st = stash_for(tid, id);
+		emit_openat(regs, ret, id == NR_openat2, st);
 		break;
 	case NR_close:
 		emit_close(regs, ret);
@@ -523,9 +618,108 @@ int BPF_PROG(rulec_sys_exit, struct pt_regs *regs, long ret)
 	case NR_execveat:
 		emit_execve(ret);
 		break;
+	case NR_unlink:
+		st = stash_for(tid, id);
+		emit_res_path(PPME_SYSCALL_UNLINK_2_X, regs, ret, st, 0);
+		break;
+	case NR_chdir:
+		st = stash_for(tid, id);
+		emit_res_path(PPME_SYSCALL_CHDIR_X, regs, ret, st, 0);
+		break;
+	case NR_chmod:
+		st = stash_for(tid, id);
+		emit_res_path(PPME_SYSCALL_CHMOD_X, regs, ret, st, 1);
+		break;
+	case NR_mkdir:
+		st = stash_for(tid, id);
+		emit_res_path(PPME_SYSCALL_MKDIR_2_X, regs, ret, st, 2);
+		break;
+	case NR_unlinkat:
+		st = stash_for(tid, id);
+		emit_res_dirfd_path(PPME_SYSCALL_UNLINKAT_2_X, regs, ret, st, false);
+		break;
+	case NR_fchmodat:
+		st = stash_for(tid, id);
+		emit_res_dirfd_path(PPME_SYSCALL_FCHMODAT_X, regs, ret, st, true);
+		break;
+	case NR_mkdirat:
+		st = stash_for(tid, id);
+		emit_res_dirfd_path(PPME_SYSCALL_MKDIRAT_X, regs, ret, st, false);
+		break;
+	case NR_fchmod:
+		emit_fchmod(regs, ret);
+		break;
+	case NR_rename:
+		st = stash_for(tid, id);
+		emit_rename(regs, ret, st);
+		break;
+	case NR_renameat:
+	case NR_renameat2:
+		st = stash_for(tid, id);
+		emit_renameat(regs, ret, st, id == NR_renameat2);
+		break;
+	case NR_dup:
+		emit_dup(PPME_SYSCALL_DUP_1_X, regs, ret, 1);
+		break;
+	case NR_dup2:
+		emit_dup(PPME_SYSCALL_DUP2_X, regs, ret, 2);
+		break;
+	case NR_dup3:
+		emit_dup(PPME_SYSCALL_DUP3_X, regs, ret, 3);
+		break;
+	case NR_fcntl:
+		emit_fcntl(regs, ret);
+		break;
+	case NR_pipe:
+	case NR_pipe2:
+		emit_pipe(regs, ret, id == NR_pipe2);
+		break;
+	case NR_memfd_create:
+		st = stash_for(tid, id);
+		emit_memfd_create(regs, ret, st);
+		break;
+	case NR_fchdir:
+		emit_res_fd(PPME_SYSCALL_FCHDIR_X, regs, ret);
+		break;
+	case NR_socket:
+		emit_socket(regs, ret);
+		break;
+	case NR_connect:
+		st = stash_for(tid, id);
+		emit_connect(regs, ret, st);
+		break;
+	case NR_bind:
+		st = stash_for(tid, id);
+		emit_bind(regs, ret, st);
+		break;
+	case NR_listen:
+		emit_listen(regs, ret);
+		break;
+	case NR_accept:
+	case NR_accept4:
+		emit_accept(regs, ret, id == NR_accept4);
+		break;
+	case NR_setuid:
+		emit_set_ids(PPME_SYSCALL_SETUID_X, regs, ret, false);
+		break;
+	case NR_setgid:
+		emit_set_ids(PPME_SYSCALL_SETGID_X, regs, ret, false);
+		break;
+	case NR_setresuid:
+		emit_set_ids(PPME_SYSCALL_SETRESUID_X, regs, ret, true);
+		break;
+	case NR_setresgid:
+		emit_set_ids(PPME_SYSCALL_SETRESGID_X, regs, ret, true);
+		break;
+	case NR_ptrace:
+		emit_ptrace(regs, ret);
+		break;
 	default:
-		emit_generic(key);
+		emit_generic((__u32)id);
 	}
+	/* The copy is used once: a later exit of this thread must not take it for its own. */
+	if (st)
+		st->nr = 0xffffffff;
 	return 0;
 }
 

@@ -33,6 +33,7 @@ pub const SYSCALL_TABLE_SIZE: u32 = 512;
 pub const HOOKS: &[(&str, &str)] = &[
     ("rulec_sched_exec", "sched_process_exec"),
     ("rulec_sys_exit", "sys_exit"),
+    ("rulec_sys_enter", "sys_enter"),
     ("rulec_sched_exit", "sched_process_exit"),
 ];
 
@@ -203,7 +204,7 @@ impl Probe {
     }
 
     /// Loads and attaches the programs ([`HOOKS`]): execs (for the path they ran), syscall exits,
-    /// task exits.
+    /// syscall entries (copies of the arguments that could change before the exit), task exits.
     pub fn attach(&mut self) -> Result<(), ProbeError> {
         attach_hooks(&mut self.ebpf)
     }

@@ -1,15 +1,24 @@
 //! A zero-copy view of one event record: the `.scap` event layout the probe writes into its ring
-//! buffers (and a capture file holds after each event block's CPU id): a 26-byte little-endian
-//! header `{u64 ts, u64 tid, u32 len, u16 type, u32 nparams}`, one `u16` length per parameter,
-//! then the parameters' bytes.
+//! buffers (and a capture file holds after each event block's CPU id), as
+//! [`rulec_schema::record`] defines it: a 26-byte little-endian header
+//! `{u64 ts, u64 tid, u32 len, u16 type, u32 nparams}`, one `u16` length per parameter, then
+//! the parameters' bytes.
 //!
 //! Everything read from the kernel is untrusted: [`Record::parse`] checks every length against
 //! the record and returns an error instead of reading past it.
 
-/// Size of the record header.
-pub const HEADER_LEN: usize = 26;
-/// Most parameters a record may declare (the drivers' limit).
-pub const MAX_PARAMS: usize = 32;
+/// Most parameters a record may declare (the schema's limit; the kernel side writes at most 32).
+pub use rulec_schema::MAX_PARAMS;
+pub use rulec_schema::record::HEADER_LEN;
+use rulec_schema::record::{LEN_OFFSET, NPARAMS_OFFSET, PARAM_LEN_SIZE, TID_OFFSET, TS_OFFSET, TYPE_OFFSET};
+
+fn le_u16(b: &[u8], at: usize) -> u16 {
+    u16::from_le_bytes([b[at], b[at + 1]])
+}
+
+fn le_u32(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+}
 
 /// One event record, borrowed from the buffer it was read from.
 #[derive(Debug, Clone, Copy)]
@@ -43,22 +52,20 @@ impl<'a> Record<'a> {
         if bytes.len() < HEADER_LEN {
             return Err(RecordError(format!("record of {} bytes is shorter than its header", bytes.len())));
         }
-        let len = u32::from_le_bytes([bytes[16], bytes[17], bytes[18], bytes[19]]) as usize;
+        let len = le_u32(bytes, LEN_OFFSET) as usize;
         if len < HEADER_LEN || len > bytes.len() {
             return Err(RecordError(format!("record length {len} does not fit its {} bytes", bytes.len())));
         }
-        let nparams = u32::from_le_bytes([bytes[22], bytes[23], bytes[24], bytes[25]]) as usize;
-        if nparams > MAX_PARAMS || HEADER_LEN + 2 * nparams > len {
+        let nparams = le_u32(bytes, NPARAMS_OFFSET) as usize;
+        if nparams > MAX_PARAMS || HEADER_LEN + PARAM_LEN_SIZE * nparams > len {
             return Err(RecordError(format!("record declares {nparams} parameters in {len} bytes")));
         }
         let bytes = &bytes[..len];
-        let total: usize = (0..nparams)
-            .map(|i| usize::from(u16::from_le_bytes([bytes[HEADER_LEN + 2 * i], bytes[HEADER_LEN + 2 * i + 1]])))
-            .sum();
-        if HEADER_LEN + 2 * nparams + total != len {
+        let total: usize = (0..nparams).map(|i| usize::from(le_u16(bytes, HEADER_LEN + PARAM_LEN_SIZE * i))).sum();
+        if HEADER_LEN + PARAM_LEN_SIZE * nparams + total != len {
             return Err(RecordError(format!(
                 "record parameters take {total} bytes but the record has {} after its lengths",
-                len - HEADER_LEN - 2 * nparams
+                len - HEADER_LEN - PARAM_LEN_SIZE * nparams
             )));
         }
         Ok(Record { bytes, nparams })
@@ -66,17 +73,17 @@ impl<'a> Record<'a> {
 
     /// Boot-time timestamp in nanoseconds.
     pub fn ts(&self) -> u64 {
-        le_u64(self.bytes, 0)
+        le_u64(self.bytes, TS_OFFSET)
     }
 
     /// Thread id (the kernel's pid of the thread).
     pub fn tid(&self) -> u64 {
-        le_u64(self.bytes, 8)
+        le_u64(self.bytes, TID_OFFSET)
     }
 
     /// Event-table id.
     pub fn event_type(&self) -> u16 {
-        u16::from_le_bytes([self.bytes[20], self.bytes[21]])
+        le_u16(self.bytes, TYPE_OFFSET)
     }
 
     /// Number of parameters.
@@ -94,10 +101,8 @@ impl<'a> Record<'a> {
         if i >= self.nparams {
             return None;
         }
-        let len_at = |k: usize| {
-            usize::from(u16::from_le_bytes([self.bytes[HEADER_LEN + 2 * k], self.bytes[HEADER_LEN + 2 * k + 1]]))
-        };
-        let start = HEADER_LEN + 2 * self.nparams + (0..i).map(len_at).sum::<usize>();
+        let len_at = |k: usize| usize::from(le_u16(self.bytes, HEADER_LEN + PARAM_LEN_SIZE * k));
+        let start = HEADER_LEN + PARAM_LEN_SIZE * self.nparams + (0..i).map(len_at).sum::<usize>();
         self.bytes.get(start..start + len_at(i))
     }
 
@@ -168,7 +173,7 @@ mod tests {
             let _ = Record::parse(&m);
         }
         let mut many = b.clone();
-        many[22] = 200;
+        many[NPARAMS_OFFSET] = 200;
         assert!(Record::parse(&many).is_err());
     }
 }

@@ -17,6 +17,13 @@ pub struct Counters {
     pub truncated: u64,
     /// Reads of user or kernel memory that failed (the parameter was left empty).
     pub read_faults: u64,
+    /// 32-bit (ia32) syscalls whose number is in the table, skipped: the probe does not capture
+    /// compat syscalls (their numbers are ia32 numbers, not x86_64 ones).
+    pub compat_skipped: u64,
+    /// Arguments read at syscall exit because their copy from the syscall's entry was missing
+    /// (the syscall began before the probe was attached, or the copy was evicted): such a
+    /// value may differ from what the kernel used.
+    pub enter_missing: u64,
 }
 
 // SAFETY: `Counters` is `repr(C)`, made of `u64`s only (no padding, every bit pattern valid),
@@ -37,5 +44,7 @@ impl Counters {
         self.drops_scratch += o.drops_scratch;
         self.truncated += o.truncated;
         self.read_faults += o.read_faults;
+        self.compat_skipped += o.compat_skipped;
+        self.enter_missing += o.enter_missing;
     }
 }

@@ -88,6 +88,7 @@ fn live_bench_measures_every_setup() {
     if !rulec_test_support::kernel("`rulec bench --live`") {
         return;
     }
+    let _kernel = crate::KERNEL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let (status, stdout, stderr) =
         rulec(&["bench", "--live", "--rules", &rules, "--repeat", "1", "--load-secs", "0.3", "--format", "json"]);
     assert_eq!(status, 0, "{stderr}");

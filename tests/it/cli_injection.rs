@@ -27,6 +27,7 @@ fn hostile_event_data_stays_inside_one_line_in_every_output() {
     if !rulec_test_support::kernel("live output injection") {
         return;
     }
+    let _kernel = crate::KERNEL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let dir = std::env::temp_dir().join(format!("rulec-injection-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");

@@ -30,6 +30,7 @@ fn metrics_and_health_are_served_while_running() {
     if !rulec_test_support::kernel("live `rulec run --metrics-address`") {
         return;
     }
+    let _kernel = crate::KERNEL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let dir = std::env::temp_dir().join(format!("rulec-metrics-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");

@@ -206,6 +206,7 @@ fn sigusr1_reopens_the_output_file() {
     if !rulec_test_support::kernel("live `rulec run --output-file` with SIGUSR1") {
         return;
     }
+    let _kernel = crate::KERNEL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     use std::io::{BufRead, BufReader};
     use std::process::Stdio;
     let dir = std::env::temp_dir().join(format!("rulec-outputs-cli-usr1-{}", std::process::id()));

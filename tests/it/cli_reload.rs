@@ -42,6 +42,7 @@ fn a_bad_reload_is_refused_and_a_good_one_swaps_in() {
     if !rulec_test_support::kernel("live `rulec run --watch`") {
         return;
     }
+    let _kernel = crate::KERNEL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let dir = std::env::temp_dir().join(format!("rulec-reload-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");

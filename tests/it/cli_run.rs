@@ -144,6 +144,37 @@ pub(super) fn live_run(rules: &Path) -> Option<Child> {
     )
 }
 
+/// Helper programs for the live test's actions (python3 is in CI's package list).
+const NET_PY: &str =
+    "import socket, sys\nfor port in sys.argv[1:]:\n    socket.create_connection(('127.0.0.1', int(port))).close()\n";
+const PTRACE_PY: &str = r#"import ctypes, os, signal, time
+libc = ctypes.CDLL(None, use_errno=True)
+libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
+libc.ptrace.restype = ctypes.c_long
+child = os.fork()
+if child == 0:
+    time.sleep(30)
+    os._exit(0)
+if libc.ptrace(16, child, None, None) != 0:  # PTRACE_ATTACH
+    raise SystemExit("PTRACE_ATTACH failed: errno %d" % ctypes.get_errno())
+os.waitpid(child, 0)
+libc.ptrace(17, child, None, None)  # PTRACE_DETACH: a ptrace call the rule must not flag
+os.kill(child, signal.SIGKILL)
+os.waitpid(child, 0)
+"#;
+const MEMFD_PY: &str = r#"import os
+fd = os.memfd_create("rulec-payload", 0)
+os.write(fd, open("/bin/true", "rb").read())
+for from_memfd in (True, False):
+    pid = os.fork()
+    if pid == 0:
+        if from_memfd:
+            os.execve(fd, ["rulec-payload"], {})
+        os.execve("/bin/true", ["true"], {})
+    _, status = os.waitpid(pid, 0)
+    assert status == 0, status
+"#;
+
 #[test]
 fn live_run_alerts_on_what_the_test_does() {
     let dir = std::env::temp_dir().join(format!("rulec-run-live-{}", std::process::id()));
@@ -153,7 +184,25 @@ fn live_run_alerts_on_what_the_test_does() {
     }
     std::fs::write(root.join("etc/shadow"), "root:x:0:\n").expect("fake shadow");
     std::fs::write(root.join("etc/hosts"), "127.0.0.1 localhost\n").expect("fake hosts");
+    std::fs::write(root.join("home/u/.bash_history"), "ls\n").expect("fake history");
+    std::fs::write(root.join("home/u/old-notes"), "x\n").expect("a file to delete");
+    for tool in ["tool", "tool2"] {
+        std::fs::write(root.join("usr/bin").join(tool), "#!/bin/sh\n").expect("a file to chmod");
+    }
+    for (name, text) in [("net.py", NET_PY), ("ptrace.py", PTRACE_PY), ("memfd.py", MEMFD_PY)] {
+        std::fs::write(dir.join(name), text).expect("helper script");
+    }
+    // Two local listeners: a connection to the first is unexpected, to the second allowed.
+    let listeners: Vec<std::net::TcpListener> =
+        (0..2).map(|_| std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback listener")).collect();
+    let port = |i: usize| listeners[i].local_addr().expect("listener address").port();
+    let (bad_port, ok_port) = (port(0), port(1));
     let r = s(&root).to_string();
+    let d = s(&dir).to_string();
+    // The python3 the shell ends up running (after wrappers such as pyenv's shims): proc.exepath.
+    let python =
+        Command::new("python3").args(["-c", "import sys; print(sys.executable)"]).output().expect("python3 runs");
+    let python = String::from_utf8_lossy(&python.stdout).trim().to_string();
     let rules = dir.join("rules.yaml");
     std::fs::write(
         &rules,
@@ -163,6 +212,8 @@ fn live_run_alerts_on_what_the_test_does() {
   condition: evt.type in (open, openat, openat2) and evt.is_open_read = true and fd.num >= 0
 - macro: open_write
   condition: evt.type in (open, openat, openat2) and evt.is_open_write = true and fd.num >= 0
+- macro: spawned_process
+  condition: evt.type in (execve, execveat) and evt.dir = < and evt.arg.res = 0
 - rule: Read sensitive file
   desc: a file named like a password database is read
   condition: open_read and fd.name = {r}/etc/shadow
@@ -172,17 +223,62 @@ fn live_run_alerts_on_what_the_test_does() {
 - rule: Write below binary dir
   desc: a file is written in a binary directory
   condition: open_write and fd.directory = {r}/usr/bin
-  output: binary dir write (file=%fd.name proc=%proc.name cmdline=%proc.cmdline)
+  output: binary dir write (file=%fd.name proc=%proc.name exe=%proc.exepath parent=%proc.pname user=%user.name cmdline=%proc.cmdline)
   priority: ERROR
 - rule: Shell under unexpected parent
   desc: a shell started by the test's own helper script
-  condition: evt.type in (execve, execveat) and evt.dir = < and proc.name = sh and proc.pname = rulec-live-par
-  output: shell (proc=%proc.name parent=%proc.pname cmdline=%proc.cmdline exe=%proc.exepath)
+  condition: spawned_process and proc.name = sh and proc.pname = rulec-live-par and proc.pcmdline contains "{d}/"
+  output: shell (proc=%proc.name parent=%proc.pname cmdline=%proc.cmdline exe=%proc.exepath user=%user.name)
   priority: NOTICE
+- list: allowed_local_ports
+  items: [{ok_port}]
+- rule: Unexpected loopback connection
+  desc: a TCP connection from the test's helper to a local port that is not an allowed one
+  condition: >
+    evt.type = connect and evt.dir = < and (fd.typechar = 4 or fd.typechar = 6)
+    and (evt.rawres >= 0 or evt.res = EINPROGRESS) and fd.sip = 127.0.0.1
+    and proc.cmdline contains "{d}/net.py" and not fd.sport in (allowed_local_ports)
+  output: loopback connection (connection=%fd.name port=%fd.sport proc=%proc.name exe=%proc.exepath parent=%proc.pname user=%user.name cmdline=%proc.cmdline)
+  priority: NOTICE
+- macro: ptrace_attach_or_injection
+  condition: >
+    (evt.type = ptrace and evt.dir = < and
+    (evt.arg.request contains PTRACE_POKETEXT or evt.arg.request contains PTRACE_POKEDATA or
+    evt.arg.request contains PTRACE_ATTACH or evt.arg.request contains PTRACE_SEIZE or
+    evt.arg.request contains PTRACE_SETREGS))
+- rule: PTRACE attached to process
+  desc: the test's helper attaches to its own child
+  condition: ptrace_attach_or_injection and proc.cmdline contains "{d}/ptrace.py"
+  output: ptrace (request=%evt.arg.request proc=%proc.name exe=%proc.exepath parent=%proc.pname user=%user.name cmdline=%proc.cmdline)
+  priority: WARNING
+- rule: Fileless execution via memfd_create
+  desc: a program runs from a memfd
+  condition: spawned_process and proc.is_exe_from_memfd = true and proc.pcmdline contains "{d}/memfd.py"
+  output: memfd exec (proc=%proc.name exe=%proc.exepath parent=%proc.pname user=%user.name cmdline=%proc.cmdline)
+  priority: CRITICAL
+- rule: Set Setuid or Setgid bit
+  desc: >
+    chmod sets the setuid or setgid bit (rulec renders modes in octal today, Falco by flag
+    name: the condition accepts both)
+  condition: >
+    evt.type in (chmod, fchmod, fchmodat) and evt.dir = < and
+    (evt.arg.mode contains S_ISUID or evt.arg.mode contains S_ISGID or evt.arg.mode glob "0[2-7]???")
+    and proc.cmdline contains "{r}/"
+  output: setuid bit (file=%fs.path.name mode=%evt.arg.mode proc=%proc.name exe=%proc.exepath parent=%proc.pname user=%user.name cmdline=%proc.cmdline)
+  priority: NOTICE
+- rule: Delete or rename shell history
+  desc: a shell history file is deleted or renamed
+  condition: >
+    evt.type in (unlink, unlinkat, rename, renameat, renameat2) and evt.dir = < and
+    (evt.arg.name endswith "ash_history" or evt.arg.path endswith "ash_history" or evt.arg.oldpath endswith "ash_history")
+    and proc.cmdline contains "{r}/"
+  output: history deleted (file=%fs.path.name proc=%proc.name exe=%proc.exepath parent=%proc.pname user=%user.name cmdline=%proc.cmdline)
+  priority: WARNING
 "#
         ),
     )
     .expect("write rules");
+    let _kernel = crate::KERNEL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let Some(mut child) = live_run(&rules) else { return };
     // Wait until the probe is attached.
     let stderr = child.stderr.take().expect("stderr");
@@ -195,17 +291,22 @@ fn live_run_alerts_on_what_the_test_does() {
         }
         assert!(start.elapsed() < Duration::from_secs(30), "not ready: {line}");
     }
-    // The actions, and a benign look-alike of each.
+    // The actions, each with a benign look-alike.
     let run = |cmd: &str| {
-        let st = Command::new("/bin/sh").arg("-c").arg(cmd).status().expect("sh");
-        assert!(st.success(), "{cmd}");
+        let out = Command::new("/bin/sh").arg("-c").arg(cmd).output().expect("sh");
+        assert!(out.status.success(), "{cmd}: {}", String::from_utf8_lossy(&out.stderr));
     };
     run(&format!("cat {r}/etc/shadow > /dev/null; cat {r}/etc/hosts > /dev/null"));
     run(&format!("echo x > {r}/usr/bin/dropped; echo x > {r}/home/u/notes"));
     let par = dir.join("rulec-live-par");
     std::fs::write(&par, "#!/bin/sh\n/bin/sh -c 'true'\nexit 0\n").expect("script");
     run(&format!("chmod +x {0} && {0} && /bin/sh -c true", s(&par)));
-    std::thread::sleep(Duration::from_millis(500));
+    run(&format!("python3 {d}/net.py {bad_port} {ok_port}"));
+    run(&format!("python3 {d}/ptrace.py"));
+    run(&format!("python3 {d}/memfd.py"));
+    run(&format!("chmod u+s {r}/usr/bin/tool; chmod 0755 {r}/usr/bin/tool2"));
+    run(&format!("rm {r}/home/u/.bash_history; rm {r}/home/u/old-notes"));
+    std::thread::sleep(Duration::from_millis(1000));
     // SIGTERM: rulec drains what arrived, prints the summary and exits 0.
     // SAFETY: kill(2) with a child's pid and SIGTERM has no memory effects.
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
@@ -216,28 +317,106 @@ fn live_run_alerts_on_what_the_test_does() {
     let summary = rest.join("\n");
     assert_eq!(status.code(), Some(0), "{summary}");
     assert!(summary.contains("rulec run summary:") && summary.contains("kernel:"), "{summary}");
+    drop(listeners);
 
     let alerts: Vec<Value> = stdout.lines().map(|l| serde_json::from_str(l).expect("alert JSON")).collect();
-    let of = |rule: &str| alerts.iter().filter(|a| a["rule"] == rule).collect::<Vec<_>>();
-    let sensitive = of("Read sensitive file");
-    assert_eq!(sensitive.len(), 1, "exactly the shadow read, not the hosts read: {stdout}");
-    let f = &sensitive[0]["output_fields"];
-    assert_eq!(f["fd.name"], format!("{r}/etc/shadow"));
-    assert_eq!(f["proc.name"], "cat");
+    // Exactly one alert of `rule`, with these output fields (a value ending in `*` is a prefix).
+    let one = |rule: &str, want: &[(&str, &str)]| -> Value {
+        let found: Vec<&Value> = alerts.iter().filter(|a| a["rule"] == rule).collect();
+        assert_eq!(found.len(), 1, "one `{rule}` alert expected:\n{stdout}\n{summary}");
+        let f = &found[0]["output_fields"];
+        for (field, value) in want {
+            let got = match &f[*field] {
+                Value::String(v) => v.clone(),
+                Value::Null => panic!("{rule}: no {field} in {f}"),
+                v => v.to_string(),
+            };
+            let ok = match value.strip_suffix('*') {
+                Some(prefix) => got.starts_with(prefix),
+                None => got == *value,
+            };
+            assert!(ok, "{rule}: {field} is {got:?}, expected {value:?}: {f}");
+        }
+        found[0].clone()
+    };
+    let sensitive = one(
+        "Read sensitive file",
+        &[
+            ("fd.name", &format!("{r}/etc/shadow")),
+            ("proc.name", "cat"),
+            ("proc.pname", "sh"),
+            ("user.name", "root"),
+            ("proc.cmdline", &format!("cat {r}/etc/shadow")),
+        ],
+    );
+    let f = &sensitive["output_fields"];
     assert!(f["proc.exepath"].as_str().is_some_and(|p| p.ends_with("/cat")), "{f}");
-    assert_eq!(f["proc.pname"], "sh");
-    assert_eq!(f["user.name"], "root");
-    assert_eq!(f["proc.cmdline"], format!("cat {r}/etc/shadow"));
-    assert_eq!(sensitive[0]["tags"], serde_json::json!(["T1555", "filesystem"]));
+    assert_eq!(sensitive["tags"], serde_json::json!(["T1555", "filesystem"]));
 
-    let written = of("Write below binary dir");
-    assert_eq!(written.len(), 1, "only the write in usr/bin: {stdout}");
-    assert_eq!(written[0]["output_fields"]["fd.name"], format!("{r}/usr/bin/dropped"));
-    assert_eq!(written[0]["priority"], "Error");
+    let written = one(
+        "Write below binary dir",
+        &[("fd.name", &format!("{r}/usr/bin/dropped")), ("proc.name", "sh"), ("user.name", "root")],
+    );
+    assert_eq!(written["priority"], "Error");
 
-    let shells = of("Shell under unexpected parent");
-    assert_eq!(shells.len(), 1, "the shell under the helper script, not the one under sh: {stdout}");
-    assert_eq!(shells[0]["output_fields"]["proc.cmdline"], "sh -c true");
-    assert_eq!(shells[0]["output_fields"]["proc.exepath"], "/bin/sh");
+    one(
+        "Shell under unexpected parent",
+        &[("proc.cmdline", "sh -c true"), ("proc.exepath", "/bin/sh"), ("proc.pname", "rulec-live-par")],
+    );
+    one(
+        "Unexpected loopback connection",
+        &[
+            ("fd.name", "127.0.0.1:*"),
+            ("fd.sport", &bad_port.to_string()),
+            ("proc.name", "python3"),
+            ("proc.exepath", &python),
+            ("proc.pname", "sh"),
+            ("user.name", "root"),
+            ("proc.cmdline", &format!("python3 {d}/net.py {bad_port} {ok_port}")),
+        ],
+    );
+    one(
+        "PTRACE attached to process",
+        &[
+            ("evt.arg.request", "PTRACE_ATTACH"),
+            ("proc.name", "python3"),
+            ("proc.exepath", &python),
+            ("proc.pname", "sh"),
+            ("user.name", "root"),
+            ("proc.cmdline", &format!("python3 {d}/ptrace.py")),
+        ],
+    );
+    one(
+        "Fileless execution via memfd_create",
+        &[
+            // comm as the kernel names a program run from an fd (fexecve), the path as d_path
+            // names a memfd (Falco's trusted_exepath).
+            ("proc.name", "memfd:rulec-pay"),
+            ("proc.exepath", "/memfd:rulec-payload (deleted)"),
+            ("proc.pname", "python3"),
+            ("user.name", "root"),
+            ("proc.cmdline", "memfd:rulec-pay"),
+        ],
+    );
+    one(
+        "Set Setuid or Setgid bit",
+        &[
+            ("fs.path.name", &format!("{r}/usr/bin/tool")),
+            ("proc.name", "chmod"),
+            ("proc.pname", "sh"),
+            ("user.name", "root"),
+            ("proc.cmdline", &format!("chmod u+s {r}/usr/bin/tool")),
+        ],
+    );
+    one(
+        "Delete or rename shell history",
+        &[
+            ("fs.path.name", &format!("{r}/home/u/.bash_history")),
+            ("proc.name", "rm"),
+            ("proc.pname", "sh"),
+            ("user.name", "root"),
+            ("proc.cmdline", &format!("rm {r}/home/u/.bash_history")),
+        ],
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

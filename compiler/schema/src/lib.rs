@@ -3,7 +3,8 @@
 //! (`data/events.tsv`) are embedded in the binary and parsed once into a [`Schema`]; the scap
 //! event table by id (`data/event_table_libs_master.tsv`, [`event_table`]), the PPM flag and
 //! enum sets, errno and capability names ([`flags`]) and syscall names and numbers
-//! ([`syscalls`]) are the rest of the vocabulary the runtime and the capture readers share.
+//! ([`syscalls`]) are the rest of the vocabulary the runtime and the capture readers share;
+//! [`record`] is the byte layout of one event record, shared by the capture reader and the probe.
 //!
 //! This module owns: looking a field up as written in a condition (longest-prefix matching and
 //! dot-suffix arguments, [`Schema::resolve_field`]), did-you-mean suggestions, event names
@@ -16,6 +17,7 @@ mod events;
 mod fields;
 pub mod flags;
 mod operators;
+pub mod record;
 mod services;
 mod suggest;
 pub mod syscalls;

@@ -553,6 +553,11 @@ impl State {
             t.ptid = p;
         }
         fill_proc_from_event(t, ev);
+        // An exec with argv[0] only writes an empty `args`: the new program has no arguments
+        // (libsinsp sets them from the parameter whatever its length), not the old ones.
+        if ev.params.iter().any(|p| p.name == "args" && p.value == ParamValue::Absent) {
+            t.args.clear();
+        }
         if let Some(v) = ev.str("comm") {
             t.comm = v.to_string();
         } else if !t.exe.is_empty() {

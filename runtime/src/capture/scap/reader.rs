@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::state::{GroupInfo, UserInfo};
+use rulec_schema::record;
 
 pub(super) struct Block {
     ty: u32,
@@ -546,21 +547,24 @@ fn decode_event_block(b: &Block) -> Result<Option<Event>, ScapError> {
     let len = c.u32("event length")? as usize;
     let type_id = c.u16("event type")?;
     let v2 = matches!(b.ty, EV_V2 | EV_V2_LARGE | EVF_V2 | EVF_V2_LARGE);
-    let hl = if v2 { 26 } else { 22 };
+    let hl = if v2 { record::HEADER_LEN } else { record::HEADER_LEN_V1 };
     let declared = if v2 { Some(c.u32("event nparams")? as usize) } else { None };
     if len < hl {
-        return Err(err(ev_off + 16, format!("event length {len} is shorter than the {hl}-byte header")));
+        return Err(err(
+            ev_off + record::LEN_OFFSET as u64,
+            format!("event length {len} is shorter than the {hl}-byte header"),
+        ));
     }
     if ev_start + len > b.body.len() {
         return Err(err(
-            ev_off + 16,
+            ev_off + record::LEN_OFFSET as u64,
             format!("event length {len} exceeds its block ({} bytes left)", b.body.len() - ev_start),
         ));
     }
     let Some(info) = event_def(type_id) else {
         return Ok(None);
     };
-    let lsz = if info.large_payload() { 4 } else { 2 };
+    let lsz = if info.large_payload() { record::PARAM_LEN_SIZE_LARGE } else { record::PARAM_LEN_SIZE };
     let ev = &b.body[ev_start..ev_start + len];
     let read_len = |i: usize| -> usize {
         let at = hl + i * lsz;
@@ -573,11 +577,14 @@ fn decode_event_block(b: &Block) -> Result<Option<Event>, ScapError> {
     let nparams = match declared {
         Some(n) => {
             if n > MAX_PARAMS {
-                return Err(err(ev_off + 22, format!("event {} declares {n} params, limit {MAX_PARAMS}", info.name)));
+                return Err(err(
+                    ev_off + record::NPARAMS_OFFSET as u64,
+                    format!("event {} declares {n} params, limit {MAX_PARAMS}", info.name),
+                ));
             }
             if hl + n * lsz > len {
                 return Err(err(
-                    ev_off + 22,
+                    ev_off + record::NPARAMS_OFFSET as u64,
                     format!("event {} declares {n} params but is only {len} bytes", info.name),
                 ));
             }

@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The exit events of syscalls with parameters of their own (files and paths, sockets, fds,
+ * credentials, ptrace, memfd), each in the layout of the newest row of its event in the shared
+ * event table. Arguments the caller could change while the syscall runs (paths, names, socket
+ * addresses) come from the entry-side copy in `stash` when there is one (see probe.bpf.c);
+ * registers and return values are read here.
+ */
+#ifndef RULEC_SYSCALLS_H
+#define RULEC_SYSCALLS_H
+
+#define EINPROGRESS 115
+
+#define ARG1(regs) PT_REGS_PARM1_CORE_SYSCALL(regs)
+#define ARG2(regs) PT_REGS_PARM2_CORE_SYSCALL(regs)
+#define ARG3(regs) PT_REGS_PARM3_CORE_SYSCALL(regs)
+#define ARG4(regs) PT_REGS_PARM4_CORE_SYSCALL(regs)
+#define ARG5(regs) PT_REGS_PARM5_CORE_SYSCALL(regs)
+
+/* An fd or dirfd argument: a C int, sign-extended as the FD type wants. */
+static __always_inline __u64 fd_arg(unsigned long v)
+{
+	return (__u64)(__s64)(int)v;
+}
+
+/*
+ * The first stashed string. Without an entry copy, or when the entry could not read it (a
+ * non-sleepable program cannot fault in a page that is not resident yet, e.g. a string in a
+ * program's data the program has not touched), it is read at exit, where the syscall itself
+ * has just faulted the page in, and counted (`n_enter_missing`).
+ */
+static __always_inline void push_path0(struct builder *b, struct stash *st, const void *uptr)
+{
+	if (st && st->len0 > 0) {
+		push_kernel_str(b, st->s0);
+	} else {
+		count_enter_missing(b);
+		push_user_str(b, uptr);
+	}
+}
+
+/* The second stashed string, likewise. */
+static __always_inline void push_path1(struct builder *b, struct stash *st, const void *uptr)
+{
+	if (st && st->len1 > 0) {
+		push_kernel_str(b, st->s1);
+	} else {
+		count_enter_missing(b);
+		push_user_str(b, uptr);
+	}
+}
+
+/* ---- files and paths ----------------------------------------------------------------------- */
+
+/* unlink, chdir, chmod, mkdir: res, one path (+ mode for chmod/mkdir). */
+static __always_inline void emit_res_path(__u16 type, struct pt_regs *regs, long ret, struct stash *st, int mode)
+{
+	struct builder b;
+	if (!builder_begin(&b, type, mode ? 3 : 2))
+		return;
+	push_u64(&b, (__u64)ret);
+	push_path0(&b, st, (const void *)ARG1(regs));
+	if (mode == 1)
+		push_u32(&b, (__u32)ARG2(regs) & MODE_MASK); /* MODE */
+	else if (mode == 2)
+		push_u32(&b, (__u32)ARG2(regs));             /* UINT32 */
+	builder_submit(&b);
+}
+
+/* unlinkat, fchmodat, mkdirat: res, dirfd, path, then flags or mode from the third argument. */
+static __always_inline void emit_res_dirfd_path(__u16 type, struct pt_regs *regs, long ret, struct stash *st, bool chmod_mode)
+{
+	struct builder b;
+	if (!builder_begin(&b, type, 4))
+		return;
+	push_u64(&b, (__u64)ret);
+	push_u64(&b, fd_arg(ARG1(regs)));
+	push_path0(&b, st, (const void *)ARG2(regs));
+	push_u32(&b, (__u32)ARG3(regs) & (chmod_mode ? MODE_MASK : 0xffffffff));
+	builder_submit(&b);
+}
+
+static __always_inline void emit_fchmod(struct pt_regs *regs, long ret)
+{
+	struct builder b;
+	if (!builder_begin(&b, PPME_SYSCALL_FCHMOD_X, 3))
+		return;
+	push_u64(&b, (__u64)ret);
+	push_u64(&b, fd_arg(ARG1(regs)));
+	push_u32(&b, (__u32)ARG2(regs) & MODE_MASK);
+	builder_submit(&b);
+}
+
+static __always_inline void emit_rename(struct pt_regs *regs, long ret, struct stash *st)
+{
+	struct builder b;
+	if (!builder_begin(&b, PPME_SYSCALL_RENAME_X, 3))
+		return;
+	push_u64(&b, (__u64)ret);
+	push_path0(&b, st, (const void *)ARG1(regs));
+	push_path1(&b, st, (const void *)ARG2(regs));
+	builder_submit(&b);
+}
+
+/* renameat, renameat2: res, olddirfd, oldpath, newdirfd, newpath (+ flags). */
+static __always_inline void emit_renameat(struct pt_regs *regs, long ret, struct stash *st, bool two)
+{
+	struct builder b;
+	if (!builder_begin(&b, two ? PPME_SYSCALL_RENAMEAT2_X : PPME_SYSCALL_RENAMEAT_X, two ? 6 : 5))
+		return;
+	push_u64(&b, (__u64)ret);
+	push_u64(&b, fd_arg(ARG1(regs)));
+	push_path0(&b, st, (const void *)ARG2(regs));
+	push_u64(&b, fd_arg(ARG3(regs)));
+	push_path1(&b, st, (const void *)ARG4(regs));
+	if (two)
+		push_u32(&b, (__u32)ARG5(regs));
+	builder_submit(&b);
+}
+
+/* ---- fds ----------------------------------------------------------------------------------- */
+
+/* dup, dup2, dup3: res, oldfd (+ newfd, + flags). */
+static __always_inline void emit_dup(__u16 type, struct pt_regs *regs, long ret, int nargs)
+{
+	struct builder b;
+	if (!builder_begin(&b, type, nargs + 1))
+		return;
+	push_u64(&b, (__u64)ret);
+	push_u64(&b, fd_arg(ARG1(regs)));
+	if (nargs >= 2)
+		push_u64(&b, fd_arg(ARG2(regs)));
+	if (nargs >= 3)
+		push_u32(&b, open_flags_to_ppm((__u32)ARG3(regs) & 02000000) & ~(__u32)1);
+	builder_submit(&b);
+}
+
+static __always_inline void emit_fcntl(struct pt_regs *regs, long ret)
+{
+	struct builder b;
+	if (!builder_begin(&b, PPME_SYSCALL_FCNTL_X, 4))
+		return;
+	push_u64(&b, (__u64)ret);
+	push_u64(&b, fd_arg(ARG1(regs)));
+	push_u8(&b, fcntl_cmd_to_ppm((long)(int)ARG2(regs)));
+	push_u64(&b, (__u64)ARG3(regs));
+	builder_submit(&b);
+}
+
+/* pipe, pipe2: res, the two fds the kernel wrote, the pipe's inode (+ flags). */
+static __always_inline void emit_pipe(struct pt_regs *regs, long ret, bool two)
+{
+	struct builder b;
+	if (!builder_begin(&b, two ? PPME_SYSCALL_PIPE2_X : PPME_SYSCALL_PIPE_X, two ? 5 : 4))
+		return;
+	int fds[2] = {-1, -1};
+	if (ret == 0 && bpf_probe_read_user(fds, sizeof(fds), (const void *)ARG1(regs)) != 0)
+		count_read(&b, -1, 0);
+	push_u64(&b, (__u64)ret);
+	push_u64(&b, (__u64)(__s64)fds[0]);
+	push_u64(&b, (__u64)(__s64)fds[1]);
+	struct file *f = ret == 0 ? fd_file(fds[0]) : NULL;
+	push_u64(&b, f ? BPF_CORE_READ(f, f_inode, i_ino) : 0);
+	if (two)
+		push_u32(&b, open_flags_to_ppm((__u32)ARG2(regs) & (04000 | 02000000)) & ~(__u32)1);
+	builder_submit(&b);
+}
+
+static __always_inline void emit_memfd_create(struct pt_regs *regs, long ret, struct stash *st)
+{
+	struct builder b;
+	if (!builder_begin(&b, PPME_SYSCALL_MEMFD_CREATE_X, 3))
+		return;
+	push_u64(&b, (__u64)ret);
+	push_path0(&b, st, (const void *)ARG1(regs));
+	push_u32(&b, (__u32)ARG2(regs));
+	builder_submit(&b);
+}
+
+/* fchdir: res, fd. */
+static __always_inline void emit_res_fd(__u16 type, struct pt_regs *regs, long ret)
+{
+	struct builder b;
+	if (!builder_begin(&b, type, 2))
+		return;
+	push_u64(&b, (__u64)ret);
+	push_u64(&b, fd_arg(ARG1(regs)));
+	builder_submit(&b);
+}
+
+/* ---- sockets ------------------------------------------------------------------------------- */
+
+static __always_inline void emit_socket(struct pt_regs *regs, long ret)
+{
+	struct builder b;
+	if (!builder_begin(&b, PPME_SOCKET_SOCKET_X, 5))
+		return;
+	__u32 type = (__u32)ARG2(regs);
+	push_u64(&b, (__u64)ret);            /* fd */
+	push_u32(&b, (__u32)ARG1(regs));     /* domain: the PPM families are the kernel's numbers */
+	push_u32(&b, type);                  /* type */
+	push_u32(&b, (__u32)ARG3(regs));     /* proto */
+	push_u32(&b, sock_flags_to_ppm(type)); /* flags */
+	builder_submit(&b);
+}
+
+static __always_inline void emit_connect(struct pt_regs *regs, long ret, struct stash *st)
+{
+	struct builder b;
+	if (!builder_begin(&b, PPME_SOCKET_CONNECT_X, 4))
+		return;
+	long fd = (int)ARG1(regs);
+	const __u8 *sa = st ? st->s0 : NULL;
+	long sa_len = st ? st->len0 : 0;
+	if (!st)
+		count_enter_missing(&b);
+	push_u64(&b, (__u64)ret);
+	if (ret == 0 || ret == -EINPROGRESS)
+		push_tuple(&b, fd, true, sa, sa_len);
+	else
+		push_empty(&b);
+	push_u64(&b, (__u64)fd);
+	push_sockaddr(&b, sa, sa_len);
+	builder_submit(&b);
+}
+
+static __always_inline void emit_bind(struct pt_regs *regs, long ret, struct stash *st)
+{
+	struct builder b;
+	if (!builder_begin(&b, PPME_SOCKET_BIND_X, 3))
+		return;
+	if (!st)
+		count_enter_missing(&b);
+	push_u64(&b, (__u64)ret);
+	push_sockaddr(&b, st ? st->s0 : NULL, st ? st->len0 : 0);
+	push_u64(&b, fd_arg(ARG1(regs)));
+	builder_submit(&b);
+}
+
+static __always_inline void emit_listen(struct pt_regs *regs, long ret)
+{
+	struct builder b;
+	if (!builder_begin(&b, PPME_SOCKET_LISTEN_X, 3))
+		return;
+	push_u64(&b, (__u64)ret);
+	push_u64(&b, fd_arg(ARG1(regs)));
+	push_u32(&b, (__u32)ARG2(regs));
+	builder_submit(&b);
+}
+
+/* accept, accept4: the new fd and its tuple (source = the peer); the queue fields are absent. */
+static __always_inline void emit_accept(struct pt_regs *regs, long ret, bool four)
+{
+	struct builder b;
+	if (!builder_begin(&b, four ? PPME_SOCKET_ACCEPT4_6_X : PPME_SOCKET_ACCEPT_5_X, four ? 6 : 5))
+		return;
+	push_u64(&b, (__u64)ret);
+	if (ret >= 0)
+		push_tuple(&b, ret, false, NULL, 0);
+	else
+		push_empty(&b);
+	push_empty(&b); /* queuepct */
+	push_empty(&b); /* queuelen */
+	push_empty(&b); /* queuemax */
+	if (four)
+		push_u32(&b, (__u32)ARG4(regs));
+	builder_submit(&b);
+}
+
+/* ---- credentials and processes ------------------------------------------------------------- */
+
+/* setuid, setgid: res, the id; setresuid, setresgid: res, the three ids. */
+static __always_inline void emit_set_ids(__u16 type, struct pt_regs *regs, long ret, bool three)
+{
+	struct builder b;
+	if (!builder_begin(&b, type, three ? 4 : 2))
+		return;
+	push_u64(&b, (__u64)ret);
+	push_u32(&b, (__u32)ARG1(regs));
+	if (three) {
+		push_u32(&b, (__u32)ARG2(regs));
+		push_u32(&b, (__u32)ARG3(regs));
+	}
+	builder_submit(&b);
+}
+
+static __always_inline void emit_ptrace(struct pt_regs *regs, long ret)
+{
+	struct builder b;
+	if (!builder_begin(&b, PPME_SYSCALL_PTRACE_X, 5))
+		return;
+	push_u64(&b, (__u64)ret);
+	push_dyn_u64(&b, (__u64)ARG3(regs));                 /* addr */
+	push_dyn_u64(&b, (__u64)ARG4(regs));                 /* data */
+	push_u16(&b, ptrace_request_to_ppm((long)ARG1(regs))); /* request */
+	push_u64(&b, (__u64)(__s64)(int)ARG2(regs));         /* pid */
+	builder_submit(&b);
+}
+
+#endif
