@@ -15,9 +15,12 @@ mod event_table;
 mod events;
 mod fields;
 pub mod flags;
+mod param_family;
+pub mod params;
 mod services;
 mod suggest;
 pub mod syscalls;
+mod table_row;
 
 #[cfg(test)]
 mod tests;

@@ -392,13 +392,13 @@ fn path_facts_name_existing_parameters() {
             crate::SyscallPaths::Two { source, target } => vec![source, target],
         };
         for p in ps {
-            let ty = def.params.iter().find(|(n, _)| *n == p.path).map(|(_, t)| *t);
+            let ty = def.params.iter().find(|(n, _)| *n == p.path.name()).map(|(_, t)| *t);
             assert!(
                 matches!(ty, Some(ParamType::FsPath | ParamType::FsRelPath | ParamType::CharBuf)),
                 "{name}: {} is {ty:?}",
-                p.path
+                p.path.name()
             );
-            if let Some(d) = p.dirfd {
+            if let Some(d) = p.dirfd.map(|d| d.name()) {
                 let ty = def.params.iter().find(|(n, _)| *n == d).map(|(_, t)| *t);
                 assert!(matches!(ty, Some(ParamType::Fd | ParamType::Fd32)), "{name}: {d} is {ty:?}");
             }
@@ -409,3 +409,83 @@ fn path_facts_name_existing_parameters() {
         assert!(crate::creates_fd_from_res(name), "{name}");
     }
 }
+
+/// Every parameter type of the table has a family (build.rs names each key's from it), and
+/// the generated keys point at their parameter in every version of their event.
+#[test]
+fn typed_keys_follow_the_table() {
+    for def in event_table() {
+        for (name, ty) in &def.params {
+            let spelled = TABLE_TYPE_NAMES.iter().find(|t| ParamType::parse(t) == Some(*ty));
+            assert!(spelled.is_some_and(|t| param_family::family_of(t).is_some()), "{} {name}: {ty:?}", def.name);
+        }
+    }
+    for t in TABLE_TYPE_NAMES {
+        assert_eq!(ParamType::parse(t).is_some(), param_family::family_of(t).is_some(), "{t}");
+    }
+    // execve exits: `exe` is the second parameter of each of the 8 versions.
+    let exe = params::execve_x::EXE;
+    assert_eq!(exe.ids().count(), 8);
+    for id in exe.ids() {
+        let def = event_def(id).expect("row");
+        assert_eq!((def.name, def.dir, def.param_index("exe")), ("execve", Dir::Exit, exe.index_in(id)));
+    }
+    assert_eq!(params::open_x::FD.index_in(3), Some(0));
+    assert_eq!(params::open_x::FD.index_in(5), None, "close exit is not an open");
+    assert_eq!((params::any::FD.index_in(5), params::any::FD.index_in(3)), (Some(1), Some(0)));
+    assert_eq!(params::any::FD.index_in(13), None, "execve has no fd");
+}
+
+/// The type names the tables spell (libs' `PT_*` without the prefix).
+const TABLE_TYPE_NAMES: &[&str] = &[
+    "NONE",
+    "INT8",
+    "INT16",
+    "INT32",
+    "INT64",
+    "UINT8",
+    "UINT16",
+    "UINT32",
+    "UINT64",
+    "CHARBUF",
+    "BYTEBUF",
+    "ERRNO",
+    "SOCKADDR",
+    "SOCKTUPLE",
+    "FD",
+    "PID",
+    "FDLIST",
+    "FSPATH",
+    "FSRELPATH",
+    "SYSCALLID",
+    "SIGTYPE",
+    "RELTIME",
+    "ABSTIME",
+    "PORT",
+    "L4PROTO",
+    "SOCKFAMILY",
+    "BOOL",
+    "IPV4ADDR",
+    "IPV6ADDR",
+    "DYN",
+    "DYNAMIC",
+    "FLAGS8",
+    "FLAGS16",
+    "FLAGS32",
+    "ENUMFLAGS8",
+    "ENUMFLAGS16",
+    "ENUMFLAGS32",
+    "UID",
+    "GID",
+    "DOUBLE",
+    "SIGSET",
+    "CHARBUFARRAY",
+    "CHARBUF_PAIR_ARRAY",
+    "IPV4NET",
+    "IPV6NET",
+    "IPADDR",
+    "IPNET",
+    "MODE",
+    "FD32",
+    "PID32",
+];
