@@ -369,30 +369,6 @@ pub fn event_table_load_errors() -> &'static [String] {
     &TABLE.load_errors
 }
 
-/// Exit events whose return value (`res`) is the fd they create, for events that have no `fd`
-/// parameter of their own: the state machine adds the fd under that number and `fd.*` fields
-/// of the exit refer to it.
-pub fn creates_fd_from_res(name: &str) -> bool {
-    matches!(
-        name,
-        "eventfd"
-            | "eventfd2"
-            | "signalfd"
-            | "signalfd4"
-            | "timerfd_create"
-            | "inotify_init"
-            | "inotify_init1"
-            | "epoll_create"
-            | "epoll_create1"
-            | "userfaultfd"
-            | "io_uring_setup"
-            | "fcntl"
-            | "accept"
-            | "accept4"
-            | "socket"
-    )
-}
-
 /// One path parameter of a filesystem syscall: the parameter, the directory-fd parameter it is
 /// relative to (the `*at` calls), and whether it is not a path of the process at all (a
 /// symlink's content, kept as written). The keys read either half of the call.

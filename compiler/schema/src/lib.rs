@@ -13,6 +13,7 @@
 mod descriptions;
 mod event_table;
 mod events;
+mod fd_kind;
 mod fields;
 pub mod flags;
 mod param_family;
@@ -29,11 +30,11 @@ use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 pub use event_table::{
-    EventCategory, EventClass, EventDef, EventFlags, EventSource, MAX_PARAMS, PathParam, SyscallPaths,
-    creates_fd_from_res, event_def, event_table, event_table_load_errors, is_generic_id, newest_event_def,
-    syscall_paths,
+    EventCategory, EventClass, EventDef, EventFlags, EventSource, MAX_PARAMS, PathParam, SyscallPaths, event_def,
+    event_table, event_table_load_errors, is_generic_id, newest_event_def, syscall_paths,
 };
 pub use events::{Dir, EXTRA_EVENT_TYPE_NAMES, EventInfo, Param, ParamType, Section};
+pub use fd_kind::{FdCreation, FdKind, FdSource, creates_fd_from_res, fd_creation, fd_events_load_errors};
 pub use fields::{ArgKind, ArgSpec, FieldFlags, FieldInfo, FieldType, Multi, OpSet, class_id};
 pub use services::{service_names, service_port};
 pub use suggest::{closest, edit_distance, suggestion_distance, suggestion_limit};

@@ -406,6 +406,24 @@ fn path_facts_name_existing_parameters() {
     }
 }
 
+/// The fd table parses, and every event it names has an exit row with the fd where it says.
+#[test]
+fn fd_table_names_existing_events() {
+    assert!(crate::fd_events_load_errors().is_empty(), "{:#?}", crate::fd_events_load_errors());
+    let c = crate::fd_creation("eventfd2").expect("eventfd2");
+    assert_eq!((c.kind, c.fd, c.name), (Some(FdKind::EventFd), FdSource::Res, Some("anon_inode:[eventfd]")));
+    for line in include_str!("../data/fd_events.tsv").lines().skip(1) {
+        let event = line.split('\t').next().unwrap_or_default();
+        let c = crate::fd_creation(event).unwrap_or_else(|| panic!("{event}"));
+        let def = crate::newest_event_def(event, Dir::Exit).unwrap_or_else(|| panic!("{event} has no exit row"));
+        let at = match c.fd {
+            FdSource::Res => "res",
+            FdSource::FdParam => "fd",
+        };
+        assert!(def.param_index(at).is_some() || at == "res", "{event}: no `{at}`");
+    }
+}
+
 /// Every parameter type of the table has a family (build.rs names each key's from it), and
 /// the generated keys point at their parameter in every version of their event.
 #[test]

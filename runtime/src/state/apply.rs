@@ -309,80 +309,6 @@ impl State {
                 let fds = [ev.get(p::pipe2_x::FD1), ev.get(p::pipe2_x::FD2)];
                 self.on_pipe(ev.tid, fds, ev.get(p::pipe2_x::INO), ev.get(p::pipe2_x::FLAGS));
             }
-            "eventfd" => {
-                let fd = ev.get(p::eventfd_x::RES);
-                self.simple_fd(ev.tid, fd, ev.get(p::eventfd_x::FLAGS), FdKind::EventFd, "anon_inode:[eventfd]");
-            }
-            "eventfd2" => {
-                let fd = ev.get(p::eventfd2_x::RES);
-                self.simple_fd(ev.tid, fd, ev.get(p::eventfd2_x::FLAGS), FdKind::EventFd, "anon_inode:[eventfd]");
-            }
-            "signalfd" => {
-                let fd = ev.get(p::signalfd_x::RES);
-                self.simple_fd(ev.tid, fd, ev.get(p::signalfd_x::FLAGS), FdKind::SignalFd, "anon_inode:[signalfd]");
-            }
-            "signalfd4" => {
-                let fd = ev.get(p::signalfd4_x::RES);
-                self.simple_fd(ev.tid, fd, ev.get(p::signalfd4_x::FLAGS), FdKind::SignalFd, "anon_inode:[signalfd]");
-            }
-            "timerfd_create" => {
-                let fd = ev.get(p::timerfd_create_x::RES);
-                self.simple_fd(ev.tid, fd, ev.get(p::timerfd_create_x::FLAGS), FdKind::TimerFd, "anon_inode:[timerfd]");
-            }
-            "inotify_init" => {
-                let fd = ev.get(p::inotify_init_x::RES);
-                self.simple_fd(ev.tid, fd, ev.get(p::inotify_init_x::FLAGS), FdKind::Inotify, "anon_inode:inotify");
-            }
-            "inotify_init1" => {
-                let fd = ev.get(p::inotify_init1_x::RES);
-                self.simple_fd(ev.tid, fd, ev.get(p::inotify_init1_x::FLAGS), FdKind::Inotify, "anon_inode:inotify");
-            }
-            "epoll_create" => {
-                let fd = ev.get(p::epoll_create_x::RES);
-                self.simple_fd(ev.tid, fd, None, FdKind::EventPoll, "anon_inode:[eventpoll]");
-            }
-            "epoll_create1" => {
-                let fd = ev.get(p::epoll_create1_x::RES);
-                self.simple_fd(
-                    ev.tid,
-                    fd,
-                    ev.get(p::epoll_create1_x::FLAGS),
-                    FdKind::EventPoll,
-                    "anon_inode:[eventpoll]",
-                );
-            }
-            "userfaultfd" => {
-                let fd = ev.get(p::userfaultfd_x::RES);
-                self.simple_fd(
-                    ev.tid,
-                    fd,
-                    ev.get(p::userfaultfd_x::FLAGS),
-                    FdKind::UserFaultFd,
-                    "anon_inode:[userfaultfd]",
-                );
-            }
-            "io_uring_setup" => {
-                let fd = ev.get(p::io_uring_setup_x::RES);
-                self.simple_fd(
-                    ev.tid,
-                    fd,
-                    ev.get(p::io_uring_setup_x::FLAGS),
-                    FdKind::IoUring,
-                    "anon_inode:[io_uring]",
-                );
-            }
-            "bpf" => {
-                let fd = ev.get(p::bpf_x::FD);
-                self.simple_fd(ev.tid, fd, None, FdKind::Bpf, "anon_inode:bpf");
-            }
-            "pidfd_open" => {
-                let fd = ev.get(p::pidfd_open_x::FD);
-                self.simple_fd(ev.tid, fd, ev.get(p::pidfd_open_x::FLAGS), FdKind::PidFd, "anon_inode:[pidfd]");
-            }
-            "pidfd_getfd" => {
-                let fd = ev.get(p::pidfd_getfd_x::FD);
-                self.simple_fd(ev.tid, fd, ev.get(p::pidfd_getfd_x::FLAGS), FdKind::PidFd, "anon_inode:[pidfd]");
-            }
             "memfd_create" => {
                 let name = format!("memfd:{}", ev.get(p::memfd_create_x::NAME).unwrap_or(""));
                 let fd = ev.get(p::memfd_create_x::FD);
@@ -441,7 +367,19 @@ impl State {
                     t.sid = sid;
                 }
             }
-            _ => {}
+            // Calls creating an fd of a fixed kind and name (eventfd, timerfd, pidfd...): the
+            // schema's fd table says which, and where the fd is.
+            _ => {
+                if let Some(c) = rulec_schema::fd_creation(ev.name)
+                    && let (Some(kind), Some(name)) = (c.kind, c.name)
+                {
+                    let fd = match c.fd {
+                        rulec_schema::FdSource::Res => res,
+                        rulec_schema::FdSource::FdParam => ev.get_any(p::any::FD),
+                    };
+                    self.simple_fd(ev.tid, fd, ev.get_any(p::any::FLAGS), kind, name);
+                }
+            }
         }
     }
 
