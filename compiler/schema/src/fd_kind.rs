@@ -38,6 +38,28 @@ pub enum FdKind {
 }
 
 impl FdKind {
+    /// The kind of libscap's `scap_fd_type` number, as fd lists of captures record it; sockets
+    /// are recorded apart, with their addresses (`Unsupported` for any other number).
+    pub fn from_scap(ty: u8) -> FdKind {
+        use FdKind::*;
+        match ty {
+            1 => File,
+            2 => Directory,
+            7 => Pipe,
+            9 => EventFd,
+            11 => SignalFd,
+            12 => EventPoll,
+            13 => Inotify,
+            14 => TimerFd,
+            15 => NetlinkSock,
+            17 => Bpf,
+            18 => UserFaultFd,
+            19 => IoUring,
+            20 => Memfd,
+            21 => PidFd,
+            _ => Unsupported,
+        }
+    }
     /// The kind as `data/fd_events.tsv` spells it (`eventfd`, `io_uring`).
     fn from_column(s: &str) -> Option<FdKind> {
         use FdKind::*;

@@ -4,6 +4,8 @@
 //! event table by id (`data/event_table_libs_master.tsv`, [`event_table`]), the PPM flag and
 //! enum sets, errno and capability names ([`flags`]) and syscall names and numbers
 //! ([`syscalls`]) are the rest of the vocabulary the runtime and the capture readers share.
+//! [`params`] holds the typed parameter keys generated from the event table (`build.rs`), and
+//! `data/fd_events.tsv` which calls create which kind of fd ([`fd_creation`]).
 //!
 //! This module owns: looking a field up as written in a condition (longest-prefix matching and
 //! dot-suffix arguments, [`Schema::resolve_field`]), did-you-mean suggestions, event names

@@ -6,6 +6,9 @@
 //! ([`ParamValue`]) after libscap's `ppm_param_type`; [`ParamType`] is that type tag as it appears
 //! in the event table (the schema's).
 //!
+//! Parameters are read through the schema's typed keys (`ev.get(params::open_x::FD)`,
+//! `typed.rs`), never by a name written in the code.
+//!
 //! [`ParamValue::render`] turns a value into the text Falco's `evt.arg.NAME` shows:
 //!
 //! * integers, uids, gids, pids, fds: decimal. (Falco additionally resolves an fd to
