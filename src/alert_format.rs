@@ -42,6 +42,18 @@ pub fn render(a: &Alert, f: &AlertFormat) -> String {
     if f.json { json_line(a, &f.hostname) } else { escape_controls(&a.output) }
 }
 
+/// The alert in every shape an output may want: the text line and the JSON document (each one
+/// line), its syslog severity (Falco's priority number) and time.
+pub fn delivery(a: &Alert, hostname: &str) -> rulec_outputs::Delivery {
+    rulec_outputs::Delivery {
+        text: escape_controls(&a.output),
+        json: json_line(a, hostname),
+        severity: a.priority as u8,
+        time: iso_time(a.time),
+        hostname: hostname.to_string(),
+    }
+}
+
 /// Escapes control characters so that the text stays on one line and inert on a terminal.
 pub fn escape_controls(s: &str) -> String {
     if !s.chars().any(char::is_control) {

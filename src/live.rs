@@ -80,9 +80,11 @@ fn clock_ns(clock: libc::clockid_t) -> u64 {
 /// The x86_64 syscall numbers a program needs: every syscall one of its rules' event types
 /// names (all of them for a rule without event types), and what the state machine needs.
 pub fn syscalls_for(program: &Program) -> Vec<u32> {
-    let all = program.rules.iter().any(|r| matches!(r.event_types, EventTypes::All));
+    // Rules turned off (in their file or by `rulec run --disable`) need no syscall.
+    let rules = || program.rules.iter().filter(|r| r.enabled);
+    let all = rules().any(|r| matches!(r.event_types, EventTypes::All));
     let mut names: Vec<&str> = STATE_SYSCALLS.to_vec();
-    for r in &program.rules {
+    for r in rules() {
         if let EventTypes::Some(list) = &r.event_types {
             names.extend(list.iter().map(String::as_str));
         }

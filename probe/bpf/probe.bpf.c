@@ -274,7 +274,9 @@ static __always_inline void builder_submit(struct builder *b)
 	len &= EVENT_MASK;
 	if (len < HDR_LEN)
 		return;
-	if (bpf_ringbuf_output(rb, b->buf, len, 0) != 0) {
+	/* No wakeup: user space polls the rings on a timer and never sleeps on them, and a wakeup
+	 * (an irq_work, a self-interrupt) would cost more than the rest of the record. */
+	if (bpf_ringbuf_output(rb, b->buf, len, BPF_RB_NO_WAKEUP) != 0) {
 		if (b->cnt)
 			__sync_fetch_and_add(&b->cnt->n_drops_buffer, 1);
 		return;

@@ -8,6 +8,7 @@
 //! Records are `.scap` event records ([`record`]), so the runtime decodes them with the event
 //! table it uses for capture files. This crate knows nothing of rules, state or fields.
 
+pub mod floor;
 pub mod object;
 pub mod preflight;
 pub mod record;
@@ -19,12 +20,21 @@ use aya::maps::{Array, ArrayOfMaps, Map, MapData, PerCpuArray, RingBuf};
 use aya::programs::RawTracePoint;
 use aya::{Ebpf, EbpfLoader};
 
+pub use floor::Floor;
 pub use preflight::Missing;
 pub use record::Record;
 pub use stats::Counters;
 
 /// Size of the kernel's syscall table map (`SYSCALL_TABLE_SIZE` in the C source).
 pub const SYSCALL_TABLE_SIZE: u32 = 512;
+
+/// The probe's programs and the raw tracepoints they attach to, in attach order. The cost floor
+/// ([`Floor`]) attaches programs of the same names to the same hooks.
+pub const HOOKS: &[(&str, &str)] = &[
+    ("rulec_sched_exec", "sched_process_exec"),
+    ("rulec_sys_exit", "sys_exit"),
+    ("rulec_sched_exit", "sched_process_exit"),
+];
 
 /// `BPF_MAP_TYPE_RINGBUF`.
 const MAP_TYPE_RINGBUF: u32 = 27;
@@ -99,6 +109,21 @@ fn program_error(doing: &str, e: aya::programs::ProgramError) -> ProbeError {
         other => other.to_string(),
     };
     ProbeError::Kernel { doing: doing.to_string(), detail }
+}
+
+/// Loads and attaches each program of [`HOOKS`] in `ebpf` to its raw tracepoint.
+fn attach_hooks(ebpf: &mut Ebpf) -> Result<(), ProbeError> {
+    for &(prog, tracepoint) in HOOKS {
+        let p = ebpf.program_mut(prog).ok_or_else(|| ProbeError::Kernel {
+            doing: format!("finding program {prog}"),
+            detail: "not in the object".into(),
+        })?;
+        let p: &mut RawTracePoint =
+            p.try_into().map_err(|e: aya::programs::ProgramError| program_error(&format!("typing {prog}"), e))?;
+        p.load().map_err(|e| program_error(&format!("loading {prog}"), e))?;
+        p.attach(tracepoint).map_err(|e| program_error(&format!("attaching {prog} to {tracepoint}"), e))?;
+    }
+    Ok(())
 }
 
 /// The loaded probe. Dropping it detaches every program and frees the maps.
@@ -177,23 +202,10 @@ impl Probe {
         Ok(())
     }
 
-    /// Loads and attaches the programs: execs (for the path they ran), syscall exits, task exits.
+    /// Loads and attaches the programs ([`HOOKS`]): execs (for the path they ran), syscall exits,
+    /// task exits.
     pub fn attach(&mut self) -> Result<(), ProbeError> {
-        for (prog, tracepoint) in [
-            ("rulec_sched_exec", "sched_process_exec"),
-            ("rulec_sys_exit", "sys_exit"),
-            ("rulec_sched_exit", "sched_process_exit"),
-        ] {
-            let p = self.ebpf.program_mut(prog).ok_or_else(|| ProbeError::Kernel {
-                doing: format!("finding program {prog}"),
-                detail: "not in the object".into(),
-            })?;
-            let p: &mut RawTracePoint =
-                p.try_into().map_err(|e: aya::programs::ProgramError| program_error(&format!("typing {prog}"), e))?;
-            p.load().map_err(|e| program_error(&format!("loading {prog}"), e))?;
-            p.attach(tracepoint).map_err(|e| program_error(&format!("attaching {prog} to {tracepoint}"), e))?;
-        }
-        Ok(())
+        attach_hooks(&mut self.ebpf)
     }
 
     /// Calls `f(cpu, record bytes)` for up to `max_per_ring` records of each ring buffer and

@@ -1,7 +1,8 @@
 //! `rulec bench`: measures rule evaluation on a generated event stream, side by side in one run:
 //! the reference interpreter, the Cranelift JIT, and, as the practical limit, a hand-written Rust
 //! predicate next to the JIT on the same subset of upstream rules. With `--capture`, a filter on
-//! a recorded capture instead, next to sysdig ([`super::bench_capture`]).
+//! a recorded capture instead, next to sysdig ([`super::bench_capture`]). With `--live`, the cost
+//! of watching the host ([`super::bench_live`]).
 //!
 //! Each measurement runs in a child process (`rulec bench --child KIND`), so that each reports its
 //! own peak memory and none inherits another's heap. A child generates the events up front (not
@@ -30,7 +31,7 @@ use super::{EXIT_CANNOT_RUN, EXIT_OK, print_stdout};
 pub struct BenchArgs {
     /// Rules files, loaded in order (e.g. ../shared/conformance/falco/falco_rules.yaml); needed
     /// unless --capture is given.
-    #[arg(long = "rules", value_name = "FILE", required_unless_present = "capture")]
+    #[arg(long = "rules", value_name = "FILE", required_unless_present_any = ["capture", "load"])]
     pub rules: Vec<PathBuf>,
     /// Measure one filter on a recorded capture (.scap, plain or gzip) instead: rulec's JIT and
     /// interpreter, and `sysdig -r` when installed, on the same events.
@@ -55,6 +56,17 @@ pub struct BenchArgs {
     pub repeat: usize,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Measure what watching the host costs instead (needs root and BTF): a syscall loop with
+    /// nothing attached, with an empty probe, and under `rulec run --rules ...`; then sustained
+    /// loads with kernel drops, CPU and memory ([`super::bench_live`]).
+    #[arg(long, conflicts_with = "capture")]
+    pub live: bool,
+    /// With --live: seconds of each sustained load.
+    #[arg(long, default_value_t = 5.0, value_name = "S", requires = "live")]
+    pub load_secs: f64,
+    /// Internal (--live): run one syscall loop and print what it did as JSON.
+    #[arg(long, hide = true, value_name = "SPEC")]
+    pub load: Option<String>,
     /// Internal: run one measurement and print it as JSON.
     #[arg(long, value_enum, hide = true)]
     pub child: Option<Kind>,
@@ -124,6 +136,12 @@ pub struct Measurement {
 }
 
 pub fn run(args: &BenchArgs) -> i32 {
+    if let Some(spec) = &args.load {
+        return super::bench_live::load_child(spec);
+    }
+    if args.live {
+        return super::bench_live::run(args);
+    }
     if let Some(capture) = &args.capture {
         return match args.child {
             Some(kind @ (Kind::CaptureJit | Kind::CaptureInterp)) => super::bench_capture::measure(args, capture, kind),

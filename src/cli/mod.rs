@@ -7,12 +7,14 @@
 
 pub mod bench;
 pub mod bench_capture;
+pub mod bench_live;
 pub mod capture;
 pub mod check;
 pub mod check_fix;
 pub mod codes;
 pub mod fields;
 pub mod run;
+pub mod run_opts;
 pub mod test;
 
 use std::ffi::OsString;

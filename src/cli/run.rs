@@ -1,14 +1,15 @@
 //! `rulec run`: the detection pipeline. Rules are checked and compiled (the embedded
 //! `stdlib-rules/` ruleset unless `--rules` names files), events come from a recorded capture
 //! (`--replay`, `.scap` or rulec's JSON Lines, streamed) through the state machine, the JIT engine
-//! decides on each event, and alerts go to stdout as Falco's text line or alert JSON. Stats go to
-//! stderr at an interval and at the end; SIGINT/SIGTERM stop the run cleanly with the summary.
+//! decides on each event, and alerts go to the outputs (stdout as Falco's text line or alert JSON,
+//! and any of a file, a webhook, syslog, a program: [`super::run_opts`]). Stats go to stderr at an
+//! interval and at the end; SIGINT/SIGTERM stop the run cleanly with the summary; SIGUSR1 reopens
+//! the output file and restarts the program output.
 //!
-//! This module wires the pieces and owns the command line; formatting an alert is
-//! [`crate::alert_format`]'s job.
+//! This module wires the pieces and owns the pipeline's command line; formatting an alert is
+//! [`crate::alert_format`]'s job, delivering it [`rulec_outputs`]'.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,8 +20,9 @@ use rulec_compiler::{Diagnostic, FileId, SourceFile};
 use rulec_runtime::engine::{Alert, Backend, Engine, MatchMode};
 use rulec_runtime::{Limits, State};
 
+use super::run_opts::{AlertSink, OperatorArgs};
 use super::{EXIT_CANNOT_RUN, EXIT_FINDINGS, EXIT_OK};
-use crate::alert_format::{self, AlertFormat};
+use crate::alert_format;
 use crate::render::Renderer;
 
 /// The ruleset `rulec run` uses when no `--rules` is given: the files of `stdlib-rules/`,
@@ -54,6 +56,9 @@ pub struct RunArgs {
     /// Every matching rule alerts, not only the first (Falco's default is the first).
     #[arg(long)]
     pub all_matches: bool,
+
+    #[command(flatten)]
+    pub ops: OperatorArgs,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug, ValueEnum)]
@@ -68,8 +73,8 @@ struct RunStats {
     events: u64,
     alerts_per_rule: BTreeMap<String, u64>,
     alerts: u64,
-    /// Alerts that could not be written (stdout closed).
-    alerts_lost: u64,
+    /// Alerts the rate limit held back.
+    alerts_suppressed: u64,
     elapsed: Duration,
 }
 
@@ -91,13 +96,37 @@ pub fn run(args: &RunArgs) -> i32 {
         eprintln!("rulec run: the rules have {} error(s); nothing was started", errors.len());
         return EXIT_FINDINGS;
     }
-    let mut engine = Engine::new(rulec_compiler::compile(&result), Backend::Jit);
+    let mut program = rulec_compiler::compile(&result);
+    let selection = match args.ops.selection() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("rulec run: {e}");
+            return EXIT_CANNOT_RUN;
+        }
+    };
+    let chosen = rulec_compiler::ir::select::apply(&mut program, &selection);
+    for (flag, n) in args.ops.selection_flags().iter().zip(&chosen.matched) {
+        if *n == 0 {
+            eprintln!("rulec run: warning: {flag} matches no rule");
+        }
+    }
+    let mut sink = match start_outputs(args) {
+        Ok(sink) => sink,
+        Err(e) => {
+            eprintln!("rulec run: {e}; nothing was started");
+            return EXIT_CANNOT_RUN;
+        }
+    };
+    let mut engine = Engine::new(program, Backend::Jit);
     if let Some(e) = engine.jit_error() {
         eprintln!("rulec run: the JIT is unavailable ({e}); rules run on the interpreter");
     }
     engine.set_mode(if args.all_matches { MatchMode::All } else { MatchMode::First });
-    let format = AlertFormat { json: args.output == Output::Json, hostname: alert_format::hostname() };
-
+    let reopen = Arc::new(AtomicBool::new(false));
+    if let Err(e) = signal_hook::flag::register(signal_hook::consts::SIGUSR1, Arc::clone(&reopen)) {
+        eprintln!("rulec run: cannot handle SIGUSR1: {e}");
+        return EXIT_CANNOT_RUN;
+    }
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         if let Err(e) = signal_hook::flag::register(sig, Arc::clone(&stop)) {
@@ -113,10 +142,36 @@ pub fn run(args: &RunArgs) -> i32 {
         s => s.map(Duration::from_secs_f64),
     };
 
-    match &args.replay {
-        Some(path) => replay(path, &mut engine, &format, &stop, interval),
-        None => live(args, &mut engine, &format, &stop, interval),
+    sink.blocking = args.replay.is_some();
+    let mut run = Running { engine: &mut engine, sink: &mut sink, reopen: &reopen, interval };
+    let code = match &args.replay {
+        Some(path) => replay(path, &mut run, &stop),
+        None => live(args, &mut run, &stop),
+    };
+    if let Some(text) = sink.finish(Duration::from_secs(5)) {
+        eprintln!("  outputs:{text}");
     }
+    code
+}
+
+/// The outputs the options ask for, started, with the rate limiter; or why they cannot start.
+fn start_outputs(args: &RunArgs) -> Result<AlertSink, String> {
+    let configs = args.ops.outputs(args.output == Output::Json)?;
+    if configs.is_empty() {
+        return Err("no output: --no-stdout needs --output-file, --webhook, --syslog or --program".into());
+    }
+    let limiter = args.ops.limiter()?;
+    let outputs = rulec_outputs::Outputs::start(&configs).map_err(|e| e.to_string())?;
+    Ok(AlertSink { outputs, limiter, hostname: alert_format::hostname(), blocking: false })
+}
+
+/// What the event loop works with besides its events.
+struct Running<'a> {
+    engine: &'a mut Engine,
+    sink: &'a mut AlertSink,
+    /// Raised by SIGUSR1: reopen the outputs.
+    reopen: &'a AtomicBool,
+    interval: Option<Duration>,
 }
 
 /// Reads the rules files, or the embedded stdlib.
@@ -131,13 +186,7 @@ fn load_rules(paths: &[PathBuf]) -> Result<Vec<SourceFile>, String> {
     super::check::read_files(paths)
 }
 
-fn replay(
-    path: &std::path::Path,
-    engine: &mut Engine,
-    format: &AlertFormat,
-    stop: &AtomicBool,
-    interval: Option<Duration>,
-) -> i32 {
+fn replay(path: &std::path::Path, run: &mut Running<'_>, stop: &AtomicBool) -> i32 {
     let replay = match rulec_runtime::capture::open_replay(path, Limits::default()) {
         Ok(r) => r,
         Err(e) => {
@@ -145,7 +194,7 @@ fn replay(
             return EXIT_CANNOT_RUN;
         }
     };
-    let (result, stats, stopped) = drive(replay, engine, format, Some(stop), interval, &mut || {});
+    let (result, stats, stopped) = drive(replay, run, Some(stop), &mut || {});
     match result {
         Ok(state) => {
             report(&stats, &state, stats.elapsed, true);
@@ -164,14 +213,8 @@ fn replay(
 }
 
 /// Live capture: the state seeded from /proc, then the probe's events through the same loop.
-fn live(
-    args: &RunArgs,
-    engine: &mut Engine,
-    format: &AlertFormat,
-    stop: &Arc<AtomicBool>,
-    interval: Option<Duration>,
-) -> i32 {
-    let syscalls = crate::live::syscalls_for(engine.program());
+fn live(args: &RunArgs, run: &mut Running<'_>, stop: &Arc<AtomicBool>) -> i32 {
+    let syscalls = crate::live::syscalls_for(run.engine.program());
     let state = State::from_proc(std::path::Path::new("/proc"));
     let events = match crate::live::LiveEvents::start(&syscalls, args.ring_bytes, Arc::clone(stop)) {
         Ok(ev) => ev,
@@ -220,7 +263,7 @@ fn live(
     };
     // The live source ends by itself on a signal, after reading what the rings already hold, so
     // the loop is not told to stop: those last events are processed, not dropped.
-    let (result, stats, _) = drive(replay, engine, format, None, interval, &mut || print_kernel(false));
+    let (result, stats, _) = drive(replay, run, None, &mut || print_kernel(false));
     let Ok(state) = result;
     report(&stats, &state, stats.elapsed, true);
     print_kernel(true);
@@ -232,10 +275,8 @@ fn live(
 /// adds to each interval report.
 fn drive<S, E>(
     replay: rulec_runtime::Replay<S>,
-    engine: &mut Engine,
-    format: &AlertFormat,
+    run: &mut Running<'_>,
     stop: Option<&AtomicBool>,
-    interval: Option<Duration>,
     on_report: &mut dyn FnMut(),
 ) -> (Result<State, E>, RunStats, bool)
 where
@@ -243,8 +284,6 @@ where
 {
     let mut stats = RunStats::default();
     let mut alerts: Vec<Alert> = Vec::new();
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
     let started = Instant::now();
     let mut last_report = Instant::now();
     let mut stopped = false;
@@ -254,28 +293,30 @@ where
             return false;
         }
         stats.events += 1;
-        engine.process(ev, st, &mut alerts);
+        run.engine.process(ev, st, &mut alerts);
         for a in alerts.drain(..) {
             stats.alerts += 1;
             *stats.alerts_per_rule.entry(a.rule.clone()).or_default() += 1;
-            let line = alert_format::render(&a, format);
-            if writeln!(out, "{line}").is_err() {
-                stats.alerts_lost += 1;
+            if !run.sink.emit(&a) {
+                stats.alerts_suppressed += 1;
             }
         }
-        if let Some(every) = interval
+        if run.reopen.load(Ordering::Relaxed) && run.reopen.swap(false, Ordering::Relaxed) {
+            run.sink.outputs.reopen();
+        }
+        if let Some(every) = run.interval
             && last_report.elapsed() >= every
         {
-            let _ = out.flush();
             stats.elapsed = started.elapsed();
             report(&stats, st, stats.elapsed, false);
+            if let Some(text) = run.sink.interval_report() {
+                eprintln!("  outputs:{text}");
+            }
             on_report();
             last_report = Instant::now();
         }
         true
     });
-    let _ = out.flush();
-    drop(out);
     stats.elapsed = started.elapsed();
     (result, stats, stopped)
 }
@@ -291,8 +332,8 @@ fn report(stats: &RunStats, state: &State, elapsed: Duration, last: bool) {
         stats.events as f64 / secs,
         stats.alerts
     );
-    if stats.alerts_lost > 0 {
-        text.push_str(&format!(", {} alerts NOT written (stdout closed)", stats.alerts_lost));
+    if stats.alerts_suppressed > 0 {
+        text.push_str(&format!(" ({} suppressed by the rate limit)", stats.alerts_suppressed));
     }
     text.push_str(&format!(
         "\n  state: {} threads, {} evicted, {} fds evicted, {} events of unknown threads",

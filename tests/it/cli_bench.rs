@@ -78,3 +78,34 @@ fn capture_bench_rejects_bad_input() {
     let (status, _, stderr) = rulec(&["bench", "--filter", "proc.name = x"]);
     assert_eq!(status, 2, "{stderr}");
 }
+
+/// `rulec bench --live` on the real kernel, shortened (one run per loop, short loads): every
+/// setup is measured and every sustained load reports rulec's records, CPU and memory. The
+/// figures are not checked (a test is no benchmark); that they exist and are sane is.
+#[test]
+fn live_bench_measures_every_setup() {
+    let Some(rules) = shared("conformance/falco/falco_rules.yaml") else { return };
+    if !rulec_test_support::kernel("`rulec bench --live`") {
+        return;
+    }
+    let (status, stdout, stderr) =
+        rulec(&["bench", "--live", "--rules", &rules, "--repeat", "1", "--load-secs", "0.3", "--format", "json"]);
+    assert_eq!(status, 0, "{stderr}");
+    let doc: Value = serde_json::from_str(&stdout).expect("JSON");
+    let setups: Vec<&str> =
+        doc["costs"].as_array().expect("costs").iter().filter_map(|c| c["setup"].as_str()).collect();
+    assert_eq!(setups, ["nothing attached", "empty probe (floor)", "rulec run"]);
+    for c in doc["costs"].as_array().expect("costs") {
+        assert!(c["getppid_ns"].as_f64().is_some_and(|x| x > 0.0), "{c}");
+        assert!(c["openat_close_ns"].as_f64().is_some_and(|x| x > 0.0), "{c}");
+    }
+    let rates = doc["rates"].as_array().expect("rates");
+    assert_eq!(rates.len(), 3);
+    for r in rates {
+        // The load's own syscalls reach rulec (minus drops, which are counted).
+        let made = r["achieved_per_sec"].as_f64().expect("rate") * 0.3;
+        let seen = (r["kernel_records"].as_u64().expect("records") + r["drops"].as_u64().expect("drops")) as f64;
+        assert!(seen >= made * 0.9, "rulec saw {seen} records of ~{made} syscalls made: {r}");
+        assert!(r["peak_rss_kib"].as_u64().is_some_and(|k| k > 1000), "{r}");
+    }
+}

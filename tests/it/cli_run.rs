@@ -131,17 +131,7 @@ fn a_capture_cut_mid_event_is_a_clear_error_after_its_events() {
 
 /// `rulec run` on the live kernel, or `None` (skipped) where it cannot run.
 fn live_run(rules: &Path) -> Option<Child> {
-    let euid_zero = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("Uid:")).map(|l| l.split_whitespace().nth(2) == Some("0")))
-        .unwrap_or(false);
-    let btf = Path::new("/sys/kernel/btf/vmlinux").exists();
-    if !(euid_zero && btf) {
-        assert!(
-            std::env::var_os("RULEC_REQUIRE_KERNEL").is_none(),
-            "RULEC_REQUIRE_KERNEL is set but this test cannot load the probe (root: {euid_zero}, BTF: {btf})"
-        );
-        eprintln!("skipping: live `rulec run` needs root and kernel BTF (root: {euid_zero}, BTF: {btf})");
+    if !rulec_test_support::kernel("live `rulec run`") {
         return None;
     }
     Some(

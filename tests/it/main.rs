@@ -8,7 +8,9 @@
 mod capture_cli;
 mod cli_bench;
 mod cli_check;
+mod cli_injection;
 mod cli_misc;
+mod cli_outputs;
 mod cli_run;
 mod cli_test;
 mod diagnostics;

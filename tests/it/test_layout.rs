@@ -17,6 +17,7 @@ const CRATES: &[&str] = &[
     "runtime",
     "runtime/testing",
     "runtime/bench",
+    "runtime/outputs",
     "lsp",
 ];
 

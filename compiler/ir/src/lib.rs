@@ -25,6 +25,7 @@ pub mod build;
 pub mod meta;
 pub mod opt;
 pub mod parse;
+pub mod select;
 pub mod text;
 pub mod verify;
 

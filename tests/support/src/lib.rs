@@ -6,7 +6,14 @@
 //! reason to skip: with `RULEC_REQUIRE_SHARED=1` in the environment (`.ci/run` sets it) the
 //! helper panics with a message instead, so a test cannot pass by skipping silently.
 //!
-//! This crate has no dependencies and knows nothing of rulec: it only answers "where is it".
+//! The same holds for the live kernel: tests that load the eBPF probe ask [`kernel`], which skips
+//! with a message without root and BTF, and panics under `RULEC_REQUIRE_KERNEL=1` (CI runs as
+//! root on a kernel with BTF).
+//!
+//! This crate has no dependencies and knows nothing of rulec: it only answers "where is it" and
+//! "can the probe run here".
+
+pub mod http;
 
 use std::path::{Path, PathBuf};
 
@@ -35,6 +42,31 @@ pub fn shared(rel: &str) -> Option<PathBuf> {
     }
     eprintln!("skipping: {what} (set {REQUIRE_VAR}=1 to make this an error)");
     None
+}
+
+/// The environment variable that makes "cannot load the probe here" a failure.
+pub const REQUIRE_KERNEL_VAR: &str = "RULEC_REQUIRE_KERNEL";
+
+/// Whether this process can load the eBPF probe: root (effective uid 0) and kernel BTF. When it
+/// cannot: `false` after printing why `test` is skipped, or, under `RULEC_REQUIRE_KERNEL=1`, a
+/// panic saying what is missing.
+///
+/// The usual call is `if !rulec_test_support::kernel("live rulec run") { return; }`.
+pub fn kernel(test: &str) -> bool {
+    let root = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("Uid:")).map(|l| l.split_whitespace().nth(2) == Some("0")))
+        .unwrap_or(false);
+    let btf = Path::new("/sys/kernel/btf/vmlinux").exists();
+    if root && btf {
+        return true;
+    }
+    let what = format!("{test} needs root and kernel BTF (root: {root}, /sys/kernel/btf/vmlinux: {btf})");
+    if std::env::var_os(REQUIRE_KERNEL_VAR).is_some_and(|v| v == "1") {
+        panic!("{REQUIRE_KERNEL_VAR}=1 and {what}; this test must not be skipped here");
+    }
+    eprintln!("skipping: {what} (set {REQUIRE_KERNEL_VAR}=1 to make this an error)");
+    false
 }
 
 /// Whether a missing `../shared` is an error in this environment.
