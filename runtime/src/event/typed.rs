@@ -2,9 +2,10 @@
 //! ([`rulec_schema::params`]): `ev.get(open_x::FD)` is the `fd` of an open exit as an `i64`,
 //! `ev.get(execve_x::EXE)` the `exe` as a `&str`. A key resolves to the parameter's index in the
 //! event's own table row (by event id: an array index or a scan of a few versions, then one
-//! name check), so a read costs no search; a parameter past the row (an enter parameter the
-//! replay appended to its exit) or an event whose parameters do not follow its id's row (built
-//! by hand) is found by name. Absent (zero-length) parameters read as `None`.
+//! name check), so a read of a parameter the event has costs no search; otherwise it is looked
+//! for by name (an enter parameter the replay appended to its exit, or an event whose
+//! parameters do not follow its id's row, built by hand). Absent (zero-length) parameters read
+//! as `None`.
 //!
 //! [`Event::param_named`] is the one lookup by a name known only at run time (`evt.arg.NAME`).
 
@@ -153,8 +154,9 @@ impl Event {
         self.params.iter().find(|p| p.name == name)
     }
 
-    /// The parameter `name` at index `at` of the event's row; else past the row (appended by
-    /// the replay), or anywhere when the parameters do not follow the row of the event's id.
+    /// The parameter `name` at index `at` of the event's row; else found by name: a parameter
+    /// the replay appended from the enter event (after the parameters the capture had, which
+    /// may be fewer than the row's), or an event whose parameters do not follow its id's row.
     #[inline]
     fn resolve(&self, at: Option<usize>, name: &str) -> Option<&Param> {
         if let Some(i) = at
@@ -163,17 +165,7 @@ impl Event {
         {
             return Some(p);
         }
-        self.resolve_slow(at, name)
-    }
-
-    #[inline(never)]
-    fn resolve_slow(&self, at: Option<usize>, name: &str) -> Option<&Param> {
-        let from = match (at, rulec_schema::event_def(self.type_id)) {
-            // The row has no such parameter: only an appended one can be it.
-            (None, Some(row)) if row.dir == self.dir && row.name == self.name => row.params.len(),
-            _ => 0,
-        };
-        self.params.get(from..)?.iter().find(|p| p.name == name)
+        self.param_named(name)
     }
 }
 
