@@ -4,7 +4,9 @@
 
 pub mod alert_format;
 pub mod cli;
+pub mod config;
 pub mod live;
+pub mod metrics;
 pub mod render;
 
 /// Runs the command line and returns the process exit status (0 ok, 1 findings, 2 could not run).

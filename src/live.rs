@@ -51,6 +51,8 @@ pub struct LiveEvents {
     /// when the stream ends, for whoever reports (the loop that drives this iterator owns it).
     shared: Arc<Mutex<LiveReport>>,
     last_refresh: std::time::Instant,
+    /// A new syscall set to capture (after a rules reload), applied at the next refresh.
+    syscalls: Arc<Mutex<Option<Vec<u32>>>>,
 }
 
 /// What the live source reports: kernel counters per CPU and decoding counts.
@@ -116,6 +118,7 @@ impl LiveEvents {
             first_error: None,
             shared: Arc::new(Mutex::new(LiveReport::default())),
             last_refresh: std::time::Instant::now(),
+            syscalls: Arc::default(),
         })
     }
 
@@ -124,7 +127,19 @@ impl LiveEvents {
         Arc::clone(&self.shared)
     }
 
+    /// Where to put a new syscall set (x86_64 numbers) for the probe to capture; the source
+    /// applies it within about a second (rules reloads).
+    pub fn syscall_requests(&self) -> Arc<Mutex<Option<Vec<u32>>>> {
+        Arc::clone(&self.syscalls)
+    }
+
     fn refresh(&mut self) {
+        let wanted = self.syscalls.lock().ok().and_then(|mut s| s.take());
+        if let Some(nrs) = wanted
+            && let Err(e) = self.probe.set_syscalls(&nrs)
+        {
+            self.first_error.get_or_insert_with(|| format!("cannot change the captured syscalls: {e}"));
+        }
         let cpus = self.probe.counters().unwrap_or_default();
         if let Ok(mut r) = self.shared.lock() {
             *r = LiveReport { cpus, stats: self.stats, first_error: self.first_error.clone() };

@@ -300,6 +300,14 @@ codes! {
         "Two cases of a test file (parameterised instances included) have the same name, so results and `--bless` could not tell them apart.";
     TestParameter = "E0611", Error, "test-parameter",
         "A parameterised case is malformed: `each` is not a sequence of maps, or a `${name}` is not one of its parameters.";
+
+    // The configuration file (`rulec run --config rulec.yaml`).
+    ConfigShape = "E0701", Error, "config-shape",
+        "A configuration file must be one YAML document: a map of the keys docs/config.md lists, with plain-word keys.";
+    UnknownConfigKey = "E0702", Error, "unknown-config-key",
+        "A key the configuration does not define at that place (a misspelt key would otherwise be ignored silently); the message suggests the closest known key.";
+    BadConfigValue = "E0703", Error, "bad-config-value",
+        "A configuration value of the wrong kind (a map where a number is expected, `maybe` for a boolean), or a map that lacks a key it needs (a webhook without `url`).";
 }
 
 impl std::fmt::Display for Code {

@@ -13,8 +13,11 @@ pub mod check;
 pub mod check_fix;
 pub mod codes;
 pub mod fields;
+pub mod reload;
 pub mod run;
+pub mod run_config;
 pub mod run_opts;
+pub mod selftest;
 pub mod test;
 
 use std::ffi::OsString;
@@ -54,6 +57,9 @@ pub enum Command {
     Capture(capture::CaptureArgs),
     /// Run the rules on the host, or on a recorded capture (--replay), printing alerts.
     Run(run::RunArgs),
+    /// Prove detection works on this host: harmless actions the default rules detect, a table of
+    /// detected and missed rules (needs root, like run).
+    Selftest(selftest::SelftestArgs),
     /// Run the language server on stdin/stdout (for editors).
     Lsp,
 }
@@ -81,6 +87,7 @@ where
         Command::Test(args) => test::run(args),
         Command::Capture(args) => capture::run(args),
         Command::Run(args) => run::run(args),
+        Command::Selftest(args) => selftest::run(args),
         Command::Lsp => rulec_lsp::run_stdio(),
     }
 }

@@ -16,29 +16,35 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use clap::{Args, ValueEnum};
-use rulec_compiler::{Diagnostic, FileId, SourceFile};
-use rulec_runtime::engine::{Alert, Backend, Engine, MatchMode};
+use rulec_compiler::{FileId, SourceFile};
+use rulec_runtime::engine::{Alert, Engine};
 use rulec_runtime::{Limits, State};
 
 use super::run_opts::{AlertSink, OperatorArgs};
-use super::{EXIT_CANNOT_RUN, EXIT_FINDINGS, EXIT_OK};
+use super::{EXIT_CANNOT_RUN, EXIT_OK};
 use crate::alert_format;
-use crate::render::Renderer;
 
 /// The ruleset `rulec run` uses when no `--rules` is given: the files of `stdlib-rules/`,
 /// embedded at build time, in load order.
-pub const STDLIB_RULES: &[(&str, &str)] =
-    &[("stdlib-rules/example.yaml", include_str!("../../stdlib-rules/example.yaml"))];
+pub const STDLIB_RULES: &[(&str, &str)] = &[
+    ("stdlib-rules/example.yaml", include_str!("../../stdlib-rules/example.yaml")),
+    ("stdlib-rules/host.yaml", include_str!("../../stdlib-rules/host.yaml")),
+];
 
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Clone)]
 pub struct RunArgs {
     /// Rules files, loaded in this order (default: the embedded stdlib-rules ruleset).
     #[arg(long = "rules", short = 'r', value_name = "FILE")]
     pub rules: Vec<PathBuf>,
 
-    /// Alert format on stdout: Falco's text line, or one alert JSON object per line.
-    #[arg(short = 'o', long = "output", value_enum, default_value_t = Output::Text)]
-    pub output: Output,
+    /// Settings from a configuration file (`rulec.yaml`, docs/config.md); flags override it.
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Alert format on stdout: Falco's text line, or one alert JSON object per line
+    /// [default: text].
+    #[arg(short = 'o', long = "output", value_enum)]
+    pub output: Option<Output>,
 
     /// Run over a recorded capture (`.scap`, gzip or plain, or rulec's JSON Lines) instead of
     /// the live kernel.
@@ -49,13 +55,18 @@ pub struct RunArgs {
     #[arg(long, value_name = "S")]
     pub stats_interval: Option<f64>,
 
-    /// Bytes of each CPU's ring buffer for live capture (a power of two, at least 4096).
-    #[arg(long, value_name = "BYTES", default_value_t = 8 << 20)]
-    pub ring_bytes: u32,
+    /// Bytes of each CPU's ring buffer for live capture (a power of two, at least 4096)
+    /// [default: 8388608].
+    #[arg(long, value_name = "BYTES")]
+    pub ring_bytes: Option<u32>,
 
     /// Every matching rule alerts, not only the first (Falco's default is the first).
     #[arg(long)]
     pub all_matches: bool,
+
+    /// Reload the rules (and the configuration) when a file changes, as on SIGHUP.
+    #[arg(long)]
+    pub watch: bool,
 
     #[command(flatten)]
     pub ops: OperatorArgs,
@@ -78,38 +89,24 @@ struct RunStats {
     elapsed: Duration,
 }
 
-pub fn run(args: &RunArgs) -> i32 {
-    let files = match load_rules(&args.rules) {
-        Ok(files) => files,
-        Err(message) => {
-            eprintln!("rulec run: {message}");
-            return EXIT_CANNOT_RUN;
-        }
-    };
-    let result = rulec_compiler::check::check(&files);
-    let errors: Vec<&Diagnostic> = result.diagnostics.iter().filter(|d| d.is_error()).collect();
-    if !errors.is_empty() {
-        let renderer = Renderer::new(&files);
-        for d in &errors {
-            eprintln!("{}", renderer.text(d, false));
-        }
-        eprintln!("rulec run: the rules have {} error(s); nothing was started", errors.len());
-        return EXIT_FINDINGS;
-    }
-    let mut program = rulec_compiler::compile(&result);
-    let selection = match args.ops.selection() {
-        Ok(s) => s,
+pub fn run(cli: &RunArgs) -> i32 {
+    let built = match super::reload::build(cli) {
+        Ok(b) => b,
         Err(e) => {
-            eprintln!("rulec run: {e}");
-            return EXIT_CANNOT_RUN;
+            // The details (rendered diagnostics) first, the summary last.
+            let (details, summary) = e.text.rsplit_once('\n').unwrap_or(("", &e.text));
+            if !details.is_empty() {
+                eprintln!("{details}");
+            }
+            eprintln!("rulec run: {summary}; nothing was started");
+            return e.code;
         }
     };
-    let chosen = rulec_compiler::ir::select::apply(&mut program, &selection);
-    for (flag, n) in args.ops.selection_flags().iter().zip(&chosen.matched) {
-        if *n == 0 {
-            eprintln!("rulec run: warning: {flag} matches no rule");
-        }
+    for note in &built.notes {
+        eprintln!("rulec run: {note}");
     }
+    let args = &built.args;
+    let mut engine = built.engine;
     let mut sink = match start_outputs(args) {
         Ok(sink) => sink,
         Err(e) => {
@@ -117,11 +114,14 @@ pub fn run(args: &RunArgs) -> i32 {
             return EXIT_CANNOT_RUN;
         }
     };
-    let mut engine = Engine::new(program, Backend::Jit);
-    if let Some(e) = engine.jit_error() {
-        eprintln!("rulec run: the JIT is unavailable ({e}); rules run on the interpreter");
-    }
-    engine.set_mode(if args.all_matches { MatchMode::All } else { MatchMode::First });
+    let watched: Vec<PathBuf> = cli.config.iter().chain(args.rules.iter()).cloned().collect();
+    let reloader = match super::reload::Reloader::new(cli, &watched, args.watch) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("rulec run: {e}; nothing was started");
+            return EXIT_CANNOT_RUN;
+        }
+    };
     let reopen = Arc::new(AtomicBool::new(false));
     if let Err(e) = signal_hook::flag::register(signal_hook::consts::SIGUSR1, Arc::clone(&reopen)) {
         eprintln!("rulec run: cannot handle SIGUSR1: {e}");
@@ -142,8 +142,28 @@ pub fn run(args: &RunArgs) -> i32 {
         s => s.map(Duration::from_secs_f64),
     };
 
+    let metrics = match &args.ops.metrics_address {
+        None => None,
+        Some(addr) => {
+            let m = Arc::new(crate::metrics::Metrics::new());
+            if let Err(e) = crate::metrics::serve(addr, Arc::clone(&m)) {
+                eprintln!("rulec run: {e}; nothing was started");
+                return EXIT_CANNOT_RUN;
+            }
+            Some(m)
+        }
+    };
     sink.blocking = args.replay.is_some();
-    let mut run = Running { engine: &mut engine, sink: &mut sink, reopen: &reopen, interval };
+    let mut run = Running {
+        engine: &mut engine,
+        sink: &mut sink,
+        reopen: &reopen,
+        interval,
+        metrics: metrics.map(|m| MetricsLoop { metrics: m, ..MetricsLoop::default() }),
+        kernel: None,
+        reloader,
+        syscall_requests: None,
+    };
     let code = match &args.replay {
         Some(path) => replay(path, &mut run, &stop),
         None => live(args, &mut run, &stop),
@@ -156,7 +176,7 @@ pub fn run(args: &RunArgs) -> i32 {
 
 /// The outputs the options ask for, started, with the rate limiter; or why they cannot start.
 fn start_outputs(args: &RunArgs) -> Result<AlertSink, String> {
-    let configs = args.ops.outputs(args.output == Output::Json)?;
+    let configs = args.ops.outputs(args.output == Some(Output::Json))?;
     if configs.is_empty() {
         return Err("no output: --no-stdout needs --output-file, --webhook, --syslog or --program".into());
     }
@@ -172,10 +192,94 @@ struct Running<'a> {
     /// Raised by SIGUSR1: reopen the outputs.
     reopen: &'a AtomicBool,
     interval: Option<Duration>,
+    /// With `--metrics-address`: what the loop counts for the metrics.
+    metrics: Option<MetricsLoop>,
+    /// Live runs: the probe's counters.
+    kernel: Option<Arc<std::sync::Mutex<crate::live::LiveReport>>>,
+    /// SIGHUP and `--watch`: rebuilds the engine off the loop.
+    reloader: super::reload::Reloader,
+    /// Live runs: where a reload puts the new ruleset's syscalls for the probe.
+    syscall_requests: Option<Arc<std::sync::Mutex<Option<Vec<u32>>>>>,
+}
+
+impl Running<'_> {
+    /// Swaps in a finished reload, or reports why it was refused (the old rules keep running).
+    fn reloaded(&mut self, outcome: super::reload::Outcome) {
+        let ok = outcome.is_ok();
+        match outcome {
+            Ok(built) => {
+                for note in &built.notes {
+                    eprintln!("rulec run: {note}");
+                }
+                *self.engine = built.engine;
+                if let Some(req) = &self.syscall_requests
+                    && let Ok(mut r) = req.lock()
+                {
+                    *r = Some(crate::live::syscalls_for(self.engine.program()));
+                }
+                let n = self.engine.program().rules.iter().filter(|r| r.enabled).count();
+                eprintln!("rulec run: reloaded: {n} rules enabled");
+            }
+            Err(text) => {
+                eprintln!("{text}");
+                eprintln!("rulec run: reload refused; the previous rules keep running");
+            }
+        }
+        if let Some(m) = &self.metrics {
+            m.metrics.reloaded(ok);
+        }
+    }
+}
+
+/// The loop's side of the metrics: counts kept without locks, published once a second.
+#[derive(Default)]
+struct MetricsLoop {
+    metrics: Arc<crate::metrics::Metrics>,
+    /// Events by type name (keyed by the name's address: names are static table strings).
+    by_type: std::collections::HashMap<usize, (&'static str, u64)>,
+    /// Alerts by rule, with the priority.
+    alerts: BTreeMap<String, (&'static str, u64)>,
+    /// Every [`EVAL_SAMPLE`]th evaluation is timed; the estimate of the total, ns.
+    eval_ns: f64,
+    last_publish: Option<Instant>,
+}
+
+/// One evaluation in this many is timed for the metrics' evaluation time.
+const EVAL_SAMPLE: u64 = 64;
+
+impl MetricsLoop {
+    fn publish(
+        &mut self,
+        state: &State,
+        engine: &Engine,
+        sink: &AlertSink,
+        kernel: Option<&std::sync::Mutex<crate::live::LiveReport>>,
+    ) {
+        let outputs = sink.outputs.stats();
+        let cpus = kernel.and_then(|k| k.lock().ok().map(|r| r.cpus.clone())).unwrap_or_default();
+        let suppressed: Vec<(&str, u64)> = sink
+            .limiter
+            .as_ref()
+            .map(|l| l.suppressed().iter().map(|(r, n)| (r.as_str(), *n)).collect())
+            .unwrap_or_default();
+        let snapshot = crate::metrics::Snapshot {
+            events_by_type: self.by_type.values().map(|(n, c)| (*n, *c)).collect(),
+            kernel: &cpus,
+            state: state.stats(),
+            threads: state.thread_count(),
+            alerts: self.alerts.iter().map(|(r, (p, n))| (r.as_str(), *p, *n)).collect(),
+            suppressed,
+            outputs: &outputs,
+            evaluations: engine.stats().evaluations,
+            eval_seconds: self.eval_ns / 1e9,
+        };
+        self.metrics.publish(&snapshot);
+        self.last_publish = Some(Instant::now());
+    }
 }
 
 /// Reads the rules files, or the embedded stdlib.
-fn load_rules(paths: &[PathBuf]) -> Result<Vec<SourceFile>, String> {
+pub(super) fn load_rules(paths: &[PathBuf]) -> Result<Vec<SourceFile>, String> {
     if paths.is_empty() {
         return Ok(STDLIB_RULES
             .iter()
@@ -216,7 +320,7 @@ fn replay(path: &std::path::Path, run: &mut Running<'_>, stop: &AtomicBool) -> i
 fn live(args: &RunArgs, run: &mut Running<'_>, stop: &Arc<AtomicBool>) -> i32 {
     let syscalls = crate::live::syscalls_for(run.engine.program());
     let state = State::from_proc(std::path::Path::new("/proc"));
-    let events = match crate::live::LiveEvents::start(&syscalls, args.ring_bytes, Arc::clone(stop)) {
+    let events = match crate::live::LiveEvents::start(&syscalls, args.ring_bytes.unwrap_or(8 << 20), Arc::clone(stop)) {
         Ok(ev) => ev,
         Err(e) => {
             eprintln!("rulec run: {e}");
@@ -229,6 +333,8 @@ fn live(args: &RunArgs, run: &mut Running<'_>, stop: &Arc<AtomicBool>) -> i32 {
         state.thread_count()
     );
     let kernel = events.report();
+    run.kernel = Some(Arc::clone(&kernel));
+    run.syscall_requests = Some(events.syscall_requests());
     let replay = rulec_runtime::Replay::with_state(events, state);
     let print_kernel = |last: bool| {
         let Ok(r) = kernel.lock() else { return };
@@ -293,13 +399,33 @@ where
             return false;
         }
         stats.events += 1;
-        run.engine.process(ev, st, &mut alerts);
+        if let Some(m) = &mut run.metrics {
+            m.by_type.entry(ev.name.as_ptr() as usize).or_insert((ev.name, 0)).1 += 1;
+            if stats.events % EVAL_SAMPLE == 0 {
+                let t = Instant::now();
+                run.engine.process(ev, st, &mut alerts);
+                m.eval_ns += t.elapsed().as_nanos() as f64 * EVAL_SAMPLE as f64;
+            } else {
+                run.engine.process(ev, st, &mut alerts);
+            }
+            for a in &alerts {
+                m.alerts.entry(a.rule.clone()).or_insert((a.priority.as_str(), 0)).1 += 1;
+            }
+            if m.last_publish.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
+                m.publish(st, run.engine, run.sink, run.kernel.as_deref());
+            }
+        } else {
+            run.engine.process(ev, st, &mut alerts);
+        }
         for a in alerts.drain(..) {
             stats.alerts += 1;
             *stats.alerts_per_rule.entry(a.rule.clone()).or_default() += 1;
             if !run.sink.emit(&a) {
                 stats.alerts_suppressed += 1;
             }
+        }
+        if let Some(outcome) = run.reloader.poll() {
+            run.reloaded(outcome);
         }
         if run.reopen.load(Ordering::Relaxed) && run.reopen.swap(false, Ordering::Relaxed) {
             run.sink.outputs.reopen();

@@ -16,7 +16,7 @@ use rulec_runtime::engine::Alert;
 
 use crate::alert_format;
 
-#[derive(Args, Debug, Default)]
+#[derive(Args, Debug, Default, Clone)]
 pub struct OperatorArgs {
     /// Do not print alerts on stdout (when other outputs take them).
     #[arg(long)]
@@ -29,24 +29,36 @@ pub struct OperatorArgs {
     /// `http://HOST:2801/`.
     #[arg(long, value_name = "URL")]
     pub webhook: Option<String>,
+    /// Accept any certificate from the webhook's server (labs only; never the default).
+    #[arg(long)]
+    pub webhook_insecure: bool,
     /// A header for --webhook, `Name: value` (repeatable).
     #[arg(long, value_name = "HEADER", requires = "webhook")]
     pub webhook_header: Vec<String>,
-    /// Seconds before a webhook request is abandoned (then retried).
-    #[arg(long, value_name = "S", default_value_t = 5.0, requires = "webhook")]
-    pub webhook_timeout: f64,
-    /// Tries per alert before the webhook gives it up (counted as failed).
-    #[arg(long, value_name = "N", default_value_t = 4, requires = "webhook")]
-    pub webhook_attempts: u32,
+    /// Seconds before a webhook request is abandoned (then retried) [default: 5].
+    #[arg(long, value_name = "S")]
+    pub webhook_timeout: Option<f64>,
+    /// Tries per alert before the webhook gives it up (counted as failed) [default: 4].
+    #[arg(long, value_name = "N")]
+    pub webhook_attempts: Option<u32>,
+    /// PEM file of the certificate authorities the webhook trusts instead of the system's.
+    #[arg(long, value_name = "FILE")]
+    pub webhook_ca_cert: Option<PathBuf>,
     /// Also send alerts to syslog (RFC 5424, facility user) at this Unix socket.
     #[arg(long, value_name = "SOCKET", num_args = 0..=1, default_missing_value = "/dev/log")]
     pub syslog: Option<PathBuf>,
     /// Also pipe alerts (JSON, one per line) to this shell command, restarted when it exits.
     #[arg(long, value_name = "COMMAND")]
     pub program: Option<String>,
-    /// Alerts that may wait for each output before new ones are dropped (and counted).
-    #[arg(long, value_name = "N", default_value_t = rulec_outputs::config::DEFAULT_QUEUE_CAPACITY)]
-    pub output_queue: usize,
+    /// Alerts that may wait for each output before new ones are dropped (and counted)
+    /// [default: 10000].
+    #[arg(long, value_name = "N")]
+    pub output_queue: Option<usize>,
+
+    /// Serve Prometheus metrics at /metrics and a health check at /healthz on this address
+    /// (`127.0.0.1:8765`; `0.0.0.0:8765` for a scraper on another host).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_address: Option<String>,
 
     /// Turn rules off: a rule name (`*` matches any text) or `tag:TAG` (repeatable). All
     /// --disable apply before all --enable.
@@ -56,6 +68,10 @@ pub struct OperatorArgs {
     /// `--disable '*'`, only these run.
     #[arg(long, value_name = "RULE|tag:TAG")]
     pub enable: Vec<String>,
+    /// The configuration file's `rules:` items, in order (enable?, `RULE` or `tag:TAG`); they
+    /// apply before the flags' items.
+    #[arg(skip)]
+    pub ordered: Vec<(bool, String)>,
     /// Rules less severe than this do not run (emergency ... debug).
     #[arg(long, value_name = "PRIORITY")]
     pub min_priority: Option<String>,
@@ -63,9 +79,10 @@ pub struct OperatorArgs {
     /// rest are suppressed and counted.
     #[arg(long, value_name = "PER_S")]
     pub rate_limit: Option<f64>,
-    /// With --rate-limit: how many alerts a rule may raise at once before the rate applies.
-    #[arg(long, value_name = "N", default_value_t = 10.0, requires = "rate_limit")]
-    pub rate_burst: f64,
+    /// With --rate-limit: how many alerts a rule may raise at once before the rate applies
+    /// [default: 10].
+    #[arg(long, value_name = "N")]
+    pub rate_burst: Option<f64>,
 }
 
 fn matcher(s: &str) -> Matcher {
@@ -85,9 +102,10 @@ impl OperatorArgs {
             })?),
         };
         let items = self
-            .disable
+            .ordered
             .iter()
-            .map(|s| Item::Disable(matcher(s)))
+            .map(|(on, s)| if *on { Item::Enable(matcher(s)) } else { Item::Disable(matcher(s)) })
+            .chain(self.disable.iter().map(|s| Item::Disable(matcher(s))))
             .chain(self.enable.iter().map(|s| Item::Enable(matcher(s))))
             .collect();
         Ok(Selection { items, min_priority })
@@ -95,14 +113,15 @@ impl OperatorArgs {
 
     /// The flag that made each selection item, in [`Self::selection`]'s order.
     pub fn selection_flags(&self) -> Vec<String> {
+        let o = self.ordered.iter().map(|(on, s)| format!("rules: {} {s}", if *on { "enable" } else { "disable" }));
         let d = self.disable.iter().map(|s| format!("--disable {s}"));
-        d.chain(self.enable.iter().map(|s| format!("--enable {s}"))).collect()
+        o.chain(d).chain(self.enable.iter().map(|s| format!("--enable {s}"))).collect()
     }
 
     /// The outputs the flags ask for; stdout in the `-o` format, the others in JSON except
     /// syslog (the text line).
     pub fn outputs(&self, stdout_json: bool) -> Result<Vec<OutputConfig>, String> {
-        let queue = self.output_queue.max(1);
+        let queue = self.output_queue.unwrap_or(rulec_outputs::config::DEFAULT_QUEUE_CAPACITY).max(1);
         let mut out = Vec::new();
         let mut push = |target, format| out.push(OutputConfig { target, format, queue_capacity: queue });
         if !self.no_stdout {
@@ -112,11 +131,9 @@ impl OperatorArgs {
             push(Target::File { path: path.clone() }, OutputFormat::Json);
         }
         if let Some(url) = &self.webhook {
-            if !(self.webhook_timeout.is_finite() && self.webhook_timeout > 0.0) {
-                return Err(format!(
-                    "--webhook-timeout must be a positive number of seconds, not {}",
-                    self.webhook_timeout
-                ));
+            let timeout = self.webhook_timeout.unwrap_or(5.0);
+            if !(timeout.is_finite() && timeout > 0.0) {
+                return Err(format!("--webhook-timeout must be a positive number of seconds, not {timeout}"));
             }
             let headers = self
                 .webhook_header
@@ -126,15 +143,15 @@ impl OperatorArgs {
                     _ => Err(format!("--webhook-header `{h}`: expected `Name: value`")),
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            let retry = Retry { attempts: self.webhook_attempts.max(1), ..Retry::default() };
+            let retry = Retry { attempts: self.webhook_attempts.unwrap_or(4).max(1), ..Retry::default() };
             push(
                 Target::Webhook(Webhook {
                     url: url.clone(),
                     headers,
-                    timeout: Duration::from_secs_f64(self.webhook_timeout),
+                    timeout: Duration::from_secs_f64(timeout),
                     retry,
-                    ca_cert: None,
-                    insecure: false,
+                    ca_cert: self.webhook_ca_cert.clone(),
+                    insecure: self.webhook_insecure,
                 }),
                 OutputFormat::Json,
             );
@@ -150,7 +167,8 @@ impl OperatorArgs {
 
     /// The rate limiter the flags ask for, if any.
     pub fn limiter(&self) -> Result<Option<Limiter>, String> {
-        self.rate_limit.map(|rate| Limiter::new(Limit { rate, burst: self.rate_burst })).transpose()
+        let burst = self.rate_burst.unwrap_or(10.0);
+        self.rate_limit.map(|rate| Limiter::new(Limit { rate, burst })).transpose()
     }
 }
 

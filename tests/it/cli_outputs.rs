@@ -198,3 +198,69 @@ fn the_rate_limit_suppresses_and_counts_per_rule() {
     assert!(stderr.contains("45  suppressed by the rate limit: Any open"), "{stderr}");
     assert!(stderr.contains("51  suppressed by the rate limit: Any close"), "{stderr}");
 }
+
+/// SIGUSR1 reopens the output file: after logrotate-style renaming, alerts go to a new file at
+/// the configured path. On the live kernel (a replay ends before a signal could be sent).
+#[test]
+fn sigusr1_reopens_the_output_file() {
+    if !rulec_test_support::kernel("live `rulec run --output-file` with SIGUSR1") {
+        return;
+    }
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let dir = std::env::temp_dir().join(format!("rulec-outputs-cli-usr1-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let marker = dir.join("usr1-marker");
+    std::fs::write(&marker, "x").expect("marker");
+    let rules = dir.join("rules.yaml");
+    std::fs::write(
+        &rules,
+        format!(
+            "- rule: Marker read\n  desc: the marker is opened\n  condition: evt.type in (open, openat, openat2) and evt.dir = < and fd.name = {}\n  output: marker (proc=%proc.name)\n  priority: WARNING\n",
+            marker.display()
+        ),
+    )
+    .expect("rules");
+    let file = dir.join("alerts.jsonl");
+    let rotated = dir.join("alerts.jsonl.1");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rulec"))
+        .args(["run", "--no-stdout", "--rules", s(&rules), "--output-file", s(&file)])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start rulec run");
+    let mut err = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    loop {
+        let line = err.next().expect("rulec run ended before it was ready").expect("line");
+        if line.contains("watching the host") {
+            break;
+        }
+    }
+    let cat = || {
+        let st = Command::new("cat").arg(&marker).stdout(Stdio::null()).status().expect("cat");
+        assert!(st.success());
+    };
+    let lines = |p: &Path| std::fs::read_to_string(p).map(|t| t.lines().count()).unwrap_or(0);
+    cat();
+    let wait = |p: &Path, n: usize| {
+        let end = std::time::Instant::now() + Duration::from_secs(20);
+        while lines(p) < n && std::time::Instant::now() < end {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        lines(p)
+    };
+    assert_eq!(wait(&file, 1), 1, "the first alert reaches the file");
+    std::fs::rename(&file, &rotated).expect("rotate");
+    // SAFETY: kill(2) with a child's pid and a signal number has no memory effects.
+    unsafe { libc::kill(child.id() as i32, libc::SIGUSR1) };
+    std::thread::sleep(Duration::from_millis(300));
+    cat();
+    assert_eq!(wait(&file, 1), 1, "after SIGUSR1 the alert goes to a new file at the path");
+    assert_eq!(lines(&rotated), 1, "the rotated file keeps what it had");
+    // SAFETY: as above.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let rest: Vec<String> = err.map_while(Result::ok).collect();
+    assert_eq!(child.wait().expect("exits").code(), Some(0), "{}", rest.join("\n"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

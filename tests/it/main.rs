@@ -8,9 +8,12 @@
 mod capture_cli;
 mod cli_bench;
 mod cli_check;
+mod cli_config;
 mod cli_injection;
+mod cli_metrics;
 mod cli_misc;
 mod cli_outputs;
+mod cli_reload;
 mod cli_run;
 mod cli_test;
 mod diagnostics;

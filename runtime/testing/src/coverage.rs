@@ -9,6 +9,9 @@ use super::run::Suite;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RuleCoverage {
     pub rule: String,
+    /// The rules file that defines it (an index into the suite's sources): one rule tested by
+    /// several test files, each loading it with other files, is one rule.
+    pub file: usize,
     /// Enabled by default and runnable: the rules `--require-coverage` holds to account.
     pub enabled: bool,
     pub positive: usize,
@@ -29,7 +32,13 @@ pub fn coverage(suite: &Suite) -> Vec<RuleCoverage> {
         if out.iter().any(|c| c.rule == r.name) {
             continue;
         }
-        let mut c = RuleCoverage { rule: r.name.clone(), enabled: r.enabled && r.runnable, positive: 0, negative: 0 };
+        let mut c = RuleCoverage {
+            rule: r.name.clone(),
+            file: suite.check.ruleset.loaded.rules.get(r.index).map_or(0, |d| d.defined_in.0 as usize),
+            enabled: r.enabled && r.runnable,
+            positive: 0,
+            negative: 0,
+        };
         for case in suite.file.cases.iter().filter(|c| c.skip.is_none()) {
             let expects = case.expect.iter().any(|e| e.rule == r.name);
             if expects {

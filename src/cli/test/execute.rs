@@ -54,22 +54,19 @@ pub(super) fn run_parallel(
     done.into_iter().map(|(_, r)| r).collect()
 }
 
-/// Coverage per rules set, by the rules files' names (several test files of the same rules
-/// add up).
+/// Coverage per rule, keyed by the rules file that defines it (every test file that loads the
+/// rule adds its cases), with that file's name as given.
 pub(super) fn coverage_of(loaded: &[Loaded]) -> Vec<(String, RuleCoverage)> {
-    // (key, rules files as named, coverage)
+    // (key, the defining file as named, coverage)
     let mut out: Vec<(String, String, RuleCoverage)> = Vec::new();
     for l in loaded {
         let Some(s) = &l.suite else { continue };
-        // By the files themselves: `rules/x.yaml` and `tests/../rules/x.yaml` are one rules set.
-        let key = s
-            .sources
-            .iter()
-            .map(|f| std::fs::canonicalize(&f.name).map_or_else(|_| f.name.clone(), |p| p.display().to_string()))
-            .collect::<Vec<_>>()
-            .join(" + ");
-        let shown = s.sources.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(" + ");
         for c in coverage(s) {
+            // By the file that defines the rule: `rules/x.yaml` and `tests/../rules/x.yaml` are
+            // one file, and a rule whose file several test files load (with others) is one rule.
+            let Some(f) = s.sources.get(c.file) else { continue };
+            let key = std::fs::canonicalize(&f.name).map_or_else(|_| f.name.clone(), |p| p.display().to_string());
+            let shown = f.name.clone();
             match out.iter_mut().find(|(k, _, o)| *k == key && o.rule == c.rule) {
                 Some((_, _, o)) => {
                     o.positive += c.positive;

@@ -7,4 +7,5 @@ mod files;
 mod programs;
 mod support;
 mod syslog;
+mod tls;
 mod webhook;

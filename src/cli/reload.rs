@@ -1,0 +1,159 @@
+//! Building `rulec run`'s engine from its arguments ([`build`]: configuration file, rules files,
+//! check, compile, rule selection, JIT), once at start and again on a reload: SIGHUP, or with
+//! `--watch` a change to the configuration or a rules file ([`Reloader`]). A reload builds on a
+//! thread of its own, off the event loop; the loop swaps the finished engine in between two events,
+//! so the state and the stream go on and no event is lost. A ruleset with errors is refused with
+//! its diagnostics rendered as `rulec check` renders them, and the old one keeps running.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, channel};
+use std::time::Duration;
+
+use rulec_compiler::Diagnostic;
+use rulec_runtime::engine::{Backend, Engine, MatchMode};
+
+use super::run::RunArgs;
+use super::{EXIT_CANNOT_RUN, EXIT_FINDINGS};
+use crate::render::Renderer;
+
+/// A ruleset ready to run.
+pub struct Built {
+    pub engine: Engine,
+    /// The arguments with the configuration file merged in.
+    pub args: RunArgs,
+    /// Lines to print: warnings about the selection, the JIT.
+    pub notes: Vec<String>,
+}
+
+/// Why no engine could be built: what to print, and the exit status of a first start.
+#[derive(Debug)]
+pub struct BuildError {
+    pub text: String,
+    pub code: i32,
+}
+
+/// Builds the engine the arguments (and their configuration file) describe.
+pub fn build(cli: &RunArgs) -> Result<Built, BuildError> {
+    let args = match &cli.config {
+        None => cli.clone(),
+        Some(path) => super::run_config::apply(cli, path).map_err(|text| BuildError { text, code: EXIT_CANNOT_RUN })?,
+    };
+    let files = super::run::load_rules(&args.rules).map_err(|text| BuildError { text, code: EXIT_CANNOT_RUN })?;
+    let result = rulec_compiler::check::check(&files);
+    let errors: Vec<&Diagnostic> = result.diagnostics.iter().filter(|d| d.is_error()).collect();
+    if !errors.is_empty() {
+        let renderer = Renderer::new(&files);
+        let mut text: Vec<String> = errors.iter().map(|d| renderer.text(d, false)).collect();
+        text.push(format!("the rules have {} error(s)", errors.len()));
+        return Err(BuildError { text: text.join("\n"), code: EXIT_FINDINGS });
+    }
+    let mut program = rulec_compiler::compile(&result);
+    let selection = args.ops.selection().map_err(|text| BuildError { text, code: EXIT_CANNOT_RUN })?;
+    let chosen = rulec_compiler::ir::select::apply(&mut program, &selection);
+    let mut notes: Vec<String> = args
+        .ops
+        .selection_flags()
+        .iter()
+        .zip(&chosen.matched)
+        .filter(|(_, n)| **n == 0)
+        .map(|(flag, _)| format!("warning: {flag} matches no rule"))
+        .collect();
+    let mut engine = Engine::new(program, Backend::Jit);
+    if let Some(e) = engine.jit_error() {
+        notes.push(format!("the JIT is unavailable ({e}); rules run on the interpreter"));
+    }
+    engine.set_mode(if args.all_matches { MatchMode::All } else { MatchMode::First });
+    Ok(Built { engine, args, notes })
+}
+
+/// How long a reload waits for file events to settle before reading the files.
+const SETTLE: Duration = Duration::from_millis(150);
+
+/// What a finished reload gives the loop.
+pub type Outcome = Result<Built, String>;
+
+/// Watches for reload requests and builds in the background.
+pub struct Reloader {
+    /// Raised by SIGHUP or a watched file's change.
+    requested: Arc<AtomicBool>,
+    building: Option<Receiver<Outcome>>,
+    cli: RunArgs,
+    /// Keeps the file watcher alive.
+    _watcher: Option<notify::RecommendedWatcher>,
+}
+
+impl std::fmt::Debug for Reloader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reloader").field("building", &self.building.is_some()).finish_non_exhaustive()
+    }
+}
+
+impl Reloader {
+    /// Listens for SIGHUP, and with `watch` for changes to `files` (the configuration and the
+    /// rules files; their folders are watched, so editors that replace files are seen).
+    pub fn new(cli: &RunArgs, files: &[PathBuf], watch: bool) -> Result<Reloader, String> {
+        let requested = Arc::new(AtomicBool::new(false));
+        signal_hook::flag::register(signal_hook::consts::SIGHUP, Arc::clone(&requested))
+            .map_err(|e| format!("cannot handle SIGHUP: {e}"))?;
+        let watcher = if watch { Some(watch_files(files, Arc::clone(&requested))?) } else { None };
+        Ok(Reloader { requested, building: None, cli: cli.clone(), _watcher: watcher })
+    }
+
+    /// Called between events: starts a build when one was requested, and returns a finished
+    /// one. Costs one atomic load when nothing is going on.
+    pub fn poll(&mut self) -> Option<Outcome> {
+        if let Some(rx) = &self.building {
+            return match rx.try_recv() {
+                Ok(outcome) => {
+                    self.building = None;
+                    Some(outcome)
+                }
+                Err(std::sync::mpsc::TryRecvError::Empty) => None,
+                Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                    self.building = None;
+                    Some(Err("the reload thread ended without a result".into()))
+                }
+            };
+        }
+        if self.requested.load(Ordering::Relaxed) && self.requested.swap(false, Ordering::Relaxed) {
+            let (tx, rx) = channel();
+            let cli = self.cli.clone();
+            let requested = Arc::clone(&self.requested);
+            let spawned = std::thread::Builder::new().name("rulec-reload".into()).spawn(move || {
+                // Let a burst of file events settle (an editor's save is several), off the loop.
+                std::thread::sleep(SETTLE);
+                requested.store(false, Ordering::Relaxed);
+                let _ = tx.send(build(&cli).map_err(|e| e.text));
+            });
+            match spawned {
+                Ok(_) => self.building = Some(rx),
+                Err(e) => return Some(Err(format!("cannot start the reload: {e}"))),
+            }
+        }
+        None
+    }
+}
+
+fn watch_files(files: &[PathBuf], flag: Arc<AtomicBool>) -> Result<notify::RecommendedWatcher, String> {
+    use notify::{EventKind, RecursiveMode, Watcher};
+    let names: Vec<PathBuf> = files.iter().map(|f| std::fs::canonicalize(f).unwrap_or_else(|_| f.clone())).collect();
+    let wanted = names.clone();
+    let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+        let Ok(ev) = res else { return };
+        let relevant = matches!(ev.kind, EventKind::Create(_) | EventKind::Modify(_) | EventKind::Remove(_))
+            && ev.paths.iter().any(|p| wanted.iter().any(|w| w == p || w.file_name() == p.file_name()));
+        if relevant {
+            flag.store(true, Ordering::Relaxed);
+        }
+    })
+    .map_err(|e| format!("cannot watch files: {e}"))?;
+    let mut dirs: Vec<PathBuf> = names.iter().filter_map(|f| f.parent().map(PathBuf::from)).collect();
+    dirs.sort();
+    dirs.dedup();
+    for d in dirs {
+        watcher.watch(&d, RecursiveMode::NonRecursive).map_err(|e| format!("cannot watch {}: {e}", d.display()))?;
+    }
+    Ok(watcher)
+}

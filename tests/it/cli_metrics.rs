@@ -1,0 +1,107 @@
+//! `rulec run --metrics-address` on the live kernel: /metrics answers OpenMetrics text whose
+//! families carry what the run did (an alert the test causes, events by type, kernel records,
+//! output deliveries), /healthz answers ok while the loop runs, other paths 404. Needs root and
+//! BTF (skipped elsewhere with a message; a failure under `RULEC_REQUIRE_KERNEL=1`).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// `GET path` on loopback: (status, body).
+fn get(port: u16, path: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect to the metrics server");
+    s.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").expect("request");
+    let mut text = String::new();
+    s.read_to_string(&mut text).expect("response");
+    let status = text.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    (status, body)
+}
+
+/// The value of the first sample whose line starts with `prefix`.
+fn sample(metrics: &str, prefix: &str) -> Option<f64> {
+    metrics.lines().find(|l| l.starts_with(prefix)).and_then(|l| l.rsplit(' ').next()).and_then(|v| v.parse().ok())
+}
+
+#[test]
+fn metrics_and_health_are_served_while_running() {
+    if !rulec_test_support::kernel("live `rulec run --metrics-address`") {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("rulec-metrics-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let marker = dir.join("metrics-marker");
+    std::fs::write(&marker, "x").expect("marker");
+    let rules = dir.join("rules.yaml");
+    std::fs::write(
+        &rules,
+        format!(
+            "- rule: Marker read\n  desc: the test's marker file is opened\n  condition: evt.type in (open, openat, openat2) and evt.dir = < and fd.name = {}\n  output: marker (proc=%proc.name)\n  priority: WARNING\n",
+            marker.display()
+        ),
+    )
+    .expect("rules");
+    let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rulec"))
+        .args(["run", "-o", "json", "--rules"])
+        .arg(&rules)
+        .args(["--metrics-address", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start rulec run");
+    let mut err_lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let start = Instant::now();
+    loop {
+        let line = err_lines.next().expect("rulec run ended before it was ready").expect("stderr line");
+        if line.contains("watching the host") {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(60), "not ready: {line}");
+    }
+    let st = Command::new("cat").arg(&marker).stdout(Stdio::null()).status().expect("cat");
+    assert!(st.success());
+    // Publications happen about once a second while events flow.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut metrics = String::new();
+    while Instant::now() < deadline {
+        let (status, body) = get(port, "/metrics");
+        assert_eq!(status, 200);
+        metrics = body;
+        // The kernel's counters reach the loop about once a second, after the first events.
+        if sample(&metrics, "rulec_alerts_total{").is_some_and(|v| v >= 1.0)
+            && sample(&metrics, "rulec_kernel_records_total{").is_some()
+        {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let (health, body) = get(port, "/healthz");
+    let (missing, _) = get(port, "/nope");
+    // SAFETY: kill(2) with a child's pid and SIGTERM has no memory effects.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let mut stdout = String::new();
+    child.stdout.take().expect("stdout").read_to_string(&mut stdout).expect("alerts");
+    let _ = child.wait();
+
+    assert_eq!(
+        sample(&metrics, r#"rulec_alerts_total{rule="Marker read",priority="Warning"}"#),
+        Some(1.0),
+        "{metrics}"
+    );
+    assert!(sample(&metrics, r#"rulec_events_total{type="openat"}"#).is_some_and(|v| v >= 1.0), "{metrics}");
+    assert!(sample(&metrics, r#"rulec_kernel_records_total{cpu="#).is_some(), "{metrics}");
+    assert!(sample(&metrics, r#"rulec_kernel_drops_total{cpu="#).is_some(), "{metrics}");
+    assert!(sample(&metrics, "rulec_state_threads ").is_some_and(|v| v > 10.0), "seeded from /proc: {metrics}");
+    assert!(sample(&metrics, "rulec_engine_evaluations_total").is_some_and(|v| v >= 1.0), "{metrics}");
+    assert!(metrics.contains("# TYPE rulec_output_alerts counter"), "{metrics}");
+    assert!(sample(&metrics, r#"rulec_info{version="#) == Some(1.0), "{metrics}");
+    assert!(metrics.trim_end().ends_with("# EOF"), "OpenMetrics text ends with # EOF");
+    assert_eq!((health, body.as_str()), (200, r#"{"status": "ok"}"#));
+    assert_eq!(missing, 404);
+    assert_eq!(stdout.lines().count(), 1, "one alert: {stdout}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
