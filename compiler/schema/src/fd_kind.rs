@@ -6,8 +6,9 @@
 //! The state machine creates the fd of every row with a kind; `fd.*` fields of an exit without
 //! an `fd` parameter refer to `res` for the `res` rows.
 
-use std::collections::HashMap;
 use std::sync::LazyLock;
+
+use rustc_hash::FxHashMap as HashMap;
 
 const FD_EVENTS_TSV: &str = include_str!("../data/fd_events.tsv");
 
@@ -159,7 +160,8 @@ struct FdTable {
 }
 
 static FD_TABLE: LazyLock<FdTable> = LazyLock::new(|| {
-    let mut rows = HashMap::new();
+    // Asked for every exit event the state machine has no arm for: a fast hash of the name.
+    let mut rows = HashMap::default();
     let mut load_errors = Vec::new();
     for (lineno, line) in crate::data_lines(FD_EVENTS_TSV) {
         match parse_row(line) {
