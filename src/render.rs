@@ -10,7 +10,7 @@ use std::borrow::Cow;
 use std::ops::Range;
 
 use ariadne::{Color, Fmt as _};
-use rulec_compiler::{Diagnostic, FileId, Location, Severity, SourceFile};
+use rulec_compiler::{Applicability, Diagnostic, FileId, Fix, Location, Severity, SourceFile};
 use serde::Serialize;
 
 /// A start and an end position, 1-based, with columns counted in characters. The end is
@@ -37,6 +37,10 @@ pub struct JsonDiagnostic {
     pub position: Position,
     pub hint: Option<String>,
     pub labels: Vec<JsonLabel>,
+    /// The changes that resolve it, as `rulec check --fix` and the language server's code
+    /// actions apply them; absent when it has none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fixes: Vec<JsonFix>,
 }
 
 /// A secondary location of a [`JsonDiagnostic`].
@@ -46,6 +50,27 @@ pub struct JsonLabel {
     #[serde(flatten)]
     pub position: Position,
     pub message: String,
+}
+
+/// A fix of a [`JsonDiagnostic`]: a title for people and edits applied all together.
+#[derive(Clone, Debug, Serialize)]
+pub struct JsonFix {
+    pub title: String,
+    /// `safe` (`rulec check --fix` applies it) or `suggestion` (a guess, for a person to choose).
+    pub applicability: &'static str,
+    pub edits: Vec<JsonEdit>,
+}
+
+/// One edit of a [`JsonFix`]: the range to replace, as lines and character columns and as byte
+/// offsets into the file (end exclusive), and its replacement.
+#[derive(Clone, Debug, Serialize)]
+pub struct JsonEdit {
+    pub file: String,
+    #[serde(flatten)]
+    pub position: Position,
+    pub start_byte: u32,
+    pub end_byte: u32,
+    pub replacement: String,
 }
 
 /// Renders diagnostics that point into a fixed set of loaded files.
@@ -128,6 +153,28 @@ impl<'a> Renderer<'a> {
                     file: self.file_name(label.location.file).to_owned(),
                     position: self.position(label.location),
                     message: label.message.clone(),
+                })
+                .collect(),
+            fixes: diagnostic.fixes.iter().map(|fix| self.json_fix(fix)).collect(),
+        }
+    }
+
+    fn json_fix(&self, fix: &Fix) -> JsonFix {
+        JsonFix {
+            title: fix.title.clone(),
+            applicability: match fix.applicability {
+                Applicability::Safe => "safe",
+                Applicability::Suggestion => "suggestion",
+            },
+            edits: fix
+                .edits
+                .iter()
+                .map(|edit| JsonEdit {
+                    file: self.file_name(edit.location.file).to_owned(),
+                    position: self.position(edit.location),
+                    start_byte: edit.location.start,
+                    end_byte: edit.location.end,
+                    replacement: edit.replacement.clone(),
                 })
                 .collect(),
         }

@@ -147,11 +147,11 @@ impl Lowering {
                     .collect::<Option<Vec<_>>>()?,
             ),
             (CheckRhs::List(items), op, Some(modifier)) => {
-                Test::StrMulti { op: str_op(op)?, modifier, patterns: items.iter().map(konst).collect() }
+                Test::StrMulti { op: StrOp::from_op(op)?, modifier, patterns: items.iter().map(konst).collect() }
             }
-            (CheckRhs::Const(k), op, None) => match cmp_op(op) {
+            (CheckRhs::Const(k), op, None) => match Cmp::from_op(op) {
                 Some(cmp) => Test::Compare { cmp, value: konst(k) },
-                None => Test::Str { op: str_op(op)?, pattern: konst(k) },
+                None => Test::Str { op: StrOp::from_op(op)?, pattern: konst(k) },
             },
             _ => return None,
         };
@@ -159,43 +159,12 @@ impl Lowering {
     }
 }
 
-/// The ordered comparisons.
-fn cmp_op(op: Op) -> Option<Cmp> {
-    Some(match op {
-        Op::Eq => Cmp::Eq,
-        Op::Ne => Cmp::Ne,
-        Op::Lt => Cmp::Lt,
-        Op::Le => Cmp::Le,
-        Op::Gt => Cmp::Gt,
-        Op::Ge => Cmp::Ge,
-        _ => return None,
-    })
-}
-
-/// The string operators (with `=`/`!=`, which take a modifier too).
-fn str_op(op: Op) -> Option<StrOp> {
-    Some(match op {
-        Op::Eq => StrOp::Eq,
-        Op::Ne => StrOp::Ne,
-        Op::Contains => StrOp::Contains,
-        Op::IContains => StrOp::IContains,
-        Op::StartsWith => StrOp::StartsWith,
-        Op::EndsWith => StrOp::EndsWith,
-        Op::Glob => StrOp::Glob,
-        Op::IGlob => StrOp::IGlob,
-        Op::Regex => StrOp::Regex,
-        Op::BContains => StrOp::BContains,
-        Op::BStartsWith => StrOp::BStartsWith,
-        _ => return None,
-    })
-}
-
 /// `lhs OP val(rhs)`: ordered comparisons stay comparisons, string operators stay string
 /// operators; list operators have no slot form.
 fn slot_op(op: Op) -> Option<SlotOp> {
-    match cmp_op(op) {
+    match Cmp::from_op(op) {
         Some(c) => Some(SlotOp::Cmp(c)),
-        None => str_op(op).map(SlotOp::Str),
+        None => StrOp::from_op(op).map(SlotOp::Str),
     }
 }
 

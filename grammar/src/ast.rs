@@ -283,6 +283,14 @@ pub struct Literal {
     pub span: Span,
 }
 
+impl Literal {
+    /// A literal made by a program rather than read from text: unquoted, so that printing it
+    /// writes it bare when it reads back bare and quoted with escapes otherwise.
+    pub fn unquoted(value: impl Into<String>) -> Literal {
+        Literal { value: value.into(), quote: None, span: Span::default() }
+    }
+}
+
 /// The right side of a check.
 #[derive(Clone, PartialEq, Debug)]
 pub enum Rhs {
@@ -345,6 +353,35 @@ impl Expr {
         out
     }
 
+    /// Sets every span in the tree to the default, so that two trees compare by structure and
+    /// text alone (a printed and re-parsed condition, a reformatted one).
+    pub fn clear_spans(&mut self) {
+        self.span = Span::default();
+        match &mut self.kind {
+            ExprKind::Or(xs) | ExprKind::And(xs) => xs.iter_mut().for_each(Expr::clear_spans),
+            ExprKind::Not(x) | ExprKind::Paren(x) => x.clear_spans(),
+            ExprKind::MacroRef(id) => id.span = Span::default(),
+            ExprKind::Error => {}
+            ExprKind::Check(c) => {
+                c.span = Span::default();
+                c.op.span = Span::default();
+                if let Some(m) = &mut c.modifier {
+                    m.span = Span::default();
+                }
+                c.lhs.clear_spans();
+                match &mut c.rhs {
+                    None => {}
+                    Some(Rhs::Value(l)) => l.span = Span::default(),
+                    Some(Rhs::Operand(o)) => o.clear_spans(),
+                    Some(Rhs::List(l)) => {
+                        l.span = Span::default();
+                        l.items.iter_mut().for_each(|i| i.span = Span::default());
+                    }
+                }
+            }
+        }
+    }
+
     /// Every macro reference in the expression, in source order.
     pub fn macro_refs(&self) -> Vec<&Ident> {
         let mut out = Vec::new();
@@ -375,5 +412,31 @@ impl Operand {
         }
         go(self, &mut out);
         out
+    }
+
+    /// Sets every span in the operand to the default (see [`Expr::clear_spans`]).
+    pub fn clear_spans(&mut self) {
+        match self {
+            Operand::Field(f) => {
+                f.span = Span::default();
+                f.name_span = Span::default();
+                if let Some(a) = &mut f.arg {
+                    a.span = Span::default();
+                }
+            }
+            Operand::Transform(t) => {
+                t.span = Span::default();
+                t.func.span = Span::default();
+                if let Some(i) = &mut t.index {
+                    i.span = Span::default();
+                }
+                for a in &mut t.args {
+                    match a {
+                        TransformArg::Operand(o) => o.clear_spans(),
+                        TransformArg::Literal(l) => l.span = Span::default(),
+                    }
+                }
+            }
+        }
     }
 }

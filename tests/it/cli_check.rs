@@ -386,3 +386,42 @@ fn a_valid_file_has_nothing_to_fix() {
     assert_eq!(text, std::fs::read_to_string(Path::new(ROOT).join("tests/fixtures/valid.yaml")).expect("reads"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `--format json` carries each diagnostic's fixes as `--fix` and the language server's code
+/// actions see them: a title, `safe` or `suggestion`, and edits whose line and column agree with
+/// their byte offsets into the file. `fixable.yaml` has safe fixes (snapshot), `several.yaml` a
+/// suggestion (in the `json_several` snapshot).
+#[test]
+fn json_output_carries_the_fixes() {
+    let fixable = "tests/fixtures/fixable.yaml";
+    snapshot_run("json_fixes", &["check", "--format", "json", fixable], &[fixable]);
+    let mut kinds = Vec::new();
+    for file in [fixable, "tests/fixtures/check/several.yaml"] {
+        let doc = json(&rulec(&["check", "--format", "json", file]));
+        assert_json_shape(&doc);
+        let text = std::fs::read_to_string(Path::new(ROOT).join(file)).expect("fixture");
+        for d in doc["diagnostics"].as_array().into_iter().flatten() {
+            for fix in d["fixes"].as_array().into_iter().flatten() {
+                assert!(fix["title"].is_string(), "{fix}");
+                kinds.push(fix["applicability"].as_str().expect("applicability").to_owned());
+                let edits = fix["edits"].as_array().expect("`edits` is an array");
+                assert!(!edits.is_empty(), "{fix}");
+                for edit in edits {
+                    assert_eq!(edit["file"], file);
+                    assert!(edit["replacement"].is_string(), "{edit}");
+                    let byte =
+                        |key: &str| edit[key].as_u64().and_then(|n| usize::try_from(n).ok()).expect("byte offset");
+                    let (start, end) = (byte("start_byte"), byte("end_byte"));
+                    assert!(start <= end && text.is_char_boundary(start) && text.is_char_boundary(end), "{edit}");
+                    let before = &text[..start];
+                    let line = before.matches('\n').count() + 1;
+                    let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+                    let at = (edit["line"].as_u64(), edit["column"].as_u64());
+                    assert_eq!(at, (Some(line as u64), Some(column as u64)), "{edit}");
+                }
+            }
+        }
+    }
+    assert!(kinds.iter().any(|k| k == "safe") && kinds.iter().any(|k| k == "suggestion"), "{kinds:?}");
+    assert!(kinds.iter().all(|k| k == "safe" || k == "suggestion"), "{kinds:?}");
+}

@@ -2,12 +2,13 @@
 //! would, on inline files and on the upstream Falco rules (`../shared/conformance/falco`,
 //! skipped with a message where absent). Answers are snapshotted as JSON.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
+use rulec_test_support::http::{content_length, read_headers};
 use serde_json::{Value, json};
 
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -40,21 +41,8 @@ impl Client {
         std::thread::spawn(move || {
             let mut reader = BufReader::new(stdout);
             loop {
-                let mut len = None;
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let line = line.trim_end();
-                    if line.is_empty() {
-                        break;
-                    }
-                    if let Some(v) = line.strip_prefix("Content-Length: ") {
-                        len = v.parse::<usize>().ok();
-                    }
-                }
-                let mut body = vec![0; len.expect("a Content-Length header")];
+                let Some(headers) = read_headers(&mut reader) else { return };
+                let mut body = vec![0; content_length(&headers).expect("a Content-Length header")];
                 if reader.read_exact(&mut body).is_err() {
                     return;
                 }

@@ -32,8 +32,8 @@ pub mod verify;
 pub use meta::{EventTypes, FileId, Location, Priority};
 /// The condition language's modifiers (`anyof`, `allof`) and transformers (`tolower`, ...), reused
 /// as they are.
-pub use rulec_grammar::ast::{Modifier, Transformer};
-use rulec_schema::{FieldInfo, FieldType};
+pub use rulec_grammar::ast::{Modifier, Op, Transformer};
+use rulec_schema::{FieldInfo, FieldType, OperatorDef};
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
 pub struct SlotId(pub u32);
@@ -109,67 +109,70 @@ pub struct Check {
     pub location: Location,
 }
 
-/// A comparison of an ordered value with a constant.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-pub enum Cmp {
-    Eq,
-    Ne,
-    Lt,
-    Le,
-    Gt,
-    Ge,
+/// Declares an IR operator enum whose variants are named as the grammar's operators (`Op`), with
+/// `ALL` and the conversions both ways; spelling and facts come from `Op` and the schema's
+/// operator table, so adding an operator of an existing shape adds one name to one list here.
+macro_rules! op_subset {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $v:ident),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+        pub enum $name {
+            $($(#[$vmeta])* $v),+
+        }
+
+        impl $name {
+            /// Every variant, in declaration order.
+            pub const ALL: [$name; [$($name::$v),+].len()] = [$($name::$v),+];
+
+            /// The condition language's operator.
+            pub fn op(self) -> Op {
+                match self {
+                    $($name::$v => Op::$v),+
+                }
+            }
+
+            /// The variant for the condition language's operator, if it has this shape.
+            pub fn from_op(op: Op) -> Option<$name> {
+                $name::ALL.into_iter().find(|x| x.op() == op)
+            }
+
+            /// The operator as the IR's text form (and the condition language) writes it.
+            pub fn as_str(self) -> &'static str {
+                self.op().as_str()
+            }
+
+            /// Its row of the schema's operator table (operands, right side, cost).
+            pub fn def(self) -> &'static OperatorDef {
+                rulec_schema::operator(self.op())
+            }
+        }
+    };
 }
 
-/// String operators that take one pattern (and, with a modifier, a list of patterns).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-pub enum StrOp {
-    Eq,
-    Ne,
-    Contains,
-    IContains,
-    StartsWith,
-    EndsWith,
-    Glob,
-    IGlob,
-    Regex,
-    /// On byte buffers: the pattern is raw bytes (`Const::Bytes`).
-    BContains,
-    BStartsWith,
+op_subset! {
+    /// A comparison of an ordered value with a constant.
+    Cmp { Eq, Ne, Lt, Le, Gt, Ge }
+}
+
+op_subset! {
+    /// String operators that take one pattern (and, with a modifier, a list of patterns).
+    StrOp {
+        Eq,
+        Ne,
+        Contains,
+        IContains,
+        StartsWith,
+        EndsWith,
+        Glob,
+        IGlob,
+        Regex,
+        /// On byte buffers: the pattern is raw bytes (`Const::Bytes`).
+        BContains,
+        BStartsWith,
+    }
 }
 
 impl StrOp {
-    /// Every string operator, in declaration order.
-    pub const ALL: [StrOp; 11] = [
-        StrOp::Eq,
-        StrOp::Ne,
-        StrOp::Contains,
-        StrOp::IContains,
-        StrOp::StartsWith,
-        StrOp::EndsWith,
-        StrOp::Glob,
-        StrOp::IGlob,
-        StrOp::Regex,
-        StrOp::BContains,
-        StrOp::BStartsWith,
-    ];
-
-    /// The operator as the IR's text form (and the condition language) writes it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StrOp::Eq => "=",
-            StrOp::Ne => "!=",
-            StrOp::Contains => "contains",
-            StrOp::IContains => "icontains",
-            StrOp::StartsWith => "startswith",
-            StrOp::EndsWith => "endswith",
-            StrOp::Glob => "glob",
-            StrOp::IGlob => "iglob",
-            StrOp::Regex => "regex",
-            StrOp::BContains => "bcontains",
-            StrOp::BStartsWith => "bstartswith",
-        }
-    }
-
     /// The word operator written `s` (`contains`...); `=` and `!=` are comparisons ([`Cmp`]).
     pub fn from_word(s: &str) -> Option<StrOp> {
         StrOp::ALL.into_iter().skip(2).find(|op| op.as_str() == s)
@@ -177,22 +180,7 @@ impl StrOp {
 }
 
 impl Cmp {
-    /// Every comparison, in declaration order.
-    pub const ALL: [Cmp; 6] = [Cmp::Eq, Cmp::Ne, Cmp::Lt, Cmp::Le, Cmp::Gt, Cmp::Ge];
-
-    /// The comparison as written (`<=`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Cmp::Eq => "=",
-            Cmp::Ne => "!=",
-            Cmp::Lt => "<",
-            Cmp::Le => "<=",
-            Cmp::Gt => ">",
-            Cmp::Ge => ">=",
-        }
-    }
-
-    /// The comparison written `s`.
+    /// The comparison written `s` (`<=`).
     pub fn from_symbol(s: &str) -> Option<Cmp> {
         Cmp::ALL.into_iter().find(|c| c.as_str() == s)
     }
@@ -234,6 +222,22 @@ pub enum Test {
     PMatch(Vec<String>),
     /// A comparison with another slot (`val(...)` on the right side).
     CompareSlot { op: SlotOp, other: SlotId },
+}
+
+impl Test {
+    /// The condition language's operator this test applies.
+    pub fn op(&self) -> Op {
+        match self {
+            Test::Exists => Op::Exists,
+            Test::Compare { cmp, .. } => cmp.op(),
+            Test::Str { op, .. } | Test::StrMulti { op, .. } => op.op(),
+            Test::In(_) => Op::In,
+            Test::Intersects(_) => Op::Intersects,
+            Test::PMatch(_) => Op::PMatch,
+            Test::CompareSlot { op: SlotOp::Cmp(c), .. } => c.op(),
+            Test::CompareSlot { op: SlotOp::Str(s), .. } => s.op(),
+        }
+    }
 }
 
 /// Operators allowed between two slots.

@@ -27,11 +27,12 @@
 //!    `or`, so list slots only merge `intersects`.
 //! 6. **Hash-consing**: identical checks (same slot and test) and identical nodes are shared.
 //! 7. **Cost ordering**: the children of each junction are stably sorted by an estimated cost,
-//!    so that short-circuit evaluation tries cheap checks first. Costs, per check:
-//!    `exists` and numeric/bool comparisons 1, IP comparisons and numeric `val()` 2, string
+//!    so that short-circuit evaluation tries cheap checks first. A check costs its operator's
+//!    `cost` in the schema's operator table (`rulec_schema::OPERATORS`: `exists` 1, text
 //!    (in)equality, `in` and `intersects` 3, `contains`/`startswith`/`endswith` (one pattern
-//!    or many) and other `val()` comparisons 4, `pmatch` 5, `glob`/`iglob` 6, `regex` 8,
-//!    `val()` with a string operator that compiles per event (`glob`, `regex`) 10; a
+//!    or many) 4, `pmatch` 5, `glob`/`iglob` 6, `regex` 8), except that numeric/bool
+//!    comparisons cost 1, IP comparisons and numeric `val()` 2, other `val()` comparisons 4,
+//!    and `val()` with a string operator that compiles per event (`glob`, `regex`) 10; a
 //!    transformer slot adds 2. A `not` costs its child; a junction the sum of its children.
 //!    Equal costs keep their written order, so the result is deterministic.
 //! 8. **Garbage collection**: nodes, checks and slots no longer reachable from a rule root or
@@ -45,7 +46,7 @@ use std::collections::{HashMap, HashSet};
 use super::Modifier;
 
 use super::build::Builder;
-use super::{Check, Cmp, Const, Node, NodeId, OutputPiece, Program, Slot, SlotId, SlotInput, SlotOp, StrOp, Test};
+use super::{Check, Cmp, Const, Node, NodeId, Op, OutputPiece, Program, Slot, SlotId, SlotInput, SlotOp, StrOp, Test};
 use rulec_schema::FieldType;
 
 /// Optimises `p` in place (see the module doc for the passes).
@@ -262,31 +263,16 @@ impl Opt<'_> {
         let ty = slot.map(Slot::ty);
         let numeric = ty.is_some_and(|t| t.is_numeric() || t == FieldType::Bool);
         let ip = ty.is_some_and(FieldType::is_ip);
-        let str_cost = |op: StrOp| match op {
-            StrOp::Eq | StrOp::Ne => 3,
-            StrOp::Contains
-            | StrOp::IContains
-            | StrOp::StartsWith
-            | StrOp::EndsWith
-            | StrOp::BContains
-            | StrOp::BStartsWith => 4,
-            StrOp::Glob | StrOp::IGlob => 6,
-            StrOp::Regex => 8,
-        };
+        let cost = |op: Op| rulec_schema::operator(op).cost;
         let base = match &c.test {
-            Test::Exists => 1,
             Test::Compare { .. } if numeric => 1,
             Test::Compare { .. } if ip => 2,
-            Test::Compare { .. } => 3,
-            Test::In(_) | Test::Intersects(_) => 3,
-            Test::Str { op, .. } | Test::StrMulti { op, .. } => str_cost(*op),
-            Test::PMatch(_) => 5,
             Test::CompareSlot { op: SlotOp::Cmp(_), .. } if numeric => 2,
             Test::CompareSlot { op: SlotOp::Cmp(_), .. } => 4,
-            Test::CompareSlot { op: SlotOp::Str(op), .. } => match op {
-                StrOp::Glob | StrOp::IGlob | StrOp::Regex => 10,
-                _ => 4,
-            },
+            // The pattern is compiled per event.
+            Test::CompareSlot { op: SlotOp::Str(op), .. } if op.def().rhs.is_compiled_pattern() => 10,
+            Test::CompareSlot { .. } => 4,
+            test => cost(test.op()),
         };
         base + extra
     }

@@ -420,11 +420,9 @@ fn check(c: &mut Cursor) -> Result<Check, ParseError> {
             let save = c.pos;
             let m = c.word();
             if let Some(m) = Modifier::from_str(&m) {
-                let op = match (str_op, cmp) {
-                    (Some(s), _) => s,
-                    (None, Some(Cmp::Eq)) => StrOp::Eq,
-                    (None, Some(Cmp::Ne)) => StrOp::Ne,
-                    _ => return Err(c.error_at(op_at, format!("`{op}` takes no modifier"))),
+                // `=` and `!=` take modifiers as string operators.
+                let Some(op) = str_op.or_else(|| cmp.and_then(|cmp| StrOp::from_op(cmp.op()))) else {
+                    return Err(c.error_at(op_at, format!("`{op}` takes no modifier")));
                 };
                 Test::StrMulti { op, modifier: m, patterns: c.list(konst)? }
             } else {

@@ -14,7 +14,7 @@
 //! * every rule's root and output slots exist.
 
 use super::{Check, Cmp, Const, Node, Program, Slot, SlotId, SlotInput, SlotOp, StrOp, Test};
-use rulec_schema::FieldType;
+use rulec_schema::{FieldType, Rhs};
 
 /// Checks the invariants of `p`; `Err` lists every violation found.
 pub fn verify(p: &Program) -> Result<(), Vec<String>> {
@@ -127,14 +127,10 @@ fn net_ok(k: &Const) -> bool {
 
 /// Whether a pattern fits a string operator on a slot of domain `d`.
 fn pattern_fits(d: Domain, op: StrOp, k: &Const) -> Result<(), String> {
-    let ok = match op {
-        StrOp::BContains | StrOp::BStartsWith => {
-            matches!(d, Domain::Bytes | Domain::Dyn) && matches!(k, Const::Bytes(_))
-        }
-        StrOp::Glob | StrOp::IGlob | StrOp::Regex => {
-            matches!(d, Domain::Str | Domain::Dyn) && matches!(k, Const::Str(_))
-        }
-        StrOp::Eq | StrOp::Ne | StrOp::Contains | StrOp::IContains | StrOp::StartsWith | StrOp::EndsWith => match d {
+    let ok = match op.def().rhs {
+        Rhs::Hex => matches!(d, Domain::Bytes | Domain::Dyn) && matches!(k, Const::Bytes(_)),
+        Rhs::Glob | Rhs::Regex => matches!(d, Domain::Str | Domain::Dyn) && matches!(k, Const::Str(_)),
+        Rhs::Typed | Rhs::Text | Rhs::Nothing => match d {
             Domain::Str | Domain::Dyn => matches!(k, Const::Str(_)),
             Domain::Bytes => matches!(k, Const::Bytes(_)),
             _ => false,
@@ -143,7 +139,7 @@ fn pattern_fits(d: Domain, op: StrOp, k: &Const) -> Result<(), String> {
     if !ok {
         return Err(format!("{op:?} with {k:?} on a {d:?} slot"));
     }
-    if let (StrOp::Regex, Const::Str(re)) = (op, k)
+    if let (Rhs::Regex, Const::Str(re)) = (op.def().rhs, k)
         && let Err(e) = regex::Regex::new(&format!("^(?:{re})$"))
     {
         return Err(format!("regex {re:?} does not compile: {e}"));

@@ -3,15 +3,15 @@
 //! operators its type accepts ([`OpSet`]). Parsing is strict: a row that does not parse is
 //! reported (never panics), and a unit test keeps the embedded table clean.
 //!
-//! One column is rulec's own rather than Falco's, so it lives beside the table in
-//! `data/fields_multi.tsv`: [`Multi`], whether a field of scalar type can still yield several
-//! values (ancestor fields without an index, the fields that stand for either end of a
-//! connection). The checker, the IR and both backends read it from here instead of keeping their
-//! own lists of names.
+//! The first eight columns are Falco's facts; the last two are rulec's own: `multi` ([`Multi`],
+//! whether a field of scalar type can still yield several values: ancestor fields without an
+//! index, the fields that stand for either end of a connection; the checker, the IR and both
+//! backends read it from here instead of keeping their own lists of names) and `description`
+//! (our own one-sentence description, which `rulec fields` and the language server show).
 
 use rulec_grammar::ast::Op;
 
-/// rulec's `multi` column (`data/fields_multi.tsv`): whether a field whose type is scalar can
+/// rulec's `multi` column of `data/fields.tsv`: whether a field whose type is scalar can
 /// yield several values, so that a check on it holds when some value satisfies it and no
 /// backend may treat it as a single number.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
@@ -26,23 +26,16 @@ pub enum Multi {
     EitherEnd,
 }
 
-const MULTI_TSV: &str = include_str!("../data/fields_multi.tsv");
-
-/// The `multi` column of a field (rows: `name<TAB>ancestors|either_end`, after a header);
-/// `Err` for a row that does not parse.
-fn multi_of(name: &str) -> Result<Multi, String> {
-    for (i, line) in MULTI_TSV.lines().enumerate().skip(1) {
-        let Some((field, kind)) = line.split_once('\t') else { continue };
-        if field != name {
-            continue;
-        }
-        return match kind.trim() {
+impl Multi {
+    /// Parses the `multi` column: empty, `ancestors` or `either_end`.
+    fn parse(s: &str) -> Result<Multi, String> {
+        match s.trim() {
+            "" => Ok(Multi::Single),
             "ancestors" => Ok(Multi::Ancestors),
             "either_end" => Ok(Multi::EitherEnd),
-            other => Err(format!("fields_multi.tsv:{}: bad multi `{other}`", i + 1)),
-        };
+            other => Err(format!("bad multi `{other}`")),
+        }
     }
-    Ok(Multi::Single)
 }
 
 /// The value type of a field (the table's `PT_*` column).
@@ -211,21 +204,14 @@ impl FieldType {
     }
 
     /// The operators a scalar field of this type accepts, as in the table's
-    /// `ops_allowed_by_type` column (which is a function of the type alone).
+    /// `ops_allowed_by_type` column (which is a function of the type alone): those whose row
+    /// of the operator table ([`crate::OPERATORS`]) accepts the type.
     pub fn default_ops(self) -> OpSet {
-        use Op::*;
-        match self {
-            FieldType::CharBuf => OpSet::of(&[
-                Eq, Ne, Lt, Le, Gt, Ge, Contains, IContains, StartsWith, EndsWith, Glob, IGlob, Regex, PMatch, In,
-                Intersects, Exists,
-            ]),
-            FieldType::ByteBuf => {
-                OpSet::of(&[Eq, Ne, Contains, BContains, StartsWith, BStartsWith, EndsWith, In, Intersects, Exists])
-            }
-            FieldType::Bool | FieldType::IpAddr | FieldType::IpNet => OpSet::of(&[Eq, Ne, In, Intersects, Exists]),
-            FieldType::Dyn => OpSet::ALL,
-            _ => OpSet::of(&[Eq, Ne, Lt, Le, Gt, Ge, In, Intersects, Exists]),
+        let mut set = OpSet::EMPTY;
+        for def in crate::OPERATORS.iter().filter(|d| d.operands.accepts(self)) {
+            set.insert(def.op);
         }
+        set
     }
 }
 
@@ -524,14 +510,17 @@ pub fn class_id(class: &str) -> &str {
     &class[..cut]
 }
 
-/// Parses one data row of `fields.tsv` (8 tab-separated columns).
+/// The number of columns of `fields.tsv`: Falco's eight, then `multi` and `description`.
+pub(super) const COLUMNS: usize = 10;
+
+/// Parses one data row of `fields.tsv` ([`COLUMNS`] tab-separated columns).
 pub(super) fn parse_row(line: &'static str) -> Result<FieldInfo, String> {
     let cols: Vec<&'static str> = line.split('\t').collect();
-    if cols.len() != 8 {
-        return Err(format!("expected 8 columns, found {}", cols.len()));
-    }
-    let [class, name, ty, is_list, takes_arg, arg_kind, flags, ops] =
-        [cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6], cols[7]];
+    let Ok([class, name, ty, is_list, takes_arg, arg_kind, flags, ops, multi, description]) =
+        <[&'static str; COLUMNS]>::try_from(cols.as_slice())
+    else {
+        return Err(format!("expected {COLUMNS} columns, found {}", cols.len()));
+    };
     let ty = FieldType::from_pt(ty).ok_or_else(|| format!("unknown type `{ty}`"))?;
     let is_list = match is_list {
         "yes" => true,
@@ -556,8 +545,9 @@ pub(super) fn parse_row(line: &'static str) -> Result<FieldInfo, String> {
     if name.is_empty() || class.is_empty() {
         return Err("empty name or class".to_string());
     }
-    let multi = multi_of(name)?;
-    Ok(FieldInfo { name, class, ty, is_list, arg, arg_kind, flags, ops, ops_depend_on_param, description: "", multi })
+    let multi = Multi::parse(multi)?;
+    let description = description.trim();
+    Ok(FieldInfo { name, class, ty, is_list, arg, arg_kind, flags, ops, ops_depend_on_param, description, multi })
 }
 
 /// The ops column: operator words, then an optional `[...]` note. The note
@@ -586,21 +576,21 @@ fn parse_ops(s: &str) -> Result<(OpSet, bool), String> {
 mod multi_tests {
     use super::*;
 
-    /// Every row of `fields_multi.tsv` names a field of the table with a known kind, and the
-    /// kinds mean what the checker and the backends expect of them.
+    /// The `multi` column is set only where it means something: never on a list field, and an
+    /// ancestor field takes a level; the kinds mean what the checker and the backends expect.
     #[test]
-    fn multi_column_names_known_fields() {
+    fn multi_column_fits_the_fields() {
         let schema = crate::schema();
-        for line in MULTI_TSV.lines().skip(1).filter(|l| !l.trim().is_empty()) {
-            let (name, kind) = line.split_once('\t').unwrap_or((line, ""));
-            let field = schema.field(name).unwrap_or_else(|| panic!("fields_multi.tsv: unknown field `{name}`"));
-            assert_eq!(multi_of(name), Ok(field.multi), "{name}");
-            assert_ne!(field.multi, Multi::Single, "{name}: bad kind `{kind}`");
+        let multi: Vec<&FieldInfo> = schema.fields().iter().filter(|f| f.multi != Multi::Single).collect();
+        assert_eq!(multi.len(), 11);
+        for field in multi {
+            let name = field.name;
             assert!(!field.is_list, "{name}: list fields need no multi column");
             if field.multi == Multi::Ancestors {
                 assert!(field.arg.accepts_arg(), "{name}: an ancestor field takes a level");
             }
         }
+        assert_eq!(Multi::parse("sideways"), Err("bad multi `sideways`".to_string()));
         let aname = schema.field("proc.aname").map(|f| (f.may_yield_list(false), f.may_yield_list(true)));
         assert_eq!(aname, Some((true, false)));
         let ip = schema.field("fd.ip").map(|f| (f.may_yield_list(false), f.may_yield_list(true)));

@@ -10,14 +10,15 @@
 //! This module owns: looking a field up as written in a condition (longest-prefix matching and
 //! dot-suffix arguments, [`Schema::resolve_field`]), did-you-mean suggestions, event names
 //! (what `evt.type` accepts, [`Schema::is_event_name`]), event parameters (`evt.arg.NAME`), and
-//! port service names ([`service_port`]). It knows nothing of conditions or diagnostics.
+//! port service names ([`service_port`]), and the operator table ([`OPERATORS`]: what each
+//! operator applies to, what its right side is, what it costs). It knows nothing of conditions or diagnostics.
 
-mod descriptions;
 mod event_table;
 mod events;
 mod fd_kind;
 mod fields;
 pub mod flags;
+mod operators;
 mod param_family;
 pub mod params;
 mod services;
@@ -38,6 +39,7 @@ pub use event_table::{
 pub use events::{Dir, EXTRA_EVENT_TYPE_NAMES, EventInfo, Param, ParamType, Section};
 pub use fd_kind::{FdCreation, FdKind, FdSource, creates_fd_from_res, fd_creation, fd_events_load_errors};
 pub use fields::{ArgKind, ArgSpec, FieldFlags, FieldInfo, FieldType, Multi, OpSet, class_id};
+pub use operators::{OPERATORS, Operands, OperatorDef, Rhs, operator};
 pub use services::{service_names, service_port};
 pub use suggest::{closest, edit_distance, suggestion_distance, suggestion_limit};
 
@@ -89,19 +91,17 @@ impl Schema {
     /// list empty); this never panics.
     fn parse(fields_tsv: &'static str, events_tsv: &'static str) -> Schema {
         let mut load_errors = Vec::new();
-        let descriptions: HashMap<&str, &str> = descriptions::DESCRIPTIONS.iter().copied().collect();
 
         let mut fields = Vec::new();
         let mut field_index = HashMap::new();
         let mut classes: Vec<&'static str> = Vec::new();
         for (lineno, line) in data_lines(fields_tsv) {
             match fields::parse_row(line) {
-                Ok(mut f) => {
+                Ok(f) => {
                     if field_index.contains_key(f.name) {
                         load_errors.push(format!("fields.tsv:{lineno}: duplicate field `{}`", f.name));
                         continue;
                     }
-                    f.description = descriptions.get(f.name).copied().unwrap_or("");
                     if !classes.contains(&f.class) {
                         classes.push(f.class);
                     }

@@ -37,3 +37,47 @@ fn condition_seeds_parse_without_panic() {
         }
     }
 }
+
+/// The rulec crates a manifest's `[dependencies]` name (not its dev-dependencies).
+fn rulec_dependencies(manifest: &str) -> Vec<String> {
+    let mut in_deps = false;
+    let mut names = Vec::new();
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_deps = line == "[dependencies]";
+        } else if in_deps && line.starts_with("rulec-") {
+            names.push(line.split(['.', ' ', '=']).next().unwrap_or(line).to_owned());
+        }
+    }
+    names
+}
+
+/// The fuzz targets build in their own workspace (`compiler/fuzz/`, outside `cargo test`), with
+/// their own lock file: it must list every rulec crate the compiler and the grammar depend on,
+/// directly or not, or `cargo fuzz` (and `cargo check --locked` there) fails once a crate is
+/// added. A crate's folder comes from the workspace's `[workspace.dependencies]`.
+#[test]
+fn fuzz_lock_file_has_every_crate_of_the_compiler() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let read = |p: PathBuf| std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    let workspace = read(root.join("../Cargo.toml"));
+    let folder = |name: &str| {
+        let line = workspace.lines().find(|l| l.starts_with(&format!("{name} = {{ path = ")))?;
+        Some(root.join("..").join(line.split('"').nth(1)?))
+    };
+    let fuzz_lock = read(root.join("fuzz/Cargo.lock"));
+    let mut reached: Vec<String> = vec!["rulec-compiler".into(), "rulec-grammar".into()];
+    let mut i = 0;
+    while let Some(name) = reached.get(i).cloned() {
+        let dir = folder(&name).unwrap_or_else(|| panic!("{name} is not in [workspace.dependencies]"));
+        for dep in rulec_dependencies(&read(dir.join("Cargo.toml"))) {
+            if !reached.contains(&dep) {
+                reached.push(dep);
+            }
+        }
+        i += 1;
+    }
+    assert!(reached.len() >= 4, "{reached:?}");
+    let missing: Vec<&String> = reached.iter().filter(|n| !fuzz_lock.contains(&format!("name = \"{n}\"\n"))).collect();
+    assert!(missing.is_empty(), "compiler/fuzz/Cargo.lock lacks {missing:?}: run `cargo check` in compiler/fuzz");
+}

@@ -11,8 +11,7 @@ use rulec_compiler::check::check;
 use rulec_compiler::items::{Item, read_items};
 use rulec_compiler::yaml::{self, ScalarStyle};
 use rulec_compiler::{Diagnostic, SourceFile};
-use rulec_grammar::Span;
-use rulec_grammar::ast::{Check, Expr, ExprKind, FieldRef, Literal, Operand, Rhs, TransformArg};
+use rulec_grammar::ast::{Expr, ExprKind};
 use tower_lsp_server::ls_types as lsp;
 
 use crate::analysis::{Analysis, Unit, UnitFile};
@@ -224,8 +223,8 @@ pub fn same_tree(a: &str, b: &str) -> bool {
     }
     match (pa.expr, pb.expr) {
         (Some(mut x), Some(mut y)) => {
-            clear_expr(&mut x);
-            clear_expr(&mut y);
+            x.clear_spans();
+            y.clear_spans();
             x == y
         }
         _ => false,
@@ -253,66 +252,4 @@ fn checks_the_same(unit: &Unit, file: &UnitFile, new_text: &str) -> bool {
         rs.iter().map(|r| (r.name.clone(), r.runnable, format!("{:?}", r.event_types))).collect()
     };
     before_d == after_d && rules(&unit.result.ruleset.rules) == rules(&after.ruleset.rules)
-}
-
-// Span clearing, so that trees compare by structure and text only.
-
-fn clear_expr(e: &mut Expr) {
-    e.span = Span::default();
-    match &mut e.kind {
-        ExprKind::Or(xs) | ExprKind::And(xs) => xs.iter_mut().for_each(clear_expr),
-        ExprKind::Not(x) | ExprKind::Paren(x) => clear_expr(x),
-        ExprKind::Check(c) => clear_check(c),
-        ExprKind::MacroRef(id) => id.span = Span::default(),
-        ExprKind::Error => {}
-    }
-}
-
-fn clear_check(c: &mut Check) {
-    c.span = Span::default();
-    c.op.span = Span::default();
-    if let Some(m) = &mut c.modifier {
-        m.span = Span::default();
-    }
-    clear_operand(&mut c.lhs);
-    match &mut c.rhs {
-        Some(Rhs::Value(l)) => clear_literal(l),
-        Some(Rhs::List(l)) => {
-            l.span = Span::default();
-            l.items.iter_mut().for_each(clear_literal);
-        }
-        Some(Rhs::Operand(o)) => clear_operand(o),
-        None => {}
-    }
-}
-
-fn clear_operand(o: &mut Operand) {
-    match o {
-        Operand::Field(f) => clear_field(f),
-        Operand::Transform(t) => {
-            t.span = Span::default();
-            t.func.span = Span::default();
-            if let Some(i) = &mut t.index {
-                i.span = Span::default();
-            }
-            for a in &mut t.args {
-                match a {
-                    TransformArg::Operand(o) => clear_operand(o),
-                    TransformArg::Literal(l) => clear_literal(l),
-                }
-            }
-        }
-    }
-}
-
-fn clear_field(f: &mut FieldRef) {
-    f.span = Span::default();
-    f.name_span = Span::default();
-    if let Some(a) = &mut f.arg {
-        a.span = Span::default();
-    }
-}
-
-fn clear_literal(l: &mut Literal) {
-    l.span = Span::default();
 }

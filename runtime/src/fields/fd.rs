@@ -304,7 +304,7 @@ fn proto(p: u16) -> Option<Value> {
 
 /// Client and server values of an inet socket, as a list (either end may satisfy the check).
 /// Both ends of the connection as a list; the fields using it must say `either_end` in the
-/// schema's `multi` column (`compiler/schema/data/fields_multi.tsv`), or the JIT would inline a
+/// schema's `multi` column (`compiler/schema/data/fields.tsv`), or the JIT would inline a
 /// numeric check on what is a list.
 fn both(
     ev: &Event,

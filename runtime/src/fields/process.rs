@@ -243,7 +243,7 @@ pub(crate) fn ancestor<'a>(st: &'a State, t: &'a ThreadInfo, n: i64) -> Option<&
 /// An ancestor field: with `[N]` the value for ancestor N; without, the list of every
 /// ancestor's value (parent first), `None` when there is no ancestor with a value. The fields
 /// using it must say `ancestors` in the schema's `multi` column
-/// (`compiler/schema/data/fields_multi.tsv`), or the JIT would inline a numeric check on what is
+/// (`compiler/schema/data/fields.tsv`), or the JIT would inline a numeric check on what is
 /// a list.
 fn ancestor_field(
     arg: Option<&FieldArgValue>,

@@ -23,13 +23,15 @@
 
 use crate::common;
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use common::fake_extract;
 use rulec_compiler::ir::opt::{exclusions_last, optimize};
 use rulec_compiler::ir::parse::{constant, parse};
 use rulec_compiler::ir::verify::verify;
-use rulec_compiler::ir::{Const, Program};
+use rulec_compiler::ir::{Const, Op, Program, StrOp, Test};
+use rulec_compiler::schema::OPERATORS;
 use rulec_runtime::engine::{Backend, Engine};
 use rulec_runtime::{Direction, Event, Param, ParamType, ParamValue, State};
 
@@ -206,14 +208,20 @@ fn run(name: &str, case: &Case) -> Result<(), String> {
     Ok(())
 }
 
-#[test]
-fn ir_cases_on_both_backends() {
+/// Every case file, in name order.
+fn case_paths() -> Vec<PathBuf> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(cases_dir())
         .expect("runtime/tests/ir_cases exists")
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "ir"))
         .collect();
     paths.sort();
+    paths
+}
+
+#[test]
+fn ir_cases_on_both_backends() {
+    let paths = case_paths();
     assert!(paths.len() >= 15, "expected at least 15 cases, found {}", paths.len());
     let mut failures = Vec::new();
     for path in &paths {
@@ -224,4 +232,27 @@ fn ir_cases_on_both_backends() {
     }
     assert!(failures.is_empty(), "{} of {} cases failed:\n\n{}", failures.len(), paths.len(), failures.join("\n\n"));
     eprintln!("{} IR cases passed on the interpreter and the JIT", paths.len());
+}
+
+/// Every operator of the schema's operator table is evaluated by some case (so on both backends,
+/// as written and optimised), and every string operator also with a modifier (the set form of
+/// its matcher): adding an operator adds a case, or this fails.
+#[test]
+fn every_operator_of_the_table_has_a_case() {
+    let mut used = HashSet::new();
+    let mut with_modifier = HashSet::new();
+    for path in case_paths() {
+        let case = load(&path).unwrap_or_else(|e| panic!("{e}"));
+        for check in &case.program.checks {
+            used.insert(check.test.op());
+            if let Test::StrMulti { op, .. } = &check.test {
+                with_modifier.insert(*op);
+            }
+        }
+    }
+    let missing: Vec<&str> = OPERATORS.iter().map(|d| d.op).filter(|op| !used.contains(op)).map(Op::as_str).collect();
+    assert!(missing.is_empty(), "operators without an IR case in runtime/tests/ir_cases/: {missing:?}");
+    let missing: Vec<&str> =
+        StrOp::ALL.into_iter().filter(|op| !with_modifier.contains(op)).map(StrOp::as_str).collect();
+    assert!(missing.is_empty(), "string operators without a case using a modifier: {missing:?}");
 }

@@ -2,6 +2,7 @@
 //! (method, path, headers, body) and answers each with a fixed status after a fixed delay, so a
 //! test can play a healthy collector, a failing one (500), a slow one, or, by never starting one,
 //! one that is down. Only loopback; one thread per connection; bodies by `Content-Length`.
+//! [`read_headers`] also reads the language server protocol's framing, which uses the same headers.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -58,22 +59,8 @@ fn serve(stream: TcpStream, status: u16, delay: Duration, seen: &Mutex<Vec<Reque
         }
         let mut parts = first.split_whitespace();
         let (method, path) = (parts.next().unwrap_or("").to_string(), parts.next().unwrap_or("").to_string());
-        let mut headers = Vec::new();
-        loop {
-            let mut line = String::new();
-            if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                return;
-            }
-            let line = line.trim_end();
-            if line.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = line.split_once(':') {
-                headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
-            }
-        }
-        let len = headers.iter().find(|(k, _)| k == "content-length").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
-        let mut body = vec![0; len];
+        let Some(headers) = read_headers(&mut reader) else { return };
+        let mut body = vec![0; content_length(&headers).unwrap_or(0)];
         if reader.read_exact(&mut body).is_err() {
             return;
         }
@@ -86,6 +73,30 @@ fn serve(stream: TcpStream, status: u16, delay: Duration, seen: &Mutex<Vec<Reque
             return;
         }
     }
+}
+
+/// Reads header lines up to the blank line that ends them (HTTP/1.1, and the language server
+/// protocol's base framing): names in lower case, values trimmed. `None` at the end of input.
+pub fn read_headers(reader: &mut impl BufRead) -> Option<Vec<(String, String)>> {
+    let mut headers = Vec::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return None;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            return Some(headers);
+        }
+        if let Some((k, v)) = line.split_once(':') {
+            headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
+        }
+    }
+}
+
+/// The `content-length` of headers from [`read_headers`], if it is there and a number.
+pub fn content_length(headers: &[(String, String)]) -> Option<usize> {
+    headers.iter().find(|(k, _)| k == "content-length").and_then(|(_, v)| v.parse().ok())
 }
 
 /// A loopback URL where nothing listens (a port that was just free).

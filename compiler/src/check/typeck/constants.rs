@@ -16,8 +16,8 @@ impl Lowering<'_, '_> {
             this.push(d);
             None
         };
-        match op {
-            Op::BContains | Op::BStartsWith => {
+        match schema::operator(op).rhs {
+            schema::Rhs::Hex => {
                 return match decode_hex(value) {
                     Some(b) => Some(Const::Bytes(b)),
                     None => bad(
@@ -28,7 +28,7 @@ impl Lowering<'_, '_> {
                     ),
                 };
             }
-            Op::Regex => {
+            schema::Rhs::Regex => {
                 return match regex::Regex::new(&format!("^(?:{value})$")) {
                     Ok(_) => Some(Const::Str(value.to_owned())),
                     Err(e) => {
@@ -36,20 +36,20 @@ impl Lowering<'_, '_> {
                     }
                 };
             }
-            Op::Glob | Op::IGlob | Op::PMatch => {
+            schema::Rhs::Glob => {
                 return match glob_error(value) {
                     None => Some(Const::Str(value.to_owned())),
                     Some(msg) => bad(self, Code::InvalidGlob, format!("invalid pattern `{value}`: {msg}"), None),
                 };
             }
-            Op::Contains | Op::IContains | Op::StartsWith | Op::EndsWith => {
+            schema::Rhs::Text => {
                 return Some(if ty == FieldType::ByteBuf {
                     Const::Bytes(value.as_bytes().to_vec())
                 } else {
                     Const::Str(value.to_owned())
                 });
             }
-            _ => {}
+            schema::Rhs::Typed | schema::Rhs::Nothing => {}
         }
         let field_name = match lhs {
             Value::Field(f) => f.field.name,

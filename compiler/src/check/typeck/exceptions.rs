@@ -53,11 +53,11 @@ impl Lowering<'_, '_> {
 }
 
 /// An exception value as condition text: a list in parentheses for list operators (a bare name
-/// of a list is substituted like in a condition), otherwise one value, quoted unless it is a
-/// plain word.
+/// of a list is substituted like in a condition), otherwise one value, written as the grammar
+/// prints a literal (bare when it reads back bare).
 fn exception_value_text(value: &crate::items::ExValue, takes_list: bool) -> MappedText {
     use crate::items::ExValue;
-    let word = |s: &str, loc: Location| MappedText::synthetic(quote_if_needed(s), loc);
+    let word = |s: &str, loc: Location| MappedText::synthetic(Literal::unquoted(s).to_string(), loc);
     match value {
         ExValue::Scalar(s, loc) if takes_list => {
             let mut t = MappedText::synthetic("(", *loc);
@@ -79,26 +79,4 @@ fn exception_value_text(value: &crate::items::ExValue, takes_list: bool) -> Mapp
             t
         }
     }
-}
-
-/// A value as a condition token: bare when it is a safe bare word, else double-quoted.
-fn quote_if_needed(s: &str) -> String {
-    let bare = !s.is_empty()
-        && !s.chars().any(|c| c.is_whitespace() || matches!(c, '(' | ')' | ',' | '=' | '"' | '\'' | '\\'));
-    if bare {
-        return s.to_owned();
-    }
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }

@@ -1,7 +1,8 @@
 //! Typing one condition or output: fields resolved against the schema, operators checked
 //! against field types, constants parsed for their type, transformers and `val()` checked, macros
 //! and lists substituted. The result is a [`Cond`] (or output segments); every problem becomes a
-//! diagnostic at its exact place in the text.//!
+//! diagnostic at its exact place in the text.
+//!
 //! Split by job: this file holds the lowering's state and the walk over expressions and
 //! checks; [`operands`] resolves fields, their arguments and transformers; [`constants`] parses
 //! right-hand constants for their type (with the warnings about them); [`exceptions`] turns a
@@ -184,7 +185,8 @@ impl<'c, 'a> Lowering<'c, 'a> {
                     m.span,
                     format!("`{}` cannot follow `{}`", m.node.as_str(), op.as_str()),
                 );
-                self.push(d.with_hint("modifiers follow string operators: = != contains icontains bcontains startswith bstartswith endswith glob iglob regex"));
+                let ops: Vec<&str> = Op::ALL.into_iter().filter(|o| o.takes_modifier()).map(Op::as_str).collect();
+                self.push(d.with_hint(format!("modifiers follow string operators: {}", ops.join(" "))));
                 return Cond::Const(false);
             }
         }

@@ -254,60 +254,6 @@ pub fn conformance_values(keys: &[&str]) -> Option<Vec<Found>> {
     Some(out)
 }
 
-/// Sets every span in the tree to the default, to compare trees modulo spans.
-pub fn strip(e: &mut Expr) {
-    use rulec_grammar::ast::Rhs;
-    e.span = Span::default();
-    match &mut e.kind {
-        ExprKind::Or(xs) | ExprKind::And(xs) => xs.iter_mut().for_each(strip),
-        ExprKind::Not(x) | ExprKind::Paren(x) => strip(x),
-        ExprKind::MacroRef(id) => id.span = Span::default(),
-        ExprKind::Error => {}
-        ExprKind::Check(c) => {
-            c.span = Span::default();
-            c.op.span = Span::default();
-            if let Some(m) = &mut c.modifier {
-                m.span = Span::default();
-            }
-            strip_operand(&mut c.lhs);
-            match &mut c.rhs {
-                None => {}
-                Some(Rhs::Value(l)) => l.span = Span::default(),
-                Some(Rhs::Operand(o)) => strip_operand(o),
-                Some(Rhs::List(l)) => {
-                    l.span = Span::default();
-                    l.items.iter_mut().for_each(|i| i.span = Span::default());
-                }
-            }
-        }
-    }
-}
-
-pub fn strip_operand(o: &mut Operand) {
-    match o {
-        Operand::Field(f) => {
-            f.span = Span::default();
-            f.name_span = Span::default();
-            if let Some(a) = &mut f.arg {
-                a.span = Span::default();
-            }
-        }
-        Operand::Transform(t) => {
-            t.span = Span::default();
-            t.func.span = Span::default();
-            if let Some(i) = &mut t.index {
-                i.span = Span::default();
-            }
-            for a in &mut t.args {
-                match a {
-                    TransformArg::Operand(o) => strip_operand(o),
-                    TransformArg::Literal(l) => l.span = Span::default(),
-                }
-            }
-        }
-    }
-}
-
 /// Prints `e` and parses it back; panics with both texts unless the trees match modulo spans.
 pub fn assert_round_trip(original: &str, e: &Expr) {
     let printed = e.to_string();
@@ -315,7 +261,7 @@ pub fn assert_round_trip(original: &str, e: &Expr) {
     assert!(back.errors.is_empty(), "printed form of {original:?} does not parse: {printed:?}: {:?}", back.errors);
     let mut a = e.clone();
     let mut b = back.expr.expect("a tree");
-    strip(&mut a);
-    strip(&mut b);
+    a.clear_spans();
+    b.clear_spans();
     assert_eq!(a, b, "round trip changed the tree\noriginal: {original}\nprinted:  {printed}");
 }
