@@ -6,9 +6,15 @@
 //! Records are read in batches (up to [`BATCH_PER_CPU`] per CPU ring), each batch sorted by
 //! timestamp; the kernel's boot-time clock is turned into wall-clock time. A record the decoder
 //! rejects is counted, never silently dropped. The iterator ends when the stop flag is raised.
+//!
+//! `rulec capture` also needs the record bytes behind each event, to write them to a `.scap`
+//! file as they are: [`LiveEvents::tap`] keeps them, and the [`RecordTap`] it returns holds the
+//! record of the event the iterator returned last.
 
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::convert::Infallible;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -37,11 +43,31 @@ pub struct LiveStats {
     pub unknown_types: u64,
 }
 
+/// The record behind an event, as a capture file holds it: the probe's bytes, with the
+/// timestamp turned into nanoseconds since the epoch (the event's `ts`).
+#[derive(Debug, Default, Clone)]
+pub struct TappedRecord {
+    /// The CPU whose ring held it.
+    pub cpu: u16,
+    /// The record.
+    pub bytes: Vec<u8>,
+}
+
+/// A handle on the record of the event [`LiveEvents`] returned last (see [`LiveEvents::tap`]).
+pub type RecordTap = Rc<RefCell<TappedRecord>>;
+
+/// An event and, when tapped, its record.
+type Item = (Event, Option<TappedRecord>);
+
 /// The probe as an iterator of events.
 pub struct LiveEvents {
     probe: Probe,
-    pending: VecDeque<Event>,
-    batch: Vec<Event>,
+    pending: VecDeque<Item>,
+    batch: Vec<Item>,
+    /// Where the record of the event returned last goes, when someone asked for records.
+    tap: Option<RecordTap>,
+    /// Called each time the source waits for records (at most every 20 ms while idle).
+    on_idle: Option<Box<dyn FnMut()>>,
     stop: Arc<AtomicBool>,
     /// Added to the kernel's boot-time timestamps to get nanoseconds since the epoch.
     boot_to_epoch: u64,
@@ -51,6 +77,12 @@ pub struct LiveEvents {
     /// when the stream ends, for whoever reports (the loop that drives this iterator owns it).
     shared: Arc<Mutex<LiveReport>>,
     last_refresh: std::time::Instant,
+    /// Records the rings can hold at most (every CPU's ring full of the smallest records).
+    capacity: usize,
+    /// After the stop: records still to read before giving up (what the rings held at the
+    /// stop, at most [`LiveEvents::capacity`]); new records keep coming while the probe is
+    /// attached, and a busy host must not keep a stopped run draining.
+    drain_left: Option<usize>,
     /// A new syscall set to capture (after a rules reload), applied at the next refresh.
     syscalls: Arc<Mutex<Option<Vec<u32>>>>,
 }
@@ -64,6 +96,46 @@ pub struct LiveReport {
     pub stats: LiveStats,
     /// The first record the decoder rejected, if any.
     pub first_error: Option<String>,
+}
+
+impl LiveReport {
+    /// The report as text: records, drops, cut strings, unreadable arguments and decoding
+    /// failures; per CPU when anything was dropped, or when `last` (the summary at exit).
+    pub fn summary(&self, last: bool) -> String {
+        let mut total = Counters::default();
+        for c in &self.cpus {
+            total.add(c);
+        }
+        let mut text = format!(
+            "  kernel: {} records, {} dropped ({} ring buffer full), {} strings cut, {} unreadable arguments; {} records rejected by the decoder, {} of an event type the table lacks",
+            total.events,
+            total.drops(),
+            total.drops_buffer,
+            total.truncated,
+            total.read_faults,
+            self.stats.decode_errors,
+            self.stats.unknown_types
+        );
+        if total.drops() > 0 || last {
+            let per_cpu: Vec<String> = self
+                .cpus
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.events + c.drops() > 0)
+                .map(|(i, c)| format!("cpu{i} {}/{}", c.events, c.drops()))
+                .collect();
+            text.push_str(&format!("\n  per CPU (records/drops): {}", per_cpu.join(", ")));
+        }
+        if let Some(e) = &self.first_error {
+            text.push_str(&format!("\n  first rejected record: {e}"));
+        }
+        text
+    }
+
+    /// Records the kernel dropped, on every CPU.
+    pub fn dropped(&self) -> u64 {
+        self.cpus.iter().map(Counters::drops).sum()
+    }
 }
 
 impl std::fmt::Debug for LiveEvents {
@@ -100,6 +172,19 @@ pub fn syscalls_for(program: &Program) -> Vec<u32> {
     nrs
 }
 
+/// Every x86_64 syscall the table names: what a capture without a filter records.
+pub fn all_syscalls() -> Vec<u32> {
+    (0..rulec_probe::SYSCALL_TABLE_SIZE)
+        .filter(|nr| rulec_compiler::schema::syscalls::x86_64_name(*nr as u16).is_some())
+        .collect()
+}
+
+/// Whether the state machine needs events named `name` whatever the rules say (a filtered
+/// capture keeps them, flagged state-only): the state syscalls, and task exits.
+pub fn state_needs(name: &str) -> bool {
+    name == "procexit" || STATE_SYSCALLS.contains(&name)
+}
+
 impl LiveEvents {
     /// Opens the probe with the given syscalls and attaches it. Events start flowing at once;
     /// seed the state from /proc before calling this so no process is missed.
@@ -112,14 +197,39 @@ impl LiveEvents {
             probe,
             pending: VecDeque::new(),
             batch: Vec::new(),
+            tap: None,
+            on_idle: None,
             stop,
             boot_to_epoch,
             stats: LiveStats::default(),
             first_error: None,
             shared: Arc::new(Mutex::new(LiveReport::default())),
             last_refresh: std::time::Instant::now(),
+            capacity: Self::capacity(ring_bytes),
+            drain_left: None,
             syscalls: Arc::default(),
         })
+    }
+
+    /// Records `ring_bytes` rings on every online CPU hold at most: each record takes its
+    /// 8-byte ring header and at least the 26-byte event header, 8-byte aligned (40 bytes).
+    fn capacity(ring_bytes: u32) -> usize {
+        // SAFETY: sysconf only reads system configuration.
+        let cpus = usize::try_from(unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) }).unwrap_or(1).max(1);
+        cpus.saturating_mul(ring_bytes as usize / 40).max(1)
+    }
+
+    /// Keeps the record bytes of every event from now on; the handle holds the record of the
+    /// event the iterator returned last.
+    pub fn tap(&mut self) -> RecordTap {
+        let tap = self.tap.get_or_insert_with(RecordTap::default);
+        Rc::clone(tap)
+    }
+
+    /// Calls `f` each time the source finds the rings empty and waits (at most every 20 ms
+    /// while the host is quiet): whoever reports at intervals keeps doing so without events.
+    pub fn on_idle(&mut self, f: Box<dyn FnMut()>) {
+        self.on_idle = Some(f);
     }
 
     /// A handle on the report this source keeps up to date.
@@ -152,11 +262,18 @@ impl LiveEvents {
     fn fill(&mut self) -> usize {
         let (batch, stats, first_error, offset) =
             (&mut self.batch, &mut self.stats, &mut self.first_error, self.boot_to_epoch);
+        let keep = self.tap.is_some();
         let n = self.probe.read(BATCH_PER_CPU, |cpu, bytes| match decode_record(cpu as u16, bytes) {
             Ok(Some(mut ev)) => {
                 ev.ts = ev.ts.saturating_add(offset);
                 stats.events += 1;
-                batch.push(ev);
+                // The decoder read the 8-byte timestamp, so the record has one to rewrite.
+                let record = keep.then(|| {
+                    let mut bytes = bytes.to_vec();
+                    bytes[..8].copy_from_slice(&ev.ts.to_le_bytes());
+                    TappedRecord { cpu: cpu as u16, bytes }
+                });
+                batch.push((ev, record));
             }
             Ok(None) => stats.unknown_types += 1,
             Err(e) => {
@@ -164,7 +281,7 @@ impl LiveEvents {
                 first_error.get_or_insert_with(|| e.to_string());
             }
         });
-        self.batch.sort_by_key(|e| e.ts);
+        self.batch.sort_by_key(|(e, _)| e.ts);
         self.pending.extend(self.batch.drain(..));
         n
     }
@@ -176,7 +293,10 @@ impl Iterator for LiveEvents {
     fn next(&mut self) -> Option<Self::Item> {
         let mut idle = Duration::from_micros(500);
         loop {
-            if let Some(ev) = self.pending.pop_front() {
+            if let Some((ev, record)) = self.pending.pop_front() {
+                if let (Some(tap), Some(record)) = (&self.tap, record) {
+                    *tap.borrow_mut() = record;
+                }
                 return Some(Ok(ev));
             }
             if self.last_refresh.elapsed() >= Duration::from_secs(1) {
@@ -184,8 +304,11 @@ impl Iterator for LiveEvents {
             }
             if self.stop.load(Ordering::Relaxed) {
                 // Whatever is still in the rings is read first, so a stop loses nothing that
-                // had already arrived.
-                if self.fill() > 0 {
+                // had already arrived; what arrives after the stop may be left.
+                let left = *self.drain_left.get_or_insert(self.capacity);
+                let n = if left > 0 { self.fill() } else { 0 };
+                if n > 0 {
+                    self.drain_left = Some(left.saturating_sub(n));
                     continue;
                 }
                 self.refresh();
@@ -193,6 +316,9 @@ impl Iterator for LiveEvents {
             }
             if self.fill() == 0 {
                 // Nothing in the rings: back off up to 20 ms, as an idle host needs no busy loop.
+                if let Some(f) = &mut self.on_idle {
+                    f();
+                }
                 std::thread::sleep(idle);
                 idle = (idle * 2).min(Duration::from_millis(20));
             }

@@ -23,8 +23,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command as Process, Stdio};
 use std::time::Instant;
 
-use rulec_compiler::check::check;
-use rulec_compiler::{FileId, SourceFile};
 use rulec_runtime::engine::{Alert, Backend, Engine, MatchMode};
 use rulec_runtime::replay::Replay;
 use rulec_runtime::scap::{ScapReader, repeat_events};
@@ -243,27 +241,7 @@ fn sysdig_runs(file: &Path, filter: &str, repeat: usize) -> Result<SysdigMeasure
 
 /// The filter as a one-rule ruleset.
 fn ruleset(filter: &str) -> Result<rulec_compiler::check::CheckResult, String> {
-    let one_line: String = filter.chars().map(|c| if c == '\n' || c == '\r' { ' ' } else { c }).collect();
-    let head = "- rule: bench filter\n  desc: the filter of rulec bench\n  condition: |\n    ";
-    let text = format!("{head}{one_line}\n  output: \"%evt.num\"\n  priority: INFO\n");
-    let result = check(&[SourceFile::new(FileId(0), "--filter", text)]);
-    if result.has_errors() {
-        // Positions as columns of the filter itself (it is one line).
-        let msgs: Vec<String> = result
-            .diagnostics
-            .iter()
-            .filter(|d| d.is_error())
-            .map(|d| {
-                let col = (d.primary.start as usize).saturating_sub(head.len()) + 1;
-                format!("--filter:1:{col}: {}: {}", d.code, d.message)
-            })
-            .collect();
-        return Err(format!(
-            "the filter has errors (fix the expression; `rulec check` explains each code): {}",
-            msgs.join("; ")
-        ));
-    }
-    Ok(result)
+    super::filter::one_rule("--filter", "bench filter", filter, "%evt.num")
 }
 
 /// One rulec measurement, in this (child) process.

@@ -1,6 +1,9 @@
-//! `rulec capture`: tools for capture files. `convert` turns a `.scap` (or a rulec capture)
-//! into rulec's own JSON Lines capture (`docs/capture-format.md`); `info` counts what a capture
-//! of either format holds. The formats themselves live in `rulec_runtime::capture`.
+//! `rulec capture`: recording and tools for capture files. Without a subcommand it records the
+//! live stream into a `.scap` file ([`super::capture_record`]); `convert` turns a `.scap` (or a
+//! rulec capture) into rulec's own JSON Lines capture (`docs/capture-format.md`); `info` counts
+//! what a capture of either format holds; `print` prints fields of each event, like `sysdig -r
+//! FILE -p FORMAT` ([`super::capture_print`]). The formats themselves live in
+//! `rulec_runtime::capture`.
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -12,9 +15,13 @@ use rulec_runtime::capture::{self, CaptureFileError, CaptureSource, ConvertError
 use super::{EXIT_CANNOT_RUN, EXIT_OK};
 
 #[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct CaptureArgs {
     #[command(subcommand)]
-    pub command: CaptureCommand,
+    pub command: Option<CaptureCommand>,
+
+    #[command(flatten)]
+    pub record: super::capture_record::RecordArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -31,12 +38,27 @@ pub enum CaptureCommand {
         /// The capture: a .scap or a rulec capture.
         file: PathBuf,
     },
+    /// Print one line per event, like `sysdig -r FILE -p FORMAT FILTER`.
+    Print {
+        /// The output format: `%field` substitutions (default: a line like sysdig's).
+        #[arg(short = 'p', long = "format", value_name = "FORMAT")]
+        format: Option<String>,
+        /// The capture: a .scap or a rulec capture.
+        file: PathBuf,
+        /// Print only the events this condition matches (the words are joined with spaces).
+        #[arg(value_name = "FILTER")]
+        filter: Vec<String>,
+    },
 }
 
 pub fn run(args: &CaptureArgs) -> i32 {
     let result = match &args.command {
-        CaptureCommand::Convert { input, output } => convert(input, output),
-        CaptureCommand::Info { file } => match info(file) {
+        None => return super::capture_record::record(&args.record),
+        Some(CaptureCommand::Print { format, file, filter }) => {
+            return super::capture_print::print(file, format.as_deref(), filter);
+        }
+        Some(CaptureCommand::Convert { input, output }) => convert(input, output),
+        Some(CaptureCommand::Info { file }) => match info(file) {
             Ok(text) => {
                 return match super::print_stdout(&text) {
                     Ok(()) => EXIT_OK,

@@ -9,10 +9,13 @@ pub mod bench;
 pub mod bench_capture;
 pub mod bench_live;
 pub mod capture;
+pub mod capture_print;
+pub mod capture_record;
 pub mod check;
 pub mod check_fix;
 pub mod codes;
 pub mod fields;
+pub mod filter;
 pub mod reload;
 pub mod run;
 pub mod run_config;
@@ -53,7 +56,7 @@ pub enum Command {
     Bench(bench::BenchArgs),
     /// Run golden-event tests of rules: these events in, these alerts out.
     Test(test::TestArgs),
-    /// Convert a capture to rulec's JSON Lines format, or summarise one.
+    /// Record the live stream into a .scap file; convert, summarise or print a capture.
     Capture(capture::CaptureArgs),
     /// Run the rules on the host, or on a recorded capture (--replay), printing alerts.
     Run(run::RunArgs),

@@ -9,8 +9,10 @@
 //! This module wires the pieces and owns the pipeline's command line; formatting an alert is
 //! [`crate::alert_format`]'s job, delivering it [`rulec_outputs`]'.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -87,6 +89,37 @@ struct RunStats {
     /// Alerts the rate limit held back.
     alerts_suppressed: u64,
     elapsed: Duration,
+    /// Threads in the state after the last event.
+    threads: usize,
+    /// The state's counters after the last event.
+    state: rulec_runtime::state::Stats,
+}
+
+/// The run's counters and the interval clock, shared by the event loop and, live, by the
+/// source's idle hook: interval stats keep coming while no events arrive.
+struct Shared {
+    stats: RunStats,
+    started: Instant,
+    last_report: Instant,
+    interval: Option<Duration>,
+}
+
+impl Shared {
+    fn new(interval: Option<Duration>) -> Shared {
+        Shared { stats: RunStats::default(), started: Instant::now(), last_report: Instant::now(), interval }
+    }
+
+    /// Whether an interval report is due; if so, the clock restarts and the elapsed time is set.
+    fn due(&mut self) -> bool {
+        match self.interval {
+            Some(every) if self.last_report.elapsed() >= every => {
+                self.last_report = Instant::now();
+                self.stats.elapsed = self.started.elapsed();
+                true
+            }
+            _ => false,
+        }
+    }
 }
 
 pub fn run(cli: &RunArgs) -> i32 {
@@ -298,10 +331,12 @@ fn replay(path: &std::path::Path, run: &mut Running<'_>, stop: &AtomicBool) -> i
             return EXIT_CANNOT_RUN;
         }
     };
-    let (result, stats, stopped) = drive(replay, run, Some(stop), &mut || {});
+    let shared = RefCell::new(Shared::new(run.interval));
+    let (result, stopped) = drive(replay, run, Some(stop), &shared, &mut || {});
+    let stats = &shared.borrow().stats;
     match result {
-        Ok(state) => {
-            report(&stats, &state, stats.elapsed, true);
+        Ok(_) => {
+            report(stats, true);
             if stopped {
                 eprintln!("rulec run: stopped by signal");
             }
@@ -320,13 +355,14 @@ fn replay(path: &std::path::Path, run: &mut Running<'_>, stop: &AtomicBool) -> i
 fn live(args: &RunArgs, run: &mut Running<'_>, stop: &Arc<AtomicBool>) -> i32 {
     let syscalls = crate::live::syscalls_for(run.engine.program());
     let state = State::from_proc(std::path::Path::new("/proc"));
-    let events = match crate::live::LiveEvents::start(&syscalls, args.ring_bytes.unwrap_or(8 << 20), Arc::clone(stop)) {
-        Ok(ev) => ev,
-        Err(e) => {
-            eprintln!("rulec run: {e}");
-            return EXIT_CANNOT_RUN;
-        }
-    };
+    let mut events =
+        match crate::live::LiveEvents::start(&syscalls, args.ring_bytes.unwrap_or(8 << 20), Arc::clone(stop)) {
+            Ok(ev) => ev,
+            Err(e) => {
+                eprintln!("rulec run: {e}");
+                return EXIT_CANNOT_RUN;
+            }
+        };
     eprintln!(
         "rulec run: watching the host ({} syscalls, {} threads from /proc); Ctrl-C stops",
         syscalls.len(),
@@ -335,69 +371,58 @@ fn live(args: &RunArgs, run: &mut Running<'_>, stop: &Arc<AtomicBool>) -> i32 {
     let kernel = events.report();
     run.kernel = Some(Arc::clone(&kernel));
     run.syscall_requests = Some(events.syscall_requests());
+    let shared = Rc::new(RefCell::new(Shared::new(run.interval)));
+    {
+        // While the rings are empty, the loop does not run: the source reports for it.
+        let (shared, kernel) = (Rc::clone(&shared), Arc::clone(&kernel));
+        events.on_idle(Box::new(move || {
+            let mut sh = shared.borrow_mut();
+            if sh.due() {
+                report(&sh.stats, false);
+                if let Ok(r) = kernel.lock() {
+                    eprintln!("{}", r.summary(false));
+                }
+            }
+        }));
+    }
     let replay = rulec_runtime::Replay::with_state(events, state);
     let print_kernel = |last: bool| {
-        let Ok(r) = kernel.lock() else { return };
-        let mut total = rulec_probe::Counters::default();
-        for c in &r.cpus {
-            total.add(c);
+        if let Ok(r) = kernel.lock() {
+            eprintln!("{}", r.summary(last));
         }
-        let mut text = format!(
-            "  kernel: {} records, {} dropped ({} ring buffer full), {} strings cut, {} unreadable arguments; {} records rejected by the decoder, {} of an event type the table lacks",
-            total.events,
-            total.drops(),
-            total.drops_buffer,
-            total.truncated,
-            total.read_faults,
-            r.stats.decode_errors,
-            r.stats.unknown_types
-        );
-        if total.drops() > 0 || last {
-            let per_cpu: Vec<String> = r
-                .cpus
-                .iter()
-                .enumerate()
-                .filter(|(_, c)| c.events + c.drops() > 0)
-                .map(|(i, c)| format!("cpu{i} {}/{}", c.events, c.drops()))
-                .collect();
-            text.push_str(&format!("\n  per CPU (records/drops): {}", per_cpu.join(", ")));
-        }
-        if let Some(e) = &r.first_error {
-            text.push_str(&format!("\n  first rejected record: {e}"));
-        }
-        eprintln!("{text}");
     };
     // The live source ends by itself on a signal, after reading what the rings already hold, so
     // the loop is not told to stop: those last events are processed, not dropped.
-    let (result, stats, _) = drive(replay, run, None, &mut || print_kernel(false));
-    let Ok(state) = result;
-    report(&stats, &state, stats.elapsed, true);
+    let (result, _) = drive(replay, run, None, &shared, &mut || print_kernel(false));
+    let Ok(_) = result;
+    report(&shared.borrow().stats, true);
     print_kernel(true);
     EXIT_OK
 }
 
-/// The event loop shared by replay and live capture: state, engine, alerts out, stats. With
-/// `stop`, the loop ends when it is raised (without reading the rest of the source); `on_report`
-/// adds to each interval report.
+/// The event loop shared by replay and live capture: state, engine, alerts out, stats (in
+/// `shared`). With `stop`, the loop ends when it is raised (without reading the rest of the
+/// source); `on_report` adds to each interval report. Returns the source's result and whether
+/// `stop` ended the loop.
 fn drive<S, E>(
     replay: rulec_runtime::Replay<S>,
     run: &mut Running<'_>,
     stop: Option<&AtomicBool>,
+    shared: &RefCell<Shared>,
     on_report: &mut dyn FnMut(),
-) -> (Result<State, E>, RunStats, bool)
+) -> (Result<State, E>, bool)
 where
     S: Iterator<Item = Result<rulec_runtime::Event, E>>,
 {
-    let mut stats = RunStats::default();
     let mut alerts: Vec<Alert> = Vec::new();
-    let started = Instant::now();
-    let mut last_report = Instant::now();
     let mut stopped = false;
     let result = replay.for_each_while(|ev, st| {
         if stop.is_some_and(|s| s.load(Ordering::Relaxed)) {
             stopped = true;
             return false;
         }
+        let mut sh = shared.borrow_mut();
+        let stats = &mut sh.stats;
         stats.events += 1;
         if let Some(m) = &mut run.metrics {
             m.by_type.entry(ev.name.as_ptr() as usize).or_insert((ev.name, 0)).1 += 1;
@@ -430,27 +455,30 @@ where
         if run.reopen.load(Ordering::Relaxed) && run.reopen.swap(false, Ordering::Relaxed) {
             run.sink.outputs.reopen();
         }
-        if let Some(every) = run.interval
-            && last_report.elapsed() >= every
-        {
-            stats.elapsed = started.elapsed();
-            report(&stats, st, stats.elapsed, false);
+        stats.threads = st.thread_count();
+        stats.state = st.stats();
+        if sh.due() {
+            report(&sh.stats, false);
             if let Some(text) = run.sink.interval_report() {
                 eprintln!("  outputs:{text}");
             }
             on_report();
-            last_report = Instant::now();
         }
         true
     });
-    stats.elapsed = started.elapsed();
-    (result, stats, stopped)
+    let mut sh = shared.borrow_mut();
+    sh.stats.elapsed = sh.started.elapsed();
+    if let Ok(state) = &result {
+        sh.stats.threads = state.thread_count();
+        sh.stats.state = state.stats();
+    }
+    (result, stopped)
 }
 
 /// Stats to stderr: events and their rate, state tables and evictions, alerts per rule.
-fn report(stats: &RunStats, state: &State, elapsed: Duration, last: bool) {
-    let secs = elapsed.as_secs_f64().max(1e-9);
-    let st = state.stats();
+fn report(stats: &RunStats, last: bool) {
+    let secs = stats.elapsed.as_secs_f64().max(1e-9);
+    let st = &stats.state;
     let mut text = format!(
         "rulec run {}: {} events ({:.0}/s), {} alerts",
         if last { "summary" } else { "stats" },
@@ -463,10 +491,7 @@ fn report(stats: &RunStats, state: &State, elapsed: Duration, last: bool) {
     }
     text.push_str(&format!(
         "\n  state: {} threads, {} evicted, {} fds evicted, {} events of unknown threads",
-        state.thread_count(),
-        st.threads_evicted,
-        st.fds_evicted,
-        st.unknown_thread_events
+        stats.threads, st.threads_evicted, st.fds_evicted, st.unknown_thread_events
     ));
     for (rule, n) in &stats.alerts_per_rule {
         text.push_str(&format!("\n  {n:>8}  {rule}"));

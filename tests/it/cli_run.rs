@@ -44,7 +44,7 @@ fn capture(name: &str) -> Option<PathBuf> {
     rulec_test_support::shared(&format!("captures/{name}"))
 }
 
-fn s(p: &Path) -> &str {
+pub(super) fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
 }
 
@@ -130,7 +130,7 @@ fn a_capture_cut_mid_event_is_a_clear_error_after_its_events() {
 }
 
 /// `rulec run` on the live kernel, or `None` (skipped) where it cannot run.
-fn live_run(rules: &Path) -> Option<Child> {
+pub(super) fn live_run(rules: &Path) -> Option<Child> {
     if !rulec_test_support::kernel("live `rulec run`") {
         return None;
     }

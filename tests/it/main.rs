@@ -7,6 +7,7 @@
 
 mod capture_cli;
 mod cli_bench;
+mod cli_capture_live;
 mod cli_check;
 mod cli_config;
 mod cli_injection;

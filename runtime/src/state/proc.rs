@@ -296,7 +296,12 @@ impl State {
                 }
             }
         }
-        if let Some(passwd) = read_string(&root.join("1/root/etc/passwd")) {
+        // The host's user database through init's root; where that is denied (a container
+        // without CAP_SYS_PTRACE over pid 1), rulec's own.
+        let host_file = |f: &str| {
+            read_string(&root.join("1/root/etc").join(f)).or_else(|| read_string(&root.join("self/root/etc").join(f)))
+        };
+        if let Some(passwd) = host_file("passwd") {
             for l in passwd.lines() {
                 let c: Vec<&str> = l.split(':').collect();
                 if let (Some(name), Some(Ok(uid)), Some(Ok(gid))) =
@@ -315,7 +320,7 @@ impl State {
                 }
             }
         }
-        if let Some(group) = read_string(&root.join("1/root/etc/group")) {
+        if let Some(group) = host_file("group") {
             for l in group.lines() {
                 let c: Vec<&str> = l.split(':').collect();
                 if let (Some(name), Some(Ok(gid))) = (c.first(), c.get(2).map(|s| s.parse())) {

@@ -16,5 +16,6 @@ mod eval_props;
 mod generated_streams;
 mod handwritten;
 mod ir_cases;
+mod scap_write;
 mod sysdig_fields;
 mod sysdig_verdicts;

@@ -1,4 +1,5 @@
-//! A reader for Falco/sysdig `.scap` capture files (plain or gzip-wrapped).
+//! A reader for Falco/sysdig `.scap` capture files (plain or gzip-wrapped), and a writer
+//! ([`ScapWriter`], `write.rs`) of the same format.
 //!
 //! Owns the block walk (section header, machine info, process/fd/interface/user lists, event
 //! blocks in their v1/v2/flagged/large variants) and the decoding of event blocks into
@@ -18,6 +19,7 @@
 mod cursor;
 mod reader;
 mod records;
+mod write;
 
 use std::fmt;
 use std::fs::File;
@@ -32,6 +34,7 @@ use crate::event::{Event, Param, ParamType, ParamValue, split_nul};
 use cursor::*;
 pub use reader::{ScapReader, decode_record, repeat_events};
 pub use records::*;
+pub use write::{ScapWriter, WriterStats};
 
 /// Largest block accepted (64 MiB): process lists of very big hosts fit; nothing legitimate is
 /// larger.
