@@ -18,6 +18,8 @@ pub mod eval;
 pub mod event;
 pub mod fields;
 pub use rulec_schema::flags;
+/// The typed parameter keys ([`Event::get`]), re-exported for the crates built on the runtime.
+pub use rulec_schema::params;
 pub mod jit;
 pub mod state;
 pub mod syscalls;

@@ -14,12 +14,12 @@
 use rustc_hash::FxHashMap as HashMap;
 use std::sync::LazyLock;
 
+use crate::params::{AnyKey, any, kind};
 use crate::{Dir, ParamType};
 
 const TABLE_TSV: &str = include_str!("../data/event_table_libs_master.tsv");
 
-/// Most parameters an event may carry (libscap's limit; the readers reject more).
-pub const MAX_PARAMS: usize = 64;
+pub use crate::table_row::MAX_PARAMS;
 
 /// The `EF_*` flags of an event, as bits.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
@@ -329,31 +329,18 @@ fn parse_table(tsv: &'static str) -> Table {
     Table { rows, newest, load_errors }
 }
 
-/// One data row: id, enum, name, dir, category, flags, nparams, params (`name:TYPE;...`).
+/// One data row, its columns typed (the split is [`crate::table_row`]'s, shared with build.rs).
 fn parse_row(line: &'static str) -> Result<EventDef, String> {
-    let f: Vec<&'static str> = line.split('\t').collect();
-    if f.len() != 8 {
-        return Err(format!("expected 8 columns, found {}", f.len()));
-    }
-    let id: u16 = f[0].parse().map_err(|_| format!("bad id `{}`", f[0]))?;
-    let dir = match f[3] {
-        "E" => Dir::Enter,
-        "X" => Dir::Exit,
-        other => return Err(format!("bad direction `{other}`")),
-    };
-    let category = EventCategory::parse(f[4])?;
-    let flags = EventFlags::parse(f[5])?;
-    let mut params = Vec::new();
-    for p in f[7].split(';').filter(|p| !p.is_empty()) {
-        let (n, t) = p.split_once(':').ok_or_else(|| format!("bad parameter `{p}`"))?;
+    let raw = crate::table_row::split_row(line)?;
+    let dir = if raw.dir == "E" { Dir::Enter } else { Dir::Exit };
+    let category = EventCategory::parse(raw.category)?;
+    let flags = EventFlags::parse(raw.flags)?;
+    let mut params = Vec::with_capacity(raw.params.len());
+    for (n, t) in raw.params {
         let ty = ParamType::parse(t).ok_or_else(|| format!("unknown parameter type `{t}`"))?;
         params.push((n, ty));
     }
-    let nparams: usize = f[6].parse().map_err(|_| format!("bad parameter count `{}`", f[6]))?;
-    if nparams != params.len() || params.len() > MAX_PARAMS {
-        return Err(format!("{nparams} parameters announced, {} listed", params.len()));
-    }
-    Ok(EventDef { id, enum_name: f[1], name: f[2], dir, category, flags, params })
+    Ok(EventDef { id: raw.id, enum_name: raw.enum_name, name: raw.name, dir, category, flags, params })
 }
 
 /// The scap event table (libs master), indexed by id.
@@ -382,39 +369,15 @@ pub fn event_table_load_errors() -> &'static [String] {
     &TABLE.load_errors
 }
 
-/// Exit events whose return value (`res`) is the fd they create, for events that have no `fd`
-/// parameter of their own: the state machine adds the fd under that number and `fd.*` fields
-/// of the exit refer to it.
-pub fn creates_fd_from_res(name: &str) -> bool {
-    matches!(
-        name,
-        "eventfd"
-            | "eventfd2"
-            | "signalfd"
-            | "signalfd4"
-            | "timerfd_create"
-            | "inotify_init"
-            | "inotify_init1"
-            | "epoll_create"
-            | "epoll_create1"
-            | "userfaultfd"
-            | "io_uring_setup"
-            | "fcntl"
-            | "accept"
-            | "accept4"
-            | "socket"
-    )
-}
-
 /// One path parameter of a filesystem syscall: the parameter, the directory-fd parameter it is
 /// relative to (the `*at` calls), and whether it is not a path of the process at all (a
-/// symlink's content, kept as written).
+/// symlink's content, kept as written). The keys read either half of the call.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct PathParam {
     /// The path parameter (`name`, `oldpath`).
-    pub path: &'static str,
+    pub path: AnyKey<kind::Str>,
     /// The directory fd the path is relative to (`dirfd`, `olddirfd`), for the `*at` calls.
-    pub dirfd: Option<&'static str>,
+    pub dirfd: Option<AnyKey<kind::Fd>>,
     /// The text is not resolved against anything (symlink targets).
     pub literal: bool,
 }
@@ -448,30 +411,28 @@ impl SyscallPaths {
 /// The path parameters of the filesystem syscall `name`, for the calls libsinsp defines
 /// `fs.path.*` for; `None` for every other event.
 pub fn syscall_paths(name: &str) -> Option<SyscallPaths> {
-    const fn p(path: &'static str, dirfd: Option<&'static str>) -> PathParam {
+    const fn p(path: AnyKey<kind::Str>, dirfd: Option<AnyKey<kind::Fd>>) -> PathParam {
         PathParam { path, dirfd, literal: false }
+    }
+    const fn literal(path: AnyKey<kind::Str>) -> PathParam {
+        PathParam { path, dirfd: None, literal: true }
     }
     use SyscallPaths::{One, Two};
     Some(match name {
-        "mkdir" | "rmdir" | "unlink" => One(p("path", None)),
-        "mkdirat" => One(p("path", Some("dirfd"))),
-        "unlinkat" => One(p("name", Some("dirfd"))),
-        "open" | "creat" => One(p("name", None)),
-        "openat" | "openat2" => One(p("name", Some("dirfd"))),
-        "chmod" => One(p("filename", None)),
-        "fchmodat" => One(p("filename", Some("dirfd"))),
-        "rename" | "link" => Two { source: p("oldpath", None), target: p("newpath", None) },
+        "mkdir" | "rmdir" | "unlink" => One(p(any::PATH, None)),
+        "mkdirat" => One(p(any::PATH, Some(any::DIRFD))),
+        "unlinkat" => One(p(any::NAME, Some(any::DIRFD))),
+        "open" | "creat" => One(p(any::NAME, None)),
+        "openat" | "openat2" => One(p(any::NAME, Some(any::DIRFD))),
+        "chmod" => One(p(any::FILENAME, None)),
+        "fchmodat" => One(p(any::FILENAME, Some(any::DIRFD))),
+        "rename" | "link" => Two { source: p(any::OLDPATH, None), target: p(any::NEWPATH, None) },
         "renameat" | "renameat2" => {
-            Two { source: p("oldpath", Some("olddirfd")), target: p("newpath", Some("newdirfd")) }
+            Two { source: p(any::OLDPATH, Some(any::OLDDIRFD)), target: p(any::NEWPATH, Some(any::NEWDIRFD)) }
         }
-        "linkat" => Two { source: p("oldpath", Some("olddir")), target: p("newpath", Some("newdir")) },
-        "symlink" => {
-            Two { source: PathParam { path: "target", dirfd: None, literal: true }, target: p("linkpath", None) }
-        }
-        "symlinkat" => Two {
-            source: PathParam { path: "target", dirfd: None, literal: true },
-            target: p("linkpath", Some("linkdirfd")),
-        },
+        "linkat" => Two { source: p(any::OLDPATH, Some(any::OLDDIR)), target: p(any::NEWPATH, Some(any::NEWDIR)) },
+        "symlink" => Two { source: literal(any::TARGET), target: p(any::LINKPATH, None) },
+        "symlinkat" => Two { source: literal(any::TARGET), target: p(any::LINKPATH, Some(any::LINKDIRFD)) },
         _ => return None,
     })
 }

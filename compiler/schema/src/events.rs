@@ -1,6 +1,10 @@
-//! The event table: one [`EventInfo`] per event name of `data/events.tsv` (its enter and exit
-//! parameter lists, section and default flag), and the extra names Falco accepts as `evt.type`
-//! values although `falco --list-events` does not list them ([`EXTRA_EVENT_TYPE_NAMES`]).
+//! The event listing: one [`EventInfo`] per event name of `data/events.tsv` (which halves
+//! `falco --list-events` lists, section, default flag, the symbolic values of flag parameters),
+//! with the parameters of each half taken from the scap event table (the newest row of that
+//! name and direction, or the generic row for a syscall without a dedicated event): each
+//! event's parameters are defined once, in `data/event_table_libs_master.tsv`. Also the extra
+//! names Falco accepts as `evt.type` values although the listing does not have them
+//! ([`EXTRA_EVENT_TYPE_NAMES`]).
 
 /// Which part of `falco --list-events` the event comes from.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
@@ -224,8 +228,6 @@ impl ParamType {
 pub struct Param {
     pub name: &'static str,
     pub ty: ParamType,
-    /// The table's spelling of the type (`FSPATH`).
-    pub raw_type: &'static str,
     /// The symbolic values of a flags/enum parameter (`O_RDONLY`...), empty otherwise.
     pub flags: Vec<&'static str>,
 }
@@ -338,11 +340,12 @@ pub(super) struct Row {
     pub params: Vec<Param>,
 }
 
-/// Parses one data row of `events.tsv` (6 tab-separated columns).
+/// Parses one data row of `events.tsv` (5 tab-separated columns: section, default, direction,
+/// name, flag values); the parameters are the scap table's.
 pub(super) fn parse_row(line: &'static str) -> Result<Row, String> {
     let cols: Vec<&'static str> = line.split('\t').collect();
-    if cols.len() != 6 {
-        return Err(format!("expected 6 columns, found {}", cols.len()));
+    if cols.len() != 5 {
+        return Err(format!("expected 5 columns, found {}", cols.len()));
     }
     let section = Section::parse(cols[0]).ok_or_else(|| format!("unknown section `{}`", cols[0]))?;
     let default = match cols[1] {
@@ -359,18 +362,21 @@ pub(super) fn parse_row(line: &'static str) -> Result<Row, String> {
     if name.is_empty() || name.contains(char::is_whitespace) {
         return Err(format!("bad event name `{name}`"));
     }
-    let flag_values = parse_flag_values(cols[5])?;
-    let mut params = Vec::new();
-    for p in cols[4].split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let (raw_type, pname) = p.split_once(' ').ok_or_else(|| format!("bad parameter `{p}`"))?;
-        let ty = ParamType::parse(raw_type).ok_or_else(|| format!("unknown parameter type `{raw_type}`"))?;
-        let pname = pname.trim();
-        if pname.is_empty() || pname.contains(char::is_whitespace) {
-            return Err(format!("bad parameter name in `{p}`"));
-        }
-        let flags = flag_values.iter().find(|(n, _)| *n == pname).map(|(_, v)| v.clone()).unwrap_or_default();
-        params.push(Param { name: pname, ty, raw_type, flags });
-    }
+    let flag_values = parse_flag_values(cols[4])?;
+    // A syscall without a dedicated event is listed under its own name with the generic
+    // event's parameters (`ID`, `nativeID`); a test pins how many halves are generic.
+    let def = match crate::newest_event_def(name, dir) {
+        Some(def) => def,
+        None => crate::event_def(if dir == Dir::Enter { 0 } else { 1 }).ok_or("no generic event row")?,
+    };
+    let params = def
+        .params
+        .iter()
+        .map(|&(pname, ty)| {
+            let flags = flag_values.iter().find(|(n, _)| *n == pname).map(|(_, v)| v.clone()).unwrap_or_default();
+            Param { name: pname, ty, flags }
+        })
+        .collect::<Vec<_>>();
     for (n, _) in &flag_values {
         if !params.iter().any(|p| p.name == *n) {
             return Err(format!("flag values for unknown parameter `{n}`"));

@@ -5,6 +5,8 @@
 //! enum sets, errno and capability names ([`flags`]) and syscall names and numbers
 //! ([`syscalls`]) are the rest of the vocabulary the runtime and the capture readers share;
 //! [`record`] is the byte layout of one event record, shared by the capture reader and the probe.
+//! [`params`] holds the typed parameter keys generated from the event table (`build.rs`), and
+//! `data/fd_events.tsv` which calls create which kind of fd ([`fd_creation`]).
 //!
 //! This module owns: looking a field up as written in a condition (longest-prefix matching and
 //! dot-suffix arguments, [`Schema::resolve_field`]), did-you-mean suggestions, event names
@@ -14,13 +16,17 @@
 
 mod event_table;
 mod events;
+mod fd_kind;
 mod fields;
 pub mod flags;
 mod operators;
+mod param_family;
+pub mod params;
 pub mod record;
 mod services;
 mod suggest;
 pub mod syscalls;
+mod table_row;
 
 #[cfg(test)]
 mod tests;
@@ -29,11 +35,11 @@ use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 pub use event_table::{
-    EventCategory, EventClass, EventDef, EventFlags, EventSource, MAX_PARAMS, PathParam, SyscallPaths,
-    creates_fd_from_res, event_def, event_table, event_table_load_errors, is_generic_id, newest_event_def,
-    syscall_paths,
+    EventCategory, EventClass, EventDef, EventFlags, EventSource, MAX_PARAMS, PathParam, SyscallPaths, event_def,
+    event_table, event_table_load_errors, is_generic_id, newest_event_def, syscall_paths,
 };
 pub use events::{Dir, EXTRA_EVENT_TYPE_NAMES, EventInfo, Param, ParamType, Section};
+pub use fd_kind::{FdCreation, FdKind, FdSource, creates_fd_from_res, fd_creation, fd_events_load_errors};
 pub use fields::{ArgKind, ArgSpec, FieldFlags, FieldInfo, FieldType, Multi, OpSet, class_id};
 pub use operators::{OPERATORS, Operands, OperatorDef, Rhs, operator};
 pub use services::{service_names, service_port};

@@ -16,6 +16,7 @@
 
 use rulec_runtime::event::{Direction, Event, ParamValue};
 use rulec_runtime::flags;
+use rulec_runtime::params::any;
 use rulec_runtime::state::{FdInfo, FdKind, State, ThreadInfo};
 
 /// The rules [`matches`] decides, by their upstream names.
@@ -38,7 +39,7 @@ pub fn matches(ev: &Event, state: &State, out: &mut Vec<&'static str>) {
     match ev.name {
         "open" | "openat" | "openat2" => {
             let Some(fd) = open_fd(ev, state) else { return };
-            let flags = ev.int("flags").unwrap_or(0) as u32;
+            let flags = ev.get_any(any::FLAGS).unwrap_or(0) as u32;
             if flags & flags::PPM_O_RDONLY != 0 && read_sensitive_untrusted(fd, t, state) {
                 out.push("Read sensitive file untrusted");
             }
@@ -71,7 +72,7 @@ pub fn matches(ev: &Event, state: &State, out: &mut Vec<&'static str>) {
         }
         "socket" => {
             // evt.arg.domain contains AF_PACKET; container.
-            let domain = ev.int("domain").unwrap_or(-1);
+            let domain = ev.get_any(any::DOMAIN).unwrap_or(-1);
             if domain == i64::from(PPM_AF_PACKET) && t.is_some_and(in_container) {
                 out.push("Packet socket created in container");
             }
@@ -500,7 +501,7 @@ fn open_fd<'a>(ev: &Event, state: &'a State) -> Option<&'a FdInfo> {
         // Enter events have no fd: fd.num is absent and open_read is false.
         return None;
     }
-    let fd = match ev.param("fd") {
+    let fd = match ev.param_any(any::FD).map(|p| &p.value) {
         Some(ParamValue::Fd(fd)) if *fd >= 0 => *fd,
         _ => return None,
     };
@@ -592,7 +593,7 @@ fn read_sensitive_untrusted(fd: &FdInfo, t: Option<&ThreadInfo>, state: &State) 
 }
 
 fn clear_log(ev: &Event, fd: &FdInfo, t: Option<&ThreadInfo>) -> bool {
-    let flags = ev.int("flags").unwrap_or(0) as u32;
+    let flags = ev.get_any(any::FLAGS).unwrap_or(0) as u32;
     if flags & (1 << 8) == 0 {
         // evt.arg.flags contains "O_TRUNC"
         return false;
@@ -735,10 +736,7 @@ fn outbound(ev: &Event, fd: &FdInfo) -> bool {
         || (s.l4proto != rulec_runtime::state::L4Proto::Tcp
             && s.l4proto != rulec_runtime::state::L4Proto::Unknown
             && !s.connected
-            && ev.param("tuple").is_some_and(|t| match t {
-                ParamValue::SockTuple(tu) => rulec_runtime::event::render_tuple(tu) != fd.name,
-                _ => false,
-            })
+            && ev.get_any(any::TUPLE).is_some_and(|tu| rulec_runtime::event::render_tuple(tu) != fd.name)
             && res(ev).is_some_and(|r| r >= 0 || r == -115));
     if !type_ok {
         return false;
@@ -759,8 +757,5 @@ fn outbound(ev: &Event, fd: &FdInfo) -> bool {
 }
 
 fn res(ev: &Event) -> Option<i64> {
-    if ev.dir != Direction::Exit {
-        return None;
-    }
-    ev.int("res")
+    ev.res()
 }

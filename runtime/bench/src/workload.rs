@@ -1428,7 +1428,7 @@ mod tests {
             last = ev.ts;
             assert!(st.thread(ev.tid).is_some() || ev.name == "execve", "unknown thread in {ev:?}");
             if matches!(ev.name, "read" | "write" | "close" | "fstat" | "lseek" | "recvfrom" | "sendto") {
-                let fd = ev.int("fd").unwrap_or(-1);
+                let fd = ev.get_any(rulec_runtime::params::any::FD).unwrap_or(-1);
                 assert!(st.fd(ev.tid, fd).is_some(), "fd {fd} unknown before {ev:?}");
             }
             st.apply(&ev);

@@ -297,23 +297,7 @@ pub fn seed_state(state: &mut State, r: &ScapReader) {
                 f
             }
             FdRecord::Named { ty, name } => {
-                let kind = match ty {
-                    1 => FdKind::File,
-                    2 => FdKind::Directory,
-                    7 => FdKind::Pipe,
-                    9 => FdKind::EventFd,
-                    11 => FdKind::SignalFd,
-                    12 => FdKind::EventPoll,
-                    13 => FdKind::Inotify,
-                    14 => FdKind::TimerFd,
-                    15 => FdKind::NetlinkSock,
-                    17 => FdKind::Bpf,
-                    18 => FdKind::UserFaultFd,
-                    19 => FdKind::IoUring,
-                    20 => FdKind::Memfd,
-                    21 => FdKind::PidFd,
-                    _ => FdKind::Unsupported,
-                };
+                let kind = FdKind::from_scap(*ty);
                 FdInfo::new(e.fd, kind, name.clone())
             }
         };

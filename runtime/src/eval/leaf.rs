@@ -75,7 +75,7 @@ impl<'a> EvalCtx<'a> {
                 let ev = self.src.ev;
                 // `evt.arg.NAME` is the parameter called NAME when there is one (see
                 // `fields::evt`); other shapes take the cached path.
-                if let Some(p) = ev.params.iter().find(|p| p.name == &**name)
+                if let Some(p) = ev.param_named(name)
                     && let crate::event::ParamValue::Flags { ty, bits } = p.value
                 {
                     let key = FlagMemoEntry {

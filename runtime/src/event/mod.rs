@@ -6,6 +6,9 @@
 //! ([`ParamValue`]) after libscap's `ppm_param_type`; [`ParamType`] is that type tag as it appears
 //! in the event table (the schema's).
 //!
+//! Parameters are read through the schema's typed keys (`ev.get(params::open_x::FD)`,
+//! `typed.rs`), never by a name written in the code.
+//!
 //! [`ParamValue::render`] turns a value into the text Falco's `evt.arg.NAME` shows:
 //!
 //! * integers, uids, gids, pids, fds: decimal. (Falco additionally resolves an fd to
@@ -26,8 +29,10 @@
 //! * absent (zero-length) parameters render as the empty string.
 
 mod build;
+mod typed;
 
 pub use build::build_event;
+pub use typed::ParamKind;
 
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -458,37 +463,16 @@ pub struct Event {
 pub const DF_STATE_ONLY: u32 = 1;
 
 impl Event {
-    /// The parameter called `name`, if the event has it.
-    pub fn param(&self, name: &str) -> Option<&ParamValue> {
-        self.params.iter().find(|p| p.name == name).map(|p| &p.value).filter(|v| **v != ParamValue::Absent)
-    }
     /// The `idx`-th parameter (`evt.arg[N]`).
     pub fn param_at(&self, idx: usize) -> Option<&Param> {
         self.params.get(idx)
-    }
-    /// An integer parameter.
-    pub fn int(&self, name: &str) -> Option<i64> {
-        self.param(name)?.as_i64()
-    }
-    /// A string parameter (CHARBUF/FSPATH/FSRELPATH).
-    pub fn str(&self, name: &str) -> Option<&str> {
-        self.param(name)?.as_str()
-    }
-    /// A NUL-separated byte buffer parameter (args, env, cgroups) split into strings.
-    pub fn list(&self, name: &str) -> Option<Vec<String>> {
-        match self.param(name)? {
-            ParamValue::Bytes(b) => Some(split_nul(b)),
-            ParamValue::StrArray(v) => Some(v.clone()),
-            ParamValue::Str(s) => Some(vec![s.clone()]),
-            _ => None,
-        }
     }
     /// The return value (`evt.rawres`): the `res` parameter of exit events, if the event has one.
     pub fn res(&self) -> Option<i64> {
         if self.dir != Direction::Exit {
             return None;
         }
-        self.int("res")
+        self.get_any(rulec_schema::params::any::RES)
     }
     /// True when the event failed (`evt.failed`): a negative `res`.
     pub fn failed(&self) -> bool {
@@ -527,8 +511,8 @@ impl Event {
         self.dump_flags & DF_STATE_ONLY != 0
     }
     /// Renders a parameter as Falco's `evt.arg.NAME` does (see the module doc).
-    pub fn arg_str(&self, name: &str) -> Option<String> {
-        let p = self.params.iter().find(|p| p.name == name)?;
+    pub fn arg_str<K>(&self, key: rulec_schema::params::ParamKey<K>) -> Option<String> {
+        let p = self.param_of(key)?;
         Some(p.value.render(flags::flag_set_for(self.name, p.name)))
     }
     /// All parameters rendered as `name=value ...` (like `evt.args`, without fd resolution).

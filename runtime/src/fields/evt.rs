@@ -24,6 +24,7 @@
 use std::sync::LazyLock;
 
 use rulec_ir::FieldArgValue;
+use rulec_schema::params::any;
 use rulec_schema::{EventDef, EventFlags};
 
 use super::{Extractor, arg_index, arg_key, event_info, event_res, s, thread};
@@ -145,7 +146,7 @@ pub(super) fn lookup(name: &str) -> Option<Extractor> {
         "evt.is_open_exec" => |_, ev, _| {
             // libsinsp: created (O_CREAT or O_TMPFILE) with an execute bit in the mode.
             let created = open_flags(ev).is_some_and(|f| f & (flags::PPM_O_CREAT | flags::PPM_O_TMPFILE) != 0);
-            let mode = ev.int("mode").unwrap_or(0);
+            let mode = ev.get_any(any::MODE).unwrap_or(0);
             Some(Value::Bool(created && mode & 0o111 != 0))
         },
         "evt.is_open_create" => {
@@ -212,7 +213,7 @@ fn io_len(ev: &Event) -> Option<u64> {
 
 /// The data buffer of an I/O event (`data`), as libsinsp's `evt.buffer`.
 fn buffer(ev: &Event) -> Option<&[u8]> {
-    match ev.param("data")? {
+    match ev.get_any(any::DATA)? {
         ParamValue::Bytes(b) => Some(b),
         ParamValue::Str(s) => Some(s.as_bytes()),
         _ => None,
@@ -224,16 +225,14 @@ pub(crate) fn open_flags(ev: &Event) -> Option<u32> {
     if !matches!(ev.name, "open" | "openat" | "openat2" | "open_by_handle_at") {
         return None;
     }
-    // `ev.int("flags")`, with the name compared inline (asked on every open).
-    let p = ev.params.iter().find(|p| p.name.as_bytes() == b"flags")?;
-    p.value.as_i64().map(|f| f as u32)
+    ev.param_any(any::FLAGS)?.value.as_i64().map(|f| f as u32)
 }
 
 /// The parameter named by `evt.arg.NAME` / `evt.arg[N]`.
 fn param_for<'a>(arg: Option<&FieldArgValue>, ev: &'a Event) -> Option<&'a Param> {
     let p = match arg? {
         FieldArgValue::Index(i) => ev.param_at(usize::try_from(*i).ok()?)?,
-        FieldArgValue::Key(k) => match ev.params.iter().find(|p| p.name == k.as_str()) {
+        FieldArgValue::Key(k) => match ev.param_named(k) {
             Some(p) => p,
             None => ev.param_at(k.parse::<usize>().ok()?)?,
         },
@@ -347,7 +346,7 @@ fn abspath(arg: Option<&FieldArgValue>, ev: &Event, st: &State) -> Option<String
         }
     };
     if p.literal {
-        return ev.str(p.path).map(str::to_string);
+        return ev.get_any(p.path).map(str::to_string);
     }
     let _ = arg_index(arg);
     super::abs_path(ev, st, p.dirfd, p.path)

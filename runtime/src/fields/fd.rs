@@ -27,6 +27,7 @@
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 
+use rulec_schema::params::any;
 use rulec_schema::service_names;
 
 use super::{Extractor, abs_path, arg_index, s};
@@ -78,7 +79,7 @@ pub(super) fn lookup(name: &str) -> Option<Extractor> {
         },
         "fd.nameraw" => |_, ev, st| {
             if is_open(ev)
-                && let Some(raw) = ev.str("name")
+                && let Some(raw) = ev.get_any(any::NAME)
             {
                 return Some(s(raw));
             }
@@ -185,8 +186,8 @@ pub(super) fn null_fd_path(ev: &Event, st: &State) -> Option<String> {
     if !is_open(ev) {
         return None;
     }
-    let dirfd = if matches!(ev.param("name"), Some(ParamValue::RelPath(_))) { Some("dirfd") } else { None };
-    abs_path(ev, st, dirfd, "name")
+    let relative = matches!(ev.param_any(any::NAME).map(|p| &p.value), Some(ParamValue::RelPath(_)));
+    abs_path(ev, st, relative.then_some(any::DIRFD), any::NAME)
 }
 
 /// `fd.name` of a `connect` exit that failed, as libsinsp gives it: the connection the event's
@@ -196,10 +197,7 @@ pub(crate) fn failed_connect_name(ev: &Event) -> Option<String> {
     if ev.dir != Direction::Exit || ev.name != "connect" || super::event_res(ev).is_none_or(|r| r >= 0) {
         return None;
     }
-    match ev.param("tuple")? {
-        ParamValue::SockTuple(t) => Some(render_tuple(t)),
-        _ => None,
-    }
+    ev.get(rulec_schema::params::connect_x::TUPLE).map(render_tuple)
 }
 
 /// `fd.typechar` of an event whose fd is not in the table (not created yet, failed, or opened
@@ -323,8 +321,8 @@ pub(super) fn name_changed(ev: &Event, f: &FdInfo) -> bool {
     let ok = super::event_res(ev).is_some_and(|r| r >= 0 || r == -115);
     match ev.name {
         "connect" => ok,
-        "sendto" | "sendmsg" | "recvfrom" | "recvmsg" => match ev.param("tuple") {
-            Some(ParamValue::SockTuple(t)) if !matches!(t, SockTuple::Other(..)) => ok && render_tuple(t) != f.name,
+        "sendto" | "sendmsg" | "recvfrom" | "recvmsg" => match ev.get_any(any::TUPLE) {
+            Some(t) if !matches!(t, SockTuple::Other(..)) => ok && render_tuple(t) != f.name,
             _ => false,
         },
         _ => false,
@@ -333,9 +331,7 @@ pub(super) fn name_changed(ev: &Event, f: &FdInfo) -> bool {
 
 /// A comma-separated list over the fds of a poll-like event's `fds` parameter.
 fn fdlist(ev: &Event, each: impl Fn(i64, i64) -> Option<String>) -> Option<Value> {
-    let Some(ParamValue::FdList(list)) = ev.param("fds") else {
-        return None;
-    };
+    let list = ev.get_any(any::FDS)?;
     let parts: Vec<String> = list.iter().filter_map(|(fd, _)| each(*fd, ev.tid)).collect();
     Some(s(parts.join(",")))
 }

@@ -44,16 +44,16 @@ fn params(ev: &Event, which: Which) -> Option<PathParam> {
 }
 
 fn raw(ev: &Event, which: Which) -> Option<Value> {
-    ev.str(params(ev, which)?.path).map(s)
+    ev.get_any(params(ev, which)?.path).map(s)
 }
 
 fn resolved(ev: &Event, st: &State, which: Which) -> Option<Value> {
     let PathParam { path: p, dirfd, literal } = params(ev, which)?;
     if literal {
         // A symlink's content is not a path of this process: kept as written.
-        return ev.str(p).map(s);
+        return ev.get_any(p).map(s);
     }
     // An old-layout path (FSPATH) is already relative to the cwd, never to a dirfd.
-    let dirfd = dirfd.filter(|_| !matches!(ev.param(p), Some(ParamValue::Path(_))));
+    let dirfd = dirfd.filter(|_| !matches!(ev.param_any(p).map(|p| &p.value), Some(ParamValue::Path(_))));
     abs_path(ev, st, dirfd, p).map(s)
 }

@@ -67,6 +67,7 @@ use std::cell::{Cell, OnceCell};
 use std::sync::LazyLock;
 
 use rulec_ir::FieldArgValue;
+use rulec_schema::params::{AnyKey, any, kind};
 use rulec_schema::{EventDef, FieldInfo, schema};
 
 use crate::event::{Direction, Event, ParamValue};
@@ -319,12 +320,17 @@ pub(crate) const AT_FDCWD: i64 = -100;
 /// The absolute form of the path in parameter `path_param`, relative paths being resolved
 /// against the directory fd in `dirfd_param` (or the thread's cwd for `AT_FDCWD` / no dirfd),
 /// as libsinsp does for `evt.abspath`, `fs.path.*` and failed opens.
-pub(crate) fn abs_path(ev: &Event, st: &State, dirfd_param: Option<&str>, path_param: &str) -> Option<String> {
-    let raw = ev.str(path_param)?;
+pub(crate) fn abs_path(
+    ev: &Event,
+    st: &State,
+    dirfd_param: Option<AnyKey<kind::Fd>>,
+    path_param: AnyKey<kind::Str>,
+) -> Option<String> {
+    let raw = ev.get_any(path_param)?;
     if raw.starts_with('/') {
         return Some(normalize_path(raw));
     }
-    let dirfd = dirfd_param.and_then(|p| ev.int(p)).unwrap_or(AT_FDCWD);
+    let dirfd = dirfd_param.and_then(|p| ev.get_any(p)).unwrap_or(AT_FDCWD);
     let base = if dirfd == AT_FDCWD { thread(ev, st)?.cwd.clone() } else { st.fd(ev.tid, dirfd)?.name.clone() };
     if raw.is_empty() {
         return Some(base);
@@ -342,7 +348,7 @@ pub(crate) fn event_info(ev: &Event) -> Option<&'static EventDef> {
 /// parameter, or for exits of fd-creating calls without one (open, socket, accept...) the fd
 /// they return (their first parameter).
 pub(crate) fn event_res(ev: &Event) -> Option<i64> {
-    if let Some(p) = ev.params.iter().find(|p| p.name == "res") {
+    if let Some(p) = ev.param_any(any::RES) {
         if ev.dir != Direction::Exit {
             return None;
         }
@@ -351,8 +357,9 @@ pub(crate) fn event_res(ev: &Event) -> Option<i64> {
     if ev.dir != Direction::Exit {
         return None;
     }
-    match ev.params.first() {
-        Some(p) if p.name == "fd" => match p.value {
+    // The fd they return is their first parameter.
+    match ev.param_any(any::FD) {
+        Some(p) if ev.params.first().is_some_and(|first| std::ptr::eq(first, p)) => match p.value {
             ParamValue::Fd(fd) => Some(fd),
             _ => None,
         },

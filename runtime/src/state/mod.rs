@@ -203,17 +203,15 @@ impl State {
     /// `fd` parameter; for fd-creating exit events without one, `res` when non-negative.
     pub fn event_fd(ev: &Event) -> Option<i64> {
         if ev.dir == Direction::Exit && matches!(ev.name, "dup" | "dup2" | "dup3") {
-            return ev.int("res").filter(|r| *r >= 0);
+            return ev.res().filter(|r| *r >= 0);
         }
-        // `ev.param("fd")`, inlined: rules ask this of nearly every event, and comparing with a
-        // constant name avoids a `memcmp` call per parameter.
-        if let Some(p) = ev.params.iter().find(|p| p.name.as_bytes() == b"fd")
+        if let Some(p) = ev.param_any(rulec_schema::params::any::FD)
             && let ParamValue::Fd(fd) = p.value
         {
             return Some(fd);
         }
         if ev.dir == Direction::Exit && rulec_schema::creates_fd_from_res(ev.name) {
-            return ev.int("res").filter(|r| *r >= 0);
+            return ev.res().filter(|r| *r >= 0);
         }
         None
     }

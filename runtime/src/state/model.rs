@@ -8,84 +8,9 @@ use super::container::{container_id_from_cgroups, short_id};
 use super::path::last_slash;
 use crate::flags;
 
-/// What kind of object an fd refers to (libscap's `scap_fd_type`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[allow(missing_docs)]
-pub enum FdKind {
-    File,
-    Directory,
-    Ipv4Sock,
-    Ipv6Sock,
-    UnixSock,
-    NetlinkSock,
-    /// A socket of another family (packet, bluetooth...) or of unknown family.
-    OtherSock,
-    Pipe,
-    EventFd,
-    SignalFd,
-    EventPoll,
-    Inotify,
-    TimerFd,
-    Bpf,
-    UserFaultFd,
-    IoUring,
-    Memfd,
-    PidFd,
-    Unsupported,
-}
-
-impl FdKind {
-    /// Falco's `fd.type` text.
-    pub fn type_name(self) -> &'static str {
-        match self {
-            FdKind::File => "file",
-            FdKind::Directory => "directory",
-            FdKind::Ipv4Sock => "ipv4",
-            FdKind::Ipv6Sock => "ipv6",
-            FdKind::UnixSock => "unix",
-            FdKind::NetlinkSock => "netlink",
-            FdKind::OtherSock | FdKind::Unsupported => "unknown",
-            FdKind::Pipe => "pipe",
-            FdKind::EventFd => "event",
-            FdKind::SignalFd => "signalfd",
-            FdKind::EventPoll => "eventpoll",
-            FdKind::Inotify => "inotify",
-            FdKind::TimerFd => "timerfd",
-            FdKind::Bpf => "bpf",
-            FdKind::UserFaultFd => "userfaultfd",
-            FdKind::IoUring => "io_uring",
-            FdKind::Memfd => "memfd",
-            FdKind::PidFd => "pidfd",
-        }
-    }
-    /// Falco's `fd.typechar`.
-    pub fn type_char(self) -> char {
-        match self {
-            FdKind::File => 'f',
-            FdKind::Directory => 'd',
-            FdKind::Ipv4Sock => '4',
-            FdKind::Ipv6Sock => '6',
-            FdKind::UnixSock => 'u',
-            FdKind::NetlinkSock => 'n',
-            FdKind::OtherSock | FdKind::Unsupported => 'o',
-            FdKind::Pipe => 'p',
-            FdKind::EventFd => 'e',
-            FdKind::SignalFd => 's',
-            FdKind::EventPoll => 'l',
-            FdKind::Inotify => 'i',
-            FdKind::TimerFd => 't',
-            FdKind::Bpf => 'b',
-            FdKind::UserFaultFd => 'u',
-            FdKind::IoUring => 'r',
-            FdKind::Memfd => 'm',
-            FdKind::PidFd => 'P',
-        }
-    }
-    /// True for socket kinds.
-    pub fn is_socket(self) -> bool {
-        matches!(self, FdKind::Ipv4Sock | FdKind::Ipv6Sock | FdKind::UnixSock | FdKind::NetlinkSock | FdKind::OtherSock)
-    }
-}
+/// What kind of object an fd refers to: the schema's (which also says which calls create
+/// which kind, [`rulec_schema::fd_creation`]).
+pub use rulec_schema::FdKind;
 
 /// Layer-4 protocol of a socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

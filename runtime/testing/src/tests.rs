@@ -14,6 +14,7 @@ use super::trace::TraceKind;
 use super::*;
 use rulec_runtime::engine::Backend;
 use rulec_runtime::event::{ParamValue, SockAddr};
+use rulec_runtime::params;
 
 const RULES: &str = r#"
 - macro: spawned_process
@@ -91,9 +92,9 @@ fn a_minimal_case_gets_every_default() {
     assert_eq!(st.user("", 0).unwrap().name, "root");
     // Filled in from the state: fd 3 for the open, flags O_RDONLY, dirfd AT_FDCWD.
     let ev = world::build_event(&events[1], DEFAULT_PID, &st);
-    assert_eq!(ev.param("fd"), Some(&ParamValue::Fd(3)));
-    assert_eq!(ev.arg_str("flags").as_deref(), Some("O_RDONLY"));
-    assert_eq!(ev.param("dirfd"), Some(&ParamValue::Fd(-100)));
+    assert_eq!(ev.value(params::openat_x::FD), Some(&ParamValue::Fd(3)));
+    assert_eq!(ev.arg_str(params::openat_x::FLAGS).as_deref(), Some("O_RDONLY"));
+    assert_eq!(ev.value(params::openat_x::DIRFD), Some(&ParamValue::Fd(-100)));
 }
 
 #[test]

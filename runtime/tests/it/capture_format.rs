@@ -13,6 +13,7 @@ use rulec_compiler::{FileId, SourceFile};
 use rulec_runtime::capture::{self, CaptureReader, CaptureSource, CaptureWriter, Header};
 use rulec_runtime::engine::{Alert, Backend, Engine, MatchMode};
 use rulec_runtime::event::{Direction, Event, ParamValue};
+use rulec_runtime::params;
 use rulec_runtime::replay::Replay;
 use rulec_runtime::scap::ScapReader;
 use rulec_runtime::state::{FdInfo, GroupInfo, Limits, State, Stats, ThreadInfo, UserInfo};
@@ -195,12 +196,12 @@ fn a_hand_written_capture_reads_with_defaults() {
     assert_eq!(evs[0].name, "execve");
     assert_eq!(evs[0].dir, Direction::Exit);
     assert_eq!(evs[0].type_id, 293);
-    assert_eq!(evs[0].str("exe"), Some("cat"));
-    assert_eq!(evs[0].list("args"), Some(vec!["/etc/shadow".to_owned()]));
+    assert_eq!(evs[0].get(params::execve_x::EXE), Some("cat"));
+    assert_eq!(evs[0].list(params::execve_x::ARGS), Some(vec!["/etc/shadow".to_owned()]));
     assert_eq!(evs[1].name, "alarm");
     assert!(evs[1].type_id == 1 && evs[1].is_generic());
     assert_eq!(evs[2].res(), Some(-111));
-    assert_eq!(evs[2].arg_str("tuple").as_deref(), Some("10.0.0.1:4000->1.2.3.4:443"));
+    assert_eq!(evs[2].arg_str(params::connect_x::TUPLE).as_deref(), Some("10.0.0.1:4000->1.2.3.4:443"));
     // The replay sees the thread and fd of the state records.
     let r = CaptureReader::from_bytes(text.into_bytes()).unwrap();
     let st = Replay::from_capture_reader(r, Limits::default()).for_each(|_, _| {}).unwrap();

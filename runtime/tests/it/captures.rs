@@ -7,7 +7,8 @@ use std::io::Read;
 use std::net::{IpAddr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 
-use rulec_runtime::event::{Direction, ParamValue, SockTuple};
+use rulec_runtime::event::{Direction, SockTuple};
+use rulec_runtime::params;
 use rulec_runtime::replay::Replay;
 use rulec_runtime::scap::ScapReader;
 use rulec_runtime::state::{FdKind, Limits, SockRole};
@@ -75,14 +76,14 @@ fn decoded_events_match_scapdecode() {
         let x = evs.iter().find(|e| e.ts == 1534527348547379676).expect("connect exit");
         assert_eq!((x.tid, x.type_id, x.dir), (17497, 23, Direction::Exit));
         assert_eq!(x.res(), Some(-115));
-        assert_eq!(x.arg_str("res").as_deref(), Some("EINPROGRESS"));
-        let Some(ParamValue::SockTuple(SockTuple::V6 { dip, dport, .. })) = x.param("tuple") else {
-            panic!("tuple: {:?}", x.param("tuple"))
+        assert_eq!(x.arg_str(params::connect_x::RES).as_deref(), Some("EINPROGRESS"));
+        let Some(SockTuple::V6 { dip, dport, .. }) = x.get(params::connect_x::TUPLE) else {
+            panic!("tuple: {:?}", x.value(params::connect_x::TUPLE))
         };
         assert_eq!((*dip, *dport), ("2607:f8b0:4004:802::2004".parse::<Ipv6Addr>().expect("ip"), 80));
         let unix = evs.iter().find(|e| e.ts == 1534527348518937838).expect("nscd connect");
-        assert_eq!(unix.arg_str("tuple").map(|s| s.ends_with(" /var/run/nscd/socket")), Some(true));
-        assert_eq!(unix.arg_str("res").as_deref(), Some("ENOENT"));
+        assert_eq!(unix.arg_str(params::connect_x::TUPLE).map(|s| s.ends_with(" /var/run/nscd/socket")), Some(true));
+        assert_eq!(unix.arg_str(params::connect_x::RES).as_deref(), Some("ENOENT"));
     }
     // scapdecode.py falco-psp_run_as_user_0_container.scap execve.
     if let Some(p) = capture("falco-psp_run_as_user_0_container.scap") {
@@ -92,12 +93,12 @@ fn decoded_events_match_scapdecode() {
             .find(|e| e.name == "execve" && e.dir == Direction::Exit)
             .expect("execve exit");
         assert_eq!((x.ts, x.tid, x.type_id, x.params.len()), (1562711472095933116, 32052, 293, 19));
-        assert_eq!(x.str("exe"), Some("ls"));
-        assert_eq!(x.str("comm"), Some("ls"));
-        assert_eq!(x.int("ptid"), Some(25754));
-        assert_eq!(x.int("tty"), Some(34816));
-        assert_eq!(x.int("loginuid"), Some(4294967295));
-        assert!(x.list("env").expect("env").iter().any(|e| e == "HOSTNAME=697956520d89"));
+        assert_eq!(x.get(params::execve_x::EXE), Some("ls"));
+        assert_eq!(x.get(params::execve_x::COMM), Some("ls"));
+        assert_eq!(x.get(params::execve_x::PTID), Some(25754));
+        assert_eq!(x.get(params::execve_x::TTY), Some(34816));
+        assert_eq!(x.get(params::execve_x::LOGINUID), Some(4294967295));
+        assert!(x.list(params::execve_x::ENV).expect("env").iter().any(|e| e == "HOSTNAME=697956520d89"));
     }
     // scapdecode.py falco-psp_write_tmp_test.scap open.
     if let Some(p) = capture("falco-psp_write_tmp_test.scap") {
@@ -107,9 +108,9 @@ fn decoded_events_match_scapdecode() {
             .find(|e| e.name == "open" && e.dir == Direction::Exit)
             .expect("open exit");
         assert_eq!(x.tid, 25754);
-        assert_eq!(x.str("name"), Some("/tmp/test"));
-        assert_eq!(x.arg_str("flags").as_deref(), Some("O_TRUNC|O_CREAT|O_WRONLY"));
-        assert_eq!(x.int("fd"), Some(3));
+        assert_eq!(x.get(params::open_x::NAME), Some("/tmp/test"));
+        assert_eq!(x.arg_str(params::open_x::FLAGS).as_deref(), Some("O_TRUNC|O_CREAT|O_WRONLY"));
+        assert_eq!(x.get(params::open_x::FD), Some(3));
     }
     // libs-sample.scap: an event id the old (e5c53d64) table does not know.
     if let Some(p) = capture("libs-sample.scap") {
@@ -118,7 +119,10 @@ fn decoded_events_match_scapdecode() {
             .map(|e| e.expect("event"))
             .find(|e| e.name == "useradded")
             .expect("useradded");
-        assert_eq!((x.type_id, x.int("uid"), x.str("name")), (354, Some(999), Some("lxd")));
+        assert_eq!(
+            (x.type_id, x.get(params::useradded_e::UID), x.get(params::useradded_e::NAME)),
+            (354, Some(999), Some("lxd"))
+        );
     }
 }
 

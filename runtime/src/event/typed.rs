@@ -1,0 +1,174 @@
+//! Typed reads of an event's parameters through the schema's generated keys
+//! ([`rulec_schema::params`]): `ev.get(open_x::FD)` is the `fd` of an open exit as an `i64`,
+//! `ev.get(execve_x::EXE)` the `exe` as a `&str`. A key resolves to the parameter's index in the
+//! event's own table row (by event id: an array index or a scan of a few versions, then one
+//! name check), so a read of a parameter the event has costs no search; otherwise it is looked
+//! for by name (an enter parameter the replay appended to its exit, or an event whose
+//! parameters do not follow its id's row, built by hand). Absent (zero-length) parameters read
+//! as `None`.
+//!
+//! [`Event::param_named`] is the one lookup by a name known only at run time (`evt.arg.NAME`).
+
+use rulec_schema::params::{AnyKey, ParamKey, kind};
+
+use super::{Event, Param, ParamValue, SockAddr, SockTuple, split_nul};
+
+/// How a key's family reads a decoded value.
+pub trait ParamKind {
+    /// What a read yields.
+    type Out<'a>;
+    /// Reads the value; `None` when it is not of the family's shape.
+    fn read(v: &ParamValue) -> Option<Self::Out<'_>>;
+}
+
+impl ParamKind for kind::Fd {
+    type Out<'a> = i64;
+    #[inline]
+    fn read(v: &ParamValue) -> Option<i64> {
+        v.as_i64()
+    }
+}
+
+impl ParamKind for kind::Int {
+    type Out<'a> = i64;
+    #[inline]
+    fn read(v: &ParamValue) -> Option<i64> {
+        v.as_i64()
+    }
+}
+
+impl ParamKind for kind::Str {
+    type Out<'a> = &'a str;
+    #[inline]
+    fn read(v: &ParamValue) -> Option<&str> {
+        v.as_str()
+    }
+}
+
+impl ParamKind for kind::Bytes {
+    type Out<'a> = &'a [u8];
+    #[inline]
+    fn read(v: &ParamValue) -> Option<&[u8]> {
+        v.as_bytes()
+    }
+}
+
+impl ParamKind for kind::Strs {
+    type Out<'a> = Vec<String>;
+    fn read(v: &ParamValue) -> Option<Vec<String>> {
+        as_list(v)
+    }
+}
+
+impl ParamKind for kind::SockAddr {
+    type Out<'a> = &'a SockAddr;
+    #[inline]
+    fn read(v: &ParamValue) -> Option<&SockAddr> {
+        match v {
+            ParamValue::SockAddr(a) => Some(a),
+            _ => None,
+        }
+    }
+}
+
+impl ParamKind for kind::SockTuple {
+    type Out<'a> = &'a SockTuple;
+    #[inline]
+    fn read(v: &ParamValue) -> Option<&SockTuple> {
+        match v {
+            ParamValue::SockTuple(t) => Some(t),
+            _ => None,
+        }
+    }
+}
+
+impl ParamKind for kind::FdList {
+    type Out<'a> = &'a [(i64, u16)];
+    #[inline]
+    fn read(v: &ParamValue) -> Option<&[(i64, u16)]> {
+        match v {
+            ParamValue::FdList(l) => Some(l),
+            _ => None,
+        }
+    }
+}
+
+impl ParamKind for kind::Other {
+    type Out<'a> = &'a ParamValue;
+    #[inline]
+    fn read(v: &ParamValue) -> Option<&ParamValue> {
+        Some(v)
+    }
+}
+
+/// A NUL-separated list (args, env, cgroups) or a string array, as strings.
+fn as_list(v: &ParamValue) -> Option<Vec<String>> {
+    match v {
+        ParamValue::Bytes(b) => Some(split_nul(b)),
+        ParamValue::StrArray(v) => Some(v.clone()),
+        ParamValue::Str(s) => Some(vec![s.clone()]),
+        _ => None,
+    }
+}
+
+impl Event {
+    /// The parameter of `key`, present or absent, if the event has it.
+    #[inline]
+    pub fn param_of<K>(&self, key: ParamKey<K>) -> Option<&Param> {
+        self.resolve(key.index_in(self.type_id), key.name())
+    }
+
+    /// The value of the parameter of `key`; `None` when the event lacks it or it is absent.
+    #[inline]
+    pub fn value<K>(&self, key: ParamKey<K>) -> Option<&ParamValue> {
+        present(self.param_of(key))
+    }
+
+    /// The parameter of `key`, read as its family says (an fd or integer as `i64`, a string
+    /// as `&str`, a tuple as `&SockTuple`...).
+    #[inline]
+    pub fn get<K: ParamKind>(&self, key: ParamKey<K>) -> Option<K::Out<'_>> {
+        K::read(self.value(key)?)
+    }
+
+    /// A NUL-separated byte-buffer parameter (args, env, cgroups) split into strings.
+    pub fn list(&self, key: ParamKey<kind::Bytes>) -> Option<Vec<String>> {
+        as_list(self.value(key)?)
+    }
+
+    /// The parameter called `key.name()` of whichever event this is, present or absent.
+    #[inline]
+    pub fn param_any<K>(&self, key: AnyKey<K>) -> Option<&Param> {
+        self.resolve(key.index_in(self.type_id), key.name())
+    }
+
+    /// The value of [`Event::param_any`], read as its family says; `None` when absent.
+    #[inline]
+    pub fn get_any<K: ParamKind>(&self, key: AnyKey<K>) -> Option<K::Out<'_>> {
+        K::read(present(self.param_any(key))?)
+    }
+
+    /// The parameter called `name`, a name known only at run time (`evt.arg.NAME`); the
+    /// readers of known parameters use keys ([`Event::get`]).
+    pub fn param_named(&self, name: &str) -> Option<&Param> {
+        self.params.iter().find(|p| p.name == name)
+    }
+
+    /// The parameter `name` at index `at` of the event's row; else found by name: a parameter
+    /// the replay appended from the enter event (after the parameters the capture had, which
+    /// may be fewer than the row's), or an event whose parameters do not follow its id's row.
+    #[inline]
+    fn resolve(&self, at: Option<usize>, name: &str) -> Option<&Param> {
+        if let Some(i) = at
+            && let Some(p) = self.params.get(i)
+            && p.name == name
+        {
+            return Some(p);
+        }
+        self.param_named(name)
+    }
+}
+
+fn present(p: Option<&Param>) -> Option<&ParamValue> {
+    p.map(|p| &p.value).filter(|v| !matches!(v, ParamValue::Absent))
+}
