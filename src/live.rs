@@ -3,8 +3,13 @@
 //! iterator that the replay loop ([`rulec_runtime::Replay`]) drives exactly as it drives a
 //! capture: one pipeline for live capture and replay.
 //!
-//! Records are read in batches (up to [`BATCH_PER_CPU`] per CPU ring), each batch sorted by
-//! timestamp; the kernel's boot-time clock is turned into wall-clock time. A record the decoder
+//! Records are read in batches (up to [`BATCH_PER_CPU`] per CPU ring) and merged by timestamp.
+//! A ring that still held more than a batch may hold records older than another CPU's newest, so
+//! events are handed out only up to a watermark: the oldest "last record read" among the rings
+//! that were not emptied; once every ring has been emptied, everything read goes out. (A record
+//! committed after its ring was emptied can still be a little older than one already handed out,
+//! as with any reader of per-CPU buffers.) The kernel's boot-time clock is turned into wall-clock
+//! time. A record the decoder
 //! rejects is counted, never silently dropped. The iterator ends when the stop flag is raised.
 //!
 //! `rulec capture` also needs the record bytes behind each event, to write them to a `.scap`
@@ -92,6 +97,10 @@ type Item = (Event, Option<TappedRecord>);
 pub struct LiveEvents {
     probe: Probe,
     pending: VecDeque<Item>,
+    /// Events in `pending` up to this time may be handed out (see the module doc).
+    watermark: u64,
+    /// Per CPU during a read: records read and the last one's time.
+    read_per_cpu: Vec<(usize, u64)>,
     batch: Vec<Item>,
     /// Where the record of the event returned last goes, when someone asked for records.
     tap: Option<RecordTap>,
@@ -227,6 +236,8 @@ impl LiveEvents {
         Ok(LiveEvents {
             probe,
             pending: VecDeque::new(),
+            watermark: 0,
+            read_per_cpu: Vec::new(),
             batch: Vec::new(),
             tap: None,
             on_idle: None,
@@ -294,26 +305,47 @@ impl LiveEvents {
         let (batch, stats, first_error, offset) =
             (&mut self.batch, &mut self.stats, &mut self.first_error, self.boot_to_epoch);
         let keep = self.tap.is_some();
-        let n = self.probe.read(BATCH_PER_CPU, |cpu, bytes| match decode_record(cpu as u16, bytes) {
-            Ok(Some(mut ev)) => {
-                ev.ts = ev.ts.saturating_add(offset);
-                stats.events += 1;
-                // The decoder read the 8-byte timestamp, so the record has one to rewrite.
-                let record = keep.then(|| {
-                    let mut bytes = bytes.to_vec();
-                    bytes[..8].copy_from_slice(&ev.ts.to_le_bytes());
-                    TappedRecord { cpu: cpu as u16, bytes }
-                });
-                batch.push((ev, record));
+        let per_cpu = &mut self.read_per_cpu;
+        per_cpu.iter_mut().for_each(|c| *c = (0, 0));
+        let n = self.probe.read(BATCH_PER_CPU, |cpu, bytes| {
+            let i = cpu as usize;
+            if per_cpu.len() <= i {
+                per_cpu.resize(i + 1, (0, 0));
             }
-            Ok(None) => stats.unknown_types += 1,
-            Err(e) => {
-                stats.decode_errors += 1;
-                first_error.get_or_insert_with(|| e.to_string());
+            per_cpu[i].0 += 1;
+            match decode_record(cpu as u16, bytes) {
+                Ok(Some(mut ev)) => {
+                    ev.ts = ev.ts.saturating_add(offset);
+                    stats.events += 1;
+                    per_cpu[i].1 = ev.ts;
+                    // The decoder read the 8-byte timestamp, so the record has one to rewrite.
+                    let record = keep.then(|| {
+                        let mut bytes = bytes.to_vec();
+                        bytes[..8].copy_from_slice(&ev.ts.to_le_bytes());
+                        TappedRecord { cpu: cpu as u16, bytes }
+                    });
+                    batch.push((ev, record));
+                }
+                Ok(None) => stats.unknown_types += 1,
+                Err(e) => {
+                    stats.decode_errors += 1;
+                    first_error.get_or_insert_with(|| e.to_string());
+                }
             }
         });
-        self.batch.sort_by_key(|(e, _)| e.ts);
-        self.pending.extend(self.batch.drain(..));
+        // A ring that gave a whole batch may hold more, older than other rings' newest records.
+        self.watermark = self
+            .read_per_cpu
+            .iter()
+            .filter(|(count, _)| *count >= BATCH_PER_CPU)
+            .map(|(_, last)| *last)
+            .min()
+            .unwrap_or(u64::MAX);
+        if !self.batch.is_empty() {
+            self.pending.extend(self.batch.drain(..));
+            // A stable sort: records of one CPU keep their ring order.
+            self.pending.make_contiguous().sort_by_key(|(e, _)| e.ts);
+        }
         n
     }
 }
@@ -324,7 +356,8 @@ impl Iterator for LiveEvents {
     fn next(&mut self) -> Option<Self::Item> {
         let mut idle = Duration::from_micros(500);
         loop {
-            if let Some((ev, record)) = self.pending.pop_front() {
+            let ready = self.pending.front().is_some_and(|(e, _)| e.ts <= self.watermark);
+            if ready && let Some((ev, record)) = self.pending.pop_front() {
                 if let (Some(tap), Some(record)) = (&self.tap, record) {
                     *tap.borrow_mut() = record;
                 }
@@ -340,6 +373,11 @@ impl Iterator for LiveEvents {
                 let n = if left > 0 { self.fill() } else { 0 };
                 if n > 0 {
                     self.drain_left = Some(left.saturating_sub(n));
+                    continue;
+                }
+                if !self.pending.is_empty() {
+                    // The drain is over: what was read goes out, in order.
+                    self.watermark = u64::MAX;
                     continue;
                 }
                 self.refresh();
