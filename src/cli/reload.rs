@@ -1,8 +1,8 @@
 //! Building `rulec run`'s engine from its arguments ([`build`]: configuration file, rules files,
 //! check, compile, rule selection, JIT), once at start and again on a reload: SIGHUP, or with
 //! `--watch` a change to the configuration or a rules file ([`Reloader`]). A reload builds on a
-//! thread of its own, off the event loop; the loop swaps the finished engine in between two events,
-//! so the state and the stream go on and no event is lost. A ruleset with errors is refused with
+//! thread of its own, off the event loop; the loop swaps the finished engine in before its next
+//! event, so the state and the stream go on and no event is lost. A ruleset with errors is refused with
 //! its diagnostics rendered as `rulec check` renders them, and the old one keeps running.
 
 use std::path::PathBuf;
@@ -74,21 +74,25 @@ const SETTLE: Duration = Duration::from_millis(150);
 /// What a finished reload gives the loop.
 pub type Outcome = Result<Built, String>;
 
-/// Watches for reload requests and builds in the background.
+/// Watches for reload requests and builds in the background: a thread of its own waits for a
+/// request (SIGHUP, or a watched file's change), lets file events settle, builds, says the
+/// outcome on stderr at once (a refusal with its diagnostics, or how many rules are enabled), and
+/// hands a built engine to the loop, which swaps it in before its next event. Nothing of this
+/// waits for events to flow.
 pub struct Reloader {
-    /// Raised by SIGHUP or a watched file's change.
-    requested: Arc<AtomicBool>,
-    building: Option<Receiver<Outcome>>,
-    cli: RunArgs,
+    built: Receiver<Outcome>,
     /// Keeps the file watcher alive.
     _watcher: Option<notify::RecommendedWatcher>,
 }
 
 impl std::fmt::Debug for Reloader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Reloader").field("building", &self.building.is_some()).finish_non_exhaustive()
+        f.debug_struct("Reloader").finish_non_exhaustive()
     }
 }
+
+/// How often the reload thread looks for a request.
+const REQUEST_POLL: Duration = Duration::from_millis(50);
 
 impl Reloader {
     /// Listens for SIGHUP, and with `watch` for changes to `files` (the configuration and the
@@ -98,41 +102,45 @@ impl Reloader {
         signal_hook::flag::register(signal_hook::consts::SIGHUP, Arc::clone(&requested))
             .map_err(|e| format!("cannot handle SIGHUP: {e}"))?;
         let watcher = if watch { Some(watch_files(files, Arc::clone(&requested))?) } else { None };
-        Ok(Reloader { requested, building: None, cli: cli.clone(), _watcher: watcher })
+        let (tx, built) = channel();
+        let cli = cli.clone();
+        std::thread::Builder::new()
+            .name("rulec-reload".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(REQUEST_POLL);
+                    if !requested.swap(false, Ordering::Relaxed) {
+                        continue;
+                    }
+                    // Let a burst of file events settle (an editor's save is several).
+                    std::thread::sleep(SETTLE);
+                    requested.store(false, Ordering::Relaxed);
+                    let outcome = build(&cli).map_err(|e| e.text);
+                    match &outcome {
+                        Ok(b) => {
+                            for note in &b.notes {
+                                eprintln!("rulec run: {note}");
+                            }
+                            let n = b.engine.program().rules.iter().filter(|r| r.enabled).count();
+                            eprintln!("rulec run: reloaded: {n} rules enabled");
+                        }
+                        Err(text) => {
+                            eprintln!("{text}");
+                            eprintln!("rulec run: reload refused; the previous rules keep running");
+                        }
+                    }
+                    if tx.send(outcome).is_err() {
+                        return;
+                    }
+                }
+            })
+            .map_err(|e| format!("cannot start the reload thread: {e}"))?;
+        Ok(Reloader { built, _watcher: watcher })
     }
 
-    /// Called between events: starts a build when one was requested, and returns a finished
-    /// one. Costs one atomic load when nothing is going on.
+    /// Called between events: a finished reload, if any. One channel check.
     pub fn poll(&mut self) -> Option<Outcome> {
-        if let Some(rx) = &self.building {
-            return match rx.try_recv() {
-                Ok(outcome) => {
-                    self.building = None;
-                    Some(outcome)
-                }
-                Err(std::sync::mpsc::TryRecvError::Empty) => None,
-                Err(std::sync::mpsc::TryRecvError::Disconnected) => {
-                    self.building = None;
-                    Some(Err("the reload thread ended without a result".into()))
-                }
-            };
-        }
-        if self.requested.load(Ordering::Relaxed) && self.requested.swap(false, Ordering::Relaxed) {
-            let (tx, rx) = channel();
-            let cli = self.cli.clone();
-            let requested = Arc::clone(&self.requested);
-            let spawned = std::thread::Builder::new().name("rulec-reload".into()).spawn(move || {
-                // Let a burst of file events settle (an editor's save is several), off the loop.
-                std::thread::sleep(SETTLE);
-                requested.store(false, Ordering::Relaxed);
-                let _ = tx.send(build(&cli).map_err(|e| e.text));
-            });
-            match spawned {
-                Ok(_) => self.building = Some(rx),
-                Err(e) => return Some(Err(format!("cannot start the reload: {e}"))),
-            }
-        }
-        None
+        self.built.try_recv().ok()
     }
 }
 

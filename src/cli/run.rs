@@ -236,27 +236,20 @@ struct Running<'a> {
 }
 
 impl Running<'_> {
-    /// Swaps in a finished reload, or reports why it was refused (the old rules keep running).
+    /// Swaps in a finished reload (a refused one leaves the old rules running), and counts it.
     fn reloaded(&mut self, outcome: super::reload::Outcome) {
         let ok = outcome.is_ok();
         match outcome {
+            // The reload thread has said the outcome; here it takes effect.
             Ok(built) => {
-                for note in &built.notes {
-                    eprintln!("rulec run: {note}");
-                }
                 *self.engine = built.engine;
                 if let Some(req) = &self.syscall_requests
                     && let Ok(mut r) = req.lock()
                 {
                     *r = Some(crate::live::syscalls_for(self.engine.program()));
                 }
-                let n = self.engine.program().rules.iter().filter(|r| r.enabled).count();
-                eprintln!("rulec run: reloaded: {n} rules enabled");
             }
-            Err(text) => {
-                eprintln!("{text}");
-                eprintln!("rulec run: reload refused; the previous rules keep running");
-            }
+            Err(_) => {}
         }
         if let Some(m) = &self.metrics {
             m.metrics.reloaded(ok);
@@ -421,6 +414,10 @@ where
             stopped = true;
             return false;
         }
+        // A finished reload takes effect before this event is evaluated.
+        if let Some(outcome) = run.reloader.poll() {
+            run.reloaded(outcome);
+        }
         let mut sh = shared.borrow_mut();
         let stats = &mut sh.stats;
         stats.events += 1;
@@ -448,9 +445,6 @@ where
             if !run.sink.emit(&a) {
                 stats.alerts_suppressed += 1;
             }
-        }
-        if let Some(outcome) = run.reloader.poll() {
-            run.reloaded(outcome);
         }
         if run.reopen.load(Ordering::Relaxed) && run.reopen.swap(false, Ordering::Relaxed) {
             run.sink.outputs.reopen();
