@@ -239,17 +239,14 @@ impl Running<'_> {
     /// Swaps in a finished reload (a refused one leaves the old rules running), and counts it.
     fn reloaded(&mut self, outcome: super::reload::Outcome) {
         let ok = outcome.is_ok();
-        match outcome {
-            // The reload thread has said the outcome; here it takes effect.
-            Ok(built) => {
-                *self.engine = built.engine;
-                if let Some(req) = &self.syscall_requests
-                    && let Ok(mut r) = req.lock()
-                {
-                    *r = Some(crate::live::syscalls_for(self.engine.program()));
-                }
+        // The reload thread has said the outcome; here a built engine takes effect.
+        if let Ok(built) = outcome {
+            *self.engine = built.engine;
+            if let Some(req) = &self.syscall_requests
+                && let Ok(mut r) = req.lock()
+            {
+                *r = Some(crate::live::syscalls_for(self.engine.program()));
             }
-            Err(_) => {}
         }
         if let Some(m) = &self.metrics {
             m.metrics.reloaded(ok);
@@ -423,7 +420,7 @@ where
         stats.events += 1;
         if let Some(m) = &mut run.metrics {
             m.by_type.entry(ev.name.as_ptr() as usize).or_insert((ev.name, 0)).1 += 1;
-            if stats.events % EVAL_SAMPLE == 0 {
+            if stats.events.is_multiple_of(EVAL_SAMPLE) {
                 let t = Instant::now();
                 run.engine.process(ev, st, &mut alerts);
                 m.eval_ns += t.elapsed().as_nanos() as f64 * EVAL_SAMPLE as f64;
