@@ -26,13 +26,6 @@ use super::run_opts::{AlertSink, OperatorArgs};
 use super::{EXIT_CANNOT_RUN, EXIT_OK};
 use crate::alert_format;
 
-/// The ruleset `rulec run` uses when no `--rules` is given: the files of `stdlib-rules/`,
-/// embedded at build time, in load order.
-pub const STDLIB_RULES: &[(&str, &str)] = &[
-    ("stdlib-rules/example.yaml", include_str!("../../stdlib-rules/example.yaml")),
-    ("stdlib-rules/host.yaml", include_str!("../../stdlib-rules/host.yaml")),
-];
-
 #[derive(Args, Debug, Clone)]
 pub struct RunArgs {
     /// Rules files, loaded in this order (default: the embedded stdlib-rules ruleset).
@@ -304,10 +297,10 @@ impl MetricsLoop {
 /// Reads the rules files, or the embedded stdlib.
 pub(super) fn load_rules(paths: &[PathBuf]) -> Result<Vec<SourceFile>, String> {
     if paths.is_empty() {
-        return Ok(STDLIB_RULES
+        return Ok(rulec_stdlib::FILES
             .iter()
             .enumerate()
-            .map(|(i, (name, text))| SourceFile::new(FileId(i as u32), *name, (*text).to_string()))
+            .map(|(i, f)| SourceFile::new(FileId(i as u32), f.path, f.text.to_string()))
             .collect());
     }
     super::check::read_files(paths)
