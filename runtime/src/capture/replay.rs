@@ -182,12 +182,12 @@ pub fn seed_state(state: &mut State, r: &ScapReader) {
         t.exepath = p.exepath.clone();
         t.args = p.args.clone();
         t.env = p.env.clone();
-        t.cwd = if p.cwd.ends_with('/') { p.cwd.clone() } else { format!("{}/", p.cwd) };
+        t.set_cwd(p.cwd.as_str());
         t.root = p.root.clone();
         t.fdlimit = p.fdlimit as i64;
         t.uid = p.uid;
         t.gid = p.gid;
-        t.loginuid = p.loginuid.unwrap_or(u32::MAX);
+        t.loginuid = p.loginuid.unwrap_or(ThreadInfo::UNSET_ID);
         t.cap_inheritable = p.cap_inheritable;
         t.cap_permitted = p.cap_permitted;
         t.cap_effective = p.cap_effective;

@@ -135,24 +135,22 @@ fn thread_from_proc(dir: &Path, tid: i64, boot_ns: u64) -> Option<ThreadInfo> {
     if let Ok(b) = fs::read(dir.join("environ")) {
         t.env = crate::event::split_nul(&b);
     }
-    t.cwd = with_slash(read_link(&dir.join("cwd")).unwrap_or_else(|| "/".into()));
+    t.set_cwd(read_link(&dir.join("cwd")).unwrap_or_else(|| "/".into()));
     t.root = read_link(&dir.join("root")).unwrap_or_else(|| "/".into());
     t.exepath = read_link(&dir.join("exe")).unwrap_or_default();
-    t.loginuid = read_string(&dir.join("loginuid")).and_then(|s| s.trim().parse().ok()).unwrap_or(u32::MAX);
+    t.loginuid = read_string(&dir.join("loginuid")).and_then(|s| s.trim().parse().ok()).unwrap_or(ThreadInfo::UNSET_ID);
     if let Some(cg) = read_string(&dir.join("cgroup")) {
-        t.cgroups = cg
-            .lines()
-            .filter_map(|l| {
-                let mut it = l.splitn(3, ':');
-                let _id = it.next()?;
-                let subsys = it.next()?;
-                let path = it.next()?;
-                Some((if subsys.is_empty() { "unified".to_string() } else { subsys.to_string() }, path.to_string()))
-            })
-            .collect();
-        t.container_id = container_id_from_cgroups(t.cgroups.iter().map(|(_, p)| p.as_str()))
-            .map(|(_, id)| short_id(&id))
-            .unwrap_or_default();
+        t.set_cgroups(
+            cg.lines()
+                .filter_map(|l| {
+                    let mut it = l.splitn(3, ':');
+                    let _id = it.next()?;
+                    let subsys = it.next()?;
+                    let path = it.next()?;
+                    Some((if subsys.is_empty() { "unified".to_string() } else { subsys.to_string() }, path.to_string()))
+                })
+                .collect(),
+        );
     }
     Some(t)
 }
@@ -185,17 +183,11 @@ fn fds_from_proc(dir: &Path, socks: &HashMap<u64, (FdKind, String, SockInfo)>, m
             f.ino = bracket_ino(rest).unwrap_or(0);
             f
         } else if let Some(rest) = target.strip_prefix("anon_inode:") {
-            let kind = match rest.trim_matches(|c| c == '[' || c == ']') {
-                "eventfd" => FdKind::EventFd,
-                "signalfd" => FdKind::SignalFd,
-                "eventpoll" => FdKind::EventPoll,
-                "inotify" => FdKind::Inotify,
-                "timerfd" => FdKind::TimerFd,
-                "userfaultfd" => FdKind::UserFaultFd,
-                "io_uring" => FdKind::IoUring,
-                "pidfd" => FdKind::PidFd,
-                s if s.starts_with("bpf") => FdKind::Bpf,
-                _ => FdKind::Unsupported,
+            let short = rest.trim_matches(|c| c == '[' || c == ']');
+            let kind = match FdKind::from_short_name(short) {
+                Some(k) => k,
+                None if short.starts_with("bpf") => FdKind::Bpf,
+                None => FdKind::Unsupported,
             };
             FdInfo::new(fd, kind, target.clone())
         } else if target.starts_with("/memfd:") {

@@ -105,7 +105,7 @@ fn thread_of(p: &ProcessSpec) -> ThreadInfo {
     t.exepath = p.exepath.clone();
     t.args = p.args.clone();
     t.env = p.env.clone();
-    t.cwd = if p.cwd.ends_with('/') { p.cwd.clone() } else { format!("{}/", p.cwd) };
+    t.set_cwd(p.cwd.as_str());
     t.uid = p.uid;
     t.gid = p.gid;
     t.loginuid = p.loginuid;
@@ -117,10 +117,7 @@ fn thread_of(p: &ProcessSpec) -> ThreadInfo {
     t.clone_ts = BASE_TIME.saturating_sub(p.age);
     t.vmsize_kb = 10_000;
     t.vmrss_kb = 2_000;
-    t.exe_writable = p.exe_flags & flags::PPM_EXE_WRITABLE != 0;
-    t.exe_upper_layer = p.exe_flags & flags::PPM_EXE_UPPER_LAYER != 0;
-    t.exe_lower_layer = p.exe_flags & flags::PPM_EXE_LOWER_LAYER != 0;
-    t.exe_from_memfd = p.exe_flags & flags::PPM_EXE_FROM_MEMFD != 0;
+    t.set_exe_flags(p.exe_flags);
     if let Some(c) = &p.container {
         let full = full_container_id(&c.id);
         let cgroups: Vec<String> = ["cpuset", "cpu", "memory"].iter().map(|s| format!("{s}=/docker/{full}")).collect();

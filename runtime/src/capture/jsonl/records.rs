@@ -1,5 +1,22 @@
 //! The state lines of the format: what of [`ThreadInfo`], [`FdInfo`], users and groups is
-//! stored and how (serde mirrors where the state types should not carry serde attributes).
+//! stored and how.
+//!
+//! The state types carry no serde attributes: the file format is a promise to files already
+//! written (field names, defaults for omitted fields, `deny_unknown_fields`), which must not
+//! change when the state machine's types do. So the format is written down here, beside them:
+//!
+//! * [`ThreadDef`] is a serde *remote* definition of [`ThreadInfo`], not a copy: serde builds
+//!   and reads `ThreadInfo` itself through it, and a field added to `ThreadInfo` fails to
+//!   compile here until the format says how it is stored and what an omitted one reads as.
+//! * [`FdRecord`] is an fd *line*, not a mirror of [`FdInfo`]: it adds the process whose fd
+//!   table holds the fd (`pid`), and the reader hands the lines out as they are
+//!   ([`super::CaptureReader`]'s `fds`) before it seeds a state with them. Its conversions
+//!   build both types with struct literals, so a field added to either fails to compile there.
+//!   [`SockRecord`] is the socket part of that line, kept apart from [`SockInfo`] for the same
+//!   reason as the thread's: its field names and defaults are the file's.
+//! * Fd kinds are stored by the schema's identifier ([`FdKind::ident`]), defined once with the
+//!   kinds themselves; the small enums with no names of their own (L4 protocol, socket role)
+//!   are spelled by the remote definitions [`L4ProtoDef`] and [`SockRoleDef`].
 
 use super::*;
 
@@ -95,7 +112,7 @@ pub(super) struct ThreadDef {
 }
 
 pub(super) fn unset_id() -> u32 {
-    u32::MAX
+    ThreadInfo::UNSET_ID
 }
 
 /// Serializes a borrowed thread through [`ThreadDef`].
@@ -107,30 +124,22 @@ impl Serialize for ThreadOut<'_> {
     }
 }
 
-/// [`FdKind`] names in the file (snake case of the variant).
-#[derive(Serialize, Deserialize)]
-#[serde(remote = "FdKind", rename_all = "snake_case")]
-#[allow(dead_code)] // only the derive reads the variants
-pub(super) enum FdKindDef {
-    File,
-    Directory,
-    Ipv4Sock,
-    Ipv6Sock,
-    UnixSock,
-    NetlinkSock,
-    OtherSock,
-    Pipe,
-    EventFd,
-    SignalFd,
-    EventPoll,
-    Inotify,
-    TimerFd,
-    Bpf,
-    UserFaultFd,
-    IoUring,
-    Memfd,
-    PidFd,
-    Unsupported,
+/// [`FdKind`] in the file: the schema's identifier of the kind ([`FdKind::ident`], `ipv4_sock`).
+pub(super) mod fd_kind_ident {
+    use super::FdKind;
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub(crate) fn serialize<S: Serializer>(k: &FdKind, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(k.ident())
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<FdKind, D::Error> {
+        let name = String::deserialize(d)?;
+        FdKind::from_ident(&name).ok_or_else(|| {
+            let known: Vec<&str> = FdKind::all().map(FdKind::ident).collect();
+            D::Error::custom(format!("unknown fd kind `{name}`, expected one of {}", known.join(", ")))
+        })
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -162,7 +171,7 @@ pub struct FdRecord {
     /// The fd number.
     pub fd: i64,
     /// Object kind.
-    #[serde(with = "FdKindDef")]
+    #[serde(with = "fd_kind_ident")]
     pub kind: FdKind,
     /// `fd.name`.
     #[serde(default)]
