@@ -20,6 +20,7 @@ mod cli_selftest;
 mod cli_test;
 mod diagnostics;
 mod falco_conformance;
+mod live;
 mod load_diagnostics;
 mod lsp_e2e;
 mod render;
