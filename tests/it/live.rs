@@ -8,6 +8,7 @@ use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -20,7 +21,8 @@ pub struct Live {
     lines: Receiver<String>,
     /// Every stderr line received so far, for messages.
     pub log: Vec<String>,
-    stdout: Option<JoinHandle<Vec<u8>>>,
+    stdout: Option<JoinHandle<()>>,
+    out: Arc<Mutex<Vec<u8>>>,
 }
 
 /// What a stopped child left: exit code, stdout (as text, and as bytes for tests of what rulec
@@ -56,12 +58,18 @@ impl Live {
             }
         });
         let mut stdout = child.stdout.take().expect("stdout");
+        let out = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&out);
         let stdout = std::thread::spawn(move || {
-            let mut out = Vec::new();
-            let _ = stdout.read_to_end(&mut out);
-            out
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = stdout.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().unwrap_or_else(std::sync::PoisonError::into_inner).extend_from_slice(&buf[..n]);
+            }
         });
-        let mut live = Live { child, lines, log: Vec::new(), stdout: Some(stdout) };
+        let mut live = Live { child, lines, log: Vec::new(), stdout: Some(stdout), out };
         live.wait_for(ready, READY_WITHIN);
         live
     }
@@ -97,6 +105,13 @@ impl Live {
         panic!("no `{want}` on stderr within {within:?}:\n{}", self.log.join("\n"))
     }
 
+    /// The whole lines the child has written to stdout so far.
+    pub fn stdout_so_far(&self) -> String {
+        let out = self.out.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let whole = out.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        String::from_utf8_lossy(&out[..whole]).into_owned()
+    }
+
     /// Sends `signal` to the child.
     pub fn signal(&self, signal: i32) {
         // SAFETY: kill(2) with a child's pid and a signal number has no memory effects.
@@ -107,7 +122,8 @@ impl Live {
     pub fn stop(mut self) -> Stopped {
         self.signal(libc::SIGTERM);
         let status = self.child.wait().expect("rulec exits");
-        let out = self.stdout.take().expect("stdout thread").join().unwrap_or_default();
+        let _ = self.stdout.take().expect("stdout thread").join();
+        let out = std::mem::take(&mut *self.out.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
         // The stderr thread ends at the child's exit; what it still holds is the summary.
         while let Ok(l) = self.lines.recv_timeout(Duration::from_secs(2)) {
             self.log.push(l);
