@@ -77,6 +77,16 @@ impl FdKind {
         // The table is in declaration order (a test checks it), so a kind's row is at its index.
         KINDS.get(self as usize).filter(|k| k.0 == self).unwrap_or(&KINDS[KINDS.len() - 1])
     }
+    /// Every kind's identifier ([`FdKind::ident`]), in declaration order.
+    pub const IDENTS: [&'static str; KINDS.len()] = {
+        let mut out = [""; KINDS.len()];
+        let mut i = 0;
+        while i < KINDS.len() {
+            out[i] = KINDS[i].1;
+            i += 1;
+        }
+        out
+    };
     /// The kind's stable identifier (`ipv4_sock`, `event_fd`), as rulec's capture files store it.
     pub fn ident(self) -> &'static str {
         self.row().1

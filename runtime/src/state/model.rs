@@ -111,6 +111,36 @@ impl FdInfo {
     pub fn file(fd: i64, path: impl Into<String>, open_flags: u32) -> FdInfo {
         FdInfo { open_flags, ..FdInfo::new(fd, FdKind::File, path) }
     }
+    /// A connected inet socket, oriented client → server as libsinsp keeps it: `fd.name` is
+    /// `cip:cport->sip:sport`, the kind follows the addresses' family.
+    pub fn inet_connected(
+        fd: i64,
+        client: (IpAddr, u16),
+        server: (IpAddr, u16),
+        l4proto: L4Proto,
+        role: SockRole,
+    ) -> FdInfo {
+        let name = format!("{}:{}->{}:{}", client.0, client.1, server.0, server.1);
+        let mut f = FdInfo::new(fd, inet_kind(client.0.is_ipv6() || server.0.is_ipv6()), name);
+        f.sock = Some(SockInfo {
+            cip: Some(client.0),
+            cport: client.1,
+            sip: Some(server.0),
+            sport: server.1,
+            l4proto,
+            role,
+            connected: true,
+            ..SockInfo::default()
+        });
+        f
+    }
+    /// An inet socket bound to `addr` without a peer (listening, or bound only): `fd.name` is
+    /// `ip:port`.
+    pub fn inet_bound(fd: i64, addr: (IpAddr, u16), l4proto: L4Proto, role: SockRole) -> FdInfo {
+        let mut f = FdInfo::new(fd, inet_kind(addr.0.is_ipv6()), format!("{}:{}", addr.0, addr.1));
+        f.sock = Some(SockInfo { sip: Some(addr.0), sport: addr.1, l4proto, role, ..SockInfo::default() });
+        f
+    }
     /// The directory part of a file fd's name (`fd.directory`).
     pub fn directory(&self) -> Option<&str> {
         if !matches!(self.kind, FdKind::File | FdKind::Directory) {
@@ -137,6 +167,10 @@ impl FdInfo {
     pub fn is_open_read(&self) -> bool {
         self.open_flags & flags::PPM_O_RDONLY != 0
     }
+}
+
+fn inet_kind(v6: bool) -> FdKind {
+    if v6 { FdKind::Ipv6Sock } else { FdKind::Ipv4Sock }
 }
 
 /// One thread (and, for the main thread `tid == pid`, the process).

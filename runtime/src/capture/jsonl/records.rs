@@ -135,10 +135,7 @@ pub(super) mod fd_kind_ident {
 
     pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<FdKind, D::Error> {
         let name = String::deserialize(d)?;
-        FdKind::from_ident(&name).ok_or_else(|| {
-            let known: Vec<&str> = FdKind::all().map(FdKind::ident).collect();
-            D::Error::custom(format!("unknown fd kind `{name}`, expected one of {}", known.join(", ")))
-        })
+        FdKind::from_ident(&name).ok_or_else(|| D::Error::unknown_variant(&name, &FdKind::IDENTS))
     }
 }
 
