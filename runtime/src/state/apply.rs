@@ -446,33 +446,26 @@ impl State {
         let mut s = f.sock.take().unwrap_or_default();
         s.role = role;
         s.connected = connected;
-        match tuple {
+        let ends = match tuple {
             Some(SockTuple::V4 { sip, sport, dip, dport }) => {
-                f.kind = FdKind::Ipv4Sock;
-                s.cip = Some(IpAddr::V4(*sip));
-                s.cport = *sport;
-                s.sip = Some(IpAddr::V4(*dip));
-                s.sport = *dport;
-                if s.l4proto == L4Proto::Unknown {
-                    s.l4proto = L4Proto::Tcp;
-                }
+                Some(((IpAddr::V4(*sip), *sport), (IpAddr::V4(*dip), *dport)))
             }
             Some(SockTuple::V6 { sip, sport, dip, dport }) => {
-                f.kind = FdKind::Ipv6Sock;
-                s.cip = Some(IpAddr::V6(*sip));
-                s.cport = *sport;
-                s.sip = Some(IpAddr::V6(*dip));
-                s.sport = *dport;
-                if s.l4proto == L4Proto::Unknown {
-                    s.l4proto = L4Proto::Tcp;
-                }
+                Some(((IpAddr::V6(*sip), *sport), (IpAddr::V6(*dip), *dport)))
             }
-            Some(SockTuple::Unix { src, dst, path }) => {
-                f.kind = FdKind::UnixSock;
-                s.unix_ptrs = Some((*src, *dst));
-                s.unix_path = Some(path.clone());
+            _ => None,
+        };
+        if let Some(((cip, cport), (sip, sport))) = ends {
+            f.kind = if cip.is_ipv6() { FdKind::Ipv6Sock } else { FdKind::Ipv4Sock };
+            (s.cip, s.cport, s.sip, s.sport) = (Some(cip), cport, Some(sip), sport);
+            if s.l4proto == L4Proto::Unknown {
+                s.l4proto = L4Proto::Tcp;
             }
-            _ => {}
+        }
+        if let Some(SockTuple::Unix { src, dst, path }) = tuple {
+            f.kind = FdKind::UnixSock;
+            s.unix_ptrs = Some((*src, *dst));
+            s.unix_path = Some(path.clone());
         }
         if let Some(t) = tuple
             && !matches!(t, SockTuple::Other(..))
@@ -481,25 +474,8 @@ impl State {
         } else if role == SockRole::Client
             && let Some(a) = addr
         {
-            // No tuple (e.g. EINPROGRESS on an old driver): name from the destination address.
-            match a {
-                SockAddr::V4(ip, p) => {
-                    f.kind = FdKind::Ipv4Sock;
-                    s.sip = Some(IpAddr::V4(*ip));
-                    s.sport = *p;
-                }
-                SockAddr::V6(ip, p) => {
-                    f.kind = FdKind::Ipv6Sock;
-                    s.sip = Some(IpAddr::V6(*ip));
-                    s.sport = *p;
-                }
-                SockAddr::Unix(path) => {
-                    f.kind = FdKind::UnixSock;
-                    s.unix_path = Some(path.clone());
-                    f.name = path.clone();
-                }
-                SockAddr::Other(..) => {}
-            }
+            // No tuple (e.g. EINPROGRESS on an old driver): the destination address.
+            set_server_addr(&mut f, &mut s, a);
         }
         f.sock = Some(s);
         self.insert_fd(pid, f);
@@ -515,25 +491,9 @@ impl State {
             .unwrap_or_else(|| FdInfo::new(fd, FdKind::OtherSock, ""));
         let mut s = f.sock.take().unwrap_or_default();
         s.role = SockRole::Server;
-        match addr {
-            SockAddr::V4(ip, p) => {
-                f.kind = FdKind::Ipv4Sock;
-                s.sip = Some(IpAddr::V4(*ip));
-                s.sport = *p;
-                f.name = format!("{ip}:{p}");
-            }
-            SockAddr::V6(ip, p) => {
-                f.kind = FdKind::Ipv6Sock;
-                s.sip = Some(IpAddr::V6(*ip));
-                s.sport = *p;
-                f.name = format!("{ip}:{p}");
-            }
-            SockAddr::Unix(path) => {
-                f.kind = FdKind::UnixSock;
-                s.unix_path = Some(path.clone());
-                f.name = path.clone();
-            }
-            SockAddr::Other(..) => {}
+        set_server_addr(&mut f, &mut s, addr);
+        if let (Some(ip), SockAddr::V4(..) | SockAddr::V6(..)) = (s.sip, addr) {
+            f.name = format!("{ip}:{}", s.sport);
         }
         f.sock = Some(s);
         self.insert_fd(pid, f);
@@ -736,6 +696,25 @@ fn group_of(ev: &Event) -> (String, GroupInfo) {
         name: ev.get_any(any::NAME).unwrap_or("").to_string(),
     };
     (ev.get_any(any::CONTAINER_ID).unwrap_or("").to_string(), g)
+}
+
+/// Points socket `f` (its details `s`) at `addr` as its server end: a bind's address, or a
+/// connect's destination when the event has no tuple. The kind follows the address family; a
+/// unix socket is named by its path.
+fn set_server_addr(f: &mut FdInfo, s: &mut SockInfo, addr: &SockAddr) {
+    let (kind, ip, port) = match addr {
+        SockAddr::V4(ip, port) => (FdKind::Ipv4Sock, IpAddr::V4(*ip), *port),
+        SockAddr::V6(ip, port) => (FdKind::Ipv6Sock, IpAddr::V6(*ip), *port),
+        SockAddr::Unix(path) => {
+            f.kind = FdKind::UnixSock;
+            s.unix_path = Some(path.clone());
+            f.name = path.clone();
+            return;
+        }
+        SockAddr::Other(..) => return,
+    };
+    f.kind = kind;
+    (s.sip, s.sport) = (Some(ip), port);
 }
 
 /// Sets the capabilities an event carries (capset, execve exits).
