@@ -12,8 +12,7 @@
 //!   table holds the fd (`pid`), and the reader hands the lines out as they are
 //!   ([`super::CaptureReader`]'s `fds`) before it seeds a state with them. Its conversions
 //!   build both types with struct literals, so a field added to either fails to compile there.
-//!   [`SockRecord`] is the socket part of that line, kept apart from [`SockInfo`] for the same
-//!   reason as the thread's: its field names and defaults are the file's.
+//!   Its socket part is a [`SockInfo`], stored through the remote definition [`SockDef`].
 //! * Fd kinds are stored by the schema's identifier ([`FdKind::ident`]), defined once with the
 //!   kinds themselves; the small enums with no names of their own (L4 protocol, socket role)
 //!   are spelled by the remote definitions [`L4ProtoDef`] and [`SockRoleDef`].
@@ -183,33 +182,51 @@ pub struct FdRecord {
     #[serde(default)]
     pub dev: u32,
     /// Socket details.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sock: Option<SockRecord>,
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "sock_opt")]
+    pub sock: Option<SockInfo>,
 }
 
-/// [`SockInfo`] as stored.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[allow(missing_docs)]
-pub struct SockRecord {
+/// Every [`SockInfo`] field as stored: a remote definition, as [`ThreadDef`] is.
+#[derive(Serialize, Deserialize)]
+#[serde(remote = "SockInfo", deny_unknown_fields)]
+pub(super) struct SockDef {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cip: Option<IpAddr>,
+    cip: Option<IpAddr>,
     #[serde(default)]
-    pub cport: u16,
+    cport: u16,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sip: Option<IpAddr>,
+    sip: Option<IpAddr>,
     #[serde(default)]
-    pub sport: u16,
+    sport: u16,
     #[serde(with = "L4ProtoDef", default)]
-    pub l4proto: L4Proto,
+    l4proto: L4Proto,
     #[serde(with = "SockRoleDef", default)]
-    pub role: SockRole,
+    role: SockRole,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unix_path: Option<String>,
+    unix_path: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unix_ptrs: Option<(u64, u64)>,
+    unix_ptrs: Option<(u64, u64)>,
     #[serde(default)]
-    pub connected: bool,
+    connected: bool,
+}
+
+/// An fd line's optional socket details through [`SockDef`].
+pub(super) mod sock_opt {
+    use super::{SockDef, SockInfo};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize)]
+    struct Out<'a>(#[serde(with = "SockDef")] &'a SockInfo);
+    #[derive(Deserialize)]
+    struct In(#[serde(with = "SockDef")] SockInfo);
+
+    pub(crate) fn serialize<S: Serializer>(v: &Option<SockInfo>, s: S) -> Result<S::Ok, S::Error> {
+        v.as_ref().map(Out).serialize(s)
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SockInfo>, D::Error> {
+        Ok(Option::<In>::deserialize(d)?.map(|i| i.0))
+    }
 }
 
 impl FdRecord {
@@ -222,17 +239,7 @@ impl FdRecord {
             open_flags: f.open_flags,
             ino: f.ino,
             dev: f.dev,
-            sock: f.sock.as_ref().map(|s| SockRecord {
-                cip: s.cip,
-                cport: s.cport,
-                sip: s.sip,
-                sport: s.sport,
-                l4proto: s.l4proto,
-                role: s.role,
-                unix_path: s.unix_path.clone(),
-                unix_ptrs: s.unix_ptrs,
-                connected: s.connected,
-            }),
+            sock: f.sock.clone(),
         }
     }
 
@@ -245,17 +252,7 @@ impl FdRecord {
             open_flags: self.open_flags,
             ino: self.ino,
             dev: self.dev,
-            sock: self.sock.as_ref().map(|s| SockInfo {
-                cip: s.cip,
-                cport: s.cport,
-                sip: s.sip,
-                sport: s.sport,
-                l4proto: s.l4proto,
-                role: s.role,
-                unix_path: s.unix_path.clone(),
-                unix_ptrs: s.unix_ptrs,
-                connected: s.connected,
-            }),
+            sock: self.sock.clone(),
         }
     }
 }
