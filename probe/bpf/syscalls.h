@@ -16,6 +16,7 @@
 #define ARG3(regs) PT_REGS_PARM3_CORE_SYSCALL(regs)
 #define ARG4(regs) PT_REGS_PARM4_CORE_SYSCALL(regs)
 #define ARG5(regs) PT_REGS_PARM5_CORE_SYSCALL(regs)
+#define ARG6(regs) SYSCALL_PARM6(regs)
 
 /* An fd or dirfd argument: a C int, sign-extended as the FD type wants. */
 static __always_inline __u64 fd_arg(unsigned long v)
@@ -234,6 +235,68 @@ static __always_inline void emit_bind(struct pt_regs *regs, long ret, struct sta
 	push_u64(&b, (__u64)ret);
 	push_sockaddr(&b, st ? st->s0 : NULL, st ? st->len0 : 0);
 	push_u64(&b, fd_arg(ARG1(regs)));
+	builder_submit(&b);
+}
+
+/* sendto: res, data (not captured: the probe records no payloads), fd, size, tuple (this socket
+ * as the source; the destination from the socket, or for an unconnected datagram socket from the
+ * address the caller gave, copied at entry). */
+static __always_inline void emit_sendto(struct pt_regs *regs, long ret, struct stash *st)
+{
+	struct builder b;
+	if (!builder_begin(&b, PPME_SOCKET_SENDTO_X, 5))
+		return;
+	long fd = (int)ARG1(regs);
+	const __u8 *sa = st ? st->s0 : NULL;
+	long sa_len = st ? st->len0 : 0;
+	/* A NULL address (a connected socket) has nothing to copy: not a missing copy. */
+	if (!st && ARG5(regs))
+		count_enter_missing(&b);
+	push_u64(&b, (__u64)ret);
+	push_empty(&b);                      /* data */
+	push_u64(&b, (__u64)fd);
+	push_u32(&b, (__u32)ARG3(regs));     /* size */
+	if (ret >= 0)
+		push_tuple(&b, fd, true, sa, sa_len);
+	else
+		push_empty(&b);
+	builder_submit(&b);
+}
+
+/* recvfrom: res, data (not captured), tuple (the sender as the source: from the socket, or for
+ * an unconnected datagram socket from the address the kernel wrote back), fd, size. */
+static __always_inline void emit_recvfrom(struct pt_regs *regs, long ret)
+{
+	struct builder b;
+	if (!builder_begin(&b, PPME_SOCKET_RECVFROM_X, 5))
+		return;
+	long fd = (int)ARG1(regs);
+	const __u8 *sa = NULL;
+	long sa_len = 0;
+	const void *usa = (const void *)ARG5(regs);
+	const void *ulen = (const void *)ARG6(regs);
+	char *pb = pathbuf_get();
+	if (ret >= 0 && usa && ulen && pb) {
+		int n = 0;
+		if (bpf_probe_read_user(&n, sizeof(n), ulen) == 0 && n >= 2) {
+			__u32 len = n > MAX_SOCKADDR ? MAX_SOCKADDR : (__u32)n;
+			asm volatile("%0 &= 255" : "+r"(len));
+			if (len <= MAX_SOCKADDR && bpf_probe_read_user(pb, len, usa) == 0) {
+				sa = (const __u8 *)pb;
+				sa_len = len;
+			} else {
+				count_read(&b, -1, 0);
+			}
+		}
+	}
+	push_u64(&b, (__u64)ret);
+	push_empty(&b);                      /* data */
+	if (ret >= 0)
+		push_tuple(&b, fd, false, sa, sa_len);
+	else
+		push_empty(&b);
+	push_u64(&b, (__u64)fd);
+	push_u32(&b, (__u32)ARG3(regs));     /* size */
 	builder_submit(&b);
 }
 

@@ -248,7 +248,10 @@ fn a_capture_replays_the_live_alerts_and_sysdig_reads_it_as_rulec_does() {
     // only the events it shows); the fd name of a `close` (rulec follows an fd through
     // dup2/fcntl(F_DUPFD), which the probe records and sysdig 0.29.3 does not take over, so its
     // name is empty there); and the fd events themselves (dup*, fcntl), which rulec prints and
-    // sysdig 0.29.3 may leave out. Every other event of the workload must agree field by field.
+    // sysdig 0.29.3 may leave out; and `proc.exepath`, which sysdig 0.29.3 takes from the path
+    // exec was given (`/bin/sh`) and rulec, as libsinsp does since the drivers write
+    // `trusted_exepath`, from the executable the kernel ran (`/usr/bin/dash`): both are
+    // compared resolved. Every other event of the workload must agree field by field.
     let normalise = |l: &str| -> Option<String> {
         let rest = l.split_once('|').map_or(l, |(_, r)| r);
         let fields: Vec<&str> = rest.split('|').collect();
@@ -257,6 +260,11 @@ fn a_capture_replays_the_live_alerts_and_sysdig_reads_it_as_rulec_does() {
             return None;
         }
         let mut f: Vec<String> = fields.iter().map(|x| (*x).to_string()).collect();
+        if let Some(exepath) = f.get_mut(3)
+            && let Ok(real) = std::fs::canonicalize(exepath.as_str())
+        {
+            *exepath = real.display().to_string();
+        }
         if ty == "close" && f.len() >= 2 {
             let n = f.len();
             f[n - 2] = String::new();

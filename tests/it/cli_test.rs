@@ -74,6 +74,19 @@ fn golden_tests_of_the_upstream_rules_pass_on_both_backends() {
 }
 
 #[test]
+fn upstream_setuid_rule_matches_modes_by_flag_name() {
+    if shared().is_none() {
+        return;
+    }
+    for backend in ["interp", "jit"] {
+        let (status, stdout, stderr) =
+            rulec(&["test", "tests/fixtures/test_runner/upstream_setuid.tests.yaml", "--backend", backend]);
+        assert_eq!(status, 0, "{backend}\n{stdout}{stderr}");
+        assert!(stdout.ends_with("2 passed, 0 failed\n"), "{backend}\n{stdout}");
+    }
+}
+
+#[test]
 fn a_failing_case_shows_a_diff_and_the_condition_values() {
     let (status, stdout, _) = rulec(&["test", "tests/fixtures/test_runner/failing.cases.yaml"]);
     assert_eq!(status, 1);
