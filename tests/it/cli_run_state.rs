@@ -40,9 +40,11 @@ impl Scope {
         let base = if root.join("cgroup.controllers").exists() {
             root.to_path_buf()
         } else {
-            ["pids", "memory"].iter().map(|h| root.join(h)).find(|p| p.join("cgroup.procs").exists()).expect(
-                "a cgroup v2 tree or a v1 pids/memory hierarchy under /sys/fs/cgroup",
-            )
+            ["pids", "memory"]
+                .iter()
+                .map(|h| root.join(h))
+                .find(|p| p.join("cgroup.procs").exists())
+                .expect("a cgroup v2 tree or a v1 pids/memory hierarchy under /sys/fs/cgroup")
         };
         let slice = base.join("system.slice");
         let made_slice = !slice.exists();

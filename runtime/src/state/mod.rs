@@ -672,7 +672,9 @@ mod tests {
                 ("comm", ParamValue::Str("true".into())),
                 (
                     "cgroups",
-                    ParamValue::Bytes(format!("cpuset=/\0pids=/system.slice/docker-{id}.scope\0unified=/\0").into_bytes()),
+                    ParamValue::Bytes(
+                        format!("cpuset=/\0pids=/system.slice/docker-{id}.scope\0unified=/\0").into_bytes(),
+                    ),
                 ),
             ],
         ));
