@@ -61,6 +61,8 @@ const STATE_SYSCALLS: &[&str] = &[
     "listen",
     "sendto",
     "recvfrom",
+    "sendmsg",
+    "recvmsg",
     "chdir",
     "fchdir",
     "setuid",

@@ -544,6 +544,16 @@ int BPF_PROG(rulec_sys_enter, struct pt_regs *regs, long id)
 		if (!p0)
 			return 0;
 		break;
+	case NR_sendmsg: {
+		/* The destination is the msghdr's `msg_name` (8 bytes) and `msg_namelen` (an int). */
+		__u64 head[2] = {};
+		if (bpf_probe_read_user(head, sizeof(head), (const void *)PT_REGS_PARM2_CORE_SYSCALL(regs)) != 0 ||
+		    !head[0])
+			return 0;
+		p0 = (const void *)head[0];
+		raw0 = (long)(int)(__u32)head[1];
+		break;
+	}
 	default:
 		return 0;
 	}
@@ -718,6 +728,13 @@ int BPF_PROG(rulec_sys_exit, struct pt_regs *regs, long ret)
 		break;
 	case NR_recvfrom:
 		emit_recvfrom(regs, ret);
+		break;
+	case NR_sendmsg:
+		st = stash_for(tid, id);
+		emit_sendmsg(regs, ret, st);
+		break;
+	case NR_recvmsg:
+		emit_recvmsg(regs, ret);
 		break;
 	case NR_listen:
 		emit_listen(regs, ret);

@@ -1,6 +1,6 @@
 //! `rulec run` on the live kernel, for what the probe carries into the state machine beyond the
-//! syscalls of the main live test: datagrams on unconnected UDP sockets (`sendto`/`recvfrom`
-//! name the fd after their tuple), and the exec of a new process (its cwd, the executable the
+//! syscalls of the main live test: datagrams on unconnected UDP sockets (`sendto`/`recvfrom`,
+//! `sendmsg`/`recvmsg` name the fd after their tuple), and the exec of a new process (its cwd, the executable the
 //! kernel ran through a symbolic link, and its cgroups, from which the container id comes).
 //! Needs root and BTF (skipped elsewhere with a message; a failure under
 //! `RULEC_REQUIRE_KERNEL=1`).
@@ -70,7 +70,11 @@ cli = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n\
 cli.sendto(b'hello', srv.getsockname())\n\
 data, addr = srv.recvfrom(64)\n\
 assert data == b'hello'\n\
-print(srv.getsockname()[1], cli.getsockname()[1])\n";
+cli2 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n\
+cli2.sendmsg([b'hel', b'lo!'], [], 0, srv.getsockname())\n\
+data, anc, flags, addr = srv.recvmsg(32)\n\
+assert data == b'hello!'\n\
+print(srv.getsockname()[1], cli.getsockname()[1], cli2.getsockname()[1])\n";
 
 #[test]
 fn new_processes_and_datagrams_carry_their_state() {
@@ -88,7 +92,7 @@ fn new_processes_and_datagrams_carry_their_state() {
             r#"
 - rule: Datagram
   desc: the test's UDP client and server
-  condition: evt.type in (sendto, recvfrom) and evt.dir = < and proc.cmdline = "python3 {d}/udp.py"
+  condition: evt.type in (sendto, recvfrom, sendmsg, recvmsg) and evt.dir = < and proc.cmdline = "python3 {d}/udp.py"
   output: dgram (type=%evt.type name=%fd.name sip=%fd.sip sport=%fd.sport cport=%fd.cport size=%evt.arg.size proto=%fd.l4proto)
   priority: NOTICE
 - rule: Marked exec
@@ -117,7 +121,7 @@ fn new_processes_and_datagrams_carry_their_state() {
     let udp = Command::new("python3").arg(dir.join("udp.py")).current_dir(&dir).output().expect("python3");
     assert!(udp.status.success(), "{}", String::from_utf8_lossy(&udp.stderr));
     let ports: Vec<String> = String::from_utf8_lossy(&udp.stdout).split_whitespace().map(str::to_owned).collect();
-    let (port, cport) = (ports[0].clone(), ports[1].clone());
+    let (port, cport, cport2) = (ports[0].clone(), ports[1].clone(), ports[2].clone());
     // Through a symbolic link, from a working directory of the test's own.
     let st = Command::new("/bin/sh")
         .arg("-c")
@@ -165,6 +169,12 @@ fn new_processes_and_datagrams_carry_their_state() {
     assert_eq!(get(&received, "fd.name"), format!("127.0.0.1:{cport}->127.0.0.1:{port}"), "{received}");
     assert_eq!(get(&received, "fd.cport"), cport, "{received}");
     assert_eq!(get(&received, "evt.arg.size"), "64", "{received}");
+    let sent = fields("Datagram", "evt.type", "sendmsg");
+    assert_eq!(get(&sent, "fd.name"), format!("0.0.0.0:{cport2}->127.0.0.1:{port}"), "{sent}");
+    assert_eq!(get(&sent, "evt.arg.size"), "6", "the two buffers: {sent}");
+    let received = fields("Datagram", "evt.type", "recvmsg");
+    assert_eq!(get(&received, "fd.name"), format!("127.0.0.1:{cport2}->127.0.0.1:{port}"), "{received}");
+    assert_eq!(get(&received, "evt.arg.size"), "32", "{received}");
 
     let host = fields("Marked exec", "proc.args", "rulec-state-marker-host");
     assert_eq!(get(&host, "proc.exepath"), real("/usr/bin/true"), "the executable, not the link: {host}");

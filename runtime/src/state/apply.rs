@@ -296,6 +296,16 @@ impl State {
                     self.on_datagram(ev.tid, fd, t, SockRole::Server);
                 }
             }
+            "sendmsg" if res.unwrap_or(-1) >= 0 => {
+                if let (Some(fd), Some(t)) = (ev.get(p::sendmsg_x::FD), ev.get(p::sendmsg_x::TUPLE)) {
+                    self.on_datagram(ev.tid, fd, t, SockRole::Client);
+                }
+            }
+            "recvmsg" if res.unwrap_or(-1) >= 0 => {
+                if let (Some(fd), Some(t)) = (ev.get(p::recvmsg_x::FD), ev.get(p::recvmsg_x::TUPLE)) {
+                    self.on_datagram(ev.tid, fd, t, SockRole::Server);
+                }
+            }
             "accept" => self.on_accept(ev.tid, ev.get(p::accept_x::FD).or(res), ev.get(p::accept_x::TUPLE)),
             "accept4" => self.on_accept(ev.tid, ev.get(p::accept4_x::FD).or(res), ev.get(p::accept4_x::TUPLE)),
             "bind" => {
@@ -618,7 +628,7 @@ impl State {
         self.insert_fd(pid, f);
     }
 
-    /// A sendto or recvfrom on a socket fd the state knows: the event's tuple becomes the fd's
+    /// A sendto, recvfrom, sendmsg or recvmsg on a socket fd the state knows: the event's tuple becomes the fd's
     /// addresses and name unless the fd is a named TCP socket (whose connection cannot change);
     /// an unknown protocol is then UDP, and an unknown role is guessed from the direction
     /// (`role`: Client for a send, Server for a receive).
