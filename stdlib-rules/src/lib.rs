@@ -19,7 +19,19 @@ macro_rules! stdlib_files {
 
 /// The stdlib's rules files in load order: shared macros and lists first, then the themed files
 /// whose rules use them.
-pub const FILES: &[StdlibFile] = stdlib_files!["example.yaml", "host.yaml",];
+#[rustfmt::skip]
+pub const FILES: &[StdlibFile] = stdlib_files![
+    "macros.yaml",
+    "credential_access.yaml",
+    "persistence.yaml",
+    "privilege.yaml",
+    "defense_evasion.yaml",
+    "execution.yaml",
+    "containers.yaml",
+    "network.yaml",
+    "kernel.yaml",
+    "impact.yaml",
+];
 
 #[cfg(test)]
 mod tests {

@@ -142,7 +142,7 @@ fn valid_file_is_ok() {
 
 #[test]
 fn example_rules_in_the_readme_are_ok() {
-    let file = "stdlib-rules/example.yaml";
+    let file = "docs/examples/example.yaml";
     let run = rulec(&["check", file]);
     assert_eq!(run.status, 0, "{}", run.stdout);
     assert_eq!(run.stdout, format!("{file}: ok\n"));

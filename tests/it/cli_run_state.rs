@@ -5,26 +5,14 @@
 //! Needs root and BTF (skipped elsewhere with a message; a failure under
 //! `RULEC_REQUIRE_KERNEL=1`).
 
-use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use serde_json::Value;
 
-use super::cli_run::{live_run, real, s};
-
-/// Kills `rulec run` if the test fails before it stops it.
-struct Running(Option<Child>);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Some(c) = self.0.as_mut() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
+use super::cli_run::{real, s};
+use crate::live::Live;
 
 /// A cgroup named like a Docker container's systemd scope, created for the test under the v2
 /// tree or a v1 hierarchy (the `pids` one, else `memory`), removed on drop.
@@ -105,18 +93,10 @@ fn new_processes_and_datagrams_carry_their_state() {
     )
     .expect("rules");
     let _kernel = crate::KERNEL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    let Some(child) = live_run(&rules) else { return };
-    let mut run = Running(Some(child));
-    let child = run.0.as_mut().expect("child");
-    let mut err_lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let start = Instant::now();
-    loop {
-        let line = err_lines.next().expect("rulec run ended before it was ready").expect("stderr line");
-        if line.contains("watching the host") {
-            break;
-        }
-        assert!(start.elapsed() < Duration::from_secs(60), "not ready: {line}");
+    if !rulec_test_support::kernel("live `rulec run`") {
+        return;
     }
+    let live = Live::start(["run", "--rules", s(&rules), "-o", "json"], "watching the host");
 
     let udp = Command::new("python3").arg(dir.join("udp.py")).current_dir(&dir).output().expect("python3");
     assert!(udp.status.success(), "{}", String::from_utf8_lossy(&udp.stderr));
@@ -139,15 +119,10 @@ fn new_processes_and_datagrams_carry_their_state() {
         .expect("sh");
     assert!(st.success());
     std::thread::sleep(Duration::from_millis(1000));
-    // SAFETY: kill(2) with a child's pid and SIGTERM has no memory effects.
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-    let mut stdout = String::new();
-    child.stdout.take().expect("stdout").read_to_string(&mut stdout).expect("alerts");
-    let summary: Vec<String> = err_lines.map_while(Result::ok).collect();
-    let status = child.wait().expect("rulec run exits");
-    run.0 = None;
+    let stopped = live.stop();
     drop(scope);
-    assert_eq!(status.code(), Some(0), "{}", summary.join("\n"));
+    let stdout = stopped.stdout;
+    assert_eq!(stopped.code, Some(0), "{}", stopped.stderr);
 
     let alerts: Vec<Value> = stdout.lines().map(|l| serde_json::from_str(l).expect("alert JSON")).collect();
     let fields = |rule: &str, key: &str, value: &str| -> Value {
