@@ -628,8 +628,9 @@ impl State {
         self.insert_fd(pid, f);
     }
 
-    /// A sendto, recvfrom, sendmsg or recvmsg on a socket fd the state knows: the event's tuple becomes the fd's
-    /// addresses and name unless the fd is a named TCP socket (whose connection cannot change);
+    /// A sendto, recvfrom, sendmsg or recvmsg on a socket fd the state knows: the event's tuple
+    /// becomes the fd's addresses and name unless the fd is a named TCP socket (whose connection
+    /// cannot change) or already has this connection, in either direction;
     /// an unknown protocol is then UDP, and an unknown role is guessed from the direction
     /// (`role`: Client for a send, Server for a receive).
     fn on_datagram(&mut self, tid: i64, fd: i64, tuple: &SockTuple, role: SockRole) {
@@ -648,6 +649,12 @@ impl State {
             }
             _ => return,
         };
+        // The fd's own connection seen from either end (a reply on a connected socket) stays
+        // as it is.
+        let same = |a: (Option<IpAddr>, u16, Option<IpAddr>, u16)| a == (Some(c), cport, Some(sv), sport);
+        if same((s.cip, s.cport, s.sip, s.sport)) || same((s.sip, s.sport, s.cip, s.cport)) {
+            return;
+        }
         f.kind = kind;
         s.cip = Some(c);
         s.cport = cport;

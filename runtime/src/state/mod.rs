@@ -635,6 +635,9 @@ mod tests {
         st.apply(&recv(6, tuple(40000, 5353)));
         let s = st.fd(100, 6).and_then(|f| f.sock.clone()).expect("fd 6");
         assert_eq!((s.sport, s.role), (5353, SockRole::Server));
+        // A reply on the client's socket (its tuple reversed) keeps the name, as libsinsp does.
+        st.apply(&recv(5, tuple(5353, 40000)));
+        assert_eq!(st.fd(100, 5).map(|f| f.name.as_str()), Some("127.0.0.1:40000->127.0.0.1:5353"));
         // A failed call changes nothing; a named TCP socket keeps its connection.
         let mut failed = recv(5, tuple(1, 2));
         failed.params[0].value = ParamValue::Errno(-11);
