@@ -342,7 +342,7 @@ fn filter_selects_cases_by_name_or_rule() {
     let (status, stdout, _) = rulec(&["test", "stdlib-rules", "--filter", "^zsh"]);
     assert_eq!(status, 0);
     assert!(stdout.contains("zsh in a container") && stdout.ends_with("1 passed, 0 failed\n"), "{stdout}");
-    let (_, stdout, _) = rulec(&["test", "stdlib-rules", "--filter", "Outbound connection"]);
+    let (_, stdout, _) = rulec(&["test", "stdlib-rules", "--filter", "Outbound connection from a web server"]);
     assert!(stdout.ends_with("4 passed, 0 failed\n"), "{stdout}");
     let (status, _, stderr) = rulec(&["test", "stdlib-rules", "--filter", "("]);
     assert_eq!(status, 2);
