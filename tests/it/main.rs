@@ -23,6 +23,7 @@ mod falco_conformance;
 mod load_diagnostics;
 mod lsp_e2e;
 mod render;
+mod stdlib;
 mod test_layout;
 
 /// Tests that load the eBPF probe hold this while they run. The probe sees the whole host, so a
