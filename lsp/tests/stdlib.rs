@@ -48,14 +48,25 @@ fn a_file_using_the_stdlib_checks_clean_with_it_and_not_without() {
 
 #[test]
 fn completion_offers_stdlib_macros_and_lists() {
-    let f = Fixture::parse(&format!("//- stdlib\n//- /main.yaml\n{}", USER.replace("condition: spawned_process and", "condition: spawned_$0")));
+    let f = Fixture::parse(&format!(
+        "//- stdlib\n//- /main.yaml\n{}",
+        USER.replace("condition: spawned_process and", "condition: spawned_$0")
+    ));
     let (u, p) = f.at();
     let items = completion::completion(&f.analysis, u, p);
-    assert!(items.iter().any(|i| i.label == "spawned_process"), "{:?}", items.iter().map(|i| &i.label).collect::<Vec<_>>());
+    assert!(
+        items.iter().any(|i| i.label == "spawned_process"),
+        "{:?}",
+        items.iter().map(|i| &i.label).collect::<Vec<_>>()
+    );
     let f = Fixture::parse(&format!("//- stdlib\n//- /main.yaml\n{}", USER.replace("in (shell_binaries)", "in ($0)")));
     let (u, p) = f.at();
     let items = completion::completion(&f.analysis, u, p);
-    assert!(items.iter().any(|i| i.label == "shell_binaries"), "{:?}", items.iter().map(|i| &i.label).collect::<Vec<_>>());
+    assert!(
+        items.iter().any(|i| i.label == "shell_binaries"),
+        "{:?}",
+        items.iter().map(|i| &i.label).collect::<Vec<_>>()
+    );
 }
 
 fn hover_text(f: &Fixture) -> String {
@@ -68,10 +79,16 @@ fn hover_text(f: &Fixture) -> String {
 
 #[test]
 fn hover_shows_stdlib_definitions() {
-    let f = Fixture::parse(&format!("//- stdlib\n//- /main.yaml\n{}", USER.replace("condition: spawned_process", "condition: spawned_pro$0cess")));
+    let f = Fixture::parse(&format!(
+        "//- stdlib\n//- /main.yaml\n{}",
+        USER.replace("condition: spawned_process", "condition: spawned_pro$0cess")
+    ));
     let h = hover_text(&f);
     assert!(h.starts_with("**macro** `spawned_process`") && h.contains("execve"), "{h}");
-    let f = Fixture::parse(&format!("//- stdlib\n//- /main.yaml\n{}", USER.replace("in (shell_binaries)", "in (shell_bin$0aries)")));
+    let f = Fixture::parse(&format!(
+        "//- stdlib\n//- /main.yaml\n{}",
+        USER.replace("in (shell_binaries)", "in (shell_bin$0aries)")
+    ));
     let h = hover_text(&f);
     // The stdlib's items and the appended one.
     assert!(h.starts_with("**list** `shell_binaries`") && h.contains("bash") && h.contains("fish"), "{h}");
@@ -79,7 +96,10 @@ fn hover_shows_stdlib_definitions() {
 
 #[test]
 fn navigation_leaves_out_the_embedded_files() {
-    let f = Fixture::parse(&format!("//- stdlib\n//- /main.yaml\n{}", USER.replace("condition: spawned_process", "condition: spawned_pro$0cess")));
+    let f = Fixture::parse(&format!(
+        "//- stdlib\n//- /main.yaml\n{}",
+        USER.replace("condition: spawned_process", "condition: spawned_pro$0cess")
+    ));
     let (u, p) = f.at();
     assert_eq!(navigation::definition(&f.analysis, u, p), None);
     let refs = navigation::references(&f.analysis, u, p, true);

@@ -228,7 +228,8 @@ fn parent(args: &BenchArgs) -> i32 {
         return code;
     }
     // The backends must agree; a disagreement is a bug worth failing the command for.
-    let alerts = |k: Kind, compared: bool| results.iter().find(|m| m.kind == k && m.compared == compared).map(|m| m.alerts);
+    let alerts =
+        |k: Kind, compared: bool| results.iter().find(|m| m.kind == k && m.compared == compared).map(|m| m.alerts);
     if alerts(Kind::Interp, false) != alerts(Kind::Jit, false)
         || alerts(Kind::Interp, true) != alerts(Kind::Jit, true)
         || alerts(Kind::SubsetInterp, false) != alerts(Kind::SubsetJit, false)

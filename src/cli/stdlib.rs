@@ -238,9 +238,7 @@ fn list_text(catalog: &Catalog) -> String {
     let rules = catalog.rules();
     let rows: Vec<[String; 4]> = rules
         .iter()
-        .map(|r| {
-            [r.name.clone(), r.priority.to_owned(), format!("{}:{}", r.file, r.line), r.tactics.join(",")]
-        })
+        .map(|r| [r.name.clone(), r.priority.to_owned(), format!("{}:{}", r.file, r.line), r.tactics.join(",")])
         .collect();
     let header = ["RULE", "PRIORITY", "FILE", "TACTICS"].map(str::to_owned);
     let mut widths = header.clone().map(|h| h.chars().count());

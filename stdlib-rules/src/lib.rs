@@ -68,6 +68,10 @@ mod tests {
     /// Every golden-test file of the folder is embedded, and every embedded one exists.
     #[test]
     fn tests_lists_every_test_file_of_the_folder() {
-        assert_eq!(listed(TESTS), on_disk(true), "stdlib-rules/src/lib.rs TESTS must list every *.tests.yaml of stdlib-rules/");
+        assert_eq!(
+            listed(TESTS),
+            on_disk(true),
+            "stdlib-rules/src/lib.rs TESTS must list every *.tests.yaml of stdlib-rules/"
+        );
     }
 }

@@ -47,4 +47,3 @@ fn expand(e: &Expr, macros: &HashMap<&str, &Expr>, depth: usize, budget: &mut us
     };
     Expr { kind, span: e.span }
 }
-
