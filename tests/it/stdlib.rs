@@ -296,7 +296,8 @@ fn stdlib_false_positives_on_the_shared_captures() {
     }
     assert!(
         fix.is_empty(),
-        "the stdlib's alerts on ../shared/captures differ from stdlib-rules/expected-alerts.yaml:\n{}",
+        "the stdlib's alerts on the captures of {} differ from stdlib-rules/expected-alerts.yaml:\n{}",
+        dir.display(),
         fix.join("\n")
     );
 }
