@@ -249,16 +249,19 @@ fn render(args: &BenchArgs, results: &[Measurement]) -> String {
         args.repeat,
         args.rules.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
     );
+    let label = |m: &Measurement| {
+        if m.compared { format!("{} (compared)", m.kind.label()) } else { m.kind.label().to_owned() }
+    };
+    let w = results.iter().map(|m| label(m).len()).max().unwrap_or(0).max(28);
     out.push_str(&format!(
-        "{:<28} {:>6} {:>14} {:>14} {:>9} {:>12} {:>10}\n",
+        "{:<w$} {:>6} {:>14} {:>14} {:>9} {:>12} {:>10}\n",
         "backend", "rules", "eval ns/event", "events/s", "alerts", "peak RSS", "build ms"
     ));
     let names = |paths: &[PathBuf]| paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
     for m in results {
-        let label = if m.compared { format!("{} (compared)", m.kind.label()) } else { m.kind.label().to_owned() };
         out.push_str(&format!(
-            "{:<28} {:>6} {:>14.1} {:>14} {:>9} {:>9} MiB {:>10.2}\n",
-            label,
+            "{:<w$} {:>6} {:>14.1} {:>14} {:>9} {:>9} MiB {:>10.2}\n",
+            label(m),
             m.rules,
             m.eval_ns_per_event,
             group(m.events_per_sec as u64),
