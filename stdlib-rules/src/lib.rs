@@ -20,11 +20,42 @@ macro_rules! stdlib_files {
 
 /// The stdlib's rules files in load order: shared macros and lists first, then the themed files
 /// whose rules use them.
-pub const FILES: &[StdlibFile] = stdlib_files!["example.yaml", "host.yaml",];
+#[rustfmt::skip]
+pub const FILES: &[StdlibFile] = stdlib_files![
+    "macros.yaml",
+    "credential_access.yaml",
+    "persistence.yaml",
+    "privilege.yaml",
+    "defense_evasion.yaml",
+    "execution.yaml",
+    "containers.yaml",
+    "network.yaml",
+    "kernel.yaml",
+    "impact.yaml",
+    "discovery.yaml",
+    "lateral_movement.yaml",
+    "exfiltration.yaml",
+    "command_and_control.yaml",
+];
 
 /// The stdlib's golden-test files (`*.tests.yaml`), in any order; a test fails when one of the
 /// folder is missing.
-pub const TESTS: &[StdlibFile] = stdlib_files!["example.tests.yaml", "host.tests.yaml",];
+#[rustfmt::skip]
+pub const TESTS: &[StdlibFile] = stdlib_files![
+    "command_and_control.tests.yaml",
+    "containers.tests.yaml",
+    "credential_access.tests.yaml",
+    "defense_evasion.tests.yaml",
+    "discovery.tests.yaml",
+    "execution.tests.yaml",
+    "exfiltration.tests.yaml",
+    "impact.tests.yaml",
+    "kernel.tests.yaml",
+    "lateral_movement.tests.yaml",
+    "network.tests.yaml",
+    "persistence.tests.yaml",
+    "privilege.tests.yaml",
+];
 
 /// The name that stands for the whole embedded stdlib where a rules file could be named
 /// (`rulec bench --rules stdlib`, `rules: [stdlib]` in a test file).

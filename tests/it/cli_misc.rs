@@ -83,7 +83,7 @@ fn readme_test_command_is_what_ci_runs() {
         assert!(readme.contains(command), "README.md shows `{command}`");
     }
     assert!(ci.lines().any(|l| l.trim() == "cargo test --workspace"), ".ci/run runs the README's test command exactly");
-    assert!(Path::new(ROOT).join("stdlib-rules/example.yaml").is_file());
+    assert!(Path::new(ROOT).join("docs/examples/example.yaml").is_file());
     let doc = "docs/diagnostics.md";
     assert!(readme.contains(doc) && Path::new(ROOT).join(doc).is_file(), "{doc}");
 }

@@ -42,10 +42,10 @@ fn example_rules_pass_on_both_backends() {
     for backend in ["interp", "jit"] {
         let (status, stdout, stderr) = rulec(&["test", "stdlib-rules", "--backend", backend, "--require-coverage"]);
         assert_eq!(status, 0, "{backend}\n{stdout}{stderr}");
-        assert!(stdout.ends_with("49 passed, 0 failed\n"), "{stdout}");
-        // Coverage is per rule of the file that defines it: host.tests.yaml loads example.yaml
-        // too, and its rules are still counted once.
-        assert!(stdout.contains("coverage: 21 of 21 enabled rules have a positive and a negative case"), "{stdout}");
+        assert!(stdout.ends_with("147 passed, 0 failed\n"), "{stdout}");
+        // Coverage is per rule of the file that defines it, each counted once however many
+        // tests files load it.
+        assert!(stdout.contains("coverage: 55 of 55 enabled rules have a positive and a negative case"), "{stdout}");
     }
 }
 
@@ -286,8 +286,8 @@ fn junit_output_is_valid_against_the_junit_schema() {
     ]);
     assert_eq!(status, 2, "{xml}");
     assert!(xml.starts_with("<?xml"), "{xml}");
-    // The stdlib's 49 + 5 cases, and the file that could not run as one errored case.
-    assert_eq!(validate_junit(&xml), (55, 4, 1));
+    // The stdlib's 147 + 5 cases, and the file that could not run as one errored case.
+    assert_eq!(validate_junit(&xml), (153, 4, 1));
     assert!(xml.contains("why `Shadow file read by an unexpected program` did not alert"), "{xml}");
 }
 
@@ -303,7 +303,7 @@ fn temp_dir(name: &str) -> PathBuf {
 #[test]
 fn bless_writes_the_actual_alerts_and_round_trips() {
     let dir = temp_dir("bless");
-    std::fs::copy(Path::new(ROOT).join("stdlib-rules/example.yaml"), dir.join("example.yaml")).unwrap();
+    std::fs::copy(Path::new(ROOT).join("docs/examples/example.yaml"), dir.join("example.yaml")).unwrap();
     let original =
         std::fs::read_to_string(Path::new(ROOT).join("tests/fixtures/test_runner/bless/example.tests.yaml")).unwrap();
     let file = dir.join("example.tests.yaml");
@@ -342,7 +342,7 @@ fn filter_selects_cases_by_name_or_rule() {
     let (status, stdout, _) = rulec(&["test", "stdlib-rules", "--filter", "^zsh"]);
     assert_eq!(status, 0);
     assert!(stdout.contains("zsh in a container") && stdout.ends_with("1 passed, 0 failed\n"), "{stdout}");
-    let (_, stdout, _) = rulec(&["test", "stdlib-rules", "--filter", "Outbound connection"]);
+    let (_, stdout, _) = rulec(&["test", "stdlib-rules", "--filter", "Outbound connection from a web server"]);
     assert!(stdout.ends_with("4 passed, 0 failed\n"), "{stdout}");
     let (status, _, stderr) = rulec(&["test", "stdlib-rules", "--filter", "("]);
     assert_eq!(status, 2);
@@ -428,7 +428,7 @@ fn rulec_test_at_the_project_root_passes() {
     }
     let (status, stdout, stderr) = rulec(&["test"]);
     assert_eq!(status, 0, "{stdout}{stderr}");
-    assert!(stdout.ends_with("101 passed, 0 failed\n"), "{stdout}");
+    assert!(stdout.ends_with("212 passed, 0 failed\n"), "{stdout}");
     assert!(!stdout.contains("tests/fixtures"), "{stdout}");
 }
 
@@ -440,7 +440,7 @@ fn rulec_toml_names_the_test_paths() {
     std::fs::create_dir_all(dir.join("rules")).unwrap();
     std::fs::create_dir_all(dir.join("elsewhere/deeper")).unwrap();
     for f in ["example.yaml", "example.tests.yaml"] {
-        std::fs::copy(Path::new(ROOT).join("stdlib-rules").join(f), dir.join("rules").join(f)).unwrap();
+        std::fs::copy(Path::new(ROOT).join("docs/examples").join(f), dir.join("rules").join(f)).unwrap();
     }
     // A failing test file the project file does not name.
     std::fs::copy(

@@ -154,7 +154,6 @@ const MIN_TACTICS: usize = 10;
 /// technique (`TNNNN`) tag, and an output naming the process, its parent, the user and the
 /// container.
 #[test]
-#[ignore = "issue 12: example.yaml's three rules lack ATT&CK ids and a parent or container id in their outputs"]
 fn every_rule_follows_the_stdlib_conventions() {
     let mut problems = Vec::new();
     for r in rules() {
