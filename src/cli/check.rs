@@ -40,6 +40,12 @@ pub struct CheckArgs {
     #[arg(long, requires = "fix")]
     pub diff: bool,
 
+    /// Load the embedded stdlib ruleset first, then FILE...: the files may use, append to and
+    /// override its macros, lists and rules. Diagnostics in the stdlib name its files
+    /// (`stdlib-rules/...`).
+    #[arg(long)]
+    pub with_stdlib: bool,
+
     /// Rules files, loaded in this order: later files replace and append to earlier ones, as in
     /// Falco.
     #[arg(value_name = "FILE", required = true)]
@@ -71,7 +77,13 @@ pub struct JsonFileSummary {
 }
 
 pub fn run(args: &CheckArgs) -> i32 {
-    let mut files = match read_files(&args.files) {
+    let read = if args.with_stdlib {
+        let stdlib = std::iter::once(PathBuf::from(rulec_stdlib::NAME));
+        super::stdlib::read_rules(&stdlib.chain(args.files.iter().cloned()).collect::<Vec<_>>())
+    } else {
+        read_files(&args.files)
+    };
+    let mut files = match read {
         Ok(files) => files,
         Err(message) => {
             eprintln!("rulec: {message}");
@@ -79,6 +91,10 @@ pub fn run(args: &CheckArgs) -> i32 {
         }
     };
     let mut fixed = String::new();
+    if args.fix && args.with_stdlib {
+        eprintln!("rulec: --fix does not apply to --with-stdlib (the stdlib is embedded, not a file to write)");
+        return EXIT_CANNOT_RUN;
+    }
     if args.fix {
         match fix(args, &mut files) {
             Ok(report) => fixed = report,

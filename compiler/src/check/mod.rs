@@ -13,6 +13,7 @@
 //! are skipped with W0113) or of a source rulec does not check; W0115 in a macro no rule uses.
 
 pub mod evttypes;
+pub mod expand;
 pub mod hir;
 mod typeck;
 
