@@ -22,7 +22,8 @@ pub struct CheckArgs {
     pub no_warnings: bool,
 
     /// Also print the rules' intermediate representation after the report (lowered and optimised,
-    /// as both backends run it), when the files have no errors.
+    /// as both backends run it), when the files have no errors; with --format json, as the
+    /// document's `ir`.
     #[arg(long)]
     pub emit_ir: bool,
 
