@@ -284,6 +284,28 @@ impl State {
                     self.on_connected(ev.tid, fd, tuple, addr, SockRole::Client, r >= 0);
                 }
             }
+            // A datagram's tuple names the fd when it has no name yet or is not TCP (an
+            // unconnected UDP socket), as libsinsp's `update_fd` does.
+            "sendto" if res.unwrap_or(-1) >= 0 => {
+                if let (Some(fd), Some(t)) = (ev.get(p::sendto_x::FD), ev.get(p::sendto_x::TUPLE)) {
+                    self.on_datagram(ev.tid, fd, t, SockRole::Client);
+                }
+            }
+            "recvfrom" if res.unwrap_or(-1) >= 0 => {
+                if let (Some(fd), Some(t)) = (ev.get(p::recvfrom_x::FD), ev.get(p::recvfrom_x::TUPLE)) {
+                    self.on_datagram(ev.tid, fd, t, SockRole::Server);
+                }
+            }
+            "sendmsg" if res.unwrap_or(-1) >= 0 => {
+                if let (Some(fd), Some(t)) = (ev.get(p::sendmsg_x::FD), ev.get(p::sendmsg_x::TUPLE)) {
+                    self.on_datagram(ev.tid, fd, t, SockRole::Client);
+                }
+            }
+            "recvmsg" if res.unwrap_or(-1) >= 0 => {
+                if let (Some(fd), Some(t)) = (ev.get(p::recvmsg_x::FD), ev.get(p::recvmsg_x::TUPLE)) {
+                    self.on_datagram(ev.tid, fd, t, SockRole::Server);
+                }
+            }
             "accept" => self.on_accept(ev.tid, ev.get(p::accept_x::FD).or(res), ev.get(p::accept_x::TUPLE)),
             "accept4" => self.on_accept(ev.tid, ev.get(p::accept4_x::FD).or(res), ev.get(p::accept4_x::TUPLE)),
             "bind" => {
@@ -604,6 +626,47 @@ impl State {
         }
         f.sock = Some(s);
         self.insert_fd(pid, f);
+    }
+
+    /// A sendto, recvfrom, sendmsg or recvmsg on a socket fd the state knows: the event's tuple
+    /// becomes the fd's addresses and name unless the fd is a named TCP socket (whose connection
+    /// cannot change) or already has this connection, in either direction;
+    /// an unknown protocol is then UDP, and an unknown role is guessed from the direction
+    /// (`role`: Client for a send, Server for a receive).
+    fn on_datagram(&mut self, tid: i64, fd: i64, tuple: &SockTuple, role: SockRole) {
+        let Some(pid) = self.pid_of(tid) else { return };
+        let Some(f) = self.fd_mut(pid, fd) else { return };
+        let s = f.sock.get_or_insert_with(SockInfo::default);
+        if !f.name.is_empty() && s.l4proto == L4Proto::Tcp {
+            return;
+        }
+        let (kind, c, cport, sv, sport) = match tuple {
+            SockTuple::V4 { sip, sport, dip, dport } => {
+                (FdKind::Ipv4Sock, IpAddr::V4(*sip), *sport, IpAddr::V4(*dip), *dport)
+            }
+            SockTuple::V6 { sip, sport, dip, dport } => {
+                (FdKind::Ipv6Sock, IpAddr::V6(*sip), *sport, IpAddr::V6(*dip), *dport)
+            }
+            _ => return,
+        };
+        // The fd's own connection seen from either end (a reply on a connected socket) stays
+        // as it is.
+        let same = |a: (Option<IpAddr>, u16, Option<IpAddr>, u16)| a == (Some(c), cport, Some(sv), sport);
+        if same((s.cip, s.cport, s.sip, s.sport)) || same((s.sip, s.sport, s.cip, s.cport)) {
+            return;
+        }
+        f.kind = kind;
+        s.cip = Some(c);
+        s.cport = cport;
+        s.sip = Some(sv);
+        s.sport = sport;
+        if s.l4proto == L4Proto::Unknown {
+            s.l4proto = L4Proto::Udp;
+        }
+        if s.role == SockRole::None {
+            s.role = role;
+        }
+        f.name = render_tuple(tuple);
     }
 
     fn on_bind(&mut self, tid: i64, fd: i64, addr: &SockAddr) {
