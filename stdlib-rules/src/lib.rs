@@ -31,6 +31,7 @@ pub const FILES: &[StdlibFile] = stdlib_files![
     "network.yaml",
     "kernel.yaml",
     "impact.yaml",
+    "collection.yaml",
 ];
 
 #[cfg(test)]
