@@ -128,18 +128,16 @@ fn fix(args: &CheckArgs, files: &mut [SourceFile]) -> Result<String, i32> {
     Ok(out)
 }
 
-/// Reads every file as UTF-8 text, named as the user wrote it; the first failure stops the run,
-/// since checking a partial ruleset would report errors that are not there.
+/// Reads every file, named as the user wrote it; the first failure stops the run, since checking a
+/// partial ruleset would report errors that are not there. A file that is not UTF-8 is read (its
+/// bad bytes replaced) and reported by the compiler at the first bad byte (E0213).
 pub(super) fn read_files(paths: &[PathBuf]) -> Result<Vec<SourceFile>, String> {
     let mut files = Vec::with_capacity(paths.len());
     for (index, path) in paths.iter().enumerate() {
         let name = path.display().to_string();
         let bytes = std::fs::read(path).map_err(|e| format!("cannot read {name}: {}", io_reason(&e)))?;
-        let text = String::from_utf8(bytes).map_err(|e| {
-            format!("cannot read {name}: not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to())
-        })?;
         let id = FileId(u32::try_from(index).map_err(|_| "too many files".to_owned())?);
-        files.push(SourceFile::new(id, name, text));
+        files.push(SourceFile::from_bytes(id, name, bytes));
     }
     Ok(files)
 }

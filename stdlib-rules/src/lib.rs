@@ -31,6 +31,10 @@ pub const FILES: &[StdlibFile] = stdlib_files![
     "network.yaml",
     "kernel.yaml",
     "impact.yaml",
+    "discovery.yaml",
+    "lateral_movement.yaml",
+    "exfiltration.yaml",
+    "command_and_control.yaml",
     "collection.yaml",
 ];
 

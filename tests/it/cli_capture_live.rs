@@ -6,14 +6,14 @@
 //! condition, and the fault tests of `rulec run` on the live kernel: a ring buffer overrun and
 //! rules that fail to load.
 
-use std::io::{BufRead, BufReader, Lines, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStderr, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use serde_json::Value;
 
-use super::cli_run::{live_run, s};
+use super::cli_run::s;
+use crate::live::Live;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -40,36 +40,15 @@ fn temp_dir(name: &str) -> PathBuf {
     d
 }
 
-/// Starts `rulec ARGS` with piped output and waits until its stderr has a line containing
-/// `ready`; returns the child and the rest of its stderr.
-fn start(args: &[&str], ready: &str) -> (Child, Lines<BufReader<ChildStderr>>) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rulec"))
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start rulec");
-    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let t = Instant::now();
-    loop {
-        let line = lines.next().unwrap_or_else(|| panic!("rulec {args:?} ended before it was ready")).expect("stderr");
-        if line.contains(ready) {
-            break;
-        }
-        assert!(t.elapsed() < Duration::from_secs(60), "rulec {args:?} not ready: {line}");
-    }
-    (child, lines)
+/// Starts `rulec ARGS` and waits until its stderr has a line containing `ready`.
+fn start(args: &[&str], ready: &str) -> Live {
+    Live::start(args, ready)
 }
 
-/// SIGTERM, then stdout, the rest of stderr and the exit status.
-fn stop(mut child: Child, err: Lines<BufReader<ChildStderr>>) -> (Option<i32>, String, String) {
-    // SAFETY: kill(2) with a child's pid and SIGTERM has no memory effects.
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-    let mut out = String::new();
-    child.stdout.take().expect("stdout").read_to_string(&mut out).expect("read stdout");
-    let rest: Vec<String> = err.map_while(Result::ok).collect();
-    let status = child.wait().expect("rulec exits");
-    (status.code(), out, rest.join("\n"))
+/// SIGTERM, then the exit status, stdout and the whole stderr.
+fn stop(live: Live) -> (Option<i32>, String, String) {
+    let stopped = live.stop();
+    (stopped.code, stopped.stdout, stopped.stderr)
 }
 
 /// The test's rules (the same rules as the live test of `rulec run`) for a fake root `r`.
@@ -175,25 +154,13 @@ fn a_capture_replays_the_live_alerts_and_sysdig_reads_it_as_rulec_does() {
     let rules_file = dir.join("rules.yaml");
     std::fs::write(&rules_file, rules(&r)).expect("write rules");
     let cap = dir.join("live.scap");
-    let (capture, capture_err) =
+    let capture =
         start(&["capture", "-o", s(&cap), "--rules", s(&rules_file), "--ring-bytes", "67108864"], "recording to");
-    let mut run = live_run(&rules_file).expect("the kernel check passed");
-    let run_err = {
-        let mut lines = BufReader::new(run.stderr.take().expect("stderr")).lines();
-        let t = Instant::now();
-        loop {
-            let line = lines.next().expect("rulec run ended before it was ready").expect("stderr line");
-            if line.contains("watching the host") {
-                break;
-            }
-            assert!(t.elapsed() < Duration::from_secs(60), "not ready: {line}");
-        }
-        lines
-    };
+    let run = start(&["run", "--rules", s(&rules_file), "-o", "json"], "watching the host");
     let w = workload(&dir, &r);
     std::thread::sleep(Duration::from_millis(500));
-    let (run_status, live_alerts, run_summary) = stop(run, run_err);
-    let (cap_status, _, cap_summary) = stop(capture, capture_err);
+    let (run_status, live_alerts, run_summary) = stop(run);
+    let (cap_status, _, cap_summary) = stop(capture);
     assert_eq!(run_status, Some(0), "{run_summary}");
     assert_eq!(cap_status, Some(0), "{cap_summary}");
     assert!(cap_summary.contains("rulec capture summary: wrote"), "{cap_summary}");
@@ -295,11 +262,11 @@ fn a_condition_records_what_it_matches_and_the_state_it_needs() {
     std::fs::write(&marker, "x").expect("marker");
     let cap = dir.join("cond.scap");
     let cond = format!("evt.type = openat and fd.name = {}", s(&marker));
-    let (capture, err) = start(&["capture", "-o", s(&cap), "--duration", "30", &cond], "recording to");
+    let capture = start(&["capture", "-o", s(&cap), "--duration", "30", &cond], "recording to");
     let st = Command::new("/bin/sh").arg("-c").arg(format!("cat {0}; cat {0}; cat /etc/hostname", s(&marker))).output();
     assert!(st.expect("sh").status.success());
     std::thread::sleep(Duration::from_millis(300));
-    let (status, _, summary) = stop(capture, err);
+    let (status, _, summary) = stop(capture);
     assert_eq!(status, Some(0), "{summary}");
     let state_only = count_before(&summary, "state-only").expect("state-only count");
     assert!(state_only > 0, "the state's events are kept, flagged: {summary}");
@@ -331,14 +298,14 @@ fn a_ring_buffer_overrun_is_counted_and_reported_and_rulec_stays_up() {
         "- rule: r\n  desc: d\n  condition: evt.type = openat and fd.name = /nonexistent/x\n  output: o\n  priority: INFO\n",
     )
     .expect("rules");
-    let (mut child, err) =
+    let mut child =
         start(&["run", "--rules", s(&rules), "--ring-bytes", "4096", "--stats-interval", "0.2"], "watching the host");
     // A burst: this process's opens and closes (about 200,000 records) into 4 KiB rings.
     for _ in 0..100_000 {
         drop(std::fs::File::open("/dev/null").expect("open /dev/null"));
     }
     std::thread::sleep(Duration::from_millis(500));
-    assert!(child.try_wait().expect("try_wait").is_none(), "rulec run stays up through the overrun");
+    assert!(child.running(), "rulec run stays up through the overrun");
     let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).expect("status");
     let hwm_kib: u64 = status
         .lines()
@@ -346,7 +313,7 @@ fn a_ring_buffer_overrun_is_counted_and_reported_and_rulec_stays_up() {
         .and_then(|v| v.split_whitespace().next()?.parse().ok())
         .expect("VmHWM");
     assert!(hwm_kib < 128 * 1024, "peak resident memory {hwm_kib} KiB stays bounded");
-    let (code, _, summary) = stop(child, err);
+    let (code, _, summary) = stop(child);
     assert_eq!(code, Some(0), "{summary}");
     let last = summary.rsplit("rulec run summary:").next().expect("a summary");
     let dropped = count_before(last, "dropped").expect("a drop count");

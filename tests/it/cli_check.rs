@@ -425,3 +425,26 @@ fn json_output_carries_the_fixes() {
     assert!(kinds.iter().any(|k| k == "safe") && kinds.iter().any(|k| k == "suggestion"), "{kinds:?}");
     assert!(kinds.iter().all(|k| k == "safe" || k == "suggestion"), "{kinds:?}");
 }
+
+/// A rules file that is not UTF-8 is reported at its first bad byte with a code, in text and in
+/// JSON (one document), not with a byte offset.
+#[test]
+fn a_file_that_is_not_utf8_gets_a_diagnostic_at_line_and_column() {
+    let dir = std::env::temp_dir().join(format!("rulec-check-utf8-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("latin1.yaml");
+    std::fs::write(
+        &file,
+        b"- rule: r\n  desc: caf\xe9 \xff\n  condition: evt.type = open\n  output: o\n  priority: INFO\n",
+    )
+    .unwrap();
+    let path = file.to_str().unwrap();
+    let run = rulec(&["check", path]);
+    assert_eq!(run.status, 1, "{}", run.stdout);
+    assert!(run.stdout.contains("error[E0213]") && run.stdout.contains(&format!("{path}:2:12")), "{}", run.stdout);
+    let run = rulec(&["check", "--format", "json", path]);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("one JSON document");
+    assert_eq!(doc["diagnostics"][0]["code"], "E0213");
+    assert_eq!((doc["diagnostics"][0]["line"].as_u64(), doc["diagnostics"][0]["column"].as_u64()), (Some(2), Some(12)));
+    let _ = std::fs::remove_dir_all(&dir);
+}

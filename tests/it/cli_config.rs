@@ -7,6 +7,9 @@
 use std::path::Path;
 use std::process::Command;
 
+/// The two rules of the outputs tests (Any open: Notice, tag a; Any close: Debug, tag b).
+use super::cli_outputs::RULES;
+
 fn run(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_rulec")).args(args).output().expect("rulec runs");
     (
@@ -15,21 +18,6 @@ fn run(args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
-
-const RULES: &str = r#"
-- rule: Any open
-  desc: every open exit
-  condition: evt.type = open and evt.dir = <
-  output: "open %fd.name by %proc.name"
-  priority: NOTICE
-  tags: [a]
-- rule: Any close
-  desc: every close exit
-  condition: evt.type = close and evt.dir = <
-  output: "close %fd.num by %proc.name"
-  priority: DEBUG
-  tags: [b]
-"#;
 
 fn temp(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("rulec-config-{name}-{}", std::process::id()));

@@ -5,14 +5,15 @@
 //! root and BTF (skipped elsewhere with a message; a failure under `RULEC_REQUIRE_KERNEL=1`).
 
 use std::ffi::OsStr;
-use std::io::{BufRead, BufReader, Read};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::net::UnixDatagram;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use rulec_test_support::http::Receiver;
 use serde_json::Value;
+
+use crate::live::Live;
 
 /// The hostile bytes: a newline, colour and title escapes, a bell, quotes, a backslash, and bytes
 /// that are not UTF-8.
@@ -68,27 +69,13 @@ fn hostile_event_data_stays_inside_one_line_in_every_output() {
     });
     let rx = Receiver::start(200, Duration::ZERO);
     let program = format!("cat >> '{}'", piped.display());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rulec"))
-        .args(["run", "--rules"])
-        .arg(&rules)
-        .args(["-o", "text", "--output-file"])
-        .arg(&file)
-        .arg("--syslog")
-        .arg(&socket)
-        .args(["--program", &program, "--webhook", &rx.url])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start rulec run");
-    let mut err_lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let start = Instant::now();
-    loop {
-        let line = err_lines.next().expect("rulec run ended before it was ready").expect("stderr line");
-        if line.contains("watching the host") {
-            break;
-        }
-        assert!(start.elapsed() < Duration::from_secs(60), "not ready: {line}");
-    }
+    let mut args: Vec<std::ffi::OsString> = vec!["run".into(), "--rules".into(), rules.clone().into()];
+    args.extend(["-o", "text", "--output-file"].map(Into::into));
+    args.push(file.clone().into());
+    args.push("--syslog".into());
+    args.push(socket.clone().into());
+    args.extend(["--program", &program, "--webhook", &rx.url].map(Into::into));
+    let live = Live::start(args, "watching the host");
     // The hostile command line, and a file with the hostile name opened by `cat`.
     let hostile_file = dir.join(OsStr::from_bytes(HOSTILE));
     std::fs::write(&hostile_file, "x").expect("hostile file");
@@ -101,16 +88,12 @@ fn hostile_event_data_stays_inside_one_line_in_every_output() {
         .expect("sh");
     assert!(st.success());
     std::thread::sleep(Duration::from_millis(500));
-    // SAFETY: kill(2) with a child's pid and SIGTERM has no memory effects.
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-    let mut stdout = Vec::new();
-    child.stdout.take().expect("stdout").read_to_end(&mut stdout).expect("read alerts");
-    let summary: Vec<String> = err_lines.map_while(Result::ok).collect();
-    let summary = summary.join("\n");
-    assert_eq!(child.wait().expect("exits").code(), Some(0), "{summary}");
+    let stopped = live.stop();
+    let summary = stopped.stderr;
+    assert_eq!(stopped.code, Some(0), "{summary}");
 
     // stdout, text: valid UTF-8, one line per alert, no control character anywhere.
-    let stdout = String::from_utf8(stdout).expect("stdout is UTF-8 whatever the event bytes");
+    let stdout = String::from_utf8(stopped.stdout_bytes).expect("stdout is UTF-8 whatever the event bytes");
     let lines: Vec<&str> = stdout.lines().collect();
     assert!(lines.iter().any(|l| l.contains("exec (cmdline=")), "{stdout}\n{summary}");
     assert!(lines.iter().any(|l| l.contains("open (file=")), "{stdout}\n{summary}");

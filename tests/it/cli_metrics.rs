@@ -3,10 +3,12 @@
 //! output deliveries), /healthz answers ok while the loop runs, other paths 404. Needs root and
 //! BTF (skipped elsewhere with a message; a failure under `RULEC_REQUIRE_KERNEL=1`).
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use crate::live::Live;
 
 /// `GET path` on loopback: (status, body).
 fn get(port: u16, path: &str) -> (u16, String) {
@@ -46,23 +48,12 @@ fn metrics_and_health_are_served_while_running() {
     )
     .expect("rules");
     let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rulec"))
-        .args(["run", "-o", "json", "--rules"])
-        .arg(&rules)
-        .args(["--metrics-address", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start rulec run");
-    let mut err_lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let start = Instant::now();
-    loop {
-        let line = err_lines.next().expect("rulec run ended before it was ready").expect("stderr line");
-        if line.contains("watching the host") {
-            break;
-        }
-        assert!(start.elapsed() < Duration::from_secs(60), "not ready: {line}");
-    }
+    let metrics_address = format!("127.0.0.1:{port}");
+    let rules_arg = rules.to_str().expect("utf-8 path");
+    let live = Live::start(
+        ["run", "-o", "json", "--rules", rules_arg, "--metrics-address", &metrics_address],
+        "watching the host",
+    );
     let st = Command::new("cat").arg(&marker).stdout(Stdio::null()).status().expect("cat");
     assert!(st.success());
     // Publications happen about once a second while events flow.
@@ -82,11 +73,7 @@ fn metrics_and_health_are_served_while_running() {
     }
     let (health, body) = get(port, "/healthz");
     let (missing, _) = get(port, "/nope");
-    // SAFETY: kill(2) with a child's pid and SIGTERM has no memory effects.
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-    let mut stdout = String::new();
-    child.stdout.take().expect("stdout").read_to_string(&mut stdout).expect("alerts");
-    let _ = child.wait();
+    let stdout = live.stop().stdout;
 
     assert_eq!(
         sample(&metrics, r#"rulec_alerts_total{rule="Marker read",priority="Warning"}"#),

@@ -13,7 +13,7 @@ use rulec_test_support::http::{Receiver, dead_url};
 
 /// Two rules the curl capture triggers often: 48 `open` exits (Notice, tag a) and 54 `close`
 /// exits (Debug, tag b).
-const RULES: &str = r#"
+pub(super) const RULES: &str = r#"
 - rule: Any open
   desc: every open exit
   condition: evt.type = open and evt.dir = <
@@ -207,7 +207,7 @@ fn sigusr1_reopens_the_output_file() {
         return;
     }
     let _kernel = crate::KERNEL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    use std::io::{BufRead, BufReader};
+    use crate::live::Live;
     use std::process::Stdio;
     let dir = std::env::temp_dir().join(format!("rulec-outputs-cli-usr1-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -225,19 +225,8 @@ fn sigusr1_reopens_the_output_file() {
     .expect("rules");
     let file = dir.join("alerts.jsonl");
     let rotated = dir.join("alerts.jsonl.1");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rulec"))
-        .args(["run", "--no-stdout", "--rules", s(&rules), "--output-file", s(&file)])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start rulec run");
-    let mut err = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    loop {
-        let line = err.next().expect("rulec run ended before it was ready").expect("line");
-        if line.contains("watching the host") {
-            break;
-        }
-    }
+    let live =
+        Live::start(["run", "--no-stdout", "--rules", s(&rules), "--output-file", s(&file)], "watching the host");
     let cat = || {
         let st = Command::new("cat").arg(&marker).stdout(Stdio::null()).status().expect("cat");
         assert!(st.success());
@@ -253,15 +242,12 @@ fn sigusr1_reopens_the_output_file() {
     };
     assert_eq!(wait(&file, 1), 1, "the first alert reaches the file");
     std::fs::rename(&file, &rotated).expect("rotate");
-    // SAFETY: kill(2) with a child's pid and a signal number has no memory effects.
-    unsafe { libc::kill(child.id() as i32, libc::SIGUSR1) };
+    live.signal(libc::SIGUSR1);
     std::thread::sleep(Duration::from_millis(300));
     cat();
     assert_eq!(wait(&file, 1), 1, "after SIGUSR1 the alert goes to a new file at the path");
     assert_eq!(lines(&rotated), 1, "the rotated file keeps what it had");
-    // SAFETY: as above.
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-    let rest: Vec<String> = err.map_while(Result::ok).collect();
-    assert_eq!(child.wait().expect("exits").code(), Some(0), "{}", rest.join("\n"));
+    let stopped = live.stop();
+    assert_eq!(stopped.code, Some(0), "{}", stopped.stderr);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -5,32 +5,20 @@
 //! events flow. Needs root and BTF (skipped elsewhere with a message; a failure under
 //! `RULEC_REQUIRE_KERNEL=1`).
 
-use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::live::Live;
+
+/// How long a reload may take to report its outcome.
+const WITHIN: Duration = Duration::from_secs(30);
 
 fn rule_on(marker: &Path, name: &str) -> String {
     format!(
         "- rule: {name}\n  desc: the test's marker is opened\n  condition: evt.type in (open, openat, openat2) and evt.dir = < and fd.name = {}\n  output: marker (file=%fd.name)\n  priority: WARNING\n",
         marker.display()
     )
-}
-
-/// Waits for a stderr line containing `want` (lines go to `log` too).
-fn wait_for(lines: &mpsc::Receiver<String>, log: &mut Vec<String>, want: &str) {
-    let end = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < end {
-        if let Ok(l) = lines.recv_timeout(Duration::from_millis(200)) {
-            let hit = l.contains(want);
-            log.push(l);
-            if hit {
-                return;
-            }
-        }
-    }
-    panic!("no `{want}` on stderr:\n{}", log.join("\n"));
 }
 
 fn open(p: &Path) {
@@ -52,61 +40,38 @@ fn a_bad_reload_is_refused_and_a_good_one_swaps_in() {
     std::fs::write(&two, "2").expect("marker");
     let rules = dir.join("rules.yaml");
     std::fs::write(&rules, rule_on(&one, "Marker one")).expect("rules");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rulec"))
-        .args(["run", "-o", "json", "--watch", "--rules"])
-        .arg(&rules)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start rulec run");
-    let (tx, lines) = mpsc::channel();
-    let stderr = child.stderr.take().expect("stderr");
-    std::thread::spawn(move || {
-        for l in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(l);
-        }
-    });
-    let mut log = Vec::new();
-    wait_for(&lines, &mut log, "watching the host");
+    let rules_arg = rules.to_str().expect("utf-8 path");
+    let mut live = Live::start(["run", "-o", "json", "--watch", "--rules", rules_arg], "watching the host");
     open(&one);
-    let hup = || {
-        // SAFETY: kill(2) with a child's pid and a signal number has no memory effects.
-        unsafe { libc::kill(child.id() as i32, libc::SIGHUP) };
-    };
 
     // A broken ruleset: refused, the old rule still alerts.
     std::fs::write(&rules, "- rule: Broken\n  desc: x\n  condition: evt.type = \n  output: x\n  priority: WARNING\n")
         .expect("rules");
-    hup();
-    wait_for(&lines, &mut log, "reload refused");
+    live.signal(libc::SIGHUP);
+    live.wait_for("reload refused", WITHIN);
     open(&one);
 
     // A good one: swapped in; only the new rule alerts from now on.
     // This one through `--watch` alone: the file's change is the request.
     std::fs::write(&rules, rule_on(&two, "Marker two")).expect("rules");
-    wait_for(&lines, &mut log, "reloaded: 1 rules enabled");
+    live.wait_for("reloaded: 1 rules enabled", WITHIN);
     open(&one);
     open(&two);
 
     // Once more, with the same rules.
-    hup();
-    wait_for(&lines, &mut log, "reloaded: 1 rules enabled");
+    live.signal(libc::SIGHUP);
+    live.wait_for("reloaded: 1 rules enabled", WITHIN);
     open(&two);
     std::thread::sleep(Duration::from_millis(500));
-    // SAFETY: as above.
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-    let mut stdout = String::new();
-    child.stdout.take().expect("stdout").read_to_string(&mut stdout).expect("alerts");
-    let status = child.wait().expect("exits");
-    while let Ok(l) = lines.recv_timeout(Duration::from_secs(2)) {
-        log.push(l);
-    }
-    assert_eq!(status.code(), Some(0), "{}", log.join("\n"));
-    let rules_fired: Vec<String> = stdout
+    let stopped = live.stop();
+    let log = &stopped.stderr;
+    assert_eq!(stopped.code, Some(0), "{log}");
+    let rules_fired: Vec<String> = stopped
+        .stdout
         .lines()
         .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("JSON")["rule"].as_str().unwrap_or("").to_string())
         .collect();
-    assert_eq!(rules_fired, ["Marker one", "Marker one", "Marker two", "Marker two"], "{}", log.join("\n"));
-    assert!(log.iter().any(|l| l.contains("E0")), "the refused ruleset's diagnostics are printed: {}", log.join("\n"));
+    assert_eq!(rules_fired, ["Marker one", "Marker one", "Marker two", "Marker two"], "{log}");
+    assert!(log.contains("E0"), "the refused ruleset's diagnostics are printed: {log}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -3,13 +3,13 @@
 //! live kernel (the eBPF probe; needs root and BTF: skipped elsewhere with a message, a failure
 //! under `RULEC_REQUIRE_KERNEL=1`, which CI sets).
 
-use std::io::{BufRead, BufReader, Read};
-
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use serde_json::Value;
+
+use crate::live::Live;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -127,21 +127,6 @@ fn a_capture_cut_mid_event_is_a_clear_error_after_its_events() {
         .unwrap_or_else(|| panic!("no count of processed events: {stderr}"));
     assert!(processed > 50, "events before the damage are processed: {stderr}");
     let _ = std::fs::remove_dir_all(&dir);
-}
-
-/// `rulec run` on the live kernel, or `None` (skipped) where it cannot run.
-pub(super) fn live_run(rules: &Path) -> Option<Child> {
-    if !rulec_test_support::kernel("live `rulec run`") {
-        return None;
-    }
-    Some(
-        Command::new(env!("CARGO_BIN_EXE_rulec"))
-            .args(["run", "--rules", s(rules), "-o", "json"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start rulec run"),
-    )
 }
 
 /// Helper programs for the live test's actions (python3 is in CI's package list).
@@ -279,18 +264,10 @@ fn live_run_alerts_on_what_the_test_does() {
     )
     .expect("write rules");
     let _kernel = crate::KERNEL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    let Some(mut child) = live_run(&rules) else { return };
-    // Wait until the probe is attached.
-    let stderr = child.stderr.take().expect("stderr");
-    let mut err_lines = BufReader::new(stderr).lines();
-    let start = Instant::now();
-    loop {
-        let line = err_lines.next().expect("rulec run ended before it was ready").expect("stderr line");
-        if line.contains("watching the host") {
-            break;
-        }
-        assert!(start.elapsed() < Duration::from_secs(30), "not ready: {line}");
+    if !rulec_test_support::kernel("live `rulec run`") {
+        return;
     }
+    let live = Live::start(["run", "--rules", s(&rules), "-o", "json"], "watching the host");
     // The actions, each with a benign look-alike.
     let run = |cmd: &str| {
         let out = Command::new("/bin/sh").arg("-c").arg(cmd).output().expect("sh");
@@ -308,14 +285,9 @@ fn live_run_alerts_on_what_the_test_does() {
     run(&format!("rm {r}/home/u/.bash_history; rm {r}/home/u/old-notes"));
     std::thread::sleep(Duration::from_millis(1000));
     // SIGTERM: rulec drains what arrived, prints the summary and exits 0.
-    // SAFETY: kill(2) with a child's pid and SIGTERM has no memory effects.
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-    let mut stdout = String::new();
-    child.stdout.take().expect("stdout").read_to_string(&mut stdout).expect("read alerts");
-    let rest: Vec<String> = err_lines.map_while(Result::ok).collect();
-    let status = child.wait().expect("rulec run exits");
-    let summary = rest.join("\n");
-    assert_eq!(status.code(), Some(0), "{summary}");
+    let stopped = live.stop();
+    let (stdout, summary) = (stopped.stdout, stopped.stderr);
+    assert_eq!(stopped.code, Some(0), "{summary}");
     assert!(summary.contains("rulec run summary:") && summary.contains("kernel:"), "{summary}");
     drop(listeners);
 

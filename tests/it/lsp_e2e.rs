@@ -55,6 +55,11 @@ impl Client {
         Client { child, stdin, incoming: rx, pending: Vec::new(), next_id: 1 }
     }
 
+    fn send_bytes(&mut self, bytes: &[u8]) {
+        self.stdin.write_all(bytes).expect("write");
+        self.stdin.flush().expect("flush");
+    }
+
     fn send_raw(&mut self, body: &str) {
         write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).expect("write");
         self.stdin.flush().expect("flush");
@@ -368,6 +373,21 @@ fn bad_messages_get_errors_not_a_crash() {
     assert_eq!(r["error"]["code"], -32602);
     // Not JSON at all: a parse error, and the server goes on.
     c.send_raw("{this is not json");
+    // Broken frames: a length too large (the body runs into the next header), no length, a
+    // length that is no number, and a long line of junk. After each, requests are answered.
+    let junk = vec![b'x'; 100_000];
+    for bad in [&b"Content-Length: 3\r\n\r\n{}"[..], b"X-Nope: 1\r\n\r\n{}", b"Content-Length: many\r\n\r\n{}", &junk] {
+        c.send_bytes(bad);
+        assert_eq!(
+            c.request("textDocument/hover", at(URI, 9999, 9999)),
+            Value::Null,
+            "{}",
+            String::from_utf8_lossy(&bad[..20])
+        );
+    }
+    // A request to a `$/` method gets an answer too.
+    let r = c.request_raw("$/rulec.unknown", json!({}));
+    assert_eq!(r["error"]["code"], -32601, "{r}");
     // A position far outside the document, and an unknown document: empty answers.
     assert_eq!(c.request("textDocument/hover", at(URI, 9999, 9999)), Value::Null);
     assert_eq!(c.request("textDocument/completion", at("file:///nope.yaml", 0, 0)), json!([]));

@@ -20,9 +20,11 @@ mod cli_selftest;
 mod cli_test;
 mod diagnostics;
 mod falco_conformance;
+mod live;
 mod load_diagnostics;
 mod lsp_e2e;
 mod render;
+mod stdlib_live;
 mod test_layout;
 
 /// Tests that load the eBPF probe hold this while they run. The probe sees the whole host, so a

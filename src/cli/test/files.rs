@@ -56,11 +56,11 @@ pub(super) fn discover(root: &Path, out: &mut Vec<PathBuf>) -> Result<(), String
 fn read_text(path: &Path) -> Result<String, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {}", path.display(), io_reason(&e)))?;
     String::from_utf8(bytes).map_err(|e| {
-        format!(
-            "cannot read {}: not UTF-8 text (invalid byte at offset {})",
-            path.display(),
-            e.utf8_error().valid_up_to()
-        )
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+        let line_start = valid.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let col = String::from_utf8_lossy(&valid[line_start..]).chars().count() + 1;
+        format!("{}:{line}:{col}: not UTF-8 text; save the file as UTF-8", path.display())
     })
 }
 
