@@ -24,6 +24,7 @@ mod live;
 mod load_diagnostics;
 mod lsp_e2e;
 mod render;
+mod stdlib;
 mod stdlib_live;
 mod test_layout;
 

@@ -1,7 +1,8 @@
 //! Finding and loading test files: discovery under the given paths (`*.tests.yaml`,
-//! `*.tests.yml`), reading each file and the rules it tests (named by `rules:`, or the rules
-//! file beside it), and building its suite. A file that cannot be used keeps its diagnostics or
-//! its IO problem for the report; nothing here runs a case or prints.
+//! `*.tests.yml`), reading each file and the rules it tests (named by `rules:`, where `stdlib`
+//! is the embedded stdlib, or the rules file beside it), and building its suite. A file that
+//! cannot be used keeps its diagnostics or its IO problem for the report; nothing here runs a
+//! case or prints.
 
 use std::path::{Path, PathBuf};
 
@@ -114,10 +115,15 @@ pub(super) fn load(path: &Path) -> Loaded {
     } else {
         file.rules.iter().map(|(p, loc)| (dir.join(p), *loc)).collect()
     };
-    let mut sources = Vec::new();
-    for (i, (p, loc)) in rule_paths.iter().enumerate() {
+    let mut sources: Vec<SourceFile> = Vec::new();
+    for (p, loc) in &rule_paths {
+        // `rules: [stdlib]` names the embedded stdlib's files.
+        if p.strip_prefix(&dir).is_ok_and(|rel| crate::cli::stdlib::is_stdlib(rel)) {
+            sources.extend(crate::cli::stdlib::sources(sources.len() as u32));
+            continue;
+        }
         match read_text(p) {
-            Ok(text) => sources.push(SourceFile::new(FileId(i as u32), p.display().to_string(), text)),
+            Ok(text) => sources.push(SourceFile::new(FileId(sources.len() as u32), p.display().to_string(), text)),
             Err(e) => {
                 l.diagnostics.push(Diagnostic::new(rulec_compiler::Code::TestRulesFile, *loc, e));
                 return l;
