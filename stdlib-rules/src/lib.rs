@@ -43,6 +43,7 @@ pub const FILES: &[StdlibFile] = stdlib_files![
 /// folder is missing.
 #[rustfmt::skip]
 pub const TESTS: &[StdlibFile] = stdlib_files![
+    "collection.tests.yaml",
     "command_and_control.tests.yaml",
     "containers.tests.yaml",
     "credential_access.tests.yaml",
