@@ -36,12 +36,14 @@ pub const FILES: &[StdlibFile] = stdlib_files![
     "lateral_movement.yaml",
     "exfiltration.yaml",
     "command_and_control.yaml",
+    "collection.yaml",
 ];
 
 /// The stdlib's golden-test files (`*.tests.yaml`), in any order; a test fails when one of the
 /// folder is missing.
 #[rustfmt::skip]
 pub const TESTS: &[StdlibFile] = stdlib_files![
+    "collection.tests.yaml",
     "command_and_control.tests.yaml",
     "containers.tests.yaml",
     "credential_access.tests.yaml",
