@@ -34,7 +34,8 @@ pub const BATCH_PER_CPU: usize = 1024;
 
 /// Syscalls the state machine needs whatever the rules say (as Falco's base syscall set):
 /// process creation and replacement, the fd-table changes (opens, closes, duplicates, pipes,
-/// sockets and their connections), the working directory and the credentials.
+/// sockets and their connections, the addresses of datagrams on unconnected sockets), the
+/// working directory and the credentials.
 const STATE_SYSCALLS: &[&str] = &[
     "clone",
     "clone3",
@@ -58,6 +59,10 @@ const STATE_SYSCALLS: &[&str] = &[
     "accept4",
     "bind",
     "listen",
+    "sendto",
+    "recvfrom",
+    "sendmsg",
+    "recvmsg",
     "chdir",
     "fchdir",
     "setuid",

@@ -8,7 +8,9 @@
 //! loop's total, so nothing is lost between publications). The server runs on its own thread.
 //!
 //! Families (prefix `rulec_`): `events_total{type}`, `kernel_records_total{cpu}`,
-//! `kernel_drops_total{cpu,reason}`, `state_threads`, `state_evictions_total{table}`,
+//! `kernel_drops_total{cpu,reason}`, `kernel_arguments_total{cpu,problem}` (arguments cut at
+//! the probe's limit, unreadable, or read at exit for want of an entry copy),
+//! `kernel_compat_skipped_total{cpu}` (32-bit syscalls not captured), `state_threads`, `state_evictions_total{table}`,
 //! `state_unknown_thread_events_total`, `alerts_total{rule,priority}`,
 //! `alerts_suppressed_total{rule}`, `output_alerts_total{output,result}`,
 //! `output_retries_total{output}`, `engine_evaluations_total`, `engine_eval_seconds_total`
@@ -35,6 +37,8 @@ pub struct Metrics {
     events: Family<Labels, Counter>,
     kernel_records: Family<Labels, Counter>,
     kernel_drops: Family<Labels, Counter>,
+    kernel_arguments: Family<Labels, Counter>,
+    kernel_compat: Family<Labels, Counter>,
     state_threads: Gauge,
     state_evictions: Family<Labels, Counter>,
     unknown_thread_events: Counter,
@@ -87,6 +91,8 @@ impl Metrics {
             events: Family::default(),
             kernel_records: Family::default(),
             kernel_drops: Family::default(),
+            kernel_arguments: Family::default(),
+            kernel_compat: Family::default(),
             state_threads: Gauge::default(),
             state_evictions: Family::default(),
             unknown_thread_events: Counter::default(),
@@ -103,6 +109,18 @@ impl Metrics {
         r.register("events", "Events processed, by event type", m.events.clone());
         r.register("kernel_records", "Records the probe wrote, by CPU", m.kernel_records.clone());
         r.register("kernel_drops", "Records the probe lost, by CPU and reason", m.kernel_drops.clone());
+        r.register(
+            "kernel_arguments",
+            "Arguments the probe did not capture as the kernel used them, by CPU and problem \
+             (cut: longer than its limit; unreadable: user or kernel memory could not be read; \
+             read_at_exit: read at syscall exit, its copy from the entry missing)",
+            m.kernel_arguments.clone(),
+        );
+        r.register(
+            "kernel_compat_skipped",
+            "32-bit (ia32) syscalls of a wanted number that the probe skipped, by CPU",
+            m.kernel_compat.clone(),
+        );
         r.register("state_threads", "Threads in the state table", m.state_threads.clone());
         r.register("state_evictions", "Entries evicted from full state tables, by table", m.state_evictions.clone());
         r.register(
@@ -143,6 +161,11 @@ impl Metrics {
             {
                 set(&self.kernel_drops.get_or_create(&labels(&[("cpu", &cpu), ("reason", reason)])), n);
             }
+            for (problem, n) in [("cut", c.truncated), ("unreadable", c.read_faults), ("read_at_exit", c.enter_missing)]
+            {
+                set(&self.kernel_arguments.get_or_create(&labels(&[("cpu", &cpu), ("problem", problem)])), n);
+            }
+            set(&self.kernel_compat.get_or_create(&labels(&[("cpu", &cpu)])), c.compat_skipped);
         }
         self.state_threads.set(i64::try_from(s.threads).unwrap_or(i64::MAX));
         for (table, n) in

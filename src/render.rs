@@ -184,6 +184,12 @@ impl<'a> Renderer<'a> {
     /// span and the labels, `path:line:col`, and the hint as a help note. Ends with a newline.
     pub fn text(&self, diagnostic: &Diagnostic, color: bool) -> String {
         let mut out = header(diagnostic, color);
+        // A snippet draws whole lines: on a very long line (a generated or minified file) that
+        // is the whole file once per diagnostic, so such lines get a window around the column.
+        if self.touches_long_line(diagnostic) {
+            out.push_str(&self.windowed_body(diagnostic));
+            return out;
+        }
         // ariadne is large and says of itself that it has bugs; a failure to draw one snippet
         // must not take the whole report down, so fall back to the plain form.
         let snippet = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.snippet(diagnostic, color)));
@@ -241,6 +247,63 @@ impl<'a> Renderer<'a> {
         }
         if let Some(h) = &d.hint {
             out.push_str(&format!("    hint: {h}\n"));
+        }
+        out
+    }
+
+    /// Whether the primary location or a label is on a line longer than [`MAX_DRAWN_LINE`].
+    fn touches_long_line(&self, diagnostic: &Diagnostic) -> bool {
+        std::iter::once(diagnostic.primary).chain(diagnostic.labels.iter().map(|l| l.location)).any(|location| {
+            self.index(location.file).is_some_and(|i| {
+                let line = self.position(location).line as usize - 1;
+                self.files[i].line_text(line).len() > MAX_DRAWN_LINE
+            })
+        })
+    }
+
+    /// The body for a diagnostic on a long line: where, the primary line cut to a window of
+    /// [`WINDOW`] characters each side of the span (`…` where it is cut) with carets under the
+    /// span, then the labels and the hint.
+    fn windowed_body(&self, diagnostic: &Diagnostic) -> String {
+        let p = self.position(diagnostic.primary);
+        let mut out = String::new();
+        out.push_str(&format!("  --> {}:{}:{}\n", self.file_name(diagnostic.primary.file), p.line, p.column));
+        if let Some(i) = self.index(diagnostic.primary.file) {
+            let file = &self.files[i];
+            let line = file.line_text(p.line as usize - 1);
+            // Byte offsets within the line, so that the cost is the window's, not the line's.
+            let line_start = line.as_ptr() as usize - file.text.as_ptr() as usize;
+            let at = ceil_char_boundary(line, (diagnostic.primary.start as usize).saturating_sub(line_start));
+            let before: Vec<(usize, char)> = line[..at].char_indices().rev().take(WINDOW).collect();
+            let from = before.last().map_or(at, |&(b, _)| b);
+            let width =
+                if p.end_line == p.line { (p.end_column as usize).saturating_sub(p.column as usize).max(1) } else { 1 };
+            let after_len: usize = line[at..].chars().take(width.min(WINDOW) + WINDOW).map(char::len_utf8).sum();
+            let to = at + after_len;
+            let (cut_start, cut_end) = (from > 0, to < line.len());
+            let number = p.line.to_string();
+            let gutter = " ".repeat(number.len());
+            out.push_str(&format!(
+                "{number} | {}{}{}\n",
+                if cut_start { "…" } else { "" },
+                &line[from..to],
+                if cut_end { "…" } else { "" }
+            ));
+            let pad = before.len() + usize::from(cut_start);
+            out.push_str(&format!("{gutter} | {}{}\n", " ".repeat(pad), "^".repeat(width.min(WINDOW))));
+        }
+        for label in &diagnostic.labels {
+            let lp = self.position(label.location);
+            out.push_str(&format!(
+                "  --> {}:{}:{}: {}\n",
+                self.file_name(label.location.file),
+                lp.line,
+                lp.column,
+                label.message
+            ));
+        }
+        if let Some(hint) = &diagnostic.hint {
+            out.push_str(&format!("  help: {hint}\n"));
         }
         out
     }
@@ -316,6 +379,11 @@ impl<'a> Renderer<'a> {
         Some(trimmed)
     }
 }
+
+/// Lines longer than this (in bytes) are not drawn whole in a snippet.
+const MAX_DRAWN_LINE: usize = 240;
+/// Characters shown each side of a span on a long line.
+const WINDOW: usize = 60;
 
 /// `error[E0401]: message` (or `warning[...]`), coloured when asked, with a newline.
 fn header(diagnostic: &Diagnostic, color: bool) -> String {

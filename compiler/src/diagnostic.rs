@@ -210,6 +210,8 @@ codes! {
         "An item uses both the deprecated `append` and `override`.";
     ResourceLimit = "E0212", Error, "resource-limit",
         "A file, item or expansion exceeds a limit rulec enforces to stay safe on untrusted input.";
+    NotUtf8 = "E0213", Error, "not-utf8",
+        "The file is not UTF-8 text (YAML rules files must be); the first invalid byte is shown, and the file is not loaded. Save it as UTF-8.";
 
     // Names and resolution.
     UndefinedMacro = "E0301", Error, "undefined-macro",

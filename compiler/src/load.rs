@@ -133,6 +133,14 @@ pub fn load(files: &[SourceFile]) -> (Loaded, Vec<Diagnostic>) {
     let mut l = Loader::default();
     let mut total_items = 0usize;
     for file in files {
+        if let Some(at) = file.not_utf8_at {
+            l.diags.push(Diagnostic::new(
+                Code::NotUtf8,
+                Location::new(file.id, at, at + char::REPLACEMENT_CHARACTER.len_utf8()),
+                format!("`{}` is not UTF-8 text: this byte is not valid UTF-8; save the file as UTF-8", file.name),
+            ));
+            continue;
+        }
         if file.text.len() > MAX_FILE_BYTES {
             l.diags.push(Diagnostic::new(
                 Code::ResourceLimit,

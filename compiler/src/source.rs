@@ -10,6 +10,9 @@ pub struct SourceFile {
     pub name: String,
     pub text: String,
     line_starts: Vec<usize>,
+    /// Where the first byte that was not UTF-8 was (now U+FFFD in `text`), for a file made by
+    /// [`SourceFile::from_bytes`]; such a file is reported (E0213) and not loaded.
+    pub not_utf8_at: Option<usize>,
 }
 
 /// A 1-based line and a 1-based column, both counted as the consumer needs (chars for people,
@@ -25,7 +28,20 @@ impl SourceFile {
         let text = text.into();
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        SourceFile { id, name: name.into(), text, line_starts }
+        SourceFile { id, name: name.into(), text, line_starts, not_utf8_at: None }
+    }
+
+    /// A file from the bytes read from disk. Bytes that are not UTF-8 are replaced by U+FFFD, so
+    /// that positions (line and column) can still be given, and the first one is remembered.
+    pub fn from_bytes(id: FileId, name: impl Into<String>, bytes: Vec<u8>) -> SourceFile {
+        match String::from_utf8(bytes) {
+            Ok(text) => SourceFile::new(id, name, text),
+            Err(e) => {
+                let valid = e.utf8_error().valid_up_to();
+                let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+                SourceFile { not_utf8_at: Some(valid), ..SourceFile::new(id, name, text) }
+            }
+        }
     }
 
     /// Clamps `offset` into the text and back onto a char boundary.

@@ -5,9 +5,17 @@
 //! no IO), so every feature is a pure function of an [`Analysis`] and a request, testable without
 //! a client. Rebuilding reuses every unit whose input texts did not change.
 //!
-//! Load order: the configured `rulec.rulesFiles` are one unit, in that order; every open file
-//! that is not among them is checked as those files followed by itself (Falco's `-r a -r b`),
-//! which is a unit of its own. With no configured files, each open file is checked alone.
+//! Load order: the embedded stdlib first (setting `rulec.stdlib`, on by default), then the
+//! configured `rulec.rulesFiles`, in that order, as one unit; every open file that is not among
+//! them is checked as those files followed by itself (Falco's `-r a -r b`), which is a unit of
+//! its own. With no configured files, each open file is checked after the stdlib alone (or
+//! alone). The stdlib's files are never reported on unless open: an open stdlib file is checked
+//! in its place in the stdlib, with its buffer's text.
+//!
+//! The stdlib's files are named by the server: the workspace's own `stdlib-rules/...` file when
+//! it exists (go to definition opens it), else a [`STDLIB_SCHEME`] URI over the embedded text,
+//! which no client can open: navigation leaves such locations out, and hover shows the
+//! definition instead.
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
@@ -23,6 +31,24 @@ use crate::index::{self, Occurrence};
 /// A file and its text.
 pub type FileText = (Uri, Arc<str>);
 
+/// The URI scheme of an embedded stdlib file that is not on disk in the workspace.
+pub const STDLIB_SCHEME: &str = "rulec-stdlib";
+
+/// Whether `uri` names an embedded stdlib file that only the server can read.
+pub fn is_virtual_stdlib(uri: &Uri) -> bool {
+    uri.as_str().strip_prefix(STDLIB_SCHEME).is_some_and(|rest| rest.starts_with(':'))
+}
+
+/// An embedded stdlib file under its [`STDLIB_SCHEME`] URI (`rulec-stdlib:///stdlib-rules/x.yaml`).
+pub fn virtual_stdlib_file(f: &rulec_stdlib::StdlibFile) -> Option<FileText> {
+    Some((format!("{STDLIB_SCHEME}:///{}", f.path).parse().ok()?, Arc::from(f.text)))
+}
+
+/// Every embedded stdlib file under its virtual URI, in load order.
+pub fn virtual_stdlib() -> Vec<FileText> {
+    rulec_stdlib::FILES.iter().filter_map(virtual_stdlib_file).collect()
+}
+
 /// The texts a snapshot is built from.
 #[derive(Clone, Debug, Default)]
 pub struct Inputs {
@@ -31,6 +57,9 @@ pub struct Inputs {
     /// The configured load order, each with its text (the open buffer if it is open, else the
     /// file as read from disk).
     pub rules_files: Vec<FileText>,
+    /// The stdlib's files, loaded before everything (empty when `rulec.stdlib` is off), each with
+    /// its text (the open buffer if it is open).
+    pub stdlib: Vec<FileText>,
 }
 
 /// One file of a unit: its text and what it holds on its own.
@@ -109,12 +138,19 @@ impl Analysis {
     /// Builds the snapshot for `inputs`, reusing the units of `previous` whose texts are the same.
     pub fn build(inputs: &Inputs, previous: Option<&Analysis>) -> Analysis {
         let mut plans: Vec<(Vec<FileText>, Vec<usize>)> = Vec::new();
-        let base = &inputs.rules_files;
-        if !base.is_empty() {
-            plans.push((base.clone(), (0..base.len()).collect()));
+        let mut base = inputs.stdlib.clone();
+        base.extend(inputs.rules_files.iter().filter(|(u, _)| !inputs.stdlib.iter().any(|(s, _)| s == u)).cloned());
+        let configured: Vec<usize> = (inputs.stdlib.len()..base.len()).collect();
+        if !configured.is_empty() {
+            plans.push((base.clone(), configured.clone()));
         }
         for (uri, text) in &inputs.open {
-            if base.iter().any(|(u, _)| u == uri) {
+            if let Some(i) = base.iter().position(|(u, _)| u == uri) {
+                // A configured file is reported by the configured unit; an open stdlib file by
+                // a unit of its own.
+                if !configured.contains(&i) {
+                    plans.push((base.clone(), vec![i]));
+                }
                 continue;
             }
             let mut files = base.clone();

@@ -25,9 +25,10 @@ pub fn offset(file: &SourceFile, pos: lsp::Position) -> usize {
     file.offset_of_utf16(pos.line, pos.character)
 }
 
-/// A compiler location as an LSP location, when its file is part of `unit`.
+/// A compiler location as an LSP location, when its file is part of `unit` and a client can
+/// open it (not an embedded stdlib file).
 pub fn location(unit: &Unit, loc: rulec_compiler::Location) -> Option<lsp::Location> {
-    let f = unit.file(loc.file)?;
+    let f = unit.file(loc.file).filter(|f| !crate::analysis::is_virtual_stdlib(&f.uri))?;
     Some(lsp::Location { uri: f.uri.clone(), range: range(&f.source, loc.start as usize, loc.end as usize) })
 }
 

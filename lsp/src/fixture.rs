@@ -3,7 +3,8 @@
 //!
 //! A fixture is one file (`/main.yaml`), or several, each introduced by a line `//- /NAME`; a
 //! file marked `//- /NAME rulesFile` is part of the configured load order (`rulec.rulesFiles`),
-//! in the order written. Every other file is an open document.
+//! in the order written. Every other file is an open document. A header line `//- stdlib` (no
+//! file) loads the embedded stdlib first, under its virtual URIs, as the server does by default.
 
 use std::sync::Arc;
 
@@ -33,9 +34,12 @@ pub fn uri(name: &str) -> Uri {
 impl Fixture {
     pub fn parse(text: &str) -> Fixture {
         let mut parts: Vec<(String, bool, String)> = Vec::new();
+        let mut stdlib = false;
         if text.trim_start().starts_with("//- ") {
             for line in text.trim_start().split_inclusive('\n') {
-                if let Some(header) = line.strip_prefix("//- ") {
+                if line.trim_end() == "//- stdlib" {
+                    stdlib = true;
+                } else if let Some(header) = line.strip_prefix("//- ") {
                     let mut words = header.split_whitespace();
                     let name = words.next().unwrap_or("/main.yaml").to_owned();
                     let configured = words.any(|w| w == "rulesFile");
@@ -48,6 +52,9 @@ impl Fixture {
             parts.push(("/main.yaml".to_owned(), false, text.to_owned()));
         }
         let mut inputs = Inputs::default();
+        if stdlib {
+            inputs.stdlib = crate::analysis::virtual_stdlib();
+        }
         let mut files = Vec::new();
         let mut cursor = None;
         for (name, configured, mut body) in parts {

@@ -30,11 +30,13 @@ struct Config {
     /// `rulec.rulesFiles`, as written (absolute, or relative to the workspace root).
     rules_files: Vec<String>,
     debounce_ms: u64,
+    /// `rulec.stdlib`: load the embedded stdlib before every file (default on).
+    stdlib: bool,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { rules_files: Vec::new(), debounce_ms: DEFAULT_DEBOUNCE_MS }
+        Config { rules_files: Vec::new(), debounce_ms: DEFAULT_DEBOUNCE_MS, stdlib: true }
     }
 }
 
@@ -48,6 +50,9 @@ impl Config {
         }
         if let Some(ms) = v.get("debounceMs").and_then(Value::as_u64) {
             self.debounce_ms = ms.min(10_000);
+        }
+        if let Some(on) = v.get("stdlib").and_then(Value::as_bool) {
+            self.stdlib = on;
         }
     }
 }
@@ -67,6 +72,9 @@ struct State {
     root: Option<PathBuf>,
     /// Configured files as read from disk (used while they are not open).
     disk: HashMap<Uri, Arc<str>>,
+    /// The stdlib's files as named and read when the configuration was read (see
+    /// [`stdlib_files`]); empty when `rulec.stdlib` is off.
+    stdlib: Vec<(Uri, Arc<str>)>,
     analysis: Arc<Analysis>,
     dirty: bool,
     generation: u64,
@@ -94,7 +102,15 @@ impl State {
                 Some((uri, text))
             })
             .collect();
-        Inputs { open, rules_files }
+        let stdlib = self
+            .stdlib
+            .iter()
+            .map(|(uri, text)| match self.docs.iter().find(|d| &d.uri == uri) {
+                Some(d) => (uri.clone(), d.text.clone()),
+                None => (uri.clone(), text.clone()),
+            })
+            .collect();
+        Inputs { open, rules_files, stdlib }
     }
 
     /// The current snapshot, rebuilt first if documents changed since.
@@ -116,6 +132,7 @@ impl State {
     fn read_configured(&mut self) -> Vec<String> {
         let mut errors = Vec::new();
         self.disk.clear();
+        self.stdlib = if self.config.stdlib { stdlib_files(self.root.as_deref()) } else { Vec::new() };
         for p in self.config.rules_files.clone() {
             let Some(uri) = path_uri(self.root.as_deref(), &p) else {
                 errors.push(format!("rulec.rulesFiles: cannot use `{p}` as a path"));
@@ -133,6 +150,22 @@ impl State {
         self.dirty = true;
         errors
     }
+}
+
+/// The stdlib's files: each one the workspace holds at its path (`stdlib-rules/...`, as in
+/// rulec's own repository) is that file, read from disk, so that navigation opens it; every other
+/// one is the embedded text under a virtual URI.
+fn stdlib_files(root: Option<&Path>) -> Vec<(Uri, Arc<str>)> {
+    rulec_stdlib::FILES
+        .iter()
+        .filter_map(|f| {
+            let on_disk = root.map(|r| r.join(f.path)).and_then(|path| {
+                let text = String::from_utf8(std::fs::read(&path).ok()?).ok()?;
+                Some((path_uri(None, &path.to_string_lossy())?, Arc::from(text)))
+            });
+            on_disk.or_else(|| crate::analysis::virtual_stdlib_file(f))
+        })
+        .collect()
 }
 
 fn resolve(root: Option<&Path>, p: &str) -> PathBuf {

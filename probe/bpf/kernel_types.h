@@ -82,15 +82,74 @@ struct cred {
 };
 
 struct qstr {
+	union {
+		struct {
+			u32 hash;
+			u32 len;
+		};
+		u64 hash_len;
+	};
 	const unsigned char *name;
 };
 
 struct dentry {
+	struct dentry *d_parent;
 	struct qstr d_name;
 };
 
+struct vfsmount {
+	struct dentry *mnt_root;
+};
+
+/* The mount a `vfsmount` is embedded in (fs/mount.h): its parent and where it is mounted. */
+struct mount {
+	struct mount *mnt_parent;
+	struct dentry *mnt_mountpoint;
+	struct vfsmount mnt;
+};
+
 struct path {
+	struct vfsmount *mnt;
 	struct dentry *dentry;
+};
+
+struct fs_struct {
+	struct path root;
+	struct path pwd;
+};
+
+/* cgroups: a task's css_set holds one css per controller (v1 hierarchies, or the v2 tree), and
+ * the default hierarchy's cgroup; a cgroup's path is its kernfs node's ancestry. */
+enum cgroup_subsys_id {
+	CGROUP_SUBSYS_COUNT = 12,
+};
+
+/* `parent` was renamed `__parent` in 6.15: both spellings, resolved by CO-RE. */
+struct kernfs_node {
+	struct kernfs_node *__parent;
+	const char *name;
+};
+
+struct kernfs_node___parent {
+	struct kernfs_node *parent;
+};
+
+struct cgroup {
+	struct kernfs_node *kn;
+};
+
+struct cgroup_subsys {
+	const char *name;
+};
+
+struct cgroup_subsys_state {
+	struct cgroup *cgroup;
+	struct cgroup_subsys *ss;
+};
+
+struct css_set {
+	struct cgroup_subsys_state *subsys[12];
+	struct cgroup *dfl_cgrp;
 };
 
 struct inode {
@@ -206,6 +265,8 @@ struct task_struct {
 	struct files_struct *files;
 	struct pid *thread_pid;
 	struct signal_struct *signal;
+	struct fs_struct *fs;
+	struct css_set *cgroups;
 	const struct cred *cred;
 	kuid_t loginuid;
 	char comm[16];

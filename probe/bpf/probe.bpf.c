@@ -31,6 +31,7 @@
 #include "scap_gen.h"
 #include "builder.h"
 #include "net.h"
+#include "paths.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -39,6 +40,8 @@ char LICENSE[] SEC("license") = "GPL";
 /* x86 `thread_info.status` bit: a 32-bit syscall is running. */
 #define TS_COMPAT 0x0002
 #define AT_FDCWD -100
+/* The sixth syscall argument (r9 on x86_64): libbpf 1.1 has no PT_REGS_PARM6_CORE_SYSCALL. */
+#define SYSCALL_PARM6(regs) BPF_CORE_READ((regs), r9)
 
 /* ---- settings from user space ---------------------------------------------------------------- */
 /* rulec's own process: its syscalls would feed back into the stream. */
@@ -261,8 +264,9 @@ static __always_inline __u32 task_tty(struct task_struct *t)
 	return (minor & 0xff) | ((major & 0xfff) << 8) | ((minor & ~0xffu) << 12);
 }
 
-/* Fills the parameters clone/fork/execve exits share, from `exe` to `vm_swap`. */
-static __always_inline void push_process_head(struct builder *b, __s64 res)
+/* Fills the parameters clone/fork/execve exits share, from `exe` to `vm_swap`; `cwd` walks the
+ * working directory (exec only: a clone child has its parent's, which user space copies). */
+static __always_inline void push_process_head(struct builder *b, __s64 res, bool cwd)
 {
 	struct task_struct *t = current_task();
 	unsigned long arg_start = BPF_CORE_READ(t, mm, arg_start);
@@ -281,7 +285,15 @@ static __always_inline void push_process_head(struct builder *b, __s64 res)
 	push_u64(b, pid_tgid & 0xffffffff);             /* tid */
 	push_u64(b, pid_tgid >> 32);                    /* pid */
 	push_u64(b, (__u64)current_ptid());             /* ptid */
-	push_empty(b);                                  /* cwd: resolved by user space */
+	if (cwd) {
+		struct fs_struct *fs = BPF_CORE_READ(t, fs);
+		if (fs)
+			push_path_of(b, __builtin_preserve_access_index(&fs->pwd)); /* cwd */
+		else
+			push_empty(b);
+	} else {
+		push_empty(b);                          /* cwd: the parent's */
+	}
 	push_empty(b);                                  /* fdlimit */
 	push_empty(b);                                  /* pgft_maj */
 	push_empty(b);                                  /* pgft_min */
@@ -372,9 +384,9 @@ static __always_inline void emit_clone(__u16 type, long ret)
 	if (!builder_begin(&b, type, 21))
 		return;
 	struct task_struct *t = current_task();
-	push_process_head(&b, ret);
+	push_process_head(&b, ret, false);
 	push_comm(&b);                                    /* comm */
-	push_empty(&b);                                   /* cgroups */
+	push_empty(&b);                                   /* cgroups: the parent's */
 	push_u32(&b, 0);                                  /* flags */
 	push_u32(&b, BPF_CORE_READ(t, cred, uid.val));    /* uid */
 	push_u32(&b, BPF_CORE_READ(t, cred, gid.val));    /* gid */
@@ -424,9 +436,9 @@ static __always_inline void emit_execve(long ret)
 	if (!builder_begin(&b, PPME_SYSCALL_EXECVE_19_X, 31))
 		return;
 	struct task_struct *t = current_task();
-	push_process_head(&b, ret);
+	push_process_head(&b, ret, true);
 	push_comm(&b);                                              /* comm */
-	push_empty(&b);                                             /* cgroups */
+	push_cgroups(&b, t);                                        /* cgroups */
 	push_user_blob(&b, BPF_CORE_READ(t, mm, env_start), BPF_CORE_READ(t, mm, env_end)); /* env */
 	struct pid *pgrp = BPF_CORE_READ(t, signal, pids[PIDTYPE_PGID]);
 	push_u32(&b, task_tty(t));                                  /* tty */
@@ -447,8 +459,10 @@ static __always_inline void emit_execve(long ret)
 	push_u32(&b, BPF_CORE_READ(t, cred, uid.val));              /* uid */
 	if (xflags & (1 << 2))
 		push_memfd_exepath(&b, exe);                        /* trusted_exepath */
+	else if (exe)
+		push_path_of(&b, __builtin_preserve_access_index(&exe->f_path)); /* trusted_exepath */
 	else
-		push_empty(&b); /* trusted_exepath: d_path is not available to raw tracepoints */
+		push_empty(&b);
 	push_u64(&b, pid_nr_in_host(pgrp));                         /* pgid */
 	push_u32(&b, BPF_CORE_READ(t, cred, gid.val));              /* gid */
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
@@ -524,6 +538,22 @@ int BPF_PROG(rulec_sys_enter, struct pt_regs *regs, long id)
 		p0 = (const void *)PT_REGS_PARM2_CORE_SYSCALL(regs);
 		raw0 = (long)(int)PT_REGS_PARM3_CORE_SYSCALL(regs);
 		break;
+	case NR_sendto:
+		p0 = (const void *)PT_REGS_PARM5_CORE_SYSCALL(regs);
+		raw0 = (long)(int)SYSCALL_PARM6(regs);
+		if (!p0)
+			return 0;
+		break;
+	case NR_sendmsg: {
+		/* The destination is the msghdr's `msg_name` (8 bytes) and `msg_namelen` (an int). */
+		__u64 head[2] = {};
+		if (bpf_probe_read_user(head, sizeof(head), (const void *)PT_REGS_PARM2_CORE_SYSCALL(regs)) != 0 ||
+		    !head[0])
+			return 0;
+		p0 = (const void *)head[0];
+		raw0 = (long)(int)(__u32)head[1];
+		break;
+	}
 	default:
 		return 0;
 	}
@@ -691,6 +721,20 @@ int BPF_PROG(rulec_sys_exit, struct pt_regs *regs, long ret)
 	case NR_bind:
 		st = stash_for(tid, id);
 		emit_bind(regs, ret, st);
+		break;
+	case NR_sendto:
+		st = stash_for(tid, id);
+		emit_sendto(regs, ret, st);
+		break;
+	case NR_recvfrom:
+		emit_recvfrom(regs, ret);
+		break;
+	case NR_sendmsg:
+		st = stash_for(tid, id);
+		emit_sendmsg(regs, ret, st);
+		break;
+	case NR_recvmsg:
+		emit_recvmsg(regs, ret);
 		break;
 	case NR_listen:
 		emit_listen(regs, ret);

@@ -16,6 +16,7 @@
 #define ARG3(regs) PT_REGS_PARM3_CORE_SYSCALL(regs)
 #define ARG4(regs) PT_REGS_PARM4_CORE_SYSCALL(regs)
 #define ARG5(regs) PT_REGS_PARM5_CORE_SYSCALL(regs)
+#define ARG6(regs) SYSCALL_PARM6(regs)
 
 /* An fd or dirfd argument: a C int, sign-extended as the FD type wants. */
 static __always_inline __u64 fd_arg(unsigned long v)
@@ -234,6 +235,153 @@ static __always_inline void emit_bind(struct pt_regs *regs, long ret, struct sta
 	push_u64(&b, (__u64)ret);
 	push_sockaddr(&b, st ? st->s0 : NULL, st ? st->len0 : 0);
 	push_u64(&b, fd_arg(ARG1(regs)));
+	builder_submit(&b);
+}
+
+/* sendto: res, data (not captured: the probe records no payloads), fd, size, tuple (this socket
+ * as the source; the destination from the socket, or for an unconnected datagram socket from the
+ * address the caller gave, copied at entry). */
+static __always_inline void emit_sendto(struct pt_regs *regs, long ret, struct stash *st)
+{
+	struct builder b;
+	if (!builder_begin(&b, PPME_SOCKET_SENDTO_X, 5))
+		return;
+	long fd = (int)ARG1(regs);
+	const __u8 *sa = st ? st->s0 : NULL;
+	long sa_len = st ? st->len0 : 0;
+	/* A NULL address (a connected socket) has nothing to copy: not a missing copy. */
+	if (!st && ARG5(regs))
+		count_enter_missing(&b);
+	push_u64(&b, (__u64)ret);
+	push_empty(&b);                      /* data */
+	push_u64(&b, (__u64)fd);
+	push_u32(&b, (__u32)ARG3(regs));     /* size */
+	if (ret >= 0)
+		push_tuple(&b, fd, true, sa, sa_len);
+	else
+		push_empty(&b);
+	builder_submit(&b);
+}
+
+/* recvfrom: res, data (not captured), tuple (the sender as the source: from the socket, or for
+ * an unconnected datagram socket from the address the kernel wrote back), fd, size. */
+static __always_inline void emit_recvfrom(struct pt_regs *regs, long ret)
+{
+	struct builder b;
+	if (!builder_begin(&b, PPME_SOCKET_RECVFROM_X, 5))
+		return;
+	long fd = (int)ARG1(regs);
+	const __u8 *sa = NULL;
+	long sa_len = 0;
+	const void *usa = (const void *)ARG5(regs);
+	const void *ulen = (const void *)ARG6(regs);
+	char *pb = pathbuf_get();
+	if (ret >= 0 && usa && ulen && pb) {
+		int n = 0;
+		if (bpf_probe_read_user(&n, sizeof(n), ulen) == 0 && n >= 2) {
+			__u32 len = n > MAX_SOCKADDR ? MAX_SOCKADDR : (__u32)n;
+			asm volatile("%0 &= 255" : "+r"(len));
+			if (len <= MAX_SOCKADDR && bpf_probe_read_user(pb, len, usa) == 0) {
+				sa = (const __u8 *)pb;
+				sa_len = len;
+			} else {
+				count_read(&b, -1, 0);
+			}
+		}
+	}
+	push_u64(&b, (__u64)ret);
+	push_empty(&b);                      /* data */
+	if (ret >= 0)
+		push_tuple(&b, fd, false, sa, sa_len);
+	else
+		push_empty(&b);
+	push_u64(&b, (__u64)fd);
+	push_u32(&b, (__u32)ARG3(regs));     /* size */
+	builder_submit(&b);
+}
+
+/* The first fields of a user `struct msghdr` (x86_64 layout). */
+struct user_msghdr_head {
+	__u64 name;
+	__s32 namelen;
+	__u32 pad;
+	__u64 iov;
+	__u64 iovlen;
+};
+
+/* Bytes a msghdr's iovecs describe (the first MAX_IOVECS of them): the `size` of sendmsg and
+ * recvmsg. */
+#define MAX_IOVECS 8
+static __always_inline __u32 iov_total(const struct user_msghdr_head *h)
+{
+	__u64 total = 0;
+	__u64 n = h->iovlen > MAX_IOVECS ? MAX_IOVECS : h->iovlen;
+	for (__u32 i = 0; i < MAX_IOVECS; i++) {
+		if (i >= n)
+			break;
+		__u64 v[2] = {};
+		if (bpf_probe_read_user(v, sizeof(v), (const void *)(h->iov + i * 16)) != 0)
+			break;
+		total += v[1];
+	}
+	return total > 0xffffffff ? 0xffffffff : (__u32)total;
+}
+
+/* sendmsg: res, data (not captured), fd, size, tuple (the destination from the socket, or from
+ * the msghdr's address, copied at entry, for an unconnected datagram socket). */
+static __always_inline void emit_sendmsg(struct pt_regs *regs, long ret, struct stash *st)
+{
+	struct builder b;
+	if (!builder_begin(&b, PPME_SOCKET_SENDMSG_X, 5))
+		return;
+	long fd = (int)ARG1(regs);
+	struct user_msghdr_head h = {};
+	if (bpf_probe_read_user(&h, sizeof(h), (const void *)ARG2(regs)) != 0)
+		count_read(&b, -1, 0);
+	if (!st && h.name)
+		count_enter_missing(&b);
+	push_u64(&b, (__u64)ret);
+	push_empty(&b);                      /* data */
+	push_u64(&b, (__u64)fd);
+	push_u32(&b, iov_total(&h));         /* size */
+	if (ret >= 0)
+		push_tuple(&b, fd, true, st ? st->s0 : NULL, st ? st->len0 : 0);
+	else
+		push_empty(&b);
+	builder_submit(&b);
+}
+
+/* recvmsg: res, size, data (not captured), tuple (the sender as the source: from the socket,
+ * or from the address the kernel wrote into the msghdr), msgcontrol (not captured), fd. */
+static __always_inline void emit_recvmsg(struct pt_regs *regs, long ret)
+{
+	struct builder b;
+	if (!builder_begin(&b, PPME_SOCKET_RECVMSG_X, 6))
+		return;
+	long fd = (int)ARG1(regs);
+	struct user_msghdr_head h = {};
+	if (bpf_probe_read_user(&h, sizeof(h), (const void *)ARG2(regs)) != 0)
+		count_read(&b, -1, 0);
+	const __u8 *sa = NULL;
+	long sa_len = 0;
+	char *pb = pathbuf_get();
+	if (ret >= 0 && h.name && h.namelen >= 2 && pb) {
+		__u32 len = h.namelen > MAX_SOCKADDR ? MAX_SOCKADDR : (__u32)h.namelen;
+		asm volatile("%0 &= 255" : "+r"(len));
+		if (len <= MAX_SOCKADDR && bpf_probe_read_user(pb, len, (const void *)h.name) == 0) {
+			sa = (const __u8 *)pb;
+			sa_len = len;
+		}
+	}
+	push_u64(&b, (__u64)ret);
+	push_u32(&b, iov_total(&h));         /* size */
+	push_empty(&b);                      /* data */
+	if (ret >= 0)
+		push_tuple(&b, fd, false, sa, sa_len);
+	else
+		push_empty(&b);
+	push_empty(&b);                      /* msgcontrol */
+	push_u64(&b, (__u64)fd);
 	builder_submit(&b);
 }
 

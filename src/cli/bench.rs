@@ -20,7 +20,6 @@ use clap::{Args, ValueEnum};
 use rulec_bench::Generator;
 use rulec_bench::handwritten;
 use rulec_compiler::check::{CheckResult, check};
-use rulec_compiler::{FileId, SourceFile};
 use rulec_runtime::Event;
 use rulec_runtime::engine::{Alert, Backend, Engine, MatchMode};
 use serde::{Deserialize, Serialize};
@@ -29,10 +28,15 @@ use super::{EXIT_CANNOT_RUN, EXIT_OK, print_stdout};
 
 #[derive(Args, Debug)]
 pub struct BenchArgs {
-    /// Rules files, loaded in order (e.g. ../shared/conformance/falco/falco_rules.yaml); needed
-    /// unless --capture is given.
+    /// Rules files, loaded in order (e.g. ../shared/conformance/falco/falco_rules.yaml; `stdlib`
+    /// is the embedded default ruleset); needed unless --capture is given.
     #[arg(long = "rules", value_name = "FILE", required_unless_present_any = ["capture", "load"])]
     pub rules: Vec<PathBuf>,
+    /// A second ruleset (files loaded in order; `stdlib` for the embedded one), measured with
+    /// both backends on the same stream next to --rules: the cost per event of --rules as a
+    /// multiple of this one's.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["capture", "live"])]
+    pub compare: Vec<PathBuf>,
     /// Measure one filter on a recorded capture (.scap, plain or gzip) instead: rulec's JIT and
     /// interpreter, and `sysdig -r` when installed, on the same events.
     #[arg(long, value_name = "FILE", conflicts_with = "rules")]
@@ -133,6 +137,9 @@ pub struct Measurement {
     pub peak_rss_kib: u64,
     /// Time to build the engine (check excluded), ms: JIT compilation for the JIT.
     pub build_ms: f64,
+    /// Set by the parent: a measurement of the `--compare` ruleset.
+    #[serde(default)]
+    pub compared: bool,
 }
 
 pub fn run(args: &BenchArgs) -> i32 {
@@ -184,22 +191,32 @@ pub(super) fn fail(msg: &str) -> i32 {
     EXIT_CANNOT_RUN
 }
 
-/// Runs every measurement in a child process and prints them side by side.
+/// Runs every measurement in a child process and prints them side by side: both backends on
+/// --rules, the hand-written subset when --rules holds its rules, and both backends on --compare.
 fn parent(args: &BenchArgs) -> i32 {
     let exe = match std::env::current_exe() {
         Ok(p) => p,
         Err(e) => return fail(&format!("cannot find the rulec executable: {e}")),
     };
+    let with_subset = match load(&args.rules) {
+        Ok(result) => handwritten::SUBSET.iter().all(|n| result.ruleset.rules.iter().any(|r| r.name == *n)),
+        Err(msg) => return fail(&msg),
+    };
+    let kinds: &[Kind] = if with_subset { &Kind::ALL } else { &[Kind::Interp, Kind::Jit] };
+    let mut plan: Vec<(&[PathBuf], Kind, bool)> = kinds.iter().map(|&k| (args.rules.as_slice(), k, false)).collect();
+    if !args.compare.is_empty() {
+        plan.extend([Kind::Interp, Kind::Jit].map(|k| (args.compare.as_slice(), k, true)));
+    }
     let mut results = Vec::new();
-    for kind in Kind::ALL {
+    for (rules, kind, compared) in plan {
         let mut cmd = Process::new(&exe);
         cmd.arg("bench");
-        for r in &args.rules {
+        for r in rules {
             cmd.arg("--rules").arg(r);
         }
         cmd.args(["--events", &args.events.to_string(), "--seed", &args.seed.to_string()]);
         match run_child::<Measurement>(cmd, args, kind) {
-            Ok(m) => results.push(m),
+            Ok(m) => results.push(Measurement { compared, ..m }),
             Err(code) => return code,
         }
     }
@@ -211,10 +228,12 @@ fn parent(args: &BenchArgs) -> i32 {
         return code;
     }
     // The backends must agree; a disagreement is a bug worth failing the command for.
-    let alerts = |k: Kind| results.iter().find(|m| m.kind == k).map(|m| m.alerts);
-    if alerts(Kind::Interp) != alerts(Kind::Jit)
-        || alerts(Kind::SubsetInterp) != alerts(Kind::SubsetJit)
-        || alerts(Kind::SubsetJit) != alerts(Kind::Handwritten)
+    let alerts =
+        |k: Kind, compared: bool| results.iter().find(|m| m.kind == k && m.compared == compared).map(|m| m.alerts);
+    if alerts(Kind::Interp, false) != alerts(Kind::Jit, false)
+        || alerts(Kind::Interp, true) != alerts(Kind::Jit, true)
+        || alerts(Kind::SubsetInterp, false) != alerts(Kind::SubsetJit, false)
+        || alerts(Kind::SubsetJit, false) != alerts(Kind::Handwritten, false)
     {
         eprintln!("rulec bench: the backends raised different numbers of alerts (see the table): this is a bug");
         return super::EXIT_FINDINGS;
@@ -230,14 +249,19 @@ fn render(args: &BenchArgs, results: &[Measurement]) -> String {
         args.repeat,
         args.rules.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
     );
+    let label = |m: &Measurement| {
+        if m.compared { format!("{} (compared)", m.kind.label()) } else { m.kind.label().to_owned() }
+    };
+    let w = results.iter().map(|m| label(m).len()).max().unwrap_or(0).max(28);
     out.push_str(&format!(
-        "{:<28} {:>6} {:>14} {:>14} {:>9} {:>12} {:>10}\n",
+        "{:<w$} {:>6} {:>14} {:>14} {:>9} {:>12} {:>10}\n",
         "backend", "rules", "eval ns/event", "events/s", "alerts", "peak RSS", "build ms"
     ));
+    let names = |paths: &[PathBuf]| paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
     for m in results {
         out.push_str(&format!(
-            "{:<28} {:>6} {:>14.1} {:>14} {:>9} {:>9} MiB {:>10.2}\n",
-            m.kind.label(),
+            "{:<w$} {:>6} {:>14.1} {:>14} {:>9} {:>9} MiB {:>10.2}\n",
+            label(m),
             m.rules,
             m.eval_ns_per_event,
             group(m.events_per_sec as u64),
@@ -246,7 +270,26 @@ fn render(args: &BenchArgs, results: &[Measurement]) -> String {
             m.build_ms
         ));
     }
-    let find = |k: Kind| results.iter().find(|m| m.kind == k);
+    let find = |k: Kind| results.iter().find(|m| m.kind == k && !m.compared);
+    if !args.compare.is_empty() {
+        out.push_str(&format!("\ncompared: {}\n", names(&args.compare)));
+        for k in [Kind::Interp, Kind::Jit] {
+            let other = results.iter().find(|m| m.kind == k && m.compared);
+            if let (Some(a), Some(b)) = (find(k), other) {
+                out.push_str(&format!(
+                    "{}: {} {:.1} ns/event ({} rules) vs {} {:.1} ns/event ({} rules): {:.2}x\n",
+                    k.label(),
+                    names(&args.rules),
+                    a.eval_ns_per_event,
+                    a.rules,
+                    names(&args.compare),
+                    b.eval_ns_per_event,
+                    b.rules,
+                    a.eval_ns_per_event / b.eval_ns_per_event.max(0.001)
+                ));
+            }
+        }
+    }
     if let (Some(i), Some(j)) = (find(Kind::Interp), find(Kind::Jit)) {
         out.push_str(&format!(
             "\nJIT vs interpreter, all rules: {:.2}x faster\n",
@@ -278,12 +321,9 @@ pub(super) fn group(n: u64) -> String {
     out
 }
 
+/// Checks the rules files in order; `stdlib` stands for the embedded stdlib's files.
 fn load(paths: &[PathBuf]) -> Result<CheckResult, String> {
-    let mut files = Vec::new();
-    for (i, p) in paths.iter().enumerate() {
-        let text = std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
-        files.push(SourceFile::new(FileId(i as u32), p.display().to_string(), text));
-    }
+    let files = super::stdlib::read_rules(paths)?;
     let result = check(&files);
     if result.has_errors() {
         return Err("the rules have errors: run `rulec check` on them first".into());
@@ -392,6 +432,7 @@ fn measure(args: &BenchArgs, kind: Kind) -> Result<Measurement, String> {
         alerts: alerts_in_pass,
         peak_rss_kib: peak_rss_kib(),
         build_ms,
+        compared: false,
     })
 }
 

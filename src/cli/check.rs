@@ -22,7 +22,8 @@ pub struct CheckArgs {
     pub no_warnings: bool,
 
     /// Also print the rules' intermediate representation after the report (lowered and optimised,
-    /// as both backends run it), when the files have no errors.
+    /// as both backends run it), when the files have no errors; with --format json, as the
+    /// document's `ir`.
     #[arg(long)]
     pub emit_ir: bool,
 
@@ -31,9 +32,20 @@ pub struct CheckArgs {
     #[arg(long)]
     pub fix: bool,
 
+    /// Draw at most N diagnostics per file in the text report, then say how many more (0: all).
+    /// The JSON report always has all of them.
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    pub max_diagnostics: usize,
+
     /// With --fix: print the changes as a unified diff instead of writing the files.
     #[arg(long, requires = "fix")]
     pub diff: bool,
+
+    /// Load the embedded stdlib ruleset first, then FILE...: the files may use, append to and
+    /// override its macros, lists and rules. Diagnostics in the stdlib name its files
+    /// (`stdlib-rules/...`).
+    #[arg(long)]
+    pub with_stdlib: bool,
 
     /// Rules files, loaded in this order: later files replace and append to earlier ones, as in
     /// Falco.
@@ -52,6 +64,9 @@ pub enum Format {
 pub struct JsonReport {
     pub files: Vec<JsonFileSummary>,
     pub diagnostics: Vec<JsonDiagnostic>,
+    /// With `--emit-ir`: the IR text, inside the document so that stdout stays one JSON document.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ir: Option<String>,
 }
 
 /// Counts for one file in the JSON output.
@@ -63,7 +78,13 @@ pub struct JsonFileSummary {
 }
 
 pub fn run(args: &CheckArgs) -> i32 {
-    let mut files = match read_files(&args.files) {
+    let read = if args.with_stdlib {
+        let stdlib = std::iter::once(PathBuf::from(rulec_stdlib::NAME));
+        super::stdlib::read_rules(&stdlib.chain(args.files.iter().cloned()).collect::<Vec<_>>())
+    } else {
+        read_files(&args.files)
+    };
+    let mut files = match read {
         Ok(files) => files,
         Err(message) => {
             eprintln!("rulec: {message}");
@@ -71,6 +92,10 @@ pub fn run(args: &CheckArgs) -> i32 {
         }
     };
     let mut fixed = String::new();
+    if args.fix && args.with_stdlib {
+        eprintln!("rulec: --fix does not apply to --with-stdlib (the stdlib is embedded, not a file to write)");
+        return EXIT_CANNOT_RUN;
+    }
     if args.fix {
         match fix(args, &mut files) {
             Ok(report) => fixed = report,
@@ -81,24 +106,26 @@ pub fn run(args: &CheckArgs) -> i32 {
     let diagnostics: Vec<&Diagnostic> =
         result.diagnostics.iter().filter(|d| !(args.no_warnings && d.severity == Severity::Warning)).collect();
 
+    let ir = (args.emit_ir && !result.has_errors()).then(|| {
+        let mut program = rulec_compiler::lower::lower(&result);
+        rulec_compiler::ir::opt::optimize(&mut program);
+        program.to_string()
+    });
     let renderer = Renderer::new(&files);
     let output = match args.format {
-        Format::Text => fixed + &text_report(&files, &diagnostics, &renderer, super::stdout_color()),
+        Format::Text => {
+            let report = text_report(&files, &diagnostics, &renderer, super::stdout_color(), args.max_diagnostics);
+            let ir = ir.map(|ir| format!("\n{ir}")).unwrap_or_default();
+            fixed + &report + &ir
+        }
         Format::Json => {
             // The JSON document stays one document; what was fixed goes to stderr.
             eprint!("{fixed}");
-            json_report(&files, &diagnostics, &renderer)
+            json_report(&files, &diagnostics, &renderer, ir)
         }
     };
     if let Err(status) = super::print_stdout(&output) {
         return status;
-    }
-    if args.emit_ir && !result.has_errors() {
-        let mut program = rulec_compiler::lower::lower(&result);
-        rulec_compiler::ir::opt::optimize(&mut program);
-        if let Err(status) = super::print_stdout(&format!("\n{program}")) {
-            return status;
-        }
     }
     if diagnostics.iter().any(|d| d.is_error()) { EXIT_FINDINGS } else { EXIT_OK }
 }
@@ -128,18 +155,16 @@ fn fix(args: &CheckArgs, files: &mut [SourceFile]) -> Result<String, i32> {
     Ok(out)
 }
 
-/// Reads every file as UTF-8 text, named as the user wrote it; the first failure stops the run,
-/// since checking a partial ruleset would report errors that are not there.
+/// Reads every file, named as the user wrote it; the first failure stops the run, since checking a
+/// partial ruleset would report errors that are not there. A file that is not UTF-8 is read (its
+/// bad bytes replaced) and reported by the compiler at the first bad byte (E0213).
 pub(super) fn read_files(paths: &[PathBuf]) -> Result<Vec<SourceFile>, String> {
     let mut files = Vec::with_capacity(paths.len());
     for (index, path) in paths.iter().enumerate() {
         let name = path.display().to_string();
         let bytes = std::fs::read(path).map_err(|e| format!("cannot read {name}: {}", io_reason(&e)))?;
-        let text = String::from_utf8(bytes).map_err(|e| {
-            format!("cannot read {name}: not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to())
-        })?;
         let id = FileId(u32::try_from(index).map_err(|_| "too many files".to_owned())?);
-        files.push(SourceFile::new(id, name, text));
+        files.push(SourceFile::from_bytes(id, name, bytes));
     }
     Ok(files)
 }
@@ -168,12 +193,29 @@ fn counts(files: &[SourceFile], diagnostics: &[&Diagnostic]) -> Vec<(usize, usiz
 
 /// For each file, its diagnostics and then its summary line. Diagnostics that point into no
 /// loaded file (a compiler bug, but not a reason to hide them) come last.
-fn text_report(files: &[SourceFile], diagnostics: &[&Diagnostic], renderer: &Renderer<'_>, color: bool) -> String {
+/// The text report: each file's diagnostics (at most `max_per_file` of them drawn, 0 for all,
+/// then a note of how many more) and its summary line.
+fn text_report(
+    files: &[SourceFile],
+    diagnostics: &[&Diagnostic],
+    renderer: &Renderer<'_>,
+    color: bool,
+    max_per_file: usize,
+) -> String {
     let mut out = String::new();
     for (file, (errors, warnings)) in files.iter().zip(counts(files, diagnostics)) {
-        for diagnostic in diagnostics.iter().filter(|d| d.primary.file == file.id) {
+        let mine: Vec<&&Diagnostic> = diagnostics.iter().filter(|d| d.primary.file == file.id).collect();
+        let drawn = if max_per_file == 0 { mine.len() } else { mine.len().min(max_per_file) };
+        for diagnostic in &mine[..drawn] {
             out.push_str(&renderer.text(diagnostic, color));
             out.push('\n');
+        }
+        if drawn < mine.len() {
+            out.push_str(&format!(
+                "note: {} in {} not shown (--max-diagnostics 0 shows all)\n\n",
+                plural(mine.len() - drawn, "more diagnostic"),
+                file.name
+            ));
         }
         out.push_str(&format!("{}: {}\n", file.name, summary(errors, warnings)));
     }
@@ -197,7 +239,12 @@ fn plural(n: usize, word: &str) -> String {
     if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") }
 }
 
-fn json_report(files: &[SourceFile], diagnostics: &[&Diagnostic], renderer: &Renderer<'_>) -> String {
+fn json_report(
+    files: &[SourceFile],
+    diagnostics: &[&Diagnostic],
+    renderer: &Renderer<'_>,
+    ir: Option<String>,
+) -> String {
     let report = JsonReport {
         files: files
             .iter()
@@ -205,6 +252,7 @@ fn json_report(files: &[SourceFile], diagnostics: &[&Diagnostic], renderer: &Ren
             .map(|(file, (errors, warnings))| JsonFileSummary { file: file.name.clone(), errors, warnings })
             .collect(),
         diagnostics: diagnostics.iter().map(|d| renderer.json(d)).collect(),
+        ir,
     };
     match serde_json::to_string_pretty(&report) {
         Ok(mut json) => {

@@ -21,6 +21,8 @@ pub mod run;
 pub mod run_config;
 pub mod run_opts;
 pub mod selftest;
+pub mod stdlib;
+pub mod stdlib_doc;
 pub mod test;
 
 use std::ffi::OsString;
@@ -63,6 +65,8 @@ pub enum Command {
     /// Prove detection works on this host: harmless actions the default rules detect, a table of
     /// detected and missed rules (needs root, like run).
     Selftest(selftest::SelftestArgs),
+    /// The embedded default ruleset: list its rules, show one by name, print its reference page.
+    Stdlib(stdlib::StdlibArgs),
     /// Run the language server on stdin/stdout (for editors).
     Lsp,
 }
@@ -91,6 +95,7 @@ where
         Command::Capture(args) => capture::run(args),
         Command::Run(args) => run::run(args),
         Command::Selftest(args) => selftest::run(args),
+        Command::Stdlib(args) => stdlib::run(args),
         Command::Lsp => rulec_lsp::run_stdio(),
     }
 }

@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use clap::{Args, ValueEnum};
-use rulec_compiler::{FileId, SourceFile};
+use rulec_compiler::SourceFile;
 use rulec_runtime::engine::{Alert, Engine};
 use rulec_runtime::{Limits, State};
 
@@ -294,16 +294,12 @@ impl MetricsLoop {
     }
 }
 
-/// Reads the rules files, or the embedded stdlib.
+/// Reads the rules files (`stdlib` among them is the embedded stdlib), or the embedded stdlib.
 pub(super) fn load_rules(paths: &[PathBuf]) -> Result<Vec<SourceFile>, String> {
     if paths.is_empty() {
-        return Ok(rulec_stdlib::FILES
-            .iter()
-            .enumerate()
-            .map(|(i, f)| SourceFile::new(FileId(i as u32), f.path, f.text.to_string()))
-            .collect());
+        return Ok(super::stdlib::sources(0));
     }
-    super::check::read_files(paths)
+    super::stdlib::read_rules(paths)
 }
 
 fn replay(path: &std::path::Path, run: &mut Running<'_>, stop: &AtomicBool) -> i32 {

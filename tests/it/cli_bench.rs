@@ -39,6 +39,28 @@ fn generated_stream_bench_runs_every_backend() {
     }
 }
 
+/// The embedded stdlib (`--rules stdlib`, which holds none of the hand-written subset's rules,
+/// so the subset is not measured) next to the upstream rules (`--compare`), on one stream.
+#[test]
+fn stdlib_bench_compares_with_another_ruleset() {
+    let Some(upstream) = shared("conformance/falco/falco_rules.yaml") else { return };
+    let args = ["bench", "--rules", "stdlib", "--compare", &upstream, "--events", "4000", "--repeat", "1"];
+    let (status, stdout, stderr) = rulec(&[&args[..], &["--format", "json"]].concat());
+    assert_eq!(status, 0, "{stderr}");
+    let doc: Value = serde_json::from_str(&stdout).expect("JSON");
+    let runs: Vec<(&str, bool)> = doc
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|m| Some((m["kind"].as_str()?, m["compared"].as_bool()?)))
+        .collect();
+    assert_eq!(runs, [("interp", false), ("jit", false), ("interp", true), ("jit", true)]);
+    assert_ne!(doc[0]["rules"], doc[2]["rules"], "two different rulesets");
+    let (status, stdout, stderr) = rulec(&args);
+    assert_eq!(status, 0, "{stderr}");
+    assert!(stdout.contains("JIT, all rules: stdlib ") && stdout.contains(&format!(" vs {upstream} ")), "{stdout}");
+}
+
 #[test]
 fn capture_bench_compares_with_sysdig() {
     let Some(capture) = shared("captures/libs-curl_google.scap") else { return };

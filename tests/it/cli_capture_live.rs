@@ -215,7 +215,11 @@ fn a_capture_replays_the_live_alerts_and_sysdig_reads_it_as_rulec_does() {
     // only the events it shows); the fd name of a `close` (rulec follows an fd through
     // dup2/fcntl(F_DUPFD), which the probe records and sysdig 0.29.3 does not take over, so its
     // name is empty there); and the fd events themselves (dup*, fcntl), which rulec prints and
-    // sysdig 0.29.3 may leave out. Every other event of the workload must agree field by field.
+    // sysdig 0.29.3 may leave out; and `proc.exepath`, which sysdig 0.29.3 takes from the path
+    // exec was given (`/bin/sh`, a script) and rulec, as libsinsp does since the drivers write
+    // `trusted_exepath`, from the executable the kernel ran (`/usr/bin/dash`, a script's
+    // interpreter): both are compared as the executable they name. Every other event of the
+    // workload must agree field by field.
     let normalise = |l: &str| -> Option<String> {
         let rest = l.split_once('|').map_or(l, |(_, r)| r);
         let fields: Vec<&str> = rest.split('|').collect();
@@ -224,6 +228,9 @@ fn a_capture_replays_the_live_alerts_and_sysdig_reads_it_as_rulec_does() {
             return None;
         }
         let mut f: Vec<String> = fields.iter().map(|x| (*x).to_string()).collect();
+        if let Some(exepath) = f.get_mut(3) {
+            *exepath = executable(exepath);
+        }
         if ty == "close" && f.len() >= 2 {
             let n = f.len();
             f[n - 2] = String::new();
@@ -243,6 +250,20 @@ fn a_capture_replays_the_live_alerts_and_sysdig_reads_it_as_rulec_does() {
         ours.iter().skip(theirs.len()).chain(theirs.iter().skip(ours.len())).cloned().collect::<Vec<_>>().join("\n")
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The executable the kernel runs for `path`: symbolic links resolved, and for a script the
+/// interpreter its `#!` line names (itself when it cannot be read).
+fn executable(path: &str) -> String {
+    let Ok(real) = std::fs::canonicalize(path) else { return path.to_string() };
+    let head = std::fs::read(&real).unwrap_or_default();
+    let interpreter = head
+        .strip_prefix(b"#!")
+        .and_then(|rest| rest.split(|&c| c == b'\n').next())
+        .and_then(|line| std::str::from_utf8(line).ok())
+        .and_then(|line| line.split_whitespace().next())
+        .and_then(|i| std::fs::canonicalize(i).ok());
+    interpreter.unwrap_or(real).display().to_string()
 }
 
 /// The first number before `word` in `text` (`"12 dropped"` → 12).

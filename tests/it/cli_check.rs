@@ -277,9 +277,11 @@ fn unreadable_files_stop_the_run_with_status_2() {
     assert_eq!(run.stdout, "", "nothing is checked when a file cannot be read");
     assert!(run.stderr.starts_with("rulec: cannot read tests/fixtures/does-not-exist.yaml: "), "{}", run.stderr);
 
+    // A file that is not UTF-8 is read and reported (E0213, exit 1): see
+    // a_file_that_is_not_utf8_gets_a_diagnostic_at_line_and_column.
     let run = rulec(&["check", "tests/fixtures/not_utf8.yaml"]);
-    assert_eq!(run.status, 2);
-    assert!(run.stderr.starts_with("rulec: cannot read tests/fixtures/not_utf8.yaml: not UTF-8"), "{}", run.stderr);
+    assert_eq!(run.status, 1);
+    assert!(run.stdout.contains("error[E0213]"), "{}", run.stdout);
 
     let run = rulec(&["check", "tests/fixtures"]);
     assert_eq!(run.status, 2);
@@ -424,4 +426,64 @@ fn json_output_carries_the_fixes() {
     }
     assert!(kinds.iter().any(|k| k == "safe") && kinds.iter().any(|k| k == "suggestion"), "{kinds:?}");
     assert!(kinds.iter().all(|k| k == "safe" || k == "suggestion"), "{kinds:?}");
+}
+
+/// A rules file that is not UTF-8 is reported at its first bad byte with a code, in text and in
+/// JSON (one document), not with a byte offset.
+#[test]
+fn a_file_that_is_not_utf8_gets_a_diagnostic_at_line_and_column() {
+    let dir = std::env::temp_dir().join(format!("rulec-check-utf8-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("latin1.yaml");
+    std::fs::write(
+        &file,
+        b"- rule: r\n  desc: caf\xe9 \xff\n  condition: evt.type = open\n  output: o\n  priority: INFO\n",
+    )
+    .unwrap();
+    let path = file.to_str().unwrap();
+    let run = rulec(&["check", path]);
+    assert_eq!(run.status, 1, "{}", run.stdout);
+    assert!(run.stdout.contains("error[E0213]") && run.stdout.contains(&format!("{path}:2:12")), "{}", run.stdout);
+    let run = rulec(&["check", "--format", "json", path]);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("one JSON document");
+    assert_eq!(doc["diagnostics"][0]["code"], "E0213");
+    assert_eq!((doc["diagnostics"][0]["line"].as_u64(), doc["diagnostics"][0]["column"].as_u64()), (Some(2), Some(12)));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Many diagnostics on one long line (issue 14): the text report draws a window of the line
+/// around each, at most `--max-diagnostics` per file (100 by default) with a note of the rest,
+/// so its size does not grow with errors times line length; the counts stay whole.
+#[test]
+fn many_diagnostics_on_a_long_line_make_a_bounded_report() {
+    let dir = std::env::temp_dir().join(format!("rulec-check-long-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("percent.yaml");
+    let percents = "%".repeat(8000);
+    std::fs::write(
+        &file,
+        format!("- rule: r\n  desc: d\n  condition: evt.type = open\n  output: \"{percents}\"\n  priority: INFO\n"),
+    )
+    .unwrap();
+    let path = file.to_str().unwrap();
+    let run = rulec(&["check", path]);
+    assert_eq!(run.status, 1);
+    assert!(run.stdout.len() < 100_000, "{} bytes", run.stdout.len());
+    assert_eq!(run.stdout.matches("error[E0107]").count(), 100);
+    assert!(run.stdout.contains("note: 7900 more diagnostics in"), "{}", &run.stdout[run.stdout.len() - 300..]);
+    assert!(run.stdout.ends_with(&format!("{path}: 8000 errors, 0 warnings\n")));
+    assert!(run.stdout.contains("%%…\n"), "the line is cut to a window");
+    let run = rulec(&["check", "--max-diagnostics", "0", path]);
+    assert_eq!(run.stdout.matches("error[E0107]").count(), 8000);
+    assert!(run.stdout.len() < 8000 * 400, "{} bytes", run.stdout.len());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `--emit-ir` with `--format json` keeps stdout one JSON document: the IR is in it.
+#[test]
+fn emitted_ir_is_inside_the_json_document() {
+    let run = rulec(&["check", "--format", "json", "--emit-ir", "docs/examples/example.yaml"]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let doc: Value = serde_json::from_str(&run.stdout).expect("one JSON document");
+    assert!(doc["ir"].as_str().is_some_and(|ir| ir.contains("Shell spawned in a container")), "{doc}");
 }

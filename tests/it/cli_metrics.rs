@@ -22,6 +22,29 @@ fn get(port: u16, path: &str) -> (u16, String) {
     (status, body)
 }
 
+/// The sum of the samples whose line starts with `prefix` (one per CPU, say).
+fn total(metrics: &str, prefix: &str) -> f64 {
+    metrics.lines().filter(|l| l.starts_with(prefix)).filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok()).sum()
+}
+
+/// A python3 program that makes the probe count what `/metrics` must show beside the drops: a
+/// 32-bit syscall (`int $0x80` with ia32 `read`, 3, which is x86_64's `close`, a syscall the
+/// state machine always wants: skipped and counted), and an `open` whose path lies in a page
+/// of a file mapping never touched before (the entry cannot read it without a page fault, so
+/// the exit reads it: counted as read at exit). Prints whether the 32-bit call ran.
+const COUNTED_BY_THE_PROBE: &str = "import ctypes, mmap, sys\n\
+    path = sys.argv[1]\n\
+    open(path, 'wb').write(path.encode() + bytes(4096))\n\
+    f = open(path, 'rb')\n\
+    m = mmap.mmap(f.fileno(), 4096, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ | mmap.PROT_WRITE)\n\
+    libc = ctypes.CDLL(None, use_errno=True)\n\
+    fd = libc.open(ctypes.c_void_p(ctypes.addressof(ctypes.c_char.from_buffer(m))), 0)\n\
+    assert fd >= 0, ctypes.get_errno()\n\
+    code = mmap.mmap(-1, 4096, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)\n\
+    code.write(bytes([0x53, 0xbb, 0xff, 0xff, 0xff, 0xff, 0xb8, 3, 0, 0, 0, 0xcd, 0x80, 0x5b, 0xc3]))\n\
+    call = ctypes.CFUNCTYPE(ctypes.c_int)(ctypes.addressof(ctypes.c_char.from_buffer(code)))\n\
+    print(call())\n";
+
 /// The value of the first sample whose line starts with `prefix`.
 fn sample(metrics: &str, prefix: &str) -> Option<f64> {
     metrics.lines().find(|l| l.starts_with(prefix)).and_then(|l| l.rsplit(' ').next()).and_then(|v| v.parse().ok())
@@ -56,6 +79,14 @@ fn metrics_and_health_are_served_while_running() {
     );
     let st = Command::new("cat").arg(&marker).stdout(Stdio::null()).status().expect("cat");
     assert!(st.success());
+    let counted = Command::new("python3")
+        .args(["-c", COUNTED_BY_THE_PROBE])
+        .arg(dir.join("path-in-a-fresh-mapping"))
+        .output()
+        .expect("python3");
+    assert!(counted.status.success(), "{}", String::from_utf8_lossy(&counted.stderr));
+    // -EBADF (9) from the ia32 read of fd -1; a kernel without ia32 emulation would have killed it.
+    assert_eq!(String::from_utf8_lossy(&counted.stdout).trim(), "-9");
     // Publications happen about once a second while events flow.
     let deadline = Instant::now() + Duration::from_secs(20);
     let mut metrics = String::new();
@@ -66,6 +97,7 @@ fn metrics_and_health_are_served_while_running() {
         // The kernel's counters reach the loop about once a second, after the first events.
         if sample(&metrics, "rulec_alerts_total{").is_some_and(|v| v >= 1.0)
             && sample(&metrics, "rulec_kernel_records_total{").is_some()
+            && total(&metrics, "rulec_kernel_compat_skipped_total{") >= 1.0
         {
             break;
         }
@@ -83,6 +115,14 @@ fn metrics_and_health_are_served_while_running() {
     assert!(sample(&metrics, r#"rulec_events_total{type="openat"}"#).is_some_and(|v| v >= 1.0), "{metrics}");
     assert!(sample(&metrics, r#"rulec_kernel_records_total{cpu="#).is_some(), "{metrics}");
     assert!(sample(&metrics, r#"rulec_kernel_drops_total{cpu="#).is_some(), "{metrics}");
+    assert!(total(&metrics, "rulec_kernel_compat_skipped_total{cpu=") >= 1.0, "{metrics}");
+    let read_at_exit: f64 = metrics
+        .lines()
+        .filter(|l| l.starts_with("rulec_kernel_arguments_total{") && l.contains(r#"problem="read_at_exit""#))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum();
+    assert!(read_at_exit >= 1.0, "{metrics}");
+    assert!(metrics.contains(r#"problem="cut""#) && metrics.contains(r#"problem="unreadable""#), "{metrics}");
     assert!(sample(&metrics, "rulec_state_threads ").is_some_and(|v| v > 10.0), "seeded from /proc: {metrics}");
     assert!(sample(&metrics, "rulec_engine_evaluations_total").is_some_and(|v| v >= 1.0), "{metrics}");
     assert!(metrics.contains("# TYPE rulec_output_alerts counter"), "{metrics}");

@@ -48,6 +48,11 @@ pub(super) fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
 }
 
+/// `path` with its symbolic links resolved (itself when it cannot be).
+pub(super) fn real(path: &str) -> String {
+    std::fs::canonicalize(path).map_or_else(|_| path.to_string(), |p| p.display().to_string())
+}
+
 #[test]
 fn replay_prints_falco_alert_json() {
     let (Some(rules), Some(cap)) = (falco_rules(), capture("libs-test_ipv6_client.scap")) else { return };
@@ -184,10 +189,13 @@ fn live_run_alerts_on_what_the_test_does() {
     let (bad_port, ok_port) = (port(0), port(1));
     let r = s(&root).to_string();
     let d = s(&dir).to_string();
-    // The python3 the shell ends up running (after wrappers such as pyenv's shims): proc.exepath.
+    // The python3 the shell ends up running (after wrappers such as pyenv's shims), with its
+    // symbolic links resolved: proc.exepath is the executable the kernel ran (libsinsp's
+    // `trusted_exepath`), not the path exec was given.
     let python =
         Command::new("python3").args(["-c", "import sys; print(sys.executable)"]).output().expect("python3 runs");
-    let python = String::from_utf8_lossy(&python.stdout).trim().to_string();
+    let python = real(String::from_utf8_lossy(&python.stdout).trim());
+    let sh = real("/bin/sh");
     let rules = dir.join("rules.yaml");
     std::fs::write(
         &rules,
@@ -243,11 +251,10 @@ fn live_run_alerts_on_what_the_test_does() {
   priority: CRITICAL
 - rule: Set Setuid or Setgid bit
   desc: >
-    chmod sets the setuid or setgid bit (rulec renders modes in octal today, Falco by flag
-    name: the condition accepts both)
+    chmod sets the setuid or setgid bit (the mode by flag name, as libsinsp renders it)
   condition: >
     evt.type in (chmod, fchmod, fchmodat) and evt.dir = < and
-    (evt.arg.mode contains S_ISUID or evt.arg.mode contains S_ISGID or evt.arg.mode glob "0[2-7]???")
+    (evt.arg.mode contains S_ISUID or evt.arg.mode contains S_ISGID)
     and proc.cmdline contains "{r}/"
   output: setuid bit (file=%fs.path.name mode=%evt.arg.mode proc=%proc.name exe=%proc.exepath parent=%proc.pname user=%user.name cmdline=%proc.cmdline)
   priority: NOTICE
@@ -333,7 +340,7 @@ fn live_run_alerts_on_what_the_test_does() {
 
     one(
         "Shell under unexpected parent",
-        &[("proc.cmdline", "sh -c true"), ("proc.exepath", "/bin/sh"), ("proc.pname", "rulec-live-par")],
+        &[("proc.cmdline", "sh -c true"), ("proc.exepath", &sh), ("proc.pname", "rulec-live-par")],
     );
     one(
         "Unexpected loopback connection",
@@ -370,7 +377,7 @@ fn live_run_alerts_on_what_the_test_does() {
             ("proc.cmdline", "memfd:rulec-pay"),
         ],
     );
-    one(
+    let setuid = one(
         "Set Setuid or Setgid bit",
         &[
             ("fs.path.name", &format!("{r}/usr/bin/tool")),
@@ -380,6 +387,8 @@ fn live_run_alerts_on_what_the_test_does() {
             ("proc.cmdline", &format!("chmod u+s {r}/usr/bin/tool")),
         ],
     );
+    let mode = setuid["output_fields"]["evt.arg.mode"].as_str().unwrap_or_default().to_string();
+    assert!(mode.contains("S_ISUID") && mode.contains("S_IRUSR") && !mode.contains('0'), "{mode}");
     one(
         "Delete or rename shell history",
         &[

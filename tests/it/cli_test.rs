@@ -42,10 +42,10 @@ fn example_rules_pass_on_both_backends() {
     for backend in ["interp", "jit"] {
         let (status, stdout, stderr) = rulec(&["test", "stdlib-rules", "--backend", backend, "--require-coverage"]);
         assert_eq!(status, 0, "{backend}\n{stdout}{stderr}");
-        assert!(stdout.ends_with("50 passed, 0 failed\n"), "{stdout}");
+        assert!(stdout.ends_with("223 passed, 0 failed\n"), "{stdout}");
         // Coverage is per rule of the file that defines it, each counted once however many
         // tests files load it.
-        assert!(stdout.contains("coverage: 21 of 21 enabled rules have a positive and a negative case"), "{stdout}");
+        assert!(stdout.contains("coverage: 83 of 83 enabled rules have a positive and a negative case"), "{stdout}");
     }
 }
 
@@ -70,6 +70,19 @@ fn golden_tests_of_the_upstream_rules_pass_on_both_backends() {
         let rule = c["rule"].as_str().unwrap();
         assert!(c["negative"].as_u64().unwrap() > 0, "{rule} has no negative case");
         assert!(c["positive"].as_u64().unwrap() > 0, "{rule} has no positive case");
+    }
+}
+
+#[test]
+fn upstream_setuid_rule_matches_modes_by_flag_name() {
+    if shared().is_none() {
+        return;
+    }
+    for backend in ["interp", "jit"] {
+        let (status, stdout, stderr) =
+            rulec(&["test", "tests/fixtures/test_runner/upstream_setuid.tests.yaml", "--backend", backend]);
+        assert_eq!(status, 0, "{backend}\n{stdout}{stderr}");
+        assert!(stdout.ends_with("2 passed, 0 failed\n"), "{backend}\n{stdout}");
     }
 }
 
@@ -286,8 +299,8 @@ fn junit_output_is_valid_against_the_junit_schema() {
     ]);
     assert_eq!(status, 2, "{xml}");
     assert!(xml.starts_with("<?xml"), "{xml}");
-    // The stdlib's 50 + 5 cases, and the file that could not run as one errored case.
-    assert_eq!(validate_junit(&xml), (56, 4, 1));
+    // The stdlib's 223 + 5 cases, and the file that could not run as one errored case.
+    assert_eq!(validate_junit(&xml), (229, 4, 1));
     assert!(xml.contains("why `Shadow file read by an unexpected program` did not alert"), "{xml}");
 }
 
@@ -342,7 +355,7 @@ fn filter_selects_cases_by_name_or_rule() {
     let (status, stdout, _) = rulec(&["test", "stdlib-rules", "--filter", "^zsh"]);
     assert_eq!(status, 0);
     assert!(stdout.contains("zsh in a container") && stdout.ends_with("1 passed, 0 failed\n"), "{stdout}");
-    let (_, stdout, _) = rulec(&["test", "stdlib-rules", "--filter", "Outbound connection"]);
+    let (_, stdout, _) = rulec(&["test", "stdlib-rules", "--filter", "Outbound connection from a web server"]);
     assert!(stdout.ends_with("4 passed, 0 failed\n"), "{stdout}");
     let (status, _, stderr) = rulec(&["test", "stdlib-rules", "--filter", "("]);
     assert_eq!(status, 2);
@@ -428,7 +441,7 @@ fn rulec_test_at_the_project_root_passes() {
     }
     let (status, stdout, stderr) = rulec(&["test"]);
     assert_eq!(status, 0, "{stdout}{stderr}");
-    assert!(stdout.ends_with("115 passed, 0 failed\n"), "{stdout}");
+    assert!(stdout.ends_with("288 passed, 0 failed\n"), "{stdout}");
     assert!(!stdout.contains("tests/fixtures"), "{stdout}");
 }
 

@@ -55,6 +55,11 @@ impl Client {
         Client { child, stdin, incoming: rx, pending: Vec::new(), next_id: 1 }
     }
 
+    fn send_bytes(&mut self, bytes: &[u8]) {
+        self.stdin.write_all(bytes).expect("write");
+        self.stdin.flush().expect("flush");
+    }
+
     fn send_raw(&mut self, body: &str) {
         write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).expect("write");
         self.stdin.flush().expect("flush");
@@ -125,9 +130,14 @@ impl Client {
     }
 
     fn initialize(&mut self, options: Value) -> Value {
+        self.initialize_at(Value::Null, options)
+    }
+
+    /// `initialize` with a workspace root (a `file://` URI, or null).
+    fn initialize_at(&mut self, root: Value, options: Value) -> Value {
         let caps = self.request(
             "initialize",
-            json!({"processId": null, "rootUri": null, "capabilities": {}, "initializationOptions": options}),
+            json!({"processId": null, "rootUri": root, "capabilities": {}, "initializationOptions": options}),
         );
         self.notify("initialized", json!({}));
         caps
@@ -368,6 +378,21 @@ fn bad_messages_get_errors_not_a_crash() {
     assert_eq!(r["error"]["code"], -32602);
     // Not JSON at all: a parse error, and the server goes on.
     c.send_raw("{this is not json");
+    // Broken frames: a length too large (the body runs into the next header), no length, a
+    // length that is no number, and a long line of junk. After each, requests are answered.
+    let junk = vec![b'x'; 100_000];
+    for bad in [&b"Content-Length: 3\r\n\r\n{}"[..], b"X-Nope: 1\r\n\r\n{}", b"Content-Length: many\r\n\r\n{}", &junk] {
+        c.send_bytes(bad);
+        assert_eq!(
+            c.request("textDocument/hover", at(URI, 9999, 9999)),
+            Value::Null,
+            "{}",
+            String::from_utf8_lossy(&bad[..20])
+        );
+    }
+    // A request to a `$/` method gets an answer too.
+    let r = c.request_raw("$/rulec.unknown", json!({}));
+    assert_eq!(r["error"]["code"], -32601, "{r}");
     // A position far outside the document, and an unknown document: empty answers.
     assert_eq!(c.request("textDocument/hover", at(URI, 9999, 9999)), Value::Null);
     assert_eq!(c.request("textDocument/completion", at("file:///nope.yaml", 0, 0)), json!([]));
@@ -459,5 +484,40 @@ fn upstream_files_alone_have_no_errors() {
     c.open(&uri, &std::fs::read_to_string(&stable).expect("readable"));
     let diags = c.diagnostics(&uri);
     assert!(diags.is_empty(), "{}", render_diags(&diags));
+    assert_eq!(c.stop(), 0);
+}
+
+/// The stdlib is loaded before an open file by default: its macros and lists resolve, and go to
+/// definition opens the workspace's own `stdlib-rules/` file when the workspace has it (this
+/// repository), and gives nothing for the embedded copy otherwise; `rulec.stdlib: false` turns it
+/// off.
+#[test]
+fn the_stdlib_is_known_by_default() {
+    let text = "- rule: r\n  desc: d\n  condition: spawned_process and proc.name in (shell_binaries)\n  output: o\n  priority: INFO\n";
+    let uri = "file:///tmp/rulec-lsp-stdlib-e2e/user.yaml";
+    let repo = file_uri(Path::new(env!("CARGO_MANIFEST_DIR")));
+    for (root, options, expect_def) in [
+        (Value::String(repo.clone()), json!({"debounceMs": 0}), Some(format!("{repo}/stdlib-rules/"))),
+        (Value::Null, json!({"debounceMs": 0}), None),
+    ] {
+        let mut c = Client::start();
+        c.initialize_at(root, options);
+        c.open(uri, text);
+        assert_eq!(render_diags(&c.diagnostics(uri)), "", "a file using stdlib names");
+        let def = c.request("textDocument/definition", at(uri, 2, 15));
+        match &expect_def {
+            Some(prefix) => {
+                let target = def["uri"].as_str().unwrap_or_default();
+                assert!(target.starts_with(prefix.as_str()), "{def}");
+            }
+            None => assert_eq!(def, Value::Null),
+        }
+        assert_eq!(c.stop(), 0);
+    }
+    let mut c = Client::start();
+    c.initialize(json!({"rulec": {"stdlib": false, "debounceMs": 0}}));
+    c.open(uri, text);
+    let diags = render_diags(&c.diagnostics(uri));
+    assert!(diags.contains("spawned_process"), "{diags}");
     assert_eq!(c.stop(), 0);
 }

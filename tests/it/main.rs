@@ -16,6 +16,7 @@ mod cli_misc;
 mod cli_outputs;
 mod cli_reload;
 mod cli_run;
+mod cli_run_state;
 mod cli_selftest;
 mod cli_test;
 mod diagnostics;
@@ -24,6 +25,7 @@ mod live;
 mod load_diagnostics;
 mod lsp_e2e;
 mod render;
+mod stdlib;
 mod stdlib_live;
 mod test_layout;
 

@@ -16,7 +16,8 @@ use crate::live::Live;
 const AT_LEAST: usize = 15;
 
 /// A harmless action and the stdlib rule it triggers. `$D` is a scratch folder under /tmp, `$H` a
-/// scratch home folder under /home; both are removed afterwards.
+/// scratch home folder under /home, `$O` a scratch folder under /opt (programs run from there are
+/// not run from a temporary directory); all are removed afterwards.
 struct Action {
     rule: &'static str,
     script: &'static str,
@@ -67,6 +68,43 @@ const ACTIONS: &[Action] = &[
         rule: "Kernel module loaded by an unexpected program",
         script: "python3 -c 'import ctypes; ctypes.CDLL(None).syscall(313, -1, b\"\", 0)'",
     },
+    Action {
+        rule: "Socat remote code execution",
+        script: "cp /bin/true $O/socat && $O/socat TCP:127.0.0.1:9 EXEC:/bin/true",
+    },
+    Action {
+        rule: "Reverse shell redirects a standard stream to a network connection",
+        script: "python3 -c 'import socket,os;l=socket.socket();l.bind((\"127.0.0.1\",0));l.listen(1);s=socket.create_connection(l.getsockname());os.dup2(s.fileno(),2)'",
+    },
+    Action {
+        rule: "Shell started with a network connection as its input or output",
+        script: "python3 -c 'import socket,os;l=socket.socket();l.bind((\"127.0.0.1\",0));l.listen(1);s=socket.create_connection(l.getsockname());os.dup2(s.fileno(),0);os.execv(\"/bin/sh\",[\"sh\",\"-c\",\"true\"])'",
+    },
+    Action {
+        rule: "Reverse shell through /dev/tcp in a command line",
+        script: "bash -c 'echo > /dev/tcp/127.0.0.1/9; true' 2>/dev/null; true",
+    },
+    Action {
+        rule: "Shell or interpreter started by a web server",
+        script: "cp /bin/bash $O/nginx && $O/nginx -c 'sh -c true; true'",
+    },
+    Action { rule: "Network scanner started", script: "cp /bin/true $O/nmap && $O/nmap -p 22 127.0.0.1" },
+    Action { rule: "Known crypto miner started", script: "cp /bin/true $O/xmrig && $O/xmrig --version" },
+    Action {
+        rule: "Privileged port bound by an unexpected program",
+        script: "python3 -c 'import socket;s=socket.socket();s.bind((\"127.0.0.1\",981))'",
+    },
+    Action { rule: "Tor or proxy chaining client started", script: "cp /bin/true $O/tor && $O/tor --version" },
+    Action { rule: "DNS tunnelling tool started", script: "cp /bin/true $O/iodine && $O/iodine -v" },
+    Action { rule: "Reverse tunnelling tool started", script: "cp /bin/true $O/chisel && $O/chisel --version" },
+    Action {
+        rule: "File uploaded with curl or wget",
+        script: "curl -s -m 1 -T /etc/hostname http://127.0.0.1:9/; true",
+    },
+    Action {
+        rule: "Cgroup release_agent written",
+        script: "mkdir -p $O/cg && python3 -c 'open(\"'$O'/cg/release_agent\",\"w\").close()'",
+    },
     // Not yet: "BPF program loaded by an unexpected program" needs the bpf call's `cmd`, and the
     // probe sends bpf as a generic event without arguments (issue 10).
 ];
@@ -90,6 +128,7 @@ ls -la tree > /dev/null && find tree -name '*.c' > /dev/null && grep -r hello tr
 tar -cf tree.tar tree && rm -rf tree tree.tar
 cat /etc/hostname /etc/os-release > /dev/null
 ps -e > /dev/null
+python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)'
 echo "some notes" > notes.txt && chmod 0644 notes.txt && rm notes.txt
 python3 -m http.server 0 --bind 127.0.0.1 --directory {dir} > server.log 2>&1 &
 server=$!
@@ -134,8 +173,9 @@ fn stdlib_rules_fire_on_harmless_actions_and_stay_silent_on_a_benign_workload() 
     let pid = std::process::id();
     let scratch = PathBuf::from(format!("/tmp/rulec-stdlib-live-{pid}"));
     let home = PathBuf::from(format!("/home/rulec-stdlib-live-{pid}"));
+    let opt = PathBuf::from(format!("/opt/rulec-stdlib-live-{pid}"));
     let benign = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("stdlib-benign-{pid}"));
-    for d in [&scratch, &home, &benign] {
+    for d in [&scratch, &home, &opt, &benign] {
         let _ = std::fs::remove_dir_all(d);
         std::fs::create_dir_all(d).expect("scratch folder");
     }
@@ -147,11 +187,11 @@ fn stdlib_rules_fire_on_harmless_actions_and_stay_silent_on_a_benign_workload() 
     std::thread::sleep(Duration::from_millis(1500));
     let during_benign = live.stdout_so_far();
     for a in ACTIONS {
-        sh(a.script, &[("D", &scratch), ("H", &home)]);
+        sh(a.script, &[("D", &scratch), ("H", &home), ("O", &opt)]);
     }
     std::thread::sleep(Duration::from_millis(1500));
     let stopped = live.stop();
-    for d in [&scratch, &home, &benign] {
+    for d in [&scratch, &home, &opt, &benign] {
         let _ = std::fs::remove_dir_all(d);
     }
     assert_eq!(stopped.code, Some(0), "{}", stopped.stderr);

@@ -285,6 +285,27 @@ pub static EXE_FLAGS: FlagSet = FlagSet {
     is_enum: false,
 };
 
+/// `PPM_S_*` (chmod, fchmod, fchmodat `mode`): the kernel's twelve permission bits by name, in
+/// the drivers' order. libsinsp renders a `MODE` parameter with this table (`S_IRUSR|S_ISUID`),
+/// which is what `evt.arg.mode` compares, so upstream rules match `contains "S_ISUID"`.
+pub static CHMOD_MODES: FlagSet = FlagSet {
+    entries: &[
+        ("S_IXOTH", 0o1),
+        ("S_IWOTH", 0o2),
+        ("S_IROTH", 0o4),
+        ("S_IXGRP", 0o10),
+        ("S_IWGRP", 0o20),
+        ("S_IRGRP", 0o40),
+        ("S_IXUSR", 0o100),
+        ("S_IWUSR", 0o200),
+        ("S_IRUSR", 0o400),
+        ("S_ISVTX", 0o1000),
+        ("S_ISGID", 0o2000),
+        ("S_ISUID", 0o4000),
+    ],
+    is_enum: false,
+};
+
 /// access `mode`.
 pub static ACCESS_FLAGS: FlagSet =
     FlagSet { entries: &[("F_OK", 0), ("R_OK", 1 << 2), ("W_OK", 1 << 1), ("X_OK", 1 << 0)], is_enum: false };
@@ -384,6 +405,7 @@ pub fn flag_set_for(event: &str, param: &str) -> Option<&'static FlagSet> {
         ("socket" | "socketpair", "domain") => &SOCKET_FAMILIES,
         ("fcntl", "cmd") => &FCNTL_CMDS,
         ("access" | "faccessat" | "faccessat2", "mode") => &ACCESS_FLAGS,
+        ("chmod" | "fchmod" | "fchmodat", "mode") => &CHMOD_MODES,
         ("memfd_create", "flags") => &MEMFD_FLAGS,
         ("unlinkat", "flags") => &UNLINKAT_FLAGS,
         ("linkat", "flags") => &LINKAT_FLAGS,

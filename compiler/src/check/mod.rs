@@ -13,6 +13,7 @@
 //! are skipped with W0113) or of a source rulec does not check; W0115 in a macro no rule uses.
 
 pub mod evttypes;
+pub mod expand;
 pub mod hir;
 mod typeck;
 
@@ -115,7 +116,20 @@ pub(crate) struct Checker<'a> {
     /// Per macro: whether its held-back diagnostics were reported.
     macro_unknown_reported: Vec<bool>,
     rules: Vec<CheckedRule>,
+    /// What list and macro expansion may still produce, in list values and condition nodes, for
+    /// the whole check: past it, E0212 rather than memory that grows with the square (a chain of
+    /// lists or macros each using the one before) or exponentially (each using the one before
+    /// twice) of the input.
+    expansion_left: usize,
+    /// Whether running out of `expansion_left` was reported: once is enough, every later
+    /// expansion fails for the same reason.
+    expansion_reported: bool,
 }
+
+/// The list values and condition nodes that expansion may produce for one check: far above the
+/// upstream rules (the three upstream files together use 5,142), far below what would exhaust
+/// memory (about 150 MB of expanded conditions).
+pub(crate) const MAX_EXPANSION: usize = 1_000_000;
 
 impl<'a> Checker<'a> {
     fn new(loaded: &'a Loaded) -> Self {
@@ -136,6 +150,21 @@ impl<'a> Checker<'a> {
             macro_unknown_sources: Vec::new(),
             macro_unknown_reported: vec![false; loaded.macros.len()],
             rules: Vec::new(),
+            expansion_left: MAX_EXPANSION,
+            expansion_reported: false,
+        }
+    }
+
+    /// Takes `n` units from the expansion budget. When they are not left, nothing is taken and
+    /// the answer is `Some(first)`: `first` is true the first time, when the caller reports E0212
+    /// (later failures have the same cause and stay quiet).
+    pub(crate) fn charge_expansion(&mut self, n: usize) -> Option<bool> {
+        match self.expansion_left.checked_sub(n) {
+            Some(left) => {
+                self.expansion_left = left;
+                None
+            }
+            None => Some(!std::mem::replace(&mut self.expansion_reported, true)),
         }
     }
 
@@ -146,19 +175,46 @@ impl<'a> Checker<'a> {
         self.report_unused();
     }
 
-    /// Substitutes, in each list's items, the lists defined before it.
+    /// Substitutes, in each list's items, the lists defined before it. A value is kept once (a
+    /// set means the same with repeats), so a list that names another twice does not double.
     fn expand_lists(&mut self) {
         let loaded = self.loaded;
         for (i, list) in loaded.lists.iter().enumerate() {
             let mut values = Vec::new();
+            let mut seen = std::collections::HashSet::new();
+            let mut over = false;
             for item in &list.items {
-                match self.list_index.get(item.0.as_str()) {
+                let from_list = match self.list_index.get(item.0.as_str()) {
                     Some(&j) if j < i => {
                         self.list_used[j] = true;
-                        values.extend(self.list_values[j].iter().cloned());
+                        Some(j)
                     }
-                    _ => values.push(unquote_list_item(&item.0)),
+                    _ => None,
+                };
+                let added: Vec<String> = match from_list {
+                    Some(j) => self.list_values[j].iter().filter(|v| !seen.contains(v.as_str())).cloned().collect(),
+                    None => vec![unquote_list_item(&item.0)],
+                };
+                if let Some(first) = self.charge_expansion(added.len()) {
+                    over = first;
+                    values.clear();
+                    break;
                 }
+                for v in added {
+                    if seen.insert(v.clone()) {
+                        values.push(v);
+                    }
+                }
+            }
+            if over {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::ResourceLimit,
+                        list.name_loc,
+                        format!("expanding list `{}` makes the lists hold more than {MAX_EXPANSION} values", list.name),
+                    )
+                    .with_hint("lists that include each other grow with every level; flatten them"),
+                );
             }
             self.list_values.push(values);
         }

@@ -8,6 +8,7 @@
 mod conformance;
 mod fixes;
 mod fuzz_regressions;
+mod hostile_shapes;
 mod ir_pipeline;
 mod ir_text;
 mod load_conformance;

@@ -28,7 +28,10 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
   const clientOptions: LanguageClientOptions = {
     // Only YAML files that look like rules files: the server does not speak YAML in general.
     documentSelector: globs.map((pattern) => ({ language: "yaml", pattern })),
-    initializationOptions: { rulesFiles: config().get<string[]>("rulesFiles", []) },
+    initializationOptions: {
+      rulesFiles: config().get<string[]>("rulesFiles", []),
+      stdlib: config().get<boolean>("stdlib", true),
+    },
     // Sends `workspace/didChangeConfiguration` with `{ rulec: {...} }` when settings change.
     synchronize: { configurationSection: "rulec" },
   };

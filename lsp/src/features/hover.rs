@@ -1,11 +1,9 @@
 //! Hover: a field's type, description and operators (for `evt.arg.X`, the events having that
 //! parameter); a macro's condition and its full expansion; a list's items; a rule's event types.
 
-use std::collections::HashMap;
-
+use rulec_compiler::check::expand::expand_macros;
 use rulec_compiler::check::{EventTypes, Ruleset};
 use rulec_compiler::schema::schema;
-use rulec_grammar::ast::{Expr, ExprKind};
 use tower_lsp_server::ls_types as lsp;
 
 use crate::analysis::{Analysis, Unit, UnitFile};
@@ -15,8 +13,6 @@ use crate::index::{OccKind, Occurrence};
 
 /// The most text an expansion shows; the rest is cut with a note.
 const MAX_EXPANSION: usize = 4000;
-/// Macros nested deeper than this are left unexpanded (checking already reports cycles).
-const MAX_DEPTH: usize = 64;
 
 /// The occurrence under `cursor` in `file`: the innermost one containing it.
 pub fn occurrence_at<'u>(unit: &'u Unit, file: &UnitFile, cursor: usize) -> Option<&'u Occurrence> {
@@ -83,42 +79,6 @@ fn cut(s: &str, max: usize) -> String {
         end -= 1;
     }
     format!("{} … ({} more bytes)", &s[..end], s.len() - end)
-}
-
-/// `expr` with every macro replaced by its (parenthesised) condition, recursively.
-pub fn expand_macros(ruleset: &Ruleset, expr: &Expr) -> Expr {
-    let macros: HashMap<&str, &Expr> = ruleset
-        .loaded
-        .macros
-        .iter()
-        .zip(&ruleset.macro_exprs)
-        .filter_map(|(m, e)| Some((m.name.as_str(), e.as_ref()?)))
-        .collect();
-    let mut budget = 200_000usize;
-    expand(expr, &macros, 0, &mut budget)
-}
-
-fn expand(e: &Expr, macros: &HashMap<&str, &Expr>, depth: usize, budget: &mut usize) -> Expr {
-    *budget = budget.saturating_sub(1);
-    let kind = match &e.kind {
-        ExprKind::Or(xs) => ExprKind::Or(xs.iter().map(|x| expand(x, macros, depth, budget)).collect()),
-        ExprKind::And(xs) => ExprKind::And(xs.iter().map(|x| expand(x, macros, depth, budget)).collect()),
-        ExprKind::Not(x) => ExprKind::Not(Box::new(expand(x, macros, depth, budget))),
-        ExprKind::Paren(x) => ExprKind::Paren(Box::new(expand(x, macros, depth, budget))),
-        ExprKind::MacroRef(id) => match macros.get(id.name.as_str()) {
-            Some(body) if depth < MAX_DEPTH && *budget > 0 => {
-                let inner = expand(body, macros, depth + 1, budget);
-                // A body that is already one parenthesised group or a single check needs no more.
-                match inner.kind {
-                    ExprKind::Paren(_) | ExprKind::Check(_) | ExprKind::MacroRef(_) => inner.kind,
-                    _ => ExprKind::Paren(Box::new(inner)),
-                }
-            }
-            _ => e.kind.clone(),
-        },
-        ExprKind::Check(_) | ExprKind::Error => e.kind.clone(),
-    };
-    Expr { kind, span: e.span }
 }
 
 fn list_hover(ruleset: &Ruleset, name: &str) -> Option<String> {

@@ -8,7 +8,7 @@ use rulec_compiler::items::{is_valid_list_name, is_valid_macro_name};
 use tower_lsp_server::jsonrpc;
 use tower_lsp_server::ls_types as lsp;
 
-use crate::analysis::{Analysis, Unit};
+use crate::analysis::{Analysis, Unit, is_virtual_stdlib};
 use crate::convert;
 use crate::features::hover::occurrence_at;
 use crate::index::OccKind;
@@ -61,6 +61,9 @@ fn occurrences_of(analysis: &Analysis, uri: &lsp::Uri, sym: &Symbol, with_defs: 
             continue;
         }
         for (file, occs) in unit.files.iter().zip(unit.occurrences()) {
+            if is_virtual_stdlib(&file.uri) {
+                continue;
+            }
             for o in occs.iter().filter(|o| o.kind == sym.kind && o.name == sym.name && (with_defs || !o.def)) {
                 let range = convert::range(&file.source, o.loc.start as usize, o.loc.end as usize);
                 if seen.insert((file.uri.clone(), range.start, range.end)) {
@@ -98,6 +101,15 @@ pub fn rename(
     new_name: &str,
 ) -> jsonrpc::Result<Option<lsp::WorkspaceEdit>> {
     let Some((sym, _)) = symbol_at(analysis, uri, pos) else { return Ok(None) };
+    if let Some((unit, _)) = analysis.unit_of(uri)
+        && let Some(def) = definition_in(unit, &sym)
+        && unit.file(def.file).is_some_and(|f| is_virtual_stdlib(&f.uri))
+    {
+        return Err(jsonrpc::Error::invalid_params(format!(
+            "`{}` is defined in the embedded stdlib, which cannot be edited: override it in your file instead",
+            sym.name
+        )));
+    }
     let valid = match sym.kind {
         OccKind::Macro => is_valid_macro_name(new_name),
         OccKind::List => is_valid_list_name(new_name),

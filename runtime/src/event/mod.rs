@@ -315,13 +315,13 @@ impl ParamValue {
                 }
                 None => bits.to_string(),
             },
-            ParamValue::Mode(m) => {
-                if *m == 0 {
-                    "0".to_string()
-                } else {
-                    format!("0{m:o}")
-                }
-            }
+            // libsinsp names a mode's bits when the parameter has a table (chmod's), and
+            // writes it in octal otherwise.
+            ParamValue::Mode(m) => match flagset {
+                Some(set) => set.render_bits(u64::from(*m)),
+                None if *m == 0 => "0".to_string(),
+                None => format!("0{m:o}"),
+            },
             ParamValue::Double(d) => d.to_string(),
             ParamValue::Bool(b) => b.to_string(),
             ParamValue::Ipv4(a) => a.to_string(),

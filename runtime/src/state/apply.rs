@@ -111,6 +111,20 @@ const HANDLERS: &[(&str, Dir, Handler)] = &[
             st.on_connected(ev.tid, fd, tuple, addr, SockRole::Client, r >= 0);
         }
     }),
+    // A datagram's tuple names the fd when it has no name yet or is not TCP (an unconnected
+    // UDP socket), as libsinsp's `update_fd` does.
+    ("sendto", Dir::Exit, |st, ev| {
+        st.on_datagram(ev, ev.get(p::sendto_x::FD), ev.get(p::sendto_x::TUPLE), SockRole::Client)
+    }),
+    ("recvfrom", Dir::Exit, |st, ev| {
+        st.on_datagram(ev, ev.get(p::recvfrom_x::FD), ev.get(p::recvfrom_x::TUPLE), SockRole::Server);
+    }),
+    ("sendmsg", Dir::Exit, |st, ev| {
+        st.on_datagram(ev, ev.get(p::sendmsg_x::FD), ev.get(p::sendmsg_x::TUPLE), SockRole::Client)
+    }),
+    ("recvmsg", Dir::Exit, |st, ev| {
+        st.on_datagram(ev, ev.get(p::recvmsg_x::FD), ev.get(p::recvmsg_x::TUPLE), SockRole::Server)
+    }),
     ("accept", Dir::Exit, |st, ev| {
         st.on_accept(ev.tid, ev.get(p::accept_x::FD).or(ev.res()), ev.get(p::accept_x::TUPLE));
     }),
@@ -479,6 +493,51 @@ impl State {
         }
         f.sock = Some(s);
         self.insert_fd(pid, f);
+    }
+
+    /// A sendto, recvfrom, sendmsg or recvmsg on a socket fd the state knows: the event's tuple
+    /// becomes the fd's addresses and name unless the fd is a named TCP socket (whose connection
+    /// cannot change) or already has this connection, in either direction;
+    /// an unknown protocol is then UDP, and an unknown role is guessed from the direction
+    /// (`role`: Client for a send, Server for a receive).
+    fn on_datagram(&mut self, ev: &Event, fd: Option<i64>, tuple: Option<&SockTuple>, role: SockRole) {
+        let (Some(fd), Some(tuple)) = (fd, tuple) else { return };
+        if ev.res().unwrap_or(-1) < 0 {
+            return;
+        }
+        let Some(pid) = self.pid_of(ev.tid) else { return };
+        let Some(f) = self.fd_mut(pid, fd) else { return };
+        let s = f.sock.get_or_insert_with(SockInfo::default);
+        if !f.name.is_empty() && s.l4proto == L4Proto::Tcp {
+            return;
+        }
+        let (kind, c, cport, sv, sport) = match tuple {
+            SockTuple::V4 { sip, sport, dip, dport } => {
+                (FdKind::Ipv4Sock, IpAddr::V4(*sip), *sport, IpAddr::V4(*dip), *dport)
+            }
+            SockTuple::V6 { sip, sport, dip, dport } => {
+                (FdKind::Ipv6Sock, IpAddr::V6(*sip), *sport, IpAddr::V6(*dip), *dport)
+            }
+            _ => return,
+        };
+        // The fd's own connection seen from either end (a reply on a connected socket) stays
+        // as it is.
+        let same = |a: (Option<IpAddr>, u16, Option<IpAddr>, u16)| a == (Some(c), cport, Some(sv), sport);
+        if same((s.cip, s.cport, s.sip, s.sport)) || same((s.sip, s.sport, s.cip, s.cport)) {
+            return;
+        }
+        f.kind = kind;
+        s.cip = Some(c);
+        s.cport = cport;
+        s.sip = Some(sv);
+        s.sport = sport;
+        if s.l4proto == L4Proto::Unknown {
+            s.l4proto = L4Proto::Udp;
+        }
+        if s.role == SockRole::None {
+            s.role = role;
+        }
+        f.name = render_tuple(tuple);
     }
 
     fn on_bind(&mut self, tid: i64, fd: i64, addr: &SockAddr) {

@@ -567,4 +567,116 @@ mod tests {
         assert_eq!(st.thread(42).map(|t| t.comm.as_str()), Some("we ird"));
         let _ = fs::remove_dir_all(&tmp);
     }
+
+    #[test]
+    fn datagrams_name_unconnected_udp_sockets() {
+        let mut st = shell();
+        let udp = |fd| {
+            ev(
+                100,
+                19,
+                "socket",
+                vec![
+                    ("fd", ParamValue::Fd(fd)),
+                    ("domain", ParamValue::U32(2)),
+                    ("type", ParamValue::U32(2)),
+                    ("proto", ParamValue::U32(0)),
+                ],
+            )
+        };
+        let tuple = |sport, dport| {
+            ParamValue::SockTuple(SockTuple::V4 {
+                sip: Ipv4Addr::new(127, 0, 0, 1),
+                sport,
+                dip: Ipv4Addr::new(127, 0, 0, 1),
+                dport,
+            })
+        };
+        st.apply(&udp(5));
+        st.apply(&udp(6));
+        // A client's sendto names its socket after the datagram's tuple (it as the client)...
+        st.apply(&ev(
+            100,
+            31,
+            "sendto",
+            vec![
+                ("res", ParamValue::Errno(3)),
+                ("data", ParamValue::Absent),
+                ("fd", ParamValue::Fd(5)),
+                ("size", ParamValue::U32(3)),
+                ("tuple", tuple(40000, 5353)),
+            ],
+        ));
+        let f = st.fd(100, 5).expect("fd 5");
+        assert_eq!(f.name, "127.0.0.1:40000->127.0.0.1:5353");
+        let s = f.sock.as_ref().expect("socket");
+        assert_eq!((s.sport, s.cport, s.l4proto, s.role), (5353, 40000, L4Proto::Udp, SockRole::Client));
+        // ...a server's recvfrom after the sender (source) and itself (destination, the server).
+        let recv = |fd, t| {
+            ev(
+                100,
+                35,
+                "recvfrom",
+                vec![
+                    ("res", ParamValue::Errno(3)),
+                    ("data", ParamValue::Absent),
+                    ("tuple", t),
+                    ("fd", ParamValue::Fd(fd)),
+                    ("size", ParamValue::U32(64)),
+                ],
+            )
+        };
+        st.apply(&recv(6, tuple(40000, 5353)));
+        let s = st.fd(100, 6).and_then(|f| f.sock.clone()).expect("fd 6");
+        assert_eq!((s.sport, s.role), (5353, SockRole::Server));
+        // A reply on the client's socket (its tuple reversed) keeps the name, as libsinsp does.
+        st.apply(&recv(5, tuple(5353, 40000)));
+        assert_eq!(st.fd(100, 5).map(|f| f.name.as_str()), Some("127.0.0.1:40000->127.0.0.1:5353"));
+        // A failed call changes nothing; a named TCP socket keeps its connection.
+        let mut failed = recv(5, tuple(1, 2));
+        failed.params[0].value = ParamValue::Errno(-11);
+        st.apply(&failed);
+        assert_eq!(st.fd(100, 5).map(|f| f.name.as_str()), Some("127.0.0.1:40000->127.0.0.1:5353"));
+        if let Some(s) = st.fd_mut(100, 5).and_then(|f| f.sock.as_mut()) {
+            s.l4proto = L4Proto::Tcp;
+        }
+        st.apply(&recv(5, tuple(1, 2)));
+        assert_eq!(st.fd(100, 5).map(|f| f.name.as_str()), Some("127.0.0.1:40000->127.0.0.1:5353"));
+    }
+
+    #[test]
+    fn an_exec_carries_its_cwd_and_cgroups() {
+        let mut st = shell();
+        let id = "0123456789abcdef".repeat(4);
+        st.apply(&ev(
+            100,
+            293,
+            "execve",
+            vec![
+                ("res", ParamValue::Errno(0)),
+                ("exe", ParamValue::Str("true".into())),
+                ("args", ParamValue::Absent),
+                ("tid", ParamValue::Pid(100)),
+                ("pid", ParamValue::Pid(100)),
+                ("ptid", ParamValue::Pid(1)),
+                ("cwd", ParamValue::Str("/srv/app".into())),
+                ("fdlimit", ParamValue::Absent),
+                ("pgft_maj", ParamValue::Absent),
+                ("pgft_min", ParamValue::Absent),
+                ("vm_size", ParamValue::Absent),
+                ("vm_rss", ParamValue::Absent),
+                ("vm_swap", ParamValue::Absent),
+                ("comm", ParamValue::Str("true".into())),
+                (
+                    "cgroups",
+                    ParamValue::Bytes(
+                        format!("cpuset=/\0pids=/system.slice/docker-{id}.scope\0unified=/\0").into_bytes(),
+                    ),
+                ),
+            ],
+        ));
+        let t = st.thread(100).expect("thread");
+        assert_eq!(t.cwd, "/srv/app/");
+        assert_eq!(t.container_id, id[..12]);
+    }
 }

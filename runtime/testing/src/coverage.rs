@@ -3,6 +3,7 @@
 //! `rule:` and does not expect it). Skipped cases do not count. `--require-coverage` fails a run
 //! when an enabled rule has no positive or no negative case.
 
+use super::model::TestFile;
 use super::run::Suite;
 
 /// Coverage of one rule.
@@ -32,22 +33,28 @@ pub fn coverage(suite: &Suite) -> Vec<RuleCoverage> {
         if out.iter().any(|c| c.rule == r.name) {
             continue;
         }
-        let mut c = RuleCoverage {
+        let (positive, negative) = case_counts(&suite.file, &r.name);
+        out.push(RuleCoverage {
             rule: r.name.clone(),
             file: suite.check.ruleset.loaded.rules.get(r.index).map_or(0, |d| d.defined_in.0 as usize),
             enabled: r.enabled && r.runnable,
-            positive: 0,
-            negative: 0,
-        };
-        for case in suite.file.cases.iter().filter(|c| c.skip.is_none()) {
-            let expects = case.expect.iter().any(|e| e.rule == r.name);
-            if expects {
-                c.positive += 1;
-            } else if case.about.iter().any(|(n, _)| *n == r.name) {
-                c.negative += 1;
-            }
-        }
-        out.push(c);
+            positive,
+            negative,
+        });
     }
     out
+}
+
+/// How many cases of `file` show `rule` firing (positive) and staying quiet (negative); skipped
+/// cases do not count. Needs only the parsed file, not its rules.
+pub fn case_counts(file: &TestFile, rule: &str) -> (usize, usize) {
+    let (mut positive, mut negative) = (0, 0);
+    for case in file.cases.iter().filter(|c| c.skip.is_none()) {
+        if case.expect.iter().any(|e| e.rule == rule) {
+            positive += 1;
+        } else if case.about.iter().any(|(n, _)| n == rule) {
+            negative += 1;
+        }
+    }
+    (positive, negative)
 }

@@ -21,7 +21,7 @@ pub mod run;
 pub mod trace;
 pub mod world;
 
-pub use coverage::{RuleCoverage, coverage};
+pub use coverage::{RuleCoverage, case_counts, coverage};
 pub use model::{Case, Expect, Input, TestFile};
 pub use parse::parse;
 pub use run::{CaseResult, Status, Suite};

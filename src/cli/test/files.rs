@@ -1,7 +1,8 @@
 //! Finding and loading test files: discovery under the given paths (`*.tests.yaml`,
-//! `*.tests.yml`), reading each file and the rules it tests (named by `rules:`, or the rules
-//! file beside it), and building its suite. A file that cannot be used keeps its diagnostics or
-//! its IO problem for the report; nothing here runs a case or prints.
+//! `*.tests.yml`), reading each file and the rules it tests (named by `rules:`, where `stdlib`
+//! is the embedded stdlib, or the rules file beside it), and building its suite. A file that
+//! cannot be used keeps its diagnostics or its IO problem for the report; nothing here runs a
+//! case or prints.
 
 use std::path::{Path, PathBuf};
 
@@ -56,11 +57,11 @@ pub(super) fn discover(root: &Path, out: &mut Vec<PathBuf>) -> Result<(), String
 fn read_text(path: &Path) -> Result<String, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {}", path.display(), io_reason(&e)))?;
     String::from_utf8(bytes).map_err(|e| {
-        format!(
-            "cannot read {}: not UTF-8 text (invalid byte at offset {})",
-            path.display(),
-            e.utf8_error().valid_up_to()
-        )
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+        let line_start = valid.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let col = String::from_utf8_lossy(&valid[line_start..]).chars().count() + 1;
+        format!("{}:{line}:{col}: not UTF-8 text; save the file as UTF-8", path.display())
     })
 }
 
@@ -114,10 +115,15 @@ pub(super) fn load(path: &Path) -> Loaded {
     } else {
         file.rules.iter().map(|(p, loc)| (dir.join(p), *loc)).collect()
     };
-    let mut sources = Vec::new();
-    for (i, (p, loc)) in rule_paths.iter().enumerate() {
+    let mut sources: Vec<SourceFile> = Vec::new();
+    for (p, loc) in &rule_paths {
+        // `rules: [stdlib]` names the embedded stdlib's files.
+        if p.strip_prefix(&dir).is_ok_and(|rel| crate::cli::stdlib::is_stdlib(rel)) {
+            sources.extend(crate::cli::stdlib::sources(sources.len() as u32));
+            continue;
+        }
         match read_text(p) {
-            Ok(text) => sources.push(SourceFile::new(FileId(i as u32), p.display().to_string(), text)),
+            Ok(text) => sources.push(SourceFile::new(FileId(sources.len() as u32), p.display().to_string(), text)),
             Err(e) => {
                 l.diagnostics.push(Diagnostic::new(rulec_compiler::Code::TestRulesFile, *loc, e));
                 return l;

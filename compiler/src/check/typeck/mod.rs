@@ -134,6 +134,25 @@ impl<'c, 'a> Lowering<'c, 'a> {
                     }
                     let size = cond_size(cond);
                     self.nodes += size;
+                    let cond = cond.clone();
+                    if let Some(first) = self.cx.charge_expansion(size) {
+                        if !first {
+                            return Cond::Const(false);
+                        }
+                        let d = self.error(
+                            Code::ResourceLimit,
+                            id.span,
+                            format!(
+                                "expanding macro `{}` here makes the expanded conditions larger than {} nodes in all",
+                                id.name,
+                                super::MAX_EXPANSION
+                            ),
+                        );
+                        self.push(d.with_hint(
+                            "a chain of macros each using the one before grows with its square; flatten it",
+                        ));
+                        return Cond::Const(false);
+                    }
                     if self.nodes > MAX_EXPANDED_NODES {
                         let d = self.error(
                             Code::ResourceLimit,
@@ -148,7 +167,7 @@ impl<'c, 'a> Lowering<'c, 'a> {
                         );
                         return Cond::Const(false);
                     }
-                    cond.clone()
+                    cond
                 }
                 // The macro had errors of its own, already reported where it is defined.
                 None => Cond::Const(false),
@@ -209,6 +228,24 @@ impl<'c, 'a> Lowering<'c, 'a> {
                 let mut ok = true;
                 for item in &list.items {
                     let expanded = if item.quote.is_none() { self.cx.list_items(&item.value) } else { None };
+                    if let Some(items) = &expanded
+                        && let Some(first) = self.cx.charge_expansion(items.len())
+                    {
+                        if !first {
+                            return Cond::Const(false);
+                        }
+                        let d = self.error(
+                            Code::ResourceLimit,
+                            item.span,
+                            format!(
+                                "using list `{}` here makes the expanded conditions hold more than {} values in all",
+                                item.value,
+                                super::MAX_EXPANSION
+                            ),
+                        );
+                        self.push(d);
+                        return Cond::Const(false);
+                    }
                     match expanded {
                         Some(items) => {
                             for v in items {

@@ -1,0 +1,162 @@
+//! `rulec run` on the live kernel, for what the probe carries into the state machine beyond the
+//! syscalls of the main live test: datagrams on unconnected UDP sockets (`sendto`/`recvfrom`,
+//! `sendmsg`/`recvmsg` name the fd after their tuple), and the exec of a new process (its cwd, the executable the
+//! kernel ran through a symbolic link, and its cgroups, from which the container id comes).
+//! Needs root and BTF (skipped elsewhere with a message; a failure under
+//! `RULEC_REQUIRE_KERNEL=1`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::cli_run::{real, s};
+use crate::live::Live;
+
+/// A cgroup named like a Docker container's systemd scope, created for the test under the v2
+/// tree or a v1 hierarchy (the `pids` one, else `memory`), removed on drop.
+struct Scope {
+    dir: PathBuf,
+    /// `system.slice`, when the test created it.
+    slice: Option<PathBuf>,
+}
+
+impl Scope {
+    fn create(id: &str) -> Scope {
+        let root = Path::new("/sys/fs/cgroup");
+        let base = if root.join("cgroup.controllers").exists() {
+            root.to_path_buf()
+        } else {
+            ["pids", "memory"]
+                .iter()
+                .map(|h| root.join(h))
+                .find(|p| p.join("cgroup.procs").exists())
+                .expect("a cgroup v2 tree or a v1 pids/memory hierarchy under /sys/fs/cgroup")
+        };
+        let slice = base.join("system.slice");
+        let made_slice = !slice.exists();
+        let dir = slice.join(format!("docker-{id}.scope"));
+        std::fs::create_dir_all(&dir).expect("create the test's cgroup");
+        Scope { dir, slice: made_slice.then_some(slice) }
+    }
+}
+
+impl Drop for Scope {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir(&self.dir);
+        if let Some(s) = &self.slice {
+            let _ = std::fs::remove_dir(s);
+        }
+    }
+}
+
+const UDP_PY: &str = "import socket\n\
+srv = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n\
+srv.bind(('127.0.0.1', 0))\n\
+cli = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n\
+cli.sendto(b'hello', srv.getsockname())\n\
+data, addr = srv.recvfrom(64)\n\
+assert data == b'hello'\n\
+cli2 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n\
+cli2.sendmsg([b'hel', b'lo!'], [], 0, srv.getsockname())\n\
+data, anc, flags, addr = srv.recvmsg(32)\n\
+assert data == b'hello!'\n\
+print(srv.getsockname()[1], cli.getsockname()[1], cli2.getsockname()[1])\n";
+
+#[test]
+fn new_processes_and_datagrams_carry_their_state() {
+    let dir = std::env::temp_dir().join(format!("rulec-run-state-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("work")).expect("temp dir");
+    let dir = PathBuf::from(real(s(&dir)));
+    let d = s(&dir).to_string();
+    std::fs::write(dir.join("udp.py"), UDP_PY).expect("udp.py");
+    std::os::unix::fs::symlink("/usr/bin/true", dir.join("t")).expect("symlink to true");
+    let rules = dir.join("rules.yaml");
+    std::fs::write(
+        &rules,
+        format!(
+            r#"
+- rule: Datagram
+  desc: the test's UDP client and server
+  condition: evt.type in (sendto, recvfrom, sendmsg, recvmsg) and evt.dir = < and proc.cmdline = "python3 {d}/udp.py"
+  output: dgram (type=%evt.type name=%fd.name sip=%fd.sip sport=%fd.sport cport=%fd.cport size=%evt.arg.size proto=%fd.l4proto)
+  priority: NOTICE
+- rule: Marked exec
+  desc: the test's marked programs start
+  condition: evt.type = execve and evt.dir = < and proc.args startswith "rulec-state-marker"
+  output: exec (exe=%proc.exe exepath=%proc.exepath cwd=%proc.cwd container=%container.id args=%proc.args)
+  priority: NOTICE
+"#
+        ),
+    )
+    .expect("rules");
+    let _kernel = crate::KERNEL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !rulec_test_support::kernel("live `rulec run`") {
+        return;
+    }
+    let live = Live::start(["run", "--rules", s(&rules), "-o", "json"], "watching the host");
+
+    let udp = Command::new("python3").arg(dir.join("udp.py")).current_dir(&dir).output().expect("python3");
+    assert!(udp.status.success(), "{}", String::from_utf8_lossy(&udp.stderr));
+    let ports: Vec<String> = String::from_utf8_lossy(&udp.stdout).split_whitespace().map(str::to_owned).collect();
+    let (port, cport, cport2) = (ports[0].clone(), ports[1].clone(), ports[2].clone());
+    // Through a symbolic link, from a working directory of the test's own.
+    let st = Command::new("/bin/sh")
+        .arg("-c")
+        .arg(format!("cd {d}/work && exec {d}/t rulec-state-marker-host"))
+        .status()
+        .expect("sh");
+    assert!(st.success());
+    // In a cgroup named like a container's: the shell moves itself there, then execs.
+    let id: String = (0..64).map(|i| b"0123456789abcdef"[(i * 7 + 3) % 16] as char).collect();
+    let scope = Scope::create(&id);
+    let st = Command::new("/bin/sh")
+        .arg("-c")
+        .arg(format!("echo $$ > {}/cgroup.procs && exec /usr/bin/true rulec-state-marker-container", s(&scope.dir)))
+        .status()
+        .expect("sh");
+    assert!(st.success());
+    std::thread::sleep(Duration::from_millis(1000));
+    let stopped = live.stop();
+    drop(scope);
+    let stdout = stopped.stdout;
+    assert_eq!(stopped.code, Some(0), "{}", stopped.stderr);
+
+    let alerts: Vec<Value> = stdout.lines().map(|l| serde_json::from_str(l).expect("alert JSON")).collect();
+    let fields = |rule: &str, key: &str, value: &str| -> Value {
+        let found: Vec<&Value> =
+            alerts.iter().filter(|a| a["rule"] == rule && a["output_fields"][key] == value).collect();
+        assert_eq!(found.len(), 1, "one `{rule}` alert with {key}={value}:\n{stdout}");
+        found[0]["output_fields"].clone()
+    };
+    let get = |v: &Value, k: &str| match &v[k] {
+        Value::String(x) => x.clone(),
+        other => other.to_string(),
+    };
+
+    let sent = fields("Datagram", "evt.type", "sendto");
+    assert_eq!(get(&sent, "fd.name"), format!("0.0.0.0:{cport}->127.0.0.1:{port}"), "{sent}");
+    assert_eq!((get(&sent, "fd.sip"), get(&sent, "fd.sport")), ("127.0.0.1".into(), port.clone()), "{sent}");
+    assert_eq!((get(&sent, "evt.arg.size"), get(&sent, "fd.l4proto")), ("5".into(), "udp".into()), "{sent}");
+    let received = fields("Datagram", "evt.type", "recvfrom");
+    assert_eq!(get(&received, "fd.name"), format!("127.0.0.1:{cport}->127.0.0.1:{port}"), "{received}");
+    assert_eq!(get(&received, "fd.cport"), cport, "{received}");
+    assert_eq!(get(&received, "evt.arg.size"), "64", "{received}");
+    let sent = fields("Datagram", "evt.type", "sendmsg");
+    assert_eq!(get(&sent, "fd.name"), format!("0.0.0.0:{cport2}->127.0.0.1:{port}"), "{sent}");
+    assert_eq!(get(&sent, "evt.arg.size"), "6", "the two buffers: {sent}");
+    let received = fields("Datagram", "evt.type", "recvmsg");
+    assert_eq!(get(&received, "fd.name"), format!("127.0.0.1:{cport2}->127.0.0.1:{port}"), "{received}");
+    assert_eq!(get(&received, "evt.arg.size"), "32", "{received}");
+
+    let host = fields("Marked exec", "proc.args", "rulec-state-marker-host");
+    assert_eq!(get(&host, "proc.exepath"), real("/usr/bin/true"), "the executable, not the link: {host}");
+    assert_eq!(get(&host, "proc.exe"), format!("{d}/t"), "argv[0]: {host}");
+    assert_eq!(get(&host, "proc.cwd"), format!("{d}/work/"), "{host}");
+    assert_ne!(get(&host, "container.id"), id[..12], "{host}");
+    let contained = fields("Marked exec", "proc.args", "rulec-state-marker-container");
+    assert_eq!(get(&contained, "container.id"), id[..12], "{contained}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
