@@ -105,6 +105,54 @@ const ACTIONS: &[Action] = &[
         rule: "Cgroup release_agent written",
         script: "mkdir -p $O/cg && python3 -c 'open(\"'$O'/cg/release_agent\",\"w\").close()'",
     },
+    Action {
+        rule: "Group shadow file read by an unexpected program",
+        script: "python3 -c 'open(\"/etc/gshadow\").read()'",
+    },
+    Action {
+        rule: "Process memory read through /proc",
+        script: "sleep 5 & python3 -c 'import sys; open(\"/proc/%s/mem\" % sys.argv[1], \"rb\").close()' $!; kill $!",
+    },
+    Action {
+        rule: "Process memory written through /proc",
+        script: "sleep 5 & python3 -c 'import sys; open(\"/proc/%s/mem\" % sys.argv[1], \"r+b\").close()' $!; kill $!",
+    },
+    Action {
+        rule: "Write below a library directory",
+        script: "touch /usr/lib/.rulec-stdlib-live-$$.so && rm -f /usr/lib/.rulec-stdlib-live-$$.so",
+    },
+    Action {
+        rule: "SSH authorized keys changed",
+        script: "mkdir -p $H/.ssh && echo 'ssh-ed25519 AAAAC3Nza rulec-test' >> $H/.ssh/authorized_keys",
+    },
+    Action { rule: "Shell startup file changed", script: "echo '# rulec' >> $H/.bashrc" },
+    Action {
+        rule: "PAM configuration changed",
+        script: "mkdir -p /etc/pam.d && touch /etc/pam.d/rulec-stdlib-live-$$ && rm -f /etc/pam.d/rulec-stdlib-live-$$",
+    },
+    Action {
+        rule: "Udev rule written",
+        script: "mkdir -p /etc/udev/rules.d && touch /etc/udev/rules.d/99-rulec-stdlib-live-$$.rules && rm -f /etc/udev/rules.d/99-rulec-stdlib-live-$$.rules",
+    },
+    Action { rule: "Write below /etc", script: "touch /etc/.rulec-stdlib-live-$$ && rm -f /etc/.rulec-stdlib-live-$$" },
+    Action { rule: "Shell history truncated", script: "echo ls > $D/.zsh_history && : > $D/.zsh_history" },
+    Action {
+        rule: "Log file deleted",
+        script: "touch /var/log/rulec-stdlib-live-del-$$.log && rm -f /var/log/rulec-stdlib-live-del-$$.log",
+    },
+    Action { rule: "File timestamps set by hand", script: "touch $D/stamp && touch -r /bin/ls $D/stamp" },
+    Action {
+        rule: "Hidden file made executable in a temporary directory",
+        script: "touch /tmp/.rulec-stdlib-live-$$ && chmod +x /tmp/.rulec-stdlib-live-$$ && rm -f /tmp/.rulec-stdlib-live-$$",
+    },
+    Action {
+        rule: "Regular file created below /dev",
+        script: "touch /dev/.rulec-stdlib-live-$$ && rm -f /dev/.rulec-stdlib-live-$$",
+    },
+    Action {
+        rule: "Kernel symbol addresses read by an unexpected program",
+        script: "python3 -c 'open(\"/proc/kallsyms\").readline()'",
+    },
     // Not yet: "BPF program loaded by an unexpected program" needs the bpf call's `cmd`, and the
     // probe sends bpf as a generic event without arguments (issue 10).
 ];
@@ -189,7 +237,15 @@ fn stdlib_rules_fire_on_harmless_actions_and_stay_silent_on_a_benign_workload() 
     for a in ACTIONS {
         sh(a.script, &[("D", &scratch), ("H", &home), ("O", &opt)]);
     }
-    std::thread::sleep(Duration::from_millis(1500));
+    // Until every action's alert is out, or a deadline on a loaded machine.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while std::time::Instant::now() < deadline {
+        let so_far = live.stdout_so_far();
+        if ACTIONS.iter().all(|a| so_far.contains(&format!("\"rule\":\"{}\"", a.rule))) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
     let stopped = live.stop();
     for d in [&scratch, &home, &opt, &benign] {
         let _ = std::fs::remove_dir_all(d);
