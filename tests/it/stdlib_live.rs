@@ -222,7 +222,8 @@ fn stdlib_rules_fire_on_harmless_actions_and_stay_silent_on_a_benign_workload() 
     let scratch = PathBuf::from(format!("/tmp/rulec-stdlib-live-{pid}"));
     let home = PathBuf::from(format!("/home/rulec-stdlib-live-{pid}"));
     let opt = PathBuf::from(format!("/opt/rulec-stdlib-live-{pid}"));
-    let benign = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("stdlib-benign-{pid}"));
+    // Not below the target directory: a checkout may itself live in /tmp.
+    let benign = PathBuf::from(format!("/opt/rulec-stdlib-benign-{pid}"));
     for d in [&scratch, &home, &opt, &benign] {
         let _ = std::fs::remove_dir_all(d);
         std::fs::create_dir_all(d).expect("scratch folder");
