@@ -642,8 +642,17 @@ impl Iterator for ScapReader {
         if self.done {
             return None;
         }
-        let next = self.next_event();
-        crate::capture::fused_step(&mut self.done, next)
+        match self.next_event() {
+            Ok(Some(ev)) => Some(Ok(ev)),
+            Ok(None) => {
+                self.done = true;
+                None
+            }
+            Err(e) => {
+                self.done = true;
+                Some(Err(e))
+            }
+        }
     }
 }
 

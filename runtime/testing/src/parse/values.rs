@@ -6,7 +6,7 @@ use rulec_runtime::flags;
 
 /// `comm` of an executable path: its base name, at most 15 bytes (the kernel's limit).
 pub fn comm_of(exe: &str) -> String {
-    rulec_runtime::state::ThreadInfo::comm_of(exe)
+    exe.rsplit('/').next().unwrap_or(exe).chars().take(15).collect()
 }
 
 pub(super) fn fnv1a(b: &[u8]) -> u64 {
