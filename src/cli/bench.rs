@@ -30,7 +30,7 @@ use super::{EXIT_CANNOT_RUN, EXIT_OK, print_stdout};
 pub struct BenchArgs {
     /// Rules files, loaded in order (e.g. ../shared/conformance/falco/falco_rules.yaml; `stdlib`
     /// is the embedded default ruleset); needed unless --capture is given.
-    #[arg(long = "rules", value_name = "FILE", required_unless_present_any = ["capture", "load"])]
+    #[arg(long = "rules", value_name = "FILE", required_unless_present_any = ["capture", "load", "scale"])]
     pub rules: Vec<PathBuf>,
     /// A second ruleset (files loaded in order; `stdlib` for the embedded one), measured with
     /// both backends on the same stream next to --rules: the cost per event of --rules as a
@@ -68,6 +68,14 @@ pub struct BenchArgs {
     /// With --live: seconds of each sustained load.
     #[arg(long, default_value_t = 5.0, value_name = "S", requires = "live")]
     pub load_secs: f64,
+    /// Measure how checking and building the engine grow with the ruleset's size instead:
+    /// generated rules, list items, macros, a macro chain and or-clauses at 1k, 10k and 100k
+    /// ([`super::bench_scale`]).
+    #[arg(long, conflicts_with_all = ["capture", "live", "rules"])]
+    pub scale: bool,
+    /// With --scale: the sizes to measure (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "N,N,...", requires = "scale")]
+    pub scale_sizes: Vec<usize>,
     /// Internal (--live): run one syscall loop and print what it did as JSON.
     #[arg(long, hide = true, value_name = "SPEC")]
     pub load: Option<String>,
@@ -148,6 +156,9 @@ pub fn run(args: &BenchArgs) -> i32 {
     }
     if args.live {
         return super::bench_live::run(args);
+    }
+    if args.scale {
+        return super::bench_scale::run(args);
     }
     if let Some(capture) = &args.capture {
         return match args.child {

@@ -8,6 +8,7 @@
 pub mod bench;
 pub mod bench_capture;
 pub mod bench_live;
+pub mod bench_scale;
 pub mod capture;
 pub mod capture_print;
 pub mod capture_record;
