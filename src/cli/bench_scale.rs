@@ -53,7 +53,9 @@ impl Shape {
     /// The rules file of this shape at size `n`.
     fn generate(self, n: usize) -> String {
         let rule = |name: &str, cond: &str| {
-            format!("- rule: {name}\n  desc: d\n  condition: {cond}\n  output: \"%proc.name %fd.name\"\n  priority: INFO\n\n")
+            format!(
+                "- rule: {name}\n  desc: d\n  condition: {cond}\n  output: \"%proc.name %fd.name\"\n  priority: INFO\n\n"
+            )
         };
         let mut s = String::new();
         match self {
@@ -137,7 +139,8 @@ fn measure(exe: &Path, args: &[&str]) -> Result<Cost, String> {
 
 fn write_capture(path: &Path) -> std::io::Result<()> {
     let mut generator = Generator::new(1);
-    let mut w = CaptureWriter::new(std::fs::File::create(path)?, &Header::new(None, Some("rulec bench --scale".into())))?;
+    let mut w =
+        CaptureWriter::new(std::fs::File::create(path)?, &Header::new(None, Some("rulec bench --scale".into())))?;
     w.write_state(&generator.state())?;
     for _ in 0..CAPTURE_EVENTS {
         w.write_event(&generator.next_event())?;

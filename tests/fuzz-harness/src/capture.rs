@@ -7,7 +7,7 @@
 
 use std::cell::RefCell;
 
-use rulec_compiler::schema::schema;
+use rulec_compiler::schema::{ArgSpec, schema};
 use rulec_compiler::{FileId, SourceFile};
 use rulec_runtime::capture::{CaptureReader, replay::Replay};
 use rulec_runtime::engine::{Alert, Backend, Engine, MatchMode};
@@ -28,7 +28,7 @@ pub fn every_field_rule() -> String {
     let fields: Vec<String> = schema()
         .fields()
         .iter()
-        .filter(|f| !f.arg.accepts_arg() || !f.flags.arg_required)
+        .filter(|f| f.arg != ArgSpec::Required)
         .filter(|f| !f.flags.filter_only && !f.flags.table_only)
         .map(|f| format!("%{}", f.name))
         .collect();

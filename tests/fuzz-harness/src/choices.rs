@@ -26,7 +26,8 @@ impl<'a> Choices<'a> {
         if n <= 1 {
             return 0;
         }
-        let v = if n <= 256 { usize::from(self.byte()) } else { usize::from(self.byte()) << 8 | usize::from(self.byte()) };
+        let v =
+            if n <= 256 { usize::from(self.byte()) } else { usize::from(self.byte()) << 8 | usize::from(self.byte()) };
         v % n
     }
 

@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 
 use rulec_bench::Generator;
 use rulec_compiler::ir::FieldArgValue;
-use rulec_compiler::schema::{FieldInfo, FieldType, Multi, schema};
+use rulec_compiler::schema::{ArgSpec, FieldInfo, FieldType, Multi, schema};
 use rulec_compiler::{FileId, SourceFile};
 use rulec_runtime::Value;
 use rulec_runtime::engine::{Alert, Backend, Engine, MatchMode};
@@ -40,7 +40,7 @@ static FIELDS: LazyLock<Vec<&'static FieldInfo>> = LazyLock::new(|| {
     schema()
         .fields()
         .iter()
-        .filter(|f| !f.flags.arg_required || f.multi == Multi::Ancestors)
+        .filter(|f| f.arg != ArgSpec::Required || f.multi == Multi::Ancestors)
         .filter(|f| !f.flags.print_only && !f.flags.table_only && !f.ops.is_empty())
         .filter(|f| f.ty != FieldType::Dyn)
         .collect()
@@ -178,7 +178,7 @@ pub fn run(data: &[u8]) {
     let operands: Vec<Operand> = (0..1 + c.below(5))
         .map(|_| {
             let field = *c.pick(&FIELDS);
-            let level = (field.multi == Multi::Ancestors && (field.flags.arg_required || c.chance(50)))
+            let level = (field.multi == Multi::Ancestors && (field.arg == ArgSpec::Required || c.chance(50)))
                 .then(|| c.below(5) as i64);
             Operand { field, level }
         })

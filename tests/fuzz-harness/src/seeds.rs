@@ -28,7 +28,8 @@ fn close_record(ts: u64, tid: u64, fd: i64) -> Vec<u8> {
 
 /// A `.scap` file: the generator's world as process, fd and user lists, and a few closes.
 pub fn scap() -> Vec<u8> {
-    let machine = MachineInfo { num_cpus: 2, memory_bytes: 1 << 30, max_pid: 32768, hostname: "node".into(), boot_ts: 1 };
+    let machine =
+        MachineInfo { num_cpus: 2, memory_bytes: 1 << 30, max_pid: 32768, hostname: "node".into(), boot_ts: 1 };
     let written = (|| -> std::io::Result<Vec<u8>> {
         let mut w = ScapWriter::new(Vec::new(), &machine)?;
         w.write_state(&Generator::new(1).state())?;
