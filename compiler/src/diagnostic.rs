@@ -280,13 +280,11 @@ codes! {
         "An append or override that adds nothing.";
     UnknownFieldUnusedMacro = "W0115", Warning, "unknown-field-unused-macro",
         "A macro that no rule uses names a field rulec does not know. Falco checks a macro's fields only in the rules that use it, so this becomes an error (E0401) once a rule that runs uses the macro; a rule with `skip-if-unknown-filter: true` is skipped instead.";
-    ExceptionNoValues = "W0116", Warning, "exception-no-values",
-        "An item that appends to or overrides an exception gives it no `values` (often `value:` misspelt): the exception is unchanged, though its fields are still checked.";
-    DeprecatedField = "W0117", Warning, "deprecated-field",
+    DeprecatedField = "W0116", Warning, "deprecated-field",
         "An output uses a field Falco deprecates: `%container.info` (left out of the output, as Falco does; write the container fields you want instead) or `evt.dir` (the direction of an event, which Falco no longer distinguishes in outputs).";
-    PluginNotProvided = "W0118", Warning, "plugin-not-provided",
+    PluginNotProvided = "W0117", Warning, "plugin-not-provided",
         "The file requires a plugin rulec does not provide, or a newer version than rulec's built-in one. Falco refuses to load such a file without that plugin; rulec checks the syntax of the rules of the plugin's source but cannot run them, and says so once for the file.";
-    FieldArgumentUnusedMacro = "W0119", Warning, "field-argument-unused-macro",
+    FieldArgumentUnusedMacro = "W0118", Warning, "field-argument-unused-macro",
         "A macro that no rule uses gives a field a missing or invalid argument. Falco checks a macro's fields only in the rules that use it, so this becomes an error (E0408, E0409) once a rule that runs uses the macro.";
 
     // Test files (`rulec test`).
