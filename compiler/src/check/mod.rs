@@ -420,20 +420,12 @@ impl<'a> Checker<'a> {
                     }
                 }
             }
-            if unknown_field && rule.skip_if_unknown_filter {
-                runnable = false;
-                self.diags.push(
-                    Diagnostic::new(
-                        Code::SkippedUnknownField,
-                        rule.name_loc,
-                        format!("rule `{}` uses a field rulec does not know; it is skipped", rule.name),
-                    )
-                    .with_hint("`skip-if-unknown-filter: true` is set, so this is a warning, not an error"),
-                );
-            }
             let output = if known_source {
                 let errors_before = self.error_count();
-                let out = typeck::Lowering::new(self, &rule.output).lower_output();
+                let mut lower = typeck::Lowering::new(self, &rule.output);
+                lower.skip_unknown_fields = rule.skip_if_unknown_filter;
+                let out = lower.lower_output();
+                unknown_field |= lower.unknown_field;
                 if self.error_count() > errors_before {
                     runnable = false;
                 }
@@ -441,6 +433,20 @@ impl<'a> Checker<'a> {
             } else {
                 Vec::new()
             };
+            if unknown_field && rule.skip_if_unknown_filter {
+                runnable = false;
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::SkippedUnknownField,
+                        rule.name_loc,
+                        format!(
+                            "rule `{}` names a field or event type rulec does not know (in its condition or output); it is skipped",
+                            rule.name
+                        ),
+                    )
+                    .with_hint("`skip-if-unknown-filter: true` is set, so this is a warning, not an error"),
+                );
+            }
             let event_types = evttypes::event_types(&cond);
             if known_source && runnable && rule.warn_evttypes {
                 let universe = crate::schema::schema().syscall_event_names().len();

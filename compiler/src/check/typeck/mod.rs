@@ -9,6 +9,7 @@
 //! rule's exceptions into conditions.
 
 mod constants;
+mod deprecated;
 mod exceptions;
 mod operands;
 
@@ -345,6 +346,9 @@ impl<'c, 'a> Lowering<'c, 'a> {
             match part {
                 OutputPart::Text { text, .. } => out.push(OutputSegment::Text(text.clone())),
                 OutputPart::Field { operand, span } => {
+                    if let Some(deprecated::Deprecation::Dropped) = self.deprecated_output_field(operand) {
+                        continue;
+                    }
                     if let Some(value) = self.lower_operand(operand, Side::Output) {
                         let written = self.text.as_str().get(span.range()).unwrap_or("").to_owned();
                         out.push(OutputSegment::Value { value, written });
