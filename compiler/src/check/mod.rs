@@ -15,6 +15,7 @@
 pub mod evttypes;
 pub mod expand;
 pub mod hir;
+pub mod plugins;
 mod typeck;
 
 use std::collections::HashMap;
@@ -73,7 +74,10 @@ pub struct CheckedRule {
 /// Checks `files`, loaded in the given order (later files replace and append to earlier ones).
 pub fn check(files: &[SourceFile]) -> CheckResult {
     let (loaded, mut diagnostics) = load::load(files);
+    let (plugin_diags, plugins_unmet) = plugins::check_plugin_requirements(&loaded.plugin_versions);
+    diagnostics.extend(plugin_diags);
     let mut checker = Checker::new(&loaded);
+    checker.plugins_unmet = plugins_unmet;
     checker.check_all();
     let Checker { rules, macro_exprs, list_values, diags, .. } = checker;
     diagnostics.extend(diags);
@@ -121,6 +125,9 @@ pub(crate) struct Checker<'a> {
     /// lists or macros each using the one before) or exponentially (each using the one before
     /// twice) of the input.
     expansion_left: usize,
+    /// Whether a plugin the files require is not provided: W0117 said so once, so rules of
+    /// other sources are not warned about one by one (W0112).
+    plugins_unmet: bool,
     /// Whether running out of `expansion_left` was reported: once is enough, every later
     /// expansion fails for the same reason.
     expansion_reported: bool,
@@ -152,6 +159,7 @@ impl<'a> Checker<'a> {
             rules: Vec::new(),
             expansion_left: MAX_EXPANSION,
             expansion_reported: false,
+            plugins_unmet: false,
         }
     }
 
@@ -374,7 +382,9 @@ impl<'a> Checker<'a> {
         for (index, rule) in loaded.rules.iter().enumerate() {
             let expr = self.parse(&rule.condition);
             let known_source = rule.source.as_deref().is_none_or(|s| s == "syscall");
-            if let (false, Some(src), Some(loc)) = (known_source, rule.source.as_deref(), rule.source_loc) {
+            if let (false, false, Some(src), Some(loc)) =
+                (known_source, self.plugins_unmet, rule.source.as_deref(), rule.source_loc)
+            {
                 self.diags.push(
                     Diagnostic::new(
                         Code::UnknownSource,
@@ -518,7 +528,10 @@ impl<'a> Checker<'a> {
                 );
                 // Falco checks a macro's fields only in the rules that use it: here, a warning.
                 for d in self.macro_unknown_diags.get(i).cloned().unwrap_or_default() {
-                    let code = Code::UnknownFieldUnusedMacro;
+                    let code = match d.code {
+                        Code::MissingFieldArgument | Code::InvalidFieldArgument => Code::FieldArgumentUnusedMacro,
+                        _ => Code::UnknownFieldUnusedMacro,
+                    };
                     let message = format!("{} (in macro `{}`, which no rule uses)", d.message, m.name);
                     self.diags.push(Diagnostic { code, severity: code.severity(), message, ..d });
                 }

@@ -116,6 +116,12 @@ impl<'c, 'a> Lowering<'c, 'a> {
     }
 
     fn push(&mut self, d: Diagnostic) {
+        // A macro's field-argument errors wait, like its unknown fields, for a rule that uses
+        // it (Falco resolves a macro's fields only in the rules that use it).
+        if self.defer_unknown_fields && matches!(d.code, Code::MissingFieldArgument | Code::InvalidFieldArgument) {
+            self.deferred.push(d);
+            return;
+        }
         self.cx.push(d);
     }
 
