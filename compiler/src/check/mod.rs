@@ -16,6 +16,7 @@ pub mod evttypes;
 pub mod expand;
 pub mod hir;
 pub mod plugins;
+mod splice;
 mod typeck;
 
 use std::collections::HashMap;
@@ -230,7 +231,8 @@ impl<'a> Checker<'a> {
 
     /// Parses a condition, reporting syntax errors at their place in the file.
     fn parse(&mut self, text: &MappedText) -> Option<Expr> {
-        let parsed = rulec_grammar::parse_condition(text.as_str());
+        let spliced = splice::splice_spaced_list_names(text.as_str(), self.list_index.keys().copied());
+        let parsed = rulec_grammar::parse_condition(spliced.as_deref().unwrap_or(text.as_str()));
         for err in &parsed.errors {
             let code = typeck::syntax_code(err.kind);
             let mut d = Diagnostic::new(code, text.location(err.span), err.message.clone());
@@ -248,7 +250,7 @@ impl<'a> Checker<'a> {
             for check in expr.checks() {
                 if let Some(rulec_grammar::ast::Rhs::List(l)) = &check.rhs {
                     for item in l.items.iter().filter(|i| i.quote.is_none()) {
-                        if let Some(&i) = self.list_index.get(item.value.as_str()) {
+                        if let Some(&i) = self.list_index.get(splice::list_name(&item.value).as_ref()) {
                             self.list_used[i] = true;
                         }
                     }
@@ -553,7 +555,7 @@ impl<'a> Checker<'a> {
 
     /// The items of list `name` (with earlier lists substituted), marking it used.
     pub(crate) fn list_items(&mut self, name: &str) -> Option<Vec<String>> {
-        let i = *self.list_index.get(name)?;
+        let i = *self.list_index.get(splice::list_name(name).as_ref())?;
         self.list_used[i] = true;
         Some(self.list_values[i].clone())
     }
