@@ -312,6 +312,18 @@ impl<'c, 'a> Lowering<'c, 'a> {
                 }
             }
             (Some(Rhs::Operand(o)), _) => {
+                // As libs: a field that takes no field on its right takes none on its left either.
+                if let Value::Field(f) = &lhs
+                    && f.field.flags.no_rhs
+                {
+                    let d = self.error(
+                        Code::ValMisuse,
+                        o.span(),
+                        format!("`{}` can only be compared with a constant, not with a field", f.written),
+                    );
+                    self.push(d.with_hint("write the value to compare with"));
+                    return Cond::Const(false);
+                }
                 let Some(v) = self.lower_operand(o, Side::Right) else { return Cond::Const(false) };
                 if !comparable(&lhs, &v) {
                     let d = self.error(
