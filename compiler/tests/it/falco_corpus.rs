@@ -138,7 +138,9 @@ fn read_cases(path: &Path) -> Vec<Case> {
                     case.absent = parse_codes(v, &at);
                 } else if let Some(v) = line.strip_prefix("rulec:") {
                     case.rulec = Some((parse_expect(v, &at), String::new()));
-                } else if let Some((v, gap)) = line.strip_prefix("why:").map(|v| (v, false)).or(line.strip_prefix("gap:").map(|v| (v, true))) {
+                } else if let Some((v, gap)) =
+                    line.strip_prefix("why:").map(|v| (v, false)).or(line.strip_prefix("gap:").map(|v| (v, true)))
+                {
                     let (_, why) = case.rulec.as_mut().unwrap_or_else(|| panic!("{at}: `why` without `rulec`"));
                     why.push_str(v.trim());
                     case.gap = gap;
@@ -156,7 +158,9 @@ fn read_cases(path: &Path) -> Vec<Case> {
             pending = Some((parse_expect(v, &at), String::new(), false));
             continue;
         }
-        if let Some((v, gap)) = line.strip_prefix("why:").map(|v| (v, false)).or(line.strip_prefix("gap:").map(|v| (v, true))) {
+        if let Some((v, gap)) =
+            line.strip_prefix("why:").map(|v| (v, false)).or(line.strip_prefix("gap:").map(|v| (v, true)))
+        {
             let p = pending.as_mut().unwrap_or_else(|| panic!("{at}: `why` or `gap` without `rulec`"));
             p.1 = v.trim().to_owned();
             p.2 = gap;
