@@ -11,6 +11,7 @@
 mod constants;
 mod deprecated;
 mod exceptions;
+mod list_rhs;
 mod operands;
 
 use std::net::IpAddr;
@@ -284,6 +285,12 @@ impl<'c, 'a> Lowering<'c, 'a> {
                 );
                 self.push(d.with_hint("use `in (...)` for membership, or a modifier: `startswith anyof (...)`"));
                 return Cond::Const(false);
+            }
+            (Some(Rhs::Operand(o)), _) if op.takes_list() && c.modifier.is_none() => {
+                match self.list_op_with_field(&lhs, op, o) {
+                    Some(check) => return check,
+                    None => return Cond::Const(false),
+                }
             }
             (Some(rhs), _) if op.takes_list() || c.modifier.is_some() => {
                 let what = if c.modifier.is_some() { "a modifier" } else { op.as_str() };
