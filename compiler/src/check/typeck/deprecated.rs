@@ -34,7 +34,7 @@ impl Lowering<'_, '_> {
         let d = self.error(
             Code::DeprecatedField,
             f.span,
-            format!("usage of deprecated field `{name}` in the output of a rule"),
+            format!("`{name}` is a deprecated output field"),
         );
         self.push(d.with_hint(*hint));
         Some(what)
