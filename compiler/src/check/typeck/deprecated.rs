@@ -31,11 +31,7 @@ impl Lowering<'_, '_> {
     pub(super) fn deprecated_output_field(&mut self, operand: &Operand) -> Option<&'static Deprecation> {
         let Operand::Field(f) = operand else { return None };
         let (name, what, hint) = DEPRECATED_OUTPUT_FIELDS.iter().find(|(n, ..)| *n == f.name)?;
-        let d = self.error(
-            Code::DeprecatedField,
-            f.span,
-            format!("`{name}` is a deprecated output field"),
-        );
+        let d = self.error(Code::DeprecatedField, f.span, format!("`{name}` is a deprecated output field"));
         self.push(d.with_hint(*hint));
         Some(what)
     }
