@@ -295,3 +295,18 @@ fn falco_conformance_corpus() {
     assert!(failures.is_empty(), "{} cases disagree:\n{}", failures.len(), failures.join("\n"));
     assert!(total >= 300, "the corpus must hold at least 300 cases, it holds {total}");
 }
+
+/// `in`/`intersects` with a field on the right (accepted as libs accepts them) reach the IR as
+/// an equality between the two values, and the program verifies.
+#[test]
+fn list_operators_with_a_field_compile_to_an_equality() {
+    let text = "- rule: r\n  desc: d\n  output: o\n  priority: INFO\n  condition: evt.type = execve and proc.name in val(proc.pname) and proc.exe intersects toupper(proc.pexe)\n";
+    let files = [SourceFile::new(FileId(0), "r.yaml", text)];
+    let result = check(&files);
+    assert!(!result.has_errors(), "{:?}", result.diagnostics);
+    assert!(result.ruleset.rules[0].runnable);
+    let program = rulec_compiler::compile(&result);
+    let printed = program.to_string();
+    assert_eq!(program.rules.len(), 1);
+    assert!(printed.contains("proc.pname"), "{printed}");
+}
