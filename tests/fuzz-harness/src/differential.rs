@@ -172,6 +172,12 @@ fn check(yaml: String) -> rulec_compiler::check::CheckResult {
 }
 
 pub fn run(data: &[u8]) {
+    compared(data);
+}
+
+/// [`run`], returning how many rules the engines compared (0 when the checker rejected every
+/// generated condition), so that a test can tell that the seeds compare something.
+pub fn compared(data: &[u8]) -> usize {
     let mut c = Choices::new(data);
     let seed = c.u64();
     let events = 20 + c.below(300);
@@ -203,10 +209,10 @@ pub fn run(data: &[u8]) {
         .map(|_| condition(&mut c, 3, &operands, &pool))
         .filter(|cond| !check(rules_file(std::slice::from_ref(cond))).has_errors())
         .collect();
-    if conditions.is_empty() {
-        return;
+    if !conditions.is_empty() {
+        compare(seed, events, &conditions);
     }
-    compare(seed, events, &conditions);
+    conditions.len()
 }
 
 /// Runs the rules of `conditions` on `events` generated events of `seed` in the three engines.

@@ -55,3 +55,14 @@ fn shared_captures_pass_the_scap_target() {
         rulec_fuzz_harness::capture::run_scap(&std::fs::read(&path).expect("readable capture"));
     }
 }
+
+/// The differential seeds are not all rejected by the checker: they make the engines compare
+/// rules, so the target tests something.
+#[test]
+fn differential_seeds_compare_rules() {
+    let rules: usize = inputs(fuzz_dir().join("seeds/interp_vs_jit"))
+        .iter()
+        .map(|p| rulec_fuzz_harness::differential::compared(&std::fs::read(p).expect("readable seed")))
+        .sum();
+    assert!(rules >= 3, "the interp_vs_jit seeds compared {rules} rules");
+}
