@@ -321,6 +321,8 @@ static __always_inline void push_comm(struct builder *b)
 }
 
 #include "syscalls.h"
+#include "admin.h"
+#include "io.h"
 
 /* ---- events -------------------------------------------------------------------------------------- */
 static __always_inline void emit_generic(__u32 nr)
@@ -524,9 +526,18 @@ int BPF_PROG(rulec_sys_enter, struct pt_regs *regs, long id)
 	case NR_memfd_create:
 		p0 = (const void *)PT_REGS_PARM1_CORE_SYSCALL(regs);
 		break;
+	case NR_umount2:
+		p0 = (const void *)PT_REGS_PARM1_CORE_SYSCALL(regs);
+		break;
 	case NR_rename:
+	case NR_symlink:
+	case NR_mount:
 		p0 = (const void *)PT_REGS_PARM1_CORE_SYSCALL(regs);
 		p1 = (const void *)PT_REGS_PARM2_CORE_SYSCALL(regs);
+		break;
+	case NR_symlinkat:
+		p0 = (const void *)PT_REGS_PARM1_CORE_SYSCALL(regs);
+		p1 = (const void *)PT_REGS_PARM3_CORE_SYSCALL(regs);
 		break;
 	case NR_renameat:
 	case NR_renameat2:
@@ -757,6 +768,58 @@ int BPF_PROG(rulec_sys_exit, struct pt_regs *regs, long ret)
 		break;
 	case NR_ptrace:
 		emit_ptrace(regs, ret);
+		break;
+	case NR_symlink:
+	case NR_symlinkat:
+		st = stash_for(tid, id);
+		emit_symlink(regs, ret, st, id == NR_symlinkat);
+		break;
+	case NR_mount:
+		st = stash_for(tid, id);
+		emit_mount(regs, ret, st);
+		break;
+	case NR_umount2:
+		st = stash_for(tid, id);
+		emit_umount2(regs, ret, st);
+		break;
+	case NR_setns:
+		emit_setns(regs, ret);
+		break;
+	case NR_unshare:
+		emit_unshare(regs, ret);
+		break;
+	case NR_bpf:
+		emit_bpf(regs, ret);
+		break;
+	case NR_read:
+		emit_rw(PPME_SYSCALL_READ_X, regs, ret, false);
+		break;
+	case NR_write:
+		emit_rw(PPME_SYSCALL_WRITE_X, regs, ret, false);
+		break;
+	case NR_pread64:
+		emit_rw(PPME_SYSCALL_PREAD_X, regs, ret, true);
+		break;
+	case NR_pwrite64:
+		emit_rw(PPME_SYSCALL_PWRITE_X, regs, ret, true);
+		break;
+	case NR_readv:
+		emit_readv(PPME_SYSCALL_READV_X, regs, ret, false);
+		break;
+	case NR_preadv:
+		emit_readv(PPME_SYSCALL_PREADV_X, regs, ret, true);
+		break;
+	case NR_writev:
+		emit_writev(PPME_SYSCALL_WRITEV_X, regs, ret, false);
+		break;
+	case NR_pwritev:
+		emit_writev(PPME_SYSCALL_PWRITEV_X, regs, ret, true);
+		break;
+	case NR_sendmmsg:
+		emit_mmsg(regs, ret, true);
+		break;
+	case NR_recvmmsg:
+		emit_mmsg(regs, ret, false);
 		break;
 	default:
 		emit_generic((__u32)id);
