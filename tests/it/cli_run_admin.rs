@@ -44,6 +44,36 @@ srv.listen(1)
 print(srv.getsockname()[1])
 "#;
 
+/// clone3 with CLONE_INTO_CGROUP (the cgroup v2 folder in argv[1]): the child opens the marker
+/// path in argv[2] from its new cgroup without exec'ing, then the parent from its own.
+const CLONE3_PY: &str = r#"import ctypes, os, struct, sys
+libc = ctypes.CDLL(None, use_errno=True)
+cg = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY)
+args = struct.pack("11Q", 0x200000000, 0, 0, 0, 17, 0, 0, 0, 0, 0, cg)
+buf = ctypes.create_string_buffer(args, len(args))
+pid = libc.syscall(435, buf, ctypes.c_size_t(len(args)))
+if pid == 0:
+    try:
+        os.open(sys.argv[2], os.O_RDONLY)
+    except OSError:
+        pass
+    os._exit(0)
+assert pid > 0, ctypes.get_errno()
+os.waitpid(pid, 0)
+try:
+    os.open(sys.argv[2], os.O_RDONLY)
+except OSError:
+    pass
+"#;
+
+/// The cgroup v2 tree: the whole of /sys/fs/cgroup, or its `unified` part on a hybrid host.
+fn cgroup2_root() -> Option<PathBuf> {
+    ["/sys/fs/cgroup", "/sys/fs/cgroup/unified"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.join("cgroup.procs").exists() && p.join("cgroup.subtree_control").exists())
+}
+
 const RULES: &str = r#"
 - rule: Admin call
   desc: the test program's mounts, namespaces, bpf and links
@@ -55,6 +85,11 @@ const RULES: &str = r#"
     fstype=%evt.arg.type flags=%evt.arg.flags name=%evt.arg.name nstype=%evt.arg.nstype
     cmd=%evt.arg.cmd target=%evt.arg.target linkpath=%evt.arg.linkpath link=%fs.path.target
     fd=%evt.arg.fd fdname=%fd.name sport=%fd.sport lport=%fd.lport)
+  priority: NOTICE
+- rule: Clone3 marker
+  desc: the clone3 test's child and parent open the marker
+  condition: evt.type = openat and evt.dir = < and evt.arg.name contains "rulec-clone3-marker"
+  output: marker (pid=%proc.pid container=%container.id)
   priority: NOTICE
 "#;
 
@@ -83,9 +118,24 @@ fn system_calls_carry_their_arguments_live() {
         .expect("sh");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let port = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    // clone3 into a cgroup named like another container's, in the cgroup v2 tree.
+    let id3: String = (0..64).map(|i| b"0123456789abcdef"[(i * 3 + 2) % 16] as char).collect();
+    let into = cgroup2_root().map(|root| root.join(format!("docker-{id3}.scope")));
+    if let Some(into) = &into {
+        std::fs::create_dir_all(into).expect("the clone3 cgroup");
+        std::fs::write(dir.join("clone3.py"), CLONE3_PY).expect("script");
+        let marker = format!("{d}/rulec-clone3-marker");
+        let out = Command::new("python3").arg(dir.join("clone3.py")).arg(into).arg(&marker).output().expect("python3");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    } else {
+        eprintln!("no cgroup v2 tree: the clone3 CLONE_INTO_CGROUP part is skipped");
+    }
     std::thread::sleep(Duration::from_millis(1000));
     let stopped = live.stop();
     drop(scope);
+    if let Some(into) = &into {
+        let _ = std::fs::remove_dir(into);
+    }
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(stopped.code, Some(0), "{}", stopped.stderr);
     let stdout = stopped.stdout;
@@ -151,4 +201,12 @@ fn system_calls_carry_their_arguments_live() {
     assert_eq!(fired("Namespace changed from a container"), 2, "unshare and setns: {stdout}");
     assert_eq!(fired("BPF program loaded by an unexpected program"), 1, "{stdout}");
     assert_eq!(fired("Shell history linked to /dev/null"), 2, "{stdout}");
+
+    // The clone3 child is in its new cgroup (a container's, by its name) before it execs anything.
+    if into.is_some() {
+        let markers: Vec<&Value> = alerts.iter().filter(|a| a["rule"] == "Clone3 marker").collect();
+        assert_eq!(markers.len(), 2, "{stdout}");
+        assert_eq!(get(&markers[0]["output_fields"], "container.id"), id3[..12], "the child: {stdout}");
+        assert_eq!(get(&markers[1]["output_fields"], "container.id"), "host", "the parent: {stdout}");
+    }
 }
