@@ -84,6 +84,7 @@ const RULES: &str = r#"
     admin (type=%evt.type res=%evt.res args=%evt.args dev=%evt.arg.dev dir=%evt.arg.dir
     fstype=%evt.arg.type flags=%evt.arg.flags name=%evt.arg.name nstype=%evt.arg.nstype
     cmd=%evt.arg.cmd target=%evt.arg.target linkpath=%evt.arg.linkpath link=%fs.path.target
+    linkdirfd=%evt.arg.linkdirfd
     fd=%evt.arg.fd fdname=%fd.name sport=%fd.sport lport=%fd.lport)
   priority: NOTICE
 - rule: Clone3 marker
@@ -163,7 +164,7 @@ fn system_calls_carry_their_arguments_live() {
     let mounts = calls("mount");
     assert_eq!(mounts.len(), 2, "{stdout}");
     let private = &mounts[0];
-    assert_eq!((get(private, "evt.arg.dev"), get(private, "evt.arg.dir")), ("<NA>".into(), "/".into()), "{private}");
+    assert_eq!((get(private, "evt.arg.dev"), get(private, "evt.arg.dir")), (String::new(), "/".into()), "no device: {private}");
     assert_eq!(get(private, "evt.arg.flags"), "REC|PRIVATE", "{private}");
     let tmpfs = &mounts[1];
     assert_eq!(get(tmpfs, "evt.arg.dev"), "rulec-admin-dev", "{tmpfs}");
@@ -184,6 +185,8 @@ fn system_calls_carry_their_arguments_live() {
         assert_eq!(get(l, "evt.arg.target"), "/dev/null", "{l}");
         assert_eq!(get(l, "fs.path.target"), format!("{d}/{name}"), "resolved against the dirfd: {l}");
     }
+    assert_eq!(get(&links[0], "evt.arg.linkdirfd"), "-100(AT_FDCWD)", "{}", links[0]);
+    assert!(get(&links[1], "evt.arg.linkdirfd").ends_with(&format!("(<d>{d})")), "{}", links[1]);
     let link = one("symlink");
     assert_eq!((get(&link, "evt.arg.target"), get(&link, "evt.arg.linkpath")), ("some/target".into(), format!("{d}/link")));
 
@@ -197,7 +200,7 @@ fn system_calls_carry_their_arguments_live() {
         let ours = |a: &&Value| a["output_fields"]["proc.cmdline"].as_str().is_some_and(|c| c.contains("rulec-admin.py"));
         alerts.iter().filter(|a| a["rule"] == rule).filter(ours).count()
     };
-    assert_eq!(fired("Mount from a container"), 2, "{stdout}");
+    assert_eq!(fired("File system mounted from a container"), 2, "{stdout}");
     assert_eq!(fired("Namespace changed from a container"), 2, "unshare and setns: {stdout}");
     assert_eq!(fired("BPF program loaded by an unexpected program"), 1, "{stdout}");
     assert_eq!(fired("Shell history linked to /dev/null"), 2, "{stdout}");
