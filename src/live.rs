@@ -423,7 +423,8 @@ mod tests {
         let hot: Vec<&&str> = DATA.iter().filter(|n| stdlib.contains(n)).collect();
         assert!(hot.is_empty(), "the stdlib captures {hot:?}");
         assert!(stdlib.contains(&"bpf") && stdlib.contains(&"symlinkat"), "{stdlib:?}");
-        let rule = "- rule: w\n  desc: d\n  condition: evt.type = write and fd.num = 1\n  output: o\n  priority: INFO\n";
+        let rule =
+            "- rule: w\n  desc: d\n  condition: evt.type = write and fd.num = 1\n  output: o\n  priority: INFO\n";
         let mine = names(&program_of(vec![rulec_compiler::SourceFile::new(rulec_compiler::FileId(0), "w.yaml", rule)]));
         assert!(mine.contains(&"write") && !mine.contains(&"read"), "{mine:?}");
     }

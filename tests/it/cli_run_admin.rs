@@ -164,7 +164,11 @@ fn system_calls_carry_their_arguments_live() {
     let mounts = calls("mount");
     assert_eq!(mounts.len(), 2, "{stdout}");
     let private = &mounts[0];
-    assert_eq!((get(private, "evt.arg.dev"), get(private, "evt.arg.dir")), (String::new(), "/".into()), "no device: {private}");
+    assert_eq!(
+        (get(private, "evt.arg.dev"), get(private, "evt.arg.dir")),
+        (String::new(), "/".into()),
+        "no device: {private}"
+    );
     assert_eq!(get(private, "evt.arg.flags"), "REC|PRIVATE", "{private}");
     let tmpfs = &mounts[1];
     assert_eq!(get(tmpfs, "evt.arg.dev"), "rulec-admin-dev", "{tmpfs}");
@@ -188,7 +192,10 @@ fn system_calls_carry_their_arguments_live() {
     assert_eq!(get(&links[0], "evt.arg.linkdirfd"), "-100(AT_FDCWD)", "{}", links[0]);
     assert!(get(&links[1], "evt.arg.linkdirfd").ends_with(&format!("(<d>{d})")), "{}", links[1]);
     let link = one("symlink");
-    assert_eq!((get(&link, "evt.arg.target"), get(&link, "evt.arg.linkpath")), ("some/target".into(), format!("{d}/link")));
+    assert_eq!(
+        (get(&link, "evt.arg.target"), get(&link, "evt.arg.linkpath")),
+        ("some/target".into(), format!("{d}/link"))
+    );
 
     let bind = one("bind");
     assert_eq!(get(&bind, "fd.name"), format!("127.0.0.1:{port}"), "the port the kernel picked: {bind}");
@@ -197,7 +204,8 @@ fn system_calls_carry_their_arguments_live() {
 
     // The stdlib rules these calls exist for, on the test program's calls.
     let fired = |rule: &str| {
-        let ours = |a: &&Value| a["output_fields"]["proc.cmdline"].as_str().is_some_and(|c| c.contains("rulec-admin.py"));
+        let ours =
+            |a: &&Value| a["output_fields"]["proc.cmdline"].as_str().is_some_and(|c| c.contains("rulec-admin.py"));
         alerts.iter().filter(|a| a["rule"] == rule).filter(ours).count()
     };
     assert_eq!(fired("File system mounted from a container"), 2, "{stdout}");

@@ -431,10 +431,8 @@ pub static MOUNT_FLAGS: FlagSet = FlagSet {
 };
 
 /// `PPM_MNT_*` / `PPM_UMOUNT_*` flags (umount2 `flags`), the kernel's bits.
-pub static UMOUNT2_FLAGS: FlagSet = FlagSet {
-    entries: &[("FORCE", 1), ("DETACH", 2), ("EXPIRE", 4), ("NOFOLLOW", 8)],
-    is_enum: false,
-};
+pub static UMOUNT2_FLAGS: FlagSet =
+    FlagSet { entries: &[("FORCE", 1), ("DETACH", 2), ("EXPIRE", 4), ("NOFOLLOW", 8)], is_enum: false };
 
 /// `PPM_BPF_*` commands (bpf `cmd`): the kernel's `enum bpf_cmd`, where `BPF_PROG_RUN` is another
 /// name of `BPF_PROG_TEST_RUN`.
