@@ -83,7 +83,7 @@ fn with_no_setting_the_workspace_files_that_define_the_names_are_loaded_first() 
     let f = Fixture::parse(&format!("{FALCO}//- /custom.yaml\n{CUSTOM}"));
     insta::assert_snapshot!(rendered_diagnostics(&f), @r"
     file:///fixture/custom.yaml
-      3:50 E0401 unknown field `proc.nme`
+      3:49 E0401 unknown field `proc.nme`
     ");
 }
 
@@ -95,7 +95,7 @@ fn an_undefined_macro_does_not_hide_the_other_errors() {
     file:///fixture/custom.yaml
       3:13 E0301 undefined macro `spawned_process`
       3:33 E0301 undefined macro `shell_procs`
-      3:50 E0401 unknown field `proc.nme`
+      3:49 E0401 unknown field `proc.nme`
     ");
 }
 
@@ -104,7 +104,7 @@ fn the_first_line_says_which_load_order_is_in_force() {
     let f = Fixture::parse(&format!("{FALCO}//- /custom.yaml\n- rule: Shell$0 in my app{}", &CUSTOM[23..]));
     let text = hover_text(&f);
     insta::assert_snapshot!(text, @r"
-    **rule** `Shell in my app` (WARNING)
+    **rule** `Shell in my app` (Warning)
 
     a shell in my app
 
@@ -183,12 +183,13 @@ fn project_completion(f: &Fixture) -> Vec<String> {
 
 #[test]
 fn rulec_yaml_is_validated_and_its_keys_complete() {
-    let f =
-        Fixture::parse("//- /rulec.yaml\nrules_files: [a.yaml]\nstdot: true\nwebhook:\n  url: http://x\n  time$0\n");
+    let f = Fixture::parse("//- /rulec.yaml\nrules_files: [a.yaml]\nstdot: true\nwebhook:\n  url: http://x\n");
     insta::assert_snapshot!(rendered_diagnostics(&f), @r"
     file:///fixture/rulec.yaml
-      3:0 E0702 the configuration has no key `stdot`
+      2:0 E0702 the configuration has no key `stdot`
     ");
+    // A key being typed (the YAML is broken there) completes from the keys of its parent.
+    let f = Fixture::parse("//- /rulec.yaml\nrules_files: [a.yaml]\nwebhook:\n  url: http://x\n  time$0\n");
     assert_eq!(project_completion(&f), ["timeout"]);
     let f = Fixture::parse("//- /rulec.yaml\nrules_files: [a.yaml]\nmin$0\n");
     assert_eq!(project_completion(&f), ["min_priority"]);
