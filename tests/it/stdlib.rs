@@ -5,21 +5,13 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 
+use crate::rulec;
 use serde_json::Value;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// Exit status, stdout and stderr of `rulec ARGS` run from the package root.
-fn rulec(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_rulec")).args(args).current_dir(ROOT).output().expect("rulec runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 /// Every stdlib rule as `rulec stdlib list --format json` describes it.
 fn rules() -> Vec<Value> {
@@ -101,22 +93,8 @@ fn check_with_stdlib() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-const USER: &str = r#"- list: shell_binaries
-  items: [fish]
-  override:
-    items: append
-
-- macro: container
-  condition: (container.id != host and container.id != "")
-  override:
-    condition: replace
-
-- rule: Fish in a container
-  desc: the fish shell started in a container
-  condition: spawned_process and container and proc.name = fish and proc.name in (shell_binaries)
-  output: "fish (proc=%proc.name container=%container.id)"
-  priority: NOTICE
-"#;
+/// The user file the language server's stdlib tests use too.
+const USER: &str = include_str!("../fixtures/stdlib_user.yaml");
 
 /// A test file can name the embedded stdlib as its rules.
 #[test]
