@@ -139,6 +139,12 @@ async function main() {
     for (const step of opt.broken ? brokenSteps : steps) {
       const start = Date.now();
       const shot = join(opt.screenshots, `${String(++n).padStart(2, "0")}-${step.name.replace(/\W+/g, "-")}.png`);
+      // A step may take its screenshot itself, at the moment worth seeing (a widget it then closes).
+      let shotTaken = false;
+      ctx.shot = async () => {
+        shotTaken = true;
+        await page.screenshot({ path: shot });
+      };
       try {
         await step.run(ctx);
         console.log(`PASS ${step.name} (${((Date.now() - start) / 1000).toFixed(1)} s)`);
@@ -146,7 +152,7 @@ async function main() {
         failed++;
         console.log(`FAIL ${step.name}${step.needs ? ` [needs ${step.needs}]` : ""}: ${err.message}`);
       }
-      await page.screenshot({ path: shot });
+      if (!shotTaken) await page.screenshot({ path: shot });
     }
   } finally {
     await browser?.close().catch(() => undefined);

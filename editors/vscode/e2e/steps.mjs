@@ -65,6 +65,7 @@ const completion = {
       if (fields.length < 5) throw new Error(`too few completions: ${fields.join(" | ")}`);
       await page.keyboard.type("nam");
       await waitForText(page, labels, /^proc\.name$/, "proc.name among the completions");
+      await ctx.shot();
     } finally {
       // Leave the file as it was on disk: undo until the editor is no longer dirty.
       await escapeAll(page);
