@@ -3,7 +3,7 @@
 // language server working out the load order by itself (issue 16's zero configuration): with no
 // setting, custom.yaml's names are defined in falco_rules.yaml and shells.yaml.
 
-import { command, escapeAll, goTo, openFile, press, texts, waitFor, waitForText } from "./workbench.mjs";
+import { TIMEOUT_MS, clickText, command, escapeAll, goTo, openFile, press, texts, waitFor, waitForText } from "./workbench.mjs";
 
 const PROBLEMS = ".markers-panel .monaco-list-row";
 
@@ -28,7 +28,7 @@ const diagnostics = {
   name: "diagnostics with codes in the Problems panel",
   async run({ page }) {
     await openFile(page, "shells.yaml");
-    await page.waitForSelector(".squiggly-error", { timeout: 20_000 }).catch(() => {
+    await page.waitForSelector(".squiggly-error", { timeout: TIMEOUT_MS }).catch(() => {
       throw new Error("no error squiggle in shells.yaml");
     });
     await showProblems(page);
@@ -85,13 +85,7 @@ const quickFix = {
     await goTo(page, 9, 50);
     await press(page, "Control+.");
     await waitForText(page, ".action-widget .monaco-list-row", /proc\.name/, "a quick fix to proc.name");
-    const rows = await page.$$(".action-widget .monaco-list-row");
-    for (const r of rows) {
-      if (/proc\.name/.test(await r.evaluate((e) => e.textContent ?? ""))) {
-        await r.click();
-        break;
-      }
-    }
+    await clickText(page, ".action-widget .monaco-list-row", /proc\.name/, "the quick fix to proc.name");
     await press(page, "Control+s");
     await waitForDisk(ctx, "the fix saved in shells.yaml", () => ctx.read("shells.yaml").includes("user_shell and proc.name != init"));
     await waitFor(page, "the squiggle to go", () => !document.querySelector(".squiggly-error"));
@@ -103,13 +97,7 @@ const testLens = {
   async run({ page }) {
     await openFile(page, "shells.yaml");
     await waitForText(page, ".codelens-decoration a", /Run tests/, "the Run tests lens");
-    const lens = await page.$$(".codelens-decoration a");
-    for (const a of lens) {
-      if (/Run tests/.test(await a.evaluate((e) => e.textContent ?? ""))) {
-        await a.click();
-        break;
-      }
-    }
+    await clickText(page, ".codelens-decoration a", /Run tests/, "the Run tests lens");
     await waitForText(page, ".terminal-wrapper .xterm-rows", /2 passed, 0 failed/, "the test run's summary in the terminal", 40_000);
   },
 };

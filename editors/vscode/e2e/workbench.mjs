@@ -44,6 +44,30 @@ export async function waitForText(page, selector, re, what, timeout) {
   );
 }
 
+/**
+ * Clicks the first element matching `selector` whose text matches `re`, with the mouse. The
+ * workbench re-renders lenses and lists often, so a node found may be gone before the click:
+ * such a click is tried again until the deadline.
+ */
+export async function clickText(page, selector, re, what) {
+  const end = Date.now() + TIMEOUT_MS;
+  let last = "not found";
+  while (Date.now() < end) {
+    for (const el of await page.$$(selector)) {
+      try {
+        if (re.test(await el.evaluate((e) => e.textContent ?? ""))) {
+          await el.click();
+          return;
+        }
+      } catch (err) {
+        last = err.message;
+      }
+    }
+    await sleep(150);
+  }
+  throw new Error(`could not click ${what}: ${last}`);
+}
+
 export async function press(page, chord) {
   const keys = chord.split("+");
   for (const k of keys) await page.keyboard.down(k);
