@@ -28,7 +28,8 @@ const diagnostics = {
   name: "diagnostics with codes in the Problems panel",
   async run({ page }) {
     await openFile(page, "shells.yaml");
-    await page.waitForSelector(".squiggly-error", { timeout: TIMEOUT_MS }).catch(() => {
+    // The first diagnostics wait for the extension to activate and the server to start.
+    await page.waitForSelector(".squiggly-error", { timeout: 3 * TIMEOUT_MS }).catch(() => {
       throw new Error("no error squiggle in shells.yaml");
     });
     await showProblems(page);

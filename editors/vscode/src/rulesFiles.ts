@@ -23,13 +23,8 @@ export function rulesFilePatterns(context: vscode.ExtensionContext): string[] {
 
 /** Whether the workspace holds a file matching one of `patterns` (outside node_modules). */
 export async function workspaceHasRulesFiles(patterns: string[]): Promise<boolean> {
-  for (const pattern of patterns) {
-    const found = await vscode.workspace.findFiles(pattern, "**/node_modules/**", 1);
-    if (found.length > 0) {
-      return true;
-    }
-  }
-  return false;
+  const found = await Promise.all(patterns.map((p) => vscode.workspace.findFiles(p, "**/node_modules/**", 1)));
+  return found.some((files) => files.length > 0);
 }
 
 /** Whether `doc` is a YAML document that looks like rules. */
