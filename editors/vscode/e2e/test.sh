@@ -49,8 +49,10 @@ run() {
 
 echo "== the extension with the real rulec"
 start=$SECONDS
-rm -rf "$shots/ok" && run --screenshots "$shots/ok"
-echo "vscode e2e: passed in $((SECONDS - start)) s"
+rm -rf "$shots/ok"
+ok=0
+run --screenshots "$shots/ok" || ok=$?
+echo "vscode e2e: $([ "$ok" -eq 0 ] && echo passed || echo FAILED) in $((SECONDS - start)) s"
 
 echo "== the extension with a broken rulec (must fail at the diagnostics step)"
 start=$SECONDS
@@ -65,3 +67,7 @@ if [ "$status" -ne 1 ] || ! grep -q "^FAIL diagnostics" <<<"$out" || ! grep -q "
   exit 1
 fi
 echo "vscode e2e: the broken server failed the test as it must ($((SECONDS - start)) s)"
+if [ "$ok" -ne 0 ]; then
+  echo "vscode e2e: the run with the real rulec failed (FAIL lines above; screenshots in $shots/ok)" >&2
+  exit 1
+fi
