@@ -54,7 +54,7 @@ function workspaceRoot(): string | undefined {
   return vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
 }
 
-/** Shows one error pop-up with a button to the setting that fixes it. */
+/** Shows one error pop-up with a button to the setting that fixes it (not awaited: it stays up). */
 async function fail(message: string): Promise<void> {
   status.text = "$(error) rulec";
   status.tooltip = message;
@@ -71,7 +71,7 @@ async function start(): Promise<void> {
   const found = await locateRulec(configured, workspaceRoot());
   if (!("path" in found)) {
     const where = configured === "" ? "on the PATH or in ~/.cargo/bin" : `at "rulec.serverPath" (${configured})`;
-    await fail(
+    void fail(
       `rulec: no working rulec binary ${where} (${found.tried.join("; ")}). ` +
         `Install it with \`cargo install --path .\` in rulec's repository, or set "rulec.serverPath".`,
     );
