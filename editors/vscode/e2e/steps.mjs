@@ -28,8 +28,10 @@ const diagnostics = {
   name: "diagnostics with codes in the Problems panel",
   async run({ page }) {
     await openFile(page, "shells.yaml");
-    // The first diagnostics wait for the extension to activate and the server to start.
-    await page.waitForSelector(".squiggly-error", { timeout: 3 * TIMEOUT_MS }).catch(() => {
+    // The extension's status item appears once it has activated and started the server (or
+    // failed to): that may take longer than one user action.
+    await waitFor(page, "the rulec status item", () => [...document.querySelectorAll(".statusbar-item")].some((e) => /rulec/.test(e.getAttribute("aria-label") ?? "")), undefined, 3 * TIMEOUT_MS);
+    await page.waitForSelector(".squiggly-error", { timeout: TIMEOUT_MS }).catch(() => {
       throw new Error("no error squiggle in shells.yaml");
     });
     await showProblems(page);
