@@ -10,6 +10,7 @@
 //! returns its result together with every diagnostic.
 
 pub mod check;
+pub mod config;
 pub mod diagnostic;
 pub mod fix;
 pub mod items;
