@@ -38,7 +38,9 @@ fn analysis_warnings(text: &str) -> String {
 }
 
 fn rule(name: &str, condition: &str) -> String {
-    format!("- rule: {name}\n  desc: d\n  condition: {condition}\n  output: \"{name} %proc.name\"\n  priority: WARNING\n")
+    format!(
+        "- rule: {name}\n  desc: d\n  condition: {condition}\n  output: \"{name} %proc.name\"\n  priority: WARNING\n"
+    )
 }
 
 #[test]
@@ -55,7 +57,10 @@ fn shows_fields_no_event_of_the_rule_sets() {
 
 #[test]
 fn shows_constant_subconditions() {
-    insta::assert_snapshot!(analysis_warnings(&rule("r", "evt.type = execve and (proc.name = a or not proc.name = a)")));
+    insta::assert_snapshot!(analysis_warnings(&rule(
+        "r",
+        "evt.type = execve and (proc.name = a or not proc.name = a)"
+    )));
     assert_eq!(analysis_warnings(&rule("r", "evt.type = execve and (proc.name = a or not proc.name = b)")), "(none)\n");
 }
 
@@ -85,7 +90,8 @@ fn shows_costly_checks_and_the_cost_in_the_hover() {
     insta::assert_snapshot!(analysis_warnings(&rule("r", "evt.type = read and fd.name regex \"/etc/.*\"")));
     assert_eq!(analysis_warnings(&rule("r", "evt.type = open and fd.name regex \"/etc/.*\"")), "(none)\n");
 
-    let f = Fixture::parse(&rule("r", "evt.type = open and fd.name startswith /etc").replacen("rule: r", "rule: r$0", 1));
+    let f =
+        Fixture::parse(&rule("r", "evt.type = open and fd.name startswith /etc").replacen("rule: r", "rule: r$0", 1));
     let (u, p) = f.at();
     let Some(lsp::Hover { contents: lsp::HoverContents::Markup(m), .. }) = hover::hover(&f.analysis, u, p) else {
         panic!("a hover expected");

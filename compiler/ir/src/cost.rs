@@ -98,18 +98,19 @@ pub fn slot_cost(p: &Program, s: &Slot) -> f64 {
     match s {
         Slot::Field { field, arg } => field_cost(field.name, arg.as_ref()),
         Slot::Transform { inputs, .. } => {
-            TRANSFORM + inputs
-                .iter()
-                .filter_map(|i| match i {
-                    crate::SlotInput::Slot(s) => p.slots.get(s.0 as usize),
-                    crate::SlotInput::Literal(_) => None,
-                })
-                .map(|s| match s {
-                    // One level down is enough for an estimate (and bounds the recursion).
-                    Slot::Field { .. } => slot_cost(p, s),
-                    Slot::Transform { .. } => TRANSFORM_INPUT,
-                })
-                .sum::<f64>()
+            TRANSFORM
+                + inputs
+                    .iter()
+                    .filter_map(|i| match i {
+                        crate::SlotInput::Slot(s) => p.slots.get(s.0 as usize),
+                        crate::SlotInput::Literal(_) => None,
+                    })
+                    .map(|s| match s {
+                        // One level down is enough for an estimate (and bounds the recursion).
+                        Slot::Field { .. } => slot_cost(p, s),
+                        Slot::Transform { .. } => TRANSFORM_INPUT,
+                    })
+                    .sum::<f64>()
         }
     }
 }
@@ -135,9 +136,7 @@ pub fn field_cost(name: &str, arg: Option<&crate::FieldArgValue>) -> f64 {
         // A flag parameter's verdicts are remembered by value (`Read::FlagText`): usually
         // a parameter lookup and a probe.
         "evt.arg" if matches!(arg, Some(crate::FieldArgValue::Key(_))) => 2.5,
-        _ if name.starts_with("evt.arg") || name.starts_with("evt.args") || name.starts_with("evt.info") => {
-            10.0
-        }
+        _ if name.starts_with("evt.arg") || name.starts_with("evt.args") || name.starts_with("evt.info") => 10.0,
         _ if name.starts_with("evt.") || name.starts_with("syscall.") => 1.5,
         _ if name.starts_with("user.") || name.starts_with("group.") => 5.0,
         _ if name.starts_with("fdlist.") || name == "fd.types" => 8.0,

@@ -552,7 +552,20 @@ pub(super) fn parse_row(line: &'static str) -> Result<FieldInfo, String> {
     let multi = Multi::parse(multi)?;
     let description = description.trim();
     let set_by = crate::SetBy::parse(set_by)?;
-    Ok(FieldInfo { name, class, ty, is_list, arg, arg_kind, flags, ops, ops_depend_on_param, description, multi, set_by })
+    Ok(FieldInfo {
+        name,
+        class,
+        ty,
+        is_list,
+        arg,
+        arg_kind,
+        flags,
+        ops,
+        ops_depend_on_param,
+        description,
+        multi,
+        set_by,
+    })
 }
 
 /// The ops column: operator words, then an optional `[...]` note. The note

@@ -116,8 +116,16 @@ mod tests {
     #[test]
     fn kinds_follow_the_event_table() {
         for (kind, yes, no) in [
-            (SetBy::Fd, &["open", "openat", "read", "connect", "accept", "close", "dup2"][..], &["execve", "clone", "kill"][..]),
-            (SetBy::Socket, &["connect", "accept4", "sendto", "read", "socket"], &["open", "openat", "execve", "pipe", "eventfd"]),
+            (
+                SetBy::Fd,
+                &["open", "openat", "read", "connect", "accept", "close", "dup2"][..],
+                &["execve", "clone", "kill"][..],
+            ),
+            (
+                SetBy::Socket,
+                &["connect", "accept4", "sendto", "read", "socket"],
+                &["open", "openat", "execve", "pipe", "eventfd"],
+            ),
             (SetBy::FdList, &["poll", "ppoll"], &["read", "execve"]),
             (SetBy::Path, &["mkdir", "unlinkat", "rename", "openat"], &["read", "execve", "connect"]),
         ] {

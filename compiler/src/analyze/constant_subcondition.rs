@@ -41,7 +41,13 @@ fn walk(c: &Cond, rule: &str, out: &mut Findings) {
         let Some(j) = canons.iter().position(|c| *c == inner_canon) else { continue };
         let (Some(at), Some(neg)) = (first_location(&kids[j]), first_location(&kids[k])) else { continue };
         let (verdict, joined) = if is_and { ("always false", "and") } else { ("always true", "or") };
-        report(out, at, neg, format!("this part of the condition is {verdict}: it is joined with its own negation by `{joined}`"), rule);
+        report(
+            out,
+            at,
+            neg,
+            format!("this part of the condition is {verdict}: it is joined with its own negation by `{joined}`"),
+            rule,
+        );
     }
     if is_and {
         contradictory_values(kids, rule, out);
@@ -102,9 +108,7 @@ fn required_values(check: &TypedCheck) -> Option<BTreeSet<String>> {
 }
 
 fn report(out: &mut Findings, at: Location, other: Location, message: String, rule: &str) {
-    out.push(
-        Diagnostic::new(Code::ConstantSubcondition, at, message)
-            .with_label(other, "the other part")
-            .with_hint(format!("found in rule `{rule}`: remove the part that decides nothing, or fix the one that was meant")),
-    );
+    out.push(Diagnostic::new(Code::ConstantSubcondition, at, message).with_label(other, "the other part").with_hint(
+        format!("found in rule `{rule}`: remove the part that decides nothing, or fix the one that was meant"),
+    ));
 }

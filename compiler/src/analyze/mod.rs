@@ -9,7 +9,8 @@
 //! and a costly check on the hot path ([`costly_check`], W0206), priced by the engine's cost
 //! model ([`rulec_ir::cost`]).
 //!
-//! Only runnable rules are analysed (a rule with errors has nothing sound to reason about), and
+//! Only runnable rules are analysed, and only when their condition is whole (a rule with errors,
+//! or using a macro with errors, has nothing sound to reason about), and
 //! each finding is reported once, where it is written: a finding inside a macro that many rules
 //! use is reported at the macro, labelled with the first rule it was found for. This module does
 //! no IO and reads the checker's result; it never changes it.
@@ -91,7 +92,7 @@ impl<'a> Context<'a> {
             .rules
             .iter()
             .enumerate()
-            .filter(|(_, r)| r.runnable)
+            .filter(|(_, r)| r.runnable && !has_placeholder(&r.cond))
             .filter_map(move |(i, r)| Some((i, r, loaded.rules.get(r.index)?)))
     }
 
@@ -114,6 +115,19 @@ impl Findings {
         if self.seen.insert((d.code, d.primary)) {
             self.diagnostics.push(d);
         }
+    }
+}
+
+/// Whether `c` holds a constant: the checker writes one only in place of a part it could not
+/// type (an undefined macro, an unknown field), so the condition is not the one written, and
+/// reasoning about it would only echo that error (a rule whose only `evt.type` check sat in
+/// the broken macro would "never match").
+fn has_placeholder(c: &Cond) -> bool {
+    match c {
+        Cond::And(cs) | Cond::Or(cs) => cs.iter().any(has_placeholder),
+        Cond::Not(c) => has_placeholder(c),
+        Cond::Const(_) => true,
+        Cond::Check(_) => false,
     }
 }
 

@@ -37,10 +37,14 @@ pub(super) fn run(cx: &Context, out: &mut Findings) {
         if no_types {
             let mut shown = 0;
             each_check(condition_part(rule, def), &mut |k| {
-                let on_type = matches!(&k.lhs, crate::check::hir::Value::Field(f) if f.field.name.starts_with("evt.type"));
+                let on_type =
+                    matches!(&k.lhs, crate::check::hir::Value::Field(f) if f.field.name.starts_with("evt.type"));
                 if on_type && shown < SHOWN_CHECKS {
                     shown += 1;
-                    d.labels.push(crate::diagnostic::Label { location: k.location, message: "an `evt.type` check".to_owned() });
+                    d.labels.push(crate::diagnostic::Label {
+                        location: k.location,
+                        message: "an `evt.type` check".to_owned(),
+                    });
                 }
             });
         }
