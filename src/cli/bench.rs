@@ -482,8 +482,17 @@ impl Clock {
         #[cfg(target_arch = "x86_64")]
         {
             let _ = self.origin;
-            // SAFETY: RDTSC has no memory effects and exists on every x86_64 CPU.
-            unsafe { core::arch::x86_64::_rdtsc() }
+            // RDTSC alone is not ordered: the CPU may read the counter before the work in front
+            // of it has finished (the state machine's update, before an evaluation) or before
+            // the timed work has, so that cost would leak into or out of the figure. LFENCE on
+            // both sides waits for earlier instructions to finish and keeps later ones waiting.
+            // SAFETY: LFENCE and RDTSC have no memory effects and exist on every x86_64 CPU.
+            unsafe {
+                core::arch::x86_64::_mm_lfence();
+                let t = core::arch::x86_64::_rdtsc();
+                core::arch::x86_64::_mm_lfence();
+                t
+            }
         }
         #[cfg(not(target_arch = "x86_64"))]
         {

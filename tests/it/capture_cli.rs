@@ -4,25 +4,11 @@
 
 #![allow(clippy::unwrap_used)] // test code: a failure is the report
 
+use crate::rulec;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const FIXTURE: &str = "tests/fixtures/test_runner/curl.rcap.jsonl";
-
-fn rulec(args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_rulec"))
-        .args(args)
-        .current_dir(ROOT)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the rulec binary runs");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
 
 fn temp_dir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("rulec-capture-cli-{}-{name}", std::process::id()));

@@ -4,21 +4,11 @@
 
 use std::process::Command;
 
+use crate::rulec;
 use serde_json::Value;
-
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 fn shared(rel: &str) -> Option<String> {
     rulec_test_support::shared(rel).map(|p| p.display().to_string())
-}
-
-fn rulec(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_rulec")).args(args).current_dir(ROOT).output().expect("rulec runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 #[test]

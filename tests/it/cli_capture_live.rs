@@ -14,23 +14,12 @@ use serde_json::Value;
 
 use super::cli_run::s;
 use crate::live::Live;
-
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+use crate::rulec;
 
 /// The tests here load the probe and some flood it (the overrun): they take the crate's one
 /// probe lock, so that one's burst is not another live test's lost records.
 fn kernel_lock() -> std::sync::MutexGuard<'static, ()> {
     crate::KERNEL.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-fn rulec(args: &[&str]) -> (i32, String, String) {
-    let output =
-        Command::new(env!("CARGO_BIN_EXE_rulec")).args(args).current_dir(ROOT).output().expect("the rulec binary runs");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
 }
 
 fn temp_dir(name: &str) -> PathBuf {

@@ -3,21 +3,11 @@
 //! README's test command is what CI runs.
 
 use std::path::Path;
-use std::process::Command;
 
+use crate::rulec;
 use rulec_compiler::diagnostic::{Code, reference_markdown};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-
-fn rulec(args: &[&str]) -> (i32, String, String) {
-    let output =
-        Command::new(env!("CARGO_BIN_EXE_rulec")).args(args).current_dir(ROOT).output().expect("the rulec binary runs");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
 
 fn read(path: &str) -> String {
     std::fs::read_to_string(Path::new(ROOT).join(path)).unwrap_or_else(|e| panic!("cannot read {path}: {e}"))

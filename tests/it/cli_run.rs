@@ -10,18 +10,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::live::Live;
-
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-
-fn rulec(args: &[&str]) -> (i32, String, String) {
-    let output =
-        Command::new(env!("CARGO_BIN_EXE_rulec")).args(args).current_dir(ROOT).output().expect("the rulec binary runs");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
+use crate::rulec;
 
 /// `--rules` arguments for the upstream rules files whose rule the IPv6 capture triggers (the
 /// incubating file builds on the stable one's macros).

@@ -33,3 +33,19 @@ mod test_layout;
 /// load test beside an alert test would fill the alert test's ring buffers: the drops are
 /// counted, but the alerts are lost.
 pub(crate) static KERNEL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Runs the `rulec` binary in the repository root with `args` and returns its exit status (-1
+/// when a signal ended it), stdout and stderr. `NO_COLOR` keeps reports plain.
+pub(crate) fn rulec(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rulec"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the rulec binary runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}

@@ -38,48 +38,77 @@ pub enum FdKind {
     Unsupported,
 }
 
+/// Every kind once, with its names and numbers: the identifier rulec's capture files store
+/// ([`FdKind::ident`]), the short name of `data/fd_events.tsv` and of `/proc`'s
+/// `anon_inode:[...]` links ([`FdKind::from_short_name`]), and libscap's `scap_fd_type` number
+/// for the kinds fd lists record by name ([`FdKind::from_scap`], [`FdKind::scap_type`]; sockets
+/// are recorded apart, with their addresses).
+const KINDS: [(FdKind, &str, Option<&str>, Option<u8>); 19] = {
+    use FdKind::*;
+    [
+        (File, "file", Some("file"), Some(1)),
+        (Directory, "directory", Some("directory"), Some(2)),
+        (Ipv4Sock, "ipv4_sock", None, None),
+        (Ipv6Sock, "ipv6_sock", None, None),
+        (UnixSock, "unix_sock", None, None),
+        (NetlinkSock, "netlink_sock", None, Some(15)),
+        (OtherSock, "other_sock", None, None),
+        (Pipe, "pipe", Some("pipe"), Some(7)),
+        (EventFd, "event_fd", Some("eventfd"), Some(9)),
+        (SignalFd, "signal_fd", Some("signalfd"), Some(11)),
+        (EventPoll, "event_poll", Some("eventpoll"), Some(12)),
+        (Inotify, "inotify", Some("inotify"), Some(13)),
+        (TimerFd, "timer_fd", Some("timerfd"), Some(14)),
+        (Bpf, "bpf", Some("bpf"), Some(17)),
+        (UserFaultFd, "user_fault_fd", Some("userfaultfd"), Some(18)),
+        (IoUring, "io_uring", Some("io_uring"), Some(19)),
+        (Memfd, "memfd", Some("memfd"), Some(20)),
+        (PidFd, "pid_fd", Some("pidfd"), Some(21)),
+        (Unsupported, "unsupported", None, Some(10)),
+    ]
+};
+
 impl FdKind {
+    /// Every kind, in declaration order.
+    pub fn all() -> impl Iterator<Item = FdKind> {
+        KINDS.iter().map(|k| k.0)
+    }
+    fn row(self) -> &'static (FdKind, &'static str, Option<&'static str>, Option<u8>) {
+        // The table is in declaration order (a test checks it), so a kind's row is at its index.
+        KINDS.get(self as usize).filter(|k| k.0 == self).unwrap_or(&KINDS[KINDS.len() - 1])
+    }
+    /// Every kind's identifier ([`FdKind::ident`]), in declaration order.
+    pub const IDENTS: [&'static str; KINDS.len()] = {
+        let mut out = [""; KINDS.len()];
+        let mut i = 0;
+        while i < KINDS.len() {
+            out[i] = KINDS[i].1;
+            i += 1;
+        }
+        out
+    };
+    /// The kind's stable identifier (`ipv4_sock`, `event_fd`), as rulec's capture files store it.
+    pub fn ident(self) -> &'static str {
+        self.row().1
+    }
+    /// The kind of identifier `s` ([`FdKind::ident`]).
+    pub fn from_ident(s: &str) -> Option<FdKind> {
+        KINDS.iter().find(|k| k.1 == s).map(|k| k.0)
+    }
+    /// The kind of a short name (`eventfd`, `io_uring`), as `data/fd_events.tsv` spells it and
+    /// as `/proc` links name anonymous inodes (`anon_inode:[eventfd]`).
+    pub fn from_short_name(s: &str) -> Option<FdKind> {
+        KINDS.iter().find(|k| k.2 == Some(s)).map(|k| k.0)
+    }
     /// The kind of libscap's `scap_fd_type` number, as fd lists of captures record it; sockets
     /// are recorded apart, with their addresses (`Unsupported` for any other number).
     pub fn from_scap(ty: u8) -> FdKind {
-        use FdKind::*;
-        match ty {
-            1 => File,
-            2 => Directory,
-            7 => Pipe,
-            9 => EventFd,
-            11 => SignalFd,
-            12 => EventPoll,
-            13 => Inotify,
-            14 => TimerFd,
-            15 => NetlinkSock,
-            17 => Bpf,
-            18 => UserFaultFd,
-            19 => IoUring,
-            20 => Memfd,
-            21 => PidFd,
-            _ => Unsupported,
-        }
+        KINDS.iter().find(|k| k.3 == Some(ty)).map_or(FdKind::Unsupported, |k| k.0)
     }
-    /// The kind as `data/fd_events.tsv` spells it (`eventfd`, `io_uring`).
-    fn from_column(s: &str) -> Option<FdKind> {
-        use FdKind::*;
-        Some(match s {
-            "file" => File,
-            "directory" => Directory,
-            "pipe" => Pipe,
-            "eventfd" => EventFd,
-            "signalfd" => SignalFd,
-            "eventpoll" => EventPoll,
-            "inotify" => Inotify,
-            "timerfd" => TimerFd,
-            "bpf" => Bpf,
-            "userfaultfd" => UserFaultFd,
-            "io_uring" => IoUring,
-            "memfd" => Memfd,
-            "pidfd" => PidFd,
-            _ => return None,
-        })
+    /// libscap's `scap_fd_type` number of a kind fd lists record by name (`None` for sockets,
+    /// which are recorded with their addresses).
+    pub fn scap_type(self) -> Option<u8> {
+        self.row().3
     }
 
     /// Falco's `fd.type` text.
@@ -183,7 +212,7 @@ fn parse_row(line: &'static str) -> Result<(&'static str, FdCreation), String> {
     };
     let kind = match kind {
         "-" => None,
-        k => Some(FdKind::from_column(k).ok_or_else(|| format!("unknown fd kind `{k}`"))?),
+        k => Some(FdKind::from_short_name(k).ok_or_else(|| format!("unknown fd kind `{k}`"))?),
     };
     let fd = match fd {
         "res" => FdSource::Res,

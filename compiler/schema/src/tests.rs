@@ -412,6 +412,22 @@ fn path_facts_name_existing_parameters() {
     }
 }
 
+/// The fd kinds' table has every kind once, in declaration order, with distinct names and
+/// numbers that read back.
+#[test]
+fn fd_kind_names_and_numbers_read_back() {
+    for (i, k) in FdKind::all().enumerate() {
+        assert_eq!(k as usize, i, "{k:?} out of order");
+        assert_eq!(FdKind::from_ident(k.ident()), Some(k));
+        if let Some(n) = k.scap_type() {
+            assert_eq!(FdKind::from_scap(n), k);
+        }
+    }
+    assert_eq!(FdKind::all().count(), FdKind::Unsupported as usize + 1);
+    assert_eq!(FdKind::from_short_name("eventfd"), Some(FdKind::EventFd));
+    assert_eq!((FdKind::from_scap(3), FdKind::from_scap(99)), (FdKind::Unsupported, FdKind::Unsupported));
+}
+
 /// The fd table parses, and every event it names has an exit row with the fd where it says.
 #[test]
 fn fd_table_names_existing_events() {

@@ -797,7 +797,7 @@ impl Generator {
                 ("vpid", ParamValue::Pid(child)),
             ],
         );
-        let comm: String = exe.rsplit('/').next().unwrap_or(exe).chars().take(15).collect();
+        let comm = rulec_runtime::state::ThreadInfo::comm_of(exe);
         let cgroups = match container {
             Some((cid, pod)) => cgroups_of(cid, pod),
             None => p.cgroups.iter().map(|(k, v)| format!("{k}={v}")).collect(),

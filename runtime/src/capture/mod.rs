@@ -8,3 +8,11 @@ pub mod replay;
 pub mod scap;
 
 pub use jsonl::*;
+
+/// One step of a capture reader's `Iterator`: the next event, or the end of the iteration at
+/// the reader's end (`Ok(None)`) or first error, after which `done` keeps it ended.
+fn fused_step<T, E>(done: &mut bool, next: Result<Option<T>, E>) -> Option<Result<T, E>> {
+    let step = next.transpose();
+    *done = !matches!(step, Some(Ok(_)));
+    step
+}

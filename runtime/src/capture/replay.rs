@@ -182,12 +182,12 @@ pub fn seed_state(state: &mut State, r: &ScapReader) {
         t.exepath = p.exepath.clone();
         t.args = p.args.clone();
         t.env = p.env.clone();
-        t.cwd = if p.cwd.ends_with('/') { p.cwd.clone() } else { format!("{}/", p.cwd) };
+        t.set_cwd(p.cwd.as_str());
         t.root = p.root.clone();
         t.fdlimit = p.fdlimit as i64;
         t.uid = p.uid;
         t.gid = p.gid;
-        t.loginuid = p.loginuid.unwrap_or(u32::MAX);
+        t.loginuid = p.loginuid.unwrap_or(ThreadInfo::UNSET_ID);
         t.cap_inheritable = p.cap_inheritable;
         t.cap_permitted = p.cap_permitted;
         t.cap_effective = p.cap_effective;
@@ -228,55 +228,20 @@ pub fn seed_state(state: &mut State, r: &ScapReader) {
         let mut f = match &e.record {
             FdRecord::Ipv4Sock { sip, dip, sport, dport, l4proto } => {
                 let accepted = server_ports.contains(sport);
-                let ((cip, cport), (srv, srv_port)) =
-                    if accepted { ((dip, dport), (sip, sport)) } else { ((sip, sport), (dip, dport)) };
-                let mut f = FdInfo::new(e.fd, FdKind::Ipv4Sock, format!("{cip}:{cport}->{srv}:{srv_port}"));
-                f.sock = Some(SockInfo {
-                    cip: Some((*cip).into()),
-                    cport: *cport,
-                    sip: Some((*srv).into()),
-                    sport: *srv_port,
-                    l4proto: L4Proto::from_scap(*l4proto),
-                    role: if accepted { SockRole::Server } else { SockRole::Client },
-                    connected: true,
-                    ..SockInfo::default()
-                });
-                f
+                let (local, remote) = (((*sip).into(), *sport), ((*dip).into(), *dport));
+                let (client, server, role) =
+                    if accepted { (remote, local, SockRole::Server) } else { (local, remote, SockRole::Client) };
+                FdInfo::inet_connected(e.fd, client, server, L4Proto::from_scap(*l4proto), role)
             }
             FdRecord::Ipv6Sock { sip, dip, sport, dport, l4proto } => {
-                let mut f = FdInfo::new(e.fd, FdKind::Ipv6Sock, format!("{sip}:{sport}->{dip}:{dport}"));
-                f.sock = Some(SockInfo {
-                    cip: Some((*sip).into()),
-                    cport: *sport,
-                    sip: Some((*dip).into()),
-                    sport: *dport,
-                    l4proto: L4Proto::from_scap(*l4proto),
-                    connected: true,
-                    ..SockInfo::default()
-                });
-                f
+                let (local, remote) = (((*sip).into(), *sport), ((*dip).into(), *dport));
+                FdInfo::inet_connected(e.fd, local, remote, L4Proto::from_scap(*l4proto), SockRole::None)
             }
             FdRecord::Ipv4Serv { ip, port, l4proto } => {
-                let mut f = FdInfo::new(e.fd, FdKind::Ipv4Sock, format!("{ip}:{port}"));
-                f.sock = Some(SockInfo {
-                    sip: Some((*ip).into()),
-                    sport: *port,
-                    l4proto: L4Proto::from_scap(*l4proto),
-                    role: SockRole::Server,
-                    ..SockInfo::default()
-                });
-                f
+                FdInfo::inet_bound(e.fd, ((*ip).into(), *port), L4Proto::from_scap(*l4proto), SockRole::Server)
             }
             FdRecord::Ipv6Serv { ip, port, l4proto } => {
-                let mut f = FdInfo::new(e.fd, FdKind::Ipv6Sock, format!("{ip}:{port}"));
-                f.sock = Some(SockInfo {
-                    sip: Some((*ip).into()),
-                    sport: *port,
-                    l4proto: L4Proto::from_scap(*l4proto),
-                    role: SockRole::Server,
-                    ..SockInfo::default()
-                });
-                f
+                FdInfo::inet_bound(e.fd, ((*ip).into(), *port), L4Proto::from_scap(*l4proto), SockRole::Server)
             }
             FdRecord::Unix { source, dest, path } => {
                 // libsinsp names a unix socket of the fd list by its path alone (empty for an

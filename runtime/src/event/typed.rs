@@ -148,6 +148,12 @@ impl Event {
         K::read(present(self.param_any(key))?)
     }
 
+    /// A NUL-separated list or string array of whichever event this is, as strings
+    /// ([`Event::list`] by an `any` key).
+    pub fn list_any<K>(&self, key: AnyKey<K>) -> Option<Vec<String>> {
+        as_list(present(self.param_any(key))?)
+    }
+
     /// The parameter called `name`, a name known only at run time (`evt.arg.NAME`); the
     /// readers of known parameters use keys ([`Event::get`]).
     pub fn param_named(&self, name: &str) -> Option<&Param> {

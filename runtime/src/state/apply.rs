@@ -2,124 +2,26 @@
 //! open, close, dup, sockets, chdir, credentials...) and the helpers that read an event's
 //! process fields. Handlers only change the tables through `State`'s own methods and fields.
 //!
-//! Handlers read parameters through the schema's typed keys (`ev.get(open_x::FD)`), never by
-//! name: a parameter renamed or removed in the event table fails to compile here. A handler
-//! serving several events takes the keys of the one at hand (`ProcKeys`, `OpenKeys`).
+//! Dispatch is by event id: [`HANDLERS`] names each handled event half once, and the table of
+//! handlers by id is made from it and the schema's event table (every version of a name and
+//! direction) and fd table (calls that create an fd of a fixed kind), so an event costs one
+//! index, never a match on its name.
+//!
+//! Handlers read parameters through the schema's typed keys, never by name. A handler of one
+//! event reads its own keys (`ev.get(p::chdir_x::PATH)`): a parameter renamed or removed in the
+//! event table fails to compile here. The handlers shared by events with the same parameters
+//! (the process fields of clone-like and execve-like exits, user and group metaevents) read
+//! them through the `any` keys (`p::any::EXE`, the parameter's index by event id); the
+//! dispatch reaches them only for the events they serve, and a test checks that each of those
+//! events has every parameter they read. The open-like exits differ in their path, dirfd and
+//! flags parameters: their handler takes each one's keys (`open_keys!(openat_x, ...)`).
 
-use rulec_schema::params::{self as p, ParamKey, kind};
+use std::sync::LazyLock;
+
+use rulec_schema::params::{self as p, ParamKey, any, kind};
+use rulec_schema::{Dir, FdSource};
 
 use super::*;
-
-/// The process fields of clone-like and execve-like exits (`fill_proc_from_event`); the three
-/// the execve exits lack are optional.
-struct ProcKeys {
-    exe: ParamKey<kind::Str>,
-    args: ParamKey<kind::Bytes>,
-    comm: ParamKey<kind::Str>,
-    cwd: ParamKey<kind::Str>,
-    fdlimit: ParamKey<kind::Int>,
-    cgroups: ParamKey<kind::Bytes>,
-    uid: ParamKey<kind::Int>,
-    gid: ParamKey<kind::Int>,
-    vm_size: ParamKey<kind::Int>,
-    vm_rss: ParamKey<kind::Int>,
-    vm_swap: ParamKey<kind::Int>,
-    vtid: Option<ParamKey<kind::Int>>,
-    vpid: Option<ParamKey<kind::Int>>,
-    pidns_init_start_ts: Option<ParamKey<kind::Int>>,
-}
-
-/// The [`ProcKeys`] of an event module: `proc_keys!(clone_x)` (all of them) or
-/// `proc_keys!(execve_x, no_ns)` (without the pid-namespace fields).
-macro_rules! proc_keys {
-    ($m:ident) => {
-        ProcKeys {
-            vtid: Some(p::$m::VTID),
-            vpid: Some(p::$m::VPID),
-            pidns_init_start_ts: Some(p::$m::PIDNS_INIT_START_TS),
-            ..proc_keys!($m, no_ns)
-        }
-    };
-    ($m:ident, no_ns) => {
-        ProcKeys {
-            exe: p::$m::EXE,
-            args: p::$m::ARGS,
-            comm: p::$m::COMM,
-            cwd: p::$m::CWD,
-            fdlimit: p::$m::FDLIMIT,
-            cgroups: p::$m::CGROUPS,
-            uid: p::$m::UID,
-            gid: p::$m::GID,
-            vm_size: p::$m::VM_SIZE,
-            vm_rss: p::$m::VM_RSS,
-            vm_swap: p::$m::VM_SWAP,
-            vtid: None,
-            vpid: None,
-            pidns_init_start_ts: None,
-        }
-    };
-}
-
-/// The clone-like exits (one layout for the four).
-struct CloneKeys {
-    proc: ProcKeys,
-    res: ParamKey<kind::Int>,
-    flags: ParamKey<kind::Int>,
-    pid: ParamKey<kind::Int>,
-    ptid: ParamKey<kind::Int>,
-}
-
-macro_rules! clone_keys {
-    ($m:ident) => {
-        CloneKeys { proc: proc_keys!($m), res: p::$m::RES, flags: p::$m::FLAGS, pid: p::$m::PID, ptid: p::$m::PTID }
-    };
-}
-
-/// The execve-like exits; `filename` is the enter event's (merged into the exit by the replay)
-/// or the exit's own in newer layouts; execveat has none.
-struct ExecKeys {
-    proc: ProcKeys,
-    pid: ParamKey<kind::Int>,
-    ptid: ParamKey<kind::Int>,
-    env: ParamKey<kind::Bytes>,
-    tty: ParamKey<kind::Int>,
-    vpgid: ParamKey<kind::Int>,
-    pgid: ParamKey<kind::Int>,
-    loginuid: ParamKey<kind::Int>,
-    flags: ParamKey<kind::Int>,
-    cap_inheritable: ParamKey<kind::Int>,
-    cap_permitted: ParamKey<kind::Int>,
-    cap_effective: ParamKey<kind::Int>,
-    exe_ino: ParamKey<kind::Int>,
-    exe_ino_ctime: ParamKey<kind::Int>,
-    exe_ino_mtime: ParamKey<kind::Int>,
-    trusted_exepath: ParamKey<kind::Str>,
-    filename: Option<ParamKey<kind::Str>>,
-}
-
-macro_rules! exec_keys {
-    ($m:ident, $filename:expr) => {
-        ExecKeys {
-            proc: proc_keys!($m, no_ns),
-            pid: p::$m::PID,
-            ptid: p::$m::PTID,
-            env: p::$m::ENV,
-            tty: p::$m::TTY,
-            vpgid: p::$m::VPGID,
-            pgid: p::$m::PGID,
-            loginuid: p::$m::LOGINUID,
-            flags: p::$m::FLAGS,
-            cap_inheritable: p::$m::CAP_INHERITABLE,
-            cap_permitted: p::$m::CAP_PERMITTED,
-            cap_effective: p::$m::CAP_EFFECTIVE,
-            exe_ino: p::$m::EXE_INO,
-            exe_ino_ctime: p::$m::EXE_INO_CTIME,
-            exe_ino_mtime: p::$m::EXE_INO_MTIME,
-            trusted_exepath: p::$m::TRUSTED_EXEPATH,
-            filename: $filename,
-        }
-    };
-}
 
 /// The open-like exits: the path (`name`, or `path` for open_by_handle_at), the directory fd
 /// of the `*at` forms, the flags (creat has none).
@@ -138,28 +40,191 @@ macro_rules! open_keys {
     };
 }
 
-/// The user and group metaevents (added and deleted share a layout).
-struct UserKeys {
-    uid: ParamKey<kind::Int>,
-    gid: ParamKey<kind::Int>,
-    name: ParamKey<kind::Str>,
-    home: ParamKey<kind::Str>,
-    shell: ParamKey<kind::Str>,
-    container_id: ParamKey<kind::Str>,
-}
+/// A handler of one event half: reads the event through its keys and changes the state.
+type Handler = fn(&mut State, &Event);
 
-macro_rules! user_keys {
-    ($m:ident) => {
-        UserKeys {
-            uid: p::$m::UID,
-            gid: p::$m::GID,
-            name: p::$m::NAME,
-            home: p::$m::HOME,
-            shell: p::$m::SHELL,
-            container_id: p::$m::CONTAINER_ID,
+/// The event halves the state machine handles, each once (every version of its name and
+/// direction in the event table), with the handler that applies it. Failed calls (negative
+/// `res`) change nothing unless a handler says otherwise. Calls that only create an fd of a
+/// fixed kind (eventfd, timerfd, pidfd...) are not listed: the schema's fd table is their row.
+const HANDLERS: &[(&str, Dir, Handler)] = &[
+    ("procexit", Dir::Enter, |st, ev| st.deferred.push(Deferred::RemoveThread { tid: ev.tid })),
+    ("useradded", Dir::Enter, |st, ev| {
+        let (cid, u) = user_of(ev);
+        st.add_user(&cid, u);
+    }),
+    ("userdeleted", Dir::Enter, |st, ev| {
+        let (cid, u) = user_of(ev);
+        st.users.remove(&(cid, u.uid));
+    }),
+    ("groupadded", Dir::Enter, |st, ev| {
+        let (cid, g) = group_of(ev);
+        st.add_group(&cid, g);
+    }),
+    ("groupdeleted", Dir::Enter, |st, ev| {
+        let (cid, g) = group_of(ev);
+        st.groups.remove(&(cid, g.gid));
+    }),
+    ("clone", Dir::Exit, State::on_clone),
+    ("clone3", Dir::Exit, State::on_clone),
+    ("fork", Dir::Exit, State::on_clone),
+    ("vfork", Dir::Exit, State::on_clone),
+    ("execve", Dir::Exit, State::on_execve),
+    ("execveat", Dir::Exit, State::on_execve),
+    ("open", Dir::Exit, |st, ev| st.on_open(ev, &open_keys!(open_x, NAME, None, Some(p::open_x::FLAGS)))),
+    ("openat", Dir::Exit, |st, ev| {
+        st.on_open(ev, &open_keys!(openat_x, NAME, Some(p::openat_x::DIRFD), Some(p::openat_x::FLAGS)));
+    }),
+    ("openat2", Dir::Exit, |st, ev| {
+        st.on_open(ev, &open_keys!(openat2_x, NAME, Some(p::openat2_x::DIRFD), Some(p::openat2_x::FLAGS)));
+    }),
+    ("creat", Dir::Exit, |st, ev| st.on_open(ev, &open_keys!(creat_x, NAME, None, None))),
+    ("open_by_handle_at", Dir::Exit, |st, ev| {
+        st.on_open(ev, &open_keys!(open_by_handle_at_x, PATH, None, Some(p::open_by_handle_at_x::FLAGS)));
+    }),
+    ("close", Dir::Exit, |st, ev| {
+        if ev.res().unwrap_or(0) >= 0
+            && let (Some(fd), Some(pid)) = (ev.get(p::close_x::FD), st.pid_of(ev.tid))
+        {
+            st.deferred.push(Deferred::CloseFd { pid, fd });
         }
-    };
-}
+    }),
+    ("dup", Dir::Exit, |st, ev| st.on_dup(ev.tid, ev.res(), ev.get(p::dup_x::OLDFD), None)),
+    ("dup2", Dir::Exit, |st, ev| st.on_dup(ev.tid, ev.res(), ev.get(p::dup2_x::OLDFD), None)),
+    ("dup3", Dir::Exit, |st, ev| st.on_dup(ev.tid, ev.res(), ev.get(p::dup3_x::OLDFD), ev.get(p::dup3_x::FLAGS))),
+    ("fcntl", Dir::Exit, |st, ev| {
+        let cmd = ev.get(p::fcntl_x::CMD);
+        if matches!(cmd, Some(flags::PPM_FCNTL_F_DUPFD | flags::PPM_FCNTL_F_DUPFD_CLOEXEC))
+            && let (Some(new), Some(old)) = (ev.res().filter(|r| *r >= 0), ev.get(p::fcntl_x::FD))
+        {
+            st.dup_fd(ev.tid, old, new, cmd == Some(flags::PPM_FCNTL_F_DUPFD_CLOEXEC));
+        }
+    }),
+    ("socket", Dir::Exit, State::on_socket),
+    ("socketpair", Dir::Exit, State::on_socketpair),
+    ("connect", Dir::Exit, |st, ev| {
+        if let Some(r) = ev.res()
+            && (r >= 0 || r == EINPROGRESS)
+            && let Some(fd) = ev.get(p::connect_x::FD)
+        {
+            let (tuple, addr) = (ev.get(p::connect_x::TUPLE), ev.get(p::connect_x::ADDR));
+            st.on_connected(ev.tid, fd, tuple, addr, SockRole::Client, r >= 0);
+        }
+    }),
+    // A datagram's tuple names the fd when it has no name yet or is not TCP (an unconnected
+    // UDP socket), as libsinsp's `update_fd` does.
+    ("sendto", Dir::Exit, |st, ev| {
+        st.on_datagram(ev, ev.get(p::sendto_x::FD), ev.get(p::sendto_x::TUPLE), SockRole::Client)
+    }),
+    ("recvfrom", Dir::Exit, |st, ev| {
+        st.on_datagram(ev, ev.get(p::recvfrom_x::FD), ev.get(p::recvfrom_x::TUPLE), SockRole::Server);
+    }),
+    ("sendmsg", Dir::Exit, |st, ev| {
+        st.on_datagram(ev, ev.get(p::sendmsg_x::FD), ev.get(p::sendmsg_x::TUPLE), SockRole::Client)
+    }),
+    ("recvmsg", Dir::Exit, |st, ev| {
+        st.on_datagram(ev, ev.get(p::recvmsg_x::FD), ev.get(p::recvmsg_x::TUPLE), SockRole::Server)
+    }),
+    ("accept", Dir::Exit, |st, ev| {
+        st.on_accept(ev.tid, ev.get(p::accept_x::FD).or(ev.res()), ev.get(p::accept_x::TUPLE));
+    }),
+    ("accept4", Dir::Exit, |st, ev| {
+        st.on_accept(ev.tid, ev.get(p::accept4_x::FD).or(ev.res()), ev.get(p::accept4_x::TUPLE));
+    }),
+    ("bind", Dir::Exit, |st, ev| {
+        if ev.res().unwrap_or(-1) >= 0
+            && let (Some(fd), Some(addr)) = (ev.get(p::bind_x::FD), ev.get(p::bind_x::ADDR))
+        {
+            st.on_bind(ev.tid, fd, addr);
+        }
+    }),
+    ("listen", Dir::Exit, |st, ev| {
+        if ev.res().unwrap_or(-1) >= 0
+            && let (Some(fd), Some(pid)) = (ev.get(p::listen_x::FD), st.pid_of(ev.tid))
+            && let Some(f) = st.fd_mut(pid, fd)
+        {
+            f.sock.get_or_insert_with(SockInfo::default).role = SockRole::Server;
+        }
+    }),
+    ("pipe", Dir::Exit, |st, ev| {
+        let fds = [ev.get(p::pipe_x::FD1), ev.get(p::pipe_x::FD2)];
+        st.on_pipe(ev, fds, ev.get(p::pipe_x::INO), None);
+    }),
+    ("pipe2", Dir::Exit, |st, ev| {
+        let fds = [ev.get(p::pipe2_x::FD1), ev.get(p::pipe2_x::FD2)];
+        st.on_pipe(ev, fds, ev.get(p::pipe2_x::INO), ev.get(p::pipe2_x::FLAGS));
+    }),
+    ("memfd_create", Dir::Exit, |st, ev| {
+        let name = format!("memfd:{}", ev.get(p::memfd_create_x::NAME).unwrap_or(""));
+        let fd = ev.get(p::memfd_create_x::FD);
+        st.simple_fd(ev.tid, fd, ev.get(p::memfd_create_x::FLAGS), FdKind::Memfd, &name);
+    }),
+    ("chdir", Dir::Exit, |st, ev| {
+        if ev.res().unwrap_or(-1) >= 0
+            && let Some(path) = ev.get(p::chdir_x::PATH)
+        {
+            st.set_cwd(ev.tid, path);
+        }
+    }),
+    ("fchdir", Dir::Exit, |st, ev| {
+        if ev.res().unwrap_or(-1) >= 0
+            && let Some(fd) = ev.get(p::fchdir_x::FD)
+            && let Some(f) = st.fd(ev.tid, fd)
+        {
+            let path = f.name.clone();
+            st.set_cwd(ev.tid, &path);
+        }
+    }),
+    ("chroot", Dir::Exit, |st, ev| {
+        if ev.res().unwrap_or(-1) >= 0
+            && let Some(path) = ev.get(p::chroot_x::PATH)
+            && let Some(t) = st.threads.get_mut(&ev.tid)
+        {
+            t.root = join_path(&t.cwd, path);
+        }
+    }),
+    ("setuid", Dir::Exit, |st, ev| st.set_uid(ev, ev.get(p::setuid_x::UID))),
+    ("setresuid", Dir::Exit, |st, ev| st.set_uid(ev, ev.get(p::setresuid_x::EUID))),
+    ("setreuid", Dir::Exit, |st, ev| st.set_uid(ev, ev.get(p::setreuid_x::EUID))),
+    ("setgid", Dir::Exit, |st, ev| st.set_gid(ev, ev.get(p::setgid_x::GID))),
+    ("setresgid", Dir::Exit, |st, ev| st.set_gid(ev, ev.get(p::setresgid_x::EGID))),
+    ("setregid", Dir::Exit, |st, ev| st.set_gid(ev, ev.get(p::setregid_x::EGID))),
+    ("capset", Dir::Exit, |st, ev| {
+        if ev.res() == Some(0)
+            && let Some(t) = st.threads.get_mut(&ev.tid)
+        {
+            set_caps(
+                t,
+                ev.get(p::capset_x::CAP_INHERITABLE),
+                ev.get(p::capset_x::CAP_PERMITTED),
+                ev.get(p::capset_x::CAP_EFFECTIVE),
+            );
+        }
+    }),
+    ("setsid", Dir::Exit, |st, ev| {
+        if let Some(sid) = ev.res().filter(|r| *r > 0)
+            && let Some(t) = st.threads.get_mut(&ev.tid)
+        {
+            t.sid = sid;
+        }
+    }),
+];
+
+/// What the state machine does with each event id: [`HANDLERS`] for every version of their
+/// names and directions, and for exits of the schema's fd table that fix their fd's kind,
+/// [`State::on_fixed_fd`].
+static BY_ID: LazyLock<Vec<Option<Handler>>> = LazyLock::new(|| {
+    rulec_schema::event_table()
+        .iter()
+        .map(|def| {
+            let listed = HANDLERS.iter().find(|(name, dir, _)| *name == def.name && *dir == def.dir);
+            listed.map(|h| h.2).or_else(|| {
+                let fixed = rulec_schema::fd_creation(def.name).is_some_and(|c| c.kind.is_some());
+                (def.dir == Dir::Exit && fixed).then_some(State::on_fixed_fd as Handler)
+            })
+        })
+        .collect()
+});
 
 impl State {
     /// Applies one event (see the module doc for what is visible when).
@@ -182,40 +247,12 @@ impl State {
         }
         // libsinsp's parser has nothing for generic events (`PPME_GENERIC_E/X`): their name
         // (`dup`, `setsid`... on captures older than those syscalls' dedicated events) must not
-        // reach the name-based dispatch below, whose handlers expect the dedicated params.
+        // reach the handlers, which expect the dedicated params.
         if ev.is_generic() {
             return;
         }
-        match ev.dir {
-            Direction::Enter => self.apply_enter(ev),
-            Direction::Exit => self.apply_exit(ev),
-        }
-    }
-
-    fn apply_enter(&mut self, ev: &Event) {
-        match ev.name {
-            "procexit" => self.deferred.push(Deferred::RemoveThread { tid: ev.tid }),
-            "useradded" => {
-                let (cid, u) = user_of(ev, &user_keys!(useradded_e));
-                self.add_user(&cid, u);
-            }
-            "userdeleted" => {
-                let (cid, u) = user_of(ev, &user_keys!(userdeleted_e));
-                self.users.remove(&(cid, u.uid));
-            }
-            "groupadded" => {
-                let g = GroupInfo {
-                    gid: ev.get(p::groupadded_e::GID).unwrap_or(0) as u32,
-                    name: ev.get(p::groupadded_e::NAME).unwrap_or("").to_string(),
-                };
-                self.add_group(ev.get(p::groupadded_e::CONTAINER_ID).unwrap_or(""), g);
-            }
-            "groupdeleted" => {
-                let gid = ev.get(p::groupdeleted_e::GID).unwrap_or(0) as u32;
-                let cid = ev.get(p::groupdeleted_e::CONTAINER_ID).unwrap_or("").to_string();
-                self.groups.remove(&(cid, gid));
-            }
-            _ => {}
+        if let Some(handler) = ev.def().and_then(|def| BY_ID.get(usize::from(def.id)).copied().flatten()) {
+            handler(self, ev);
         }
     }
 
@@ -223,184 +260,31 @@ impl State {
         self.threads.get(&tid).map(|t| t.pid)
     }
 
-    fn apply_exit(&mut self, ev: &Event) {
-        let res = ev.res();
-        match ev.name {
-            "clone" => self.on_clone(ev, &clone_keys!(clone_x)),
-            "clone3" => self.on_clone(ev, &clone_keys!(clone3_x)),
-            "fork" => self.on_clone(ev, &clone_keys!(fork_x)),
-            "vfork" => self.on_clone(ev, &clone_keys!(vfork_x)),
-            "execve" if res.unwrap_or(0) == 0 => {
-                self.on_execve(ev, &exec_keys!(execve_x, Some(p::execve_x::FILENAME)));
-            }
-            "execveat" if res.unwrap_or(0) == 0 => self.on_execve(ev, &exec_keys!(execveat_x, None)),
-            "open" => self.on_open(ev, &open_keys!(open_x, NAME, None, Some(p::open_x::FLAGS))),
-            "openat" => {
-                self.on_open(ev, &open_keys!(openat_x, NAME, Some(p::openat_x::DIRFD), Some(p::openat_x::FLAGS)));
-            }
-            "openat2" => {
-                self.on_open(ev, &open_keys!(openat2_x, NAME, Some(p::openat2_x::DIRFD), Some(p::openat2_x::FLAGS)));
-            }
-            "creat" => self.on_open(ev, &open_keys!(creat_x, NAME, None, None)),
-            "open_by_handle_at" => {
-                self.on_open(ev, &open_keys!(open_by_handle_at_x, PATH, None, Some(p::open_by_handle_at_x::FLAGS)));
-            }
-            "close" => {
-                if res.unwrap_or(0) >= 0
-                    && let (Some(fd), Some(pid)) = (ev.get(p::close_x::FD), self.pid_of(ev.tid))
-                {
-                    self.deferred.push(Deferred::CloseFd { pid, fd });
-                }
-            }
-            "dup" => self.on_dup(ev.tid, res, ev.get(p::dup_x::OLDFD), None),
-            "dup2" => self.on_dup(ev.tid, res, ev.get(p::dup2_x::OLDFD), None),
-            "dup3" => self.on_dup(ev.tid, res, ev.get(p::dup3_x::OLDFD), ev.get(p::dup3_x::FLAGS)),
-            "fcntl" => {
-                let cmd = ev.get(p::fcntl_x::CMD);
-                if matches!(cmd, Some(flags::PPM_FCNTL_F_DUPFD | flags::PPM_FCNTL_F_DUPFD_CLOEXEC))
-                    && let (Some(new), Some(old)) = (res.filter(|r| *r >= 0), ev.get(p::fcntl_x::FD))
-                {
-                    self.dup_fd(ev.tid, old, new, cmd == Some(flags::PPM_FCNTL_F_DUPFD_CLOEXEC));
-                }
-            }
-            "socket" => self.on_socket(ev),
-            "socketpair" if res.unwrap_or(0) >= 0 => {
-                let src = ev.get(p::socketpair_x::SOURCE).unwrap_or(0) as u64;
-                let peer = ev.get(p::socketpair_x::PEER).unwrap_or(0) as u64;
-                for (key, a, b) in [(p::socketpair_x::FD1, src, peer), (p::socketpair_x::FD2, peer, src)] {
-                    if let Some(fd) = ev.get(key).filter(|f| *f >= 0) {
-                        let mut f = FdInfo::new(fd, FdKind::UnixSock, format!("{a:x}->{b:x}"));
-                        f.sock = Some(SockInfo { unix_ptrs: Some((a, b)), ..SockInfo::default() });
-                        self.add_fd_for(ev.tid, f);
-                    }
-                }
-            }
-            "connect" => {
-                if let Some(r) = res
-                    && (r >= 0 || r == EINPROGRESS)
-                    && let Some(fd) = ev.get(p::connect_x::FD)
-                {
-                    let (tuple, addr) = (ev.get(p::connect_x::TUPLE), ev.get(p::connect_x::ADDR));
-                    self.on_connected(ev.tid, fd, tuple, addr, SockRole::Client, r >= 0);
-                }
-            }
-            // A datagram's tuple names the fd when it has no name yet or is not TCP (an
-            // unconnected UDP socket), as libsinsp's `update_fd` does.
-            "sendto" if res.unwrap_or(-1) >= 0 => {
-                if let (Some(fd), Some(t)) = (ev.get(p::sendto_x::FD), ev.get(p::sendto_x::TUPLE)) {
-                    self.on_datagram(ev.tid, fd, t, SockRole::Client);
-                }
-            }
-            "recvfrom" if res.unwrap_or(-1) >= 0 => {
-                if let (Some(fd), Some(t)) = (ev.get(p::recvfrom_x::FD), ev.get(p::recvfrom_x::TUPLE)) {
-                    self.on_datagram(ev.tid, fd, t, SockRole::Server);
-                }
-            }
-            "sendmsg" if res.unwrap_or(-1) >= 0 => {
-                if let (Some(fd), Some(t)) = (ev.get(p::sendmsg_x::FD), ev.get(p::sendmsg_x::TUPLE)) {
-                    self.on_datagram(ev.tid, fd, t, SockRole::Client);
-                }
-            }
-            "recvmsg" if res.unwrap_or(-1) >= 0 => {
-                if let (Some(fd), Some(t)) = (ev.get(p::recvmsg_x::FD), ev.get(p::recvmsg_x::TUPLE)) {
-                    self.on_datagram(ev.tid, fd, t, SockRole::Server);
-                }
-            }
-            "accept" => self.on_accept(ev.tid, ev.get(p::accept_x::FD).or(res), ev.get(p::accept_x::TUPLE)),
-            "accept4" => self.on_accept(ev.tid, ev.get(p::accept4_x::FD).or(res), ev.get(p::accept4_x::TUPLE)),
-            "bind" => {
-                if res.unwrap_or(-1) >= 0
-                    && let (Some(fd), Some(addr)) = (ev.get(p::bind_x::FD), ev.get(p::bind_x::ADDR))
-                {
-                    self.on_bind(ev.tid, fd, addr);
-                }
-            }
-            "listen" => {
-                if res.unwrap_or(-1) >= 0
-                    && let (Some(fd), Some(pid)) = (ev.get(p::listen_x::FD), self.pid_of(ev.tid))
-                    && let Some(f) = self.fd_mut(pid, fd)
-                {
-                    f.sock.get_or_insert_with(SockInfo::default).role = SockRole::Server;
-                }
-            }
-            "pipe" if res.unwrap_or(-1) >= 0 => {
-                let fds = [ev.get(p::pipe_x::FD1), ev.get(p::pipe_x::FD2)];
-                self.on_pipe(ev.tid, fds, ev.get(p::pipe_x::INO), None);
-            }
-            "pipe2" if res.unwrap_or(-1) >= 0 => {
-                let fds = [ev.get(p::pipe2_x::FD1), ev.get(p::pipe2_x::FD2)];
-                self.on_pipe(ev.tid, fds, ev.get(p::pipe2_x::INO), ev.get(p::pipe2_x::FLAGS));
-            }
-            "memfd_create" => {
-                let name = format!("memfd:{}", ev.get(p::memfd_create_x::NAME).unwrap_or(""));
-                let fd = ev.get(p::memfd_create_x::FD);
-                self.simple_fd(ev.tid, fd, ev.get(p::memfd_create_x::FLAGS), FdKind::Memfd, &name);
-            }
-            "chdir" => {
-                if res.unwrap_or(-1) >= 0
-                    && let Some(path) = ev.get(p::chdir_x::PATH)
-                {
-                    let path = path.to_string();
-                    self.set_cwd(ev.tid, &path);
-                }
-            }
-            "fchdir" => {
-                if res.unwrap_or(-1) >= 0
-                    && let Some(fd) = ev.get(p::fchdir_x::FD)
-                    && let Some(f) = self.fd(ev.tid, fd)
-                {
-                    let path = f.name.clone();
-                    self.set_cwd(ev.tid, &path);
-                }
-            }
-            "chroot" => {
-                if res.unwrap_or(-1) >= 0
-                    && let Some(path) = ev.get(p::chroot_x::PATH).map(str::to_string)
-                    && let Some(t) = self.threads.get_mut(&ev.tid)
-                {
-                    t.root = join_path(&t.cwd, &path);
-                }
-            }
-            "setuid" if res == Some(0) => self.set_uid(ev.tid, ev.get(p::setuid_x::UID)),
-            "setresuid" if res == Some(0) => self.set_uid(ev.tid, ev.get(p::setresuid_x::EUID)),
-            "setreuid" if res == Some(0) => self.set_uid(ev.tid, ev.get(p::setreuid_x::EUID)),
-            "setgid" if res == Some(0) => self.set_gid(ev.tid, ev.get(p::setgid_x::GID)),
-            "setresgid" if res == Some(0) => self.set_gid(ev.tid, ev.get(p::setresgid_x::EGID)),
-            "setregid" if res == Some(0) => self.set_gid(ev.tid, ev.get(p::setregid_x::EGID)),
-            "capset" => {
-                if res == Some(0)
-                    && let Some(t) = self.threads.get_mut(&ev.tid)
-                {
-                    if let Some(v) = ev.get(p::capset_x::CAP_INHERITABLE) {
-                        t.cap_inheritable = v as u64;
-                    }
-                    if let Some(v) = ev.get(p::capset_x::CAP_PERMITTED) {
-                        t.cap_permitted = v as u64;
-                    }
-                    if let Some(v) = ev.get(p::capset_x::CAP_EFFECTIVE) {
-                        t.cap_effective = v as u64;
-                    }
-                }
-            }
-            "setsid" => {
-                if let Some(sid) = res.filter(|r| *r > 0)
-                    && let Some(t) = self.threads.get_mut(&ev.tid)
-                {
-                    t.sid = sid;
-                }
-            }
-            // Calls creating an fd of a fixed kind and name (eventfd, timerfd, pidfd...): the
-            // schema's fd table says which, and where the fd is.
-            _ => {
-                if let Some(c) = rulec_schema::fd_creation(ev.name)
-                    && let (Some(kind), Some(name)) = (c.kind, c.name)
-                {
-                    let fd = match c.fd {
-                        rulec_schema::FdSource::Res => res,
-                        rulec_schema::FdSource::FdParam => ev.get_any(p::any::FD),
-                    };
-                    self.simple_fd(ev.tid, fd, ev.get_any(p::any::FLAGS), kind, name);
-                }
+    /// An exit of the schema's fd table with a fixed kind and name (eventfd, timerfd,
+    /// pidfd...): the fd is its `res` or its `fd` parameter, as the row says.
+    fn on_fixed_fd(&mut self, ev: &Event) {
+        if let Some(c) = rulec_schema::fd_creation(ev.name)
+            && let (Some(kind), Some(name)) = (c.kind, c.name)
+        {
+            let fd = match c.fd {
+                FdSource::Res => ev.res(),
+                FdSource::FdParam => ev.get_any(any::FD),
+            };
+            self.simple_fd(ev.tid, fd, ev.get_any(any::FLAGS), kind, name);
+        }
+    }
+
+    fn on_socketpair(&mut self, ev: &Event) {
+        if ev.res().unwrap_or(0) < 0 {
+            return;
+        }
+        let src = ev.get(p::socketpair_x::SOURCE).unwrap_or(0) as u64;
+        let peer = ev.get(p::socketpair_x::PEER).unwrap_or(0) as u64;
+        for (key, a, b) in [(p::socketpair_x::FD1, src, peer), (p::socketpair_x::FD2, peer, src)] {
+            if let Some(fd) = ev.get(key).filter(|f| *f >= 0) {
+                let mut f = FdInfo::new(fd, FdKind::UnixSock, format!("{a:x}->{b:x}"));
+                f.sock = Some(SockInfo { unix_ptrs: Some((a, b)), ..SockInfo::default() });
+                self.add_fd_for(ev.tid, f);
             }
         }
     }
@@ -426,14 +310,17 @@ impl State {
         }
     }
 
-    fn on_pipe(&mut self, tid: i64, fds: [Option<i64>; 2], ino: Option<i64>, pipe_flags: Option<i64>) {
+    fn on_pipe(&mut self, ev: &Event, fds: [Option<i64>; 2], ino: Option<i64>, pipe_flags: Option<i64>) {
+        if ev.res().unwrap_or(-1) < 0 {
+            return;
+        }
         for fd in fds.into_iter().flatten().filter(|f| *f >= 0) {
             // libsinsp gives pipe() fds no name (only the inode): `fd.name` is empty, unlike
             // a pipe found in /proc (`pipe:[ino]`, its link text).
             let mut f = FdInfo::new(fd, FdKind::Pipe, String::new());
             f.ino = ino.unwrap_or(0) as u64;
             f.open_flags = pipe_flags.unwrap_or(0) as u32;
-            self.add_fd_for(tid, f);
+            self.add_fd_for(ev.tid, f);
         }
     }
 
@@ -443,17 +330,21 @@ impl State {
         }
     }
 
-    fn set_uid(&mut self, tid: i64, uid: Option<i64>) {
-        if let Some(u) = uid.map(|u| u as u32).filter(|u| *u != u32::MAX)
-            && let Some(t) = self.threads.get_mut(&tid)
+    /// A successful set*uid: the effective uid, unless the call left it unchanged (-1).
+    fn set_uid(&mut self, ev: &Event, uid: Option<i64>) {
+        if ev.res() == Some(0)
+            && let Some(u) = uid.map(|u| u as u32).filter(|u| *u != ThreadInfo::UNSET_ID)
+            && let Some(t) = self.threads.get_mut(&ev.tid)
         {
             t.uid = u;
         }
     }
 
-    fn set_gid(&mut self, tid: i64, gid: Option<i64>) {
-        if let Some(g) = gid.map(|g| g as u32).filter(|g| *g != u32::MAX)
-            && let Some(t) = self.threads.get_mut(&tid)
+    /// A successful set*gid: the effective gid, unless the call left it unchanged (-1).
+    fn set_gid(&mut self, ev: &Event, gid: Option<i64>) {
+        if ev.res() == Some(0)
+            && let Some(g) = gid.map(|g| g as u32).filter(|g| *g != ThreadInfo::UNSET_ID)
+            && let Some(t) = self.threads.get_mut(&ev.tid)
         {
             t.gid = g;
         }
@@ -483,9 +374,9 @@ impl State {
             return;
         };
         let pid = t.pid;
-        let cwd = with_slash(join_path(&t.cwd, path));
+        let cwd = join_path(&t.cwd, path);
         for t in self.threads.values_mut().filter(|t| t.pid == pid) {
-            t.cwd = cwd.clone();
+            t.set_cwd(cwd.as_str());
         }
     }
 
@@ -569,33 +460,26 @@ impl State {
         let mut s = f.sock.take().unwrap_or_default();
         s.role = role;
         s.connected = connected;
-        match tuple {
+        let ends = match tuple {
             Some(SockTuple::V4 { sip, sport, dip, dport }) => {
-                f.kind = FdKind::Ipv4Sock;
-                s.cip = Some(IpAddr::V4(*sip));
-                s.cport = *sport;
-                s.sip = Some(IpAddr::V4(*dip));
-                s.sport = *dport;
-                if s.l4proto == L4Proto::Unknown {
-                    s.l4proto = L4Proto::Tcp;
-                }
+                Some(((IpAddr::V4(*sip), *sport), (IpAddr::V4(*dip), *dport)))
             }
             Some(SockTuple::V6 { sip, sport, dip, dport }) => {
-                f.kind = FdKind::Ipv6Sock;
-                s.cip = Some(IpAddr::V6(*sip));
-                s.cport = *sport;
-                s.sip = Some(IpAddr::V6(*dip));
-                s.sport = *dport;
-                if s.l4proto == L4Proto::Unknown {
-                    s.l4proto = L4Proto::Tcp;
-                }
+                Some(((IpAddr::V6(*sip), *sport), (IpAddr::V6(*dip), *dport)))
             }
-            Some(SockTuple::Unix { src, dst, path }) => {
-                f.kind = FdKind::UnixSock;
-                s.unix_ptrs = Some((*src, *dst));
-                s.unix_path = Some(path.clone());
+            _ => None,
+        };
+        if let Some(((cip, cport), (sip, sport))) = ends {
+            f.kind = if cip.is_ipv6() { FdKind::Ipv6Sock } else { FdKind::Ipv4Sock };
+            (s.cip, s.cport, s.sip, s.sport) = (Some(cip), cport, Some(sip), sport);
+            if s.l4proto == L4Proto::Unknown {
+                s.l4proto = L4Proto::Tcp;
             }
-            _ => {}
+        }
+        if let Some(SockTuple::Unix { src, dst, path }) = tuple {
+            f.kind = FdKind::UnixSock;
+            s.unix_ptrs = Some((*src, *dst));
+            s.unix_path = Some(path.clone());
         }
         if let Some(t) = tuple
             && !matches!(t, SockTuple::Other(..))
@@ -604,25 +488,8 @@ impl State {
         } else if role == SockRole::Client
             && let Some(a) = addr
         {
-            // No tuple (e.g. EINPROGRESS on an old driver): name from the destination address.
-            match a {
-                SockAddr::V4(ip, p) => {
-                    f.kind = FdKind::Ipv4Sock;
-                    s.sip = Some(IpAddr::V4(*ip));
-                    s.sport = *p;
-                }
-                SockAddr::V6(ip, p) => {
-                    f.kind = FdKind::Ipv6Sock;
-                    s.sip = Some(IpAddr::V6(*ip));
-                    s.sport = *p;
-                }
-                SockAddr::Unix(path) => {
-                    f.kind = FdKind::UnixSock;
-                    s.unix_path = Some(path.clone());
-                    f.name = path.clone();
-                }
-                SockAddr::Other(..) => {}
-            }
+            // No tuple (e.g. EINPROGRESS on an old driver): the destination address.
+            set_server_addr(&mut f, &mut s, a);
         }
         f.sock = Some(s);
         self.insert_fd(pid, f);
@@ -633,8 +500,12 @@ impl State {
     /// cannot change) or already has this connection, in either direction;
     /// an unknown protocol is then UDP, and an unknown role is guessed from the direction
     /// (`role`: Client for a send, Server for a receive).
-    fn on_datagram(&mut self, tid: i64, fd: i64, tuple: &SockTuple, role: SockRole) {
-        let Some(pid) = self.pid_of(tid) else { return };
+    fn on_datagram(&mut self, ev: &Event, fd: Option<i64>, tuple: Option<&SockTuple>, role: SockRole) {
+        let (Some(fd), Some(tuple)) = (fd, tuple) else { return };
+        if ev.res().unwrap_or(-1) < 0 {
+            return;
+        }
+        let Some(pid) = self.pid_of(ev.tid) else { return };
         let Some(f) = self.fd_mut(pid, fd) else { return };
         let s = f.sock.get_or_insert_with(SockInfo::default);
         if !f.name.is_empty() && s.l4proto == L4Proto::Tcp {
@@ -679,36 +550,21 @@ impl State {
             .unwrap_or_else(|| FdInfo::new(fd, FdKind::OtherSock, ""));
         let mut s = f.sock.take().unwrap_or_default();
         s.role = SockRole::Server;
-        match addr {
-            SockAddr::V4(ip, p) => {
-                f.kind = FdKind::Ipv4Sock;
-                s.sip = Some(IpAddr::V4(*ip));
-                s.sport = *p;
-                f.name = format!("{ip}:{p}");
-            }
-            SockAddr::V6(ip, p) => {
-                f.kind = FdKind::Ipv6Sock;
-                s.sip = Some(IpAddr::V6(*ip));
-                s.sport = *p;
-                f.name = format!("{ip}:{p}");
-            }
-            SockAddr::Unix(path) => {
-                f.kind = FdKind::UnixSock;
-                s.unix_path = Some(path.clone());
-                f.name = path.clone();
-            }
-            SockAddr::Other(..) => {}
+        set_server_addr(&mut f, &mut s, addr);
+        if let (Some(ip), SockAddr::V4(..) | SockAddr::V6(..)) = (s.sip, addr) {
+            f.name = format!("{ip}:{}", s.sport);
         }
         f.sock = Some(s);
         self.insert_fd(pid, f);
     }
 
-    fn on_clone(&mut self, ev: &Event, keys: &CloneKeys) {
-        let Some(res) = ev.get(keys.res) else { return };
+    /// A clone-like exit (clone, clone3, fork, vfork), in the parent or in the child.
+    fn on_clone(&mut self, ev: &Event) {
+        let Some(res) = ev.get_any(any::RES) else { return };
         if res < 0 {
             return;
         }
-        let cflags = ev.get(keys.flags).unwrap_or(0) as u32;
+        let cflags = ev.get_any(any::FLAGS).unwrap_or(0) as u32;
         let is_thread = cflags & flags::PPM_CL_CLONE_THREAD != 0;
         if res > 0 {
             // In the parent: create the child unless its own clone exit already did.
@@ -719,9 +575,12 @@ impl State {
             let mut t = match self.threads.get(&ev.tid) {
                 Some(p) => p.clone(),
                 None => {
-                    let mut t =
-                        ThreadInfo::new(ev.tid, ev.get(keys.pid).unwrap_or(ev.tid), ev.get(keys.ptid).unwrap_or(0));
-                    fill_proc_from_event(&mut t, ev, &keys.proc);
+                    let mut t = ThreadInfo::new(
+                        ev.tid,
+                        ev.get_any(any::PID).unwrap_or(ev.tid),
+                        ev.get_any(any::PTID).unwrap_or(0),
+                    );
+                    fill_proc_from_event(&mut t, ev);
                     t
                 }
             };
@@ -746,12 +605,12 @@ impl State {
         } else {
             // In the child: the event describes the child itself.
             let tid = ev.tid;
-            let pid = ev.get(keys.pid).unwrap_or(tid);
-            let ptid = ev.get(keys.ptid).unwrap_or(0);
+            let pid = ev.get_any(any::PID).unwrap_or(tid);
+            let ptid = ev.get_any(any::PTID).unwrap_or(0);
             if let Some(t) = self.threads.get_mut(&tid) {
                 t.pid = pid;
                 t.ptid = ptid;
-                fill_proc_from_event(t, ev, &keys.proc);
+                fill_proc_from_event(t, ev);
                 return;
             }
             let mut t = match self.threads.get(&ptid) {
@@ -767,7 +626,7 @@ impl State {
             t.last_seen = ev.ts;
             t.clone_flags = cflags;
             t.from_proc_list = false;
-            fill_proc_from_event(&mut t, ev, &keys.proc);
+            fill_proc_from_event(&mut t, ev);
             self.spawn(t, parent_pid, is_thread);
         }
     }
@@ -787,12 +646,16 @@ impl State {
         }
     }
 
-    fn on_execve(&mut self, ev: &Event, keys: &ExecKeys) {
+    /// A successful execve-like exit (execve, execveat): the thread runs a new program.
+    fn on_execve(&mut self, ev: &Event) {
+        if ev.res().unwrap_or(0) != 0 {
+            return;
+        }
         let tid = ev.tid;
         if !self.threads.contains_key(&tid) {
             // Normally `apply` added the unknown-thread entry already (not for tid 0).
             let mut t = ThreadInfo::unknown(tid);
-            t.pid = ev.get(keys.pid).unwrap_or(tid);
+            t.pid = ev.get_any(any::PID).unwrap_or(tid);
             self.insert_thread(t);
         }
         let Some(t) = self.threads.get_mut(&tid) else {
@@ -801,64 +664,51 @@ impl State {
         // An entry made for an unknown thread learns its parent from the event (libsinsp
         // shows the execve's `ptid` as `proc.ppid` from that exit on).
         if t.ptid < 0
-            && let Some(ptid) = ev.get(keys.ptid)
+            && let Some(ptid) = ev.get_any(any::PTID)
         {
             t.ptid = ptid;
         }
-        fill_proc_from_event(t, ev, &keys.proc);
+        fill_proc_from_event(t, ev);
         // An exec with argv[0] only writes an empty `args`: the new program has no arguments
         // (libsinsp sets them from the parameter whatever its length), not the old ones.
-        if ev.params.iter().any(|p| p.name == "args" && p.value == ParamValue::Absent) {
+        if ev.param_any(any::ARGS).is_some_and(|p| p.value == ParamValue::Absent) {
             t.args.clear();
         }
-        if let Some(v) = ev.get(keys.proc.comm) {
-            t.comm = v.to_string();
-        } else if !t.exe.is_empty() {
-            t.comm = t.exe.rsplit('/').next().unwrap_or(&t.exe).chars().take(15).collect();
+        if ev.get_any(any::COMM).is_none() && !t.exe.is_empty() {
+            t.comm = ThreadInfo::comm_of(&t.exe);
         }
-        t.env = ev.list(keys.env).unwrap_or_default();
-        if let Some(v) = ev.get(keys.tty) {
+        t.env = ev.list_any(any::ENV).unwrap_or_default();
+        if let Some(v) = ev.get_any(any::TTY) {
             t.tty = v as u32;
         }
-        if let Some(v) = ev.get(keys.vpgid) {
+        if let Some(v) = ev.get_any(any::VPGID) {
             t.vpgid = v;
         }
-        if let Some(v) = ev.get(keys.pgid) {
+        if let Some(v) = ev.get_any(any::PGID) {
             t.pgid = v;
         }
-        if let Some(v) = ev.get(keys.loginuid) {
+        if let Some(v) = ev.get_any(any::LOGINUID) {
             t.loginuid = v as u32;
         }
-        if let Some(v) = ev.get(keys.flags) {
-            let v = v as u32;
-            t.exe_writable = v & flags::PPM_EXE_WRITABLE != 0;
-            t.exe_upper_layer = v & flags::PPM_EXE_UPPER_LAYER != 0;
-            t.exe_lower_layer = v & flags::PPM_EXE_LOWER_LAYER != 0;
-            t.exe_from_memfd = v & flags::PPM_EXE_FROM_MEMFD != 0;
+        if let Some(v) = ev.get_any(any::FLAGS) {
+            t.set_exe_flags(v as u32);
         }
-        if let Some(v) = ev.get(keys.cap_inheritable) {
-            t.cap_inheritable = v as u64;
-        }
-        if let Some(v) = ev.get(keys.cap_permitted) {
-            t.cap_permitted = v as u64;
-        }
-        if let Some(v) = ev.get(keys.cap_effective) {
-            t.cap_effective = v as u64;
-        }
-        if let Some(v) = ev.get(keys.exe_ino) {
+        set_caps(t, ev.get_any(any::CAP_INHERITABLE), ev.get_any(any::CAP_PERMITTED), ev.get_any(any::CAP_EFFECTIVE));
+        if let Some(v) = ev.get_any(any::EXE_INO) {
             t.exe_ino = v as u64;
         }
-        if let Some(v) = ev.get(keys.exe_ino_ctime) {
+        if let Some(v) = ev.get_any(any::EXE_INO_CTIME) {
             t.exe_ino_ctime = v as u64;
         }
-        if let Some(v) = ev.get(keys.exe_ino_mtime) {
+        if let Some(v) = ev.get_any(any::EXE_INO_MTIME) {
             t.exe_ino_mtime = v as u64;
         }
         // The exepath comes from the driver (`trusted_exepath`) or, for older layouts, from
         // the enter event's `filename` (merged into the exit by the replay) against the cwd.
         // Layouts with neither (execve before version 18) leave it as it was, as libsinsp
         // does: argv[0] is not a path to the executable (`-su`, `curl`).
-        match (ev.get(keys.trusted_exepath), keys.filename.and_then(|k| ev.get(k))) {
+        // execveat has no `filename`: its exits read none.
+        match (ev.get_any(any::TRUSTED_EXEPATH), ev.get_any(any::FILENAME)) {
             (Some(p), _) if !p.is_empty() => t.exepath = p.to_string(),
             (_, Some(f)) if !f.is_empty() => t.exepath = join_path(&t.cwd, f),
             _ => {}
@@ -886,60 +736,176 @@ fn creates_unknown_thread(ev: &Event) -> bool {
     !ev.event_flags().contains(rulec_schema::EventFlags::SKIPPARSERESET)
 }
 
-/// A user metaevent's container id and user.
-fn user_of(ev: &Event, k: &UserKeys) -> (String, UserInfo) {
+/// A user metaevent's container id and user (useradded and userdeleted share a layout).
+fn user_of(ev: &Event) -> (String, UserInfo) {
     let u = UserInfo {
-        uid: ev.get(k.uid).unwrap_or(0) as u32,
-        gid: ev.get(k.gid).unwrap_or(0) as u32,
-        name: ev.get(k.name).unwrap_or("").to_string(),
-        home: ev.get(k.home).unwrap_or("").to_string(),
-        shell: ev.get(k.shell).unwrap_or("").to_string(),
+        uid: ev.get_any(any::UID).unwrap_or(0) as u32,
+        gid: ev.get_any(any::GID).unwrap_or(0) as u32,
+        name: ev.get_any(any::NAME).unwrap_or("").to_string(),
+        home: ev.get_any(any::HOME).unwrap_or("").to_string(),
+        shell: ev.get_any(any::SHELL).unwrap_or("").to_string(),
     };
-    (ev.get(k.container_id).unwrap_or("").to_string(), u)
+    (ev.get_any(any::CONTAINER_ID).unwrap_or("").to_string(), u)
 }
 
-/// Copies the process fields common to clone and execve exit events into `t`.
-fn fill_proc_from_event(t: &mut ThreadInfo, ev: &Event, k: &ProcKeys) {
-    if let Some(v) = ev.get(k.exe) {
+/// A group metaevent's container id and group (groupadded and groupdeleted share a layout).
+fn group_of(ev: &Event) -> (String, GroupInfo) {
+    let g = GroupInfo {
+        gid: ev.get_any(any::GID).unwrap_or(0) as u32,
+        name: ev.get_any(any::NAME).unwrap_or("").to_string(),
+    };
+    (ev.get_any(any::CONTAINER_ID).unwrap_or("").to_string(), g)
+}
+
+/// Points socket `f` (its details `s`) at `addr` as its server end: a bind's address, or a
+/// connect's destination when the event has no tuple. The kind follows the address family; a
+/// unix socket is named by its path.
+fn set_server_addr(f: &mut FdInfo, s: &mut SockInfo, addr: &SockAddr) {
+    let (kind, ip, port) = match addr {
+        SockAddr::V4(ip, port) => (FdKind::Ipv4Sock, IpAddr::V4(*ip), *port),
+        SockAddr::V6(ip, port) => (FdKind::Ipv6Sock, IpAddr::V6(*ip), *port),
+        SockAddr::Unix(path) => {
+            f.kind = FdKind::UnixSock;
+            s.unix_path = Some(path.clone());
+            f.name = path.clone();
+            return;
+        }
+        SockAddr::Other(..) => return,
+    };
+    f.kind = kind;
+    (s.sip, s.sport) = (Some(ip), port);
+}
+
+/// Sets the capabilities an event carries (capset, execve exits).
+fn set_caps(t: &mut ThreadInfo, inheritable: Option<i64>, permitted: Option<i64>, effective: Option<i64>) {
+    if let Some(v) = inheritable {
+        t.cap_inheritable = v as u64;
+    }
+    if let Some(v) = permitted {
+        t.cap_permitted = v as u64;
+    }
+    if let Some(v) = effective {
+        t.cap_effective = v as u64;
+    }
+}
+
+/// Copies the process fields common to clone-like and execve-like exits into `t` (execve
+/// exits have no pid-namespace fields: they read as absent).
+fn fill_proc_from_event(t: &mut ThreadInfo, ev: &Event) {
+    if let Some(v) = ev.get_any(any::EXE) {
         t.exe = v.to_string();
     }
-    if let Some(v) = ev.list(k.args) {
+    if let Some(v) = ev.list_any(any::ARGS) {
         t.args = v;
     }
-    if let Some(v) = ev.get(k.comm) {
+    if let Some(v) = ev.get_any(any::COMM) {
         t.comm = v.to_string();
     }
-    if let Some(v) = ev.get(k.cwd) {
-        t.cwd = with_slash(v.to_string());
+    if let Some(v) = ev.get_any(any::CWD) {
+        t.set_cwd(v);
     }
-    if let Some(v) = ev.get(k.fdlimit) {
+    if let Some(v) = ev.get_any(any::FDLIMIT) {
         t.fdlimit = v;
     }
-    if let Some(v) = ev.list(k.cgroups) {
+    if let Some(v) = ev.list_any(any::CGROUPS) {
         t.set_cgroups_from_scap(&v);
     }
-    if let Some(v) = ev.get(k.uid) {
+    if let Some(v) = ev.get_any(any::UID) {
         t.uid = v as u32;
     }
-    if let Some(v) = ev.get(k.gid) {
+    if let Some(v) = ev.get_any(any::GID) {
         t.gid = v as u32;
     }
-    if let Some(v) = k.vtid.and_then(|k| ev.get(k)) {
+    if let Some(v) = ev.get_any(any::VTID) {
         t.vtid = v;
     }
-    if let Some(v) = k.vpid.and_then(|k| ev.get(k)) {
+    if let Some(v) = ev.get_any(any::VPID) {
         t.vpid = v;
     }
-    if let Some(v) = k.pidns_init_start_ts.and_then(|k| ev.get(k)) {
+    if let Some(v) = ev.get_any(any::PIDNS_INIT_START_TS) {
         t.pidns_init_start_ts = v as u64;
     }
-    if let Some(v) = ev.get(k.vm_size) {
+    if let Some(v) = ev.get_any(any::VM_SIZE) {
         t.vmsize_kb = v as u32;
     }
-    if let Some(v) = ev.get(k.vm_rss) {
+    if let Some(v) = ev.get_any(any::VM_RSS) {
         t.vmrss_kb = v as u32;
     }
-    if let Some(v) = ev.get(k.vm_swap) {
+    if let Some(v) = ev.get_any(any::VM_SWAP) {
         t.vmswap_kb = v as u32;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every handled event half is in the event table, once, and none is also a fixed-kind row
+    /// of the fd table (whose handler it would hide).
+    #[test]
+    fn handlers_name_table_events_once() {
+        for (i, (name, dir, _)) in HANDLERS.iter().enumerate() {
+            assert!(rulec_schema::newest_event_def(name, *dir).is_some(), "{name} {dir:?}: not in the event table");
+            assert!(!HANDLERS[..i].iter().any(|(n, d, _)| n == name && d == dir), "{name} {dir:?} twice");
+            let fixed = rulec_schema::fd_creation(name).is_some_and(|c| c.kind.is_some());
+            assert!(!fixed, "{name}: both a handler and a fixed-kind fd row");
+        }
+        let fixed_ids = BY_ID.iter().filter(|h| h.is_some()).count();
+        assert!(fixed_ids > HANDLERS.len(), "every version of a handled event has its handler");
+    }
+
+    /// The handlers shared by several events read them through `any` keys: each of those
+    /// events' newest row has every parameter its handler reads.
+    #[test]
+    fn shared_handlers_read_parameters_their_events_have() {
+        let proc = [
+            any::EXE.name(),
+            any::ARGS.name(),
+            any::COMM.name(),
+            any::CWD.name(),
+            any::FDLIMIT.name(),
+            any::CGROUPS.name(),
+            any::UID.name(),
+            any::GID.name(),
+            any::VM_SIZE.name(),
+            any::VM_RSS.name(),
+            any::VM_SWAP.name(),
+            any::PID.name(),
+            any::PTID.name(),
+            any::FLAGS.name(),
+        ];
+        let clone = [any::RES.name(), any::VTID.name(), any::VPID.name(), any::PIDNS_INIT_START_TS.name()];
+        let exec = [
+            any::ENV.name(),
+            any::TTY.name(),
+            any::VPGID.name(),
+            any::PGID.name(),
+            any::LOGINUID.name(),
+            any::CAP_INHERITABLE.name(),
+            any::CAP_PERMITTED.name(),
+            any::CAP_EFFECTIVE.name(),
+            any::EXE_INO.name(),
+            any::EXE_INO_CTIME.name(),
+            any::EXE_INO_MTIME.name(),
+            any::TRUSTED_EXEPATH.name(),
+        ];
+        let user = [any::UID.name(), any::GID.name(), any::NAME.name(), any::HOME.name(), any::SHELL.name()];
+        let group = [any::GID.name(), any::NAME.name(), any::CONTAINER_ID.name()];
+        let cases: [(&[&str], Dir, Vec<&str>); 4] = [
+            (&["clone", "clone3", "fork", "vfork"], Dir::Exit, [&proc[..], &clone[..]].concat()),
+            (&["execve", "execveat"], Dir::Exit, [&proc[..], &exec[..]].concat()),
+            (&["useradded", "userdeleted"], Dir::Enter, [&user[..], &[any::CONTAINER_ID.name()][..]].concat()),
+            (&["groupadded", "groupdeleted"], Dir::Enter, group.to_vec()),
+        ];
+        for (events, dir, params) in cases {
+            for event in events {
+                let def = rulec_schema::newest_event_def(event, dir).unwrap_or_else(|| panic!("{event}"));
+                for param in &params {
+                    assert!(def.param_index(param).is_some(), "{event} {dir:?} has no `{param}`");
+                }
+            }
+        }
+        let execve = rulec_schema::newest_event_def("execve", Dir::Exit).and_then(|d| d.param_index("filename"));
+        assert!(execve.is_some(), "execve exits name their file");
     }
 }

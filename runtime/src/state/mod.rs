@@ -37,6 +37,7 @@
 //! # Layout
 //!
 //! * `model.rs`: the record types ([`ThreadInfo`], [`FdInfo`], [`UserInfo`]...).
+//! * `thread.rs`: building a [`ThreadInfo`] (the facts every source derives alike).
 //! * `apply.rs`: [`State::apply`] and the per-syscall handlers.
 //! * `proc.rs`: seeding from `/proc`.
 //! * `path.rs`: path normalisation and joining.
@@ -49,6 +50,7 @@ mod dns;
 mod model;
 mod path;
 mod proc;
+mod thread;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
@@ -58,7 +60,6 @@ use std::path::Path;
 use crate::event::{Direction, Event, ParamValue, SockAddr, SockTuple, render_tuple};
 use crate::flags;
 
-use container::short_id;
 pub use container::{ContainerInfo, ContainerRuntime, MAX_CONTAINERS, container_id_from_cgroups};
 pub use dns::MAX_DNS_NAMES;
 pub use model::*;
@@ -127,13 +128,6 @@ impl SeenPids {
         }
         self.more.get_or_insert_with(HashSet::new).insert(pid)
     }
-}
-
-fn with_slash(mut s: String) -> String {
-    if !s.ends_with('/') {
-        s.push('/');
-    }
-    s
 }
 
 impl State {

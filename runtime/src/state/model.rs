@@ -4,7 +4,6 @@
 
 use std::net::IpAddr;
 
-use super::container::{container_id_from_cgroups, short_id};
 use super::path::last_slash;
 use crate::flags;
 
@@ -25,15 +24,16 @@ pub enum L4Proto {
 }
 
 impl L4Proto {
-    /// From libscap's `SCAP_L4_*` numbering (0 unknown, 1 NA, 2 TCP, 3 UDP, 4 ICMP, 5 RAW).
+    /// libscap's `SCAP_L4_*` numbers (0 unknown, 1 NA, 2 TCP, 3 UDP, 4 ICMP, 5 RAW).
+    const SCAP: [(L4Proto, u8); 5] =
+        [(L4Proto::Unknown, 0), (L4Proto::Tcp, 2), (L4Proto::Udp, 3), (L4Proto::Icmp, 4), (L4Proto::Raw, 5)];
+    /// From libscap's `SCAP_L4_*` numbering (NA and unknown numbers are `Unknown`).
     pub fn from_scap(v: u8) -> L4Proto {
-        match v {
-            2 => L4Proto::Tcp,
-            3 => L4Proto::Udp,
-            4 => L4Proto::Icmp,
-            5 => L4Proto::Raw,
-            _ => L4Proto::Unknown,
-        }
+        L4Proto::SCAP.iter().find(|(_, n)| *n == v).map_or(L4Proto::Unknown, |(p, _)| *p)
+    }
+    /// libscap's `SCAP_L4_*` number.
+    pub fn scap_number(self) -> u8 {
+        L4Proto::SCAP.iter().find(|(p, _)| *p == self).map_or(0, |(_, n)| *n)
     }
     /// Falco's `fd.l4proto` text.
     pub fn as_str(self) -> &'static str {
@@ -111,6 +111,36 @@ impl FdInfo {
     pub fn file(fd: i64, path: impl Into<String>, open_flags: u32) -> FdInfo {
         FdInfo { open_flags, ..FdInfo::new(fd, FdKind::File, path) }
     }
+    /// A connected inet socket, oriented client → server as libsinsp keeps it: `fd.name` is
+    /// `cip:cport->sip:sport`, the kind follows the addresses' family.
+    pub fn inet_connected(
+        fd: i64,
+        client: (IpAddr, u16),
+        server: (IpAddr, u16),
+        l4proto: L4Proto,
+        role: SockRole,
+    ) -> FdInfo {
+        let name = format!("{}:{}->{}:{}", client.0, client.1, server.0, server.1);
+        let mut f = FdInfo::new(fd, inet_kind(client.0.is_ipv6() || server.0.is_ipv6()), name);
+        f.sock = Some(SockInfo {
+            cip: Some(client.0),
+            cport: client.1,
+            sip: Some(server.0),
+            sport: server.1,
+            l4proto,
+            role,
+            connected: true,
+            ..SockInfo::default()
+        });
+        f
+    }
+    /// An inet socket bound to `addr` without a peer (listening, or bound only): `fd.name` is
+    /// `ip:port`.
+    pub fn inet_bound(fd: i64, addr: (IpAddr, u16), l4proto: L4Proto, role: SockRole) -> FdInfo {
+        let mut f = FdInfo::new(fd, inet_kind(addr.0.is_ipv6()), format!("{}:{}", addr.0, addr.1));
+        f.sock = Some(SockInfo { sip: Some(addr.0), sport: addr.1, l4proto, role, ..SockInfo::default() });
+        f
+    }
     /// The directory part of a file fd's name (`fd.directory`).
     pub fn directory(&self) -> Option<&str> {
         if !matches!(self.kind, FdKind::File | FdKind::Directory) {
@@ -137,6 +167,10 @@ impl FdInfo {
     pub fn is_open_read(&self) -> bool {
         self.open_flags & flags::PPM_O_RDONLY != 0
     }
+}
+
+fn inet_kind(v6: bool) -> FdKind {
+    if v6 { FdKind::Ipv6Sock } else { FdKind::Ipv4Sock }
 }
 
 /// One thread (and, for the main thread `tid == pid`, the process).
@@ -226,64 +260,6 @@ pub struct ThreadInfo {
     /// state saw: its `ptid` is then the parent *process* (the `PPid` of /proc), also for a
     /// secondary thread, whatever its clone flags say.
     pub from_proc_list: bool,
-}
-
-impl ThreadInfo {
-    /// A thread with the given ids and everything else empty.
-    pub fn new(tid: i64, pid: i64, ptid: i64) -> ThreadInfo {
-        ThreadInfo { tid, pid, ptid, vtid: tid, vpid: pid, loginuid: u32::MAX, ..ThreadInfo::default() }
-    }
-    /// The entry libsinsp adds for a thread it meets in an event without knowing it (neither in
-    /// the capture's process list nor created by a clone it saw): pid assumed equal to the tid,
-    /// parent unknown (-1), `comm` and `exe` the literal `<NA>` libsinsp writes, and uid, gid
-    /// and loginuid unknown (`u32::MAX`, shown as 4294967295, with no user name: not root),
-    /// vtid/vpid unknown (-1, `proc.vpid` has no value) and no exepath. Events that follow
-    /// (execve exit, clone...) fill in what they carry.
-    pub fn unknown(tid: i64) -> ThreadInfo {
-        ThreadInfo {
-            tid,
-            pid: tid,
-            ptid: -1,
-            vtid: -1,
-            vpid: -1,
-            comm: "<NA>".into(),
-            exe: "<NA>".into(),
-            cwd: "/".into(),
-            uid: u32::MAX,
-            gid: u32::MAX,
-            loginuid: u32::MAX,
-            ..ThreadInfo::default()
-        }
-    }
-    /// True for the main thread of its process (`thread.ismain`).
-    pub fn is_main_thread(&self) -> bool {
-        self.tid == self.pid
-    }
-    /// `proc.cmdline`: name and args joined with spaces.
-    pub fn cmdline(&self) -> String {
-        let mut s = self.comm.clone();
-        for a in &self.args {
-            s.push(' ');
-            s.push_str(a);
-        }
-        s
-    }
-    /// The value of environment variable `name`.
-    pub fn env_var(&self, name: &str) -> Option<&str> {
-        self.env.iter().find_map(|e| e.strip_prefix(name)?.strip_prefix('='))
-    }
-    /// The cgroup path of `subsys` (`thread.cgroup.SUBSYS`).
-    pub fn cgroup(&self, subsys: &str) -> Option<&str> {
-        self.cgroups.iter().find(|(s, _)| s == subsys).map(|(_, p)| p.as_str())
-    }
-    /// Sets cgroups from `subsys=path` strings (scap format) and derives the container id.
-    pub fn set_cgroups_from_scap(&mut self, list: &[String]) {
-        self.cgroups =
-            list.iter().filter_map(|s| s.split_once('=').map(|(a, b)| (a.to_string(), b.to_string()))).collect();
-        self.container_id = container_id_from_cgroups(self.cgroups.iter().map(|(_, p)| p.as_str()))
-            .map(|(_, id)| short_id(&id))
-            .unwrap_or_default();
-    }
 }
 
 /// A user-table entry.

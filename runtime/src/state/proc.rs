@@ -11,8 +11,9 @@ fn read_link(p: &Path) -> Option<String> {
     fs::read_link(p).ok().map(|l| l.to_string_lossy().into_owned())
 }
 
-/// Inode → (kind, name, sock info) for sockets listed in `<root>/net/{tcp,tcp6,udp,udp6,unix}`.
-fn proc_net_sockets(root: &Path) -> HashMap<u64, (FdKind, String, SockInfo)> {
+/// Inode → the fd of a socket listed in `<root>/net/{tcp,tcp6,udp,udp6,unix}` (numbered 0: the
+/// fd links that name the inode give its numbers).
+fn proc_net_sockets(root: &Path) -> HashMap<u64, FdInfo> {
     let mut out = HashMap::new();
     for (file, v6, l4) in [
         ("tcp", false, L4Proto::Tcp),
@@ -35,23 +36,13 @@ fn proc_net_sockets(root: &Path) -> HashMap<u64, (FdKind, String, SockInfo)> {
             else {
                 continue;
             };
-            let kind = if v6 { FdKind::Ipv6Sock } else { FdKind::Ipv4Sock };
             let listening = *state == "0A" || (l4 == L4Proto::Udp && rport == 0);
-            let s = if listening {
-                SockInfo { sip: Some(lip), sport: lport, l4proto: l4, role: SockRole::Server, ..SockInfo::default() }
+            let f = if listening {
+                FdInfo::inet_bound(0, (lip, lport), l4, SockRole::Server)
             } else {
-                SockInfo {
-                    cip: Some(lip),
-                    cport: lport,
-                    sip: Some(rip),
-                    sport: rport,
-                    l4proto: l4,
-                    connected: true,
-                    ..SockInfo::default()
-                }
+                FdInfo::inet_connected(0, (lip, lport), (rip, rport), l4, SockRole::None)
             };
-            let name = if listening { format!("{lip}:{lport}") } else { format!("{lip}:{lport}->{rip}:{rport}") };
-            out.insert(ino, (kind, name, s));
+            out.insert(ino, f);
         }
     }
     if let Some(text) = read_string(&root.join("net").join("unix")) {
@@ -59,8 +50,9 @@ fn proc_net_sockets(root: &Path) -> HashMap<u64, (FdKind, String, SockInfo)> {
             let cols: Vec<&str> = line.split_whitespace().collect();
             if let Some(Ok(ino)) = cols.get(6).map(|s| s.parse::<u64>()) {
                 let path = cols.get(7).map(|s| s.to_string()).unwrap_or_default();
-                let s = SockInfo { unix_path: Some(path.clone()), ..SockInfo::default() };
-                out.insert(ino, (FdKind::UnixSock, path, s));
+                let mut f = FdInfo::new(0, FdKind::UnixSock, path.clone());
+                f.sock = Some(SockInfo { unix_path: Some(path), ..SockInfo::default() });
+                out.insert(ino, f);
             }
         }
     }
@@ -135,29 +127,27 @@ fn thread_from_proc(dir: &Path, tid: i64, boot_ns: u64) -> Option<ThreadInfo> {
     if let Ok(b) = fs::read(dir.join("environ")) {
         t.env = crate::event::split_nul(&b);
     }
-    t.cwd = with_slash(read_link(&dir.join("cwd")).unwrap_or_else(|| "/".into()));
+    t.set_cwd(read_link(&dir.join("cwd")).unwrap_or_else(|| "/".into()));
     t.root = read_link(&dir.join("root")).unwrap_or_else(|| "/".into());
     t.exepath = read_link(&dir.join("exe")).unwrap_or_default();
-    t.loginuid = read_string(&dir.join("loginuid")).and_then(|s| s.trim().parse().ok()).unwrap_or(u32::MAX);
+    t.loginuid = read_string(&dir.join("loginuid")).and_then(|s| s.trim().parse().ok()).unwrap_or(ThreadInfo::UNSET_ID);
     if let Some(cg) = read_string(&dir.join("cgroup")) {
-        t.cgroups = cg
-            .lines()
-            .filter_map(|l| {
-                let mut it = l.splitn(3, ':');
-                let _id = it.next()?;
-                let subsys = it.next()?;
-                let path = it.next()?;
-                Some((if subsys.is_empty() { "unified".to_string() } else { subsys.to_string() }, path.to_string()))
-            })
-            .collect();
-        t.container_id = container_id_from_cgroups(t.cgroups.iter().map(|(_, p)| p.as_str()))
-            .map(|(_, id)| short_id(&id))
-            .unwrap_or_default();
+        t.set_cgroups(
+            cg.lines()
+                .filter_map(|l| {
+                    let mut it = l.splitn(3, ':');
+                    let _id = it.next()?;
+                    let subsys = it.next()?;
+                    let path = it.next()?;
+                    Some((if subsys.is_empty() { "unified".to_string() } else { subsys.to_string() }, path.to_string()))
+                })
+                .collect(),
+        );
     }
     Some(t)
 }
 
-fn fds_from_proc(dir: &Path, socks: &HashMap<u64, (FdKind, String, SockInfo)>, max: usize) -> Vec<FdInfo> {
+fn fds_from_proc(dir: &Path, socks: &HashMap<u64, FdInfo>, max: usize) -> Vec<FdInfo> {
     let mut out = Vec::new();
     let Ok(rd) = fs::read_dir(dir.join("fd")) else {
         return out;
@@ -172,12 +162,7 @@ fn fds_from_proc(dir: &Path, socks: &HashMap<u64, (FdKind, String, SockInfo)>, m
         let bracket_ino = |s: &str| s.split_once('[').and_then(|(_, r)| r.strip_suffix(']')?.parse::<u64>().ok());
         let f = if let Some(rest) = target.strip_prefix("socket:") {
             match bracket_ino(rest).and_then(|i| socks.get(&i).map(|s| (i, s))) {
-                Some((ino, (kind, name, s))) => {
-                    let mut f = FdInfo::new(fd, *kind, name.clone());
-                    f.ino = ino;
-                    f.sock = Some(s.clone());
-                    f
-                }
+                Some((ino, sock)) => FdInfo { fd, ino, ..sock.clone() },
                 None => FdInfo::new(fd, FdKind::OtherSock, target.clone()),
             }
         } else if let Some(rest) = target.strip_prefix("pipe:") {
@@ -185,17 +170,11 @@ fn fds_from_proc(dir: &Path, socks: &HashMap<u64, (FdKind, String, SockInfo)>, m
             f.ino = bracket_ino(rest).unwrap_or(0);
             f
         } else if let Some(rest) = target.strip_prefix("anon_inode:") {
-            let kind = match rest.trim_matches(|c| c == '[' || c == ']') {
-                "eventfd" => FdKind::EventFd,
-                "signalfd" => FdKind::SignalFd,
-                "eventpoll" => FdKind::EventPoll,
-                "inotify" => FdKind::Inotify,
-                "timerfd" => FdKind::TimerFd,
-                "userfaultfd" => FdKind::UserFaultFd,
-                "io_uring" => FdKind::IoUring,
-                "pidfd" => FdKind::PidFd,
-                s if s.starts_with("bpf") => FdKind::Bpf,
-                _ => FdKind::Unsupported,
+            let short = rest.trim_matches(|c| c == '[' || c == ']');
+            let kind = match FdKind::from_short_name(short) {
+                Some(k) => k,
+                None if short.starts_with("bpf") => FdKind::Bpf,
+                None => FdKind::Unsupported,
             };
             FdInfo::new(fd, kind, target.clone())
         } else if target.starts_with("/memfd:") {

@@ -105,7 +105,7 @@ fn thread_of(p: &ProcessSpec) -> ThreadInfo {
     t.exepath = p.exepath.clone();
     t.args = p.args.clone();
     t.env = p.env.clone();
-    t.cwd = if p.cwd.ends_with('/') { p.cwd.clone() } else { format!("{}/", p.cwd) };
+    t.set_cwd(p.cwd.as_str());
     t.uid = p.uid;
     t.gid = p.gid;
     t.loginuid = p.loginuid;
@@ -117,10 +117,7 @@ fn thread_of(p: &ProcessSpec) -> ThreadInfo {
     t.clone_ts = BASE_TIME.saturating_sub(p.age);
     t.vmsize_kb = 10_000;
     t.vmrss_kb = 2_000;
-    t.exe_writable = p.exe_flags & flags::PPM_EXE_WRITABLE != 0;
-    t.exe_upper_layer = p.exe_flags & flags::PPM_EXE_UPPER_LAYER != 0;
-    t.exe_lower_layer = p.exe_flags & flags::PPM_EXE_LOWER_LAYER != 0;
-    t.exe_from_memfd = p.exe_flags & flags::PPM_EXE_FROM_MEMFD != 0;
+    t.set_exe_flags(p.exe_flags);
     if let Some(c) = &p.container {
         let full = full_container_id(&c.id);
         let cgroups: Vec<String> = ["cpuset", "cpu", "memory"].iter().map(|s| format!("{s}=/docker/{full}")).collect();
@@ -177,31 +174,12 @@ fn ip_port(a: Option<&SockAddr>) -> Option<(IpAddr, u16)> {
 
 fn socket_fd(fd: i64, udp: bool, local: Option<&SockAddr>, remote: Option<&SockAddr>, server: bool) -> FdInfo {
     let local = ip_port(local).unwrap_or((IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)), if server { 8080 } else { 40_000 }));
-    let remote = ip_port(remote);
-    let v6 = local.0.is_ipv6() || remote.is_some_and(|r| r.0.is_ipv6());
-    let mut f = FdInfo::new(fd, if v6 { FdKind::Ipv6Sock } else { FdKind::Ipv4Sock }, "");
-    let mut s = SockInfo { l4proto: if udp { L4Proto::Udp } else { L4Proto::Tcp }, ..SockInfo::default() };
-    let fmt = |(ip, port): (IpAddr, u16)| format!("{ip}:{port}");
-    match remote {
-        Some(r) => {
-            let (client, srv) = if server { (r, local) } else { (local, r) };
-            s.cip = Some(client.0);
-            s.cport = client.1;
-            s.sip = Some(srv.0);
-            s.sport = srv.1;
-            s.role = if server { SockRole::Server } else { SockRole::Client };
-            s.connected = true;
-            f.name = format!("{}->{}", fmt(client), fmt(srv));
-        }
-        None => {
-            s.sip = Some(local.0);
-            s.sport = local.1;
-            s.role = if server { SockRole::Server } else { SockRole::None };
-            f.name = fmt(local);
-        }
+    let l4proto = if udp { L4Proto::Udp } else { L4Proto::Tcp };
+    match ip_port(remote) {
+        Some(r) if server => FdInfo::inet_connected(fd, r, local, l4proto, SockRole::Server),
+        Some(r) => FdInfo::inet_connected(fd, local, r, l4proto, SockRole::Client),
+        None => FdInfo::inet_bound(fd, local, l4proto, if server { SockRole::Server } else { SockRole::None }),
     }
-    f.sock = Some(s);
-    f
 }
 
 /// The event `spec` describes, for thread `tid`, with the defaults of the module doc taken from

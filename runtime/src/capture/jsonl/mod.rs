@@ -48,7 +48,7 @@ use events::*;
 pub use read::CaptureReader;
 use read::*;
 use records::*;
-pub use records::{FdRecord, GroupRecord, SockRecord, UserRecord};
+pub use records::{FdRecord, GroupRecord, UserRecord};
 pub use source::{
     CaptureFileError, CaptureSource, ConvertError, Summary, convert, looks_like_jsonl, open_replay, summarize,
 };

@@ -1,5 +1,21 @@
 //! The state lines of the format: what of [`ThreadInfo`], [`FdInfo`], users and groups is
-//! stored and how (serde mirrors where the state types should not carry serde attributes).
+//! stored and how.
+//!
+//! The state types carry no serde attributes: the file format is a promise to files already
+//! written (field names, defaults for omitted fields, `deny_unknown_fields`), which must not
+//! change when the state machine's types do. So the format is written down here, beside them:
+//!
+//! * [`ThreadDef`] is a serde *remote* definition of [`ThreadInfo`], not a copy: serde builds
+//!   and reads `ThreadInfo` itself through it, and a field added to `ThreadInfo` fails to
+//!   compile here until the format says how it is stored and what an omitted one reads as.
+//! * [`FdRecord`] is an fd *line*, not a mirror of [`FdInfo`]: it adds the process whose fd
+//!   table holds the fd (`pid`), and the reader hands the lines out as they are
+//!   ([`super::CaptureReader`]'s `fds`) before it seeds a state with them. Its conversions
+//!   build both types with struct literals, so a field added to either fails to compile there.
+//!   Its socket part is a [`SockInfo`], stored through the remote definition [`SockDef`].
+//! * Fd kinds are stored by the schema's identifier ([`FdKind::ident`]), defined once with the
+//!   kinds themselves; the small enums with no names of their own (L4 protocol, socket role)
+//!   are spelled by the remote definitions [`L4ProtoDef`] and [`SockRoleDef`].
 
 use super::*;
 
@@ -95,7 +111,7 @@ pub(super) struct ThreadDef {
 }
 
 pub(super) fn unset_id() -> u32 {
-    u32::MAX
+    ThreadInfo::UNSET_ID
 }
 
 /// Serializes a borrowed thread through [`ThreadDef`].
@@ -107,30 +123,19 @@ impl Serialize for ThreadOut<'_> {
     }
 }
 
-/// [`FdKind`] names in the file (snake case of the variant).
-#[derive(Serialize, Deserialize)]
-#[serde(remote = "FdKind", rename_all = "snake_case")]
-#[allow(dead_code)] // only the derive reads the variants
-pub(super) enum FdKindDef {
-    File,
-    Directory,
-    Ipv4Sock,
-    Ipv6Sock,
-    UnixSock,
-    NetlinkSock,
-    OtherSock,
-    Pipe,
-    EventFd,
-    SignalFd,
-    EventPoll,
-    Inotify,
-    TimerFd,
-    Bpf,
-    UserFaultFd,
-    IoUring,
-    Memfd,
-    PidFd,
-    Unsupported,
+/// [`FdKind`] in the file: the schema's identifier of the kind ([`FdKind::ident`], `ipv4_sock`).
+pub(super) mod fd_kind_ident {
+    use super::FdKind;
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub(crate) fn serialize<S: Serializer>(k: &FdKind, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(k.ident())
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<FdKind, D::Error> {
+        let name = String::deserialize(d)?;
+        FdKind::from_ident(&name).ok_or_else(|| D::Error::unknown_variant(&name, &FdKind::IDENTS))
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -162,7 +167,7 @@ pub struct FdRecord {
     /// The fd number.
     pub fd: i64,
     /// Object kind.
-    #[serde(with = "FdKindDef")]
+    #[serde(with = "fd_kind_ident")]
     pub kind: FdKind,
     /// `fd.name`.
     #[serde(default)]
@@ -177,33 +182,51 @@ pub struct FdRecord {
     #[serde(default)]
     pub dev: u32,
     /// Socket details.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sock: Option<SockRecord>,
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "sock_opt")]
+    pub sock: Option<SockInfo>,
 }
 
-/// [`SockInfo`] as stored.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[allow(missing_docs)]
-pub struct SockRecord {
+/// Every [`SockInfo`] field as stored: a remote definition, as [`ThreadDef`] is.
+#[derive(Serialize, Deserialize)]
+#[serde(remote = "SockInfo", deny_unknown_fields)]
+pub(super) struct SockDef {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cip: Option<IpAddr>,
+    cip: Option<IpAddr>,
     #[serde(default)]
-    pub cport: u16,
+    cport: u16,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sip: Option<IpAddr>,
+    sip: Option<IpAddr>,
     #[serde(default)]
-    pub sport: u16,
+    sport: u16,
     #[serde(with = "L4ProtoDef", default)]
-    pub l4proto: L4Proto,
+    l4proto: L4Proto,
     #[serde(with = "SockRoleDef", default)]
-    pub role: SockRole,
+    role: SockRole,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unix_path: Option<String>,
+    unix_path: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unix_ptrs: Option<(u64, u64)>,
+    unix_ptrs: Option<(u64, u64)>,
     #[serde(default)]
-    pub connected: bool,
+    connected: bool,
+}
+
+/// An fd line's optional socket details through [`SockDef`].
+pub(super) mod sock_opt {
+    use super::{SockDef, SockInfo};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize)]
+    struct Out<'a>(#[serde(with = "SockDef")] &'a SockInfo);
+    #[derive(Deserialize)]
+    struct In(#[serde(with = "SockDef")] SockInfo);
+
+    pub(crate) fn serialize<S: Serializer>(v: &Option<SockInfo>, s: S) -> Result<S::Ok, S::Error> {
+        v.as_ref().map(Out).serialize(s)
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SockInfo>, D::Error> {
+        Ok(Option::<In>::deserialize(d)?.map(|i| i.0))
+    }
 }
 
 impl FdRecord {
@@ -216,17 +239,7 @@ impl FdRecord {
             open_flags: f.open_flags,
             ino: f.ino,
             dev: f.dev,
-            sock: f.sock.as_ref().map(|s| SockRecord {
-                cip: s.cip,
-                cport: s.cport,
-                sip: s.sip,
-                sport: s.sport,
-                l4proto: s.l4proto,
-                role: s.role,
-                unix_path: s.unix_path.clone(),
-                unix_ptrs: s.unix_ptrs,
-                connected: s.connected,
-            }),
+            sock: f.sock.clone(),
         }
     }
 
@@ -239,17 +252,7 @@ impl FdRecord {
             open_flags: self.open_flags,
             ino: self.ino,
             dev: self.dev,
-            sock: self.sock.as_ref().map(|s| SockInfo {
-                cip: s.cip,
-                cport: s.cport,
-                sip: s.sip,
-                sport: s.sport,
-                l4proto: s.l4proto,
-                role: s.role,
-                unix_path: s.unix_path.clone(),
-                unix_ptrs: s.unix_ptrs,
-                connected: s.connected,
-            }),
+            sock: self.sock.clone(),
         }
     }
 }

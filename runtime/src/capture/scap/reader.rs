@@ -642,17 +642,8 @@ impl Iterator for ScapReader {
         if self.done {
             return None;
         }
-        match self.next_event() {
-            Ok(Some(ev)) => Some(Ok(ev)),
-            Ok(None) => {
-                self.done = true;
-                None
-            }
-            Err(e) => {
-                self.done = true;
-                Some(Err(e))
-            }
-        }
+        let next = self.next_event();
+        crate::capture::fused_step(&mut self.done, next)
     }
 }
 

@@ -269,7 +269,7 @@ impl<W: Write> ScapWriter<W> {
         body.extend_from_slice(&f.fd.to_le_bytes());
         body.extend_from_slice(&f.ino.to_le_bytes());
         let sock = f.sock.clone().unwrap_or_default();
-        let l4 = l4_scap(sock.l4proto);
+        let l4 = sock.l4proto.scap_number();
         // A connected socket is recorded from its own end (local → remote), as /proc shows it;
         // a socket that is not connected and serves is a server socket (address and port).
         let server = sock.role == SockRole::Server;
@@ -404,43 +404,14 @@ fn v6(a: Option<std::net::IpAddr>) -> [u8; 16] {
     }
 }
 
-/// libscap's `SCAP_L4_*` number of a protocol.
-fn l4_scap(p: crate::state::L4Proto) -> u8 {
-    use crate::state::L4Proto;
-    match p {
-        L4Proto::Unknown => 0,
-        L4Proto::Tcp => 2,
-        L4Proto::Udp => 3,
-        L4Proto::Icmp => 4,
-        L4Proto::Raw => 5,
-    }
-}
-
 /// libscap's `scap_fd_type` of an fd kind that is recorded by name. The kinds libscap added
 /// after sysdig 0.29.3 (bpf 17, userfaultfd 18, io_uring 19, memfd 20, pidfd 21) are written as
 /// `UNSUPPORTED` (10): 0.29.3 refuses a whole capture with an fd type it does not know.
 fn fd_type(kind: FdKind) -> u8 {
-    match kind {
-        FdKind::File => 1,
-        FdKind::Directory => 2,
-        FdKind::Pipe => 7,
-        FdKind::EventFd => 9,
-        FdKind::SignalFd => 11,
-        FdKind::EventPoll => 12,
-        FdKind::Inotify => 13,
-        FdKind::TimerFd => 14,
-        FdKind::NetlinkSock => 15,
-        FdKind::Bpf
-        | FdKind::UserFaultFd
-        | FdKind::IoUring
-        | FdKind::Memfd
-        | FdKind::PidFd
-        | FdKind::Ipv4Sock
-        | FdKind::Ipv6Sock
-        | FdKind::UnixSock
-        | FdKind::OtherSock
-        | FdKind::Unsupported => 10,
-    }
+    /// The newest `scap_fd_type` sysdig 0.29.3 knows (netlink).
+    const NEWEST_KNOWN_TO_0_29_3: u8 = 15;
+    let unsupported = FdKind::Unsupported.scap_type().unwrap_or(10);
+    kind.scap_type().filter(|n| *n <= NEWEST_KNOWN_TO_0_29_3).unwrap_or(unsupported)
 }
 
 /// The enter event of the syscall whose exit is `record` (see [`ScapWriter::write_enter_for`]);

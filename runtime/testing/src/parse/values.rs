@@ -6,7 +6,7 @@ use rulec_runtime::flags;
 
 /// `comm` of an executable path: its base name, at most 15 bytes (the kernel's limit).
 pub fn comm_of(exe: &str) -> String {
-    exe.rsplit('/').next().unwrap_or(exe).chars().take(15).collect()
+    rulec_runtime::state::ThreadInfo::comm_of(exe)
 }
 
 pub(super) fn fnv1a(b: &[u8]) -> u64 {
