@@ -212,6 +212,8 @@ codes! {
         "A file, item or expansion exceeds a limit rulec enforces to stay safe on untrusted input.";
     NotUtf8 = "E0213", Error, "not-utf8",
         "The file is not UTF-8 text (YAML rules files must be); the first invalid byte is shown, and the file is not loaded. Save it as UTF-8.";
+    SourceMismatch = "E0214", Error, "source-mismatch",
+        "An item redefines, appends to or overrides a rule with a different `source` than the rule it changes (Falco refuses this too). An append or override that writes no `source` keeps the rule's.";
 
     // Names and resolution.
     UndefinedMacro = "E0301", Error, "undefined-macro",
@@ -273,11 +275,17 @@ codes! {
     UnknownSource = "W0112", Warning, "unknown-source",
         "A rule whose source is not one rulec knows (syscall); it is loaded but not checked against fields.";
     SkippedUnknownField = "W0113", Warning, "skipped-unknown-field",
-        "A rule with `skip-if-unknown-filter: true` uses an unknown field, so it is skipped.";
+        "A rule with `skip-if-unknown-filter: true` names something rulec does not know (a field or event type in its condition, a field in its output), so it is skipped, as Falco skips it.";
     EmptyAppend = "W0114", Warning, "empty-append",
         "An append or override that adds nothing.";
     UnknownFieldUnusedMacro = "W0115", Warning, "unknown-field-unused-macro",
         "A macro that no rule uses names a field rulec does not know. Falco checks a macro's fields only in the rules that use it, so this becomes an error (E0401) once a rule that runs uses the macro; a rule with `skip-if-unknown-filter: true` is skipped instead.";
+    DeprecatedField = "W0116", Warning, "deprecated-field",
+        "An output uses a field Falco deprecates: `%container.info` (left out of the output, as Falco does; write the container fields you want instead) or `evt.dir` (the direction of an event, which Falco no longer distinguishes in outputs).";
+    PluginNotProvided = "W0117", Warning, "plugin-not-provided",
+        "The file requires a plugin rulec does not provide, or a newer version than rulec's built-in one. Falco refuses to load such a file without that plugin; rulec checks the syntax of the rules of the plugin's source but cannot run them, and says so once for the file.";
+    FieldArgumentUnusedMacro = "W0118", Warning, "field-argument-unused-macro",
+        "A macro that no rule uses gives a field a missing or invalid argument. Falco checks a macro's fields only in the rules that use it, so this becomes an error (E0408, E0409) once a rule that runs uses the macro.";
 
     // Analyses Falco lacks (`compiler/src/analyze/`): what the typed condition proves.
     RuleNeverMatches = "W0201", Warning, "rule-never-matches",

@@ -352,8 +352,8 @@ impl Loader {
             desc: desc.value,
             priority: priority.value,
             priority_loc: priority.loc,
-            source: r.source.as_ref().map(|s| s.value.clone()),
-            source_loc: r.source.as_ref().map(|s| s.loc),
+            source: r.source.as_ref().filter(|s| !s.value.is_empty()).map(|s| s.value.clone()),
+            source_loc: r.source.as_ref().filter(|s| !s.value.is_empty()).map(|s| s.loc),
             enabled: r.enabled.as_ref().is_none_or(|e| e.value),
             enabled_loc: r.enabled.as_ref().map(|e| e.loc),
             tags: r.tags.map(|t| t.value).unwrap_or_default(),
@@ -368,6 +368,12 @@ impl Loader {
             defined_in: file,
             updated_by: Vec::new(),
         };
+        if let Some(&i) = self.rule_index.get(&r.name.value)
+            && let Some(d) = source_mismatch(&self.rules[i].def, r.source.as_ref(), r.name.loc, "redefines")
+        {
+            self.diags.push(d);
+            return;
+        }
         let work = RuleWork { def, exceptions: r.exceptions.map(|e| e.value).unwrap_or_default() };
         match self.rule_index.get(&r.name.value) {
             Some(&i) => self.rules[i] = work,
@@ -388,6 +394,22 @@ impl Loader {
             return;
         };
         let legacy = r.update.append.is_some();
+        let what = if legacy { "appends to" } else { "overrides" };
+        if let Some(d) = source_mismatch(&self.rules[i].def, r.source.as_ref(), r.name.loc, what) {
+            self.diags.push(d);
+            return;
+        }
+        if legacy && r.condition.is_none() && r.exceptions.is_none() {
+            self.diags.push(
+                Diagnostic::new(
+                    Code::MissingKey,
+                    r.name.loc,
+                    format!("this item appends to rule `{}` but has no `condition` or `exceptions`", r.name.value),
+                )
+                .with_hint("`append: true` appends a condition or exceptions; to change other keys, use `override:`"),
+            );
+            return;
+        }
         let mut diags = Vec::new();
         let work = &mut self.rules[i];
         let def = &mut work.def;
@@ -495,6 +517,30 @@ impl Loader {
         };
         (loaded, self.diags)
     }
+}
+
+/// E0214 when an item that `what`s rule `def` names another source. An empty or absent
+/// `source` on an append or override keeps the rule's; a redefinition without one means
+/// `syscall`, the default.
+fn source_mismatch(def: &RuleDef, source: Option<&Keyed<String>>, at: Location, what: &str) -> Option<Diagnostic> {
+    let old = def.source.as_deref().unwrap_or("syscall");
+    let (new, loc) = match source {
+        Some(s) if !s.value.is_empty() => (s.value.as_str(), s.loc),
+        _ if what != "redefines" => return None,
+        _ => ("syscall", at),
+    };
+    if new == old {
+        return None;
+    }
+    Some(
+        Diagnostic::new(
+            Code::SourceMismatch,
+            loc,
+            format!("this item {what} rule `{}` of source `{old}` with source `{new}`", def.name),
+        )
+        .with_label(def.name_loc, format!("rule `{}` is defined here with source `{old}`", def.name))
+        .with_hint("a rule keeps its source: give this item the rule's source, or give the new rule another name"),
+    )
 }
 
 /// Appends exceptions: one with the name of an existing exception adds its values to it; a new

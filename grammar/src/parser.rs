@@ -278,6 +278,13 @@ impl<'a> Ctx<'a> {
                 }
                 return Self::error_expr(span);
             }
+            // As libs: a list operator may take a transformer or `val()` on its right (the
+            // values of a field), not a bare field, which would read as a constant.
+            (_, Some(RhsP::Operand(Some(o))))
+                if op.node.takes_list() && modifier.is_none() && matches!(o, Operand::Transform(_)) =>
+            {
+                Some(Rhs::Operand(o))
+            }
             (_, Some(r)) if wants_list => {
                 let (rspan, hint) = match &r {
                     RhsP::Value(v) => {

@@ -665,22 +665,7 @@ fn no_feature_panics_anywhere() {
 
 /// A user's file on top of the stdlib: it uses `spawned_process`, `container` and
 /// `shell_binaries`, appends to the list and overrides a macro.
-const STDLIB_USER: &str = r#"- list: shell_binaries
-  items: [fish]
-  override:
-    items: append
-
-- macro: container
-  condition: (container.id != host and container.id != "")
-  override:
-    condition: replace
-
-- rule: Fish in a container
-  desc: the fish shell started in a container
-  condition: spawned_process and container and proc.name in (shell_binaries)
-  output: "fish (proc=%proc.name container=%container.id)"
-  priority: NOTICE
-"#;
+const STDLIB_USER: &str = include_str!("../../tests/fixtures/stdlib_user.yaml");
 
 fn stdlib_messages(f: &Fixture) -> Vec<String> {
     diagnostics::all(&f.analysis)

@@ -93,22 +93,8 @@ fn check_with_stdlib() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-const USER: &str = r#"- list: shell_binaries
-  items: [fish]
-  override:
-    items: append
-
-- macro: container
-  condition: (container.id != host and container.id != "")
-  override:
-    condition: replace
-
-- rule: Fish in a container
-  desc: the fish shell started in a container
-  condition: spawned_process and container and proc.name = fish and proc.name in (shell_binaries)
-  output: "fish (proc=%proc.name container=%container.id)"
-  priority: NOTICE
-"#;
+/// The user file the language server's stdlib tests use too.
+const USER: &str = include_str!("../fixtures/stdlib_user.yaml");
 
 /// A test file can name the embedded stdlib as its rules.
 #[test]

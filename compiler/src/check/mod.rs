@@ -15,6 +15,8 @@
 pub mod evttypes;
 pub mod expand;
 pub mod hir;
+pub mod plugins;
+mod splice;
 mod typeck;
 
 use std::collections::HashMap;
@@ -73,7 +75,10 @@ pub struct CheckedRule {
 /// Checks `files`, loaded in the given order (later files replace and append to earlier ones).
 pub fn check(files: &[SourceFile]) -> CheckResult {
     let (loaded, mut diagnostics) = load::load(files);
+    let (plugin_diags, plugins_unmet) = plugins::check_plugin_requirements(&loaded.plugin_versions);
+    diagnostics.extend(plugin_diags);
     let mut checker = Checker::new(&loaded);
+    checker.plugins_unmet = plugins_unmet;
     checker.check_all();
     let Checker { rules, macro_exprs, list_values, diags, .. } = checker;
     diagnostics.extend(diags);
@@ -124,6 +129,9 @@ pub(crate) struct Checker<'a> {
     /// lists or macros each using the one before) or exponentially (each using the one before
     /// twice) of the input.
     expansion_left: usize,
+    /// Whether a plugin the files require is not provided: W0117 said so once, so rules of
+    /// other sources are not warned about one by one (W0112).
+    plugins_unmet: bool,
     /// Whether running out of `expansion_left` was reported: once is enough, every later
     /// expansion fails for the same reason.
     expansion_reported: bool,
@@ -155,6 +163,7 @@ impl<'a> Checker<'a> {
             rules: Vec::new(),
             expansion_left: MAX_EXPANSION,
             expansion_reported: false,
+            plugins_unmet: false,
         }
     }
 
@@ -225,7 +234,8 @@ impl<'a> Checker<'a> {
 
     /// Parses a condition, reporting syntax errors at their place in the file.
     fn parse(&mut self, text: &MappedText) -> Option<Expr> {
-        let parsed = rulec_grammar::parse_condition(text.as_str());
+        let spliced = splice::splice_spaced_list_names(text.as_str(), self.list_index.keys().copied());
+        let parsed = rulec_grammar::parse_condition(spliced.as_deref().unwrap_or(text.as_str()));
         for err in &parsed.errors {
             let code = typeck::syntax_code(err.kind);
             let mut d = Diagnostic::new(code, text.location(err.span), err.message.clone());
@@ -243,7 +253,7 @@ impl<'a> Checker<'a> {
             for check in expr.checks() {
                 if let Some(rulec_grammar::ast::Rhs::List(l)) = &check.rhs {
                     for item in l.items.iter().filter(|i| i.quote.is_none()) {
-                        if let Some(&i) = self.list_index.get(item.value.as_str()) {
+                        if let Some(&i) = self.list_index.get(splice::list_name(&item.value).as_ref()) {
                             self.list_used[i] = true;
                         }
                     }
@@ -377,7 +387,9 @@ impl<'a> Checker<'a> {
         for (index, rule) in loaded.rules.iter().enumerate() {
             let expr = self.parse(&rule.condition);
             let known_source = rule.source.as_deref().is_none_or(|s| s == "syscall");
-            if let (false, Some(src), Some(loc)) = (known_source, rule.source.as_deref(), rule.source_loc) {
+            if let (false, false, Some(src), Some(loc)) =
+                (known_source, self.plugins_unmet, rule.source.as_deref(), rule.source_loc)
+            {
                 self.diags.push(
                     Diagnostic::new(
                         Code::UnknownSource,
@@ -423,20 +435,12 @@ impl<'a> Checker<'a> {
                     }
                 }
             }
-            if unknown_field && rule.skip_if_unknown_filter {
-                runnable = false;
-                self.diags.push(
-                    Diagnostic::new(
-                        Code::SkippedUnknownField,
-                        rule.name_loc,
-                        format!("rule `{}` uses a field rulec does not know; it is skipped", rule.name),
-                    )
-                    .with_hint("`skip-if-unknown-filter: true` is set, so this is a warning, not an error"),
-                );
-            }
             let output = if known_source {
                 let errors_before = self.error_count();
-                let out = typeck::Lowering::new(self, &rule.output).lower_output();
+                let mut lower = typeck::Lowering::new(self, &rule.output);
+                lower.skip_unknown_fields = rule.skip_if_unknown_filter;
+                let out = lower.lower_output();
+                unknown_field |= lower.unknown_field;
                 if self.error_count() > errors_before {
                     runnable = false;
                 }
@@ -444,6 +448,20 @@ impl<'a> Checker<'a> {
             } else {
                 Vec::new()
             };
+            if unknown_field && rule.skip_if_unknown_filter {
+                runnable = false;
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::SkippedUnknownField,
+                        rule.name_loc,
+                        format!(
+                            "rule `{}` names a field or event type rulec does not know (in its condition or output); it is skipped",
+                            rule.name
+                        ),
+                    )
+                    .with_hint("`skip-if-unknown-filter: true` is set, so this is a warning, not an error"),
+                );
+            }
             let event_types = evttypes::event_types(&cond);
             if known_source && runnable && rule.warn_evttypes {
                 let universe = crate::schema::schema().syscall_event_names().len();
@@ -515,7 +533,10 @@ impl<'a> Checker<'a> {
                 );
                 // Falco checks a macro's fields only in the rules that use it: here, a warning.
                 for d in self.macro_unknown_diags.get(i).cloned().unwrap_or_default() {
-                    let code = Code::UnknownFieldUnusedMacro;
+                    let code = match d.code {
+                        Code::MissingFieldArgument | Code::InvalidFieldArgument => Code::FieldArgumentUnusedMacro,
+                        _ => Code::UnknownFieldUnusedMacro,
+                    };
                     let message = format!("{} (in macro `{}`, which no rule uses)", d.message, m.name);
                     self.diags.push(Diagnostic { code, severity: code.severity(), message, ..d });
                 }
@@ -537,7 +558,7 @@ impl<'a> Checker<'a> {
 
     /// The items of list `name` (with earlier lists substituted), marking it used.
     pub(crate) fn list_items(&mut self, name: &str) -> Option<Vec<String>> {
-        let i = *self.list_index.get(name)?;
+        let i = *self.list_index.get(splice::list_name(name).as_ref())?;
         self.list_used[i] = true;
         Some(self.list_values[i].clone())
     }

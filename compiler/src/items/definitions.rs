@@ -124,8 +124,15 @@ impl Reader<'_> {
                     }))
                 }
                 "source" => {
-                    rule.source =
-                        track!(self.string(key, val, kname).map(|s| Keyed { key: key.loc, value: s.value, loc: s.loc }))
+                    // Empty is allowed, as in Falco: the rule's own source (an append keeps the
+                    // rule's; a new rule gets the default).
+                    rule.source = track!(match val.as_scalar() {
+                        Some(s) => Some(Keyed { key: key.loc, value: s.value.clone(), loc: val.loc }),
+                        None => {
+                            self.bad_type(key, val, kname, "a string");
+                            None
+                        }
+                    })
                 }
                 "enabled" => rule.enabled = track!(self.boolean(key, val, kname)),
                 "warn_evttypes" => rule.warn_evttypes = track!(self.boolean(key, val, kname)),

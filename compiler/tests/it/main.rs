@@ -6,6 +6,7 @@
 //! snapshots `it__MODULE__NAME.snap`, in `snapshots/` here.
 
 mod conformance;
+mod falco_corpus;
 mod fixes;
 mod fuzz_regressions;
 mod hostile_shapes;

@@ -29,7 +29,7 @@ fn unexpected_token() {
             "proc.name exists foo",
             "proc.name = (a, b)",
             "evt.type in open",
-            "evt.type in val(proc.name)",
+            "evt.type in proc.name",
             "proc.name startswith anyof bash",
             "proc.name in (a, b c, d) and x",
             "proc.name in (a, (b), c)",

@@ -60,6 +60,11 @@ impl Lowering<'_, '_> {
                 if field_name == "evt.type" && matches!(op, Op::Eq | Op::Ne | Op::In | Op::Intersects) {
                     let schema = schema::schema();
                     if !schema.is_event_name(value) {
+                        // `skip-if-unknown-filter` skips the rule for this too (W0113).
+                        if self.skip_unknown_fields {
+                            self.unknown_field = true;
+                            return None;
+                        }
                         let mut d = self.error(Code::UnknownEventType, span, format!("unknown event type `{value}`"));
                         if let Some(s) = crate::check::suggest(value, schema.event_names()) {
                             d = self.with_suggestion(d, span, s);

@@ -9,7 +9,9 @@
 //! rule's exceptions into conditions.
 
 mod constants;
+mod deprecated;
 mod exceptions;
+mod list_rhs;
 mod operands;
 
 use std::net::IpAddr;
@@ -115,6 +117,12 @@ impl<'c, 'a> Lowering<'c, 'a> {
     }
 
     fn push(&mut self, d: Diagnostic) {
+        // A macro's field-argument errors wait, like its unknown fields, for a rule that uses
+        // it (Falco resolves a macro's fields only in the rules that use it).
+        if self.defer_unknown_fields && matches!(d.code, Code::MissingFieldArgument | Code::InvalidFieldArgument) {
+            self.deferred.push(d);
+            return;
+        }
         self.cx.push(d);
     }
 
@@ -278,6 +286,12 @@ impl<'c, 'a> Lowering<'c, 'a> {
                 self.push(d.with_hint("use `in (...)` for membership, or a modifier: `startswith anyof (...)`"));
                 return Cond::Const(false);
             }
+            (Some(Rhs::Operand(o)), _) if op.takes_list() && c.modifier.is_none() => {
+                match self.list_op_with_field(&lhs, op, o) {
+                    Some(check) => return check,
+                    None => return Cond::Const(false),
+                }
+            }
             (Some(rhs), _) if op.takes_list() || c.modifier.is_some() => {
                 let what = if c.modifier.is_some() { "a modifier" } else { op.as_str() };
                 let d = self.error(
@@ -305,6 +319,18 @@ impl<'c, 'a> Lowering<'c, 'a> {
                 }
             }
             (Some(Rhs::Operand(o)), _) => {
+                // As libs: a field that takes no field on its right takes none on its left either.
+                if let Value::Field(f) = &lhs
+                    && f.field.flags.no_rhs
+                {
+                    let d = self.error(
+                        Code::ValMisuse,
+                        o.span(),
+                        format!("`{}` can only be compared with a constant, not with a field", f.written),
+                    );
+                    self.push(d.with_hint("write the value to compare with"));
+                    return Cond::Const(false);
+                }
                 let Some(v) = self.lower_operand(o, Side::Right) else { return Cond::Const(false) };
                 if !comparable(&lhs, &v) {
                     let d = self.error(
@@ -345,6 +371,9 @@ impl<'c, 'a> Lowering<'c, 'a> {
             match part {
                 OutputPart::Text { text, .. } => out.push(OutputSegment::Text(text.clone())),
                 OutputPart::Field { operand, span } => {
+                    if let Some(deprecated::Deprecation::Dropped) = self.deprecated_output_field(operand) {
+                        continue;
+                    }
                     if let Some(value) = self.lower_operand(operand, Side::Output) {
                         let written = self.text.as_str().get(span.range()).unwrap_or("").to_owned();
                         out.push(OutputSegment::Value { value, written });

@@ -26,6 +26,23 @@ impl Lowering<'_, '_> {
                 for a in &t.args {
                     match a {
                         TransformArg::Operand(inner) => {
+                            // As libs: `val()` holds one field and nothing holds `val()`.
+                            if let Operand::Transform(it) = inner
+                                && (func == Transformer::Val || it.func.node == Transformer::Val)
+                            {
+                                let (span, message, hint) = if func == Transformer::Val {
+                                    (it.func.span, "`val()` takes a field, not a transformer", "write `val(FIELD)`")
+                                } else {
+                                    (
+                                        it.func.span,
+                                        "`val()` cannot be used inside a transformer",
+                                        "apply the transformer to the field itself: `toupper(proc.pname)`",
+                                    )
+                                };
+                                let d = self.error(Code::ValMisuse, span, message);
+                                self.push(d.with_hint(hint));
+                                return None;
+                            }
                             let v = self.lower_operand(inner, side)?;
                             if let Value::Field(fu) = &v {
                                 if fu.field.flags.no_transformer && func != Transformer::Val {
