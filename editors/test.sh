@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Tests the editor packages:
-#   - VS Code: `npm ci`, TypeScript compile, TextMate grammar tests, packaging to a .vsix;
+#   - VS Code: `npm ci`, type check and esbuild bundle, TextMate grammar tests, packaging to a
+#     .vsix (no vsce warning, under 1 MB, one JavaScript file), then the real-editor test in
+#     code-server (vscode/e2e/test.sh: skipped without chromium unless RULEC_REQUIRE_VSCODE_E2E=1);
 #   - Neovim: the Lua module, headless, against the real `rulec lsp` (diagnostics must arrive);
 #   - Helix: languages.toml must be valid TOML.
 # Needs node and npm (network access to the npm registry for `npm ci`), nvim, python3, and a
@@ -25,9 +27,21 @@ echo "== VS Code extension"
   npm ci --no-audit --no-fund
   npm run compile
   npm test
-  npx vsce package --out "$tmp/rulec.vsix"
-  test -s "$tmp/rulec.vsix"
+  npm run --silent package -- --out "$tmp/rulec.vsix" 2>&1 | tee "$tmp/vsce.log"
+  # Publishable as built: no vsce warning, under 1 MB, one bundled JavaScript file.
+  if grep -qi "warning" "$tmp/vsce.log"; then
+    echo "vsce package printed a warning" >&2
+    exit 1
+  fi
+  size=$(stat -c %s "$tmp/rulec.vsix")
+  js=$(python3 -c 'import sys, zipfile; print(sum(n.endswith(".js") for n in zipfile.ZipFile(sys.argv[1]).namelist()))' "$tmp/rulec.vsix")
+  echo "rulec.vsix: $size bytes, $js JavaScript file(s)"
+  [ "$size" -lt 1048576 ] || { echo "the .vsix is 1 MB or more" >&2; exit 1; }
+  [ "$js" -eq 1 ] || { echo "the .vsix holds $js JavaScript files, not one" >&2; exit 1; }
 )
+
+echo "== VS Code in a real editor (code-server + chromium)"
+RULEC_BIN="$rulec_bin" bash "$here/vscode/e2e/test.sh" "$tmp/rulec.vsix"
 
 echo "== Neovim"
 nvim --version | head -n 1

@@ -11,9 +11,18 @@ use std::process::Command;
 
 fn main() {
     let src = PathBuf::from("bpf");
-    for f in
-        ["probe.bpf.c", "floor.bpf.c", "kernel_types.h", "scap_gen.h", "builder.h", "net.h", "paths.h", "syscalls.h"]
-    {
+    for f in [
+        "probe.bpf.c",
+        "floor.bpf.c",
+        "kernel_types.h",
+        "scap_gen.h",
+        "builder.h",
+        "net.h",
+        "paths.h",
+        "syscalls.h",
+        "admin.h",
+        "io.h",
+    ] {
         println!("cargo:rerun-if-changed=bpf/{f}");
     }
     println!("cargo:rerun-if-env-changed=RULEC_CLANG");

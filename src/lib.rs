@@ -4,7 +4,7 @@
 
 pub mod alert_format;
 pub mod cli;
-pub mod config;
+pub use rulec_compiler::config;
 pub mod live;
 pub mod metrics;
 pub mod render;

@@ -399,3 +399,33 @@ impl Iterator for LiveEvents {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rulec_compiler::schema::syscalls::x86_64_name;
+
+    fn program_of(files: Vec<rulec_compiler::SourceFile>) -> Program {
+        let checked = rulec_compiler::check::check(&files);
+        rulec_compiler::compile(&checked)
+    }
+
+    /// The calls that move data (read, write and their kin) are the hottest on any host: the
+    /// adaptive table leaves them out unless a rule names them.
+    #[test]
+    fn data_calls_are_captured_only_when_a_rule_needs_them() {
+        const DATA: [&str; 10] =
+            ["read", "write", "pread64", "pwrite64", "readv", "writev", "preadv", "pwritev", "sendmmsg", "recvmmsg"];
+        let names = |p: &Program| -> Vec<&'static str> {
+            syscalls_for(p).into_iter().filter_map(|nr| x86_64_name(nr as u16)).collect()
+        };
+        let stdlib = names(&program_of(crate::cli::stdlib::sources(0)));
+        let hot: Vec<&&str> = DATA.iter().filter(|n| stdlib.contains(n)).collect();
+        assert!(hot.is_empty(), "the stdlib captures {hot:?}");
+        assert!(stdlib.contains(&"bpf") && stdlib.contains(&"symlinkat"), "{stdlib:?}");
+        let rule =
+            "- rule: w\n  desc: d\n  condition: evt.type = write and fd.num = 1\n  output: o\n  priority: INFO\n";
+        let mine = names(&program_of(vec![rulec_compiler::SourceFile::new(rulec_compiler::FileId(0), "w.yaml", rule)]));
+        assert!(mine.contains(&"write") && !mine.contains(&"read"), "{mine:?}");
+    }
+}

@@ -286,6 +286,8 @@ codes! {
         "The file requires a plugin rulec does not provide, or a newer version than rulec's built-in one. Falco refuses to load such a file without that plugin; rulec checks the syntax of the rules of the plugin's source but cannot run them, and says so once for the file.";
     FieldArgumentUnusedMacro = "W0118", Warning, "field-argument-unused-macro",
         "A macro that no rule uses gives a field a missing or invalid argument. Falco checks a macro's fields only in the rules that use it, so this becomes an error (E0408, E0409) once a rule that runs uses the macro.";
+    UnknownEventParameter = "W0119", Warning, "unknown-event-parameter",
+        "`evt.arg.NAME` (or `evt.arg[NAME]`) names a parameter that no event has. Falco loads it, and the check never has a value, so it is never true; usually a misspelt name (the message suggests the closest one).";
 
     // Analyses Falco lacks (`compiler/src/analyze/`): what the typed condition proves.
     RuleNeverMatches = "W0201", Warning, "rule-never-matches",

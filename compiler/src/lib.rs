@@ -12,6 +12,7 @@
 
 pub mod analyze;
 pub mod check;
+pub mod config;
 pub mod diagnostic;
 pub mod fix;
 pub mod items;

@@ -6,11 +6,16 @@
 //! a client. Rebuilding reuses every unit whose input texts did not change.
 //!
 //! Load order: the embedded stdlib first (setting `rulec.stdlib`, on by default), then the
-//! configured `rulec.rulesFiles`, in that order, as one unit; every open file that is not among
-//! them is checked as those files followed by itself (Falco's `-r a -r b`), which is a unit of
-//! its own. With no configured files, each open file is checked after the stdlib alone (or
-//! alone). The stdlib's files are never reported on unless open: an open stdlib file is checked
-//! in its place in the stdlib, with its buffer's text.
+//! configured files, in that order, as one unit; every open file that is not among them is
+//! checked as those files followed by itself (Falco's `-r a -r b`), which is a unit of its own.
+//! The configured files are, most specific first ([`LoadOrigin`]): the `rulec.rulesFiles`
+//! setting, the project's `rulec.yaml`, its `falco.yaml`. With none of them, each open file is
+//! checked after the workspace files that define what it uses ([`crate::workspace`]). The
+//! stdlib's files are never reported on unless open: an open stdlib file is checked in its
+//! place in the stdlib, with its buffer's text.
+//!
+//! Only rules files are checked ([`crate::file_kind`]); open `rulec.yaml` and `*.tests.yaml`
+//! documents are read by their own readers into [`ProjectFile`]s.
 //!
 //! The stdlib's files are named by the server: the workspace's own `stdlib-rules/...` file when
 //! it exists (go to definition opens it), else a [`STDLIB_SCHEME`] URI over the embedded text,
@@ -18,6 +23,7 @@
 //! definition instead.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use rulec_compiler::check::{CheckResult, check};
@@ -26,7 +32,9 @@ use rulec_compiler::yaml::{self, Node};
 use rulec_compiler::{FileId, SourceFile};
 use tower_lsp_server::ls_types::Uri;
 
+use crate::file_kind::FileKind;
 use crate::index::{self, Occurrence};
+use crate::workspace::WorkspaceIndex;
 
 /// A file and its text.
 pub type FileText = (Uri, Arc<str>);
@@ -60,6 +68,82 @@ pub struct Inputs {
     /// The stdlib's files, loaded before everything (empty when `rulec.stdlib` is off), each with
     /// its text (the open buffer if it is open).
     pub stdlib: Vec<FileText>,
+    /// Where `rules_files` comes from.
+    pub origin: LoadOrigin,
+    /// With no configured files: per open rules file, the workspace files to load before it, in
+    /// order, each with its text (see [`crate::workspace::WorkspaceIndex::load_order`]).
+    pub needs: HashMap<Uri, Vec<FileText>>,
+    /// Open `rulec.yaml` and `*.tests.yaml` documents.
+    pub project_files: Vec<(Uri, FileKind, Arc<str>)>,
+    /// The configuration file the load order comes from, with its text, when there is one (the
+    /// code action that adds a file to it edits this text).
+    pub config_file: Option<FileText>,
+    /// The workspace's rules files by what they define (go to a rule from a test file, files
+    /// to add to the configuration).
+    pub workspace: Arc<WorkspaceIndex>,
+}
+
+/// Where the configured load order comes from, most specific first.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum LoadOrigin {
+    /// The editor's `rulec.rulesFiles` setting (an override).
+    Setting,
+    /// The project's `rulec.yaml` (`rules_files`).
+    ProjectConfig(PathBuf),
+    /// A `falco.yaml` at the workspace root (`rules_files`).
+    FalcoConfig(PathBuf),
+    /// No configuration: each file after the workspace files that define what it uses.
+    #[default]
+    Workspace,
+}
+
+impl LoadOrigin {
+    /// How a person would say where the load order comes from.
+    pub fn describe(&self) -> String {
+        match self {
+            LoadOrigin::Setting => "the `rulec.rulesFiles` setting".to_owned(),
+            LoadOrigin::ProjectConfig(p) => format!("`rules_files` of `{}`", p.display()),
+            LoadOrigin::FalcoConfig(p) => format!("`rules_files` of `{}`", p.display()),
+            LoadOrigin::Workspace => {
+                "no configuration: the workspace's files that define the names this file uses".to_owned()
+            }
+        }
+    }
+}
+
+/// An open `rulec.yaml` or `*.tests.yaml`, read by its own reader.
+#[derive(Debug)]
+pub struct ProjectFile {
+    pub uri: Uri,
+    pub kind: FileKind,
+    pub source: SourceFile,
+    /// What its reader reported (E07xx for a configuration, E06xx for tests).
+    pub diagnostics: Vec<rulec_compiler::Diagnostic>,
+    /// For a test file: every rule name it writes (`rule:` of a case or an expected alert,
+    /// `enable`/`disable`), with where.
+    pub rule_refs: Vec<(String, rulec_compiler::Location)>,
+}
+
+impl ProjectFile {
+    pub fn build(uri: &Uri, kind: FileKind, text: &str) -> ProjectFile {
+        let source = SourceFile::new(FileId(0), uri.as_str(), text.to_owned());
+        let mut rule_refs = Vec::new();
+        let diagnostics = match kind {
+            FileKind::Config => rulec_compiler::config::parse(source.id, &source.text).1,
+            FileKind::Tests => {
+                let (file, diags) = rulec_testing::parse::parse(&source);
+                for case in file.iter().flat_map(|f| f.cases.iter()) {
+                    rule_refs.extend(case.about.iter().chain(&case.enable).chain(&case.disable).cloned());
+                    rule_refs.extend(case.expect.iter().map(|e| (e.rule.clone(), e.rule_loc)));
+                }
+                rule_refs.sort_by_key(|(_, l)| (l.start, l.end));
+                rule_refs.dedup_by_key(|(_, l)| (l.start, l.end));
+                diags
+            }
+            FileKind::Rules | FileKind::Other => Vec::new(),
+        };
+        ProjectFile { uri: uri.clone(), kind, source, diagnostics, rule_refs }
+    }
 }
 
 /// One file of a unit: its text and what it holds on its own.
@@ -132,6 +216,12 @@ pub struct Analysis {
     pub units: Vec<Arc<Unit>>,
     /// For each file: the unit that serves its requests and reports its diagnostics.
     home: HashMap<Uri, usize>,
+    pub origin: LoadOrigin,
+    /// The stdlib's files (loaded first in every unit).
+    pub stdlib: Vec<Uri>,
+    pub project_files: Vec<ProjectFile>,
+    pub config_file: Option<FileText>,
+    pub workspace: Arc<WorkspaceIndex>,
 }
 
 impl Analysis {
@@ -154,6 +244,11 @@ impl Analysis {
                 continue;
             }
             let mut files = base.clone();
+            for need in inputs.needs.get(uri).into_iter().flatten() {
+                if need.0 != *uri && !files.iter().any(|(u, _)| *u == need.0) {
+                    files.push(need.clone());
+                }
+            }
             files.push((uri.clone(), text.clone()));
             let me = files.len() - 1;
             plans.push((files, vec![me]));
@@ -170,7 +265,21 @@ impl Analysis {
                 None => Arc::new(Unit::build(&files, reports)),
             });
         }
-        Analysis { units, home }
+        let project_files = inputs.project_files.iter().map(|(u, k, t)| ProjectFile::build(u, *k, t)).collect();
+        Analysis {
+            units,
+            home,
+            origin: inputs.origin.clone(),
+            stdlib: inputs.stdlib.iter().map(|(u, _)| u.clone()).collect(),
+            project_files,
+            config_file: inputs.config_file.clone(),
+            workspace: inputs.workspace.clone(),
+        }
+    }
+
+    /// The open configuration or test file `uri`.
+    pub fn project_file(&self, uri: &Uri) -> Option<&ProjectFile> {
+        self.project_files.iter().find(|f| &f.uri == uri)
     }
 
     /// The unit that serves requests on `uri`, and the file's index in it.

@@ -37,6 +37,23 @@ pub fn location(unit: &Unit, loc: rulec_compiler::Location) -> Option<lsp::Locat
 /// The message is the one `rulec check` prints, with its hint as a `help:` line (editors show
 /// both), the code is the stable code (`E0401`), and labels become related information.
 pub fn diagnostic(unit: &Unit, file: &SourceFile, d: &Diagnostic) -> lsp::Diagnostic {
+    diagnostic_with(file, d, |loc| location(unit, loc))
+}
+
+/// The LSP diagnostic for a diagnostic of a file checked on its own (a configuration or test
+/// file): labels in the same file become related information, under `uri`.
+pub fn lone_diagnostic(uri: &lsp::Uri, file: &SourceFile, d: &Diagnostic) -> lsp::Diagnostic {
+    diagnostic_with(file, d, |loc| {
+        (loc.file == file.id)
+            .then(|| lsp::Location { uri: uri.clone(), range: range(file, loc.start as usize, loc.end as usize) })
+    })
+}
+
+fn diagnostic_with(
+    file: &SourceFile,
+    d: &Diagnostic,
+    locate: impl Fn(rulec_compiler::Location) -> Option<lsp::Location>,
+) -> lsp::Diagnostic {
     let mut message = d.message.clone();
     if let Some(hint) = &d.hint {
         message.push_str("\nhelp: ");
@@ -46,10 +63,7 @@ pub fn diagnostic(unit: &Unit, file: &SourceFile, d: &Diagnostic) -> lsp::Diagno
         .labels
         .iter()
         .filter_map(|l| {
-            Some(lsp::DiagnosticRelatedInformation {
-                location: location(unit, l.location)?,
-                message: l.message.clone(),
-            })
+            Some(lsp::DiagnosticRelatedInformation { location: locate(l.location)?, message: l.message.clone() })
         })
         .collect();
     let tags = match d.code {

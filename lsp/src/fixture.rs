@@ -3,16 +3,23 @@
 //!
 //! A fixture is one file (`/main.yaml`), or several, each introduced by a line `//- /NAME`; a
 //! file marked `//- /NAME rulesFile` is part of the configured load order (`rulec.rulesFiles`),
-//! in the order written. Every other file is an open document. A header line `//- stdlib` (no
-//! file) loads the embedded stdlib first, under its virtual URIs, as the server does by default.
+//! in the order written. A file marked `workspace` is on disk but not open; every other file is
+//! an open document, treated by its kind ([`crate::file_kind`]) as the server treats it. A file
+//! marked `config` is the configuration the load order comes from (with its `rulesFile`s). With
+//! neither, each open rules file is checked after the workspace files it needs, as the server
+//! does with no configuration. A header line `//- stdlib` (no file) loads the embedded stdlib
+//! first, under its virtual URIs, as the server does by default.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use rulec_compiler::SourceFile;
 use rulec_compiler::diagnostic::FileId;
 use tower_lsp_server::ls_types::{Position, Uri};
 
-use crate::analysis::{Analysis, Inputs};
+use crate::analysis::{Analysis, FileText, Inputs, LoadOrigin};
+use crate::file_kind::{FileKind, kind_of};
+use crate::workspace::WorkspaceIndex;
 
 pub const CURSOR: &str = "$0";
 
@@ -33,7 +40,7 @@ pub fn uri(name: &str) -> Uri {
 
 impl Fixture {
     pub fn parse(text: &str) -> Fixture {
-        let mut parts: Vec<(String, bool, String)> = Vec::new();
+        let mut parts: Vec<(String, Vec<String>, String)> = Vec::new();
         let mut stdlib = false;
         if text.trim_start().starts_with("//- ") {
             for line in text.trim_start().split_inclusive('\n') {
@@ -42,14 +49,13 @@ impl Fixture {
                 } else if let Some(header) = line.strip_prefix("//- ") {
                     let mut words = header.split_whitespace();
                     let name = words.next().unwrap_or("/main.yaml").to_owned();
-                    let configured = words.any(|w| w == "rulesFile");
-                    parts.push((name, configured, String::new()));
+                    parts.push((name, words.map(str::to_owned).collect(), String::new()));
                 } else if let Some(last) = parts.last_mut() {
                     last.2.push_str(line);
                 }
             }
         } else {
-            parts.push(("/main.yaml".to_owned(), false, text.to_owned()));
+            parts.push(("/main.yaml".to_owned(), Vec::new(), text.to_owned()));
         }
         let mut inputs = Inputs::default();
         if stdlib {
@@ -57,7 +63,9 @@ impl Fixture {
         }
         let mut files = Vec::new();
         let mut cursor = None;
-        for (name, configured, mut body) in parts {
+        let mut rules_texts: Vec<FileText> = Vec::new();
+        for (name, flags, mut body) in parts {
+            let flag = |f: &str| flags.iter().any(|w| w == f);
             let u = uri(&name);
             if let Some(at) = body.find(CURSOR) {
                 body.replace_range(at..at + CURSOR.len(), "");
@@ -65,12 +73,37 @@ impl Fixture {
                 cursor = Some((u.clone(), Position { line, character }));
             }
             let text: Arc<str> = Arc::from(body.as_str());
-            if configured {
-                inputs.rules_files.push((u.clone(), text.clone()));
+            let kind = kind_of(&name, &body);
+            if kind == FileKind::Rules {
+                rules_texts.push((u.clone(), text.clone()));
             }
-            inputs.open.push((u.clone(), text));
+            if flag("rulesFile") {
+                inputs.rules_files.push((u.clone(), text.clone()));
+                if inputs.origin == LoadOrigin::Workspace {
+                    inputs.origin = LoadOrigin::Setting;
+                }
+            }
+            if flag("config") {
+                inputs.config_file = Some((u.clone(), text.clone()));
+                inputs.origin = LoadOrigin::ProjectConfig(PathBuf::from(&name));
+            } else if !flag("workspace") {
+                match kind {
+                    FileKind::Rules => inputs.open.push((u.clone(), text)),
+                    FileKind::Config | FileKind::Tests => inputs.project_files.push((u.clone(), kind, text)),
+                    FileKind::Other => {}
+                }
+            }
             files.push((u, body));
         }
+        let workspace = WorkspaceIndex::build(&rules_texts, &inputs.stdlib);
+        if inputs.origin == LoadOrigin::Workspace {
+            for (uri, text) in &inputs.open {
+                let order = workspace.load_order(uri, text);
+                let texts = order.iter().filter_map(|o| rules_texts.iter().find(|(u, _)| u == o).cloned()).collect();
+                inputs.needs.insert(uri.clone(), texts);
+            }
+        }
+        inputs.workspace = Arc::new(workspace);
         Fixture { analysis: Analysis::build(&inputs, None), files, cursor }
     }
 

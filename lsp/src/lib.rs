@@ -2,7 +2,9 @@
 //! navigation, rename, symbols, folding, semantic tokens, code actions, inlay hints, code lenses
 //! and condition formatting for Falco-compatible rules files.
 //!
-//! Layers: [`analysis`] turns document texts into check units and results (pure, no IO);
+//! Layers: [`file_kind`] tells rules files (by content), configuration and test files from other
+//! YAML; [`workspace`] indexes the workspace's rules files by the names they define and use;
+//! [`analysis`] turns document texts into check units and results (pure, no IO);
 //! [`index`], [`cond_context`] and [`yaml_context`] locate what the cursor is on; [`features`]
 //! answers each request as a pure function of a snapshot; [`server`] is the only part that
 //! speaks the protocol, reads files and owns state. Only this crate knows LSP types: the compiler
@@ -12,11 +14,13 @@ pub mod analysis;
 pub mod cond_context;
 pub mod convert;
 pub mod features;
+pub mod file_kind;
 #[doc(hidden)]
 pub mod fixture;
 pub mod index;
 pub mod server;
 pub mod transport;
+pub mod workspace;
 pub mod yaml_context;
 
 /// Runs the language server on stdin/stdout until the client exits; returns the exit status

@@ -2,8 +2,10 @@
 //! diagnostics publishing, and one method per LSP request that takes a snapshot and calls the
 //! feature's pure function.
 //!
-//! This is the only module that does IO (reading the configured rules files) and the only one
-//! that talks to the client. Every request runs under `catch_unwind`: a panic in a feature
+//! This is the only module that does IO (reading the configured rules files, and through
+//! [`files`] the project's configuration and the workspace's rules files) and the only one that
+//! talks to the client. It works out the load order with no setting at all (see
+//! [`crate::analysis`]); `rulec.rulesFiles` overrides it. Every request runs under `catch_unwind`: a panic in a feature
 //! becomes an internal-error response and the server goes on.
 
 use std::collections::{HashMap, HashSet};
@@ -19,8 +21,12 @@ use tower_lsp_server::jsonrpc::{Error, Result};
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer};
 
-use crate::analysis::{Analysis, Inputs};
+use crate::analysis::{Analysis, FileText, Inputs, LoadOrigin};
 use crate::features;
+use crate::file_kind::{self, FileKind};
+use crate::workspace::WorkspaceIndex;
+
+mod files;
 
 /// How long typing must pause before the workspace is re-checked and diagnostics are sent.
 pub const DEFAULT_DEBOUNCE_MS: u64 = 100;
@@ -62,6 +68,8 @@ struct Doc {
     uri: Uri,
     text: Arc<str>,
     version: i32,
+    /// What the document is, from its name and text (recomputed on every change).
+    kind: FileKind,
 }
 
 #[derive(Debug, Default)]
@@ -70,8 +78,16 @@ struct State {
     docs: Vec<Doc>,
     config: Config,
     root: Option<PathBuf>,
+    /// The configured load order (from the setting, `rulec.yaml` or `falco.yaml`), as paths.
+    configured: Vec<PathBuf>,
+    origin: LoadOrigin,
+    /// The configuration file the load order comes from, with its text.
+    config_file: Option<FileText>,
     /// Configured files as read from disk (used while they are not open).
     disk: HashMap<Uri, Arc<str>>,
+    /// The workspace's rules files as read from disk, and their index.
+    workspace_files: Vec<FileText>,
+    workspace: Arc<WorkspaceIndex>,
     /// The stdlib's files as named and read when the configuration was read (see
     /// [`stdlib_files`]); empty when `rulec.stdlib` is off.
     stdlib: Vec<(Uri, Arc<str>)>,
@@ -86,11 +102,39 @@ struct State {
 
 impl State {
     fn configured_uris(&self) -> Vec<Uri> {
-        self.config.rules_files.iter().filter_map(|p| path_uri(self.root.as_deref(), p)).collect()
+        self.configured.iter().filter_map(|p| path_uri(None, &p.to_string_lossy())).collect()
+    }
+
+    /// The text of `uri`: its open buffer, else the workspace's copy from disk.
+    fn text_of(&self, uri: &Uri) -> Option<Arc<str>> {
+        match self.docs.iter().find(|d| &d.uri == uri) {
+            Some(d) => Some(d.text.clone()),
+            None => self.workspace_files.iter().find(|(u, _)| u == uri).map(|(_, t)| t.clone()),
+        }
     }
 
     fn inputs(&self) -> Inputs {
-        let open = self.docs.iter().map(|d| (d.uri.clone(), d.text.clone())).collect();
+        let rules_docs = self.docs.iter().filter(|d| d.kind == FileKind::Rules);
+        let open: Vec<FileText> = rules_docs.map(|d| (d.uri.clone(), d.text.clone())).collect();
+        let mut needs = HashMap::new();
+        if self.origin == LoadOrigin::Workspace {
+            for (uri, text) in &open {
+                let order = self.workspace.load_order(uri, text);
+                let with_texts: Vec<FileText> =
+                    order.into_iter().filter_map(|u| Some((u.clone(), self.text_of(&u)?))).collect();
+                needs.insert(uri.clone(), with_texts);
+            }
+        }
+        let project_files = self
+            .docs
+            .iter()
+            .filter(|d| matches!(d.kind, FileKind::Config | FileKind::Tests))
+            .map(|d| (d.uri.clone(), d.kind, d.text.clone()))
+            .collect();
+        let config_file = self.config_file.as_ref().map(|(uri, text)| match self.docs.iter().find(|d| &d.uri == uri) {
+            Some(d) => (uri.clone(), d.text.clone()),
+            None => (uri.clone(), text.clone()),
+        });
         let rules_files = self
             .configured_uris()
             .into_iter()
@@ -110,7 +154,16 @@ impl State {
                 None => (uri.clone(), text.clone()),
             })
             .collect();
-        Inputs { open, rules_files, stdlib }
+        Inputs {
+            open,
+            rules_files,
+            stdlib,
+            origin: self.origin.clone(),
+            needs,
+            project_files,
+            config_file,
+            workspace: self.workspace.clone(),
+        }
     }
 
     /// The current snapshot, rebuilt first if documents changed since.
@@ -128,25 +181,48 @@ impl State {
         self.analysis.clone()
     }
 
-    /// Reads the configured files that are not open from disk; returns the failures.
+    /// Works out the load order (most specific first: the setting, the project's `rulec.yaml`,
+    /// its `falco.yaml`, else the workspace index), reads the configured files that are not
+    /// open and the workspace's rules files from disk; returns the failures.
     fn read_configured(&mut self) -> Vec<String> {
         let mut errors = Vec::new();
         self.disk.clear();
         self.stdlib = if self.config.stdlib { stdlib_files(self.root.as_deref()) } else { Vec::new() };
-        for p in self.config.rules_files.clone() {
-            let Some(uri) = path_uri(self.root.as_deref(), &p) else {
-                errors.push(format!("rulec.rulesFiles: cannot use `{p}` as a path"));
-                continue;
-            };
-            let path = resolve(self.root.as_deref(), &p);
-            match std::fs::read(&path).map(String::from_utf8) {
+        let root = self.root.clone();
+        let (origin, configured) = if !self.config.rules_files.is_empty() {
+            let mut paths = Vec::new();
+            for p in &self.config.rules_files {
+                match path_uri(root.as_deref(), p) {
+                    Some(_) => paths.push(resolve(root.as_deref(), p)),
+                    None => errors.push(format!("rulec.rulesFiles: cannot use `{p}` as a path")),
+                }
+            }
+            (LoadOrigin::Setting, paths)
+        } else {
+            root.as_deref().and_then(files::project_load_order).unwrap_or((LoadOrigin::Workspace, Vec::new()))
+        };
+        self.config_file = match &origin {
+            LoadOrigin::ProjectConfig(p) | LoadOrigin::FalcoConfig(p) => {
+                let text = std::fs::read_to_string(p).unwrap_or_default();
+                path_uri(None, &p.to_string_lossy()).map(|u| (u, Arc::from(text)))
+            }
+            LoadOrigin::Setting | LoadOrigin::Workspace => None,
+        };
+        let what = origin.describe();
+        for path in &configured {
+            let Some(uri) = path_uri(None, &path.to_string_lossy()) else { continue };
+            match std::fs::read(path).map(String::from_utf8) {
                 Ok(Ok(text)) => {
                     self.disk.insert(uri, Arc::from(text));
                 }
-                Ok(Err(_)) => errors.push(format!("rulec.rulesFiles: {} is not UTF-8 text", path.display())),
-                Err(e) => errors.push(format!("rulec.rulesFiles: cannot read {}: {e}", path.display())),
+                Ok(Err(_)) => errors.push(format!("{what}: {} is not UTF-8 text", path.display())),
+                Err(e) => errors.push(format!("{what}: cannot read {}: {e}", path.display())),
             }
         }
+        self.origin = origin;
+        self.configured = configured;
+        self.workspace_files = root.as_deref().map(files::scan_rules_files).unwrap_or_default();
+        self.workspace = Arc::new(WorkspaceIndex::build(&self.workspace_files, &self.stdlib));
         self.dirty = true;
         errors
     }
@@ -372,7 +448,7 @@ impl LanguageServer for Server {
     }
 
     async fn initialized(&self, _: InitializedParams) {
-        if !lock(&self.state).config.rules_files.is_empty() {
+        if !lock(&self.state).configured.is_empty() {
             self.schedule(None);
         }
     }
@@ -386,7 +462,8 @@ impl LanguageServer for Server {
         {
             let mut s = lock(&self.state);
             s.docs.retain(|d| d.uri != doc.uri);
-            s.docs.push(Doc { uri: doc.uri.clone(), text: Arc::from(doc.text), version: doc.version });
+            let kind = file_kind::kind_of(doc.uri.as_str(), &doc.text);
+            s.docs.push(Doc { uri: doc.uri.clone(), text: Arc::from(doc.text), version: doc.version, kind });
         }
         self.schedule(Some(doc.uri));
     }
@@ -400,13 +477,25 @@ impl LanguageServer for Server {
             for change in &params.content_changes {
                 text = apply_change(&text, change);
             }
+            d.kind = file_kind::kind_of(uri.as_str(), &text);
             d.text = Arc::from(text);
             d.version = params.text_document.version;
         }
         self.schedule(Some(uri));
     }
 
-    async fn did_save(&self, _: DidSaveTextDocumentParams) {}
+    /// A saved rules or configuration file may change what the workspace defines or the load
+    /// order: both are read again.
+    async fn did_save(&self, params: DidSaveTextDocumentParams) {
+        let relevant = {
+            let s = lock(&self.state);
+            s.docs.iter().any(|d| d.uri == params.text_document.uri && d.kind != FileKind::Other)
+        };
+        if relevant {
+            let _ = lock(&self.state).read_configured();
+            self.schedule(None);
+        }
+    }
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         let uri = params.text_document.uri;
@@ -445,7 +534,11 @@ impl LanguageServer for Server {
     async fn completion(&self, p: CompletionParams) -> Result<Option<CompletionResponse>> {
         let a = self.snapshot();
         let pos = p.text_document_position;
-        let items = guard("completion", || features::completion::completion(&a, &pos.text_document.uri, pos.position))?;
+        let items = guard("completion", || {
+            let (uri, at) = (&pos.text_document.uri, pos.position);
+            features::project_files::completion(&a, uri, at)
+                .unwrap_or_else(|| features::completion::completion(&a, uri, at))
+        })?;
         Ok(Some(CompletionResponse::Array(items)))
     }
 
@@ -458,7 +551,13 @@ impl LanguageServer for Server {
     async fn goto_definition(&self, p: GotoDefinitionParams) -> Result<Option<GotoDefinitionResponse>> {
         let a = self.snapshot();
         let pos = p.text_document_position_params;
-        let loc = guard("definition", || features::navigation::definition(&a, &pos.text_document.uri, pos.position))?;
+        let loc = guard("definition", || {
+            let (uri, at) = (&pos.text_document.uri, pos.position);
+            match a.project_file(uri) {
+                Some(_) => features::project_files::definition(&a, uri, at),
+                None => features::navigation::definition(&a, uri, at),
+            }
+        })?;
         Ok(loc.map(GotoDefinitionResponse::Scalar))
     }
 

@@ -321,6 +321,8 @@ static __always_inline void push_comm(struct builder *b)
 }
 
 #include "syscalls.h"
+#include "admin.h"
+#include "io.h"
 
 /* ---- events -------------------------------------------------------------------------------------- */
 static __always_inline void emit_generic(__u32 nr)
@@ -378,7 +380,13 @@ static __always_inline void emit_openat(struct pt_regs *regs, long ret, bool ope
 	builder_submit(&b);
 }
 
-static __always_inline void emit_clone(__u16 type, long ret)
+/* clone3's CLONE_INTO_CGROUP: the child starts in the cgroup the caller named. */
+#define CLONE_INTO_CGROUP 0x200000000ULL
+
+/* clone, clone3, fork, vfork. `flags` are the caller's CLONE_* flags (none for fork and vfork).
+ * The child's cgroups are its parent's, which user space copies, except after clone3 with
+ * CLONE_INTO_CGROUP: the child's own exit then walks them (it runs in its new cgroup by then). */
+static __always_inline void emit_clone(__u16 type, long ret, __u64 flags)
 {
 	struct builder b;
 	if (!builder_begin(&b, type, 21))
@@ -386,8 +394,11 @@ static __always_inline void emit_clone(__u16 type, long ret)
 	struct task_struct *t = current_task();
 	push_process_head(&b, ret, false);
 	push_comm(&b);                                    /* comm */
-	push_empty(&b);                                   /* cgroups: the parent's */
-	push_u32(&b, 0);                                  /* flags */
+	if (ret == 0 && (flags & CLONE_INTO_CGROUP))
+		push_cgroups(&b, t);                      /* cgroups: the child's own */
+	else
+		push_empty(&b);                           /* cgroups: the parent's */
+	push_u32(&b, clone_flags_to_ppm(flags));          /* flags */
 	push_u32(&b, BPF_CORE_READ(t, cred, uid.val));    /* uid */
 	push_u32(&b, BPF_CORE_READ(t, cred, gid.val));    /* gid */
 	push_u64(&b, pid_nr_in_own_ns(BPF_CORE_READ(t, thread_pid)));                /* vtid */
@@ -524,9 +535,18 @@ int BPF_PROG(rulec_sys_enter, struct pt_regs *regs, long id)
 	case NR_memfd_create:
 		p0 = (const void *)PT_REGS_PARM1_CORE_SYSCALL(regs);
 		break;
+	case NR_umount2:
+		p0 = (const void *)PT_REGS_PARM1_CORE_SYSCALL(regs);
+		break;
 	case NR_rename:
+	case NR_symlink:
+	case NR_mount:
 		p0 = (const void *)PT_REGS_PARM1_CORE_SYSCALL(regs);
 		p1 = (const void *)PT_REGS_PARM2_CORE_SYSCALL(regs);
+		break;
+	case NR_symlinkat:
+		p0 = (const void *)PT_REGS_PARM1_CORE_SYSCALL(regs);
+		p1 = (const void *)PT_REGS_PARM3_CORE_SYSCALL(regs);
 		break;
 	case NR_renameat:
 	case NR_renameat2:
@@ -633,16 +653,20 @@ int BPF_PROG(rulec_sys_exit, struct pt_regs *regs, long ret)
 		emit_close(regs, ret);
 		break;
 	case NR_clone:
-		emit_clone(PPME_SYSCALL_CLONE_20_X, ret);
+		emit_clone(PPME_SYSCALL_CLONE_20_X, ret, PT_REGS_PARM1_CORE_SYSCALL(regs));
 		break;
-	case NR_clone3:
-		emit_clone(PPME_SYSCALL_CLONE3_X, ret);
+	case NR_clone3: {
+		/* struct clone_args starts with the u64 flags; the kernel copied it at entry. */
+		__u64 cflags = 0;
+		bpf_probe_read_user(&cflags, sizeof(cflags), (const void *)PT_REGS_PARM1_CORE_SYSCALL(regs));
+		emit_clone(PPME_SYSCALL_CLONE3_X, ret, cflags);
 		break;
+	}
 	case NR_fork:
-		emit_clone(PPME_SYSCALL_FORK_20_X, ret);
+		emit_clone(PPME_SYSCALL_FORK_20_X, ret, 0);
 		break;
 	case NR_vfork:
-		emit_clone(PPME_SYSCALL_VFORK_20_X, ret);
+		emit_clone(PPME_SYSCALL_VFORK_20_X, ret, 0);
 		break;
 	case NR_execve:
 	case NR_execveat:
@@ -757,6 +781,58 @@ int BPF_PROG(rulec_sys_exit, struct pt_regs *regs, long ret)
 		break;
 	case NR_ptrace:
 		emit_ptrace(regs, ret);
+		break;
+	case NR_symlink:
+	case NR_symlinkat:
+		st = stash_for(tid, id);
+		emit_symlink(regs, ret, st, id == NR_symlinkat);
+		break;
+	case NR_mount:
+		st = stash_for(tid, id);
+		emit_mount(regs, ret, st);
+		break;
+	case NR_umount2:
+		st = stash_for(tid, id);
+		emit_umount2(regs, ret, st);
+		break;
+	case NR_setns:
+		emit_setns(regs, ret);
+		break;
+	case NR_unshare:
+		emit_unshare(regs, ret);
+		break;
+	case NR_bpf:
+		emit_bpf(regs, ret);
+		break;
+	case NR_read:
+		emit_rw(PPME_SYSCALL_READ_X, regs, ret, false);
+		break;
+	case NR_write:
+		emit_rw(PPME_SYSCALL_WRITE_X, regs, ret, false);
+		break;
+	case NR_pread64:
+		emit_rw(PPME_SYSCALL_PREAD_X, regs, ret, true);
+		break;
+	case NR_pwrite64:
+		emit_rw(PPME_SYSCALL_PWRITE_X, regs, ret, true);
+		break;
+	case NR_readv:
+		emit_readv(PPME_SYSCALL_READV_X, regs, ret, false);
+		break;
+	case NR_preadv:
+		emit_readv(PPME_SYSCALL_PREADV_X, regs, ret, true);
+		break;
+	case NR_writev:
+		emit_writev(PPME_SYSCALL_WRITEV_X, regs, ret, false);
+		break;
+	case NR_pwritev:
+		emit_writev(PPME_SYSCALL_PWRITEV_X, regs, ret, true);
+		break;
+	case NR_sendmmsg:
+		emit_mmsg(regs, ret, true);
+		break;
+	case NR_recvmmsg:
+		emit_mmsg(regs, ret, false);
 		break;
 	default:
 		emit_generic((__u32)id);

@@ -119,6 +119,24 @@ static __always_inline void emit_renameat(struct pt_regs *regs, long ret, struct
 	builder_submit(&b);
 }
 
+/* symlink: res, target, linkpath; symlinkat: res, target, linkdirfd, linkpath. The target is
+ * text stored in the link, never resolved. */
+static __always_inline void emit_symlink(struct pt_regs *regs, long ret, struct stash *st, bool at)
+{
+	struct builder b;
+	if (!builder_begin(&b, at ? PPME_SYSCALL_SYMLINKAT_X : PPME_SYSCALL_SYMLINK_X, at ? 4 : 3))
+		return;
+	push_u64(&b, (__u64)ret);
+	push_path0(&b, st, (const void *)ARG1(regs));
+	if (at) {
+		push_u64(&b, fd_arg(ARG2(regs)));
+		push_path1(&b, st, (const void *)ARG3(regs));
+	} else {
+		push_path1(&b, st, (const void *)ARG2(regs));
+	}
+	builder_submit(&b);
+}
+
 /* ---- fds ----------------------------------------------------------------------------------- */
 
 /* dup, dup2, dup3: res, oldfd (+ newfd, + flags). */
@@ -225,6 +243,33 @@ static __always_inline void emit_connect(struct pt_regs *regs, long ret, struct 
 	builder_submit(&b);
 }
 
+/*
+ * A bind to port 0 asks the kernel to pick one, and it has by the exit: the SOCKADDR written at
+ * `at` gets the socket's bound port instead of the 0 the caller gave, so that the fd's name and
+ * `fd.sport` of the listening socket are the port it really listens on. (The drivers write the
+ * caller's sockaddr as it was; rulec writes the address the socket has, which differs only
+ * here.)
+ */
+static __always_inline void patch_bound_port(struct builder *b, __u32 at, long fd)
+{
+	__u8 *dst = &b->buf[at & EVENT_MASK];
+	__u32 port_at;
+	if (b->off == at)
+		return; /* no address written */
+	if (dst[0] == AF_INET)
+		port_at = 5;
+	else if (dst[0] == AF_INET6)
+		port_at = 17;
+	else
+		return;
+	__u16 *port = (__u16 *)&b->buf[(at + port_at) & EVENT_MASK];
+	if (*port != 0)
+		return;
+	struct sock *sk = fd_sock(fd);
+	if (sk)
+		*port = BPF_CORE_READ(sk, __sk_common.skc_num);
+}
+
 static __always_inline void emit_bind(struct pt_regs *regs, long ret, struct stash *st)
 {
 	struct builder b;
@@ -233,7 +278,10 @@ static __always_inline void emit_bind(struct pt_regs *regs, long ret, struct sta
 	if (!st)
 		count_enter_missing(&b);
 	push_u64(&b, (__u64)ret);
+	__u32 at = b.off;
 	push_sockaddr(&b, st ? st->s0 : NULL, st ? st->len0 : 0);
+	if (ret == 0)
+		patch_bound_port(&b, at, (int)ARG1(regs));
 	push_u64(&b, fd_arg(ARG1(regs)));
 	builder_submit(&b);
 }

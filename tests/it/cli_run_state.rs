@@ -16,14 +16,14 @@ use crate::live::Live;
 
 /// A cgroup named like a Docker container's systemd scope, created for the test under the v2
 /// tree or a v1 hierarchy (the `pids` one, else `memory`), removed on drop.
-struct Scope {
-    dir: PathBuf,
+pub(super) struct Scope {
+    pub(super) dir: PathBuf,
     /// `system.slice`, when the test created it.
     slice: Option<PathBuf>,
 }
 
 impl Scope {
-    fn create(id: &str) -> Scope {
+    pub(super) fn create(id: &str) -> Scope {
         let root = Path::new("/sys/fs/cgroup");
         let base = if root.join("cgroup.controllers").exists() {
             root.to_path_buf()

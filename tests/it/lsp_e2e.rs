@@ -521,3 +521,37 @@ fn the_stdlib_is_known_by_default() {
     assert!(diags.contains("spawned_process"), "{diags}");
     assert_eq!(c.stop(), 0);
 }
+
+/// A new user's workspace with no setting at all: a `falco.yaml` naming Falco's installed rules
+/// (which the workspace holds beside it) and a `rules.d` folder, and a user file named like
+/// nothing in particular there. The load order comes from `falco.yaml`; the user's misspelt
+/// field is reported next to the macro the workspace defines; other YAML gets nothing; the first
+/// line's hover names the order.
+#[test]
+fn zero_configuration_workspace() {
+    let root = std::env::temp_dir().join(format!("rulec-lsp-zero-config-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(root.join("rules.d")).expect("temp dir");
+    let write = |name: &str, text: &str| std::fs::write(root.join(name), text).expect("write");
+    write("falco.yaml", "rules_files:\n  - /etc/falco/falco_rules.yaml\n  - /etc/falco/rules.d\njson_output: false\n");
+    write("falco_rules.yaml", "- macro: team_process\n  condition: evt.type = execve\n");
+    let custom =
+        "- rule: Team shell\n  desc: d\n  condition: team_process and proc.nme = bash\n  output: o\n  priority: INFO\n";
+    write("rules.d/custom.yaml", custom);
+    write("deploy.yaml", "- name: not rules\n  image: x\n");
+    let mut c = Client::start();
+    c.initialize_at(json!(file_uri(&root)), json!({"debounceMs": 0}));
+    let deploy = file_uri(&root.join("deploy.yaml"));
+    c.open(&deploy, "- name: not rules\n  image: x\n");
+    let uri = file_uri(&root.join("rules.d/custom.yaml"));
+    c.open(&uri, custom);
+    insta::assert_snapshot!(render_diags(&c.diagnostics(&uri)), @"2:30 E0401 unknown field `proc.nme` / help: did you mean `proc.name`?");
+    let hover = c.request("textDocument/hover", at(&uri, 0, 3));
+    let text = hover["contents"]["value"].as_str().unwrap_or_default().to_owned();
+    assert!(text.contains("**rulec load order**: `rules_files` of") && text.contains("falco.yaml"), "{text}");
+    assert!(text.contains("/falco_rules.yaml`\n") && text.contains(". this file"), "{text}");
+    // Nothing was published for the other YAML file.
+    assert!(!c.pending.iter().any(|m| m["params"]["uri"] == deploy.as_str()), "{:?}", c.pending);
+    assert_eq!(c.stop(), 0);
+    let _ = std::fs::remove_dir_all(&root);
+}

@@ -16,6 +16,7 @@ mod cli_misc;
 mod cli_outputs;
 mod cli_reload;
 mod cli_run;
+mod cli_run_admin;
 mod cli_run_state;
 mod cli_selftest;
 mod cli_test;

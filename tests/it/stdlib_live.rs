@@ -153,8 +153,10 @@ const ACTIONS: &[Action] = &[
         rule: "Kernel symbol addresses read by an unexpected program",
         script: "python3 -c 'open(\"/proc/kallsyms\").readline()'",
     },
-    // Not yet: "BPF program loaded by an unexpected program" needs the bpf call's `cmd`, and the
-    // probe sends bpf as a generic event without arguments (issue 10).
+    Action {
+        rule: "BPF program loaded by an unexpected program",
+        script: "python3 -c 'import ctypes; ctypes.CDLL(None).syscall(321, 5, None, 0)'",
+    },
 ];
 
 /// Executes a memfd copy of /bin/true.

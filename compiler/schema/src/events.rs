@@ -122,6 +122,23 @@ pub enum ParamType {
 }
 
 impl ParamType {
+    /// The width in bytes of a fixed-width integer type on the wire, and whether it is signed;
+    /// `None` for every other type (strings, buffers, addresses, `DYN`, doubles).
+    pub fn int_width(self) -> Option<(usize, bool)> {
+        use ParamType::*;
+        Some(match self {
+            Int8 => (1, true),
+            Uint8 | Flags8 | EnumFlags8 | SigType | L4Proto | SockFamily => (1, false),
+            Int16 => (2, true),
+            Uint16 | Flags16 | EnumFlags16 | SyscallId | Port => (2, false),
+            Int32 | Fd32 | Pid32 => (4, true),
+            Uint32 | Flags32 | EnumFlags32 | Uid | Gid | Ipv4Addr => (4, false),
+            Int64 | Errno | Fd | Pid | RelTime | AbsTime => (8, true),
+            Uint64 | SigSet => (8, false),
+            _ => return Option::None,
+        })
+    }
+
     /// Parses a type name as the tables spell it (`FSPATH`, `FLAGS32`); `DYN` (the libs table)
     /// and `DYNAMIC` (the listing) are the same type.
     pub fn parse(s: &str) -> Option<ParamType> {

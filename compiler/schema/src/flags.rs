@@ -395,6 +395,90 @@ pub static POLL_FLAGS: FlagSet = FlagSet {
     is_enum: false,
 };
 
+/// `PPM_MS_*` mount flags (mount `flags`), the kernel's `MS_*` bits without the `MS_` prefix.
+pub static MOUNT_FLAGS: FlagSet = FlagSet {
+    entries: &[
+        ("RDONLY", 1 << 0),
+        ("NOSUID", 1 << 1),
+        ("NODEV", 1 << 2),
+        ("NOEXEC", 1 << 3),
+        ("SYNCHRONOUS", 1 << 4),
+        ("REMOUNT", 1 << 5),
+        ("MANDLOCK", 1 << 6),
+        ("DIRSYNC", 1 << 7),
+        ("NOATIME", 1 << 10),
+        ("NODIRATIME", 1 << 11),
+        ("BIND", 1 << 12),
+        ("MOVE", 1 << 13),
+        ("REC", 1 << 14),
+        ("SILENT", 1 << 15),
+        ("POSIXACL", 1 << 16),
+        ("UNBINDABLE", 1 << 17),
+        ("PRIVATE", 1 << 18),
+        ("SLAVE", 1 << 19),
+        ("SHARED", 1 << 20),
+        ("RELATIME", 1 << 21),
+        ("KERNMOUNT", 1 << 22),
+        ("I_VERSION", 1 << 23),
+        ("STRICTATIME", 1 << 24),
+        ("LAZYTIME", 1 << 25),
+        ("NOSEC", 1 << 28),
+        ("BORN", 1 << 29),
+        ("ACTIVE", 1 << 30),
+        ("NOUSER", 1 << 31),
+    ],
+    is_enum: false,
+};
+
+/// `PPM_MNT_*` / `PPM_UMOUNT_*` flags (umount2 `flags`), the kernel's bits.
+pub static UMOUNT2_FLAGS: FlagSet =
+    FlagSet { entries: &[("FORCE", 1), ("DETACH", 2), ("EXPIRE", 4), ("NOFOLLOW", 8)], is_enum: false };
+
+/// `PPM_BPF_*` commands (bpf `cmd`): the kernel's `enum bpf_cmd`, where `BPF_PROG_RUN` is another
+/// name of `BPF_PROG_TEST_RUN`.
+pub static BPF_COMMANDS: FlagSet = FlagSet {
+    entries: &[
+        ("BPF_MAP_CREATE", 0),
+        ("BPF_MAP_LOOKUP_ELEM", 1),
+        ("BPF_MAP_UPDATE_ELEM", 2),
+        ("BPF_MAP_DELETE_ELEM", 3),
+        ("BPF_MAP_GET_NEXT_KEY", 4),
+        ("BPF_PROG_LOAD", 5),
+        ("BPF_OBJ_PIN", 6),
+        ("BPF_OBJ_GET", 7),
+        ("BPF_PROG_ATTACH", 8),
+        ("BPF_PROG_DETACH", 9),
+        ("BPF_PROG_TEST_RUN", 10),
+        ("BPF_PROG_RUN", 10),
+        ("BPF_PROG_GET_NEXT_ID", 11),
+        ("BPF_MAP_GET_NEXT_ID", 12),
+        ("BPF_PROG_GET_FD_BY_ID", 13),
+        ("BPF_MAP_GET_FD_BY_ID", 14),
+        ("BPF_OBJ_GET_INFO_BY_FD", 15),
+        ("BPF_PROG_QUERY", 16),
+        ("BPF_RAW_TRACEPOINT_OPEN", 17),
+        ("BPF_BTF_LOAD", 18),
+        ("BPF_BTF_GET_FD_BY_ID", 19),
+        ("BPF_TASK_FD_QUERY", 20),
+        ("BPF_MAP_LOOKUP_AND_DELETE_ELEM", 21),
+        ("BPF_MAP_FREEZE", 22),
+        ("BPF_BTF_GET_NEXT_ID", 23),
+        ("BPF_MAP_LOOKUP_BATCH", 24),
+        ("BPF_MAP_LOOKUP_AND_DELETE_BATCH", 25),
+        ("BPF_MAP_UPDATE_BATCH", 26),
+        ("BPF_MAP_DELETE_BATCH", 27),
+        ("BPF_LINK_CREATE", 28),
+        ("BPF_LINK_UPDATE", 29),
+        ("BPF_LINK_GET_FD_BY_ID", 30),
+        ("BPF_LINK_GET_NEXT_ID", 31),
+        ("BPF_ENABLE_STATS", 32),
+        ("BPF_ITER_CREATE", 33),
+        ("BPF_LINK_DETACH", 34),
+        ("BPF_PROG_BIND_MAP", 35),
+    ],
+    is_enum: true,
+};
+
 /// The flag table for parameter `param` of event `event`, when we have one.
 pub fn flag_set_for(event: &str, param: &str) -> Option<&'static FlagSet> {
     Some(match (event, param) {
@@ -412,6 +496,9 @@ pub fn flag_set_for(event: &str, param: &str) -> Option<&'static FlagSet> {
         ("renameat2", "flags") => &RENAME_FLAGS,
         ("creat", "creat_flags") => &CREAT_FLAGS,
         ("ptrace", "request") => &PTRACE_REQUESTS,
+        ("mount", "flags") => &MOUNT_FLAGS,
+        ("umount2", "flags") => &UMOUNT2_FLAGS,
+        ("bpf", "cmd") => &BPF_COMMANDS,
         (
             "open" | "openat" | "openat2" | "open_by_handle_at" | "socket" | "pipe2" | "dup3" | "eventfd2"
             | "inotify_init1" | "signalfd4" | "userfaultfd",
@@ -639,6 +726,15 @@ mod tests {
         assert_eq!(FILE_FLAGS.render_bits(0), "O_NONE");
         assert_eq!(FILE_FLAGS.render_bits(3 | (1 << 2) | (1 << 8)), "O_TRUNC|O_CREAT|O_RDWR");
         assert_eq!(FILE_FLAGS.render_bits(1 << 30), (1u64 << 30).to_string());
+    }
+
+    #[test]
+    fn mount_flags_and_bpf_commands_render_by_name() {
+        assert_eq!(MOUNT_FLAGS.render_bits((1 << 14) | (1 << 18)), "REC|PRIVATE");
+        assert_eq!(UMOUNT2_FLAGS.render_bits(2), "DETACH");
+        assert_eq!(BPF_COMMANDS.render_enum(5), "BPF_PROG_LOAD");
+        assert_eq!(BPF_COMMANDS.render_enum(11), "BPF_PROG_GET_NEXT_ID");
+        assert_eq!(BPF_COMMANDS.render_enum(35), "BPF_PROG_BIND_MAP");
     }
 
     #[test]

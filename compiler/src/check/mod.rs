@@ -277,8 +277,11 @@ impl<'a> Checker<'a> {
             let mut deferred = Vec::new();
             let mut sources = Vec::new();
             if let Some(expr) = &expr {
+                // An undefined macro does not stop the typing: the rest of the condition is
+                // still checked (the unknown macro stands for `false`), so that one missing
+                // name never hides the other mistakes. The macro itself stays unusable.
                 let ok = self.check_macro_refs(expr, &mac.condition, Some(i));
-                if ok {
+                {
                     let mut lower = typeck::Lowering::new(self, &mac.condition);
                     lower.defer_unknown_fields = true;
                     let c = lower.lower_expr(expr, 0);
@@ -295,7 +298,7 @@ impl<'a> Checker<'a> {
                             }
                         }
                     }
-                    cond = Some(c);
+                    cond = ok.then_some(c);
                 }
             }
             self.macro_conds.push(cond);
@@ -416,9 +419,12 @@ impl<'a> Checker<'a> {
                 }
             }
             if let Some(e) = &expr {
+                // As for macros: an undefined macro makes the rule unrunnable, and the rest of
+                // its condition is still typed so that its other errors are reported too.
                 if !self.check_macro_refs(e, &rule.condition, None) {
                     runnable = false;
-                } else if known_source {
+                }
+                if known_source {
                     let errors_before = self.error_count();
                     let mut lower = typeck::Lowering::new(self, &rule.condition);
                     lower.skip_unknown_fields = rule.skip_if_unknown_filter;

@@ -1,5 +1,8 @@
--- Headless test of the Neovim module: opens a rules file with an error and waits for the
--- server's diagnostics. Run from the repository root:
+-- Headless test of the Neovim module with no configuration at all: a workspace holds a Falco
+-- rules file and the user's `custom.yaml` (a rules file by content, not by name) whose condition
+-- uses a macro of that file (not one of the stdlib) and misspells a field. The unknown field
+-- must be reported, and the macro must resolve from the workspace (no `undefined macro`). Run
+-- from the repository root:
 --   RULEC_BIN=target/debug/rulec nvim --headless -u editors/neovim/test/minimal_init.lua
 -- Exits 0 when the expected diagnostic arrives, 1 otherwise.
 
@@ -18,10 +21,14 @@ require('rulec').setup({ cmd = { bin, 'lsp' } })
 
 local dir = vim.fn.tempname()
 vim.fn.mkdir(dir, 'p')
-local path = dir .. '/local_rules.yaml'
-local file = io.open(path, 'w')
-file:write('- macro: shell_procs\n  condition: proc.nmae = bash\n')
-file:close()
+local function write(name, text)
+  local file = io.open(dir .. '/' .. name, 'w')
+  file:write(text)
+  file:close()
+end
+write('falco_rules.yaml', '- macro: team_spawned_process\n  condition: evt.type = execve\n')
+write('custom.yaml', '- macro: shell_procs\n  condition: team_spawned_process and proc.nmae = bash\n')
+local path = dir .. '/custom.yaml'
 
 vim.schedule(function()
   vim.cmd('edit ' .. vim.fn.fnameescape(path))
@@ -40,6 +47,11 @@ vim.schedule(function()
     d = wanted()
     return d ~= nil
   end, 50)
+  for _, x in ipairs(vim.diagnostic.get(0)) do
+    if x.message:find('undefined macro', 1, true) then
+      return finish(false, 'the workspace macro did not resolve: ' .. x.message)
+    end
+  end
   if not d then
     local seen = {}
     for _, x in ipairs(vim.diagnostic.get(0)) do

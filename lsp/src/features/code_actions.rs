@@ -3,6 +3,7 @@
 //! `override:`; priority spellings; `=` to `in`; parentheses for a list; `val(...)`), and this
 //! module only turns them into code actions. The one fix it adds itself is quoting a value that
 //! looks like a field, since the right quote depends on the YAML scalar the condition is in.
+//! Adding a missing file to the configuration is [`super::add_rules_file`].
 
 use std::collections::HashMap;
 
@@ -48,6 +49,8 @@ pub fn code_actions(analysis: &Analysis, uri: &lsp::Uri, range: lsp::Range) -> V
             }));
         }
     }
+    let added = super::add_rules_file::actions(analysis, unit, file, start, end);
+    out.extend(added.into_iter().map(lsp::CodeActionOrCommand::CodeAction));
     out
 }
 

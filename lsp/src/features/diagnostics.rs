@@ -1,4 +1,5 @@
-//! Diagnostics of each file, as `rulec check` reports them for the same load order.
+//! Diagnostics of each file, as `rulec check` reports them for the same load order; for an open
+//! `rulec.yaml` or `*.tests.yaml`, what `rulec run --config` or `rulec test` would say of it.
 
 use tower_lsp_server::ls_types as lsp;
 
@@ -17,5 +18,9 @@ pub fn file_diagnostics(unit: &Unit, file: &UnitFile) -> Vec<lsp::Diagnostic> {
 
 /// Every reported file of the snapshot with its diagnostics.
 pub fn all(analysis: &Analysis) -> Vec<(lsp::Uri, Vec<lsp::Diagnostic>)> {
-    analysis.reported_files().map(|(u, f)| (f.uri.clone(), file_diagnostics(u, f))).collect()
+    let rules = analysis.reported_files().map(|(u, f)| (f.uri.clone(), file_diagnostics(u, f)));
+    let project = analysis.project_files.iter().map(|f| {
+        (f.uri.clone(), f.diagnostics.iter().map(|d| convert::lone_diagnostic(&f.uri, &f.source, d)).collect())
+    });
+    rules.chain(project).collect()
 }

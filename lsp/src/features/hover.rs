@@ -1,6 +1,7 @@
 //! Hover: a field's type, description and operators (for `evt.arg.X`, the events having that
 //! parameter); a macro's condition and its full expansion; a list's items; a rule's event types
 //! and its estimated cost per event (the engine's cost model, `rulec_compiler::analyze::rule_cost`).
+//! On a file's first line, the load order the file is checked in and where it comes from.
 
 use rulec_compiler::check::expand::expand_macros;
 use rulec_compiler::check::{CheckResult, EventTypes, Ruleset};
@@ -26,19 +27,57 @@ pub fn occurrence_at<'u>(unit: &'u Unit, file: &UnitFile, cursor: usize) -> Opti
 pub fn hover(analysis: &Analysis, uri: &lsp::Uri, pos: lsp::Position) -> Option<lsp::Hover> {
     let (unit, file) = analysis.unit_of(uri)?;
     let cursor = convert::offset(&file.source, pos);
-    let occ = occurrence_at(unit, file, cursor)?;
+    let occ = occurrence_at(unit, file, cursor);
     let ruleset = &unit.result.ruleset;
-    let text = match occ.kind {
-        OccKind::Field => field_hover(&occ.name)?,
-        OccKind::Macro => macro_hover(ruleset, &occ.name)?,
-        OccKind::List => list_hover(ruleset, &occ.name)?,
-        OccKind::Rule => rule_hover(&unit.result, &occ.name)?,
-        _ => return None,
+    let text = occ.and_then(|occ| match occ.kind {
+        OccKind::Field => field_hover(&occ.name),
+        OccKind::Macro => macro_hover(ruleset, &occ.name),
+        OccKind::List => list_hover(ruleset, &occ.name),
+        OccKind::Rule => rule_hover(&unit.result, &occ.name),
+        _ => None,
+    });
+    let (text, range) = match (text, pos.line) {
+        (text, 0) => {
+            let order = load_order_text(analysis, unit, file);
+            (text.map_or(order.clone(), |t| format!("{t}\n\n---\n\n{order}")), None)
+        }
+        (Some(text), _) => (text, occ.map(|o| convert::range(&file.source, o.loc.start as usize, o.loc.end as usize))),
+        (None, _) => return None,
     };
     Some(lsp::Hover {
         contents: lsp::HoverContents::Markup(lsp::MarkupContent { kind: lsp::MarkupKind::Markdown, value: text }),
-        range: Some(convert::range(&file.source, occ.loc.start as usize, occ.loc.end as usize)),
+        range,
     })
+}
+
+/// The files `file` is checked after, in order, and where that order comes from.
+pub fn load_order_text(analysis: &Analysis, unit: &Unit, file: &UnitFile) -> String {
+    let stdlib = unit.files.iter().take_while(|f| analysis.stdlib.contains(&f.uri)).count();
+    let mut text = format!("**rulec load order**: {}\n\n", analysis.origin.describe());
+    let mut n = 0;
+    if stdlib > 0 {
+        n += 1;
+        text.push_str(&format!("{n}. the embedded stdlib ({stdlib} files; setting `rulec.stdlib`)\n"));
+    }
+    for f in &unit.files[stdlib..] {
+        n += 1;
+        if f.uri == file.uri {
+            text.push_str(&format!("{n}. this file\n"));
+            break;
+        }
+        text.push_str(&format!("{n}. `{}`\n", shown_path(&f.uri, &file.uri)));
+    }
+    text
+}
+
+/// `uri` as a path, relative to the folder of `from` when it is inside it.
+fn shown_path(uri: &lsp::Uri, from: &lsp::Uri) -> String {
+    let target = uri.as_str();
+    let base = from.as_str().rsplit_once('/').map_or("", |(dir, _)| dir);
+    match target.strip_prefix(base).and_then(|rest| rest.strip_prefix('/')) {
+        Some(rel) if !base.is_empty() => rel.to_owned(),
+        _ => target.strip_prefix("file://").unwrap_or(target).to_owned(),
+    }
 }
 
 fn field_hover(written: &str) -> Option<String> {

@@ -247,6 +247,8 @@ pub(crate) fn render_param(ev: &Event, st: &State, p: &Param) -> String {
             Some(f) => format!("{fd}(<{}>{})", f.kind.type_char(), f.name),
             None => fd.to_string(),
         },
+        // A dirfd meaning the working directory, as libsinsp names it (not ENETDOWN's errno).
+        ParamValue::Fd(crate::state::AT_FDCWD) => format!("{}(AT_FDCWD)", crate::state::AT_FDCWD),
         ParamValue::Fd(fd) => match flags::errno_name(fd.unsigned_abs()) {
             Some(n) => format!("{fd}({n})"),
             None => fd.to_string(),

@@ -231,6 +231,8 @@ fn evt_fields() {
     assert_eq!(get("evt.abspath", Some(FieldArgValue::Key("dst".into())), &ren, &st), sv("/tmp/b.txt"));
     assert_eq!(get("fs.path.source", None, &ren, &st), sv("/home/alice/a.txt"));
     assert_eq!(get("fs.path.sourceraw", None, &ren, &st), sv("a.txt"));
+    // A dirfd of AT_FDCWD is named so, as libsinsp (and sysdig) print it, not as errno 100.
+    assert_eq!(get("evt.arg", Some(FieldArgValue::Key("olddirfd".into())), &ren, &st), sv("-100(AT_FDCWD)"));
     assert_eq!(get("fs.path.target", None, &ren, &st), sv("/tmp/b.txt"));
     assert_eq!(get("fs.path.name", None, &ren, &st), None);
     let mk = ev(

@@ -96,7 +96,7 @@ pub struct State {
 }
 
 /// `PPM_AT_FDCWD`.
-const AT_FDCWD: i64 = -100;
+pub(crate) const AT_FDCWD: i64 = -100;
 const EINPROGRESS: i64 = -115;
 
 /// The pids met while walking a parent chain ([`State::ancestors`]), without allocating for the

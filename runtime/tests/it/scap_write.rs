@@ -161,3 +161,25 @@ fn an_exit_record_gets_its_enter_event_before_it() {
     assert!(!w.write_enter_for(0, &e).unwrap());
     assert!(!w.write_enter_for(0, &rec[..20]).unwrap());
 }
+
+#[test]
+fn an_enter_parameter_of_another_width_is_converted() {
+    // bpf's exit (369) carries `cmd` as ENUMFLAGS32; its enter event (368) as INT64.
+    let mut rec = Vec::new();
+    rec.extend_from_slice(&7u64.to_le_bytes());
+    rec.extend_from_slice(&42u64.to_le_bytes());
+    rec.extend_from_slice(&(26u32 + 4 + 12).to_le_bytes());
+    rec.extend_from_slice(&369u16.to_le_bytes());
+    rec.extend_from_slice(&2u32.to_le_bytes());
+    rec.extend_from_slice(&8u16.to_le_bytes());
+    rec.extend_from_slice(&4u16.to_le_bytes());
+    rec.extend_from_slice(&(-22i64).to_le_bytes());
+    rec.extend_from_slice(&5u32.to_le_bytes());
+    let mut w = ScapWriter::new(Vec::new(), &machine()).unwrap();
+    assert!(w.write_enter_for(0, &rec).unwrap());
+    w.write_record(0, &rec, 0).unwrap();
+    let events: Vec<_> = ScapReader::from_bytes(w.finish().unwrap()).unwrap().map(Result::unwrap).collect();
+    assert_eq!(events.len(), 2, "both halves decode");
+    assert_eq!((events[0].type_id, events[0].params[0].name), (368, "cmd"));
+    assert_eq!(events[0].params[0].value, ParamValue::I64(5));
+}

@@ -312,16 +312,19 @@ impl Lowering<'_, '_> {
                     return Some(FieldArgValue::Index(i));
                 }
                 if schema.events_with_param(&text).is_empty() {
-                    let mut d = self.error(
-                        Code::InvalidFieldArgument,
-                        span,
-                        format!("no event has a parameter named `{text}`"),
-                    );
+                    // `evt.rawarg` needs the parameter's type, so libs refuses an unknown name;
+                    // `evt.arg` looks the name up per event, so Falco loads the rule and the
+                    // check simply never has a value.
+                    let code =
+                        if info.name == "evt.arg" { Code::UnknownEventParameter } else { Code::InvalidFieldArgument };
+                    let mut d = self.error(code, span, format!("no event has a parameter named `{text}`"));
                     if let Some(s) = crate::check::suggest(&text, schema.param_names()) {
                         d = self.with_suggestion(d, span, s);
                     }
                     self.push(d);
-                    return None;
+                    if code == Code::InvalidFieldArgument {
+                        return None;
+                    }
                 }
                 Some(FieldArgValue::Key(text))
             }

@@ -445,13 +445,28 @@ fn enter_for(record: &[u8]) -> Option<Vec<u8>> {
         return None;
     }
     let generic = rulec_schema::is_generic_id(ty);
-    let values: Vec<&[u8]> = enter
+    let values: Vec<std::borrow::Cow<'_, [u8]>> = enter
         .params
         .iter()
         .enumerate()
-        .map(|(i, (name, _))| {
+        .map(|(i, (name, enter_ty))| {
             let idx = if generic { Some(i) } else { exit.params.iter().position(|(n, _)| n == name) };
-            idx.and_then(|j| params.get(j).copied()).unwrap_or(&[])
+            let Some((j, bytes)) = idx.and_then(|j| Some((j, params.get(j).copied()?))) else {
+                return std::borrow::Cow::Borrowed(&[][..]);
+            };
+            // The same integer in another width in the two halves (bpf's `cmd`: INT64 at entry,
+            // ENUMFLAGS32 at exit): written in the enter event's width, extended by the exit's sign.
+            let exit_ty = exit.params.get(j).map(|(_, t)| *t);
+            match (enter_ty.int_width(), exit_ty.and_then(|t| t.int_width())) {
+                (Some((want, _)), Some((have, signed))) if want != have && bytes.len() == have => {
+                    let negative = signed && bytes.last().is_some_and(|b| b & 0x80 != 0);
+                    let mut v = vec![if negative { 0xff } else { 0 }; want];
+                    let n = want.min(have);
+                    v[..n].copy_from_slice(&bytes[..n]);
+                    std::borrow::Cow::Owned(v)
+                }
+                _ => std::borrow::Cow::Borrowed(bytes),
+            }
         })
         .collect();
     let len = HDR + 2 * values.len() + values.iter().map(|v| v.len()).sum::<usize>();

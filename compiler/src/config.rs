@@ -1,5 +1,6 @@
 //! `rulec.yaml`: `rulec run`'s configuration file, in the spirit of `falco.yaml`. [`parse`] reads
-//! its text (no IO here) into a [`Config`]; every problem is a [`Diagnostic`] at its line and
+//! its text (no IO here) into a [`Config`] for `rulec run` and the language server (which takes
+//! its load order from it); every problem is a [`Diagnostic`] at its line and
 //! column (E0701 the file's shape, E0702 an unknown key with the closest known one, E0703 a value
 //! of the wrong kind), rendered as `rulec check` renders a rules file's. Command-line flags
 //! override the file (`src/cli/run.rs` merges them).
@@ -9,8 +10,8 @@
 
 use std::path::PathBuf;
 
-use rulec_compiler::yaml::{self, Node};
-use rulec_compiler::{Code, Diagnostic, FileId};
+use crate::yaml::{self, Node};
+use crate::{Code, Diagnostic, FileId};
 
 /// Everything the file can say; `None`/empty where it says nothing.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -95,7 +96,7 @@ impl Reader {
                 continue;
             }
             let mut d = Diagnostic::new(Code::UnknownConfigKey, k.loc, format!("{what} has no key `{key}`"));
-            if let Some(best) = rulec_compiler::schema::closest(key, allowed.iter().copied()) {
+            if let Some(best) = crate::schema::closest(key, allowed.iter().copied()) {
                 d = d.with_suggestion(k.loc, best);
             }
             self.diags.push(d.with_hint(format!("known keys: {}", allowed.join(", "))));
