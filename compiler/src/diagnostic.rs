@@ -289,6 +289,20 @@ codes! {
     UnknownEventParameter = "W0119", Warning, "unknown-event-parameter",
         "`evt.arg.NAME` (or `evt.arg[NAME]`) names a parameter that no event has. Falco loads it, and the check never has a value, so it is never true; usually a misspelt name (the message suggests the closest one).";
 
+    // Analyses Falco lacks (`compiler/src/analyze/`): what the typed condition proves.
+    RuleNeverMatches = "W0201", Warning, "rule-never-matches",
+        "A rule that can never match: no event type satisfies its `evt.type` checks, or its condition reduces to false (for example `evt.type = open and evt.type = execve`). The message gives the reason.";
+    FieldNeverSet = "W0202", Warning, "field-never-set",
+        "A check on a field that none of the rule's event types gives a value (`fd.sport` in a rule that only sees `execve`, `evt.arg.NAME` where no such event has that parameter): the check is false on every event the rule sees, and `not` of it true.";
+    ConstantSubcondition = "W0203", Warning, "constant-subcondition",
+        "A part of a condition that is always true or always false, whatever the event: `a or not a`, `a and not a`, or one scalar field equal to two different values.";
+    DuplicateRule = "W0204", Warning, "duplicate-rule",
+        "A rule with the same output as an earlier rule of the same source, whose condition is the same or implies the earlier one's (it holds every part of it): every event it matches, the earlier rule matches too, so it adds no alert (and never fires when only the first matching rule alerts, as by default).";
+    ExceptionFieldNeverSet = "W0205", Warning, "exception-field-never-set",
+        "An exception field that none of the rule's event types gives a value: a row using it can never apply, so the exception excludes nothing.";
+    CostlyCheck = "W0206", Warning, "costly-check",
+        "A check that the engine's cost model prices high (a regex, a substring or glob search on a computed field, an ancestor scan) in a rule that runs on the high-volume I/O events (read, write, send...) or on every event: it is paid on nearly every event. The message gives its estimated cost; restrict the rule's `evt.type`, or name an ancestor level (`proc.aname[2]`).";
+
     // Test files (`rulec test`).
     TestFileShape = "E0601", Error, "test-file-shape",
         "A test file must be a map with `cases`, a sequence of maps (and optionally `rules` and `match`); each case needs a `name`, and `events` or `capture`.";

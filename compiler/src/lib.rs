@@ -3,12 +3,14 @@
 //! Pipeline: YAML with positions ([`yaml`]) → items with every key and location ([`items`]) →
 //! several files merged in load order with Falco's replace/append/override semantics ([`load`]) →
 //! conditions parsed (rulec-grammar), macros and lists resolved, types checked against the field
-//! schema ([`schema`]) and event types computed ([`check`]) → lowered to the IR ([`lower`];
+//! schema ([`schema`]) and event types computed ([`check`]), then the analyses Falco lacks
+//! ([`analyze`]) → lowered to the IR ([`lower`];
 //! [`compile`] also optimises and verifies), the program the runtime runs.
 //!
 //! This crate does no IO and never panics on user input: it is given file names and texts, and it
 //! returns its result together with every diagnostic.
 
+pub mod analyze;
 pub mod check;
 pub mod config;
 pub mod diagnostic;

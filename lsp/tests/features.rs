@@ -8,6 +8,10 @@ use rulec_lsp::features::{
 use rulec_lsp::fixture::{Fixture, uri};
 use tower_lsp_server::ls_types as lsp;
 
+/// The analyses Falco lacks, as the server shows them.
+#[path = "features/analyses.rs"]
+mod analyses;
+
 const BASE: &str = r#"- list: shell_binaries
   items: [bash, sh, zsh]
 

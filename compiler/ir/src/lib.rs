@@ -22,6 +22,7 @@
 //! `proc.name` is absent); `exists` is true exactly when the value can be computed.
 
 pub mod build;
+pub mod cost;
 pub mod meta;
 pub mod opt;
 pub mod parse;

@@ -3,11 +3,12 @@
 //! operators its type accepts ([`OpSet`]). Parsing is strict: a row that does not parse is
 //! reported (never panics), and a unit test keeps the embedded table clean.
 //!
-//! The first eight columns are Falco's facts; the last two are rulec's own: `multi` ([`Multi`],
+//! The first eight columns are Falco's facts; the last three are rulec's own: `multi` ([`Multi`],
 //! whether a field of scalar type can still yield several values: ancestor fields without an
 //! index, the fields that stand for either end of a connection; the checker, the IR and both
 //! backends read it from here instead of keeping their own lists of names) and `description`
-//! (our own one-sentence description, which `rulec fields` and the language server show).
+//! (our own one-sentence description, which `rulec fields` and the language server show), and
+//! `set_by` ([`crate::SetBy`]: which events can give the field a value).
 
 use rulec_grammar::ast::Op;
 
@@ -392,6 +393,8 @@ pub struct FieldInfo {
     pub description: &'static str,
     /// Whether a scalar field can yield several values (rulec's own column).
     pub multi: Multi,
+    /// Which events can give it a value (rulec's own column, [`crate::SetBy`]).
+    pub set_by: crate::SetBy,
 }
 
 impl FieldInfo {
@@ -510,13 +513,14 @@ pub fn class_id(class: &str) -> &str {
     &class[..cut]
 }
 
-/// The number of columns of `fields.tsv`: Falco's eight, then `multi` and `description`.
-pub(super) const COLUMNS: usize = 10;
+/// The number of columns of `fields.tsv`: Falco's eight, then `multi`, `description` and
+/// `set_by`.
+pub(super) const COLUMNS: usize = 11;
 
 /// Parses one data row of `fields.tsv` ([`COLUMNS`] tab-separated columns).
 pub(super) fn parse_row(line: &'static str) -> Result<FieldInfo, String> {
     let cols: Vec<&'static str> = line.split('\t').collect();
-    let Ok([class, name, ty, is_list, takes_arg, arg_kind, flags, ops, multi, description]) =
+    let Ok([class, name, ty, is_list, takes_arg, arg_kind, flags, ops, multi, description, set_by]) =
         <[&'static str; COLUMNS]>::try_from(cols.as_slice())
     else {
         return Err(format!("expected {COLUMNS} columns, found {}", cols.len()));
@@ -547,7 +551,21 @@ pub(super) fn parse_row(line: &'static str) -> Result<FieldInfo, String> {
     }
     let multi = Multi::parse(multi)?;
     let description = description.trim();
-    Ok(FieldInfo { name, class, ty, is_list, arg, arg_kind, flags, ops, ops_depend_on_param, description, multi })
+    let set_by = crate::SetBy::parse(set_by)?;
+    Ok(FieldInfo {
+        name,
+        class,
+        ty,
+        is_list,
+        arg,
+        arg_kind,
+        flags,
+        ops,
+        ops_depend_on_param,
+        description,
+        multi,
+        set_by,
+    })
 }
 
 /// The ops column: operator words, then an optional `[...]` note. The note

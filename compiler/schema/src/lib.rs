@@ -6,7 +6,8 @@
 //! ([`syscalls`]) are the rest of the vocabulary the runtime and the capture readers share;
 //! [`record`] is the byte layout of one event record, shared by the capture reader and the probe.
 //! [`params`] holds the typed parameter keys generated from the event table (`build.rs`), and
-//! `data/fd_events.tsv` which calls create which kind of fd ([`fd_creation`]).
+//! `data/fd_events.tsv` which calls create which kind of fd ([`fd_creation`]); [`SetBy`] which
+//! events can give a field a value (the field table's `set_by` column).
 //!
 //! This module owns: looking a field up as written in a condition (longest-prefix matching and
 //! dot-suffix arguments, [`Schema::resolve_field`]), did-you-mean suggestions, event names
@@ -24,6 +25,7 @@ mod param_family;
 pub mod params;
 pub mod record;
 mod services;
+mod set_by;
 mod suggest;
 pub mod syscalls;
 mod table_row;
@@ -43,6 +45,7 @@ pub use fd_kind::{FdCreation, FdKind, FdSource, creates_fd_from_res, fd_creation
 pub use fields::{ArgKind, ArgSpec, FieldFlags, FieldInfo, FieldType, Multi, OpSet, class_id};
 pub use operators::{OPERATORS, Operands, OperatorDef, Rhs, operator};
 pub use services::{service_names, service_port};
+pub use set_by::SetBy;
 pub use suggest::{closest, edit_distance, suggestion_distance, suggestion_limit};
 
 const FIELDS_TSV: &str = include_str!("../data/fields.tsv");

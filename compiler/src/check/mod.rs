@@ -82,8 +82,11 @@ pub fn check(files: &[SourceFile]) -> CheckResult {
     checker.check_all();
     let Checker { rules, macro_exprs, list_values, diags, .. } = checker;
     diagnostics.extend(diags);
-    sort_diagnostics(&mut diagnostics);
-    CheckResult { diagnostics, ruleset: Ruleset { rules, macro_exprs, list_values, loaded } }
+    let mut result = CheckResult { diagnostics, ruleset: Ruleset { rules, macro_exprs, list_values, loaded } };
+    let found = crate::analyze::analyze(&result);
+    result.diagnostics.extend(found);
+    sort_diagnostics(&mut result.diagnostics);
+    result
 }
 
 /// File order, then position, then errors before warnings; duplicates removed.

@@ -1,9 +1,10 @@
 //! Hover: a field's type, description and operators (for `evt.arg.X`, the events having that
-//! parameter); a macro's condition and its full expansion; a list's items; a rule's event types.
+//! parameter); a macro's condition and its full expansion; a list's items; a rule's event types
+//! and its estimated cost per event (the engine's cost model, `rulec_compiler::analyze::rule_cost`).
 //! On a file's first line, the load order the file is checked in and where it comes from.
 
 use rulec_compiler::check::expand::expand_macros;
-use rulec_compiler::check::{EventTypes, Ruleset};
+use rulec_compiler::check::{CheckResult, EventTypes, Ruleset};
 use rulec_compiler::schema::schema;
 use tower_lsp_server::ls_types as lsp;
 
@@ -32,7 +33,7 @@ pub fn hover(analysis: &Analysis, uri: &lsp::Uri, pos: lsp::Position) -> Option<
         OccKind::Field => field_hover(&occ.name),
         OccKind::Macro => macro_hover(ruleset, &occ.name),
         OccKind::List => list_hover(ruleset, &occ.name),
-        OccKind::Rule => rule_hover(ruleset, &occ.name),
+        OccKind::Rule => rule_hover(&unit.result, &occ.name),
         _ => None,
     });
     let (text, range) = match (text, pos.line) {
@@ -129,7 +130,8 @@ fn list_hover(ruleset: &Ruleset, name: &str) -> Option<String> {
     Some(format!("**list** `{name}` ({} items)\n\n{}{more}", values.len(), shown.join(", ")))
 }
 
-fn rule_hover(ruleset: &Ruleset, name: &str) -> Option<String> {
+fn rule_hover(result: &CheckResult, name: &str) -> Option<String> {
+    let ruleset = &result.ruleset;
     let rule = ruleset.rules.iter().find(|r| r.name == name)?;
     let def = ruleset.loaded.rules.get(rule.index)?;
     let mut text = format!("**rule** `{name}` ({})", def.priority.as_str());
@@ -144,6 +146,12 @@ fn rule_hover(ruleset: &Ruleset, name: &str) -> Option<String> {
     }
     if rule.runnable {
         text.push_str(&format!("evt.type: {}", event_types_text(&rule.event_types, usize::MAX)));
+        if let Some(units) = rulec_compiler::analyze::rule_cost(result, name) {
+            text.push_str(&format!(
+                "\n\nestimated cost: at most {units:.1} units, about {:.0} ns per event of its types (every check evaluated; the engine's cost model)",
+                units * rulec_compiler::ir::cost::NS_PER_UNIT
+            ));
+        }
     } else {
         text.push_str("not runnable (see its diagnostics)");
     }

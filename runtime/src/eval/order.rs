@@ -14,8 +14,8 @@
 //! cache), so the value of a junction does not depend on the order of its children. Only the
 //! time to reach it does.
 
-use rulec_ir::StrOp;
-use rulec_ir::{Node, NodeId, Program, Slot, Test};
+use rulec_ir::cost::node_costs;
+use rulec_ir::{Node, NodeId, Program};
 
 use super::EvalCtx;
 
@@ -119,91 +119,5 @@ impl Profile {
             }
         }
         out
-    }
-}
-
-/// An estimate of each node's evaluation cost, in rough units of one integer comparison on a
-/// cached value: the test's own cost (as the optimiser counts it) plus computing the slot.
-fn node_costs(p: &Program) -> Vec<f64> {
-    let slot_cost: Vec<f64> = p.slots.iter().map(|s| slot_cost(p, s)).collect();
-    let mut costs: Vec<f64> = Vec::with_capacity(p.nodes.len());
-    for n in &p.nodes {
-        let get = |costs: &Vec<f64>, x: &NodeId| costs.get(x.0 as usize).copied().unwrap_or(1.0);
-        let c = match n {
-            Node::Const(_) => 0.0,
-            Node::Check(c) => p.checks.get(c.0 as usize).map_or(1.0, |c| {
-                let mut cost = test_cost(&c.test) + slot_cost.get(c.slot.0 as usize).copied().unwrap_or(1.0);
-                if let Test::CompareSlot { other, .. } = &c.test {
-                    cost += slot_cost.get(other.0 as usize).copied().unwrap_or(1.0);
-                }
-                cost
-            }),
-            Node::Not(x) => get(&costs, x),
-            // An upper bound: every child evaluated.
-            Node::And(xs) | Node::Or(xs) => xs.iter().map(|x| get(&costs, x)).sum::<f64>().min(1e9),
-        };
-        costs.push(c);
-    }
-    costs
-}
-
-fn test_cost(t: &Test) -> f64 {
-    // The schema's operator table prices a string check in the optimiser's units, where a text
-    // comparison is 3; here a comparison is 1, so a string operator costs its figure less 2.
-    let str_cost = |op: &StrOp| f64::from(op.def().cost) - 2.0;
-    match t {
-        Test::Exists | Test::Compare { .. } => 1.0,
-        Test::In(_) | Test::Intersects(_) => 1.5,
-        Test::Str { op, .. } | Test::StrMulti { op, .. } => str_cost(op),
-        Test::PMatch(_) => 4.0,
-        Test::CompareSlot { .. } => 3.0,
-    }
-}
-
-/// What computing a slot costs, by what the extractor has to look up or build.
-fn slot_cost(p: &Program, s: &Slot) -> f64 {
-    match s {
-        Slot::Field { field, arg } => {
-            let name = field.name;
-            let index = match arg {
-                Some(rulec_ir::FieldArgValue::Index(i)) => (*i).clamp(0, 64) as f64,
-                _ => 0.0,
-            };
-            // Relative costs: the event's own fields are cheapest; the thread is one hash
-            // lookup; the fd a thread and a process lookup plus an ordered-map search; each
-            // ancestor one more lookup; rendered arguments and joined strings allocate.
-            match name {
-                _ if name.starts_with("proc.a") && arg.is_none() => 12.0,
-                _ if name.starts_with("proc.a") => 3.0 + 2.0 * index,
-                "proc.cmdline" | "proc.args" | "proc.exeline" | "proc.env" => 4.0,
-                "proc.pcmdline" => 5.5,
-                _ if name.starts_with("proc.p") || name.starts_with("proc.s") || name.starts_with("proc.vpgid") => 4.0,
-                // A flag parameter's verdicts are remembered by value (`Read::FlagText`): usually
-                // a parameter lookup and a probe.
-                "evt.arg" if matches!(arg, Some(rulec_ir::FieldArgValue::Key(_))) => 2.5,
-                _ if name.starts_with("evt.arg") || name.starts_with("evt.args") || name.starts_with("evt.info") => {
-                    10.0
-                }
-                _ if name.starts_with("evt.") || name.starts_with("syscall.") => 1.5,
-                _ if name.starts_with("user.") || name.starts_with("group.") => 5.0,
-                _ if name.starts_with("fdlist.") || name == "fd.types" => 8.0,
-                _ if name.starts_with("fd.") => 4.0,
-                _ => 2.5,
-            }
-        }
-        Slot::Transform { inputs, .. } => {
-            4.0 + inputs
-                .iter()
-                .filter_map(|i| match i {
-                    rulec_ir::SlotInput::Slot(s) => p.slots.get(s.0 as usize),
-                    rulec_ir::SlotInput::Literal(_) => None,
-                })
-                .map(|s| match s {
-                    // One level down is enough for an estimate (and bounds the recursion).
-                    Slot::Field { .. } => slot_cost(p, s),
-                    Slot::Transform { .. } => 8.0,
-                })
-                .sum::<f64>()
-        }
     }
 }
