@@ -12,6 +12,10 @@ use tower_lsp_server::ls_types as lsp;
 #[path = "features/analyses.rs"]
 mod analyses;
 
+/// The editor as a new user meets it: no setting, files told apart by content.
+#[path = "features/zero_config.rs"]
+mod zero_config;
+
 const BASE: &str = r#"- list: shell_binaries
   items: [bash, sh, zsh]
 
