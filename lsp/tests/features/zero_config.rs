@@ -7,6 +7,8 @@ use rulec_lsp::features::{code_actions, completion, diagnostics, hover, project_
 use rulec_lsp::fixture::{Fixture, uri};
 use tower_lsp_server::ls_types as lsp;
 
+use super::apply;
+
 /// The upstream macro and list a user's file uses, in a workspace file that is not open.
 const FALCO: &str = r#"//- /falco/falco_rules.yaml workspace
 - list: shell_binaries
@@ -53,25 +55,6 @@ fn hover_text(f: &Fixture) -> String {
         lsp::HoverContents::Markup(m) => m.value,
         other => panic!("unexpected hover {other:?}"),
     }
-}
-
-/// The text of `u` with LSP edits applied.
-fn apply(text: &str, edits: &[lsp::TextEdit]) -> String {
-    let file = rulec_compiler::SourceFile::new(rulec_compiler::FileId(0), "", text.to_owned());
-    let mut spans: Vec<(usize, usize, &str)> = edits
-        .iter()
-        .map(|e| {
-            let s = file.offset_of_utf16(e.range.start.line, e.range.start.character);
-            let t = file.offset_of_utf16(e.range.end.line, e.range.end.character);
-            (s, t, e.new_text.as_str())
-        })
-        .collect();
-    spans.sort_by_key(|s| std::cmp::Reverse(s.0));
-    let mut out = text.to_owned();
-    for (s, t, new) in spans {
-        out.replace_range(s..t, new);
-    }
-    out
 }
 
 // ------------------------------------------------------------------ load order
