@@ -144,7 +144,7 @@ impl Engine {
         let p = compiled.program();
         let (jit, jit_error) = match backend {
             Backend::Interp => (None, None),
-            Backend::Jit => match JitProgram::compile(p, JIT_CALLBACKS) {
+            Backend::Jit => match compile_jit(&compiled) {
                 Ok(j) => (Some(j), None),
                 Err(e) => (None, Some(e)),
             },
@@ -343,7 +343,7 @@ impl Engine {
             self.compiled.reorder(node, children);
         }
         if self.jit.is_some()
-            && let Ok(j) = JitProgram::compile(self.compiled.program(), JIT_CALLBACKS)
+            && let Ok(j) = compile_jit(&self.compiled)
         {
             self.jit = Some(j);
         }
@@ -355,6 +355,14 @@ impl Engine {
         let mut ctx = EvalCtx::new(&self.compiled, &mut self.cache, ev, state);
         run_rule(self.jit.as_ref(), &mut ctx, rule)
     }
+}
+
+/// The JIT program of `compiled`, reading the verdicts of its shared string passes inline.
+fn compile_jit(compiled: &Compiled) -> Result<JitProgram, String> {
+    // SAFETY: the rule functions are only ever called by `run_rule`, with an `EvalCtx` of this
+    // same program: it starts with its `VerdictHeader`, whose words (the slot cache's, sized for
+    // the program when the context is made) are valid for `len` words during the call.
+    unsafe { JitProgram::compile_shared(compiled.program(), JIT_CALLBACKS, &compiled.verdict_bits()) }
 }
 
 fn run_rule(jit: Option<&JitProgram>, ctx: &mut EvalCtx<'_>, rule: usize) -> bool {

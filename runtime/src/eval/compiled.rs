@@ -16,6 +16,8 @@ pub struct Compiled {
     pub(super) checks: Vec<CheckPlan>,
     /// Per slot, how `slot_num` reads it.
     pub(super) reads: Vec<Read>,
+    /// The shared string passes (see `shared.rs`).
+    pub(super) shared: Groups,
     /// Distinct for every `Compiled` built in this process (remembered verdicts belong to one).
     pub(super) id: u64,
 }
@@ -60,6 +62,8 @@ pub(super) struct CheckPlan {
     /// How the check reads the slot's value.
     pub(super) read: Read,
     pub(super) m: Matcher,
+    /// The shared pass deciding this check, if any: (group, where its verdict is).
+    pub(super) shared: Option<(u32, VerdictBit)>,
 }
 
 /// How a check (or the JIT's `slot_num`) gets a field slot's value. Each way gives the same
@@ -153,10 +157,12 @@ impl Compiled {
             .collect();
         let reads: Vec<Read> = slots.iter().enumerate().map(|(i, plan)| read_of(p, plan, i)).collect();
         let mut memos = 0u32;
+        let shared = Groups::build(p, &slots, &reads);
         let checks = p
             .checks
             .iter()
-            .map(|c| {
+            .zip(&shared.of_check)
+            .map(|(c, &shared)| {
                 let list = p.slots.get(c.slot.0 as usize).is_some_and(Slot::is_list);
                 let m = build_matcher(&c.test);
                 // A comparison with another slot reads both through the cache.
@@ -172,12 +178,23 @@ impl Compiled {
                     },
                     (_, Some(r)) => r.clone(),
                 };
-                CheckPlan { slot: c.slot, list, read, m }
+                CheckPlan { slot: c.slot, list, read, m, shared }
             })
             .collect();
         static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Compiled { program: p.clone(), slots, checks, reads, id }
+        Compiled { program: p.clone(), slots, checks, reads, shared, id }
+    }
+
+    /// Per check, where its verdict is when a shared pass decides it (for the JIT:
+    /// [`crate::jit::JitProgram::compile_shared`] with contexts of this program).
+    pub fn verdict_bits(&self) -> Vec<Option<VerdictBit>> {
+        self.checks.iter().map(|c| c.shared.map(|(_, b)| b)).collect()
+    }
+
+    /// Checks decided by shared passes, and the passes (for tools and tests).
+    pub fn shared_counts(&self) -> (usize, usize) {
+        (self.checks.iter().filter(|c| c.shared.is_some()).count(), self.shared.groups.len())
     }
 
     /// The program this was compiled from.
@@ -195,6 +212,9 @@ impl Compiled {
         }
         for r in &mut self.reads {
             *r = Read::Cached;
+        }
+        for g in &mut self.shared.groups {
+            g.read = Read::Cached;
         }
     }
 

@@ -19,6 +19,9 @@ pub struct SlotCache {
     /// cleared: `memo_owner` is the [`Compiled::id`] they belong to.
     pub(super) flag_memo: Vec<FlagMemoEntry>,
     pub(super) memo_owner: u64,
+    /// The shared passes' stamps and verdict bits (see `shared.rs`), reached during an event
+    /// only through the context's [`VerdictHeader`] (the JIT's code reads them too).
+    pub(super) verdicts: Vec<u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -51,8 +54,13 @@ impl SlotCache {
     }
 }
 
-/// The context of one event: what the backends evaluate checks in.
+/// The context of one event: what the backends evaluate checks in. It starts with the
+/// [`VerdictHeader`] that code compiled with the program's verdict bits reads
+/// ([`Compiled::verdict_bits`]), hence `repr(C)`.
+#[repr(C)]
 pub struct EvalCtx<'a> {
+    /// The cache's `verdicts`, borrowed for the event (all accesses go through this pointer).
+    pub(super) header: VerdictHeader,
     pub(super) compiled: &'a Compiled,
     pub(super) cache: &'a mut SlotCache,
     /// The event, the state, and the thread/fd lookups its fields share.
@@ -77,15 +85,25 @@ impl<'a> EvalCtx<'a> {
             for e in &mut cache.entries {
                 e.generation = 0;
             }
+            cache.verdicts.fill(0);
         }
         if cache.entries.len() < compiled.slots.len() {
             cache.entries.resize(compiled.slots.len(), Entry::EMPTY);
         }
         if cache.memo_owner != compiled.id {
             cache.flag_memo.clear();
+            cache.verdicts.fill(0);
             cache.memo_owner = compiled.id;
         }
-        EvalCtx { compiled, cache, src: fields::Src::new(ev, state) }
+        if cache.verdicts.len() < compiled.shared.words {
+            cache.verdicts.resize(compiled.shared.words, 0);
+        }
+        let header = VerdictHeader {
+            words: cache.verdicts.as_mut_ptr(),
+            len: cache.verdicts.len(),
+            generation: cache.generation,
+        };
+        EvalCtx { header, compiled, cache, src: fields::Src::new(ev, state) }
     }
 
     pub fn compiled(&self) -> &'a Compiled {

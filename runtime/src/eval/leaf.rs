@@ -57,6 +57,9 @@ impl<'a> EvalCtx<'a> {
     pub(super) fn eval_check_raw(&mut self, id: CheckId) -> bool {
         let compiled = self.compiled;
         let Some(plan) = compiled.checks.get(id.0 as usize) else { return false };
+        if let Some((group, bit)) = plan.shared {
+            return self.shared_verdict(group, bit);
+        }
         match &plan.read {
             Read::Cached => {}
             Read::Borrow(get, arg) => return get(arg.as_ref(), &self.src).is_some_and(|v| plan.test_scalar(v, None)),
@@ -105,6 +108,68 @@ impl<'a> EvalCtx<'a> {
             }
         }
         self.eval_cached(plan)
+    }
+
+    /// A check decided by a shared pass: its bit, after running the pass if it has not run
+    /// for this event.
+    fn shared_verdict(&mut self, group: u32, vb: VerdictBit) -> bool {
+        let (stamp, word) = (vb.stamp as usize, vb.word as usize);
+        if word >= self.header.len {
+            return false;
+        }
+        // SAFETY: `words` is the cache's verdict buffer, `len` long and borrowed by this context
+        // for its whole life (nothing else touches it meanwhile); `stamp < word < len`.
+        let fresh = unsafe { self.header.words.add(stamp).read() } == self.header.generation;
+        if !fresh && !self.run_pass(group) {
+            return false;
+        }
+        // SAFETY: as above.
+        let w = unsafe { self.header.words.add(word).read() };
+        w & (1 << vb.bit) != 0
+    }
+
+    /// Runs shared pass `group` for this event: its verdict words, then its stamp. False when
+    /// there is no such group or its words are out of the buffer (a rulec bug).
+    fn run_pass(&mut self, group: u32) -> bool {
+        let compiled = self.compiled;
+        let Some(g) = compiled.shared.groups.get(group as usize) else { return false };
+        let (stamp, n) = (g.stamp as usize, g.words as usize);
+        if stamp + 1 + n > self.header.len {
+            return false;
+        }
+        // SAFETY: in bounds (checked above) of the buffer this context borrows; the slice is
+        // dropped before the header's pointer is used again.
+        let out = unsafe { std::slice::from_raw_parts_mut(self.header.words.add(stamp + 1), n) };
+        match &g.read {
+            Read::Borrow(get, arg) => {
+                let v = get(arg.as_ref(), &self.src);
+                g.pass(v.as_ref().and_then(ValueRef::as_bytes), out)
+            }
+            Read::Stack(get, arg, norm) => {
+                let mut v = Value::Bool(false);
+                let present = get.write(arg.as_ref(), &self.src, &mut v);
+                normalize(&mut v, *norm);
+                g.pass(if present { v.as_bytes() } else { None }, out)
+            }
+            Read::Cached | Read::FlagText { .. } => {
+                self.ensure(g.slot);
+                match self.cache.entries.get(g.slot.0 as usize).and_then(|e| e.get(self.header.generation)) {
+                    // A list after all: each check's own matcher, element by element.
+                    Some(v @ Value::List(_)) => {
+                        out.fill(0);
+                        for (bit, c) in g.checks.iter().enumerate() {
+                            if compiled.checks.get(c.0 as usize).is_some_and(|plan| plan.test(v, None)) {
+                                out[bit / 64] |= 1 << (bit % 64);
+                            }
+                        }
+                    }
+                    v => g.pass(v.and_then(Value::as_bytes), out),
+                }
+            }
+        }
+        // SAFETY: in bounds, as above.
+        unsafe { self.header.words.add(stamp).write(self.header.generation) };
+        true
     }
 
     /// Evaluates a check reading its slots through the cache.

@@ -44,7 +44,8 @@
 //!
 //! `compiled.rs` builds the per-program plans ([`Compiled`], the read paths) from the matchers
 //! of `matcher.rs`; `compare.rs` (numbers, IPs, constant sets), `strings.rs`, `glob.rs` and
-//! `pmatch.rs` are the tests themselves; `transform.rs` the transformers; `context.rs` the
+//! `pmatch.rs` are the tests themselves; `shared.rs` the string passes that decide all the
+//! string tests on one slot at once; `transform.rs` the transformers; `context.rs` the
 //! per-event context and slot cache ([`EvalCtx`], [`SlotCache`]); `leaf.rs` evaluates one check
 //! through its read path; `callbacks.rs` is the JIT's C-ABI way in. `interp.rs` walks nodes,
 //! `order.rs` reorders junctions from observed outcomes.
@@ -66,6 +67,7 @@ mod glob;
 mod leaf;
 mod matcher;
 mod pmatch;
+mod shared;
 mod strings;
 mod transform;
 
@@ -80,6 +82,7 @@ pub use glob::Glob;
 use glob::*;
 use matcher::*;
 use pmatch::*;
+use shared::*;
 use strings::*;
 use transform::*;
 pub use transform::{b64_decode, getopt};
@@ -100,6 +103,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::event::Event;
 use crate::fields;
+use crate::jit::{VerdictBit, VerdictHeader};
 use crate::state::State;
 use crate::value::{Value, ValueRef};
 

@@ -10,6 +10,10 @@
 //!   and value; the first leaf on a path that needs the slot calls `slot_num` once, so a slot used
 //!   twice in one function is fetched at most once per call; absent → the leaf is false (also for
 //!   `!=`), matching the IR's meaning;
+//! * a check with a verdict bit (code compiled with [`super::VerdictBit`]s) reads the
+//!   context's [`super::VerdictHeader`]: when the bit's stamp word holds the current generation
+//!   (a shared string pass already ran for this event), it branches on the bit (three loads and a
+//!   test); otherwise it calls `eval_check`, which runs the pass;
 //! * every other check is `eval_check(ctx, id)` followed by a branch on its result.
 //!
 //! Shared sub-nodes (the arena is a DAG): a non-trivial node reached by two or more edges of the
@@ -32,13 +36,14 @@ use std::collections::HashMap;
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
-    AbiParam, Block, Function, InstBuilder, JumpTableData, SigRef, Signature, StackSlot, StackSlotData, StackSlotKind,
-    Type, Value, types,
+    AbiParam, Block, Function, InstBuilder, JumpTableData, MemFlagsData, SigRef, Signature, StackSlot, StackSlotData,
+    StackSlotKind, Type, Value, types,
 };
 use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use rulec_ir::{Cmp, Node, Program};
 
+use super::VerdictHeader;
 use super::plan::{Leaf, NumTest, Plan};
 
 /// Module-wide constants for code generation.
@@ -163,6 +168,7 @@ fn analyse(p: &Program, plan: &Plan, root: u32, s: &mut Scratch, slots: &mut Vec
                         slots.push(*slot);
                     }
                 }
+                Leaf::Bit(_) => {}
                 Leaf::Call => {
                     s.uses[n] += 1;
                     if s.uses[n] == 1 {
@@ -439,15 +445,44 @@ impl Gen<'_, '_> {
         }
     }
 
+    /// `eval_check(ctx, check)` and a branch on its result, in the current block.
+    fn call_check(&mut self, check: u32, t: Block, f: Block) {
+        let b = &mut self.b;
+        let id = b.ins().iconst(types::I32, i64::from(check));
+        let callee = b.ins().iconst(self.ptr, self.env.eval_check);
+        let call = b.ins().call_indirect(self.sig_check, callee, &[self.ctx, id]);
+        let r = b.inst_results(call)[0];
+        b.ins().brif(r, t, &[], f, &[]);
+    }
+
     fn leaf(&mut self, check: u32, t: Block, f: Block) {
         match &self.plan.leaves[check as usize] {
-            Leaf::Call => {
-                let b = &mut self.b;
-                let id = b.ins().iconst(types::I32, i64::from(check));
-                let callee = b.ins().iconst(self.ptr, self.env.eval_check);
-                let call = b.ins().call_indirect(self.sig_check, callee, &[self.ctx, id]);
-                let r = b.inst_results(call)[0];
-                b.ins().brif(r, t, &[], f, &[]);
+            Leaf::Call => self.call_check(check, t, f),
+            Leaf::Bit(vb) => {
+                let vb = *vb;
+                let (b, ptr, ctx) = (&mut self.b, self.ptr, self.ctx);
+                // The header is the context's start: aligned, and valid for the whole call.
+                let mem = MemFlagsData::trusted();
+                let off = |o: usize| o as i32;
+                let words = b.ins().load(ptr, mem, ctx, off(std::mem::offset_of!(VerdictHeader, words)));
+                let len = b.ins().load(ptr, mem, ctx, off(std::mem::offset_of!(VerdictHeader, len)));
+                let generation =
+                    b.ins().load(types::I64, mem, ctx, off(std::mem::offset_of!(VerdictHeader, generation)));
+                let (check_stamp, read, call) = (b.create_block(), b.create_block(), b.create_block());
+                // `stamp < word` (the plan checks it), so a word in range has its stamp in range.
+                let in_range = b.ins().icmp_imm_s(IntCC::UnsignedGreaterThan, len, i64::from(vb.word));
+                b.ins().brif(in_range, check_stamp, &[], call, &[]);
+                b.switch_to_block(check_stamp);
+                // Offsets are below i32::MAX (the plan checks the word index).
+                let stamp = b.ins().load(types::I64, mem, words, (8 * vb.stamp) as i32);
+                let fresh = b.ins().icmp(IntCC::Equal, stamp, generation);
+                b.ins().brif(fresh, read, &[], call, &[]);
+                b.switch_to_block(read);
+                let w = b.ins().load(types::I64, mem, words, (8 * vb.word) as i32);
+                let bit = b.ins().band_imm_s(w, (1u64 << vb.bit) as i64);
+                b.ins().brif(bit, t, &[], f, &[]);
+                b.switch_to_block(call);
+                self.call_check(check, t, f);
             }
             Leaf::Num { slot, test } => {
                 let (Some(cache), Some(frame)) = (self.slots.get(slot), self.frame) else {

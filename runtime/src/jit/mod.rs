@@ -62,6 +62,28 @@ pub type SlotNumFn = unsafe extern "C" fn(ctx: *mut c_void, slot: u32, out: *mut
 /// A compiled rule: `1` when the rule matches the event behind `ctx`.
 pub type RuleFn = unsafe extern "C" fn(ctx: *mut c_void) -> u8;
 
+/// Where a check's verdict may already be, for code compiled with
+/// [`JitProgram::compile_shared`]: in the context's verdict words (see [`VerdictHeader`]), bit
+/// `bit` of word `word` is the check's verdict when word `stamp` holds the header's generation;
+/// otherwise the code calls `eval_check`, which is expected to fill them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VerdictBit {
+    pub stamp: u32,
+    pub word: u32,
+    pub bit: u8,
+}
+
+/// What a context compiled against [`VerdictBit`]s starts with (`ctx` points to it): the
+/// verdict words, how many there are, and the current generation. Code reads a word only when
+/// its index is below `len`.
+#[repr(C)]
+#[derive(Debug)]
+pub struct VerdictHeader {
+    pub words: *mut u64,
+    pub len: usize,
+    pub generation: u64,
+}
+
 /// The callbacks compiled code calls; see the module docs for their contracts. Safe `extern "C"`
 /// functions coerce to these types too.
 #[derive(Clone, Copy, Debug)]
@@ -166,11 +188,31 @@ impl JitProgram {
     /// malformed program (an id out of range, a child id not smaller than its parent's) gives
     /// `Err`, as does a Cranelift failure.
     pub fn compile(p: &Program, cb: Callbacks) -> Result<JitProgram, String> {
-        Self::compile_with(p, cb, Options::default())
+        Self::compile_with(p, cb, &[], Options::default())
     }
 
-    pub(crate) fn compile_with(p: &Program, cb: Callbacks, opts: Options) -> Result<JitProgram, String> {
-        let plan = plan::Plan::new(p)?;
+    /// Like [`JitProgram::compile`], with the checks of `bits` (indexed by check id; missing
+    /// or `None`: no bit) reading their verdict inline when it is there (see [`VerdictBit`]).
+    ///
+    /// # Safety
+    ///
+    /// Every `ctx` the rule functions are called with must point to a [`VerdictHeader`] (the
+    /// start of a `#[repr(C)]` context) whose `words` are valid for reads of `len` words.
+    pub unsafe fn compile_shared(
+        p: &Program,
+        cb: Callbacks,
+        bits: &[Option<VerdictBit>],
+    ) -> Result<JitProgram, String> {
+        Self::compile_with(p, cb, bits, Options::default())
+    }
+
+    pub(crate) fn compile_with(
+        p: &Program,
+        cb: Callbacks,
+        bits: &[Option<VerdictBit>],
+        opts: Options,
+    ) -> Result<JitProgram, String> {
+        let plan = plan::Plan::new(p, bits)?;
         let mut owned = OwnedModule(Some(new_module(opts)?));
         let Some(module) = owned.0.as_mut() else {
             return Err("JIT module missing".into());

@@ -5,6 +5,8 @@
 
 use rulec_ir::{Check, Cmp, Const, Node, Program, Test};
 
+use super::VerdictBit;
+
 /// Largest `in (...)` set that compiles inline (one `icmp` per element, or-ed together).
 pub(crate) const MAX_INLINE_IN: usize = 8;
 
@@ -27,6 +29,8 @@ pub(crate) enum NumTest {
 pub(crate) enum Leaf {
     /// Inline: fetch `slot` with `slot_num` (once per rule function) and test it; absent → false.
     Num { slot: u32, test: NumTest },
+    /// Inline when fresh: the verdict bit (see [`VerdictBit`]), else `eval_check` as `Call`.
+    Bit(VerdictBit),
     /// Call `eval_check(ctx, check)`.
     Call,
 }
@@ -92,7 +96,7 @@ fn child_ok(parent: usize, child: u32) -> Result<usize, String> {
 
 impl Plan {
     /// Validates the program's ids and builds the plan.
-    pub(crate) fn new(p: &Program) -> Result<Plan, String> {
+    pub(crate) fn new(p: &Program, bits: &[Option<VerdictBit>]) -> Result<Plan, String> {
         if p.checks.len() > u32::MAX as usize || p.slots.len() > u32::MAX as usize || p.nodes.len() > u32::MAX as usize
         {
             return Err("program tables exceed u32 ids".into());
@@ -147,7 +151,18 @@ impl Plan {
                 return Err(format!("rule {r} (`{}`) has root node {} of {}", rule.name, rule.root.0, p.nodes.len()));
             }
         }
-        let leaves = p.checks.iter().map(|c| classify(p, c)).collect();
+        let leaves = p
+            .checks
+            .iter()
+            .enumerate()
+            .map(|(i, c)| match (classify(p, c), bits.get(i)) {
+                // A word's byte offset must fit the `i32` of a load's offset.
+                (Leaf::Call, Some(Some(b))) if b.stamp < b.word && b.word < i32::MAX as u32 / 8 && b.bit < 64 => {
+                    Leaf::Bit(*b)
+                }
+                (leaf, _) => leaf,
+            })
+            .collect();
         Ok(Plan { folded, leaves })
     }
 }

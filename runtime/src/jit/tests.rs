@@ -639,7 +639,7 @@ fn jit_compile_time_large_program() {
     for (opt_level, verifier) in [("none", true), ("none", false), ("speed", false)] {
         let opts = super::Options { opt_level, verifier };
         let start = Instant::now();
-        let jit = JitProgram::compile_with(&falco, Fake::CALLBACKS, opts).expect("compiles");
+        let jit = JitProgram::compile_with(&falco, Fake::CALLBACKS, &[], opts).expect("compiles");
         let t = start.elapsed();
         drop(jit);
         eprintln!("  90 x 250 with opt_level={opt_level} verifier={verifier}: {t:?}");
@@ -771,7 +771,7 @@ fn jit_compile_time_falco() {
     for (opt_level, verifier) in [("none", true), ("none", false), ("speed", false), ("none", false)] {
         let opts = super::Options { opt_level, verifier };
         let start = Instant::now();
-        let jit = JitProgram::compile_with(&p, Fake::CALLBACKS, opts).expect("compiles");
+        let jit = JitProgram::compile_with(&p, Fake::CALLBACKS, &[], opts).expect("compiles");
         let t = start.elapsed();
         drop(jit);
         eprintln!("falco: opt_level={opt_level} verifier={verifier}: {t:?}");
@@ -799,7 +799,7 @@ fn jit_memory_probe() {
     // The verifier only costs time here: what matters is what compile/drop keeps.
     let opts = super::Options { verifier: false, ..Default::default() };
     for i in 0..200 {
-        let jit = JitProgram::compile_with(&p, Fake::CALLBACKS, opts).expect("compiles");
+        let jit = JitProgram::compile_with(&p, Fake::CALLBACKS, &[], opts).expect("compiles");
         let mut f = Fake::new(&p);
         let ctx = (&mut f as *mut Fake).cast::<c_void>();
         // SAFETY: `ctx` points to a live Fake, which the callbacks expect.
