@@ -214,6 +214,27 @@ impl Engine {
         self.compiled.disable_direct_reads();
     }
 
+    /// Decides every check with its own matcher, not by shared string passes (tests compare
+    /// the two: see [`crate::eval::Compiled::disable_shared_passes`]); the JIT, if running, is
+    /// rebuilt without verdict bits.
+    pub fn disable_shared_passes(&mut self) {
+        self.compiled.disable_shared_passes();
+        if self.jit.is_some() {
+            match compile_jit(&self.compiled) {
+                Ok(j) => self.jit = Some(j),
+                Err(e) => {
+                    self.jit = None;
+                    self.jit_error = Some(e);
+                }
+            }
+        }
+    }
+
+    /// How many checks shared string passes decide (see `eval/shared.rs`).
+    pub fn shared_checks(&self) -> usize {
+        self.compiled.shared_counts().0
+    }
+
     /// Checks or slot computations that panicked (a rulec bug when non-zero).
     pub fn panics(&self) -> u64 {
         self.cache.panics()

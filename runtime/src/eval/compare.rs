@@ -203,7 +203,11 @@ impl ByteSet {
 
     pub(super) fn insert(&mut self, v: &[u8]) {
         self.lens |= ByteSet::len_bit(v.len());
-        if self.hashed.is_empty() && !self.members().any(|x| x == v) {
+        if self.hashed.is_empty() {
+            // A constant listed twice: already a member (hashing it alone would lose the others).
+            if self.members().any(|x| x == v) {
+                return;
+            }
             // Offsets are u32: a larger set of constants is hashed instead.
             let fits = u32::try_from(self.text.len() + v.len()).is_ok();
             if self.small.len() < ByteSet::SMALL && fits {

@@ -218,6 +218,16 @@ impl Compiled {
         }
     }
 
+    /// Decides every check with its own matcher, never by a shared pass (the reference that
+    /// tests compare the shared passes with). Code compiled with the old
+    /// [`Compiled::verdict_bits`] still works (it finds no fresh stamp and calls back), but
+    /// should be rebuilt with the new (empty) ones.
+    pub fn disable_shared_passes(&mut self) {
+        for c in &mut self.checks {
+            c.shared = None;
+        }
+    }
+
     /// Puts the children of junction `node` in the order `children`, which must be a
     /// permutation of them (else nothing changes and this returns false). Every node keeps its
     /// value (see [`order`]); only the evaluation order of the junction changes.

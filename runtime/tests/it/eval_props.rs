@@ -1,8 +1,10 @@
 //! Property tests: random conditions over a handful of fields (every operator family, negations,
-//! nested and/or, repeated fields so that the optimiser's merges fire) and random events (with
-//! absent values). For every rule and event, the optimised program must give the same answer as
-//! the lowered one (interpreter), and the JIT the same as the interpreter; both programs must
-//! pass the verifier. A small seeded PRNG keeps runs reproducible: a failure names its seed.
+//! nested and/or, repeated fields so that the optimiser's merges fire and string tests share a
+//! slot's pass) and random events (with absent values). For every rule and event, the optimised
+//! program must give the same answer as the lowered one run with every check on its own matcher
+//! (interpreter, no shared string passes), and the JIT the same as the interpreter; both
+//! programs must pass the verifier. A small seeded PRNG keeps runs reproducible: a failure names
+//! its seed.
 
 use crate::common;
 
@@ -174,11 +176,21 @@ fn event(r: &mut Rng) -> Event {
     fev(name, &fields)
 }
 
+/// Random rules (`focus`: the fields a rule's checks are drawn from, or `None` for the usual
+/// mix), checked on random events on three engines (see the module doc).
 fn run_seed(seed: u64, rules: usize, events: usize) {
+    run_seed_on(seed, rules, events, None);
+}
+
+fn run_seed_on(seed: u64, rules: usize, events: usize, fields: Option<&[usize]>) {
     let mut r = Rng(seed);
     let conds: Vec<String> = (0..rules)
         .map(|_| {
-            let focus = if r.percent(40) { Some(r.index(10)) } else { None };
+            let focus = match fields {
+                Some(fs) => Some(*r.pick(fs)),
+                None if r.percent(40) => Some(r.index(10)),
+                None => None,
+            };
             cond(&mut r, 3, focus)
         })
         .collect();
@@ -188,9 +200,13 @@ fn run_seed(seed: u64, rules: usize, events: usize) {
     let (lowered, opt) = programs(&checked);
     assert_eq!(lowered.rules.len(), rules, "seed {seed}: every rule is runnable");
     let mut plain = Engine::with_extractor(lowered, Backend::Interp, fake_extract);
+    plain.disable_shared_passes();
     let mut fast = Engine::with_extractor(opt.clone(), Backend::Interp, fake_extract);
     let mut jit = Engine::with_extractor(opt, Backend::Jit, fake_extract);
     assert_eq!(jit.backend(), Backend::Jit, "{:?}", jit.jit_error());
+    if fields.is_some() {
+        assert!(fast.shared_checks() >= rules, "seed {seed}: only {} checks share a pass", fast.shared_checks());
+    }
     let st = State::new();
     let mut hits = 0;
     for e in 0..events {
@@ -219,6 +235,16 @@ fn optimised_equals_lowered_and_jit_equals_interpreter() {
     }
 }
 
+/// Every rule's checks on the string fields only (`proc.name`, `fd.name`, `tolower(...)`, the
+/// indexed and list-valued ancestor names): most checks join a shared string pass, next to the
+/// ones that keep their own matcher on the same slot (`icontains`, `allof`, globs...).
+#[test]
+fn shared_string_passes_equal_own_matchers() {
+    for seed in 200..=205 {
+        run_seed_on(seed, 150, 150, Some(&[0, 1, 2, 6]));
+    }
+}
+
 #[test]
 fn deep_conditions() {
     for seed in 100..=102 {
@@ -242,3 +268,4 @@ fn deep_conditions() {
         }
     }
 }
+
