@@ -268,4 +268,3 @@ fn deep_conditions() {
         }
     }
 }
-
