@@ -62,8 +62,11 @@ pub(super) struct CheckPlan {
     /// How the check reads the slot's value.
     pub(super) read: Read,
     pub(super) m: Matcher,
-    /// The shared pass deciding this check, if any: (group, where its verdict is).
+    /// The shared pass deciding this check, if its group is switched on: (group, where its
+    /// verdict is).
     pub(super) shared: Option<(u32, VerdictBit)>,
+    /// The group the check belongs to, switched on or not (reach is counted by it).
+    pub(super) group: Option<u32>,
 }
 
 /// How a check (or the JIT's `slot_num`) gets a field slot's value. Each way gives the same
@@ -162,7 +165,7 @@ impl Compiled {
             .checks
             .iter()
             .zip(&shared.of_check)
-            .map(|(c, &shared)| {
+            .map(|(c, &group)| {
                 let list = p.slots.get(c.slot.0 as usize).is_some_and(Slot::is_list);
                 let m = build_matcher(&c.test);
                 // A comparison with another slot reads both through the cache.
@@ -178,7 +181,8 @@ impl Compiled {
                     },
                     (_, Some(r)) => r.clone(),
                 };
-                CheckPlan { slot: c.slot, list, read, m, shared }
+                // Groups start switched off: see `Compiled::share`.
+                CheckPlan { slot: c.slot, list, read, m, shared: None, group: group.map(|(g, _)| g) }
             })
             .collect();
         static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
@@ -190,11 +194,6 @@ impl Compiled {
     /// [`crate::jit::JitProgram::compile_shared`] with contexts of this program).
     pub fn verdict_bits(&self) -> Vec<Option<VerdictBit>> {
         self.checks.iter().map(|c| c.shared.map(|(_, b)| b)).collect()
-    }
-
-    /// Checks decided by shared passes, and the passes (for tools and tests).
-    pub fn shared_counts(&self) -> (usize, usize) {
-        (self.checks.iter().filter(|c| c.shared.is_some()).count(), self.shared.groups.len())
     }
 
     /// The program this was compiled from.
@@ -218,14 +217,29 @@ impl Compiled {
         }
     }
 
-    /// Decides every check with its own matcher, never by a shared pass (the reference that
-    /// tests compare the shared passes with). Code compiled with the old
-    /// [`Compiled::verdict_bits`] still works (it finds no fresh stamp and calls back), but
-    /// should be rebuilt with the new (empty) ones.
-    pub fn disable_shared_passes(&mut self) {
-        for c in &mut self.checks {
-            c.shared = None;
+    /// Switches shared pass `group` on or off for its checks (off: each check on its own
+    /// matcher). Code compiled with the old [`Compiled::verdict_bits`] still computes the same
+    /// values (a check it reads inline finds no fresh stamp and calls back), but only code
+    /// compiled with the new ones reads the bits inline.
+    pub fn share(&mut self, group: usize, on: bool) {
+        let bits: Vec<Option<(u32, VerdictBit)>> =
+            self.shared.of_check.iter().map(|b| b.filter(|(g, _)| *g as usize == group && on)).collect();
+        for (plan, (b, of)) in self.checks.iter_mut().zip(bits.into_iter().zip(&self.shared.of_check)) {
+            if of.is_some_and(|(g, _)| g as usize == group) {
+                plan.shared = b;
+            }
         }
+    }
+
+    /// Whether shared pass `group` is one hash lookup (`=`, `!=`, `in`) rather than a scan of
+    /// the value by an automaton.
+    pub fn shared_pass_is_exact(&self, group: usize) -> bool {
+        self.shared.groups.get(group).is_some_and(|g| g.exact_only)
+    }
+
+    /// Number of shared passes (switched on or not).
+    pub fn shared_groups(&self) -> usize {
+        self.shared.groups.len()
     }
 
     /// Puts the children of junction `node` in the order `children`, which must be a

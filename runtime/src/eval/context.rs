@@ -22,6 +22,19 @@ pub struct SlotCache {
     /// The shared passes' stamps and verdict bits (see `shared.rs`), reached during an event
     /// only through the context's [`VerdictHeader`] (the JIT's code reads them too).
     pub(super) verdicts: Vec<u64>,
+    /// While set, evaluations of checks that belong to a shared pass are counted in `reach`
+    /// (the engine does so during its first evaluations, to decide which passes pay).
+    pub(super) counting: bool,
+    pub(super) reach: Vec<Reach>,
+}
+
+/// How often one shared pass's checks were reached: on how many events (`events`, the last
+/// one's generation `seen`) and how many times in all (`checks`).
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Reach {
+    pub(super) seen: u64,
+    pub(super) events: u64,
+    pub(super) checks: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -45,6 +58,14 @@ impl Entry {
 impl SlotCache {
     pub fn new() -> SlotCache {
         SlotCache::default()
+    }
+
+    /// Per shared pass (by group index), the average number of its checks reached on an event
+    /// that reached one, over the evaluations counted (`None`: never reached).
+    pub fn reach(&self, groups: usize) -> Vec<Option<f64>> {
+        (0..groups)
+            .map(|g| self.reach.get(g).filter(|r| r.events > 0).map(|r| r.checks as f64 / r.events as f64))
+            .collect()
     }
 
     /// How many checks or slot computations panicked (and were taken as false / absent): a
@@ -104,6 +125,12 @@ impl<'a> EvalCtx<'a> {
             generation: cache.generation,
         };
         EvalCtx { header, compiled, cache, src: fields::Src::new(ev, state) }
+    }
+
+    /// Starts or stops counting how often the checks of each shared pass are reached (see
+    /// [`SlotCache::reach`]).
+    pub fn set_counting(&mut self, on: bool) {
+        self.cache.counting = on;
     }
 
     pub fn compiled(&self) -> &'a Compiled {

@@ -57,6 +57,11 @@ impl<'a> EvalCtx<'a> {
     pub(super) fn eval_check_raw(&mut self, id: CheckId) -> bool {
         let compiled = self.compiled;
         let Some(plan) = compiled.checks.get(id.0 as usize) else { return false };
+        if self.cache.counting
+            && let Some(g) = plan.group
+        {
+            self.count_reach(g as usize);
+        }
         if let Some((group, bit)) = plan.shared {
             return self.shared_verdict(group, bit);
         }
@@ -108,6 +113,22 @@ impl<'a> EvalCtx<'a> {
             }
         }
         self.eval_cached(plan)
+    }
+
+    /// Counts one check of shared pass `g` reached on this event.
+    #[cold]
+    fn count_reach(&mut self, g: usize) {
+        if self.cache.reach.len() <= g {
+            self.cache.reach.resize(g + 1, Reach::default());
+        }
+        let generation = self.header.generation;
+        if let Some(r) = self.cache.reach.get_mut(g) {
+            if r.seen != generation {
+                r.seen = generation;
+                r.events += 1;
+            }
+            r.checks += 1;
+        }
     }
 
     /// A check decided by a shared pass: its bit, after running the pass if it has not run

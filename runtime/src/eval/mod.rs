@@ -77,6 +77,7 @@ pub use callbacks::{JIT_CALLBACKS, rulec_eval_check, rulec_slot_num};
 use compare::*;
 pub use compiled::Compiled;
 use compiled::*;
+use context::Reach;
 pub use context::{EvalCtx, SlotCache};
 pub use glob::Glob;
 use glob::*;

@@ -6,10 +6,11 @@
 //! string, `startswith`/`bstartswith`/`endswith`/`contains`/`bcontains` with one pattern or
 //! `anyof` patterns, `= anyof (...)`, or `in (...)` of strings only, on a slot whose value is
 //! never a list. Each such test is an OR of *atoms* (a pattern with a kind: exact, prefix,
-//! suffix, substring), `!=` the negation of one exact atom. A group holds one hash table of its
-//! exact atoms and one aho-corasick automaton over the texts of its other atoms; a pattern's
-//! match tells, by where it starts and ends, which of the prefix, suffix and substring atoms of
-//! that text hold. Everything else (case-insensitive operators, `allof`/`oneof`, globs, regexes,
+//! suffix, substring), `!=` the negation of one exact atom. A slot has up to three groups, one
+//! per class of atoms (so a check reached on an event pays only for its own class): the exact
+//! atoms in one hash table; prefixes and suffixes in two aho-corasick automata run over the
+//! value's head and its reversed tail (as long as the longest pattern: a few bytes), keeping the
+//! matches at the start; substrings in one automaton run over the whole value. Everything else (case-insensitive operators, `allof`/`oneof`, globs, regexes,
 //! list slots, `val()`) keeps its own matcher.
 //!
 //! The verdicts live in the slot cache's verdict words (see [`VerdictBit`]): per group one stamp
@@ -19,6 +20,13 @@
 //! own matchers: an absent or non-string value makes every check of the group false (`!=` too),
 //! and should the value turn out to be a list after all, each check's own matcher decides.
 //!
+//! Groups start switched off ([`Compiled::share`] switches one on). Sharing pays only when an
+//! event reaches several checks of a group (a short-circuited rule often reaches one, whose own
+//! matcher is then cheaper than a pass over all the slot's patterns), so the engine counts, over
+//! its first evaluations, how many checks of each group an event reaches
+//! ([`SlotCache::reach`]) and switches on the groups above a measured threshold
+//! (`engine::SHARED_MIN_REACH_EXACT`, `engine::SHARED_MIN_REACH_SCAN`).
+//!
 //! This module builds the groups and runs a pass on a value; when a pass runs is `leaf.rs`.
 
 use super::*;
@@ -27,13 +35,13 @@ use super::*;
 /// matcher is as fast, and the JIT calls it either way).
 pub(super) const MIN_SHARED: usize = 2;
 
-/// Atom kinds; the order indexes [`PatHits`].
+/// Atom kinds.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Kind {
-    Contains = 0,
-    Prefix = 1,
-    Suffix = 2,
-    Exact = 3,
+    Contains,
+    Prefix,
+    Suffix,
+    Exact,
 }
 
 /// The atoms of a shareable test, and whether its verdict is their negation (`!=`).
@@ -64,13 +72,40 @@ fn atoms(test: &Test) -> Option<(Vec<(Kind, &[u8])>, bool)> {
     }
 }
 
-/// Where the bits a match sets are, in [`SharedGroup::hits`], per atom kind.
-#[derive(Clone, Copy, Default)]
-struct PatHits([(u32, u32); 3]);
+/// A group's kind of pass: one per slot and class, so that a check reached on an event pays
+/// only for the patterns of its own class (an anchored pass reads a few bytes; a substring pass
+/// scans the whole value).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+enum Class {
+    /// `=`, `!=`, `in`: one hash lookup.
+    Exact,
+    /// Prefixes and suffixes: anchored automata over the value's head and reversed tail.
+    Anchored,
+    /// Substrings: one automaton over the whole value.
+    Contains,
+}
 
-/// One slot's shared pass.
+fn class(k: Kind) -> Class {
+    match k {
+        Kind::Exact => Class::Exact,
+        Kind::Prefix | Kind::Suffix => Class::Anchored,
+        Kind::Contains => Class::Contains,
+    }
+}
+
+/// An automaton over distinct texts, with per text the range of [`SharedGroup::hits`] a match
+/// sets, and the longest text.
+struct Automaton {
+    ac: AhoCorasick,
+    pats: Vec<(u32, u32)>,
+    max_len: usize,
+}
+
+/// One slot's shared pass for one class of tests.
 pub(super) struct SharedGroup {
     pub(super) slot: SlotId,
+    /// Whether the pass is one hash lookup (`=`, `!=`, `in`), not an automaton's scan.
+    pub(super) exact_only: bool,
     /// Index of the stamp word in the verdict words; the group's bit words follow it.
     pub(super) stamp: u32,
     /// Number of bit words.
@@ -82,13 +117,10 @@ pub(super) struct SharedGroup {
     /// Exact atoms: text → range of `hits`; `lens` has bit `min(len, 63)` for each text's length.
     exact: HashMap<Box<[u8]>, (u32, u32)>,
     lens: u64,
-    /// The non-empty texts of the other atoms, and per text the bits of each kind.
-    ac: Option<AhoCorasick>,
-    pats: Vec<PatHits>,
-    /// Whether the automaton must scan the whole value (some substring or suffix atom), else
-    /// only its first `max_prefix` bytes.
-    scan_all: bool,
-    max_prefix: usize,
+    /// Prefixes (anchored at the start), suffixes (reversed, anchored at the end), substrings.
+    prefix: Option<Automaton>,
+    suffix: Option<Automaton>,
+    contains: Option<Automaton>,
     /// Bits set by any string value (empty prefix/suffix/substring patterns).
     always: Vec<u32>,
     hits: Vec<u32>,
@@ -111,21 +143,25 @@ fn len_bit(n: usize) -> u64 {
 
 impl Groups {
     pub(super) fn build(p: &Program, plans: &[SlotPlan], reads: &[Read]) -> Groups {
-        let mut by_slot: HashMap<u32, Vec<usize>> = HashMap::default();
+        let mut by_key: HashMap<(u32, Class), Vec<usize>> = HashMap::default();
         for (i, c) in p.checks.iter().enumerate() {
             let s = c.slot.0 as usize;
             let scalar = p.slots.get(s).is_some_and(|s| !s.may_yield_list() && !s.is_list());
             let flags = plans.get(s).and_then(flag_param).is_some();
-            if scalar && !flags && atoms(&c.test).is_some() {
-                by_slot.entry(c.slot.0).or_default().push(i);
+            let Some((atoms, _)) = atoms(&c.test) else { continue };
+            // A test's atoms are all of one kind; `anyof ()` has none and stays on its own.
+            let Some(&(kind, _)) = atoms.first() else { continue };
+            if scalar && !flags {
+                by_key.entry((c.slot.0, class(kind))).or_default().push(i);
             }
         }
-        let mut slots: Vec<(u32, Vec<usize>)> = by_slot.into_iter().filter(|(_, v)| v.len() >= MIN_SHARED).collect();
-        slots.sort_unstable_by_key(|(s, _)| *s);
+        let mut keys: Vec<((u32, Class), Vec<usize>)> =
+            by_key.into_iter().filter(|(_, v)| v.len() >= MIN_SHARED).collect();
+        keys.sort_unstable_by_key(|(k, _)| *k);
         let mut of_check = vec![None; p.checks.len()];
-        let mut groups = Vec::with_capacity(slots.len());
+        let mut groups = Vec::with_capacity(keys.len());
         let mut words = 0usize;
-        for (slot, checks) in slots {
+        for ((slot, _), checks) in keys {
             let Some(read) = reads.get(slot as usize).cloned() else { continue };
             let Some(g) = SharedGroup::new(p, SlotId(slot), &checks, read, words) else { continue };
             // Ids and offsets are u32 (the JIT's too): stop sharing past that (never in practice).
@@ -144,16 +180,53 @@ impl Groups {
     }
 }
 
+/// Distinct texts of one kind, each with the bits its match sets.
+#[derive(Default)]
+struct Texts {
+    index: HashMap<Vec<u8>, usize>,
+    texts: Vec<Vec<u8>>,
+    bits: Vec<Vec<u32>>,
+}
+
+impl Texts {
+    fn add(&mut self, text: Vec<u8>, bit: u32) {
+        let i = *self.index.entry(text.clone()).or_insert_with(|| {
+            self.texts.push(text);
+            self.bits.push(Vec::new());
+            self.texts.len() - 1
+        });
+        self.bits[i].push(bit);
+    }
+
+    fn automaton(self, hits: &mut Vec<u32>) -> Option<Option<Automaton>> {
+        if self.texts.is_empty() {
+            return Some(None);
+        }
+        // Unanchored: aho-corasick has no anchored overlapping search, so an anchored pass
+        // scans a head of `max_len` bytes and keeps the matches at its start.
+        let ac = AhoCorasick::new(&self.texts).ok()?;
+        let pats = self.bits.into_iter().map(|mut b| push_hits(hits, &mut b)).collect();
+        let max_len = self.texts.iter().map(Vec::len).max().unwrap_or(0);
+        Some(Some(Automaton { ac, pats, max_len }))
+    }
+}
+
+/// Appends the distinct `bits` to `hits`; their range.
+fn push_hits(hits: &mut Vec<u32>, bits: &mut Vec<u32>) -> (u32, u32) {
+    bits.sort_unstable();
+    bits.dedup();
+    let at = hits.len() as u32;
+    hits.extend_from_slice(bits);
+    (at, hits.len() as u32)
+}
+
 impl SharedGroup {
     fn new(p: &Program, slot: SlotId, checks: &[usize], read: Read, stamp: usize) -> Option<SharedGroup> {
         let nwords = checks.len().div_ceil(64);
         let mut invert = vec![0u64; nwords];
         let mut exact: HashMap<Vec<u8>, Vec<u32>> = HashMap::default();
-        let mut texts: HashMap<Vec<u8>, usize> = HashMap::default();
-        let mut per_text: Vec<[Vec<u32>; 3]> = Vec::new();
-        let mut uniq: Vec<Vec<u8>> = Vec::new();
+        let (mut prefix, mut suffix, mut contains) = (Texts::default(), Texts::default(), Texts::default());
         let mut always: Vec<u32> = Vec::new();
-        let (mut scan_all, mut max_prefix) = (false, 0usize);
         for (bit, &c) in checks.iter().enumerate() {
             let (atoms, negated) = atoms(&p.checks.get(c)?.test)?;
             let b = bit as u32;
@@ -161,58 +234,41 @@ impl SharedGroup {
                 invert[bit / 64] |= 1 << (bit % 64);
             }
             for (kind, text) in atoms {
-                if kind == Kind::Exact {
-                    exact.entry(text.to_vec()).or_default().push(b);
-                    continue;
-                }
-                if text.is_empty() {
-                    always.push(b);
-                    continue;
-                }
                 match kind {
-                    Kind::Prefix => max_prefix = max_prefix.max(text.len()),
-                    _ => scan_all = true,
+                    Kind::Exact => exact.entry(text.to_vec()).or_default().push(b),
+                    _ if text.is_empty() => always.push(b),
+                    Kind::Prefix => prefix.add(text.to_vec(), b),
+                    Kind::Suffix => suffix.add(text.iter().rev().copied().collect(), b),
+                    Kind::Contains => contains.add(text.to_vec(), b),
                 }
-                let t = *texts.entry(text.to_vec()).or_insert_with(|| {
-                    uniq.push(text.to_vec());
-                    per_text.push(Default::default());
-                    uniq.len() - 1
-                });
-                per_text[t][kind as usize].push(b);
             }
         }
         let mut hits: Vec<u32> = Vec::new();
-        let mut push = |bits: &mut Vec<u32>| {
-            bits.sort_unstable();
-            bits.dedup();
-            let at = hits.len() as u32;
-            hits.extend_from_slice(bits);
-            (at, hits.len() as u32)
-        };
         let mut lens = 0;
         let exact = exact
             .into_iter()
             .map(|(text, mut bits)| {
                 lens |= len_bit(text.len());
-                (text.into_boxed_slice(), push(&mut bits))
+                (text.into_boxed_slice(), push_hits(&mut hits, &mut bits))
             })
             .collect();
-        let pats = per_text.iter_mut().map(|k| PatHits([push(&mut k[0]), push(&mut k[1]), push(&mut k[2])])).collect();
+        let prefix = prefix.automaton(&mut hits)?;
+        let suffix = suffix.automaton(&mut hits)?;
+        let contains = contains.automaton(&mut hits)?;
         always.sort_unstable();
         always.dedup();
-        let ac = if uniq.is_empty() { None } else { Some(AhoCorasick::builder().build(&uniq).ok()?) };
         Some(SharedGroup {
             slot,
+            exact_only: prefix.is_none() && suffix.is_none() && contains.is_none() && always.is_empty(),
             stamp: u32::try_from(stamp).ok()?,
             words: u32::try_from(nwords).ok()?,
             checks: checks.iter().map(|&c| CheckId(c as u32)).collect(),
             read,
             exact,
             lens,
-            ac,
-            pats,
-            scan_all,
-            max_prefix,
+            prefix,
+            suffix,
+            contains,
             always,
             hits,
             invert,
@@ -225,6 +281,18 @@ impl SharedGroup {
         for &bit in self.hits.get(a as usize..b as usize).unwrap_or(&[]) {
             if let Some(w) = out.get_mut(bit as usize / 64) {
                 *w |= 1 << (bit % 64);
+            }
+        }
+    }
+
+    /// Every match of `a` in `hay` (only those at its start when `anchored`) sets its bits.
+    fn scan(&self, a: &Automaton, hay: &[u8], anchored: bool, out: &mut [u64]) {
+        for m in a.ac.find_overlapping_iter(hay) {
+            if anchored && m.start() != 0 {
+                continue;
+            }
+            if let Some(&range) = a.pats.get(m.pattern().as_usize()) {
+                self.set(range, out);
             }
         }
     }
@@ -244,18 +312,28 @@ impl SharedGroup {
                 *w |= 1 << (bit % 64);
             }
         }
-        if let Some(ac) = &self.ac {
-            let hay = if self.scan_all { v } else { &v[..v.len().min(self.max_prefix)] };
-            for m in ac.find_overlapping_iter(hay) {
-                let Some(h) = self.pats.get(m.pattern().as_usize()) else { continue };
-                self.set(h.0[Kind::Contains as usize], out);
-                if m.start() == 0 {
-                    self.set(h.0[Kind::Prefix as usize], out);
+        if let Some(a) = &self.prefix {
+            self.scan(a, &v[..v.len().min(a.max_len)], true, out);
+        }
+        if let Some(a) = &self.suffix {
+            // The reversed tail: on the stack when short (the usual case).
+            let tail = &v[v.len().saturating_sub(a.max_len)..];
+            let mut stack = [0u8; 256];
+            let heap: Vec<u8>;
+            let rev: &[u8] = if tail.len() <= stack.len() {
+                let buf = &mut stack[..tail.len()];
+                for (d, s) in buf.iter_mut().zip(tail.iter().rev()) {
+                    *d = *s;
                 }
-                if m.end() == v.len() {
-                    self.set(h.0[Kind::Suffix as usize], out);
-                }
-            }
+                buf
+            } else {
+                heap = tail.iter().rev().copied().collect();
+                &heap
+            };
+            self.scan(a, rev, true, out);
+        }
+        if let Some(a) = &self.contains {
+            self.scan(a, v, false, out);
         }
         for (w, inv) in out.iter_mut().zip(&self.invert) {
             *w ^= inv;

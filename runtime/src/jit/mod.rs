@@ -23,6 +23,10 @@
 //! `Dyn` slots, a constant kind that does not match the slot's signedness, lists, `exists`...)
 //! calls `eval_check`, so those semantics stay in one place, the interpreter's.
 //!
+//! Code compiled with [`JitProgram::compile_shared`] also reads, inline, the verdict bits that
+//! the context's shared string passes leave (see [`VerdictBit`], [`VerdictHeader`]): a check
+//! with a bit whose pass already ran for the event costs three loads and a test, not a call.
+//!
 //! How the DAG becomes branches is described in `codegen`; the ids it follows are validated
 //! first in `plan`. Optimisation level: `speed` (see `OPT_LEVEL`). Measured on Falco's three
 //! upstream rules files lowered naively (93 rules, 2375 nodes; `tests.rs`,

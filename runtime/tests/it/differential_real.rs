@@ -3,13 +3,14 @@
 //! (ancestors, either end of a connection) and one over the fields checks read in place
 //! (`fields::borrow`) run on generated event streams, every rule in all-match mode. The
 //! reference is the interpreter reading every value through the slot cache and deciding every
-//! check with its own matcher; the interpreter and the JIT with in-place reads and shared string
-//! passes must raise exactly the same alerts on every event.
+//! check with its own matcher; the interpreter (shared string passes switched on by measurement)
+//! and the JIT (every shared pass on) with in-place reads must raise exactly the same alerts on
+//! every event.
 
 use rulec_bench::Generator;
 use rulec_compiler::check::check;
 use rulec_compiler::{FileId, SourceFile};
-use rulec_runtime::engine::{Alert, Backend, Engine, MatchMode};
+use rulec_runtime::engine::{Alert, Backend, Engine, MatchMode, Sharing};
 
 fn compare(files: &[SourceFile], seeds: &[u64], events: usize) -> usize {
     let result = check(files);
@@ -25,7 +26,8 @@ fn compare(files: &[SourceFile], seeds: &[u64], events: usize) -> usize {
             })
             .collect();
         engines[0].disable_direct_reads();
-        engines[0].disable_shared_passes();
+        engines[0].set_sharing(Sharing::Off);
+        engines[2].set_sharing(Sharing::On);
         assert_eq!(engines[2].backend(), Backend::Jit, "JIT failed: {:?}", engines[2].jit_error());
         let mut generator = Generator::new(seed);
         let mut state = generator.state();

@@ -9,7 +9,7 @@
 use crate::common;
 
 use common::*;
-use rulec_runtime::engine::{Backend, Engine};
+use rulec_runtime::engine::{Backend, Engine, Sharing};
 use rulec_runtime::{Event, ParamValue, State};
 
 // A small seeded PRNG: the generator's SplitMix64.
@@ -200,9 +200,11 @@ fn run_seed_on(seed: u64, rules: usize, events: usize, fields: Option<&[usize]>)
     let (lowered, opt) = programs(&checked);
     assert_eq!(lowered.rules.len(), rules, "seed {seed}: every rule is runnable");
     let mut plain = Engine::with_extractor(lowered, Backend::Interp, fake_extract);
-    plain.disable_shared_passes();
+    plain.set_sharing(Sharing::Off);
     let mut fast = Engine::with_extractor(opt.clone(), Backend::Interp, fake_extract);
+    fast.set_sharing(Sharing::On);
     let mut jit = Engine::with_extractor(opt, Backend::Jit, fake_extract);
+    jit.set_sharing(Sharing::On);
     assert_eq!(jit.backend(), Backend::Jit, "{:?}", jit.jit_error());
     if fields.is_some() {
         assert!(fast.shared_checks() >= rules, "seed {seed}: only {} checks share a pass", fast.shared_checks());

@@ -1,7 +1,7 @@
 //! IR case files, as Cranelift's filetests: every `runtime/tests/ir_cases/*.ir` holds a program in
 //! the IR's text form and, in `;` comment lines before it, events with the rules each must
-//! match. One test runs every case on the interpreter and on the JIT, on the program as written
-//! and on its optimised form (`optimize` then `exclusions_last`), and the verifier runs on every
+//! match. One test runs every case on the interpreter and on the JIT, each with and without the
+//! shared string passes, on the program as written and on its optimised form (`optimize` then `exclusions_last`), and the verifier runs on every
 //! parsed and optimised program.
 //!
 //! Header lines (other `;` lines are comments):
@@ -32,7 +32,7 @@ use rulec_compiler::ir::parse::{constant, parse};
 use rulec_compiler::ir::verify::verify;
 use rulec_compiler::ir::{Const, Op, Program, StrOp, Test};
 use rulec_compiler::schema::OPERATORS;
-use rulec_runtime::engine::{Backend, Engine};
+use rulec_runtime::engine::{Backend, Engine, Sharing};
 use rulec_runtime::{Direction, Event, Param, ParamType, ParamValue, State};
 
 /// One event of a case and the rules that must match it.
@@ -185,8 +185,10 @@ fn run(name: &str, case: &Case) -> Result<(), String> {
     }
     let state = State::new();
     for (variant, program) in [("as written", &case.program), ("optimised", &opt)] {
-        for backend in [Backend::Interp, Backend::Jit] {
+        let runs = [Backend::Interp, Backend::Jit].into_iter().flat_map(|b| [(b, Sharing::Off), (b, Sharing::On)]);
+        for (backend, sharing) in runs {
             let mut engine = Engine::with_extractor(program.clone(), backend, fake_extract);
+            engine.set_sharing(sharing);
             if engine.backend() != backend {
                 return Err(format!("{name}: {variant}: the JIT failed: {:?}", engine.jit_error()));
             }
@@ -195,7 +197,7 @@ fn run(name: &str, case: &Case) -> Result<(), String> {
                     (0..program.rules.len()).filter(|&r| engine.eval_rule(r, &step.event, &state)).collect();
                 if got != step.want {
                     return Err(format!(
-                        "{name}:{}: {variant} on {backend:?}: matched {got:?}, expected {:?}",
+                        "{name}:{}: {variant} on {backend:?}, shared passes {sharing:?}: matched {got:?}, expected {:?}",
                         step.line, step.want
                     ));
                 }
