@@ -567,11 +567,18 @@ impl ScapReader {
 /// parameters). Live capture and capture files share this decoder, so both mean the same.
 /// `Ok(None)` for an event type beyond the table.
 pub fn decode_record(cpu: u16, record: &[u8]) -> Result<Option<Event>, ScapError> {
-    let mut body = Vec::with_capacity(2 + record.len());
+    let mut ev = Event::empty();
+    Ok(decode_record_into(cpu, record, &mut ev)?.then_some(ev))
+}
+
+/// [`decode_record`] into `ev`, whose buffers are reused (the live source recycles its
+/// events, so decoding a ring record allocates nothing once they have grown); `Ok(false)` for
+/// an event type beyond the table.
+pub fn decode_record_into(cpu: u16, record: &[u8], ev: &mut Event) -> Result<bool, ScapError> {
+    let mut body = ev.params.take_buffer();
     body.extend_from_slice(&cpu.to_le_bytes());
     body.extend_from_slice(record);
-    let mut ev = Event::empty();
-    Ok(decode_event_block(Block { ty: EV_V2, body, offset: 0 }, &mut ev)?.then_some(ev))
+    decode_event_block(Block { ty: EV_V2, body, offset: 0 }, ev)
 }
 
 /// Decodes one event block (any event block kind) into `ev`, whose parameters keep the block's
