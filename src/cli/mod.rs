@@ -12,6 +12,7 @@ pub mod bench_scale;
 pub mod capture;
 pub mod capture_print;
 pub mod capture_record;
+pub mod capture_repeat;
 pub mod check;
 pub mod check_fix;
 pub mod codes;
