@@ -28,6 +28,7 @@ or proc.pname contains tomcat or proc.pname startswith runc: or proc.cmdline con
 or proc.cmdline contains /dev/tcp/ or proc.cmdline contains wget or proc.cmdline contains \"chmod +x\" \
 or proc.cmdline contains \"rm -rf /\" or proc.cmdline contains .onion or proc.cmdline contains stratum+tcp \
 or proc.cmdline contains LD_PRELOAD or proc.cmdline contains \"iptables -F\" or proc.cmdline contains \"history -c\" \
+or proc.cmdline contains \"nc -e\" \
 or proc.exe startswith /tmp/ or proc.exe startswith /dev/shm/";
 
 /// The named filters, as `--filter @NAME` spells them.
