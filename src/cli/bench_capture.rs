@@ -95,16 +95,16 @@ pub struct CaptureMeasurement {
 
 /// What the sysdig runs measured: the filter (none for a ruleset) and `evt.num=0`.
 #[derive(Debug, Serialize)]
-struct SysdigMeasurement {
-    version: String,
+pub(super) struct SysdigMeasurement {
+    pub version: String,
     /// Events the filter accepted (none without a filter).
-    matches: Option<usize>,
+    pub matches: Option<usize>,
     /// Fastest run with the filter, ns.
-    whole_ns: Option<u64>,
+    pub whole_ns: Option<u64>,
     /// Fastest run with `evt.num=0`, ns: reading and state alone.
-    baseline_ns: u64,
+    pub baseline_ns: u64,
     /// Peak resident memory, KiB, of the runs (the larger of the two kinds).
-    peak_rss_kib: u64,
+    pub peak_rss_kib: u64,
 }
 
 #[derive(Serialize)]
@@ -137,19 +137,18 @@ pub fn run(args: &BenchArgs, capture: &Path) -> i32 {
         return fail(&msg);
     }
     let times = args.times.max(1);
-    let mut _tmp = None;
-    let file = if times == 1 {
+    let temp =
+        (times > 1).then(|| TempFile(std::env::temp_dir().join(format!("rulec-bench-{}.scap", std::process::id()))));
+    let file = match &temp {
         // Read where it is: no copy, whatever its size. Checked here, not in each child.
-        if let Err(e) = ScapReader::open(capture) {
-            return fail(&format!("{}: {e}", capture.display()));
-        }
-        capture.to_path_buf()
-    } else {
-        let tmp = TempFile(std::env::temp_dir().join(format!("rulec-bench-{}.scap", std::process::id())));
-        if let Err(msg) = super::capture_repeat::repeat_file(capture, &tmp.0, times) {
-            return fail(&msg);
-        }
-        _tmp.insert(tmp).0.clone()
+        None => match ScapReader::open(capture) {
+            Ok(_) => capture.to_path_buf(),
+            Err(e) => return fail(&format!("{}: {e}", capture.display())),
+        },
+        Some(temp) => match super::capture_repeat::repeat_file(capture, &temp.0, times) {
+            Ok(_) => temp.0.clone(),
+            Err(msg) => return fail(&msg),
+        },
     };
     let exe = match std::env::current_exe() {
         Ok(p) => p,
@@ -200,7 +199,7 @@ pub fn run(args: &BenchArgs, capture: &Path) -> i32 {
             };
             let what = rules.map_or_else(|| format!("filter: {shown}"), |r| format!("rules: {}", r.join(", ")));
             let head = Head { capture: &capture_name, times, what: &what, repeat: args.repeat };
-            super::bench_capture_render::render(&head, &rulec, sysdig.as_ref().map(Into::into), missing.as_deref())
+            super::bench_capture_render::render(&head, &rulec, sysdig.as_ref(), missing.as_deref())
         }
     };
     if let Err(code) = print_stdout(&text) {
@@ -219,27 +218,6 @@ pub(super) struct Head<'a> {
     pub times: usize,
     pub what: &'a str,
     pub repeat: usize,
-}
-
-/// sysdig's figures, as the table shows them.
-pub(super) struct SysdigFigures<'a> {
-    pub version: &'a str,
-    pub matches: Option<usize>,
-    pub whole_ns: Option<u64>,
-    pub baseline_ns: u64,
-    pub peak_rss_kib: u64,
-}
-
-impl<'a> From<&'a SysdigMeasurement> for SysdigFigures<'a> {
-    fn from(s: &'a SysdigMeasurement) -> Self {
-        SysdigFigures {
-            version: &s.version,
-            matches: s.matches,
-            whole_ns: s.whole_ns,
-            baseline_ns: s.baseline_ns,
-            peak_rss_kib: s.peak_rss_kib,
-        }
-    }
 }
 
 /// Runs `sysdig -r FILE` with `evt.num=0` and, when given, the filter, `repeat` times each.

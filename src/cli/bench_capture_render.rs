@@ -4,7 +4,7 @@
 //! interpreter). Formatting only: the figures come from [`super::bench_capture`].
 
 use super::bench::group;
-use super::bench_capture::{CaptureMeasurement, Head, SysdigFigures};
+use super::bench_capture::{CaptureMeasurement, Head, SysdigMeasurement};
 
 /// The smallest part of sysdig's whole run its filter share (a difference of two timed runs) must
 /// be for a ratio to it to mean something.
@@ -13,7 +13,7 @@ const SHARE_RESOLUTION: f64 = 0.05;
 pub(super) fn render(
     head: &Head<'_>,
     rulec: &[CaptureMeasurement],
-    sysdig: Option<SysdigFigures<'_>>,
+    sysdig: Option<&SysdigMeasurement>,
     missing: Option<&str>,
 ) -> String {
     let events = rulec.first().map_or(0, |m| m.events);
