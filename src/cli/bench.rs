@@ -1,8 +1,8 @@
 //! `rulec bench`: measures rule evaluation on a generated event stream, side by side in one run:
 //! the reference interpreter, the Cranelift JIT, and, as the practical limit, a hand-written Rust
 //! predicate next to the JIT on the same subset of upstream rules. With `--capture`, a ruleset or
-//! a filter on a recorded capture instead, next to sysdig ([`super::bench_capture`]). With `--live`, the cost
-//! of watching the host ([`super::bench_live`]).
+//! a filter on a recorded capture instead, next to sysdig ([`super::bench_capture`]). With
+//! `--live`, the cost of watching the host ([`super::bench_live`]).
 //!
 //! Each measurement runs in a child process (`rulec bench --child KIND`), so that each reports its
 //! own peak memory and none inherits another's heap. A child generates the events up front (not
