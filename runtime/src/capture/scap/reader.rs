@@ -608,14 +608,7 @@ fn decode_event_block(b: Block, ev: &mut Event) -> Result<bool, ScapError> {
     };
     let lsz = if info.large_payload() { record::PARAM_LEN_SIZE_LARGE } else { record::PARAM_LEN_SIZE };
     let rec = &b.body[ev_start..ev_start + len];
-    let read_len = |i: usize| -> usize {
-        let at = hl + i * lsz;
-        if lsz == 2 {
-            usize::from(u16::from_le_bytes([rec[at], rec[at + 1]]))
-        } else {
-            u32::from_le_bytes([rec[at], rec[at + 1], rec[at + 2], rec[at + 3]]) as usize
-        }
-    };
+    let read_len = |i: usize| param_len(rec, hl + i * lsz, lsz);
     let nparams = match declared {
         Some(n) => {
             if n > MAX_PARAMS {
@@ -682,6 +675,17 @@ fn decode_event_block(b: Block, ev: &mut Event) -> Result<bool, ScapError> {
     // Generic events are named after their syscall, as libsinsp's `evt.type` does.
     ev.name = if is_generic_id(type_id) { crate::syscalls::generic_name(&ev.params) } else { info.name };
     Ok(true)
+}
+
+/// The length of a parameter from its entry at `at` of the length array (`lsz` bytes wide;
+/// the caller checked the array is inside the record).
+#[inline(always)]
+fn param_len(rec: &[u8], at: usize, lsz: usize) -> usize {
+    if lsz == 2 {
+        usize::from(u16::from_le_bytes([rec[at], rec[at + 1]]))
+    } else {
+        u32::from_le_bytes([rec[at], rec[at + 1], rec[at + 2], rec[at + 3]]) as usize
+    }
 }
 
 impl Iterator for ScapReader {
