@@ -21,12 +21,11 @@ use crate::ir::{
     Check, CheckId, Cmp, Const, Node, NodeId, OutputPiece, Program, Rule, Slot, SlotId, SlotInput, SlotOp, StrOp, Test,
 };
 
-/// The program an engine runs for a checked ruleset: lowered, optimised
-/// ([`rulec_ir::opt::optimize`]), exclusions moved last ([`rulec_ir::opt::exclusions_last`]) and
-/// verified ([`rulec_ir::verify::verify`]).
+/// The program an engine runs for a checked ruleset: the optimised program [`crate::check::check`]
+/// built for its analyses ([`CheckResult::program`], not lowered again), with exclusions moved
+/// last ([`rulec_ir::opt::exclusions_last`]) and verified ([`rulec_ir::verify::verify`]).
 pub fn compile(result: &CheckResult) -> Program {
-    let mut program = lower(result);
-    rulec_ir::opt::optimize(&mut program);
+    let mut program = result.program.clone();
     rulec_ir::opt::exclusions_last(&mut program);
     if let Err(errs) = rulec_ir::verify::verify(&program) {
         // A verifier failure is a bug in rulec, not in the rules: debug builds (and so every test)
@@ -37,10 +36,18 @@ pub fn compile(result: &CheckResult) -> Program {
     program
 }
 
+/// The runnable rules of `result` lowered and optimised ([`rulec_ir::opt::optimize`]): what
+/// [`crate::check::check`] keeps in [`CheckResult::program`] for the analyses and [`compile`].
+pub(crate) fn optimized(result: &CheckResult) -> Program {
+    let mut program = lower(result);
+    rulec_ir::opt::optimize(&mut program);
+    program
+}
+
 /// Lowers every runnable checked rule of `result` into one program (not optimised: see
 /// [`rulec_ir::opt::optimize`]).
 pub fn lower(result: &CheckResult) -> Program {
-    let mut b = Lowering(Builder::default());
+    let mut b = Lowering(Builder::default(), std::collections::HashMap::new());
     for rule in result.ruleset.rules.iter().filter(|r| r.runnable) {
         let root = b.cond(&rule.cond);
         let output = rule
@@ -70,8 +77,10 @@ pub fn lower(result: &CheckResult) -> Program {
     b.0.program
 }
 
-/// The builder, with the lowering of checked conditions and values.
-struct Lowering(Builder);
+/// The builder, with the lowering of checked conditions and values; and each shared (macro)
+/// condition's node once lowered, so that a macro used by many rules, or by a chain of macros,
+/// is lowered once.
+struct Lowering(Builder, std::collections::HashMap<*const Cond, NodeId>);
 
 impl Lowering {
     fn slot(&mut self, s: Slot) -> SlotId {
@@ -101,6 +110,15 @@ impl Lowering {
                 self.node(Node::Not(kid))
             }
             Cond::Const(b) => self.node(Node::Const(*b)),
+            Cond::Shared(inner) => {
+                let key = std::sync::Arc::as_ptr(inner);
+                if let Some(&id) = self.1.get(&key) {
+                    return id;
+                }
+                let id = self.cond(inner);
+                self.1.insert(key, id);
+                id
+            }
             Cond::Check(tc) => match self.typed_check(tc) {
                 Some(id) => self.node(Node::Check(id)),
                 // A shape the checker never produces; false keeps lowering total.

@@ -379,20 +379,21 @@ fn live(args: &RunArgs, run: &mut Running<'_>, stop: &Arc<AtomicBool>) -> i32 {
     EXIT_OK
 }
 
+/// Events between two looks at reloads, reopen requests, the state's counters and the report
+/// clock.
+const HOUSEKEEPING: u64 = 64;
+
 /// The event loop shared by replay and live capture: state, engine, alerts out, stats (in
 /// `shared`). With `stop`, the loop ends when it is raised (without reading the rest of the
 /// source); `on_report` adds to each interval report. Returns the source's result and whether
 /// `stop` ended the loop.
-fn drive<S, E>(
+fn drive<S: rulec_runtime::EventSource>(
     replay: rulec_runtime::Replay<S>,
     run: &mut Running<'_>,
     stop: Option<&AtomicBool>,
     shared: &RefCell<Shared>,
     on_report: &mut dyn FnMut(),
-) -> (Result<State, E>, bool)
-where
-    S: Iterator<Item = Result<rulec_runtime::Event, E>>,
-{
+) -> (Result<State, S::Error>, bool) {
     let mut alerts: Vec<Alert> = Vec::new();
     let mut stopped = false;
     let result = replay.for_each_while(|ev, st| {
@@ -400,13 +401,16 @@ where
             stopped = true;
             return false;
         }
+        let mut sh = shared.borrow_mut();
+        let stats = &mut sh.stats;
+        stats.events += 1;
+        // Housekeeping every few events, not on each: the loop's own cost per event is the
+        // probe's budget too.
+        let tick = stats.events % HOUSEKEEPING == 1;
         // A finished reload takes effect before this event is evaluated.
         if let Some(outcome) = run.reloader.poll() {
             run.reloaded(outcome);
         }
-        let mut sh = shared.borrow_mut();
-        let stats = &mut sh.stats;
-        stats.events += 1;
         if let Some(m) = &mut run.metrics {
             m.by_type.entry(ev.name.as_ptr() as usize).or_insert((ev.name, 0)).1 += 1;
             if stats.events.is_multiple_of(EVAL_SAMPLE) {
@@ -431,6 +435,9 @@ where
             if !run.sink.emit(&a) {
                 stats.alerts_suppressed += 1;
             }
+        }
+        if !tick {
+            return true;
         }
         if run.reopen.load(Ordering::Relaxed) && run.reopen.swap(false, Ordering::Relaxed) {
             run.sink.outputs.reopen();

@@ -5,6 +5,9 @@ use super::*;
 use crate::state::{GroupInfo, UserInfo};
 use rulec_schema::record;
 
+/// The read buffer: large reads, few system calls.
+const READ_BUF: usize = 1 << 20;
+
 pub(super) struct Block {
     ty: u32,
     body: Vec<u8>,
@@ -64,10 +67,10 @@ impl ScapReader {
 
     /// Reads a capture from any byte stream (gzip detected by its magic).
     pub fn from_reader(r: impl Read + 'static) -> Result<ScapReader, ScapError> {
-        let mut br = BufReader::with_capacity(1 << 16, r);
+        let mut br = BufReader::with_capacity(READ_BUF, r);
         let head = br.fill_buf().map_err(|e| ScapError { offset: 0, message: "read failed".into(), io: Some(e) })?;
         let src: Box<dyn BufRead> = if head.starts_with(&[0x1f, 0x8b]) {
-            Box::new(BufReader::with_capacity(1 << 16, flate2::bufread::MultiGzDecoder::new(br)))
+            Box::new(BufReader::with_capacity(READ_BUF, flate2::bufread::MultiGzDecoder::new(br)))
         } else {
             Box::new(br)
         };
@@ -149,6 +152,35 @@ impl ScapReader {
     }
 
     fn read_block(&mut self) -> Result<Option<Block>, ScapError> {
+        if let Some(b) = self.read_buffered_block() {
+            return Ok(Some(b));
+        }
+        self.read_block_in_parts()
+    }
+
+    /// The usual case: a whole, well-formed block already in the read buffer, taken with one
+    /// copy. `None` leaves everything to [`ScapReader::read_block_in_parts`] (a block across
+    /// the buffer's end, or any oddity, which that path reports).
+    #[inline]
+    fn read_buffered_block(&mut self) -> Option<Block> {
+        let buf = self.src.fill_buf().ok()?;
+        let word = |at: usize| Some(u32::from_le_bytes(buf.get(at..at + 4)?.try_into().ok()?));
+        let (ty, len) = (word(0)?, word(4)?);
+        let total = len as usize;
+        if len < 12 || total > buf.len() || (total - 12) > READER_BUF_SIZE || word(total - 4)? != len {
+            return None;
+        }
+        let mut body = std::mem::take(&mut self.spare);
+        body.clear();
+        body.extend_from_slice(&buf[8..total - 4]);
+        self.src.consume(total);
+        let offset = self.offset;
+        self.offset += total as u64;
+        self.stats.blocks += 1;
+        Some(Block { ty, body, offset })
+    }
+
+    fn read_block_in_parts(&mut self) -> Result<Option<Block>, ScapError> {
         let start = self.offset;
         let mut hdr = [0u8; 8];
         let n = self.read_exact_or_eof(&mut hdr)?;
@@ -173,15 +205,24 @@ impl ScapReader {
                 format!("event block {ty:#x} of {len} bytes exceeds {READER_BUF_SIZE} and is not a LARGE block"),
             ));
         }
-        // Grow with the data actually present: a lying length cannot allocate more than the file.
         let mut body = std::mem::take(&mut self.spare);
         body.clear();
-        body.reserve(body_len.min(1 << 16));
-        let got = (&mut self.src).take(body_len as u64).read_to_end(&mut body).map_err(|e| ScapError {
-            offset: start + 8,
-            message: "read failed".into(),
-            io: Some(e),
-        })?;
+        let got = if body_len <= READER_BUF_SIZE {
+            // The usual block: read in place into the reused buffer.
+            body.resize(body_len, 0);
+            let got = self.read_exact_or_eof(&mut body)?;
+            body.truncate(got);
+            got
+        } else {
+            // Grow with the data actually present: a lying length cannot allocate more than
+            // the file.
+            body.reserve(body_len.min(1 << 16));
+            (&mut self.src).take(body_len as u64).read_to_end(&mut body).map_err(|e| ScapError {
+                offset: start + 8,
+                message: "read failed".into(),
+                io: Some(e),
+            })?
+        };
         if got < body_len {
             return Err(err(
                 start + 8 + got as u64,
@@ -491,32 +532,31 @@ impl ScapReader {
 
     /// Decodes one event block into an event; `Ok(None)` (counted) for an event type beyond the
     /// table.
-    fn decode_event(&mut self, b: &Block) -> Result<Option<Event>, ScapError> {
-        let ev = decode_event_block(b)?;
-        if ev.is_none() {
-            self.stats.skipped_unknown += 1;
+    /// Reads the next event into `ev`, reusing its buffers (no allocation per event once
+    /// they have grown); `Ok(false)` at the end.
+    fn fill(&mut self, ev: &mut Event) -> Result<bool, ScapError> {
+        if self.spare.capacity() == 0 {
+            self.spare = ev.params.take_buffer();
         }
-        Ok(ev)
-    }
-
-    fn next_event(&mut self) -> Result<Option<Event>, ScapError> {
         loop {
             let b = match self.pending.take() {
                 Some(b) => b,
                 None => match self.read_block()? {
                     Some(b) => b,
-                    None => return Ok(None),
+                    None => return Ok(false),
                 },
             };
             if is_event_block(b.ty) {
-                let ev = self.decode_event(&b)?;
-                self.spare = b.body;
-                if let Some(ev) = ev {
+                // The block's bytes become the event's; its old buffer serves the next block.
+                self.spare = ev.params.take_buffer();
+                if decode_event_block(b, ev)? {
                     self.stats.events += 1;
-                    return Ok(Some(ev));
+                    return Ok(true);
                 }
+                self.stats.skipped_unknown += 1;
             } else {
                 self.parse_meta(&b)?;
+                self.spare = b.body;
             }
         }
     }
@@ -527,15 +567,24 @@ impl ScapReader {
 /// parameters). Live capture and capture files share this decoder, so both mean the same.
 /// `Ok(None)` for an event type beyond the table.
 pub fn decode_record(cpu: u16, record: &[u8]) -> Result<Option<Event>, ScapError> {
-    let mut body = Vec::with_capacity(2 + record.len());
-    body.extend_from_slice(&cpu.to_le_bytes());
-    body.extend_from_slice(record);
-    decode_event_block(&Block { ty: EV_V2, body, offset: 0 })
+    let mut ev = Event::empty();
+    Ok(decode_record_into(cpu, record, &mut ev)?.then_some(ev))
 }
 
-/// Decodes one event block (any event block kind) into an event; `Ok(None)` for an event type
-/// beyond the table.
-fn decode_event_block(b: &Block) -> Result<Option<Event>, ScapError> {
+/// [`decode_record`] into `ev`, whose buffers are reused (the live source recycles its
+/// events, so decoding a ring record allocates nothing once they have grown); `Ok(false)` for
+/// an event type beyond the table.
+pub fn decode_record_into(cpu: u16, record: &[u8], ev: &mut Event) -> Result<bool, ScapError> {
+    let mut body = ev.params.take_buffer();
+    body.extend_from_slice(&cpu.to_le_bytes());
+    body.extend_from_slice(record);
+    decode_event_block(Block { ty: EV_V2, body, offset: 0 }, ev)
+}
+
+/// Decodes one event block (any event block kind) into `ev`, whose parameters keep the block's
+/// bytes and are decoded when read (each checked here); `Ok(false)` for an event type beyond
+/// the table.
+fn decode_event_block(b: Block, ev: &mut Event) -> Result<bool, ScapError> {
     let base = b.offset + 8;
     let mut c = Cur::new(&b.body, base);
     let cpu = c.u16("event cpu id")?;
@@ -562,18 +611,11 @@ fn decode_event_block(b: &Block) -> Result<Option<Event>, ScapError> {
         ));
     }
     let Some(info) = event_def(type_id) else {
-        return Ok(None);
+        return Ok(false);
     };
     let lsz = if info.large_payload() { record::PARAM_LEN_SIZE_LARGE } else { record::PARAM_LEN_SIZE };
-    let ev = &b.body[ev_start..ev_start + len];
-    let read_len = |i: usize| -> usize {
-        let at = hl + i * lsz;
-        if lsz == 2 {
-            usize::from(u16::from_le_bytes([ev[at], ev[at + 1]]))
-        } else {
-            u32::from_le_bytes([ev[at], ev[at + 1], ev[at + 2], ev[at + 3]]) as usize
-        }
-    };
+    let rec = &b.body[ev_start..ev_start + len];
+    let read_len = |i: usize| param_len(rec, hl + i * lsz, lsz);
     let nparams = match declared {
         Some(n) => {
             if n > MAX_PARAMS {
@@ -614,7 +656,6 @@ fn decode_event_block(b: &Block) -> Result<Option<Event>, ScapError> {
             })?
         }
     };
-    let mut params = Vec::with_capacity(nparams);
     let mut at = hl + nparams * lsz;
     for (i, extra_name) in EXTRA_NAMES.iter().enumerate().take(nparams) {
         let plen = read_len(i);
@@ -625,15 +666,33 @@ fn decode_event_block(b: &Block) -> Result<Option<Event>, ScapError> {
             ));
         }
         let (name, ty) = info.params.get(i).copied().unwrap_or((extra_name, ParamType::ByteBuf));
-        let value = ParamValue::decode(ty, &ev[at..at + plen]).map_err(|m| {
+        ParamValue::check(ty, &rec[at..at + plen]).map_err(|m| {
             err(ev_off + at as u64, format!("event {} (type {type_id}) param {i} '{name}': {m}", info.name))
         })?;
-        params.push(Param { name, ty, value });
+        ev.params.push_raw(name, ty, ev_start + at, plen);
         at += plen;
     }
+    ev.ts = ts;
+    ev.tid = tid;
+    ev.cpu = cpu;
+    ev.type_id = type_id;
+    ev.dir = info.dir;
+    ev.dump_flags = dump_flags;
+    ev.params.set_record(b.body);
     // Generic events are named after their syscall, as libsinsp's `evt.type` does.
-    let name = if is_generic_id(type_id) { crate::syscalls::generic_name(&params) } else { info.name };
-    Ok(Some(Event { ts, tid, cpu, type_id, dir: info.dir, name, params, dump_flags }))
+    ev.name = if is_generic_id(type_id) { crate::syscalls::generic_name(&ev.params) } else { info.name };
+    Ok(true)
+}
+
+/// The length of a parameter from its entry at `at` of the length array (`lsz` bytes wide;
+/// the caller checked the array is inside the record).
+#[inline(always)]
+fn param_len(rec: &[u8], at: usize, lsz: usize) -> usize {
+    if lsz == 2 {
+        usize::from(u16::from_le_bytes([rec[at], rec[at + 1]]))
+    } else {
+        u32::from_le_bytes([rec[at], rec[at + 1], rec[at + 2], rec[at + 3]]) as usize
+    }
 }
 
 impl Iterator for ScapReader {
@@ -642,7 +701,19 @@ impl Iterator for ScapReader {
         if self.done {
             return None;
         }
-        let next = self.next_event();
+        let mut ev = Event::empty();
+        let next = self.fill(&mut ev).map(|more| more.then_some(ev));
+        crate::capture::fused_step(&mut self.done, next)
+    }
+}
+
+impl crate::replay::EventSource for ScapReader {
+    type Error = ScapError;
+    fn read_into(&mut self, ev: &mut Event) -> Option<Result<(), ScapError>> {
+        if self.done {
+            return None;
+        }
+        let next = self.fill(ev).map(|more| more.then_some(()));
         crate::capture::fused_step(&mut self.done, next)
     }
 }
