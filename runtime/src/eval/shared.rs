@@ -44,8 +44,11 @@ enum Kind {
     Exact,
 }
 
-/// The atoms of a shareable test, and whether its verdict is their negation (`!=`).
-fn atoms(test: &Test) -> Option<(Vec<(Kind, &[u8])>, bool)> {
+/// A shareable test: its atoms, and whether its verdict is their negation (`!=`).
+type Atoms<'t> = (Vec<(Kind, &'t [u8])>, bool);
+
+/// The atoms of a shareable test (see [`Atoms`]).
+fn atoms(test: &Test) -> Option<Atoms<'_>> {
     let kind = |op: StrOp| match op {
         StrOp::Eq => Some(Kind::Exact),
         StrOp::StartsWith | StrOp::BStartsWith => Some(Kind::Prefix),
