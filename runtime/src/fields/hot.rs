@@ -98,9 +98,7 @@ pub fn lookup(name: &str) -> Option<IntoExtractor> {
         "thread.cap_effective" => {
             |_, src, out| src.thread().is_some_and(|t| write_str(out, |b| caps(b, t.cap_effective)))
         }
-        "user.name" => |_, src, out| {
-            src.thread().and_then(|t| t.user_name(src.st)).is_some_and(|n| set_str(out, n))
-        },
+        "user.name" => |_, src, out| src.thread().and_then(|t| t.user_name(src.st)).is_some_and(|n| set_str(out, n)),
         _ => return None,
     };
     Some(f)
@@ -142,7 +140,6 @@ fn take_list(out: &mut Value) -> Vec<Value> {
         _ => Vec::new(),
     }
 }
-
 
 /// Ancestor fields (see [`process`]): with `[N]` ancestor N's value; without, every ancestor's
 /// non-empty value, parent first, absent when there is none.

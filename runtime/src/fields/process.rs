@@ -255,12 +255,7 @@ fn ancestor_field(
 
 /// The leader of the group `id_of(t)` (session, process group): the process whose
 /// `pid_of` equals the id, else the eldest ancestor still in the group.
-fn leader<'a>(
-    ev: &Event,
-    st: &'a State,
-    id_of: fn(&Thread) -> i64,
-    pid_of: fn(&Thread) -> i64,
-) -> Option<&'a Thread> {
+fn leader<'a>(ev: &Event, st: &'a State, id_of: fn(&Thread) -> i64, pid_of: fn(&Thread) -> i64) -> Option<&'a Thread> {
     let t = st.main_thread(thread(ev, st)?);
     let id = id_of(t);
     if pid_of(t) == id {

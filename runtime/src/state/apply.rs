@@ -676,59 +676,59 @@ impl State {
 /// What a successful execve-like exit `ev` tells of the thread `t` now running the new
 /// program; returns its pid.
 fn exec_into(t: &mut ThreadInfo, ev: &Event) -> i64 {
-        // An entry made for an unknown thread learns its parent from the event (libsinsp
-        // shows the execve's `ptid` as `proc.ppid` from that exit on).
-        if t.ptid < 0
-            && let Some(ptid) = ev.get_any(any::PTID)
-        {
-            t.ptid = ptid;
-        }
-        fill_proc_from_event(t, ev);
-        // An exec with argv[0] only writes an empty `args`: the new program has no arguments
-        // (libsinsp sets them from the parameter whatever its length), not the old ones.
-        if ev.param_any(any::ARGS).is_some_and(|p| p.value == ParamValue::Absent) {
-            t.args.clear();
-        }
-        if ev.get_any(any::COMM).is_none() && !t.exe.is_empty() {
-            t.comm = ThreadInfo::comm_of(&t.exe);
-        }
-        t.env = ev.list_any(any::ENV).unwrap_or_default();
-        if let Some(v) = ev.get_any(any::TTY) {
-            t.tty = v as u32;
-        }
-        if let Some(v) = ev.get_any(any::VPGID) {
-            t.vpgid = v;
-        }
-        if let Some(v) = ev.get_any(any::PGID) {
-            t.pgid = v;
-        }
-        if let Some(v) = ev.get_any(any::LOGINUID) {
-            t.loginuid = v as u32;
-        }
-        if let Some(v) = ev.get_any(any::FLAGS) {
-            t.set_exe_flags(v as u32);
-        }
-        set_caps(t, ev.get_any(any::CAP_INHERITABLE), ev.get_any(any::CAP_PERMITTED), ev.get_any(any::CAP_EFFECTIVE));
-        if let Some(v) = ev.get_any(any::EXE_INO) {
-            t.exe_ino = v as u64;
-        }
-        if let Some(v) = ev.get_any(any::EXE_INO_CTIME) {
-            t.exe_ino_ctime = v as u64;
-        }
-        if let Some(v) = ev.get_any(any::EXE_INO_MTIME) {
-            t.exe_ino_mtime = v as u64;
-        }
-        // The exepath comes from the driver (`trusted_exepath`) or, for older layouts, from
-        // the enter event's `filename` (merged into the exit by the replay) against the cwd.
-        // Layouts with neither (execve before version 18) leave it as it was, as libsinsp
-        // does: argv[0] is not a path to the executable (`-su`, `curl`).
-        // execveat has no `filename`: its exits read none.
-        match (ev.get_any(any::TRUSTED_EXEPATH), ev.get_any(any::FILENAME)) {
-            (Some(p), _) if !p.is_empty() => t.exepath = p.to_string(),
-            (_, Some(f)) if !f.is_empty() => t.exepath = join_path(&t.cwd, f),
-            _ => {}
-        }
-        t.pid
+    // An entry made for an unknown thread learns its parent from the event (libsinsp
+    // shows the execve's `ptid` as `proc.ppid` from that exit on).
+    if t.ptid < 0
+        && let Some(ptid) = ev.get_any(any::PTID)
+    {
+        t.ptid = ptid;
+    }
+    fill_proc_from_event(t, ev);
+    // An exec with argv[0] only writes an empty `args`: the new program has no arguments
+    // (libsinsp sets them from the parameter whatever its length), not the old ones.
+    if ev.param_any(any::ARGS).is_some_and(|p| p.value == ParamValue::Absent) {
+        t.args.clear();
+    }
+    if ev.get_any(any::COMM).is_none() && !t.exe.is_empty() {
+        t.comm = ThreadInfo::comm_of(&t.exe);
+    }
+    t.env = ev.list_any(any::ENV).unwrap_or_default();
+    if let Some(v) = ev.get_any(any::TTY) {
+        t.tty = v as u32;
+    }
+    if let Some(v) = ev.get_any(any::VPGID) {
+        t.vpgid = v;
+    }
+    if let Some(v) = ev.get_any(any::PGID) {
+        t.pgid = v;
+    }
+    if let Some(v) = ev.get_any(any::LOGINUID) {
+        t.loginuid = v as u32;
+    }
+    if let Some(v) = ev.get_any(any::FLAGS) {
+        t.set_exe_flags(v as u32);
+    }
+    set_caps(t, ev.get_any(any::CAP_INHERITABLE), ev.get_any(any::CAP_PERMITTED), ev.get_any(any::CAP_EFFECTIVE));
+    if let Some(v) = ev.get_any(any::EXE_INO) {
+        t.exe_ino = v as u64;
+    }
+    if let Some(v) = ev.get_any(any::EXE_INO_CTIME) {
+        t.exe_ino_ctime = v as u64;
+    }
+    if let Some(v) = ev.get_any(any::EXE_INO_MTIME) {
+        t.exe_ino_mtime = v as u64;
+    }
+    // The exepath comes from the driver (`trusted_exepath`) or, for older layouts, from
+    // the enter event's `filename` (merged into the exit by the replay) against the cwd.
+    // Layouts with neither (execve before version 18) leave it as it was, as libsinsp
+    // does: argv[0] is not a path to the executable (`-su`, `curl`).
+    // execveat has no `filename`: its exits read none.
+    match (ev.get_any(any::TRUSTED_EXEPATH), ev.get_any(any::FILENAME)) {
+        (Some(p), _) if !p.is_empty() => t.exepath = p.to_string(),
+        (_, Some(f)) if !f.is_empty() => t.exepath = join_path(&t.cwd, f),
+        _ => {}
+    }
+    t.pid
 }
 
 /// Whether libsinsp adds an entry for the unknown thread of `ev` (`sinsp_parser::reset` looks

@@ -67,8 +67,8 @@ pub use dns::MAX_DNS_NAMES;
 pub use model::*;
 pub use path::{join_path, normalize_path};
 pub use proc::linux_open_flags_to_ppm;
-pub use thread::Thread;
 use thread::NameTables;
+pub use thread::Thread;
 
 #[derive(Debug, Default, Clone)]
 struct FdTable {
@@ -457,10 +457,7 @@ mod tests {
             ],
         ));
         let c = st.thread(200).expect("child");
-        assert_eq!(
-            (c.comm.as_str(), c.exepath.as_str(), c.cmdline()),
-            ("cat", "/usr/bin/cat", "cat /etc/passwd")
-        );
+        assert_eq!((c.comm.as_str(), c.exepath.as_str(), c.cmdline()), ("cat", "/usr/bin/cat", "cat /etc/passwd"));
         assert_eq!(st.parent(c).map(|p| p.comm.as_str()), Some("bash"));
 
         let open = ev(
