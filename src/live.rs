@@ -355,6 +355,15 @@ impl LiveEvents {
     }
 }
 
+/// The probe's records are decoded into new events: each replaces the one handed in.
+impl rulec_runtime::EventSource for LiveEvents {
+    type Error = Infallible;
+    fn read_into(&mut self, ev: &mut Event) -> Option<Result<(), Infallible>> {
+        let next = self.next()?;
+        Some(next.map(|e| *ev = e))
+    }
+}
+
 impl Iterator for LiveEvents {
     type Item = Result<Event, Infallible>;
 

@@ -28,8 +28,8 @@ pub mod value;
 /// The capture readers keep their old paths (`rulec_runtime::scap`, `rulec_runtime::replay`).
 pub use capture::{replay, scap};
 
-pub use event::{Direction, Event, Param, ParamType, ParamValue, SockAddr, SockTuple};
-pub use replay::{Replay, replay};
+pub use event::{Direction, Event, Param, ParamRef, ParamType, ParamValue, Params, SockAddr, SockTuple};
+pub use replay::{EventSource, IterSource, Replay, replay};
 pub use scap::{ScapError, ScapReader};
 pub use state::{FdInfo, FdKind, Limits, SockInfo, SockRole, State, Stats, ThreadInfo};
 pub use value::Value;

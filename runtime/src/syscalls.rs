@@ -7,7 +7,7 @@
 
 pub use rulec_schema::syscalls::*;
 
-use crate::event::{Param, ParamValue};
+use crate::event::{ParamValue, Params};
 
 /// The `evt.type` of a generic event with these params, as libsinsp computes it: the name of
 /// the `ppm_sc` code in the first param (`ID`); when that is 0 and a second param (`nativeID`,
@@ -15,8 +15,8 @@ use crate::event::{Param, ParamValue};
 /// master maps native → `ppm_sc` → name, so a syscall without a code stays `unknown`).
 /// Anything unnamed (code 0 without a usable native id, a code beyond the table, a missing
 /// param) is [`UNKNOWN`].
-pub fn generic_name(params: &[Param]) -> &'static str {
-    let code = match params.first().map(|p| &p.value) {
+pub fn generic_name(params: &Params) -> &'static str {
+    let code = match params.value_at(0) {
         Some(ParamValue::SyscallId(c) | ParamValue::U16(c)) => *c,
         _ => return UNKNOWN,
     };
@@ -26,7 +26,7 @@ pub fn generic_name(params: &[Param]) -> &'static str {
     if code != 0 {
         return UNKNOWN;
     }
-    let native = match params.get(1).map(|p| &p.value) {
+    let native = match params.value_at(1) {
         Some(ParamValue::U16(n) | ParamValue::SyscallId(n)) => *n,
         _ => return UNKNOWN,
     };
@@ -36,7 +36,7 @@ pub fn generic_name(params: &[Param]) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::ParamType;
+    use crate::event::{Param, ParamType};
 
     fn p(name: &'static str, value: ParamValue) -> Param {
         Param { name, ty: ParamType::Uint16, value }
@@ -61,9 +61,9 @@ mod tests {
         ] {
             assert_eq!(ppm_sc_name(id), Some(name));
             assert_eq!(x86_64_name(native), Some(name));
-            assert_eq!(generic_name(&[p("ID", ParamValue::SyscallId(id))]), name);
+            assert_eq!(generic_name(&vec![p("ID", ParamValue::SyscallId(id))].into()), name);
             assert_eq!(
-                generic_name(&[p("ID", ParamValue::SyscallId(0)), p("nativeID", ParamValue::U16(native))]),
+                generic_name(&vec![p("ID", ParamValue::SyscallId(0)), p("nativeID", ParamValue::U16(native))].into()),
                 name
             );
         }
@@ -71,11 +71,14 @@ mod tests {
 
     #[test]
     fn unnamed_codes_are_unknown() {
-        assert_eq!(generic_name(&[]), UNKNOWN);
-        assert_eq!(generic_name(&[p("ID", ParamValue::Absent)]), UNKNOWN);
-        assert_eq!(generic_name(&[p("ID", ParamValue::SyscallId(0))]), UNKNOWN);
-        assert_eq!(generic_name(&[p("ID", ParamValue::SyscallId(9999))]), UNKNOWN);
+        assert_eq!(generic_name(&Params::new()), UNKNOWN);
+        assert_eq!(generic_name(&vec![p("ID", ParamValue::Absent)].into()), UNKNOWN);
+        assert_eq!(generic_name(&vec![p("ID", ParamValue::SyscallId(0))].into()), UNKNOWN);
+        assert_eq!(generic_name(&vec![p("ID", ParamValue::SyscallId(9999))].into()), UNKNOWN);
         // tuxcall (184) has no ppm_sc code.
-        assert_eq!(generic_name(&[p("ID", ParamValue::SyscallId(0)), p("nativeID", ParamValue::U16(184))]), UNKNOWN);
+        assert_eq!(
+            generic_name(&vec![p("ID", ParamValue::SyscallId(0)), p("nativeID", ParamValue::U16(184))].into()),
+            UNKNOWN
+        );
     }
 }

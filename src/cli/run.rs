@@ -383,16 +383,13 @@ fn live(args: &RunArgs, run: &mut Running<'_>, stop: &Arc<AtomicBool>) -> i32 {
 /// `shared`). With `stop`, the loop ends when it is raised (without reading the rest of the
 /// source); `on_report` adds to each interval report. Returns the source's result and whether
 /// `stop` ended the loop.
-fn drive<S, E>(
+fn drive<S: rulec_runtime::EventSource>(
     replay: rulec_runtime::Replay<S>,
     run: &mut Running<'_>,
     stop: Option<&AtomicBool>,
     shared: &RefCell<Shared>,
     on_report: &mut dyn FnMut(),
-) -> (Result<State, E>, bool)
-where
-    S: Iterator<Item = Result<rulec_runtime::Event, E>>,
-{
+) -> (Result<State, S::Error>, bool) {
     let mut alerts: Vec<Alert> = Vec::new();
     let mut stopped = false;
     let result = replay.for_each_while(|ev, st| {

@@ -501,7 +501,7 @@ fn open_fd<'a>(ev: &Event, state: &'a State) -> Option<&'a FdInfo> {
         // Enter events have no fd: fd.num is absent and open_read is false.
         return None;
     }
-    let fd = match ev.param_any(any::FD).map(|p| &p.value) {
+    let fd = match ev.param_any(any::FD).map(|p| p.value) {
         Some(ParamValue::Fd(fd)) if *fd >= 0 => *fd,
         _ => return None,
     };

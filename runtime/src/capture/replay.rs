@@ -19,11 +19,38 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use super::scap::{FdRecord, ScapError, ScapReader};
-use crate::event::{Direction, Event, ParamValue};
+use crate::event::{Direction, Event};
 use crate::state::{FdInfo, FdKind, L4Proto, Limits, SockInfo, SockRole, State, ThreadInfo};
 
 /// Most pending enter events kept (one per thread); beyond that the map is cleared.
 const MAX_PENDING_ENTERS: usize = 65_536;
+
+/// Most finished enter events kept to be refilled (their buffers reused).
+const MAX_SPARE_EVENTS: usize = 64;
+
+/// Where the replay loop gets its events: each one read into an event the loop hands back,
+/// whose buffers are reused (a `.scap` reader allocates nothing per event once they have
+/// grown). Readers that build new events ([`IterSource`]) simply replace it.
+pub trait EventSource {
+    /// What a failed read says.
+    type Error;
+    /// Reads the next event into `ev`: `None` at the end, which stays the end.
+    fn read_into(&mut self, ev: &mut Event) -> Option<Result<(), Self::Error>>;
+}
+
+/// Any iterator of events as an [`EventSource`] (test streams, the live probe's records).
+#[derive(Debug)]
+pub struct IterSource<I>(pub I);
+
+impl<I, E> EventSource for IterSource<I>
+where
+    I: Iterator<Item = Result<Event, E>>,
+{
+    type Error = E;
+    fn read_into(&mut self, ev: &mut Event) -> Option<Result<(), E>> {
+        Some(self.0.next()?.map(|e| *ev = e))
+    }
+}
 
 /// A replay in progress over the event source `S` (any iterator of `Result<Event, E>`).
 #[derive(Debug)]
@@ -31,6 +58,8 @@ pub struct Replay<S = ScapReader> {
     reader: S,
     state: State,
     enters: HashMap<i64, Event>,
+    /// Events done with, to read the next ones into.
+    spare: Vec<Event>,
 }
 
 /// Opens `path` and prepares a replay with default limits.
@@ -55,7 +84,7 @@ impl Replay {
 impl<S> Replay<S> {
     /// Builds a replay over an event source whose starting state is already in `state`.
     pub fn with_state(reader: S, state: State) -> Replay<S> {
-        Replay { reader, state, enters: HashMap::new() }
+        Replay { reader, state, enters: HashMap::new(), spare: Vec::new() }
     }
 
     /// The state as of the last returned event.
@@ -76,7 +105,7 @@ impl<S> Replay<S> {
 
     fn merge_enter(&mut self, ev: &mut Event) {
         if self.pairs_with_exit(ev) {
-            self.remember_enter(ev.clone());
+            let _spare = self.remember_enter(ev.clone());
         }
         self.merge_exit(ev);
     }
@@ -88,11 +117,16 @@ impl<S> Replay<S> {
             && rulec_schema::event_def(ev.type_id).is_some_and(rulec_schema::EventDef::is_syscall)
     }
 
-    fn remember_enter(&mut self, ev: Event) {
+    /// Keeps `ev` until its exit; returns an event to read the next one into (the one it
+    /// replaces, or a spare).
+    fn remember_enter(&mut self, ev: Event) -> Event {
         if self.enters.len() >= MAX_PENDING_ENTERS && !self.enters.contains_key(&ev.tid) {
             self.enters.clear();
         }
-        self.enters.insert(ev.tid, ev);
+        match self.enters.insert(ev.tid, ev) {
+            Some(old) => old,
+            None => self.spare.pop().unwrap_or_else(Event::empty),
+        }
     }
 
     /// Completes an exit event with the parameters of its thread's pending enter event.
@@ -103,32 +137,38 @@ impl<S> Replay<S> {
                 let Some(enter) = self.enters.remove(&ev.tid) else {
                     return;
                 };
-                if enter.name != ev.name || enter.type_id.wrapping_add(1) != ev.type_id {
-                    return;
+                if enter.name == ev.name && enter.type_id.wrapping_add(1) == ev.type_id {
+                    Self::complete(ev, &enter);
                 }
-                for p in enter.params {
-                    if p.value == ParamValue::Absent {
-                        continue;
-                    }
-                    match ev.params.iter_mut().find(|q| q.name == p.name) {
-                        Some(q) if q.value == ParamValue::Absent => q.value = p.value,
-                        Some(_) => {}
-                        None => ev.params.push(p),
-                    }
+                if self.spare.len() < MAX_SPARE_EVENTS {
+                    self.spare.push(enter);
                 }
+            }
+        }
+    }
+
+    /// Appends to `ev` the parameters of `enter` it lacks or has absent.
+    fn complete(ev: &mut Event, enter: &Event) {
+        for i in 0..enter.params.len() {
+            if enter.params.is_absent(i) {
+                continue;
+            }
+            let Some(name) = enter.params.name_at(i) else { continue };
+            match ev.params.position(name) {
+                Some(j) if ev.params.is_absent(j) => ev.params.copy_from(&enter.params, i, Some(j)),
+                Some(_) => {}
+                None => ev.params.copy_from(&enter.params, i, None),
             }
         }
     }
 }
 
-impl<S, E> Replay<S>
-where
-    S: Iterator<Item = Result<Event, E>>,
-{
+impl<S: EventSource> Replay<S> {
     /// Runs the whole capture, calling `f` with each event and the state rules would see: the
-    /// same events and states as iterating, cheaper (an enter event is kept for its exit by
-    /// moving it after `f` has seen it, where iterating must copy it).
-    pub fn for_each(self, mut f: impl FnMut(&Event, &State)) -> Result<State, E> {
+    /// same events and states as iterating, cheaper (events are read into reused buffers, and
+    /// an enter event is kept for its exit by moving it after `f` has seen it, where iterating
+    /// must copy it).
+    pub fn for_each(self, mut f: impl FnMut(&Event, &State)) -> Result<State, S::Error> {
         self.for_each_while(|ev, st| {
             f(ev, st);
             true
@@ -137,14 +177,15 @@ where
 
     /// [`Replay::for_each`] until `f` returns false: the events after it are not read (a run
     /// stopped by a signal does not read the rest of a large capture).
-    pub fn for_each_while(mut self, mut f: impl FnMut(&Event, &State) -> bool) -> Result<State, E> {
-        while let Some(ev) = self.reader.next() {
-            let mut ev = ev?;
+    pub fn for_each_while(mut self, mut f: impl FnMut(&Event, &State) -> bool) -> Result<State, S::Error> {
+        let mut ev = Event::empty();
+        while let Some(read) = self.reader.read_into(&mut ev) {
+            read?;
             self.merge_exit(&mut ev);
             self.state.apply(&ev);
             let go_on = f(&ev, &self.state);
             if self.pairs_with_exit(&ev) {
-                self.remember_enter(ev);
+                ev = self.remember_enter(ev);
             }
             if !go_on {
                 break;
@@ -154,16 +195,13 @@ where
     }
 }
 
-impl<S, E> Iterator for Replay<S>
-where
-    S: Iterator<Item = Result<Event, E>>,
-{
-    type Item = Result<Event, E>;
+impl<S: EventSource> Iterator for Replay<S> {
+    type Item = Result<Event, S::Error>;
     fn next(&mut self) -> Option<Self::Item> {
-        let mut ev = match self.reader.next()? {
-            Ok(ev) => ev,
-            Err(e) => return Some(Err(e)),
-        };
+        let mut ev = Event::empty();
+        if let Err(e) = self.reader.read_into(&mut ev)? {
+            return Some(Err(e));
+        }
         self.merge_enter(&mut ev);
         self.state.apply(&ev);
         Some(Ok(ev))

@@ -76,7 +76,7 @@ impl<'a> EvalCtx<'a> {
                 // `evt.arg.NAME` is the parameter called NAME when there is one (see
                 // `fields::evt`); other shapes take the cached path.
                 if let Some(p) = ev.param_named(name)
-                    && let crate::event::ParamValue::Flags { ty, bits } = p.value
+                    && let crate::event::ParamValue::Flags { ty, bits } = *p.value
                 {
                     let key = FlagMemoEntry {
                         name: ev.name.as_ptr() as usize,

@@ -29,9 +29,11 @@
 //! * absent (zero-length) parameters render as the empty string.
 
 mod build;
+mod params;
 mod typed;
 
 pub use build::build_event;
+pub use params::{ParamRef, Params};
 pub use typed::ParamKind;
 
 use std::fmt::Write as _;
@@ -165,9 +167,14 @@ fn fixed<const N: usize>(b: &[u8], ty: ParamType) -> Result<[u8; N], String> {
     b.try_into().map_err(|_| format!("{ty:?} parameter has {} bytes, expected {N}", b.len()))
 }
 
-fn cstr(b: &[u8]) -> String {
+/// The bytes of a C string up to its first NUL (all of them without one).
+fn until_nul(b: &[u8]) -> &[u8] {
     let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
-    String::from_utf8_lossy(&b[..end]).into_owned()
+    &b[..end]
+}
+
+fn cstr(b: &[u8]) -> String {
+    String::from_utf8_lossy(until_nul(b)).into_owned()
 }
 
 /// Splits a NUL-separated buffer into strings (a trailing NUL does not make an empty entry).
@@ -258,6 +265,36 @@ impl ParamValue {
             // BYTEBUF and types that never appear in capture events (nets, IPADDR, NONE).
             _ => ParamValue::Bytes(b.to_vec()),
         })
+    }
+
+    /// Checks that `b` decodes as a `ty` parameter without decoding it (no allocation): the
+    /// reader checks every record parameter so that a later, lazy [`ParamValue::decode`]
+    /// cannot fail. Agrees with `decode`'s errors (a test compares them).
+    pub fn check(ty: ParamType, b: &[u8]) -> Result<(), String> {
+        use ParamType as T;
+        if b.is_empty() {
+            return Ok(());
+        }
+        let need = match ty {
+            T::Int8 | T::Uint8 | T::SigType | T::L4Proto | T::SockFamily | T::Flags8 | T::EnumFlags8 => 1,
+            T::Int16 | T::Uint16 | T::SyscallId | T::Port | T::Flags16 | T::EnumFlags16 => 2,
+            T::Int32 | T::Uint32 | T::Bool | T::Fd32 | T::Pid32 | T::Uid | T::Gid | T::Mode => 4,
+            T::Flags32 | T::EnumFlags32 | T::SigSet | T::Ipv4Addr => 4,
+            T::Int64 | T::Uint64 | T::Double | T::Errno | T::Fd | T::Pid | T::RelTime | T::AbsTime => 8,
+            T::Ipv6Addr => 16,
+            T::SockAddr | T::SockTuple | T::FdList => {
+                // Structured: short enough to decode here (the unix path is its only copy).
+                return ParamValue::decode(ty, b).map(drop);
+            }
+            _ => return Ok(()),
+        };
+        if b.len() == need { Ok(()) } else { Err(format!("{ty:?} parameter has {} bytes, expected {need}", b.len())) }
+    }
+
+    /// True for the types that decode to text ([`ParamValue::as_str`]): `CHARBUF`, `FSPATH`,
+    /// `FSRELPATH`, each up to its first NUL.
+    pub fn is_text(ty: ParamType) -> bool {
+        matches!(ty, ParamType::CharBuf | ParamType::FsPath | ParamType::FsRelPath)
     }
 
     /// The value as a signed integer, for integer-like values (fds, pids, errnos, flags...).
@@ -452,8 +489,8 @@ pub struct Event {
     pub dir: Direction,
     /// Event name as in events.tsv (`open`, `execve`, `procexit`...).
     pub name: &'static str,
-    /// Parameters in table order.
-    pub params: Vec<Param>,
+    /// Parameters in table order, decoded when read ([`Params`]).
+    pub params: Params,
     /// scap dump flags (`EVF*` blocks): bit 0 `SCAP_DF_STATE_ONLY` means "update state, do not
     /// show to rules".
     pub dump_flags: u32,
@@ -463,8 +500,22 @@ pub struct Event {
 pub const DF_STATE_ONLY: u32 = 1;
 
 impl Event {
+    /// An event of nothing (id 0, no parameters): a buffer for readers to fill
+    /// ([`crate::replay::EventSource`]).
+    pub fn empty() -> Event {
+        Event {
+            ts: 0,
+            tid: 0,
+            cpu: 0,
+            type_id: 0,
+            dir: Direction::Enter,
+            name: "",
+            params: Params::new(),
+            dump_flags: 0,
+        }
+    }
     /// The `idx`-th parameter (`evt.arg[N]`).
-    pub fn param_at(&self, idx: usize) -> Option<&Param> {
+    pub fn param_at(&self, idx: usize) -> Option<ParamRef<'_>> {
         self.params.get(idx)
     }
     /// The return value (`evt.rawres`): the `res` parameter of exit events, if the event has one.
@@ -482,7 +533,7 @@ impl Event {
     /// `SYSCALLID` `ID`, and [`Event::name`] is that syscall's name ([`crate::syscalls`]), not
     /// the name of a dedicated event: no state update or dedicated-event param applies to it.
     pub fn is_generic(&self) -> bool {
-        self.params.first().is_some_and(|p| p.ty == ParamType::SyscallId)
+        self.params.ty_at(0) == Some(ParamType::SyscallId)
             || (rulec_schema::is_generic_id(self.type_id) && self.name == "syscall")
     }
     /// The scap event-table row of the event: by id when it agrees with the event's name and

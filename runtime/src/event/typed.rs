@@ -11,14 +11,20 @@
 
 use rulec_schema::params::{AnyKey, ParamKey, kind};
 
-use super::{Event, Param, ParamValue, SockAddr, SockTuple, split_nul};
+use super::{Event, ParamRef, ParamType, ParamValue, Params, SockAddr, SockTuple, split_nul};
 
-/// How a key's family reads a decoded value.
+/// How a key's family reads a value.
 pub trait ParamKind {
     /// What a read yields.
     type Out<'a>;
-    /// Reads the value; `None` when it is not of the family's shape.
+    /// Reads the decoded value; `None` when it is not of the family's shape.
     fn read(v: &ParamValue) -> Option<Self::Out<'_>>;
+    /// Reads parameter `i` (present) of `p`: decoded by default; strings and byte buffers
+    /// are read in place from the record when they can be.
+    #[inline]
+    fn read_at(p: &Params, i: usize) -> Option<Self::Out<'_>> {
+        Self::read(p.value_at(i)?)
+    }
 }
 
 impl ParamKind for kind::Fd {
@@ -43,6 +49,17 @@ impl ParamKind for kind::Str {
     fn read(v: &ParamValue) -> Option<&str> {
         v.as_str()
     }
+    #[inline]
+    fn read_at(p: &Params, i: usize) -> Option<&str> {
+        if let (Some(b), Some(ty)) = (p.raw_at(i), p.ty_at(i))
+            && ParamValue::is_text(ty)
+            && let Ok(s) = std::str::from_utf8(super::until_nul(b))
+        {
+            return Some(s);
+        }
+        // Not UTF-8 (decoded with replacement characters) or given by value.
+        Self::read(p.value_at(i)?)
+    }
 }
 
 impl ParamKind for kind::Bytes {
@@ -50,6 +67,13 @@ impl ParamKind for kind::Bytes {
     #[inline]
     fn read(v: &ParamValue) -> Option<&[u8]> {
         v.as_bytes()
+    }
+    #[inline]
+    fn read_at(p: &Params, i: usize) -> Option<&[u8]> {
+        if let (Some(b), Some(ParamType::ByteBuf)) = (p.raw_at(i), p.ty_at(i)) {
+            return Some(b);
+        }
+        Self::read(p.value_at(i)?)
     }
 }
 
@@ -114,67 +138,78 @@ fn as_list(v: &ParamValue) -> Option<Vec<String>> {
 impl Event {
     /// The parameter of `key`, present or absent, if the event has it.
     #[inline]
-    pub fn param_of<K>(&self, key: ParamKey<K>) -> Option<&Param> {
-        self.resolve(key.index_in(self.type_id), key.name())
+    pub fn param_of<K>(&self, key: ParamKey<K>) -> Option<ParamRef<'_>> {
+        self.params.get(self.resolve(key.index_in(self.type_id), key.name())?)
     }
 
     /// The value of the parameter of `key`; `None` when the event lacks it or it is absent.
     #[inline]
     pub fn value<K>(&self, key: ParamKey<K>) -> Option<&ParamValue> {
-        present(self.param_of(key))
+        let i = self.present(key.index_in(self.type_id), key.name())?;
+        self.params.value_at(i)
     }
 
     /// The parameter of `key`, read as its family says (an fd or integer as `i64`, a string
     /// as `&str`, a tuple as `&SockTuple`...).
     #[inline]
     pub fn get<K: ParamKind>(&self, key: ParamKey<K>) -> Option<K::Out<'_>> {
-        K::read(self.value(key)?)
+        K::read_at(&self.params, self.present(key.index_in(self.type_id), key.name())?)
     }
 
     /// A NUL-separated byte-buffer parameter (args, env, cgroups) split into strings.
     pub fn list(&self, key: ParamKey<kind::Bytes>) -> Option<Vec<String>> {
-        as_list(self.value(key)?)
+        self.list_at(self.present(key.index_in(self.type_id), key.name())?)
     }
 
     /// The parameter called `key.name()` of whichever event this is, present or absent.
     #[inline]
-    pub fn param_any<K>(&self, key: AnyKey<K>) -> Option<&Param> {
-        self.resolve(key.index_in(self.type_id), key.name())
+    pub fn param_any<K>(&self, key: AnyKey<K>) -> Option<ParamRef<'_>> {
+        self.params.get(self.resolve(key.index_in(self.type_id), key.name())?)
     }
 
     /// The value of [`Event::param_any`], read as its family says; `None` when absent.
     #[inline]
     pub fn get_any<K: ParamKind>(&self, key: AnyKey<K>) -> Option<K::Out<'_>> {
-        K::read(present(self.param_any(key))?)
+        K::read_at(&self.params, self.present(key.index_in(self.type_id), key.name())?)
     }
 
     /// A NUL-separated list or string array of whichever event this is, as strings
     /// ([`Event::list`] by an `any` key).
     pub fn list_any<K>(&self, key: AnyKey<K>) -> Option<Vec<String>> {
-        as_list(present(self.param_any(key))?)
+        self.list_at(self.present(key.index_in(self.type_id), key.name())?)
     }
 
     /// The parameter called `name`, a name known only at run time (`evt.arg.NAME`); the
     /// readers of known parameters use keys ([`Event::get`]).
-    pub fn param_named(&self, name: &str) -> Option<&Param> {
-        self.params.iter().find(|p| p.name == name)
+    pub fn param_named(&self, name: &str) -> Option<ParamRef<'_>> {
+        self.params.get(self.params.position(name)?)
     }
 
-    /// The parameter `name` at index `at` of the event's row; else found by name: a parameter
-    /// the replay appended from the enter event (after the parameters the capture had, which
-    /// may be fewer than the row's), or an event whose parameters do not follow its id's row.
-    #[inline]
-    fn resolve(&self, at: Option<usize>, name: &str) -> Option<&Param> {
-        if let Some(i) = at
-            && let Some(p) = self.params.get(i)
-            && p.name == name
-        {
-            return Some(p);
+    /// A list parameter: a byte buffer split in place, else the decoded value.
+    fn list_at(&self, i: usize) -> Option<Vec<String>> {
+        if let (Some(b), Some(ParamType::ByteBuf)) = (self.params.raw_at(i), self.params.ty_at(i)) {
+            return Some(split_nul(b));
         }
-        self.param_named(name)
+        as_list(self.params.value_at(i)?)
     }
-}
 
-fn present(p: Option<&Param>) -> Option<&ParamValue> {
-    p.map(|p| &p.value).filter(|v| !matches!(v, ParamValue::Absent))
+    /// The index of parameter `name`, at index `at` of the event's row; else found by name: a
+    /// parameter the replay appended from the enter event (after the parameters the capture
+    /// had, which may be fewer than the row's), or an event whose parameters do not follow its
+    /// id's row.
+    #[inline]
+    fn resolve(&self, at: Option<usize>, name: &str) -> Option<usize> {
+        if let Some(i) = at
+            && self.params.name_at(i) == Some(name)
+        {
+            return Some(i);
+        }
+        self.params.position(name)
+    }
+
+    /// [`Event::resolve`], for a present (not absent) parameter.
+    #[inline]
+    fn present(&self, at: Option<usize>, name: &str) -> Option<usize> {
+        self.resolve(at, name).filter(|&i| !self.params.is_absent(i))
+    }
 }

@@ -28,7 +28,7 @@ use rulec_schema::params::any;
 use rulec_schema::{EventDef, EventFlags};
 
 use super::{Extractor, arg_index, arg_key, event_info, event_res, s, thread};
-use crate::event::{Direction, Event, Param, ParamValue, SockAddr, SockTuple, render_tuple};
+use crate::event::{Direction, Event, ParamRef, ParamValue, SockAddr, SockTuple, render_tuple};
 use crate::flags;
 use crate::state::State;
 use crate::value::Value;
@@ -229,7 +229,7 @@ pub(crate) fn open_flags(ev: &Event) -> Option<u32> {
 }
 
 /// The parameter named by `evt.arg.NAME` / `evt.arg[N]`.
-fn param_for<'a>(arg: Option<&FieldArgValue>, ev: &'a Event) -> Option<&'a Param> {
+fn param_for<'a>(arg: Option<&FieldArgValue>, ev: &'a Event) -> Option<ParamRef<'a>> {
     let p = match arg? {
         FieldArgValue::Index(i) => ev.param_at(usize::try_from(*i).ok()?)?,
         FieldArgValue::Key(k) => match ev.param_named(k) {
@@ -241,8 +241,8 @@ fn param_for<'a>(arg: Option<&FieldArgValue>, ev: &'a Event) -> Option<&'a Param
 }
 
 /// `evt.arg.X` text of one parameter, resolved through the state like libsinsp does.
-pub(crate) fn render_param(ev: &Event, st: &State, p: &Param) -> String {
-    match &p.value {
+pub(crate) fn render_param(ev: &Event, st: &State, p: ParamRef<'_>) -> String {
+    match p.value {
         ParamValue::Fd(fd) if *fd >= 0 => match st.fd(ev.tid, *fd) {
             Some(f) => format!("{fd}(<{}>{})", f.kind.type_char(), f.name),
             None => fd.to_string(),

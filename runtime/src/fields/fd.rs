@@ -186,7 +186,7 @@ pub(super) fn null_fd_path(ev: &Event, st: &State) -> Option<String> {
     if !is_open(ev) {
         return None;
     }
-    let relative = matches!(ev.param_any(any::NAME).map(|p| &p.value), Some(ParamValue::RelPath(_)));
+    let relative = matches!(ev.param_any(any::NAME).map(|p| p.value), Some(ParamValue::RelPath(_)));
     abs_path(ev, st, relative.then_some(any::DIRFD), any::NAME)
 }
 

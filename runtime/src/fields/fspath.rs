@@ -54,6 +54,6 @@ fn resolved(ev: &Event, st: &State, which: Which) -> Option<Value> {
         return ev.get_any(p).map(s);
     }
     // An old-layout path (FSPATH) is already relative to the cwd, never to a dirfd.
-    let dirfd = dirfd.filter(|_| !matches!(ev.param_any(p).map(|p| &p.value), Some(ParamValue::Path(_))));
+    let dirfd = dirfd.filter(|_| !matches!(ev.param_any(p).map(|p| p.value), Some(ParamValue::Path(_))));
     abs_path(ev, st, dirfd, p).map(s)
 }

@@ -359,7 +359,7 @@ pub(crate) fn event_res(ev: &Event) -> Option<i64> {
     }
     // The fd they return is their first parameter.
     match ev.param_any(any::FD) {
-        Some(p) if ev.params.first().is_some_and(|first| std::ptr::eq(first, p)) => match p.value {
+        Some(p) if ev.params.name_at(0) == Some(p.name) => match *p.value {
             ParamValue::Fd(fd) => Some(fd),
             _ => None,
         },

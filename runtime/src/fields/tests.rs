@@ -171,7 +171,7 @@ fn evt_fields() {
 
     // A failed open: errno name, raw number, failed; fd.* from the event's path.
     let mut fail = open_shadow();
-    fail.params[0].value = ParamValue::Fd(-2);
+    fail.params.set_value(0, ParamValue::Fd(-2));
     assert_eq!(get("evt.res", None, &fail, &st), sv("ENOENT"));
     assert_eq!(get("evt.rawres", None, &fail, &st), Some(Value::Int(-2)));
     assert_eq!(get("evt.failed", None, &fail, &st), Some(Value::Bool(true)));
@@ -522,7 +522,7 @@ fn no_panics_on_odd_events() {
             type_id: 9999,
             dir: Direction::Exit,
             name: "bogus",
-            params: vec![],
+            params: crate::Params::new(),
             dump_flags: 0,
         },
         build_event(0, 200, "openat", Direction::Exit, vec![("fd", ParamValue::Str("x".into()))]),

@@ -686,7 +686,7 @@ fn exec_into(t: &mut ThreadInfo, ev: &Event) -> i64 {
     fill_proc_from_event(t, ev);
     // An exec with argv[0] only writes an empty `args`: the new program has no arguments
     // (libsinsp sets them from the parameter whatever its length), not the old ones.
-    if ev.param_any(any::ARGS).is_some_and(|p| p.value == ParamValue::Absent) {
+    if ev.param_any(any::ARGS).is_some_and(|p| *p.value == ParamValue::Absent) {
         t.args.clear();
     }
     if ev.get_any(any::COMM).is_none() && !t.exe.is_empty() {

@@ -202,7 +202,7 @@ impl State {
             return ev.res().filter(|r| *r >= 0);
         }
         if let Some(p) = ev.param_any(rulec_schema::params::any::FD)
-            && let ParamValue::Fd(fd) = p.value
+            && let ParamValue::Fd(fd) = *p.value
         {
             return Some(fd);
         }
@@ -647,7 +647,7 @@ mod tests {
         assert_eq!(st.fd(100, 5).map(|f| f.name.as_str()), Some("127.0.0.1:40000->127.0.0.1:5353"));
         // A failed call changes nothing; a named TCP socket keeps its connection.
         let mut failed = recv(5, tuple(1, 2));
-        failed.params[0].value = ParamValue::Errno(-11);
+        failed.params.set_value(0, ParamValue::Errno(-11));
         st.apply(&failed);
         assert_eq!(st.fd(100, 5).map(|f| f.name.as_str()), Some("127.0.0.1:40000->127.0.0.1:5353"));
         if let Some(s) = st.fd_mut(100, 5).and_then(|f| f.sock.as_mut()) {

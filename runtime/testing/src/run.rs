@@ -391,7 +391,7 @@ pub fn upper(p: Priority) -> String {
 pub fn summarize(ev: &Event) -> String {
     let mut s = format!("{} {} tid={}", ev.dir.as_str(), ev.name, ev.tid);
     for p in &ev.params {
-        if p.value == rulec_runtime::event::ParamValue::Absent {
+        if *p.value == rulec_runtime::event::ParamValue::Absent {
             continue;
         }
         let v = p.value.render(rulec_runtime::flags::flag_set_for(ev.name, p.name));

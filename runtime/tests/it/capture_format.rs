@@ -14,7 +14,7 @@ use rulec_runtime::capture::{self, CaptureReader, CaptureSource, CaptureWriter, 
 use rulec_runtime::engine::{Alert, Backend, Engine, MatchMode};
 use rulec_runtime::event::{Direction, Event, ParamValue};
 use rulec_runtime::params;
-use rulec_runtime::replay::Replay;
+use rulec_runtime::replay::{EventSource, Replay};
 use rulec_runtime::scap::ScapReader;
 use rulec_runtime::state::{FdInfo, GroupInfo, Limits, State, Stats, ThreadInfo, UserInfo};
 
@@ -102,9 +102,9 @@ fn engine() -> Engine {
     e
 }
 
-fn verdicts<S, E: std::fmt::Debug>(rp: Replay<S>, engine: &mut Engine) -> (Vec<Alert>, Snapshot)
+fn verdicts<S: EventSource>(rp: Replay<S>, engine: &mut Engine) -> (Vec<Alert>, Snapshot)
 where
-    S: Iterator<Item = Result<Event, E>>,
+    S::Error: std::fmt::Debug,
 {
     let mut alerts = Vec::new();
     let st = rp.for_each(|ev, st| engine.process(ev, st, &mut alerts)).unwrap();

@@ -38,7 +38,7 @@ fn ev(name: &'static str, tid: i64, fd: i64) -> Event {
         type_id: 1,
         dir: Direction::Exit,
         name,
-        params: vec![Param { name: "fd", ty: ParamType::Fd, value: ParamValue::Fd(fd) }],
+        params: vec![Param { name: "fd", ty: ParamType::Fd, value: ParamValue::Fd(fd) }].into(),
         dump_flags: 0,
     }
 }

@@ -122,7 +122,7 @@ fn event(text: &str, at: &str) -> Result<Event, String> {
         type_id: 0,
         dir: Direction::Exit,
         name: leak(name),
-        params,
+        params: params.into(),
         dump_flags: 0,
     })
 }

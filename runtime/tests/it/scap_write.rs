@@ -126,7 +126,7 @@ fn records_are_carried_byte_for_byte_in_padded_blocks() {
     let events: Vec<_> = ScapReader::from_bytes(bytes).unwrap().map(Result::unwrap).collect();
     assert_eq!(events.len(), 2);
     assert_eq!((events[0].ts, events[0].tid, events[0].cpu, events[0].name), (100, 42, 1, "close"));
-    assert_eq!(events[0].params[1].value, ParamValue::Fd(3));
+    assert_eq!(*events[0].params.get(1).unwrap().value, ParamValue::Fd(3));
     assert!(!events[0].state_only() && events[1].state_only());
 }
 
@@ -153,7 +153,7 @@ fn an_exit_record_gets_its_enter_event_before_it() {
     assert_eq!((enter.type_id, enter.name, enter.ts, enter.tid), (4, "close", 100, 42));
     assert!(enter.state_only());
     assert_eq!(enter.params.len(), 1);
-    assert_eq!((enter.params[0].name, &enter.params[0].value), ("fd", &ParamValue::Fd(7)));
+    assert_eq!((enter.params.get(0).unwrap().name, &*enter.params.get(0).unwrap().value), ("fd", &ParamValue::Fd(7)));
     // An enter event, or a record that is not an exit, gets none.
     let mut w = ScapWriter::new(Vec::new(), &machine()).unwrap();
     let mut e = close_record(1, 1, 1);
@@ -180,6 +180,6 @@ fn an_enter_parameter_of_another_width_is_converted() {
     w.write_record(0, &rec, 0).unwrap();
     let events: Vec<_> = ScapReader::from_bytes(w.finish().unwrap()).unwrap().map(Result::unwrap).collect();
     assert_eq!(events.len(), 2, "both halves decode");
-    assert_eq!((events[0].type_id, events[0].params[0].name), (368, "cmd"));
-    assert_eq!(events[0].params[0].value, ParamValue::I64(5));
+    assert_eq!((events[0].type_id, events[0].params.get(0).unwrap().name), (368, "cmd"));
+    assert_eq!(*events[0].params.get(0).unwrap().value, ParamValue::I64(5));
 }

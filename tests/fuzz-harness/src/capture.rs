@@ -9,9 +9,12 @@ use std::cell::RefCell;
 
 use rulec_compiler::schema::{ArgSpec, schema};
 use rulec_compiler::{FileId, SourceFile};
-use rulec_runtime::capture::{CaptureReader, replay::Replay};
+use rulec_runtime::capture::{
+    CaptureReader,
+    replay::{EventSource, Replay},
+};
 use rulec_runtime::engine::{Alert, Backend, Engine, MatchMode};
-use rulec_runtime::{Event, Limits, ScapReader, State};
+use rulec_runtime::{Limits, ScapReader, State};
 
 /// Events replayed per input at most: enough for any state, small enough to keep a run fast.
 const MAX_EVENTS: usize = 20_000;
@@ -63,10 +66,7 @@ fn build_engine() -> Engine {
 }
 
 /// Replays `events` through the engine; stops at the first error, as every consumer does.
-fn replay<S, E>(replay: Replay<S>)
-where
-    S: Iterator<Item = Result<Event, E>>,
-{
+fn replay<S: EventSource>(replay: Replay<S>) {
     with_engine(|engine| {
         let mut out: Vec<Alert> = Vec::new();
         let mut seen = 0;

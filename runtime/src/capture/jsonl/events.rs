@@ -125,7 +125,7 @@ pub(super) fn parse_event(line: u64, v: &Map<String, Value>) -> Result<Event, Ca
                 }),
             }
         }
-        let computed = crate::syscalls::generic_name(&params);
+        let computed = crate::syscalls::generic_name(&params.clone().into());
         if computed != name {
             return Err(e(format!(
                 "generic event: its ID param names syscall \"{computed}\", but `event` is \"{}\"",
@@ -143,7 +143,7 @@ pub(super) fn parse_event(line: u64, v: &Map<String, Value>) -> Result<Event, Ca
         }
         info.name
     };
-    Ok(Event { ts, tid, cpu, type_id, dir, name, params, dump_flags })
+    Ok(Event { ts, tid, cpu, type_id, dir, name, params: params.into(), dump_flags })
 }
 
 /// An optional integer field of an event line, range-checked.

@@ -38,9 +38,9 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::replay::{Replay, seed_state};
+use super::replay::{EventSource, Replay, seed_state};
 use super::scap::{self, MachineInfo, ScapError, ScapReader};
-use crate::event::{Direction, Event, Param, ParamType, ParamValue, SockAddr, SockTuple};
+use crate::event::{Direction, Event, Param, ParamRef, ParamType, ParamValue, SockAddr, SockTuple};
 use crate::flags;
 use crate::state::{FdInfo, FdKind, GroupInfo, L4Proto, Limits, SockInfo, SockRole, State, ThreadInfo, UserInfo};
 

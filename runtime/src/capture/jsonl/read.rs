@@ -185,6 +185,14 @@ impl Iterator for CaptureReader {
     }
 }
 
+/// A JSON Lines event is built new: it replaces the one handed in.
+impl EventSource for CaptureReader {
+    type Error = CaptureError;
+    fn read_into(&mut self, ev: &mut Event) -> Option<Result<(), CaptureError>> {
+        Some(self.next()?.map(|e| *ev = e))
+    }
+}
+
 pub(super) fn parse_object(line: u64, text: &str) -> Result<Map<String, Value>, CaptureError> {
     match serde_json::from_str::<Value>(text) {
         Ok(Value::Object(m)) => Ok(m),

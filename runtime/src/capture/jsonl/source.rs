@@ -115,6 +115,16 @@ impl Iterator for CaptureSource {
     }
 }
 
+impl EventSource for CaptureSource {
+    type Error = CaptureFileError;
+    fn read_into(&mut self, ev: &mut Event) -> Option<Result<(), CaptureFileError>> {
+        match self {
+            CaptureSource::Scap(r) => r.read_into(ev).map(|e| e.map_err(CaptureFileError::from)),
+            CaptureSource::Jsonl(r) => r.read_into(ev).map(|e| e.map_err(CaptureFileError::from)),
+        }
+    }
+}
+
 impl Replay<CaptureReader> {
     /// Opens a rulec capture for replay with the given state limits.
     pub fn open_jsonl(path: impl AsRef<Path>, limits: Limits) -> Result<Replay<CaptureReader>, CaptureError> {

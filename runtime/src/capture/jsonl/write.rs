@@ -128,9 +128,9 @@ pub(super) fn event_json(out: &mut String, ev: &Event) {
     out.push_str("}}");
 }
 
-pub(super) fn param_json(out: &mut String, event: &str, p: &Param) {
+pub(super) fn param_json(out: &mut String, event: &str, p: ParamRef<'_>) {
     use ParamValue as V;
-    match &p.value {
+    match p.value {
         V::Absent => out.push_str("null"),
         V::I8(v) => push_num(out, *v),
         V::I16(v) => push_num(out, *v),

@@ -29,7 +29,7 @@ use std::path::Path;
 
 use rulec_schema::{event_def, is_generic_id};
 
-use crate::event::{Event, Param, ParamType, ParamValue, split_nul};
+use crate::event::{Event, ParamType, ParamValue, split_nul};
 
 use cursor::*;
 pub use reader::{ScapReader, decode_record, repeat_events};

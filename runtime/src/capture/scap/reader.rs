@@ -491,32 +491,31 @@ impl ScapReader {
 
     /// Decodes one event block into an event; `Ok(None)` (counted) for an event type beyond the
     /// table.
-    fn decode_event(&mut self, b: &Block) -> Result<Option<Event>, ScapError> {
-        let ev = decode_event_block(b)?;
-        if ev.is_none() {
-            self.stats.skipped_unknown += 1;
+    /// Reads the next event into `ev`, reusing its buffers (no allocation per event once
+    /// they have grown); `Ok(false)` at the end.
+    fn fill(&mut self, ev: &mut Event) -> Result<bool, ScapError> {
+        if self.spare.capacity() == 0 {
+            self.spare = ev.params.take_buffer();
         }
-        Ok(ev)
-    }
-
-    fn next_event(&mut self) -> Result<Option<Event>, ScapError> {
         loop {
             let b = match self.pending.take() {
                 Some(b) => b,
                 None => match self.read_block()? {
                     Some(b) => b,
-                    None => return Ok(None),
+                    None => return Ok(false),
                 },
             };
             if is_event_block(b.ty) {
-                let ev = self.decode_event(&b)?;
-                self.spare = b.body;
-                if let Some(ev) = ev {
+                // The block's bytes become the event's; its old buffer serves the next block.
+                self.spare = ev.params.take_buffer();
+                if decode_event_block(b, ev)? {
                     self.stats.events += 1;
-                    return Ok(Some(ev));
+                    return Ok(true);
                 }
+                self.stats.skipped_unknown += 1;
             } else {
                 self.parse_meta(&b)?;
+                self.spare = b.body;
             }
         }
     }
@@ -530,12 +529,14 @@ pub fn decode_record(cpu: u16, record: &[u8]) -> Result<Option<Event>, ScapError
     let mut body = Vec::with_capacity(2 + record.len());
     body.extend_from_slice(&cpu.to_le_bytes());
     body.extend_from_slice(record);
-    decode_event_block(&Block { ty: EV_V2, body, offset: 0 })
+    let mut ev = Event::empty();
+    Ok(decode_event_block(Block { ty: EV_V2, body, offset: 0 }, &mut ev)?.then_some(ev))
 }
 
-/// Decodes one event block (any event block kind) into an event; `Ok(None)` for an event type
-/// beyond the table.
-fn decode_event_block(b: &Block) -> Result<Option<Event>, ScapError> {
+/// Decodes one event block (any event block kind) into `ev`, whose parameters keep the block's
+/// bytes and are decoded when read (each checked here); `Ok(false)` for an event type beyond
+/// the table.
+fn decode_event_block(b: Block, ev: &mut Event) -> Result<bool, ScapError> {
     let base = b.offset + 8;
     let mut c = Cur::new(&b.body, base);
     let cpu = c.u16("event cpu id")?;
@@ -562,16 +563,16 @@ fn decode_event_block(b: &Block) -> Result<Option<Event>, ScapError> {
         ));
     }
     let Some(info) = event_def(type_id) else {
-        return Ok(None);
+        return Ok(false);
     };
     let lsz = if info.large_payload() { record::PARAM_LEN_SIZE_LARGE } else { record::PARAM_LEN_SIZE };
-    let ev = &b.body[ev_start..ev_start + len];
+    let rec = &b.body[ev_start..ev_start + len];
     let read_len = |i: usize| -> usize {
         let at = hl + i * lsz;
         if lsz == 2 {
-            usize::from(u16::from_le_bytes([ev[at], ev[at + 1]]))
+            usize::from(u16::from_le_bytes([rec[at], rec[at + 1]]))
         } else {
-            u32::from_le_bytes([ev[at], ev[at + 1], ev[at + 2], ev[at + 3]]) as usize
+            u32::from_le_bytes([rec[at], rec[at + 1], rec[at + 2], rec[at + 3]]) as usize
         }
     };
     let nparams = match declared {
@@ -614,7 +615,6 @@ fn decode_event_block(b: &Block) -> Result<Option<Event>, ScapError> {
             })?
         }
     };
-    let mut params = Vec::with_capacity(nparams);
     let mut at = hl + nparams * lsz;
     for (i, extra_name) in EXTRA_NAMES.iter().enumerate().take(nparams) {
         let plen = read_len(i);
@@ -625,15 +625,22 @@ fn decode_event_block(b: &Block) -> Result<Option<Event>, ScapError> {
             ));
         }
         let (name, ty) = info.params.get(i).copied().unwrap_or((extra_name, ParamType::ByteBuf));
-        let value = ParamValue::decode(ty, &ev[at..at + plen]).map_err(|m| {
+        ParamValue::check(ty, &rec[at..at + plen]).map_err(|m| {
             err(ev_off + at as u64, format!("event {} (type {type_id}) param {i} '{name}': {m}", info.name))
         })?;
-        params.push(Param { name, ty, value });
+        ev.params.push_raw(name, ty, ev_start + at, plen);
         at += plen;
     }
+    ev.ts = ts;
+    ev.tid = tid;
+    ev.cpu = cpu;
+    ev.type_id = type_id;
+    ev.dir = info.dir;
+    ev.dump_flags = dump_flags;
+    ev.params.set_record(b.body);
     // Generic events are named after their syscall, as libsinsp's `evt.type` does.
-    let name = if is_generic_id(type_id) { crate::syscalls::generic_name(&params) } else { info.name };
-    Ok(Some(Event { ts, tid, cpu, type_id, dir: info.dir, name, params, dump_flags }))
+    ev.name = if is_generic_id(type_id) { crate::syscalls::generic_name(&ev.params) } else { info.name };
+    Ok(true)
 }
 
 impl Iterator for ScapReader {
@@ -642,7 +649,19 @@ impl Iterator for ScapReader {
         if self.done {
             return None;
         }
-        let next = self.next_event();
+        let mut ev = Event::empty();
+        let next = self.fill(&mut ev).map(|more| more.then_some(ev));
+        crate::capture::fused_step(&mut self.done, next)
+    }
+}
+
+impl crate::replay::EventSource for ScapReader {
+    type Error = ScapError;
+    fn read_into(&mut self, ev: &mut Event) -> Option<Result<(), ScapError>> {
+        if self.done {
+            return None;
+        }
+        let next = self.fill(ev).map(|more| more.then_some(()));
         crate::capture::fused_step(&mut self.done, next)
     }
 }
