@@ -88,10 +88,13 @@ pub struct Thread {
     names: Names,
 }
 
-/// A thread's names, as of generation `generation` of the [`NameTables`].
-#[derive(Debug, Clone, Default)]
+/// A thread's names, as of generation `generation` of the [`NameTables`], and the ids they
+/// name (so a change that leaves them alone does not look them up again).
+#[derive(Debug, Clone)]
 struct Names {
     generation: u64,
+    ids: (u32, u32, u32),
+    container_id: String,
     user: Option<String>,
     login: Option<String>,
     group: Option<String>,
@@ -103,11 +106,21 @@ impl Names {
         let cid = t.container_id.as_str();
         Names {
             generation: tables.generation,
+            ids: Names::ids_of(t),
+            container_id: t.container_id.clone(),
             user: tables.user_name(cid, t.uid).map(str::to_owned),
             login: tables.login_name(cid, t.loginuid).map(str::to_owned),
             group: tables.group_name(cid, t.gid).map(str::to_owned),
             container: tables.container_name(cid).map(str::to_owned),
         }
+    }
+    /// The uid, gid and loginuid the names are of.
+    fn ids_of(t: &ThreadInfo) -> (u32, u32, u32) {
+        (t.uid, t.gid, t.loginuid)
+    }
+    /// Whether these names are those of `t`'s ids and container in the tables as they are.
+    fn current(&self, t: &ThreadInfo, tables: &NameTables) -> bool {
+        self.generation == tables.generation && self.ids == Names::ids_of(t) && self.container_id == t.container_id
     }
 }
 
@@ -121,13 +134,8 @@ impl Deref for Thread {
 impl Thread {
     /// `info` as the table keeps it, its derived values made.
     pub(super) fn new(info: ThreadInfo, tables: &NameTables) -> Thread {
-        let mut t = Thread {
-            info,
-            cmdline: String::new(),
-            args_line: String::new(),
-            exeline: String::new(),
-            names: Names::default(),
-        };
+        let names = Names::of(&info, tables);
+        let mut t = Thread { info, cmdline: String::new(), args_line: String::new(), exeline: String::new(), names };
         t.derive(tables);
         t
     }
@@ -157,7 +165,9 @@ impl Thread {
         join_into(&mut self.cmdline, Some(&t.comm), &t.args);
         join_into(&mut self.args_line, None, &t.args);
         join_into(&mut self.exeline, Some(&t.exe), &t.args);
-        self.names = Names::of(t, tables);
+        if !self.names.current(t, tables) {
+            self.names = Names::of(t, tables);
+        }
     }
 
     /// The facts.

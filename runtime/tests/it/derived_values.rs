@@ -295,7 +295,14 @@ fn derived_values_follow_every_change() {
 /// thread's next event brings them up to date, never read as they were.
 #[test]
 fn names_are_never_read_stale() {
+    // Before any table changed, root and the host are named all the same.
     let mut st = State::new();
+    let root = ThreadInfo { uid: 0, gid: 0, ..ThreadInfo::new(9, 9, 0) };
+    st.add_process(root, []);
+    let ev = exit(1, 9, "close", vec![("res", ParamValue::Errno(0)), ("fd", ParamValue::Fd(3))]);
+    let names = ["user.name", "group.name", "container.name"].map(|f| read(f, &ev, &st));
+    assert_eq!(names, ["root", "root", "host"].map(|n| Some(Value::Str(n.into()))));
+
     let mut t = ThreadInfo::new(10, 10, 0);
     (t.uid, t.gid, t.loginuid) = (3000, 3000, 3000);
     st.add_process(t, []);
