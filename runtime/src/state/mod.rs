@@ -159,6 +159,11 @@ impl State {
     /// The main thread of `t`'s process (`t` itself for a main thread; `t` when the main thread
     /// is unknown).
     pub fn main_thread<'a>(&'a self, t: &'a Thread) -> &'a Thread {
+        // A thread of the table whose tid is its pid is the entry under that pid: no lookup
+        // (the walk up a process tree meets mostly main threads).
+        if t.is_main_thread() {
+            return t;
+        }
         self.threads.get(&t.pid).unwrap_or(t)
     }
     /// The parent process of `t` (the main thread of the process that created it).
