@@ -5,6 +5,9 @@ use super::*;
 use crate::state::{GroupInfo, UserInfo};
 use rulec_schema::record;
 
+/// The read buffer: large reads, few system calls.
+const READ_BUF: usize = 1 << 20;
+
 pub(super) struct Block {
     ty: u32,
     body: Vec<u8>,
@@ -64,10 +67,10 @@ impl ScapReader {
 
     /// Reads a capture from any byte stream (gzip detected by its magic).
     pub fn from_reader(r: impl Read + 'static) -> Result<ScapReader, ScapError> {
-        let mut br = BufReader::with_capacity(1 << 16, r);
+        let mut br = BufReader::with_capacity(READ_BUF, r);
         let head = br.fill_buf().map_err(|e| ScapError { offset: 0, message: "read failed".into(), io: Some(e) })?;
         let src: Box<dyn BufRead> = if head.starts_with(&[0x1f, 0x8b]) {
-            Box::new(BufReader::with_capacity(1 << 16, flate2::bufread::MultiGzDecoder::new(br)))
+            Box::new(BufReader::with_capacity(READ_BUF, flate2::bufread::MultiGzDecoder::new(br)))
         } else {
             Box::new(br)
         };
@@ -149,6 +152,35 @@ impl ScapReader {
     }
 
     fn read_block(&mut self) -> Result<Option<Block>, ScapError> {
+        if let Some(b) = self.read_buffered_block() {
+            return Ok(Some(b));
+        }
+        self.read_block_in_parts()
+    }
+
+    /// The usual case: a whole, well-formed block already in the read buffer, taken with one
+    /// copy. `None` leaves everything to [`ScapReader::read_block_in_parts`] (a block across
+    /// the buffer's end, or any oddity, which that path reports).
+    #[inline]
+    fn read_buffered_block(&mut self) -> Option<Block> {
+        let buf = self.src.fill_buf().ok()?;
+        let word = |at: usize| Some(u32::from_le_bytes(buf.get(at..at + 4)?.try_into().ok()?));
+        let (ty, len) = (word(0)?, word(4)?);
+        let total = len as usize;
+        if len < 12 || total > buf.len() || (total - 12) > READER_BUF_SIZE || word(total - 4)? != len {
+            return None;
+        }
+        let mut body = std::mem::take(&mut self.spare);
+        body.clear();
+        body.extend_from_slice(&buf[8..total - 4]);
+        self.src.consume(total);
+        let offset = self.offset;
+        self.offset += total as u64;
+        self.stats.blocks += 1;
+        Some(Block { ty, body, offset })
+    }
+
+    fn read_block_in_parts(&mut self) -> Result<Option<Block>, ScapError> {
         let start = self.offset;
         let mut hdr = [0u8; 8];
         let n = self.read_exact_or_eof(&mut hdr)?;
@@ -173,15 +205,24 @@ impl ScapReader {
                 format!("event block {ty:#x} of {len} bytes exceeds {READER_BUF_SIZE} and is not a LARGE block"),
             ));
         }
-        // Grow with the data actually present: a lying length cannot allocate more than the file.
         let mut body = std::mem::take(&mut self.spare);
         body.clear();
-        body.reserve(body_len.min(1 << 16));
-        let got = (&mut self.src).take(body_len as u64).read_to_end(&mut body).map_err(|e| ScapError {
-            offset: start + 8,
-            message: "read failed".into(),
-            io: Some(e),
-        })?;
+        let got = if body_len <= READER_BUF_SIZE {
+            // The usual block: read in place into the reused buffer.
+            body.resize(body_len, 0);
+            let got = self.read_exact_or_eof(&mut body)?;
+            body.truncate(got);
+            got
+        } else {
+            // Grow with the data actually present: a lying length cannot allocate more than
+            // the file.
+            body.reserve(body_len.min(1 << 16));
+            (&mut self.src).take(body_len as u64).read_to_end(&mut body).map_err(|e| ScapError {
+                offset: start + 8,
+                message: "read failed".into(),
+                io: Some(e),
+            })?
+        };
         if got < body_len {
             return Err(err(
                 start + 8 + got as u64,
