@@ -40,8 +40,10 @@ impl State {
     /// Adds (or replaces) a container's metadata.
     pub fn add_container(&mut self, c: ContainerInfo) {
         let table = &mut self.names.containers;
-        if table.len() >= MAX_CONTAINERS && !table.contains_key(&c.id) {
-            return;
+        match table.get(&c.id) {
+            Some(old) if *old == c => return,
+            None if table.len() >= MAX_CONTAINERS => return,
+            _ => {}
         }
         table.insert(c.id.clone(), c);
         self.names.changed();

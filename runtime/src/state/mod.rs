@@ -275,9 +275,14 @@ impl State {
     /// Adds a user to the table of `container_id` (empty: host).
     pub fn add_user(&mut self, container_id: &str, u: UserInfo) {
         let key = (container_id.to_string(), u.uid);
-        if self.names.users.len() >= self.limits.max_users && !self.names.users.contains_key(&key) {
-            self.stats.users_evicted += 1;
-            return;
+        match self.names.users.get(&key) {
+            // The same entry again (a capture's user list, replayed) changes no name.
+            Some(old) if *old == u => return,
+            None if self.names.users.len() >= self.limits.max_users => {
+                self.stats.users_evicted += 1;
+                return;
+            }
+            _ => {}
         }
         self.names.users.insert(key, u);
         self.names.changed();
@@ -291,9 +296,13 @@ impl State {
     /// Adds a group.
     pub fn add_group(&mut self, container_id: &str, g: GroupInfo) {
         let key = (container_id.to_string(), g.gid);
-        if self.names.groups.len() >= self.limits.max_users && !self.names.groups.contains_key(&key) {
-            self.stats.users_evicted += 1;
-            return;
+        match self.names.groups.get(&key) {
+            Some(old) if *old == g => return,
+            None if self.names.groups.len() >= self.limits.max_users => {
+                self.stats.users_evicted += 1;
+                return;
+            }
+            _ => {}
         }
         self.names.groups.insert(key, g);
         self.names.changed();
