@@ -27,7 +27,7 @@ use std::time::Duration;
 use rulec_compiler::ir::{EventTypes, Program};
 use rulec_probe::{Counters, Probe, ProbeError};
 use rulec_runtime::Event;
-use rulec_runtime::capture::scap::decode_record;
+use rulec_runtime::capture::scap::decode_record_into;
 
 /// Records taken from each CPU's ring per read.
 pub const BATCH_PER_CPU: usize = 1024;
@@ -107,6 +107,8 @@ pub struct LiveEvents {
     /// Per CPU during a read: records read and the last one's time.
     read_per_cpu: Vec<(usize, u64)>,
     batch: Vec<Item>,
+    /// Events handed back by the loop, decoded into again (their buffers reused).
+    free: Vec<Event>,
     /// Where the record of the event returned last goes, when someone asked for records.
     tap: Option<RecordTap>,
     /// Called each time the source waits for records (at most every 20 ms while idle).
@@ -244,6 +246,7 @@ impl LiveEvents {
             watermark: 0,
             read_per_cpu: Vec::new(),
             batch: Vec::new(),
+            free: Vec::new(),
             tap: None,
             on_idle: None,
             stop,
@@ -307,8 +310,8 @@ impl LiveEvents {
     /// Reads one batch from every ring into `pending`, in time order; returns how many records
     /// it read.
     fn fill(&mut self) -> usize {
-        let (batch, stats, first_error, offset) =
-            (&mut self.batch, &mut self.stats, &mut self.first_error, self.boot_to_epoch);
+        let (batch, free, stats, first_error, offset) =
+            (&mut self.batch, &mut self.free, &mut self.stats, &mut self.first_error, self.boot_to_epoch);
         let keep = self.tap.is_some();
         let per_cpu = &mut self.read_per_cpu;
         per_cpu.iter_mut().for_each(|c| *c = (0, 0));
@@ -318,8 +321,9 @@ impl LiveEvents {
                 per_cpu.resize(i + 1, (0, 0));
             }
             per_cpu[i].0 += 1;
-            match decode_record(cpu as u16, bytes) {
-                Ok(Some(mut ev)) => {
+            let mut ev = free.pop().unwrap_or_else(Event::empty);
+            match decode_record_into(cpu as u16, bytes, &mut ev) {
+                Ok(true) => {
                     ev.ts = ev.ts.saturating_add(offset);
                     stats.events += 1;
                     per_cpu[i].1 = ev.ts;
@@ -331,10 +335,14 @@ impl LiveEvents {
                     });
                     batch.push((ev, record));
                 }
-                Ok(None) => stats.unknown_types += 1,
+                Ok(false) => {
+                    stats.unknown_types += 1;
+                    free.push(ev);
+                }
                 Err(e) => {
                     stats.decode_errors += 1;
                     first_error.get_or_insert_with(|| e.to_string());
+                    free.push(ev);
                 }
             }
         });
@@ -355,12 +363,20 @@ impl LiveEvents {
     }
 }
 
-/// The probe's records are decoded into new events: each replaces the one handed in.
+/// Most events kept for decoding into again.
+const MAX_FREE_EVENTS: usize = 4096;
+
+/// The next event takes the place of the one handed in, which is decoded into again later:
+/// once the pool has grown, reading the rings allocates nothing per event.
 impl rulec_runtime::EventSource for LiveEvents {
     type Error = Infallible;
     fn read_into(&mut self, ev: &mut Event) -> Option<Result<(), Infallible>> {
-        let next = self.next()?;
-        Some(next.map(|e| *ev = e))
+        let Ok(next) = self.next()?;
+        let done = std::mem::replace(ev, next);
+        if self.free.len() < MAX_FREE_EVENTS {
+            self.free.push(done);
+        }
+        Some(Ok(()))
     }
 }
 

@@ -21,12 +21,11 @@ use crate::ir::{
     Check, CheckId, Cmp, Const, Node, NodeId, OutputPiece, Program, Rule, Slot, SlotId, SlotInput, SlotOp, StrOp, Test,
 };
 
-/// The program an engine runs for a checked ruleset: lowered, optimised
-/// ([`rulec_ir::opt::optimize`]), exclusions moved last ([`rulec_ir::opt::exclusions_last`]) and
-/// verified ([`rulec_ir::verify::verify`]).
+/// The program an engine runs for a checked ruleset: the optimised program [`crate::check::check`]
+/// built for its analyses ([`CheckResult::program`], not lowered again), with exclusions moved
+/// last ([`rulec_ir::opt::exclusions_last`]) and verified ([`rulec_ir::verify::verify`]).
 pub fn compile(result: &CheckResult) -> Program {
-    let mut program = lower(result);
-    rulec_ir::opt::optimize(&mut program);
+    let mut program = result.program.clone();
     rulec_ir::opt::exclusions_last(&mut program);
     if let Err(errs) = rulec_ir::verify::verify(&program) {
         // A verifier failure is a bug in rulec, not in the rules: debug builds (and so every test)
@@ -34,6 +33,14 @@ pub fn compile(result: &CheckResult) -> Program {
         // evaluate as false.
         debug_assert!(errs.is_empty(), "the compiled program does not verify:\n{}", errs.join("\n"));
     }
+    program
+}
+
+/// The runnable rules of `result` lowered and optimised ([`rulec_ir::opt::optimize`]): what
+/// [`crate::check::check`] keeps in [`CheckResult::program`] for the analyses and [`compile`].
+pub(crate) fn optimized(result: &CheckResult) -> Program {
+    let mut program = lower(result);
+    rulec_ir::opt::optimize(&mut program);
     program
 }
 

@@ -1,8 +1,8 @@
 //! `rulec bench`: measures rule evaluation on a generated event stream, side by side in one run:
 //! the reference interpreter, the Cranelift JIT, and, as the practical limit, a hand-written Rust
-//! predicate next to the JIT on the same subset of upstream rules. With `--capture`, a filter on
-//! a recorded capture instead, next to sysdig ([`super::bench_capture`]). With `--live`, the cost
-//! of watching the host ([`super::bench_live`]).
+//! predicate next to the JIT on the same subset of upstream rules. With `--capture`, a ruleset or
+//! a filter on a recorded capture instead, next to sysdig ([`super::bench_capture`]). With
+//! `--live`, the cost of watching the host ([`super::bench_live`]).
 //!
 //! Each measurement runs in a child process (`rulec bench --child KIND`), so that each reports its
 //! own peak memory and none inherits another's heap. A child generates the events up front (not
@@ -37,17 +37,20 @@ pub struct BenchArgs {
     /// multiple of this one's.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["capture", "live"])]
     pub compare: Vec<PathBuf>,
-    /// Measure one filter on a recorded capture (.scap, plain or gzip) instead: rulec's JIT and
-    /// interpreter, and `sysdig -r` when installed, on the same events.
-    #[arg(long, value_name = "FILE", conflicts_with = "rules")]
+    /// Measure on a recorded capture (.scap, plain or gzip) instead: the --rules ruleset, or one
+    /// --filter, with rulec's JIT and interpreter, next to `sysdig -r` reading the same file (when
+    /// installed), as time per event and peak memory.
+    #[arg(long, value_name = "FILE")]
     pub capture: Option<PathBuf>,
     /// With --capture: play the capture's events this many times in a row (short captures are
-    /// too quick to time).
+    /// too quick to time); 1 reads the file as it is.
     #[arg(long, default_value_t = 200, value_name = "N")]
     pub times: usize,
     /// With --capture: the filter to measure, in the condition language (macros and lists are
-    /// not available; sysdig gets the same text). Default: a filter shaped like Falco's rules.
-    #[arg(long, value_name = "EXPR", requires = "capture")]
+    /// not available; sysdig gets the same text), or a named one: `@default` (shaped like Falco's
+    /// rules; used when neither --filter nor --rules is given) or `@heavy` (41 string tests with no
+    /// event-type guard).
+    #[arg(long, value_name = "EXPR", requires = "capture", conflicts_with = "rules")]
     pub filter: Option<String>,
     /// Number of generated events.
     #[arg(long, default_value_t = 200_000)]
@@ -104,9 +107,9 @@ pub enum Kind {
     SubsetJit,
     /// The hand-written Rust predicate for the subset.
     Handwritten,
-    /// `--capture`: the JIT on the filter.
+    /// `--capture`: the JIT on the ruleset or filter.
     CaptureJit,
-    /// `--capture`: the interpreter on the filter.
+    /// `--capture`: the interpreter on the ruleset or filter.
     CaptureInterp,
 }
 
@@ -333,7 +336,7 @@ pub(super) fn group(n: u64) -> String {
 }
 
 /// Checks the rules files in order; `stdlib` stands for the embedded stdlib's files.
-fn load(paths: &[PathBuf]) -> Result<CheckResult, String> {
+pub(super) fn load(paths: &[PathBuf]) -> Result<CheckResult, String> {
     let files = super::stdlib::read_rules(paths)?;
     let result = check(&files);
     if result.has_errors() {

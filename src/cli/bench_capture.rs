@@ -1,138 +1,121 @@
-//! `rulec bench --capture FILE`: one filter on one recorded capture, side by side in one run:
-//! rulec's JIT, rulec's interpreter, and Falco's libsinsp as Debian's `sysdig -r FILE FILTER`
-//! runs it (when `sysdig` is installed).
+//! `rulec bench --capture FILE`: a whole ruleset (`--rules FILE...`) or one filter (`--filter`)
+//! on a recorded capture, side by side in one run: rulec's JIT, rulec's interpreter, and Falco's
+//! libsinsp as Debian's `sysdig -r FILE` runs it (when `sysdig` is installed,
+//! [`super::bench_sysdig`]), each with its time per event and its peak memory.
 //!
-//! The shared captures are short (hundreds to thousands of events), so the capture's events are
-//! played `--times` times in a row ([`rulec_runtime::scap::repeat_events`]) into a temporary
-//! file that every contender reads. Each rulec measurement runs in a child process (its own
-//! peak memory). Figures, fastest of `--repeat` runs:
+//! With `--times 1` every contender reads the file as it is. Short captures are played `--times`
+//! times in a row into a temporary file, written by streaming ([`super::capture_repeat`]). Each
+//! rulec measurement runs in a child process (its own peak memory); every pass streams the
+//! capture through the state machine, so memory does not grow with the capture. Figures, fastest
+//! of `--repeat` runs:
 //!
-//! * **whole run**: wall time from opening the file to the last event (decoding, state,
-//!   filter), what `sysdig -r` does too (sysdig prints one short line per match, rulec counts
-//!   them);
-//! * **filter**: the filter's share per event. For rulec, timed around each evaluation with the
-//!   time-stamp counter (as the generated-stream bench does). sysdig cannot be timed from
-//!   inside, so its share is its whole run minus the whole run of the same file with the
-//!   filter `evt.num=0` (one integer test that matches nothing): an estimate.
-//! * **matches**: events the filter accepts; rulec and sysdig should agree (a difference is
+//! * **whole run**: wall time from opening the file to the last event (decoding, state, rules),
+//!   what `sysdig -r` does too (sysdig prints one short line per match, rulec counts them);
+//! * **eval**: rulec's evaluation share per event, timed around each evaluation with the fenced
+//!   time-stamp counter during further streaming passes (the engine of the last whole run, its
+//!   evaluation order settled). sysdig cannot be timed from inside: with a filter, its share is
+//!   its whole run minus its run of the same file with `evt.num=0` (one integer test that matches
+//!   nothing), an estimate; with rules, that reading alone is what rulec is compared with.
+//! * **matches**: events the filter accepts, or alerts of the ruleset (first match, as Falco
+//!   runs by default); the backends must agree, and rulec and sysdig should (a difference is
 //!   printed, not hidden: on a repeated capture the copies replay with state left by the
 //!   previous copy, where the two state machines may differ).
 
 use std::path::{Path, PathBuf};
-
-use std::process::{Command as Process, Stdio};
+use std::process::Command as Process;
 use std::time::Instant;
 
+use rulec_compiler::check::CheckResult;
+use rulec_runtime::ScapReader;
 use rulec_runtime::engine::{Alert, Backend, Engine, MatchMode};
 use rulec_runtime::replay::Replay;
-use rulec_runtime::scap::{ScapReader, repeat_events};
 use rulec_runtime::state::Limits;
-use rulec_runtime::{Event, State};
 use serde::{Deserialize, Serialize};
 
-use super::bench::{BenchArgs, Clock, Format, Kind, fail, group, peak_rss_kib, run_child};
+use super::bench::{BenchArgs, Clock, Format, Kind, fail, peak_rss_kib, run_child};
+use super::bench_sysdig::{self, SysdigRun};
 use super::{EXIT_CANNOT_RUN, EXIT_FINDINGS, EXIT_OK, print_stdout};
 
-/// The filter measured when none is given: the shape of a typical Falco rule (event types, an
-/// open-flag test, fd and process fields, a list exclusion), written with fields sysdig 0.29.3
-/// knows, so that all three contenders run it.
-pub const DEFAULT_FILTER: &str = "(evt.type in (open, openat, openat2) and evt.dir = < and evt.is_open_read = true \
-and fd.typechar = f and (fd.name startswith /etc or fd.directory in (/usr/lib, /lib/x86_64-linux-gnu)) \
-and not proc.name in (sshd, systemd, dpkg)) or (evt.type in (connect, sendto) and evt.dir = < \
-and fd.sport in (53, 80, 443)) or (evt.type = execve and evt.dir = < and proc.pname in (bash, sh, zsh))";
+/// What is measured: a ruleset, or one filter made into a one-rule ruleset.
+enum Subject<'a> {
+    Rules(&'a [PathBuf]),
+    Filter(&'a str),
+}
+
+impl<'a> Subject<'a> {
+    fn of(args: &'a BenchArgs) -> Result<Subject<'a>, String> {
+        if !args.rules.is_empty() {
+            return Ok(Subject::Rules(&args.rules));
+        }
+        super::bench_filters::resolve(args.filter.as_deref().unwrap_or("@default")).map(Subject::Filter)
+    }
+
+    fn check(&self) -> Result<CheckResult, String> {
+        match self {
+            Subject::Rules(paths) => super::bench::load(paths),
+            Subject::Filter(f) => super::filter::one_rule("--filter", "bench filter", f, "%evt.num"),
+        }
+    }
+
+    /// The arguments that give a child the same subject.
+    fn pass_to(&self, cmd: &mut Process) {
+        match self {
+            Subject::Rules(paths) => paths.iter().for_each(|p| {
+                cmd.arg("--rules").arg(p);
+            }),
+            Subject::Filter(f) => {
+                cmd.args(["--filter", f]);
+            }
+        }
+    }
+
+    /// A filter reports every event it accepts; a ruleset alerts as Falco does by default.
+    fn mode(&self) -> MatchMode {
+        match self {
+            Subject::Rules(_) => MatchMode::First,
+            Subject::Filter(_) => MatchMode::All,
+        }
+    }
+}
 
 /// What one rulec child measured.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct CaptureMeasurement {
     pub kind: Kind,
     pub events: usize,
+    /// Rules in the engine (1 for a filter).
+    pub rules: usize,
     pub matches: usize,
-    /// Fastest whole run (open, decode, state, filter), ns.
+    /// Fastest whole run (open, decode, state, rules), ns.
     pub whole_ns: u64,
-    /// Filter alone per event, ns.
-    pub filter_ns_per_event: f64,
+    /// Evaluation alone per event, ns.
+    pub eval_ns_per_event: f64,
     pub peak_rss_kib: u64,
 }
 
-/// What the sysdig runs measured.
+/// What the sysdig runs measured: the filter (none for a ruleset) and `evt.num=0`.
 #[derive(Debug, Serialize)]
-struct SysdigMeasurement {
-    version: String,
-    matches: usize,
-    whole_ns: u64,
-    baseline_ns: u64,
+pub(super) struct SysdigMeasurement {
+    pub version: String,
+    /// Events the filter accepted (none without a filter).
+    pub matches: Option<usize>,
+    /// Fastest run with the filter, ns.
+    pub whole_ns: Option<u64>,
+    /// Fastest run with `evt.num=0`, ns: reading and state alone.
+    pub baseline_ns: u64,
+    /// Peak resident memory, KiB, of the runs (the larger of the two kinds).
+    pub peak_rss_kib: u64,
 }
 
 #[derive(Serialize)]
 struct Report<'a> {
     capture: String,
     times: usize,
-    filter: &'a str,
+    rules: Option<Vec<String>>,
+    filter: Option<&'a str>,
     rulec: &'a [CaptureMeasurement],
     sysdig: Option<&'a SysdigMeasurement>,
     sysdig_missing: Option<&'a str>,
-}
-
-/// The parent: writes the repeated capture, runs the children and sysdig, prints the table.
-pub fn run(args: &BenchArgs, capture: &Path) -> i32 {
-    let filter = args.filter.as_deref().unwrap_or(DEFAULT_FILTER);
-    if let Err(msg) = ruleset(filter) {
-        return fail(&msg);
-    }
-    let raw = match std::fs::read(capture) {
-        Ok(b) => b,
-        Err(e) => return fail(&format!("cannot read {}: {e}", capture.display())),
-    };
-    let times = args.times.max(1);
-    let repeated = match repeat_events(&raw, times) {
-        Ok(b) => b,
-        Err(e) => return fail(&format!("{}: {e}", capture.display())),
-    };
-    let tmp = TempFile(std::env::temp_dir().join(format!("rulec-bench-{}.scap", std::process::id())));
-    if let Err(e) = std::fs::write(&tmp.0, &repeated) {
-        return fail(&format!("cannot write {}: {e}", tmp.0.display()));
-    }
-    drop(repeated);
-    let exe = match std::env::current_exe() {
-        Ok(p) => p,
-        Err(e) => return fail(&format!("cannot find the rulec executable: {e}")),
-    };
-    let mut rulec = Vec::new();
-    for kind in [Kind::CaptureJit, Kind::CaptureInterp] {
-        let mut cmd = Process::new(&exe);
-        cmd.arg("bench").arg("--capture").arg(&tmp.0).args(["--times", "1", "--filter", filter]);
-        match run_child::<CaptureMeasurement>(cmd, args, kind) {
-            Ok(m) => rulec.push(m),
-            Err(code) => return code,
-        }
-    }
-    let (sysdig, missing) = match sysdig_runs(&tmp.0, filter, args.repeat.max(1)) {
-        Ok(s) => (Some(s), None),
-        Err(why) => (None, Some(why)),
-    };
-    let capture_name = capture.display().to_string();
-    let text = match args.format {
-        Format::Json => {
-            let report = Report {
-                capture: capture_name,
-                times,
-                filter,
-                rulec: &rulec,
-                sysdig: sysdig.as_ref(),
-                sysdig_missing: missing.as_deref(),
-            };
-            serde_json::to_string_pretty(&report).unwrap_or_default() + "\n"
-        }
-        Format::Text => render(&capture_name, times, filter, args.repeat, &rulec, sysdig.as_ref(), missing.as_deref()),
-    };
-    if let Err(code) = print_stdout(&text) {
-        return code;
-    }
-    if rulec.windows(2).any(|w| w[0].matches != w[1].matches) {
-        eprintln!("rulec bench: the interpreter and the JIT accepted different numbers of events: this is a bug");
-        return EXIT_FINDINGS;
-    }
-    EXIT_OK
 }
 
 /// Removed when dropped.
@@ -144,118 +127,117 @@ impl Drop for TempFile {
     }
 }
 
-fn render(
-    capture: &str,
-    times: usize,
-    filter: &str,
-    repeat: usize,
-    rulec: &[CaptureMeasurement],
-    sysdig: Option<&SysdigMeasurement>,
-    missing: Option<&str>,
-) -> String {
-    let events = rulec.first().map_or(0, |m| m.events);
-    let mut out = format!(
-        "rulec bench: {capture} played {times} times ({} events), fastest of {repeat} runs\nfilter: {filter}\n\n",
-        group(events as u64)
-    );
-    out.push_str(&format!(
-        "{:<30} {:>9} {:>13} {:>16} {:>17} {:>10}\n",
-        "", "matches", "whole run ms", "whole ns/event", "filter ns/event", "peak RSS"
-    ));
-    let per = |ns: u64| ns as f64 / events.max(1) as f64;
-    for m in rulec {
-        out.push_str(&format!(
-            "{:<30} {:>9} {:>13.1} {:>16.1} {:>17.1} {:>6} MiB\n",
-            m.kind.label(),
-            m.matches,
-            m.whole_ns as f64 / 1e6,
-            per(m.whole_ns),
-            m.filter_ns_per_event,
-            m.peak_rss_kib / 1024
-        ));
-    }
-    match (sysdig, missing) {
-        (Some(s), _) => {
-            let filter_share = per(s.whole_ns.saturating_sub(s.baseline_ns));
-            out.push_str(&format!(
-                "{:<30} {:>9} {:>13.1} {:>16.1} {:>16.1}*\n",
-                format!("sysdig {} -r", s.version),
-                s.matches,
-                s.whole_ns as f64 / 1e6,
-                per(s.whole_ns),
-                filter_share
-            ));
-            out.push_str("\n* sysdig's whole run minus its run of the same file with the filter `evt.num=0`\n");
-            if let Some(jit) = rulec.first() {
-                // The share is the difference of two timed runs: when it is a small part of the
-                // run it is mostly noise, and a ratio to it (thousands of x) would say nothing.
-                let share_ns = s.whole_ns.saturating_sub(s.baseline_ns);
-                let filter = if share_ns as f64 >= SHARE_RESOLUTION * s.whole_ns as f64 && filter_share > 0.0 {
-                    format!("filter {:.2}x sysdig's share", jit.filter_ns_per_event / filter_share)
-                } else {
-                    format!(
-                        "filter not compared (sysdig's share is under {:.0}% of its run, within its noise)",
-                        SHARE_RESOLUTION * 100.0
-                    )
-                };
-                out.push_str(&format!(
-                    "rulec JIT vs sysdig: whole run {:.2}x sysdig's time, {filter}\n",
-                    jit.whole_ns as f64 / s.whole_ns.max(1) as f64,
-                ));
-                if jit.matches != s.matches {
-                    out.push_str(&format!(
-                        "note: rulec accepted {} events, sysdig {} (see `rulec bench --help`)\n",
-                        jit.matches, s.matches
-                    ));
-                }
-            }
-        }
-        (None, Some(why)) => out.push_str(&format!("\nsysdig: not measured ({why})\n")),
-        (None, None) => {}
-    }
-    out
-}
-
-/// The smallest part of sysdig's whole run its filter share (a difference of two timed runs) must
-/// be for a ratio to it to mean something.
-const SHARE_RESOLUTION: f64 = 0.05;
-
-/// Runs `sysdig -r FILE` with the filter and with `evt.num=0`, `repeat` times each.
-fn sysdig_runs(file: &Path, filter: &str, repeat: usize) -> Result<SysdigMeasurement, String> {
-    let version = Process::new("sysdig")
-        .arg("--version")
-        .output()
-        .map_err(|_| "`sysdig` is not installed: `apt-get install sysdig` to compare with libsinsp".to_string())?;
-    let version = String::from_utf8_lossy(&version.stdout).trim().trim_start_matches("sysdig version ").to_string();
-    let once = |f: &str| -> Result<(u64, usize), String> {
-        let start = Instant::now();
-        let out = Process::new("sysdig")
-            .arg("-r")
-            .arg(file)
-            .args(["-p", "%evt.num", f])
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| format!("cannot run sysdig: {e}"))?;
-        let ns = start.elapsed().as_nanos() as u64;
-        if !out.status.success() {
-            let err = String::from_utf8_lossy(&out.stderr);
-            return Err(format!("sysdig failed: {}", err.lines().next().unwrap_or("no message")));
-        }
-        Ok((ns, out.stdout.split(|b| *b == b'\n').filter(|l| !l.is_empty()).count()))
+/// The parent: the file to read (repeated when asked), the children, sysdig, the table.
+pub fn run(args: &BenchArgs, capture: &Path) -> i32 {
+    let subject = match Subject::of(args) {
+        Ok(s) => s,
+        Err(msg) => return fail(&msg),
     };
-    let (mut whole, mut baseline, mut matches) = (u64::MAX, u64::MAX, 0);
-    for _ in 0..repeat {
-        let (ns, n) = once(filter)?;
-        whole = whole.min(ns);
-        matches = n;
-        baseline = baseline.min(once("evt.num=0")?.0);
+    if let Err(msg) = subject.check() {
+        return fail(&msg);
     }
-    Ok(SysdigMeasurement { version, matches, whole_ns: whole, baseline_ns: baseline })
+    let times = args.times.max(1);
+    let temp =
+        (times > 1).then(|| TempFile(std::env::temp_dir().join(format!("rulec-bench-{}.scap", std::process::id()))));
+    let file = match &temp {
+        // Read where it is: no copy, whatever its size. Checked here, not in each child.
+        None => match ScapReader::open(capture) {
+            Ok(_) => capture.to_path_buf(),
+            Err(e) => return fail(&format!("{}: {e}", capture.display())),
+        },
+        Some(temp) => match super::capture_repeat::repeat_file(capture, &temp.0, times) {
+            Ok(_) => temp.0.clone(),
+            Err(msg) => return fail(&msg),
+        },
+    };
+    let exe = match std::env::current_exe() {
+        Ok(p) => p,
+        Err(e) => return fail(&format!("cannot find the rulec executable: {e}")),
+    };
+    let mut rulec = Vec::new();
+    for kind in [Kind::CaptureJit, Kind::CaptureInterp] {
+        let mut cmd = Process::new(&exe);
+        cmd.arg("bench").arg("--capture").arg(&file).args(["--times", "1"]);
+        subject.pass_to(&mut cmd);
+        match run_child::<CaptureMeasurement>(cmd, args, kind) {
+            Ok(m) => rulec.push(m),
+            Err(code) => return code,
+        }
+    }
+    let filter = match subject {
+        Subject::Filter(f) => Some(f),
+        Subject::Rules(_) => None,
+    };
+    let (sysdig, missing) = match sysdig_runs(&file, filter, args.repeat.max(1)) {
+        Ok(s) => (Some(s), None),
+        Err(why) => (None, Some(why)),
+    };
+    let capture_name = capture.display().to_string();
+    let rules = match subject {
+        Subject::Rules(paths) => Some(paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>()),
+        Subject::Filter(_) => None,
+    };
+    let text = match args.format {
+        Format::Json => {
+            let report = Report {
+                capture: capture_name,
+                times,
+                rules,
+                filter,
+                rulec: &rulec,
+                sysdig: sysdig.as_ref(),
+                sysdig_missing: missing.as_deref(),
+            };
+            serde_json::to_string_pretty(&report).unwrap_or_default() + "\n"
+        }
+        Format::Text => {
+            // A named filter is shown by its name (its text is in `bench_filters`).
+            let shown = match args.filter.as_deref() {
+                Some(f) if f.starts_with('@') => f,
+                None => "@default",
+                Some(_) => filter.unwrap_or(""),
+            };
+            let what = rules.map_or_else(|| format!("filter: {shown}"), |r| format!("rules: {}", r.join(", ")));
+            let head = Head { capture: &capture_name, times, what: &what, repeat: args.repeat };
+            super::bench_capture_render::render(&head, &rulec, sysdig.as_ref(), missing.as_deref())
+        }
+    };
+    if let Err(code) = print_stdout(&text) {
+        return code;
+    }
+    if rulec.windows(2).any(|w| w[0].matches != w[1].matches) {
+        eprintln!("rulec bench: the interpreter and the JIT accepted different numbers of events: this is a bug");
+        return EXIT_FINDINGS;
+    }
+    EXIT_OK
 }
 
-/// The filter as a one-rule ruleset.
-fn ruleset(filter: &str) -> Result<rulec_compiler::check::CheckResult, String> {
-    super::filter::one_rule("--filter", "bench filter", filter, "%evt.num")
+/// What the table's heading says.
+pub(super) struct Head<'a> {
+    pub capture: &'a str,
+    pub times: usize,
+    pub what: &'a str,
+    pub repeat: usize,
+}
+
+/// Runs `sysdig -r FILE` with `evt.num=0` and, when given, the filter, `repeat` times each.
+fn sysdig_runs(file: &Path, filter: Option<&str>, repeat: usize) -> Result<SysdigMeasurement, String> {
+    let version = bench_sysdig::version()?;
+    let fastest = |runs: &[SysdigRun]| runs.iter().map(|r| r.ns).min();
+    let (mut with_filter, mut baseline) = (Vec::new(), Vec::new());
+    for _ in 0..repeat {
+        if let Some(f) = filter {
+            with_filter.push(bench_sysdig::run_once(file, f)?);
+        }
+        baseline.push(bench_sysdig::run_once(file, "evt.num=0")?);
+    }
+    Ok(SysdigMeasurement {
+        version,
+        matches: with_filter.last().map(|r| r.matches),
+        whole_ns: fastest(&with_filter),
+        baseline_ns: fastest(&baseline).unwrap_or(0),
+        peak_rss_kib: with_filter.iter().chain(&baseline).map(|r| r.peak_rss_kib).max().unwrap_or(0),
+    })
 }
 
 /// One rulec measurement, in this (child) process.
@@ -272,13 +254,13 @@ pub fn measure(args: &BenchArgs, capture: &Path, kind: Kind) -> i32 {
     }
 }
 
-fn engine(result: &rulec_compiler::check::CheckResult, kind: Kind) -> Result<Engine, String> {
+fn engine(result: &CheckResult, kind: Kind, mode: MatchMode) -> Result<Engine, String> {
     let backend = if kind == Kind::CaptureJit { Backend::Jit } else { Backend::Interp };
     let mut e = Engine::new(rulec_compiler::compile(result), backend);
     if let Some(err) = e.jit_error() {
-        return Err(format!("the JIT could not compile the filter: {err}"));
+        return Err(format!("the JIT could not compile the rules: {err}"));
     }
-    e.set_mode(MatchMode::All);
+    e.set_mode(mode);
     Ok(e)
 }
 
@@ -288,61 +270,54 @@ fn open(capture: &Path) -> Result<Replay, String> {
 }
 
 fn measure_inner(args: &BenchArgs, capture: &Path, kind: Kind) -> Result<CaptureMeasurement, String> {
-    let result = ruleset(args.filter.as_deref().unwrap_or(DEFAULT_FILTER))?;
+    let subject = Subject::of(args)?;
+    let result = subject.check()?;
     let repeat = args.repeat.max(1);
+    let read_err = |e| format!("{}: {e}", capture.display());
 
-    // Whole runs: open, decode, state, filter.
+    // Whole runs: open, decode, state, rules; a fresh engine each (settling its order is part
+    // of a run).
     let mut whole_ns = u64::MAX;
     let mut matches = 0;
+    let mut last = None;
     for _ in 0..repeat {
-        let mut engine = engine(&result, kind)?;
+        let mut engine = engine(&result, kind, subject.mode())?;
         let start = Instant::now();
         let mut alerts: Vec<Alert> = Vec::new();
         let mut n = 0;
-        let replay = open(capture)?;
-        replay
+        open(capture)?
             .for_each(|ev, st| {
                 engine.process(ev, st, &mut alerts);
                 n += alerts.len();
                 alerts.clear();
             })
-            .map_err(|e| format!("{}: {e}", capture.display()))?;
+            .map_err(read_err)?;
         whole_ns = whole_ns.min(start.elapsed().as_nanos() as u64);
         matches = n;
+        last = Some(engine);
     }
+    let mut engine = last.ok_or("no run was made")?;
+    let rules = engine.program().rules.len();
 
-    // The filter alone: events decoded up front, each evaluation timed.
-    let replay = open(capture)?;
-    let initial: State = replay.state().clone();
-    let events: Vec<Event> = replay.collect::<Result<_, _>>().map_err(|e| format!("{}: {e}", capture.display()))?;
-    let mut engine = engine(&result, kind)?;
+    // The evaluation share: more streaming passes, each evaluation timed on its own.
     let clock = Clock::calibrate();
-    let mut best = u64::MAX;
-    // One untimed pass first: the engine settles its evaluation order (and the JIT recompiles
-    // for it) during its first evaluations.
-    for pass in 0..=repeat {
-        let mut state = initial.clone();
+    let (mut best, mut events) = (u64::MAX, 0usize);
+    for _ in 0..repeat {
+        let (mut ticks, mut n) = (0u64, 0usize);
         let mut alerts: Vec<Alert> = Vec::new();
-        let mut ticks = 0u64;
-        for ev in &events {
-            state.apply(ev);
-            let t0 = clock.now();
-            engine.process(ev, &state, &mut alerts);
-            ticks += clock.now().wrapping_sub(t0);
-            alerts.clear();
-        }
-        if pass > 0 {
-            best = best.min(ticks);
-        }
+        open(capture)?
+            .for_each(|ev, st| {
+                let t0 = clock.now();
+                engine.process(ev, st, &mut alerts);
+                ticks += clock.now().wrapping_sub(t0);
+                alerts.clear();
+                n += 1;
+            })
+            .map_err(read_err)?;
+        best = best.min(ticks);
+        events = n;
     }
-    let n = events.len().max(1) as f64;
-    let filter_ns_per_event = ((best as f64 / n - clock.overhead_ticks) * clock.ns_per_tick).max(0.0);
-    Ok(CaptureMeasurement {
-        kind,
-        events: events.len(),
-        matches,
-        whole_ns,
-        filter_ns_per_event,
-        peak_rss_kib: peak_rss_kib(),
-    })
+    let per = events.max(1) as f64;
+    let eval_ns_per_event = ((best as f64 / per - clock.overhead_ticks) * clock.ns_per_tick).max(0.0);
+    Ok(CaptureMeasurement { kind, events, rules, matches, whole_ns, eval_ns_per_event, peak_rss_kib: peak_rss_kib() })
 }

@@ -2,7 +2,8 @@
 //! live stream into a `.scap` file ([`super::capture_record`]); `convert` turns a `.scap` (or a
 //! rulec capture) into rulec's own JSON Lines capture (`docs/capture-format.md`); `info` counts
 //! what a capture of either format holds; `print` prints fields of each event, like `sysdig -r
-//! FILE -p FORMAT` ([`super::capture_print`]). The formats themselves live in
+//! FILE -p FORMAT` ([`super::capture_print`]); `repeat` plays a capture's events N times into a
+//! bigger one ([`super::capture_repeat`]). The formats themselves live in
 //! `rulec_runtime::capture`.
 
 use std::fs::File;
@@ -49,6 +50,9 @@ pub enum CaptureCommand {
         #[arg(value_name = "FILTER")]
         filter: Vec<String>,
     },
+    /// Write a capture's events played N times in a row (a big capture from a small one, for
+    /// benchmarks), streaming: memory does not grow with the sizes.
+    Repeat(super::capture_repeat::RepeatArgs),
 }
 
 pub fn run(args: &CaptureArgs) -> i32 {
@@ -57,6 +61,7 @@ pub fn run(args: &CaptureArgs) -> i32 {
         Some(CaptureCommand::Print { format, file, filter }) => {
             return super::capture_print::print(file, format.as_deref(), filter);
         }
+        Some(CaptureCommand::Repeat(args)) => return super::capture_repeat::run(args),
         Some(CaptureCommand::Convert { input, output }) => convert(input, output),
         Some(CaptureCommand::Info { file }) => match info(file) {
             Ok(text) => {

@@ -106,11 +106,8 @@ pub fn run(args: &CheckArgs) -> i32 {
     let diagnostics: Vec<&Diagnostic> =
         result.diagnostics.iter().filter(|d| !(args.no_warnings && d.severity == Severity::Warning)).collect();
 
-    let ir = (args.emit_ir && !result.has_errors()).then(|| {
-        let mut program = rulec_compiler::lower::lower(&result);
-        rulec_compiler::ir::opt::optimize(&mut program);
-        program.to_string()
-    });
+    // The optimised program the checker built for its analyses.
+    let ir = (args.emit_ir && !result.has_errors()).then(|| result.program.to_string());
     let renderer = Renderer::new(&files);
     let output = match args.format {
         Format::Text => {

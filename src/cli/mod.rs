@@ -7,11 +7,15 @@
 
 pub mod bench;
 pub mod bench_capture;
+mod bench_capture_render;
+pub mod bench_filters;
 pub mod bench_live;
 pub mod bench_scale;
+pub mod bench_sysdig;
 pub mod capture;
 pub mod capture_print;
 pub mod capture_record;
+pub mod capture_repeat;
 pub mod check;
 pub mod check_fix;
 pub mod codes;

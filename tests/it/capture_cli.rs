@@ -105,3 +105,25 @@ fn bad_input_exits_2_with_the_place() {
     assert!(stderr.contains("the output is the input"), "{stderr}");
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+/// `rulec capture repeat`: the output reads back with N times the events, and bad input is an
+/// error that leaves no output.
+#[test]
+fn repeat_plays_the_events_n_times() {
+    let Some(capture) = rulec_test_support::shared("captures/libs-curl_google.scap") else { return };
+    let d = temp_dir("repeat");
+    let out = d.join("big.scap");
+    let (status, _, stderr) =
+        rulec(&["capture", "repeat", capture.to_str().unwrap(), out.to_str().unwrap(), "--times", "4"]);
+    assert_eq!(status, 0, "{stderr}");
+    assert!(stderr.contains("6144 events: 4 × 1536"), "{stderr}");
+    let (status, stdout, stderr) = rulec(&["capture", "info", out.to_str().unwrap()]);
+    assert_eq!(status, 0, "{stderr}");
+    assert!(stdout.contains("events:     6144 "), "{stdout}");
+    let bad = d.join("bad.scap");
+    let (status, _, stderr) = rulec(&["capture", "repeat", "Cargo.toml", bad.to_str().unwrap(), "--times", "2"]);
+    assert_eq!(status, 2, "{stderr}");
+    assert!(stderr.contains("Cargo.toml: scap: at byte"), "{stderr}");
+    assert!(!bad.exists());
+    std::fs::remove_dir_all(&d).ok();
+}

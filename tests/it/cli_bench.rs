@@ -1,6 +1,6 @@
 //! `rulec bench` end to end, on small inputs (the figures are not checked, only that every
 //! contender ran and agreed): the generated-stream bench on the upstream rules, and the capture
-//! bench against sysdig when it is installed. Skipped, with a message, without `../shared`.
+//! bench (a filter or a whole ruleset) against sysdig when it is installed. Skipped, with a message, without `../shared`.
 
 use std::process::Command;
 
@@ -74,6 +74,45 @@ fn capture_bench_compares_with_sysdig() {
     }
 }
 
+/// A whole ruleset on a capture (issue 15): both backends stream the same events, raise the same
+/// alerts, and each contender reports its time per event and peak memory; sysdig, when installed,
+/// reads the file with a filter that matches nothing.
+#[test]
+fn capture_bench_runs_a_whole_ruleset() {
+    let Some(capture) = shared("captures/falco-psp_run_as_user_0_container.scap") else { return };
+    let args = ["bench", "--capture", &capture, "--rules", "stdlib", "--times", "2", "--repeat", "1"];
+    let (status, stdout, stderr) = rulec(&[&args[..], &["--format", "json"]].concat());
+    assert_eq!(status, 0, "{stderr}");
+    let doc: Value = serde_json::from_str(&stdout).expect("JSON");
+    assert_eq!(doc["rules"], serde_json::json!(["stdlib"]));
+    assert!(doc["filter"].is_null(), "{doc}");
+    assert_eq!(doc["times"], 2);
+    let runs = doc["rulec"].as_array().expect("rulec runs");
+    let kinds: Vec<&str> = runs.iter().filter_map(|m| m["kind"].as_str()).collect();
+    assert_eq!(kinds, ["capture-jit", "capture-interp"]);
+    for m in runs {
+        // The capture has 4143 events; played twice.
+        assert_eq!(m["events"].as_u64(), Some(2 * 4143), "{m}");
+        assert!(m["rules"].as_u64().is_some_and(|n| n > 50), "the stdlib's rules: {m}");
+        for figure in ["whole_ns", "peak_rss_kib"] {
+            assert!(m[figure].as_u64().is_some_and(|x| x > 0), "{figure}: {m}");
+        }
+        assert!(m["eval_ns_per_event"].as_f64().is_some_and(|x| x > 0.0), "{m}");
+    }
+    assert_eq!(runs[0]["matches"], runs[1]["matches"], "JIT and interpreter raise the same alerts");
+    assert!(runs[0]["matches"].as_u64().is_some_and(|m| m > 0), "the stdlib alerts on this capture: {doc}");
+    let sysdig_installed = Command::new("sysdig").arg("--version").output().is_ok_and(|o| o.status.success());
+    if sysdig_installed {
+        let s = &doc["sysdig"];
+        assert!(s["matches"].is_null() && s["whole_ns"].is_null(), "no filter for sysdig with a ruleset: {s}");
+        assert!(s["baseline_ns"].as_u64().is_some_and(|x| x > 0), "{s}");
+        assert!(s["peak_rss_kib"].as_u64().is_some_and(|x| x > 1024), "{s}");
+    }
+    let (status, stdout, stderr) = rulec(&args);
+    assert_eq!(status, 0, "{stderr}");
+    assert!(stdout.contains("rules: stdlib") && stdout.contains("JIT vs interpreter, evaluation:"), "{stdout}");
+}
+
 #[test]
 fn capture_bench_rejects_bad_input() {
     let Some(capture) = shared("captures/libs-curl_google.scap") else { return };
@@ -89,6 +128,11 @@ fn capture_bench_rejects_bad_input() {
     assert!(stderr.contains("ask for fewer copies"), "{stderr}");
     let (status, _, stderr) = rulec(&["bench", "--filter", "proc.name = x"]);
     assert_eq!(status, 2, "{stderr}");
+    let (status, _, stderr) = rulec(&["bench", "--capture", &capture, "--filter", "@hevy"]);
+    assert_eq!(status, 2);
+    assert!(stderr.contains("no such preset (the presets are @default, @heavy)"), "{stderr}");
+    let (status, _, stderr) = rulec(&["bench", "--capture", &capture, "--filter", "@heavy", "--rules", "stdlib"]);
+    assert_eq!(status, 2, "a filter or rules, not both: {stderr}");
 }
 
 /// `rulec bench --live` on the real kernel, shortened (one run per loop, short loads): every

@@ -56,8 +56,9 @@ pub fn rule_cost(result: &CheckResult, name: &str) -> Option<f64> {
 /// What every analysis reads: the checked rules and their optimised program.
 pub(crate) struct Context<'a> {
     pub result: &'a CheckResult,
-    /// The runnable rules lowered and optimised, as the engine would run them.
-    pub program: Program,
+    /// The runnable rules lowered and optimised, as the engine would run them (the checker's
+    /// [`CheckResult::program`]).
+    pub program: &'a Program,
     /// Per checked rule: its rule in `program` (runnable rules only).
     pub program_rule: Vec<Option<usize>>,
     /// The cost model's estimate of each node of `program`.
@@ -66,8 +67,7 @@ pub(crate) struct Context<'a> {
 
 impl<'a> Context<'a> {
     fn new(result: &'a CheckResult) -> Context<'a> {
-        let mut program = crate::lower::lower(result);
-        rulec_ir::opt::optimize(&mut program);
+        let program = &result.program;
         let mut next = 0;
         let program_rule = result
             .ruleset
@@ -80,7 +80,7 @@ impl<'a> Context<'a> {
                 })
             })
             .collect();
-        let node_costs = rulec_ir::cost::node_costs(&program);
+        let node_costs = rulec_ir::cost::node_costs(program);
         Context { result, program, program_rule, node_costs }
     }
 
@@ -99,7 +99,7 @@ impl<'a> Context<'a> {
     /// The cost of checked rule `i` (see [`rule_cost`]).
     pub fn cost_of(&self, i: usize) -> Option<f64> {
         let rule = self.program.rules.get((*self.program_rule.get(i)?)?)?;
-        Some(rulec_ir::cost::rule_cost(&self.program, &self.node_costs, rule.root))
+        Some(rulec_ir::cost::rule_cost(self.program, &self.node_costs, rule.root))
     }
 }
 

@@ -24,17 +24,24 @@ use std::collections::HashMap;
 use rulec_grammar::ast::Expr;
 
 use crate::diagnostic::{Applicability, Code, Diagnostic, Edit, Fix};
+use crate::ir::Program;
 use crate::load::{self, Loaded};
 use crate::source::SourceFile;
 use crate::text::MappedText;
 
 pub use hir::{Cond, EventTypes, OutputSegment};
 
-/// What checking produced: the loaded definitions, the checked rules and every diagnostic.
+/// What checking produced: the loaded definitions, the checked rules, their optimised program
+/// and every diagnostic.
 #[derive(Debug, Default)]
 pub struct CheckResult {
     pub diagnostics: Vec<Diagnostic>,
     pub ruleset: Ruleset,
+    /// The runnable rules lowered and optimised ([`crate::lower::optimized`]), built once here:
+    /// the analyses read it, and [`crate::compile`] continues from it instead of lowering the
+    /// rules again. It describes `ruleset` as checked; a caller that changes the rules afterwards
+    /// must check again.
+    pub program: Program,
 }
 
 impl CheckResult {
@@ -82,7 +89,12 @@ pub fn check(files: &[SourceFile]) -> CheckResult {
     checker.check_all();
     let Checker { rules, macro_exprs, list_values, diags, .. } = checker;
     diagnostics.extend(diags);
-    let mut result = CheckResult { diagnostics, ruleset: Ruleset { rules, macro_exprs, list_values, loaded } };
+    let mut result = CheckResult {
+        diagnostics,
+        ruleset: Ruleset { rules, macro_exprs, list_values, loaded },
+        program: Program::default(),
+    };
+    result.program = crate::lower::optimized(&result);
     let found = crate::analyze::analyze(&result);
     result.diagnostics.extend(found);
     sort_diagnostics(&mut result.diagnostics);

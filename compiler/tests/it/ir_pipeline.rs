@@ -198,3 +198,33 @@ fn identical_checks_are_shared_across_rules() {
     assert_eq!(lowered.rules[0].root, lowered.rules[1].root, "{lowered}");
     assert_eq!(opt.checks.len(), 2, "{opt}");
 }
+
+/// Issue 13: `compile` continues from the program `check` optimised for its analyses instead of
+/// lowering the rules a second time. Proved by what `compile` reads: with the checked rules
+/// taken away after checking, it still returns every rule, which it could not if it lowered them.
+/// And it returns what the whole pipeline (lower → optimise → exclusions last) gives.
+#[test]
+fn compile_continues_from_the_checked_program() {
+    let Some(path) = rulec_test_support::shared("conformance/falco/falco_rules.yaml") else { return };
+    let text = std::fs::read_to_string(&path).expect("the upstream rules file is readable");
+    let mut r = checked(&[("falco_rules.yaml", text)]);
+    assert!(!r.has_errors(), "falco_rules.yaml has errors");
+    let runnable = r.ruleset.rules.iter().filter(|r| r.runnable).count();
+    assert!(runnable > 20, "the upstream file has its rules ({runnable})");
+    let mut whole = lower(&r);
+    optimize(&mut whole);
+    rulec_compiler::ir::opt::exclusions_last(&mut whole);
+    assert_eq!(r.program.rules.len(), runnable, "check keeps every runnable rule's program");
+
+    let compiled = rulec_compiler::compile(&r);
+    assert_eq!(compiled.to_string(), whole.to_string(), "compile gives what the whole pipeline gives");
+
+    r.ruleset.rules.clear();
+    assert_eq!(lower(&r).rules.len(), 0, "lowering reads the checked rules");
+    let from_check = rulec_compiler::compile(&r);
+    assert_eq!(
+        from_check.to_string(),
+        whole.to_string(),
+        "compile lowered the (now empty) checked rules again instead of continuing from check's program"
+    );
+}

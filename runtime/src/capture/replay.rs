@@ -15,7 +15,7 @@
 //! rulec's own JSON Lines capture ([`crate::capture::CaptureReader`]), which seeds the state
 //! itself and starts through [`Replay::with_state`].
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::Path;
 
 use super::scap::{FdRecord, ScapError, ScapReader};
@@ -57,7 +57,7 @@ where
 pub struct Replay<S = ScapReader> {
     reader: S,
     state: State,
-    enters: HashMap<i64, Event>,
+    enters: rustc_hash::FxHashMap<i64, Event>,
     /// Events done with, to read the next ones into.
     spare: Vec<Event>,
 }
@@ -84,7 +84,7 @@ impl Replay {
 impl<S> Replay<S> {
     /// Builds a replay over an event source whose starting state is already in `state`.
     pub fn with_state(reader: S, state: State) -> Replay<S> {
-        Replay { reader, state, enters: HashMap::new(), spare: Vec::new() }
+        Replay { reader, state, enters: Default::default(), spare: Vec::new() }
     }
 
     /// The state as of the last returned event.

@@ -270,6 +270,7 @@ impl ParamValue {
     /// Checks that `b` decodes as a `ty` parameter without decoding it (no allocation): the
     /// reader checks every record parameter so that a later, lazy [`ParamValue::decode`]
     /// cannot fail. Agrees with `decode`'s errors (a test compares them).
+    #[inline]
     pub fn check(ty: ParamType, b: &[u8]) -> Result<(), String> {
         use ParamType as T;
         if b.is_empty() {

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use rulec_compiler::check::{CheckResult, EventTypes};
-use rulec_compiler::ir::{self, Program};
+use rulec_compiler::ir::Program;
 use rulec_compiler::items::Priority;
 use rulec_compiler::{Code, Diagnostic, Location, SourceFile};
 
@@ -155,10 +155,10 @@ impl Suite {
         if !diags.is_empty() {
             return Err(diags);
         }
+        // The checker's optimised program runs the cases; the condition tracer reads the rules
+        // as written, unoptimised.
         let trace_program = rulec_compiler::lower::lower(&check);
-        let mut program = trace_program.clone();
-        ir::opt::optimize(&mut program);
-        ir::opt::exclusions_last(&mut program);
+        let program = rulec_compiler::compile(&check);
         Ok(Suite { file, sources, check, base_dir, program, trace_program })
     }
 

@@ -32,7 +32,7 @@ use rulec_schema::{event_def, is_generic_id};
 use crate::event::{Event, ParamType, ParamValue, split_nul};
 
 use cursor::*;
-pub use reader::{ScapReader, decode_record, repeat_events};
+pub use reader::{ScapReader, decode_record, decode_record_into, repeat_events};
 pub use records::*;
 pub use write::{ScapWriter, WriterStats};
 

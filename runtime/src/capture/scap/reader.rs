@@ -567,11 +567,18 @@ impl ScapReader {
 /// parameters). Live capture and capture files share this decoder, so both mean the same.
 /// `Ok(None)` for an event type beyond the table.
 pub fn decode_record(cpu: u16, record: &[u8]) -> Result<Option<Event>, ScapError> {
-    let mut body = Vec::with_capacity(2 + record.len());
+    let mut ev = Event::empty();
+    Ok(decode_record_into(cpu, record, &mut ev)?.then_some(ev))
+}
+
+/// [`decode_record`] into `ev`, whose buffers are reused (the live source recycles its
+/// events, so decoding a ring record allocates nothing once they have grown); `Ok(false)` for
+/// an event type beyond the table.
+pub fn decode_record_into(cpu: u16, record: &[u8], ev: &mut Event) -> Result<bool, ScapError> {
+    let mut body = ev.params.take_buffer();
     body.extend_from_slice(&cpu.to_le_bytes());
     body.extend_from_slice(record);
-    let mut ev = Event::empty();
-    Ok(decode_event_block(Block { ty: EV_V2, body, offset: 0 }, &mut ev)?.then_some(ev))
+    decode_event_block(Block { ty: EV_V2, body, offset: 0 }, ev)
 }
 
 /// Decodes one event block (any event block kind) into `ev`, whose parameters keep the block's
@@ -608,14 +615,7 @@ fn decode_event_block(b: Block, ev: &mut Event) -> Result<bool, ScapError> {
     };
     let lsz = if info.large_payload() { record::PARAM_LEN_SIZE_LARGE } else { record::PARAM_LEN_SIZE };
     let rec = &b.body[ev_start..ev_start + len];
-    let read_len = |i: usize| -> usize {
-        let at = hl + i * lsz;
-        if lsz == 2 {
-            usize::from(u16::from_le_bytes([rec[at], rec[at + 1]]))
-        } else {
-            u32::from_le_bytes([rec[at], rec[at + 1], rec[at + 2], rec[at + 3]]) as usize
-        }
-    };
+    let read_len = |i: usize| param_len(rec, hl + i * lsz, lsz);
     let nparams = match declared {
         Some(n) => {
             if n > MAX_PARAMS {
@@ -682,6 +682,17 @@ fn decode_event_block(b: Block, ev: &mut Event) -> Result<bool, ScapError> {
     // Generic events are named after their syscall, as libsinsp's `evt.type` does.
     ev.name = if is_generic_id(type_id) { crate::syscalls::generic_name(&ev.params) } else { info.name };
     Ok(true)
+}
+
+/// The length of a parameter from its entry at `at` of the length array (`lsz` bytes wide;
+/// the caller checked the array is inside the record).
+#[inline(always)]
+fn param_len(rec: &[u8], at: usize, lsz: usize) -> usize {
+    if lsz == 2 {
+        usize::from(u16::from_le_bytes([rec[at], rec[at + 1]]))
+    } else {
+        u32::from_le_bytes([rec[at], rec[at + 1], rec[at + 2], rec[at + 3]]) as usize
+    }
 }
 
 impl Iterator for ScapReader {
