@@ -47,7 +47,7 @@ pub(crate) fn optimized(result: &CheckResult) -> Program {
 /// Lowers every runnable checked rule of `result` into one program (not optimised: see
 /// [`rulec_ir::opt::optimize`]).
 pub fn lower(result: &CheckResult) -> Program {
-    let mut b = Lowering(Builder::default());
+    let mut b = Lowering(Builder::default(), std::collections::HashMap::new());
     for rule in result.ruleset.rules.iter().filter(|r| r.runnable) {
         let root = b.cond(&rule.cond);
         let output = rule
@@ -77,8 +77,10 @@ pub fn lower(result: &CheckResult) -> Program {
     b.0.program
 }
 
-/// The builder, with the lowering of checked conditions and values.
-struct Lowering(Builder);
+/// The builder, with the lowering of checked conditions and values; and each shared (macro)
+/// condition's node once lowered, so that a macro used by many rules, or by a chain of macros,
+/// is lowered once.
+struct Lowering(Builder, std::collections::HashMap<*const Cond, NodeId>);
 
 impl Lowering {
     fn slot(&mut self, s: Slot) -> SlotId {
@@ -108,6 +110,15 @@ impl Lowering {
                 self.node(Node::Not(kid))
             }
             Cond::Const(b) => self.node(Node::Const(*b)),
+            Cond::Shared(inner) => {
+                let key = std::sync::Arc::as_ptr(inner);
+                if let Some(&id) = self.1.get(&key) {
+                    return id;
+                }
+                let id = self.cond(inner);
+                self.1.insert(key, id);
+                id
+            }
             Cond::Check(tc) => match self.typed_check(tc) {
                 Some(id) => self.node(Node::Check(id)),
                 // A shape the checker never produces; false keeps lowering total.

@@ -81,6 +81,8 @@ pub type Outcome = Result<Built, String>;
 /// waits for events to flow.
 pub struct Reloader {
     built: Receiver<Outcome>,
+    /// Set by the reload thread after each send.
+    ready: Arc<AtomicBool>,
     /// Keeps the file watcher alive.
     _watcher: Option<notify::RecommendedWatcher>,
 }
@@ -103,6 +105,8 @@ impl Reloader {
             .map_err(|e| format!("cannot handle SIGHUP: {e}"))?;
         let watcher = if watch { Some(watch_files(files, Arc::clone(&requested))?) } else { None };
         let (tx, built) = channel();
+        let ready = Arc::new(AtomicBool::new(false));
+        let sent = Arc::clone(&ready);
         let cli = cli.clone();
         std::thread::Builder::new()
             .name("rulec-reload".into())
@@ -132,15 +136,26 @@ impl Reloader {
                     if tx.send(outcome).is_err() {
                         return;
                     }
+                    sent.store(true, Ordering::Release);
                 }
             })
             .map_err(|e| format!("cannot start the reload thread: {e}"))?;
-        Ok(Reloader { built, _watcher: watcher })
+        Ok(Reloader { built, ready, _watcher: watcher })
     }
 
-    /// Called between events: a finished reload, if any. One channel check.
+    /// Called between events: a finished reload, if any. One flag read per event; the
+    /// channel is looked at only when the flag says something was sent.
+    #[inline]
     pub fn poll(&mut self) -> Option<Outcome> {
-        self.built.try_recv().ok()
+        if !self.ready.swap(false, Ordering::Acquire) {
+            return None;
+        }
+        let got = self.built.try_recv().ok();
+        if got.is_some() {
+            // Another may have been sent before the flag was cleared: look once more.
+            self.ready.store(true, Ordering::Relaxed);
+        }
+        got
     }
 }
 

@@ -408,7 +408,7 @@ fn drive<S: rulec_runtime::EventSource>(
         // probe's budget too.
         let tick = stats.events % HOUSEKEEPING == 1;
         // A finished reload takes effect before this event is evaluated.
-        if tick && let Some(outcome) = run.reloader.poll() {
+        if let Some(outcome) = run.reloader.poll() {
             run.reloaded(outcome);
         }
         if let Some(m) = &mut run.metrics {

@@ -25,18 +25,18 @@ pub(super) fn run(cx: &Context, out: &mut Findings) {
 }
 
 fn walk(c: &Cond, rule: &str, out: &mut Findings) {
-    let (kids, is_and) = match c {
+    let (kids, is_and) = match c.unshared() {
         Cond::And(kids) => (kids, true),
         Cond::Or(kids) => (kids, false),
         Cond::Not(inner) => return walk(inner, rule, out),
-        Cond::Const(_) | Cond::Check(_) => return,
+        Cond::Const(_) | Cond::Check(_) | Cond::Shared(_) => return,
     };
     for k in kids {
         walk(k, rule, out);
     }
     let canons: Vec<String> = kids.iter().map(canon).collect();
     for (k, kid) in kids.iter().enumerate() {
-        let Cond::Not(inner) = kid else { continue };
+        let Cond::Not(inner) = kid.unshared() else { continue };
         let inner_canon = canon(inner);
         let Some(j) = canons.iter().position(|c| *c == inner_canon) else { continue };
         let (Some(at), Some(neg)) = (first_location(&kids[j]), first_location(&kids[k])) else { continue };
@@ -59,7 +59,7 @@ fn contradictory_values(kids: &[Cond], rule: &str, out: &mut Findings) {
     // Per left side (in canonical form): the values still allowed and the first check.
     let mut allowed: HashMap<String, (BTreeSet<String>, Location)> = HashMap::new();
     for kid in kids {
-        let Cond::Check(check) = kid else { continue };
+        let Cond::Check(check) = kid.unshared() else { continue };
         let Some(values) = required_values(check) else { continue };
         let key = canon(&Cond::Check(Box::new(TypedCheck {
             op: Op::Exists,

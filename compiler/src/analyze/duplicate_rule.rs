@@ -47,7 +47,7 @@ pub(super) fn run(cx: &Context, out: &mut Findings) {
 /// The `and` operands of a condition (nested `and`s flattened), each in canonical form.
 fn conjuncts(c: &Cond) -> BTreeSet<String> {
     fn walk(c: &Cond, out: &mut BTreeSet<String>) {
-        match c {
+        match c.unshared() {
             Cond::And(cs) => cs.iter().for_each(|c| walk(c, out)),
             c => {
                 out.insert(canon(c));

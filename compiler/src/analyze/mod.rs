@@ -126,6 +126,7 @@ fn has_placeholder(c: &Cond) -> bool {
     match c {
         Cond::And(cs) | Cond::Or(cs) => cs.iter().any(has_placeholder),
         Cond::Not(c) => has_placeholder(c),
+        Cond::Shared(c) => has_placeholder(c),
         Cond::Const(_) => true,
         Cond::Check(_) => false,
     }
@@ -136,7 +137,7 @@ fn has_placeholder(c: &Cond) -> bool {
 pub(crate) fn condition_part<'c>(rule: &'c CheckedRule, def: &RuleDef) -> &'c Cond {
     let has_rows = def.exceptions.iter().any(|e| !e.values.is_empty());
     match &rule.cond {
-        Cond::And(parts) if has_rows && parts.len() == 2 && matches!(parts[1], Cond::Not(_)) => &parts[0],
+        Cond::And(parts) if has_rows && parts.len() == 2 && matches!(parts[1].unshared(), Cond::Not(_)) => &parts[0],
         c => c,
     }
 }
@@ -146,6 +147,7 @@ pub(crate) fn each_check<'c>(c: &'c Cond, f: &mut impl FnMut(&'c TypedCheck)) {
     match c {
         Cond::And(cs) | Cond::Or(cs) => cs.iter().for_each(|c| each_check(c, f)),
         Cond::Not(c) => each_check(c, f),
+        Cond::Shared(c) => each_check(c, f),
         Cond::Const(_) => {}
         Cond::Check(check) => f(check),
     }
@@ -188,6 +190,10 @@ pub(crate) fn small_enough(c: &Cond) -> bool {
         match c {
             Cond::And(cs) | Cond::Or(cs) => cs.iter().all(|c| count(c, left)),
             Cond::Not(c) => count(c, left),
+            Cond::Shared(c) => {
+                *left += 1;
+                count(c, left)
+            }
             Cond::Const(_) | Cond::Check(_) => true,
         }
     }
@@ -227,6 +233,7 @@ fn write_canon(c: &Cond, out: &mut String) {
             write_canon(c, out);
             out.push(')');
         }
+        Cond::Shared(c) => write_canon(c, out),
         Cond::Const(b) => out.push_str(if *b { "true" } else { "false" }),
         Cond::Check(k) => {
             write_value(&k.lhs, out);

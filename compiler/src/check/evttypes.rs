@@ -82,6 +82,7 @@ fn types(cond: &Cond, negated: bool) -> Set {
             }
         }
         Cond::Not(c) => types(c, !negated),
+        Cond::Shared(c) => types(c, negated),
         Cond::And(cs) | Cond::Or(cs) => {
             let is_and = matches!(cond, Cond::And(_)) != negated;
             let mut sets = cs.iter().map(|c| types(c, negated));

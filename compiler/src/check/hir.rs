@@ -19,6 +19,22 @@ pub enum Cond {
     Not(Box<Cond>),
     Const(bool),
     Check(Box<TypedCheck>),
+    /// A macro's condition, typed once and shared by every use: expanding a macro copies
+    /// nothing, so a chain of macros each using the one before costs memory linear in its
+    /// length. Readers treat it as the condition it holds.
+    Shared(std::sync::Arc<Cond>),
+}
+
+impl Cond {
+    /// The condition itself, through any [`Cond::Shared`] layers: what readers that look at a
+    /// condition's shape (not only walk it) match on.
+    pub fn unshared(&self) -> &Cond {
+        let mut c = self;
+        while let Cond::Shared(inner) = c {
+            c = inner;
+        }
+        c
+    }
 }
 
 #[derive(Clone, PartialEq, Debug)]

@@ -124,8 +124,9 @@ pub(crate) struct Checker<'a> {
     list_used: Vec<bool>,
     macro_used: Vec<bool>,
     macro_exprs: Vec<Option<Expr>>,
-    /// Each macro's condition, typed; computed in definition order.
-    macro_conds: Vec<Option<Cond>>,
+    /// Each macro's condition, typed once and shared by its uses, with its expanded size in
+    /// nodes and depth in levels; computed in definition order.
+    macro_conds: Vec<Option<(std::sync::Arc<Cond>, typeck::Expanded)>>,
     /// Whether a macro's condition used an unknown field (for `skip-if-unknown-filter`).
     macro_unknown_field: Vec<bool>,
     /// Per macro: the unknown-field diagnostics of its own condition, held back until a rule
@@ -296,7 +297,9 @@ impl<'a> Checker<'a> {
                 {
                     let mut lower = typeck::Lowering::new(self, &mac.condition);
                     lower.defer_unknown_fields = true;
+                    lower.in_macro = true;
                     let c = lower.lower_expr(expr, 0);
+                    let size = lower.expanded();
                     unknown_field = lower.unknown_field || lower.macros_with_unknown_field;
                     deferred = std::mem::take(&mut lower.deferred);
                     let reached = std::mem::take(&mut lower.unknown_macros);
@@ -310,7 +313,7 @@ impl<'a> Checker<'a> {
                             }
                         }
                     }
-                    cond = ok.then_some(c);
+                    cond = ok.then(|| (std::sync::Arc::new(c), size));
                 }
             }
             self.macro_conds.push(cond);
@@ -581,9 +584,12 @@ impl<'a> Checker<'a> {
         Some(self.list_values[i].clone())
     }
 
-    pub(crate) fn macro_cond(&self, name: &str) -> Option<(usize, &Cond, bool)> {
+    /// Macro `name`'s index, typed condition, expanded size and depth and whether it names an
+    /// unknown field.
+    pub(crate) fn macro_cond(&self, name: &str) -> Option<(usize, &std::sync::Arc<Cond>, typeck::Expanded, bool)> {
         let i = *self.macro_index.get(name)?;
-        Some((i, self.macro_conds.get(i)?.as_ref()?, self.macro_unknown_field.get(i).copied().unwrap_or(false)))
+        let (cond, size) = self.macro_conds.get(i)?.as_ref()?;
+        Some((i, cond, *size, self.macro_unknown_field.get(i).copied().unwrap_or(false)))
     }
 }
 

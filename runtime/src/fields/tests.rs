@@ -574,6 +574,7 @@ fn collect(c: &Cond, out: &mut HashSet<(String, Option<FieldArgValue>)>) {
     match c {
         Cond::And(cs) | Cond::Or(cs) => cs.iter().for_each(|c| collect(c, out)),
         Cond::Not(c) => collect(c, out),
+        Cond::Shared(c) => collect(c, out),
         Cond::Const(_) => {}
         Cond::Check(tc) => {
             collect_value(&tc.lhs, out);

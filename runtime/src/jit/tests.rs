@@ -706,6 +706,7 @@ fn falco_program() -> Option<Program> {
         }
         fn cond(&mut self, c: &Cond) -> u32 {
             let node = match c {
+                Cond::Shared(x) => return self.cond(x),
                 Cond::Const(b) => Node::Const(*b),
                 Cond::Not(x) => Node::Not(NodeId(self.cond(x))),
                 Cond::And(xs) => Node::And(xs.iter().map(|x| NodeId(self.cond(x))).collect()),

@@ -74,8 +74,29 @@ pub(super) struct Lowering<'c, 'a> {
     pub deferred: Vec<Diagnostic>,
     /// Macros expanded here whose conditions (or their macros') name unknown fields.
     pub unknown_macros: Vec<usize>,
+    /// Typing a macro's own condition: the macros it uses are shared, not charged to the
+    /// check's expansion budget (what a rule expands is charged when a rule uses it).
+    pub in_macro: bool,
+    /// Nodes of the condition with its macros expanded.
     nodes: usize,
+    /// Its deepest level, macros expanded (an upper bound: parentheses count).
+    deepest: usize,
 }
+
+/// What a condition is with its macros expanded: what the readers that walk it (event types,
+/// analyses, lowering) go through.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Expanded {
+    /// Nodes.
+    pub nodes: usize,
+    /// Levels.
+    pub depth: usize,
+}
+
+/// The deepest a condition may nest with its macros expanded: five times what one condition
+/// may nest as written (`rulec_grammar::MAX_DEPTH`), so the recursive readers of checked
+/// conditions stay far from the stack's end whatever the macros.
+const MAX_EXPANDED_DEPTH: usize = 5 * rulec_grammar::MAX_DEPTH;
 
 impl<'c, 'a> Lowering<'c, 'a> {
     pub fn new(cx: &'c mut Checker<'a>, text: &'c MappedText) -> Self {
@@ -88,8 +109,15 @@ impl<'c, 'a> Lowering<'c, 'a> {
             defer_unknown_fields: false,
             deferred: Vec::new(),
             unknown_macros: Vec::new(),
+            in_macro: false,
             nodes: 0,
+            deepest: 0,
         }
+    }
+
+    /// The size of what was lowered, macros expanded: what readers of the condition walk.
+    pub(crate) fn expanded(&self) -> Expanded {
+        Expanded { nodes: self.nodes, depth: self.deepest }
     }
 
     fn loc(&self, span: Span) -> Location {
@@ -128,6 +156,7 @@ impl<'c, 'a> Lowering<'c, 'a> {
 
     pub fn lower_expr(&mut self, e: &Expr, depth: usize) -> Cond {
         self.nodes += 1;
+        self.deepest = self.deepest.max(depth);
         match &e.kind {
             ExprKind::Or(xs) => Cond::Or(xs.iter().map(|x| self.lower_expr(x, depth + 1)).collect()),
             ExprKind::And(xs) => Cond::And(xs.iter().map(|x| self.lower_expr(x, depth + 1)).collect()),
@@ -135,15 +164,33 @@ impl<'c, 'a> Lowering<'c, 'a> {
             ExprKind::Paren(x) => self.lower_expr(x, depth + 1),
             ExprKind::Error => Cond::Const(false),
             ExprKind::MacroRef(id) => match self.cx.macro_cond(&id.name) {
-                Some((index, cond, unknown)) => {
+                Some((index, cond, expanded, unknown)) => {
                     self.macros_with_unknown_field |= unknown;
                     if unknown && !self.unknown_macros.contains(&index) {
                         self.unknown_macros.push(index);
                     }
-                    let size = cond_size(cond);
-                    self.nodes += size;
-                    let cond = cond.clone();
-                    if let Some(first) = self.cx.charge_expansion(size) {
+                    let reach = depth.saturating_add(expanded.depth);
+                    if reach > MAX_EXPANDED_DEPTH {
+                        let d = self.error(
+                            Code::ResourceLimit,
+                            id.span,
+                            format!(
+                                "expanding macro `{}` here nests the condition deeper than {MAX_EXPANDED_DEPTH} levels",
+                                id.name
+                            ),
+                        );
+                        self.push(d.with_hint(
+                            "a chain of macros each using the one before nests one level per link; flatten it",
+                        ));
+                        return Cond::Const(false);
+                    }
+                    self.deepest = self.deepest.max(reach);
+                    let size = expanded.nodes;
+                    self.nodes = self.nodes.saturating_add(size);
+                    let cond = Cond::Shared(std::sync::Arc::clone(cond));
+                    if !self.in_macro
+                        && let Some(first) = self.cx.charge_expansion(size)
+                    {
                         if !first {
                             return Cond::Const(false);
                         }
@@ -157,7 +204,7 @@ impl<'c, 'a> Lowering<'c, 'a> {
                             ),
                         );
                         self.push(d.with_hint(
-                            "a chain of macros each using the one before grows with its square; flatten it",
+                            "every rule expands the macros it uses; macros that use each other several times grow exponentially: factor them",
                         ));
                         return Cond::Const(false);
                     }
@@ -382,14 +429,6 @@ impl<'c, 'a> Lowering<'c, 'a> {
             }
         }
         out
-    }
-}
-
-fn cond_size(c: &Cond) -> usize {
-    match c {
-        Cond::And(xs) | Cond::Or(xs) => 1 + xs.iter().map(cond_size).sum::<usize>(),
-        Cond::Not(x) => 1 + cond_size(x),
-        Cond::Const(_) | Cond::Check(_) => 1,
     }
 }
 
