@@ -17,7 +17,7 @@
 use rulec_runtime::event::{Direction, Event, ParamValue};
 use rulec_runtime::flags;
 use rulec_runtime::params::any;
-use rulec_runtime::state::{FdInfo, FdKind, State, ThreadInfo};
+use rulec_runtime::state::{FdInfo, FdKind, State, Thread};
 
 /// The rules [`matches`] decides, by their upstream names.
 pub const SUBSET: &[&str] = &[
@@ -491,7 +491,7 @@ const LOG_FILES: &[&str] = &[
 
 const SSH_NON_STANDARD_PORTS: &[u16] = &[80, 8080, 88, 443, 8443, 53, 4444];
 
-fn name(t: Option<&ThreadInfo>) -> Option<&str> {
+fn name(t: Option<&Thread>) -> Option<&str> {
     t.map(|t| t.comm.as_str()).filter(|s| !s.is_empty())
 }
 
@@ -508,16 +508,16 @@ fn open_fd<'a>(ev: &Event, state: &'a State) -> Option<&'a FdInfo> {
     state.fd(ev.tid, fd).filter(|f| f.kind == FdKind::File)
 }
 
-fn in_container(t: &ThreadInfo) -> bool {
+fn in_container(t: &Thread) -> bool {
     !t.container_id.is_empty()
 }
 
 /// Ancestor `n` (1 = parent) of `t`.
-fn aname<'a>(state: &'a State, t: &'a ThreadInfo, n: usize) -> Option<&'a str> {
+fn aname<'a>(state: &'a State, t: &'a Thread, n: usize) -> Option<&'a str> {
     state.ancestors(t).nth(n - 1).map(|a| a.comm.as_str()).filter(|s| !s.is_empty())
 }
 
-fn read_sensitive_untrusted(fd: &FdInfo, t: Option<&ThreadInfo>, state: &State) -> bool {
+fn read_sensitive_untrusted(fd: &FdInfo, t: Option<&Thread>, state: &State) -> bool {
     let dir = fd.directory();
     let sensitive =
         SENSITIVE_FILE_NAMES.contains(&fd.name.as_str()) || matches!(dir, Some("/etc/sudoers.d" | "/etc/pam.d"));
@@ -526,9 +526,9 @@ fn read_sensitive_untrusted(fd: &FdInfo, t: Option<&ThreadInfo>, state: &State) 
     }
     let parent = t.and_then(|t| rulec_runtime::fields::process::parent_of(state, t));
     let pname = parent.map(|p| p.comm.as_str()).filter(|s| !s.is_empty());
-    let pcmdline = parent.map(ThreadInfo::cmdline);
-    let cmdline = t.map(ThreadInfo::cmdline);
-    let args = t.map(|t| t.args.join(" "));
+    let pcmdline = parent.map(Thread::cmdline);
+    let cmdline = t.map(Thread::cmdline);
+    let args = t.map(Thread::args_line);
     let proc_name = name(t);
     if let Some(n) = proc_name
         && (n == "<NA>" || n == "N/A" || READ_SENSITIVE_TRUSTED_NAMES.contains(&n))
@@ -592,7 +592,7 @@ fn read_sensitive_untrusted(fd: &FdInfo, t: Option<&ThreadInfo>, state: &State) 
     true
 }
 
-fn clear_log(ev: &Event, fd: &FdInfo, t: Option<&ThreadInfo>) -> bool {
+fn clear_log(ev: &Event, fd: &FdInfo, t: Option<&Thread>) -> bool {
     let flags = ev.get_any(any::FLAGS).unwrap_or(0) as u32;
     if flags & (1 << 8) == 0 {
         // evt.arg.flags contains "O_TRUNC"
@@ -621,12 +621,12 @@ fn clear_log(ev: &Event, fd: &FdInfo, t: Option<&ThreadInfo>) -> bool {
     true
 }
 
-fn run_shell_untrusted(t: &ThreadInfo, parent: Option<&ThreadInfo>, state: &State) -> bool {
+fn run_shell_untrusted(t: &Thread, parent: Option<&Thread>, state: &State) -> bool {
     let Some(pname) = parent.map(|p| p.comm.as_str()).filter(|s| !s.is_empty()) else {
         return false; // proc.pname exists
     };
     let pexe_java = parent.is_some_and(|p| p.exe.ends_with("java"));
-    let pcmdline = parent.map(ThreadInfo::cmdline).unwrap_or_default();
+    let pcmdline = parent.map(Thread::cmdline).unwrap_or_default();
     let any_ancestor = |set: &[&str]| state.ancestors(t).any(|a| !a.comm.is_empty() && set.contains(&a.comm.as_str()));
     let protected = any_ancestor(PROTECTED_SHELL_SPAWNERS)
         || (pexe_java
@@ -648,7 +648,7 @@ fn run_shell_untrusted(t: &ThreadInfo, parent: Option<&ThreadInfo>, state: &Stat
         return false;
     }
     let cmdline = t.cmdline();
-    if KNOWN_SHELL_SPAWN_CMDLINES.contains(&cmdline.as_str()) || any_ancestor(&["unicorn_launche"]) {
+    if KNOWN_SHELL_SPAWN_CMDLINES.contains(&cmdline) || any_ancestor(&["unicorn_launche"]) {
         return false;
     }
     let starts = |p: &str| cmdline.starts_with(p);
@@ -679,8 +679,8 @@ fn run_shell_untrusted(t: &ThreadInfo, parent: Option<&ThreadInfo>, state: &Stat
     !excluded
 }
 
-fn run_by_foreman(t: &ThreadInfo, parent: Option<&ThreadInfo>, state: &State) -> bool {
-    let user = rulec_runtime::fields::user::user_name(state, &t.container_id, t.uid);
+fn run_by_foreman(t: &Thread, parent: Option<&Thread>, state: &State) -> bool {
+    let user = t.user_name(state);
     if user != Some("foreman") {
         return false;
     }
@@ -689,15 +689,15 @@ fn run_by_foreman(t: &ThreadInfo, parent: Option<&ThreadInfo>, state: &State) ->
         || (pname == Some("scl") && matches!(aname(state, t, 2), Some("tfm-rake" | "tfm-ruby")))
 }
 
-fn container_entrypoint(parent: Option<&ThreadInfo>) -> bool {
+fn container_entrypoint(parent: Option<&Thread>) -> bool {
     match parent.map(|p| p.comm.as_str()).filter(|s| !s.is_empty()) {
         None => true,
         Some(p) => CONTAINER_ENTRYPOINT_PARENTS.contains(&p),
     }
 }
 
-fn search_private_keys(t: &ThreadInfo) -> bool {
-    let args = t.args.join(" ");
+fn search_private_keys(t: &Thread) -> bool {
+    let args = t.args_line();
     let lower = args.to_lowercase();
     let grep = matches!(t.comm.as_str(), "grep" | "egrep" | "fgrep")
         && ["begin private", "begin openssh private", "begin rsa private", "begin dsa private", "begin ec private"]
@@ -707,8 +707,8 @@ fn search_private_keys(t: &ThreadInfo) -> bool {
     grep || find
 }
 
-fn exec_from_dev_shm(t: &ThreadInfo, is_shell: bool) -> bool {
-    let args = t.args.join(" ");
+fn exec_from_dev_shm(t: &Thread, is_shell: bool) -> bool {
+    let args = t.args_line();
     let cwd_shm = t.cwd.starts_with("/dev/shm/");
     t.exe.starts_with("/dev/shm/")
         || (cwd_shm && t.exe.starts_with("./"))
@@ -717,7 +717,7 @@ fn exec_from_dev_shm(t: &ThreadInfo, is_shell: bool) -> bool {
         || (cwd_shm && args.starts_with("./"))
 }
 
-fn known_memfd(t: &ThreadInfo, parent: Option<&ThreadInfo>) -> bool {
+fn known_memfd(t: &Thread, parent: Option<&Thread>) -> bool {
     t.comm == "runc"
         || parent.is_some_and(|p| p.comm == "runc")
         || t.exepath == "memfd:runc_cloned:/proc/self/exe"

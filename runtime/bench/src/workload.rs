@@ -776,7 +776,7 @@ impl Generator {
     ) -> i64 {
         let child = self.next_pid;
         self.next_pid += 1 + self.rng.below(3) as i64;
-        let p = self.world.thread(parent).cloned().unwrap_or_else(|| ThreadInfo::new(parent, parent, 1));
+        let p = self.world.thread(parent).map_or_else(|| ThreadInfo::new(parent, parent, 1), |t| t.info().clone());
         self.push(
             parent,
             "clone",

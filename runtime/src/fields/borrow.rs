@@ -12,9 +12,9 @@
 
 use rulec_ir::FieldArgValue;
 
-use super::{Src, arg_index, fd, process, user};
+use super::{Src, arg_index, fd, process};
 use crate::flags;
-use crate::state::{FdKind, L4Proto, ThreadInfo};
+use crate::state::{FdKind, L4Proto, Thread};
 use crate::value::ValueRef;
 
 /// A field read in place: its value for the event behind `src` (`None`: absent).
@@ -31,6 +31,14 @@ pub fn lookup(name: &str, arg: Option<&FieldArgValue>) -> Option<BorrowFn> {
         "proc.exepath" => |_, src| src.thread().map(|t| ValueRef::Str(&t.exepath)),
         "proc.pexepath" => |_, src| src.parent().map(|t| ValueRef::Str(&t.exepath)),
         "proc.cwd" => |_, src| src.thread().and_then(|t| nonempty(&t.cwd)),
+        "proc.cmdline" => |_, src| src.thread().map(|t| ValueRef::Str(t.cmdline())),
+        "proc.pcmdline" => |_, src| src.parent().map(|t| ValueRef::Str(t.cmdline())),
+        "proc.exeline" => |_, src| src.thread().map(|t| ValueRef::Str(t.exeline())),
+        "proc.args" if !indexed => |_, src| src.thread().map(|t| ValueRef::Str(t.args_line())),
+        "proc.acmdline" if indexed => |arg, src| {
+            let t = src.thread()?;
+            process::ancestor(src.st, t, arg_index(arg)?).map(|a| ValueRef::Str(a.cmdline()))
+        },
         "proc.aname" if indexed => |arg, src| ancestor(arg, src, |t| &t.comm),
         "proc.aexe" if indexed => |arg, src| ancestor(arg, src, |t| &t.exe),
         "proc.aexepath" if indexed => |arg, src| ancestor(arg, src, |t| &t.exepath),
@@ -90,10 +98,10 @@ pub fn lookup(name: &str, arg: Option<&FieldArgValue>) -> Option<BorrowFn> {
         "proc.tty" => |_, src| src.thread().map(|t| ValueRef::Uint(u64::from(t.tty))),
         "thread.tid" => |_, src| src.thread().map(|t| ValueRef::Int(t.tid)),
         "user.uid" => |_, src| src.thread().map(|t| ValueRef::Uint(u64::from(t.uid))),
-        "user.name" => |_, src| {
-            let t = src.thread()?;
-            user::user_name(src.st, &t.container_id, t.uid).map(ValueRef::Str)
-        },
+        "user.name" => |_, src| src.thread()?.user_name(src.st).map(ValueRef::Str),
+        "user.loginname" => |_, src| src.thread()?.login_name(src.st).map(ValueRef::Str),
+        "group.name" => |_, src| src.thread()?.group_name(src.st).map(ValueRef::Str),
+        "container.name" => |_, src| src.thread()?.container_name(src.st).map(ValueRef::Str),
         _ => return None,
     };
     Some(f)
@@ -110,7 +118,7 @@ fn nonempty(s: &str) -> Option<ValueRef<'_>> {
 }
 
 /// Ancestor `arg` of the event's thread, through `field` (absent when empty).
-fn ancestor<'s>(arg: Option<&FieldArgValue>, src: &'s Src<'_>, field: fn(&ThreadInfo) -> &str) -> Option<ValueRef<'s>> {
+fn ancestor<'s>(arg: Option<&FieldArgValue>, src: &'s Src<'_>, field: fn(&Thread) -> &str) -> Option<ValueRef<'s>> {
     let t = src.thread()?;
     process::ancestor(src.st, t, arg_index(arg)?).and_then(|a| nonempty(field(a)))
 }

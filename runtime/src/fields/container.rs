@@ -46,13 +46,7 @@ pub(super) fn lookup(name: &str) -> Option<Extractor> {
                 ContainerRuntime::Unknown => return None,
             }))
         },
-        "container.name" => |_, ev, st| {
-            let t = thread(ev, st)?;
-            if let Some(c) = st.container(&t.container_id) {
-                return c.name.as_deref().map(s);
-            }
-            t.container_id.is_empty().then(|| s("host"))
-        },
+        "container.name" => |_, ev, st| thread(ev, st)?.container_name(st).map(s),
         "container.image" => |_, ev, st| known(ev, st)?.image.as_deref().map(s),
         "container.image.repository" => |_, ev, st| known(ev, st)?.image_parts().0.map(s),
         "container.image.tag" => |_, ev, st| {

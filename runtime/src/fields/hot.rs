@@ -10,8 +10,8 @@
 
 use rulec_ir::FieldArgValue;
 
-use super::{IntoExtractor, Src, arg_index, fd, process, user};
-use crate::state::{FdKind, L4Proto, SockInfo, ThreadInfo};
+use super::{IntoExtractor, Src, arg_index, fd, process};
+use crate::state::{FdKind, L4Proto, SockInfo, Thread};
 use crate::value::Value;
 
 pub fn lookup(name: &str) -> Option<IntoExtractor> {
@@ -26,13 +26,13 @@ pub fn lookup(name: &str) -> Option<IntoExtractor> {
         "proc.pexepath" => |_, src, out| src.parent().is_some_and(|t| set_str(out, &t.exepath)),
         "proc.aexepath" => |arg, src, out| ancestor_field(arg, src, out, |t| &t.exepath),
         "proc.cwd" => |_, src, out| src.thread().is_some_and(|t| nonempty(out, &t.cwd)),
-        "proc.cmdline" => |_, src, out| src.thread().is_some_and(|t| cmdline(out, t)),
-        "proc.pcmdline" => |_, src, out| src.parent().is_some_and(|t| cmdline(out, t)),
+        "proc.cmdline" => |_, src, out| src.thread().is_some_and(|t| set_str(out, t.cmdline())),
+        "proc.pcmdline" => |_, src, out| src.parent().is_some_and(|t| set_str(out, t.cmdline())),
         "proc.args" => |arg, src, out| {
             let Some(t) = src.thread() else { return false };
             match arg_index(arg) {
                 Some(i) => usize::try_from(i).ok().and_then(|i| t.args.get(i)).is_some_and(|a| set_str(out, a)),
-                None => write_str(out, |b| join_args(b, &t.args)),
+                None => set_str(out, t.args_line()),
             }
         },
         "fd.name" => |_, src, out| {
@@ -98,9 +98,7 @@ pub fn lookup(name: &str) -> Option<IntoExtractor> {
         "thread.cap_effective" => {
             |_, src, out| src.thread().is_some_and(|t| write_str(out, |b| caps(b, t.cap_effective)))
         }
-        "user.name" => |_, src, out| {
-            src.thread().and_then(|t| user::user_name(src.st, &t.container_id, t.uid)).is_some_and(|n| set_str(out, n))
-        },
+        "user.name" => |_, src, out| src.thread().and_then(|t| t.user_name(src.st)).is_some_and(|n| set_str(out, n)),
         _ => return None,
     };
     Some(f)
@@ -143,29 +141,9 @@ fn take_list(out: &mut Value) -> Vec<Value> {
     }
 }
 
-/// `comm` and the arguments joined by spaces ([`ThreadInfo::cmdline`]).
-fn cmdline(out: &mut Value, t: &ThreadInfo) -> bool {
-    write_str(out, |b| {
-        b.push_str(&t.comm);
-        for a in &t.args {
-            b.push(' ');
-            b.push_str(a);
-        }
-    })
-}
-
-fn join_args(b: &mut String, args: &[String]) {
-    for (i, a) in args.iter().enumerate() {
-        if i > 0 {
-            b.push(' ');
-        }
-        b.push_str(a);
-    }
-}
-
 /// Ancestor fields (see [`process`]): with `[N]` ancestor N's value; without, every ancestor's
 /// non-empty value, parent first, absent when there is none.
-fn ancestor_field(arg: Option<&FieldArgValue>, src: &Src<'_>, out: &mut Value, field: fn(&ThreadInfo) -> &str) -> bool {
+fn ancestor_field(arg: Option<&FieldArgValue>, src: &Src<'_>, out: &mut Value, field: fn(&Thread) -> &str) -> bool {
     let Some(t) = src.thread() else { return false };
     match arg_index(arg) {
         Some(n) => process::ancestor(src.st, t, n).is_some_and(|a| nonempty(out, field(a))),

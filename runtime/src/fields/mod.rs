@@ -71,7 +71,7 @@ use rulec_schema::params::{AnyKey, any, kind};
 use rulec_schema::{EventDef, FieldInfo, schema};
 
 use crate::event::{Direction, Event, ParamValue};
-use crate::state::{FdInfo, State, ThreadInfo, join_path, normalize_path};
+use crate::state::{FdInfo, State, Thread, join_path, normalize_path};
 use crate::value::Value;
 
 /// An extractor: the value of one field (its argument given) for an event and the state rules
@@ -123,8 +123,8 @@ impl FieldFn {
 pub struct Src<'a> {
     pub ev: &'a Event,
     pub st: &'a State,
-    thread: Cell<Option<Option<&'a ThreadInfo>>>,
-    parent: Cell<Option<Option<&'a ThreadInfo>>>,
+    thread: Cell<Option<Option<&'a Thread>>>,
+    parent: Cell<Option<Option<&'a Thread>>>,
     fd_num: Cell<Option<Option<i64>>>,
     fd: Cell<Option<Option<&'a FdInfo>>>,
     /// The open flags of an open-family event ([`evt::open_flags`]), read by every
@@ -159,7 +159,7 @@ impl<'a> Src<'a> {
 
     /// The thread that produced the event ([`thread`]).
     #[inline]
-    pub fn thread(&self) -> Option<&'a ThreadInfo> {
+    pub fn thread(&self) -> Option<&'a Thread> {
         if let Some(t) = self.thread.get() {
             return t;
         }
@@ -170,7 +170,7 @@ impl<'a> Src<'a> {
 
     /// Its parent as `proc.p*` fields see it ([`process::parent_of`]).
     #[inline]
-    pub fn parent(&self) -> Option<&'a ThreadInfo> {
+    pub fn parent(&self) -> Option<&'a Thread> {
         if let Some(p) = self.parent.get() {
             return p;
         }
@@ -284,7 +284,7 @@ pub fn lookup_value(name: &str) -> Option<Extractor> {
 // ---- helpers shared by the submodules ----------------------------------------------------------
 
 /// The thread that produced the event.
-pub(crate) fn thread<'a>(ev: &Event, st: &'a State) -> Option<&'a ThreadInfo> {
+pub(crate) fn thread<'a>(ev: &Event, st: &'a State) -> Option<&'a Thread> {
     st.thread(ev.tid)
 }
 

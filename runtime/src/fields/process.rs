@@ -8,7 +8,7 @@
 //!   `proc.cmdline` `comm` + args, `proc.exeline` argv[0] + args.
 //! * The parent is the creating thread, as libsinsp's `m_ptid` ([`parent_of`]).
 //! * `proc.vpid`, `proc.pvpid` and `thread.vtid` have no value while unknown (-1: a thread met
-//!   without its clone, see [`ThreadInfo::unknown`]).
+//!   without its clone, see [`crate::state::ThreadInfo::unknown`]).
 //! * Ancestor fields: `[N]` is ancestor N (0 = the process itself); without an argument a
 //!   [`Value::List`] of all ancestors (parent first, the process excluded): see the module doc
 //!   of [`crate::fields`] for how the evaluator reads it.
@@ -27,7 +27,7 @@ use rulec_ir::FieldArgValue;
 
 use super::{Extractor, arg_index, arg_key, nonempty, s, thread};
 use crate::event::Event;
-use crate::state::{FdInfo, State, ThreadInfo};
+use crate::state::{FdInfo, State, Thread};
 use crate::value::Value;
 
 /// A namespace id, `None` while unknown (-1: the thread was met without its clone, and no
@@ -51,22 +51,14 @@ pub(super) fn lookup(name: &str) -> Option<Extractor> {
             let t = thread(ev, st)?;
             match arg_index(arg) {
                 Some(i) => usize::try_from(i).ok().and_then(|i| t.args.get(i)).map(|a| s(a.as_str())),
-                None => Some(s(t.args.join(" "))),
+                None => Some(s(t.args_line())),
             }
         },
-        "proc.aargs" => |arg, ev, st| ancestor_field(arg, ev, st, |t| Some(s(t.args.join(" ")))),
+        "proc.aargs" => |arg, ev, st| ancestor_field(arg, ev, st, |t| Some(s(t.args_line()))),
         "proc.cmdline" => |_, ev, st| thread(ev, st).map(|t| s(t.cmdline())),
         "proc.pcmdline" => |_, ev, st| parent(ev, st).map(|t| s(t.cmdline())),
         "proc.acmdline" => |arg, ev, st| ancestor_field(arg, ev, st, |t| Some(s(t.cmdline()))),
-        "proc.exeline" => |_, ev, st| {
-            let t = thread(ev, st)?;
-            let mut out = t.exe.clone();
-            for a in &t.args {
-                out.push(' ');
-                out.push_str(a);
-            }
-            Some(s(out))
-        },
+        "proc.exeline" => |_, ev, st| thread(ev, st).map(|t| s(t.exeline())),
         "proc.cmdnargs" => |_, ev, st| thread(ev, st).map(|t| Value::Uint(t.args.len() as u64)),
         "proc.cmdlenargs" => {
             |_, ev, st| thread(ev, st).map(|t| Value::Uint(t.args.iter().map(|a| a.len() as u64).sum()))
@@ -201,7 +193,7 @@ pub(super) fn lookup(name: &str) -> Option<Extractor> {
     Some(f)
 }
 
-fn parent<'a>(ev: &Event, st: &'a State) -> Option<&'a ThreadInfo> {
+fn parent<'a>(ev: &Event, st: &'a State) -> Option<&'a Thread> {
     parent_of(st, thread(ev, st)?)
 }
 
@@ -210,8 +202,8 @@ fn parent<'a>(ev: &Event, st: &'a State) -> Option<&'a ThreadInfo> {
 /// main threads the parent process ([`State::parent`]). Ancestor fields start from the main
 /// thread, so for such a thread `proc.aname[1]` is the parent process while `proc.pname` is its
 /// own process. For threads found in the capture's process list (or /proc) at start-up
-/// ([`ThreadInfo::from_proc_list`]) libsinsp's `m_ptid` is the parent process, as recorded.
-pub fn parent_of<'a>(st: &'a State, t: &'a ThreadInfo) -> Option<&'a ThreadInfo> {
+/// ([`crate::state::ThreadInfo::from_proc_list`]) libsinsp's `m_ptid` is the parent process, as recorded.
+pub fn parent_of<'a>(st: &'a State, t: &'a Thread) -> Option<&'a Thread> {
     if !t.is_main_thread()
         && !t.from_proc_list
         && t.clone_flags & crate::flags::PPM_CL_CLONE_THREAD != 0
@@ -232,7 +224,7 @@ fn duration(now: u64, start: u64) -> Option<Value> {
 }
 
 /// Ancestor N of the event's process (0 = itself, 1 = parent...).
-pub(crate) fn ancestor<'a>(st: &'a State, t: &'a ThreadInfo, n: i64) -> Option<&'a ThreadInfo> {
+pub(crate) fn ancestor<'a>(st: &'a State, t: &'a Thread, n: i64) -> Option<&'a Thread> {
     match n {
         0 => Some(st.main_thread(t)),
         n if n > 0 => st.ancestors(t).nth(usize::try_from(n - 1).ok()?),
@@ -249,7 +241,7 @@ fn ancestor_field(
     arg: Option<&FieldArgValue>,
     ev: &Event,
     st: &State,
-    get: fn(&ThreadInfo) -> Option<Value>,
+    get: fn(&Thread) -> Option<Value>,
 ) -> Option<Value> {
     let t = thread(ev, st)?;
     match arg_index(arg) {
@@ -263,12 +255,7 @@ fn ancestor_field(
 
 /// The leader of the group `id_of(t)` (session, process group): the process whose
 /// `pid_of` equals the id, else the eldest ancestor still in the group.
-fn leader<'a>(
-    ev: &Event,
-    st: &'a State,
-    id_of: fn(&ThreadInfo) -> i64,
-    pid_of: fn(&ThreadInfo) -> i64,
-) -> Option<&'a ThreadInfo> {
+fn leader<'a>(ev: &Event, st: &'a State, id_of: fn(&Thread) -> i64, pid_of: fn(&Thread) -> i64) -> Option<&'a Thread> {
     let t = st.main_thread(thread(ev, st)?);
     let id = id_of(t);
     if pid_of(t) == id {

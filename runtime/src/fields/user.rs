@@ -17,10 +17,7 @@ use crate::value::Value;
 pub(super) fn lookup(name: &str) -> Option<Extractor> {
     let f: Extractor = match name {
         "user.uid" => |_, ev, st| thread(ev, st).map(|t| Value::Uint(u64::from(t.uid))),
-        "user.name" => |_, ev, st| {
-            let t = thread(ev, st)?;
-            user_name(st, &t.container_id, t.uid).map(s)
-        },
+        "user.name" => |_, ev, st| thread(ev, st)?.user_name(st).map(s),
         "user.homedir" => |_, ev, st| {
             let t = thread(ev, st)?;
             match user(st, &t.container_id, t.uid) {
@@ -34,22 +31,9 @@ pub(super) fn lookup(name: &str) -> Option<Extractor> {
             user(st, &t.container_id, t.uid).filter(|u| !u.shell.is_empty()).map(|u| s(u.shell.as_str()))
         },
         "user.loginuid" => |_, ev, st| thread(ev, st).map(|t| Value::Int(loginuid(t.loginuid))),
-        "user.loginname" => |_, ev, st| {
-            let t = thread(ev, st)?;
-            if t.loginuid == u32::MAX {
-                return None;
-            }
-            user_name(st, &t.container_id, t.loginuid).map(s)
-        },
+        "user.loginname" => |_, ev, st| thread(ev, st)?.login_name(st).map(s),
         "group.gid" => |_, ev, st| thread(ev, st).map(|t| Value::Uint(u64::from(t.gid))),
-        "group.name" => |_, ev, st| {
-            let t = thread(ev, st)?;
-            match st.group(&t.container_id, t.gid) {
-                Some(g) if !g.name.is_empty() => Some(s(g.name.as_str())),
-                _ if t.gid == 0 => Some(s("root")),
-                _ => None,
-            }
-        },
+        "group.name" => |_, ev, st| thread(ev, st)?.group_name(st).map(s),
         _ => return None,
     };
     Some(f)
@@ -62,13 +46,4 @@ pub(crate) fn loginuid(v: u32) -> i64 {
 
 fn user<'a>(st: &'a State, cid: &str, uid: u32) -> Option<&'a UserInfo> {
     st.user(cid, uid)
-}
-
-/// The user name of `uid` in container `cid`'s table; `root` for uid 0.
-pub fn user_name<'a>(st: &'a State, cid: &str, uid: u32) -> Option<&'a str> {
-    match st.user(cid, uid) {
-        Some(u) if !u.name.is_empty() => Some(u.name.as_str()),
-        _ if uid == 0 => Some("root"),
-        _ => None,
-    }
 }

@@ -55,7 +55,7 @@ const HANDLERS: &[(&str, Dir, Handler)] = &[
     }),
     ("userdeleted", Dir::Enter, |st, ev| {
         let (cid, u) = user_of(ev);
-        st.users.remove(&(cid, u.uid));
+        st.remove_user(&cid, u.uid);
     }),
     ("groupadded", Dir::Enter, |st, ev| {
         let (cid, g) = group_of(ev);
@@ -63,7 +63,7 @@ const HANDLERS: &[(&str, Dir, Handler)] = &[
     }),
     ("groupdeleted", Dir::Enter, |st, ev| {
         let (cid, g) = group_of(ev);
-        st.groups.remove(&(cid, g.gid));
+        st.remove_group(&cid, g.gid);
     }),
     ("clone", Dir::Exit, State::on_clone),
     ("clone3", Dir::Exit, State::on_clone),
@@ -178,9 +178,8 @@ const HANDLERS: &[(&str, Dir, Handler)] = &[
     ("chroot", Dir::Exit, |st, ev| {
         if ev.res().unwrap_or(-1) >= 0
             && let Some(path) = ev.get(p::chroot_x::PATH)
-            && let Some(t) = st.threads.get_mut(&ev.tid)
         {
-            t.root = join_path(&t.cwd, path);
+            st.edit_thread(ev.tid, |t| t.root = join_path(&t.cwd, path));
         }
     }),
     ("setuid", Dir::Exit, |st, ev| st.set_uid(ev, ev.get(p::setuid_x::UID))),
@@ -190,22 +189,20 @@ const HANDLERS: &[(&str, Dir, Handler)] = &[
     ("setresgid", Dir::Exit, |st, ev| st.set_gid(ev, ev.get(p::setresgid_x::EGID))),
     ("setregid", Dir::Exit, |st, ev| st.set_gid(ev, ev.get(p::setregid_x::EGID))),
     ("capset", Dir::Exit, |st, ev| {
-        if ev.res() == Some(0)
-            && let Some(t) = st.threads.get_mut(&ev.tid)
-        {
-            set_caps(
-                t,
-                ev.get(p::capset_x::CAP_INHERITABLE),
-                ev.get(p::capset_x::CAP_PERMITTED),
-                ev.get(p::capset_x::CAP_EFFECTIVE),
-            );
+        if ev.res() == Some(0) {
+            st.edit_thread(ev.tid, |t| {
+                set_caps(
+                    t,
+                    ev.get(p::capset_x::CAP_INHERITABLE),
+                    ev.get(p::capset_x::CAP_PERMITTED),
+                    ev.get(p::capset_x::CAP_EFFECTIVE),
+                );
+            });
         }
     }),
     ("setsid", Dir::Exit, |st, ev| {
-        if let Some(sid) = ev.res().filter(|r| *r > 0)
-            && let Some(t) = st.threads.get_mut(&ev.tid)
-        {
-            t.sid = sid;
+        if let Some(sid) = ev.res().filter(|r| *r > 0) {
+            st.edit_thread(ev.tid, |t| t.sid = sid);
         }
     }),
 ];
@@ -232,7 +229,7 @@ impl State {
         self.flush_deferred();
         self.stats.events += 1;
         match self.threads.get_mut(&ev.tid) {
-            Some(t) => t.last_seen = ev.ts,
+            Some(t) => t.touch(ev.ts, &self.names),
             None => {
                 self.stats.unknown_thread_events += 1;
                 // Like libsinsp in capture mode, add libsinsp's "fake" entry for a thread met
@@ -258,6 +255,12 @@ impl State {
 
     fn pid_of(&self, tid: i64) -> Option<i64> {
         self.threads.get(&tid).map(|t| t.pid)
+    }
+
+    /// Changes thread `tid` through `change` (its derived values follow: [`Thread::edit`]);
+    /// `None` when the table has no such thread.
+    fn edit_thread<R>(&mut self, tid: i64, change: impl FnOnce(&mut ThreadInfo) -> R) -> Option<R> {
+        Some(self.threads.get_mut(&tid)?.edit(&self.names, change))
     }
 
     /// An exit of the schema's fd table with a fixed kind and name (eventfd, timerfd,
@@ -334,9 +337,8 @@ impl State {
     fn set_uid(&mut self, ev: &Event, uid: Option<i64>) {
         if ev.res() == Some(0)
             && let Some(u) = uid.map(|u| u as u32).filter(|u| *u != ThreadInfo::UNSET_ID)
-            && let Some(t) = self.threads.get_mut(&ev.tid)
         {
-            t.uid = u;
+            self.edit_thread(ev.tid, |t| t.uid = u);
         }
     }
 
@@ -344,9 +346,8 @@ impl State {
     fn set_gid(&mut self, ev: &Event, gid: Option<i64>) {
         if ev.res() == Some(0)
             && let Some(g) = gid.map(|g| g as u32).filter(|g| *g != ThreadInfo::UNSET_ID)
-            && let Some(t) = self.threads.get_mut(&ev.tid)
         {
-            t.gid = g;
+            self.edit_thread(ev.tid, |t| t.gid = g);
         }
     }
 
@@ -376,7 +377,7 @@ impl State {
         let pid = t.pid;
         let cwd = join_path(&t.cwd, path);
         for t in self.threads.values_mut().filter(|t| t.pid == pid) {
-            t.set_cwd(cwd.as_str());
+            t.edit(&self.names, |t| t.set_cwd(cwd.as_str()));
         }
     }
 
@@ -573,7 +574,7 @@ impl State {
                 return;
             }
             let mut t = match self.threads.get(&ev.tid) {
-                Some(p) => p.clone(),
+                Some(p) => p.info().clone(),
                 None => {
                     let mut t = ThreadInfo::new(
                         ev.tid,
@@ -607,14 +608,18 @@ impl State {
             let tid = ev.tid;
             let pid = ev.get_any(any::PID).unwrap_or(tid);
             let ptid = ev.get_any(any::PTID).unwrap_or(0);
-            if let Some(t) = self.threads.get_mut(&tid) {
-                t.pid = pid;
-                t.ptid = ptid;
-                fill_proc_from_event(t, ev);
+            if self
+                .edit_thread(tid, |t| {
+                    t.pid = pid;
+                    t.ptid = ptid;
+                    fill_proc_from_event(t, ev);
+                })
+                .is_some()
+            {
                 return;
             }
             let mut t = match self.threads.get(&ptid) {
-                Some(p) => p.clone(),
+                Some(p) => p.info().clone(),
                 None => ThreadInfo::new(tid, pid, ptid),
             };
             let parent_pid = t.pid;
@@ -658,67 +663,72 @@ impl State {
             t.pid = ev.get_any(any::PID).unwrap_or(tid);
             self.insert_thread(t);
         }
-        let Some(t) = self.threads.get_mut(&tid) else {
+        let Some(pid) = self.edit_thread(tid, |t| exec_into(t, ev)) else {
             return;
         };
-        // An entry made for an unknown thread learns its parent from the event (libsinsp
-        // shows the execve's `ptid` as `proc.ppid` from that exit on).
-        if t.ptid < 0
-            && let Some(ptid) = ev.get_any(any::PTID)
-        {
-            t.ptid = ptid;
-        }
-        fill_proc_from_event(t, ev);
-        // An exec with argv[0] only writes an empty `args`: the new program has no arguments
-        // (libsinsp sets them from the parameter whatever its length), not the old ones.
-        if ev.param_any(any::ARGS).is_some_and(|p| *p.value == ParamValue::Absent) {
-            t.args.clear();
-        }
-        if ev.get_any(any::COMM).is_none() && !t.exe.is_empty() {
-            t.comm = ThreadInfo::comm_of(&t.exe);
-        }
-        t.env = ev.list_any(any::ENV).unwrap_or_default();
-        if let Some(v) = ev.get_any(any::TTY) {
-            t.tty = v as u32;
-        }
-        if let Some(v) = ev.get_any(any::VPGID) {
-            t.vpgid = v;
-        }
-        if let Some(v) = ev.get_any(any::PGID) {
-            t.pgid = v;
-        }
-        if let Some(v) = ev.get_any(any::LOGINUID) {
-            t.loginuid = v as u32;
-        }
-        if let Some(v) = ev.get_any(any::FLAGS) {
-            t.set_exe_flags(v as u32);
-        }
-        set_caps(t, ev.get_any(any::CAP_INHERITABLE), ev.get_any(any::CAP_PERMITTED), ev.get_any(any::CAP_EFFECTIVE));
-        if let Some(v) = ev.get_any(any::EXE_INO) {
-            t.exe_ino = v as u64;
-        }
-        if let Some(v) = ev.get_any(any::EXE_INO_CTIME) {
-            t.exe_ino_ctime = v as u64;
-        }
-        if let Some(v) = ev.get_any(any::EXE_INO_MTIME) {
-            t.exe_ino_mtime = v as u64;
-        }
-        // The exepath comes from the driver (`trusted_exepath`) or, for older layouts, from
-        // the enter event's `filename` (merged into the exit by the replay) against the cwd.
-        // Layouts with neither (execve before version 18) leave it as it was, as libsinsp
-        // does: argv[0] is not a path to the executable (`-su`, `curl`).
-        // execveat has no `filename`: its exits read none.
-        match (ev.get_any(any::TRUSTED_EXEPATH), ev.get_any(any::FILENAME)) {
-            (Some(p), _) if !p.is_empty() => t.exepath = p.to_string(),
-            (_, Some(f)) if !f.is_empty() => t.exepath = join_path(&t.cwd, f),
-            _ => {}
-        }
-        let pid = t.pid;
         // The kernel closes O_CLOEXEC fds on a successful exec.
         if let Some(tab) = self.fdtables.get_mut(&pid) {
             tab.fds.retain(|_, f| f.open_flags & flags::PPM_O_CLOEXEC == 0);
         }
     }
+}
+
+/// What a successful execve-like exit `ev` tells of the thread `t` now running the new
+/// program; returns its pid.
+fn exec_into(t: &mut ThreadInfo, ev: &Event) -> i64 {
+    // An entry made for an unknown thread learns its parent from the event (libsinsp
+    // shows the execve's `ptid` as `proc.ppid` from that exit on).
+    if t.ptid < 0
+        && let Some(ptid) = ev.get_any(any::PTID)
+    {
+        t.ptid = ptid;
+    }
+    fill_proc_from_event(t, ev);
+    // An exec with argv[0] only writes an empty `args`: the new program has no arguments
+    // (libsinsp sets them from the parameter whatever its length), not the old ones.
+    if ev.param_any(any::ARGS).is_some_and(|p| *p.value == ParamValue::Absent) {
+        t.args.clear();
+    }
+    if ev.get_any(any::COMM).is_none() && !t.exe.is_empty() {
+        t.comm = ThreadInfo::comm_of(&t.exe);
+    }
+    t.env = ev.list_any(any::ENV).unwrap_or_default();
+    if let Some(v) = ev.get_any(any::TTY) {
+        t.tty = v as u32;
+    }
+    if let Some(v) = ev.get_any(any::VPGID) {
+        t.vpgid = v;
+    }
+    if let Some(v) = ev.get_any(any::PGID) {
+        t.pgid = v;
+    }
+    if let Some(v) = ev.get_any(any::LOGINUID) {
+        t.loginuid = v as u32;
+    }
+    if let Some(v) = ev.get_any(any::FLAGS) {
+        t.set_exe_flags(v as u32);
+    }
+    set_caps(t, ev.get_any(any::CAP_INHERITABLE), ev.get_any(any::CAP_PERMITTED), ev.get_any(any::CAP_EFFECTIVE));
+    if let Some(v) = ev.get_any(any::EXE_INO) {
+        t.exe_ino = v as u64;
+    }
+    if let Some(v) = ev.get_any(any::EXE_INO_CTIME) {
+        t.exe_ino_ctime = v as u64;
+    }
+    if let Some(v) = ev.get_any(any::EXE_INO_MTIME) {
+        t.exe_ino_mtime = v as u64;
+    }
+    // The exepath comes from the driver (`trusted_exepath`) or, for older layouts, from
+    // the enter event's `filename` (merged into the exit by the replay) against the cwd.
+    // Layouts with neither (execve before version 18) leave it as it was, as libsinsp
+    // does: argv[0] is not a path to the executable (`-su`, `curl`).
+    // execveat has no `filename`: its exits read none.
+    match (ev.get_any(any::TRUSTED_EXEPATH), ev.get_any(any::FILENAME)) {
+        (Some(p), _) if !p.is_empty() => t.exepath = p.to_string(),
+        (_, Some(f)) if !f.is_empty() => t.exepath = join_path(&t.cwd, f),
+        _ => {}
+    }
+    t.pid
 }
 
 /// Whether libsinsp adds an entry for the unknown thread of `ev` (`sinsp_parser::reset` looks

@@ -39,21 +39,25 @@ impl ContainerInfo {
 impl State {
     /// Adds (or replaces) a container's metadata.
     pub fn add_container(&mut self, c: ContainerInfo) {
-        if self.containers.len() >= MAX_CONTAINERS && !self.containers.contains_key(&c.id) {
-            return;
+        let table = &mut self.names.containers;
+        match table.get(&c.id) {
+            Some(old) if *old == c => return,
+            None if table.len() >= MAX_CONTAINERS => return,
+            _ => {}
         }
-        self.containers.insert(c.id.clone(), c);
+        table.insert(c.id.clone(), c);
+        self.names.changed();
     }
     /// The container with 12-character id `id`, if the table has it.
     pub fn container(&self, id: &str) -> Option<&ContainerInfo> {
-        if self.containers.is_empty() {
+        if self.names.containers.is_empty() {
             return None;
         }
-        self.containers.get(id)
+        self.names.containers.get(id)
     }
     /// Every container, in no particular order.
     pub fn containers(&self) -> impl Iterator<Item = &ContainerInfo> {
-        self.containers.values()
+        self.names.containers.values()
     }
 }
 

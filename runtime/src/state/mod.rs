@@ -37,7 +37,9 @@
 //! # Layout
 //!
 //! * `model.rs`: the record types ([`ThreadInfo`], [`FdInfo`], [`UserInfo`]...).
-//! * `thread.rs`: building a [`ThreadInfo`] (the facts every source derives alike).
+//! * `thread.rs`: building a [`ThreadInfo`] (the facts every source derives alike) and the
+//!   [`Thread`] the table keeps: the facts and the values derived from them once per change
+//!   (command lines, user, group and container names).
 //! * `apply.rs`: [`State::apply`] and the per-syscall handlers.
 //! * `proc.rs`: seeding from `/proc`.
 //! * `path.rs`: path normalisation and joining.
@@ -65,6 +67,8 @@ pub use dns::MAX_DNS_NAMES;
 pub use model::*;
 pub use path::{join_path, normalize_path};
 pub use proc::linux_open_flags_to_ppm;
+use thread::NameTables;
+pub use thread::Thread;
 
 #[derive(Debug, Default, Clone)]
 struct FdTable {
@@ -82,12 +86,10 @@ enum Deferred {
 /// The thread table, fd tables and user tables.
 #[derive(Debug, Clone, Default)]
 pub struct State {
-    threads: rustc_hash::FxHashMap<i64, ThreadInfo>,
+    threads: rustc_hash::FxHashMap<i64, Thread>,
     fdtables: rustc_hash::FxHashMap<i64, FdTable>,
-    users: HashMap<(String, u32), UserInfo>,
-    groups: HashMap<(String, u32), GroupInfo>,
-    /// Container metadata by 12-character id (`container.rs`).
-    containers: HashMap<String, ContainerInfo>,
+    /// Users, groups and containers, which name a thread's ids (`thread.rs`).
+    names: NameTables,
     /// Address → name (`dns.rs`).
     dns_names: HashMap<IpAddr, String>,
     deferred: Vec<Deferred>,
@@ -143,12 +145,12 @@ impl State {
     // ---- queries ----------------------------------------------------------------------------
 
     /// The thread `tid`.
-    pub fn thread(&self, tid: i64) -> Option<&ThreadInfo> {
+    pub fn thread(&self, tid: i64) -> Option<&Thread> {
         self.threads.get(&tid)
     }
     /// All threads (in no particular order).
     pub fn threads(&self) -> impl Iterator<Item = &ThreadInfo> {
-        self.threads.values()
+        self.threads.values().map(Thread::info)
     }
     /// Number of threads in the table.
     pub fn thread_count(&self) -> usize {
@@ -156,11 +158,16 @@ impl State {
     }
     /// The main thread of `t`'s process (`t` itself for a main thread; `t` when the main thread
     /// is unknown).
-    pub fn main_thread<'a>(&'a self, t: &'a ThreadInfo) -> &'a ThreadInfo {
+    pub fn main_thread<'a>(&'a self, t: &'a Thread) -> &'a Thread {
+        // A thread of the table whose tid is its pid is the entry under that pid: no lookup
+        // (the walk up a process tree meets mostly main threads).
+        if t.is_main_thread() {
+            return t;
+        }
         self.threads.get(&t.pid).unwrap_or(t)
     }
     /// The parent process of `t` (the main thread of the process that created it).
-    pub fn parent(&self, t: &ThreadInfo) -> Option<&ThreadInfo> {
+    pub fn parent(&self, t: &Thread) -> Option<&Thread> {
         let main = self.main_thread(t);
         let p = self.threads.get(&main.ptid)?;
         let pm = self.main_thread(p);
@@ -168,7 +175,7 @@ impl State {
     }
     /// Ancestors of `t`: parent, grandparent... (not `t` itself). Stops at a loop or a missing
     /// parent.
-    pub fn ancestors<'a>(&'a self, t: &'a ThreadInfo) -> impl Iterator<Item = &'a ThreadInfo> + 'a {
+    pub fn ancestors<'a>(&'a self, t: &'a Thread) -> impl Iterator<Item = &'a Thread> + 'a {
         // Rules walk ancestors on every exec and open: the pids seen so far live inline (chains
         // are short), a hashed set only takes over for very long chains.
         let mut seen = SeenPids::new(t.pid);
@@ -215,11 +222,11 @@ impl State {
     }
     /// User `uid` (host table; `container_id` empty) or in a container's table.
     pub fn user(&self, container_id: &str, uid: u32) -> Option<&UserInfo> {
-        self.users.get(&(container_id.to_string(), uid))
+        self.names.users.get(&(container_id.to_string(), uid))
     }
     /// Group `gid`.
     pub fn group(&self, container_id: &str, gid: u32) -> Option<&GroupInfo> {
-        self.groups.get(&(container_id.to_string(), gid))
+        self.names.groups.get(&(container_id.to_string(), gid))
     }
     /// Every fd table as (owning pid, its fds in fd order), in no particular order. Includes
     /// tables whose process has no thread yet (a capture's fd list may name one): a thread
@@ -229,11 +236,11 @@ impl State {
     }
     /// Every user as (container id, user), in no particular order.
     pub fn users(&self) -> impl Iterator<Item = (&str, &UserInfo)> {
-        self.users.iter().map(|((c, _), u)| (c.as_str(), u))
+        self.names.users.iter().map(|((c, _), u)| (c.as_str(), u))
     }
     /// Every group as (container id, group), in no particular order.
     pub fn groups(&self) -> impl Iterator<Item = (&str, &GroupInfo)> {
-        self.groups.iter().map(|((c, _), g)| (c.as_str(), g))
+        self.names.groups.iter().map(|((c, _), g)| (c.as_str(), g))
     }
     /// Counters.
     pub fn stats(&self) -> Stats {
@@ -268,20 +275,43 @@ impl State {
     /// Adds a user to the table of `container_id` (empty: host).
     pub fn add_user(&mut self, container_id: &str, u: UserInfo) {
         let key = (container_id.to_string(), u.uid);
-        if self.users.len() >= self.limits.max_users && !self.users.contains_key(&key) {
-            self.stats.users_evicted += 1;
-            return;
+        match self.names.users.get(&key) {
+            // The same entry again (a capture's user list, replayed) changes no name.
+            Some(old) if *old == u => return,
+            None if self.names.users.len() >= self.limits.max_users => {
+                self.stats.users_evicted += 1;
+                return;
+            }
+            _ => {}
         }
-        self.users.insert(key, u);
+        self.names.users.insert(key, u);
+        self.names.changed();
+    }
+    /// Removes user `uid` from the table of `container_id`.
+    pub fn remove_user(&mut self, container_id: &str, uid: u32) {
+        if self.names.users.remove(&(container_id.to_string(), uid)).is_some() {
+            self.names.changed();
+        }
     }
     /// Adds a group.
     pub fn add_group(&mut self, container_id: &str, g: GroupInfo) {
         let key = (container_id.to_string(), g.gid);
-        if self.groups.len() >= self.limits.max_users && !self.groups.contains_key(&key) {
-            self.stats.users_evicted += 1;
-            return;
+        match self.names.groups.get(&key) {
+            Some(old) if *old == g => return,
+            None if self.names.groups.len() >= self.limits.max_users => {
+                self.stats.users_evicted += 1;
+                return;
+            }
+            _ => {}
         }
-        self.groups.insert(key, g);
+        self.names.groups.insert(key, g);
+        self.names.changed();
+    }
+    /// Removes group `gid` from the table of `container_id`.
+    pub fn remove_group(&mut self, container_id: &str, gid: u32) {
+        if self.names.groups.remove(&(container_id.to_string(), gid)).is_some() {
+            self.names.changed();
+        }
     }
 
     fn insert_thread(&mut self, t: ThreadInfo) {
@@ -289,7 +319,7 @@ impl State {
             self.evict_threads();
         }
         let pid = t.pid;
-        if let Some(old) = self.threads.insert(t.tid, t) {
+        if let Some(old) = self.threads.insert(t.tid, Thread::new(t, &self.names)) {
             self.unref_table(old.pid);
         }
         self.fdtables.entry(pid).or_default().refs += 1;
@@ -361,7 +391,7 @@ impl State {
         if tid == pid && refs > 1 {
             // Keep the main thread (proc.* fields come from it) until the last thread goes.
             if let Some(t) = self.threads.get_mut(&tid) {
-                t.exited = true;
+                t.set_exited();
             }
             return;
         }
@@ -441,10 +471,7 @@ mod tests {
             ],
         ));
         let c = st.thread(200).expect("child");
-        assert_eq!(
-            (c.comm.as_str(), c.exepath.as_str(), c.cmdline().as_str()),
-            ("cat", "/usr/bin/cat", "cat /etc/passwd")
-        );
+        assert_eq!((c.comm.as_str(), c.exepath.as_str(), c.cmdline()), ("cat", "/usr/bin/cat", "cat /etc/passwd"));
         assert_eq!(st.parent(c).map(|p| p.comm.as_str()), Some("bash"));
 
         let open = ev(

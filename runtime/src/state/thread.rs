@@ -1,13 +1,231 @@
-//! Building a [`ThreadInfo`]: the one place for the facts every source of threads derives
-//! alike (a capture's process list in `capture/replay.rs`, `/proc` in `proc.rs`, a test world
-//! in `rulec-testing`, clone and execve events in `apply.rs`): the ids a new thread has in its
-//! pid namespace, an unset loginuid, `comm` from the executable, the working directory's
-//! trailing slash, the executable flags from their bits, the container id from the cgroups.
-//! Each source sets the facts it has on [`ThreadInfo::new`] and these setters derive the rest.
+//! Building a [`ThreadInfo`], and the [`Thread`] the table keeps of it: the one place for the
+//! facts every source of threads derives alike (a capture's process list in
+//! `capture/replay.rs`, `/proc` in `proc.rs`, a test world in `rulec-testing`, clone and execve
+//! events in `apply.rs`): the ids a new thread has in its pid namespace, an unset loginuid,
+//! `comm` from the executable, the working directory's trailing slash, the executable flags
+//! from their bits, the container id from the cgroups. Each source sets the facts it has on
+//! [`ThreadInfo::new`] and these setters derive the rest.
+//!
+//! # Derived values, computed once
+//!
+//! Rules read some values on most events that change only when the thread does: the command
+//! line (`proc.cmdline`, `proc.args`, `proc.exeline`) and the names of its user, login user,
+//! group and container. A [`Thread`] holds its [`ThreadInfo`] with those values next to it,
+//! made when the thread enters the table and again after every change: the table never hands
+//! out a `&mut ThreadInfo`, only [`Thread::edit`], which derives them afresh when the change is
+//! done, so they cannot be stale. The names also depend on the state's user, group and
+//! container tables: each table change starts a new generation ([`NameTables`]); a thread's
+//! names are read only when they are of the current generation (else they are looked up, as
+//! before), and [`State::apply`](super::State::apply) brings the event's thread up to date
+//! before rules read it.
 
-use super::container::{container_id_from_cgroups, short_id};
-use super::model::ThreadInfo;
+use std::collections::HashMap;
+use std::ops::Deref;
+
+use super::container::{ContainerInfo, container_id_from_cgroups, short_id};
+use super::model::{GroupInfo, ThreadInfo, UserInfo};
 use crate::flags;
+
+/// The user, group and container tables, which give names to a thread's ids, and their
+/// generation, which every change advances (so a name derived at an older generation is
+/// never read).
+#[derive(Debug, Clone, Default)]
+pub(super) struct NameTables {
+    pub(super) users: HashMap<(String, u32), UserInfo>,
+    pub(super) groups: HashMap<(String, u32), GroupInfo>,
+    /// Container metadata by 12-character id (`container.rs`).
+    pub(super) containers: HashMap<String, ContainerInfo>,
+    generation: u64,
+}
+
+impl NameTables {
+    /// Marks a change of a table: every name derived before is out of date.
+    pub(super) fn changed(&mut self) {
+        self.generation += 1;
+    }
+    /// The name of `uid` in container `cid`'s table (`user.name`); `root` for uid 0, as
+    /// libsinsp's fallback user.
+    pub(super) fn user_name(&self, cid: &str, uid: u32) -> Option<&str> {
+        match self.users.get(&(cid.to_string(), uid)) {
+            Some(u) if !u.name.is_empty() => Some(u.name.as_str()),
+            _ if uid == 0 => Some("root"),
+            _ => None,
+        }
+    }
+    /// The name of the login uid (`user.loginname`): none while unset.
+    pub(super) fn login_name(&self, cid: &str, loginuid: u32) -> Option<&str> {
+        if loginuid == ThreadInfo::UNSET_ID { None } else { self.user_name(cid, loginuid) }
+    }
+    /// The name of `gid` (`group.name`); `root` for gid 0.
+    pub(super) fn group_name(&self, cid: &str, gid: u32) -> Option<&str> {
+        match self.groups.get(&(cid.to_string(), gid)) {
+            Some(g) if !g.name.is_empty() => Some(g.name.as_str()),
+            _ if gid == 0 => Some("root"),
+            _ => None,
+        }
+    }
+    /// `container.name`: the table's name of the container; `host` on the host; none for a
+    /// container the table lacks.
+    pub(super) fn container_name(&self, cid: &str) -> Option<&str> {
+        match self.containers.get(cid) {
+            Some(c) => c.name.as_deref(),
+            None => cid.is_empty().then_some("host"),
+        }
+    }
+}
+
+/// A thread of the state's table: its facts (read through `Deref`) and the values derived
+/// from them (see the module doc).
+#[derive(Debug, Clone)]
+pub struct Thread {
+    info: ThreadInfo,
+    /// `comm` and the arguments joined by spaces (`proc.cmdline`).
+    cmdline: String,
+    /// The arguments joined by spaces (`proc.args`).
+    args_line: String,
+    /// argv[0] and the arguments joined by spaces (`proc.exeline`).
+    exeline: String,
+    names: Names,
+}
+
+/// A thread's names, as of generation `generation` of the [`NameTables`], and the ids they
+/// name (so a change that leaves them alone does not look them up again).
+#[derive(Debug, Clone)]
+struct Names {
+    generation: u64,
+    ids: (u32, u32, u32),
+    container_id: String,
+    user: Option<String>,
+    login: Option<String>,
+    group: Option<String>,
+    container: Option<String>,
+}
+
+impl Names {
+    fn of(t: &ThreadInfo, tables: &NameTables) -> Names {
+        let cid = t.container_id.as_str();
+        Names {
+            generation: tables.generation,
+            ids: Names::ids_of(t),
+            container_id: t.container_id.clone(),
+            user: tables.user_name(cid, t.uid).map(str::to_owned),
+            login: tables.login_name(cid, t.loginuid).map(str::to_owned),
+            group: tables.group_name(cid, t.gid).map(str::to_owned),
+            container: tables.container_name(cid).map(str::to_owned),
+        }
+    }
+    /// The uid, gid and loginuid the names are of.
+    fn ids_of(t: &ThreadInfo) -> (u32, u32, u32) {
+        (t.uid, t.gid, t.loginuid)
+    }
+    /// Whether these names are those of `t`'s ids and container in the tables as they are.
+    fn current(&self, t: &ThreadInfo, tables: &NameTables) -> bool {
+        self.generation == tables.generation && self.ids == Names::ids_of(t) && self.container_id == t.container_id
+    }
+}
+
+impl Deref for Thread {
+    type Target = ThreadInfo;
+    fn deref(&self) -> &ThreadInfo {
+        &self.info
+    }
+}
+
+impl Thread {
+    /// `info` as the table keeps it, its derived values made.
+    pub(super) fn new(info: ThreadInfo, tables: &NameTables) -> Thread {
+        let names = Names::of(&info, tables);
+        let mut t = Thread { info, cmdline: String::new(), args_line: String::new(), exeline: String::new(), names };
+        t.derive(tables);
+        t
+    }
+    /// Changes the thread's facts through `change`, then derives its values again.
+    pub(super) fn edit<R>(&mut self, tables: &NameTables, change: impl FnOnce(&mut ThreadInfo) -> R) -> R {
+        let r = change(&mut self.info);
+        self.derive(tables);
+        r
+    }
+    /// Notes an event of the thread at `ts`, and brings its names up to date when a table
+    /// changed since they were derived.
+    pub(super) fn touch(&mut self, ts: u64, tables: &NameTables) {
+        self.info.last_seen = ts;
+        if self.names.generation != tables.generation {
+            self.names = Names::of(&self.info, tables);
+        }
+    }
+    /// Marks the thread exited (kept while other threads of its process live on).
+    pub(super) fn set_exited(&mut self) {
+        self.info.exited = true;
+    }
+
+    /// The one derivation of every value a [`Thread`] holds besides its facts. The strings
+    /// keep their buffers from one derivation to the next.
+    fn derive(&mut self, tables: &NameTables) {
+        let t = &self.info;
+        join_into(&mut self.cmdline, Some(&t.comm), &t.args);
+        join_into(&mut self.args_line, None, &t.args);
+        join_into(&mut self.exeline, Some(&t.exe), &t.args);
+        if !self.names.current(t, tables) {
+            self.names = Names::of(t, tables);
+        }
+    }
+
+    /// The facts.
+    pub fn info(&self) -> &ThreadInfo {
+        &self.info
+    }
+    /// `proc.cmdline`: `comm` and the arguments joined by spaces.
+    pub fn cmdline(&self) -> &str {
+        &self.cmdline
+    }
+    /// `proc.args`: the arguments after argv[0] joined by spaces.
+    pub fn args_line(&self) -> &str {
+        &self.args_line
+    }
+    /// `proc.exeline`: argv[0] and the arguments joined by spaces.
+    pub fn exeline(&self) -> &str {
+        &self.exeline
+    }
+    /// `user.name` in `st`'s tables.
+    pub fn user_name<'a>(&'a self, st: &'a super::State) -> Option<&'a str> {
+        self.name(st, |n| n.user.as_deref(), |tb, t| tb.user_name(&t.container_id, t.uid))
+    }
+    /// `user.loginname`.
+    pub fn login_name<'a>(&'a self, st: &'a super::State) -> Option<&'a str> {
+        self.name(st, |n| n.login.as_deref(), |tb, t| tb.login_name(&t.container_id, t.loginuid))
+    }
+    /// `group.name`.
+    pub fn group_name<'a>(&'a self, st: &'a super::State) -> Option<&'a str> {
+        self.name(st, |n| n.group.as_deref(), |tb, t| tb.group_name(&t.container_id, t.gid))
+    }
+    /// `container.name`.
+    pub fn container_name<'a>(&'a self, st: &'a super::State) -> Option<&'a str> {
+        self.name(st, |n| n.container.as_deref(), |tb, t| tb.container_name(&t.container_id))
+    }
+    /// A name held for the tables' current generation, else looked up.
+    fn name<'a>(
+        &'a self,
+        st: &'a super::State,
+        held: fn(&Names) -> Option<&str>,
+        look_up: fn(&'a NameTables, &'a ThreadInfo) -> Option<&'a str>,
+    ) -> Option<&'a str> {
+        if self.names.generation == st.names.generation { held(&self.names) } else { look_up(&st.names, &self.info) }
+    }
+}
+
+/// `first` (when given) and `args`, joined by spaces, into `out`.
+fn join_into(out: &mut String, first: Option<&str>, args: &[String]) {
+    out.clear();
+    if let Some(f) = first {
+        out.push_str(f);
+    }
+    for (i, a) in args.iter().enumerate() {
+        if i > 0 || first.is_some() {
+            out.push(' ');
+        }
+        out.push_str(a);
+    }
+}
 
 impl ThreadInfo {
     /// An unset uid, gid or loginuid (the kernel's `-1`, shown as 4294967295).
@@ -46,15 +264,6 @@ impl ThreadInfo {
     /// True for the main thread of its process (`thread.ismain`).
     pub fn is_main_thread(&self) -> bool {
         self.tid == self.pid
-    }
-    /// `proc.cmdline`: name and args joined with spaces.
-    pub fn cmdline(&self) -> String {
-        let mut s = self.comm.clone();
-        for a in &self.args {
-            s.push(' ');
-            s.push_str(a);
-        }
-        s
     }
     /// The value of environment variable `name`.
     pub fn env_var(&self, name: &str) -> Option<&str> {

@@ -9,6 +9,7 @@ mod common;
 
 mod capture_format;
 mod captures;
+mod derived_values;
 mod differential_real;
 mod engine;
 mod eval_ops;
