@@ -319,20 +319,8 @@ impl SharedGroup {
             self.scan(a, &v[..v.len().min(a.max_len)], true, out);
         }
         if let Some(a) = &self.suffix {
-            // The reversed tail: on the stack when short (the usual case).
-            let tail = &v[v.len().saturating_sub(a.max_len)..];
-            let mut stack = [0u8; 256];
-            let heap: Vec<u8>;
-            let rev: &[u8] = if tail.len() <= stack.len() {
-                let buf = &mut stack[..tail.len()];
-                for (d, s) in buf.iter_mut().zip(tail.iter().rev()) {
-                    *d = *s;
-                }
-                buf
-            } else {
-                heap = tail.iter().rev().copied().collect();
-                &heap
-            };
+            let (mut stack, mut heap) = ([0u8; 256], Vec::new());
+            let rev = super::strings::reversed_tail(v, a.max_len, &mut stack, &mut heap);
             self.scan(a, rev, true, out);
         }
         if let Some(a) = &self.contains {

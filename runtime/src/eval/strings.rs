@@ -20,6 +20,23 @@ pub(super) fn single(op: StrOp, pat: &Single, v: &[u8]) -> bool {
     }
 }
 
+/// The last `max_len` bytes of `v` reversed, written into `stack` when they fit (the usual case)
+/// or else into `heap`: `endswith` patterns are searched as prefixes of the reversed value.
+pub(super) fn reversed_tail<'b>(v: &[u8], max_len: usize, stack: &'b mut [u8; 256], heap: &'b mut Vec<u8>) -> &'b [u8] {
+    let tail = &v[v.len().saturating_sub(max_len)..];
+    if tail.len() <= stack.len() {
+        let buf = &mut stack[..tail.len()];
+        for (d, s) in buf.iter_mut().zip(tail.iter().rev()) {
+            *d = *s;
+        }
+        buf
+    } else {
+        heap.clear();
+        heap.extend(tail.iter().rev());
+        heap
+    }
+}
+
 impl MultiSet {
     /// How many of the listed patterns `v` matches (`=` for `Exact`); with `any`, stops at the
     /// first (the result is then 0 or 1).
@@ -27,25 +44,11 @@ impl MultiSet {
         match self {
             MultiSet::Exact(m) => m.get(v).copied().unwrap_or(0),
             MultiSet::Ac { ac, mult, anchor, max_len } => {
-                // The reversed tail for `endswith`: on the stack when short (the usual case).
-                let mut stack = [0u8; 256];
-                let heap: Vec<u8>;
+                let (mut stack, mut heap) = ([0u8; 256], Vec::new());
                 let hay: &[u8] = match anchor {
                     Anchor::None => v,
                     Anchor::Start => &v[..v.len().min(*max_len)],
-                    Anchor::End => {
-                        let tail = &v[v.len().saturating_sub(*max_len)..];
-                        if tail.len() <= stack.len() {
-                            let buf = &mut stack[..tail.len()];
-                            for (d, s) in buf.iter_mut().zip(tail.iter().rev()) {
-                                *d = *s;
-                            }
-                            buf
-                        } else {
-                            heap = tail.iter().rev().copied().collect();
-                            &heap
-                        }
-                    }
+                    Anchor::End => reversed_tail(v, *max_len, &mut stack, &mut heap),
                 };
                 if *anchor == Anchor::None && any {
                     return usize::from(ac.is_match(hay));
