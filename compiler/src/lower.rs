@@ -178,8 +178,12 @@ impl Lowering {
 }
 
 /// `lhs OP val(rhs)`: ordered comparisons stay comparisons, string operators stay string
-/// operators; list operators have no slot form.
+/// operators, `pmatch` tests a path against one path; the other list operators have no slot
+/// form (the checker made them equalities).
 fn slot_op(op: Op) -> Option<SlotOp> {
+    if op == Op::PMatch {
+        return Some(SlotOp::PMatch);
+    }
     match Cmp::from_op(op) {
         Some(c) => Some(SlotOp::Cmp(c)),
         None => StrOp::from_op(op).map(SlotOp::Str),

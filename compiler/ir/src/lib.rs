@@ -237,6 +237,7 @@ impl Test {
             Test::PMatch(_) => Op::PMatch,
             Test::CompareSlot { op: SlotOp::Cmp(c), .. } => c.op(),
             Test::CompareSlot { op: SlotOp::Str(s), .. } => s.op(),
+            Test::CompareSlot { op: SlotOp::PMatch, .. } => Op::PMatch,
         }
     }
 }
@@ -246,6 +247,8 @@ impl Test {
 pub enum SlotOp {
     Cmp(Cmp),
     Str(StrOp),
+    /// `pmatch`: the left value is the right value's path or below it (by whole components).
+    PMatch,
 }
 
 /// A boolean node.

@@ -271,6 +271,8 @@ impl Opt<'_> {
             Test::CompareSlot { op: SlotOp::Cmp(_), .. } => 4,
             // The pattern is compiled per event.
             Test::CompareSlot { op: SlotOp::Str(op), .. } if op.def().rhs.is_compiled_pattern() => 10,
+            // The path set is built per event.
+            Test::CompareSlot { op: SlotOp::PMatch, .. } => 10,
             Test::CompareSlot { .. } => 4,
             test => cost(test.op()),
         };

@@ -400,6 +400,15 @@ fn check(c: &mut Cursor) -> Result<Check, ParseError> {
         "exists" => Test::Exists,
         "in" => Test::In(c.list(konst)?),
         "intersects" => Test::Intersects(c.list(konst)?),
+        "pmatch" if c.eat("val(") => {
+            let other = SlotId(c.id('s')?);
+            c.expect(")")?;
+            return Ok(Check {
+                slot,
+                test: Test::CompareSlot { op: SlotOp::PMatch, other },
+                location: Location::default(),
+            });
+        }
         "pmatch" => Test::PMatch(c.list(Cursor::string)?),
         _ if cmp.is_none() && str_op.is_none() => {
             return Err(c.error_at(op_at, format!("unknown operator `{op}`")));

@@ -173,6 +173,7 @@ impl Display for CheckText<'_> {
                 let op = match op {
                     SlotOp::Cmp(c) => c.as_str(),
                     SlotOp::Str(s) => s.as_str(),
+                    SlotOp::PMatch => "pmatch",
                 };
                 write!(f, "{op} val(s{})", other.0)
             }

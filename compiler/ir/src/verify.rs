@@ -214,7 +214,7 @@ fn verify_check(p: &Program, i: usize, c: &Check, errs: &mut Vec<String>) {
                     let ordered = !matches!(cmp, Cmp::Eq | Cmp::Ne);
                     same && !(ordered && matches!(d, Domain::Ip | Domain::Bool))
                 }
-                SlotOp::Str(_) => {
+                SlotOp::Str(_) | SlotOp::PMatch => {
                     matches!(d, Domain::Str | Domain::Bytes | Domain::Dyn)
                         && matches!(od, Domain::Str | Domain::Bytes | Domain::Dyn)
                 }

@@ -134,5 +134,10 @@ pub(super) fn slot_op(op: SlotOp, a: ValueRef<'_>, b: &Value) -> bool {
             (Some(x), Some(y)) => str_op_values(s, x, y),
             _ => false,
         },
+        // A set of one path, built for this event (the constant form builds it once).
+        SlotOp::PMatch => match (a.as_bytes(), value_bytes(b)) {
+            (Some(x), Some(y)) => PathSet::new(&[String::from_utf8_lossy(y).into_owned()]).matches(x),
+            _ => false,
+        },
     }
 }
