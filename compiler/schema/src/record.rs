@@ -31,6 +31,25 @@ pub const PARAM_LEN_SIZE_LARGE: usize = 4;
 /// Largest record the drivers (and the probe) write: 64 KiB (libscap's read buffer).
 pub const MAX_RECORD_LEN: usize = 1 << 16;
 
+/// A record of event `type_id` with `params` (an event without `EF_LARGE_PAYLOAD`: `u16`
+/// lengths), as the probe writes it: for the writer's built enter events and for tests.
+pub fn encode(ts: u64, tid: u64, type_id: u16, params: &[&[u8]]) -> Vec<u8> {
+    let len = HEADER_LEN + PARAM_LEN_SIZE * params.len() + params.iter().map(|p| p.len()).sum::<usize>();
+    let mut out = Vec::with_capacity(len);
+    out.extend_from_slice(&ts.to_le_bytes());
+    out.extend_from_slice(&tid.to_le_bytes());
+    out.extend_from_slice(&(len as u32).to_le_bytes());
+    out.extend_from_slice(&type_id.to_le_bytes());
+    out.extend_from_slice(&(params.len() as u32).to_le_bytes());
+    for p in params {
+        out.extend_from_slice(&(p.len() as u16).to_le_bytes());
+    }
+    for p in params {
+        out.extend_from_slice(p);
+    }
+    out
+}
+
 /// The C header the probe's kernel side includes (`probe/bpf/scap_gen.h`): these record
 /// constants, every event id of the table by its `PPME_*` name, and every x86_64 syscall
 /// number as `NR_<name>`. The file is checked in (a fresh clone builds without running Rust

@@ -84,17 +84,7 @@ fn the_starting_state_of_every_capture_survives_write_and_read() {
 
 /// A `close` exit record (type 5: res, fd) as the probe writes it.
 fn close_record(ts: u64, tid: u64, fd: i64) -> Vec<u8> {
-    let mut r = Vec::new();
-    r.extend_from_slice(&ts.to_le_bytes());
-    r.extend_from_slice(&tid.to_le_bytes());
-    r.extend_from_slice(&(26u32 + 4 + 16).to_le_bytes());
-    r.extend_from_slice(&5u16.to_le_bytes());
-    r.extend_from_slice(&2u32.to_le_bytes());
-    r.extend_from_slice(&8u16.to_le_bytes());
-    r.extend_from_slice(&8u16.to_le_bytes());
-    r.extend_from_slice(&0i64.to_le_bytes());
-    r.extend_from_slice(&fd.to_le_bytes());
-    r
+    rulec_schema::record::encode(ts, tid, 5, &[&0i64.to_le_bytes(), &fd.to_le_bytes()])
 }
 
 #[test]

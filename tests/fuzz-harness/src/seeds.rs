@@ -13,17 +13,7 @@ const EVENTS: usize = 60;
 /// A `close` exit record (event type 5: `res`, `fd`) in the probe's layout: the header
 /// (timestamp, thread, length, type, parameter count), the parameter lengths, the values.
 fn close_record(ts: u64, tid: u64, fd: i64) -> Vec<u8> {
-    let mut r = Vec::new();
-    r.extend_from_slice(&ts.to_le_bytes());
-    r.extend_from_slice(&tid.to_le_bytes());
-    r.extend_from_slice(&(26u32 + 4 + 16).to_le_bytes());
-    r.extend_from_slice(&5u16.to_le_bytes());
-    r.extend_from_slice(&2u32.to_le_bytes());
-    r.extend_from_slice(&8u16.to_le_bytes());
-    r.extend_from_slice(&8u16.to_le_bytes());
-    r.extend_from_slice(&0i64.to_le_bytes());
-    r.extend_from_slice(&fd.to_le_bytes());
-    r
+    rulec_compiler::schema::record::encode(ts, tid, 5, &[&0i64.to_le_bytes(), &fd.to_le_bytes()])
 }
 
 /// A `.scap` file: the generator's world as process, fd and user lists, and a few closes.

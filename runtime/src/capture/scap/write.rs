@@ -14,6 +14,7 @@ use std::io::{self, Write};
 
 use super::*;
 use crate::state::{FdInfo, FdKind, GroupInfo, SockRole, State, ThreadInfo, UserInfo};
+use rulec_schema::record;
 
 /// libscap's `SCAP_MAX_PATH_SIZE`: paths and names in the metadata lists.
 const MAX_PATH: usize = 1024;
@@ -417,7 +418,7 @@ fn fd_type(kind: FdKind) -> u8 {
 /// The enter event of the syscall whose exit is `record` (see [`ScapWriter::write_enter_for`]);
 /// `None` when `record` is not a whole v2 syscall exit record whose enter event the table has.
 fn enter_for(record: &[u8]) -> Option<Vec<u8>> {
-    const HDR: usize = 26;
+    const HDR: usize = record::HEADER_LEN;
     let u16_at = |at: usize| Some(u16::from_le_bytes(record.get(at..at + 2)?.try_into().ok()?));
     let ty = u16_at(20)?;
     let n = u32::from_le_bytes(record.get(22..26)?.try_into().ok()?) as usize;
@@ -469,17 +470,8 @@ fn enter_for(record: &[u8]) -> Option<Vec<u8>> {
             }
         })
         .collect();
-    let len = HDR + 2 * values.len() + values.iter().map(|v| v.len()).sum::<usize>();
-    let mut out = Vec::with_capacity(len);
-    out.extend_from_slice(&record[..16]); // ts, tid
-    out.extend_from_slice(&(len as u32).to_le_bytes());
-    out.extend_from_slice(&(ty - 1).to_le_bytes());
-    out.extend_from_slice(&(values.len() as u32).to_le_bytes());
-    for v in &values {
-        out.extend_from_slice(&(v.len() as u16).to_le_bytes());
-    }
-    for v in &values {
-        out.extend_from_slice(v);
-    }
-    Some(out)
+    let u64_at = |at: usize| Some(u64::from_le_bytes(record.get(at..at + 8)?.try_into().ok()?));
+    let (ts, tid) = (u64_at(record::TS_OFFSET)?, u64_at(record::TID_OFFSET)?);
+    let values: Vec<&[u8]> = values.iter().map(|v| v.as_ref()).collect();
+    Some(record::encode(ts, tid, ty - 1, &values))
 }
