@@ -81,11 +81,6 @@ impl Params {
         Iter { params: self, next: 0 }
     }
 
-    /// Every parameter as an owned, decoded [`Param`].
-    pub fn to_vec(&self) -> Vec<Param> {
-        self.iter().map(|p| Param { name: p.name, ty: p.ty, value: p.value.clone() }).collect()
-    }
-
     /// Appends a parameter given by value.
     pub fn push(&mut self, p: Param) {
         self.slots.push(Slot { name: p.name, ty: p.ty, at: 0, len: 0, built: true, value: OnceCell::from(p.value) });
