@@ -158,7 +158,7 @@ unsafe extern "C" fn fake_slot_num(ctx: *mut c_void, slot: u32, out: *mut i64) -
 // SAFETY: the callbacks only dereference `ctx` as the `Fake` it points to, bounds-check every id,
 // write `out` once, and do not unwind.
 unsafe impl JitContext for Fake {
-    const CALLBACKS: Callbacks = Callbacks { eval_check: fake_eval_check, slot_num: fake_slot_num };
+    const CALLBACKS: Callbacks = Callbacks { eval_check: fake_eval_check, slot_num: fake_slot_num, slot_str: None };
 }
 
 /// The reference: every node evaluated in id order (children have smaller ids), no short-circuit.
