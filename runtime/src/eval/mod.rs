@@ -77,11 +77,11 @@ pub use callbacks::{JIT_CALLBACKS, rulec_eval_check, rulec_slot_num, rulec_slot_
 use compare::*;
 pub use compiled::Compiled;
 use compiled::*;
-use leaf::SlotBytes;
 use context::Reach;
 pub use context::{EvalCtx, SlotCache};
 pub use glob::Glob;
 use glob::*;
+use leaf::SlotBytes;
 use matcher::*;
 use pmatch::*;
 use shared::*;

@@ -28,9 +28,10 @@
 //! `cmp` is (`!=` included), as the IR specifies. Everything else (strings, doubles, bools, IPs,
 //! `Dyn` slots, a constant kind that does not match the slot's signedness, lists, `exists`...)
 //! calls `eval_check`, so those semantics stay in one place, the interpreter's. With `slot_str`,
-//! string tests against up to 16 constants of up to 64 bytes on a slot that is never a list also
-//! compile inline: equality and `in` (a length test, then the bytes compared 8 at a time),
-//! `!=`, `startswith`/`bstartswith` and `endswith`, alone or as `anyof` sets.
+//! string tests against constants of up to 64 bytes on a slot that is never a list also compile
+//! inline (see `strings`): equality and `in` of up to 64 constants (a dispatch on the length,
+//! then the bytes compared 8 at a time), `!=`, `startswith`/`bstartswith` and `endswith`, alone
+//! or as `anyof` sets of up to 16.
 //!
 //! Code compiled with [`JitProgram::compile_shared`] also reads, inline, the verdict bits that
 //! the context's shared string passes leave (see [`VerdictBit`], [`VerdictHeader`]): a check
@@ -115,10 +116,10 @@ pub struct Callbacks {
 ///
 /// # Safety
 ///
-/// Both callbacks, called with `ctx` = a valid, exclusive `&mut Self` cast to `*mut c_void`, with
+/// The callbacks, called with `ctx` = a valid, exclusive `&mut Self` cast to `*mut c_void`, with
 /// any `u32` id (they must bounds-check ids: the context may belong to another program), and for
-/// `slot_num` with `out` valid for one 8-byte write (`slot_str`: two words), must be sound, must not unwind, and must
-/// follow the contracts in the [module docs](self).
+/// `slot_num` with `out` valid for one 8-byte write (`slot_str`: two words), must be sound, must
+/// not unwind, and must follow the contracts in the [module docs](self).
 pub unsafe trait JitContext {
     const CALLBACKS: Callbacks;
 }

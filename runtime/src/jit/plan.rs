@@ -25,9 +25,12 @@ pub(crate) enum NumTest {
     In(Vec<i64>),
 }
 
-/// Most patterns one inline string test compares against (one length test and a few loads each);
-/// larger sets stay with the shared evaluator's hashed set.
-pub(crate) const MAX_INLINE_STR_SET: usize = 16;
+/// Most patterns one inline string test compares against (a length test per distinct length,
+/// then a few loads per pattern of the value's length); larger sets stay with the shared
+/// evaluator's hashed set.
+pub(crate) const MAX_INLINE_STR_SET: usize = 64;
+/// The same for prefixes and suffixes, each tried in turn (a compare and a few loads each).
+pub(crate) const MAX_INLINE_AFFIXES: usize = 16;
 /// Longest pattern compared inline (8 bytes per load).
 pub(crate) const MAX_INLINE_STR_LEN: usize = 64;
 
@@ -118,10 +121,11 @@ fn str_test(test: &Test) -> Option<StrTest> {
         }
         Test::StrMulti { op, modifier: Modifier::AnyOf, patterns: cs } => {
             let ps = patterns(cs)?;
+            let affixes = (ps.len() <= MAX_INLINE_AFFIXES).then_some(());
             match op {
                 StrOp::Eq => Some(StrTest::In(ps)),
-                StrOp::StartsWith | StrOp::BStartsWith => Some(StrTest::Prefix(ps)),
-                StrOp::EndsWith => Some(StrTest::Suffix(ps)),
+                StrOp::StartsWith | StrOp::BStartsWith => affixes.map(|()| StrTest::Prefix(ps)),
+                StrOp::EndsWith => affixes.map(|()| StrTest::Suffix(ps)),
                 _ => None,
             }
         }
@@ -236,7 +240,9 @@ impl Plan {
             .map(|(i, c)| match (classify(p, c, strings), bits.get(i)) {
                 // A word's byte offset must fit the `i32` of a load's offset. A shared pass that
                 // is switched on decides its checks, string tests included.
-                (Leaf::Call | Leaf::Str { .. }, Some(Some(b))) if b.stamp < b.word && b.word < i32::MAX as u32 / 8 && b.bit < 64 => {
+                (Leaf::Call | Leaf::Str { .. }, Some(Some(b)))
+                    if b.stamp < b.word && b.word < i32::MAX as u32 / 8 && b.bit < 64 =>
+                {
                     Leaf::Bit(*b)
                 }
                 (leaf, _) => leaf,

@@ -71,7 +71,10 @@ fn bytes_eq(b: &mut FunctionBuilder<'_>, base: Value, pat: &[u8], t: Block, f: B
     }
 }
 
-/// Emits `test` on the string at `ptr` of `len` bytes (both `i64`), in the current block.
+/// Emits `test` on the string at `ptr` of `len` bytes (both `i64`), in the current block. A set
+/// of equalities first dispatches on the length, so a value costs a compare per distinct
+/// pattern length plus one per pattern of its own length; prefixes and suffixes are tried in
+/// turn.
 pub(crate) fn emit(b: &mut FunctionBuilder<'_>, test: &StrTest, ptr: Value, len: Value, t: Block, f: Block) {
     match test {
         StrTest::Ne(pat) => {
@@ -81,7 +84,36 @@ pub(crate) fn emit(b: &mut FunctionBuilder<'_>, test: &StrTest, ptr: Value, len:
             b.switch_to_block(bytes);
             bytes_eq(b, ptr, pat, f, t);
         }
-        StrTest::In(pats) | StrTest::Prefix(pats) | StrTest::Suffix(pats) => {
+        StrTest::In(pats) => {
+            // Dispatch on the length first: only the patterns of the value's length are
+            // compared, one after another; the last one that fails goes to `f`.
+            let mut by_len: std::collections::BTreeMap<usize, Vec<&[u8]>> = std::collections::BTreeMap::new();
+            for p in pats {
+                by_len.entry(p.len()).or_default().push(p);
+            }
+            let groups = by_len.len();
+            if groups == 0 {
+                b.ins().jump(f, &[]);
+            }
+            for (g, (k, same)) in by_len.into_iter().enumerate() {
+                let next_len = if g + 1 == groups { f } else { b.create_block() };
+                let bytes = b.create_block();
+                let fits = b.ins().icmp_imm_s(IntCC::Equal, len, k as i64);
+                b.ins().brif(fits, bytes, &[], next_len, &[]);
+                b.switch_to_block(bytes);
+                for (i, pat) in same.iter().enumerate() {
+                    let next = if i + 1 == same.len() { f } else { b.create_block() };
+                    bytes_eq(b, ptr, pat, t, next);
+                    if next != f {
+                        b.switch_to_block(next);
+                    }
+                }
+                if next_len != f {
+                    b.switch_to_block(next_len);
+                }
+            }
+        }
+        StrTest::Prefix(pats) | StrTest::Suffix(pats) => {
             // One pattern after another: a pattern that does not match goes on to the next,
             // the last one to `f`.
             if pats.is_empty() {
@@ -91,10 +123,7 @@ pub(crate) fn emit(b: &mut FunctionBuilder<'_>, test: &StrTest, ptr: Value, len:
                 let next = if i + 1 == pats.len() { f } else { b.create_block() };
                 let bytes = b.create_block();
                 let k = pat.len() as i64;
-                let fits = match test {
-                    StrTest::In(_) => b.ins().icmp_imm_s(IntCC::Equal, len, k),
-                    _ => b.ins().icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, len, k),
-                };
+                let fits = b.ins().icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, len, k);
                 b.ins().brif(fits, bytes, &[], next, &[]);
                 b.switch_to_block(bytes);
                 let base = match test {
