@@ -16,8 +16,9 @@ pub mod stats;
 
 use std::fmt;
 
+use aya::Btf;
 use aya::maps::{Array, ArrayOfMaps, Map, MapData, PerCpuArray, RingBuf};
-use aya::programs::RawTracePoint;
+use aya::programs::{BtfTracePoint, RawTracePoint};
 use aya::{Ebpf, EbpfLoader};
 
 pub use floor::Floor;
@@ -28,13 +29,24 @@ pub use stats::Counters;
 /// Size of the kernel's syscall table map (`SYSCALL_TABLE_SIZE` in the C source).
 pub const SYSCALL_TABLE_SIZE: u32 = 512;
 
-/// The probe's programs and the raw tracepoints they attach to, in attach order. The cost floor
-/// ([`Floor`]) attaches programs of the same names to the same hooks.
-pub const HOOKS: &[(&str, &str)] = &[
-    ("rulec_sched_exec", "sched_process_exec"),
-    ("rulec_sys_exit", "sys_exit"),
-    ("rulec_sys_enter", "sys_enter"),
-    ("rulec_sched_exit", "sched_process_exit"),
+/// How a program attaches to its tracepoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hook {
+    /// A raw tracepoint (`SEC("raw_tp/...")`): arguments are plain words, pointers read with
+    /// `bpf_probe_read_kernel`.
+    Raw,
+    /// A BTF-typed raw tracepoint (`SEC("tp_btf/...")`): pointer arguments are typed, so fields
+    /// are loaded directly (the syscall exit reads `regs->orig_ax` this way).
+    Btf,
+}
+
+/// The probe's programs, the tracepoints they attach to and how, in attach order. The cost floor
+/// ([`Floor`]) attaches programs of the same names and types to the same hooks.
+pub const HOOKS: &[(&str, &str, Hook)] = &[
+    ("rulec_sched_exec", "sched_process_exec", Hook::Raw),
+    ("rulec_sys_exit", "sys_exit", Hook::Btf),
+    ("rulec_sys_enter", "sys_enter", Hook::Raw),
+    ("rulec_sched_exit", "sched_process_exit", Hook::Raw),
 ];
 
 /// `BPF_MAP_TYPE_RINGBUF`.
@@ -112,17 +124,36 @@ fn program_error(doing: &str, e: aya::programs::ProgramError) -> ProbeError {
     ProbeError::Kernel { doing: doing.to_string(), detail }
 }
 
-/// Loads and attaches each program of [`HOOKS`] in `ebpf` to its raw tracepoint.
+/// Loads and attaches each program of [`HOOKS`] in `ebpf` to its tracepoint.
 fn attach_hooks(ebpf: &mut Ebpf) -> Result<(), ProbeError> {
-    for &(prog, tracepoint) in HOOKS {
+    // The kernel's BTF names the typed tracepoints; read once, only if a hook needs it.
+    let mut btf = None;
+    for &(prog, tracepoint, hook) in HOOKS {
         let p = ebpf.program_mut(prog).ok_or_else(|| ProbeError::Kernel {
             doing: format!("finding program {prog}"),
             detail: "not in the object".into(),
         })?;
-        let p: &mut RawTracePoint =
-            p.try_into().map_err(|e: aya::programs::ProgramError| program_error(&format!("typing {prog}"), e))?;
-        p.load().map_err(|e| program_error(&format!("loading {prog}"), e))?;
-        p.attach(tracepoint).map_err(|e| program_error(&format!("attaching {prog} to {tracepoint}"), e))?;
+        let typing = |e: aya::programs::ProgramError| program_error(&format!("typing {prog}"), e);
+        let loading = |e| program_error(&format!("loading {prog}"), e);
+        let attaching = |e| program_error(&format!("attaching {prog} to {tracepoint}"), e);
+        match hook {
+            Hook::Raw => {
+                let p: &mut RawTracePoint = p.try_into().map_err(typing)?;
+                p.load().map_err(loading)?;
+                p.attach(tracepoint).map_err(attaching)?;
+            }
+            Hook::Btf => {
+                let p: &mut BtfTracePoint = p.try_into().map_err(typing)?;
+                if btf.is_none() {
+                    btf = Some(Btf::from_sys_fs().map_err(|e| ProbeError::Kernel {
+                        doing: "reading the kernel's BTF (/sys/kernel/btf/vmlinux)".into(),
+                        detail: e.to_string(),
+                    })?);
+                }
+                p.load(tracepoint, btf.as_ref().expect("set above")).map_err(loading)?;
+                p.attach().map_err(attaching)?;
+            }
+        }
     }
     Ok(())
 }
