@@ -6,7 +6,7 @@ use std::fmt;
 
 use aya::{Ebpf, EbpfLoader};
 
-use crate::{ProbeError, attach_hooks, kernel, object, preflight};
+use crate::{ProbeError, attach_hooks, kernel, load_hooks, object, preflight};
 
 /// The attached floor programs; dropping it detaches them.
 pub struct Floor {
@@ -27,6 +27,7 @@ impl Floor {
             return Err(ProbeError::Missing(missing));
         }
         let mut ebpf = EbpfLoader::new().load(object::FLOOR).map_err(|e| kernel("loading the floor object")(&e))?;
+        load_hooks(&mut ebpf)?;
         attach_hooks(&mut ebpf)?;
         Ok(Floor { _ebpf: ebpf })
     }

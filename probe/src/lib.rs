@@ -124,24 +124,26 @@ fn program_error(doing: &str, e: aya::programs::ProgramError) -> ProbeError {
     ProbeError::Kernel { doing: doing.to_string(), detail }
 }
 
-/// Loads and attaches each program of [`HOOKS`] in `ebpf` to its tracepoint.
-fn attach_hooks(ebpf: &mut Ebpf) -> Result<(), ProbeError> {
-    // The kernel's BTF names the typed tracepoints; read once, only if a hook needs it.
+/// Finds program `prog` of [`HOOKS`] in `ebpf`.
+fn hook_program<'a>(ebpf: &'a mut Ebpf, prog: &str) -> Result<&'a mut aya::programs::Program, ProbeError> {
+    ebpf.program_mut(prog).ok_or_else(|| ProbeError::Kernel {
+        doing: format!("finding program {prog}"),
+        detail: "not in the object".into(),
+    })
+}
+
+/// Loads each program of [`HOOKS`] in `ebpf` into the kernel (the verifier runs here), attaching
+/// nothing. The typed tracepoints need the kernel's BTF: it is parsed here, once, and dropped
+/// before the caller goes on, so that its memory (tens of MiB while parsed) never adds to the
+/// ring buffers' (the loader parses its own copy and drops it before this runs).
+fn load_hooks(ebpf: &mut Ebpf) -> Result<(), ProbeError> {
     let mut btf = None;
     for &(prog, tracepoint, hook) in HOOKS {
-        let p = ebpf.program_mut(prog).ok_or_else(|| ProbeError::Kernel {
-            doing: format!("finding program {prog}"),
-            detail: "not in the object".into(),
-        })?;
+        let p = hook_program(ebpf, prog)?;
         let typing = |e: aya::programs::ProgramError| program_error(&format!("typing {prog}"), e);
         let loading = |e| program_error(&format!("loading {prog}"), e);
-        let attaching = |e| program_error(&format!("attaching {prog} to {tracepoint}"), e);
         match hook {
-            Hook::Raw => {
-                let p: &mut RawTracePoint = p.try_into().map_err(typing)?;
-                p.load().map_err(loading)?;
-                p.attach(tracepoint).map_err(attaching)?;
-            }
+            Hook::Raw => <&mut RawTracePoint>::try_from(p).map_err(typing)?.load().map_err(loading)?,
             Hook::Btf => {
                 let p: &mut BtfTracePoint = p.try_into().map_err(typing)?;
                 if btf.is_none() {
@@ -151,7 +153,24 @@ fn attach_hooks(ebpf: &mut Ebpf) -> Result<(), ProbeError> {
                     })?);
                 }
                 p.load(tracepoint, btf.as_ref().expect("set above")).map_err(loading)?;
-                p.attach().map_err(attaching)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Attaches each program of [`HOOKS`], loaded by [`load_hooks`], to its tracepoint.
+fn attach_hooks(ebpf: &mut Ebpf) -> Result<(), ProbeError> {
+    for &(prog, tracepoint, hook) in HOOKS {
+        let p = hook_program(ebpf, prog)?;
+        let typing = |e: aya::programs::ProgramError| program_error(&format!("typing {prog}"), e);
+        let attaching = |e| program_error(&format!("attaching {prog} to {tracepoint}"), e);
+        match hook {
+            Hook::Raw => {
+                <&mut RawTracePoint>::try_from(p).map_err(typing)?.attach(tracepoint).map_err(attaching)?;
+            }
+            Hook::Btf => {
+                <&mut BtfTracePoint>::try_from(p).map_err(typing)?.attach().map_err(attaching)?;
             }
         }
     }
@@ -172,7 +191,8 @@ impl fmt::Debug for Probe {
 }
 
 impl Probe {
-    /// Checks the host, loads the probe and creates its ring buffers. Nothing is attached yet.
+    /// Checks the host, loads the probe (maps and verified programs) and creates its ring
+    /// buffers. Nothing is attached yet.
     pub fn open(cfg: &Config) -> Result<Probe, ProbeError> {
         let missing = preflight::check();
         if !missing.is_empty() {
@@ -194,6 +214,7 @@ impl Probe {
             .map_max_entries("ringbufs", possible)
             .load(object::OBJECT)
             .map_err(|e| kernel("loading the eBPF object")(&e))?;
+        load_hooks(&mut ebpf)?;
         let mut rings = Vec::with_capacity(online.len());
         {
             let outer = ebpf.map_mut("ringbufs").ok_or_else(|| ProbeError::Kernel {
@@ -234,7 +255,7 @@ impl Probe {
         Ok(())
     }
 
-    /// Loads and attaches the programs ([`HOOKS`]): execs (for the path they ran), syscall exits,
+    /// Attaches the programs ([`HOOKS`]): execs (for the path they ran), syscall exits,
     /// syscall entries (copies of the arguments that could change before the exit), task exits.
     pub fn attach(&mut self) -> Result<(), ProbeError> {
         attach_hooks(&mut self.ebpf)
