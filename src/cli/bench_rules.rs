@@ -207,14 +207,16 @@ fn measure(args: &BenchArgs, kind: Kind) -> Result<RuleCosts, String> {
 
     // Each rule alone: per rule, the fastest of `repeat` passes of its time.
     let slots = rule_names.len();
-    let mut best = vec![u64::MAX; slots];
-    let mut evaluations = vec![0u64; slots];
+    // Each (rule, event type) pair: the fastest of `repeat` passes of its time, and (from the
+    // first pass) its evaluations and matches. A rule's figure and an event type's are sums of
+    // these pairs, so the two tables add up to the same total.
+    type Pair = (usize, &'static str);
+    let mut best: HashMap<Pair, u64> = HashMap::new();
+    let mut evaluations: HashMap<Pair, u64> = HashMap::new();
     let mut matches = vec![0u64; slots];
-    let mut type_ticks: HashMap<&'static str, u64> = HashMap::new();
     for pass in 0..repeat {
         let mut state = initial.clone();
-        let mut ticks = vec![0u64; slots];
-        let mut by_type: HashMap<&'static str, u64> = HashMap::new();
+        let mut ticks: HashMap<Pair, u64> = HashMap::new();
         for ev in &events {
             state.apply(ev);
             if ev.state_only() {
@@ -225,29 +227,37 @@ fn measure(args: &BenchArgs, kind: Kind) -> Result<RuleCosts, String> {
                 let t0 = clock.now();
                 let matched = engine.eval_rule(r, ev, &state);
                 let t = clock.now().wrapping_sub(t0);
-                ticks[r] += t;
-                *by_type.entry(ev.name).or_default() += t;
+                *ticks.entry((r, ev.name)).or_default() += t;
                 if pass == 0 {
-                    evaluations[r] += 1;
+                    *evaluations.entry((r, ev.name)).or_default() += 1;
                     matches[r] += u64::from(matched);
                 }
             }
         }
-        for r in &rules {
-            best[*r] = best[*r].min(ticks[*r]);
+        for (pair, t) in ticks {
+            let b = best.entry(pair).or_insert(u64::MAX);
+            *b = (*b).min(t);
         }
-        if pass == 0 || by_type.values().sum::<u64>() < type_ticks.values().sum::<u64>() {
-            type_ticks = by_type;
-        }
+    }
+    // Per rule and per event type: (ticks, evaluations).
+    let mut per_rule = vec![(0u64, 0u64); slots];
+    let mut per_type: HashMap<&'static str, (u64, u64)> = HashMap::new();
+    for (&(r, name), &t) in &best {
+        let n = evaluations.get(&(r, name)).copied().unwrap_or(0);
+        per_rule[r].0 += t;
+        per_rule[r].1 += n;
+        let e = per_type.entry(name).or_default();
+        e.0 += t;
+        e.1 += n;
     }
 
     let mut rule_costs: Vec<RuleCost> = rules
         .iter()
         .map(|&r| RuleCost {
             name: rule_names[r].clone(),
-            evaluations: evaluations[r],
+            evaluations: per_rule[r].1,
             matches: matches[r],
-            ns_per_event: per_event(best[r], evaluations[r]),
+            ns_per_event: per_event(per_rule[r].0, per_rule[r].1),
         })
         .collect();
     rule_costs.sort_by(|a, b| b.ns_per_event.total_cmp(&a.ns_per_event).then_with(|| a.name.cmp(&b.name)));
@@ -258,18 +268,20 @@ fn measure(args: &BenchArgs, kind: Kind) -> Result<RuleCosts, String> {
     let mut type_costs: Vec<TypeCost> = counts
         .iter()
         .map(|(&name, &count)| {
-            let rules = by_name.get(name).map_or(0, Vec::len);
-            let calls = count * rules as u64;
+            let (ticks, calls) = per_type.get(name).copied().unwrap_or((0, 0));
             TypeCost {
                 name: name.to_owned(),
                 events: count,
-                rules,
-                ns_per_event: per_event(type_ticks.get(name).copied().unwrap_or(0), calls),
+                rules: by_name.get(name).map_or(0, Vec::len),
+                ns_per_event: per_event(ticks, calls),
             }
         })
         .collect();
     type_costs.sort_by(|a, b| {
-        b.ns_per_event.total_cmp(&a.ns_per_event).then_with(|| b.events.cmp(&a.events)).then_with(|| a.name.cmp(&b.name))
+        b.ns_per_event
+            .total_cmp(&a.ns_per_event)
+            .then_with(|| b.events.cmp(&a.events))
+            .then_with(|| a.name.cmp(&b.name))
     });
     Ok(RuleCosts {
         kind,
