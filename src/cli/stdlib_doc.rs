@@ -165,7 +165,7 @@ opens, 0.4% connects, 0.2% execs). Rules only run on the event types they name, 
 cost is mostly its open rules: 31 of the stdlib's 83 rules see every open, against 5 of the 25
 rules the upstream `falco_rules.yaml` enables. Measured in instructions (callgrind, which the
 load of a shared machine does not move; `--toggle-collect='*Engine*process*'`, the timed passes
-of 20,000 events), the stdlib costs 653 instructions per event on the JIT and 907 on the
+of 20,000 events), the stdlib costs 658 instructions per event on the JIT and 909 on the
 interpreter, the upstream rules 270 and 320: 2.4 and 2.8 times as much for 3.3 times the rules
 (issue 12 asks for at most 1.5). Most of it is the engine's floor per rule evaluated (about 90
 instructions on the JIT even when the rule's first test is a verdict bit read inline, so 31 open
