@@ -18,7 +18,13 @@
 //!   (`rulec_compiler::compile` puts exclusions last: [`rulec_ir::opt::exclusions_last`]); after
 //!   its first evaluations it orders every junction by what it observed
 //!   ([`crate::eval::order`]) and, on the JIT, recompiles once. Checks are pure, so this changes
-//!   how soon a rule's value is known, never the value.
+//!   how soon a rule's value is known, never the value. The order is chosen after the shared
+//!   passes are switched on, and prices each check as this engine will run it, where that is
+//!   cheaper than the static model says: a check a shared pass decides is a bit read
+//!   ([`rulec_ir::cost::SHARED_BIT`]), and a test the JIT compiles inline costs its comparison
+//!   on an already cached slot ([`rulec_ir::cost::CACHED_SLOT`]), not the slot's computation and
+//!   a call. Without that, `evt.is_open_write = true` (a call out of the JIT) looked cheaper than
+//!   a path test that one pass decides for thirty rules, and was tried first on every open.
 //! * **Shared string passes** ([`Sharing`], `eval/shared.rs`): while profiling, the engine
 //!   also counts how many checks of each slot's shared pass an event reaches, and switches on
 //!   the passes that pay ([`SHARED_MIN_REACH_EXACT`], [`SHARED_MIN_REACH_SCAN`]); the JIT is
@@ -441,11 +447,7 @@ impl Engine {
     /// order and verdict bits.
     fn adapt(&mut self) {
         let Some(profile) = self.profile.take() else { return };
-        let changes = profile.order(self.compiled.program());
-        let mut changed = !changes.is_empty();
-        for (node, children) in changes {
-            self.compiled.reorder(node, children);
-        }
+        let mut changed = false;
         if self.sharing == Sharing::Measured {
             let reach = self.cache.reach(self.compiled.shared_groups());
             for (g, r) in reach.into_iter().enumerate() {
@@ -457,10 +459,40 @@ impl Engine {
                 }
             }
         }
+        // The order is chosen once the passes are known: a check a pass decides is a bit read.
+        let costs = rulec_ir::cost::node_costs_priced(self.compiled.program(), &self.check_prices());
+        let changes = profile.order(self.compiled.program(), &costs);
+        changed |= !changes.is_empty();
+        for (node, children) in changes {
+            self.compiled.reorder(node, children);
+        }
         // Profiling is over: the JIT may also compile string tests inline now.
         if changed || !self.jit_strings {
             self.rebuild_jit();
         }
+    }
+
+    /// Per check, what it costs as this engine runs it after profiling, where that differs
+    /// from the static model (`None`): a shared pass's verdict bit, and on the JIT a test
+    /// compiled inline on the slot's cached value (the model prices computing the slot, which
+    /// an event pays once for all the checks that read it, and no call out of the code).
+    fn check_prices(&self) -> Vec<Option<f64>> {
+        let p = self.compiled.program();
+        let bits = self.compiled.verdict_bits();
+        let inline = if self.jit.is_some() { crate::jit::inline_checks(p, true) } else { Vec::new() };
+        p.checks
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                if bits.get(i).is_some_and(Option::is_some) {
+                    Some(rulec_ir::cost::SHARED_BIT)
+                } else if inline.get(i).copied().unwrap_or(false) {
+                    Some(rulec_ir::cost::test_cost(&c.test) + rulec_ir::cost::CACHED_SLOT)
+                } else {
+                    None
+                }
+            })
+            .collect()
     }
 
     /// Whether rule `rule` (an index into the program's rules) matches `ev`, whatever its event

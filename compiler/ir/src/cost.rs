@@ -42,12 +42,32 @@ pub fn rule_cost(p: &Program, costs: &[f64], root: NodeId) -> f64 {
 /// An estimate of each node's evaluation cost, in rough units of one integer comparison on a
 /// cached value: the test's own cost (as the optimiser counts it) plus computing the slot.
 pub fn node_costs(p: &Program) -> Vec<f64> {
+    node_costs_priced(p, &[])
+}
+
+/// What a check whose verdict a shared per-event pass decides costs: reading its bit (the pass
+/// itself runs once per event for every check of its group, and the engine switches a pass on
+/// only when an event reaches several of them).
+pub const SHARED_BIT: f64 = 0.5;
+
+/// What a slot the per-event cache already holds costs to fetch again. A slot that many checks
+/// read (an event's path, its process name) is computed once per event and then fetched by
+/// every rule: the compiled code's inline tests pay this, not [`slot_cost`].
+pub const CACHED_SLOT: f64 = 1.0;
+
+/// [`node_costs`] with the engine's own price for some checks: `checks[c]`, when `Some`, is
+/// what check `c` costs as the engine runs it (a bit a shared pass left, an inline test on a
+/// cached slot), in place of the model's estimate.
+pub fn node_costs_priced(p: &Program, checks: &[Option<f64>]) -> Vec<f64> {
     let slot_cost: Vec<f64> = p.slots.iter().map(|s| slot_cost(p, s)).collect();
     let mut costs: Vec<f64> = Vec::with_capacity(p.nodes.len());
     for n in &p.nodes {
         let get = |costs: &Vec<f64>, x: &NodeId| costs.get(x.0 as usize).copied().unwrap_or(1.0);
         let c = match n {
             Node::Const(_) => 0.0,
+            Node::Check(c) if checks.get(c.0 as usize).is_some_and(Option::is_some) => {
+                checks[c.0 as usize].unwrap_or(1.0)
+            }
             Node::Check(c) => p.checks.get(c.0 as usize).map_or(1.0, |c| {
                 let mut cost = test_cost(&c.test) + slot_cost.get(c.slot.0 as usize).copied().unwrap_or(1.0);
                 if let Test::CompareSlot { other, .. } = &c.test {
@@ -158,6 +178,19 @@ mod tests {
         assert_eq!(op_cost(Op::Contains, false), 2.0);
         assert_eq!(op_cost(Op::Regex, false), 6.0);
         assert_eq!(op_cost(Op::Regex, true), 3.0);
+    }
+
+    #[test]
+    fn engine_prices_replace_the_model_s_for_their_checks_and_junctions_above() {
+        let text = "slots:\n  s0 = fd.name\n  s1 = proc.name\nchecks:\n  c0 = s0 = \"/a\"\n  c1 = s1 = \"b\"\n\
+                    nodes:\n  n0 = c0\n  n1 = c1\n  n2 = and(n0, n1)\nrules:\n  r0 \"r\" Notice enabled root=n2 types=all\n     output: \"x\"\n";
+        let p = crate::parse::parse(text).expect("a valid program");
+        let model = node_costs(&p);
+        assert_eq!(model[0], 5.0, "fd.name (4) and an equality (1)");
+        let priced = node_costs_priced(&p, &[Some(SHARED_BIT)]);
+        assert_eq!(priced[0], SHARED_BIT);
+        assert_eq!(priced[1], model[1], "an unpriced check keeps the model's cost");
+        assert_eq!(priced[2], SHARED_BIT + model[1]);
     }
 
     #[test]

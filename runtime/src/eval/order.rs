@@ -8,13 +8,14 @@
 //! ssh` and `fd.l4proto = tcp` cost about the same, but the first is false for nearly every
 //! event and the second true. So the engine observes its first rule evaluations with
 //! [`Profile::observe`] (every node of the rule evaluated, not short-circuited, so each
-//! child's frequency is measured on its own) and then reorders ([`Profile::order`]).
+//! child's frequency is measured on its own) and then reorders ([`Profile::order`]) with the
+//! costs the engine gives it: the static model's, except where the engine knows a check runs
+//! cheaper (a shared pass's verdict bit, an inline test in the JIT; see `engine.rs`).
 //!
 //! Meaning does not change: checks are pure (evaluating one has no effect but filling the slot
 //! cache), so the value of a junction does not depend on the order of its children. Only the
 //! time to reach it does.
 
-use rulec_ir::cost::node_costs;
 use rulec_ir::{Node, NodeId, Program};
 
 use super::EvalCtx;
@@ -93,9 +94,10 @@ impl Profile {
     }
 
     /// The new child order of every junction of `p` whose order should change:
-    /// `(node, children)`, the children a permutation of the node's.
-    pub fn order(&self, p: &Program) -> Vec<(NodeId, Vec<NodeId>)> {
-        let costs = node_costs(p);
+    /// `(node, children)`, the children a permutation of the node's. `costs` is what each node
+    /// costs as the engine will run it (`rulec_ir::cost::node_costs_priced`; a missing entry
+    /// costs 1).
+    pub fn order(&self, p: &Program, costs: &[f64]) -> Vec<(NodeId, Vec<NodeId>)> {
         let mut out = Vec::new();
         for (i, n) in p.nodes.iter().enumerate() {
             let (kids, is_and) = match n {

@@ -67,6 +67,13 @@ use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{FuncId, Module, default_libcall_names};
 use rulec_ir::Program;
 
+/// Per check of `p`, whether compiled code tests it inline (an integer or, with `strings`, a
+/// string comparison on the slot's value) rather than calling `eval_check`; the engine prices
+/// its adaptive order by it.
+pub fn inline_checks(p: &Program, strings: bool) -> Vec<bool> {
+    plan::inline_checks(p, strings)
+}
+
 /// Cranelift's `opt_level` for rule code (measured: see the module docs and `tests.rs`).
 const OPT_LEVEL: &str = "speed";
 

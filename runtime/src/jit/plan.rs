@@ -166,6 +166,12 @@ fn classify(p: &Program, check: &Check, strings: bool) -> Leaf {
     Leaf::Num { slot: check.slot.0, test }
 }
 
+/// Per check of `p`, whether it compiles inline (with string tests inline when `strings`)
+/// rather than as a call to `eval_check`, shared verdict bits aside.
+pub(crate) fn inline_checks(p: &Program, strings: bool) -> Vec<bool> {
+    p.checks.iter().map(|c| !matches!(classify(p, c, strings), Leaf::Call)).collect()
+}
+
 fn child_ok(parent: usize, child: u32) -> Result<usize, String> {
     let c = child as usize;
     if c < parent {

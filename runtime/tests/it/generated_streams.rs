@@ -132,3 +132,60 @@ fn adaptive_order_keeps_every_alert() {
         }
     }
 }
+
+/// Where in rule `rule`'s evaluation order (depth first, children in their current order) the
+/// first check on field `field` comes.
+fn first_check_on(p: &rulec_ir::Program, rule: usize, field: &str) -> Option<usize> {
+    let mut stack = vec![p.rules[rule].root];
+    let mut seen = 0;
+    while let Some(id) = stack.pop() {
+        match &p.nodes[id.0 as usize] {
+            rulec_ir::Node::Check(c) => {
+                let slot = &p.slots[p.checks[c.0 as usize].slot.0 as usize];
+                if matches!(slot, rulec_ir::Slot::Field { field: f, .. } if f.name == field) {
+                    return Some(seen);
+                }
+                seen += 1;
+            }
+            rulec_ir::Node::Not(x) => stack.push(*x),
+            rulec_ir::Node::And(xs) | rulec_ir::Node::Or(xs) => stack.extend(xs.iter().rev()),
+            rulec_ir::Node::Const(_) => {}
+        }
+    }
+    None
+}
+
+/// The adaptive order prices checks as the engine runs them: 31 rules `open for writing and
+/// fd.name = PATH` (one shared pass decides every path; the JIT tests a path inline, and calls
+/// out for `evt.is_open_write`) try the path first on both backends, as it is false on nearly
+/// every open and costs a bit read or an inline comparison.
+#[test]
+fn adaptive_order_tries_shared_and_inline_tests_first() {
+    let mut yaml = String::from(
+        "- macro: open_write\n  condition: (evt.type in (open, openat, openat2) and evt.is_open_write = true and fd.typechar = 'f' and fd.num >= 0)\n",
+    );
+    for i in 0..31 {
+        yaml.push_str(&format!(
+            "- rule: w{i}\n  desc: d\n  condition: open_write and fd.name = /etc/conf{i}\n  output: o\n  priority: WARNING\n"
+        ));
+    }
+    let result = rulec_compiler::check::check(&[SourceFile::new(FileId(0), "w.yaml", yaml)]);
+    for backend in [Backend::Interp, Backend::Jit] {
+        let mut e = Engine::new(rulec_compiler::compile(&result), backend);
+        let mut g = Generator::new(5);
+        let mut st = g.state();
+        let mut out = Vec::new();
+        for _ in 0..200_000 {
+            let ev = g.next_event();
+            st.apply(&ev);
+            e.process(&ev, &st, &mut out);
+        }
+        assert!(e.shared_checks() >= 31, "{backend:?}: the path pass should be on");
+        let p = e.program();
+        for r in 0..p.rules.len() {
+            let path = first_check_on(p, r, "fd.name").expect("the rule tests fd.name");
+            let write = first_check_on(p, r, "evt.is_open_write").expect("the rule tests evt.is_open_write");
+            assert!(path < write, "{backend:?}: rule {} tries evt.is_open_write first:\n{p}", p.rules[r].name);
+        }
+    }
+}
