@@ -546,9 +546,10 @@ impl Event {
         if self.is_generic() {
             return rulec_schema::event_def(if self.dir == Direction::Enter { 0 } else { 1 });
         }
+        // A decoded event's name is its row's own string: the pointer test settles it.
         if let Some(i) = rulec_schema::event_def(self.type_id)
-            && i.name == self.name
             && i.dir == self.dir
+            && (std::ptr::eq(i.name, self.name) || i.name == self.name)
         {
             return Some(i);
         }

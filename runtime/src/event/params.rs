@@ -167,6 +167,12 @@ impl Params {
         self.raw = raw;
     }
 
+    /// Makes room for `n` more parameters.
+    #[inline]
+    pub(crate) fn reserve(&mut self, n: usize) {
+        self.slots.reserve(n);
+    }
+
     /// Appends a parameter held in the record bytes at `at..at + len` (checked by the caller).
     pub(crate) fn push_raw(&mut self, name: &'static str, ty: ParamType, at: usize, len: usize) {
         self.slots.push(Slot { name, ty, at: at as u32, len: len as u32, built: false, value: OnceCell::new() });
