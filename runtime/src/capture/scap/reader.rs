@@ -672,6 +672,7 @@ fn decode_event_block(b: Block, ev: &mut Event) -> Result<bool, ScapError> {
     ev.dir = info.dir;
     ev.dump_flags = dump_flags;
     ev.params.set_record(b.body);
+    ev.params.set_row(type_id, nparams.min(info.params.len()));
     // Generic events are named after their syscall, as libsinsp's `evt.type` does.
     ev.name = if is_generic_id(type_id) { crate::syscalls::generic_name(&ev.params) } else { info.name };
     Ok(true)
