@@ -3,10 +3,13 @@
  * Paths the kernel keeps as objects rather than strings, written as strings by bounded walks
  * (raw tracepoints may not call `bpf_d_path`):
  *
- * - a `struct path` (the cwd, the running executable) as an absolute path: its dentry's names up
- *   to the root of its mount, then across to the mount point, up to the host's root mount; the
- *   walk stops after PATH_DEPTH steps (a deeper path keeps its deepest components and is counted
- *   as cut) and never follows a dentry that is its own parent (an unreachable one);
+ * - a `struct path` (the cwd, the running executable) as an absolute path the way the process
+ *   itself sees it, as d_path() writes it: its dentry's names up to the root of its mount, then
+ *   across to the mount point, until the task's own root (`fs->root`: a chroot, or a container's
+ *   root in its mount namespace) or, for a path outside that root, the host's root mount; a
+ *   file unlinked since it was opened ends in " (deleted)", as /proc/PID/exe shows it; the walk
+ *   stops after PATH_DEPTH steps (a deeper path keeps its deepest components and is counted as
+ *   cut) and never follows a dentry that is its own parent (an unreachable one);
  * - the task's cgroups as the drivers' `cgroups` parameter: `controller=path` strings, one per
  *   controller, and `unified=path` for the default (v2) hierarchy, as rulec names the `0::` line
  *   of /proc/PID/cgroup; a cgroup's path is its kernfs node's names up to the root ("/" for a
@@ -84,10 +87,14 @@ static __always_inline __u32 copy_walked(__u8 *dst, const char *pb, __u32 off)
 	return n;
 }
 
+/* The suffix d_path() gives a file unlinked since it was opened. */
+#define DELETED_SUFFIX " (deleted)"
+
 /*
- * Writes the absolute path of the `struct path` at kernel address `path` into this CPU's
- * scratch area at offset `at`, NUL included; returns the bytes written (0: nothing could be
- * read), with WALK_CUT when the walk stopped at PATH_DEPTH.
+ * Writes the absolute path of the `struct path` at kernel address `path`, as the current task
+ * sees it (up to its `fs->root`), into this CPU's scratch area at offset `at`, NUL included;
+ * returns the bytes written (0: nothing could be read), with WALK_CUT when the walk stopped at
+ * PATH_DEPTH.
  */
 __attribute__((noinline)) int rulec_write_path(__u32 at, __u64 path)
 {
@@ -100,12 +107,25 @@ __attribute__((noinline)) int rulec_write_path(__u32 at, __u64 path)
 	struct vfsmount *vm = BPF_CORE_READ(p, mnt);
 	if (!d || !vm)
 		return 0;
+	/* Where the task's view of the file system ends (NULL: the host's root mount). */
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct dentry *task_root = BPF_CORE_READ(task, fs, root.dentry);
+	struct vfsmount *task_root_mnt = BPF_CORE_READ(task, fs, root.mnt);
 	unsigned long mnt_off = bpf_core_field_offset(struct mount, mnt);
 	struct mount *m = (struct mount *)((unsigned long)vm - mnt_off);
 	__u32 off = PATHBUF_END - 1;
 	pb[off & PATHBUF_MASK] = 0;
+	/* d_unlinked(): out of the dentry hash and not a root (a dentry that is its own parent). */
+	if (!BPF_CORE_READ(d, d_hash.pprev) && BPF_CORE_READ(d, d_parent) != d) {
+		off -= sizeof(DELETED_SUFFIX) - 1;
+		__builtin_memcpy(&pb[off & PATHBUF_MASK], DELETED_SUFFIX, sizeof(DELETED_SUFFIX) - 1);
+	}
+	/* A suffix alone is not a path: the root's "/" goes before it when no name does. */
+	__u32 start = off;
 	int i, cut = 0;
 	for (i = 0; i < PATH_DEPTH; i++) {
+		if (d == task_root && vm == task_root_mnt)
+			break;
 		struct dentry *root = BPF_CORE_READ(vm, mnt_root);
 		struct dentry *parent = BPF_CORE_READ(d, d_parent);
 		if (d == root) {
@@ -131,7 +151,7 @@ __attribute__((noinline)) int rulec_write_path(__u32 at, __u64 path)
 	}
 	if (i == PATH_DEPTH)
 		cut = WALK_CUT;
-	if (off == PATHBUF_END - 1) {
+	if (off == start) {
 		off--;
 		pb[off & PATHBUF_MASK] = '/';
 	}

@@ -623,12 +623,14 @@ static __always_inline struct stash *stash_for(__u32 tid, long id)
 	return st && st->nr == (__u32)id ? st : NULL;
 }
 
-/* Exit: one record per syscall anyone needs. */
-SEC("raw_tp/sys_exit")
+/* Exit: one record per syscall anyone needs. A BTF-typed tracepoint (`tp_btf`), unlike the
+ * entry's raw one: `regs` is then a typed kernel pointer, so the syscall number is one direct
+ * load instead of a `bpf_probe_read_kernel` call, which every syscall on the host would pay. */
+SEC("tp_btf/sys_exit")
 int BPF_PROG(rulec_sys_exit, struct pt_regs *regs, long ret)
 {
 	/* Cheapest checks first: the syscall table (an inlined array access), then our own pid. */
-	long id = BPF_CORE_READ(regs, orig_ax);
+	long id = regs->orig_ax;
 	if (!wanted(id))
 		return 0;
 	__u64 pid_tgid = bpf_get_current_pid_tgid();

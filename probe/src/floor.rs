@@ -6,7 +6,7 @@ use std::fmt;
 
 use aya::{Ebpf, EbpfLoader};
 
-use crate::{ProbeError, attach_hooks, kernel, object, preflight};
+use crate::{ProbeError, attach_hooks, kernel, load_hooks, object, preflight};
 
 /// The attached floor programs; dropping it detaches them.
 pub struct Floor {
@@ -27,6 +27,7 @@ impl Floor {
             return Err(ProbeError::Missing(missing));
         }
         let mut ebpf = EbpfLoader::new().load(object::FLOOR).map_err(|e| kernel("loading the floor object")(&e))?;
+        load_hooks(&mut ebpf)?;
         attach_hooks(&mut ebpf)?;
         Ok(Floor { _ebpf: ebpf })
     }
@@ -34,15 +35,23 @@ impl Floor {
 
 #[cfg(test)]
 mod tests {
-    /// Every hook of the probe has a floor program of the same name, so the floor measures the
-    /// same attachments. (Parsing the object needs no kernel.)
+    /// Every hook of the probe has a floor program of the same name and program type, so the
+    /// floor measures the same attachments. (Parsing the objects needs no kernel.)
     #[test]
     fn the_floor_has_a_program_for_every_hook() {
+        use aya_obj::ProgramSection;
         let floor = aya_obj::Object::parse(crate::object::FLOOR).expect("the floor object parses");
         let probe = aya_obj::Object::parse(crate::object::OBJECT).expect("the probe object parses");
-        for (prog, hook) in crate::HOOKS {
-            assert!(probe.programs.contains_key(*prog), "the probe lacks {prog}");
-            assert!(floor.programs.contains_key(*prog), "floor.bpf.c lacks a program {prog} for {hook}");
+        for (prog, tracepoint, hook) in crate::HOOKS {
+            for (object, name) in [(&probe, "probe.bpf.c"), (&floor, "floor.bpf.c")] {
+                let p = object.programs.get(*prog);
+                let p = p.unwrap_or_else(|| panic!("{name} lacks a program {prog} for {tracepoint}"));
+                let typed = match hook {
+                    crate::Hook::Raw => matches!(p.section, ProgramSection::RawTracePoint),
+                    crate::Hook::Btf => matches!(p.section, ProgramSection::BtfTracePoint),
+                };
+                assert!(typed, "{name}: {prog} is {:?}, HOOKS says {hook:?}", p.section);
+            }
         }
     }
 }

@@ -16,8 +16,9 @@ pub mod stats;
 
 use std::fmt;
 
+use aya::Btf;
 use aya::maps::{Array, ArrayOfMaps, Map, MapData, PerCpuArray, RingBuf};
-use aya::programs::RawTracePoint;
+use aya::programs::{BtfTracePoint, RawTracePoint};
 use aya::{Ebpf, EbpfLoader};
 
 pub use floor::Floor;
@@ -28,13 +29,24 @@ pub use stats::Counters;
 /// Size of the kernel's syscall table map (`SYSCALL_TABLE_SIZE` in the C source).
 pub const SYSCALL_TABLE_SIZE: u32 = 512;
 
-/// The probe's programs and the raw tracepoints they attach to, in attach order. The cost floor
-/// ([`Floor`]) attaches programs of the same names to the same hooks.
-pub const HOOKS: &[(&str, &str)] = &[
-    ("rulec_sched_exec", "sched_process_exec"),
-    ("rulec_sys_exit", "sys_exit"),
-    ("rulec_sys_enter", "sys_enter"),
-    ("rulec_sched_exit", "sched_process_exit"),
+/// How a program attaches to its tracepoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hook {
+    /// A raw tracepoint (`SEC("raw_tp/...")`): arguments are plain words, pointers read with
+    /// `bpf_probe_read_kernel`.
+    Raw,
+    /// A BTF-typed raw tracepoint (`SEC("tp_btf/...")`): pointer arguments are typed, so fields
+    /// are loaded directly (the syscall exit reads `regs->orig_ax` this way).
+    Btf,
+}
+
+/// The probe's programs, the tracepoints they attach to and how, in attach order. The cost floor
+/// ([`Floor`]) attaches programs of the same names and types to the same hooks.
+pub const HOOKS: &[(&str, &str, Hook)] = &[
+    ("rulec_sched_exec", "sched_process_exec", Hook::Raw),
+    ("rulec_sys_exit", "sys_exit", Hook::Btf),
+    ("rulec_sys_enter", "sys_enter", Hook::Raw),
+    ("rulec_sched_exit", "sched_process_exit", Hook::Raw),
 ];
 
 /// `BPF_MAP_TYPE_RINGBUF`.
@@ -112,17 +124,55 @@ fn program_error(doing: &str, e: aya::programs::ProgramError) -> ProbeError {
     ProbeError::Kernel { doing: doing.to_string(), detail }
 }
 
-/// Loads and attaches each program of [`HOOKS`] in `ebpf` to its raw tracepoint.
+/// Finds program `prog` of [`HOOKS`] in `ebpf`.
+fn hook_program<'a>(ebpf: &'a mut Ebpf, prog: &str) -> Result<&'a mut aya::programs::Program, ProbeError> {
+    ebpf.program_mut(prog).ok_or_else(|| ProbeError::Kernel {
+        doing: format!("finding program {prog}"),
+        detail: "not in the object".into(),
+    })
+}
+
+/// Loads each program of [`HOOKS`] in `ebpf` into the kernel (the verifier runs here), attaching
+/// nothing. The typed tracepoints need the kernel's BTF: it is parsed here, once, and dropped
+/// before the caller goes on, so that its memory (tens of MiB while parsed) never adds to the
+/// ring buffers' (the loader parses its own copy and drops it before this runs).
+fn load_hooks(ebpf: &mut Ebpf) -> Result<(), ProbeError> {
+    let mut btf = None;
+    for &(prog, tracepoint, hook) in HOOKS {
+        let p = hook_program(ebpf, prog)?;
+        let typing = |e: aya::programs::ProgramError| program_error(&format!("typing {prog}"), e);
+        let loading = |e| program_error(&format!("loading {prog}"), e);
+        match hook {
+            Hook::Raw => <&mut RawTracePoint>::try_from(p).map_err(typing)?.load().map_err(loading)?,
+            Hook::Btf => {
+                let p: &mut BtfTracePoint = p.try_into().map_err(typing)?;
+                if btf.is_none() {
+                    btf = Some(Btf::from_sys_fs().map_err(|e| ProbeError::Kernel {
+                        doing: "reading the kernel's BTF (/sys/kernel/btf/vmlinux)".into(),
+                        detail: e.to_string(),
+                    })?);
+                }
+                p.load(tracepoint, btf.as_ref().expect("set above")).map_err(loading)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Attaches each program of [`HOOKS`], loaded by [`load_hooks`], to its tracepoint.
 fn attach_hooks(ebpf: &mut Ebpf) -> Result<(), ProbeError> {
-    for &(prog, tracepoint) in HOOKS {
-        let p = ebpf.program_mut(prog).ok_or_else(|| ProbeError::Kernel {
-            doing: format!("finding program {prog}"),
-            detail: "not in the object".into(),
-        })?;
-        let p: &mut RawTracePoint =
-            p.try_into().map_err(|e: aya::programs::ProgramError| program_error(&format!("typing {prog}"), e))?;
-        p.load().map_err(|e| program_error(&format!("loading {prog}"), e))?;
-        p.attach(tracepoint).map_err(|e| program_error(&format!("attaching {prog} to {tracepoint}"), e))?;
+    for &(prog, tracepoint, hook) in HOOKS {
+        let p = hook_program(ebpf, prog)?;
+        let typing = |e: aya::programs::ProgramError| program_error(&format!("typing {prog}"), e);
+        let attaching = |e| program_error(&format!("attaching {prog} to {tracepoint}"), e);
+        match hook {
+            Hook::Raw => {
+                <&mut RawTracePoint>::try_from(p).map_err(typing)?.attach(tracepoint).map_err(attaching)?;
+            }
+            Hook::Btf => {
+                <&mut BtfTracePoint>::try_from(p).map_err(typing)?.attach().map_err(attaching)?;
+            }
+        }
     }
     Ok(())
 }
@@ -141,7 +191,8 @@ impl fmt::Debug for Probe {
 }
 
 impl Probe {
-    /// Checks the host, loads the probe and creates its ring buffers. Nothing is attached yet.
+    /// Checks the host, loads the probe (maps and verified programs) and creates its ring
+    /// buffers. Nothing is attached yet.
     pub fn open(cfg: &Config) -> Result<Probe, ProbeError> {
         let missing = preflight::check();
         if !missing.is_empty() {
@@ -163,6 +214,7 @@ impl Probe {
             .map_max_entries("ringbufs", possible)
             .load(object::OBJECT)
             .map_err(|e| kernel("loading the eBPF object")(&e))?;
+        load_hooks(&mut ebpf)?;
         let mut rings = Vec::with_capacity(online.len());
         {
             let outer = ebpf.map_mut("ringbufs").ok_or_else(|| ProbeError::Kernel {
@@ -203,7 +255,7 @@ impl Probe {
         Ok(())
     }
 
-    /// Loads and attaches the programs ([`HOOKS`]): execs (for the path they ran), syscall exits,
+    /// Attaches the programs ([`HOOKS`]): execs (for the path they ran), syscall exits,
     /// syscall entries (copies of the arguments that could change before the exit), task exits.
     pub fn attach(&mut self) -> Result<(), ProbeError> {
         attach_hooks(&mut self.ebpf)

@@ -2,7 +2,8 @@
 //! privilege or kernel feature is reported as what is missing and how to get it, never as an
 //! aya or verifier error dump.
 //!
-//! tracefs is not needed: the probe attaches raw tracepoints, which the kernel finds by name.
+//! tracefs is not needed: the probe attaches raw tracepoints (plain and BTF-typed), which the
+//! kernel finds by name; the BTF check covers the typed ones.
 
 use std::path::Path;
 

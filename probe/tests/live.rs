@@ -235,3 +235,78 @@ fn skips_and_counts_32_bit_syscalls() {
         );
     }
 }
+
+const PPME_SYSCALL_EXECVE_19_X_CWD: usize = 6;
+const PPME_SYSCALL_EXECVE_19_X_EXEPATH: usize = 27;
+
+/// The execve record of the child with process id `pid`, read until it arrives.
+fn exec_of(probe: &mut Probe, pid: u32) -> Vec<u8> {
+    let records = collect(probe, |rs| {
+        rs.iter()
+            .filter_map(|b| Record::parse(b).ok())
+            .any(|r| r.event_type() == PPME_SYSCALL_EXECVE_19_X && r.tid() == u64::from(pid))
+    });
+    records
+        .into_iter()
+        .find(|b| {
+            Record::parse(b).is_ok_and(|r| r.event_type() == PPME_SYSCALL_EXECVE_19_X && r.tid() == u64::from(pid))
+        })
+        .unwrap_or_else(|| panic!("no execve record of pid {pid}"))
+}
+
+#[test]
+fn writes_paths_as_the_process_sees_them() {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::process::CommandExt;
+    let Some(mut probe) = open(&Config { ring_bytes: 1 << 22, skip_self: true }) else { return };
+    probe.set_syscalls(&[NR_EXECVE]).expect("syscall table");
+    probe.attach().expect("attach");
+    // ldconfig is statically linked on Debian: it runs inside a root holding nothing else.
+    let dir = std::env::temp_dir().join(format!("rulec-probe-root-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("bin")).expect("temp root");
+    std::fs::create_dir_all(dir.join("work")).expect("temp root");
+    std::fs::copy("/usr/sbin/ldconfig", dir.join("bin/ldconfig")).expect("copy ldconfig");
+
+    // A chroot: cwd and executable are written up to the process's root, as d_path() does.
+    let root = std::ffi::CString::new(dir.to_str().expect("utf-8 temp path")).expect("no NUL");
+    let mut cmd = Command::new("/bin/ldconfig");
+    cmd.arg("--version").stdout(std::process::Stdio::null());
+    // SAFETY: between fork and exec the closure only makes two async-signal-safe syscalls on
+    // memory allocated before the fork.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::chroot(root.as_ptr()) != 0 || libc::chdir(c"/work".as_ptr()) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let child = cmd.spawn().expect("run ldconfig in the chroot");
+    let pid = child.id();
+    assert!(child.wait_with_output().expect("ldconfig ends").status.success());
+    let bytes = exec_of(&mut probe, pid);
+    let exec = Record::parse(&bytes).expect("record");
+    assert_eq!(exec.param_str(PPME_SYSCALL_EXECVE_19_X_CWD), Some("/work"), "cwd inside the chroot");
+    assert_eq!(exec.param_str(PPME_SYSCALL_EXECVE_19_X_EXEPATH), Some("/bin/ldconfig"), "exe inside the chroot");
+
+    // An executable unlinked before it runs (exec through /proc/self/fd): " (deleted)".
+    let gone = dir.join("gone");
+    std::fs::copy("/usr/sbin/ldconfig", &gone).expect("copy ldconfig");
+    let held = std::fs::File::open(&gone).expect("open the copy");
+    std::fs::remove_file(&gone).expect("unlink the copy");
+    let child = Command::new(format!("/proc/self/fd/{}", held.as_raw_fd()))
+        .arg("--version")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("run the unlinked copy");
+    let pid = child.id();
+    assert!(child.wait_with_output().expect("the copy ends").status.success());
+    let bytes = exec_of(&mut probe, pid);
+    let exec = Record::parse(&bytes).expect("record");
+    let want = format!("{} (deleted)", gone.display());
+    assert_eq!(exec.param_str(PPME_SYSCALL_EXECVE_19_X_EXEPATH), Some(want.as_str()), "unlinked executable");
+    let cwd = std::env::current_dir().expect("cwd");
+    assert_eq!(exec.param_str(PPME_SYSCALL_EXECVE_19_X_CWD), cwd.to_str(), "cwd outside any chroot");
+    drop(held);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -152,6 +152,8 @@ fn live_bench_measures_every_setup() {
     let setups: Vec<&str> =
         doc["costs"].as_array().expect("costs").iter().filter_map(|c| c["setup"].as_str()).collect();
     assert_eq!(setups, ["nothing attached", "empty probe (floor)", "rulec run"]);
+    // CI runs as root: the cost loops get real-time priority there.
+    assert_eq!(doc["realtime"].as_bool(), Some(true), "{stdout}");
     for c in doc["costs"].as_array().expect("costs") {
         assert!(c["getppid_ns"].as_f64().is_some_and(|x| x > 0.0), "{c}");
         assert!(c["openat_close_ns"].as_f64().is_some_and(|x| x > 0.0), "{c}");
