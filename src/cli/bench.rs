@@ -79,6 +79,14 @@ pub struct BenchArgs {
     /// With --scale: the sizes to measure (comma-separated).
     #[arg(long, value_delimiter = ',', value_name = "N,N,...", requires = "scale")]
     pub scale_sizes: Vec<usize>,
+    /// Where the evaluation time of --rules goes on the generated stream: each rule's cost alone
+    /// (ns/event, share, evaluations, matches) and each event type's, on both backends
+    /// ([`super::bench_rules`]).
+    #[arg(long, conflicts_with_all = ["capture", "live", "scale", "compare"])]
+    pub per_rule: bool,
+    /// With --per-rule: how many of the costliest rules to list.
+    #[arg(long, default_value_t = 20, value_name = "N", requires = "per_rule")]
+    pub top: usize,
     /// Internal (--live): run one syscall loop and print what it did as JSON.
     #[arg(long, hide = true, value_name = "SPEC")]
     pub load: Option<String>,
@@ -162,6 +170,9 @@ pub fn run(args: &BenchArgs) -> i32 {
     }
     if args.scale {
         return super::bench_scale::run(args);
+    }
+    if args.per_rule {
+        return super::bench_rules::run(args);
     }
     if let Some(capture) = &args.capture {
         return match args.child {

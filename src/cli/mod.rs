@@ -10,6 +10,7 @@ pub mod bench_capture;
 mod bench_capture_render;
 pub mod bench_filters;
 pub mod bench_live;
+pub mod bench_rules;
 pub mod bench_scale;
 pub mod bench_sysdig;
 pub mod capture;

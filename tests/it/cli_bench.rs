@@ -51,6 +51,49 @@ fn stdlib_bench_compares_with_another_ruleset() {
     assert!(stdout.contains("JIT, all rules: stdlib ") && stdout.contains(&format!(" vs {upstream} ")), "{stdout}");
 }
 
+/// `--per-rule` on the embedded stdlib: every enabled rule listed once per backend with its
+/// evaluations and matches counted on the stream, which both backends must agree on, and the
+/// event types the rules see; the text report lists the costliest `--top` rules.
+#[test]
+fn per_rule_bench_lists_every_rule_on_both_backends() {
+    let args = ["bench", "--rules", "stdlib", "--per-rule", "--events", "3000", "--repeat", "1"];
+    let (status, stdout, stderr) = rulec(&[&args[..], &["--format", "json"]].concat());
+    assert_eq!(status, 0, "{stderr}");
+    let doc: Value = serde_json::from_str(&stdout).expect("JSON");
+    let runs = doc.as_array().expect("array");
+    let kinds: Vec<&str> = runs.iter().filter_map(|m| m["kind"].as_str()).collect();
+    assert_eq!(kinds, ["interp", "jit"]);
+    let counts = |m: &Value| -> Vec<(String, u64, u64)> {
+        let mut v: Vec<(String, u64, u64)> = m["rules"]
+            .as_array()
+            .expect("rules")
+            .iter()
+            .map(|r| {
+                let n = |k: &str| r[k].as_u64().expect(k);
+                (r["name"].as_str().expect("name").to_owned(), n("evaluations"), n("matches"))
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let (interp, jit) = (counts(&runs[0]), counts(&runs[1]));
+    assert_eq!(interp, jit, "the backends evaluate and match the same rules");
+    let stdlib = rulec(&["stdlib", "list", "--format", "json"]).1;
+    let listed = serde_json::from_str::<Value>(&stdlib).expect("JSON");
+    let enabled = listed.as_array().expect("array").iter().filter(|r| r["enabled"] == true).count();
+    assert_eq!(interp.len(), enabled, "every enabled stdlib rule is listed once");
+    assert!(interp.iter().any(|r| r.1 > 0), "some rule sees the stream's events: {interp:?}");
+    let types = runs[1]["types"].as_array().expect("types");
+    let open = types.iter().find(|t| t["name"] == "openat").expect("openat in the stream");
+    assert!(open["rules"].as_u64().is_some_and(|n| n > 0) && open["events"].as_u64().is_some_and(|n| n > 0), "{open}");
+    let (status, stdout, stderr) = rulec(&[&args[..], &["--top", "3"]].concat());
+    assert_eq!(status, 0, "{stderr}");
+    assert!(stdout.contains("costliest 3 of ") && stdout.contains("by event type"), "{stdout}");
+    let (status, _, stderr) = rulec(&["bench", "--rules", "stdlib", "--per-rule", "--compare", "stdlib"]);
+    assert_ne!(status, 0);
+    assert!(stderr.contains("--compare"), "{stderr}");
+}
+
 #[test]
 fn capture_bench_compares_with_sysdig() {
     let Some(capture) = shared("captures/libs-curl_google.scap") else { return };

@@ -52,6 +52,40 @@ pub unsafe extern "C" fn rulec_slot_num(ctx: *mut EvalCtx<'_>, slot: u32, out: *
     }
 }
 
+/// Writes the address and length of slot `slot`'s bytes to `out[0]` and `out[1]` and returns
+/// 1 when the value is present and a string (or bytes); returns 0 when it is absent and 2 when
+/// it is something else (a number, a list...: the caller evaluates the check instead), leaving
+/// `out` alone. The bytes stay valid and unchanged while `ctx` lives (they are read in place
+/// from the event or the state, or are the slot cache's value for this event, which is not
+/// recomputed before the next event). Never unwinds: a panic gives 2.
+///
+/// # Safety
+///
+/// `ctx` as for [`rulec_eval_check`]; `out` must be null or valid for two aligned word writes.
+pub unsafe extern "C" fn rulec_slot_str(ctx: *mut EvalCtx<'_>, slot: u32, out: *mut usize) -> u8 {
+    if out.is_null() {
+        return 2;
+    }
+    // SAFETY: the caller guarantees `ctx` is null or valid and exclusively ours for the call.
+    let Some(ctx) = (unsafe { ctx.as_mut() }) else { return 2 };
+    match catch_unwind(AssertUnwindSafe(|| ctx.slot_bytes(SlotId(slot)))) {
+        Ok(SlotBytes::Bytes(p, n)) => {
+            // SAFETY: `out` is non-null and, per the contract, valid for two word writes.
+            unsafe {
+                out.write(p as usize);
+                out.add(1).write(n);
+            }
+            1
+        }
+        Ok(SlotBytes::Absent) => 0,
+        Ok(SlotBytes::Other) => 2,
+        Err(_) => {
+            ctx.cache.panics += 1;
+            2
+        }
+    }
+}
+
 pub(super) unsafe extern "C" fn jit_eval_check(ctx: *mut c_void, check: u32) -> u8 {
     // SAFETY: the JIT passes back the pointer the engine gave it, an exclusive `&mut EvalCtx`.
     unsafe { rulec_eval_check(ctx.cast::<EvalCtx<'_>>(), check) }
@@ -62,6 +96,12 @@ pub(super) unsafe extern "C" fn jit_slot_num(ctx: *mut c_void, slot: u32, out: *
     unsafe { rulec_slot_num(ctx.cast::<EvalCtx<'_>>(), slot, out) }
 }
 
-/// The callbacks to compile a JIT program against, for contexts that are `EvalCtx`s.
+pub(super) unsafe extern "C" fn jit_slot_str(ctx: *mut c_void, slot: u32, out: *mut usize) -> u8 {
+    // SAFETY: as above; `out` comes from the generated code, a stack slot of two words.
+    unsafe { rulec_slot_str(ctx.cast::<EvalCtx<'_>>(), slot, out) }
+}
+
+/// The callbacks to compile a JIT program against, for contexts that are `EvalCtx`s (string
+/// tests inline: see [`crate::jit::Callbacks::slot_str`]).
 pub const JIT_CALLBACKS: crate::jit::Callbacks =
-    crate::jit::Callbacks { eval_check: jit_eval_check, slot_num: jit_slot_num };
+    crate::jit::Callbacks { eval_check: jit_eval_check, slot_num: jit_slot_num, slot_str: Some(jit_slot_str) };

@@ -6,6 +6,14 @@
 
 use super::*;
 
+/// What [`EvalCtx::slot_bytes`] found.
+pub(super) enum SlotBytes {
+    Absent,
+    /// Address and length of the bytes, valid while the context lives.
+    Bytes(*const u8, usize),
+    Other,
+}
+
 impl CheckPlan {
     /// The test on a present value (any-semantics for lists, see the module doc).
     pub(super) fn test(&self, v: &Value, other: Option<&Value>) -> bool {
@@ -212,6 +220,25 @@ impl<'a> EvalCtx<'a> {
             _ => None,
         };
         plan.test(v, other)
+    }
+
+    /// The slot's value as bytes for the JIT's inline string tests (see [`rulec_slot_str`]):
+    /// read the way the slot's checks read it (in place, or through the cache), so the bytes
+    /// stay where they are until the context is dropped. A value that is not a string, or is
+    /// only computed on the stack, is [`SlotBytes::Other`]: the JIT then calls the check.
+    pub(super) fn slot_bytes(&mut self, id: SlotId) -> SlotBytes {
+        let of = |v: Option<&[u8]>| v.map_or(SlotBytes::Other, |b| SlotBytes::Bytes(b.as_ptr(), b.len()));
+        match self.compiled.reads.get(id.0 as usize) {
+            Some(Read::Borrow(get, arg)) => match get(arg.as_ref(), &self.src) {
+                Some(v) => of(v.as_bytes()),
+                None => SlotBytes::Absent,
+            },
+            Some(Read::Cached) => match self.slot_guarded(id) {
+                Some(v) => of(value_bytes(v)),
+                None => SlotBytes::Absent,
+            },
+            _ => SlotBytes::Other,
+        }
     }
 
     /// The slot's integer value for the JIT (see [`rulec_slot_num`]).

@@ -42,6 +42,9 @@ pub(super) enum Operand {
 
 pub(super) enum Single {
     Bytes(Vec<u8>),
+    /// `contains`, `bcontains`: a substring searcher.
+    Sub(memchr::memmem::Finder<'static>),
+    /// `icontains`: an automaton folding ASCII case.
     Finder(AhoCorasick),
     Glob(Glob),
     Regex(regex::bytes::Regex),
@@ -91,12 +94,11 @@ pub(super) fn build_matcher(t: &Test) -> Matcher {
                 StrOp::Eq | StrOp::Ne | StrOp::StartsWith | StrOp::EndsWith | StrOp::BStartsWith => {
                     Single::Bytes(p.to_vec())
                 }
-                StrOp::Contains | StrOp::BContains | StrOp::IContains => {
-                    match AhoCorasick::builder().ascii_case_insensitive(*op == StrOp::IContains).build([p]) {
-                        Ok(ac) => Single::Finder(ac),
-                        Err(_) => return Matcher::Never,
-                    }
-                }
+                StrOp::Contains | StrOp::BContains => Single::Sub(memchr::memmem::Finder::new(p).into_owned()),
+                StrOp::IContains => match AhoCorasick::builder().ascii_case_insensitive(true).build([p]) {
+                    Ok(ac) => Single::Finder(ac),
+                    Err(_) => return Matcher::Never,
+                },
                 StrOp::Glob | StrOp::IGlob => Single::Glob(Glob::new(p, *op == StrOp::IGlob)),
                 StrOp::Regex => match regex::bytes::Regex::new(&anchored(&String::from_utf8_lossy(p))) {
                     Ok(re) => Single::Regex(re),

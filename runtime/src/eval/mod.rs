@@ -73,7 +73,7 @@ mod transform;
 
 // The pieces see one another through this module (each has `use super::*`); the public API is
 // re-exported under its old paths.
-pub use callbacks::{JIT_CALLBACKS, rulec_eval_check, rulec_slot_num};
+pub use callbacks::{JIT_CALLBACKS, rulec_eval_check, rulec_slot_num, rulec_slot_str};
 use compare::*;
 pub use compiled::Compiled;
 use compiled::*;
@@ -81,6 +81,7 @@ use context::Reach;
 pub use context::{EvalCtx, SlotCache};
 pub use glob::Glob;
 use glob::*;
+use leaf::SlotBytes;
 use matcher::*;
 use pmatch::*;
 use shared::*;

@@ -13,6 +13,7 @@ pub(super) fn single(op: StrOp, pat: &Single, v: &[u8]) -> bool {
         (StrOp::Ne, Single::Bytes(p)) => v != p.as_slice(),
         (StrOp::StartsWith | StrOp::BStartsWith, Single::Bytes(p)) => v.starts_with(p),
         (StrOp::EndsWith, Single::Bytes(p)) => v.ends_with(p),
+        (_, Single::Sub(f)) => f.find(v).is_some(),
         (_, Single::Finder(ac)) => ac.is_match(v),
         (_, Single::Glob(g)) => g.matches(v),
         (_, Single::Regex(re)) => re.is_match(v),

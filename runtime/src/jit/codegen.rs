@@ -10,6 +10,9 @@
 //!   and value; the first leaf on a path that needs the slot calls `slot_num` once, so a slot used
 //!   twice in one function is fetched at most once per call; absent → the leaf is false (also for
 //!   `!=`), matching the IR's meaning;
+//! * an inline string leaf does the same with `slot_str` (the value's address and length, kept
+//!   in the frame for the call) and compares the bytes with its constants (`strings.rs`); a value
+//!   `slot_str` will not give as bytes makes the leaf call `eval_check`;
 //! * a check with a verdict bit (code compiled with [`super::VerdictBit`]s) reads the
 //!   context's [`super::VerdictHeader`]: when the bit's stamp word holds the current generation
 //!   (a shared string pass already ran for this event), it branches on the bit (three loads and a
@@ -45,6 +48,7 @@ use rulec_ir::{Cmp, Node, Program};
 
 use super::VerdictHeader;
 use super::plan::{Leaf, NumTest, Plan};
+use super::strings;
 
 /// Module-wide constants for code generation.
 pub(crate) struct Env {
@@ -54,6 +58,8 @@ pub(crate) struct Env {
     pub eval_check: i64,
     /// Address of the `slot_num` callback.
     pub slot_num: i64,
+    /// Address of the `slot_str` callback (0: none; then no leaf is `Leaf::Str`).
+    pub slot_str: i64,
 }
 
 impl Env {
@@ -77,6 +83,7 @@ impl Env {
         sig
     }
 
+    /// `slot_str` has `slot_num`'s signature (its `out` points to two words).
     fn slot_num_signature(&self) -> Signature {
         let mut sig = Signature::new(self.call_conv);
         sig.params.push(AbiParam::new(self.ptr()));
@@ -100,7 +107,8 @@ pub(crate) struct Scratch {
 /// Memo state of a shared node (a byte in the frame): not evaluated yet, false, true.
 const MEMO_FALSE: i64 = 1;
 const MEMO_TRUE: i64 = 2;
-/// Slot cache state (a byte in the frame): 0 not fetched yet, absent, present (`absent + ok`).
+/// Slot cache state (a byte in the frame): 0 not fetched yet, absent, present (`absent + ok`);
+/// for a string slot any other value means "evaluate by `eval_check`" (`slot_str`'s 2, plus one).
 const SLOT_ABSENT: i64 = 1;
 const SLOT_PRESENT: i64 = 2;
 
@@ -109,7 +117,8 @@ const MAX_FRAME: usize = 1 << 24;
 
 /// Offsets in the frame of one cached slot.
 struct SlotCache {
-    /// The `i64` value; `slot_num` writes it directly.
+    /// The `i64` value, or a string's address and length (two `i64`s); the callback writes it
+    /// directly.
     value: i32,
     /// The state byte.
     state: i32,
@@ -147,8 +156,9 @@ fn countable(p: &Program, plan: &Plan, n: usize) -> bool {
 }
 
 /// Walks the rule's reachable graph (as emission will) counting entering edges, and collects the
-/// inline slots it reads. Ids were validated by [`Plan::new`].
-fn analyse(p: &Program, plan: &Plan, root: u32, s: &mut Scratch, slots: &mut Vec<u32>) {
+/// inline slots it reads (integer slots in `slots`, string slots in `strs`). Ids were validated
+/// by [`Plan::new`].
+fn analyse(p: &Program, plan: &Plan, root: u32, s: &mut Scratch, slots: &mut Vec<u32>, strs: &mut Vec<u32>) {
     if s.uses.len() < p.nodes.len() {
         s.uses.resize(p.nodes.len(), 0);
     }
@@ -166,6 +176,11 @@ fn analyse(p: &Program, plan: &Plan, root: u32, s: &mut Scratch, slots: &mut Vec
                 Leaf::Num { slot, .. } => {
                     if seen_slots.insert(*slot) {
                         slots.push(*slot);
+                    }
+                }
+                Leaf::Str { slot, .. } => {
+                    if seen_slots.insert(*slot) {
+                        strs.push(*slot);
                     }
                 }
                 Leaf::Bit(_) => {}
@@ -194,8 +209,9 @@ fn analyse(p: &Program, plan: &Plan, root: u32, s: &mut Scratch, slots: &mut Vec
 /// shared nodes) lives in one stack frame slot rather than in SSA variables: it is read and
 /// written with plain loads and stores, so SSA construction stays trivial and compile time stays
 /// linear in the DAG size however many blocks and cached values a rule has. Layout:
-/// `[values: i64 × slots][rets: i32 × shared][states: u8 × slots][memos: u8 × shared]`, the state
-/// and memo bytes zeroed at entry with 8-byte stores.
+/// `[values: i64 × slots][strings: 2 × i64 × string slots][rets: i32 × shared][states: u8 ×
+/// (slots + string slots)][memos: u8 × shared]`, the state and memo bytes zeroed at entry with
+/// 8-byte stores.
 pub(crate) fn build_rule(
     func: &mut Function,
     fctx: &mut FunctionBuilderContext,
@@ -205,8 +221,8 @@ pub(crate) fn build_rule(
     root: u32,
     scratch: &mut Scratch,
 ) -> Result<(), String> {
-    let mut slot_ids = Vec::new();
-    analyse(p, plan, root, scratch, &mut slot_ids);
+    let (mut slot_ids, mut str_ids) = (Vec::new(), Vec::new());
+    analyse(p, plan, root, scratch, &mut slot_ids, &mut str_ids);
     let shared_ids: Vec<u32> = scratch
         .touched
         .iter()
@@ -218,8 +234,10 @@ pub(crate) fn build_rule(
     }
     scratch.touched.clear();
 
-    let (nv, ns) = (slot_ids.len(), shared_ids.len());
-    let off_ret = 8 * nv;
+    let (nn, ns) = (slot_ids.len(), shared_ids.len());
+    // Each string slot takes two value words and one state byte.
+    let nv = nn + str_ids.len();
+    let off_ret = 8 * (nn + 2 * str_ids.len());
     let off_state = (off_ret + 4 * ns).next_multiple_of(8);
     let state_bytes = (nv + ns).next_multiple_of(8);
     let frame = off_state + state_bytes;
@@ -249,11 +267,14 @@ pub(crate) fn build_rule(
         None
     };
 
-    let slots: HashMap<u32, SlotCache> = slot_ids
+    let mut slots: HashMap<u32, SlotCache> = slot_ids
         .iter()
         .enumerate()
         .map(|(i, &s)| (s, SlotCache { value: at(8 * i), state: at(off_state + i) }))
         .collect();
+    for (j, &s) in str_ids.iter().enumerate() {
+        slots.insert(s, SlotCache { value: at(8 * nn + 16 * j), state: at(off_state + nn + j) });
+    }
     let mut shared: HashMap<u32, Shared> = HashMap::with_capacity(ns);
     for (j, &n) in shared_ids.iter().enumerate() {
         let (body, exit_t, exit_f) = (b.create_block(), b.create_block(), b.create_block());
@@ -456,7 +477,8 @@ impl Gen<'_, '_> {
     }
 
     fn leaf(&mut self, check: u32, t: Block, f: Block) {
-        match &self.plan.leaves[check as usize] {
+        let plan = self.plan;
+        match &plan.leaves[check as usize] {
             Leaf::Call => self.call_check(check, t, f),
             Leaf::Bit(vb) => {
                 let vb = *vb;
@@ -484,6 +506,7 @@ impl Gen<'_, '_> {
                 b.switch_to_block(call);
                 self.call_check(check, t, f);
             }
+            Leaf::Str { slot, test } => self.str_leaf(check, *slot, test, t, f),
             Leaf::Num { slot, test } => {
                 let (Some(cache), Some(frame)) = (self.slots.get(slot), self.frame) else {
                     // The analysis collects every inline slot; stay well-formed if it did not.
@@ -536,5 +559,48 @@ impl Gen<'_, '_> {
                 b.ins().brif(cond, t, &[], f, &[]);
             }
         }
+    }
+    /// An inline string leaf (see the module docs): the slot's bytes, fetched once per call,
+    /// compared with the test's constants.
+    fn str_leaf(&mut self, check: u32, slot: u32, test: &super::plan::StrTest, t: Block, f: Block) {
+        let (Some(cache), Some(frame)) = (self.slots.get(&slot), self.frame) else {
+            // The analysis collects every inline slot; stay well-formed if it did not.
+            self.b.ins().jump(f, &[]);
+            return;
+        };
+        let (state, value) = (cache.state, cache.value);
+        let (b, ptr) = (&mut self.b, self.ptr);
+        let st = b.ins().stack_load(ptr, types::I8, frame, state);
+        let (known, fetch, cmp, other, call) =
+            (b.create_block(), b.create_block(), b.create_block(), b.create_block(), b.create_block());
+        b.ins().brif(st, known, &[], fetch, &[]);
+
+        b.switch_to_block(fetch);
+        let addr = b.ins().stack_addr(ptr, frame, value);
+        let id = b.ins().iconst(types::I32, i64::from(slot));
+        let callee = b.ins().iconst(ptr, self.env.slot_str);
+        let r = b.ins().call_indirect(self.sig_slot, callee, &[self.ctx, id, addr]);
+        let r = b.inst_results(r)[0];
+        // 0 absent, 1 present, 2 call: stored plus one; any other answer is treated as "call"
+        // below too.
+        let st2 = b.ins().iadd_imm_s(r, SLOT_ABSENT);
+        b.ins().stack_store(ptr, st2, frame, state);
+        b.ins().jump(known, &[]);
+
+        b.switch_to_block(known);
+        let st = b.ins().stack_load(ptr, types::I8, frame, state);
+        let present = b.ins().icmp_imm_s(IntCC::Equal, st, SLOT_PRESENT);
+        b.ins().brif(present, cmp, &[], other, &[]);
+        b.switch_to_block(other);
+        let absent = b.ins().icmp_imm_s(IntCC::Equal, st, SLOT_ABSENT);
+        b.ins().brif(absent, f, &[], call, &[]);
+
+        b.switch_to_block(cmp);
+        let p = b.ins().stack_load(ptr, types::I64, frame, value);
+        let n = b.ins().stack_load(ptr, types::I64, frame, value + 8);
+        strings::emit(b, test, p, n, t, f);
+
+        b.switch_to_block(call);
+        self.call_check(check, t, f);
     }
 }

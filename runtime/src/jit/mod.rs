@@ -14,6 +14,12 @@
 //!   `Port`, `AbsTime`, `RelTime`) the `u64` reinterpreted as `i64` (`u as i64`, NOT a checked
 //!   conversion: values above `i64::MAX` must still be reported). It is called at most once per
 //!   slot per rule-function call.
+//! * `slot_str(ctx, slot, out) -> u8` (optional: without it no string test is inlined): the
+//!   slot's value as bytes, `out[0]` its address and `out[1]` its length, with 1 when the value
+//!   is present and a string (or bytes); 0 when it is absent (the check is false); 2 when the
+//!   value is something the code should not test inline (a number, a list, a value computed on
+//!   the callback's stack): the check then calls `eval_check`. The bytes must stay valid and
+//!   unchanged until the rule function returns. Called at most once per slot per call.
 //!
 //! Which checks compile inline (see `plan`): `Compare { cmp, Const::Int }` on a non-list slot of
 //! signed integer type (signed `icmp`), `Compare { cmp, Const::Uint }` on a non-list slot of
@@ -21,7 +27,11 @@
 //! 1 to 8 constants of the matching kind. An absent value makes such a check false, whatever
 //! `cmp` is (`!=` included), as the IR specifies. Everything else (strings, doubles, bools, IPs,
 //! `Dyn` slots, a constant kind that does not match the slot's signedness, lists, `exists`...)
-//! calls `eval_check`, so those semantics stay in one place, the interpreter's.
+//! calls `eval_check`, so those semantics stay in one place, the interpreter's. With `slot_str`,
+//! string tests against constants of up to 64 bytes on a slot that is never a list also compile
+//! inline (see `strings`): equality and `in` of up to 64 constants (a dispatch on the length,
+//! then the bytes compared 8 at a time), `!=`, `startswith`/`bstartswith` and `endswith`, alone
+//! or as `anyof` sets of up to 16.
 //!
 //! Code compiled with [`JitProgram::compile_shared`] also reads, inline, the verdict bits that
 //! the context's shared string passes leave (see [`VerdictBit`], [`VerdictHeader`]): a check
@@ -43,6 +53,7 @@
 
 mod codegen;
 mod plan;
+mod strings;
 
 #[cfg(test)]
 mod tests;
@@ -63,6 +74,8 @@ const OPT_LEVEL: &str = "speed";
 pub type EvalCheckFn = unsafe extern "C" fn(ctx: *mut c_void, check: u32) -> u8;
 /// `slot_num(ctx, slot, out) -> u8`.
 pub type SlotNumFn = unsafe extern "C" fn(ctx: *mut c_void, slot: u32, out: *mut i64) -> u8;
+/// `slot_str(ctx, slot, out) -> u8`; `out` points to two words, address and length.
+pub type SlotStrFn = unsafe extern "C" fn(ctx: *mut c_void, slot: u32, out: *mut usize) -> u8;
 /// A compiled rule: `1` when the rule matches the event behind `ctx`.
 pub type RuleFn = unsafe extern "C" fn(ctx: *mut c_void) -> u8;
 
@@ -94,6 +107,8 @@ pub struct VerdictHeader {
 pub struct Callbacks {
     pub eval_check: EvalCheckFn,
     pub slot_num: SlotNumFn,
+    /// `None`: string tests are never inlined (they call `eval_check`).
+    pub slot_str: Option<SlotStrFn>,
 }
 
 /// A context type whose callbacks compiled code may call with a pointer to it, enabling the safe
@@ -101,10 +116,10 @@ pub struct Callbacks {
 ///
 /// # Safety
 ///
-/// Both callbacks, called with `ctx` = a valid, exclusive `&mut Self` cast to `*mut c_void`, with
+/// The callbacks, called with `ctx` = a valid, exclusive `&mut Self` cast to `*mut c_void`, with
 /// any `u32` id (they must bounds-check ids: the context may belong to another program), and for
-/// `slot_num` with `out` valid for one 8-byte write, must be sound, must not unwind, and must
-/// follow the contracts in the [module docs](self).
+/// `slot_num` with `out` valid for one 8-byte write (`slot_str`: two words), must be sound, must
+/// not unwind, and must follow the contracts in the [module docs](self).
 pub unsafe trait JitContext {
     const CALLBACKS: Callbacks;
 }
@@ -216,7 +231,7 @@ impl JitProgram {
         bits: &[Option<VerdictBit>],
         opts: Options,
     ) -> Result<JitProgram, String> {
-        let plan = plan::Plan::new(p, bits)?;
+        let plan = plan::Plan::new(p, bits, cb.slot_str.is_some())?;
         let mut owned = OwnedModule(Some(new_module(opts)?));
         let Some(module) = owned.0.as_mut() else {
             return Err("JIT module missing".into());
@@ -226,6 +241,7 @@ impl JitProgram {
             call_conv: module.isa().default_call_conv(),
             eval_check: cb.eval_check as usize as i64,
             slot_num: cb.slot_num as usize as i64,
+            slot_str: cb.slot_str.map_or(0, |f| f as usize as i64),
         };
         let sig = env.rule_signature();
         let mut ctx = module.make_context();

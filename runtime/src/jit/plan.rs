@@ -1,9 +1,10 @@
 //! Program-wide analysis that the JIT does once before generating any code: it validates every id
 //! the code generator will follow (so a malformed [`Program`] gives `Err`, never a panic or an
 //! out-of-bounds access), folds constant sub-DAGs, and decides for each check whether it compiles
-//! inline (an integer comparison on a cached slot value) or as a call to `eval_check`.
+//! inline (an integer comparison on a cached slot value, or a string test against constants on
+//! the slot's bytes) or as a call to `eval_check`.
 
-use rulec_ir::{Check, Cmp, Const, Node, Program, Test};
+use rulec_ir::{Check, Cmp, Const, Modifier, Node, Program, StrOp, Test};
 
 use super::VerdictBit;
 
@@ -24,11 +25,36 @@ pub(crate) enum NumTest {
     In(Vec<i64>),
 }
 
+/// Most patterns one inline string test compares against (a length test per distinct length,
+/// then a few loads per pattern of the value's length); larger sets stay with the shared
+/// evaluator's hashed set.
+pub(crate) const MAX_INLINE_STR_SET: usize = 64;
+/// The same for prefixes and suffixes, each tried in turn (a compare and a few loads each).
+pub(crate) const MAX_INLINE_AFFIXES: usize = 16;
+/// Longest pattern compared inline (8 bytes per load).
+pub(crate) const MAX_INLINE_STR_LEN: usize = 64;
+
+/// A string test against constants, on the bytes `slot_str` gives (present and a string).
+#[derive(Clone, PartialEq, Debug)]
+pub(crate) enum StrTest {
+    /// Equal to one of the patterns (`=`, `in`, `= anyof`).
+    In(Vec<Vec<u8>>),
+    /// Not equal to the pattern (`!=`).
+    Ne(Vec<u8>),
+    /// Starts with one of the patterns (`startswith`, `bstartswith`, their `anyof`).
+    Prefix(Vec<Vec<u8>>),
+    /// Ends with one of the patterns.
+    Suffix(Vec<Vec<u8>>),
+}
+
 /// How one check is compiled.
 #[derive(Clone, PartialEq, Debug)]
 pub(crate) enum Leaf {
     /// Inline: fetch `slot` with `slot_num` (once per rule function) and test it; absent → false.
     Num { slot: u32, test: NumTest },
+    /// Inline: fetch `slot`'s bytes with `slot_str` (once per rule function) and compare them
+    /// with the constants; absent → false; a value `slot_str` cannot give as bytes → `Call`.
+    Str { slot: u32, test: StrTest },
     /// Inline when fresh: the verdict bit (see [`VerdictBit`]), else `eval_check` as `Call`.
     Bit(VerdictBit),
     /// Call `eval_check(ctx, check)`.
@@ -56,7 +82,59 @@ fn const_bits(c: &Const, signed: bool) -> Option<i64> {
     }
 }
 
-fn classify(p: &Program, check: &Check) -> Leaf {
+/// The patterns of a string test, when every one is a string or bytes constant short enough
+/// to compare inline and there are 1 to [`MAX_INLINE_STR_SET`] of them.
+fn patterns<'a>(cs: impl IntoIterator<Item = &'a Const>) -> Option<Vec<Vec<u8>>> {
+    let mut out = Vec::new();
+    for c in cs {
+        let b: &[u8] = match c {
+            Const::Str(s) => s.as_bytes(),
+            Const::Bytes(b) => b,
+            _ => return None,
+        };
+        if b.len() > MAX_INLINE_STR_LEN || out.len() == MAX_INLINE_STR_SET {
+            return None;
+        }
+        out.push(b.to_vec());
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// The inline form of a string test against constants, if it has one. Each form means what
+/// the shared evaluator's matcher means on a present string value (`eval/strings.rs`,
+/// `eval/compare.rs`): byte equality, prefix, suffix; a modifier other than `anyof`, `!=` with
+/// a modifier, and every other operator stay calls.
+fn str_test(test: &Test) -> Option<StrTest> {
+    let one = |c: &Const| patterns([c]);
+    match test {
+        Test::Compare { cmp: Cmp::Eq, value } => one(value).map(StrTest::In),
+        Test::Compare { cmp: Cmp::Ne, value } => one(value).and_then(|mut v| v.pop()).map(StrTest::Ne),
+        Test::Str { op, pattern } => {
+            let ps = one(pattern)?;
+            match op {
+                StrOp::Eq => Some(StrTest::In(ps)),
+                StrOp::Ne => ps.into_iter().next().map(StrTest::Ne),
+                StrOp::StartsWith | StrOp::BStartsWith => Some(StrTest::Prefix(ps)),
+                StrOp::EndsWith => Some(StrTest::Suffix(ps)),
+                _ => None,
+            }
+        }
+        Test::StrMulti { op, modifier: Modifier::AnyOf, patterns: cs } => {
+            let ps = patterns(cs)?;
+            let affixes = (ps.len() <= MAX_INLINE_AFFIXES).then_some(());
+            match op {
+                StrOp::Eq => Some(StrTest::In(ps)),
+                StrOp::StartsWith | StrOp::BStartsWith => affixes.map(|()| StrTest::Prefix(ps)),
+                StrOp::EndsWith => affixes.map(|()| StrTest::Suffix(ps)),
+                _ => None,
+            }
+        }
+        Test::In(cs) => patterns(cs).map(StrTest::In),
+        _ => None,
+    }
+}
+
+fn classify(p: &Program, check: &Check, strings: bool) -> Leaf {
     let Some(slot) = p.slots.get(check.slot.0 as usize) else {
         return Leaf::Call;
     };
@@ -66,7 +144,10 @@ fn classify(p: &Program, check: &Check) -> Leaf {
         return Leaf::Call;
     }
     let Some(signed) = slot.ty().int_signedness() else {
-        return Leaf::Call;
+        return match str_test(&check.test) {
+            Some(test) if strings && !slot.is_list() => Leaf::Str { slot: check.slot.0, test },
+            _ => Leaf::Call,
+        };
     };
     let test = match &check.test {
         Test::Compare { cmp, value } => match const_bits(value, signed) {
@@ -95,8 +176,9 @@ fn child_ok(parent: usize, child: u32) -> Result<usize, String> {
 }
 
 impl Plan {
-    /// Validates the program's ids and builds the plan.
-    pub(crate) fn new(p: &Program, bits: &[Option<VerdictBit>]) -> Result<Plan, String> {
+    /// Validates the program's ids and builds the plan; string tests compile inline only with
+    /// `strings` (the callbacks have a `slot_str`).
+    pub(crate) fn new(p: &Program, bits: &[Option<VerdictBit>], strings: bool) -> Result<Plan, String> {
         if p.checks.len() > u32::MAX as usize || p.slots.len() > u32::MAX as usize || p.nodes.len() > u32::MAX as usize
         {
             return Err("program tables exceed u32 ids".into());
@@ -155,9 +237,12 @@ impl Plan {
             .checks
             .iter()
             .enumerate()
-            .map(|(i, c)| match (classify(p, c), bits.get(i)) {
-                // A word's byte offset must fit the `i32` of a load's offset.
-                (Leaf::Call, Some(Some(b))) if b.stamp < b.word && b.word < i32::MAX as u32 / 8 && b.bit < 64 => {
+            .map(|(i, c)| match (classify(p, c, strings), bits.get(i)) {
+                // A word's byte offset must fit the `i32` of a load's offset. A shared pass that
+                // is switched on decides its checks, string tests included.
+                (Leaf::Call | Leaf::Str { .. }, Some(Some(b)))
+                    if b.stamp < b.word && b.word < i32::MAX as u32 / 8 && b.bit < 64 =>
+                {
                     Leaf::Bit(*b)
                 }
                 (leaf, _) => leaf,

@@ -158,7 +158,7 @@ unsafe extern "C" fn fake_slot_num(ctx: *mut c_void, slot: u32, out: *mut i64) -
 // SAFETY: the callbacks only dereference `ctx` as the `Fake` it points to, bounds-check every id,
 // write `out` once, and do not unwind.
 unsafe impl JitContext for Fake {
-    const CALLBACKS: Callbacks = Callbacks { eval_check: fake_eval_check, slot_num: fake_slot_num };
+    const CALLBACKS: Callbacks = Callbacks { eval_check: fake_eval_check, slot_num: fake_slot_num, slot_str: None };
 }
 
 /// The reference: every node evaluated in id order (children have smaller ids), no short-circuit.
@@ -833,4 +833,41 @@ fn jit_compile_drop_does_not_leak() {
     eprintln!("{line}");
     assert!(out.status.success(), "probe failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     assert!(!line.is_empty(), "the probe did not run:\n{stdout}");
+}
+
+#[test]
+fn plan_inlines_string_tests_against_constants_only() {
+    use super::VerdictBit;
+    use super::plan::{Leaf, Plan, StrTest};
+    let s = |v: &str| Const::Str(v.to_owned());
+    let many: Vec<Const> = (0..65).map(|i| s(&format!("p{i}"))).collect();
+    let checks = vec![
+        check(2, Test::Str { op: StrOp::Eq, pattern: s("bash") }),
+        check(2, Test::Compare { cmp: Cmp::Ne, value: s("bash") }),
+        check(2, Test::In(vec![s("a"), s("bb")])),
+        check(2, Test::Str { op: StrOp::EndsWith, pattern: s(".so") }),
+        // Too many constants, too long a pattern, an operator or a comparison that stays a
+        // call, a set mixing kinds.
+        check(2, Test::In(many)),
+        check(2, Test::Str { op: StrOp::Eq, pattern: s(&"x".repeat(65)) }),
+        check(2, Test::Str { op: StrOp::Contains, pattern: s("sh") }),
+        check(2, Test::Compare { cmp: Cmp::Lt, value: s("m") }),
+        check(2, Test::In(vec![s("a"), Const::Int(1)])),
+    ];
+    let nodes: Vec<Node> = (0..checks.len() as u32).map(|c| Node::Check(CheckId(c))).collect();
+    let p = base(checks, nodes, &[0]);
+    let plan = Plan::new(&p, &[], true).expect("plan");
+    let str_leaf = |test: StrTest| Leaf::Str { slot: 2, test };
+    assert_eq!(plan.leaves[0], str_leaf(StrTest::In(vec![b"bash".to_vec()])));
+    assert_eq!(plan.leaves[1], str_leaf(StrTest::Ne(b"bash".to_vec())));
+    assert_eq!(plan.leaves[2], str_leaf(StrTest::In(vec![b"a".to_vec(), b"bb".to_vec()])));
+    assert_eq!(plan.leaves[3], str_leaf(StrTest::Suffix(vec![b".so".to_vec()])));
+    assert!(plan.leaves[4..].iter().all(|l| *l == Leaf::Call), "{:?}", &plan.leaves[4..]);
+    // Without `slot_str` every string test is a call; a shared pass's bit wins over inlining.
+    let off = Plan::new(&p, &[], false).expect("plan");
+    assert!(off.leaves.iter().all(|l| *l == Leaf::Call));
+    let bit = VerdictBit { stamp: 0, word: 1, bit: 3 };
+    let shared = Plan::new(&p, &[Some(bit)], true).expect("plan");
+    assert_eq!(shared.leaves[0], Leaf::Bit(bit));
+    assert_eq!(shared.leaves[1], str_leaf(StrTest::Ne(b"bash".to_vec())));
 }

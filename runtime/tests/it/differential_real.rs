@@ -4,7 +4,8 @@
 //! (`fields::borrow`) run on generated event streams, every rule in all-match mode. The
 //! reference is the interpreter reading every value through the slot cache and deciding every
 //! check with its own matcher; the interpreter (shared string passes switched on by measurement)
-//! and the JIT (every shared pass on) with in-place reads must raise exactly the same alerts on
+//! and the JIT, once with every shared pass on and once with none (its string tests against
+//! constants then compiled inline), with in-place reads must raise exactly the same alerts on
 //! every event.
 
 use rulec_bench::Generator;
@@ -17,7 +18,7 @@ fn compare(files: &[SourceFile], seeds: &[u64], events: usize) -> usize {
     assert!(!result.has_errors(), "{:?}", result.diagnostics.iter().filter(|d| d.is_error()).collect::<Vec<_>>());
     let mut alerts_seen = 0;
     for &seed in seeds {
-        let mut engines: Vec<Engine> = [Backend::Interp, Backend::Interp, Backend::Jit]
+        let mut engines: Vec<Engine> = [Backend::Interp, Backend::Interp, Backend::Jit, Backend::Jit]
             .into_iter()
             .map(|b| {
                 let mut e = Engine::new(rulec_compiler::compile(&result), b);
@@ -28,22 +29,27 @@ fn compare(files: &[SourceFile], seeds: &[u64], events: usize) -> usize {
         engines[0].disable_direct_reads();
         engines[0].set_sharing(Sharing::Off);
         engines[2].set_sharing(Sharing::On);
+        engines[3].set_sharing(Sharing::Off);
         assert_eq!(engines[2].backend(), Backend::Jit, "JIT failed: {:?}", engines[2].jit_error());
         let mut generator = Generator::new(seed);
         let mut state = generator.state();
-        let (mut a, mut b, mut c): (Vec<Alert>, Vec<Alert>, Vec<Alert>) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut a, mut b, mut c, mut d): (Vec<Alert>, Vec<Alert>, Vec<Alert>, Vec<Alert>) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for i in 0..events {
             let ev = generator.next_event();
             state.apply(&ev);
             engines[0].process(&ev, &state, &mut a);
             engines[1].process(&ev, &state, &mut b);
             engines[2].process(&ev, &state, &mut c);
+            engines[3].process(&ev, &state, &mut d);
             assert_eq!(a, b, "seed {seed}, event {i} ({}): the reference and the interpreter disagree", ev.name);
             assert_eq!(a, c, "seed {seed}, event {i} ({}): interpreter and JIT disagree", ev.name);
+            assert_eq!(a, d, "seed {seed}, event {i} ({}): interpreter and JIT (inline strings) disagree", ev.name);
             alerts_seen += a.len();
             a.clear();
             b.clear();
             c.clear();
+            d.clear();
         }
         assert_eq!(engines.iter().map(Engine::panics).sum::<u64>(), 0);
     }
