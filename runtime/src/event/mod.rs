@@ -292,6 +292,33 @@ impl ParamValue {
         if b.len() == need { Ok(()) } else { Err(format!("{ty:?} parameter has {} bytes, expected {need}", b.len())) }
     }
 
+    /// What [`ParamValue::decode`] then [`ParamValue::as_i64`] give for a present integer-like
+    /// parameter of type `ty`, read straight from its bytes; `None` for other types and for
+    /// bytes of the wrong size (the caller decodes those). A test compares the two.
+    #[inline]
+    pub fn int_from_raw(ty: ParamType, b: &[u8]) -> Option<i64> {
+        use ParamType as T;
+        Some(match ty {
+            T::Int8 => i64::from(i8::from_le_bytes(b.try_into().ok()?)),
+            T::Int16 => i64::from(i16::from_le_bytes(b.try_into().ok()?)),
+            T::Int32 | T::Fd32 | T::Pid32 => i64::from(i32::from_le_bytes(b.try_into().ok()?)),
+            T::Int64 | T::Errno | T::Fd | T::Pid | T::Uint64 | T::RelTime | T::AbsTime => {
+                i64::from_le_bytes(b.try_into().ok()?)
+            }
+            T::Uint8 | T::Flags8 | T::EnumFlags8 | T::SigType | T::L4Proto | T::SockFamily => {
+                i64::from(u8::from_le_bytes(b.try_into().ok()?))
+            }
+            T::Uint16 | T::Flags16 | T::EnumFlags16 | T::SyscallId | T::Port => {
+                i64::from(u16::from_le_bytes(b.try_into().ok()?))
+            }
+            T::Uint32 | T::Flags32 | T::EnumFlags32 | T::Uid | T::Gid | T::Mode | T::SigSet => {
+                i64::from(u32::from_le_bytes(b.try_into().ok()?))
+            }
+            T::Bool => i64::from(u32::from_le_bytes(b.try_into().ok()?) != 0),
+            _ => return None,
+        })
+    }
+
     /// True for the types that decode to text ([`ParamValue::as_str`]): `CHARBUF`, `FSPATH`,
     /// `FSRELPATH`, each up to its first NUL.
     pub fn is_text(ty: ParamType) -> bool {
@@ -546,9 +573,10 @@ impl Event {
         if self.is_generic() {
             return rulec_schema::event_def(if self.dir == Direction::Enter { 0 } else { 1 });
         }
+        // A decoded event's name is its row's own string: the pointer test settles it.
         if let Some(i) = rulec_schema::event_def(self.type_id)
-            && i.name == self.name
             && i.dir == self.dir
+            && (std::ptr::eq(i.name, self.name) || i.name == self.name)
         {
             return Some(i);
         }

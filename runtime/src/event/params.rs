@@ -47,6 +47,10 @@ pub struct Params {
     /// The bytes record slots point into (the record as read; reused by the reader).
     raw: Vec<u8>,
     slots: Vec<Slot>,
+    /// The event id whose table row the first `row_len` slots are, in order (a decoded
+    /// record's): a key's index in that row needs no name check ([`Params::in_row`]).
+    row_id: u16,
+    row_len: u16,
 }
 
 impl Params {
@@ -88,6 +92,7 @@ impl Params {
 
     /// Replaces parameter `i` (which must exist) by `p`, given by value.
     pub fn set(&mut self, i: usize, p: Param) {
+        self.leave_row(i, p.name);
         if let Some(s) = self.slots.get_mut(i) {
             *s = Slot { name: p.name, ty: p.ty, at: 0, len: 0, built: true, value: OnceCell::from(p.value) };
         }
@@ -98,6 +103,27 @@ impl Params {
         if let Some(s) = self.slots.get(i) {
             let (name, ty) = (s.name, s.ty);
             self.set(i, Param { name, ty, value });
+        }
+    }
+
+    /// True when parameter `i` is the parameter at index `i` of event `id`'s table row (the
+    /// reader's slots, in row order), so its name need not be compared.
+    #[inline]
+    pub(crate) fn in_row(&self, id: u16, i: usize) -> bool {
+        self.row_id == id && i < usize::from(self.row_len)
+    }
+
+    /// Records that the first `len` slots are event `id`'s table row in order.
+    pub(crate) fn set_row(&mut self, id: u16, len: usize) {
+        self.row_id = id;
+        self.row_len = len.min(self.slots.len()) as u16;
+    }
+
+    /// Slot `i` takes a parameter called `name`: the row ends before it unless the name is
+    /// the one it had.
+    fn leave_row(&mut self, i: usize, name: &str) {
+        if i < usize::from(self.row_len) && self.slots.get(i).is_none_or(|s| s.name != name) {
+            self.row_len = i as u16;
         }
     }
 
@@ -157,6 +183,7 @@ impl Params {
     /// back with [`Params::set_record`].
     pub(crate) fn take_buffer(&mut self) -> Vec<u8> {
         self.slots.clear();
+        self.row_len = 0;
         let mut b = std::mem::take(&mut self.raw);
         b.clear();
         b
@@ -165,6 +192,12 @@ impl Params {
     /// Makes `raw` the record bytes that [`Params::push_raw`] slots point into.
     pub(crate) fn set_record(&mut self, raw: Vec<u8>) {
         self.raw = raw;
+    }
+
+    /// Makes room for `n` more parameters.
+    #[inline]
+    pub(crate) fn reserve(&mut self, n: usize) {
+        self.slots.reserve(n);
     }
 
     /// Appends a parameter held in the record bytes at `at..at + len` (checked by the caller).
@@ -193,6 +226,9 @@ impl Params {
             }
             None => s.clone(),
         };
+        if let Some(j) = into {
+            self.leave_row(j, s.name);
+        }
         match into.and_then(|j| self.slots.get_mut(j)) {
             Some(d) => *d = slot,
             None => self.slots.push(slot),
@@ -288,6 +324,43 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn int_from_raw_agrees_with_decode() {
+        let mut read = 0;
+        for ty in table_types() {
+            for len in 1..20usize {
+                for first in [0u8, 1, 0x7f, 0x80, 0xff] {
+                    let b: Vec<u8> = (0..len).map(|i| if i + 1 == len { first } else { (i as u8) ^ first }).collect();
+                    let Some(v) = ParamValue::int_from_raw(ty, &b) else { continue };
+                    read += 1;
+                    let d = ParamValue::decode(ty, &b).map(|d| d.as_i64());
+                    assert_eq!(d, Ok(Some(v)), "{ty:?} of {len} bytes ending {first}");
+                }
+            }
+        }
+        assert!(read > 100, "integer types read: {read}");
+    }
+
+    /// Slots that follow an event's row keep that standing only while their names do.
+    #[test]
+    fn row_slots_end_where_a_name_changes() {
+        let mut p = Params::new();
+        let mut raw = Vec::new();
+        for (n, v) in [("fd", 3i64), ("res", 0)] {
+            p.push_raw(n, ParamType::Fd, raw.len(), 8);
+            raw.extend_from_slice(&v.to_le_bytes());
+        }
+        p.set_record(raw);
+        p.set_row(7, 2);
+        assert!(p.in_row(7, 0) && p.in_row(7, 1) && !p.in_row(7, 2) && !p.in_row(8, 0));
+        p.set_value(1, ParamValue::Fd(4));
+        assert!(p.in_row(7, 1), "a value set under the same name stays in the row");
+        p.set(1, Param { name: "other", ty: ParamType::Fd, value: ParamValue::Fd(5) });
+        assert!(p.in_row(7, 0) && !p.in_row(7, 1));
+        let _ = p.take_buffer();
+        assert!(!p.in_row(7, 0));
     }
 
     /// A record's parameters read in place and decoded lazily mean what decoded ones do.

@@ -33,6 +33,10 @@ impl ParamKind for kind::Fd {
     fn read(v: &ParamValue) -> Option<i64> {
         v.as_i64()
     }
+    #[inline]
+    fn read_at(p: &Params, i: usize) -> Option<i64> {
+        int_at(p, i)
+    }
 }
 
 impl ParamKind for kind::Int {
@@ -40,6 +44,10 @@ impl ParamKind for kind::Int {
     #[inline]
     fn read(v: &ParamValue) -> Option<i64> {
         v.as_i64()
+    }
+    #[inline]
+    fn read_at(p: &Params, i: usize) -> Option<i64> {
+        int_at(p, i)
     }
 }
 
@@ -125,6 +133,18 @@ impl ParamKind for kind::Other {
     }
 }
 
+/// An integer-like parameter, read from the record's bytes when it has them (no decode, no
+/// cell to fill), else decoded.
+#[inline]
+fn int_at(p: &Params, i: usize) -> Option<i64> {
+    if let (Some(b), Some(ty)) = (p.raw_at(i), p.ty_at(i))
+        && let Some(v) = ParamValue::int_from_raw(ty, b)
+    {
+        return Some(v);
+    }
+    p.value_at(i)?.as_i64()
+}
+
 /// A NUL-separated list (args, env, cgroups) or a string array, as strings.
 fn as_list(v: &ParamValue) -> Option<Vec<String>> {
     match v {
@@ -200,7 +220,7 @@ impl Event {
     #[inline]
     fn resolve(&self, at: Option<usize>, name: &str) -> Option<usize> {
         if let Some(i) = at
-            && self.params.name_at(i) == Some(name)
+            && (self.params.in_row(self.type_id, i) || self.params.name_at(i) == Some(name))
         {
             return Some(i);
         }

@@ -49,21 +49,15 @@ type Handler = fn(&mut State, &Event);
 /// fixed kind (eventfd, timerfd, pidfd...) are not listed: the schema's fd table is their row.
 const HANDLERS: &[(&str, Dir, Handler)] = &[
     ("procexit", Dir::Enter, |st, ev| st.deferred.push(Deferred::RemoveThread { tid: ev.tid })),
-    ("useradded", Dir::Enter, |st, ev| {
-        let (cid, u) = user_of(ev);
-        st.add_user(&cid, u);
-    }),
+    ("useradded", Dir::Enter, State::on_user_added),
     ("userdeleted", Dir::Enter, |st, ev| {
-        let (cid, u) = user_of(ev);
-        st.remove_user(&cid, u.uid);
+        let cid = ev.get_any(any::CONTAINER_ID).unwrap_or("");
+        st.remove_user(cid, ev.get_any(any::UID).unwrap_or(0) as u32);
     }),
-    ("groupadded", Dir::Enter, |st, ev| {
-        let (cid, g) = group_of(ev);
-        st.add_group(&cid, g);
-    }),
+    ("groupadded", Dir::Enter, State::on_group_added),
     ("groupdeleted", Dir::Enter, |st, ev| {
-        let (cid, g) = group_of(ev);
-        st.remove_group(&cid, g.gid);
+        let cid = ev.get_any(any::CONTAINER_ID).unwrap_or("");
+        st.remove_group(cid, ev.get_any(any::GID).unwrap_or(0) as u32);
     }),
     ("clone", Dir::Exit, State::on_clone),
     ("clone3", Dir::Exit, State::on_clone),
@@ -746,25 +740,32 @@ fn creates_unknown_thread(ev: &Event) -> bool {
     !ev.event_flags().contains(rulec_schema::EventFlags::SKIPPARSERESET)
 }
 
-/// A user metaevent's container id and user (useradded and userdeleted share a layout).
-fn user_of(ev: &Event) -> (String, UserInfo) {
-    let u = UserInfo {
-        uid: ev.get_any(any::UID).unwrap_or(0) as u32,
-        gid: ev.get_any(any::GID).unwrap_or(0) as u32,
-        name: ev.get_any(any::NAME).unwrap_or("").to_string(),
-        home: ev.get_any(any::HOME).unwrap_or("").to_string(),
-        shell: ev.get_any(any::SHELL).unwrap_or("").to_string(),
-    };
-    (ev.get_any(any::CONTAINER_ID).unwrap_or("").to_string(), u)
-}
+impl State {
+    /// A user metaevent: the entry is built only when it is new or changed (a capture's user
+    /// list, replayed, repeats entries the table already has).
+    fn on_user_added(&mut self, ev: &Event) {
+        let cid = ev.get_any(any::CONTAINER_ID).unwrap_or("");
+        let (uid, gid) = (ev.get_any(any::UID).unwrap_or(0) as u32, ev.get_any(any::GID).unwrap_or(0) as u32);
+        let name = ev.get_any(any::NAME).unwrap_or("");
+        let home = ev.get_any(any::HOME).unwrap_or("");
+        let shell = ev.get_any(any::SHELL).unwrap_or("");
+        if self.user(cid, uid).is_some_and(|u| u.gid == gid && u.name == name && u.home == home && u.shell == shell) {
+            return;
+        }
+        let u = UserInfo { uid, gid, name: name.to_string(), home: home.to_string(), shell: shell.to_string() };
+        self.add_user(cid, u);
+    }
 
-/// A group metaevent's container id and group (groupadded and groupdeleted share a layout).
-fn group_of(ev: &Event) -> (String, GroupInfo) {
-    let g = GroupInfo {
-        gid: ev.get_any(any::GID).unwrap_or(0) as u32,
-        name: ev.get_any(any::NAME).unwrap_or("").to_string(),
-    };
-    (ev.get_any(any::CONTAINER_ID).unwrap_or("").to_string(), g)
+    /// A group metaevent, built only when new or changed (as [`State::on_user_added`]).
+    fn on_group_added(&mut self, ev: &Event) {
+        let cid = ev.get_any(any::CONTAINER_ID).unwrap_or("");
+        let gid = ev.get_any(any::GID).unwrap_or(0) as u32;
+        let name = ev.get_any(any::NAME).unwrap_or("");
+        if self.group(cid, gid).is_some_and(|g| g.name == name) {
+            return;
+        }
+        self.add_group(cid, GroupInfo { gid, name: name.to_string() });
+    }
 }
 
 /// Points socket `f` (its details `s`) at `addr` as its server end: a bind's address, or a

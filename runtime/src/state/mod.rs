@@ -49,6 +49,7 @@
 mod apply;
 mod container;
 mod dns;
+mod ids;
 mod model;
 mod path;
 mod proc;
@@ -222,11 +223,11 @@ impl State {
     }
     /// User `uid` (host table; `container_id` empty) or in a container's table.
     pub fn user(&self, container_id: &str, uid: u32) -> Option<&UserInfo> {
-        self.names.users.get(&(container_id.to_string(), uid))
+        self.names.users.get(container_id, uid)
     }
     /// Group `gid`.
     pub fn group(&self, container_id: &str, gid: u32) -> Option<&GroupInfo> {
-        self.names.groups.get(&(container_id.to_string(), gid))
+        self.names.groups.get(container_id, gid)
     }
     /// Every fd table as (owning pid, its fds in fd order), in no particular order. Includes
     /// tables whose process has no thread yet (a capture's fd list may name one): a thread
@@ -236,11 +237,11 @@ impl State {
     }
     /// Every user as (container id, user), in no particular order.
     pub fn users(&self) -> impl Iterator<Item = (&str, &UserInfo)> {
-        self.names.users.iter().map(|((c, _), u)| (c.as_str(), u))
+        self.names.users.iter()
     }
     /// Every group as (container id, group), in no particular order.
     pub fn groups(&self) -> impl Iterator<Item = (&str, &GroupInfo)> {
-        self.names.groups.iter().map(|((c, _), g)| (c.as_str(), g))
+        self.names.groups.iter()
     }
     /// Counters.
     pub fn stats(&self) -> Stats {
@@ -274,8 +275,7 @@ impl State {
     }
     /// Adds a user to the table of `container_id` (empty: host).
     pub fn add_user(&mut self, container_id: &str, u: UserInfo) {
-        let key = (container_id.to_string(), u.uid);
-        match self.names.users.get(&key) {
+        match self.names.users.get(container_id, u.uid) {
             // The same entry again (a capture's user list, replayed) changes no name.
             Some(old) if *old == u => return,
             None if self.names.users.len() >= self.limits.max_users => {
@@ -284,19 +284,18 @@ impl State {
             }
             _ => {}
         }
-        self.names.users.insert(key, u);
+        self.names.users.insert(container_id, u.uid, u);
         self.names.changed();
     }
     /// Removes user `uid` from the table of `container_id`.
     pub fn remove_user(&mut self, container_id: &str, uid: u32) {
-        if self.names.users.remove(&(container_id.to_string(), uid)).is_some() {
+        if self.names.users.remove(container_id, uid).is_some() {
             self.names.changed();
         }
     }
     /// Adds a group.
     pub fn add_group(&mut self, container_id: &str, g: GroupInfo) {
-        let key = (container_id.to_string(), g.gid);
-        match self.names.groups.get(&key) {
+        match self.names.groups.get(container_id, g.gid) {
             Some(old) if *old == g => return,
             None if self.names.groups.len() >= self.limits.max_users => {
                 self.stats.users_evicted += 1;
@@ -304,12 +303,12 @@ impl State {
             }
             _ => {}
         }
-        self.names.groups.insert(key, g);
+        self.names.groups.insert(container_id, g.gid, g);
         self.names.changed();
     }
     /// Removes group `gid` from the table of `container_id`.
     pub fn remove_group(&mut self, container_id: &str, gid: u32) {
-        if self.names.groups.remove(&(container_id.to_string(), gid)).is_some() {
+        if self.names.groups.remove(container_id, gid).is_some() {
             self.names.changed();
         }
     }
@@ -369,7 +368,12 @@ impl State {
     /// Carries out removals deferred by the last applied event (closed fds, exited threads).
     /// [`State::apply`] calls this first; call it directly at the end of a stream.
     pub fn flush_deferred(&mut self) {
-        for d in std::mem::take(&mut self.deferred) {
+        // Called before every event; most have nothing deferred.
+        if self.deferred.is_empty() {
+            return;
+        }
+        let mut pending = std::mem::take(&mut self.deferred);
+        for d in pending.drain(..) {
             match d {
                 Deferred::CloseFd { pid, fd } => {
                     if let Some(t) = self.fdtables.get_mut(&pid) {
@@ -378,6 +382,10 @@ impl State {
                 }
                 Deferred::RemoveThread { tid } => self.exit_thread(tid),
             }
+        }
+        // The emptied list keeps its buffer for the next events' deferred work.
+        if self.deferred.is_empty() {
+            self.deferred = pending;
         }
     }
 

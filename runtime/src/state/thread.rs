@@ -23,6 +23,7 @@ use std::collections::HashMap;
 use std::ops::Deref;
 
 use super::container::{ContainerInfo, container_id_from_cgroups, short_id};
+use super::ids::IdTable;
 use super::model::{GroupInfo, ThreadInfo, UserInfo};
 use crate::flags;
 
@@ -31,8 +32,8 @@ use crate::flags;
 /// never read).
 #[derive(Debug, Clone, Default)]
 pub(super) struct NameTables {
-    pub(super) users: HashMap<(String, u32), UserInfo>,
-    pub(super) groups: HashMap<(String, u32), GroupInfo>,
+    pub(super) users: IdTable<UserInfo>,
+    pub(super) groups: IdTable<GroupInfo>,
     /// Container metadata by 12-character id (`container.rs`).
     pub(super) containers: HashMap<String, ContainerInfo>,
     generation: u64,
@@ -46,7 +47,7 @@ impl NameTables {
     /// The name of `uid` in container `cid`'s table (`user.name`); `root` for uid 0, as
     /// libsinsp's fallback user.
     pub(super) fn user_name(&self, cid: &str, uid: u32) -> Option<&str> {
-        match self.users.get(&(cid.to_string(), uid)) {
+        match self.users.get(cid, uid) {
             Some(u) if !u.name.is_empty() => Some(u.name.as_str()),
             _ if uid == 0 => Some("root"),
             _ => None,
@@ -58,7 +59,7 @@ impl NameTables {
     }
     /// The name of `gid` (`group.name`); `root` for gid 0.
     pub(super) fn group_name(&self, cid: &str, gid: u32) -> Option<&str> {
-        match self.groups.get(&(cid.to_string(), gid)) {
+        match self.groups.get(cid, gid) {
             Some(g) if !g.name.is_empty() => Some(g.name.as_str()),
             _ if gid == 0 => Some("root"),
             _ => None,

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::state::{GroupInfo, UserInfo};
-use rulec_schema::record;
+use rulec_schema::{EventDef, record};
 
 /// The read buffer: large reads, few system calls.
 const READ_BUF: usize = 1 << 20;
@@ -586,36 +586,39 @@ pub fn decode_record_into(cpu: u16, record: &[u8], ev: &mut Event) -> Result<boo
 /// the table.
 fn decode_event_block(b: Block, ev: &mut Event) -> Result<bool, ScapError> {
     let base = b.offset + 8;
-    let mut c = Cur::new(&b.body, base);
-    let cpu = c.u16("event cpu id")?;
-    let dump_flags = if matches!(b.ty, EVF | EVF_V2 | EVF_V2_LARGE) { c.u32("event dump flags")? } else { 0 };
-    let ev_start = c.pos;
-    let ev_off = c.off();
-    let ts = c.u64("event timestamp")?;
-    let tid = c.u64("event tid")? as i64;
-    let len = c.u32("event length")? as usize;
-    let type_id = c.u16("event type")?;
+    let flagged = matches!(b.ty, EVF | EVF_V2 | EVF_V2_LARGE);
     let v2 = matches!(b.ty, EV_V2 | EV_V2_LARGE | EVF_V2 | EVF_V2_LARGE);
+    let ev_start = if flagged { 6 } else { 2 };
     let hl = if v2 { record::HEADER_LEN } else { record::HEADER_LEN_V1 };
-    let declared = if v2 { Some(c.u32("event nparams")? as usize) } else { None };
+    // The CPU id, dump flags and record header, checked once and read at fixed places.
+    let Some(head) = b.body.get(..ev_start + hl) else {
+        return Err(short_header(&b.body, base, flagged, v2));
+    };
+    let cpu = u16::from_le_bytes(le(head, 0));
+    let dump_flags = if flagged { u32::from_le_bytes(le(head, 2)) } else { 0 };
+    let h = &head[ev_start..];
+    let ev_off = base + ev_start as u64;
+    let ts = u64::from_le_bytes(le(h, record::TS_OFFSET));
+    let tid = u64::from_le_bytes(le(h, record::TID_OFFSET)) as i64;
+    let len = u32::from_le_bytes(le(h, record::LEN_OFFSET)) as usize;
+    let type_id = u16::from_le_bytes(le(h, record::TYPE_OFFSET));
+    let declared = if v2 { Some(u32::from_le_bytes(le(h, record::NPARAMS_OFFSET)) as usize) } else { None };
     if len < hl {
         return Err(err(
             ev_off + record::LEN_OFFSET as u64,
             format!("event length {len} is shorter than the {hl}-byte header"),
         ));
     }
-    if ev_start + len > b.body.len() {
+    let Some(rec) = b.body.get(ev_start..ev_start + len) else {
         return Err(err(
             ev_off + record::LEN_OFFSET as u64,
             format!("event length {len} exceeds its block ({} bytes left)", b.body.len() - ev_start),
         ));
-    }
+    };
     let Some(info) = event_def(type_id) else {
         return Ok(false);
     };
     let lsz = if info.large_payload() { record::PARAM_LEN_SIZE_LARGE } else { record::PARAM_LEN_SIZE };
-    let rec = &b.body[ev_start..ev_start + len];
-    let read_len = |i: usize| param_len(rec, hl + i * lsz, lsz);
     let nparams = match declared {
         Some(n) => {
             if n > MAX_PARAMS {
@@ -632,43 +635,33 @@ fn decode_event_block(b: Block, ev: &mut Event) -> Result<bool, ScapError> {
             }
             n
         }
-        None => {
-            // v1: no count; find the largest n ≤ table params whose lengths add up to len.
-            let mut found = None;
-            for n in (0..=info.params.len().min(MAX_PARAMS)).rev() {
-                if hl + n * lsz > len {
-                    continue;
-                }
-                let total: usize = (0..n).map(read_len).sum();
-                if hl + n * lsz + total == len {
-                    found = Some(n);
-                    break;
-                }
-            }
-            found.ok_or_else(|| {
-                err(
-                    ev_off,
-                    format!(
-                        "event {} (type {type_id}): parameter lengths do not add up to its length {len}",
-                        info.name
-                    ),
-                )
-            })?
-        }
+        None => v1_param_count(rec, hl, lsz, info, type_id, ev_off)?,
     };
+    // One pass over the length table: each parameter inside the record and of its type's
+    // size (structured ones decoded once to check them), then kept as a slot.
+    let lens = &rec[hl..hl + nparams * lsz];
     let mut at = hl + nparams * lsz;
-    for (i, extra_name) in EXTRA_NAMES.iter().enumerate().take(nparams) {
-        let plen = read_len(i);
-        if at + plen > len {
+    ev.params.reserve(nparams);
+    for i in 0..nparams {
+        let plen = if lsz == record::PARAM_LEN_SIZE {
+            usize::from(u16::from_le_bytes(le(lens, i * 2)))
+        } else {
+            u32::from_le_bytes(le(lens, i * 4)) as usize
+        };
+        let (name, ty) = match info.params.get(i) {
+            Some(&p) => p,
+            None => (EXTRA_NAMES[i], ParamType::ByteBuf),
+        };
+        let Some(value) = rec.get(at..at + plen) else {
             return Err(err(
                 ev_off + (hl + i * lsz) as u64,
                 format!("event {} param {i}: length {plen} runs past the event end", info.name),
             ));
+        };
+        if let Err(m) = ParamValue::check(ty, value) {
+            let m = format!("event {} (type {type_id}) param {i} '{name}': {m}", info.name);
+            return Err(err(ev_off + at as u64, m));
         }
-        let (name, ty) = info.params.get(i).copied().unwrap_or((extra_name, ParamType::ByteBuf));
-        ParamValue::check(ty, &rec[at..at + plen]).map_err(|m| {
-            err(ev_off + at as u64, format!("event {} (type {type_id}) param {i} '{name}': {m}", info.name))
-        })?;
         ev.params.push_raw(name, ty, ev_start + at, plen);
         at += plen;
     }
@@ -679,9 +672,69 @@ fn decode_event_block(b: Block, ev: &mut Event) -> Result<bool, ScapError> {
     ev.dir = info.dir;
     ev.dump_flags = dump_flags;
     ev.params.set_record(b.body);
+    ev.params.set_row(type_id, nparams.min(info.params.len()));
     // Generic events are named after their syscall, as libsinsp's `evt.type` does.
     ev.name = if is_generic_id(type_id) { crate::syscalls::generic_name(&ev.params) } else { info.name };
     Ok(true)
+}
+
+/// `N` bytes of `b` at `at`, which the caller checked are there.
+#[inline(always)]
+fn le<const N: usize>(b: &[u8], at: usize) -> [u8; N] {
+    let mut a = [0u8; N];
+    a.copy_from_slice(&b[at..at + N]);
+    a
+}
+
+/// The error of an event block too short for its header: the first field that is missing.
+#[cold]
+fn short_header(body: &[u8], base: u64, flagged: bool, v2: bool) -> ScapError {
+    let mut c = Cur::new(body, base);
+    let header = (|| {
+        c.u16("event cpu id")?;
+        if flagged {
+            c.u32("event dump flags")?;
+        }
+        c.u64("event timestamp")?;
+        c.u64("event tid")?;
+        c.u32("event length")?;
+        c.u16("event type")?;
+        if v2 {
+            c.u32("event nparams")?;
+        }
+        Ok(())
+    })();
+    match header {
+        Err(e) => e,
+        Ok(()) => err(base, "event header: the block is shorter than its header"),
+    }
+}
+
+/// A v1 record's parameter count, which it does not hold: the largest count up to the
+/// table's whose lengths add up to the record's length.
+fn v1_param_count(
+    rec: &[u8],
+    hl: usize,
+    lsz: usize,
+    info: &EventDef,
+    type_id: u16,
+    ev_off: u64,
+) -> Result<usize, ScapError> {
+    let len = rec.len();
+    let read_len = |i: usize| param_len(rec, hl + i * lsz, lsz);
+    for n in (0..=info.params.len().min(MAX_PARAMS)).rev() {
+        if hl + n * lsz > len {
+            continue;
+        }
+        let total: usize = (0..n).map(read_len).sum();
+        if hl + n * lsz + total == len {
+            return Ok(n);
+        }
+    }
+    Err(err(
+        ev_off,
+        format!("event {} (type {type_id}): parameter lengths do not add up to its length {len}", info.name),
+    ))
 }
 
 /// The length of a parameter from its entry at `at` of the length array (`lsz` bytes wide;
