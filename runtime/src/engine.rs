@@ -20,7 +20,7 @@
 //!   ([`crate::eval::order`]) and, on the JIT, recompiles once. Checks are pure, so this changes
 //!   how soon a rule's value is known, never the value. The order is chosen after the shared
 //!   passes are switched on, and prices each check as this engine will run it, where that is
-//!   cheaper than the static model says: a check a shared pass decides is a bit read
+//!   cheaper than the static model says: a check an exact (hash) shared pass decides is a bit read
 //!   ([`rulec_ir::cost::SHARED_BIT`]), and a test the JIT compiles inline costs its comparison
 //!   on an already cached slot ([`rulec_ir::cost::CACHED_SLOT`]), not the slot's computation and
 //!   a call. Without that, `evt.is_open_write = true` (a call out of the JIT) looked cheaper than
@@ -473,18 +473,20 @@ impl Engine {
     }
 
     /// Per check, what it costs as this engine runs it after profiling, where that differs
-    /// from the static model (`None`): a shared pass's verdict bit, and on the JIT a test
+    /// from the static model (`None`): a bit of a shared pass that is one hash lookup (a
+    /// scanning pass stays priced by the model: the first check reached pays the whole scan,
+    /// measured dearer on the upstream rules when priced as a bit), and on the JIT a test
     /// compiled inline on the slot's cached value (the model prices computing the slot, which
     /// an event pays once for all the checks that read it, and no call out of the code).
     fn check_prices(&self) -> Vec<Option<f64>> {
         let p = self.compiled.program();
-        let bits = self.compiled.verdict_bits();
+        let exact = self.compiled.decided_by_exact_pass();
         let inline = if self.jit.is_some() { crate::jit::inline_checks(p, true) } else { Vec::new() };
         p.checks
             .iter()
             .enumerate()
             .map(|(i, c)| {
-                if bits.get(i).is_some_and(Option::is_some) {
+                if exact.get(i).copied().unwrap_or(false) {
                     Some(rulec_ir::cost::SHARED_BIT)
                 } else if inline.get(i).copied().unwrap_or(false) {
                     Some(rulec_ir::cost::test_cost(&c.test) + rulec_ir::cost::CACHED_SLOT)

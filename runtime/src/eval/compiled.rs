@@ -196,6 +196,13 @@ impl Compiled {
         self.checks.iter().map(|c| c.shared.map(|(_, b)| b)).collect()
     }
 
+    /// Per check, whether a shared pass that is one hash lookup (see
+    /// [`Compiled::shared_pass_is_exact`]) is switched on for it: its verdict is then a bit
+    /// read, the lookup paid once per event for the whole group.
+    pub fn decided_by_exact_pass(&self) -> Vec<bool> {
+        self.checks.iter().map(|c| c.shared.is_some_and(|(g, _)| self.shared_pass_is_exact(g as usize))).collect()
+    }
+
     /// The program this was compiled from.
     pub fn program(&self) -> &Program {
         &self.program
