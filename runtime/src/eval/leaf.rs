@@ -252,7 +252,6 @@ impl<'a> EvalCtx<'a> {
             return match v {
                 Value::Int(i) => Some(i),
                 Value::Uint(u) => Some(u as i64),
-                Value::Bool(b) => Some(i64::from(b)),
                 _ => None,
             };
         }
@@ -260,8 +259,6 @@ impl<'a> EvalCtx<'a> {
             Value::Int(i) => Some(*i),
             // The 64 bits of an unsigned value, as the JIT compares them unsigned.
             Value::Uint(u) => Some(*u as i64),
-            // A boolean slot's value, as the JIT compares it with `true` (1) or `false` (0).
-            Value::Bool(b) => Some(i64::from(*b)),
             _ => None,
         }
     }

@@ -9,7 +9,7 @@
 //! * `eval_check(ctx, check) -> u8`: evaluates one check of the program (any [`Test`]): 1 true,
 //!   0 false;
 //! * `slot_num(ctx, slot, out) -> u8`: 1 and `*out` written when the slot's value is present and
-//!   an integer or a boolean (0 or 1), else 0 (absent, not numeric, a list...). The value is the slot's 64-bit pattern:
+//!   an integer, else 0 (absent, not numeric, a list...). The value is the slot's 64-bit pattern:
 //!   for a slot of signed type (`Int8`..`Int64`) the `i64`; for an unsigned one (`Uint8`..`Uint64`,
 //!   `Port`, `AbsTime`, `RelTime`) the `u64` reinterpreted as `i64` (`u as i64`, NOT a checked
 //!   conversion: values above `i64::MAX` must still be reported). It is called at most once per
@@ -24,9 +24,8 @@
 //! Which checks compile inline (see `plan`): `Compare { cmp, Const::Int }` on a non-list slot of
 //! signed integer type (signed `icmp`), `Compare { cmp, Const::Uint }` on a non-list slot of
 //! unsigned type (unsigned `icmp` on the same bits, so the full `u64` order is kept), and `In` of
-//! 1 to 8 constants of the matching kind, and `=`/`!=` of a boolean slot with `true` or `false`
-//! (0 or 1 unsigned). An absent value makes such a check false, whatever
-//! `cmp` is (`!=` included), as the IR specifies. Everything else (strings, doubles, IPs,
+//! 1 to 8 constants of the matching kind. An absent value makes such a check false, whatever
+//! `cmp` is (`!=` included), as the IR specifies. Everything else (strings, doubles, bools, IPs,
 //! `Dyn` slots, a constant kind that does not match the slot's signedness, lists, `exists`...)
 //! calls `eval_check`, so those semantics stay in one place, the interpreter's. With `slot_str`,
 //! string tests against constants of up to 64 bytes on a slot that is never a list also compile

@@ -143,15 +143,6 @@ fn classify(p: &Program, check: &Check, strings: bool) -> Leaf {
     if slot.may_yield_list() {
         return Leaf::Call;
     }
-    // A boolean slot against `true`/`false`: `slot_num` gives a boolean as 0 or 1.
-    if slot.ty() == rulec_schema::FieldType::Bool && !slot.is_list() {
-        return match &check.test {
-            Test::Compare { cmp: cmp @ (Cmp::Eq | Cmp::Ne), value: Const::Bool(b) } => {
-                Leaf::Num { slot: check.slot.0, test: NumTest::Cmp { cmp: *cmp, signed: false, value: i64::from(*b) } }
-            }
-            _ => Leaf::Call,
-        };
-    }
     let Some(signed) = slot.ty().int_signedness() else {
         return match str_test(&check.test) {
             Some(test) if strings && !slot.is_list() => Leaf::Str { slot: check.slot.0, test },
