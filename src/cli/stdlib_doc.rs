@@ -165,14 +165,14 @@ opens, 0.4% connects, 0.2% execs). Rules only run on the event types they name, 
 cost is mostly its open rules: 31 of the stdlib's 83 rules see every open, against 5 of the 25
 rules the upstream `falco_rules.yaml` enables. Measured in instructions (callgrind, which the
 load of a shared machine does not move; `--toggle-collect='*Engine*process*'`, the timed passes
-of 20,000 events), the stdlib costs 658 instructions per event on the JIT and 909 on the
-interpreter, the upstream rules 270 and 320: 2.4 and 2.8 times as much for 3.3 times the rules
-(issue 12 asks for at most 1.5). Most of it is the engine's floor per rule evaluated (about 90
-instructions on the JIT even when the rule's first test is a verdict bit read inline, so 31 open
-rules cost about 200 per event of this stream however they are written) and, in the eight rules
-about files being written on `open_write`, `evt.is_open_write`, a call out of the JIT that the
-engine's order tries before the path test because it prices a test decided by a shared pass as a
-full string test.
+of 20,000 events), the stdlib costs 437 instructions per event on the JIT and 870 on the
+interpreter, the upstream rules 237 and 304: 1.8 and 2.9 times as much for 3.3 times the rules
+(issue 12 asks for at most 1.5). The engine orders each rule's tests by what they cost as it runs
+them (a test a shared pass decides by one hash lookup is a bit read, a test the JIT compiles
+inline is a comparison on a value fetched once), so the open rules try their path tests before
+flags such as `evt.is_open_write` that call out of the JIT. What is left is mostly the engine's
+floor per rule evaluated and checks the JIT still calls back for (substring searches, globs,
+lists).
 ";
 
 #[cfg(test)]
