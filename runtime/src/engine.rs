@@ -482,6 +482,16 @@ impl Engine {
         let p = self.compiled.program();
         let exact = self.compiled.decided_by_exact_pass();
         let inline = if self.jit.is_some() { crate::jit::inline_checks(p, true) } else { Vec::new() };
+        // A slot is computed once per event and then fetched from the cache by every other
+        // check that reads it: an inline test pays its share of the computation, never less
+        // than a cached fetch (a slot only one or two checks read, such as an ancestor's name,
+        // keeps most of its price).
+        let mut readers = vec![0u32; p.slots.len()];
+        for c in &p.checks {
+            if let Some(r) = readers.get_mut(c.slot.0 as usize) {
+                *r += 1;
+            }
+        }
         p.checks
             .iter()
             .enumerate()
@@ -489,7 +499,9 @@ impl Engine {
                 if exact.get(i).copied().unwrap_or(false) {
                     Some(rulec_ir::cost::SHARED_BIT)
                 } else if inline.get(i).copied().unwrap_or(false) {
-                    Some(rulec_ir::cost::test_cost(&c.test) + rulec_ir::cost::CACHED_SLOT)
+                    let slot = p.slots.get(c.slot.0 as usize).map_or(1.0, |s| rulec_ir::cost::slot_cost(p, s));
+                    let share = slot / f64::from(readers.get(c.slot.0 as usize).copied().unwrap_or(1).max(1));
+                    Some(rulec_ir::cost::test_cost(&c.test) + share.max(rulec_ir::cost::CACHED_SLOT))
                 } else {
                     None
                 }

@@ -52,7 +52,8 @@ pub const SHARED_BIT: f64 = 0.5;
 
 /// What a slot the per-event cache already holds costs to fetch again. A slot that many checks
 /// read (an event's path, its process name) is computed once per event and then fetched by
-/// every rule: the compiled code's inline tests pay this, not [`slot_cost`].
+/// every rule: the engine prices the compiled code's inline tests at their share of
+/// [`slot_cost`] among the slot's readers, never below this.
 pub const CACHED_SLOT: f64 = 1.0;
 
 /// [`node_costs`] with the engine's own price for some checks: `checks[c]`, when `Some`, is
