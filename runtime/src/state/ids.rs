@@ -9,6 +9,17 @@
 
 use rustc_hash::FxHashMap;
 
+/// What [`IdTable::put`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Put {
+    /// An equal entry was there already.
+    Unchanged,
+    /// A new entry, refused: the tables were full.
+    Refused,
+    /// The entry was added or replaced.
+    Set,
+}
+
 /// Entries of type `V` by (container id, id); the host's table is the empty container id.
 #[derive(Debug, Clone)]
 pub(crate) struct IdTable<V> {
@@ -43,6 +54,22 @@ impl<V> IdTable<V> {
             self.len += 1;
         }
         old
+    }
+
+    /// Sets the entry of `id` in `cid`'s table to `v`, unless it holds an equal entry already
+    /// ([`Put::Unchanged`]: a capture's user list replayed changes no name) or `v` would be a new
+    /// entry in tables that hold `limit` entries ([`Put::Refused`]: the caller counts it).
+    pub(crate) fn put(&mut self, cid: &str, id: u32, v: V, limit: usize) -> Put
+    where
+        V: PartialEq,
+    {
+        match self.get(cid, id) {
+            Some(old) if *old == v => return Put::Unchanged,
+            None if self.len >= limit => return Put::Refused,
+            _ => {}
+        }
+        self.insert(cid, id, v);
+        Put::Set
     }
 
     /// Removes the entry of `id` from `cid`'s table (a container's table goes with its last
@@ -94,5 +121,9 @@ mod tests {
         assert_eq!(t.remove("nope", 1), None);
         assert_eq!(t.len(), 1);
         assert!(t.containers.is_empty(), "a container's table goes with its last entry");
+        assert_eq!(t.put("", 0, "root", 1), Put::Unchanged);
+        assert_eq!(t.put("abc", 1, "one", 1), Put::Refused);
+        assert_eq!(t.put("", 0, "toor", 1), Put::Set, "a replacement is no new entry");
+        assert_eq!((t.get("", 0), t.len()), (Some(&"toor"), 1));
     }
 }

@@ -275,17 +275,16 @@ impl State {
     }
     /// Adds a user to the table of `container_id` (empty: host).
     pub fn add_user(&mut self, container_id: &str, u: UserInfo) {
-        match self.names.users.get(container_id, u.uid) {
-            // The same entry again (a capture's user list, replayed) changes no name.
-            Some(old) if *old == u => return,
-            None if self.names.users.len() >= self.limits.max_users => {
-                self.stats.users_evicted += 1;
-                return;
-            }
-            _ => {}
+        let put = self.names.users.put(container_id, u.uid, u, self.limits.max_users);
+        self.after_put(put);
+    }
+    /// Counts a refused user or group entry, or tells derived names that one changed.
+    fn after_put(&mut self, put: ids::Put) {
+        match put {
+            ids::Put::Unchanged => {}
+            ids::Put::Refused => self.stats.users_evicted += 1,
+            ids::Put::Set => self.names.changed(),
         }
-        self.names.users.insert(container_id, u.uid, u);
-        self.names.changed();
     }
     /// Removes user `uid` from the table of `container_id`.
     pub fn remove_user(&mut self, container_id: &str, uid: u32) {
@@ -295,16 +294,8 @@ impl State {
     }
     /// Adds a group.
     pub fn add_group(&mut self, container_id: &str, g: GroupInfo) {
-        match self.names.groups.get(container_id, g.gid) {
-            Some(old) if *old == g => return,
-            None if self.names.groups.len() >= self.limits.max_users => {
-                self.stats.users_evicted += 1;
-                return;
-            }
-            _ => {}
-        }
-        self.names.groups.insert(container_id, g.gid, g);
-        self.names.changed();
+        let put = self.names.groups.put(container_id, g.gid, g, self.limits.max_users);
+        self.after_put(put);
     }
     /// Removes group `gid` from the table of `container_id`.
     pub fn remove_group(&mut self, container_id: &str, gid: u32) {
