@@ -165,8 +165,8 @@ opens, 0.4% connects, 0.2% execs). Rules only run on the event types they name, 
 cost is mostly its open rules: 31 of the stdlib's 83 rules see every open, against 5 of the 25
 rules the upstream `falco_rules.yaml` enables. Measured in instructions (callgrind, which the
 load of a shared machine does not move; `--toggle-collect='*Engine*process*'`, the timed passes
-of 20,000 events), the stdlib costs 437 instructions per event on the JIT and 870 on the
-interpreter, the upstream rules 237 and 304: 1.8 and 2.9 times as much for 3.3 times the rules
+of 20,000 events), the stdlib costs 440 instructions per event on the JIT and 871 on the
+interpreter, the upstream rules 233 and 306: 1.9 and 2.8 times as much for 3.3 times the rules
 (issue 12 asks for at most 1.5). The engine orders each rule's tests by what they cost as it runs
 them (a test a shared pass decides by one hash lookup is a bit read, a test the JIT compiles
 inline is a comparison on a value fetched once), so the open rules try their path tests before
