@@ -337,6 +337,22 @@ impl Params {
     /// comes back with [`Params::set_record`].
     #[inline]
     pub(crate) fn take_buffer(&mut self) -> Vec<u8> {
+        self.clear();
+        std::mem::take(&mut self.raw)
+    }
+
+    /// The byte buffer (emptied), for the reader to fill and give back with
+    /// [`Params::set_record`]; the parameters must have been cleared.
+    #[inline]
+    pub(crate) fn take_raw(&mut self) -> Vec<u8> {
+        let mut b = std::mem::take(&mut self.raw);
+        b.clear();
+        b
+    }
+
+    /// Clears the parameters, keeping the byte buffer's capacity (emptied).
+    #[inline]
+    pub(crate) fn clear(&mut self) {
         self.locs.clear();
         self.slots.clear();
         self.row = &[];
@@ -345,9 +361,7 @@ impl Params {
         if self.filled.get() != 0 {
             self.clear_cache();
         }
-        let mut b = std::mem::take(&mut self.raw);
-        b.clear();
-        b
+        self.raw.clear();
     }
 
     /// The list the reader fills with the record's parameters (emptied by
@@ -359,23 +373,30 @@ impl Params {
 
     /// Makes `raw` the record bytes the [`Params::locs_mut`] ranges point into (each checked
     /// by the reader), and the table row `def` their names and types.
-    pub(crate) fn set_record(&mut self, raw: Vec<u8>, def: &'static EventDef) {
-        self.set_record_row(raw, def.id, &def.params[..]);
-        self.def = Some(def);
+    pub(crate) fn set_record(&mut self, raw: Vec<u8>, def: &'static EventDef) -> Vec<u8> {
+        let old = self.set_record_row(raw, def.id, &def.params[..]);
+        // Kept only where it settles `Event::def` alone: the first parameter is the record's,
+        // and not a syscall id (the event would be generic, named after its syscall).
+        let generic = def.params.first().is_some_and(|p| p.1 == ParamType::SyscallId);
+        self.def = (!self.locs.is_empty() && !generic).then_some(def);
+        old
     }
 
     /// [`Params::set_record`] with the row given alone (no [`Params::record_def`]).
-    fn set_record_row(&mut self, raw: Vec<u8>, id: u16, row: &'static [(&'static str, ParamType)]) {
-        self.raw = raw;
+    fn set_record_row(&mut self, raw: Vec<u8>, id: u16, row: &'static [(&'static str, ParamType)]) -> Vec<u8> {
+        let mut old = std::mem::replace(&mut self.raw, raw);
+        old.clear();
         self.row = row;
         self.def = None;
         self.row_id = id;
         self.row_len = self.locs.len().min(row.len()) as u16;
         self.grow_cache();
+        old
     }
 
     /// The table row of event `id` that a record was read with, while the record's
-    /// parameters are still its own (a parameter replaced by one of another type ends that).
+    /// parameters are still its own (a parameter replaced by one of another type ends that);
+    /// none for a record without parameters or of a generic row ([`Params::set_record`]).
     #[inline]
     pub(crate) fn record_def(&self, id: u16) -> Option<&'static EventDef> {
         self.def.filter(|d| d.id == id)
@@ -549,7 +570,7 @@ mod tests {
             raw.extend_from_slice(&v.to_le_bytes());
             p.locs_mut().push(Loc { at, end: raw.len() as u32 });
         }
-        p.set_record_row(raw, 7, ROW);
+        let _ = p.set_record_row(raw, 7, ROW);
         p
     }
 
@@ -582,7 +603,7 @@ mod tests {
                 p.locs_mut().push(Loc { at, end: raw.len() as u32 });
             }
             // 70 parameters: past the row (byte buffers), the cells past 63 included.
-            p.set_record_row(raw, 7, ROW);
+            let _ = p.set_record_row(raw, 7, ROW);
             for i in [0usize, 1, 5, 62, 63, 64, 69] {
                 let want = (round * 100 + i as i64).to_le_bytes();
                 let got = p.value_at(i).cloned();
@@ -634,7 +655,7 @@ mod tests {
             raw.extend_from_slice(b);
             rec.locs_mut().push(Loc { at, end: raw.len() as u32 });
         }
-        rec.set_record_row(raw, 9, ROW4);
+        let _ = rec.set_record_row(raw, 9, ROW4);
         let built: Params = vec![
             Param { name: "fd", ty: ParamType::Fd, value: ParamValue::Fd(7) },
             Param { name: "name", ty: ParamType::FsPath, value: ParamValue::Path("/etc/shadow".into()) },

@@ -164,23 +164,9 @@ impl ScapReader {
     /// error, or any oddity, which that path reports).
     #[inline]
     fn read_buffered_block(&mut self) -> Option<Block> {
-        if self.input.unread().len() < 8 && !self.input.want(8).ok()? {
-            return None;
-        }
-        let word = |buf: &[u8], at: usize| Some(u32::from_le_bytes(buf.get(at..at + 4)?.try_into().ok()?));
-        let head = self.input.unread();
-        let (ty, len) = (word(head, 0)?, word(head, 4)?);
-        let total = len as usize;
-        if len < 12 || (total - 12) > READER_BUF_SIZE {
-            return None;
-        }
-        if head.len() < total && !self.input.want(total).ok()? {
-            return None;
-        }
+        let total = self.buffered_block_len()?;
         let buf = self.input.unread();
-        if word(buf, total - 4)? != len {
-            return None;
-        }
+        let ty = u32::from_le_bytes(buf.get(..4)?.try_into().ok()?);
         let mut body = std::mem::take(&mut self.spare);
         body.clear();
         body.extend_from_slice(buf.get(8..total - 4)?);
@@ -189,6 +175,27 @@ impl ScapReader {
         self.offset += total as u64;
         self.stats.blocks += 1;
         Some(Block { ty, body, offset })
+    }
+
+    /// The length of the next block when it is whole in the read buffer (read into it if it
+    /// runs past the buffer's end), at most [`READER_BUF_SIZE`] bytes of body, and its trailer
+    /// repeats its length; `None` otherwise.
+    #[inline]
+    fn buffered_block_len(&mut self) -> Option<usize> {
+        if self.input.unread().len() < 8 && !self.input.want(8).ok()? {
+            return None;
+        }
+        let word = |buf: &[u8], at: usize| Some(u32::from_le_bytes(buf.get(at..at + 4)?.try_into().ok()?));
+        let head = self.input.unread();
+        let len = word(head, 4)?;
+        let total = len as usize;
+        if len < 12 || (total - 12) > READER_BUF_SIZE {
+            return None;
+        }
+        if head.len() < total && !self.input.want(total).ok()? {
+            return None;
+        }
+        (word(self.input.unread(), total - 4)? == len).then_some(total)
     }
 
     fn read_block_in_parts(&mut self) -> Result<Option<Block>, ScapError> {
@@ -541,18 +548,21 @@ impl ScapReader {
         Ok(())
     }
 
-    /// Decodes one event block into an event; `Ok(None)` (counted) for an event type beyond the
-    /// table.
     /// Reads the next event into `ev`, reusing its buffers (no allocation per event once
     /// they have grown); `Ok(false)` at the end.
     fn fill(&mut self, ev: &mut Event) -> Result<bool, ScapError> {
-        // The event's record buffer serves the next block; the block's bytes become the
-        // event's (two buffers in turn, no allocation once both have grown).
-        let old = ev.params.take_buffer();
-        if self.spare.capacity() == 0 {
-            self.spare = old;
-        }
+        ev.params.clear();
         loop {
+            if self.pending.is_none()
+                && let Some(read) = self.read_buffered_event(ev)
+            {
+                if read? {
+                    self.stats.events += 1;
+                    return Ok(true);
+                }
+                self.stats.skipped_unknown += 1;
+                continue;
+            }
             let b = match self.pending.take() {
                 Some(b) => b,
                 None => match self.read_block()? {
@@ -561,7 +571,9 @@ impl ScapReader {
                 },
             };
             if is_event_block(b.ty) {
-                if decode_event_block(b, ev)? {
+                // The block's bytes become the event's; its old buffer serves the next block.
+                let decoded = decode_event_block(b.ty, Body::Owned(b.body), b.offset, ev, &mut self.spare)?;
+                if decoded {
                     self.stats.events += 1;
                     return Ok(true);
                 }
@@ -571,6 +583,27 @@ impl ScapReader {
                 self.spare = b.body;
             }
         }
+    }
+
+    /// The usual case of [`ScapReader::fill`]: an event block of at most [`READER_BUF_SIZE`]
+    /// bytes, whole and well framed in the read buffer (refilled if it runs past its end),
+    /// decoded where it lies and its bytes copied once, into the event. `None` leaves the
+    /// block to the general path (any other block, a read error or an oddity of framing,
+    /// which that path reports).
+    #[inline]
+    fn read_buffered_event(&mut self, ev: &mut Event) -> Option<Result<bool, ScapError>> {
+        let total = self.buffered_block_len()?;
+        let buf = self.input.unread();
+        let ty = u32::from_le_bytes(buf.get(..4)?.try_into().ok()?);
+        if !is_event_block(ty) {
+            return None;
+        }
+        let body = buf.get(8..total - 4)?;
+        let read = decode_event_block(ty, Body::Borrowed(body), self.offset, ev, &mut Vec::new());
+        self.input.consume(total);
+        self.offset += total as u64;
+        self.stats.blocks += 1;
+        Some(read)
     }
 }
 
@@ -590,21 +623,40 @@ pub fn decode_record_into(cpu: u16, record: &[u8], ev: &mut Event) -> Result<boo
     let mut body = ev.params.take_buffer();
     body.extend_from_slice(&cpu.to_le_bytes());
     body.extend_from_slice(record);
-    decode_event_block(Block { ty: EV_V2, body, offset: 0 }, ev)
+    decode_event_block(EV_V2, Body::Owned(body), 0, ev, &mut Vec::new())
 }
 
-/// Decodes one event block (any event block kind) into `ev`, whose parameters keep the block's
-/// bytes and are decoded when read (each checked here); `Ok(false)` for an event type beyond
-/// the table.
-fn decode_event_block(b: Block, ev: &mut Event) -> Result<bool, ScapError> {
-    let base = b.offset + 8;
-    let flagged = matches!(b.ty, EVF | EVF_V2 | EVF_V2_LARGE);
-    let v2 = matches!(b.ty, EV_V2 | EV_V2_LARGE | EVF_V2 | EVF_V2_LARGE);
+/// An event block's body as the decoder gets it.
+enum Body<'a> {
+    /// In the read buffer: copied into the event's own buffer once it is decoded.
+    Borrowed(&'a [u8]),
+    /// A buffer of its own, which becomes the event's.
+    Owned(Vec<u8>),
+}
+
+/// Decodes the body of an event block of type `ty` (any event block kind) at `offset` into
+/// `ev` (cleared), whose parameters keep the block's bytes and are decoded when read (each
+/// checked here); `Ok(false)` for an event type beyond the table. An owned body becomes the
+/// event's buffer, and the event's old buffer goes to `spare` when that has none.
+fn decode_event_block(
+    ty: u32,
+    body: Body<'_>,
+    offset: u64,
+    ev: &mut Event,
+    spare: &mut Vec<u8>,
+) -> Result<bool, ScapError> {
+    let bytes = match &body {
+        Body::Borrowed(b) => b,
+        Body::Owned(v) => v.as_slice(),
+    };
+    let base = offset + 8;
+    let flagged = matches!(ty, EVF | EVF_V2 | EVF_V2_LARGE);
+    let v2 = matches!(ty, EV_V2 | EV_V2_LARGE | EVF_V2 | EVF_V2_LARGE);
     let ev_start = if flagged { 6 } else { 2 };
     let hl = if v2 { record::HEADER_LEN } else { record::HEADER_LEN_V1 };
     // The CPU id, dump flags and record header, checked once and read at fixed places.
-    let Some(head) = b.body.get(..ev_start + hl) else {
-        return Err(short_header(&b.body, base, flagged, v2));
+    let Some(head) = bytes.get(..ev_start + hl) else {
+        return Err(short_header(bytes, base, flagged, v2));
     };
     let cpu = u16::from_le_bytes(le(head, 0));
     let dump_flags = if flagged { u32::from_le_bytes(le(head, 2)) } else { 0 };
@@ -621,10 +673,10 @@ fn decode_event_block(b: Block, ev: &mut Event) -> Result<bool, ScapError> {
             format!("event length {len} is shorter than the {hl}-byte header"),
         ));
     }
-    let Some(rec) = b.body.get(ev_start..ev_start + len) else {
+    let Some(rec) = bytes.get(ev_start..ev_start + len) else {
         return Err(err(
             ev_off + record::LEN_OFFSET as u64,
-            format!("event length {len} exceeds its block ({} bytes left)", b.body.len() - ev_start),
+            format!("event length {len} exceeds its block ({} bytes left)", bytes.len() - ev_start),
         ));
     };
     let Some(info) = event_def(type_id) else {
@@ -654,11 +706,11 @@ fn decode_event_block(b: Block, ev: &mut Event) -> Result<bool, ScapError> {
     // byte range; names and types stay the row's. Anything that first pass flags is walked
     // again parameter by parameter ([`check_params`]), which parses structured values and
     // names the first bad one.
-    let row: &'static [(&'static str, ParamType)] = &info.params[..];
     let data = hl + nparams * lsz;
     let lens = &rec[hl..data];
+    let rules = size_rules(type_id);
     let (total, odd) =
-        if lsz == record::PARAM_LEN_SIZE { scan_lens::<2>(lens, row) } else { scan_lens::<4>(lens, row) };
+        if lsz == record::PARAM_LEN_SIZE { scan_lens::<2>(lens, rules) } else { scan_lens::<4>(lens, rules) };
     if odd || data + total > len {
         check_params(rec, hl, lsz, nparams, info, type_id, ev_off)?;
     }
@@ -674,28 +726,52 @@ fn decode_event_block(b: Block, ev: &mut Event) -> Result<bool, ScapError> {
     ev.type_id = type_id;
     ev.dir = info.dir;
     ev.dump_flags = dump_flags;
-    ev.params.set_record(b.body, info);
+    let old = match body {
+        Body::Borrowed(b) => {
+            let mut raw = ev.params.take_raw();
+            raw.extend_from_slice(b);
+            ev.params.set_record(raw, info)
+        }
+        Body::Owned(v) => ev.params.set_record(v, info),
+    };
+    if spare.capacity() == 0 {
+        *spare = old;
+    }
     // Generic events are named after their syscall, as libsinsp's `evt.type` does.
     ev.name = if is_generic_id(type_id) { crate::syscalls::generic_name(&ev.params) } else { info.name };
     Ok(true)
 }
 
 /// The sum of the `W`-byte lengths in `lens`, and whether any present parameter's length is
-/// not its type's in `row` (or its type is structured, to be parsed).
+/// not the one its rule in `rules` asks (or its type is structured, to be parsed).
 #[inline(always)]
-fn scan_lens<const W: usize>(lens: &[u8], row: &[(&str, ParamType)]) -> (usize, bool) {
+fn scan_lens<const W: usize>(lens: &[u8], rules: &[u8]) -> (usize, bool) {
     let mut total = 0usize;
     let mut odd = false;
     for (i, c) in lens.chunks_exact(W).enumerate() {
         let plen = len_of::<W>(c);
-        let rule = match row.get(i) {
-            Some(p) => ParamValue::size_rule(p.1),
-            None => SIZE_ANY,
-        };
+        let rule = rules.get(i).copied().unwrap_or(SIZE_ANY);
         odd |= plen != 0 && rule != SIZE_ANY && (rule == SIZE_STRUCTURED || usize::from(rule) != plen);
         total += plen;
     }
     (total, odd)
+}
+
+/// The size rules ([`ParamValue::size_rule`]) of the parameters of event `id`'s table row, as
+/// bytes: one look-up per parameter instead of a branch on its type. Worked out from the
+/// table on first use.
+fn size_rules(id: u16) -> &'static [u8] {
+    static RULES: std::sync::OnceLock<Vec<Box<[u8]>>> = std::sync::OnceLock::new();
+    let rules = RULES.get_or_init(|| {
+        let rows = (0..=u16::MAX).rev().find(|&i| event_def(i).is_some()).map_or(0, |i| usize::from(i) + 1);
+        (0..rows)
+            .map(|i| {
+                let row = u16::try_from(i).ok().and_then(event_def).map_or(&[][..], |d| &d.params[..]);
+                row.iter().map(|p| ParamValue::size_rule(p.1)).collect()
+            })
+            .collect()
+    });
+    rules.get(usize::from(id)).map_or(&[], |r| &r[..])
 }
 
 /// Appends each parameter's byte range to `locs`, the first starting at `at` (the lengths were
