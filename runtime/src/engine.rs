@@ -143,6 +143,13 @@ pub struct Engine {
     jit: Option<JitProgram>,
     /// Whether `jit` compiles string tests inline.
     jit_strings: bool,
+    /// Whether `jit` holds one batch function per list of `lists`, as they are now (see
+    /// [`Engine::run_batch`]).
+    jit_batches: bool,
+    /// Whether batch functions were tried for the current lists (a failure is not retried).
+    batches_tried: bool,
+    /// The positions of the rules a batch call matched (as long as the longest list).
+    matched: Vec<u32>,
     jit_error: Option<String>,
     mode: MatchMode,
     enabled: Vec<bool>,
@@ -189,7 +196,7 @@ impl Engine {
         let (jit, jit_error) = match backend {
             Backend::Interp => (None, None),
             // Profiling with measured sharing from the start: string tests are called back.
-            Backend::Jit => match compile_jit(&compiled, false) {
+            Backend::Jit => match compile_jit(&compiled, false, None) {
                 Ok(j) => (Some(j), None),
                 Err(e) => (None, Some(e)),
             },
@@ -200,6 +207,9 @@ impl Engine {
             compiled,
             jit,
             jit_strings: false,
+            jit_batches: false,
+            batches_tried: false,
+            matched: Vec::new(),
             jit_error,
             mode: MatchMode::First,
             enabled,
@@ -279,13 +289,25 @@ impl Engine {
 
     /// Recompiles the JIT, if running, for the program's current order and verdict bits (if
     /// that fails, the old code stays: it computes the same values).
+    /// Once profiling is over (string tests inline), the program also gets one batch function
+    /// per candidate list; should that fail, the rule functions alone.
     fn rebuild_jit(&mut self) {
         let strings = !self.counting();
-        if self.jit.is_some()
-            && let Ok(j) = compile_jit(&self.compiled, strings)
-        {
+        if self.jit.is_none() {
+            return;
+        }
+        let lists = (strings && self.profile.is_none()).then_some(self.lists.as_slice());
+        self.batches_tried |= lists.is_some();
+        let built = match lists {
+            Some(lists) => compile_jit(&self.compiled, strings, Some(lists))
+                .map(|j| (j, true))
+                .or_else(|_| compile_jit(&self.compiled, strings, None).map(|j| (j, false))),
+            None => compile_jit(&self.compiled, strings, None).map(|j| (j, false)),
+        };
+        if let Ok((j, batches)) = built {
             self.jit = Some(j);
             self.jit_strings = strings;
+            self.jit_batches = batches;
         }
     }
 
@@ -301,6 +323,12 @@ impl Engine {
         if self.jit.is_some() && self.jit_strings == self.counting() {
             self.rebuild_jit();
         }
+    }
+
+    /// Whether events are now run as one JIT batch call per candidate list (after profiling,
+    /// see [`Engine::run_batch`]), rather than one call per rule.
+    pub fn batched(&self) -> bool {
+        self.jit_batches && self.profile.is_none()
     }
 
     /// How many checks shared string passes decide (see `eval/shared.rs`).
@@ -345,13 +373,22 @@ impl Engine {
         }
         let mut lists = vec![any_type];
         let mut index = HashMap::default();
+        // In name order, so that the lists (and the JIT's batch functions) do not depend on the
+        // hash map's order.
+        let mut by_type: Vec<(String, Vec<usize>)> = by_type.into_iter().collect();
+        by_type.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         for (name, list) in by_type {
             index.insert(name, lists.len() as u32);
             lists.push(list);
         }
+        let longest = lists.iter().map(Vec::len).max().unwrap_or(0);
+        self.matched.resize(longest, 0);
         self.by_type = index;
         self.lists = lists;
         self.name_cache.fill((0, 0, 0));
+        // The batch functions run the old lists: rebuilt when next needed (see `run_candidates`).
+        self.jit_batches = false;
+        self.batches_tried = false;
     }
 
     /// The candidate rules for an event called `name`.
@@ -399,6 +436,15 @@ impl Engine {
     /// that the common case, an event no rule looks at, stays a small function).
     #[inline(never)]
     fn run_candidates(&mut self, list: usize, ev: &Event, state: &State, out: &mut Vec<Alert>) {
+        if self.profile.is_none() && self.jit.is_some() {
+            if !self.jit_batches && !self.batches_tried {
+                // The lists changed since the JIT was built (a rule switched on or off).
+                self.rebuild_jit();
+            }
+            if self.jit_batches && self.run_batch(list, ev, state, out) {
+                return;
+            }
+        }
         let Some(candidates) = self.lists.get(list) else { return };
         let count = self.counting();
         let mut ctx = EvalCtx::new(&self.compiled, &mut self.cache, ev, state);
@@ -428,6 +474,33 @@ impl Engine {
         if self.profile.as_ref().is_some_and(|p| p.walks() >= PROFILE_WALKS) {
             self.adapt();
         }
+    }
+
+    /// Runs candidate list `list` as one call of its JIT batch function (which runs the rules
+    /// in order, fetching each slot value once for all of them), then renders the matches in
+    /// order; false when the JIT has no batch for it (nothing was run).
+    fn run_batch(&mut self, list: usize, ev: &Event, state: &State, out: &mut Vec<Alert>) -> bool {
+        let (Some(jit), Some(candidates)) = (self.jit.as_ref(), self.lists.get(list)) else { return false };
+        let first = self.mode == MatchMode::First;
+        let mut ctx = EvalCtx::new(&self.compiled, &mut self.cache, ev, state);
+        let ptr = (&mut ctx as *mut EvalCtx<'_>).cast::<c_void>();
+        // SAFETY: as in `run_rule`: the program was compiled with `JIT_CALLBACKS` for this
+        // context's program (`compile_jit`), and `ctx` is ours alone for the call.
+        let Some(n) = (unsafe { jit.eval_batch(list, ptr, first, &mut self.matched) }) else { return false };
+        // In `First` mode the rules after the match were not run.
+        let run = match (first, self.matched.first()) {
+            (true, Some(&p)) if n > 0 => p as usize + 1,
+            _ => candidates.len(),
+        };
+        self.stats.evaluations += run as u64;
+        for &pos in self.matched.iter().take(n) {
+            let Some(rule) = candidates.get(pos as usize).and_then(|&r| ctx.compiled().program().rules.get(r)) else {
+                continue;
+            };
+            out.push(render(&mut ctx, rule));
+            self.stats.alerts += 1;
+        }
+        true
     }
 
     /// Whether the engine orders junctions by the outcomes of its first evaluations (the
@@ -517,14 +590,22 @@ impl Engine {
     }
 }
 
-/// The JIT program of `compiled`, reading the verdicts of its shared string passes inline, and
-/// with `strings` comparing string values with constants inline.
-fn compile_jit(compiled: &Compiled, strings: bool) -> Result<JitProgram, String> {
+/// The JIT program of `compiled`, reading the verdicts of its shared string passes inline, with
+/// `strings` comparing string values with constants inline, and with one batch function per
+/// list of `lists` if given.
+fn compile_jit(compiled: &Compiled, strings: bool, lists: Option<&[Vec<usize>]>) -> Result<JitProgram, String> {
     let cb = if strings { JIT_CALLBACKS } else { crate::jit::Callbacks { slot_str: None, ..JIT_CALLBACKS } };
-    // SAFETY: the rule functions are only ever called by `run_rule`, with an `EvalCtx` of this
-    // same program: it starts with its `VerdictHeader`, whose words (the slot cache's, sized for
-    // the program when the context is made) are valid for `len` words during the call.
-    unsafe { JitProgram::compile_shared(compiled.program(), cb, &compiled.verdict_bits()) }
+    let (p, bits) = (compiled.program(), compiled.verdict_bits());
+    // SAFETY: the rule and batch functions are only ever called by `run_rule` and `run_batch`,
+    // with an `EvalCtx` of this same program: it starts with its `VerdictHeader`, whose words
+    // (the slot cache's, sized for the program when the context is made) are valid for `len`
+    // words during the call.
+    unsafe {
+        match lists {
+            Some(lists) => JitProgram::compile_batches(p, cb, &bits, lists),
+            None => JitProgram::compile_shared(p, cb, &bits),
+        }
+    }
 }
 
 fn run_rule(jit: Option<&JitProgram>, ctx: &mut EvalCtx<'_>, rule: usize) -> bool {
