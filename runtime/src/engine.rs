@@ -148,6 +148,12 @@ pub struct Engine {
     jit_batches: bool,
     /// Whether batch functions were tried for the current lists (a failure is not retried).
     batches_tried: bool,
+    /// Per list, whether an event ran it while profiling: only those get a batch function
+    /// (compiling one costs about what compiling its rules does; an event type not seen in
+    /// the first evaluations keeps the per-rule calls). Empty: every list.
+    seen: Vec<bool>,
+    /// Per list, whether `jit` has a batch function for it.
+    batched: Vec<bool>,
     /// The positions of the rules a batch call matched (as long as the longest list).
     matched: Vec<u32>,
     jit_error: Option<String>,
@@ -209,6 +215,8 @@ impl Engine {
             jit_strings: false,
             jit_batches: false,
             batches_tried: false,
+            seen: Vec::new(),
+            batched: Vec::new(),
             matched: Vec::new(),
             jit_error,
             mode: MatchMode::First,
@@ -296,18 +304,27 @@ impl Engine {
         if self.jit.is_none() {
             return;
         }
-        let lists = (strings && self.profile.is_none()).then_some(self.lists.as_slice());
-        self.batches_tried |= lists.is_some();
-        let built = match lists {
-            Some(lists) => compile_jit(&self.compiled, strings, Some(lists))
+        let batched: Vec<bool> = if strings && self.profile.is_none() {
+            (0..self.lists.len()).map(|i| self.seen.get(i).copied().unwrap_or(self.seen.is_empty())).collect()
+        } else {
+            Vec::new()
+        };
+        self.batches_tried |= !batched.is_empty();
+        let lists: Vec<Vec<usize>> = (self.lists.iter().zip(&batched))
+            .map(|(l, &b)| if b { l.clone() } else { Vec::new() })
+            .collect();
+        let built = if batched.is_empty() {
+            compile_jit(&self.compiled, strings, None).map(|j| (j, false))
+        } else {
+            compile_jit(&self.compiled, strings, Some(&lists))
                 .map(|j| (j, true))
-                .or_else(|_| compile_jit(&self.compiled, strings, None).map(|j| (j, false))),
-            None => compile_jit(&self.compiled, strings, None).map(|j| (j, false)),
+                .or_else(|_| compile_jit(&self.compiled, strings, None).map(|j| (j, false)))
         };
         if let Ok((j, batches)) = built {
             self.jit = Some(j);
             self.jit_strings = strings;
             self.jit_batches = batches;
+            self.batched = if batches { batched } else { Vec::new() };
         }
     }
 
@@ -389,6 +406,8 @@ impl Engine {
         // The batch functions run the old lists: rebuilt when next needed (see `run_candidates`).
         self.jit_batches = false;
         self.batches_tried = false;
+        // Profiling is what tells which lists are run; after it, every list gets a batch.
+        self.seen = if self.profile.is_some() { vec![false; self.lists.len()] } else { Vec::new() };
     }
 
     /// The candidate rules for an event called `name`.
@@ -441,11 +460,16 @@ impl Engine {
                 // The lists changed since the JIT was built (a rule switched on or off).
                 self.rebuild_jit();
             }
-            if self.jit_batches && self.run_batch(list, ev, state, out) {
+            if self.jit_batches && self.batched.get(list).copied().unwrap_or(false) && self.run_batch(list, ev, state, out) {
                 return;
             }
         }
         let Some(candidates) = self.lists.get(list) else { return };
+        if self.profile.is_some()
+            && let Some(seen) = self.seen.get_mut(list)
+        {
+            *seen = true;
+        }
         let count = self.counting();
         let mut ctx = EvalCtx::new(&self.compiled, &mut self.cache, ev, state);
         for &r in candidates {
@@ -509,6 +533,8 @@ impl Engine {
     pub fn set_adaptive_order(&mut self, on: bool) {
         if !on {
             self.profile = None;
+            // Nothing will be observed: every list gets a batch function.
+            self.seen.clear();
         } else if self.profile.is_none() {
             self.profile = Some(Profile::new(self.compiled.program()));
         }

@@ -339,19 +339,9 @@ pub(crate) fn rule_slots(p: &Program, plan: &Plan, root: u32, scratch: &mut Scra
     r
 }
 
-/// Builds the body of one rule function into `func` (whose signature is already set).
-///
-/// All per-call state (slot values and their states, memo bytes and return-site indices of
-/// shared nodes) lives in memory rather than in SSA variables: it is read and written with plain
-/// loads and stores, so SSA construction stays trivial and compile time stays linear in the DAG
-/// size however many blocks and cached values a rule has.
-///
-/// With `layout` `None` (a standalone rule, `fn(ctx) -> u8`), everything is in one stack frame
-/// slot: `[values: i64 × slots][strings: 2 × i64 × string slots][rets: i32 × shared][states: u8
-/// × (slots + string slots)][memos: u8 × shared]`, the state and memo bytes zeroed at entry with
-/// 8-byte stores. With a layout (the body a batch or a wrapper calls, `fn(ctx, cache) -> u8`),
-/// slot values and states are at the layout's offsets from `cache`, zeroed by the caller, and
-/// the frame holds only the rets and memos.
+/// Builds the body of one rule function into `func` (whose signature is already set): with
+/// `layout` `None` a standalone rule `fn(ctx) -> u8`, else a body `fn(ctx, cache) -> u8` that
+/// reads its slots in the caller's cache (see [`build_fn`]).
 pub(crate) fn build_rule(
     func: &mut Function,
     fctx: &mut FunctionBuilderContext,
@@ -362,8 +352,74 @@ pub(crate) fn build_rule(
     scratch: &mut Scratch,
     layout: Option<&CacheLayout>,
 ) -> Result<(), String> {
+    let shape = match layout {
+        Some(l) => Shape::Body(l),
+        None => Shape::Rule,
+    };
+    build_fn(func, fctx, p, plan, env, &[root], scratch, shape)
+}
+
+/// Builds a batch function `fn(ctx, out, first) -> u32` (see [`build_batch`] for its contract)
+/// with the rules rooted at `roots` inlined, in order, into one function: one slot cache and
+/// one memo per shared node for all of them (a node shared by several rules, a macro, is
+/// evaluated at most once per call), no call per rule.
+pub(crate) fn build_batch_inline(
+    func: &mut Function,
+    fctx: &mut FunctionBuilderContext,
+    p: &Program,
+    plan: &Plan,
+    env: &Env,
+    roots: &[u32],
+    scratch: &mut Scratch,
+) -> Result<(), String> {
+    build_fn(func, fctx, p, plan, env, roots, scratch, Shape::Batch)
+}
+
+/// What [`build_fn`] makes of its roots.
+#[derive(Clone, Copy)]
+enum Shape<'l> {
+    /// One root, `fn(ctx) -> u8`, its cache in its frame.
+    Rule,
+    /// One root, `fn(ctx, cache) -> u8`, its cache at the caller's `cache` (zeroed by it).
+    Body(&'l CacheLayout),
+    /// Any roots, `fn(ctx, out, first) -> u32`, one cache in its frame for all of them.
+    Batch,
+}
+
+/// Builds a function over the rules rooted at `roots` (one, except for [`Shape::Batch`]).
+///
+/// All per-call state (slot values and their states, memo bytes and return-site indices of
+/// shared nodes) lives in memory rather than in SSA variables: it is read and written with plain
+/// loads and stores, so SSA construction stays trivial and compile time stays linear in the DAG
+/// size however many blocks and cached values a rule has.
+///
+/// The frame: `[values: i64 × slots][strings: 2 × i64 × string slots][rets: i32 × shared]
+/// [count: i32, batches only][states: u8 × (slots + string slots)][memos: u8 × shared]`, the
+/// state and memo bytes zeroed at entry with 8-byte stores. For a [`Shape::Body`] the slot
+/// values and states are at the layout's offsets from `cache` instead, and the frame holds only
+/// the rets and memos.
+#[allow(clippy::too_many_arguments)]
+fn build_fn(
+    func: &mut Function,
+    fctx: &mut FunctionBuilderContext,
+    p: &Program,
+    plan: &Plan,
+    env: &Env,
+    roots: &[u32],
+    scratch: &mut Scratch,
+    shape: Shape<'_>,
+) -> Result<(), String> {
     let (mut slot_ids, mut str_ids) = (Vec::new(), Vec::new());
-    analyse(p, plan, root, scratch, &mut slot_ids, &mut str_ids);
+    for &root in roots {
+        // Uses accumulate across roots: a node reached from two rules is shared too.
+        analyse(p, plan, root, scratch, &mut slot_ids, &mut str_ids);
+    }
+    if roots.len() > 1 {
+        let mut seen = std::collections::HashSet::new();
+        slot_ids.retain(|s| seen.insert(*s));
+        seen.clear();
+        str_ids.retain(|s| seen.insert(*s));
+    }
     let shared_ids: Vec<u32> = scratch
         .touched
         .iter()
@@ -375,13 +431,19 @@ pub(crate) fn build_rule(
     }
     scratch.touched.clear();
 
+    let layout = match shape {
+        Shape::Body(l) => Some(l),
+        Shape::Rule | Shape::Batch => None,
+    };
+    let batch = matches!(shape, Shape::Batch);
     let ns = shared_ids.len();
     // Slots cached in this frame (none when the caller holds the cache).
     let (nn, nstr) = if layout.is_some() { (0, 0) } else { (slot_ids.len(), str_ids.len()) };
     // Each string slot takes two value words and one state byte.
     let nv = nn + nstr;
     let off_ret = 8 * (nn + 2 * nstr);
-    let off_state = (off_ret + 4 * ns).next_multiple_of(8);
+    let off_count = off_ret + 4 * ns;
+    let off_state = (off_count + if batch { 4 } else { 0 }).next_multiple_of(8);
     let state_bytes = (nv + ns).next_multiple_of(8);
     let frame = off_state + state_bytes;
     if frame > MAX_FRAME {
@@ -395,8 +457,9 @@ pub(crate) fn build_rule(
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
-    let ctx = b.block_params(entry)[0];
-    let base = if layout.is_some() { b.block_params(entry).get(1).copied() } else { None };
+    let params = b.block_params(entry).to_vec();
+    let ctx = params[0];
+    let base = if layout.is_some() { params.get(1).copied() } else { None };
     let sig_check = b.import_signature(env.eval_check_signature());
     let sig_slot = b.import_signature(env.slot_num_signature());
 
@@ -405,6 +468,10 @@ pub(crate) fn build_rule(
         let zero = b.ins().iconst(types::I64, 0);
         for k in (0..state_bytes).step_by(8) {
             b.ins().stack_store(ptr, zero, ss, at(off_state + k));
+        }
+        if batch {
+            let zero = b.ins().iconst(types::I32, 0);
+            b.ins().stack_store(ptr, zero, ss, at(off_count));
         }
         Some(ss)
     } else {
@@ -439,8 +506,13 @@ pub(crate) fn build_rule(
         shared.insert(n, s);
     }
 
+    // Per root: the block it starts in, where it goes when true (`hits`, batches: record and
+    // go on) and when false (the next root's block, or the end).
     let ret_true = b.create_block();
     let ret_false = b.create_block();
+    let starts: Vec<Block> =
+        roots.iter().enumerate().map(|(i, _)| if i == 0 { entry } else { b.create_block() }).collect();
+    let hits: Vec<Block> = if batch { roots.iter().map(|_| b.create_block()).collect() } else { Vec::new() };
 
     let mut cg = Gen {
         b,
@@ -458,7 +530,17 @@ pub(crate) fn build_rule(
         shared,
         tasks: Vec::new(),
     };
-    cg.tasks.push(Task { node: root, block: entry, t: ret_true, f: ret_false, body: false });
+    if roots.is_empty() {
+        cg.b.ins().jump(ret_false, &[]);
+    }
+    for (i, &root) in roots.iter().enumerate().rev() {
+        let (t, f) = if batch {
+            (hits[i], starts.get(i + 1).copied().unwrap_or(ret_false))
+        } else {
+            (ret_true, ret_false)
+        };
+        cg.tasks.push(Task { node: root, block: starts[i], t, f, body: false });
+    }
     while let Some(task) = cg.tasks.pop() {
         cg.emit(task);
     }
@@ -467,12 +549,50 @@ pub(crate) fn build_rule(
     }
 
     let mut b = cg.b;
-    b.switch_to_block(ret_true);
-    let one = b.ins().iconst(types::I8, 1);
-    b.ins().return_(&[one]);
-    b.switch_to_block(ret_false);
-    let zero = b.ins().iconst(types::I8, 0);
-    b.ins().return_(&[zero]);
+    match (batch, frame_slot) {
+        (true, Some(ss)) => {
+            let (out, first) = (params[1], params[2]);
+            for (pos, &hit) in hits.iter().enumerate() {
+                b.switch_to_block(hit);
+                let n = b.ins().stack_load(ptr, types::I32, ss, at(off_count));
+                let off = b.ins().uextend(ptr, n);
+                let off = b.ins().ishl_imm(off, 2);
+                let addr = b.ins().iadd(out, off);
+                // Positions are list indices, below the list's length (a u32: checked by the caller).
+                let p = b.ins().iconst(types::I32, pos as i64);
+                b.ins().store(MemFlagsData::trusted(), p, addr, 0);
+                let n1 = b.ins().iadd_imm_s(n, 1);
+                b.ins().stack_store(ptr, n1, ss, at(off_count));
+                let next = starts.get(pos + 1).copied().unwrap_or(ret_false);
+                b.ins().brif(first, ret_false, &[], next, &[]);
+            }
+            b.switch_to_block(ret_true);
+            b.ins().jump(ret_false, &[]);
+            b.switch_to_block(ret_false);
+            let n = b.ins().stack_load(ptr, types::I32, ss, at(off_count));
+            b.ins().return_(&[n]);
+        }
+        (true, None) => {
+            // A batch always has its count in the frame; stay well-formed if not.
+            for &hit in &hits {
+                b.switch_to_block(hit);
+                b.ins().jump(ret_false, &[]);
+            }
+            b.switch_to_block(ret_true);
+            b.ins().jump(ret_false, &[]);
+            b.switch_to_block(ret_false);
+            let zero = b.ins().iconst(types::I32, 0);
+            b.ins().return_(&[zero]);
+        }
+        (false, _) => {
+            b.switch_to_block(ret_true);
+            let one = b.ins().iconst(types::I8, 1);
+            b.ins().return_(&[one]);
+            b.switch_to_block(ret_false);
+            let zero = b.ins().iconst(types::I8, 0);
+            b.ins().return_(&[zero]);
+        }
+    }
     b.seal_all_blocks();
     b.finalize(env.frontend);
     Ok(())

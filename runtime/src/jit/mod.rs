@@ -90,6 +90,9 @@ pub fn inline_checks(p: &Program, strings: bool) -> Vec<bool> {
 /// Cranelift's `opt_level` for rule code (measured: see the module docs and `tests.rs`).
 const OPT_LEVEL: &str = "speed";
 
+/// Whether batch functions inline their rules (see the module docs).
+const INLINE_BATCHES: bool = true;
+
 /// `eval_check(ctx, check) -> u8`.
 pub type EvalCheckFn = unsafe extern "C" fn(ctx: *mut c_void, check: u32) -> u8;
 /// `slot_num(ctx, slot, out) -> u8`.
@@ -199,12 +202,14 @@ unsafe extern "C" fn never(_ctx: *mut c_void) -> u8 {
 pub(crate) struct Options {
     pub opt_level: &'static str,
     pub verifier: bool,
+    /// Batch functions hold their rules' code (else they call each rule's body).
+    pub inline_batches: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
         // The IR verifier catches codegen bugs; it costs compile time, so only in debug builds.
-        Options { opt_level: OPT_LEVEL, verifier: cfg!(debug_assertions) }
+        Options { opt_level: OPT_LEVEL, verifier: cfg!(debug_assertions), inline_batches: INLINE_BATCHES }
     }
 }
 
@@ -295,7 +300,8 @@ impl JitProgram {
                 }
             }
         }
-        let layout = lists.map(|_| codegen::CacheLayout::new(&plan)).transpose()?;
+        // Bodies called by batches and by wrappers share the program-wide layout.
+        let layout = lists.filter(|_| !opts.inline_batches).map(|_| codegen::CacheLayout::new(&plan)).transpose()?;
         let mut owned = OwnedModule(Some(new_module(opts)?));
         let Some(module) = owned.0.as_mut() else {
             return Err("JIT module missing".into());
@@ -372,29 +378,48 @@ impl JitProgram {
             inner_ids.push(inner);
         }
         let mut batch_ids = Vec::new();
-        if let (Some(lists), Some(layout)) = (lists, &layout) {
+        if let Some(lists) = lists {
             let batch_sig = env.batch_signature();
+            // Event types often have the same rules (`open`, `openat`, `openat2`...): one
+            // function per distinct list.
+            let mut distinct: std::collections::HashMap<&[usize], FuncId> = std::collections::HashMap::new();
             for (k, list) in lists.iter().enumerate() {
+                if let Some(&id) = distinct.get(list.as_slice()) {
+                    batch_ids.push((id, list.len()));
+                    continue;
+                }
                 let id = module.declare_anonymous_function(&batch_sig).map_err(|e| format!("declaring batch {k}: {e}"))?;
+                distinct.insert(list.as_slice(), id);
                 ctx.func.signature = batch_sig.clone();
-                let mut imported: std::collections::HashMap<FuncId, cranelift_codegen::ir::FuncRef> =
-                    std::collections::HashMap::new();
-                let mut frefs = Vec::with_capacity(list.len());
-                let mut all = codegen::RuleSlots::default();
-                for &r in list {
-                    // Ranges checked above; every rule has a body when batches are compiled.
-                    let (Some(Some(inner)), Some(rule)) = (inner_ids.get(r), p.rules.get(r)) else {
-                        return Err(format!("batch {k}: rule {r} has no body"));
-                    };
-                    let fref = *imported.entry(*inner).or_insert_with(|| import_fn(module, *inner, &mut ctx.func));
-                    frefs.push(fref);
-                    if let Some(s) = rule_slots.get(&rule.root.0) {
-                        all.num.extend_from_slice(&s.num);
-                        all.strs.extend_from_slice(&s.strs);
+                match &layout {
+                    None => {
+                        // Ranges checked above.
+                        let roots: Vec<u32> = list.iter().filter_map(|&r| p.rules.get(r)).map(|r| r.root.0).collect();
+                        codegen::build_batch_inline(&mut ctx.func, &mut fctx, p, &plan, &env, &roots, &mut scratch)
+                            .map_err(|e| format!("compiling batch {k}: {e}"))?;
+                    }
+                    Some(layout) => {
+                        let mut imported: std::collections::HashMap<FuncId, cranelift_codegen::ir::FuncRef> =
+                            std::collections::HashMap::new();
+                        let mut frefs = Vec::with_capacity(list.len());
+                        let mut all = codegen::RuleSlots::default();
+                        for &r in list {
+                            // Every rule has a body when batches call them.
+                            let (Some(Some(inner)), Some(rule)) = (inner_ids.get(r), p.rules.get(r)) else {
+                                return Err(format!("batch {k}: rule {r} has no body"));
+                            };
+                            let fref =
+                                *imported.entry(*inner).or_insert_with(|| import_fn(module, *inner, &mut ctx.func));
+                            frefs.push(fref);
+                            if let Some(s) = rule_slots.get(&rule.root.0) {
+                                all.num.extend_from_slice(&s.num);
+                                all.strs.extend_from_slice(&s.strs);
+                            }
+                        }
+                        let words = layout.state_words(&all);
+                        codegen::build_batch(&mut ctx.func, &mut fctx, &env, &frefs, layout, &words);
                     }
                 }
-                let words = layout.state_words(&all);
-                codegen::build_batch(&mut ctx.func, &mut fctx, &env, &frefs, layout, &words);
                 module.define_function(id, &mut ctx).map_err(|e| format!("compiling batch {k}: {e:?}"))?;
                 if let Some(code) = ctx.compiled_code() {
                     sizes.push((id, code.buffer.total_size(), format!("batch {k}")));

@@ -637,7 +637,7 @@ fn jit_compile_time_large_program() {
     let tf = time_compile(&falco);
     eprintln!("compile 90 rules x 250 nodes ({} nodes): {tf:?}", falco.nodes.len());
     for (opt_level, verifier) in [("none", true), ("none", false), ("speed", false)] {
-        let opts = super::Options { opt_level, verifier };
+        let opts = super::Options { opt_level, verifier, ..Default::default() };
         let start = Instant::now();
         let jit = JitProgram::compile_with(&falco, Fake::CALLBACKS, &[], opts).expect("compiles");
         let t = start.elapsed();
@@ -770,7 +770,7 @@ fn jit_compile_time_falco() {
     );
     assert!(p.rules.len() > 50, "the three files hold about 90 runnable rules");
     for (opt_level, verifier) in [("none", true), ("none", false), ("speed", false), ("none", false)] {
-        let opts = super::Options { opt_level, verifier };
+        let opts = super::Options { opt_level, verifier, ..Default::default() };
         let start = Instant::now();
         let jit = JitProgram::compile_with(&p, Fake::CALLBACKS, &[], opts).expect("compiles");
         let t = start.elapsed();
@@ -903,16 +903,21 @@ fn batch(jit: &JitProgram, list: usize, fake: &mut Fake, first: bool) -> Vec<u32
     out
 }
 
+/// A program compiled with batch functions of either form (rules inlined, or bodies called).
+fn compile_batches(p: &Program, lists: &[Vec<usize>], inline_batches: bool) -> Result<JitProgram, String> {
+    let opts = super::Options { inline_batches, ..Default::default() };
+    JitProgram::compile_lists(p, Fake::CALLBACKS, &[], Some(lists), opts)
+}
+
 #[test]
 fn jit_batches_match_per_rule_calls() {
     let mut r = Rng(0x5EED_0B47);
     let mut cases = 0usize;
-    for prog_no in 0..150 {
+    for prog_no in 0..300 {
         let p = rand_program(&mut r, 80, 12);
         let lists = rand_lists(&mut r, p.rules.len());
-        // SAFETY: no verdict bits, so no context layout is assumed.
-        let jit = unsafe { JitProgram::compile_batches(&p, Fake::CALLBACKS, &[], &lists) }
-            .unwrap_or_else(|e| panic!("program {prog_no}: {e}"));
+        let inline = prog_no % 2 == 0;
+        let jit = compile_batches(&p, &lists, inline).unwrap_or_else(|e| panic!("program {prog_no}: {e}"));
         assert_eq!(jit.batch_count(), lists.len());
         let mut fake = Fake::new(&p);
         for ev in 0..30 {
@@ -929,7 +934,7 @@ fn jit_batches_match_per_rule_calls() {
             for (k, list) in lists.iter().enumerate() {
                 let all: Vec<u32> =
                     list.iter().enumerate().filter(|&(_, &rule)| want[rule]).map(|(pos, _)| pos as u32).collect();
-                let what = || format!("program {prog_no}, event {ev}, list {k} {list:?}:\n{p:#?}");
+                let what = || format!("program {prog_no} (inline {inline}), event {ev}, list {k} {list:?}:\n{p:#?}");
                 assert_eq!(batch(&jit, k, &mut fake, false), all, "{}", what());
                 let first: Vec<u32> = all.first().copied().into_iter().collect();
                 assert_eq!(batch(&jit, k, &mut fake, true), first, "{}", what());
@@ -959,8 +964,8 @@ fn jit_batch_fetches_a_slot_once_for_all_its_rules() {
     ];
     let p = base(checks, nodes, &[0, 1, 2, 4]);
     let lists = vec![vec![0, 1, 2, 1, 3]];
-    // SAFETY: no verdict bits.
-    let jit = unsafe { JitProgram::compile_batches(&p, Fake::CALLBACKS, &[], &lists) }.expect("compiles");
+    for inline in [true, false] {
+    let jit = compile_batches(&p, &lists, inline).expect("compiles");
     let mut f = Fake::new(&p);
     f.values[0] = Some(Val::Int(7));
     f.values[1] = Some(Val::Uint(3));
@@ -983,14 +988,15 @@ fn jit_batch_fetches_a_slot_once_for_all_its_rules() {
     // SAFETY: as in `batch`.
     assert!(unsafe { jit.eval_rule(0, ptr) && jit.eval_rule(1, ptr) });
     assert_eq!(f.slot_calls[0], 2);
+    }
 }
 
 #[test]
 fn jit_batch_api_edges() {
     let p = base(vec![cmp(0, Cmp::Gt, Const::Int(1))], vec![Node::Check(CheckId(0))], &[0, 0]);
-    // SAFETY: no verdict bits.
-    let bad = unsafe { JitProgram::compile_batches(&p, Fake::CALLBACKS, &[], &[vec![0, 2]]) };
-    assert!(bad.is_err(), "a list naming a rule out of range is refused");
+    for inline in [true, false] {
+        assert!(compile_batches(&p, &[vec![0, 2]], inline).is_err(), "a list naming a rule out of range is refused");
+    }
     let lists = vec![vec![0, 1], Vec::new()];
     // SAFETY: no verdict bits.
     let jit = unsafe { JitProgram::compile_batches(&p, Fake::CALLBACKS, &[], &lists) }.expect("compiles");
