@@ -31,6 +31,13 @@
 //!   rebuilt to read their verdict bits inline. Verdicts never change, only their cost.
 //!   While it counts, the JIT calls back for string tests (only the shared evaluator counts
 //!   them); afterwards it compiles them inline ([`crate::jit::Callbacks::slot_str`]).
+//! * **One native call per event** ([`Engine::run_batch`]): once profiling is over, the JIT is
+//!   rebuilt with one batch function per candidate list that events ran while profiling
+//!   ([`crate::jit::JitProgram::compile_batches`]): all of the list's rules in one call, each
+//!   slot fetched once for all of them, the matching rules' positions returned, and the
+//!   alerts rendered from them in rule order as before. While profiling (and counting shared
+//!   passes' reach), and for a list without a batch, the engine calls one rule function per
+//!   rule. Switching a rule on or off rebuilds the lists, and the batches with them.
 //! * **Alert text.** [`Alert::message`] is the rule's output with every `%field` replaced by its
 //!   value (`<NA>` when absent). [`Alert::output`] is Falco's line: the event time as
 //!   `HH:MM:SS.nnnnnnnnn` (UTC, where Falco uses the local time zone: UTC keeps outputs
@@ -154,6 +161,9 @@ pub struct Engine {
     seen: Vec<bool>,
     /// Per list, whether `jit` has a batch function for it.
     batched: Vec<bool>,
+    /// Events run rule by rule since the batches were built, on lists without one: when they
+    /// reach [`PROFILE_WALKS`], every list gets a batch (one more rebuild at most).
+    unbatched_runs: u32,
     /// The positions of the rules a batch call matched (as long as the longest list).
     matched: Vec<u32>,
     jit_error: Option<String>,
@@ -217,6 +227,7 @@ impl Engine {
             batches_tried: false,
             seen: Vec::new(),
             batched: Vec::new(),
+            unbatched_runs: 0,
             matched: Vec::new(),
             jit_error,
             mode: MatchMode::First,
@@ -325,6 +336,7 @@ impl Engine {
             self.jit_strings = strings;
             self.jit_batches = batches;
             self.batched = if batches { batched } else { Vec::new() };
+            self.unbatched_runs = 0;
         }
     }
 
@@ -455,13 +467,36 @@ impl Engine {
     /// that the common case, an event no rule looks at, stays a small function).
     #[inline(never)]
     fn run_candidates(&mut self, list: usize, ev: &Event, state: &State, out: &mut Vec<Alert>) {
+        if self.jit_batches
+            && self.profile.is_none()
+            && self.batched.get(list).copied().unwrap_or(false)
+            && self.run_batch(list, ev, state, out)
+        {
+            return;
+        }
+        self.run_rules(list, ev, state, out);
+    }
+
+    /// [`Engine::run_candidates`] rule by rule: while profiling, on the interpreter, and for a
+    /// list without a batch function (kept apart so that the batch call stays a small path).
+    #[inline(never)]
+    fn run_rules(&mut self, list: usize, ev: &Event, state: &State, out: &mut Vec<Alert>) {
         if self.profile.is_none() && self.jit.is_some() {
             if !self.jit_batches && !self.batches_tried {
                 // The lists changed since the JIT was built (a rule switched on or off).
                 self.rebuild_jit();
-            }
-            if self.jit_batches && self.batched.get(list).copied().unwrap_or(false) && self.run_batch(list, ev, state, out) {
-                return;
+                if self.batched.get(list).copied().unwrap_or(false) && self.run_batch(list, ev, state, out) {
+                    return;
+                }
+            } else if self.jit_batches {
+                // An event type first seen after profiling: rule by rule for now, and batched
+                // at the next rebuild if such events keep coming.
+                self.unbatched_runs = self.unbatched_runs.saturating_add(1);
+                if self.unbatched_runs >= PROFILE_WALKS && !self.seen.is_empty() {
+                    self.seen.clear();
+                    self.jit_batches = false;
+                    self.batches_tried = false;
+                }
             }
         }
         let Some(candidates) = self.lists.get(list) else { return };
@@ -503,6 +538,7 @@ impl Engine {
     /// Runs candidate list `list` as one call of its JIT batch function (which runs the rules
     /// in order, fetching each slot value once for all of them), then renders the matches in
     /// order; false when the JIT has no batch for it (nothing was run).
+    #[inline]
     fn run_batch(&mut self, list: usize, ev: &Event, state: &State, out: &mut Vec<Alert>) -> bool {
         let (Some(jit), Some(candidates)) = (self.jit.as_ref(), self.lists.get(list)) else { return false };
         let first = self.mode == MatchMode::First;

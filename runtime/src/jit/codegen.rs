@@ -1,4 +1,8 @@
-//! Lowering of one rule's node DAG to one Cranelift function `fn(ctx) -> i8` made of branches.
+//! Lowering of one rule's node DAG to one Cranelift function `fn(ctx) -> i8` made of branches,
+//! and of a candidate list's rules to one batch function `fn(ctx, out, first) -> u32` (the
+//! rules' DAGs one after the other, each one's false exit entering the next, its true exit
+//! recording the rule's position; see [`build_batch_inline`] and, for the form that calls rule
+//! bodies, [`build_batch`]).
 //!
 //! Every node is compiled against a pair of continuation blocks `(t, f)`: the code jumps to `t`
 //! when the node is true and to `f` when it is false, so evaluation short-circuits and no boolean
@@ -556,7 +560,7 @@ fn build_fn(
                 b.switch_to_block(hit);
                 let n = b.ins().stack_load(ptr, types::I32, ss, at(off_count));
                 let off = b.ins().uextend(ptr, n);
-                let off = b.ins().ishl_imm(off, 2);
+                let off = b.ins().ishl_imm_u(off, 2);
                 let addr = b.ins().iadd(out, off);
                 // Positions are list indices, below the list's length (a u32: checked by the caller).
                 let p = b.ins().iconst(types::I32, pos as i64);
@@ -666,7 +670,7 @@ pub(crate) fn build_batch(
         b.switch_to_block(hit);
         let n = b.use_var(count);
         let at = b.ins().uextend(ptr, n);
-        let at = b.ins().ishl_imm(at, 2);
+        let at = b.ins().ishl_imm_u(at, 2);
         let slot = b.ins().iadd(out, at);
         // Positions are list indices, below the list's length (a u32: checked by the caller).
         let p = b.ins().iconst(types::I32, pos as i64);

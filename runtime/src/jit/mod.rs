@@ -35,16 +35,22 @@
 //! or as `anyof` sets of up to 16.
 //!
 //! **Batch functions.** [`JitProgram::compile_batches`] also compiles one function per
-//! candidate list (the engine's rules of one event type, in order), [`BatchFn`]: it runs the
-//! list's rules in one native call, each rule's body called directly, with ONE slot cache for
-//! all of them in its frame, so a slot value fetched by one rule (`slot_num`, `slot_str`) serves
-//! every later rule of the list for that event; it writes the positions of the rules that match
-//! to an output buffer and returns their count, stopping at the first with `first`. Each rule
-//! is then compiled once as a body `fn(ctx, cache) -> u8` that reads its slots at fixed offsets
-//! of a program-wide cache layout, and its [`RuleFn`] is a small wrapper that zeroes the states
-//! of that rule's slots in a cache of its own and calls the body: bodies are not duplicated per
-//! list, so compiling the batches adds only the wrappers and one short function per list. With
-//! batches, "at most once per slot per call" below holds per batch call.
+//! candidate list (the engine's rules of one event type, in order; identical lists share one),
+//! [`BatchFn`]: it runs the list's rules in one native call and writes the positions of those
+//! that match to an output buffer, returning their count, or stops at the first match with
+//! `first`. By default (`INLINE_BATCHES`) the list's rules are compiled into the function one
+//! after the other, with ONE slot cache and one memo per shared node for all of them: a slot
+//! value fetched by one rule (`slot_num`, `slot_str`) serves every later rule of the list for
+//! that event, and a sub-condition several rules share (a macro) is evaluated at most once per
+//! call. The other form compiles each rule once as a body `fn(ctx, cache) -> u8` reading a
+//! program-wide cache layout and has the batch call the bodies in turn, the rule functions
+//! being wrappers around the same bodies. Measured on `rulec bench` with callgrind (2026-12-07,
+//! instructions per event of the timed passes; compile instructions of the JIT rebuilt after
+//! profiling, three upstream files): per-rule functions only 233 upstream / 440 stdlib, 498 M
+//! to compile; bodies called 221 / 358, 547 M; rules inlined 212 / 285, 1034 M (1881 M
+//! without sharing identical lists). The inlined form wins where many rules see one event (31
+//! stdlib rules see every open), at twice the compile work of that rebuild (the startup compile
+//! has no batches). With batches, "at most once per slot per call" below holds per batch call.
 //!
 //! Code compiled with [`JitProgram::compile_shared`] also reads, inline, the verdict bits that
 //! the context's shared string passes leave (see [`VerdictBit`], [`VerdictHeader`]): a check
