@@ -321,9 +321,8 @@ impl Engine {
             Vec::new()
         };
         self.batches_tried |= !batched.is_empty();
-        let lists: Vec<Vec<usize>> = (self.lists.iter().zip(&batched))
-            .map(|(l, &b)| if b { l.clone() } else { Vec::new() })
-            .collect();
+        let lists: Vec<Vec<usize>> =
+            (self.lists.iter().zip(&batched)).map(|(l, &b)| if b { l.clone() } else { Vec::new() }).collect();
         let built = if batched.is_empty() {
             compile_jit(&self.compiled, strings, None).map(|j| (j, false))
         } else {

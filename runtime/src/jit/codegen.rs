@@ -43,8 +43,8 @@ use std::collections::HashMap;
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
-    AbiParam, Block, FuncRef, Function, InstBuilder, JumpTableData, MemFlagsData, SigRef, Signature, StackSlot, StackSlotData,
-    StackSlotKind, Type, Value, types,
+    AbiParam, Block, FuncRef, Function, InstBuilder, JumpTableData, MemFlagsData, SigRef, Signature, StackSlot,
+    StackSlotData, StackSlotKind, Type, Value, types,
 };
 use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
@@ -305,9 +305,7 @@ impl CacheLayout {
         let strs = strs
             .iter()
             .enumerate()
-            .map(|(j, &s)| {
-                (s, SlotCache { value: at(8 * nums.len() + 16 * j), state: at(off_state + nums.len() + j) })
-            })
+            .map(|(j, &s)| (s, SlotCache { value: at(8 * nums.len() + 16 * j), state: at(off_state + nums.len() + j) }))
             .collect();
         Ok(CacheLayout { num, strs, size })
     }
@@ -346,6 +344,7 @@ pub(crate) fn rule_slots(p: &Program, plan: &Plan, root: u32, scratch: &mut Scra
 /// Builds the body of one rule function into `func` (whose signature is already set): with
 /// `layout` `None` a standalone rule `fn(ctx) -> u8`, else a body `fn(ctx, cache) -> u8` that
 /// reads its slots in the caller's cache (see [`build_fn`]).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn build_rule(
     func: &mut Function,
     fctx: &mut FunctionBuilderContext,
@@ -538,11 +537,8 @@ fn build_fn(
         cg.b.ins().jump(ret_false, &[]);
     }
     for (i, &root) in roots.iter().enumerate().rev() {
-        let (t, f) = if batch {
-            (hits[i], starts.get(i + 1).copied().unwrap_or(ret_false))
-        } else {
-            (ret_true, ret_false)
-        };
+        let (t, f) =
+            if batch { (hits[i], starts.get(i + 1).copied().unwrap_or(ret_false)) } else { (ret_true, ret_false) };
         cg.tasks.push(Task { node: root, block: starts[i], t, f, body: false });
     }
     while let Some(task) = cg.tasks.pop() {

@@ -394,7 +394,8 @@ impl JitProgram {
                     batch_ids.push((id, list.len()));
                     continue;
                 }
-                let id = module.declare_anonymous_function(&batch_sig).map_err(|e| format!("declaring batch {k}: {e}"))?;
+                let id =
+                    module.declare_anonymous_function(&batch_sig).map_err(|e| format!("declaring batch {k}: {e}"))?;
                 distinct.insert(list.as_slice(), id);
                 ctx.func.signature = batch_sig.clone();
                 match &layout {
@@ -526,7 +527,11 @@ impl JitProgram {
 
 /// A reference to function `id` of `module` for code in `func`, called through its absolute
 /// address: JIT code may be mapped farther apart than a relative call reaches.
-fn import_fn(module: &mut JITModule, id: FuncId, func: &mut cranelift_codegen::ir::Function) -> cranelift_codegen::ir::FuncRef {
+fn import_fn(
+    module: &mut JITModule,
+    id: FuncId,
+    func: &mut cranelift_codegen::ir::Function,
+) -> cranelift_codegen::ir::FuncRef {
     let r = module.declare_func_in_func(id, func);
     func.dfg.ext_funcs[r].colocated = false;
     r

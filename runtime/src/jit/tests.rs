@@ -965,29 +965,29 @@ fn jit_batch_fetches_a_slot_once_for_all_its_rules() {
     let p = base(checks, nodes, &[0, 1, 2, 4]);
     let lists = vec![vec![0, 1, 2, 1, 3]];
     for inline in [true, false] {
-    let jit = compile_batches(&p, &lists, inline).expect("compiles");
-    let mut f = Fake::new(&p);
-    f.values[0] = Some(Val::Int(7));
-    f.values[1] = Some(Val::Uint(3));
-    assert_eq!(batch(&jit, 0, &mut f, false), [0, 1, 2, 3, 4]);
-    assert_eq!(f.slot_calls, [1, 1, 0]);
-    assert_eq!(batch(&jit, 0, &mut f, true), [0]);
-    // The first rule matched: nothing after it ran.
-    assert_eq!(f.slot_calls, [1, 0, 0]);
-    f.values[0] = Some(Val::Int(5));
-    assert_eq!(batch(&jit, 0, &mut f, false), [0, 1, 3, 4]);
-    assert_eq!(batch(&jit, 0, &mut f, true), [0]);
-    // Absent: every rule on slot 0 is false, and the slot is asked for once.
-    f.values[0] = None;
-    assert_eq!(batch(&jit, 0, &mut f, false), Vec::<u32>::new());
-    assert_eq!(f.slot_calls, [1, 0, 0]);
-    // Each standalone rule call fetches again (a cache of its own).
-    f.values[0] = Some(Val::Int(7));
-    f.reset_counts();
-    let ptr = (&mut f as *mut Fake).cast::<c_void>();
-    // SAFETY: as in `batch`.
-    assert!(unsafe { jit.eval_rule(0, ptr) && jit.eval_rule(1, ptr) });
-    assert_eq!(f.slot_calls[0], 2);
+        let jit = compile_batches(&p, &lists, inline).expect("compiles");
+        let mut f = Fake::new(&p);
+        f.values[0] = Some(Val::Int(7));
+        f.values[1] = Some(Val::Uint(3));
+        assert_eq!(batch(&jit, 0, &mut f, false), [0, 1, 2, 3, 4]);
+        assert_eq!(f.slot_calls, [1, 1, 0]);
+        assert_eq!(batch(&jit, 0, &mut f, true), [0]);
+        // The first rule matched: nothing after it ran.
+        assert_eq!(f.slot_calls, [1, 0, 0]);
+        f.values[0] = Some(Val::Int(5));
+        assert_eq!(batch(&jit, 0, &mut f, false), [0, 1, 3, 4]);
+        assert_eq!(batch(&jit, 0, &mut f, true), [0]);
+        // Absent: every rule on slot 0 is false, and the slot is asked for once.
+        f.values[0] = None;
+        assert_eq!(batch(&jit, 0, &mut f, false), Vec::<u32>::new());
+        assert_eq!(f.slot_calls, [1, 0, 0]);
+        // Each standalone rule call fetches again (a cache of its own).
+        f.values[0] = Some(Val::Int(7));
+        f.reset_counts();
+        let ptr = (&mut f as *mut Fake).cast::<c_void>();
+        // SAFETY: as in `batch`.
+        assert!(unsafe { jit.eval_rule(0, ptr) && jit.eval_rule(1, ptr) });
+        assert_eq!(f.slot_calls[0], 2);
     }
 }
 
