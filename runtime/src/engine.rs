@@ -31,6 +31,13 @@
 //!   rebuilt to read their verdict bits inline. Verdicts never change, only their cost.
 //!   While it counts, the JIT calls back for string tests (only the shared evaluator counts
 //!   them); afterwards it compiles them inline ([`crate::jit::Callbacks::slot_str`]).
+//! * **One native call per event** ([`Engine::run_batch`]): once profiling is over, the JIT is
+//!   rebuilt with one batch function per candidate list that events ran while profiling
+//!   ([`crate::jit::JitProgram::compile_batches`]): all of the list's rules in one call, each
+//!   slot fetched once for all of them, the matching rules' positions returned, and the
+//!   alerts rendered from them in rule order as before. While profiling (and counting shared
+//!   passes' reach), and for a list without a batch, the engine calls one rule function per
+//!   rule. Switching a rule on or off rebuilds the lists, and the batches with them.
 //! * **Alert text.** [`Alert::message`] is the rule's output with every `%field` replaced by its
 //!   value (`<NA>` when absent). [`Alert::output`] is Falco's line: the event time as
 //!   `HH:MM:SS.nnnnnnnnn` (UTC, where Falco uses the local time zone: UTC keeps outputs
@@ -143,6 +150,22 @@ pub struct Engine {
     jit: Option<JitProgram>,
     /// Whether `jit` compiles string tests inline.
     jit_strings: bool,
+    /// Whether `jit` holds one batch function per list of `lists`, as they are now (see
+    /// [`Engine::run_batch`]).
+    jit_batches: bool,
+    /// Whether batch functions were tried for the current lists (a failure is not retried).
+    batches_tried: bool,
+    /// Per list, whether an event ran it while profiling: only those get a batch function
+    /// (compiling one costs about what compiling its rules does; an event type not seen in
+    /// the first evaluations keeps the per-rule calls). Empty: every list.
+    seen: Vec<bool>,
+    /// Per list, whether `jit` has a batch function for it.
+    batched: Vec<bool>,
+    /// Events run rule by rule since the batches were built, on lists without one: when they
+    /// reach [`PROFILE_WALKS`], every list gets a batch (one more rebuild at most).
+    unbatched_runs: u32,
+    /// The positions of the rules a batch call matched (as long as the longest list).
+    matched: Vec<u32>,
     jit_error: Option<String>,
     mode: MatchMode,
     enabled: Vec<bool>,
@@ -189,7 +212,7 @@ impl Engine {
         let (jit, jit_error) = match backend {
             Backend::Interp => (None, None),
             // Profiling with measured sharing from the start: string tests are called back.
-            Backend::Jit => match compile_jit(&compiled, false) {
+            Backend::Jit => match compile_jit(&compiled, false, None) {
                 Ok(j) => (Some(j), None),
                 Err(e) => (None, Some(e)),
             },
@@ -200,6 +223,12 @@ impl Engine {
             compiled,
             jit,
             jit_strings: false,
+            jit_batches: false,
+            batches_tried: false,
+            seen: Vec::new(),
+            batched: Vec::new(),
+            unbatched_runs: 0,
+            matched: Vec::new(),
             jit_error,
             mode: MatchMode::First,
             enabled,
@@ -279,13 +308,34 @@ impl Engine {
 
     /// Recompiles the JIT, if running, for the program's current order and verdict bits (if
     /// that fails, the old code stays: it computes the same values).
+    /// Once profiling is over (string tests inline), the program also gets one batch function
+    /// per candidate list; should that fail, the rule functions alone.
     fn rebuild_jit(&mut self) {
         let strings = !self.counting();
-        if self.jit.is_some()
-            && let Ok(j) = compile_jit(&self.compiled, strings)
-        {
+        if self.jit.is_none() {
+            return;
+        }
+        let batched: Vec<bool> = if strings && self.profile.is_none() {
+            (0..self.lists.len()).map(|i| self.seen.get(i).copied().unwrap_or(self.seen.is_empty())).collect()
+        } else {
+            Vec::new()
+        };
+        self.batches_tried |= !batched.is_empty();
+        let lists: Vec<Vec<usize>> =
+            (self.lists.iter().zip(&batched)).map(|(l, &b)| if b { l.clone() } else { Vec::new() }).collect();
+        let built = if batched.is_empty() {
+            compile_jit(&self.compiled, strings, None).map(|j| (j, false))
+        } else {
+            compile_jit(&self.compiled, strings, Some(&lists))
+                .map(|j| (j, true))
+                .or_else(|_| compile_jit(&self.compiled, strings, None).map(|j| (j, false)))
+        };
+        if let Ok((j, batches)) = built {
             self.jit = Some(j);
             self.jit_strings = strings;
+            self.jit_batches = batches;
+            self.batched = if batches { batched } else { Vec::new() };
+            self.unbatched_runs = 0;
         }
     }
 
@@ -301,6 +351,12 @@ impl Engine {
         if self.jit.is_some() && self.jit_strings == self.counting() {
             self.rebuild_jit();
         }
+    }
+
+    /// Whether events are now run as one JIT batch call per candidate list (after profiling,
+    /// see [`Engine::run_batch`]), rather than one call per rule.
+    pub fn batched(&self) -> bool {
+        self.jit_batches && self.profile.is_none()
     }
 
     /// How many checks shared string passes decide (see `eval/shared.rs`).
@@ -345,13 +401,24 @@ impl Engine {
         }
         let mut lists = vec![any_type];
         let mut index = HashMap::default();
+        // In name order, so that the lists (and the JIT's batch functions) do not depend on the
+        // hash map's order.
+        let mut by_type: Vec<(String, Vec<usize>)> = by_type.into_iter().collect();
+        by_type.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         for (name, list) in by_type {
             index.insert(name, lists.len() as u32);
             lists.push(list);
         }
+        let longest = lists.iter().map(Vec::len).max().unwrap_or(0);
+        self.matched.resize(longest, 0);
         self.by_type = index;
         self.lists = lists;
         self.name_cache.fill((0, 0, 0));
+        // The batch functions run the old lists: rebuilt when next needed (see `run_candidates`).
+        self.jit_batches = false;
+        self.batches_tried = false;
+        // Profiling is what tells which lists are run; after it, every list gets a batch.
+        self.seen = if self.profile.is_some() { vec![false; self.lists.len()] } else { Vec::new() };
     }
 
     /// The candidate rules for an event called `name`.
@@ -399,7 +466,44 @@ impl Engine {
     /// that the common case, an event no rule looks at, stays a small function).
     #[inline(never)]
     fn run_candidates(&mut self, list: usize, ev: &Event, state: &State, out: &mut Vec<Alert>) {
+        if self.jit_batches
+            && self.profile.is_none()
+            && self.batched.get(list).copied().unwrap_or(false)
+            && self.run_batch(list, ev, state, out)
+        {
+            return;
+        }
+        self.run_rules(list, ev, state, out);
+    }
+
+    /// [`Engine::run_candidates`] rule by rule: while profiling, on the interpreter, and for a
+    /// list without a batch function (kept apart so that the batch call stays a small path).
+    #[inline(never)]
+    fn run_rules(&mut self, list: usize, ev: &Event, state: &State, out: &mut Vec<Alert>) {
+        if self.profile.is_none() && self.jit.is_some() {
+            if !self.jit_batches && !self.batches_tried {
+                // The lists changed since the JIT was built (a rule switched on or off).
+                self.rebuild_jit();
+                if self.batched.get(list).copied().unwrap_or(false) && self.run_batch(list, ev, state, out) {
+                    return;
+                }
+            } else if self.jit_batches {
+                // An event type first seen after profiling: rule by rule for now, and batched
+                // at the next rebuild if such events keep coming.
+                self.unbatched_runs = self.unbatched_runs.saturating_add(1);
+                if self.unbatched_runs >= PROFILE_WALKS && !self.seen.is_empty() {
+                    self.seen.clear();
+                    self.jit_batches = false;
+                    self.batches_tried = false;
+                }
+            }
+        }
         let Some(candidates) = self.lists.get(list) else { return };
+        if self.profile.is_some()
+            && let Some(seen) = self.seen.get_mut(list)
+        {
+            *seen = true;
+        }
         let count = self.counting();
         let mut ctx = EvalCtx::new(&self.compiled, &mut self.cache, ev, state);
         for &r in candidates {
@@ -430,12 +534,42 @@ impl Engine {
         }
     }
 
+    /// Runs candidate list `list` as one call of its JIT batch function (which runs the rules
+    /// in order, fetching each slot value once for all of them), then renders the matches in
+    /// order; false when the JIT has no batch for it (nothing was run).
+    #[inline]
+    fn run_batch(&mut self, list: usize, ev: &Event, state: &State, out: &mut Vec<Alert>) -> bool {
+        let (Some(jit), Some(candidates)) = (self.jit.as_ref(), self.lists.get(list)) else { return false };
+        let first = self.mode == MatchMode::First;
+        let mut ctx = EvalCtx::new(&self.compiled, &mut self.cache, ev, state);
+        let ptr = (&mut ctx as *mut EvalCtx<'_>).cast::<c_void>();
+        // SAFETY: as in `run_rule`: the program was compiled with `JIT_CALLBACKS` for this
+        // context's program (`compile_jit`), and `ctx` is ours alone for the call.
+        let Some(n) = (unsafe { jit.eval_batch(list, ptr, first, &mut self.matched) }) else { return false };
+        // In `First` mode the rules after the match were not run.
+        let run = match (first, self.matched.first()) {
+            (true, Some(&p)) if n > 0 => p as usize + 1,
+            _ => candidates.len(),
+        };
+        self.stats.evaluations += run as u64;
+        for &pos in self.matched.iter().take(n) {
+            let Some(rule) = candidates.get(pos as usize).and_then(|&r| ctx.compiled().program().rules.get(r)) else {
+                continue;
+            };
+            out.push(render(&mut ctx, rule));
+            self.stats.alerts += 1;
+        }
+        true
+    }
+
     /// Whether the engine orders junctions by the outcomes of its first evaluations (the
     /// default; see [`crate::eval::order`]). Switching it off keeps the optimiser's order
     /// from now on.
     pub fn set_adaptive_order(&mut self, on: bool) {
         if !on {
             self.profile = None;
+            // Nothing will be observed: every list gets a batch function.
+            self.seen.clear();
         } else if self.profile.is_none() {
             self.profile = Some(Profile::new(self.compiled.program()));
         }
@@ -517,14 +651,22 @@ impl Engine {
     }
 }
 
-/// The JIT program of `compiled`, reading the verdicts of its shared string passes inline, and
-/// with `strings` comparing string values with constants inline.
-fn compile_jit(compiled: &Compiled, strings: bool) -> Result<JitProgram, String> {
+/// The JIT program of `compiled`, reading the verdicts of its shared string passes inline, with
+/// `strings` comparing string values with constants inline, and with one batch function per
+/// list of `lists` if given.
+fn compile_jit(compiled: &Compiled, strings: bool, lists: Option<&[Vec<usize>]>) -> Result<JitProgram, String> {
     let cb = if strings { JIT_CALLBACKS } else { crate::jit::Callbacks { slot_str: None, ..JIT_CALLBACKS } };
-    // SAFETY: the rule functions are only ever called by `run_rule`, with an `EvalCtx` of this
-    // same program: it starts with its `VerdictHeader`, whose words (the slot cache's, sized for
-    // the program when the context is made) are valid for `len` words during the call.
-    unsafe { JitProgram::compile_shared(compiled.program(), cb, &compiled.verdict_bits()) }
+    let (p, bits) = (compiled.program(), compiled.verdict_bits());
+    // SAFETY: the rule and batch functions are only ever called by `run_rule` and `run_batch`,
+    // with an `EvalCtx` of this same program: it starts with its `VerdictHeader`, whose words
+    // (the slot cache's, sized for the program when the context is made) are valid for `len`
+    // words during the call.
+    unsafe {
+        match lists {
+            Some(lists) => JitProgram::compile_batches(p, cb, &bits, lists),
+            None => JitProgram::compile_shared(p, cb, &bits),
+        }
+    }
 }
 
 fn run_rule(jit: Option<&JitProgram>, ctx: &mut EvalCtx<'_>, rule: usize) -> bool {

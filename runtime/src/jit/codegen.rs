@@ -1,4 +1,8 @@
-//! Lowering of one rule's node DAG to one Cranelift function `fn(ctx) -> i8` made of branches.
+//! Lowering of one rule's node DAG to one Cranelift function `fn(ctx) -> i8` made of branches,
+//! and of a candidate list's rules to one batch function `fn(ctx, out, first) -> u32` (the
+//! rules' DAGs one after the other, each one's false exit entering the next, its true exit
+//! recording the rule's position; see [`build_batch_inline`] and, for the form that calls rule
+//! bodies, [`build_batch`]).
 //!
 //! Every node is compiled against a pair of continuation blocks `(t, f)`: the code jumps to `t`
 //! when the node is true and to `f` when it is false, so evaluation short-circuits and no boolean
@@ -39,8 +43,8 @@ use std::collections::HashMap;
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
-    AbiParam, Block, Function, InstBuilder, JumpTableData, MemFlagsData, SigRef, Signature, StackSlot, StackSlotData,
-    StackSlotKind, Type, Value, types,
+    AbiParam, Block, FuncRef, Function, InstBuilder, JumpTableData, MemFlagsData, SigRef, Signature, StackSlot,
+    StackSlotData, StackSlotKind, Type, Value, types,
 };
 use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
@@ -72,6 +76,24 @@ impl Env {
         let mut sig = Signature::new(self.call_conv);
         sig.params.push(AbiParam::new(self.ptr()));
         sig.returns.push(AbiParam::new(types::I8));
+        sig
+    }
+
+    /// `fn(ctx, cache) -> u8`: a rule body reading its slot cache at `cache` (see
+    /// [`CacheLayout`]).
+    pub(crate) fn inner_signature(&self) -> Signature {
+        let mut sig = self.rule_signature();
+        sig.params.push(AbiParam::new(self.ptr()));
+        sig
+    }
+
+    /// `fn(ctx, out, first) -> u32`: a batch function (see [`build_batch`]).
+    pub(crate) fn batch_signature(&self) -> Signature {
+        let mut sig = Signature::new(self.call_conv);
+        sig.params.push(AbiParam::new(self.ptr()));
+        sig.params.push(AbiParam::new(self.ptr()));
+        sig.params.push(AbiParam::new(types::I8));
+        sig.returns.push(AbiParam::new(types::I32));
         sig
     }
 
@@ -115,7 +137,8 @@ const SLOT_PRESENT: i64 = 2;
 /// Largest frame a rule function may use for its state (a malformed or absurd program gets `Err`).
 const MAX_FRAME: usize = 1 << 24;
 
-/// Offsets in the frame of one cached slot.
+/// Offsets of one cached slot, in the frame or from the cache's base.
+#[derive(Clone, Copy)]
 struct SlotCache {
     /// The `i64` value, or a string's address and length (two `i64`s); the callback writes it
     /// directly.
@@ -162,6 +185,7 @@ fn analyse(p: &Program, plan: &Plan, root: u32, s: &mut Scratch, slots: &mut Vec
     if s.uses.len() < p.nodes.len() {
         s.uses.resize(p.nodes.len(), 0);
     }
+    // Keyed by slot and kind: a slot read both ways gets two cache entries.
     let mut seen_slots = std::collections::HashSet::new();
     s.stack.clear();
     s.stack.push(root);
@@ -174,12 +198,12 @@ fn analyse(p: &Program, plan: &Plan, root: u32, s: &mut Scratch, slots: &mut Vec
             Node::Not(c) => s.stack.push(c.0),
             Node::Check(c) => match &plan.leaves[c.0 as usize] {
                 Leaf::Num { slot, .. } => {
-                    if seen_slots.insert(*slot) {
+                    if seen_slots.insert((*slot, false)) {
                         slots.push(*slot);
                     }
                 }
                 Leaf::Str { slot, .. } => {
-                    if seen_slots.insert(*slot) {
+                    if seen_slots.insert((*slot, true)) {
                         strs.push(*slot);
                     }
                 }
@@ -203,15 +227,124 @@ fn analyse(p: &Program, plan: &Plan, root: u32, s: &mut Scratch, slots: &mut Vec
     }
 }
 
-/// Builds the body of one rule function into `func` (whose signature is already set).
-///
-/// All per-call state (slot values and their states, memo bytes and return-site indices of
-/// shared nodes) lives in one stack frame slot rather than in SSA variables: it is read and
-/// written with plain loads and stores, so SSA construction stays trivial and compile time stays
-/// linear in the DAG size however many blocks and cached values a rule has. Layout:
-/// `[values: i64 × slots][strings: 2 × i64 × string slots][rets: i32 × shared][states: u8 ×
-/// (slots + string slots)][memos: u8 × shared]`, the state and memo bytes zeroed at entry with
-/// 8-byte stores.
+/// Where the slot cache of a rule function lives: in its own frame (a standalone rule
+/// function: the offsets are the rule's own layout) or behind a pointer its caller passes (the
+/// body of a batch: the offsets are the program's [`CacheLayout`], and the caller zeroes the
+/// state bytes once for every rule it runs, so each slot is fetched once per event).
+#[derive(Clone, Copy)]
+enum CacheLoc {
+    Frame(StackSlot),
+    Base(Value),
+}
+
+impl CacheLoc {
+    fn load(self, b: &mut FunctionBuilder<'_>, ptr: Type, ty: Type, off: i32) -> Value {
+        match self {
+            CacheLoc::Frame(ss) => b.ins().stack_load(ptr, ty, ss, off),
+            CacheLoc::Base(p) => b.ins().load(ty, MemFlagsData::trusted(), p, off),
+        }
+    }
+
+    fn store(self, b: &mut FunctionBuilder<'_>, ptr: Type, v: Value, off: i32) {
+        match self {
+            CacheLoc::Frame(ss) => {
+                b.ins().stack_store(ptr, v, ss, off);
+            }
+            CacheLoc::Base(p) => {
+                b.ins().store(MemFlagsData::trusted(), v, p, off);
+            }
+        }
+    }
+
+    fn addr(self, b: &mut FunctionBuilder<'_>, ptr: Type, off: i32) -> Value {
+        match self {
+            CacheLoc::Frame(ss) => b.ins().stack_addr(ptr, ss, off),
+            CacheLoc::Base(p) => b.ins().iadd_imm_s(p, i64::from(off)),
+        }
+    }
+}
+
+/// The program-wide slot cache of batch functions: one entry per slot (and kind) that any
+/// inline leaf of the program reads, `[values: i64 × numeric slots][strings: 2 × i64 × string
+/// slots][states: u8 × entries]`, 8-byte aligned. A batch function holds it in its frame for
+/// all the rules it runs; a rule's standalone wrapper holds one for that rule.
+pub(crate) struct CacheLayout {
+    num: HashMap<u32, SlotCache>,
+    strs: HashMap<u32, SlotCache>,
+    /// Total bytes (a multiple of 8).
+    pub size: usize,
+}
+
+impl CacheLayout {
+    pub(crate) fn new(plan: &Plan) -> Result<CacheLayout, String> {
+        let (mut nums, mut strs) = (Vec::new(), Vec::new());
+        let mut seen = std::collections::HashSet::new();
+        for leaf in &plan.leaves {
+            match leaf {
+                Leaf::Num { slot, .. } if seen.insert((*slot, false)) => nums.push(*slot),
+                Leaf::Str { slot, .. } if seen.insert((*slot, true)) => strs.push(*slot),
+                _ => {}
+            }
+        }
+        // States in slot order, so the rules of one event type, which read related slots,
+        // tend to share state words.
+        nums.sort_unstable();
+        strs.sort_unstable();
+        let off_state = 8 * nums.len() + 16 * strs.len();
+        let size = off_state + (nums.len() + strs.len()).next_multiple_of(8);
+        if size > MAX_FRAME {
+            return Err(format!("slot cache of {size} bytes exceeds {MAX_FRAME}"));
+        }
+        // Every offset below is < MAX_FRAME, so fits i32.
+        let at = |x: usize| x as i32;
+        let num = nums
+            .iter()
+            .enumerate()
+            .map(|(i, &s)| (s, SlotCache { value: at(8 * i), state: at(off_state + i) }))
+            .collect();
+        let strs = strs
+            .iter()
+            .enumerate()
+            .map(|(j, &s)| (s, SlotCache { value: at(8 * nums.len() + 16 * j), state: at(off_state + nums.len() + j) }))
+            .collect();
+        Ok(CacheLayout { num, strs, size })
+    }
+
+    /// The offsets of the 8-byte state words that hold the state bytes of these slots (sorted,
+    /// without repeats): what a caller zeroes before running the rules that read them.
+    pub(crate) fn state_words(&self, slots: &RuleSlots) -> Vec<i32> {
+        let mut words: Vec<i32> = (slots.num.iter().filter_map(|s| self.num.get(s)))
+            .chain(slots.strs.iter().filter_map(|s| self.strs.get(s)))
+            .map(|c| c.state & !7)
+            .collect();
+        words.sort_unstable();
+        words.dedup();
+        words
+    }
+}
+
+/// The inline slots a rule reads (numeric and string).
+#[derive(Default)]
+pub(crate) struct RuleSlots {
+    pub num: Vec<u32>,
+    pub strs: Vec<u32>,
+}
+
+/// The inline slots of the rule rooted at `root`.
+pub(crate) fn rule_slots(p: &Program, plan: &Plan, root: u32, scratch: &mut Scratch) -> RuleSlots {
+    let mut r = RuleSlots::default();
+    analyse(p, plan, root, scratch, &mut r.num, &mut r.strs);
+    for &n in &scratch.touched {
+        scratch.uses[n as usize] = 0;
+    }
+    scratch.touched.clear();
+    r
+}
+
+/// Builds the body of one rule function into `func` (whose signature is already set): with
+/// `layout` `None` a standalone rule `fn(ctx) -> u8`, else a body `fn(ctx, cache) -> u8` that
+/// reads its slots in the caller's cache (see [`build_fn`]).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn build_rule(
     func: &mut Function,
     fctx: &mut FunctionBuilderContext,
@@ -220,9 +353,76 @@ pub(crate) fn build_rule(
     env: &Env,
     root: u32,
     scratch: &mut Scratch,
+    layout: Option<&CacheLayout>,
+) -> Result<(), String> {
+    let shape = match layout {
+        Some(l) => Shape::Body(l),
+        None => Shape::Rule,
+    };
+    build_fn(func, fctx, p, plan, env, &[root], scratch, shape)
+}
+
+/// Builds a batch function `fn(ctx, out, first) -> u32` (see [`build_batch`] for its contract)
+/// with the rules rooted at `roots` inlined, in order, into one function: one slot cache and
+/// one memo per shared node for all of them (a node shared by several rules, a macro, is
+/// evaluated at most once per call), no call per rule.
+pub(crate) fn build_batch_inline(
+    func: &mut Function,
+    fctx: &mut FunctionBuilderContext,
+    p: &Program,
+    plan: &Plan,
+    env: &Env,
+    roots: &[u32],
+    scratch: &mut Scratch,
+) -> Result<(), String> {
+    build_fn(func, fctx, p, plan, env, roots, scratch, Shape::Batch)
+}
+
+/// What [`build_fn`] makes of its roots.
+#[derive(Clone, Copy)]
+enum Shape<'l> {
+    /// One root, `fn(ctx) -> u8`, its cache in its frame.
+    Rule,
+    /// One root, `fn(ctx, cache) -> u8`, its cache at the caller's `cache` (zeroed by it).
+    Body(&'l CacheLayout),
+    /// Any roots, `fn(ctx, out, first) -> u32`, one cache in its frame for all of them.
+    Batch,
+}
+
+/// Builds a function over the rules rooted at `roots` (one, except for [`Shape::Batch`]).
+///
+/// All per-call state (slot values and their states, memo bytes and return-site indices of
+/// shared nodes) lives in memory rather than in SSA variables: it is read and written with plain
+/// loads and stores, so SSA construction stays trivial and compile time stays linear in the DAG
+/// size however many blocks and cached values a rule has.
+///
+/// The frame: `[values: i64 × slots][strings: 2 × i64 × string slots][rets: i32 × shared]
+/// [count: i32, batches only][states: u8 × (slots + string slots)][memos: u8 × shared]`, the
+/// state and memo bytes zeroed at entry with 8-byte stores. For a [`Shape::Body`] the slot
+/// values and states are at the layout's offsets from `cache` instead, and the frame holds only
+/// the rets and memos.
+#[allow(clippy::too_many_arguments)]
+fn build_fn(
+    func: &mut Function,
+    fctx: &mut FunctionBuilderContext,
+    p: &Program,
+    plan: &Plan,
+    env: &Env,
+    roots: &[u32],
+    scratch: &mut Scratch,
+    shape: Shape<'_>,
 ) -> Result<(), String> {
     let (mut slot_ids, mut str_ids) = (Vec::new(), Vec::new());
-    analyse(p, plan, root, scratch, &mut slot_ids, &mut str_ids);
+    for &root in roots {
+        // Uses accumulate across roots: a node reached from two rules is shared too.
+        analyse(p, plan, root, scratch, &mut slot_ids, &mut str_ids);
+    }
+    if roots.len() > 1 {
+        let mut seen = std::collections::HashSet::new();
+        slot_ids.retain(|s| seen.insert(*s));
+        seen.clear();
+        str_ids.retain(|s| seen.insert(*s));
+    }
     let shared_ids: Vec<u32> = scratch
         .touched
         .iter()
@@ -234,11 +434,19 @@ pub(crate) fn build_rule(
     }
     scratch.touched.clear();
 
-    let (nn, ns) = (slot_ids.len(), shared_ids.len());
+    let layout = match shape {
+        Shape::Body(l) => Some(l),
+        Shape::Rule | Shape::Batch => None,
+    };
+    let batch = matches!(shape, Shape::Batch);
+    let ns = shared_ids.len();
+    // Slots cached in this frame (none when the caller holds the cache).
+    let (nn, nstr) = if layout.is_some() { (0, 0) } else { (slot_ids.len(), str_ids.len()) };
     // Each string slot takes two value words and one state byte.
-    let nv = nn + str_ids.len();
-    let off_ret = 8 * (nn + 2 * str_ids.len());
-    let off_state = (off_ret + 4 * ns).next_multiple_of(8);
+    let nv = nn + nstr;
+    let off_ret = 8 * (nn + 2 * nstr);
+    let off_count = off_ret + 4 * ns;
+    let off_state = (off_count + if batch { 4 } else { 0 }).next_multiple_of(8);
     let state_bytes = (nv + ns).next_multiple_of(8);
     let frame = off_state + state_bytes;
     if frame > MAX_FRAME {
@@ -252,7 +460,9 @@ pub(crate) fn build_rule(
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
-    let ctx = b.block_params(entry)[0];
+    let params = b.block_params(entry).to_vec();
+    let ctx = params[0];
+    let base = if layout.is_some() { params.get(1).copied() } else { None };
     let sig_check = b.import_signature(env.eval_check_signature());
     let sig_slot = b.import_signature(env.slot_num_signature());
 
@@ -262,19 +472,35 @@ pub(crate) fn build_rule(
         for k in (0..state_bytes).step_by(8) {
             b.ins().stack_store(ptr, zero, ss, at(off_state + k));
         }
+        if batch {
+            let zero = b.ins().iconst(types::I32, 0);
+            b.ins().stack_store(ptr, zero, ss, at(off_count));
+        }
         Some(ss)
     } else {
         None
     };
 
-    let mut slots: HashMap<u32, SlotCache> = slot_ids
-        .iter()
-        .enumerate()
-        .map(|(i, &s)| (s, SlotCache { value: at(8 * i), state: at(off_state + i) }))
-        .collect();
-    for (j, &s) in str_ids.iter().enumerate() {
-        slots.insert(s, SlotCache { value: at(8 * nn + 16 * j), state: at(off_state + nn + j) });
+    let (mut num_slots, mut str_slots): (HashMap<u32, SlotCache>, HashMap<u32, SlotCache>) = match layout {
+        Some(l) => (
+            slot_ids.iter().filter_map(|s| l.num.get(s).map(|c| (*s, *c))).collect(),
+            str_ids.iter().filter_map(|s| l.strs.get(s).map(|c| (*s, *c))).collect(),
+        ),
+        None => (HashMap::new(), HashMap::new()),
+    };
+    if layout.is_none() {
+        for (i, &s) in slot_ids.iter().enumerate() {
+            num_slots.insert(s, SlotCache { value: at(8 * i), state: at(off_state + i) });
+        }
+        for (j, &s) in str_ids.iter().enumerate() {
+            str_slots.insert(s, SlotCache { value: at(8 * nn + 16 * j), state: at(off_state + nn + j) });
+        }
     }
+    let cache = match (base, frame_slot) {
+        (Some(base), _) => Some(CacheLoc::Base(base)),
+        (None, Some(ss)) if layout.is_none() => Some(CacheLoc::Frame(ss)),
+        _ => None,
+    };
     let mut shared: HashMap<u32, Shared> = HashMap::with_capacity(ns);
     for (j, &n) in shared_ids.iter().enumerate() {
         let (body, exit_t, exit_f) = (b.create_block(), b.create_block(), b.create_block());
@@ -283,12 +509,38 @@ pub(crate) fn build_rule(
         shared.insert(n, s);
     }
 
+    // Per root: the block it starts in, where it goes when true (`hits`, batches: record and
+    // go on) and when false (the next root's block, or the end).
     let ret_true = b.create_block();
     let ret_false = b.create_block();
+    let starts: Vec<Block> =
+        roots.iter().enumerate().map(|(i, _)| if i == 0 { entry } else { b.create_block() }).collect();
+    let hits: Vec<Block> = if batch { roots.iter().map(|_| b.create_block()).collect() } else { Vec::new() };
 
-    let mut cg =
-        Gen { b, p, plan, env, ctx, ptr, frame: frame_slot, sig_check, sig_slot, slots, shared, tasks: Vec::new() };
-    cg.tasks.push(Task { node: root, block: entry, t: ret_true, f: ret_false, body: false });
+    let mut cg = Gen {
+        b,
+        p,
+        plan,
+        env,
+        ctx,
+        ptr,
+        frame: frame_slot,
+        cache,
+        sig_check,
+        sig_slot,
+        num_slots,
+        str_slots,
+        shared,
+        tasks: Vec::new(),
+    };
+    if roots.is_empty() {
+        cg.b.ins().jump(ret_false, &[]);
+    }
+    for (i, &root) in roots.iter().enumerate().rev() {
+        let (t, f) =
+            if batch { (hits[i], starts.get(i + 1).copied().unwrap_or(ret_false)) } else { (ret_true, ret_false) };
+        cg.tasks.push(Task { node: root, block: starts[i], t, f, body: false });
+    }
     while let Some(task) = cg.tasks.pop() {
         cg.emit(task);
     }
@@ -297,15 +549,139 @@ pub(crate) fn build_rule(
     }
 
     let mut b = cg.b;
-    b.switch_to_block(ret_true);
-    let one = b.ins().iconst(types::I8, 1);
-    b.ins().return_(&[one]);
-    b.switch_to_block(ret_false);
-    let zero = b.ins().iconst(types::I8, 0);
-    b.ins().return_(&[zero]);
+    match (batch, frame_slot) {
+        (true, Some(ss)) => {
+            let (out, first) = (params[1], params[2]);
+            for (pos, &hit) in hits.iter().enumerate() {
+                b.switch_to_block(hit);
+                let n = b.ins().stack_load(ptr, types::I32, ss, at(off_count));
+                let off = b.ins().uextend(ptr, n);
+                let off = b.ins().ishl_imm_u(off, 2);
+                let addr = b.ins().iadd(out, off);
+                // Positions are list indices, below the list's length (a u32: checked by the caller).
+                let p = b.ins().iconst(types::I32, pos as i64);
+                b.ins().store(MemFlagsData::trusted(), p, addr, 0);
+                let n1 = b.ins().iadd_imm_s(n, 1);
+                b.ins().stack_store(ptr, n1, ss, at(off_count));
+                let next = starts.get(pos + 1).copied().unwrap_or(ret_false);
+                b.ins().brif(first, ret_false, &[], next, &[]);
+            }
+            b.switch_to_block(ret_true);
+            b.ins().jump(ret_false, &[]);
+            b.switch_to_block(ret_false);
+            let n = b.ins().stack_load(ptr, types::I32, ss, at(off_count));
+            b.ins().return_(&[n]);
+        }
+        (true, None) => {
+            // A batch always has its count in the frame; stay well-formed if not.
+            for &hit in &hits {
+                b.switch_to_block(hit);
+                b.ins().jump(ret_false, &[]);
+            }
+            b.switch_to_block(ret_true);
+            b.ins().jump(ret_false, &[]);
+            b.switch_to_block(ret_false);
+            let zero = b.ins().iconst(types::I32, 0);
+            b.ins().return_(&[zero]);
+        }
+        (false, _) => {
+            b.switch_to_block(ret_true);
+            let one = b.ins().iconst(types::I8, 1);
+            b.ins().return_(&[one]);
+            b.switch_to_block(ret_false);
+            let zero = b.ins().iconst(types::I8, 0);
+            b.ins().return_(&[zero]);
+        }
+    }
     b.seal_all_blocks();
     b.finalize(env.frontend);
     Ok(())
+}
+
+/// A frame holding a [`CacheLayout`]'s cache, 8-byte aligned, with the given state words zeroed;
+/// returns its address.
+fn cache_frame(b: &mut FunctionBuilder<'_>, ptr: Type, layout: &CacheLayout, words: &[i32]) -> Value {
+    let ss = b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, layout.size as u32, 3));
+    let zero = b.ins().iconst(types::I64, 0);
+    for &w in words {
+        b.ins().stack_store(ptr, zero, ss, w);
+    }
+    b.ins().stack_addr(ptr, ss, 0)
+}
+
+/// Builds a standalone rule function `fn(ctx) -> u8` that calls the rule's body `inner`
+/// (`fn(ctx, cache) -> u8`, see [`build_rule`]) with a fresh cache whose state `words` (those
+/// of the rule's slots) are zeroed.
+pub(crate) fn build_wrapper(
+    func: &mut Function,
+    fctx: &mut FunctionBuilderContext,
+    env: &Env,
+    inner: FuncRef,
+    layout: &CacheLayout,
+    words: &[i32],
+) {
+    let mut b = FunctionBuilder::new(func, fctx);
+    let ptr = env.ptr();
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    let ctx = b.block_params(entry)[0];
+    let base = cache_frame(&mut b, ptr, layout, words);
+    let call = b.ins().call(inner, &[ctx, base]);
+    let r = b.inst_results(call)[0];
+    b.ins().return_(&[r]);
+    b.seal_all_blocks();
+    b.finalize(env.frontend);
+}
+
+/// Builds a batch function `fn(ctx, out, first) -> u32` for one candidate list: it zeroes the
+/// state `words` of every slot the list's rules read, then calls the rule bodies `rules` (see
+/// [`build_rule`]) in order on one cache, so a slot value fetched by one rule serves the next;
+/// for each rule that matches it writes the rule's position in the list to `out[count]` and
+/// counts it, and when `first` is non-zero it returns at the first match. Returns the count.
+pub(crate) fn build_batch(
+    func: &mut Function,
+    fctx: &mut FunctionBuilderContext,
+    env: &Env,
+    rules: &[FuncRef],
+    layout: &CacheLayout,
+    words: &[i32],
+) {
+    let mut b = FunctionBuilder::new(func, fctx);
+    let ptr = env.ptr();
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    let (ctx, out, first) = (b.block_params(entry)[0], b.block_params(entry)[1], b.block_params(entry)[2]);
+    let base = cache_frame(&mut b, ptr, layout, words);
+    let count = b.declare_var(types::I32);
+    let zero = b.ins().iconst(types::I32, 0);
+    b.def_var(count, zero);
+    let done = b.create_block();
+    for (pos, &inner) in rules.iter().enumerate() {
+        let (hit, next) = (b.create_block(), b.create_block());
+        let call = b.ins().call(inner, &[ctx, base]);
+        let r = b.inst_results(call)[0];
+        b.ins().brif(r, hit, &[], next, &[]);
+        b.switch_to_block(hit);
+        let n = b.use_var(count);
+        let at = b.ins().uextend(ptr, n);
+        let at = b.ins().ishl_imm_u(at, 2);
+        let slot = b.ins().iadd(out, at);
+        // Positions are list indices, below the list's length (a u32: checked by the caller).
+        let p = b.ins().iconst(types::I32, pos as i64);
+        b.ins().store(MemFlagsData::trusted(), p, slot, 0);
+        let n1 = b.ins().iadd_imm_s(n, 1);
+        b.def_var(count, n1);
+        b.ins().brif(first, done, &[], next, &[]);
+        b.switch_to_block(next);
+    }
+    b.ins().jump(done, &[]);
+    b.switch_to_block(done);
+    let n = b.use_var(count);
+    b.ins().return_(&[n]);
+    b.seal_all_blocks();
+    b.finalize(env.frontend);
 }
 
 struct Gen<'a, 'f> {
@@ -317,9 +693,12 @@ struct Gen<'a, 'f> {
     ptr: Type,
     /// The state frame (None when the rule needs no state).
     frame: Option<StackSlot>,
+    /// Where cached slot values live (None when the rule reads no inline slot).
+    cache: Option<CacheLoc>,
     sig_check: SigRef,
     sig_slot: SigRef,
-    slots: HashMap<u32, SlotCache>,
+    num_slots: HashMap<u32, SlotCache>,
+    str_slots: HashMap<u32, SlotCache>,
     shared: HashMap<u32, Shared>,
     tasks: Vec<Task>,
 }
@@ -508,15 +887,15 @@ impl Gen<'_, '_> {
             }
             Leaf::Str { slot, test } => self.str_leaf(check, *slot, test, t, f),
             Leaf::Num { slot, test } => {
-                let (Some(cache), Some(frame)) = (self.slots.get(slot), self.frame) else {
+                let (Some(entry), Some(loc)) = (self.num_slots.get(slot), self.cache) else {
                     // The analysis collects every inline slot; stay well-formed if it did not.
                     self.b.ins().jump(f, &[]);
                     return;
                 };
-                let (state, value) = (cache.state, cache.value);
+                let (state, value) = (entry.state, entry.value);
                 let test = test.clone();
                 let (b, ptr) = (&mut self.b, self.ptr);
-                let st = b.ins().stack_load(ptr, types::I8, frame, state);
+                let st = loc.load(b, ptr, types::I8, state);
                 let known = b.create_block();
                 let fetch = b.create_block();
                 let cmp = b.create_block();
@@ -527,18 +906,18 @@ impl Gen<'_, '_> {
                 b.ins().brif(present, cmp, &[], f, &[]);
 
                 b.switch_to_block(fetch);
-                let addr = b.ins().stack_addr(ptr, frame, value);
+                let addr = loc.addr(b, ptr, value);
                 let id = b.ins().iconst(types::I32, i64::from(*slot));
                 let callee = b.ins().iconst(ptr, self.env.slot_num);
                 let call = b.ins().call_indirect(self.sig_slot, callee, &[self.ctx, id, addr]);
                 let ok = b.inst_results(call)[0];
                 let ok = b.ins().icmp_imm_s(IntCC::NotEqual, ok, 0);
                 let st2 = b.ins().iadd_imm_s(ok, SLOT_ABSENT);
-                b.ins().stack_store(ptr, st2, frame, state);
+                loc.store(b, ptr, st2, state);
                 b.ins().brif(ok, cmp, &[], f, &[]);
 
                 b.switch_to_block(cmp);
-                let v = b.ins().stack_load(ptr, types::I64, frame, value);
+                let v = loc.load(b, ptr, types::I64, value);
                 let cond = match test {
                     NumTest::Cmp { cmp, signed, value } => b.ins().icmp_imm_s(int_cc(cmp, signed), v, value),
                     NumTest::In(values) => {
@@ -563,20 +942,20 @@ impl Gen<'_, '_> {
     /// An inline string leaf (see the module docs): the slot's bytes, fetched once per call,
     /// compared with the test's constants.
     fn str_leaf(&mut self, check: u32, slot: u32, test: &super::plan::StrTest, t: Block, f: Block) {
-        let (Some(cache), Some(frame)) = (self.slots.get(&slot), self.frame) else {
+        let (Some(entry), Some(loc)) = (self.str_slots.get(&slot), self.cache) else {
             // The analysis collects every inline slot; stay well-formed if it did not.
             self.b.ins().jump(f, &[]);
             return;
         };
-        let (state, value) = (cache.state, cache.value);
+        let (state, value) = (entry.state, entry.value);
         let (b, ptr) = (&mut self.b, self.ptr);
-        let st = b.ins().stack_load(ptr, types::I8, frame, state);
+        let st = loc.load(b, ptr, types::I8, state);
         let (known, fetch, cmp, other, call) =
             (b.create_block(), b.create_block(), b.create_block(), b.create_block(), b.create_block());
         b.ins().brif(st, known, &[], fetch, &[]);
 
         b.switch_to_block(fetch);
-        let addr = b.ins().stack_addr(ptr, frame, value);
+        let addr = loc.addr(b, ptr, value);
         let id = b.ins().iconst(types::I32, i64::from(slot));
         let callee = b.ins().iconst(ptr, self.env.slot_str);
         let r = b.ins().call_indirect(self.sig_slot, callee, &[self.ctx, id, addr]);
@@ -584,11 +963,11 @@ impl Gen<'_, '_> {
         // 0 absent, 1 present, 2 call: stored plus one; any other answer is treated as "call"
         // below too.
         let st2 = b.ins().iadd_imm_s(r, SLOT_ABSENT);
-        b.ins().stack_store(ptr, st2, frame, state);
+        loc.store(b, ptr, st2, state);
         b.ins().jump(known, &[]);
 
         b.switch_to_block(known);
-        let st = b.ins().stack_load(ptr, types::I8, frame, state);
+        let st = loc.load(b, ptr, types::I8, state);
         let present = b.ins().icmp_imm_s(IntCC::Equal, st, SLOT_PRESENT);
         b.ins().brif(present, cmp, &[], other, &[]);
         b.switch_to_block(other);
@@ -596,8 +975,8 @@ impl Gen<'_, '_> {
         b.ins().brif(absent, f, &[], call, &[]);
 
         b.switch_to_block(cmp);
-        let p = b.ins().stack_load(ptr, types::I64, frame, value);
-        let n = b.ins().stack_load(ptr, types::I64, frame, value + 8);
+        let p = loc.load(b, ptr, types::I64, value);
+        let n = loc.load(b, ptr, types::I64, value + 8);
         strings::emit(b, test, p, n, t, f);
 
         b.switch_to_block(call);

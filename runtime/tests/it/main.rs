@@ -17,6 +17,7 @@ mod eval_props;
 mod generated_streams;
 mod handwritten;
 mod ir_cases;
+mod jit_batches;
 mod jit_strings;
 mod scap_write;
 mod sysdig_fields;

@@ -125,7 +125,8 @@ pub fn fev(name: &'static str, fields: &[(&'static str, ParamValue)]) -> Event {
 }
 
 /// Alerts of `yaml` on each event (each event with its state), through every engine
-/// configuration: interpreter and JIT, lowered and optimised. Asserts they all agree and
+/// configuration: interpreter and JIT (a call per rule, and without profiling, so from the
+/// first event, one batch call per event), lowered and optimised. Asserts they all agree and
 /// returns the interpreter's alerts on the optimised program, per event.
 pub fn check_both(
     yaml: &str,
@@ -137,12 +138,16 @@ pub fn check_both(
     let (lowered, opt) = programs(&r);
     let mut reference: Option<Vec<Vec<Alert>>> = None;
     for (pname, program) in [("optimised", &opt), ("lowered", &lowered)] {
-        for backend in [Backend::Interp, Backend::Jit] {
+        for (backend, batched) in [(Backend::Interp, false), (Backend::Jit, false), (Backend::Jit, true)] {
             let mut engine = match extract {
                 Some(f) => Engine::with_extractor(program.clone(), backend, f),
                 None => Engine::new(program.clone(), backend),
             };
             engine.set_mode(mode);
+            if batched {
+                engine.set_adaptive_order(false);
+                assert!(engine.batched(), "{pname}: no batch functions");
+            }
             if backend == Backend::Jit {
                 assert_eq!(engine.backend(), Backend::Jit, "JIT failed: {:?}", engine.jit_error());
             }
@@ -159,7 +164,7 @@ pub fn check_both(
                 None => reference = Some(got),
                 Some(want) => {
                     for (i, (w, g)) in want.iter().zip(&got).enumerate() {
-                        assert_eq!(w, g, "{pname} {backend:?} disagrees on event {i}");
+                        assert_eq!(w, g, "{pname} {backend:?} (batched: {batched}) disagrees on event {i}");
                     }
                 }
             }
