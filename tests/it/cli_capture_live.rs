@@ -22,8 +22,28 @@ fn kernel_lock() -> std::sync::MutexGuard<'static, ()> {
     crate::KERNEL.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// A fresh directory for test `name` of this run. A failed run leaves its directory behind as
+/// evidence (a recording can be hundreds of MB); the ones of earlier runs whose process is gone
+/// are removed here, so at most one per test name outlives its run.
 fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("rulec-capture-live-{}-{name}", std::process::id()));
+    let tmp = std::env::temp_dir();
+    let suffix = format!("-{name}");
+    if let Ok(entries) = std::fs::read_dir(&tmp) {
+        for e in entries.flatten() {
+            let file = e.file_name();
+            let Some(pid) = file
+                .to_str()
+                .and_then(|f| f.strip_prefix("rulec-capture-live-"))
+                .and_then(|f| f.strip_suffix(suffix.as_str()))
+            else {
+                continue;
+            };
+            if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists() {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    }
+    let d = tmp.join(format!("rulec-capture-live-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).expect("temp dir");
     d
