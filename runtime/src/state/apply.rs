@@ -830,6 +830,9 @@ fn container_of(ev: &Event) -> &str {
 /// characters, which a caller that then builds its entry from the read values finds equal again
 /// (an `IdTable::put` of an equal entry changes nothing). Saves the UTF-8 check and the search
 /// for the NUL of every string of the user and group events a capture's lists repeat.
+// Inlined into its two handlers: their lookups of the event's row fold together (callgrind:
+// a group event 337 -> 308 instructions).
+#[inline(always)]
 fn text_is(ev: &Event, key: AnyKey<kind::Str>, text: &str) -> bool {
     if let Some(i) = key.index_in(ev.type_id)
         && (ev.params.in_row(ev.type_id, i) || ev.params.name_at(i) == Some(key.name()))
