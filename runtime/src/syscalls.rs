@@ -7,7 +7,7 @@
 
 pub use rulec_schema::syscalls::*;
 
-use crate::event::{ParamValue, Params};
+use crate::event::{ParamType, ParamValue, Params};
 
 /// The `evt.type` of a generic event with these params, as libsinsp computes it: the name of
 /// the `ppm_sc` code in the first param (`ID`); when that is 0 and a second param (`nativeID`,
@@ -16,9 +16,8 @@ use crate::event::{ParamValue, Params};
 /// Anything unnamed (code 0 without a usable native id, a code beyond the table, a missing
 /// param) is [`UNKNOWN`].
 pub fn generic_name(params: &Params) -> &'static str {
-    let code = match params.value_at(0) {
-        Some(ParamValue::SyscallId(c) | ParamValue::U16(c)) => *c,
-        _ => return UNKNOWN,
+    let Some(code) = u16_at(params, 0) else {
+        return UNKNOWN;
     };
     if let Some(n) = ppm_sc_name(code) {
         return n;
@@ -26,17 +25,31 @@ pub fn generic_name(params: &Params) -> &'static str {
     if code != 0 {
         return UNKNOWN;
     }
-    let native = match params.value_at(1) {
-        Some(ParamValue::U16(n) | ParamValue::SyscallId(n)) => *n,
-        _ => return UNKNOWN,
+    let Some(native) = u16_at(params, 1) else {
+        return UNKNOWN;
     };
     x86_64_name(native).and_then(ppm_sc_code).and_then(ppm_sc_name).unwrap_or(UNKNOWN)
+}
+
+/// Parameter `i` when it is a present `SYSCALLID` or `UINT16`: read from the record's bytes
+/// (what decoding them gives; the reader runs this on every generic event), else decoded.
+fn u16_at(params: &Params, i: usize) -> Option<u16> {
+    if let Some((ty, b)) = params.typed_raw_at(i) {
+        return match ty {
+            ParamType::SyscallId | ParamType::Uint16 => Some(u16::from_le_bytes(b.try_into().ok()?)),
+            _ => None,
+        };
+    }
+    match params.value_at(i)? {
+        ParamValue::SyscallId(c) | ParamValue::U16(c) => Some(*c),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{Param, ParamType};
+    use crate::event::Param;
 
     fn p(name: &'static str, value: ParamValue) -> Param {
         Param { name, ty: ParamType::Uint16, value }

@@ -19,7 +19,7 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use super::scap::{FdRecord, ScapError, ScapReader};
-use crate::event::{Direction, Event};
+use crate::event::{Direction, Event, ParamType};
 use crate::state::{FdInfo, FdKind, L4Proto, Limits, SockInfo, SockRole, State, ThreadInfo};
 
 /// Most pending enter events kept (one per thread); beyond that the map is cleared.
@@ -57,9 +57,35 @@ where
 pub struct Replay<S = ScapReader> {
     reader: S,
     state: State,
-    enters: rustc_hash::FxHashMap<i64, Event>,
+    /// Each thread's pending enter event (boxed: an event moves in and out by its pointer).
+    enters: rustc_hash::FxHashMap<i64, Box<Event>>,
     /// Events done with, to read the next ones into.
-    spare: Vec<Event>,
+    spare: Vec<Box<Event>>,
+    /// Where an exit event takes its enter event's parameters ([`MergePlans`]).
+    plans: MergePlans,
+}
+
+/// For each exit event id, the index in the exit's table row of each parameter of its enter
+/// event's row ([`NOT_IN_EXIT`] when the exit has no parameter of that name): worked out from
+/// the names once per id, so that completing an exit read from a record compares no names.
+#[derive(Debug, Default)]
+struct MergePlans(Vec<Option<Box<[u8]>>>);
+
+/// A [`MergePlans`] entry: the exit's row has no parameter of this name.
+const NOT_IN_EXIT: u8 = u8::MAX;
+
+impl MergePlans {
+    /// The plan of exit event `id` whose enter's row is `enter` and own row `exit`.
+    fn get(&mut self, id: u16, enter: &[(&str, ParamType)], exit: &[(&str, ParamType)]) -> &[u8] {
+        let i = usize::from(id);
+        if self.0.len() <= i {
+            self.0.resize(i + 1, None);
+        }
+        self.0[i].get_or_insert_with(|| {
+            let at = |name: &str| exit.iter().position(|p| p.0 == name).map_or(NOT_IN_EXIT, |j| j as u8);
+            enter.iter().map(|p| at(p.0)).collect()
+        })
+    }
 }
 
 /// Opens `path` and prepares a replay with default limits.
@@ -84,7 +110,7 @@ impl Replay {
 impl<S> Replay<S> {
     /// Builds a replay over an event source whose starting state is already in `state`.
     pub fn with_state(reader: S, state: State) -> Replay<S> {
-        Replay { reader, state, enters: Default::default(), spare: Vec::new() }
+        Replay { reader, state, enters: Default::default(), spare: Vec::new(), plans: MergePlans::default() }
     }
 
     /// The state as of the last returned event.
@@ -105,7 +131,7 @@ impl<S> Replay<S> {
 
     fn merge_enter(&mut self, ev: &mut Event) {
         if self.pairs_with_exit(ev) {
-            let _spare = self.remember_enter(ev.clone());
+            let _spare = self.remember_enter(Box::new(ev.clone()));
         }
         self.merge_exit(ev);
     }
@@ -119,13 +145,13 @@ impl<S> Replay<S> {
 
     /// Keeps `ev` until its exit; returns an event to read the next one into (the one it
     /// replaces, or a spare).
-    fn remember_enter(&mut self, ev: Event) -> Event {
+    fn remember_enter(&mut self, ev: Box<Event>) -> Box<Event> {
         if self.enters.len() >= MAX_PENDING_ENTERS && !self.enters.contains_key(&ev.tid) {
             self.enters.clear();
         }
         match self.enters.insert(ev.tid, ev) {
             Some(old) => old,
-            None => self.spare.pop().unwrap_or_else(Event::empty),
+            None => self.spare.pop().unwrap_or_else(|| Box::new(Event::empty())),
         }
     }
 
@@ -138,7 +164,7 @@ impl<S> Replay<S> {
                     return;
                 };
                 if enter.name == ev.name && enter.type_id.wrapping_add(1) == ev.type_id {
-                    Self::complete(ev, &enter);
+                    self.complete(ev, &enter);
                 }
                 if self.spare.len() < MAX_SPARE_EVENTS {
                     self.spare.push(enter);
@@ -148,7 +174,26 @@ impl<S> Replay<S> {
     }
 
     /// Appends to `ev` the parameters of `enter` it lacks or has absent.
-    fn complete(ev: &mut Event, enter: &Event) {
+    fn complete(&mut self, ev: &mut Event, enter: &Event) {
+        // Both as read from their records: where each enter parameter goes is the plan's.
+        if let (Some(er), Some(xr)) = (enter.params.plain_row(enter.type_id), ev.params.plain_row(ev.type_id)) {
+            let plan = self.plans.get(ev.type_id, er, xr);
+            let own = ev.params.len();
+            for i in 0..enter.params.len() {
+                if enter.params.is_absent(i) {
+                    continue;
+                }
+                match plan.get(i).map(|&j| usize::from(j)) {
+                    Some(j) if j < own => {
+                        if ev.params.is_absent(j) {
+                            ev.params.copy_from(&enter.params, i, Some(j));
+                        }
+                    }
+                    _ => ev.params.copy_from(&enter.params, i, None),
+                }
+            }
+            return;
+        }
         for i in 0..enter.params.len() {
             if enter.params.is_absent(i) {
                 continue;
@@ -178,7 +223,7 @@ impl<S: EventSource> Replay<S> {
     /// [`Replay::for_each`] until `f` returns false: the events after it are not read (a run
     /// stopped by a signal does not read the rest of a large capture).
     pub fn for_each_while(mut self, mut f: impl FnMut(&Event, &State) -> bool) -> Result<State, S::Error> {
-        let mut ev = Event::empty();
+        let mut ev = Box::new(Event::empty());
         while let Some(read) = self.reader.read_into(&mut ev) {
             read?;
             self.merge_exit(&mut ev);

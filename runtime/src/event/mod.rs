@@ -33,6 +33,7 @@ mod params;
 mod typed;
 
 pub use build::build_event;
+pub(crate) use params::{EXTRA_NAMES, Loc};
 pub use params::{ParamRef, Params};
 pub use typed::ParamKind;
 
@@ -163,12 +164,19 @@ pub enum ParamValue {
     },
 }
 
+/// [`ParamValue::size_rule`]: any length.
+pub const SIZE_ANY: u8 = 0;
+/// [`ParamValue::size_rule`]: a structured value, checked by parsing it.
+pub const SIZE_STRUCTURED: u8 = u8::MAX;
+
 fn fixed<const N: usize>(b: &[u8], ty: ParamType) -> Result<[u8; N], String> {
     b.try_into().map_err(|_| format!("{ty:?} parameter has {} bytes, expected {N}", b.len()))
 }
 
 /// The bytes of a C string up to its first NUL (all of them without one).
+#[inline]
 fn until_nul(b: &[u8]) -> &[u8] {
+    // Most are short and end at their one NUL: a plain loop beats a searcher's setup.
     let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
     &b[..end]
 }
@@ -267,29 +275,60 @@ impl ParamValue {
         })
     }
 
-    /// Checks that `b` decodes as a `ty` parameter without decoding it (no allocation): the
-    /// reader checks every record parameter so that a later, lazy [`ParamValue::decode`]
-    /// cannot fail. Agrees with `decode`'s errors (a test compares them).
+    /// Checks that `b` decodes as a `ty` parameter without decoding it (no allocation but a
+    /// unix socket path's): the reader checks every record parameter so that a later, lazy
+    /// [`ParamValue::decode`] cannot fail. Agrees with `decode`'s errors (a test compares
+    /// them). The reader tests a parameter's length against [`ParamValue::size_rule`] first and
+    /// calls this only for what that does not settle.
     #[inline]
     pub fn check(ty: ParamType, b: &[u8]) -> Result<(), String> {
-        use ParamType as T;
         if b.is_empty() {
             return Ok(());
         }
-        let need = match ty {
+        match ParamValue::size_rule(ty) {
+            SIZE_ANY => Ok(()),
+            SIZE_STRUCTURED if ParamValue::structured_fits(ty, b) => Ok(()),
+            // Anything else decodes into its error (without allocating: what fails is short).
+            SIZE_STRUCTURED => ParamValue::decode(ty, b).map(drop),
+            need if b.len() == usize::from(need) => Ok(()),
+            need => Err(format!("{ty:?} parameter has {} bytes, expected {need}", b.len())),
+        }
+    }
+
+    /// True when a structured parameter's bytes are ones [`ParamValue::decode`] reads without
+    /// error (a sockaddr or socktuple of a family whose fixed part is there, an fd list whose
+    /// length is its count's), told from lengths alone: no unix path or list is built.
+    fn structured_fits(ty: ParamType, b: &[u8]) -> bool {
+        let Some(&family) = b.first() else { return true };
+        let need = match (ty, family) {
+            (ParamType::SockAddr, flags::PPM_AF_INET) => 7,
+            (ParamType::SockAddr, flags::PPM_AF_INET6) => 19,
+            (ParamType::SockTuple, flags::PPM_AF_INET) => 13,
+            (ParamType::SockTuple, flags::PPM_AF_INET6) => 37,
+            (ParamType::SockTuple, flags::PPM_AF_UNIX) => 17,
+            (ParamType::SockAddr | ParamType::SockTuple, _) => 0,
+            (ParamType::FdList, _) => return u16le(b, 0).is_some_and(|n| b.len() == 2 + usize::from(n) * 10),
+            _ => return false,
+        };
+        b.len() >= need
+    }
+
+    /// The size a present `ty` parameter must have: its number of bytes for fixed-size types,
+    /// [`SIZE_ANY`] for strings and buffers, [`SIZE_STRUCTURED`] for the types whose bytes
+    /// must be parsed to be checked (sockaddr, socktuple, fd list).
+    #[inline]
+    pub const fn size_rule(ty: ParamType) -> u8 {
+        use ParamType as T;
+        match ty {
             T::Int8 | T::Uint8 | T::SigType | T::L4Proto | T::SockFamily | T::Flags8 | T::EnumFlags8 => 1,
             T::Int16 | T::Uint16 | T::SyscallId | T::Port | T::Flags16 | T::EnumFlags16 => 2,
             T::Int32 | T::Uint32 | T::Bool | T::Fd32 | T::Pid32 | T::Uid | T::Gid | T::Mode => 4,
             T::Flags32 | T::EnumFlags32 | T::SigSet | T::Ipv4Addr => 4,
             T::Int64 | T::Uint64 | T::Double | T::Errno | T::Fd | T::Pid | T::RelTime | T::AbsTime => 8,
             T::Ipv6Addr => 16,
-            T::SockAddr | T::SockTuple | T::FdList => {
-                // Structured: short enough to decode here (the unix path is its only copy).
-                return ParamValue::decode(ty, b).map(drop);
-            }
-            _ => return Ok(()),
-        };
-        if b.len() == need { Ok(()) } else { Err(format!("{ty:?} parameter has {} bytes, expected {need}", b.len())) }
+            T::SockAddr | T::SockTuple | T::FdList => SIZE_STRUCTURED,
+            _ => SIZE_ANY,
+        }
     }
 
     /// What [`ParamValue::decode`] then [`ParamValue::as_i64`] give for a present integer-like
@@ -570,6 +609,14 @@ impl Event {
     /// (`mprotect`), which may also name a dedicated event with other params and flags: its row
     /// is the generic one.
     pub fn def(&self) -> Option<&'static EventDef> {
+        // A decoded record's own row, while the event still has its id, name and direction
+        // (never a generic row, [`Params::record_def`]: the event is named after its syscall).
+        if let Some(d) = self.params.record_def(self.type_id)
+            && d.dir == self.dir
+            && std::ptr::eq(d.name, self.name)
+        {
+            return Some(d);
+        }
         if self.is_generic() {
             return rulec_schema::event_def(if self.dir == Direction::Enter { 0 } else { 1 });
         }

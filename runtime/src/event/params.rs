@@ -1,33 +1,69 @@
 //! An event's parameters ([`Params`]), kept as the record's bytes and decoded when read.
 //!
 //! A capture or ring-buffer record is copied once into the event's byte buffer (a buffer the
-//! reader reuses from event to event); each parameter is a slot naming its place in those
-//! bytes. Nothing is decoded until something reads it: strings and byte buffers are read in
-//! place ([`Params::raw_at`], no copy), every other value is decoded on its first read into the
-//! slot's cell and kept for later reads. Events built from values (golden tests, JSON Lines
-//! captures, the generator) hold decoded slots and no bytes. Both kinds read alike through
-//! [`ParamRef`].
+//! reader reuses from event to event). Its parameters are the record's, in order: each is a
+//! byte range in that buffer ([`Loc`], eight bytes, written by the reader's one pass over the
+//! record's length table), and its name and type are those of the event's table row (held
+//! once, as the row itself), so reading a record builds nothing per parameter. Parameters
+//! after the record's (an enter event's, appended by the replay to its exit) and every
+//! parameter of an event built from values (golden tests, JSON Lines captures, the generator)
+//! are [`Slot`]s that carry their own name and type, and either a byte range or their value.
 //!
-//! The bytes of a record slot were checked when the record was read
-//! ([`super::ParamValue::check`]), so a later decode cannot fail.
+//! Nothing is decoded until something reads it: integers are read from their bytes
+//! ([`ParamValue::int_from_raw`]), strings and byte buffers in place ([`Params::raw_at`], no
+//! copy); a read that asks for a [`ParamValue`] ([`Params::get`], [`Params::value_at`])
+//! decodes the bytes into a per-index cache cell on first read and keeps it for later reads.
+//! Starting the next record empties only the cells that were filled (a bit mask says which),
+//! so an event nobody asked for a value of costs no cache work.
+//!
+//! The bytes of a record parameter were checked when the record was read
+//! ([`ParamValue::check`]), so a later decode cannot fail.
 
-use std::cell::OnceCell;
+use std::cell::{Cell, OnceCell};
 use std::fmt;
+
+use rulec_schema::EventDef;
 
 use super::{Param, ParamType, ParamValue};
 
-/// One parameter as the event holds it.
+/// Names of parameters past an event's table row (`p<N>`), shared by every reader: they are
+/// read as byte buffers.
+pub(crate) const EXTRA_NAMES: [&str; rulec_schema::MAX_PARAMS] = [
+    "p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8", "p9", "p10", "p11", "p12", "p13", "p14", "p15", "p16", "p17",
+    "p18", "p19", "p20", "p21", "p22", "p23", "p24", "p25", "p26", "p27", "p28", "p29", "p30", "p31", "p32", "p33",
+    "p34", "p35", "p36", "p37", "p38", "p39", "p40", "p41", "p42", "p43", "p44", "p45", "p46", "p47", "p48", "p49",
+    "p50", "p51", "p52", "p53", "p54", "p55", "p56", "p57", "p58", "p59", "p60", "p61", "p62", "p63",
+];
+
+/// The byte range of one record parameter in [`Params::raw`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Loc {
+    pub(crate) at: u32,
+    pub(crate) end: u32,
+}
+
+impl Loc {
+    #[inline]
+    fn range(self) -> std::ops::Range<usize> {
+        self.at as usize..self.end as usize
+    }
+}
+
+/// A parameter that is not one of the record's: its own name and type, and where its value is.
 #[derive(Clone)]
 struct Slot {
     name: &'static str,
     ty: ParamType,
-    /// Byte range in [`Params::raw`] (a record slot) ...
-    at: u32,
-    len: u32,
-    /// ... or no bytes and the value given (a built slot).
-    built: bool,
-    /// The decoded value, once read (always set for a built slot).
-    value: OnceCell<ParamValue>,
+    held: Held,
+}
+
+/// Where a [`Slot`]'s value is.
+#[derive(Clone)]
+enum Held {
+    /// Bytes in [`Params::raw`] (copied from another event's record), decoded when read.
+    Bytes(Loc),
+    /// Given by value.
+    Value(ParamValue),
 }
 
 /// A parameter as read: its name, type and decoded value.
@@ -41,13 +77,30 @@ pub struct ParamRef<'a> {
     pub value: &'a ParamValue,
 }
 
-/// The parameters of one event, in table order.
+/// Bit of [`Params::filled`] that stands for every cache cell from this index on.
+const HIGH_CELLS: u32 = 63;
+
+/// The parameters of one event, in table order: the record's first, then the [`Slot`]s.
 #[derive(Clone, Default)]
 pub struct Params {
-    /// The bytes record slots point into (the record as read; reused by the reader).
+    /// The bytes record parameters and byte slots point into (the record as read; reused by
+    /// the reader).
     raw: Vec<u8>,
+    /// The record's parameters, in order.
+    locs: Vec<Loc>,
+    /// The names and types of the record's parameters: its event's table row (parameters
+    /// past the row are [`EXTRA_NAMES`], byte buffers).
+    row: &'static [(&'static str, ParamType)],
+    /// The table row of the record, while its parameters are the record's
+    /// ([`Params::record_def`]).
+    def: Option<&'static EventDef>,
+    /// The parameters after the record's.
     slots: Vec<Slot>,
-    /// The event id whose table row the first `row_len` slots are, in order (a decoded
+    /// Decoded values of the parameters held as bytes, by index, filled on first read.
+    cache: Vec<OnceCell<ParamValue>>,
+    /// Which cache cells may be filled: bit `i` for cell `i`, [`HIGH_CELLS`] for any from it on.
+    filled: Cell<u64>,
+    /// The event id whose table row the first `row_len` parameters are, in order (a decoded
     /// record's): a key's index in that row needs no name check ([`Params::in_row`]).
     row_id: u16,
     row_len: u16,
@@ -60,19 +113,20 @@ impl Params {
     }
 
     /// Number of parameters.
+    #[inline]
     pub fn len(&self) -> usize {
-        self.slots.len()
+        self.locs.len() + self.slots.len()
     }
 
     /// True when the event has no parameters.
     pub fn is_empty(&self) -> bool {
-        self.slots.is_empty()
+        self.len() == 0
     }
 
     /// The `i`-th parameter, decoded.
     pub fn get(&self, i: usize) -> Option<ParamRef<'_>> {
-        let s = self.slots.get(i)?;
-        Some(ParamRef { name: s.name, ty: s.ty, value: self.decoded(s) })
+        let (name, ty) = self.meta(i)?;
+        Some(ParamRef { name, ty, value: self.value_at(i)? })
     }
 
     /// The first parameter, decoded.
@@ -87,78 +141,122 @@ impl Params {
 
     /// Appends a parameter given by value.
     pub fn push(&mut self, p: Param) {
-        self.slots.push(Slot { name: p.name, ty: p.ty, at: 0, len: 0, built: true, value: OnceCell::from(p.value) });
+        self.slots.push(Slot { name: p.name, ty: p.ty, held: Held::Value(p.value) });
     }
 
     /// Replaces parameter `i` (which must exist) by `p`, given by value.
     pub fn set(&mut self, i: usize, p: Param) {
         self.leave_row(i, p.name);
-        if let Some(s) = self.slots.get_mut(i) {
-            *s = Slot { name: p.name, ty: p.ty, at: 0, len: 0, built: true, value: OnceCell::from(p.value) };
+        if i < self.locs.len() {
+            self.unpack_record();
+        }
+        if let Some(s) = self.slot_mut(i) {
+            *s = Slot { name: p.name, ty: p.ty, held: Held::Value(p.value) };
         }
     }
 
     /// Gives parameter `i` (which must exist) the value `value`, keeping its name and type.
     pub fn set_value(&mut self, i: usize, value: ParamValue) {
-        if let Some(s) = self.slots.get(i) {
-            let (name, ty) = (s.name, s.ty);
+        if let Some((name, ty)) = self.meta(i) {
             self.set(i, Param { name, ty, value });
         }
     }
 
     /// True when parameter `i` is the parameter at index `i` of event `id`'s table row (the
-    /// reader's slots, in row order), so its name need not be compared.
+    /// reader's parameters, in row order), so its name need not be compared.
     #[inline]
     pub(crate) fn in_row(&self, id: u16, i: usize) -> bool {
         self.row_id == id && i < usize::from(self.row_len)
     }
 
-    /// Records that the first `len` slots are event `id`'s table row in order.
-    pub(crate) fn set_row(&mut self, id: u16, len: usize) {
-        self.row_id = id;
-        self.row_len = len.min(self.slots.len()) as u16;
+    /// The table row of event `id` when these parameters are exactly a record read with it:
+    /// the record's parameters, all within the row, and nothing after them.
+    #[inline]
+    pub(crate) fn plain_row(&self, id: u16) -> Option<&'static [(&'static str, ParamType)]> {
+        let plain = self.row_id == id && usize::from(self.row_len) == self.locs.len() && self.slots.is_empty();
+        plain.then_some(self.row)
     }
 
-    /// Slot `i` takes a parameter called `name`: the row ends before it unless the name is
-    /// the one it had.
+    /// Parameter `i` takes a parameter called `name`: the row ends before it unless the name
+    /// is the one it had.
     fn leave_row(&mut self, i: usize, name: &str) {
-        if i < usize::from(self.row_len) && self.slots.get(i).is_none_or(|s| s.name != name) {
+        if i < usize::from(self.row_len) && self.name_at(i).is_none_or(|n| n != name) {
             self.row_len = i as u16;
         }
     }
 
+    /// The name and type of parameter `i`.
+    #[inline]
+    fn meta(&self, i: usize) -> Option<(&'static str, ParamType)> {
+        if i < self.locs.len() {
+            return Some(match self.row.get(i) {
+                Some(&m) => m,
+                None => (EXTRA_NAMES.get(i).copied().unwrap_or("p?"), ParamType::ByteBuf),
+            });
+        }
+        self.slots.get(i - self.locs.len()).map(|s| (s.name, s.ty))
+    }
+
     /// The name of parameter `i`.
+    #[inline]
     pub fn name_at(&self, i: usize) -> Option<&'static str> {
-        self.slots.get(i).map(|s| s.name)
+        self.meta(i).map(|m| m.0)
     }
 
     /// The type of parameter `i`.
+    #[inline]
     pub fn ty_at(&self, i: usize) -> Option<ParamType> {
-        self.slots.get(i).map(|s| s.ty)
+        self.meta(i).map(|m| m.1)
     }
 
     /// The index of the parameter called `name`.
     pub fn position(&self, name: &str) -> Option<usize> {
-        self.slots.iter().position(|s| s.name == name)
+        (0..self.len()).find(|&i| self.name_at(i) == Some(name))
+    }
+
+    /// Where parameter `i`'s bytes are: `None` for a parameter given by value.
+    #[inline]
+    fn loc(&self, i: usize) -> Option<Loc> {
+        if let Some(&l) = self.locs.get(i) {
+            return Some(l);
+        }
+        match self.slots.get(i - self.locs.len())?.held {
+            Held::Bytes(l) => Some(l),
+            Held::Value(_) => None,
+        }
     }
 
     /// The record bytes of parameter `i`, read in place: `None` for a parameter given by value
     /// (read it with [`Params::get`]). Empty for an absent parameter.
     #[inline]
     pub fn raw_at(&self, i: usize) -> Option<&[u8]> {
-        let s = self.slots.get(i)?;
-        if s.built {
-            return None;
+        self.raw.get(self.loc(i)?.range())
+    }
+
+    /// The type and record bytes of parameter `i` ([`Params::ty_at`] and [`Params::raw_at`]
+    /// in one look).
+    #[inline]
+    pub(crate) fn typed_raw_at(&self, i: usize) -> Option<(ParamType, &[u8])> {
+        if let Some(&l) = self.locs.get(i) {
+            let ty = self.row.get(i).map_or(ParamType::ByteBuf, |m| m.1);
+            return Some((ty, self.raw.get(l.range())?));
         }
-        self.raw.get(s.at as usize..(s.at + s.len) as usize)
+        let s = self.slots.get(i - self.locs.len())?;
+        match s.held {
+            Held::Bytes(l) => Some((s.ty, self.raw.get(l.range())?)),
+            Held::Value(_) => None,
+        }
     }
 
     /// True when parameter `i` is absent (a zero-length value).
     #[inline]
     pub fn is_absent(&self, i: usize) -> bool {
-        match self.slots.get(i) {
-            Some(s) if s.built => matches!(s.value.get(), Some(ParamValue::Absent) | None),
-            Some(s) => s.len == 0,
+        if let Some(l) = self.locs.get(i) {
+            return l.at == l.end;
+        }
+        match self.slots.get(i.wrapping_sub(self.locs.len())).map(|s| &s.held) {
+            Some(Held::Bytes(l)) => l.at == l.end,
+            Some(Held::Value(v)) => matches!(v, ParamValue::Absent),
             None => true,
         }
     }
@@ -166,72 +264,181 @@ impl Params {
     /// The decoded value of parameter `i`.
     #[inline]
     pub fn value_at(&self, i: usize) -> Option<&ParamValue> {
-        self.slots.get(i).map(|s| self.decoded(s))
-    }
-
-    fn decoded<'a>(&'a self, s: &'a Slot) -> &'a ParamValue {
-        s.value.get_or_init(|| {
-            let b = self.raw.get(s.at as usize..(s.at + s.len) as usize).unwrap_or(&[]);
+        let ty = match self.slots.get(i.wrapping_sub(self.locs.len())) {
+            Some(Slot { held: Held::Value(v), .. }) => return Some(v),
+            Some(s) => s.ty,
+            None => self.ty_at(i)?,
+        };
+        let b = self.raw.get(self.loc(i)?.range()).unwrap_or(&[]);
+        let Some(cell) = self.cache.get(i) else {
+            // Every parameter held as bytes has a cell; none is a bug, and the value is
+            // still right, read as it is.
+            debug_assert!(false, "no cache cell for parameter {i}");
+            return None;
+        };
+        if let Some(v) = cell.get() {
+            return Some(v);
+        }
+        let bit = i.min(HIGH_CELLS as usize);
+        self.filled.set(self.filled.get() | 1 << bit);
+        Some(cell.get_or_init(|| {
             // Checked when the record was read; a failure here would be a reader bug, and the
             // raw bytes are the honest fallback.
-            ParamValue::decode(s.ty, b).unwrap_or_else(|_| ParamValue::Bytes(b.to_vec()))
-        })
+            ParamValue::decode(ty, b).unwrap_or_else(|_| ParamValue::Bytes(b.to_vec()))
+        }))
     }
 
-    /// Starts refilling these parameters from a new record: the slots are cleared and the
-    /// byte buffer handed out (emptied, its capacity kept) for the reader to fill; it comes
-    /// back with [`Params::set_record`].
+    /// Empties the cache cells that were filled.
+    fn clear_cache(&mut self) {
+        let mut m = self.filled.replace(0);
+        while m != 0 {
+            let i = m.trailing_zeros();
+            if i == HIGH_CELLS {
+                self.cache.iter_mut().skip(i as usize).for_each(|c| drop(c.take()));
+            } else if let Some(c) = self.cache.get_mut(i as usize) {
+                c.take();
+            }
+            m &= m - 1;
+        }
+    }
+
+    /// One cache cell for each parameter.
+    #[inline]
+    fn grow_cache(&mut self) {
+        let n = self.len();
+        if self.cache.len() < n {
+            self.cache.resize_with(n, OnceCell::new);
+        }
+    }
+
+    /// The record's parameters become slots (with their row's names and types), so that one
+    /// of them can be replaced.
+    #[cold]
+    fn unpack_record(&mut self) {
+        let mut slots: Vec<Slot> = (0..self.locs.len())
+            .filter_map(|i| {
+                let (name, ty) = self.meta(i)?;
+                Some(Slot { name, ty, held: Held::Bytes(self.locs[i]) })
+            })
+            .collect();
+        slots.append(&mut self.slots);
+        self.slots = slots;
+        self.locs.clear();
+        self.def = None;
+    }
+
+    /// The slot of parameter `i`, past the record's.
+    fn slot_mut(&mut self, i: usize) -> Option<&mut Slot> {
+        self.slots.get_mut(i.checked_sub(self.locs.len())?)
+    }
+
+    /// Starts refilling these parameters from a new record: the parameters are cleared and
+    /// the byte buffer handed out (emptied, its capacity kept) for the reader to fill; it
+    /// comes back with [`Params::set_record`].
+    #[inline]
     pub(crate) fn take_buffer(&mut self) -> Vec<u8> {
-        self.slots.clear();
-        self.row_len = 0;
+        self.clear();
+        std::mem::take(&mut self.raw)
+    }
+
+    /// The byte buffer (emptied), for the reader to fill and give back with
+    /// [`Params::set_record`]; the parameters must have been cleared.
+    #[inline]
+    pub(crate) fn take_raw(&mut self) -> Vec<u8> {
         let mut b = std::mem::take(&mut self.raw);
         b.clear();
         b
     }
 
-    /// Makes `raw` the record bytes that [`Params::push_raw`] slots point into.
-    pub(crate) fn set_record(&mut self, raw: Vec<u8>) {
-        self.raw = raw;
-    }
-
-    /// Makes room for `n` more parameters.
+    /// Clears the parameters, keeping the byte buffer's capacity (emptied).
     #[inline]
-    pub(crate) fn reserve(&mut self, n: usize) {
-        self.slots.reserve(n);
+    pub(crate) fn clear(&mut self) {
+        self.locs.clear();
+        self.slots.clear();
+        self.row = &[];
+        self.def = None;
+        self.row_len = 0;
+        if self.filled.get() != 0 {
+            self.clear_cache();
+        }
+        self.raw.clear();
     }
 
-    /// Appends a parameter held in the record bytes at `at..at + len` (checked by the caller).
-    pub(crate) fn push_raw(&mut self, name: &'static str, ty: ParamType, at: usize, len: usize) {
-        self.slots.push(Slot { name, ty, at: at as u32, len: len as u32, built: false, value: OnceCell::new() });
+    /// The list the reader fills with the record's parameters (emptied by
+    /// [`Params::take_buffer`]), before [`Params::set_record`].
+    #[inline]
+    pub(crate) fn locs_mut(&mut self) -> &mut Vec<Loc> {
+        &mut self.locs
+    }
+
+    /// Makes `raw` the record bytes the [`Params::locs_mut`] ranges point into (each checked
+    /// by the reader), and the table row `def` their names and types.
+    pub(crate) fn set_record(&mut self, raw: Vec<u8>, def: &'static EventDef) -> Vec<u8> {
+        let old = self.set_record_row(raw, def.id, &def.params[..]);
+        // Kept only where it settles `Event::def` alone: the first parameter is the record's,
+        // and not a syscall id (the event would be generic, named after its syscall).
+        let generic = def.params.first().is_some_and(|p| p.1 == ParamType::SyscallId);
+        self.def = (!self.locs.is_empty() && !generic).then_some(def);
+        old
+    }
+
+    /// [`Params::set_record`] with the row given alone (no [`Params::record_def`]).
+    fn set_record_row(&mut self, raw: Vec<u8>, id: u16, row: &'static [(&'static str, ParamType)]) -> Vec<u8> {
+        let mut old = std::mem::replace(&mut self.raw, raw);
+        old.clear();
+        self.row = row;
+        self.def = None;
+        self.row_id = id;
+        self.row_len = self.locs.len().min(row.len()) as u16;
+        self.grow_cache();
+        old
+    }
+
+    /// The table row of event `id` that a record was read with, while the record's
+    /// parameters are still its own (a parameter replaced by one of another type ends that);
+    /// none for a record without parameters or of a generic row ([`Params::set_record`]).
+    #[inline]
+    pub(crate) fn record_def(&self, id: u16) -> Option<&'static EventDef> {
+        self.def.filter(|d| d.id == id)
     }
 
     /// Copies parameter `i` of `other` in as parameter `into` of these (or appended when
     /// `into` is `None`): record bytes are copied after this event's, a value is cloned.
     pub(crate) fn copy_from(&mut self, other: &Params, i: usize, into: Option<usize>) {
-        let Some(s) = other.slots.get(i) else {
+        let Some((name, ty)) = other.meta(i) else {
             return;
         };
-        let slot = match other.raw_at(i) {
+        let held = match other.raw_at(i) {
             Some(b) => {
-                let at = self.raw.len();
+                let at = self.raw.len() as u32;
                 self.raw.extend_from_slice(b);
-                Slot {
-                    name: s.name,
-                    ty: s.ty,
-                    at: at as u32,
-                    len: b.len() as u32,
-                    built: false,
-                    value: OnceCell::new(),
+                Held::Bytes(Loc { at, end: self.raw.len() as u32 })
+            }
+            None => match other.value_at(i) {
+                Some(v) => Held::Value(v.clone()),
+                None => return,
+            },
+        };
+        let Some(j) = into.filter(|&j| j < self.len()) else {
+            self.slots.push(Slot { name, ty, held });
+            self.grow_cache();
+            return;
+        };
+        self.leave_row(j, name);
+        if let Some(c) = self.cache.get_mut(j) {
+            c.take();
+        }
+        match held {
+            // The same name and type as the record's own: only the bytes move.
+            Held::Bytes(l) if j < self.locs.len() && self.meta(j) == Some((name, ty)) => self.locs[j] = l,
+            held => {
+                if j < self.locs.len() {
+                    self.unpack_record();
+                }
+                if let Some(s) = self.slot_mut(j) {
+                    *s = Slot { name, ty, held };
                 }
             }
-            None => s.clone(),
-        };
-        if let Some(j) = into {
-            self.leave_row(j, s.name);
-        }
-        match into.and_then(|j| self.slots.get_mut(j)) {
-            Some(d) => *d = slot,
-            None => self.slots.push(slot),
         }
     }
 }
@@ -317,10 +524,19 @@ mod tests {
         assert!(types.len() > 20, "the table's types: {types:?}");
         for ty in types {
             for len in 0..48usize {
-                for first in [0u8, 1, 2, 10, 0xff] {
-                    let b: Vec<u8> = (0..len).map(|i| if i == 0 { first } else { i as u8 }).collect();
-                    let (c, d) = (ParamValue::check(ty, &b), ParamValue::decode(ty, &b));
-                    assert_eq!(c.is_ok(), d.is_ok(), "{ty:?} of {len} bytes starting {first}: {c:?} vs {d:?}");
+                // A first byte of each family (and fd-list counts), a second of zero or not.
+                for first in [0u8, 1, 2, 3, 4, 10, 0xff] {
+                    for second in [0u8, 1] {
+                        let b: Vec<u8> = (0..len)
+                            .map(|i| match i {
+                                0 => first,
+                                1 => second,
+                                _ => i as u8,
+                            })
+                            .collect();
+                        let (c, d) = (ParamValue::check(ty, &b), ParamValue::decode(ty, &b));
+                        assert_eq!(c, d.map(drop), "{ty:?} of {len} bytes starting {first}, {second}");
+                    }
                 }
             }
         }
@@ -343,24 +559,81 @@ mod tests {
         assert!(read > 100, "integer types read: {read}");
     }
 
-    /// Slots that follow an event's row keep that standing only while their names do.
+    /// A record of `fd` and `res` (fds 3 and 0) read as `close_x`-like row `ROW` of event 7.
+    const ROW: &[(&str, ParamType)] = &[("fd", ParamType::Fd), ("res", ParamType::Fd)];
+
+    fn record(vals: &[i64]) -> Params {
+        let mut p = Params::new();
+        let mut raw = b"hd".to_vec();
+        for v in vals {
+            let at = raw.len() as u32;
+            raw.extend_from_slice(&v.to_le_bytes());
+            p.locs_mut().push(Loc { at, end: raw.len() as u32 });
+        }
+        let _ = p.set_record_row(raw, 7, ROW);
+        p
+    }
+
+    /// Parameters that follow an event's row keep that standing only while their names do.
     #[test]
     fn row_slots_end_where_a_name_changes() {
-        let mut p = Params::new();
-        let mut raw = Vec::new();
-        for (n, v) in [("fd", 3i64), ("res", 0)] {
-            p.push_raw(n, ParamType::Fd, raw.len(), 8);
-            raw.extend_from_slice(&v.to_le_bytes());
-        }
-        p.set_record(raw);
-        p.set_row(7, 2);
+        let mut p = record(&[3, 0]);
         assert!(p.in_row(7, 0) && p.in_row(7, 1) && !p.in_row(7, 2) && !p.in_row(8, 0));
         p.set_value(1, ParamValue::Fd(4));
         assert!(p.in_row(7, 1), "a value set under the same name stays in the row");
+        assert_eq!(p.value_at(1), Some(&ParamValue::Fd(4)));
+        assert_eq!(p.value_at(0), Some(&ParamValue::Fd(3)), "the other parameter keeps its bytes");
         p.set(1, Param { name: "other", ty: ParamType::Fd, value: ParamValue::Fd(5) });
         assert!(p.in_row(7, 0) && !p.in_row(7, 1));
         let _ = p.take_buffer();
         assert!(!p.in_row(7, 0));
+    }
+
+    /// Decoded values are cached per event: the next record read into the same parameters
+    /// never sees the last one's values, wherever they were cached.
+    #[test]
+    fn cache_is_emptied_between_records() {
+        let mut p = Params::new();
+        for round in 0..3i64 {
+            let _ = p.take_buffer();
+            let mut raw = Vec::new();
+            for i in 0..70i64 {
+                let at = raw.len() as u32;
+                raw.extend_from_slice(&(round * 100 + i).to_le_bytes());
+                p.locs_mut().push(Loc { at, end: raw.len() as u32 });
+            }
+            // 70 parameters: past the row (byte buffers), the cells past 63 included.
+            let _ = p.set_record_row(raw, 7, ROW);
+            for i in [0usize, 1, 5, 62, 63, 64, 69] {
+                let want = (round * 100 + i as i64).to_le_bytes();
+                let got = p.value_at(i).cloned();
+                let want =
+                    if i < 2 { ParamValue::Fd(round * 100 + i as i64) } else { ParamValue::Bytes(want.to_vec()) };
+                assert_eq!(got, Some(want), "round {round} parameter {i}");
+            }
+        }
+    }
+
+    /// A parameter copied from another event over one of the record's own keeps the record's
+    /// other parameters as they were, by name and by value.
+    #[test]
+    fn copy_over_a_record_parameter() {
+        let mut exit = record(&[3, 0]);
+        let _ = exit.value_at(0);
+        let enter = record(&[9, 1]);
+        exit.copy_from(&enter, 0, Some(0));
+        assert_eq!(exit.value_at(0), Some(&ParamValue::Fd(9)), "the cached value is dropped");
+        assert_eq!(exit.raw_at(0), Some(&9i64.to_le_bytes()[..]));
+        assert!(exit.in_row(7, 0) && exit.in_row(7, 1));
+        let built: Params = vec![Param { name: "res", ty: ParamType::Errno, value: ParamValue::Errno(-2) }].into();
+        exit.copy_from(&built, 0, Some(1));
+        assert_eq!(
+            exit.get(1).map(|p| (p.name, p.ty, p.value.clone())),
+            Some(("res", ParamType::Errno, ParamValue::Errno(-2)))
+        );
+        assert_eq!(exit.value_at(0), Some(&ParamValue::Fd(9)));
+        exit.copy_from(&enter, 1, None);
+        assert_eq!((exit.len(), exit.name_at(2), exit.value_at(2)), (3, Some("res"), Some(&ParamValue::Fd(1))));
     }
 
     /// A record's parameters read in place and decoded lazily mean what decoded ones do.
@@ -370,16 +643,19 @@ mod tests {
         let fd = 7i64.to_le_bytes();
         let name = b"/etc/shadow\0";
         let bad = b"caf\xff\0";
+        const ROW4: &[(&str, ParamType)] = &[
+            ("fd", ParamType::Fd),
+            ("name", ParamType::FsPath),
+            ("comm", ParamType::CharBuf),
+            ("flags", ParamType::Flags32),
+        ];
         let mut rec = Params::new();
-        let mut put = |rec: &mut Params, n: &'static str, ty: ParamType, b: &[u8]| {
-            rec.push_raw(n, ty, raw.len(), b.len());
+        for b in [&fd[..], name, bad, &[]] {
+            let at = raw.len() as u32;
             raw.extend_from_slice(b);
-        };
-        put(&mut rec, "fd", ParamType::Fd, &fd);
-        put(&mut rec, "name", ParamType::FsPath, name);
-        put(&mut rec, "comm", ParamType::CharBuf, bad);
-        put(&mut rec, "flags", ParamType::Flags32, &[]);
-        rec.set_record(raw);
+            rec.locs_mut().push(Loc { at, end: raw.len() as u32 });
+        }
+        let _ = rec.set_record_row(raw, 9, ROW4);
         let built: Params = vec![
             Param { name: "fd", ty: ParamType::Fd, value: ParamValue::Fd(7) },
             Param { name: "name", ty: ParamType::FsPath, value: ParamValue::Path("/etc/shadow".into()) },

@@ -59,7 +59,7 @@ impl ParamKind for kind::Str {
     }
     #[inline]
     fn read_at(p: &Params, i: usize) -> Option<&str> {
-        if let (Some(b), Some(ty)) = (p.raw_at(i), p.ty_at(i))
+        if let Some((ty, b)) = p.typed_raw_at(i)
             && ParamValue::is_text(ty)
             && let Ok(s) = std::str::from_utf8(super::until_nul(b))
         {
@@ -78,7 +78,7 @@ impl ParamKind for kind::Bytes {
     }
     #[inline]
     fn read_at(p: &Params, i: usize) -> Option<&[u8]> {
-        if let (Some(b), Some(ParamType::ByteBuf)) = (p.raw_at(i), p.ty_at(i)) {
+        if let Some((ParamType::ByteBuf, b)) = p.typed_raw_at(i) {
             return Some(b);
         }
         Self::read(p.value_at(i)?)
@@ -137,7 +137,7 @@ impl ParamKind for kind::Other {
 /// cell to fill), else decoded.
 #[inline]
 fn int_at(p: &Params, i: usize) -> Option<i64> {
-    if let (Some(b), Some(ty)) = (p.raw_at(i), p.ty_at(i))
+    if let Some((ty, b)) = p.typed_raw_at(i)
         && let Some(v) = ParamValue::int_from_raw(ty, b)
     {
         return Some(v);
@@ -207,7 +207,7 @@ impl Event {
 
     /// A list parameter: a byte buffer split in place, else the decoded value.
     fn list_at(&self, i: usize) -> Option<Vec<String>> {
-        if let (Some(b), Some(ParamType::ByteBuf)) = (self.params.raw_at(i), self.params.ty_at(i)) {
+        if let Some((ParamType::ByteBuf, b)) = self.params.typed_raw_at(i) {
             return Some(split_nul(b));
         }
         as_list(self.params.value_at(i)?)

@@ -392,3 +392,43 @@ fn for_each_sees_what_iteration_sees() {
         }
     }
 }
+
+/// The replay completes an exit event with its enter event's parameters as a merge by name on
+/// decoded values does (the replay's own merge works from a per-event plan on the records'
+/// bytes): the same parameters, names, types and values, on every capture.
+#[test]
+fn exits_take_their_enters_parameters_by_name() {
+    use rulec_runtime::event::{Event, Param, ParamValue};
+    let Some(dir) = captures_dir() else { return };
+    let mut names: Vec<_> = std::fs::read_dir(&dir).expect("dir").filter_map(|e| e.ok()).map(|e| e.path()).collect();
+    names.sort();
+    let mut completed = 0;
+    for p in names.iter().filter(|p| p.extension().is_some_and(|e| e == "scap")) {
+        let mut pending: std::collections::HashMap<i64, Event> = Default::default();
+        let mut replay = Replay::from_reader(ScapReader::open(p).expect("readable"), Limits::default());
+        for (i, ev) in ScapReader::open(p).expect("readable").enumerate() {
+            let mut ev = ev.expect("decodes");
+            if ev.dir == Direction::Exit {
+                if let Some(enter) = pending.remove(&ev.tid)
+                    && enter.name == ev.name
+                    && enter.type_id.wrapping_add(1) == ev.type_id
+                {
+                    for q in enter.params.iter().filter(|q| *q.value != ParamValue::Absent) {
+                        let q = Param { name: q.name, ty: q.ty, value: q.value.clone() };
+                        match ev.params.position(q.name) {
+                            Some(j) if ev.params.is_absent(j) => ev.params.set(j, q),
+                            Some(_) => continue,
+                            None => ev.params.push(q),
+                        }
+                        completed += 1;
+                    }
+                }
+            } else if ev.def().is_some_and(|d| d.is_syscall()) {
+                pending.insert(ev.tid, ev.clone());
+            }
+            let got = replay.next().expect("as many events").expect("decodes");
+            assert_eq!(format!("{:?}", got.params), format!("{:?}", ev.params), "{} event {i}", p.display());
+        }
+    }
+    assert!(completed > 1000, "exits completed from their enters: {completed}");
+}

@@ -17,13 +17,14 @@
 //! the same lists but do not re-seed state; unknown metadata blocks are skipped by length.
 
 mod cursor;
+mod input;
 mod reader;
 mod records;
 mod write;
 
 use std::fmt;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, Read};
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::Path;
 
@@ -32,6 +33,7 @@ use rulec_schema::{event_def, is_generic_id};
 use crate::event::{Event, ParamType, ParamValue, split_nul};
 
 use cursor::*;
+use input::Input;
 pub use reader::{ScapReader, decode_record, decode_record_into, repeat_events};
 pub use records::*;
 pub use write::{ScapWriter, WriterStats};
@@ -121,11 +123,5 @@ fn err(offset: u64, message: impl Into<String>) -> ScapError {
 
 // ---- event table --------------------------------------------------------------------------
 
-/// Names of parameters beyond an event's table list (`p<N>`); the JSON Lines capture reader
-/// needs the same `'static` names.
-pub(crate) const EXTRA_NAMES: [&str; MAX_PARAMS] = [
-    "p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8", "p9", "p10", "p11", "p12", "p13", "p14", "p15", "p16", "p17",
-    "p18", "p19", "p20", "p21", "p22", "p23", "p24", "p25", "p26", "p27", "p28", "p29", "p30", "p31", "p32", "p33",
-    "p34", "p35", "p36", "p37", "p38", "p39", "p40", "p41", "p42", "p43", "p44", "p45", "p46", "p47", "p48", "p49",
-    "p50", "p51", "p52", "p53", "p54", "p55", "p56", "p57", "p58", "p59", "p60", "p61", "p62", "p63",
-];
+/// Names of parameters beyond an event's table list (`p<N>`), defined with the parameters.
+pub(crate) use crate::event::EXTRA_NAMES;

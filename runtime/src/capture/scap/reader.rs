@@ -2,6 +2,7 @@
 //! in their v1/v2/flagged/large variants decoded into [`Event`]s with the schema's table).
 
 use super::*;
+use crate::event::{EXTRA_NAMES, Loc, SIZE_ANY, SIZE_STRUCTURED};
 use crate::state::{GroupInfo, UserInfo};
 use rulec_schema::{EventDef, record};
 
@@ -18,7 +19,7 @@ pub(super) struct Block {
 /// A `.scap` reader: opening it reads the header and all metadata blocks up to the first event;
 /// iterating yields the events.
 pub struct ScapReader {
-    src: Box<dyn BufRead>,
+    input: Input,
     offset: u64,
     /// Section header.
     pub header: SectionHeader,
@@ -67,14 +68,13 @@ impl ScapReader {
 
     /// Reads a capture from any byte stream (gzip detected by its magic).
     pub fn from_reader(r: impl Read + 'static) -> Result<ScapReader, ScapError> {
-        let mut br = BufReader::with_capacity(READ_BUF, r);
-        let head = br.fill_buf().map_err(|e| ScapError { offset: 0, message: "read failed".into(), io: Some(e) })?;
-        let src: Box<dyn BufRead> = if head.starts_with(&[0x1f, 0x8b]) {
-            Box::new(BufReader::with_capacity(READ_BUF, flate2::bufread::MultiGzDecoder::new(br)))
-        } else {
-            Box::new(br)
-        };
-        ScapReader::from_stream(src)
+        let mut input = Input::new(Box::new(r), READ_BUF);
+        let gzip = input.want(2).map_err(|e| ScapError { offset: 0, message: "read failed".into(), io: Some(e) })?
+            && input.unread().starts_with(&[0x1f, 0x8b]);
+        if gzip {
+            input = Input::new(Box::new(flate2::read::MultiGzDecoder::new(input)), READ_BUF);
+        }
+        ScapReader::from_input(input)
     }
 
     /// Reads an in-memory capture.
@@ -82,9 +82,9 @@ impl ScapReader {
         ScapReader::from_reader(io::Cursor::new(b))
     }
 
-    fn from_stream(src: Box<dyn BufRead>) -> Result<ScapReader, ScapError> {
+    fn from_input(input: Input) -> Result<ScapReader, ScapError> {
         let mut r = ScapReader {
-            src,
+            input,
             offset: 0,
             header: SectionHeader::default(),
             machine: None,
@@ -135,7 +135,7 @@ impl ScapReader {
     fn read_exact_or_eof(&mut self, buf: &mut [u8]) -> Result<usize, ScapError> {
         let mut got = 0;
         while got < buf.len() {
-            match self.src.read(&mut buf[got..]) {
+            match self.input.read(&mut buf[got..]) {
                 Ok(0) => break,
                 Ok(n) => got += n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -158,26 +158,44 @@ impl ScapReader {
         self.read_block_in_parts()
     }
 
-    /// The usual case: a whole, well-formed block already in the read buffer, taken with one
-    /// copy. `None` leaves everything to [`ScapReader::read_block_in_parts`] (a block across
-    /// the buffer's end, or any oddity, which that path reports).
+    /// The usual case: a whole, well-formed block of at most [`READER_BUF_SIZE`] bytes, read
+    /// into the buffer (refilled if it runs past its end) and copied out of it once. `None`
+    /// leaves everything to [`ScapReader::read_block_in_parts`] (a larger block, a read
+    /// error, or any oddity, which that path reports).
     #[inline]
     fn read_buffered_block(&mut self) -> Option<Block> {
-        let buf = self.src.fill_buf().ok()?;
-        let word = |at: usize| Some(u32::from_le_bytes(buf.get(at..at + 4)?.try_into().ok()?));
-        let (ty, len) = (word(0)?, word(4)?);
-        let total = len as usize;
-        if len < 12 || total > buf.len() || (total - 12) > READER_BUF_SIZE || word(total - 4)? != len {
-            return None;
-        }
+        let total = self.buffered_block_len()?;
+        let buf = self.input.unread();
+        let ty = u32::from_le_bytes(buf.get(..4)?.try_into().ok()?);
         let mut body = std::mem::take(&mut self.spare);
         body.clear();
-        body.extend_from_slice(&buf[8..total - 4]);
-        self.src.consume(total);
+        body.extend_from_slice(buf.get(8..total - 4)?);
+        self.input.consume(total);
         let offset = self.offset;
         self.offset += total as u64;
         self.stats.blocks += 1;
         Some(Block { ty, body, offset })
+    }
+
+    /// The length of the next block when it is whole in the read buffer (read into it if it
+    /// runs past the buffer's end), at most [`READER_BUF_SIZE`] bytes of body, and its trailer
+    /// repeats its length; `None` otherwise.
+    #[inline]
+    fn buffered_block_len(&mut self) -> Option<usize> {
+        if self.input.unread().len() < 8 && !self.input.want(8).ok()? {
+            return None;
+        }
+        let word = |buf: &[u8], at: usize| Some(u32::from_le_bytes(buf.get(at..at + 4)?.try_into().ok()?));
+        let head = self.input.unread();
+        let len = word(head, 4)?;
+        let total = len as usize;
+        if len < 12 || (total - 12) > READER_BUF_SIZE {
+            return None;
+        }
+        if head.len() < total && !self.input.want(total).ok()? {
+            return None;
+        }
+        (word(self.input.unread(), total - 4)? == len).then_some(total)
     }
 
     fn read_block_in_parts(&mut self) -> Result<Option<Block>, ScapError> {
@@ -217,7 +235,7 @@ impl ScapReader {
             // Grow with the data actually present: a lying length cannot allocate more than
             // the file.
             body.reserve(body_len.min(1 << 16));
-            (&mut self.src).take(body_len as u64).read_to_end(&mut body).map_err(|e| ScapError {
+            (&mut self.input).take(body_len as u64).read_to_end(&mut body).map_err(|e| ScapError {
                 offset: start + 8,
                 message: "read failed".into(),
                 io: Some(e),
@@ -530,15 +548,21 @@ impl ScapReader {
         Ok(())
     }
 
-    /// Decodes one event block into an event; `Ok(None)` (counted) for an event type beyond the
-    /// table.
     /// Reads the next event into `ev`, reusing its buffers (no allocation per event once
     /// they have grown); `Ok(false)` at the end.
     fn fill(&mut self, ev: &mut Event) -> Result<bool, ScapError> {
-        if self.spare.capacity() == 0 {
-            self.spare = ev.params.take_buffer();
-        }
+        ev.params.clear();
         loop {
+            if self.pending.is_none()
+                && let Some(read) = self.read_buffered_event(ev)
+            {
+                if read? {
+                    self.stats.events += 1;
+                    return Ok(true);
+                }
+                self.stats.skipped_unknown += 1;
+                continue;
+            }
             let b = match self.pending.take() {
                 Some(b) => b,
                 None => match self.read_block()? {
@@ -548,8 +572,8 @@ impl ScapReader {
             };
             if is_event_block(b.ty) {
                 // The block's bytes become the event's; its old buffer serves the next block.
-                self.spare = ev.params.take_buffer();
-                if decode_event_block(b, ev)? {
+                let decoded = decode_event_block(b.ty, Body::Owned(b.body), b.offset, ev, &mut self.spare)?;
+                if decoded {
                     self.stats.events += 1;
                     return Ok(true);
                 }
@@ -559,6 +583,27 @@ impl ScapReader {
                 self.spare = b.body;
             }
         }
+    }
+
+    /// The usual case of [`ScapReader::fill`]: an event block of at most [`READER_BUF_SIZE`]
+    /// bytes, whole and well framed in the read buffer (refilled if it runs past its end),
+    /// decoded where it lies and its bytes copied once, into the event. `None` leaves the
+    /// block to the general path (any other block, a read error or an oddity of framing,
+    /// which that path reports).
+    #[inline]
+    fn read_buffered_event(&mut self, ev: &mut Event) -> Option<Result<bool, ScapError>> {
+        let total = self.buffered_block_len()?;
+        let buf = self.input.unread();
+        let ty = u32::from_le_bytes(buf.get(..4)?.try_into().ok()?);
+        if !is_event_block(ty) {
+            return None;
+        }
+        let body = buf.get(8..total - 4)?;
+        let read = decode_event_block(ty, Body::Borrowed(body), self.offset, ev, &mut Vec::new());
+        self.input.consume(total);
+        self.offset += total as u64;
+        self.stats.blocks += 1;
+        Some(read)
     }
 }
 
@@ -578,21 +623,40 @@ pub fn decode_record_into(cpu: u16, record: &[u8], ev: &mut Event) -> Result<boo
     let mut body = ev.params.take_buffer();
     body.extend_from_slice(&cpu.to_le_bytes());
     body.extend_from_slice(record);
-    decode_event_block(Block { ty: EV_V2, body, offset: 0 }, ev)
+    decode_event_block(EV_V2, Body::Owned(body), 0, ev, &mut Vec::new())
 }
 
-/// Decodes one event block (any event block kind) into `ev`, whose parameters keep the block's
-/// bytes and are decoded when read (each checked here); `Ok(false)` for an event type beyond
-/// the table.
-fn decode_event_block(b: Block, ev: &mut Event) -> Result<bool, ScapError> {
-    let base = b.offset + 8;
-    let flagged = matches!(b.ty, EVF | EVF_V2 | EVF_V2_LARGE);
-    let v2 = matches!(b.ty, EV_V2 | EV_V2_LARGE | EVF_V2 | EVF_V2_LARGE);
+/// An event block's body as the decoder gets it.
+enum Body<'a> {
+    /// In the read buffer: copied into the event's own buffer once it is decoded.
+    Borrowed(&'a [u8]),
+    /// A buffer of its own, which becomes the event's.
+    Owned(Vec<u8>),
+}
+
+/// Decodes the body of an event block of type `ty` (any event block kind) at `offset` into
+/// `ev` (cleared), whose parameters keep the block's bytes and are decoded when read (each
+/// checked here); `Ok(false)` for an event type beyond the table. An owned body becomes the
+/// event's buffer, and the event's old buffer goes to `spare` when that has none.
+fn decode_event_block(
+    ty: u32,
+    body: Body<'_>,
+    offset: u64,
+    ev: &mut Event,
+    spare: &mut Vec<u8>,
+) -> Result<bool, ScapError> {
+    let bytes = match &body {
+        Body::Borrowed(b) => b,
+        Body::Owned(v) => v.as_slice(),
+    };
+    let base = offset + 8;
+    let flagged = matches!(ty, EVF | EVF_V2 | EVF_V2_LARGE);
+    let v2 = matches!(ty, EV_V2 | EV_V2_LARGE | EVF_V2 | EVF_V2_LARGE);
     let ev_start = if flagged { 6 } else { 2 };
     let hl = if v2 { record::HEADER_LEN } else { record::HEADER_LEN_V1 };
     // The CPU id, dump flags and record header, checked once and read at fixed places.
-    let Some(head) = b.body.get(..ev_start + hl) else {
-        return Err(short_header(&b.body, base, flagged, v2));
+    let Some(head) = bytes.get(..ev_start + hl) else {
+        return Err(short_header(bytes, base, flagged, v2));
     };
     let cpu = u16::from_le_bytes(le(head, 0));
     let dump_flags = if flagged { u32::from_le_bytes(le(head, 2)) } else { 0 };
@@ -609,10 +673,10 @@ fn decode_event_block(b: Block, ev: &mut Event) -> Result<bool, ScapError> {
             format!("event length {len} is shorter than the {hl}-byte header"),
         ));
     }
-    let Some(rec) = b.body.get(ev_start..ev_start + len) else {
+    let Some(rec) = bytes.get(ev_start..ev_start + len) else {
         return Err(err(
             ev_off + record::LEN_OFFSET as u64,
-            format!("event length {len} exceeds its block ({} bytes left)", b.body.len() - ev_start),
+            format!("event length {len} exceeds its block ({} bytes left)", bytes.len() - ev_start),
         ));
     };
     let Some(info) = event_def(type_id) else {
@@ -637,33 +701,24 @@ fn decode_event_block(b: Block, ev: &mut Event) -> Result<bool, ScapError> {
         }
         None => v1_param_count(rec, hl, lsz, info, type_id, ev_off)?,
     };
-    // One pass over the length table: each parameter inside the record and of its type's
-    // size (structured ones decoded once to check them), then kept as a slot.
-    let lens = &rec[hl..hl + nparams * lsz];
-    let mut at = hl + nparams * lsz;
-    ev.params.reserve(nparams);
-    for i in 0..nparams {
-        let plen = if lsz == record::PARAM_LEN_SIZE {
-            usize::from(u16::from_le_bytes(le(lens, i * 2)))
-        } else {
-            u32::from_le_bytes(le(lens, i * 4)) as usize
-        };
-        let (name, ty) = match info.params.get(i) {
-            Some(&p) => p,
-            None => (EXTRA_NAMES[i], ParamType::ByteBuf),
-        };
-        let Some(value) = rec.get(at..at + plen) else {
-            return Err(err(
-                ev_off + (hl + i * lsz) as u64,
-                format!("event {} param {i}: length {plen} runs past the event end", info.name),
-            ));
-        };
-        if let Err(m) = ParamValue::check(ty, value) {
-            let m = format!("event {} (type {type_id}) param {i} '{name}': {m}", info.name);
-            return Err(err(ev_off + at as u64, m));
-        }
-        ev.params.push_raw(name, ty, ev_start + at, plen);
-        at += plen;
+    // The length table, read twice in tight loops: once to add the lengths up and test each
+    // against its type's size (a table look-up and a compare), once to keep each parameter's
+    // byte range; names and types stay the row's. Anything that first pass flags is walked
+    // again parameter by parameter ([`check_params`]), which parses structured values and
+    // names the first bad one.
+    let data = hl + nparams * lsz;
+    let lens = &rec[hl..data];
+    let rules = size_rules(type_id);
+    let (total, odd) =
+        if lsz == record::PARAM_LEN_SIZE { scan_lens::<2>(lens, rules) } else { scan_lens::<4>(lens, rules) };
+    if odd || data + total > len {
+        check_params(rec, hl, lsz, nparams, info, type_id, ev_off)?;
+    }
+    let locs = ev.params.locs_mut();
+    if lsz == record::PARAM_LEN_SIZE {
+        keep_locs::<2>(lens, ev_start + data, locs);
+    } else {
+        keep_locs::<4>(lens, ev_start + data, locs);
     }
     ev.ts = ts;
     ev.tid = tid;
@@ -671,11 +726,105 @@ fn decode_event_block(b: Block, ev: &mut Event) -> Result<bool, ScapError> {
     ev.type_id = type_id;
     ev.dir = info.dir;
     ev.dump_flags = dump_flags;
-    ev.params.set_record(b.body);
-    ev.params.set_row(type_id, nparams.min(info.params.len()));
+    let old = match body {
+        Body::Borrowed(b) => {
+            let mut raw = ev.params.take_raw();
+            raw.extend_from_slice(b);
+            ev.params.set_record(raw, info)
+        }
+        Body::Owned(v) => ev.params.set_record(v, info),
+    };
+    if spare.capacity() == 0 {
+        *spare = old;
+    }
     // Generic events are named after their syscall, as libsinsp's `evt.type` does.
     ev.name = if is_generic_id(type_id) { crate::syscalls::generic_name(&ev.params) } else { info.name };
     Ok(true)
+}
+
+/// The sum of the `W`-byte lengths in `lens`, and whether any present parameter's length is
+/// not the one its rule in `rules` asks (or its type is structured, to be parsed).
+#[inline(always)]
+fn scan_lens<const W: usize>(lens: &[u8], rules: &[u8]) -> (usize, bool) {
+    let mut total = 0usize;
+    let mut odd = false;
+    for (i, c) in lens.chunks_exact(W).enumerate() {
+        let plen = len_of::<W>(c);
+        let rule = rules.get(i).copied().unwrap_or(SIZE_ANY);
+        odd |= plen != 0 && rule != SIZE_ANY && (rule == SIZE_STRUCTURED || usize::from(rule) != plen);
+        total += plen;
+    }
+    (total, odd)
+}
+
+/// The size rules ([`ParamValue::size_rule`]) of the parameters of event `id`'s table row, as
+/// bytes: one look-up per parameter instead of a branch on its type. Worked out from the
+/// table on first use.
+fn size_rules(id: u16) -> &'static [u8] {
+    static RULES: std::sync::OnceLock<Vec<Box<[u8]>>> = std::sync::OnceLock::new();
+    let rules = RULES.get_or_init(|| {
+        let rows = (0..=u16::MAX).rev().find(|&i| event_def(i).is_some()).map_or(0, |i| usize::from(i) + 1);
+        (0..rows)
+            .map(|i| {
+                let row = u16::try_from(i).ok().and_then(event_def).map_or(&[][..], |d| &d.params[..]);
+                row.iter().map(|p| ParamValue::size_rule(p.1)).collect()
+            })
+            .collect()
+    });
+    rules.get(usize::from(id)).map_or(&[], |r| &r[..])
+}
+
+/// Appends each parameter's byte range to `locs`, the first starting at `at` (the lengths were
+/// checked to fit).
+#[inline(always)]
+fn keep_locs<const W: usize>(lens: &[u8], at: usize, locs: &mut Vec<Loc>) {
+    let mut at = at as u32;
+    locs.extend(lens.chunks_exact(W).map(|c| {
+        let start = at;
+        at += len_of::<W>(c) as u32;
+        Loc { at: start, end: at }
+    }));
+}
+
+/// A parameter length of `W` (2 or 4) bytes.
+#[inline(always)]
+fn len_of<const W: usize>(c: &[u8]) -> usize {
+    if W == 2 {
+        usize::from(u16::from_le_bytes([c[0], c[1]]))
+    } else {
+        u32::from_le_bytes([c[0], c[1], c[2], c[3]]) as usize
+    }
+}
+
+/// Walks a record's parameters one by one: each inside the record and valid for its type
+/// ([`ParamValue::check`]); the error names the first that is not, and where it is.
+#[cold]
+fn check_params(
+    rec: &[u8],
+    hl: usize,
+    lsz: usize,
+    nparams: usize,
+    info: &EventDef,
+    type_id: u16,
+    ev_off: u64,
+) -> Result<(), ScapError> {
+    let mut at = hl + nparams * lsz;
+    for i in 0..nparams {
+        let plen = param_len(rec, hl + i * lsz, lsz);
+        let Some(value) = rec.get(at..at + plen) else {
+            return Err(err(
+                ev_off + (hl + i * lsz) as u64,
+                format!("event {} param {i}: length {plen} runs past the event end", info.name),
+            ));
+        };
+        let (name, ty) = info.params.get(i).copied().unwrap_or((EXTRA_NAMES[i], ParamType::ByteBuf));
+        if let Err(m) = ParamValue::check(ty, value) {
+            let m = format!("event {} (type {type_id}) param {i} '{name}': {m}", info.name);
+            return Err(err(ev_off + at as u64, m));
+        }
+        at += plen;
+    }
+    Ok(())
 }
 
 /// `N` bytes of `b` at `at`, which the caller checked are there.
