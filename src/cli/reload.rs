@@ -147,7 +147,9 @@ impl Reloader {
     /// channel is looked at only when the flag says something was sent.
     #[inline]
     pub fn poll(&mut self) -> Option<Outcome> {
-        if !self.ready.swap(false, Ordering::Acquire) {
+        // Asked on every event: a plain load is enough to see that nothing is ready (no locked
+        // read-modify-write on the common path).
+        if !self.ready.load(Ordering::Relaxed) || !self.ready.swap(false, Ordering::Acquire) {
             return None;
         }
         let got = self.built.try_recv().ok();

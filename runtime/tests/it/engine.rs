@@ -100,6 +100,32 @@ fn disabled_rules_are_skipped_until_enabled() {
     }
 }
 
+/// An event type remembered as having no rule to run gets its rules once they are enabled,
+/// and loses them again when they are disabled (the engine's name cache follows the lists).
+#[test]
+fn an_event_type_without_rules_gets_them_when_enabled() {
+    let yaml = rule("opens", "evt.type = open and proc.name = cat")
+        .replace("warn_evttypes: false", "warn_evttypes: false\n  enabled: false");
+    let r = checked(&yaml);
+    let (_, p) = programs(&r);
+    for backend in [Backend::Interp, Backend::Jit] {
+        let mut e = Engine::new(p.clone(), backend);
+        let seen = |e: &mut Engine| {
+            let mut out = Vec::new();
+            for _ in 0..3 {
+                e.process(&ev("open", 300, 3), &state(), &mut out);
+                e.process(&ev("close", 300, 3), &state(), &mut out);
+            }
+            names(&out)
+        };
+        assert!(seen(&mut e).is_empty(), "{backend:?}: disabled");
+        assert_eq!(e.set_enabled("opens", true), 1);
+        assert_eq!(seen(&mut e), ["opens"; 3], "{backend:?}: enabled");
+        assert_eq!(e.set_enabled("opens", false), 1);
+        assert!(seen(&mut e).is_empty(), "{backend:?}: disabled again");
+    }
+}
+
 #[test]
 fn state_only_events_are_not_shown_to_rules() {
     let mut e = ev("open", 300, 3);
