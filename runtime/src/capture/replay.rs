@@ -88,6 +88,13 @@ impl MergePlans {
     }
 }
 
+/// Whether two event names are the same: the same table string (the usual case, a pointer
+/// compare), or equal text.
+#[inline]
+fn same_name(a: &'static str, b: &'static str) -> bool {
+    std::ptr::eq(a, b) || a == b
+}
+
 /// Opens `path` and prepares a replay with default limits.
 pub fn replay(path: impl AsRef<Path>) -> Result<Replay, ScapError> {
     Replay::open(path, Limits::default())
@@ -163,7 +170,7 @@ impl<S> Replay<S> {
                 let Some(enter) = self.enters.remove(&ev.tid) else {
                     return;
                 };
-                if enter.name == ev.name && enter.type_id.wrapping_add(1) == ev.type_id {
+                if enter.type_id.wrapping_add(1) == ev.type_id && same_name(enter.name, ev.name) {
                     self.complete(ev, &enter);
                 }
                 if self.spare.len() < MAX_SPARE_EVENTS {

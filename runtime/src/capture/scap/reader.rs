@@ -589,22 +589,44 @@ impl ScapReader {
     /// bytes, whole and well framed in the read buffer (refilled if it runs past its end),
     /// decoded where it lies and its bytes copied once, into the event. `None` leaves the
     /// block to the general path (any other block, a read error or an oddity of framing,
-    /// which that path reports).
+    /// which that path reports). The framing is read from the buffer once: type and length
+    /// from the first eight bytes, the trailer at the end.
     #[inline]
     fn read_buffered_event(&mut self, ev: &mut Event) -> Option<Result<bool, ScapError>> {
-        let total = self.buffered_block_len()?;
-        let buf = self.input.unread();
-        let ty = u32::from_le_bytes(buf.get(..4)?.try_into().ok()?);
-        if !is_event_block(ty) {
+        let (ty, len) = match block_head(self.input.unread()) {
+            Some(h) => h,
+            None => {
+                if !self.input.want(8).ok()? {
+                    return None;
+                }
+                block_head(self.input.unread())?
+            }
+        };
+        if !is_event_block(ty) || len < 12 || (len as usize - 12) > READER_BUF_SIZE {
             return None;
         }
-        let body = buf.get(8..total - 4)?;
+        let total = len as usize;
+        if self.input.unread().len() < total && !self.input.want(total).ok()? {
+            return None;
+        }
+        let block = self.input.unread().get(..total)?;
+        let (body, trailer) = block.get(8..)?.split_at_checked(total - 12)?;
+        if u32::from_le_bytes(trailer.try_into().ok()?) != len {
+            return None;
+        }
         let read = decode_event_block(ty, Body::Borrowed(body), self.offset, ev, &mut Vec::new());
         self.input.consume(total);
         self.offset += total as u64;
         self.stats.blocks += 1;
         Some(read)
     }
+}
+
+/// The type and length words of the block that starts `buf`, if its eight bytes are there.
+#[inline(always)]
+fn block_head(buf: &[u8]) -> Option<(u32, u32)> {
+    let h: &[u8; 8] = buf.first_chunk()?;
+    Some((u32::from_le_bytes([h[0], h[1], h[2], h[3]]), u32::from_le_bytes([h[4], h[5], h[6], h[7]])))
 }
 
 /// Decodes one event record as the eBPF probe writes it into a ring buffer: the bytes a capture's
@@ -705,7 +727,8 @@ fn decode_event_block(
     // against its type's size (a table look-up and a compare), once to keep each parameter's
     // byte range; names and types stay the row's. Anything that first pass flags is walked
     // again parameter by parameter ([`check_params`]), which parses structured values and
-    // names the first bad one.
+    // names the first bad one. (One fused pass was measured dearer: 442 instructions per
+    // event in this function against 405, as the first loop no longer ran alone.)
     let data = hl + nparams * lsz;
     let lens = &rec[hl..data];
     let rules = size_rules(type_id);
