@@ -455,12 +455,8 @@ fn build_fn(
     // Every offset below is < MAX_FRAME, so fits i32.
     let at = |x: usize| x as i32;
 
-    let mut b = FunctionBuilder::new(func, fctx);
+    let (mut b, entry, params) = begin(func, fctx);
     let ptr = env.ptr();
-    let entry = b.create_block();
-    b.append_block_params_for_function_params(entry);
-    b.switch_to_block(entry);
-    let params = b.block_params(entry).to_vec();
     let ctx = params[0];
     let base = if layout.is_some() { params.get(1).copied() } else { None };
     let sig_check = b.import_signature(env.eval_check_signature());
@@ -555,13 +551,7 @@ fn build_fn(
             for (pos, &hit) in hits.iter().enumerate() {
                 b.switch_to_block(hit);
                 let n = b.ins().stack_load(ptr, types::I32, ss, at(off_count));
-                let off = b.ins().uextend(ptr, n);
-                let off = b.ins().ishl_imm_u(off, 2);
-                let addr = b.ins().iadd(out, off);
-                // Positions are list indices, below the list's length (a u32: checked by the caller).
-                let p = b.ins().iconst(types::I32, pos as i64);
-                b.ins().store(MemFlagsData::trusted(), p, addr, 0);
-                let n1 = b.ins().iadd_imm_s(n, 1);
+                let n1 = record_match(&mut b, ptr, out, n, pos);
                 b.ins().stack_store(ptr, n1, ss, at(off_count));
                 let next = starts.get(pos + 1).copied().unwrap_or(ret_false);
                 b.ins().brif(first, ret_false, &[], next, &[]);
@@ -598,6 +588,28 @@ fn build_fn(
     Ok(())
 }
 
+/// Writes list position `pos` to `out[n]` (a batch's matches, `u32`s) and returns `n + 1`.
+fn record_match(b: &mut FunctionBuilder<'_>, ptr: Type, out: Value, n: Value, pos: usize) -> Value {
+    let off = b.ins().uextend(ptr, n);
+    let off = b.ins().ishl_imm_u(off, 2);
+    let addr = b.ins().iadd(out, off);
+    // Positions are list indices, below the list's length (a u32: checked by the caller).
+    let p = b.ins().iconst(types::I32, pos as i64);
+    b.ins().store(MemFlagsData::trusted(), p, addr, 0);
+    b.ins().iadd_imm_s(n, 1)
+}
+
+/// A function builder on `func` positioned in its entry block, which takes the function's
+/// parameters; returns the builder, that block and those parameters.
+fn begin<'f>(func: &'f mut Function, fctx: &'f mut FunctionBuilderContext) -> (FunctionBuilder<'f>, Block, Vec<Value>) {
+    let mut b = FunctionBuilder::new(func, fctx);
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    let params = b.block_params(entry).to_vec();
+    (b, entry, params)
+}
+
 /// A frame holding a [`CacheLayout`]'s cache, 8-byte aligned, with the given state words zeroed;
 /// returns its address.
 fn cache_frame(b: &mut FunctionBuilder<'_>, ptr: Type, layout: &CacheLayout, words: &[i32]) -> Value {
@@ -620,12 +632,9 @@ pub(crate) fn build_wrapper(
     layout: &CacheLayout,
     words: &[i32],
 ) {
-    let mut b = FunctionBuilder::new(func, fctx);
+    let (mut b, _, params) = begin(func, fctx);
     let ptr = env.ptr();
-    let entry = b.create_block();
-    b.append_block_params_for_function_params(entry);
-    b.switch_to_block(entry);
-    let ctx = b.block_params(entry)[0];
+    let ctx = params[0];
     let base = cache_frame(&mut b, ptr, layout, words);
     let call = b.ins().call(inner, &[ctx, base]);
     let r = b.inst_results(call)[0];
@@ -647,12 +656,9 @@ pub(crate) fn build_batch(
     layout: &CacheLayout,
     words: &[i32],
 ) {
-    let mut b = FunctionBuilder::new(func, fctx);
+    let (mut b, _, params) = begin(func, fctx);
     let ptr = env.ptr();
-    let entry = b.create_block();
-    b.append_block_params_for_function_params(entry);
-    b.switch_to_block(entry);
-    let (ctx, out, first) = (b.block_params(entry)[0], b.block_params(entry)[1], b.block_params(entry)[2]);
+    let (ctx, out, first) = (params[0], params[1], params[2]);
     let base = cache_frame(&mut b, ptr, layout, words);
     let count = b.declare_var(types::I32);
     let zero = b.ins().iconst(types::I32, 0);
@@ -665,13 +671,7 @@ pub(crate) fn build_batch(
         b.ins().brif(r, hit, &[], next, &[]);
         b.switch_to_block(hit);
         let n = b.use_var(count);
-        let at = b.ins().uextend(ptr, n);
-        let at = b.ins().ishl_imm_u(at, 2);
-        let slot = b.ins().iadd(out, at);
-        // Positions are list indices, below the list's length (a u32: checked by the caller).
-        let p = b.ins().iconst(types::I32, pos as i64);
-        b.ins().store(MemFlagsData::trusted(), p, slot, 0);
-        let n1 = b.ins().iadd_imm_s(n, 1);
+        let n1 = record_match(&mut b, ptr, out, n, pos);
         b.def_var(count, n1);
         b.ins().brif(first, done, &[], next, &[]);
         b.switch_to_block(next);
