@@ -22,8 +22,9 @@
 //!   passes are switched on, and prices each check as this engine will run it, where that is
 //!   cheaper than the static model says: a check an exact (hash) shared pass decides is a bit read
 //!   ([`rulec_ir::cost::SHARED_BIT`]), and a test the JIT compiles inline costs its comparison
-//!   on an already cached slot ([`rulec_ir::cost::CACHED_SLOT`]), not the slot's computation and
-//!   a call. Without that, `evt.is_open_write = true` (a call out of the JIT) looked cheaper than
+//!   plus its share of the slot's computation among the checks that read it, never less than a
+//!   cached fetch ([`rulec_ir::cost::CACHED_SLOT`]), and no call ([`Engine::check_prices`]).
+//!   Without that, `evt.is_open_write = true` (a call out of the JIT) looked cheaper than
 //!   a path test that one pass decides for thirty rules, and was tried first on every open.
 //! * **Shared string passes** ([`Sharing`], `eval/shared.rs`): while profiling, the engine
 //!   also counts how many checks of each slot's shared pass an event reaches, and switches on
@@ -154,16 +155,14 @@ pub struct Engine {
     jit: Option<JitProgram>,
     /// Whether `jit` compiles string tests inline.
     jit_strings: bool,
-    /// Whether `jit` holds one batch function per list of `lists`, as they are now (see
-    /// [`Engine::run_batch`]).
-    jit_batches: bool,
     /// Whether batch functions were tried for the current lists (a failure is not retried).
     batches_tried: bool,
     /// Per list, whether an event ran it while profiling: only those get a batch function
     /// (compiling one costs about what compiling its rules does; an event type not seen in
     /// the first evaluations keeps the per-rule calls). Empty: every list.
     seen: Vec<bool>,
-    /// Per list, whether `jit` has a batch function for it.
+    /// Per list, whether `jit` has a batch function for it; empty when `jit` holds no batch
+    /// functions for the lists as they are now (see [`Engine::run_batch`]).
     batched: Vec<bool>,
     /// Events run rule by rule since the batches were built, on lists without one: when they
     /// reach [`PROFILE_WALKS`], every list gets a batch (one more rebuild at most).
@@ -227,7 +226,6 @@ impl Engine {
             compiled,
             jit,
             jit_strings: false,
-            jit_batches: false,
             batches_tried: false,
             seen: Vec::new(),
             batched: Vec::new(),
@@ -337,7 +335,6 @@ impl Engine {
         if let Ok((j, batches)) = built {
             self.jit = Some(j);
             self.jit_strings = strings;
-            self.jit_batches = batches;
             self.batched = if batches { batched } else { Vec::new() };
             self.unbatched_runs = 0;
         }
@@ -360,7 +357,7 @@ impl Engine {
     /// Whether events are now run as one JIT batch call per candidate list (after profiling,
     /// see [`Engine::run_batch`]), rather than one call per rule.
     pub fn batched(&self) -> bool {
-        self.jit_batches && self.profile.is_none()
+        !self.batched.is_empty() && self.profile.is_none()
     }
 
     /// How many checks shared string passes decide (see `eval/shared.rs`).
@@ -419,7 +416,7 @@ impl Engine {
         self.lists = lists;
         self.name_cache.fill((0, 0, 0));
         // The batch functions run the old lists: rebuilt when next needed (see `run_candidates`).
-        self.jit_batches = false;
+        self.batched.clear();
         self.batches_tried = false;
         // Profiling is what tells which lists are run; after it, every list gets a batch.
         self.seen = if self.profile.is_some() { vec![false; self.lists.len()] } else { Vec::new() };
@@ -485,8 +482,7 @@ impl Engine {
     /// that the common case, an event no rule looks at, stays a small function).
     #[inline(never)]
     fn run_candidates(&mut self, list: usize, ev: &Event, state: &State, out: &mut Vec<Alert>) {
-        if self.jit_batches
-            && self.profile.is_none()
+        if self.profile.is_none()
             && self.batched.get(list).copied().unwrap_or(false)
             && self.run_batch(list, ev, state, out)
         {
@@ -500,19 +496,19 @@ impl Engine {
     #[inline(never)]
     fn run_rules(&mut self, list: usize, ev: &Event, state: &State, out: &mut Vec<Alert>) {
         if self.profile.is_none() && self.jit.is_some() {
-            if !self.jit_batches && !self.batches_tried {
+            if self.batched.is_empty() && !self.batches_tried {
                 // The lists changed since the JIT was built (a rule switched on or off).
                 self.rebuild_jit();
                 if self.batched.get(list).copied().unwrap_or(false) && self.run_batch(list, ev, state, out) {
                     return;
                 }
-            } else if self.jit_batches {
+            } else if !self.batched.is_empty() {
                 // An event type first seen after profiling: rule by rule for now, and batched
                 // at the next rebuild if such events keep coming.
                 self.unbatched_runs = self.unbatched_runs.saturating_add(1);
                 if self.unbatched_runs >= PROFILE_WALKS && !self.seen.is_empty() {
                     self.seen.clear();
-                    self.jit_batches = false;
+                    self.batched.clear();
                     self.batches_tried = false;
                 }
             }
