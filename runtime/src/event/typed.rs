@@ -193,6 +193,13 @@ impl Event {
         K::read_at(&self.params, self.present(key.index_in(self.type_id), key.name())?)
     }
 
+    /// The type and record bytes of parameter `key.name()` of whichever event this is, read in
+    /// place; `None` for a parameter given by value (read it with [`Event::get_any`]).
+    #[inline]
+    pub fn raw_any<K>(&self, key: AnyKey<K>) -> Option<(ParamType, &[u8])> {
+        self.params.typed_raw_at(self.resolve(key.index_in(self.type_id), key.name())?)
+    }
+
     /// A NUL-separated list or string array of whichever event this is, as strings
     /// ([`Event::list`] by an `any` key).
     pub fn list_any<K>(&self, key: AnyKey<K>) -> Option<Vec<String>> {

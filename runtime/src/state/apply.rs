@@ -824,7 +824,7 @@ fn container_of(ev: &Event) -> &str {
 
 /// Whether text parameter `key` of `ev` reads as `text` (an absent or missing one as empty),
 /// decided without reading the parameter as a string when the event holds its record's bytes
-/// at the index the key gives in the event's row. A read gives the bytes up to their first NUL,
+/// ([`Event::raw_any`]). A read gives the bytes up to their first NUL,
 /// as UTF-8: those bytes equal to `text`'s (valid UTF-8, being a `str`'s) are the text a read
 /// gives. Other bytes read as another text, or, not being UTF-8, as one with replacement
 /// characters, which a caller that then builds its entry from the read values finds equal again
@@ -834,10 +834,8 @@ fn container_of(ev: &Event) -> &str {
 // a group event 337 -> 308 instructions).
 #[inline(always)]
 fn text_is(ev: &Event, key: AnyKey<kind::Str>, text: &str) -> bool {
-    if let Some(i) = key.index_in(ev.type_id)
-        && (ev.params.in_row(ev.type_id, i) || ev.params.name_at(i) == Some(key.name()))
-        && ev.params.ty_at(i).is_some_and(ParamValue::is_text)
-        && let Some(b) = ev.params.raw_at(i)
+    if let Some((ty, b)) = ev.raw_any(key)
+        && ParamValue::is_text(ty)
     {
         // The bytes up to the first NUL are `text` when they start with it (and `text` has no
         // NUL of its own), and end or go on with a NUL right after it.
