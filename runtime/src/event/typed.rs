@@ -223,13 +223,15 @@ impl Event {
     /// The index of parameter `name`, at index `at` of the event's row; else found by name: a
     /// parameter the replay appended from the enter event (after the parameters the capture
     /// had, which may be fewer than the row's), or an event whose parameters do not follow its
-    /// id's row.
+    /// id's row. An event whose row has no such parameter and whose parameters are exactly its
+    /// record's ([`Params::plain_row`]) has none: known without looking at the names (most
+    /// events asked for an `fd` have none).
     #[inline]
     fn resolve(&self, at: Option<usize>, name: &str) -> Option<usize> {
-        if let Some(i) = at
-            && (self.params.in_row(self.type_id, i) || self.params.name_at(i) == Some(name))
-        {
-            return Some(i);
+        match at {
+            Some(i) if self.params.in_row(self.type_id, i) || self.params.name_at(i) == Some(name) => return Some(i),
+            None if self.params.plain_row(self.type_id).is_some() => return None,
+            _ => {}
         }
         self.params.position(name)
     }
