@@ -67,6 +67,52 @@ pub(super) struct CheckPlan {
     pub(super) shared: Option<(u32, VerdictBit)>,
     /// The group the check belongs to, switched on or not (reach is counted by it).
     pub(super) group: Option<u32>,
+    /// The check's entry in the slot cache's value memo ([`SlotCache`]'s `value_memo`), for a
+    /// test that scans the value (see [`scans_value`]): its last verdict is kept with the
+    /// value's bytes, and a value equal to the last one is not scanned again.
+    pub(super) memo: Option<u32>,
+}
+
+/// Whether a matcher runs an automaton or a pattern engine over the value (several patterns,
+/// case folding, globs, regexes, path sets), so that comparing the value with the last one
+/// tested costs less than testing it: the values it sees repeat from event to event (a
+/// process's command line, the name of a file read in a loop). Equalities, sets, anchored
+/// single patterns and one substring (a vectorised search, about as cheap as the comparison:
+/// measured, remembering them cost the stdlib's JIT 4% per event) keep no memo.
+pub(super) fn scans_value(m: &Matcher) -> bool {
+    match m {
+        Matcher::Single { pat, .. } => !matches!(pat, Single::Bytes(_) | Single::Sub(_)),
+        Matcher::Multi { set, .. } => !matches!(set, MultiSet::Exact(_)),
+        Matcher::PMatch(_) => true,
+        _ => false,
+    }
+}
+
+/// Longest value whose verdicts a check remembers (see [`CheckPlan::memo`]): longer ones are
+/// tested every time, so the memo holds at most this many bytes per check.
+pub(super) const MEMO_MAX_LEN: usize = 4096;
+
+/// Values a check tests before its memo is judged, once: when fewer than one in
+/// [`MEMO_MIN_HIT_RATE`] of them repeated the last one, the memo is dropped for good and
+/// the check tests every value (a file name that changes on every open pays the comparison
+/// and copy for nothing).
+pub(super) const MEMO_TRIAL: u32 = 1024;
+
+/// See [`MEMO_TRIAL`].
+pub(super) const MEMO_MIN_HIT_RATE: u32 = 4;
+
+/// One check's remembered verdict: the bytes of the last value it tested and its verdict on
+/// them (`bytes` empty and `valid` false until a value was tested), and how well remembering
+/// pays ([`MEMO_TRIAL`]).
+#[derive(Clone, Debug, Default)]
+pub(super) struct ValueMemo {
+    pub(super) valid: bool,
+    pub(super) verdict: bool,
+    /// The memo is dropped: every value is tested.
+    pub(super) off: bool,
+    pub(super) tests: u32,
+    pub(super) hits: u32,
+    pub(super) bytes: Vec<u8>,
 }
 
 /// How a check (or the JIT's `slot_num`) gets a field slot's value. Each way gives the same
@@ -160,6 +206,7 @@ impl Compiled {
             .collect();
         let reads: Vec<Read> = slots.iter().enumerate().map(|(i, plan)| read_of(p, plan, i)).collect();
         let mut memos = 0u32;
+        let mut value_memos = 0u32;
         let shared = Groups::build(p, &slots, &reads);
         let checks = p
             .checks
@@ -181,8 +228,12 @@ impl Compiled {
                     },
                     (_, Some(r)) => r.clone(),
                 };
+                let memo = (!list && scans_value(&m)).then(|| {
+                    value_memos += 1;
+                    value_memos - 1
+                });
                 // Groups start switched off: see `Compiled::share`.
-                CheckPlan { slot: c.slot, list, read, m, shared: None, group: group.map(|(g, _)| g) }
+                CheckPlan { slot: c.slot, list, read, m, shared: None, group: group.map(|(g, _)| g), memo }
             })
             .collect();
         static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);

@@ -18,6 +18,9 @@ pub struct SlotCache {
     /// check; they depend on the program only, so a cache reused for another program must be
     /// cleared: `memo_owner` is the [`Compiled::id`] they belong to.
     pub(super) flag_memo: Vec<FlagMemoEntry>,
+    /// Remembered verdicts of checks that scan their value, one per check with a
+    /// [`CheckPlan::memo`]; they too belong to `memo_owner`'s program.
+    pub(super) value_memo: Vec<ValueMemo>,
     pub(super) memo_owner: u64,
     /// The shared passes' stamps and verdict bits (see `shared.rs`), reached during an event
     /// only through the context's [`VerdictHeader`] (the JIT's code reads them too).
@@ -113,6 +116,7 @@ impl<'a> EvalCtx<'a> {
         }
         if cache.memo_owner != compiled.id {
             cache.flag_memo.clear();
+            cache.value_memo.clear();
             cache.verdicts.fill(0);
             cache.memo_owner = compiled.id;
         }

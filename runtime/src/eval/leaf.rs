@@ -1,6 +1,8 @@
 //! Leaf evaluation, the meaning of one check on one event: the check's read path (cached,
 //! borrowed, on the stack, remembered flag verdicts), then its test on the value, element by
-//! element for lists. Also the JIT's numeric read ([`EvalCtx::slot_num`]).
+//! element for lists; a test that scans its value answers from the verdict it remembers for
+//! the last value when the bytes are the same ([`CheckPlan::memo`]). Also the JIT's numeric
+//! read ([`EvalCtx::slot_num`]).
 //!
 //! Both backends reach checks only through [`EvalCtx::eval_check`], which never unwinds.
 
@@ -49,6 +51,51 @@ impl CheckPlan {
     }
 }
 
+/// `plan`'s test on a present scalar `v`, through the check's value memo when it has one (see
+/// [`CheckPlan::memo`]).
+#[inline]
+fn test_remembered(cache: &mut SlotCache, plan: &CheckPlan, v: ValueRef<'_>) -> bool {
+    if plan.memo.is_none() {
+        return plan.test_scalar(v, None);
+    }
+    test_remembered_in(&mut cache.value_memo, plan, v)
+}
+
+/// [`test_remembered`] on the memo table: the remembered verdict when `v`'s bytes are the last
+/// ones the check tested, else the test, remembered with the bytes (values up to
+/// [`MEMO_MAX_LEN`] bytes), unless the memo was dropped for missing too often.
+fn test_remembered_in(memos: &mut Vec<ValueMemo>, plan: &CheckPlan, v: ValueRef<'_>) -> bool {
+    let (Some(m), Some(bytes)) = (plan.memo, v.as_bytes()) else { return plan.test_scalar(v, None) };
+    let m = m as usize;
+    if memos.len() <= m {
+        memos.resize(m + 1, ValueMemo::default());
+    }
+    let Some(e) = memos.get_mut(m) else { return plan.test_scalar(v, None) };
+    if e.off {
+        return plan.test_scalar(v, None);
+    }
+    // Counted during the trial only (then `tests` stays past it).
+    let judging = e.tests <= MEMO_TRIAL;
+    e.tests += u32::from(judging);
+    if e.valid && e.bytes == bytes {
+        e.hits += u32::from(judging);
+        return e.verdict;
+    }
+    let verdict = plan.test_scalar(v, None);
+    if e.tests >= MEMO_TRIAL && e.hits * MEMO_MIN_HIT_RATE < e.tests {
+        // Values rarely repeat for this check: stop comparing and copying them.
+        *e = ValueMemo { off: true, ..ValueMemo::default() };
+    } else if bytes.len() <= MEMO_MAX_LEN {
+        e.bytes.clear();
+        e.bytes.extend_from_slice(bytes);
+        e.verdict = verdict;
+        e.valid = true;
+    } else {
+        e.valid = false;
+    }
+    verdict
+}
+
 impl<'a> EvalCtx<'a> {
     /// Evaluates check `id` on this event; false for an unknown id. A panic (a rulec bug) makes
     /// it false and is counted, so this never unwinds.
@@ -75,7 +122,10 @@ impl<'a> EvalCtx<'a> {
         }
         match &plan.read {
             Read::Cached => {}
-            Read::Borrow(get, arg) => return get(arg.as_ref(), &self.src).is_some_and(|v| plan.test_scalar(v, None)),
+            Read::Borrow(get, arg) => {
+                let cache = &mut *self.cache;
+                return get(arg.as_ref(), &self.src).is_some_and(|v| test_remembered(cache, plan, v));
+            }
             Read::Stack(get, arg, norm) => {
                 let mut v = Value::Bool(false);
                 if !get.write(arg.as_ref(), &self.src, &mut v) {
@@ -83,7 +133,7 @@ impl<'a> EvalCtx<'a> {
                 }
                 normalize(&mut v, *norm);
                 return match v.scalar_ref() {
-                    Some(r) => plan.test_scalar(r, None),
+                    Some(r) => test_remembered(self.cache, plan, r),
                     None => plan.test(&v, None),
                 };
             }
@@ -208,7 +258,8 @@ impl<'a> EvalCtx<'a> {
         }
         self.ensure(plan.slot);
         let generation = self.cache.generation;
-        let entries = &self.cache.entries;
+        let cache = &mut *self.cache;
+        let entries = &cache.entries;
         let Some(v) = entries.get(plan.slot.0 as usize).and_then(|e| e.get(generation)) else {
             return false;
         };
@@ -219,7 +270,13 @@ impl<'a> EvalCtx<'a> {
             },
             _ => None,
         };
-        plan.test(v, other)
+        match (plan.memo, v) {
+            (Some(_), Value::Str(_) | Value::Bytes(_)) => match v.scalar_ref() {
+                Some(r) => test_remembered_in(&mut cache.value_memo, plan, r),
+                None => plan.test(v, other),
+            },
+            _ => plan.test(v, other),
+        }
     }
 
     /// The slot's value as bytes for the JIT's inline string tests (see [`rulec_slot_str`]):
