@@ -169,11 +169,11 @@ struct Task {
 }
 
 /// Is node `n`, when entered by two or more edges, emitted once as a subroutine? (And/Or, and
-/// checks that call `eval_check`; inline leaves are cheap and cached through their slot.)
+/// checks that may call `eval_check`; inline leaves are cheap and cached through their slot.)
 fn countable(p: &Program, plan: &Plan, n: usize) -> bool {
     match &p.nodes[n] {
         Node::And(_) | Node::Or(_) => true,
-        Node::Check(c) => plan.leaves[c.0 as usize] == Leaf::Call,
+        Node::Check(c) => matches!(plan.leaves[c.0 as usize], Leaf::Call | Leaf::Guarded { .. }),
         Node::Not(_) | Node::Const(_) => false,
     }
 }
@@ -208,7 +208,13 @@ fn analyse(p: &Program, plan: &Plan, root: u32, s: &mut Scratch, slots: &mut Vec
                     }
                 }
                 Leaf::Bit(_) => {}
-                Leaf::Call => {
+                leaf @ (Leaf::Call | Leaf::Guarded { .. }) => {
+                    // A guarded call fetches its slot's bytes first.
+                    if let Leaf::Guarded { slot } = leaf
+                        && seen_slots.insert((*slot, true))
+                    {
+                        strs.push(*slot);
+                    }
                     s.uses[n] += 1;
                     if s.uses[n] == 1 {
                         s.touched.push(n as u32);
@@ -282,7 +288,7 @@ impl CacheLayout {
         for leaf in &plan.leaves {
             match leaf {
                 Leaf::Num { slot, .. } if seen.insert((*slot, false)) => nums.push(*slot),
-                Leaf::Str { slot, .. } if seen.insert((*slot, true)) => strs.push(*slot),
+                Leaf::Str { slot, .. } | Leaf::Guarded { slot } if seen.insert((*slot, true)) => strs.push(*slot),
                 _ => {}
             }
         }
@@ -885,7 +891,8 @@ impl Gen<'_, '_> {
                 b.switch_to_block(call);
                 self.call_check(check, t, f);
             }
-            Leaf::Str { slot, test } => self.str_leaf(check, *slot, test, t, f),
+            Leaf::Str { slot, test } => self.str_leaf(check, *slot, Some(test), t, f),
+            Leaf::Guarded { slot } => self.str_leaf(check, *slot, None, t, f),
             Leaf::Num { slot, test } => {
                 let (Some(entry), Some(loc)) = (self.num_slots.get(slot), self.cache) else {
                     // The analysis collects every inline slot; stay well-formed if it did not.
@@ -940,8 +947,9 @@ impl Gen<'_, '_> {
         }
     }
     /// An inline string leaf (see the module docs): the slot's bytes, fetched once per call,
-    /// compared with the test's constants.
-    fn str_leaf(&mut self, check: u32, slot: u32, test: &super::plan::StrTest, t: Block, f: Block) {
+    /// compared with the test's constants; without a test (a guarded call), present bytes call
+    /// the check as any other answer but absence does.
+    fn str_leaf(&mut self, check: u32, slot: u32, test: Option<&super::plan::StrTest>, t: Block, f: Block) {
         let (Some(entry), Some(loc)) = (self.str_slots.get(&slot), self.cache) else {
             // The analysis collects every inline slot; stay well-formed if it did not.
             self.b.ins().jump(f, &[]);
@@ -975,9 +983,13 @@ impl Gen<'_, '_> {
         b.ins().brif(absent, f, &[], call, &[]);
 
         b.switch_to_block(cmp);
-        let p = loc.load(b, ptr, types::I64, value);
-        let n = loc.load(b, ptr, types::I64, value + 8);
-        strings::emit(b, test, p, n, t, f);
+        if let Some(test) = test {
+            let p = loc.load(b, ptr, types::I64, value);
+            let n = loc.load(b, ptr, types::I64, value + 8);
+            strings::emit(b, test, p, n, t, f);
+        } else {
+            b.ins().jump(call, &[]);
+        }
 
         b.switch_to_block(call);
         self.call_check(check, t, f);

@@ -57,6 +57,12 @@ pub(crate) enum Leaf {
     Str { slot: u32, test: StrTest },
     /// Inline when fresh: the verdict bit (see [`VerdictBit`]), else `eval_check` as `Call`.
     Bit(VerdictBit),
+    /// `eval_check` behind the slot's bytes as a `Str` leaf of the same function fetches them
+    /// (once per call, shared with those leaves): an absent value is false without the call
+    /// (every check on an absent value is false), any other answer calls. For a test the JIT
+    /// does not inline (`contains`...) on a slot that inline tests read anyway: on the events
+    /// that lack the value (most events have no `fd.name`), no call.
+    Guarded { slot: u32 },
     /// Call `eval_check(ctx, check)`.
     Call,
 }
@@ -252,6 +258,17 @@ impl Plan {
                     Leaf::Bit(*b)
                 }
                 (leaf, _) => leaf,
+            })
+            .collect::<Vec<Leaf>>();
+        // Calls on a slot that inline string tests fetch anyway wait for its bytes.
+        let fetched: std::collections::HashSet<u32> =
+            leaves.iter().filter_map(|l| if let Leaf::Str { slot, .. } = l { Some(*slot) } else { None }).collect();
+        let leaves = leaves
+            .into_iter()
+            .zip(&p.checks)
+            .map(|(leaf, c)| match leaf {
+                Leaf::Call if fetched.contains(&c.slot.0) => Leaf::Guarded { slot: c.slot.0 },
+                leaf => leaf,
             })
             .collect();
         Ok(Plan { folded, leaves })
