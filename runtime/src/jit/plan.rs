@@ -4,7 +4,8 @@
 //! inline (an integer comparison on a cached slot value, or a string test against constants on
 //! the slot's bytes) or as a call to `eval_check`.
 
-use rulec_ir::{Check, Cmp, Const, Modifier, Node, Program, StrOp, Test};
+use rulec_ir::{Check, Cmp, Const, Modifier, Node, Program, Slot, StrOp, Test};
+use rulec_schema::SetBy;
 
 use super::VerdictBit;
 
@@ -260,14 +261,19 @@ impl Plan {
                 (leaf, _) => leaf,
             })
             .collect::<Vec<Leaf>>();
-        // Calls on a slot that inline string tests fetch anyway wait for its bytes.
+        // Calls on a slot that inline string tests fetch anyway wait for its bytes, when most
+        // events lack the value (a field only events with an fd, a socket or a path set: the
+        // schema's `set_by`); a value nearly every event has (a process's name) would be
+        // fetched for nothing before the call (measured: upstream rules 212 -> 217
+        // instructions per event with every call guarded).
         let fetched: std::collections::HashSet<u32> =
             leaves.iter().filter_map(|l| if let Leaf::Str { slot, .. } = l { Some(*slot) } else { None }).collect();
+        let rarely_set = |slot: u32| matches!(p.slots.get(slot as usize), Some(Slot::Field { field, .. }) if field.set_by != SetBy::Any);
         let leaves = leaves
             .into_iter()
             .zip(&p.checks)
             .map(|(leaf, c)| match leaf {
-                Leaf::Call if fetched.contains(&c.slot.0) => Leaf::Guarded { slot: c.slot.0 },
+                Leaf::Call if fetched.contains(&c.slot.0) && rarely_set(c.slot.0) => Leaf::Guarded { slot: c.slot.0 },
                 leaf => leaf,
             })
             .collect();

@@ -81,7 +81,7 @@ fn remembered_verdicts_are_the_tests_verdicts() {
         // A test the JIT compiles inline on the same slot: the others become calls guarded by
         // the bytes it fetches (an absent value is false without a call).
         cases.push(Case { ir: "s0 startswith \"a\"".into(), holds: Box::new(|v: &str| v.starts_with('a')) });
-        let mut ir = String::from("slots:\n  s0 = proc.name\nchecks:\n");
+        let mut ir = String::from("slots:\n  s0 = fd.name\nchecks:\n");
         for (i, c) in cases.iter().enumerate() {
             ir.push_str(&format!("  c{i} = {}\n", c.ir));
         }
@@ -106,7 +106,7 @@ fn remembered_verdicts_are_the_tests_verdicts() {
         for i in 0..EVENTS {
             let v = value(&mut r, i, EVENTS, &last);
             let ev = match &v {
-                Some(v) => fev("open", &[("proc.name", ParamValue::Str(v.clone()))]),
+                Some(v) => fev("open", &[("fd.name", ParamValue::Str(v.clone()))]),
                 None => fev("open", &[]),
             };
             for (k, c) in cases.iter().enumerate() {
