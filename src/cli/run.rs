@@ -46,6 +46,11 @@ pub struct RunArgs {
     #[arg(long, value_name = "CAPTURE")]
     pub replay: Option<PathBuf>,
 
+    /// With --replay: read and decode the capture on the same thread as the rules instead of a
+    /// second one (the default where the machine has more than one CPU).
+    #[arg(long, requires = "replay")]
+    pub no_read_ahead: bool,
+
     /// Print stats to stderr every S seconds (and always at the end).
     #[arg(long, value_name = "S")]
     pub stats_interval: Option<f64>,
@@ -191,7 +196,7 @@ pub fn run(cli: &RunArgs) -> i32 {
         syscall_requests: None,
     };
     let code = match &args.replay {
-        Some(path) => replay(path, &mut run, &stop),
+        Some(path) => replay(path, !args.no_read_ahead, &mut run, &stop),
         None => live(args, &mut run, &stop),
     };
     if let Some(text) = sink.finish(Duration::from_secs(5)) {
@@ -302,8 +307,11 @@ pub(super) fn load_rules(paths: &[PathBuf]) -> Result<Vec<SourceFile>, String> {
     super::stdlib::read_rules(paths)
 }
 
-fn replay(path: &std::path::Path, run: &mut Running<'_>, stop: &AtomicBool) -> i32 {
-    let replay = match rulec_runtime::capture::open_replay(path, Limits::default()) {
+/// Replays the capture at `path`, its reading on a second thread when `read_ahead` and the
+/// machine has more than one CPU ([`rulec_runtime::capture::ahead`]).
+fn replay(path: &std::path::Path, read_ahead: bool, run: &mut Running<'_>, stop: &AtomicBool) -> i32 {
+    let read_ahead = read_ahead && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
+    let replay = match rulec_runtime::capture::open_replay_with(path, Limits::default(), read_ahead) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("rulec run: cannot replay {}: {e}", path.display());

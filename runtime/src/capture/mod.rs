@@ -1,8 +1,10 @@
 //! Reading and writing captures: the `.scap` reader ([`scap`], `scap/`), rulec's own JSON Lines format
 //! (writer, reader and either-format open, `jsonl/`, re-exported here) and replaying a
-//! capture through the state machine ([`replay`]). Captures are untrusted input; everything
+//! capture through the state machine ([`replay`]), its source optionally read ahead by a
+//! second thread ([`ahead`]). Captures are untrusted input; everything
 //! here turns damage into errors, never panics.
 
+pub mod ahead;
 mod jsonl;
 pub mod replay;
 pub mod scap;

@@ -393,6 +393,56 @@ fn for_each_sees_what_iteration_sees() {
     }
 }
 
+/// What rules see over a whole replay (each event, its thread's name and fd) and how it ended.
+fn observe<S: rulec_runtime::EventSource>(r: Replay<S>) -> (Vec<String>, Result<usize, String>)
+where
+    S::Error: std::fmt::Display,
+{
+    let mut seen = Vec::new();
+    let end = r.for_each(|ev, st| {
+        seen.push(format!("{ev:?} | {:?} | {:?}", st.thread(ev.tid).map(|t| &t.comm), st.event_fd_info(ev)));
+    });
+    (seen, end.map(|st| st.thread_count()).map_err(|e| e.to_string()))
+}
+
+/// A replay whose capture is read ahead by a second thread shows rules the same events and
+/// states as one reading it itself, on every capture played 3 times (one 80 times, over several of the thread's chunks), plain
+/// and gzipped, and a
+/// damaged capture gives the same events and then the same error at the same place.
+#[test]
+fn read_ahead_sees_what_the_replay_sees() {
+    let Some(dir) = captures_dir() else { return };
+    let mut names: Vec<_> = std::fs::read_dir(&dir).expect("dir").filter_map(|e| e.ok()).map(|e| e.path()).collect();
+    names.sort();
+    let mut seen = 0;
+    for p in names.iter().filter(|p| p.extension().is_some_and(|e| e == "scap")) {
+        // One capture long enough to cross the reading thread's chunks (3.2 MB), the others short.
+        let long = p.ends_with("libs-sample.scap");
+        let times = if long { 80 } else { 3 };
+        let Ok(thrice) = rulec_runtime::scap::repeat_events(&std::fs::read(p).expect("read"), times) else { continue };
+        assert!(!long || thrice.len() > 3 * rulec_runtime::capture::ahead::CHUNK, "{} bytes", thrice.len());
+        // The whole file, the file cut in its last event block (a read error at the end), and
+        // the file gzipped.
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut gz, &thrice).expect("gzip");
+        for bytes in [thrice.clone(), thrice[..thrice.len() - 5].to_vec(), gz.finish().expect("gzip")] {
+            let open = |ahead| {
+                let r = ScapReader::from_reader_with(std::io::Cursor::new(bytes.clone()), ahead).expect("readable");
+                Replay::from_reader(r, Limits::default())
+            };
+            let (direct, direct_end) = observe(open(false));
+            let (by_ahead, ahead_end) = observe(open(true));
+            assert_eq!(direct.len(), by_ahead.len(), "{}", p.display());
+            for (i, (a, b)) in direct.iter().zip(&by_ahead).enumerate() {
+                assert_eq!(a, b, "{} event {i}", p.display());
+            }
+            assert_eq!(direct_end, ahead_end, "{}", p.display());
+            seen += 1;
+        }
+    }
+    assert!(seen >= 6, "too few captures were compared");
+}
+
 /// The replay completes an exit event with its enter event's parameters as a merge by name on
 /// decoded values does (the replay's own merge works from a per-event plan on the records'
 /// bytes): the same parameters, names, types and values, on every capture.

@@ -50,7 +50,8 @@ use read::*;
 use records::*;
 pub use records::{FdRecord, GroupRecord, UserRecord};
 pub use source::{
-    CaptureFileError, CaptureSource, ConvertError, Summary, convert, looks_like_jsonl, open_replay, summarize,
+    CaptureFileError, CaptureSource, ConvertError, Summary, convert, looks_like_jsonl, open_replay, open_replay_with,
+    summarize,
 };
 pub use write::CaptureWriter;
 

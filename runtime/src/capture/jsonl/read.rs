@@ -6,7 +6,7 @@ use super::*;
 /// A rulec capture reader: opening it reads the header and the state records; iterating yields
 /// the events.
 pub struct CaptureReader {
-    src: Box<dyn BufRead>,
+    src: Box<dyn BufRead + Send>,
     line: u64,
     buf: Vec<u8>,
     /// The header line.
@@ -42,7 +42,7 @@ impl CaptureReader {
     }
 
     /// Reads a capture from a byte stream.
-    pub fn from_reader(r: impl Read + 'static) -> Result<CaptureReader, CaptureError> {
+    pub fn from_reader(r: impl Read + Send + 'static) -> Result<CaptureReader, CaptureError> {
         CaptureReader::from_bufread(Box::new(BufReader::with_capacity(1 << 16, r)))
     }
 
@@ -51,7 +51,7 @@ impl CaptureReader {
         CaptureReader::from_reader(io::Cursor::new(b))
     }
 
-    fn from_bufread(src: Box<dyn BufRead>) -> Result<CaptureReader, CaptureError> {
+    fn from_bufread(src: Box<dyn BufRead + Send>) -> Result<CaptureReader, CaptureError> {
         let mut r = CaptureReader {
             src,
             line: 0,

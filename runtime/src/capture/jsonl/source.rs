@@ -55,6 +55,12 @@ impl CaptureSource {
     /// Opens `path`, reading it as a rulec capture when its content starts like one
     /// ([`looks_like_jsonl`]), else as a `.scap`.
     pub fn open(path: impl AsRef<Path>) -> Result<CaptureSource, CaptureFileError> {
+        CaptureSource::open_with(path, false)
+    }
+
+    /// [`CaptureSource::open`], a `.scap` read by a second thread when `read_ahead`
+    /// ([`crate::capture::ahead`]; rulec's own captures are read on this one).
+    pub fn open_with(path: impl AsRef<Path>, read_ahead: bool) -> Result<CaptureSource, CaptureFileError> {
         let path = path.as_ref();
         let mut f = File::open(path)
             .map_err(|e| CaptureFileError::Jsonl(cerr(0, format!("cannot open {}: {e}", path.display()))))?;
@@ -74,7 +80,7 @@ impl CaptureSource {
         if looks_like_jsonl(&head[..n]) {
             Ok(CaptureSource::Jsonl(CaptureReader::from_reader(src)?))
         } else {
-            Ok(CaptureSource::Scap(ScapReader::from_reader(src)?))
+            Ok(CaptureSource::Scap(ScapReader::from_reader_with(src, read_ahead)?))
         }
     }
 
@@ -141,7 +147,16 @@ impl Replay<CaptureReader> {
 
 /// Opens a capture of either format for replay (what `rulec test`'s `capture:` uses).
 pub fn open_replay(path: impl AsRef<Path>, limits: Limits) -> Result<Replay<CaptureSource>, CaptureFileError> {
-    let src = CaptureSource::open(path)?;
+    open_replay_with(path, limits, false)
+}
+
+/// [`open_replay`], a `.scap` read by a second thread when `read_ahead` ([`CaptureSource::open_with`]).
+pub fn open_replay_with(
+    path: impl AsRef<Path>,
+    limits: Limits,
+    read_ahead: bool,
+) -> Result<Replay<CaptureSource>, CaptureFileError> {
+    let src = CaptureSource::open_with(path, read_ahead)?;
     let state = src.initial_state(limits);
     Ok(Replay::with_state(src, state))
 }

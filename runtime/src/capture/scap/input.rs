@@ -8,19 +8,37 @@
 
 use std::io::{self, Read};
 
+use crate::capture::ahead::{Chunks, HEAD};
+
 /// A reading buffer over a byte stream.
 pub(super) struct Input {
-    src: Box<dyn Read>,
-    buf: Box<[u8]>,
+    src: Src,
+    buf: Vec<u8>,
     /// The unread bytes are `buf[pos..end]`.
     pos: usize,
     end: usize,
+    /// The most bytes [`Input::want`] makes unread (the buffer's size when reading directly).
+    most: usize,
+}
+
+/// Where an [`Input`]'s bytes come from.
+enum Src {
+    /// Read into the buffer on this thread.
+    Direct(Box<dyn Read + Send>),
+    /// Read by a second thread: its chunks become the buffer ([`Chunks`]).
+    Ahead(Chunks),
 }
 
 impl Input {
     /// A buffer of `size` bytes over `src`.
-    pub(super) fn new(src: Box<dyn Read>, size: usize) -> Input {
-        Input { src, buf: vec![0; size].into_boxed_slice(), pos: 0, end: 0 }
+    pub(super) fn new(src: Box<dyn Read + Send>, size: usize) -> Input {
+        Input { src: Src::Direct(src), buf: vec![0; size], pos: 0, end: 0, most: size }
+    }
+
+    /// An input over `src` read ahead by a second thread ([`Chunks`]) that makes unread up to
+    /// `size` bytes at a time, as [`Input::new`]'s buffer of that size does.
+    pub(super) fn ahead(src: Box<dyn Read + Send>, size: usize) -> io::Result<Input> {
+        Ok(Input { src: Src::Ahead(Chunks::start(src)?), buf: Vec::new(), pos: 0, end: 0, most: size })
     }
 
     /// The bytes read from the source and not yet consumed.
@@ -41,21 +59,59 @@ impl Input {
         if self.end - self.pos >= n {
             return Ok(true);
         }
-        if n > self.buf.len() {
+        if n > self.most {
             return Ok(false);
         }
-        self.buf.copy_within(self.pos..self.end, 0);
-        self.end -= self.pos;
-        self.pos = 0;
-        while self.end < n {
-            match self.src.read(&mut self.buf[self.end..]) {
-                Ok(0) => return Ok(false),
-                Ok(k) => self.end += k,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
+        while self.end - self.pos < n {
+            if !self.more()? {
+                return Ok(false);
             }
         }
         Ok(true)
+    }
+
+    /// Reads more of the source after the unread bytes (which stay unread): `Ok(false)` at
+    /// the end of the stream.
+    fn more(&mut self) -> io::Result<bool> {
+        match &mut self.src {
+            Src::Direct(src) => {
+                if self.pos > 0 {
+                    self.buf.copy_within(self.pos..self.end, 0);
+                    self.end -= self.pos;
+                    self.pos = 0;
+                }
+                loop {
+                    match src.read(&mut self.buf[self.end..]) {
+                        Ok(0) => return Ok(false),
+                        Ok(k) => {
+                            self.end += k;
+                            return Ok(true);
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+            Src::Ahead(chunks) => {
+                let Some(mut next) = chunks.next()? else { return Ok(false) };
+                let tail = self.end - self.pos;
+                if tail <= HEAD {
+                    // The unread end goes to the new chunk's free start.
+                    next[HEAD - tail..HEAD].copy_from_slice(&self.buf[self.pos..self.end]);
+                    self.pos = HEAD - tail;
+                } else {
+                    // Too long for it (a record longer than the free start): the two joined.
+                    let mut joined = Vec::with_capacity(tail + next.len() - HEAD);
+                    joined.extend_from_slice(&self.buf[self.pos..self.end]);
+                    joined.extend_from_slice(&next[HEAD..]);
+                    chunks.recycle(std::mem::replace(&mut next, joined));
+                    self.pos = 0;
+                }
+                self.end = next.len();
+                chunks.recycle(std::mem::replace(&mut self.buf, next));
+                Ok(true)
+            }
+        }
     }
 }
 
@@ -63,12 +119,16 @@ impl Read for Input {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         if self.pos == self.end {
             // Past the buffer: a large read goes straight to the source.
-            if out.len() >= self.buf.len() {
-                return self.src.read(out);
+            if let Src::Direct(src) = &mut self.src
+                && out.len() >= self.buf.len()
+            {
+                return src.read(out);
             }
             self.pos = 0;
             self.end = 0;
-            self.end = self.src.read(&mut self.buf)?;
+            if !self.more()? {
+                return Ok(0);
+            }
         }
         let k = out.len().min(self.end - self.pos);
         out[..k].copy_from_slice(&self.buf[self.pos..self.pos + k]);
@@ -114,5 +174,70 @@ mod tests {
         inp.read_to_end(&mut got).unwrap();
         assert_eq!(got, data);
         assert!(!inp.want(65).unwrap(), "more than the buffer holds is never promised");
+    }
+
+    /// Reads `inp` to its end in a pattern of in-place `want`s of sizes from `sizes` (cycled)
+    /// and plain reads: every byte in order, and where the first error came.
+    fn walk(mut inp: Input, sizes: &[usize]) -> (Vec<u8>, Option<String>) {
+        let mut got = Vec::new();
+        for &n in sizes.iter().cycle() {
+            match inp.want(n) {
+                Ok(true) => {
+                    got.extend_from_slice(&inp.unread()[..n]);
+                    inp.consume(n);
+                }
+                Ok(false) => break,
+                Err(e) => return (got, Some(e.to_string())),
+            }
+            let mut b = [0u8; 3];
+            match inp.read(&mut b) {
+                Ok(k) => got.extend_from_slice(&b[..k]),
+                Err(e) => return (got, Some(e.to_string())),
+            }
+        }
+        got.extend_from_slice(inp.unread());
+        let k = inp.unread().len();
+        inp.consume(k);
+        let end = inp.read_to_end(&mut got).err().map(|e| e.to_string());
+        (got, end)
+    }
+
+    /// A source that fails after its bytes.
+    struct Failing(Trickle);
+    impl Read for Failing {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            match self.0.read(out)? {
+                0 => Err(io::Error::other("disk on fire")),
+                k => Ok(k),
+            }
+        }
+    }
+
+    /// An input read ahead by a second thread gives the same bytes as one reading directly,
+    /// across chunk boundaries (record ends moved to the next chunk's free start, and ends
+    /// longer than that joined), for every pattern of reads; then the same end or error.
+    #[test]
+    fn read_ahead_gives_the_bytes_and_errors_of_direct_reading() {
+        use crate::capture::ahead::{CHUNK, HEAD};
+        let len = 3 * CHUNK + 12_345;
+        let data: Vec<u8> = (0..len as u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+        let most = 1 << 20;
+        // Small records; records around the free start's size; records up to the most.
+        for sizes in [&[1, 26, 300, 7][..], &[HEAD - 1, HEAD, HEAD + 1, 5][..], &[most, 3 * HEAD + 11, most - 1][..]] {
+            for step in [4096, 1 << 20] {
+                let direct = walk(Input::new(Box::new(Trickle(data.clone(), 0, step)), most), sizes);
+                let ahead = walk(Input::ahead(Box::new(Trickle(data.clone(), 0, step)), most).unwrap(), sizes);
+                assert_eq!(direct.0.len(), len);
+                assert!(direct == ahead, "sizes {sizes:?}, reads of {step}");
+                let failing = || Box::new(Failing(Trickle(data.clone(), 0, step)));
+                let direct = walk(Input::new(failing(), most), sizes);
+                let ahead = walk(Input::ahead(failing(), most).unwrap(), sizes);
+                assert_eq!(direct.1.as_deref(), Some("disk on fire"));
+                assert_eq!(direct.1, ahead.1, "sizes {sizes:?}, reads of {step}");
+                // The bytes before the error are all there (direct reading may stop a little
+                // earlier, at the read that failed).
+                assert!(ahead.0.starts_with(&direct.0) && data.starts_with(&ahead.0));
+            }
+        }
     }
 }

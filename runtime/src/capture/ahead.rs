@@ -1,0 +1,123 @@
+//! Reading a capture's bytes ahead on a second thread ([`Chunks`]): the file reads (the
+//! kernel's copy out of the page cache) and gzip decompression run on that thread while the
+//! event loop (framing and decoding records, the state machine, the rules) runs on the
+//! caller's.
+//!
+//! The thread fills chunks of [`CHUNK`] bytes and hands them over a channel of at most
+//! [`CHUNKS_AHEAD`]; the reader takes each chunk as its buffer (no copy: each chunk keeps
+//! [`HEAD`] bytes free at its start, where the reader puts the unread end of the previous one,
+//! a record cut at the chunk boundary) and gives the one it is done with back to be refilled.
+//! Memory is a handful of chunks whatever the capture's size.
+//!
+//! Handing over decoded events instead (a batch of events per handover) was measured first
+//! and dropped: on the 2-CPU test machine every event's buffers then crossed between the two
+//! CPUs' caches and the replay of 7.09 M events took 0.72 s instead of 0.47 s.
+
+use std::io::{self, Read};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
+
+/// Bytes read into one chunk.
+pub const CHUNK: usize = 1 << 20;
+
+/// Bytes kept free at the start of each chunk for the unread end of the previous one.
+pub const HEAD: usize = 64 << 10;
+
+/// Most filled chunks waiting for the reader.
+pub const CHUNKS_AHEAD: usize = 2;
+
+/// What the reading thread hands over.
+enum Msg {
+    /// A chunk whose bytes `HEAD..` are the stream's next.
+    Data(Vec<u8>),
+    /// The stream ended.
+    End,
+    /// Reading failed (after the bytes handed over before).
+    Failed(io::Error),
+}
+
+/// A byte stream read by a thread of its own, chunk by chunk (see the module doc).
+pub(crate) struct Chunks {
+    filled: Receiver<Msg>,
+    empty: SyncSender<Vec<u8>>,
+    /// Set once the end or an error has been handed out: later calls say the end.
+    done: bool,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Chunks {
+    /// Starts reading `src` on a new thread.
+    pub(crate) fn start(src: Box<dyn Read + Send>) -> io::Result<Chunks> {
+        let (filled_tx, filled) = sync_channel::<Msg>(CHUNKS_AHEAD);
+        // Every chunk is being filled, waiting, or held by the reader: the return channel
+        // never holds more than all of them.
+        let (empty, empty_rx) = sync_channel::<Vec<u8>>(CHUNKS_AHEAD + 2);
+        for _ in 0..CHUNKS_AHEAD + 1 {
+            let _ = empty.try_send(Vec::new());
+        }
+        let thread =
+            std::thread::Builder::new().name("rulec-read".into()).spawn(move || fill(src, &empty_rx, &filled_tx))?;
+        Ok(Chunks { filled, empty, done: false, thread: Some(thread) })
+    }
+
+    /// The next chunk (its bytes from [`HEAD`] on), `None` at the end, or the read error.
+    pub(crate) fn next(&mut self) -> io::Result<Option<Vec<u8>>> {
+        if self.done {
+            return Ok(None);
+        }
+        let msg = self.filled.recv();
+        self.done = !matches!(msg, Ok(Msg::Data(_)));
+        match msg {
+            Ok(Msg::Data(c)) => Ok(Some(c)),
+            Ok(Msg::End) => Ok(None),
+            Ok(Msg::Failed(e)) => Err(e),
+            Err(_) => {
+                // The thread ended without saying why: it panicked. That panic is this
+                // reader's (a bug must not pass for the end of the capture).
+                if let Some(Err(p)) = self.thread.take().map(JoinHandle::join) {
+                    std::panic::resume_unwind(p);
+                }
+                Ok(None)
+            }
+        }
+    }
+
+    /// Gives a buffer done with (a chunk, or any) back to be filled.
+    pub(crate) fn recycle(&self, used: Vec<u8>) {
+        // After the thread's end it is not needed; while it runs the channel has room.
+        let _ = self.empty.try_send(used);
+    }
+}
+
+/// The reading thread: fills the buffers it is given until the stream ends or fails, or the
+/// reader has gone (a closed channel).
+fn fill(mut src: Box<dyn Read + Send>, empty: &Receiver<Vec<u8>>, filled: &SyncSender<Msg>) {
+    while let Ok(mut c) = empty.recv() {
+        // A full chunk comes back at its full length: nothing is zeroed again.
+        c.resize(HEAD + CHUNK, 0);
+        let (mut k, mut failed) = (0, None);
+        while k < CHUNK {
+            match src.read(&mut c[HEAD + k..]) {
+                Ok(0) => break,
+                Ok(n) => k += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+        }
+        let last = k < CHUNK;
+        c.truncate(HEAD + k);
+        if k > 0 && filled.send(Msg::Data(c)).is_err() {
+            return;
+        }
+        if last {
+            let _ = filled.send(failed.map_or(Msg::End, Msg::Failed));
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
