@@ -36,7 +36,8 @@
 //!   rebuilt with one batch function per candidate list that events ran while profiling
 //!   ([`crate::jit::JitProgram::compile_batches`]): all of the list's rules in one call, each
 //!   slot fetched once for all of them, the matching rules' positions returned, and the
-//!   alerts rendered from them in rule order as before. While profiling (and counting shared
+//!   alerts rendered from them in rule order as before. A list's event name decides every check
+//!   on `evt.type`, so its batch takes them as constants ([`Compiled::type_verdicts`]). While profiling (and counting shared
 //!   passes' reach), and for a list without a batch, the engine calls one rule function per
 //!   rule. Switching a rule on or off rebuilds the lists, and the batches with them.
 //! * **Alert text.** [`Alert::message`] is the rule's output with every `%field` replaced by its

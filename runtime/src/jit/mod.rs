@@ -42,7 +42,10 @@
 //! after the other, with ONE slot cache and one memo per shared node for all of them: a slot
 //! value fetched by one rule (`slot_num`, `slot_str`) serves every later rule of the list for
 //! that event, and a sub-condition several rules share (a macro) is evaluated at most once per
-//! call. The other form compiles each rule once as a body `fn(ctx, cache) -> u8` reading a
+//! call. A batch may also be given checks whose verdict holds on every event it runs on (the
+//! engine's lists are per event name, which decides the checks on `evt.type`): the inlined form
+//! folds them (`plan::Plan::with_known`), so such a guard inside a condition costs nothing and
+//! a rule it makes false is skipped. The other form compiles each rule once as a body `fn(ctx, cache) -> u8` reading a
 //! program-wide cache layout and has the batch call the bodies in turn, the rule functions
 //! being wrappers around the same bodies. Measured on `rulec bench` with callgrind (2026-12-07,
 //! instructions per event of the timed passes; compile instructions of the JIT rebuilt after
