@@ -9,8 +9,9 @@
 //! capture through the state machine, so memory does not grow with the capture. Figures, fastest
 //! of `--repeat` runs:
 //!
-//! * **whole run**: wall time from opening the file to the last event (decoding, state, rules),
-//!   what `sysdig -r` does too (sysdig prints one short line per match, rulec counts them);
+//! * **whole run**: wall time from opening the file to the last event (decoding, state, rules;
+//!   the file read ahead by a second thread as `rulec run --replay` reads it), what `sysdig -r`
+//!   does too (sysdig prints one short line per match, rulec counts them);
 //! * **eval**: rulec's evaluation share per event, timed around each evaluation with the fenced
 //!   time-stamp counter during further streaming passes (the engine of the last whole run, its
 //!   evaluation order settled). sysdig cannot be timed from inside: with a filter, its share is
@@ -27,6 +28,7 @@ use std::time::Instant;
 
 use rulec_compiler::check::CheckResult;
 use rulec_runtime::ScapReader;
+use rulec_runtime::capture::CaptureSource;
 use rulec_runtime::engine::{Alert, Backend, Engine, MatchMode};
 use rulec_runtime::replay::Replay;
 use rulec_runtime::state::Limits;
@@ -264,9 +266,12 @@ fn engine(result: &CheckResult, kind: Kind, mode: MatchMode) -> Result<Engine, S
     Ok(e)
 }
 
-fn open(capture: &Path) -> Result<Replay, String> {
-    let reader = ScapReader::open(capture).map_err(|e| format!("{}: {e}", capture.display()))?;
-    Ok(Replay::from_reader(reader, Limits::default()))
+/// Opens the capture as `rulec run --replay` does: read ahead by a second thread on a machine
+/// with more than one CPU ([`rulec_runtime::capture::ahead`]).
+fn open(capture: &Path) -> Result<Replay<CaptureSource>, String> {
+    let ahead = std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
+    rulec_runtime::capture::open_replay_with(capture, Limits::default(), ahead)
+        .map_err(|e| format!("{}: {e}", capture.display()))
 }
 
 fn measure_inner(args: &BenchArgs, capture: &Path, kind: Kind) -> Result<CaptureMeasurement, String> {
