@@ -35,20 +35,21 @@ pub const SUBSET: &[&str] = &[
 /// Pushes onto `out` the names (from [`SUBSET`]) of the rules that match `ev`, `state` being
 /// the state after applying it. Rules are tried in `SUBSET` order.
 pub fn matches(ev: &Event, state: &State, out: &mut Vec<&'static str>) {
-    let t = state.thread(ev.tid);
+    // The thread is looked up where a rule needs it, not for every event (most events are of
+    // types no rule of the subset sees, and the engine does not look it up for those either).
     match ev.name {
         "open" | "openat" | "openat2" => {
             let Some(fd) = open_fd(ev, state) else { return };
             let flags = ev.get_any(any::FLAGS).unwrap_or(0) as u32;
-            if flags & flags::PPM_O_RDONLY != 0 && read_sensitive_untrusted(fd, t, state) {
+            if flags & flags::PPM_O_RDONLY != 0 && read_sensitive_untrusted(fd, ev, state) {
                 out.push("Read sensitive file untrusted");
             }
-            if flags & flags::PPM_O_WRONLY != 0 && clear_log(ev, fd, t) {
+            if flags & flags::PPM_O_WRONLY != 0 && clear_log(ev, fd, state) {
                 out.push("Clear Log Activities");
             }
         }
         "execve" | "execveat" => {
-            let Some(t) = t else {
+            let Some(t) = state.thread(ev.tid) else {
                 // Without the process every proc.* check is false: none of these rules match.
                 return;
             };
@@ -73,12 +74,12 @@ pub fn matches(ev: &Event, state: &State, out: &mut Vec<&'static str>) {
         "socket" => {
             // evt.arg.domain contains AF_PACKET; container.
             let domain = ev.get_any(any::DOMAIN).unwrap_or(-1);
-            if domain == i64::from(PPM_AF_PACKET) && t.is_some_and(in_container) {
+            if domain == i64::from(PPM_AF_PACKET) && state.thread(ev.tid).is_some_and(in_container) {
                 out.push("Packet socket created in container");
             }
         }
         "connect" | "sendto" | "sendmsg" => {
-            if let Some(t) = t
+            if let Some(t) = state.thread(ev.tid)
                 && t.exe.ends_with("ssh")
                 && let Some(fd) = state.event_fd_info(ev)
                 && outbound(ev, fd)
@@ -517,13 +518,14 @@ fn aname<'a>(state: &'a State, t: &'a Thread, n: usize) -> Option<&'a str> {
     state.ancestors(t).nth(n - 1).map(|a| a.comm.as_str()).filter(|s| !s.is_empty())
 }
 
-fn read_sensitive_untrusted(fd: &FdInfo, t: Option<&Thread>, state: &State) -> bool {
+fn read_sensitive_untrusted(fd: &FdInfo, ev: &Event, state: &State) -> bool {
     let dir = fd.directory();
     let sensitive =
         SENSITIVE_FILE_NAMES.contains(&fd.name.as_str()) || matches!(dir, Some("/etc/sudoers.d" | "/etc/pam.d"));
     if !sensitive {
         return false;
     }
+    let t = state.thread(ev.tid);
     let parent = t.and_then(|t| rulec_runtime::fields::process::parent_of(state, t));
     let pname = parent.map(|p| p.comm.as_str()).filter(|s| !s.is_empty());
     let pcmdline = parent.map(Thread::cmdline);
@@ -592,7 +594,7 @@ fn read_sensitive_untrusted(fd: &FdInfo, t: Option<&Thread>, state: &State) -> b
     true
 }
 
-fn clear_log(ev: &Event, fd: &FdInfo, t: Option<&Thread>) -> bool {
+fn clear_log(ev: &Event, fd: &FdInfo, state: &State) -> bool {
     let flags = ev.get_any(any::FLAGS).unwrap_or(0) as u32;
     if flags & (1 << 8) == 0 {
         // evt.arg.flags contains "O_TRUNC"
@@ -604,7 +606,7 @@ fn clear_log(ev: &Event, fd: &FdInfo, t: Option<&Thread>) -> bool {
         return false;
     }
     // containerd_activities
-    if name(t) == Some("containerd")
+    if name(state.thread(ev.tid)) == Some("containerd")
         && [
             "/var/lib/containerd/io.containerd.snapshotter.v1.overlayfs/snapshots/",
             "/var/lib/rancher/k3s/agent/containerd/io.containerd.snapshotter.v1.overlayfs/snapshots",

@@ -254,6 +254,27 @@ impl Compiled {
         self.checks.iter().map(|c| c.shared.is_some_and(|(g, _)| self.shared_pass_is_exact(g as usize))).collect()
     }
 
+    /// The checks on `evt.type` whose verdict an event called `name` decides, with that verdict
+    /// (check id, verdict): the real extractor's `evt.type` is the event's name, always present,
+    /// so such a check is a constant for the events of one name. Each verdict is the check's own
+    /// matcher on that value, as the interpreter would compute it. With another extractor
+    /// ([`Compiled::with_extractor`]) nothing is known.
+    pub fn type_verdicts(&self, name: &str) -> Vec<(u32, bool)> {
+        let is_type = |slot: SlotId| {
+            matches!(
+                self.slots.get(slot.0 as usize),
+                Some(SlotPlan::Field { field, arg: None, get: Getter::Direct(_), norm: Norm::None })
+                    if field.name == "evt.type" && !field.is_list
+            )
+        };
+        self.checks
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| !c.list && !matches!(c.m, Matcher::Slot { .. }) && is_type(c.slot))
+            .map(|(i, c)| (i as u32, c.test_scalar(ValueRef::Str(name), None)))
+            .collect()
+    }
+
     /// The program this was compiled from.
     pub fn program(&self) -> &Program {
         &self.program

@@ -351,7 +351,7 @@ fn abspath(arg: Option<&FieldArgValue>, ev: &Event, st: &State) -> Option<String
         return ev.get_any(p.path).map(str::to_string);
     }
     let _ = arg_index(arg);
-    super::abs_path(ev, st, p.dirfd, p.path)
+    super::abs_path(ev, st, p.dirfd, p.path).map(std::borrow::Cow::into_owned)
 }
 
 // ---- time formatting ---------------------------------------------------------------------------

@@ -65,7 +65,7 @@ pub(super) fn lookup(name: &str) -> Option<Extractor> {
             let cid = super::thread(ev, st)?.container_id.clone();
             let name = match fdi(ev, st) {
                 Some(f) => f.name.clone(),
-                None => null_fd_path(ev, st)?,
+                None => null_fd_path(ev, st)?.into_owned(),
             };
             Some(s(format!("{}:{name}", container_or_host(&cid))))
         },
@@ -182,7 +182,7 @@ fn is_open(ev: &Event) -> bool {
 
 /// For an open-family event whose fd is not in the table (a failed open, or an enter event):
 /// the path it names, made absolute.
-pub(super) fn null_fd_path(ev: &Event, st: &State) -> Option<String> {
+pub(super) fn null_fd_path<'e>(ev: &'e Event, st: &State) -> Option<std::borrow::Cow<'e, str>> {
     if !is_open(ev) {
         return None;
     }

@@ -63,6 +63,7 @@ pub mod user;
 #[cfg(test)]
 mod tests;
 
+use std::borrow::Cow;
 use std::cell::{Cell, OnceCell};
 use std::sync::LazyLock;
 
@@ -71,7 +72,7 @@ use rulec_schema::params::{AnyKey, any, kind};
 use rulec_schema::{EventDef, FieldInfo, schema};
 
 use crate::event::{Direction, Event, ParamValue};
-use crate::state::{FdInfo, State, Thread, join_path, normalize_path};
+use crate::state::{FdInfo, State, Thread, join_path, normalized};
 use crate::value::Value;
 
 /// An extractor: the value of one field (its argument given) for an event and the state rules
@@ -131,7 +132,7 @@ pub struct Src<'a> {
     /// `evt.is_open_*` check.
     open_flags: Cell<Option<Option<u32>>>,
     /// The path an open-family event names when its fd is not in the table.
-    null_fd_path: OnceCell<Option<String>>,
+    null_fd_path: OnceCell<Option<Cow<'a, str>>>,
     /// The connection a failed `connect` names ([`fd::failed_connect_name`]).
     failed_connect: OnceCell<Option<String>>,
 }
@@ -320,22 +321,23 @@ pub(crate) const AT_FDCWD: i64 = -100;
 /// The absolute form of the path in parameter `path_param`, relative paths being resolved
 /// against the directory fd in `dirfd_param` (or the thread's cwd for `AT_FDCWD` / no dirfd),
 /// as libsinsp does for `evt.abspath`, `fs.path.*` and failed opens.
-pub(crate) fn abs_path(
-    ev: &Event,
+pub(crate) fn abs_path<'e>(
+    ev: &'e Event,
     st: &State,
     dirfd_param: Option<AnyKey<kind::Fd>>,
     path_param: AnyKey<kind::Str>,
-) -> Option<String> {
+) -> Option<Cow<'e, str>> {
     let raw = ev.get_any(path_param)?;
     if raw.starts_with('/') {
-        return Some(normalize_path(raw));
+        // Borrowed from the event when already normal (most absolute paths).
+        return Some(normalized(raw));
     }
     let dirfd = dirfd_param.and_then(|p| ev.get_any(p)).unwrap_or(AT_FDCWD);
     let base = if dirfd == AT_FDCWD { thread(ev, st)?.cwd.clone() } else { st.fd(ev.tid, dirfd)?.name.clone() };
     if raw.is_empty() {
-        return Some(base);
+        return Some(Cow::Owned(base));
     }
-    Some(join_path(&base, raw))
+    Some(Cow::Owned(join_path(&base, raw)))
 }
 
 /// The scap event-table row of the event ([`Event::def`]).

@@ -42,7 +42,10 @@
 //! after the other, with ONE slot cache and one memo per shared node for all of them: a slot
 //! value fetched by one rule (`slot_num`, `slot_str`) serves every later rule of the list for
 //! that event, and a sub-condition several rules share (a macro) is evaluated at most once per
-//! call. The other form compiles each rule once as a body `fn(ctx, cache) -> u8` reading a
+//! call. A batch may also be given checks whose verdict holds on every event it runs on (the
+//! engine's lists are per event name, which decides the checks on `evt.type`): the inlined form
+//! folds them (`plan::Plan::with_known`), so such a guard inside a condition costs nothing and
+//! a rule it makes false is skipped. The other form compiles each rule once as a body `fn(ctx, cache) -> u8` reading a
 //! program-wide cache layout and has the batch call the bodies in turn, the rule functions
 //! being wrappers around the same bodies. Measured on `rulec bench` with callgrind (2026-12-07,
 //! instructions per event of the timed passes; compile instructions of the JIT rebuilt after
@@ -267,16 +270,22 @@ impl JitProgram {
     /// `lists` (rule indices, in the order to run them; see [`JitProgram::eval_batch`]). The
     /// rule functions then call the same rule bodies the batch functions call.
     ///
+    /// `known[i]` (missing: nothing) lists checks (id, verdict) that hold that verdict on
+    /// every event list `i` is run on (the engine's lists are per event name, which decides
+    /// the checks on `evt.type`): the batch folds them, and skips a rule they make false.
+    ///
     /// # Safety
     ///
-    /// As for [`JitProgram::compile_shared`].
+    /// As for [`JitProgram::compile_shared`]; and a batch must only be run on events for which
+    /// its `known` verdicts hold (else it may give other verdicts than the rule functions).
     pub unsafe fn compile_batches(
         p: &Program,
         cb: Callbacks,
         bits: &[Option<VerdictBit>],
         lists: &[Vec<usize>],
+        known: &[Vec<(u32, bool)>],
     ) -> Result<JitProgram, String> {
-        Self::compile_lists(p, cb, bits, Some(lists), Options::default())
+        Self::compile_lists(p, cb, bits, Some((lists, known)), Options::default())
     }
 
     pub(crate) fn compile_with(
@@ -288,14 +297,20 @@ impl JitProgram {
         Self::compile_lists(p, cb, bits, None, opts)
     }
 
+    /// `lists`: the candidate lists and, per list, the checks known on its events (see
+    /// [`JitProgram::compile_batches`]).
     pub(crate) fn compile_lists(
         p: &Program,
         cb: Callbacks,
         bits: &[Option<VerdictBit>],
-        lists: Option<&[Vec<usize>]>,
+        lists: Option<(&[Vec<usize>], &[Vec<(u32, bool)>])>,
         opts: Options,
     ) -> Result<JitProgram, String> {
         let plan = plan::Plan::new(p, bits, cb.slot_str.is_some())?;
+        let (lists, known) = match lists {
+            Some((l, k)) => (Some(l), k),
+            None => (None, &[][..]),
+        };
         if let Some(lists) = lists {
             for list in lists {
                 if list.len() > u32::MAX as usize {
@@ -387,22 +402,26 @@ impl JitProgram {
         if let Some(lists) = lists {
             let batch_sig = env.batch_signature();
             // Event types often have the same rules (`open`, `openat`, `openat2`...): one
-            // function per distinct list.
-            let mut distinct: std::collections::HashMap<&[usize], FuncId> = std::collections::HashMap::new();
+            // function per distinct list (and known verdicts).
+            type Key<'k> = (&'k [usize], &'k [(u32, bool)]);
+            let mut distinct: std::collections::HashMap<Key<'_>, FuncId> = std::collections::HashMap::new();
             for (k, list) in lists.iter().enumerate() {
-                if let Some(&id) = distinct.get(list.as_slice()) {
+                let knows = known.get(k).map_or(&[][..], Vec::as_slice);
+                if let Some(&id) = distinct.get(&(list.as_slice(), knows)) {
                     batch_ids.push((id, list.len()));
                     continue;
                 }
                 let id =
                     module.declare_anonymous_function(&batch_sig).map_err(|e| format!("declaring batch {k}: {e}"))?;
-                distinct.insert(list.as_slice(), id);
+                distinct.insert((list.as_slice(), knows), id);
                 ctx.func.signature = batch_sig.clone();
                 match &layout {
                     None => {
                         // Ranges checked above.
                         let roots: Vec<u32> = list.iter().filter_map(|&r| p.rules.get(r)).map(|r| r.root.0).collect();
-                        codegen::build_batch_inline(&mut ctx.func, &mut fctx, p, &plan, &env, &roots, &mut scratch)
+                        let own = if knows.is_empty() { None } else { Some(plan.with_known(p, knows)?) };
+                        let plan = own.as_ref().unwrap_or(&plan);
+                        codegen::build_batch_inline(&mut ctx.func, &mut fctx, p, plan, &env, &roots, &mut scratch)
                             .map_err(|e| format!("compiling batch {k}: {e}"))?;
                     }
                     Some(layout) => {

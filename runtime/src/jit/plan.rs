@@ -206,41 +206,7 @@ impl Plan {
                 return Err(format!("check {i} compares with slot {} of {}", other.0, p.slots.len()));
             }
         }
-        let mut folded: Vec<Option<bool>> = Vec::with_capacity(p.nodes.len());
-        for (n, node) in p.nodes.iter().enumerate() {
-            let f = match node {
-                Node::Const(b) => Some(*b),
-                Node::Check(c) => {
-                    if c.0 as usize >= p.checks.len() {
-                        return Err(format!("node {n} uses check {} of {}", c.0, p.checks.len()));
-                    }
-                    None
-                }
-                Node::Not(c) => folded[child_ok(n, c.0)?].map(|b| !b),
-                // And: false as soon as one child is false, true when all are (empty And is true).
-                // Or: the dual. `absorbing` is the value that decides the whole node.
-                Node::And(cs) | Node::Or(cs) => {
-                    let absorbing = matches!(node, Node::Or(_));
-                    let mut all_neutral = true;
-                    let mut decided = false;
-                    for c in cs {
-                        match folded[child_ok(n, c.0)?] {
-                            Some(b) if b == absorbing => decided = true,
-                            Some(_) => {}
-                            None => all_neutral = false,
-                        }
-                    }
-                    if decided {
-                        Some(absorbing)
-                    } else if all_neutral {
-                        Some(!absorbing)
-                    } else {
-                        None
-                    }
-                }
-            };
-            folded.push(f);
-        }
+        let folded = fold(p, &[])?;
         for (r, rule) in p.rules.iter().enumerate() {
             if rule.root.0 as usize >= p.nodes.len() {
                 return Err(format!("rule {r} (`{}`) has root node {} of {}", rule.name, rule.root.0, p.nodes.len()));
@@ -279,4 +245,58 @@ impl Plan {
             .collect();
         Ok(Plan { folded, leaves })
     }
+
+    /// This plan for code that may take the checks of `known` (check id, verdict) as constants:
+    /// what one batch function knows about its events (see
+    /// [`super::JitProgram::compile_batches`]). The nodes they decide fold (a folded node is a
+    /// jump, a rule folded false costs nothing); the leaves stay as they are.
+    pub(crate) fn with_known(&self, p: &Program, known: &[(u32, bool)]) -> Result<Plan, String> {
+        Ok(Plan { folded: fold(p, known)?, leaves: self.leaves.clone() })
+    }
+}
+
+/// Per node of `p`, `Some(b)` when its value is the constant `b` whatever the event, the checks
+/// of `known` taking their given verdicts; `Err` on an id out of range.
+fn fold(p: &Program, known: &[(u32, bool)]) -> Result<Vec<Option<bool>>, String> {
+    let mut consts: Vec<Option<bool>> = vec![None; p.checks.len()];
+    for &(c, v) in known {
+        match consts.get_mut(c as usize) {
+            Some(slot) => *slot = Some(v),
+            None => return Err(format!("known verdict for check {c} of {}", p.checks.len())),
+        }
+    }
+    let mut folded: Vec<Option<bool>> = Vec::with_capacity(p.nodes.len());
+    for (n, node) in p.nodes.iter().enumerate() {
+        let f = match node {
+            Node::Const(b) => Some(*b),
+            Node::Check(c) => match consts.get(c.0 as usize) {
+                Some(v) => *v,
+                None => return Err(format!("node {n} uses check {} of {}", c.0, p.checks.len())),
+            },
+            Node::Not(c) => folded[child_ok(n, c.0)?].map(|b| !b),
+            // And: false as soon as one child is false, true when all are (empty And is true).
+            // Or: the dual. `absorbing` is the value that decides the whole node.
+            Node::And(cs) | Node::Or(cs) => {
+                let absorbing = matches!(node, Node::Or(_));
+                let mut all_neutral = true;
+                let mut decided = false;
+                for c in cs {
+                    match folded[child_ok(n, c.0)?] {
+                        Some(b) if b == absorbing => decided = true,
+                        Some(_) => {}
+                        None => all_neutral = false,
+                    }
+                }
+                if decided {
+                    Some(absorbing)
+                } else if all_neutral {
+                    Some(!absorbing)
+                } else {
+                    None
+                }
+            }
+        };
+        folded.push(f);
+    }
+    Ok(folded)
 }

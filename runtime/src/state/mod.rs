@@ -66,7 +66,7 @@ use crate::flags;
 pub use container::{ContainerInfo, ContainerRuntime, MAX_CONTAINERS, container_id_from_cgroups};
 pub use dns::MAX_DNS_NAMES;
 pub use model::*;
-pub use path::{join_path, normalize_path};
+pub use path::{join_path, normalize_path, normalized};
 pub use proc::linux_open_flags_to_ppm;
 use thread::NameTables;
 pub use thread::Thread;

@@ -10,6 +10,15 @@ pub(crate) fn last_slash(path: &str) -> Option<usize> {
 
 /// Normalises an absolute path: collapses `//`, `.` and `..`.
 pub fn normalize_path(p: &str) -> String {
+    normalized(p).into_owned()
+}
+
+/// [`normalize_path`], borrowing `p` when it is already normal (most paths are: one scan, no
+/// allocation).
+pub fn normalized(p: &str) -> std::borrow::Cow<'_, str> {
+    if is_normal(p) {
+        return std::borrow::Cow::Borrowed(p);
+    }
     let mut out: Vec<&str> = Vec::new();
     for c in p.split('/') {
         match c {
@@ -28,7 +37,14 @@ pub fn normalize_path(p: &str) -> String {
     if s.is_empty() {
         s.push('/');
     }
-    s
+    std::borrow::Cow::Owned(s)
+}
+
+/// Whether [`normalize_path`] would give `p` back unchanged: `/`, or `/` followed by
+/// components that are neither empty nor `.` nor `..`.
+fn is_normal(p: &str) -> bool {
+    let Some(rest) = p.strip_prefix('/') else { return false };
+    rest.is_empty() || rest.split('/').all(|c| !matches!(c, "" | "." | ".."))
 }
 
 /// Joins `rel` onto `base` (a directory) and normalises; an absolute `rel` stays as is.
@@ -37,5 +53,47 @@ pub fn join_path(base: &str, rel: &str) -> String {
         if rel.starts_with('/') { normalize_path(rel) } else { rel.to_string() }
     } else {
         normalize_path(&format!("{base}/{rel}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The component walk alone (what `normalize_path` does when the fast path does not apply).
+    fn walk(p: &str) -> String {
+        let out: Vec<&str> = p.split('/').filter(|c| !matches!(*c, "" | ".")).fold(Vec::new(), |mut v, c| {
+            if c == ".." {
+                v.pop();
+            } else {
+                v.push(c);
+            }
+            v
+        });
+        if out.is_empty() { "/".to_owned() } else { out.iter().map(|c| format!("/{c}")).collect() }
+    }
+
+    #[test]
+    fn normal_paths_come_back_unchanged_and_others_are_walked() {
+        // Every path of up to five pieces from these, with and without a leading slash.
+        let pieces = ["", ".", "..", "a", "bc", "...", ".x", "x."];
+        let mut seen = 0;
+        let mut stack: Vec<Vec<&str>> = vec![Vec::new()];
+        while let Some(parts) = stack.pop() {
+            for lead in ["/", ""] {
+                let p = format!("{lead}{}", parts.join("/"));
+                assert_eq!(normalize_path(&p), walk(&p), "{p:?}");
+                assert_eq!(is_normal(&p), walk(&p) == p, "{p:?}");
+                seen += 1;
+            }
+            if parts.len() < 5 {
+                for piece in pieces {
+                    let mut next = parts.clone();
+                    next.push(piece);
+                    stack.push(next);
+                }
+            }
+        }
+        assert!(seen > 70_000, "{seen}");
     }
 }

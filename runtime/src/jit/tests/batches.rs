@@ -34,7 +34,7 @@ fn batch(jit: &JitProgram, list: usize, fake: &mut Fake, first: bool) -> Vec<u32
 /// A program compiled with batch functions of either form (rules inlined, or bodies called).
 fn compile_batches(p: &Program, lists: &[Vec<usize>], inline_batches: bool) -> Result<JitProgram, String> {
     let opts = super::super::Options { inline_batches, ..Default::default() };
-    JitProgram::compile_lists(p, Fake::CALLBACKS, &[], Some(lists), opts)
+    JitProgram::compile_lists(p, Fake::CALLBACKS, &[], Some((lists, &[])), opts)
 }
 
 #[test]
@@ -127,7 +127,7 @@ fn jit_batch_api_edges() {
     }
     let lists = vec![vec![0, 1], Vec::new()];
     // SAFETY: no verdict bits.
-    let jit = unsafe { JitProgram::compile_batches(&p, Fake::CALLBACKS, &[], &lists) }.expect("compiles");
+    let jit = unsafe { JitProgram::compile_batches(&p, Fake::CALLBACKS, &[], &lists, &[]) }.expect("compiles");
     let mut f = Fake::new(&p);
     f.values[0] = Some(Val::Int(2));
     let ptr = (&mut f as *mut Fake).cast::<c_void>();
@@ -141,4 +141,36 @@ fn jit_batch_api_edges() {
     assert_eq!(batch(&jit, 0, &mut f, false), [0, 1]);
     let plain = JitProgram::compile(&p, Fake::CALLBACKS).expect("compiles");
     assert_eq!(plain.batch_count(), 0);
+}
+
+#[test]
+fn jit_batch_folds_its_known_verdicts() {
+    // Rule 0: check 0 and check 1; rule 1: not check 0; rule 2: check 1 alone. Batch 0 knows
+    // check 0 true, batch 1 knows it false, batch 2 knows nothing (same rules: its own function).
+    let checks = vec![cmp(0, Cmp::Gt, Const::Int(1)), cmp(1, Cmp::Eq, Const::Uint(3))];
+    let nodes = vec![Node::Check(CheckId(0)), Node::Check(CheckId(1)), Node::And(ids(&[0, 1])), Node::Not(NodeId(0))];
+    let p = base(checks, nodes, &[2, 3, 1]);
+    let lists = vec![vec![0, 1, 2]; 3];
+    let known = vec![vec![(0, true)], vec![(0, false)]];
+    // SAFETY: no verdict bits; each batch is run below on events where its verdicts hold
+    // (slot 0 above 1 for batch 0, not for batch 1).
+    let jit = unsafe { JitProgram::compile_batches(&p, Fake::CALLBACKS, &[], &lists, &known) }.expect("compiles");
+    let mut f = Fake::new(&p);
+    f.values[1] = Some(Val::Uint(3));
+    f.values[0] = Some(Val::Int(7));
+    // Check 0 is not evaluated: its slot is never fetched.
+    assert_eq!(batch(&jit, 0, &mut f, false), [0, 2]);
+    assert_eq!(f.slot_calls, [0, 1, 0]);
+    f.values[0] = Some(Val::Int(0));
+    // Rule 0 is false without looking at slot 1, rule 1 true without looking at slot 0.
+    assert_eq!(batch(&jit, 1, &mut f, true), [1]);
+    assert_eq!(f.slot_calls, [0, 0, 0]);
+    assert_eq!(batch(&jit, 1, &mut f, false), [1, 2]);
+    // Without known verdicts the same list evaluates check 0.
+    assert_eq!(batch(&jit, 2, &mut f, false), [1, 2]);
+    assert_eq!(f.slot_calls, [1, 1, 0]);
+    // A verdict for a check out of range is refused.
+    // SAFETY: never run.
+    let bad = unsafe { JitProgram::compile_batches(&p, Fake::CALLBACKS, &[], &lists, &[vec![(9, true)]]) };
+    assert!(bad.is_err());
 }
