@@ -17,6 +17,15 @@ fn captures_dir() -> Option<PathBuf> {
     rulec_test_support::shared("captures")
 }
 
+/// Every `.scap` file of the shared captures, sorted (none when they are absent).
+fn scap_files() -> Vec<PathBuf> {
+    let Some(dir) = captures_dir() else { return Vec::new() };
+    let mut names: Vec<_> = std::fs::read_dir(&dir).expect("dir").filter_map(|e| e.ok()).map(|e| e.path()).collect();
+    names.retain(|p| p.extension().is_some_and(|e| e == "scap"));
+    names.sort();
+    names
+}
+
 fn capture(name: &str) -> Option<PathBuf> {
     let p = captures_dir()?.join(name);
     if p.is_file() {
@@ -370,10 +379,11 @@ fn repeated_captures_hold_their_events_n_times() {
 /// events and states as iterating, on every capture, played twice.
 #[test]
 fn for_each_sees_what_iteration_sees() {
-    let Some(dir) = captures_dir() else { return };
-    let mut names: Vec<_> = std::fs::read_dir(&dir).expect("dir").filter_map(|e| e.ok()).map(|e| e.path()).collect();
-    names.sort();
-    for p in names.iter().filter(|p| p.extension().is_some_and(|e| e == "scap")) {
+    let names = scap_files();
+    if names.is_empty() {
+        return;
+    }
+    for p in names.iter() {
         let Ok(twice) = rulec_runtime::scap::repeat_events(&std::fs::read(p).expect("read"), 2) else { continue };
         let open = || Replay::from_reader(ScapReader::from_bytes(twice.clone()).expect("readable"), Limits::default());
         let mut by_iter = Vec::new();
@@ -406,16 +416,17 @@ where
 }
 
 /// A replay whose capture is read ahead by a second thread shows rules the same events and
-/// states as one reading it itself, on every capture played 3 times (one 80 times, over several of the thread's chunks), plain
-/// and gzipped, and a
-/// damaged capture gives the same events and then the same error at the same place.
+/// states as one reading it itself, on every capture played 3 times (one 80 times, over several
+/// of the thread's chunks), plain and gzipped, and a damaged capture gives the same events and
+/// then the same error at the same place.
 #[test]
 fn read_ahead_sees_what_the_replay_sees() {
-    let Some(dir) = captures_dir() else { return };
-    let mut names: Vec<_> = std::fs::read_dir(&dir).expect("dir").filter_map(|e| e.ok()).map(|e| e.path()).collect();
-    names.sort();
+    let names = scap_files();
+    if names.is_empty() {
+        return;
+    }
     let mut seen = 0;
-    for p in names.iter().filter(|p| p.extension().is_some_and(|e| e == "scap")) {
+    for p in names.iter() {
         // One capture long enough to cross the reading thread's chunks (3.2 MB), the others short.
         let long = p.ends_with("libs-sample.scap");
         let times = if long { 80 } else { 3 };
@@ -449,11 +460,12 @@ fn read_ahead_sees_what_the_replay_sees() {
 #[test]
 fn exits_take_their_enters_parameters_by_name() {
     use rulec_runtime::event::{Event, Param, ParamValue};
-    let Some(dir) = captures_dir() else { return };
-    let mut names: Vec<_> = std::fs::read_dir(&dir).expect("dir").filter_map(|e| e.ok()).map(|e| e.path()).collect();
-    names.sort();
+    let names = scap_files();
+    if names.is_empty() {
+        return;
+    }
     let mut completed = 0;
-    for p in names.iter().filter(|p| p.extension().is_some_and(|e| e == "scap")) {
+    for p in names.iter() {
         let mut pending: std::collections::HashMap<i64, Event> = Default::default();
         let mut replay = Replay::from_reader(ScapReader::open(p).expect("readable"), Limits::default());
         for (i, ev) in ScapReader::open(p).expect("readable").enumerate() {

@@ -5,7 +5,7 @@
 //! empty and absent values. Shared string passes are off, so the JIT compiles these checks
 //! inline rather than reading a pass's verdict bits.
 
-use crate::common::{fake_extract, fev};
+use crate::common::{fake_extract, fev, rule_per_check_ir};
 
 use rulec_bench::workload::SplitMix64 as Rng;
 use rulec_compiler::ir::parse::parse;
@@ -80,18 +80,8 @@ fn inline_string_tests_agree_with_the_interpreter() {
             checks.push(c);
             pats.extend(ps);
         }
-        let mut ir = String::from("slots:\n  s0 = proc.name\nchecks:\n");
-        for (i, c) in checks.iter().enumerate() {
-            ir.push_str(&format!("  c{i} = {c}\n"));
-        }
-        ir.push_str("nodes:\n");
-        for i in 0..RULES {
-            ir.push_str(&format!("  n{i} = c{i}\n"));
-        }
-        ir.push_str("rules:\n");
-        for i in 0..RULES {
-            ir.push_str(&format!("  r{i} \"r{i}\" Notice enabled root=n{i} types=all\n     output: \"x\"\n"));
-        }
+        assert_eq!(checks.len(), RULES);
+        let ir = rule_per_check_ir("proc.name", &checks);
         let program = parse(&ir).unwrap_or_else(|e| panic!("seed {seed}: {e:?}\n{ir}"));
         let mut interp = Engine::with_extractor(program.clone(), Backend::Interp, fake_extract);
         interp.set_sharing(Sharing::Off);

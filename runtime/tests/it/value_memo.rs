@@ -7,7 +7,7 @@
 //! slot fetches); and, with the real fields, across execs that change a process's command line
 //! between events of the same thread.
 
-use crate::common::{fake_extract, fev};
+use crate::common::{fake_extract, fev, rule_per_check_ir};
 
 use rulec_bench::workload::SplitMix64 as Rng;
 use rulec_compiler::ir::parse::parse;
@@ -81,18 +81,7 @@ fn remembered_verdicts_are_the_tests_verdicts() {
         // A test the JIT compiles inline on the same slot: the others become calls guarded by
         // the bytes it fetches (an absent value is false without a call).
         cases.push(Case { ir: "s0 startswith \"a\"".into(), holds: Box::new(|v: &str| v.starts_with('a')) });
-        let mut ir = String::from("slots:\n  s0 = fd.name\nchecks:\n");
-        for (i, c) in cases.iter().enumerate() {
-            ir.push_str(&format!("  c{i} = {}\n", c.ir));
-        }
-        ir.push_str("nodes:\n");
-        for i in 0..RULES {
-            ir.push_str(&format!("  n{i} = c{i}\n"));
-        }
-        ir.push_str("rules:\n");
-        for i in 0..RULES {
-            ir.push_str(&format!("  r{i} \"r{i}\" Notice enabled root=n{i} types=all\n     output: \"x\"\n"));
-        }
+        let ir = rule_per_check_ir("fd.name", &cases.iter().map(|c| c.ir.clone()).collect::<Vec<_>>());
         let program = parse(&ir).unwrap_or_else(|e| panic!("seed {seed}: {e:?}\n{ir}"));
         let mut engines = Vec::new();
         for backend in [Backend::Interp, Backend::Jit] {

@@ -199,3 +199,21 @@ pub fn run_table(cases: &[Case]) {
     }
     assert!(failures.is_empty(), "{} failing cases:\n{}", failures.len(), failures.join("\n"));
 }
+
+/// IR text of one rule per check in `checks` (IR check syntax on the slot `s0`, which reads
+/// `field`), each rule's condition its check alone, every event type.
+pub fn rule_per_check_ir(field: &str, checks: &[String]) -> String {
+    let mut ir = format!("slots:\n  s0 = {field}\nchecks:\n");
+    for (i, c) in checks.iter().enumerate() {
+        ir.push_str(&format!("  c{i} = {c}\n"));
+    }
+    ir.push_str("nodes:\n");
+    for i in 0..checks.len() {
+        ir.push_str(&format!("  n{i} = c{i}\n"));
+    }
+    ir.push_str("rules:\n");
+    for i in 0..checks.len() {
+        ir.push_str(&format!("  r{i} \"r{i}\" Notice enabled root=n{i} types=all\n     output: \"x\"\n"));
+    }
+    ir
+}
