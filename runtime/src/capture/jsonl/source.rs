@@ -123,6 +123,7 @@ impl Iterator for CaptureSource {
 
 impl EventSource for CaptureSource {
     type Error = CaptureFileError;
+    #[inline]
     fn read_into(&mut self, ev: &mut Event) -> Option<Result<(), CaptureFileError>> {
         match self {
             CaptureSource::Scap(r) => r.read_into(ev).map(|e| e.map_err(CaptureFileError::from)),

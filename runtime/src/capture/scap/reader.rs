@@ -950,6 +950,7 @@ impl Iterator for ScapReader {
 
 impl crate::replay::EventSource for ScapReader {
     type Error = ScapError;
+    #[inline]
     fn read_into(&mut self, ev: &mut Event) -> Option<Result<(), ScapError>> {
         if self.done {
             return None;
