@@ -269,8 +269,7 @@ fn engine(result: &CheckResult, kind: Kind, mode: MatchMode) -> Result<Engine, S
 /// Opens the capture as `rulec run --replay` does: read ahead by a second thread on a machine
 /// with more than one CPU ([`rulec_runtime::capture::ahead`]).
 fn open(capture: &Path) -> Result<Replay<CaptureSource>, String> {
-    let ahead = std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
-    rulec_runtime::capture::open_replay_with(capture, Limits::default(), ahead)
+    rulec_runtime::capture::open_replay_with(capture, Limits::default(), rulec_runtime::capture::ahead::pays())
         .map_err(|e| format!("{}: {e}", capture.display()))
 }
 

@@ -310,7 +310,7 @@ pub(super) fn load_rules(paths: &[PathBuf]) -> Result<Vec<SourceFile>, String> {
 /// Replays the capture at `path`, its reading on a second thread when `read_ahead` and the
 /// machine has more than one CPU ([`rulec_runtime::capture::ahead`]).
 fn replay(path: &std::path::Path, read_ahead: bool, run: &mut Running<'_>, stop: &AtomicBool) -> i32 {
-    let read_ahead = read_ahead && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
+    let read_ahead = read_ahead && rulec_runtime::capture::ahead::pays();
     let replay = match rulec_runtime::capture::open_replay_with(path, Limits::default(), read_ahead) {
         Ok(r) => r,
         Err(e) => {

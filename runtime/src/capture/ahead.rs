@@ -30,6 +30,13 @@ pub const HEAD: usize = 64 << 10;
 /// Most filled chunks waiting for the reader.
 pub const CHUNKS_AHEAD: usize = 2;
 
+/// Whether reading ahead can pay on this machine: there is a second CPU to read on (on one,
+/// the two threads would only take turns). `rulec run --replay` and `rulec bench --capture`
+/// read ahead when it does.
+pub fn pays() -> bool {
+    std::thread::available_parallelism().is_ok_and(|n| n.get() > 1)
+}
+
 /// What the reading thread hands over.
 enum Msg {
     /// A chunk whose bytes `HEAD..` are the stream's next.
@@ -99,18 +106,7 @@ fn fill(mut src: Box<dyn Read + Send>, empty: &Receiver<Vec<u8>>, filled: &SyncS
     while let Ok(mut c) = empty.recv() {
         // A full chunk comes back at its full length: nothing is zeroed again.
         c.resize(HEAD + CHUNK, 0);
-        let (mut k, mut failed) = (0, None);
-        while k < CHUNK {
-            match src.read(&mut c[HEAD + k..]) {
-                Ok(0) => break,
-                Ok(n) => k += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    failed = Some(e);
-                    break;
-                }
-            }
-        }
+        let (k, failed) = super::read_full(&mut *src, &mut c[HEAD..]);
         let last = k < CHUNK;
         c.truncate(HEAD + k);
         if k > 0 && filled.send(Msg::Data(c)).is_err() {

@@ -11,6 +11,21 @@ pub mod scap;
 
 pub use jsonl::*;
 
+/// Reads from `src` until `buf` is full, the stream ends, or a read fails (a read that was
+/// interrupted is retried): how many bytes were read, and the failure.
+pub(crate) fn read_full(src: &mut (impl std::io::Read + ?Sized), buf: &mut [u8]) -> (usize, Option<std::io::Error>) {
+    let mut got = 0;
+    while got < buf.len() {
+        match src.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return (got, Some(e)),
+        }
+    }
+    (got, None)
+}
+
 /// One step of a capture reader's `Iterator`: the next event, or the end of the iteration at
 /// the reader's end (`Ok(None)`) or first error, after which `done` keeps it ended.
 fn fused_step<T, E>(done: &mut bool, next: Result<Option<T>, E>) -> Option<Result<T, E>> {

@@ -65,16 +65,9 @@ impl CaptureSource {
         let mut f = File::open(path)
             .map_err(|e| CaptureFileError::Jsonl(cerr(0, format!("cannot open {}: {e}", path.display()))))?;
         let mut head = [0u8; 64];
-        let mut n = 0;
-        while n < head.len() {
-            match f.read(&mut head[n..]) {
-                Ok(0) => break,
-                Ok(k) => n += k,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    return Err(CaptureFileError::Jsonl(cerr(0, format!("cannot read {}: {e}", path.display()))));
-                }
-            }
+        let (n, failed) = crate::capture::read_full(&mut f, &mut head);
+        if let Some(e) = failed {
+            return Err(CaptureFileError::Jsonl(cerr(0, format!("cannot read {}: {e}", path.display()))));
         }
         let src = io::Cursor::new(head[..n].to_vec()).chain(f);
         if looks_like_jsonl(&head[..n]) {

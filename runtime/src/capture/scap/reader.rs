@@ -149,22 +149,14 @@ impl ScapReader {
     }
 
     fn read_exact_or_eof(&mut self, buf: &mut [u8]) -> Result<usize, ScapError> {
-        let mut got = 0;
-        while got < buf.len() {
-            match self.input.read(&mut buf[got..]) {
-                Ok(0) => break,
-                Ok(n) => got += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    return Err(ScapError {
-                        offset: self.offset + got as u64,
-                        message: "read failed (corrupt gzip stream?)".into(),
-                        io: Some(e),
-                    });
-                }
-            }
+        match crate::capture::read_full(&mut self.input, buf) {
+            (got, None) => Ok(got),
+            (got, Some(e)) => Err(ScapError {
+                offset: self.offset + got as u64,
+                message: "read failed (corrupt gzip stream?)".into(),
+                io: Some(e),
+            }),
         }
-        Ok(got)
     }
 
     fn read_block(&mut self) -> Result<Option<Block>, ScapError> {
