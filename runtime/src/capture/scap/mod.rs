@@ -17,6 +17,7 @@
 //! the same lists but do not re-seed state; unknown metadata blocks are skipped by length.
 
 mod cursor;
+mod decode;
 mod input;
 mod reader;
 mod records;
@@ -34,7 +35,8 @@ use crate::event::{Event, ParamType, ParamValue, split_nul};
 
 use cursor::*;
 use input::Input;
-pub use reader::{ScapReader, decode_record, decode_record_into, repeat_events};
+pub use decode::{decode_record, decode_record_into};
+pub use reader::{ScapReader, repeat_events};
 pub use records::*;
 pub use write::{ScapWriter, WriterStats};
 
