@@ -18,6 +18,7 @@
 
 mod cursor;
 mod decode;
+mod framing;
 mod input;
 mod reader;
 mod records;
@@ -34,8 +35,8 @@ use rulec_schema::{event_def, is_generic_id};
 use crate::event::{Event, ParamType, ParamValue, split_nul};
 
 use cursor::*;
-use input::Input;
 pub use decode::{decode_record, decode_record_into};
+use input::Input;
 pub use reader::{ScapReader, repeat_events};
 pub use records::*;
 pub use write::{ScapWriter, WriterStats};
