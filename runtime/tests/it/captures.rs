@@ -415,6 +415,22 @@ where
     (seen, end.map(|st| st.thread_count()).map_err(|e| e.to_string()))
 }
 
+/// Replays `bytes` read directly and read ahead: the same events and states, then the same
+/// ending (`what` names the capture in a failure).
+fn same_read_ahead(bytes: &[u8], what: &str) {
+    let open = |ahead| {
+        let r = ScapReader::from_reader_with(std::io::Cursor::new(bytes.to_vec()), ahead).expect("readable");
+        Replay::from_reader(r, Limits::default())
+    };
+    let (direct, direct_end) = observe(open(false));
+    let (by_ahead, ahead_end) = observe(open(true));
+    assert_eq!(direct.len(), by_ahead.len(), "{what}");
+    for (i, (a, b)) in direct.iter().zip(&by_ahead).enumerate() {
+        assert_eq!(a, b, "{what}, event {i}");
+    }
+    assert_eq!(direct_end, ahead_end, "{what}");
+}
+
 /// A replay whose capture is read ahead by a second thread shows rules the same events and
 /// states as one reading it itself, on every capture played 3 times (one 80 times, over several
 /// of the thread's chunks), plain and gzipped, and a damaged capture gives the same events and
@@ -437,17 +453,7 @@ fn read_ahead_sees_what_the_replay_sees() {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         std::io::Write::write_all(&mut gz, &thrice).expect("gzip");
         for bytes in [thrice.clone(), thrice[..thrice.len() - 5].to_vec(), gz.finish().expect("gzip")] {
-            let open = |ahead| {
-                let r = ScapReader::from_reader_with(std::io::Cursor::new(bytes.clone()), ahead).expect("readable");
-                Replay::from_reader(r, Limits::default())
-            };
-            let (direct, direct_end) = observe(open(false));
-            let (by_ahead, ahead_end) = observe(open(true));
-            assert_eq!(direct.len(), by_ahead.len(), "{}", p.display());
-            for (i, (a, b)) in direct.iter().zip(&by_ahead).enumerate() {
-                assert_eq!(a, b, "{} event {i}", p.display());
-            }
-            assert_eq!(direct_end, ahead_end, "{}", p.display());
+            same_read_ahead(&bytes, &p.display().to_string());
             seen += 1;
         }
     }
@@ -492,17 +498,7 @@ fn damaged_captures_read_ahead_as_read_directly() {
             let at = start + (k.wrapping_mul(2_654_435_761) % (long.len() - start) as u64) as usize;
             let mut bytes = long.clone();
             bytes[at] ^= [0x01, 0x80, 0xff][(k % 3) as usize];
-            let open = |ahead| {
-                let r = ScapReader::from_reader_with(std::io::Cursor::new(bytes.clone()), ahead).expect("readable");
-                Replay::from_reader(r, Limits::default())
-            };
-            let (direct, direct_end) = observe(open(false));
-            let (by_ahead, ahead_end) = observe(open(true));
-            assert_eq!(direct.len(), by_ahead.len(), "{} byte {at}", p.display());
-            for (i, (a, b)) in direct.iter().zip(&by_ahead).enumerate() {
-                assert_eq!(a, b, "{} byte {at}, event {i}", p.display());
-            }
-            assert_eq!(direct_end, ahead_end, "{} byte {at}", p.display());
+            same_read_ahead(&bytes, &format!("{} byte {at}", p.display()));
             compared += 1;
         }
     }

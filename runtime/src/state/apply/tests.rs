@@ -112,16 +112,18 @@ fn same_text_is_equality_without_nul() {
     }
 }
 
+/// The newest enter event `name` read from a record of `params` (timestamp 5, tid 1).
+fn record(name: &str, params: &[&[u8]]) -> Event {
+    let def = rulec_schema::newest_event_def(name, Dir::Enter).expect("metaevent");
+    let bytes = rulec_schema::record::encode(5, 1, def.id, params);
+    crate::capture::scap::decode_record(0, &bytes).expect("valid record").expect("an event")
+}
+
 /// A user or group event read from a record: an entry the table has already changes no
 /// name (the generation stays), a changed one replaces it, and text compared on the
 /// record's bytes agrees with the text as read (absent, not UTF-8, in a container).
 #[test]
 fn repeated_user_and_group_records_change_nothing() {
-    let record = |name: &str, params: &[&[u8]]| {
-        let def = rulec_schema::newest_event_def(name, Dir::Enter).expect("metaevent");
-        let bytes = rulec_schema::record::encode(5, 1, def.id, params);
-        crate::capture::scap::decode_record(0, &bytes).expect("valid record").expect("an event")
-    };
     let user = |uid: u32, name: &[u8], home: &[u8], shell: &[u8], cid: &[u8]| {
         record("useradded", &[&uid.to_le_bytes(), &uid.to_le_bytes(), name, home, shell, cid])
     };
@@ -181,11 +183,6 @@ fn repeated_user_and_group_records_change_nothing() {
 /// container's table or a full table, the same record does what it did the first time.
 #[test]
 fn remembered_records_are_forgotten_when_the_tables_change() {
-    let record = |name: &str, params: &[&[u8]]| {
-        let def = rulec_schema::newest_event_def(name, Dir::Enter).expect("metaevent");
-        let bytes = rulec_schema::record::encode(5, 1, def.id, params);
-        crate::capture::scap::decode_record(0, &bytes).expect("valid record").expect("an event")
-    };
     let user = |uid: u32, name: &[u8]| {
         record("useradded", &[&uid.to_le_bytes(), &uid.to_le_bytes(), name, b"/\0", b"/\0", b"\0"])
     };
