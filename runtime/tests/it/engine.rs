@@ -126,6 +126,25 @@ fn an_event_type_without_rules_gets_them_when_enabled() {
     }
 }
 
+/// Events of different names that share a type id (a generic event is named after its
+/// syscall), alternating, each reach their own name's rules every time: the engine's per-id
+/// candidate cache holds one name per id, the name cache behind it the others.
+#[test]
+fn events_sharing_a_type_id_reach_their_own_rules() {
+    let yaml = rule("opens", "evt.type = open and proc.name = cat")
+        + &rule("mprotects", "evt.type = mprotect and proc.name = cat");
+    let mut events = Vec::new();
+    let mut want = Vec::new();
+    for _ in 0..4 {
+        for (name, rules) in [("open", vec!["opens"]), ("mprotect", vec!["mprotects"]), ("close", vec![])] {
+            events.push(ev(name, 300, 3));
+            want.push(rules);
+        }
+    }
+    assert!(events.iter().all(|e| e.type_id == 1));
+    assert_eq!(run(&yaml, events, MatchMode::All), want);
+}
+
 #[test]
 fn state_only_events_are_not_shown_to_rules() {
     let mut e = ev("open", 300, 3);
