@@ -196,7 +196,11 @@ impl<S> Replay<S> {
                             ev.params.copy_from(&enter.params, i, Some(j));
                         }
                     }
-                    _ => ev.params.copy_from(&enter.params, i, None),
+                    _ => {
+                        if !ev.params.append_record_param(&enter.params, i) {
+                            ev.params.copy_from(&enter.params, i, None);
+                        }
+                    }
                 }
             }
             return;

@@ -432,6 +432,21 @@ impl Params {
         self.raw.get(table..last.end as usize)
     }
 
+    /// Appends record parameter `i` of `other` (one of its record's, in its row), whose bytes
+    /// are copied after these parameters': [`Params::copy_from`] with nothing to decide, for
+    /// the replay's merge of an enter event into its exit. False, and nothing done, for any
+    /// other parameter.
+    #[inline]
+    pub(crate) fn append_record_param(&mut self, other: &Params, i: usize) -> bool {
+        let (Some(&l), Some(&(name, ty))) = (other.locs.get(i), other.row.get(i)) else { return false };
+        let Some(b) = other.raw.get(l.range()) else { return false };
+        let at = self.raw.len() as u32;
+        self.raw.extend_from_slice(b);
+        self.slots.push(Slot { name, ty, held: Held::Bytes(Loc { at, end: self.raw.len() as u32 }) });
+        self.grow_cache();
+        true
+    }
+
     /// Copies parameter `i` of `other` in as parameter `into` of these (or appended when
     /// `into` is `None`): record bytes are copied after this event's, a value is cloned.
     pub(crate) fn copy_from(&mut self, other: &Params, i: usize, into: Option<usize>) {
