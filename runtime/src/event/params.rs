@@ -402,6 +402,23 @@ impl Params {
         self.def.filter(|d| d.id == id)
     }
 
+    /// The bytes of a record's length table and values, which say exactly what its
+    /// parameters are (their lengths, then their bytes), when these parameters are a record
+    /// read with event `id`'s row and nothing else (a replaced or appended one has no place in
+    /// them). The table is the `nparams` lengths of the row's width just before the first
+    /// value, as records lay them out.
+    #[inline]
+    pub(crate) fn record_bytes(&self, id: u16) -> Option<&[u8]> {
+        let def = self.record_def(id)?;
+        let (first, last) = (self.locs.first()?, self.locs.last()?);
+        let width = if def.large_payload() { 4 } else { 2 };
+        let table = (first.at as usize).checked_sub(width * self.locs.len())?;
+        if !self.slots.is_empty() {
+            return None;
+        }
+        self.raw.get(table..last.end as usize)
+    }
+
     /// Copies parameter `i` of `other` in as parameter `into` of these (or appended when
     /// `into` is `None`): record bytes are copied after this event's, a value is cloned.
     pub(crate) fn copy_from(&mut self, other: &Params, i: usize, into: Option<usize>) {

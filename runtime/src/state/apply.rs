@@ -782,8 +782,13 @@ fn creates_unknown_thread(ev: &Event) -> bool {
 impl State {
     /// A user metaevent: the entry is built only when it is new or changed (a capture's user
     /// list, replayed, repeats entries the table already has; an unchanged entry is recognised
-    /// on the record's bytes, [`text_is`]).
+    /// on the record's bytes, [`text_is`], and a record that changed nothing is settled by one
+    /// look-up the next time, `repeats.rs`).
     fn on_user_added(&mut self, ev: &Event) {
+        let generation = self.names.generation();
+        if self.repeats.seen(ev, generation) {
+            return;
+        }
         let cid = container_of(ev);
         let (uid, gid) = (ev.get_any(any::UID).unwrap_or(0) as u32, ev.get_any(any::GID).unwrap_or(0) as u32);
         let same = |u: &UserInfo| {
@@ -793,6 +798,7 @@ impl State {
                 && text_is(ev, any::SHELL, &u.shell)
         };
         if self.user(cid, uid).is_some_and(same) {
+            self.repeats.remember(ev, generation);
             return;
         }
         let name = ev.get_any(any::NAME).unwrap_or("");
@@ -804,9 +810,14 @@ impl State {
 
     /// A group metaevent, built only when new or changed (as [`State::on_user_added`]).
     fn on_group_added(&mut self, ev: &Event) {
+        let generation = self.names.generation();
+        if self.repeats.seen(ev, generation) {
+            return;
+        }
         let cid = container_of(ev);
         let gid = ev.get_any(any::GID).unwrap_or(0) as u32;
         if self.group(cid, gid).is_some_and(|g| text_is(ev, any::NAME, &g.name)) {
+            self.repeats.remember(ev, generation);
             return;
         }
         let name = ev.get_any(any::NAME).unwrap_or("");

@@ -54,6 +54,7 @@ mod ids;
 mod model;
 mod path;
 mod proc;
+mod repeats;
 mod thread;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -96,6 +97,8 @@ pub struct State {
     fdtables: rustc_hash::FxHashMap<i64, FdTable>,
     /// Users, groups and containers, which name a thread's ids (`thread.rs`).
     names: NameTables,
+    /// User and group records that changed nothing (`repeats.rs`).
+    repeats: repeats::Repeats,
     /// Address → name (`dns.rs`).
     dns_names: HashMap<IpAddr, String>,
     deferred: Vec<Deferred>,

@@ -49,7 +49,7 @@ pub(super) struct NameTables {
 
 impl NameTables {
     /// The generation: how many changes the tables have seen.
-    #[cfg(test)]
+    #[inline]
     pub(super) fn generation(&self) -> u64 {
         self.generation
     }

@@ -454,6 +454,61 @@ fn read_ahead_sees_what_the_replay_sees() {
     assert!(seen >= 6, "too few captures were compared");
 }
 
+/// Read ahead, the reading thread marks the event blocks it found well formed and the loop
+/// decodes those without checking them again: on captures damaged anywhere (a byte changed in
+/// a block header, a record header, a length table, a value, a trailer), reading ahead gives
+/// the same events, states and ending as reading directly, which checks everything. Both the
+/// v2 (libs-sample) and the v1 (libs-curl_google) record layouts, over several chunks.
+#[test]
+fn damaged_captures_read_ahead_as_read_directly() {
+    let names = scap_files();
+    let picked: Vec<_> =
+        names.iter().filter(|p| p.ends_with("libs-sample.scap") || p.ends_with("libs-curl_google.scap")).collect();
+    if names.is_empty() {
+        return;
+    }
+    assert_eq!(picked.len(), 2, "both layouts' captures are there");
+    let mut compared = 0;
+    for p in picked {
+        let plain = {
+            let raw = std::fs::read(p).expect("read");
+            let mut out = Vec::new();
+            match raw.starts_with(&[0x1f, 0x8b]) {
+                true => {
+                    std::io::Read::read_to_end(&mut flate2::read::MultiGzDecoder::new(&raw[..]), &mut out).map(|_| ())
+                }
+                false => Ok(out = raw),
+            }
+            .expect("readable");
+            out
+        };
+        let repeat = |n| rulec_runtime::scap::repeat_events(&plain, n).expect("repeats");
+        let per_copy = repeat(2).len() - repeat(1).len();
+        let long = repeat(2 * rulec_runtime::capture::ahead::CHUNK / per_copy + 2);
+        assert!(long.len() > rulec_runtime::capture::ahead::CHUNK, "{} bytes", long.len());
+        // Positions spread over the events (past the metadata), each byte changed in a few ways.
+        let start = plain.len() / 3;
+        for k in 0..24u64 {
+            let at = start + (k.wrapping_mul(2_654_435_761) % (long.len() - start) as u64) as usize;
+            let mut bytes = long.clone();
+            bytes[at] ^= [0x01, 0x80, 0xff][(k % 3) as usize];
+            let open = |ahead| {
+                let r = ScapReader::from_reader_with(std::io::Cursor::new(bytes.clone()), ahead).expect("readable");
+                Replay::from_reader(r, Limits::default())
+            };
+            let (direct, direct_end) = observe(open(false));
+            let (by_ahead, ahead_end) = observe(open(true));
+            assert_eq!(direct.len(), by_ahead.len(), "{} byte {at}", p.display());
+            for (i, (a, b)) in direct.iter().zip(&by_ahead).enumerate() {
+                assert_eq!(a, b, "{} byte {at}, event {i}", p.display());
+            }
+            assert_eq!(direct_end, ahead_end, "{} byte {at}", p.display());
+            compared += 1;
+        }
+    }
+    assert_eq!(compared, 48);
+}
+
 /// The replay completes an exit event with its enter event's parameters as a merge by name on
 /// decoded values does (the replay's own merge works from a per-event plan on the records'
 /// bytes): the same parameters, names, types and values, on every capture.

@@ -49,7 +49,7 @@ fn reads_a_bounded_distance_ahead_and_stops_when_dropped() {
     let (read, dropped) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicBool::new(false)));
     let mut chunks =
         Chunks::start(Box::new(Counted { read: Arc::clone(&read), dropped: Arc::clone(&dropped) })).expect("thread");
-    let first = chunks.next().expect("reads").expect("a chunk");
+    let first = chunks.next().expect("reads").expect("a chunk").bytes;
     assert_eq!(first.len(), HEAD + CHUNK);
     assert!(first[HEAD..].iter().all(|&b| b == 7));
     // Held by the reader, waiting in the channel, being filled (blocked on the full channel).
@@ -57,8 +57,8 @@ fn reads_a_bounded_distance_ahead_and_stops_when_dropped() {
     let n = settled(&read);
     assert!(n > CHUNK && n <= most, "{n} bytes read ahead (most {most})");
     // Giving chunks back lets the thread read on, still bounded.
-    chunks.recycle(first);
-    let second = chunks.next().expect("reads").expect("a chunk");
+    chunks.recycle(Chunk { bytes: first, marks: Vec::new() });
+    let second = chunks.next().expect("reads").expect("a chunk").bytes;
     let n2 = settled(&read);
     assert!(n2 > n && n2 <= most + CHUNK, "{n2} bytes read ahead after one chunk more");
     drop(second);
@@ -73,14 +73,14 @@ fn reads_a_bounded_distance_ahead_and_stops_when_dropped() {
 #[test]
 fn the_end_and_errors_come_after_the_bytes_and_stay() {
     let mut chunks = Chunks::start(Box::new(io::Cursor::new(vec![1u8; CHUNK + 10]))).expect("thread");
-    assert_eq!(chunks.next().unwrap().map(|c| c.len() - HEAD), Some(CHUNK));
-    assert_eq!(chunks.next().unwrap().map(|c| c.len() - HEAD), Some(10));
+    assert_eq!(chunks.next().unwrap().map(|c| c.bytes.len() - HEAD), Some(CHUNK));
+    assert_eq!(chunks.next().unwrap().map(|c| c.bytes.len() - HEAD), Some(10));
     for _ in 0..3 {
         assert!(chunks.next().unwrap().is_none());
     }
     let failing = io::Cursor::new(vec![2u8; 10]).chain(Failing);
     let mut chunks = Chunks::start(Box::new(failing)).expect("thread");
-    assert_eq!(chunks.next().unwrap().map(|c| c.len() - HEAD), Some(10));
+    assert_eq!(chunks.next().unwrap().map(|c| c.bytes.len() - HEAD), Some(10));
     assert_eq!(chunks.next().map_err(|e| e.to_string()).err().as_deref(), Some("disk on fire"));
     assert!(chunks.next().unwrap().is_none());
 }

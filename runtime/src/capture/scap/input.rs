@@ -5,10 +5,14 @@
 //! the unread bytes move to its start and the source refills the rest, so every block that
 //! fits the buffer is read that way. Larger blocks, and anything odd, go through
 //! [`std::io::Read`], which the reader's slow path uses and reports errors from.
+//!
+//! Read ahead ([`Chunks`]), each chunk comes with the positions its reading thread marked
+//! (the event blocks it found well formed, [`super::framing`]); [`Input::at_mark`] says
+//! whether the unread bytes start at one.
 
 use std::io::{self, Read};
 
-use crate::capture::ahead::{Chunks, HEAD};
+use crate::capture::ahead::{Chunk, Chunks, HEAD, Index, Mark};
 
 /// A reading buffer over a byte stream.
 pub(super) struct Input {
@@ -19,6 +23,10 @@ pub(super) struct Input {
     end: usize,
     /// The most bytes [`Input::want`] makes unread (the buffer's size when reading directly).
     most: usize,
+    /// The marked positions of the buffer (read ahead with an index), increasing; the ones
+    /// before `marks[mark]` are behind the reader.
+    marks: Vec<Mark>,
+    mark: usize,
 }
 
 /// Where an [`Input`]'s bytes come from.
@@ -32,13 +40,29 @@ enum Src {
 impl Input {
     /// A buffer of `size` bytes over `src`.
     pub(super) fn new(src: Box<dyn Read + Send>, size: usize) -> Input {
-        Input { src: Src::Direct(src), buf: vec![0; size], pos: 0, end: 0, most: size }
+        Input { src: Src::Direct(src), buf: vec![0; size], pos: 0, end: 0, most: size, marks: Vec::new(), mark: 0 }
     }
 
     /// An input over `src` read ahead by a second thread ([`Chunks`]) that makes unread up to
-    /// `size` bytes at a time, as [`Input::new`]'s buffer of that size does.
-    pub(super) fn ahead(src: Box<dyn Read + Send>, size: usize) -> io::Result<Input> {
-        Ok(Input { src: Src::Ahead(Chunks::start(src)?), buf: Vec::new(), pos: 0, end: 0, most: size })
+    /// `size` bytes at a time, as [`Input::new`]'s buffer of that size does; that thread
+    /// passes each chunk through `index`, whose marks [`Input::at_mark`] finds.
+    pub(super) fn ahead(src: Box<dyn Read + Send>, size: usize, index: Option<Box<dyn Index>>) -> io::Result<Input> {
+        let src = Src::Ahead(Chunks::start_indexed(src, index)?);
+        Ok(Input { src, buf: Vec::new(), pos: 0, end: 0, most: size, marks: Vec::new(), mark: 0 })
+    }
+
+    /// The note of the reading thread's mark where the unread bytes start, if it marked that
+    /// position (never when reading directly or without an index).
+    #[inline]
+    pub(super) fn at_mark(&mut self) -> Option<u32> {
+        while let Some(&m) = self.marks.get(self.mark) {
+            let at = m.at as usize;
+            if at >= self.pos {
+                return (at == self.pos).then_some(m.note);
+            }
+            self.mark += 1;
+        }
+        None
     }
 
     /// The bytes read from the source and not yet consumed.
@@ -97,18 +121,28 @@ impl Input {
                 let tail = self.end - self.pos;
                 if tail <= HEAD {
                     // The unread end goes to the new chunk's free start.
-                    next[HEAD - tail..HEAD].copy_from_slice(&self.buf[self.pos..self.end]);
+                    next.bytes[HEAD - tail..HEAD].copy_from_slice(&self.buf[self.pos..self.end]);
                     self.pos = HEAD - tail;
                 } else {
-                    // Too long for it (a record longer than the free start): the two joined.
-                    let mut joined = Vec::with_capacity(tail + next.len() - HEAD);
+                    // Too long for it (a record longer than the free start): the two joined,
+                    // the chunk's marks moved with its bytes.
+                    let mut joined = Vec::with_capacity(tail + next.bytes.len() - HEAD);
                     joined.extend_from_slice(&self.buf[self.pos..self.end]);
-                    joined.extend_from_slice(&next[HEAD..]);
-                    chunks.recycle(std::mem::replace(&mut next, joined));
+                    joined.extend_from_slice(&next.bytes[HEAD..]);
+                    for m in &mut next.marks {
+                        m.at = m.at - HEAD as u32 + tail as u32;
+                    }
+                    let old = std::mem::replace(&mut next.bytes, joined);
+                    chunks.recycle(Chunk { bytes: old, marks: Vec::new() });
                     self.pos = 0;
                 }
-                self.end = next.len();
-                chunks.recycle(std::mem::replace(&mut self.buf, next));
+                self.end = next.bytes.len();
+                self.mark = 0;
+                let old = Chunk {
+                    bytes: std::mem::replace(&mut self.buf, next.bytes),
+                    marks: std::mem::replace(&mut self.marks, next.marks),
+                };
+                chunks.recycle(old);
                 Ok(true)
             }
         }
@@ -226,12 +260,12 @@ mod tests {
         for sizes in [&[1, 26, 300, 7][..], &[HEAD - 1, HEAD, HEAD + 1, 5][..], &[most, 3 * HEAD + 11, most - 1][..]] {
             for step in [4096, 1 << 20] {
                 let direct = walk(Input::new(Box::new(Trickle(data.clone(), 0, step)), most), sizes);
-                let ahead = walk(Input::ahead(Box::new(Trickle(data.clone(), 0, step)), most).unwrap(), sizes);
+                let ahead = walk(Input::ahead(Box::new(Trickle(data.clone(), 0, step)), most, None).unwrap(), sizes);
                 assert_eq!(direct.0.len(), len);
                 assert!(direct == ahead, "sizes {sizes:?}, reads of {step}");
                 let failing = || Box::new(Failing(Trickle(data.clone(), 0, step)));
                 let direct = walk(Input::new(failing(), most), sizes);
-                let ahead = walk(Input::ahead(failing(), most).unwrap(), sizes);
+                let ahead = walk(Input::ahead(failing(), most, None).unwrap(), sizes);
                 assert_eq!(direct.1.as_deref(), Some("disk on fire"));
                 assert_eq!(direct.1, ahead.1, "sizes {sizes:?}, reads of {step}");
                 // The bytes before the error are all there (direct reading may stop a little

@@ -17,6 +17,8 @@
 //! the same lists but do not re-seed state; unknown metadata blocks are skipped by length.
 
 mod cursor;
+mod decode;
+mod framing;
 mod input;
 mod reader;
 mod records;
@@ -33,8 +35,9 @@ use rulec_schema::{event_def, is_generic_id};
 use crate::event::{Event, ParamType, ParamValue, split_nul};
 
 use cursor::*;
+pub use decode::{decode_record, decode_record_into};
 use input::Input;
-pub use reader::{ScapReader, decode_record, decode_record_into, repeat_events};
+pub use reader::{ScapReader, repeat_events};
 pub use records::*;
 pub use write::{ScapWriter, WriterStats};
 

@@ -176,6 +176,71 @@ fn repeated_user_and_group_records_change_nothing() {
     assert_eq!(st.group("c1", 50).map(|g| g.name.as_str()), Some("staff"));
 }
 
+/// A user or group record that changed nothing is settled by the repeats memo the next times,
+/// and only while the tables stay as they were: after a delete, a change by another record, a
+/// container's table or a full table, the same record does what it did the first time.
+#[test]
+fn remembered_records_are_forgotten_when_the_tables_change() {
+    let record = |name: &str, params: &[&[u8]]| {
+        let def = rulec_schema::newest_event_def(name, Dir::Enter).expect("metaevent");
+        let bytes = rulec_schema::record::encode(5, 1, def.id, params);
+        crate::capture::scap::decode_record(0, &bytes).expect("valid record").expect("an event")
+    };
+    let user = |uid: u32, name: &[u8]| {
+        record("useradded", &[&uid.to_le_bytes(), &uid.to_le_bytes(), name, b"/\0", b"/\0", b"\0"])
+    };
+    let deleted =
+        |uid: u32| record("userdeleted", &[&uid.to_le_bytes(), &uid.to_le_bytes(), b"\0", b"\0", b"\0", b"\0"]);
+    let group = |gid: u32, name: &[u8]| record("groupadded", &[&gid.to_le_bytes(), name, b"\0"]);
+    let name = |st: &State, uid| st.user("", uid).map(|u| u.name.clone());
+    let mut st = State::new();
+    let alice = user(1000, b"alice\0");
+    for _ in 0..3 {
+        st.apply(&alice);
+    }
+    assert!(st.repeats.seen(&alice, st.names.generation()), "remembered after changing nothing");
+    // Deleted, then the same record: added again.
+    st.apply(&deleted(1000));
+    assert_eq!(name(&st, 1000), None);
+    st.apply(&alice);
+    assert_eq!(name(&st, 1000).as_deref(), Some("alice"));
+    // Renamed by another record, then the first again: renamed back.
+    st.apply(&alice);
+    st.apply(&alice);
+    st.apply(&user(1000, b"mallory\0"));
+    assert_eq!(name(&st, 1000).as_deref(), Some("mallory"));
+    st.apply(&alice);
+    assert_eq!(name(&st, 1000).as_deref(), Some("alice"));
+    // Changed through the state's own methods (a capture's list, a reload).
+    st.apply(&alice);
+    st.apply(&alice);
+    st.add_user("", UserInfo { uid: 1000, gid: 1000, name: "eve".into(), home: "/".into(), shell: "/".into() });
+    st.apply(&alice);
+    assert_eq!(name(&st, 1000).as_deref(), Some("alice"));
+    // Groups alike.
+    let staff = group(50, b"staff\0");
+    for _ in 0..3 {
+        st.apply(&staff);
+    }
+    st.apply(&group(50, b"wheel\0"));
+    st.apply(&staff);
+    assert_eq!(st.group("", 50).map(|g| g.name.as_str()), Some("staff"));
+    // A full table refuses a new entry every time, and counts every refusal.
+    let mut st = State::with_limits(Limits { max_users: 1, ..Limits::default() });
+    st.apply(&alice);
+    let bob = user(1001, b"bob\0");
+    for i in 1..=4 {
+        st.apply(&bob);
+        assert_eq!((name(&st, 1001), st.stats().users_evicted), (None, i), "refusal {i}");
+    }
+    // Records not read from a record (values given apart) are never remembered.
+    let mut by_value = alice.clone();
+    by_value
+        .params
+        .set(2, crate::event::Param { name: "name", ty: ParamType::CharBuf, value: ParamValue::Str("x".into()) });
+    assert!(!st.repeats.seen(&by_value, st.names.generation()));
+}
+
 /// The handlers shared by several events read them through `any` keys: each of those
 /// events' newest row has every parameter its handler reads.
 #[test]
