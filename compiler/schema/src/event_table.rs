@@ -251,21 +251,25 @@ pub struct EventDef {
 impl EventDef {
     /// A syscall event (`EC_SYSCALL`), as opposed to tracepoint and meta events (switch,
     /// procexit, procinfo, container...).
+    #[inline]
     pub fn is_syscall(&self) -> bool {
         self.category.source == EventSource::Syscall
     }
 
     /// Parameter lengths are u32 (`EF_LARGE_PAYLOAD`).
+    #[inline]
     pub fn large_payload(&self) -> bool {
         self.flags.contains(EventFlags::LARGE_PAYLOAD)
     }
 
     /// The syscall creates an fd (`EF_CREATES_FD`).
+    #[inline]
     pub fn creates_fd(&self) -> bool {
         self.flags.contains(EventFlags::CREATES_FD)
     }
 
     /// The event concerns an fd: creates, uses or destroys one.
+    #[inline]
     pub fn fd_related(&self) -> bool {
         self.flags.intersects(EventFlags::CREATES_FD.union(EventFlags::USES_FD).union(EventFlags::DESTROYS_FD))
     }
@@ -344,11 +348,13 @@ fn parse_row(line: &'static str) -> Result<EventDef, String> {
 }
 
 /// The scap event table (libs master), indexed by id.
+#[inline]
 pub fn event_table() -> &'static [EventDef] {
     &TABLE.rows
 }
 
 /// The table row for `id`.
+#[inline]
 pub fn event_def(id: u16) -> Option<&'static EventDef> {
     TABLE.rows.get(usize::from(id))
 }
@@ -360,6 +366,7 @@ pub fn newest_event_def(name: &str, dir: Dir) -> Option<&'static EventDef> {
 
 /// True for `PPME_GENERIC_E`/`PPME_GENERIC_X` (ids 0 and 1): syscalls without a dedicated
 /// event, which carry the syscall's `ppm_sc` code instead (see [`crate::syscalls`]).
+#[inline]
 pub fn is_generic_id(id: u16) -> bool {
     id <= 1
 }

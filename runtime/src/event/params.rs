@@ -341,15 +341,6 @@ impl Params {
         std::mem::take(&mut self.raw)
     }
 
-    /// The byte buffer (emptied), for the reader to fill and give back with
-    /// [`Params::set_record`]; the parameters must have been cleared.
-    #[inline]
-    pub(crate) fn take_raw(&mut self) -> Vec<u8> {
-        let mut b = std::mem::take(&mut self.raw);
-        b.clear();
-        b
-    }
-
     /// Clears the parameters, keeping the byte buffer's capacity (emptied).
     #[inline]
     pub(crate) fn clear(&mut self) {
@@ -375,23 +366,45 @@ impl Params {
     /// by the reader), and the table row `def` their names and types.
     pub(crate) fn set_record(&mut self, raw: Vec<u8>, def: &'static EventDef) -> Vec<u8> {
         let old = self.set_record_row(raw, def.id, &def.params[..]);
-        // Kept only where it settles `Event::def` alone: the first parameter is the record's,
-        // and not a syscall id (the event would be generic, named after its syscall).
+        self.keep_def(def);
+        old
+    }
+
+    /// [`Params::set_record`] with the record's bytes copied into the buffer these parameters
+    /// already have (cleared, its capacity kept): no buffer changes hands.
+    #[inline]
+    pub(crate) fn set_record_copied(&mut self, bytes: &[u8], def: &'static EventDef) {
+        self.raw.clear();
+        self.raw.extend_from_slice(bytes);
+        self.set_row(def.id, &def.params[..]);
+        self.keep_def(def);
+    }
+
+    /// Keeps `def` as the record's row where it settles `Event::def` alone: the first
+    /// parameter is the record's, and not a syscall id (the event would be generic, named after
+    /// its syscall).
+    #[inline]
+    fn keep_def(&mut self, def: &'static EventDef) {
         let generic = def.params.first().is_some_and(|p| p.1 == ParamType::SyscallId);
         self.def = (!self.locs.is_empty() && !generic).then_some(def);
-        old
     }
 
     /// [`Params::set_record`] with the row given alone (no [`Params::record_def`]).
     fn set_record_row(&mut self, raw: Vec<u8>, id: u16, row: &'static [(&'static str, ParamType)]) -> Vec<u8> {
         let mut old = std::mem::replace(&mut self.raw, raw);
         old.clear();
+        self.set_row(id, row);
+        old
+    }
+
+    /// The names and types of the record's parameters: row `row` of event `id`.
+    #[inline]
+    fn set_row(&mut self, id: u16, row: &'static [(&'static str, ParamType)]) {
         self.row = row;
         self.def = None;
         self.row_id = id;
         self.row_len = self.locs.len().min(row.len()) as u16;
         self.grow_cache();
-        old
     }
 
     /// The table row of event `id` that a record was read with, while the record's

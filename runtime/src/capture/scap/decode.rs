@@ -232,16 +232,14 @@ fn fill(ty: u32, l: Layout, body: Body<'_>, ev: &mut Event, spare: &mut Vec<u8>)
     ev.type_id = type_id;
     ev.dir = l.info.dir;
     ev.dump_flags = if flagged { u32::from_le_bytes(le(head, 2)) } else { 0 };
-    let old = match body {
-        Body::Borrowed(b) => {
-            let mut raw = ev.params.take_raw();
-            raw.extend_from_slice(b);
-            ev.params.set_record(raw, l.info)
+    match body {
+        Body::Borrowed(b) => ev.params.set_record_copied(b, l.info),
+        Body::Owned(v) => {
+            let old = ev.params.set_record(v, l.info);
+            if spare.capacity() == 0 {
+                *spare = old;
+            }
         }
-        Body::Owned(v) => ev.params.set_record(v, l.info),
-    };
-    if spare.capacity() == 0 {
-        *spare = old;
     }
     // Generic events are named after their syscall, as libsinsp's `evt.type` does.
     ev.name = if is_generic_id(type_id) { crate::syscalls::generic_name(&ev.params) } else { l.info.name };

@@ -14,6 +14,9 @@ use std::io::{self, Read};
 
 use crate::capture::ahead::{Chunk, Chunks, HEAD, Index, Mark};
 
+/// The smallest read that skips an empty buffer and goes straight to the source.
+const DIRECT_READ: usize = 64 << 10;
+
 /// A reading buffer over a byte stream.
 pub(super) struct Input {
     src: Src,
@@ -152,9 +155,11 @@ impl Input {
 impl Read for Input {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         if self.pos == self.end {
-            // Past the buffer: a large read goes straight to the source.
+            // Past the buffer: a large read goes straight to the source (as the reading
+            // thread's chunks do: through the buffer, a stream whose first read was short,
+            // a gzip header's sniff, would copy every chunk once more).
             if let Src::Direct(src) = &mut self.src
-                && out.len() >= self.buf.len()
+                && out.len() >= DIRECT_READ.min(self.buf.len())
             {
                 return src.read(out);
             }
