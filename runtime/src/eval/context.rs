@@ -21,6 +21,12 @@ pub struct SlotCache {
     /// Remembered verdicts of checks that scan their value, one per check with a
     /// [`CheckPlan::memo`]; they too belong to `memo_owner`'s program.
     pub(super) value_memo: Vec<ValueMemo>,
+    /// Verdicts of the thread group remembered by thread (`thread_memo.rs`); they too belong
+    /// to `memo_owner`'s program.
+    pub(super) thread_memo: Vec<u64>,
+    /// While counting: per entry of the thread memo, the tid and versions it would hold (see
+    /// [`Reach`]'s `misses`).
+    pub(super) thread_probe: Vec<[u64; 3]>,
     pub(super) memo_owner: u64,
     /// The shared passes' stamps and verdict bits (see `shared.rs`), reached during an event
     /// only through the context's [`VerdictHeader`] (the JIT's code reads them too).
@@ -32,12 +38,16 @@ pub struct SlotCache {
 }
 
 /// How often one shared pass's checks were reached: on how many events (`events`, the last
-/// one's generation `seen`) and how many times in all (`checks`).
+/// one's generation `seen`) and how many times in all (`checks`); for the thread group
+/// (`thread_memo.rs`), on how many of those events its memo would have missed (`misses`), each
+/// miss evaluating all its `size` checks.
 #[derive(Clone, Copy, Debug, Default)]
 pub(super) struct Reach {
     pub(super) seen: u64,
     pub(super) events: u64,
     pub(super) checks: u64,
+    pub(super) misses: u64,
+    pub(super) size: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -64,10 +74,15 @@ impl SlotCache {
     }
 
     /// Per shared pass (by group index), the average number of its checks reached on an event
-    /// that reached one, over the evaluations counted (`None`: never reached).
+    /// that reached one, over the evaluations counted (`None`: never reached); for the thread
+    /// group, less the checks its memo's misses would have evaluated (all of its checks on
+    /// each), so that it is the number of evaluations the group saves per event.
     pub fn reach(&self, groups: usize) -> Vec<Option<f64>> {
         (0..groups)
-            .map(|g| self.reach.get(g).filter(|r| r.events > 0).map(|r| r.checks as f64 / r.events as f64))
+            .map(|g| {
+                let r = self.reach.get(g).filter(|r| r.events > 0)?;
+                Some((r.checks as f64 - r.misses as f64 * r.size as f64) / r.events as f64)
+            })
             .collect()
     }
 
@@ -92,6 +107,8 @@ impl SlotCache {
         if self.memo_owner != compiled.id {
             self.flag_memo.clear();
             self.value_memo.clear();
+            self.thread_memo.clear();
+            self.thread_probe.clear();
             self.verdicts.fill(0);
             self.memo_owner = compiled.id;
         }

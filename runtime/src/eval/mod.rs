@@ -45,7 +45,8 @@
 //! `compiled.rs` builds the per-program plans ([`Compiled`], the read paths) from the matchers
 //! of `matcher.rs`; `compare.rs` (numbers, IPs, constant sets), `strings.rs`, `glob.rs` and
 //! `pmatch.rs` are the tests themselves; `shared.rs` the string passes that decide all the
-//! string tests on one slot at once; `transform.rs` the transformers; `context.rs` the
+//! string tests on one slot at once; `thread_memo.rs` the group of the other tests on values of
+//! the thread and its parent, whose verdicts are remembered per thread; `transform.rs` the transformers; `context.rs` the
 //! per-event context and slot cache ([`EvalCtx`], [`SlotCache`]); `leaf.rs` evaluates one check
 //! through its read path; `callbacks.rs` is the JIT's C-ABI way in. `interp.rs` walks nodes,
 //! `order.rs` reorders junctions from observed outcomes.
@@ -69,6 +70,7 @@ mod matcher;
 mod pmatch;
 mod shared;
 mod strings;
+mod thread_memo;
 mod transform;
 
 // The pieces see one another through this module (each has `use super::*`); the public API is
@@ -86,6 +88,7 @@ use matcher::*;
 use pmatch::*;
 use shared::*;
 use strings::*;
+use thread_memo::*;
 use transform::*;
 pub use transform::{b64_decode, getopt};
 

@@ -27,6 +27,9 @@
 //! ([`SlotCache::reach`]) and switches on the groups above a measured threshold
 //! (`engine::SHARED_MIN_REACH_EXACT`, `engine::SHARED_MIN_REACH_SCAN`).
 //!
+//! The checks on values of the event's thread and its parent that no slot's group takes form
+//! one more group, whose verdicts are remembered per thread instead of a pass (`thread_memo.rs`).
+//!
 //! This module builds the groups and runs a pass on a value; when a pass runs is `leaf.rs`.
 
 use super::*;
@@ -107,6 +110,12 @@ struct Automaton {
 /// One slot's shared pass for one class of tests.
 pub(super) struct SharedGroup {
     pub(super) slot: SlotId,
+    /// The group of the checks on values of the event's thread and its parent, whose verdicts
+    /// are remembered by thread (`thread_memo.rs`) instead of a pass over one value: none of
+    /// the fields below is used.
+    pub(super) by_thread: bool,
+    /// For the thread group: whether some check reads a value of the parent.
+    pub(super) reads_parent: bool,
     /// Whether the pass is one hash lookup (`=`, `!=`, `in`), not an automaton's scan.
     pub(super) exact_only: bool,
     /// Index of the stamp word in the verdict words; the group's bit words follow it.
@@ -173,6 +182,20 @@ impl Groups {
                 break;
             }
             for (bit, &c) in checks.iter().enumerate() {
+                let vb = VerdictBit { stamp: g.stamp, word: g.stamp + 1 + (bit / 64) as u32, bit: (bit % 64) as u8 };
+                of_check[c] = Some((gi, vb));
+            }
+            words += 1 + g.words as usize;
+            groups.push(g);
+        }
+        // The other checks on values of the thread and its parent form one group of their own.
+        let mut by_thread = thread_checks(p, plans);
+        by_thread.retain(|&(c, _)| of_check.get(c).is_some_and(Option::is_none));
+        let reads_parent = by_thread.iter().any(|&(_, parent)| parent);
+        let by_thread: Vec<usize> = by_thread.into_iter().map(|(c, _)| c).collect();
+        let by_thread = SharedGroup::by_thread(p, &by_thread, reads_parent, words).map(|g| (by_thread, g));
+        if let (Ok(gi), Some((by_thread, g))) = (u32::try_from(groups.len()), by_thread) {
+            for (bit, &c) in by_thread.iter().enumerate() {
                 let vb = VerdictBit { stamp: g.stamp, word: g.stamp + 1 + (bit / 64) as u32, bit: (bit % 64) as u8 };
                 of_check[c] = Some((gi, vb));
             }
@@ -262,6 +285,8 @@ impl SharedGroup {
         always.dedup();
         Some(SharedGroup {
             slot,
+            by_thread: false,
+            reads_parent: false,
             exact_only: prefix.is_none() && suffix.is_none() && contains.is_none() && always.is_empty(),
             stamp: u32::try_from(stamp).ok()?,
             words: u32::try_from(nwords).ok()?,
@@ -275,6 +300,34 @@ impl SharedGroup {
             always,
             hits,
             invert,
+        })
+    }
+
+    /// The group of `checks` (sorted check ids, at least [`MIN_SHARED`]) on values of the
+    /// thread and its parent, its stamp at word `stamp`: priced and switched on like an exact
+    /// pass (on a remembered thread, its verdicts are one lookup).
+    fn by_thread(p: &Program, checks: &[usize], reads_parent: bool, stamp: usize) -> Option<SharedGroup> {
+        let first = p.checks.get(*checks.first()?)?;
+        if checks.len() < MIN_SHARED || stamp + 1 + checks.len().div_ceil(64) > u32::MAX as usize / 8 {
+            return None;
+        }
+        Some(SharedGroup {
+            slot: first.slot,
+            by_thread: true,
+            reads_parent,
+            exact_only: true,
+            stamp: u32::try_from(stamp).ok()?,
+            words: u32::try_from(checks.len().div_ceil(64)).ok()?,
+            checks: checks.iter().map(|&c| CheckId(c as u32)).collect(),
+            read: Read::Cached,
+            exact: HashMap::default(),
+            lens: 0,
+            prefix: None,
+            suffix: None,
+            contains: None,
+            always: Vec::new(),
+            hits: Vec::new(),
+            invert: Vec::new(),
         })
     }
 

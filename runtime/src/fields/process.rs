@@ -36,6 +36,24 @@ fn known_id(v: i64) -> Option<Value> {
     (v >= 0).then_some(Value::Int(v))
 }
 
+/// The fields whose value (without an argument) is read from the facts of the event's thread
+/// or of its parent ([`parent_of`]) and nothing else, with whether it is the parent's: the
+/// same thread and parent (the same [`Thread::version`]s) give the same value, so evaluation
+/// may remember verdicts on them by those (`eval/thread_memo.rs`). A field that also reads the
+/// event, the fd tables, the name tables or a walk of ancestors stays out.
+pub const OF_THREAD_AND_PARENT: [(&str, bool); 10] = [
+    ("proc.name", false),
+    ("proc.pname", true),
+    ("proc.exe", false),
+    ("proc.pexe", true),
+    ("proc.exepath", false),
+    ("proc.pexepath", true),
+    ("proc.cmdline", false),
+    ("proc.pcmdline", true),
+    ("proc.exeline", false),
+    ("proc.args", false),
+];
+
 pub(super) fn lookup(name: &str) -> Option<Extractor> {
     let f: Extractor = match name {
         "proc.exe" => |_, ev, st| thread(ev, st).and_then(|t| nonempty(&t.exe)),

@@ -260,15 +260,12 @@ impl State {
     pub fn apply(&mut self, ev: &Event) {
         self.flush_deferred();
         self.stats.events += 1;
-        let thread = if ev.tid > 0 || self.tids_below_one { self.threads.get_mut(&ev.tid) } else { None };
-        match thread {
-            Some(t) => t.touch(ev.ts, &self.names),
-            None => {
-                self.stats.unknown_thread_events += 1;
-                // Metaevents and idle switches have no thread (tid 0 or -1): counted only.
-                if ev.tid > 0 {
-                    self.unknown_thread(ev);
-                }
+        let known = (ev.tid > 0 || self.tids_below_one) && self.threads.touch(ev.tid, ev.ts, &self.names);
+        if !known {
+            self.stats.unknown_thread_events += 1;
+            // Metaevents and idle switches have no thread (tid 0 or -1): counted only.
+            if ev.tid > 0 {
+                self.unknown_thread(ev);
             }
         }
         if let Some(handler) = handler_of(ev) {

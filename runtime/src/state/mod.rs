@@ -37,9 +37,10 @@
 //! # Layout
 //!
 //! * `model.rs`: the record types ([`ThreadInfo`], [`FdInfo`], [`UserInfo`]...).
-//! * `thread.rs`: building a [`ThreadInfo`] (the facts every source derives alike) and the
-//!   [`Thread`] the table keeps: the facts and the values derived from them once per change
-//!   (command lines, user, group and container names).
+//! * `thread.rs`: building a [`ThreadInfo`] (the facts every source derives alike), the thread
+//!   table (with a generation every change of a thread replaces) and the [`Thread`] it keeps:
+//!   the facts and the values derived from them once per change (command lines, user, group
+//!   and container names), and a version every change replaces.
 //! * `apply.rs`: [`State::apply`] and the per-syscall handlers.
 //! * `proc.rs`: seeding from `/proc`.
 //! * `path.rs`: path normalisation and joining.
@@ -69,8 +70,8 @@ pub use dns::MAX_DNS_NAMES;
 pub use model::*;
 pub use path::{join_path, normalize_path, normalized};
 pub use proc::linux_open_flags_to_ppm;
-use thread::NameTables;
 pub use thread::Thread;
+use thread::{NameTables, ThreadTable};
 
 #[derive(Debug, Default, Clone)]
 struct FdTable {
@@ -88,7 +89,7 @@ enum Deferred {
 /// The thread table, fd tables and user tables.
 #[derive(Debug, Clone, Default)]
 pub struct State {
-    threads: rustc_hash::FxHashMap<i64, Thread>,
+    threads: ThreadTable,
     /// Whether a thread with a tid of 0 or less ever entered the table: until one does, the
     /// events without a thread (metaevents, idle switches: tid 0 or -1, a third of a capture)
     /// need no lookup.
@@ -159,6 +160,11 @@ impl State {
     /// All threads (in no particular order).
     pub fn threads(&self) -> impl Iterator<Item = &ThreadInfo> {
         self.threads.values().map(Thread::info)
+    }
+    /// The thread table's generation: the same number means the same threads with the same
+    /// facts (see `thread.rs`'s `ThreadTable`).
+    pub fn threads_generation(&self) -> u64 {
+        self.threads.generation()
     }
     /// Number of threads in the table.
     pub fn thread_count(&self) -> usize {

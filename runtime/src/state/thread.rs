@@ -18,6 +18,14 @@
 //! names are read only when they are of the current generation (else they are looked up, as
 //! before), and [`State::apply`](super::State::apply) brings the event's thread up to date
 //! before rules read it.
+//!
+//! # Versions
+//!
+//! Every change of a thread's facts gives it a new version ([`Thread::version`]) and gives the
+//! table ([`ThreadTable`]) a new generation, numbers from one counter never given twice in the
+//! process: evaluation remembers verdicts on a thread's values by them
+//! (`eval/thread_memo.rs`), so the table hands out a `&mut Thread` only through methods that
+//! count as a change, [`Thread::touch`] aside (it changes no fact values are derived from).
 
 use std::collections::HashMap;
 use std::ops::Deref;
@@ -92,6 +100,9 @@ pub struct Thread {
     /// argv[0] and the arguments joined by spaces (`proc.exeline`).
     exeline: String,
     names: Names,
+    /// A number no other thread, nor this one before its last change, had (see
+    /// [`Thread::version`]).
+    version: u64,
 }
 
 /// A thread's names, as of generation `generation` of the [`NameTables`], and the ids they
@@ -141,7 +152,8 @@ impl Thread {
     /// `info` as the table keeps it, its derived values made.
     pub(super) fn new(info: ThreadInfo, tables: &NameTables) -> Thread {
         let names = Names::of(&info, tables);
-        let mut t = Thread { info, cmdline: String::new(), args_line: String::new(), exeline: String::new(), names };
+        let (cmdline, args_line, exeline) = (String::new(), String::new(), String::new());
+        let mut t = Thread { info, cmdline, args_line, exeline, names, version: next_stamp() };
         t.derive(tables);
         t
     }
@@ -149,7 +161,15 @@ impl Thread {
     pub(super) fn edit<R>(&mut self, tables: &NameTables, change: impl FnOnce(&mut ThreadInfo) -> R) -> R {
         let r = change(&mut self.info);
         self.derive(tables);
+        self.version = next_stamp();
         r
+    }
+    /// The thread's version: equal versions, equal facts and values derived from them (the
+    /// names of its ids aside, which follow the name tables: [`Thread::touch`]). Versions come
+    /// from one counter for the whole process, shared with the thread tables' generations;
+    /// a copy of a state keeps them until its threads change.
+    pub fn version(&self) -> u64 {
+        self.version
     }
     /// Notes an event of the thread at `ts`, and brings its names up to date when a table
     /// changed since they were derived.
@@ -162,6 +182,7 @@ impl Thread {
     /// Marks the thread exited (kept while other threads of its process live on).
     pub(super) fn set_exited(&mut self) {
         self.info.exited = true;
+        self.version = next_stamp();
     }
 
     /// The one derivation of every value a [`Thread`] holds besides its facts. The strings
@@ -216,6 +237,78 @@ impl Thread {
         look_up: fn(&'a NameTables, &'a ThreadInfo) -> Option<&'a str>,
     ) -> Option<&'a str> {
         if self.names.generation == st.names.generation { held(&self.names) } else { look_up(&st.names, &self.info) }
+    }
+}
+
+/// The thread table: threads by tid, and its generation, a number every change of a thread's
+/// facts replaces (a thread added, removed or edited; not [`Thread::touch`], which changes no
+/// fact a value is derived from but `last_seen` and the names of its ids). A value computed
+/// from the facts of the table's threads at one generation is the same at that generation
+/// whichever state it is read in: generations come from one counter for the whole process, so
+/// two tables share one only when one is a clone of the other, unchanged since (evaluation
+/// remembers verdicts by it: `eval/thread_memo.rs`).
+#[derive(Debug, Clone, Default)]
+pub(super) struct ThreadTable {
+    map: rustc_hash::FxHashMap<i64, Thread>,
+    generation: u64,
+}
+
+/// The last thread version or table generation given (0: an empty table never changed).
+static STAMPS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// A thread version or table generation never given before.
+fn next_stamp() -> u64 {
+    STAMPS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1
+}
+
+impl ThreadTable {
+    /// The current generation (see the type's doc).
+    pub(super) fn generation(&self) -> u64 {
+        self.generation
+    }
+    /// Marks a change: a generation no table had before.
+    fn changed(&mut self) {
+        self.generation = next_stamp();
+    }
+    pub(super) fn get(&self, tid: &i64) -> Option<&Thread> {
+        self.map.get(tid)
+    }
+    pub(super) fn contains_key(&self, tid: &i64) -> bool {
+        self.map.contains_key(tid)
+    }
+    pub(super) fn len(&self) -> usize {
+        self.map.len()
+    }
+    pub(super) fn values(&self) -> impl Iterator<Item = &Thread> {
+        self.map.values()
+    }
+    /// Thread `tid`, to change: a change of the table whether or not the caller changes it.
+    pub(super) fn get_mut(&mut self, tid: &i64) -> Option<&mut Thread> {
+        self.changed();
+        self.map.get_mut(tid)
+    }
+    /// Every thread, to change (see [`ThreadTable::get_mut`]).
+    pub(super) fn values_mut(&mut self) -> impl Iterator<Item = &mut Thread> {
+        self.changed();
+        self.map.values_mut()
+    }
+    pub(super) fn insert(&mut self, tid: i64, t: Thread) -> Option<Thread> {
+        self.changed();
+        self.map.insert(tid, t)
+    }
+    pub(super) fn remove(&mut self, tid: &i64) -> Option<Thread> {
+        self.changed();
+        self.map.remove(tid)
+    }
+    /// [`Thread::touch`] on thread `tid`, if the table has it (no change of generation).
+    pub(super) fn touch(&mut self, tid: i64, ts: u64, tables: &NameTables) -> bool {
+        match self.map.get_mut(&tid) {
+            Some(t) => {
+                t.touch(ts, tables);
+                true
+            }
+            None => false,
+        }
     }
 }
 

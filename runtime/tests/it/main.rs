@@ -1,4 +1,4 @@
-//! The integration tests of the runtime: captures and replay, the engine, evaluation on both backends (operators, properties, differential, remembered verdicts), agreement with sysdig.
+//! The integration tests of the runtime: captures and replay, the engine, evaluation on both backends (operators, properties, differential, verdicts remembered by value and by thread), agreement with sysdig.
 //!
 //! They are modules of one test binary rather than one binary per file: each binary links the
 //! whole dependency tree, so one per crate builds and links much faster. A module per subject,
@@ -22,4 +22,5 @@ mod jit_strings;
 mod scap_write;
 mod sysdig_fields;
 mod sysdig_verdicts;
+mod thread_memo;
 mod value_memo;
