@@ -75,9 +75,20 @@ struct MergePlans(Vec<Option<Box<[u8]>>>);
 const NOT_IN_EXIT: u8 = u8::MAX;
 
 impl MergePlans {
-    /// The plan of exit event `id` whose enter's row is `enter` and own row `exit`.
+    /// The plan of exit event `id` whose enter's row is `enter` and own row `exit`: a look-up
+    /// once it is made (inline), made on first use (out of line).
+    #[inline]
     fn get(&mut self, id: u16, enter: &[(&str, ParamType)], exit: &[(&str, ParamType)]) -> &[u8] {
         let i = usize::from(id);
+        if self.0.get(i).is_some_and(Option::is_some) {
+            return self.0[i].as_deref().unwrap_or(&[]);
+        }
+        self.make(i, enter, exit)
+    }
+
+    /// Makes the plan of exit event id `i` ([`MergePlans::get`]).
+    #[cold]
+    fn make(&mut self, i: usize, enter: &[(&str, ParamType)], exit: &[(&str, ParamType)]) -> &[u8] {
         if self.0.len() <= i {
             self.0.resize(i + 1, None);
         }
