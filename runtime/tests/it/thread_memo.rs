@@ -18,11 +18,7 @@ fn ev(ts: u64, tid: i64, name: &'static str, values: Vec<(&'static str, ParamVal
 
 /// A successful execve exit of `tid` (parent `ptid`) running `comm` with `args`.
 fn exec(ts: u64, tid: i64, ptid: i64, comm: &str, args: &[&str]) -> Event {
-    let mut argv: Vec<u8> = Vec::new();
-    for a in args {
-        argv.extend_from_slice(a.as_bytes());
-        argv.push(0);
-    }
+    let argv = crate::common::nul_joined(args);
     let values = vec![
         ("res", ParamValue::Errno(0)),
         ("exe", ParamValue::Str(format!("/bin/{comm}"))),

@@ -116,11 +116,7 @@ fn remembered_verdicts_are_the_tests_verdicts() {
 }
 
 fn exec(ts: u64, tid: i64, comm: &str, args: &[&str]) -> Event {
-    let mut argv: Vec<u8> = Vec::new();
-    for a in args {
-        argv.extend_from_slice(a.as_bytes());
-        argv.push(0);
-    }
+    let argv = crate::common::nul_joined(args);
     let values = vec![
         ("res", ParamValue::Errno(0)),
         ("exe", ParamValue::Str(comm.into())),

@@ -111,6 +111,11 @@ pub fn ip(v: &str) -> ParamValue {
 }
 
 /// An event named `name` carrying field values for [`fake_extract`].
+/// A command line as a record holds it: each argument followed by a NUL.
+pub fn nul_joined(args: &[&str]) -> Vec<u8> {
+    args.iter().flat_map(|a| a.bytes().chain([0])).collect()
+}
+
 pub fn fev(name: &'static str, fields: &[(&'static str, ParamValue)]) -> Event {
     Event {
         ts: 1_700_000_000_123_456_789,
