@@ -100,31 +100,21 @@ impl Layout {
 
 /// Decodes the body of an event block that [`well_formed`] accepted with `nparams` parameters
 /// (on the reading thread; the bytes have not changed since): the same event as
-/// [`decode_event_block`] gives, none of its checks made again. A body that does not read as
-/// one (which cannot happen) goes to the checked decoder, so the worst a mix-up costs is the
-/// time.
+/// [`decode_event_block`] gives, none of its checks made again. False, and `ev` untouched, for
+/// a body that does not read as one (which cannot happen): the caller then decodes it the
+/// checked way, so the worst a mix-up costs is the time. Nothing here can fail, so nothing
+/// is returned but that.
 #[inline]
-pub(super) fn decode_trusted(
-    ty: u32,
-    body: &[u8],
-    nparams: usize,
-    offset: u64,
-    ev: &mut Event,
-) -> Result<bool, ScapError> {
+pub(super) fn decode_trusted(ty: u32, body: &[u8], nparams: usize, ev: &mut Event) -> bool {
     let (_, _, ev_start, hl) = kind_of(ty);
-    let layout = body.get(ev_start..ev_start + hl).and_then(|h| {
-        let info = event_def(u16::from_le_bytes(le(h, record::TYPE_OFFSET)))?;
-        let lsz = if info.large_payload() { record::PARAM_LEN_SIZE_LARGE } else { record::PARAM_LEN_SIZE };
-        body.get(ev_start + hl..ev_start + hl + nparams * lsz)?;
-        Some(Layout { ev_start, hl, lsz, nparams, info })
-    });
-    match layout {
-        Some(l) => {
-            fill(ty, l, Body::Borrowed(body), ev, &mut Vec::new());
-            Ok(true)
-        }
-        None => decode_event_block(ty, Body::Borrowed(body), offset, ev, &mut Vec::new()),
+    let Some(h) = body.get(ev_start..ev_start + hl) else { return false };
+    let Some(info) = event_def(u16::from_le_bytes(le(h, record::TYPE_OFFSET))) else { return false };
+    let lsz = if info.large_payload() { record::PARAM_LEN_SIZE_LARGE } else { record::PARAM_LEN_SIZE };
+    if body.len() < ev_start + hl + nparams * lsz {
+        return false;
     }
+    fill(ty, Layout { ev_start, hl, lsz, nparams, info }, Body::Borrowed(body), ev, &mut Vec::new());
+    true
 }
 
 /// Decodes the body of an event block of type `ty` (any event block kind) at `offset` into

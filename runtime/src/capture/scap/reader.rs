@@ -604,15 +604,15 @@ impl ScapReader {
     /// at a block it marked, the block is decoded as it lies, nothing checked again.
     #[inline]
     fn read_buffered_event(&mut self, ev: &mut Event) -> Option<Result<bool, ScapError>> {
-        if let Some(nparams) = self.input.at_mark() {
-            let (ty, len) = block_head(self.input.unread())?;
-            let total = len as usize;
-            let body = self.input.unread().get(8..total.checked_sub(4)?)?;
-            let read = decode_trusted(ty, body, nparams as usize, self.offset, ev);
-            self.input.consume(total);
-            self.offset += total as u64;
+        if let Some(nparams) = self.input.at_mark()
+            && let Some((ty, len)) = block_head(self.input.unread())
+            && let Some(body) = self.input.unread().get(8..(len as usize).saturating_sub(4))
+            && decode_trusted(ty, body, nparams as usize, ev)
+        {
+            self.input.consume(len as usize);
+            self.offset += u64::from(len);
             self.stats.blocks += 1;
-            return Some(read);
+            return Some(Ok(true));
         }
         let (ty, len) = match block_head(self.input.unread()) {
             Some(h) => h,
