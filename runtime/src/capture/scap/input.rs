@@ -14,6 +14,9 @@ use std::io::{self, Read};
 
 use crate::capture::ahead::{Chunk, Chunks, HEAD, Index, Mark};
 
+/// How far ahead of the reader [`Input::prefetch`] asks for bytes.
+const PREFETCH: usize = 2048;
+
 /// The smallest read that skips an empty buffer and goes straight to the source.
 const DIRECT_READ: usize = 64 << 10;
 
@@ -72,6 +75,21 @@ impl Input {
     #[inline]
     pub(super) fn unread(&self) -> &[u8] {
         self.buf.get(self.pos..self.end).unwrap_or(&[])
+    }
+
+    /// Asks the CPU to start loading the bytes [`PREFETCH`] ahead of the unread ones into its
+    /// cache (read ahead, a chunk was filled on the other CPU, whose cache holds it: fetched
+    /// only when the loop reached it, every record's first bytes waited for the other CPU).
+    /// A hint: nothing is read, and an address past the buffer is never named.
+    #[inline(always)]
+    pub(super) fn prefetch(&self) {
+        #[cfg(target_arch = "x86_64")]
+        if self.pos + PREFETCH < self.end {
+            let p = self.buf.as_ptr().wrapping_add(self.pos + PREFETCH);
+            // SAFETY: a prefetch reads and writes no memory (any address is allowed; this one
+            // is inside the buffer), and SSE, its only requirement, is part of every x86_64.
+            unsafe { std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast()) };
+        }
     }
 
     /// Marks `n` unread bytes as read.

@@ -604,6 +604,7 @@ impl ScapReader {
     /// at a block it marked, the block is decoded as it lies, nothing checked again.
     #[inline]
     fn read_buffered_event(&mut self, ev: &mut Event) -> Option<Result<bool, ScapError>> {
+        self.input.prefetch();
         if let Some(nparams) = self.input.at_mark()
             && let Some((ty, len)) = block_head(self.input.unread())
             && let Some(body) = self.input.unread().get(8..(len as usize).saturating_sub(4))
