@@ -641,9 +641,14 @@ impl Engine {
     /// from now on.
     pub fn set_adaptive_order(&mut self, on: bool) {
         if !on {
-            self.profile = None;
-            // Nothing will be observed: every list gets a batch function.
+            // Nothing will be observed: every list gets a batch function, which the JIT only
+            // builds when not profiling, so it is rebuilt whatever else changed (before, turning
+            // profiling off after `set_sharing` left the engine without batch functions).
+            let was = self.profile.take().is_some();
             self.seen.clear();
+            if was {
+                return self.rebuild_jit();
+            }
         } else if self.profile.is_none() {
             self.profile = Some(Profile::new(self.compiled.program()));
         }

@@ -145,6 +145,30 @@ fn events_sharing_a_type_id_reach_their_own_rules() {
     assert_eq!(run(&yaml, events, MatchMode::All), want);
 }
 
+/// Turning adaptive ordering off gives the JIT its batch functions whatever was set before it:
+/// sharing switched on first, or after.
+#[test]
+fn batches_exist_whatever_order_the_engine_is_set_up_in() {
+    use rulec_runtime::engine::Sharing;
+    let (_, program) = programs(&checked(&three_rules()));
+    for sharing_first in [true, false] {
+        let mut e = Engine::new(program.clone(), Backend::Jit);
+        assert_eq!(e.backend(), Backend::Jit, "{:?}", e.jit_error());
+        if sharing_first {
+            e.set_sharing(Sharing::On);
+            e.set_adaptive_order(false);
+        } else {
+            e.set_adaptive_order(false);
+            e.set_sharing(Sharing::On);
+        }
+        assert!(e.batched(), "sharing set first: {sharing_first}: no batch functions");
+        let mut alerts = Vec::new();
+        let st = state();
+        e.process(&ev("open", 300, 3), &st, &mut alerts);
+        assert_eq!(names(&alerts), ["r0"], "sharing set first: {sharing_first}");
+    }
+}
+
 #[test]
 fn state_only_events_are_not_shown_to_rules() {
     let mut e = ev("open", 300, 3);
