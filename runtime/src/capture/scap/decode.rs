@@ -58,37 +58,81 @@ fn kind_of(ty: u32) -> (bool, bool, usize, usize) {
     (flagged, v2, if flagged { 6 } else { 2 }, if v2 { record::HEADER_LEN } else { record::HEADER_LEN_V1 })
 }
 
-/// The layout of the body of event block `ty` when [`decode_event_block`] would decode it
-/// without a word: a record of a known event type whose header, length table and parameters
-/// lie inside it (a v2 record's declared parameter count, a v1 record's the one its lengths
-/// add up to) and whose lengths follow their types' size rules, structured values aside.
-/// `None` for anything else (an error, an unknown type, a structured value to parse), which
-/// only the checked decoder settles. The reading thread ([`super::framing`]) marks the blocks
-/// this accepts, with their parameter count, and the loop decodes those with
-/// [`decode_trusted`].
-#[inline]
-pub(super) fn well_formed(ty: u32, bytes: &[u8]) -> Option<Layout> {
+/// Why [`layout`] found no layout [`fill`] may take as it is, in the order the checks run.
+enum Flaw {
+    /// The body is shorter than the record header.
+    ShortHeader,
+    /// The record's length (given) is shorter than its header.
+    LenBelowHeader(usize),
+    /// The record's length (given) runs past the block.
+    LenPastBlock(usize),
+    /// An event type beyond the table (skipped, as libscap does).
+    Unknown,
+    /// A v2 record declares (count given) more parameters than the limit.
+    TooMany(&'static EventDef, usize),
+    /// A v2 record's declared parameter lengths (count, record length given) run past its
+    /// length.
+    CountPastLen(&'static EventDef, usize, usize),
+    /// No parameter count of a v1 record (type id, length given) adds up to its length.
+    NoCount(&'static EventDef, u16, usize),
+    /// A length breaks its type's size rule, a value is structured, or the values run past
+    /// the record (type id, record length given): the parameters are walked one by one
+    /// ([`check_params`]).
+    Walk(Layout, u16, usize),
+}
+
+/// The layout of the body of event block `ty`, checked: the header inside the body, the
+/// record's length between its header's and the body's end, a known event type, a parameter
+/// count (a v2 record's declared one, within the limit and its length table inside the
+/// record; a v1 record's, the one its lengths add up to), and lengths that follow their
+/// types' size rules and fit. The one statement of these checks: [`well_formed`] asks it
+/// yes or no, [`decode_event_block`] turns its [`Flaw`] into the error (or the walk).
+#[inline(always)]
+fn layout(ty: u32, bytes: &[u8]) -> Result<Layout, Flaw> {
     let (_, v2, ev_start, hl) = kind_of(ty);
-    let h = bytes.get(ev_start..ev_start + hl)?;
+    let h = bytes.get(ev_start..ev_start + hl).ok_or(Flaw::ShortHeader)?;
     let len = u32::from_le_bytes(le(h, record::LEN_OFFSET)) as usize;
-    let type_id = u16::from_le_bytes(le(h, record::TYPE_OFFSET));
-    let rec = bytes.get(ev_start..ev_start.checked_add(len)?)?;
-    let info = event_def(type_id)?;
-    let lsz = if info.large_payload() { record::PARAM_LEN_SIZE_LARGE } else { record::PARAM_LEN_SIZE };
     if len < hl {
-        return None;
+        return Err(Flaw::LenBelowHeader(len));
     }
-    let nparams =
-        if v2 { u32::from_le_bytes(le(h, record::NPARAMS_OFFSET)) as usize } else { v1_count(rec, hl, lsz, info)? };
-    if nparams > MAX_PARAMS || hl + nparams * lsz > len {
-        return None;
-    }
+    let rec = bytes.get(ev_start..ev_start + len).ok_or(Flaw::LenPastBlock(len))?;
+    let type_id = u16::from_le_bytes(le(h, record::TYPE_OFFSET));
+    let info = event_def(type_id).ok_or(Flaw::Unknown)?;
+    let lsz = if info.large_payload() { record::PARAM_LEN_SIZE_LARGE } else { record::PARAM_LEN_SIZE };
+    let nparams = if v2 {
+        let n = u32::from_le_bytes(le(h, record::NPARAMS_OFFSET)) as usize;
+        if n > MAX_PARAMS {
+            return Err(Flaw::TooMany(info, n));
+        }
+        if hl + n * lsz > len {
+            return Err(Flaw::CountPastLen(info, n, len));
+        }
+        n
+    } else {
+        v1_count(rec, hl, lsz, info).ok_or(Flaw::NoCount(info, type_id, len))?
+    };
+    // The length table, read twice in tight loops: once here to add the lengths up and test
+    // each against its type's size (a table look-up and a compare), once to keep each
+    // parameter's byte range ([`fill`]); names and types stay the row's. (One fused pass was
+    // measured dearer: 442 instructions per event in the decoder against 405, as the first
+    // loop no longer ran alone.)
     let data = hl + nparams * lsz;
     let lens = &rec[hl..data];
     let rules = size_rules(type_id);
     let (total, odd) =
         if lsz == record::PARAM_LEN_SIZE { scan_lens::<2>(lens, rules) } else { scan_lens::<4>(lens, rules) };
-    (!odd && data + total <= len).then_some(Layout { ev_start, hl, lsz, nparams, info })
+    let l = Layout { ev_start, hl, lsz, nparams, info };
+    if odd || data + total > len { Err(Flaw::Walk(l, type_id, len)) } else { Ok(l) }
+}
+
+/// The layout of the body of event block `ty` when [`decode_event_block`] would decode it
+/// without a word ([`layout`]); `None` for anything else (an error, an unknown type, a
+/// structured value to parse), which only the checked decoder settles. The reading thread
+/// ([`super::framing`]) marks the blocks this accepts, with their parameter count, and the
+/// loop decodes those with [`decode_trusted`].
+#[inline]
+pub(super) fn well_formed(ty: u32, bytes: &[u8]) -> Option<Layout> {
+    layout(ty, bytes).ok()
 }
 
 impl Layout {
@@ -132,66 +176,41 @@ pub(super) fn decode_event_block(
         Body::Borrowed(b) => b,
         Body::Owned(v) => v.as_slice(),
     };
-    let base = offset + 8;
     let (flagged, v2, ev_start, hl) = kind_of(ty);
-    // The CPU id, dump flags and record header, checked once and read at fixed places.
-    let Some(head) = bytes.get(..ev_start + hl) else {
-        return Err(short_header(bytes, base, flagged, v2));
-    };
-    let h = &head[ev_start..];
+    let base = offset + 8;
     let ev_off = base + ev_start as u64;
-    let len = u32::from_le_bytes(le(h, record::LEN_OFFSET)) as usize;
-    let type_id = u16::from_le_bytes(le(h, record::TYPE_OFFSET));
-    let declared = if v2 { Some(u32::from_le_bytes(le(h, record::NPARAMS_OFFSET)) as usize) } else { None };
-    if len < hl {
-        return Err(err(
-            ev_off + record::LEN_OFFSET as u64,
-            format!("event length {len} is shorter than the {hl}-byte header"),
-        ));
-    }
-    let Some(rec) = bytes.get(ev_start..ev_start + len) else {
-        return Err(err(
-            ev_off + record::LEN_OFFSET as u64,
-            format!("event length {len} exceeds its block ({} bytes left)", bytes.len() - ev_start),
-        ));
-    };
-    let Some(info) = event_def(type_id) else {
-        return Ok(false);
-    };
-    let lsz = if info.large_payload() { record::PARAM_LEN_SIZE_LARGE } else { record::PARAM_LEN_SIZE };
-    let nparams = match declared {
-        Some(n) => {
-            if n > MAX_PARAMS {
-                return Err(err(
-                    ev_off + record::NPARAMS_OFFSET as u64,
-                    format!("event {} declares {n} params, limit {MAX_PARAMS}", info.name),
-                ));
-            }
-            if hl + n * lsz > len {
-                return Err(err(
-                    ev_off + record::NPARAMS_OFFSET as u64,
-                    format!("event {} declares {n} params but is only {len} bytes", info.name),
-                ));
-            }
-            n
+    let (len_at, count_at) = (ev_off + record::LEN_OFFSET as u64, ev_off + record::NPARAMS_OFFSET as u64);
+    let l = match layout(ty, bytes) {
+        Ok(l) => l,
+        Err(Flaw::Unknown) => return Ok(false),
+        Err(Flaw::Walk(l, type_id, len)) => {
+            // Anything the size scan flags is walked parameter by parameter, which parses
+            // structured values and names the first bad one.
+            let rec = &bytes[ev_start..ev_start + len];
+            check_params(rec, hl, l.lsz, l.nparams, l.info, type_id, ev_off)?;
+            l
         }
-        None => v1_param_count(rec, hl, lsz, info, type_id, ev_off)?,
+        Err(Flaw::ShortHeader) => return Err(short_header(bytes, base, flagged, v2)),
+        Err(Flaw::LenBelowHeader(len)) => {
+            return Err(err(len_at, format!("event length {len} is shorter than the {hl}-byte header")));
+        }
+        Err(Flaw::LenPastBlock(len)) => {
+            let left = bytes.len() - ev_start;
+            return Err(err(len_at, format!("event length {len} exceeds its block ({left} bytes left)")));
+        }
+        Err(Flaw::TooMany(info, n)) => {
+            return Err(err(count_at, format!("event {} declares {n} params, limit {MAX_PARAMS}", info.name)));
+        }
+        Err(Flaw::CountPastLen(info, n, len)) => {
+            return Err(err(count_at, format!("event {} declares {n} params but is only {len} bytes", info.name)));
+        }
+        Err(Flaw::NoCount(info, type_id, len)) => {
+            let m =
+                format!("event {} (type {type_id}): parameter lengths do not add up to its length {len}", info.name);
+            return Err(err(ev_off, m));
+        }
     };
-    // The length table, read twice in tight loops: once to add the lengths up and test each
-    // against its type's size (a table look-up and a compare), once to keep each parameter's
-    // byte range ([`fill`]); names and types stay the row's. Anything that first pass flags is
-    // walked again parameter by parameter ([`check_params`]), which parses structured values
-    // and names the first bad one. (One fused pass was measured dearer: 442 instructions per
-    // event in this function against 405, as the first loop no longer ran alone.)
-    let data = hl + nparams * lsz;
-    let lens = &rec[hl..data];
-    let rules = size_rules(type_id);
-    let (total, odd) =
-        if lsz == record::PARAM_LEN_SIZE { scan_lens::<2>(lens, rules) } else { scan_lens::<4>(lens, rules) };
-    if odd || data + total > len {
-        check_params(rec, hl, lsz, nparams, info, type_id, ev_off)?;
-    }
-    fill(ty, Layout { ev_start, hl, lsz, nparams, info }, body, ev, spare);
+    fill(ty, l, body, ev, spare);
     Ok(true)
 }
 
@@ -352,26 +371,6 @@ fn short_header(body: &[u8], base: u64, flagged: bool, v2: bool) -> ScapError {
         Err(e) => e,
         Ok(()) => err(base, "event header: the block is shorter than its header"),
     }
-}
-
-/// A v1 record's parameter count, which it does not hold: the largest count up to the
-/// table's whose lengths add up to the record's length ([`v1_count`]), or the error saying none
-/// does.
-fn v1_param_count(
-    rec: &[u8],
-    hl: usize,
-    lsz: usize,
-    info: &EventDef,
-    type_id: u16,
-    ev_off: u64,
-) -> Result<usize, ScapError> {
-    v1_count(rec, hl, lsz, info).ok_or_else(|| {
-        let len = rec.len();
-        err(
-            ev_off,
-            format!("event {} (type {type_id}): parameter lengths do not add up to its length {len}", info.name),
-        )
-    })
 }
 
 /// The largest parameter count up to `info`'s whose lengths add up to the length of v1 record
