@@ -274,13 +274,11 @@ fn scan_lens<const W: usize>(lens: &[u8], rules: &[u8]) -> (usize, bool) {
 /// table on first use.
 fn size_rules(id: u16) -> &'static [u8] {
     static RULES: std::sync::OnceLock<Vec<Box<[u8]>>> = std::sync::OnceLock::new();
+    // The table's rows are its ids in order (`event_def(id)` is row `id`).
     let rules = RULES.get_or_init(|| {
-        let rows = (0..=u16::MAX).rev().find(|&i| event_def(i).is_some()).map_or(0, |i| usize::from(i) + 1);
-        (0..rows)
-            .map(|i| {
-                let row = u16::try_from(i).ok().and_then(event_def).map_or(&[][..], |d| &d.params[..]);
-                row.iter().map(|p| ParamValue::size_rule(p.1)).collect()
-            })
+        rulec_schema::event_table()
+            .iter()
+            .map(|d| d.params.iter().map(|p| ParamValue::size_rule(p.1)).collect())
             .collect()
     });
     rules.get(usize::from(id)).map_or(&[], |r| &r[..])
