@@ -235,7 +235,8 @@ pub(crate) fn open_flags(ev: &Event) -> Option<u32> {
     if !matches!(ev.name, "open" | "openat" | "openat2" | "open_by_handle_at") {
         return None;
     }
-    ev.param_any(any::FLAGS)?.value.as_i64().map(|f| f as u32)
+    // Read from the record's bytes where it can be (what decoding it would give).
+    ev.get_any(any::FLAGS).map(|f| f as u32)
 }
 
 /// The parameter named by `evt.arg.NAME` / `evt.arg[N]`.
