@@ -479,7 +479,10 @@ impl Engine {
     /// empty list); `None` when the slot holds another name.
     #[inline]
     fn cached_candidates(&self, ev: &Event) -> Option<u32> {
-        self.type_cache[usize::from(ev.type_id) % TYPE_CACHE].list_of(NameCacheEntry::key(ev.name))
+        // Field by field (not `list_of` on a copy of the entry): the list is then loaded from the
+        // entry's address as the key was, one instruction less per event (measured in the asm).
+        let e = &self.type_cache[usize::from(ev.type_id) % TYPE_CACHE];
+        (NameCacheEntry::key(ev.name) == (e.name, e.len)).then_some(e.list)
     }
 
     /// The name cache's slot of an event name's key.
@@ -548,7 +551,7 @@ impl Engine {
         };
         // Most events: no rule to run, no context to set up.
         if list != NO_RULES {
-            self.run_candidates(ev, state, out, list as usize);
+            self.run_candidates(ev, state, out, list);
         }
     }
 
@@ -560,7 +563,7 @@ impl Engine {
     fn process_uncached<S: MatchSink>(&mut self, ev: &Event, state: &State, out: &mut S) {
         let list = self.candidates_miss(ev);
         if list != NO_RULES {
-            self.run_candidates(ev, state, out, list as usize);
+            self.run_candidates(ev, state, out, list);
         }
     }
 
@@ -569,7 +572,8 @@ impl Engine {
     /// last so that `process`'s own arguments stay in their registers: measured with callgrind,
     /// 3 instructions less on every event.
     #[inline(never)]
-    fn run_candidates<S: MatchSink>(&mut self, ev: &Event, state: &State, out: &mut S, list: usize) {
+    fn run_candidates<S: MatchSink>(&mut self, ev: &Event, state: &State, out: &mut S, list: u32) {
+        let list = list as usize;
         if self.profile.is_none()
             && self.batched.get(list).copied().unwrap_or(false)
             && self.run_batch(list, ev, state, out)
