@@ -814,4 +814,32 @@ mod tests {
         let _ = exit.take_buffer();
         assert!(exit.is_empty() && exit.joined.is_empty());
     }
+
+    /// Strings and lists decode as the lossy UTF-8 walk reads them, valid or not (valid text
+    /// takes a faster check first).
+    #[test]
+    fn text_decodes_as_the_lossy_walk_does() {
+        let pieces: [&[u8]; 7] =
+            [b"", b"PATH=/usr/bin", b"caf\xc3\xa9", b"bad\xff", b"\xe2\x82", b"x\xf0\x9f\x98\x80y", b"a"];
+        for a in pieces {
+            for b in pieces {
+                let mut list = a.to_vec();
+                list.push(0);
+                list.extend_from_slice(b);
+                let want: Vec<String> = if list == [0] {
+                    Vec::new()
+                } else {
+                    list.split(|&c| c == 0).map(|s| String::from_utf8_lossy(s).into_owned()).collect()
+                };
+                let list = if b.is_empty() { &list[..list.len() - 1] } else { &list[..] };
+                let want = if b.is_empty() && !a.is_empty() { want[..1].to_vec() } else { want };
+                assert_eq!(crate::event::split_nul(list), want, "{list:?}");
+                let text = String::from_utf8_lossy(a).into_owned();
+                let got = ParamValue::decode(ParamType::CharBuf, &[a, b"\0", b].concat());
+                let want =
+                    if a.is_empty() && b.is_empty() { ParamValue::Str(String::new()) } else { ParamValue::Str(text) };
+                assert_eq!(got, Ok(want), "{a:?}");
+            }
+        }
+    }
 }
