@@ -45,6 +45,12 @@
 //!   `HH:MM:SS.nnnnnnnnn` (UTC, where Falco uses the local time zone: UTC keeps outputs
 //!   reproducible), `: `, the priority, a space and the message:
 //!   `12:00:00.000000001: Warning shell spawned (user=root)`.
+//! * **Deciding and rendering apart.** [`Engine::process`] decides which rules match and renders
+//!   their alerts in one call; [`Engine::process_matches`] only decides (the matching rules'
+//!   indices) and [`Engine::render_alerts`] renders them afterwards, for the same event and
+//!   state, into the same alerts (they share the decision code, generic over what becomes of a
+//!   match: `MatchSink`). `rulec bench --rules` times the two apart: the decision is what the
+//!   backends differ in, and the hand-written predicate it is compared with renders nothing.
 
 use std::collections::BTreeMap;
 
@@ -506,6 +512,32 @@ impl Engine {
 
     /// Runs the rules on `ev` (with `state` as it is after `ev`), appending alerts to `out`.
     pub fn process(&mut self, ev: &Event, state: &State, out: &mut Vec<Alert>) {
+        self.run(ev, state, out);
+    }
+
+    /// Decides which rules match `ev` (with `state` as it is after `ev`) without rendering
+    /// their alerts: appends the matching rules' indices (into the program's rules) to
+    /// `matched`, in the order [`Engine::process`] would alert. [`Engine::render_alerts`] then
+    /// gives exactly the alerts `process` would have given. `process` is the two in one; they
+    /// are apart so that a measurement can tell the decision's cost from the rendering's.
+    pub fn process_matches(&mut self, ev: &Event, state: &State, matched: &mut Vec<usize>) {
+        self.run(ev, state, &mut Decided(matched));
+    }
+
+    /// The alerts of the rules `matched` on `ev` (what [`Engine::process_matches`] gave for this event
+    /// and state), appended to `out` in order; an index out of range is skipped.
+    pub fn render_alerts(&mut self, ev: &Event, state: &State, matched: &[usize], out: &mut Vec<Alert>) {
+        let mut ctx = EvalCtx::new(&self.compiled, &mut self.cache, ev, state);
+        for &r in matched {
+            if let Some(rule) = ctx.compiled().program().rules.get(r) {
+                out.push(render(&mut ctx, rule));
+            }
+        }
+    }
+
+    /// [`Engine::process`] with what becomes of each match left to `out`.
+    #[inline(always)]
+    fn run<S: MatchSink>(&mut self, ev: &Event, state: &State, out: &mut S) {
         self.stats.events += 1;
         if ev.state_only() {
             return;
@@ -525,7 +557,7 @@ impl Engine {
     /// instructions less on every event).
     #[cold]
     #[inline(never)]
-    fn process_uncached(&mut self, ev: &Event, state: &State, out: &mut Vec<Alert>) {
+    fn process_uncached<S: MatchSink>(&mut self, ev: &Event, state: &State, out: &mut S) {
         let list = self.candidates_miss(ev);
         if list != NO_RULES {
             self.run_candidates(ev, state, out, list as usize);
@@ -537,7 +569,7 @@ impl Engine {
     /// last so that `process`'s own arguments stay in their registers: measured with callgrind,
     /// 3 instructions less on every event.
     #[inline(never)]
-    fn run_candidates(&mut self, ev: &Event, state: &State, out: &mut Vec<Alert>, list: usize) {
+    fn run_candidates<S: MatchSink>(&mut self, ev: &Event, state: &State, out: &mut S, list: usize) {
         if self.profile.is_none()
             && self.batched.get(list).copied().unwrap_or(false)
             && self.run_batch(list, ev, state, out)
@@ -550,7 +582,7 @@ impl Engine {
     /// [`Engine::run_candidates`] rule by rule: while profiling, on the interpreter, and for a
     /// list without a batch function (kept apart so that the batch call stays a small path).
     #[inline(never)]
-    fn run_rules(&mut self, list: usize, ev: &Event, state: &State, out: &mut Vec<Alert>) {
+    fn run_rules<S: MatchSink>(&mut self, list: usize, ev: &Event, state: &State, out: &mut S) {
         if self.profile.is_none() && self.jit.is_some() {
             if self.batched.is_empty() && !self.batches_tried {
                 // The lists changed since the JIT was built (a rule switched on or off).
@@ -593,8 +625,7 @@ impl Engine {
             if !matched {
                 continue;
             }
-            let rule = &ctx.compiled().program().rules[r];
-            out.push(render(&mut ctx, rule));
+            out.matched(&mut ctx, r);
             self.stats.alerts += 1;
             if self.mode == MatchMode::First {
                 break;
@@ -612,7 +643,7 @@ impl Engine {
     /// saves and argument moves, not two (measured with callgrind: 25 instructions less per
     /// batch event).
     #[inline(always)]
-    fn run_batch(&mut self, list: usize, ev: &Event, state: &State, out: &mut Vec<Alert>) -> bool {
+    fn run_batch<S: MatchSink>(&mut self, list: usize, ev: &Event, state: &State, out: &mut S) -> bool {
         let (Some(jit), Some(candidates)) = (self.jit.as_ref(), self.lists.get(list)) else { return false };
         let first = self.mode == MatchMode::First;
         let mut ctx = EvalCtx::new(&self.compiled, &mut self.cache, ev, state);
@@ -627,10 +658,8 @@ impl Engine {
         };
         self.stats.evaluations += run as u64;
         for &pos in self.matched.iter().take(n) {
-            let Some(rule) = candidates.get(pos as usize).and_then(|&r| ctx.compiled().program().rules.get(r)) else {
-                continue;
-            };
-            out.push(render(&mut ctx, rule));
+            let Some(&r) = candidates.get(pos as usize) else { continue };
+            out.matched(&mut ctx, r);
             self.stats.alerts += 1;
         }
         true
@@ -765,6 +794,32 @@ fn run_rule(jit: Option<&JitProgram>, ctx: &mut EvalCtx<'_>, rule: usize) -> boo
             unsafe { j.eval_rule(rule, ptr) }
         }
         None => interp::eval_rule(ctx, rule),
+    }
+}
+
+/// What the engine does with a rule that matched (see [`Engine::process_matches`]).
+trait MatchSink {
+    /// Rule `rule` (an index into the program's rules) matched the event of `ctx`.
+    fn matched(&mut self, ctx: &mut EvalCtx<'_>, rule: usize);
+}
+
+/// Alerts rendered at once ([`Engine::process`]).
+impl MatchSink for Vec<Alert> {
+    #[inline]
+    fn matched(&mut self, ctx: &mut EvalCtx<'_>, rule: usize) {
+        if let Some(rule) = ctx.compiled().program().rules.get(rule) {
+            self.push(render(ctx, rule));
+        }
+    }
+}
+
+/// Matching rules only, for [`Engine::render_alerts`] ([`Engine::process_matches`]).
+struct Decided<'m>(&'m mut Vec<usize>);
+
+impl MatchSink for Decided<'_> {
+    #[inline]
+    fn matched(&mut self, _: &mut EvalCtx<'_>, rule: usize) {
+        self.0.push(rule);
     }
 }
 

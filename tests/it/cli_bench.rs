@@ -26,7 +26,13 @@ fn generated_stream_bench_runs_every_backend() {
     assert_eq!(alerts(3), alerts(4), "JIT and hand-written");
     for m in doc.as_array().expect("array") {
         assert!(m["eval_ns_per_event"].as_f64().is_some_and(|x| x > 0.0), "{m}");
+        // Rendering the alerts is timed apart from deciding them (none for the hand-written).
+        let render = m["render_ns_per_event"].as_f64().expect("render_ns_per_event");
+        assert!(render >= 0.0 && (m["kind"] != "handwritten" || render == 0.0), "{m}");
     }
+    let (status, stdout, stderr) = rulec(&["bench", "--rules", &rules, "--events", "2000", "--repeat", "1"]);
+    assert_eq!(status, 0, "{stderr}");
+    assert!(stdout.contains("render ns/event"), "{stdout}");
 }
 
 /// The embedded stdlib (`--rules stdlib`, which holds none of the hand-written subset's rules,

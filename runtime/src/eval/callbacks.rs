@@ -25,7 +25,8 @@ pub unsafe extern "C" fn rulec_eval_check(ctx: *mut EvalCtx<'_>, check: u32) -> 
 }
 
 /// Writes slot `slot`'s integer value to `*out` and returns 1 when the value is present and an
-/// integer: a signed slot's `i64`, an unsigned slot's `u64` bits as `i64`; else returns 0 and
+/// integer: a signed slot's `i64`, an unsigned slot's `u64` bits as `i64`, a bool slot's bool as
+/// 0 or 1; else returns 0 and
 /// leaves `*out` alone (absent, not an integer, a list, unknown id, null pointers). Never
 /// unwinds.
 ///

@@ -325,25 +325,33 @@ impl<'a> EvalCtx<'a> {
         }
     }
 
-    /// The slot's integer value for the JIT (see [`rulec_slot_num`]).
+    /// The slot's integer value for the JIT (see [`rulec_slot_num`]); a bool slot's value as 0
+    /// or 1 (the JIT compares `= true` and its kin as integers: `jit/plan.rs`).
     pub fn slot_num(&mut self, id: SlotId) -> Option<i64> {
-        if let Some(Read::Stack(get, arg, norm)) = self.compiled.reads.get(id.0 as usize) {
-            let mut v = Value::Bool(false);
-            if !get.write(arg.as_ref(), &self.src, &mut v) {
-                return None;
-            }
-            normalize(&mut v, *norm);
-            return match v {
-                Value::Int(i) => Some(i),
-                Value::Uint(u) => Some(u as i64),
-                _ => None,
-            };
-        }
-        match self.slot_guarded(id)? {
-            Value::Int(i) => Some(*i),
+        let compiled = self.compiled;
+        let bool_slot = || compiled.program().slots.get(id.0 as usize).is_some_and(|s| s.ty() == FieldType::Bool);
+        let of = |v: ValueRef<'_>| match v {
+            ValueRef::Int(i) => Some(i),
             // The 64 bits of an unsigned value, as the JIT compares them unsigned.
-            Value::Uint(u) => Some(*u as i64),
+            ValueRef::Uint(u) => Some(u as i64),
+            ValueRef::Bool(b) if bool_slot() => Some(i64::from(b)),
             _ => None,
+        };
+        match compiled.reads.get(id.0 as usize) {
+            Some(Read::Stack(get, arg, norm)) => {
+                let mut v = Value::Bool(false);
+                if !get.write(arg.as_ref(), &self.src, &mut v) {
+                    return None;
+                }
+                normalize(&mut v, *norm);
+                of(v.scalar_ref()?)
+            }
+            // In place: integers already in the slot type's variant (`fields::borrow`).
+            Some(Read::Borrow(get, arg)) => of(get(arg.as_ref(), &self.src)?),
+            _ => {
+                let v = self.slot_guarded(id)?.scalar_ref()?;
+                of(v)
+            }
         }
     }
 }

@@ -63,6 +63,7 @@ pub fn lookup(name: &str, arg: Option<&FieldArgValue>) -> Option<BorrowFn> {
             Some(f) => f.filename().map(ValueRef::Str),
             None => src.null_fd_path().map(|p| ValueRef::Str(p.rsplit('/').next().unwrap_or(p))),
         },
+        "fd.nameraw" => |_, src| fd::nameraw(src.ev, src.fd()).map(ValueRef::Str),
         "fd.type" => |_, src| src.fd().map(|f| ValueRef::Str(f.kind.type_name())),
         "fd.typechar" => |_, src| {
             let c = match src.fd() {

@@ -91,12 +91,9 @@ pub(super) fn lookup(name: &str) -> Option<Extractor> {
         "evt.buffer" => |_, ev, _| buffer(ev).map(|b| Value::Bytes(b.to_vec())),
         "evt.buflen" => |_, ev, _| io_len(ev).map(Value::Uint),
         "evt.res" => |_, ev, _| {
-            let r = event_res(ev)?;
-            Some(s(if r >= 0 {
-                "SUCCESS".to_string()
-            } else {
-                flags::errno_name(r.unsigned_abs()).map_or_else(|| r.to_string(), str::to_string)
-            }))
+            let mut text = String::new();
+            res_text(event_res(ev)?, &mut text);
+            Some(s(text))
         },
         "evt.rawres" => |_, ev, _| event_res(ev).map(Value::Int),
         "evt.failed" => |_, ev, _| Some(Value::Bool(event_res(ev).is_some_and(|r| r < 0))),
@@ -220,12 +217,26 @@ fn buffer(ev: &Event) -> Option<&[u8]> {
     }
 }
 
+/// `evt.res` of a result `r`, appended to `out`: `SUCCESS` when not negative, else the errno's
+/// name (its number when it has none).
+pub(crate) fn res_text(r: i64, out: &mut String) {
+    if r >= 0 {
+        out.push_str("SUCCESS");
+    } else if let Some(name) = flags::errno_name(r.unsigned_abs()) {
+        out.push_str(name);
+    } else {
+        use std::fmt::Write;
+        let _ = write!(out, "{r}");
+    }
+}
+
 /// The open flags of an open-family event (libsinsp's `evt.is_open_*` look at these only).
 pub(crate) fn open_flags(ev: &Event) -> Option<u32> {
     if !matches!(ev.name, "open" | "openat" | "openat2" | "open_by_handle_at") {
         return None;
     }
-    ev.param_any(any::FLAGS)?.value.as_i64().map(|f| f as u32)
+    // Read from the record's bytes where it can be (what decoding it would give).
+    ev.get_any(any::FLAGS).map(|f| f as u32)
 }
 
 /// The parameter named by `evt.arg.NAME` / `evt.arg[N]`.

@@ -77,14 +77,7 @@ pub(super) fn lookup(name: &str) -> Option<Extractor> {
             };
             Some(s(format!("{}:{dir}", container_or_host(&cid))))
         },
-        "fd.nameraw" => |_, ev, st| {
-            if is_open(ev)
-                && let Some(raw) = ev.get_any(any::NAME)
-            {
-                return Some(s(raw));
-            }
-            fdi(ev, st).map(|f| s(f.name.as_str()))
-        },
+        "fd.nameraw" => |_, ev, st| nameraw(ev, fdi(ev, st)).map(s),
         "fd.ip" => |_, ev, st| both(ev, st, |k| k.cip.map(Value::Ip), |k| k.sip.map(Value::Ip)),
         "fd.net" => |_, ev, st| both(ev, st, |k| k.cip.map(Value::Ip), |k| k.sip.map(Value::Ip)),
         "fd.cip" | "fd.cnet" => |_, ev, st| inet(ev, st)?.cip.map(Value::Ip),
@@ -174,6 +167,17 @@ fn fdi<'a>(ev: &Event, st: &'a State) -> Option<&'a FdInfo> {
 
 fn container_or_host(cid: &str) -> &str {
     if cid.is_empty() { "host" } else { cid }
+}
+
+/// `fd.nameraw`: an open's path parameter as the caller gave it, else the name of the event's fd
+/// `fd` (also what [`super::hot`] and [`super::borrow`] give, without a copy).
+pub(super) fn nameraw<'a>(ev: &'a Event, fd: Option<&'a FdInfo>) -> Option<&'a str> {
+    if is_open(ev)
+        && let Some(raw) = ev.get_any(any::NAME)
+    {
+        return Some(raw);
+    }
+    fd.map(|f| f.name.as_str())
 }
 
 fn is_open(ev: &Event) -> bool {

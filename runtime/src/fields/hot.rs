@@ -10,7 +10,7 @@
 
 use rulec_ir::FieldArgValue;
 
-use super::{IntoExtractor, Src, arg_index, fd, process};
+use super::{IntoExtractor, Src, arg_index, evt, fd, process};
 use crate::state::{FdKind, L4Proto, SockInfo, Thread};
 use crate::value::Value;
 
@@ -92,6 +92,8 @@ pub fn lookup(name: &str) -> Option<IntoExtractor> {
         }
         "fd.name_changed" => |_, src, out| src.fd().is_some_and(|f| set(out, Value::Bool(fd::name_changed(src.ev, f)))),
         "evt.type" => |_, src, out| set_str(out, src.ev.name),
+        "evt.res" => |_, src, out| super::event_res(src.ev).is_some_and(|r| write_str(out, |b| evt::res_text(r, b))),
+        "fd.nameraw" => |_, src, out| fd::nameraw(src.ev, src.fd()).is_some_and(|n| set_str(out, n)),
         "container.id" => |_, src, out| {
             src.thread().is_some_and(|t| set_str(out, if t.container_id.is_empty() { "host" } else { &t.container_id }))
         },

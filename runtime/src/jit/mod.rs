@@ -13,8 +13,8 @@
 //!   an integer, else 0 (absent, not numeric, a list...). The value is the slot's 64-bit pattern:
 //!   for a slot of signed type (`Int8`..`Int64`) the `i64`; for an unsigned one (`Uint8`..`Uint64`,
 //!   `Port`, `AbsTime`, `RelTime`) the `u64` reinterpreted as `i64` (`u as i64`, NOT a checked
-//!   conversion: values above `i64::MAX` must still be reported). It is called at most once per
-//!   slot per rule-function call.
+//!   conversion: values above `i64::MAX` must still be reported); for a slot of type `Bool`, 0
+//!   or 1. It is called at most once per slot per rule-function call.
 //! * `slot_str(ctx, slot, out) -> u8` (optional: without it no string test is inlined): the
 //!   slot's value as bytes, `out[0]` its address and `out[1]` its length, with 1 when the value
 //!   is present and a string (or bytes); 0 when it is absent (the check is false); 2 when the
@@ -25,8 +25,10 @@
 //! Which checks compile inline (see `plan`): `Compare { cmp, Const::Int }` on a non-list slot of
 //! signed integer type (signed `icmp`), `Compare { cmp, Const::Uint }` on a non-list slot of
 //! unsigned type (unsigned `icmp` on the same bits, so the full `u64` order is kept), and `In` of
-//! 1 to 8 constants of the matching kind. An absent value makes such a check false, whatever
-//! `cmp` is (`!=` included), as the IR specifies. Everything else (strings, doubles, bools, IPs,
+//! 1 to 8 constants of the matching kind, and `=`/`!=` of a `Bool` slot with a bool constant (0
+//! or 1: `evt.is_open_read = true` is a comparison, not a call). An absent value makes such a
+//! check false, whatever `cmp` is (`!=` included), as the IR specifies. Everything else
+//! (strings, doubles, other tests on bools, IPs,
 //! `Dyn` slots, a constant kind that does not match the slot's signedness, lists, `exists`...)
 //! calls `eval_check`, so those semantics stay in one place, the interpreter's. With `slot_str`,
 //! string tests against constants of up to 64 bytes on a slot that is never a list also compile

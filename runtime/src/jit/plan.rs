@@ -1,11 +1,12 @@
 //! Program-wide analysis that the JIT does once before generating any code: it validates every id
 //! the code generator will follow (so a malformed [`Program`] gives `Err`, never a panic or an
 //! out-of-bounds access), folds constant sub-DAGs, and decides for each check whether it compiles
-//! inline (an integer comparison on a cached slot value, or a string test against constants on
-//! the slot's bytes) or as a call to `eval_check`.
+//! inline (an integer comparison on a cached slot value, a bool one's equality with a constant
+//! as 0 or 1, or a string test against constants on the slot's bytes) or as a call to
+//! `eval_check`.
 
 use rulec_ir::{Check, Cmp, Const, Modifier, Node, Program, Slot, StrOp, Test};
-use rulec_schema::SetBy;
+use rulec_schema::{FieldType, SetBy};
 
 use super::VerdictBit;
 
@@ -149,6 +150,15 @@ fn classify(p: &Program, check: &Check, strings: bool) -> Leaf {
     // only the shared evaluator knows that, so such checks are never inlined.
     if slot.may_yield_list() {
         return Leaf::Call;
+    }
+    if slot.ty() == FieldType::Bool && !slot.is_list() {
+        // `slot_num` gives a bool as 0 or 1 (`evt.is_open_read = true`: no call per check).
+        return match &check.test {
+            Test::Compare { cmp: cmp @ (Cmp::Eq | Cmp::Ne), value: Const::Bool(b) } => {
+                Leaf::Num { slot: check.slot.0, test: NumTest::Cmp { cmp: *cmp, signed: false, value: i64::from(*b) } }
+            }
+            _ => Leaf::Call,
+        };
     }
     let Some(signed) = slot.ty().int_signedness() else {
         return match str_test(&check.test) {

@@ -878,4 +878,22 @@ fn plan_inlines_string_tests_against_constants_only() {
     assert_eq!(shared.leaves[1], str_leaf(StrTest::Ne(b"bash".to_vec())));
 }
 
+#[test]
+fn plan_inlines_bool_comparisons_as_integers() {
+    use super::plan::{Leaf, NumTest, Plan};
+    let checks = vec![
+        check(0, Test::Compare { cmp: Cmp::Eq, value: Const::Bool(true) }),
+        check(0, Test::Compare { cmp: Cmp::Ne, value: Const::Bool(false) }),
+        // Not an equality with a bool constant: calls.
+        check(0, Test::Exists),
+        check(0, Test::Compare { cmp: Cmp::Eq, value: Const::Int(1) }),
+    ];
+    let nodes: Vec<Node> = (0..checks.len() as u32).map(|c| Node::Check(CheckId(c))).collect();
+    let p = Program { slots: vec![slot(FieldType::Bool)], checks, nodes, rules: vec![rule(0)] };
+    let plan = Plan::new(&p, &[], false).expect("plan");
+    let num = |cmp: Cmp, value: i64| Leaf::Num { slot: 0, test: NumTest::Cmp { cmp, signed: false, value } };
+    assert_eq!(plan.leaves[..2], [num(Cmp::Eq, 1), num(Cmp::Ne, 0)]);
+    assert_eq!(plan.leaves[2..], [Leaf::Call, Leaf::Call]);
+}
+
 mod batches;

@@ -7,6 +7,7 @@
 
 mod common;
 
+mod alert_split;
 mod capture_format;
 mod captures;
 mod derived_values;
