@@ -4,10 +4,10 @@
 //! shutdown, whatever it could not deliver before the deadline is counted as dropped.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, channel, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::Delivery;
 use crate::sink::{Control, Sink};
@@ -57,6 +57,9 @@ pub(crate) struct Queue {
     counters: Arc<Counters>,
     control: Control,
     worker: Option<JoinHandle<()>>,
+    /// Disconnected when the worker's closure ends (its sender is dropped then, even when it
+    /// unwinds): shutdown waits on it instead of polling the thread.
+    finished: Option<Receiver<()>>,
 }
 
 impl Queue {
@@ -64,15 +67,19 @@ impl Queue {
         let (tx, rx) = sync_channel(capacity);
         let counters = Arc::new(Counters::default());
         let control = Control::new(Arc::clone(&counters.retries));
+        let (done, finished) = channel::<()>();
         let worker = {
             let counters = Arc::clone(&counters);
             let control = control.clone();
             std::thread::Builder::new()
                 .name(format!("rulec-output {name}"))
-                .spawn(move || work(rx, sink, &counters, &control))
+                .spawn(move || {
+                    let _done = done;
+                    work(rx, sink, &counters, &control);
+                })
                 .ok()
         };
-        Queue { name, tx: Some(tx), counters, control, worker }
+        Queue { name, tx: Some(tx), counters, control, worker, finished: Some(finished) }
     }
 
     pub(crate) fn send(&self, alert: Arc<Delivery>) {
@@ -119,11 +126,18 @@ impl Queue {
     pub(crate) fn shutdown(mut self, deadline: Instant) -> OutputStats {
         drop(self.tx.take());
         if let Some(w) = self.worker.take() {
-            while !w.is_finished() && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(5));
-            }
+            // Woken as soon as the worker is done (the queue's end reached), not at the next
+            // poll: every `rulec run` ends here.
+            let ended = match self.finished.take() {
+                Some(f) => matches!(
+                    f.recv_timeout(deadline.saturating_duration_since(Instant::now())),
+                    Err(RecvTimeoutError::Disconnected) | Ok(())
+                ),
+                None => w.is_finished(),
+            };
             self.control.abandon.store(true, Ordering::Relaxed);
-            if w.is_finished() {
+            // Past its closure the thread only exits: joining it cannot wait on a sink.
+            if ended || w.is_finished() {
                 let _ = w.join();
             }
         }

@@ -15,14 +15,18 @@
 //! rulec's own JSON Lines capture ([`crate::capture::CaptureReader`]), which seeds the state
 //! itself and starts through [`Replay::with_state`].
 
+mod pending;
+
 use std::collections::HashSet;
 use std::path::Path;
+
+use pending::PendingEnters;
 
 use super::scap::{FdRecord, ScapError, ScapReader};
 use crate::event::{Direction, Event, ParamType};
 use crate::state::{FdInfo, FdKind, L4Proto, Limits, SockInfo, SockRole, State, ThreadInfo};
 
-/// Most pending enter events kept (one per thread); beyond that the map is cleared.
+/// Most pending enter events kept (one per thread); beyond that all are forgotten.
 const MAX_PENDING_ENTERS: usize = 65_536;
 
 /// Most finished enter events kept to be refilled (their buffers reused).
@@ -58,7 +62,7 @@ pub struct Replay<S = ScapReader> {
     reader: S,
     state: State,
     /// Each thread's pending enter event (boxed: an event moves in and out by its pointer).
-    enters: rustc_hash::FxHashMap<i64, Box<Event>>,
+    enters: PendingEnters,
     /// Events done with, to read the next ones into.
     spare: Vec<Box<Event>>,
     /// Where an exit event takes its enter event's parameters ([`MergePlans`]).
@@ -128,7 +132,13 @@ impl Replay {
 impl<S> Replay<S> {
     /// Builds a replay over an event source whose starting state is already in `state`.
     pub fn with_state(reader: S, state: State) -> Replay<S> {
-        Replay { reader, state, enters: Default::default(), spare: Vec::new(), plans: MergePlans::default() }
+        Replay {
+            reader,
+            state,
+            enters: PendingEnters::new(MAX_PENDING_ENTERS),
+            spare: Vec::new(),
+            plans: MergePlans::default(),
+        }
     }
 
     /// The state as of the last returned event.
@@ -164,30 +174,31 @@ impl<S> Replay<S> {
     /// Keeps `ev` until its exit; returns an event to read the next one into (the one it
     /// replaces, or a spare).
     fn remember_enter(&mut self, ev: Box<Event>) -> Box<Event> {
-        if self.enters.len() >= MAX_PENDING_ENTERS && !self.enters.contains_key(&ev.tid) {
-            self.enters.clear();
-        }
-        match self.enters.insert(ev.tid, ev) {
+        match self.enters.insert(ev) {
             Some(old) => old,
             None => self.spare.pop().unwrap_or_else(|| Box::new(Event::empty())),
         }
     }
 
-    /// Completes an exit event with the parameters of its thread's pending enter event.
+    /// Completes an exit event with the parameters of its thread's pending enter event (the
+    /// test inline, the work out of line: an enter event costs no call).
+    #[inline]
     fn merge_exit(&mut self, ev: &mut Event) {
-        match ev.dir {
-            Direction::Enter => {}
-            Direction::Exit => {
-                let Some(enter) = self.enters.remove(&ev.tid) else {
-                    return;
-                };
-                if enter.type_id.wrapping_add(1) == ev.type_id && same_name(enter.name, ev.name) {
-                    self.complete(ev, &enter);
-                }
-                if self.spare.len() < MAX_SPARE_EVENTS {
-                    self.spare.push(enter);
-                }
-            }
+        if ev.dir == Direction::Exit && !self.enters.is_empty() {
+            self.merge_pending(ev);
+        }
+    }
+
+    /// [`Replay::merge_exit`] of an exit event while some enter event is pending.
+    fn merge_pending(&mut self, ev: &mut Event) {
+        let Some(enter) = self.enters.remove(ev.tid) else {
+            return;
+        };
+        if enter.type_id.wrapping_add(1) == ev.type_id && same_name(enter.name, ev.name) {
+            self.complete(ev, &enter);
+        }
+        if self.spare.len() < MAX_SPARE_EVENTS {
+            self.spare.push(enter);
         }
     }
 
@@ -195,25 +206,7 @@ impl<S> Replay<S> {
     fn complete(&mut self, ev: &mut Event, enter: &Event) {
         // Both as read from their records: where each enter parameter goes is the plan's.
         if let (Some(er), Some(xr)) = (enter.params.plain_row(enter.type_id), ev.params.plain_row(ev.type_id)) {
-            let plan = self.plans.get(ev.type_id, er, xr);
-            let own = ev.params.len();
-            for i in 0..enter.params.len() {
-                if enter.params.is_absent(i) {
-                    continue;
-                }
-                match plan.get(i).map(|&j| usize::from(j)) {
-                    Some(j) if j < own => {
-                        if ev.params.is_absent(j) {
-                            ev.params.copy_from(&enter.params, i, Some(j));
-                        }
-                    }
-                    _ => {
-                        if !ev.params.append_record_param(&enter.params, i) {
-                            ev.params.copy_from(&enter.params, i, None);
-                        }
-                    }
-                }
-            }
+            ev.params.join_record(&enter.params, self.plans.get(ev.type_id, er, xr));
             return;
         }
         for i in 0..enter.params.len() {

@@ -182,7 +182,17 @@ fn until_nul(b: &[u8]) -> &[u8] {
 }
 
 fn cstr(b: &[u8]) -> String {
-    String::from_utf8_lossy(until_nul(b)).into_owned()
+    lossy(until_nul(b))
+}
+
+/// `b` as text, each invalid UTF-8 sequence replaced ([`String::from_utf8_lossy`]); valid text,
+/// nearly always, is checked by `str::from_utf8`, which takes ASCII a word at a time where the
+/// lossy walk goes byte by byte (a process's environment is thousands of bytes at each exec).
+fn lossy(b: &[u8]) -> String {
+    match std::str::from_utf8(b) {
+        Ok(s) => s.to_owned(),
+        Err(_) => String::from_utf8_lossy(b).into_owned(),
+    }
 }
 
 /// Splits a NUL-separated buffer into strings (a trailing NUL does not make an empty entry).
@@ -191,7 +201,7 @@ pub fn split_nul(b: &[u8]) -> Vec<String> {
     if b.is_empty() {
         return Vec::new();
     }
-    b.split(|&c| c == 0).map(|s| String::from_utf8_lossy(s).into_owned()).collect()
+    b.split(|&c| c == 0).map(lossy).collect()
 }
 
 fn u16le(b: &[u8], at: usize) -> Option<u16> {

@@ -104,6 +104,12 @@ pub struct Params {
     /// record's): a key's index in that row needs no name check ([`Params::in_row`]).
     row_id: u16,
     row_len: u16,
+    /// Parameters of another event's record appended after this record's (the replay's merge
+    /// of an enter event into its exit, [`Params::join_record`]): the last `joined.len()` of
+    /// `locs`, each named and typed by its index in `joined_row` (that record's row), so that
+    /// appending one builds no [`Slot`].
+    joined_row: &'static [(&'static str, ParamType)],
+    joined: Vec<u8>,
 }
 
 impl Params {
@@ -189,12 +195,25 @@ impl Params {
     #[inline]
     fn meta(&self, i: usize) -> Option<(&'static str, ParamType)> {
         if i < self.locs.len() {
-            return Some(match self.row.get(i) {
-                Some(&m) => m,
-                None => (EXTRA_NAMES.get(i).copied().unwrap_or("p?"), ParamType::ByteBuf),
-            });
+            return Some(self.loc_meta(i));
         }
         self.slots.get(i - self.locs.len()).map(|s| (s.name, s.ty))
+    }
+
+    /// The name and type of parameter `i`, one held as bytes at `locs[i]`: the record's row
+    /// (`p<N>` byte buffers past it), or the row of the record it was joined from.
+    #[inline]
+    fn loc_meta(&self, i: usize) -> (&'static str, ParamType) {
+        let own = self.locs.len() - self.joined.len();
+        let m = if i < own {
+            self.row.get(i)
+        } else {
+            self.joined.get(i - own).and_then(|&k| self.joined_row.get(usize::from(k)))
+        };
+        match m {
+            Some(&m) => m,
+            None => (EXTRA_NAMES.get(i).copied().unwrap_or("p?"), ParamType::ByteBuf),
+        }
     }
 
     /// The name of parameter `i`.
@@ -238,8 +257,7 @@ impl Params {
     #[inline]
     pub(crate) fn typed_raw_at(&self, i: usize) -> Option<(ParamType, &[u8])> {
         if let Some(&l) = self.locs.get(i) {
-            let ty = self.row.get(i).map_or(ParamType::ByteBuf, |m| m.1);
-            return Some((ty, self.raw.get(l.range())?));
+            return Some((self.loc_meta(i).1, self.raw.get(l.range())?));
         }
         let s = self.slots.get(i - self.locs.len())?;
         match s.held {
@@ -324,6 +342,7 @@ impl Params {
         slots.append(&mut self.slots);
         self.slots = slots;
         self.locs.clear();
+        self.joined.clear();
         self.def = None;
     }
 
@@ -345,6 +364,7 @@ impl Params {
     #[inline]
     pub(crate) fn clear(&mut self) {
         self.locs.clear();
+        self.joined.clear();
         self.slots.clear();
         self.row = &[];
         self.def = None;
@@ -426,29 +446,58 @@ impl Params {
         let (first, last) = (self.locs.first()?, self.locs.last()?);
         let width = if def.large_payload() { 4 } else { 2 };
         let table = (first.at as usize).checked_sub(width * self.locs.len())?;
-        if !self.slots.is_empty() {
+        if !self.slots.is_empty() || !self.joined.is_empty() {
             return None;
         }
         self.raw.get(table..last.end as usize)
     }
 
-    /// Appends record parameter `i` of `other` (one of its record's, in its row), whose bytes
-    /// are copied after these parameters': [`Params::copy_from`] with nothing to decide, for
-    /// the replay's merge of an enter event into its exit. False, and nothing done, for any
-    /// other parameter.
-    #[inline]
-    pub(crate) fn append_record_param(&mut self, other: &Params, i: usize) -> bool {
-        let (Some(&l), Some(&(name, ty))) = (other.locs.get(i), other.row.get(i)) else { return false };
-        let Some(b) = other.raw.get(l.range()) else { return false };
-        let at = self.raw.len() as u32;
-        self.raw.extend_from_slice(b);
-        self.slots.push(Slot { name, ty, held: Held::Bytes(Loc { at, end: self.raw.len() as u32 }) });
+    /// Completes these parameters with the present ones of `other` (the replay's merge of an
+    /// enter event into its exit): `plan[i]` is where `other`'s parameter `i` goes, an index
+    /// of these parameters as they were (it fills that one when it is absent, else is left
+    /// out) or any index past them (it is appended). Appended parameters of `other`'s row are
+    /// joined: `other`'s bytes are copied after these parameters' once, and each becomes a
+    /// byte range of them named by its index in that row, no [`Slot`] built; anything else
+    /// goes through [`Params::copy_from`].
+    pub(crate) fn join_record(&mut self, other: &Params, plan: &[u8]) {
+        let own = self.len();
+        // The parameters of `other`'s record within its row can be joined, while nothing has
+        // been appended here but joined ones of that row.
+        let of_row = (other.locs.len() - other.joined.len()).min(other.row.len());
+        let mut joins = self.slots.is_empty() && (self.joined.is_empty() || std::ptr::eq(self.joined_row, other.row));
+        // Where `other`'s bytes start here, once copied (`u32::MAX`: not yet).
+        let mut base = u32::MAX;
+        for (i, &l) in other.locs.iter().enumerate() {
+            if l.at == l.end {
+                continue;
+            }
+            let j = usize::from(plan.get(i).copied().unwrap_or(u8::MAX));
+            if j < own {
+                if self.is_absent(j) {
+                    self.copy_from(other, i, Some(j));
+                    joins &= self.slots.is_empty();
+                }
+                continue;
+            }
+            if !joins || i >= of_row {
+                self.copy_from(other, i, None);
+                joins = false;
+                continue;
+            }
+            if base == u32::MAX {
+                base = self.raw.len() as u32;
+                self.raw.extend_from_slice(&other.raw);
+                self.joined_row = other.row;
+            }
+            self.locs.push(Loc { at: l.at.wrapping_add(base), end: l.end.wrapping_add(base) });
+            self.joined.push(i as u8);
+        }
         self.grow_cache();
-        true
     }
 
     /// Copies parameter `i` of `other` in as parameter `into` of these (or appended when
     /// `into` is `None`): record bytes are copied after this event's, a value is cloned.
+    #[inline(never)]
     pub(crate) fn copy_from(&mut self, other: &Params, i: usize, into: Option<usize>) {
         let Some((name, ty)) = other.meta(i) else {
             return;
@@ -719,5 +768,78 @@ mod tests {
         assert_eq!(other.get(1).map(|p| p.value.clone()), Some(ParamValue::Path("/etc/shadow".into())));
         assert_eq!(other.get(2).map(|p| p.value.clone()), Some(ParamValue::Fd(7)));
         assert_eq!(other.raw_at(1), Some(&name[..]));
+    }
+
+    /// An enter record joined to its exit record reads as the same parameters appended one by
+    /// one would ([`Params::copy_from`]), by name, type, value and bytes, with no slot built;
+    /// the exit is no longer a plain record, and replacing a joined parameter keeps the rest.
+    #[test]
+    fn joined_parameters_read_like_appended_ones() {
+        const ENTER: &[(&str, ParamType)] =
+            &[("fd", ParamType::Fd), ("name", ParamType::FsPath), ("flags", ParamType::Flags32)];
+        let mut enter = Params::new();
+        let mut raw = b"header".to_vec();
+        for b in [&5i64.to_le_bytes()[..], b"/etc/passwd\0", &[], &[1, 0, 0, 0]] {
+            let at = raw.len() as u32;
+            raw.extend_from_slice(b);
+            enter.locs_mut().push(Loc { at, end: raw.len() as u32 });
+        }
+        // Four record parameters for a row of three: the last is `p3`, past the row.
+        let _ = enter.set_record_row(raw, 6, ENTER);
+        // The exit's `res` and an absent `fd`, which the enter's fills; the plan sends the
+        // enter's `name` and `p3` past the exit's parameters, and its `flags` (absent) too.
+        let mut exit = record(&[0, 0]);
+        let exit_fd = exit.locs[0];
+        exit.locs[0] = Loc { at: exit_fd.at, end: exit_fd.at };
+        let mut slow = exit.clone();
+        exit.join_record(&enter, &[0, 2, 3]);
+        slow.copy_from(&enter, 0, Some(0));
+        for i in [1, 3] {
+            slow.copy_from(&enter, i, None);
+        }
+        assert_eq!(exit, slow);
+        assert_eq!(exit.len(), 4);
+        assert_eq!((exit.joined.len(), exit.slots.len()), (1, 1), "the name joined, p3 a slot");
+        for i in 0..4 {
+            assert_eq!(exit.raw_at(i), slow.raw_at(i), "parameter {i}");
+            assert_eq!(exit.ty_at(i), slow.ty_at(i), "parameter {i}");
+        }
+        assert_eq!(exit.name_at(2), Some("name"));
+        assert_eq!(exit.position("p3"), Some(3));
+        assert!(exit.plain_row(7).is_none() && exit.record_bytes(7).is_none());
+        exit.set_value(2, ParamValue::Path("/tmp/x".into()));
+        assert_eq!(exit.get(2).map(|p| (p.name, p.value.clone())), Some(("name", ParamValue::Path("/tmp/x".into()))));
+        assert_eq!(exit.value_at(0), Some(&ParamValue::Fd(5)));
+        assert_eq!(exit.value_at(3), slow.value_at(3));
+        let _ = exit.take_buffer();
+        assert!(exit.is_empty() && exit.joined.is_empty());
+    }
+
+    /// Strings and lists decode as the lossy UTF-8 walk reads them, valid or not (valid text
+    /// takes a faster check first).
+    #[test]
+    fn text_decodes_as_the_lossy_walk_does() {
+        let pieces: [&[u8]; 7] =
+            [b"", b"PATH=/usr/bin", b"caf\xc3\xa9", b"bad\xff", b"\xe2\x82", b"x\xf0\x9f\x98\x80y", b"a"];
+        for a in pieces {
+            for b in pieces {
+                let mut list = a.to_vec();
+                list.push(0);
+                list.extend_from_slice(b);
+                let want: Vec<String> = if list == [0] {
+                    Vec::new()
+                } else {
+                    list.split(|&c| c == 0).map(|s| String::from_utf8_lossy(s).into_owned()).collect()
+                };
+                let list = if b.is_empty() { &list[..list.len() - 1] } else { &list[..] };
+                let want = if b.is_empty() && !a.is_empty() { want[..1].to_vec() } else { want };
+                assert_eq!(crate::event::split_nul(list), want, "{list:?}");
+                let text = String::from_utf8_lossy(a).into_owned();
+                let got = ParamValue::decode(ParamType::CharBuf, &[a, b"\0", b].concat());
+                let want =
+                    if a.is_empty() && b.is_empty() { ParamValue::Str(String::new()) } else { ParamValue::Str(text) };
+                assert_eq!(got, Ok(want), "{a:?}");
+            }
+        }
     }
 }

@@ -7,7 +7,6 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 use rulec_bench::Generator;
-use rulec_compiler::FileId;
 use rulec_compiler::source::SourceFile;
 use rulec_runtime::engine::{Backend, Engine, MatchMode};
 
@@ -44,15 +43,7 @@ fn allocations() -> u64 {
     ALLOCATIONS.with(Cell::get)
 }
 
-fn upstream() -> Option<Vec<SourceFile>> {
-    let path = rulec_test_support::shared("conformance/falco/falco_rules.yaml")?;
-    let text = std::fs::read_to_string(&path).expect("the upstream rules file is readable");
-    Some(vec![SourceFile::new(FileId(0), "falco_rules.yaml", text)])
-}
-
-fn stdlib() -> Vec<SourceFile> {
-    rulec_stdlib::FILES.iter().enumerate().map(|(i, f)| SourceFile::new(FileId(i as u32), f.path, f.text)).collect()
-}
+use crate::common::{stdlib_files as stdlib, upstream_files as upstream};
 
 fn engine(files: &[SourceFile], backend: Backend, mode: MatchMode) -> Engine {
     let result = rulec_compiler::check::check(files);

@@ -9,15 +9,7 @@ use rulec_compiler::FileId;
 use rulec_compiler::source::SourceFile;
 use rulec_runtime::engine::{Backend, Engine, MatchMode};
 
-fn upstream() -> Option<Vec<SourceFile>> {
-    let path = rulec_test_support::shared("conformance/falco/falco_rules.yaml")?;
-    let text = std::fs::read_to_string(&path).expect("the upstream rules file is readable");
-    Some(vec![SourceFile::new(FileId(0), "falco_rules.yaml", text)])
-}
-
-fn stdlib() -> Vec<SourceFile> {
-    rulec_stdlib::FILES.iter().enumerate().map(|(i, f)| SourceFile::new(FileId(i as u32), f.path, f.text)).collect()
-}
+use crate::common::{stdlib_files as stdlib, upstream_files as upstream};
 
 /// 80 rules on opens (more than a 64-bit mask holds), each on a path, a process name or a
 /// port (absent on files), some never true, one matching most opens.

@@ -16,6 +16,19 @@ use rulec_runtime::engine::{Alert, Backend, Engine, MatchMode};
 use rulec_runtime::eval::ExtractFn;
 use rulec_runtime::{Direction, Event, Param, ParamType, ParamValue, State, Value};
 
+/// The upstream `falco_rules.yaml` as a source file (`None` when ../shared is not beside the
+/// repository: the caller skips, or fails under `RULEC_REQUIRE_SHARED`).
+pub fn upstream_files() -> Option<Vec<SourceFile>> {
+    let path = rulec_test_support::shared("conformance/falco/falco_rules.yaml")?;
+    let text = std::fs::read_to_string(&path).expect("the upstream rules file is readable");
+    Some(vec![SourceFile::new(FileId(0), "falco_rules.yaml", text)])
+}
+
+/// The embedded stdlib's rules files.
+pub fn stdlib_files() -> Vec<SourceFile> {
+    rulec_stdlib::FILES.iter().enumerate().map(|(i, f)| SourceFile::new(FileId(i as u32), f.path, f.text)).collect()
+}
+
 /// Checks one rules file; panics with the diagnostics if it has errors.
 pub fn checked(yaml: &str) -> CheckResult {
     let r = check(&[SourceFile::new(FileId(0), "test.yaml", yaml)]);
