@@ -16,9 +16,6 @@ pub struct Compiled {
     pub(super) checks: Vec<CheckPlan>,
     /// Per slot, how `slot_num` reads it.
     pub(super) reads: Vec<Read>,
-    /// Per slot, whether its type is `Bool` (`slot_num` gives such a slot's value as 0 or 1;
-    /// kept apart from the program's slot table so that the JIT's callback reads one byte).
-    pub(super) bool_slots: Vec<bool>,
     /// The shared string passes (see `shared.rs`).
     pub(super) shared: Groups,
     /// Distinct for every `Compiled` built in this process (remembered verdicts belong to one).
@@ -241,8 +238,7 @@ impl Compiled {
             .collect();
         static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let bool_slots = p.slots.iter().map(|s| s.ty() == FieldType::Bool).collect();
-        Compiled { program: p.clone(), slots, checks, reads, bool_slots, shared, id }
+        Compiled { program: p.clone(), slots, checks, reads, shared, id }
     }
 
     /// Per check, where its verdict is when a shared pass decides it (for the JIT:

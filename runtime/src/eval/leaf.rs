@@ -329,7 +329,7 @@ impl<'a> EvalCtx<'a> {
     /// or 1 (the JIT compares `= true` and its kin as integers: `jit/plan.rs`).
     pub fn slot_num(&mut self, id: SlotId) -> Option<i64> {
         let compiled = self.compiled;
-        let bool_slot = || compiled.bool_slots.get(id.0 as usize).copied().unwrap_or(false);
+        let bool_slot = || compiled.program().slots.get(id.0 as usize).is_some_and(|s| s.ty() == FieldType::Bool);
         let of = |v: ValueRef<'_>| match v {
             ValueRef::Int(i) => Some(i),
             // The 64 bits of an unsigned value, as the JIT compares them unsigned.
