@@ -226,7 +226,7 @@ impl Event {
     /// id's row. An event whose row has no such parameter and whose parameters are exactly its
     /// record's ([`Params::plain_row`]) has none: known without looking at the names (most
     /// events asked for an `fd` have none).
-    #[inline]
+    #[inline(always)]
     fn resolve(&self, at: Option<usize>, name: &str) -> Option<usize> {
         match at {
             Some(i) if self.params.in_row(self.type_id, i) || self.params.name_at(i) == Some(name) => return Some(i),
