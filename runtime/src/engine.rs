@@ -532,9 +532,7 @@ impl Engine {
     pub fn render_alerts(&mut self, ev: &Event, state: &State, matched: &[usize], out: &mut Vec<Alert>) {
         let mut ctx = EvalCtx::new(&self.compiled, &mut self.cache, ev, state);
         for &r in matched {
-            if let Some(rule) = ctx.compiled().program().rules.get(r) {
-                out.push(render(&mut ctx, rule));
-            }
+            out.matched(&mut ctx, r);
         }
     }
 
@@ -807,7 +805,7 @@ trait MatchSink {
     fn matched(&mut self, ctx: &mut EvalCtx<'_>, rule: usize);
 }
 
-/// Alerts rendered at once ([`Engine::process`]).
+/// Alerts rendered at once ([`Engine::process`]; [`Engine::render_alerts`] after the decision).
 impl MatchSink for Vec<Alert> {
     #[inline]
     fn matched(&mut self, ctx: &mut EvalCtx<'_>, rule: usize) {
