@@ -59,7 +59,7 @@ pub(crate) struct Queue {
     worker: Option<JoinHandle<()>>,
     /// Disconnected when the worker's closure ends (its sender is dropped then, even when it
     /// unwinds): shutdown waits on it instead of polling the thread.
-    finished: Option<Receiver<()>>,
+    finished: Receiver<()>,
 }
 
 impl Queue {
@@ -79,7 +79,7 @@ impl Queue {
                 })
                 .ok()
         };
-        Queue { name, tx: Some(tx), counters, control, worker, finished: Some(finished) }
+        Queue { name, tx: Some(tx), counters, control, worker, finished }
     }
 
     pub(crate) fn send(&self, alert: Arc<Delivery>) {
@@ -127,14 +127,12 @@ impl Queue {
         drop(self.tx.take());
         if let Some(w) = self.worker.take() {
             // Woken as soon as the worker is done (the queue's end reached), not at the next
-            // poll: every `rulec run` ends here.
-            let ended = match self.finished.take() {
-                Some(f) => matches!(
-                    f.recv_timeout(deadline.saturating_duration_since(Instant::now())),
-                    Err(RecvTimeoutError::Disconnected) | Ok(())
-                ),
-                None => w.is_finished(),
-            };
+            // poll: every `rulec run` ends here. Nothing is ever sent, so the wait ends
+            // disconnected (done) or timed out.
+            let ended = matches!(
+                self.finished.recv_timeout(deadline.saturating_duration_since(Instant::now())),
+                Err(RecvTimeoutError::Disconnected)
+            );
             self.control.abandon.store(true, Ordering::Relaxed);
             // Past its closure the thread only exits: joining it cannot wait on a sink.
             if ended || w.is_finished() {
