@@ -81,7 +81,7 @@ fn inline_string_tests_agree_with_the_interpreter() {
             pats.extend(ps);
         }
         assert_eq!(checks.len(), RULES);
-        let ir = rule_per_check_ir("proc.name", &checks);
+        let ir = rule_per_check_ir(&["proc.name"], &checks);
         let program = parse(&ir).unwrap_or_else(|e| panic!("seed {seed}: {e:?}\n{ir}"));
         let mut interp = Engine::with_extractor(program.clone(), Backend::Interp, fake_extract);
         interp.set_sharing(Sharing::Off);

@@ -12,6 +12,8 @@ use rulec_runtime::engine::{Backend, Engine, MatchMode, Sharing};
 use rulec_runtime::event::build_event;
 use rulec_runtime::{Direction, Event, ParamValue, State, ThreadInfo};
 
+use crate::common::rule_per_check_ir;
+
 fn ev(ts: u64, tid: i64, name: &'static str, values: Vec<(&'static str, ParamValue)>) -> Event {
     build_event(ts, tid, name, Direction::Exit, values)
 }
@@ -94,20 +96,8 @@ const CHECKS: [(&str, &str); 12] = [
 ];
 
 fn program_ir() -> String {
-    let mut ir =
-        String::from("slots:\n  s0 = proc.name\n  s1 = proc.pname\n  s2 = proc.cmdline\n  s3 = proc.exe\nchecks:\n");
-    for (i, (slot, test)) in CHECKS.iter().enumerate() {
-        ir.push_str(&format!("  c{i} = {slot} {test}\n"));
-    }
-    ir.push_str("nodes:\n");
-    for i in 0..CHECKS.len() {
-        ir.push_str(&format!("  n{i} = c{i}\n"));
-    }
-    ir.push_str("rules:\n");
-    for i in 0..CHECKS.len() {
-        ir.push_str(&format!("  r{i} \"r{i}\" Notice enabled root=n{i} types=all\n     output: \"x\"\n"));
-    }
-    ir
+    let checks: Vec<String> = CHECKS.iter().map(|(slot, test)| format!("{slot} {test}")).collect();
+    rule_per_check_ir(&["proc.name", "proc.pname", "proc.cmdline", "proc.exe"], &checks)
 }
 
 const COMMS: [&str; 5] = ["nc", "wget", "sh", "getty", "bash"];

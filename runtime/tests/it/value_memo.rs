@@ -81,7 +81,7 @@ fn remembered_verdicts_are_the_tests_verdicts() {
         // A test the JIT compiles inline on the same slot: the others become calls guarded by
         // the bytes it fetches (an absent value is false without a call).
         cases.push(Case { ir: "s0 startswith \"a\"".into(), holds: Box::new(|v: &str| v.starts_with('a')) });
-        let ir = rule_per_check_ir("fd.name", &cases.iter().map(|c| c.ir.clone()).collect::<Vec<_>>());
+        let ir = rule_per_check_ir(&["fd.name"], &cases.iter().map(|c| c.ir.clone()).collect::<Vec<_>>());
         let program = parse(&ir).unwrap_or_else(|e| panic!("seed {seed}: {e:?}\n{ir}"));
         let mut engines = Vec::new();
         for backend in [Backend::Interp, Backend::Jit] {

@@ -218,10 +218,14 @@ pub fn run_table(cases: &[Case]) {
     assert!(failures.is_empty(), "{} failing cases:\n{}", failures.len(), failures.join("\n"));
 }
 
-/// IR text of one rule per check in `checks` (IR check syntax on the slot `s0`, which reads
-/// `field`), each rule's condition its check alone, every event type.
-pub fn rule_per_check_ir(field: &str, checks: &[String]) -> String {
-    let mut ir = format!("slots:\n  s0 = {field}\nchecks:\n");
+/// IR text of one rule per check in `checks` (IR check syntax on the slots `s0`, `s1`...,
+/// which read `fields` in order), each rule's condition its check alone, every event type.
+pub fn rule_per_check_ir(fields: &[&str], checks: &[String]) -> String {
+    let mut ir = String::from("slots:\n");
+    for (i, f) in fields.iter().enumerate() {
+        ir.push_str(&format!("  s{i} = {f}\n"));
+    }
+    ir.push_str("checks:\n");
     for (i, c) in checks.iter().enumerate() {
         ir.push_str(&format!("  c{i} = {c}\n"));
     }
