@@ -173,11 +173,20 @@ impl Thread {
     }
     /// Notes an event of the thread at `ts`, and brings its names up to date when a table
     /// changed since they were derived.
+    #[inline]
     pub(super) fn touch(&mut self, ts: u64, tables: &NameTables) {
         self.info.last_seen = ts;
         if self.names.generation != tables.generation {
-            self.names = Names::of(&self.info, tables);
+            self.refresh_names(tables);
         }
+    }
+    /// The names derived again, out of line: `State::apply` touches the thread of every
+    /// event, and the names change seldom (inlined, their building and dropping made every
+    /// event save and restore more registers).
+    #[cold]
+    #[inline(never)]
+    fn refresh_names(&mut self, tables: &NameTables) {
+        self.names = Names::of(&self.info, tables);
     }
     /// Marks the thread exited (kept while other threads of its process live on).
     pub(super) fn set_exited(&mut self) {
