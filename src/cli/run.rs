@@ -194,6 +194,7 @@ pub fn run(cli: &RunArgs) -> i32 {
         kernel: None,
         reloader,
         syscall_requests: None,
+        jit_said: false,
     };
     let code = match &args.replay {
         Some(path) => replay(path, !args.no_read_ahead, &mut run, &stop),
@@ -231,6 +232,8 @@ struct Running<'a> {
     reloader: super::reload::Reloader,
     /// Live runs: where a reload puts the new ruleset's syscalls for the probe.
     syscall_requests: Option<Arc<std::sync::Mutex<Option<Vec<u32>>>>>,
+    /// Whether the engine's JIT failure was said (see [`Running::say_jit_error`]).
+    jit_said: bool,
 }
 
 impl Running<'_> {
@@ -240,6 +243,7 @@ impl Running<'_> {
         // The reload thread has said the outcome; here a built engine takes effect.
         if let Ok(built) = outcome {
             *self.engine = built.engine;
+            self.jit_said = false;
             if let Some(req) = &self.syscall_requests
                 && let Ok(mut r) = req.lock()
             {
@@ -248,6 +252,19 @@ impl Running<'_> {
         }
         if let Some(m) = &self.metrics {
             m.metrics.reloaded(ok);
+        }
+    }
+
+    /// Says, once per engine, that its JIT could not be compiled. The engine compiles in the
+    /// background ([`rulec_runtime::engine::Compiles::Background`]), so this is known only once
+    /// its compile is done: the loop looks at housekeeping and at the end (a run that ends
+    /// before the compile does never needed the JIT).
+    fn say_jit_error(&mut self) {
+        if !self.jit_said
+            && let Some(e) = self.engine.jit_error()
+        {
+            eprintln!("rulec run: the JIT is unavailable ({e}); rules run on the interpreter");
+            self.jit_said = true;
         }
     }
 }
@@ -451,6 +468,7 @@ fn drive<S: rulec_runtime::EventSource>(
         if !tick {
             return true;
         }
+        run.say_jit_error();
         if run.reopen.load(Ordering::Relaxed) && run.reopen.swap(false, Ordering::Relaxed) {
             run.sink.outputs.reopen();
         }
@@ -465,6 +483,7 @@ fn drive<S: rulec_runtime::EventSource>(
         }
         true
     });
+    run.say_jit_error();
     let mut sh = shared.borrow_mut();
     sh.stats.elapsed = sh.started.elapsed();
     if let Ok(state) = &result {
