@@ -258,7 +258,7 @@ impl Running<'_> {
     /// Says, once per engine, that its JIT could not be compiled. The engine compiles in the
     /// background ([`rulec_runtime::engine::Compiles::Background`]), so this is known only once
     /// its compile is done: the loop looks at housekeeping and at the end (a run that ends
-    /// before the compile does never needed the JIT).
+    /// before its compile does ran on the interpreter and says nothing).
     fn say_jit_error(&mut self) {
         if !self.jit_said
             && let Some(e) = self.engine.jit_error()
