@@ -21,6 +21,7 @@
 //! give the alerts the new code gives; only their cost differs. `Engine::finish_compile` waits for a
 //! running compile and installs it, for what must not depend on timing.
 
+use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use rulec_ir::Program;
@@ -38,8 +39,8 @@ pub enum Compiles {
     #[default]
     Inline,
     /// On a thread of its own, while events run on the code the engine has (the interpreter
-    /// until the first JIT code is in); the new code is installed by the first event that
-    /// finds the compile finished (`rulec run`: the event loop never waits for Cranelift).
+    /// until the first JIT code is in); the new code is installed by the first event evaluated
+    /// rule by rule that finds the compile finished (`rulec run`: the event loop never waits for Cranelift).
     /// The first evaluations, which choose the order and the shared passes, run on the
     /// interpreter: the engine compiles once, when they are done.
     Background,
@@ -75,8 +76,7 @@ impl Job {
 /// A compile running on its own thread, and what its code is for.
 pub(super) struct Pending {
     thread: JoinHandle<Outcome>,
-    strings: bool,
-    batched: Vec<bool>,
+    job: Arc<Job>,
 }
 
 impl Engine {
@@ -90,25 +90,21 @@ impl Engine {
         if self.backend() != Backend::Jit {
             return;
         }
-        let job = self.jit_job();
+        let job = Arc::new(self.jit_job());
         self.batches_tried |= !job.batched.is_empty();
+        self.pending = None;
         if self.compiles == Compiles::Background {
-            let program = self.compiled.program().clone();
-            let (strings, batched) = (job.strings, job.batched.clone());
-            let spawned = std::thread::Builder::new().name("rulec-jit".into()).spawn(move || job.run(&program));
+            // The thread gets a copy of the program: the engine's may be reordered meanwhile.
+            let (program, theirs) = (self.compiled.program().clone(), Arc::clone(&job));
+            let spawned = std::thread::Builder::new().name("rulec-jit".into()).spawn(move || theirs.run(&program));
+            // Without a thread to be had, compiled here, as inline.
             if let Ok(thread) = spawned {
-                self.pending = Some(Pending { thread, strings, batched });
+                self.pending = Some(Pending { thread, job });
                 return;
             }
-            // No thread to be had: compiled here, as inline.
-            self.pending = None;
-            let job = self.jit_job();
-            let outcome = job.run(self.compiled.program());
-            return self.install(outcome, job.strings, job.batched);
         }
-        self.pending = None;
         let outcome = job.run(self.compiled.program());
-        self.install(outcome, job.strings, job.batched);
+        self.install(outcome, &job);
     }
 
     /// What a compile for the engine as it is now is asked for (see [`Engine::rebuild_jit`]).
@@ -136,12 +132,12 @@ impl Engine {
 
     /// Puts a finished compile's code in place of the running one; a failure leaves the running
     /// code, or, with none, makes the JIT unavailable.
-    fn install(&mut self, outcome: Outcome, strings: bool, batched: Vec<bool>) {
+    fn install(&mut self, outcome: Outcome, job: &Job) {
         match outcome {
             Ok((jit, batches)) => {
                 self.jit = Some(jit);
-                self.jit_strings = strings;
-                self.batched = if batches { batched } else { Vec::new() };
+                self.jit_strings = job.strings;
+                self.batched = if batches { job.batched.clone() } else { Vec::new() };
                 self.unbatched_runs = 0;
             }
             Err(e) if self.jit.is_none() => self.jit_error = Some(e),
@@ -165,7 +161,7 @@ impl Engine {
     pub fn finish_compile(&mut self) {
         let Some(p) = self.pending.take() else { return };
         let outcome = p.thread.join().unwrap_or_else(|_| Err("the JIT compile panicked".into()));
-        self.install(outcome, p.strings, p.batched);
+        self.install(outcome, &p.job);
     }
 
     /// Whether a compile is running in the background (its code not yet installed).
@@ -173,7 +169,8 @@ impl Engine {
         self.pending.is_some()
     }
 
-    /// Drops a compile still running: its code was for candidate lists that no longer are.
+    /// Drops a compile still running (its thread finishes alone, and its code is freed): the
+    /// code was for candidate lists that no longer are.
     pub(super) fn drop_compile(&mut self) {
         self.pending = None;
     }
