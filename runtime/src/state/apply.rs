@@ -22,7 +22,7 @@
 use std::sync::LazyLock;
 
 use rulec_schema::params::{self as p, AnyKey, ParamKey, any, kind};
-use rulec_schema::{Dir, FdSource};
+use rulec_schema::{Dir, EventDef, FdSource};
 
 use super::*;
 
@@ -230,6 +230,12 @@ static BY_ID: LazyLock<Vec<ById>> = LazyLock::new(|| {
         .collect()
 });
 
+/// Whether the state machine does anything with events of table row `id` besides counting
+/// them and seeing their thread ([`State::apply_unread`]): the row has a handler.
+pub fn changes_on(id: u16) -> bool {
+    BY_ID.get(usize::from(id)).is_some_and(|e| e.handler.is_some())
+}
+
 /// The handler of `ev`, if the state machine handles it: the handler of its table row
 /// ([`Event::def`]), none for a generic event (libsinsp's parser has nothing for
 /// `PPME_GENERIC_E/X`: their name, `dup` or `setsid` on captures older than those syscalls'
@@ -260,30 +266,43 @@ impl State {
     pub fn apply(&mut self, ev: &Event) {
         self.flush_deferred();
         self.stats.events += 1;
-        let known = (ev.tid > 0 || self.tids_below_one) && self.threads.touch(ev.tid, ev.ts, &self.names);
-        if !known {
-            self.stats.unknown_thread_events += 1;
-            // Metaevents and idle switches have no thread (tid 0 or -1): counted only.
-            if ev.tid > 0 {
-                self.unknown_thread(ev);
-            }
-        }
+        self.see_thread(ev.tid, ev.ts, || creates_unknown_thread(ev.name, ev.dir, ev.is_generic(), ev.event_flags()));
         if let Some(handler) = handler_of(ev) {
             handler(self, ev);
         }
     }
 
-    /// An event of a thread the table lacks (tid > 0): like libsinsp in capture mode, add
-    /// libsinsp's "fake" entry for a thread met for the first time, so its fds and credentials
-    /// can be tracked from here on.
-    #[inline(never)]
-    fn unknown_thread(&mut self, ev: &Event) {
-        if creates_unknown_thread(ev) {
-            let mut t = ThreadInfo::unknown(ev.tid);
-            t.last_seen = ev.ts;
-            self.insert_thread(t);
-            self.stats.placeholder_threads += 1;
+    /// Applies an event read no further than its header, of a row no handler has (the
+    /// replay's events that no rule looks at either: `capture::replay::WantedTypes`): counted
+    /// and its thread seen exactly as [`State::apply`] does, which is all `apply` does with it.
+    pub fn apply_unread(&mut self, def: &EventDef, tid: i64, ts: u64) {
+        self.flush_deferred();
+        self.stats.events += 1;
+        self.see_thread(tid, ts, || creates_unknown_thread(def.name, def.dir, false, def.flags));
+    }
+
+    /// An event of thread `tid` at `ts`: the thread's last sighting, or, for a thread the table
+    /// lacks (tid > 0) and an event that `creates` says may, libsinsp's "fake" entry for a
+    /// thread met for the first time (as in capture mode), so that its fds and credentials can
+    /// be tracked from here on.
+    #[inline(always)]
+    fn see_thread(&mut self, tid: i64, ts: u64, creates: impl FnOnce() -> bool) {
+        let known = (tid > 0 || self.tids_below_one) && self.threads.touch(tid, ts, &self.names);
+        if !known {
+            self.stats.unknown_thread_events += 1;
+            // Metaevents and idle switches have no thread (tid 0 or -1): counted only.
+            if tid > 0 && creates() {
+                self.unknown_thread(tid, ts);
+            }
         }
+    }
+
+    #[inline(never)]
+    fn unknown_thread(&mut self, tid: i64, ts: u64) {
+        let mut t = ThreadInfo::unknown(tid);
+        t.last_seen = ts;
+        self.insert_thread(t);
+        self.stats.placeholder_threads += 1;
     }
 
     fn pid_of(&self, tid: i64) -> Option<i64> {
@@ -769,14 +788,14 @@ fn exec_into(t: &mut ThreadInfo, ev: &Event) -> i64 {
 /// exits, which build the thread themselves, nor for context switches (often kernel threads
 /// about to go away), nor for events flagged `EF_SKIPPARSERESET` (procinfo, scapevent, drops,
 /// page faults...), which are not attributed to a thread.
-fn creates_unknown_thread(ev: &Event) -> bool {
-    if ev.dir == Direction::Exit && matches!(ev.name, "clone" | "clone3" | "fork" | "vfork") && !ev.is_generic() {
+fn creates_unknown_thread(name: &str, dir: Dir, generic: bool, flags: rulec_schema::EventFlags) -> bool {
+    if dir == Direction::Exit && matches!(name, "clone" | "clone3" | "fork" | "vfork") && !generic {
         return false;
     }
-    if ev.name == "switch" {
+    if name == "switch" {
         return false;
     }
-    !ev.event_flags().contains(rulec_schema::EventFlags::SKIPPARSERESET)
+    !flags.contains(rulec_schema::EventFlags::SKIPPARSERESET)
 }
 
 impl State {

@@ -11,6 +11,7 @@ mod alert_split;
 mod background_compiles;
 mod capture_format;
 mod captures;
+mod decode_only;
 mod derived_values;
 mod differential_real;
 mod engine;
