@@ -18,6 +18,9 @@ pub struct SlotCache {
     /// check; they depend on the program only, so a cache reused for another program must be
     /// cleared: `memo_owner` is the [`Compiled::id`] they belong to.
     pub(super) flag_memo: Vec<FlagMemoEntry>,
+    /// Per flag-text memo, the event type and index its parameter was last found at (the
+    /// first index tried on the next event: see [`Event::param_named_hinted`]).
+    pub(super) flag_pos: Vec<(u16, u32)>,
     /// Remembered verdicts of checks that scan their value, one per check with a
     /// [`CheckPlan::memo`]; they too belong to `memo_owner`'s program.
     pub(super) value_memo: Vec<ValueMemo>,
@@ -106,6 +109,7 @@ impl SlotCache {
         }
         if self.memo_owner != compiled.id {
             self.flag_memo.clear();
+            self.flag_pos.clear();
             self.value_memo.clear();
             self.thread_memo.clear();
             self.thread_probe.clear();
