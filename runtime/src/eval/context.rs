@@ -152,7 +152,7 @@ impl<'a> EvalCtx<'a> {
     /// first use.
     ///
     /// Inlined into the engine's per-event paths: what it does on every event is one
-    /// generation step, four comparisons and the context's stores; sizing the cache for the
+    /// generation step, two comparisons and the context's stores; sizing the cache for the
     /// program, forgetting another program's memos and the generation's wrap-around are
     /// [`SlotCache::prepare`]'s (out of line: with them inline, saving and restoring the
     /// registers they use cost a batch event about 20 instructions more, measured with
@@ -160,11 +160,9 @@ impl<'a> EvalCtx<'a> {
     #[inline]
     pub fn new(compiled: &'a Compiled, cache: &'a mut SlotCache, ev: &'a Event, state: &'a State) -> EvalCtx<'a> {
         cache.generation = cache.generation.wrapping_add(1);
-        if cache.generation == 0
-            || cache.entries.len() < compiled.slots.len()
-            || cache.memo_owner != compiled.id
-            || cache.verdicts.len() < compiled.shared.words
-        {
+        // Sized for the program when `memo_owner` became its id (`prepare`): a program's slots
+        // and verdict words never change under one id, and the cache never shrinks.
+        if cache.generation == 0 || cache.memo_owner != compiled.id {
             cache.prepare(compiled);
         }
         let header = VerdictHeader {
