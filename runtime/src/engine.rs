@@ -422,6 +422,14 @@ impl Engine {
         self.cache.panics()
     }
 
+    /// Whether some enabled rule is tested on events named `name` (a rule without event
+    /// types is tested on every event): what a replay must decode for this engine
+    /// (`capture::replay::WantedTypes`).
+    pub fn wants(&self, name: &str) -> bool {
+        let list = self.by_type.get(name).map_or(0, |&i| i as usize);
+        self.lists.get(list).is_some_and(|l| !l.is_empty())
+    }
+
     fn reindex(&mut self) {
         let rules = &self.compiled.program().rules;
         let mut by_type: HashMap<String, Vec<usize>> = HashMap::default();

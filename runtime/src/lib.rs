@@ -29,7 +29,7 @@ pub mod value;
 pub use capture::{replay, scap};
 
 pub use event::{Direction, Event, Param, ParamRef, ParamType, ParamValue, Params, SockAddr, SockTuple};
-pub use replay::{EventSource, IterSource, Replay, replay};
+pub use replay::{EventSource, IterSource, Read, Replay, WantedTypes, replay};
 pub use scap::{ScapError, ScapReader};
 pub use state::{FdInfo, FdKind, Limits, SockInfo, SockRole, State, Stats, ThreadInfo};
 pub use value::Value;

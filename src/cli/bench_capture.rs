@@ -10,8 +10,9 @@
 //! of `--repeat` runs:
 //!
 //! * **whole run**: wall time from opening the file to the last event (decoding, state, rules;
-//!   the file read ahead by a second thread as `rulec run --replay` reads it), what `sysdig -r`
-//!   does too (sysdig prints one short line per match, rulec counts them);
+//!   the file read ahead by a second thread and the events no rule and no state change needs
+//!   read by their header only, as `rulec run --replay` reads it), what `sysdig -r` does too
+//!   (sysdig prints one short line per match, rulec counts them);
 //! * **eval**: rulec's evaluation share per event, timed around each evaluation with the fenced
 //!   time-stamp counter during further streaming passes (the engine of the last whole run, its
 //!   evaluation order settled). sysdig cannot be timed from inside: with a filter, its share is
@@ -27,11 +28,11 @@ use std::process::Command as Process;
 use std::time::Instant;
 
 use rulec_compiler::check::CheckResult;
-use rulec_runtime::ScapReader;
 use rulec_runtime::capture::CaptureSource;
 use rulec_runtime::engine::{Alert, Backend, Engine, MatchMode};
 use rulec_runtime::replay::Replay;
 use rulec_runtime::state::Limits;
+use rulec_runtime::{ScapReader, WantedTypes};
 use serde::{Deserialize, Serialize};
 
 use super::bench::{BenchArgs, Clock, Format, Kind, fail, peak_rss_kib, run_child};
@@ -289,7 +290,11 @@ fn measure_inner(args: &BenchArgs, capture: &Path, kind: Kind) -> Result<Capture
         let start = Instant::now();
         let mut alerts: Vec<Alert> = Vec::new();
         let mut n = 0;
-        open(capture)?
+        let mut replay = open(capture)?;
+        // As `rulec run --replay` reads a capture: the events no rule and no state change
+        // needs by their header only.
+        replay.decode_only(WantedTypes::for_consumer(|name| engine.wants(name)));
+        replay
             .for_each(|ev, st| {
                 engine.process(ev, st, &mut alerts);
                 n += alerts.len();

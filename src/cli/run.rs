@@ -81,6 +81,8 @@ pub enum Output {
 /// What a run counts, printed at intervals and at the end.
 #[derive(Debug, Default)]
 struct RunStats {
+    /// Events handed to the loop (a replay's events read by their header only reach the
+    /// state alone: its count, `state.events`, has them too).
     events: u64,
     alerts_per_rule: BTreeMap<String, u64>,
     alerts: u64,
@@ -194,6 +196,7 @@ pub fn run(cli: &RunArgs) -> i32 {
         kernel: None,
         reloader,
         syscall_requests: None,
+        wanted: None,
     };
     let code = match &args.replay {
         Some(path) => replay(path, !args.no_read_ahead, &mut run, &stop),
@@ -231,6 +234,9 @@ struct Running<'a> {
     reloader: super::reload::Reloader,
     /// Live runs: where a reload puts the new ruleset's syscalls for the probe.
     syscall_requests: Option<Arc<std::sync::Mutex<Option<Vec<u32>>>>>,
+    /// Replays: the event types the rules and the state need decoded (the others are read by
+    /// their header), kept in step with the rules by a reload.
+    wanted: Option<rulec_runtime::WantedTypes>,
 }
 
 impl Running<'_> {
@@ -244,6 +250,10 @@ impl Running<'_> {
                 && let Ok(mut r) = req.lock()
             {
                 *r = Some(crate::live::syscalls_for(self.engine.program()));
+            }
+            if let Some(w) = &self.wanted {
+                let engine = &*self.engine;
+                w.update(|name| engine.wants(name));
             }
         }
         if let Some(m) = &self.metrics {
@@ -311,13 +321,22 @@ pub(super) fn load_rules(paths: &[PathBuf]) -> Result<Vec<SourceFile>, String> {
 /// machine has more than one CPU ([`rulec_runtime::capture::ahead`]).
 fn replay(path: &std::path::Path, read_ahead: bool, run: &mut Running<'_>, stop: &AtomicBool) -> i32 {
     let read_ahead = read_ahead && rulec_runtime::capture::ahead::pays();
-    let replay = match rulec_runtime::capture::open_replay_with(path, Limits::default(), read_ahead) {
+    let mut replay = match rulec_runtime::capture::open_replay_with(path, Limits::default(), read_ahead) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("rulec run: cannot replay {}: {e}", path.display());
             return EXIT_CANNOT_RUN;
         }
     };
+    // Events no rule and no part of the state looks at are read by their header only, as live
+    // capture never asks the kernel for them; the metrics count events by type, so with them
+    // every event is decoded.
+    if run.metrics.is_none() {
+        let engine = &*run.engine;
+        let wanted = rulec_runtime::WantedTypes::for_consumer(|name| engine.wants(name));
+        replay.decode_only(wanted.clone());
+        run.wanted = Some(wanted);
+    }
     let shared = RefCell::new(Shared::new(run.interval));
     let (result, stopped) = drive(replay, run, Some(stop), &shared, &mut || {});
     let stats = &shared.borrow().stats;
@@ -478,15 +497,22 @@ fn drive<S: rulec_runtime::EventSource>(
 fn report(stats: &RunStats, last: bool) {
     let secs = stats.elapsed.as_secs_f64().max(1e-9);
     let st = &stats.state;
+    let unread = st.events.saturating_sub(stats.events);
+    let events = stats.events + unread;
     let mut text = format!(
         "rulec run {}: {} events ({:.0}/s), {} alerts",
         if last { "summary" } else { "stats" },
-        stats.events,
-        stats.events as f64 / secs,
+        events,
+        events as f64 / secs,
         stats.alerts
     );
     if stats.alerts_suppressed > 0 {
         text.push_str(&format!(" ({} suppressed by the rate limit)", stats.alerts_suppressed));
+    }
+    if unread > 0 {
+        text.push_str(&format!(
+            "\n  {unread} of the events read by their header only (no rule or state change needs them)"
+        ));
     }
     text.push_str(&format!(
         "\n  state: {} threads, {} evicted, {} fds evicted, {} events of unknown threads",

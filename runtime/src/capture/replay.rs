@@ -14,13 +14,19 @@
 //! from: [`Replay`] is generic over its event source, a `.scap` [`ScapReader`] by default, or
 //! rulec's own JSON Lines capture ([`crate::capture::CaptureReader`]), which seeds the state
 //! itself and starts through [`Replay::with_state`].
+//!
+//! With [`Replay::decode_only`], events of the types a [`WantedTypes`] table leaves out are
+//! not decoded where the source can tell them apart by their header (a `.scap` read ahead):
+//! the loop applies their header to the state and goes on, and the consumer never sees them.
 
 mod pending;
+mod wanted;
 
 use std::collections::HashSet;
 use std::path::Path;
 
 use pending::PendingEnters;
+pub use wanted::WantedTypes;
 
 use super::scap::{FdRecord, ScapError, ScapReader};
 use crate::event::{Direction, Event, ParamType};
@@ -40,6 +46,23 @@ pub trait EventSource {
     type Error;
     /// Reads the next event into `ev`: `None` at the end, which stays the end.
     fn read_into(&mut self, ev: &mut Event) -> Option<Result<(), Self::Error>>;
+    /// [`EventSource::read_into`], or, for an event of a type `wanted` does not want, where
+    /// the source can tell without decoding it, only its header ([`Read::Unread`]; `ev` is
+    /// then untouched). Sources that cannot tell decode every event (the default).
+    #[inline]
+    fn read_wanted(&mut self, ev: &mut Event, wanted: &WantedTypes) -> Option<Result<Read, Self::Error>> {
+        let _ = wanted;
+        Some(self.read_into(ev)?.map(|()| Read::Event))
+    }
+}
+
+/// What [`EventSource::read_wanted`] read.
+#[derive(Clone, Copy, Debug)]
+pub enum Read {
+    /// An event, decoded into the caller's.
+    Event,
+    /// An event not decoded: its table row, thread and time.
+    Unread { def: &'static rulec_schema::EventDef, tid: i64, ts: u64 },
 }
 
 /// Any iterator of events as an [`EventSource`] (test streams, the live probe's records).
@@ -67,7 +90,14 @@ pub struct Replay<S = ScapReader> {
     spare: Vec<Box<Event>>,
     /// Where an exit event takes its enter event's parameters ([`MergePlans`]).
     plans: MergePlans,
+    /// The types [`Replay::for_each_while`] decodes; `None`: all.
+    wanted: Option<WantedTypes>,
 }
+
+/// Most events in a row [`Replay::for_each_while`] passes over undecoded: the next is decoded
+/// and handed out whatever its type, so the caller sees an event (and can stop) at least
+/// this often.
+const MAX_UNREAD_RUN: u32 = 1 << 16;
 
 /// For each exit event id, the index in the exit's table row of each parameter of its enter
 /// event's row ([`NOT_IN_EXIT`] when the exit has no parameter of that name): worked out from
@@ -138,7 +168,16 @@ impl<S> Replay<S> {
             enters: PendingEnters::new(MAX_PENDING_ENTERS),
             spare: Vec::new(),
             plans: MergePlans::default(),
+            wanted: None,
         }
+    }
+
+    /// From now on, [`Replay::for_each_while`] decodes only the events of the types `wanted`
+    /// wants (where the source can tell without decoding: a `.scap` file read ahead); the
+    /// others are applied to the state by their header ([`State::apply_unread`]) and not
+    /// handed out. The table is shared: whoever holds a clone may update it between events.
+    pub fn decode_only(&mut self, wanted: WantedTypes) {
+        self.wanted = Some(wanted);
     }
 
     /// The state as of the last returned event.
@@ -162,6 +201,25 @@ impl<S> Replay<S> {
             let _spare = self.remember_enter(Box::new(ev.clone()));
         }
         self.merge_exit(ev);
+    }
+
+    /// An event not decoded ([`Replay::decode_only`]): what merging and applying it would have
+    /// done, which for a type no handler has is to count it, see its thread, and end its
+    /// thread's pending enter (an exit takes it, a syscall enter replaces it; the event is
+    /// neither merged nor remembered, as its other half is not decoded either). One thing
+    /// differs: a passed-over enter holds no place among the pending enters until its exit, so
+    /// with [`MAX_PENDING_ENTERS`] threads in the middle of a syscall, the point where all are
+    /// forgotten comes later.
+    fn pass_over(&mut self, def: &'static rulec_schema::EventDef, tid: i64, ts: u64) {
+        let ends_pending = def.dir == Direction::Exit || def.is_syscall();
+        if ends_pending
+            && !self.enters.is_empty()
+            && let Some(enter) = self.enters.remove(tid)
+            && self.spare.len() < MAX_SPARE_EVENTS
+        {
+            self.spare.push(enter);
+        }
+        self.state.apply_unread(def, tid, ts);
     }
 
     /// Whether `ev` is an enter event to remember until its exit: only syscall enters pair with
@@ -238,9 +296,43 @@ impl<S: EventSource> Replay<S> {
     /// [`Replay::for_each`] until `f` returns false: the events after it are not read (a run
     /// stopped by a signal does not read the rest of a large capture).
     pub fn for_each_while(mut self, mut f: impl FnMut(&Event, &State) -> bool) -> Result<State, S::Error> {
+        if let Some(wanted) = self.wanted.take() {
+            return self.for_each_wanted(&wanted, f);
+        }
         let mut ev = Box::new(Event::empty());
         while let Some(read) = self.reader.read_into(&mut ev) {
             read?;
+            self.merge_exit(&mut ev);
+            self.state.apply(&ev);
+            let go_on = f(&ev, &self.state);
+            if self.pairs_with_exit(&ev) {
+                ev = self.remember_enter(ev);
+            }
+            if !go_on {
+                break;
+            }
+        }
+        Ok(self.into_state())
+    }
+
+    /// [`Replay::for_each_while`] with a table of the types to decode ([`Replay::decode_only`]).
+    fn for_each_wanted(
+        mut self,
+        wanted: &WantedTypes,
+        mut f: impl FnMut(&Event, &State) -> bool,
+    ) -> Result<State, S::Error> {
+        let all = WantedTypes::all();
+        let mut ev = Box::new(Event::empty());
+        let mut unread_run = 0u32;
+        loop {
+            let table = if unread_run < MAX_UNREAD_RUN { wanted } else { &all };
+            let Some(read) = self.reader.read_wanted(&mut ev, table) else { break };
+            if let Read::Unread { def, tid, ts } = read? {
+                unread_run += 1;
+                self.pass_over(def, tid, ts);
+                continue;
+            }
+            unread_run = 0;
             self.merge_exit(&mut ev);
             self.state.apply(&ev);
             let go_on = f(&ev, &self.state);

@@ -189,19 +189,37 @@ fn cstr(b: &[u8]) -> String {
 /// nearly always, is checked by `str::from_utf8`, which takes ASCII a word at a time where the
 /// lossy walk goes byte by byte (a process's environment is thousands of bytes at each exec).
 fn lossy(b: &[u8]) -> String {
+    lossy_str(b).into_owned()
+}
+
+/// [`lossy`], borrowing valid text.
+fn lossy_str(b: &[u8]) -> std::borrow::Cow<'_, str> {
     match std::str::from_utf8(b) {
-        Ok(s) => s.to_owned(),
-        Err(_) => String::from_utf8_lossy(b).into_owned(),
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(b),
     }
 }
 
-/// Splits a NUL-separated buffer into strings (a trailing NUL does not make an empty entry).
-pub fn split_nul(b: &[u8]) -> Vec<String> {
+/// The entries of a NUL-separated buffer as text, borrowed where valid (a trailing NUL does not
+/// make an empty entry, an empty buffer has none).
+pub fn nul_entries(b: &[u8]) -> impl Iterator<Item = std::borrow::Cow<'_, str>> {
     let b = b.strip_suffix(&[0]).unwrap_or(b);
-    if b.is_empty() {
-        return Vec::new();
-    }
-    b.split(|&c| c == 0).map(lossy).collect()
+    // The NULs found by `memchr`, many bytes at a time (an environment is thousands of bytes).
+    let mut rest = (!b.is_empty()).then_some(b);
+    std::iter::from_fn(move || {
+        let r = rest?;
+        let (entry, next) = match memchr::memchr(0, r) {
+            Some(i) => (&r[..i], r.get(i + 1..)),
+            None => (r, None),
+        };
+        rest = next;
+        Some(lossy_str(entry))
+    })
+}
+
+/// Splits a NUL-separated buffer into strings ([`nul_entries`]).
+pub fn split_nul(b: &[u8]) -> Vec<String> {
+    nul_entries(b).map(std::borrow::Cow::into_owned).collect()
 }
 
 fn u16le(b: &[u8], at: usize) -> Option<u16> {

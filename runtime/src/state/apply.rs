@@ -22,9 +22,11 @@
 use std::sync::LazyLock;
 
 use rulec_schema::params::{self as p, AnyKey, ParamKey, any, kind};
-use rulec_schema::{Dir, FdSource};
+use rulec_schema::{Dir, EventDef, FdSource};
 
 use super::*;
+
+mod process;
 
 /// The open-like exits: the path (`name`, or `path` for open_by_handle_at), the directory fd
 /// of the `*at` forms, the flags (creat has none).
@@ -230,6 +232,12 @@ static BY_ID: LazyLock<Vec<ById>> = LazyLock::new(|| {
         .collect()
 });
 
+/// Whether the state machine does anything with events of table row `id` besides counting
+/// them and seeing their thread ([`State::apply_unread`]): the row has a handler.
+pub fn changes_on(id: u16) -> bool {
+    BY_ID.get(usize::from(id)).is_some_and(|e| e.handler.is_some())
+}
+
 /// The handler of `ev`, if the state machine handles it: the handler of its table row
 /// ([`Event::def`]), none for a generic event (libsinsp's parser has nothing for
 /// `PPME_GENERIC_E/X`: their name, `dup` or `setsid` on captures older than those syscalls'
@@ -260,30 +268,43 @@ impl State {
     pub fn apply(&mut self, ev: &Event) {
         self.flush_deferred();
         self.stats.events += 1;
-        let known = (ev.tid > 0 || self.tids_below_one) && self.threads.touch(ev.tid, ev.ts, &self.names);
-        if !known {
-            self.stats.unknown_thread_events += 1;
-            // Metaevents and idle switches have no thread (tid 0 or -1): counted only.
-            if ev.tid > 0 {
-                self.unknown_thread(ev);
-            }
-        }
+        self.see_thread(ev.tid, ev.ts, || creates_unknown_thread(ev.name, ev.dir, ev.is_generic(), ev.event_flags()));
         if let Some(handler) = handler_of(ev) {
             handler(self, ev);
         }
     }
 
-    /// An event of a thread the table lacks (tid > 0): like libsinsp in capture mode, add
-    /// libsinsp's "fake" entry for a thread met for the first time, so its fds and credentials
-    /// can be tracked from here on.
-    #[inline(never)]
-    fn unknown_thread(&mut self, ev: &Event) {
-        if creates_unknown_thread(ev) {
-            let mut t = ThreadInfo::unknown(ev.tid);
-            t.last_seen = ev.ts;
-            self.insert_thread(t);
-            self.stats.placeholder_threads += 1;
+    /// Applies an event read no further than its header, of a row no handler has (the
+    /// replay's events that no rule looks at either: `capture::replay::WantedTypes`): counted
+    /// and its thread seen exactly as [`State::apply`] does, which is all `apply` does with it.
+    pub fn apply_unread(&mut self, def: &EventDef, tid: i64, ts: u64) {
+        self.flush_deferred();
+        self.stats.events += 1;
+        self.see_thread(tid, ts, || creates_unknown_thread(def.name, def.dir, false, def.flags));
+    }
+
+    /// An event of thread `tid` at `ts`: the thread's last sighting, or, for a thread the table
+    /// lacks (tid > 0) and an event that `creates` says may, libsinsp's "fake" entry for a
+    /// thread met for the first time (as in capture mode), so that its fds and credentials can
+    /// be tracked from here on.
+    #[inline(always)]
+    fn see_thread(&mut self, tid: i64, ts: u64, creates: impl FnOnce() -> bool) {
+        let known = (tid > 0 || self.tids_below_one) && self.threads.touch(tid, ts, &self.names);
+        if !known {
+            self.stats.unknown_thread_events += 1;
+            // Metaevents and idle switches have no thread (tid 0 or -1): counted only.
+            if tid > 0 && creates() {
+                self.unknown_thread(tid, ts);
+            }
         }
+    }
+
+    #[inline(never)]
+    fn unknown_thread(&mut self, tid: i64, ts: u64) {
+        let mut t = ThreadInfo::unknown(tid);
+        t.last_seen = ts;
+        self.insert_thread(t);
+        self.stats.placeholder_threads += 1;
     }
 
     fn pid_of(&self, tid: i64) -> Option<i64> {
@@ -386,7 +407,7 @@ impl State {
 
     fn dup_fd(&mut self, tid: i64, old: i64, new: i64, cloexec: bool) {
         let Some(pid) = self.pid_of(tid) else { return };
-        match self.fdtables.get(&pid).and_then(|t| t.fds.get(&old)).cloned() {
+        match self.fdtables.get(&pid).and_then(|t| t.get(old)).cloned() {
             Some(mut f) => {
                 f.fd = new;
                 f.open_flags &= !flags::PPM_O_CLOEXEC;
@@ -397,7 +418,7 @@ impl State {
             }
             None => {
                 if let Some(t) = self.fdtables.get_mut(&pid) {
-                    t.fds.remove(&new);
+                    t.remove(new);
                 }
             }
         }
@@ -421,18 +442,21 @@ impl State {
         let Some(t) = self.threads.get(&ev.tid) else {
             return;
         };
+        let pid = t.pid;
         let raw = ev.get(keys.path).unwrap_or("");
         let path = if raw.starts_with('/') {
             normalize_path(raw)
+        } else if raw.is_empty() {
+            String::new()
         } else {
             let dirfd = keys.dirfd.and_then(|k| ev.get(k)).unwrap_or(AT_FDCWD);
             let relative = matches!(ev.value(keys.path), Some(ParamValue::RelPath(_)));
             let base = if dirfd == AT_FDCWD || !relative {
-                t.cwd.clone()
+                t.cwd.as_str()
             } else {
-                self.fd(ev.tid, dirfd).map(|f| f.name.clone()).unwrap_or_default()
+                self.fdtables.get(&pid).and_then(|tab| tab.get(dirfd)).map_or("", |f| f.name.as_str())
             };
-            if raw.is_empty() { raw.to_string() } else { join_path(&base, raw) }
+            join_path(base, raw)
         };
         // creat is open with O_CREAT|O_WRONLY|O_TRUNC.
         let creat = (flags::PPM_O_CREAT | flags::PPM_O_WRONLY | (1 << 8)) as i64;
@@ -445,7 +469,7 @@ impl State {
         f.kind = kind;
         f.dev = ev.get(keys.dev).unwrap_or(0) as u32;
         f.ino = ev.get(keys.ino).unwrap_or(0) as u64;
-        self.add_fd_for(ev.tid, f);
+        self.insert_fd(pid, f);
     }
 
     fn on_socket(&mut self, ev: &Event) {
@@ -485,7 +509,7 @@ impl State {
         let Some(pid) = self.pid_of(tid) else {
             return;
         };
-        let prev = self.fdtables.get(&pid).and_then(|t| t.fds.get(&fd)).cloned();
+        let prev = self.fdtables.get(&pid).and_then(|t| t.get(fd)).cloned();
         let mut f = match prev {
             // accept creates a new fd; connect updates the socket's fd.
             Some(f) if role == SockRole::Client => f,
@@ -579,7 +603,7 @@ impl State {
         let mut f = self
             .fdtables
             .get(&pid)
-            .and_then(|t| t.fds.get(&fd))
+            .and_then(|t| t.get(fd))
             .cloned()
             .unwrap_or_else(|| FdInfo::new(fd, FdKind::OtherSock, ""));
         let mut s = f.sock.take().unwrap_or_default();
@@ -591,177 +615,6 @@ impl State {
         f.sock = Some(s);
         self.insert_fd(pid, f);
     }
-
-    /// A clone-like exit (clone, clone3, fork, vfork), in the parent or in the child.
-    fn on_clone(&mut self, ev: &Event) {
-        let Some(res) = ev.get_any(any::RES) else { return };
-        if res < 0 {
-            return;
-        }
-        let cflags = ev.get_any(any::FLAGS).unwrap_or(0) as u32;
-        let is_thread = cflags & flags::PPM_CL_CLONE_THREAD != 0;
-        if res > 0 {
-            // In the parent: create the child unless its own clone exit already did.
-            let child = res;
-            if self.threads.contains_key(&child) {
-                return;
-            }
-            let mut t = match self.threads.get(&ev.tid) {
-                Some(p) => p.info().clone(),
-                None => {
-                    let mut t = ThreadInfo::new(
-                        ev.tid,
-                        ev.get_any(any::PID).unwrap_or(ev.tid),
-                        ev.get_any(any::PTID).unwrap_or(0),
-                    );
-                    fill_proc_from_event(&mut t, ev);
-                    t
-                }
-            };
-            let parent_tid = ev.tid;
-            let parent_pid = t.pid;
-            let parent_ptid = t.ptid;
-            t.tid = child;
-            t.exited = false;
-            if is_thread {
-                t.ptid = parent_ptid;
-            } else {
-                t.pid = child;
-                t.ptid = parent_tid;
-                t.vpid = 0;
-            }
-            t.vtid = 0;
-            t.clone_ts = ev.ts;
-            t.last_seen = ev.ts;
-            t.clone_flags = cflags;
-            t.from_proc_list = false;
-            self.spawn(t, parent_pid, is_thread);
-        } else {
-            // In the child: the event describes the child itself.
-            let tid = ev.tid;
-            let pid = ev.get_any(any::PID).unwrap_or(tid);
-            let ptid = ev.get_any(any::PTID).unwrap_or(0);
-            if self
-                .edit_thread(tid, |t| {
-                    t.pid = pid;
-                    t.ptid = ptid;
-                    fill_proc_from_event(t, ev);
-                })
-                .is_some()
-            {
-                return;
-            }
-            let mut t = match self.threads.get(&ptid) {
-                Some(p) => p.info().clone(),
-                None => ThreadInfo::new(tid, pid, ptid),
-            };
-            let parent_pid = t.pid;
-            t.tid = tid;
-            t.pid = pid;
-            t.ptid = ptid;
-            t.exited = false;
-            t.clone_ts = ev.ts;
-            t.last_seen = ev.ts;
-            t.clone_flags = cflags;
-            t.from_proc_list = false;
-            fill_proc_from_event(&mut t, ev);
-            self.spawn(t, parent_pid, is_thread);
-        }
-    }
-
-    fn spawn(&mut self, t: ThreadInfo, parent_pid: i64, is_thread: bool) {
-        let pid = t.pid;
-        let copy = if !is_thread && pid != parent_pid && !self.fdtables.contains_key(&pid) {
-            self.fdtables.get(&parent_pid).map(|t| t.fds.clone())
-        } else {
-            None
-        };
-        self.insert_thread(t);
-        if let Some(fds) = copy
-            && let Some(tab) = self.fdtables.get_mut(&pid)
-        {
-            tab.fds = fds;
-        }
-    }
-
-    /// A successful execve-like exit (execve, execveat): the thread runs a new program.
-    fn on_execve(&mut self, ev: &Event) {
-        if ev.res().unwrap_or(0) != 0 {
-            return;
-        }
-        let tid = ev.tid;
-        if !self.threads.contains_key(&tid) {
-            // Normally `apply` added the unknown-thread entry already (not for tid 0).
-            let mut t = ThreadInfo::unknown(tid);
-            t.pid = ev.get_any(any::PID).unwrap_or(tid);
-            self.insert_thread(t);
-        }
-        let Some(pid) = self.edit_thread(tid, |t| exec_into(t, ev)) else {
-            return;
-        };
-        // The kernel closes O_CLOEXEC fds on a successful exec.
-        if let Some(tab) = self.fdtables.get_mut(&pid) {
-            tab.fds.retain(|_, f| f.open_flags & flags::PPM_O_CLOEXEC == 0);
-        }
-    }
-}
-
-/// What a successful execve-like exit `ev` tells of the thread `t` now running the new
-/// program; returns its pid.
-fn exec_into(t: &mut ThreadInfo, ev: &Event) -> i64 {
-    // An entry made for an unknown thread learns its parent from the event (libsinsp
-    // shows the execve's `ptid` as `proc.ppid` from that exit on).
-    if t.ptid < 0
-        && let Some(ptid) = ev.get_any(any::PTID)
-    {
-        t.ptid = ptid;
-    }
-    fill_proc_from_event(t, ev);
-    // An exec with argv[0] only writes an empty `args`: the new program has no arguments
-    // (libsinsp sets them from the parameter whatever its length), not the old ones.
-    if ev.param_any(any::ARGS).is_some_and(|p| *p.value == ParamValue::Absent) {
-        t.args.clear();
-    }
-    if ev.get_any(any::COMM).is_none() && !t.exe.is_empty() {
-        t.comm = ThreadInfo::comm_of(&t.exe);
-    }
-    t.env = ev.list_any(any::ENV).unwrap_or_default();
-    if let Some(v) = ev.get_any(any::TTY) {
-        t.tty = v as u32;
-    }
-    if let Some(v) = ev.get_any(any::VPGID) {
-        t.vpgid = v;
-    }
-    if let Some(v) = ev.get_any(any::PGID) {
-        t.pgid = v;
-    }
-    if let Some(v) = ev.get_any(any::LOGINUID) {
-        t.loginuid = v as u32;
-    }
-    if let Some(v) = ev.get_any(any::FLAGS) {
-        t.set_exe_flags(v as u32);
-    }
-    set_caps(t, ev.get_any(any::CAP_INHERITABLE), ev.get_any(any::CAP_PERMITTED), ev.get_any(any::CAP_EFFECTIVE));
-    if let Some(v) = ev.get_any(any::EXE_INO) {
-        t.exe_ino = v as u64;
-    }
-    if let Some(v) = ev.get_any(any::EXE_INO_CTIME) {
-        t.exe_ino_ctime = v as u64;
-    }
-    if let Some(v) = ev.get_any(any::EXE_INO_MTIME) {
-        t.exe_ino_mtime = v as u64;
-    }
-    // The exepath comes from the driver (`trusted_exepath`) or, for older layouts, from
-    // the enter event's `filename` (merged into the exit by the replay) against the cwd.
-    // Layouts with neither (execve before version 18) leave it as it was, as libsinsp
-    // does: argv[0] is not a path to the executable (`-su`, `curl`).
-    // execveat has no `filename`: its exits read none.
-    match (ev.get_any(any::TRUSTED_EXEPATH), ev.get_any(any::FILENAME)) {
-        (Some(p), _) if !p.is_empty() => t.exepath = p.to_string(),
-        (_, Some(f)) if !f.is_empty() => t.exepath = join_path(&t.cwd, f),
-        _ => {}
-    }
-    t.pid
 }
 
 /// Whether libsinsp adds an entry for the unknown thread of `ev` (`sinsp_parser::reset` looks
@@ -769,14 +622,14 @@ fn exec_into(t: &mut ThreadInfo, ev: &Event) -> i64 {
 /// exits, which build the thread themselves, nor for context switches (often kernel threads
 /// about to go away), nor for events flagged `EF_SKIPPARSERESET` (procinfo, scapevent, drops,
 /// page faults...), which are not attributed to a thread.
-fn creates_unknown_thread(ev: &Event) -> bool {
-    if ev.dir == Direction::Exit && matches!(ev.name, "clone" | "clone3" | "fork" | "vfork") && !ev.is_generic() {
+fn creates_unknown_thread(name: &str, dir: Dir, generic: bool, flags: rulec_schema::EventFlags) -> bool {
+    if dir == Direction::Exit && matches!(name, "clone" | "clone3" | "fork" | "vfork") && !generic {
         return false;
     }
-    if ev.name == "switch" {
+    if name == "switch" {
         return false;
     }
-    !ev.event_flags().contains(rulec_schema::EventFlags::SKIPPARSERESET)
+    !flags.contains(rulec_schema::EventFlags::SKIPPARSERESET)
 }
 
 impl State {
@@ -900,53 +753,6 @@ fn set_caps(t: &mut ThreadInfo, inheritable: Option<i64>, permitted: Option<i64>
     }
     if let Some(v) = effective {
         t.cap_effective = v as u64;
-    }
-}
-
-/// Copies the process fields common to clone-like and execve-like exits into `t` (execve
-/// exits have no pid-namespace fields: they read as absent).
-fn fill_proc_from_event(t: &mut ThreadInfo, ev: &Event) {
-    if let Some(v) = ev.get_any(any::EXE) {
-        t.exe = v.to_string();
-    }
-    if let Some(v) = ev.list_any(any::ARGS) {
-        t.args = v;
-    }
-    if let Some(v) = ev.get_any(any::COMM) {
-        t.comm = v.to_string();
-    }
-    if let Some(v) = ev.get_any(any::CWD) {
-        t.set_cwd(v);
-    }
-    if let Some(v) = ev.get_any(any::FDLIMIT) {
-        t.fdlimit = v;
-    }
-    if let Some(v) = ev.list_any(any::CGROUPS) {
-        t.set_cgroups_from_scap(&v);
-    }
-    if let Some(v) = ev.get_any(any::UID) {
-        t.uid = v as u32;
-    }
-    if let Some(v) = ev.get_any(any::GID) {
-        t.gid = v as u32;
-    }
-    if let Some(v) = ev.get_any(any::VTID) {
-        t.vtid = v;
-    }
-    if let Some(v) = ev.get_any(any::VPID) {
-        t.vpid = v;
-    }
-    if let Some(v) = ev.get_any(any::PIDNS_INIT_START_TS) {
-        t.pidns_init_start_ts = v as u64;
-    }
-    if let Some(v) = ev.get_any(any::VM_SIZE) {
-        t.vmsize_kb = v as u32;
-    }
-    if let Some(v) = ev.get_any(any::VM_RSS) {
-        t.vmrss_kb = v as u32;
-    }
-    if let Some(v) = ev.get_any(any::VM_SWAP) {
-        t.vmswap_kb = v as u32;
     }
 }
 

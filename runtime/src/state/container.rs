@@ -86,9 +86,19 @@ pub(super) fn short_id(id: &str) -> String {
 /// 64-hex component (kubepods). Returns the runtime and the full 64-hex id.
 pub fn container_id_from_cgroups<'a>(paths: impl IntoIterator<Item = &'a str>) -> Option<(ContainerRuntime, String)> {
     for path in paths {
-        let comps: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
-        for (i, comp) in comps.iter().enumerate().rev() {
+        // Every form holds a 64-hex id: a shorter path holds none (most are short).
+        if path.len() < 64 {
+            continue;
+        }
+        // The components from the last, each with the one before it (its parent) at hand; no
+        // list of them is built (a clone or exec derives this from every cgroup path).
+        let mut comps = path.rsplit('/').filter(|c| !c.is_empty()).peekable();
+        while let Some(comp) = comps.next() {
             let c = comp.strip_suffix(".scope").unwrap_or(comp);
+            // Every form holds a 64-hex id.
+            if c.len() < 64 {
+                continue;
+            }
             for (prefix, rt) in [
                 ("docker-", ContainerRuntime::Docker),
                 ("crio-", ContainerRuntime::Crio),
@@ -102,7 +112,7 @@ pub fn container_id_from_cgroups<'a>(paths: impl IntoIterator<Item = &'a str>) -
                 }
             }
             if is_hex64(c) {
-                let rt = match i.checked_sub(1).and_then(|j| comps.get(j)) {
+                let rt = match comps.peek() {
                     Some(&"docker") => ContainerRuntime::Docker,
                     Some(&"crio") => ContainerRuntime::Crio,
                     Some(p) if p.starts_with("libpod") => ContainerRuntime::Podman,

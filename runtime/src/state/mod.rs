@@ -41,7 +41,10 @@
 //!   table (with a generation every change of a thread replaces) and the [`Thread`] it keeps:
 //!   the facts and the values derived from them once per change (command lines, user, group
 //!   and container names), and a version every change replaces.
-//! * `apply.rs`: [`State::apply`] and the per-syscall handlers.
+//! * `fdtable.rs`: one process's fd table (small fds by number in a vector, the others in an
+//!   ordered map; read in fd order).
+//! * `apply.rs`: [`State::apply`] and the per-syscall handlers (`apply/process.rs`: clone and
+//!   execve).
 //! * `proc.rs`: seeding from `/proc`.
 //! * `path.rs`: path normalisation and joining.
 //! * `container.rs`: container ids from cgroup paths and the container table.
@@ -50,6 +53,7 @@
 mod apply;
 mod container;
 mod dns;
+mod fdtable;
 mod ids;
 mod model;
 mod path;
@@ -57,7 +61,7 @@ mod proc;
 mod repeats;
 mod thread;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::Path;
@@ -65,20 +69,15 @@ use std::path::Path;
 use crate::event::{Direction, Event, ParamValue, SockAddr, SockTuple, render_tuple};
 use crate::flags;
 
+pub use apply::changes_on;
 pub use container::{ContainerInfo, ContainerRuntime, MAX_CONTAINERS, container_id_from_cgroups};
 pub use dns::MAX_DNS_NAMES;
+use fdtable::FdTable;
 pub use model::*;
 pub use path::{join_path, normalize_path, normalized};
 pub use proc::linux_open_flags_to_ppm;
 pub use thread::Thread;
 use thread::{NameTables, ThreadTable};
-
-#[derive(Debug, Default, Clone)]
-struct FdTable {
-    fds: BTreeMap<i64, FdInfo>,
-    /// Threads using this table.
-    refs: u32,
-}
 
 #[derive(Debug, Clone)]
 enum Deferred {
@@ -207,12 +206,12 @@ impl State {
     /// Fd `fd` of thread `tid`'s process.
     pub fn fd(&self, tid: i64, fd: i64) -> Option<&FdInfo> {
         let pid = self.threads.get(&tid)?.pid;
-        self.fdtables.get(&pid)?.fds.get(&fd)
+        self.fdtables.get(&pid)?.get(fd)
     }
     /// All fds of thread `tid`'s process, in fd order.
     pub fn fds(&self, tid: i64) -> impl Iterator<Item = &FdInfo> {
         let pid = self.threads.get(&tid).map(|t| t.pid);
-        pid.and_then(|p| self.fdtables.get(&p)).into_iter().flat_map(|t| t.fds.values())
+        pid.and_then(|p| self.fdtables.get(&p)).into_iter().flat_map(FdTable::values)
     }
     /// The fd number an event refers to: for dup-like exits the new fd (`res`); otherwise its
     /// `fd` parameter; for fd-creating exit events without one, `res` when non-negative.
@@ -248,7 +247,7 @@ impl State {
     /// tables whose process has no thread yet (a capture's fd list may name one): a thread
     /// added later shares it, so a saved state must keep it (`crate::capture`).
     pub fn fd_tables(&self) -> impl Iterator<Item = (i64, impl Iterator<Item = &FdInfo>)> {
-        self.fdtables.iter().map(|(pid, t)| (*pid, t.fds.values()))
+        self.fdtables.iter().map(|(pid, t)| (*pid, t.values()))
     }
     /// Every user as (container id, user), in no particular order.
     pub fn users(&self) -> impl Iterator<Item = (&str, &UserInfo)> {
@@ -359,15 +358,15 @@ impl State {
     fn insert_fd(&mut self, pid: i64, f: FdInfo) {
         let max = self.limits.max_fds_per_process;
         let tab = self.fdtables.entry(pid).or_default();
-        if tab.fds.len() >= max && !tab.fds.contains_key(&f.fd) {
+        if tab.len() >= max && !tab.contains(f.fd) {
             self.stats.fds_evicted += 1;
             return;
         }
-        tab.fds.insert(f.fd, f);
+        tab.insert(f);
     }
 
     fn fd_mut(&mut self, pid: i64, fd: i64) -> Option<&mut FdInfo> {
-        self.fdtables.get_mut(&pid)?.fds.get_mut(&fd)
+        self.fdtables.get_mut(&pid)?.get_mut(fd)
     }
 
     // ---- events -----------------------------------------------------------------------------
@@ -390,7 +389,7 @@ impl State {
             match d {
                 Deferred::CloseFd { pid, fd } => {
                     if let Some(t) = self.fdtables.get_mut(&pid) {
-                        t.fds.remove(&fd);
+                        t.remove(fd);
                     }
                 }
                 Deferred::RemoveThread { tid } => self.exit_thread(tid),

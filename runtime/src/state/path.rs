@@ -41,10 +41,24 @@ pub fn normalized(p: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// Whether [`normalize_path`] would give `p` back unchanged: `/`, or `/` followed by
-/// components that are neither empty nor `.` nor `..`.
+/// components that are neither empty nor `.` nor `..`. A plain loop over the bytes: every
+/// open checks its path, and a split on `/` searches each short component with a call.
 fn is_normal(p: &str) -> bool {
     let Some(rest) = p.strip_prefix('/') else { return false };
-    rest.is_empty() || rest.split('/').all(|c| !matches!(c, "" | "." | ".."))
+    if rest.is_empty() {
+        return true;
+    }
+    let mut rest = rest.as_bytes();
+    loop {
+        let end = rest.iter().position(|&b| b == b'/').unwrap_or(rest.len());
+        if matches!(&rest[..end], b"" | b"." | b"..") {
+            return false;
+        }
+        match rest.get(end + 1..) {
+            Some(next) => rest = next,
+            None => return true,
+        }
+    }
 }
 
 /// Joins `rel` onto `base` (a directory) and normalises; an absolute `rel` stays as is.
@@ -52,7 +66,14 @@ pub fn join_path(base: &str, rel: &str) -> String {
     if rel.starts_with('/') || base.is_empty() {
         if rel.starts_with('/') { normalize_path(rel) } else { rel.to_string() }
     } else {
-        normalize_path(&format!("{base}/{rel}"))
+        // A directory with its trailing `/` (a cwd as Falco keeps it) takes no second one, so
+        // the joined path is often normal already and is kept as it is.
+        let sep = if base.ends_with('/') { "" } else { "/" };
+        let joined = format!("{base}{sep}{rel}");
+        match normalized(&joined) {
+            std::borrow::Cow::Borrowed(_) => joined,
+            std::borrow::Cow::Owned(n) => n,
+        }
     }
 }
 

@@ -173,11 +173,20 @@ impl Thread {
     }
     /// Notes an event of the thread at `ts`, and brings its names up to date when a table
     /// changed since they were derived.
+    #[inline]
     pub(super) fn touch(&mut self, ts: u64, tables: &NameTables) {
         self.info.last_seen = ts;
         if self.names.generation != tables.generation {
-            self.names = Names::of(&self.info, tables);
+            self.refresh_names(tables);
         }
+    }
+    /// The names derived again, out of line: `State::apply` touches the thread of every
+    /// event, and the names change seldom (inlined, their building and dropping made every
+    /// event save and restore more registers).
+    #[cold]
+    #[inline(never)]
+    fn refresh_names(&mut self, tables: &NameTables) {
+        self.names = Names::of(&self.info, tables);
     }
     /// Marks the thread exited (kept while other threads of its process live on).
     pub(super) fn set_exited(&mut self) {
@@ -379,11 +388,20 @@ impl ThreadInfo {
     }
     /// Sets the working directory, with the trailing `/` Falco keeps (`proc.cwd`).
     pub fn set_cwd(&mut self, cwd: impl Into<String>) {
-        let mut cwd = cwd.into();
-        if !cwd.ends_with('/') {
-            cwd.push('/');
+        self.set_cwd_text(&cwd.into());
+    }
+    /// [`ThreadInfo::set_cwd`], written into the cwd's own buffer: nothing written when the
+    /// thread is in that directory already (a clone or an exec tells its cwd again).
+    pub(super) fn set_cwd_text(&mut self, cwd: &str) {
+        let slash = cwd.ends_with('/');
+        let same = if slash { self.cwd == cwd } else { self.cwd.strip_suffix('/') == Some(cwd) };
+        if !same {
+            self.cwd.clear();
+            self.cwd.push_str(cwd);
+            if !slash {
+                self.cwd.push('/');
+            }
         }
-        self.cwd = cwd;
     }
     /// Sets the executable flags from the `PPM_EXE_*` bits of an execve exit or a test world.
     pub fn set_exe_flags(&mut self, bits: u32) {
@@ -395,6 +413,10 @@ impl ThreadInfo {
     /// Sets the `(subsystem, path)` cgroups and derives the container id from them.
     pub fn set_cgroups(&mut self, cgroups: Vec<(String, String)>) {
         self.cgroups = cgroups;
+        self.derive_container_id();
+    }
+    /// The container id from the cgroups.
+    pub(super) fn derive_container_id(&mut self) {
         self.container_id = container_id_from_cgroups(self.cgroups.iter().map(|(_, p)| p.as_str()))
             .map(|(_, id)| short_id(&id))
             .unwrap_or_default();
@@ -403,7 +425,24 @@ impl ThreadInfo {
     /// skipped) and derives the container id.
     pub fn set_cgroups_from_scap(&mut self, list: &[String]) {
         self.set_cgroups(
-            list.iter().filter_map(|s| s.split_once('=').map(|(a, b)| (a.to_string(), b.to_string()))).collect(),
+            list.iter().filter_map(|s| scap_cgroup(s).map(|(a, b)| (a.to_string(), b.to_string()))).collect(),
         );
     }
+    /// Whether the cgroups are those the `subsys=path` strings `list` give
+    /// ([`ThreadInfo::set_cgroups_from_scap`] would set the same ones).
+    pub(super) fn cgroups_are<S: AsRef<str>>(&self, list: impl IntoIterator<Item = S>) -> bool {
+        let mut have = self.cgroups.iter();
+        for s in list {
+            let Some((subsys, path)) = scap_cgroup(s.as_ref()) else { continue };
+            if have.next().is_none_or(|(a, b)| a != subsys || b != path) {
+                return false;
+            }
+        }
+        have.next().is_none()
+    }
+}
+
+/// The subsystem and path of a scap cgroup entry, `subsys=path` (none without a `=`).
+fn scap_cgroup(s: &str) -> Option<(&str, &str)> {
+    s.split_once('=')
 }

@@ -10,6 +10,7 @@ mod common;
 mod alert_split;
 mod capture_format;
 mod captures;
+mod decode_only;
 mod derived_values;
 mod differential_real;
 mod engine;

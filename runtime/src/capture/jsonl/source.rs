@@ -2,6 +2,7 @@
 //! replay of either, converting a `.scap` and summarising a capture.
 
 use super::*;
+use crate::capture::replay::{self, WantedTypes};
 
 /// A capture of either format, opened by content.
 #[derive(Debug)]
@@ -121,6 +122,13 @@ impl EventSource for CaptureSource {
         match self {
             CaptureSource::Scap(r) => r.read_into(ev).map(|e| e.map_err(CaptureFileError::from)),
             CaptureSource::Jsonl(r) => r.read_into(ev).map(|e| e.map_err(CaptureFileError::from)),
+        }
+    }
+    #[inline]
+    fn read_wanted(&mut self, ev: &mut Event, wanted: &WantedTypes) -> Option<Result<replay::Read, CaptureFileError>> {
+        match self {
+            CaptureSource::Scap(r) => r.read_wanted(ev, wanted).map(|e| e.map_err(CaptureFileError::from)),
+            CaptureSource::Jsonl(r) => r.read_wanted(ev, wanted).map(|e| e.map_err(CaptureFileError::from)),
         }
     }
 }

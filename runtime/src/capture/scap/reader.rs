@@ -1,8 +1,9 @@
 //! [`ScapReader`]: the block walk (metadata blocks into [`super::records`] types, event blocks
 //! in their v1/v2/flagged/large variants decoded into [`Event`]s with the schema's table).
 
-use super::decode::{Body, decode_event_block, decode_trusted};
+use super::decode::{Body, decode_event_block, decode_trusted, generic_code, header_of};
 use super::*;
+use crate::capture::replay::{self, WantedTypes};
 use crate::state::{GroupInfo, UserInfo};
 
 mod repeat;
@@ -593,6 +594,43 @@ impl ScapReader {
         }
     }
 
+    /// [`ScapReader::fill`], except that an event block the reading thread marked well formed
+    /// whose type `wanted` does not want is passed over with only its header read.
+    #[inline]
+    fn fill_wanted(&mut self, ev: &mut Event, wanted: &WantedTypes) -> Result<Option<replay::Read>, ScapError> {
+        if self.pending.is_none()
+            && let Some(read) = self.pass_unwanted(wanted)
+        {
+            return Ok(Some(read));
+        }
+        Ok(self.fill(ev)?.then_some(replay::Read::Event))
+    }
+
+    /// At a block the reading thread marked ([`super::framing`]: whole, well framed, a known
+    /// event type whose record checks out) of a type `wanted` does not want: the block
+    /// consumed and its header returned. `None` (nothing consumed) anywhere else.
+    #[inline]
+    fn pass_unwanted(&mut self, wanted: &WantedTypes) -> Option<replay::Read> {
+        let nparams = self.input.at_mark()?;
+        let (ty, len) = block_head(self.input.unread())?;
+        let body = self.input.unread().get(8..(len as usize).saturating_sub(4))?;
+        let (def, tid, ts) = header_of(ty, body)?;
+        let wants = match wanted.generic(def.id) {
+            false => wanted.wants(def.id),
+            // A generic event is named by its syscall's code.
+            true => generic_code(ty, body, nparams as usize).is_none_or(|code| wanted.wants_syscall(code)),
+        };
+        if wants {
+            return None;
+        }
+        self.input.consume(len as usize);
+        self.offset += u64::from(len);
+        self.stats.blocks += 1;
+        self.stats.events += 1;
+        self.stats.unread += 1;
+        Some(replay::Read::Unread { def, tid, ts })
+    }
+
     /// The usual case of [`ScapReader::fill`]: an event block of at most [`READER_BUF_SIZE`]
     /// bytes, whole and well framed in the read buffer (refilled if it runs past its end),
     /// decoded where it lies and its bytes copied once, into the event. `None` leaves the
@@ -671,6 +709,15 @@ impl crate::replay::EventSource for ScapReader {
             return None;
         }
         let next = self.fill(ev).map(|more| more.then_some(()));
+        crate::capture::fused_step(&mut self.done, next)
+    }
+
+    #[inline]
+    fn read_wanted(&mut self, ev: &mut Event, wanted: &WantedTypes) -> Option<Result<replay::Read, ScapError>> {
+        if self.done {
+            return None;
+        }
+        let next = self.fill_wanted(ev, wanted);
         crate::capture::fused_step(&mut self.done, next)
     }
 }

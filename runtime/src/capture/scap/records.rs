@@ -145,8 +145,11 @@ pub struct Interface {
 pub struct ReaderStats {
     /// Blocks read.
     pub blocks: u64,
-    /// Events returned.
+    /// Events returned, decoded or not.
     pub events: u64,
+    /// Of those, events returned by their header alone (a type the replay does not decode:
+    /// `capture::replay::WantedTypes`).
+    pub unread: u64,
     /// Events of ids beyond the table, skipped.
     pub skipped_unknown: u64,
     /// Unknown metadata blocks skipped.
