@@ -302,17 +302,27 @@ impl<S: EventSource> Replay<S> {
         let mut ev = Box::new(Event::empty());
         while let Some(read) = self.reader.read_into(&mut ev) {
             read?;
-            self.merge_exit(&mut ev);
-            self.state.apply(&ev);
-            let go_on = f(&ev, &self.state);
-            if self.pairs_with_exit(&ev) {
-                ev = self.remember_enter(ev);
-            }
+            let go_on;
+            (ev, go_on) = self.hand_out(ev, &mut f);
             if !go_on {
                 break;
             }
         }
         Ok(self.into_state())
+    }
+
+    /// One decoded event through the loop: completed from its enter, applied, handed to `f`,
+    /// and kept as its thread's pending enter if it is one. Returns the event to read the next
+    /// one into (another when this one was kept) and whether `f` asks for more.
+    #[inline(always)]
+    fn hand_out(&mut self, mut ev: Box<Event>, f: &mut impl FnMut(&Event, &State) -> bool) -> (Box<Event>, bool) {
+        self.merge_exit(&mut ev);
+        self.state.apply(&ev);
+        let go_on = f(&ev, &self.state);
+        if self.pairs_with_exit(&ev) {
+            ev = self.remember_enter(ev);
+        }
+        (ev, go_on)
     }
 
     /// [`Replay::for_each_while`] with a table of the types to decode ([`Replay::decode_only`]).
@@ -333,12 +343,8 @@ impl<S: EventSource> Replay<S> {
                 continue;
             }
             unread_run = 0;
-            self.merge_exit(&mut ev);
-            self.state.apply(&ev);
-            let go_on = f(&ev, &self.state);
-            if self.pairs_with_exit(&ev) {
-                ev = self.remember_enter(ev);
-            }
+            let go_on;
+            (ev, go_on) = self.hand_out(ev, &mut f);
             if !go_on {
                 break;
             }
