@@ -463,6 +463,8 @@ fn measure(args: &BenchArgs, kind: Kind) -> Result<Measurement, String> {
     let (mut state_ns, mut eval_ticks) = (u64::MAX, u64::MAX);
     // One untimed pass first: the engine settles its evaluation order during its first
     // evaluations (and the JIT recompiles once for it), which is start-up, not evaluation.
+    // `Engine::new` compiles on this thread (`Compiles::Inline`), so no timed pass runs a
+    // compile or code it is about to replace.
     eval_pass();
     for _ in 0..repeat {
         state_ns = state_ns.min(state_pass());

@@ -186,8 +186,9 @@ fn measure(args: &BenchArgs, kind: Kind) -> Result<RuleCosts, String> {
     let per_event = |ticks: u64, calls: u64| -> f64 {
         ((ticks as f64 - calls as f64 * clock.overhead_ticks) * clock.ns_per_tick / n).max(0.0)
     };
-    // The whole ruleset: one untimed pass first (the engine settles its order), then the
-    // fastest of `repeat` passes, each call timed as `rulec bench` times it.
+    // The whole ruleset: one untimed pass first (the engine settles its order; `Engine::new`
+    // recompiles for it on this thread, not in the background), then the fastest of `repeat`
+    // passes, each call timed as `rulec bench` times it.
     let whole = |engine: &mut Engine| -> u64 {
         let mut state = initial.clone();
         let mut alerts: Vec<Alert> = Vec::new();

@@ -1,5 +1,6 @@
 //! Building `rulec run`'s engine from its arguments ([`build`]: configuration file, rules files,
-//! check, compile, rule selection, JIT), once at start and again on a reload: SIGHUP, or with
+//! check, compile, rule selection; the engine compiles its JIT in the background, off the event
+//! loop: [`Compiles::Background`]), once at start and again on a reload: SIGHUP, or with
 //! `--watch` a change to the configuration or a rules file ([`Reloader`]). A reload builds on a
 //! thread of its own, off the event loop; the loop swaps the finished engine in before its next
 //! event, so the state and the stream go on and no event is lost. A ruleset with errors is refused with
@@ -12,7 +13,7 @@ use std::sync::mpsc::{Receiver, channel};
 use std::time::Duration;
 
 use rulec_compiler::Diagnostic;
-use rulec_runtime::engine::{Backend, Engine, MatchMode};
+use rulec_runtime::engine::{Backend, Compiles, Engine, MatchMode};
 
 use super::run::RunArgs;
 use super::{EXIT_CANNOT_RUN, EXIT_FINDINGS};
@@ -23,7 +24,8 @@ pub struct Built {
     pub engine: Engine,
     /// The arguments with the configuration file merged in.
     pub args: RunArgs,
-    /// Lines to print: warnings about the selection, the JIT.
+    /// Lines to print: warnings about the selection. (Whether the JIT compiles is known later:
+    /// the event loop says so, see `run.rs`.)
     pub notes: Vec<String>,
 }
 
@@ -52,7 +54,7 @@ pub fn build(cli: &RunArgs) -> Result<Built, BuildError> {
     let mut program = rulec_compiler::compile(&result);
     let selection = args.ops.selection().map_err(|text| BuildError { text, code: EXIT_CANNOT_RUN })?;
     let chosen = rulec_compiler::ir::select::apply(&mut program, &selection);
-    let mut notes: Vec<String> = args
+    let notes: Vec<String> = args
         .ops
         .selection_flags()
         .iter()
@@ -60,10 +62,7 @@ pub fn build(cli: &RunArgs) -> Result<Built, BuildError> {
         .filter(|(_, n)| **n == 0)
         .map(|(flag, _)| format!("warning: {flag} matches no rule"))
         .collect();
-    let mut engine = Engine::new(program, Backend::Jit);
-    if let Some(e) = engine.jit_error() {
-        notes.push(format!("the JIT is unavailable ({e}); rules run on the interpreter"));
-    }
+    let mut engine = Engine::with_compiles(program, Backend::Jit, Compiles::Background);
     engine.set_mode(if args.all_matches { MatchMode::All } else { MatchMode::First });
     Ok(Built { engine, args, notes })
 }

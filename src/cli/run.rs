@@ -196,6 +196,7 @@ pub fn run(cli: &RunArgs) -> i32 {
         kernel: None,
         reloader,
         syscall_requests: None,
+        jit_said: false,
         wanted: None,
     };
     let code = match &args.replay {
@@ -234,6 +235,8 @@ struct Running<'a> {
     reloader: super::reload::Reloader,
     /// Live runs: where a reload puts the new ruleset's syscalls for the probe.
     syscall_requests: Option<Arc<std::sync::Mutex<Option<Vec<u32>>>>>,
+    /// Whether the engine's JIT failure was said (see [`Running::say_jit_error`]).
+    jit_said: bool,
     /// Replays: the event types the rules and the state need decoded (the others are read by
     /// their header), kept in step with the rules by a reload.
     wanted: Option<rulec_runtime::WantedTypes>,
@@ -246,6 +249,7 @@ impl Running<'_> {
         // The reload thread has said the outcome; here a built engine takes effect.
         if let Ok(built) = outcome {
             *self.engine = built.engine;
+            self.jit_said = false;
             if let Some(req) = &self.syscall_requests
                 && let Ok(mut r) = req.lock()
             {
@@ -258,6 +262,19 @@ impl Running<'_> {
         }
         if let Some(m) = &self.metrics {
             m.metrics.reloaded(ok);
+        }
+    }
+
+    /// Says, once per engine, that its JIT could not be compiled. The engine compiles in the
+    /// background ([`rulec_runtime::engine::Compiles::Background`]), so this is known only once
+    /// its compile is done: the loop looks at housekeeping and at the end (a run that ends
+    /// before its compile does ran on the interpreter and says nothing).
+    fn say_jit_error(&mut self) {
+        if !self.jit_said
+            && let Some(e) = self.engine.jit_error()
+        {
+            eprintln!("rulec run: the JIT is unavailable ({e}); rules run on the interpreter");
+            self.jit_said = true;
         }
     }
 }
@@ -470,6 +487,7 @@ fn drive<S: rulec_runtime::EventSource>(
         if !tick {
             return true;
         }
+        run.say_jit_error();
         if run.reopen.load(Ordering::Relaxed) && run.reopen.swap(false, Ordering::Relaxed) {
             run.sink.outputs.reopen();
         }
@@ -484,6 +502,7 @@ fn drive<S: rulec_runtime::EventSource>(
         }
         true
     });
+    run.say_jit_error();
     let mut sh = shared.borrow_mut();
     sh.stats.elapsed = sh.started.elapsed();
     if let Ok(state) = &result {

@@ -18,6 +18,9 @@ pub struct SlotCache {
     /// check; they depend on the program only, so a cache reused for another program must be
     /// cleared: `memo_owner` is the [`Compiled::id`] they belong to.
     pub(super) flag_memo: Vec<FlagMemoEntry>,
+    /// Per flag-text memo, the event type and index its parameter was last found at (the
+    /// first index tried on the next event: see [`Event::param_named_hinted`]).
+    pub(super) flag_pos: Vec<(u16, u32)>,
     /// Remembered verdicts of checks that scan their value, one per check with a
     /// [`CheckPlan::memo`]; they too belong to `memo_owner`'s program.
     pub(super) value_memo: Vec<ValueMemo>,
@@ -106,6 +109,7 @@ impl SlotCache {
         }
         if self.memo_owner != compiled.id {
             self.flag_memo.clear();
+            self.flag_pos.clear();
             self.value_memo.clear();
             self.thread_memo.clear();
             self.thread_probe.clear();
@@ -148,7 +152,7 @@ impl<'a> EvalCtx<'a> {
     /// first use.
     ///
     /// Inlined into the engine's per-event paths: what it does on every event is one
-    /// generation step, four comparisons and the context's stores; sizing the cache for the
+    /// generation step, two comparisons and the context's stores; sizing the cache for the
     /// program, forgetting another program's memos and the generation's wrap-around are
     /// [`SlotCache::prepare`]'s (out of line: with them inline, saving and restoring the
     /// registers they use cost a batch event about 20 instructions more, measured with
@@ -156,11 +160,9 @@ impl<'a> EvalCtx<'a> {
     #[inline]
     pub fn new(compiled: &'a Compiled, cache: &'a mut SlotCache, ev: &'a Event, state: &'a State) -> EvalCtx<'a> {
         cache.generation = cache.generation.wrapping_add(1);
-        if cache.generation == 0
-            || cache.entries.len() < compiled.slots.len()
-            || cache.memo_owner != compiled.id
-            || cache.verdicts.len() < compiled.shared.words
-        {
+        // Sized for the program when `memo_owner` became its id (`prepare`): a program's slots
+        // and verdict words never change under one id, and the cache never shrinks.
+        if cache.generation == 0 || cache.memo_owner != compiled.id {
             cache.prepare(compiled);
         }
         let header = VerdictHeader {

@@ -149,9 +149,20 @@ impl<'a> EvalCtx<'a> {
                 let ev = self.src.ev;
                 // `evt.arg.NAME` is the parameter called NAME when there is one (see
                 // `fields::evt`); other shapes take the cached path.
-                if let Some(p) = ev.param_named(name)
+                // Where the parameter was on the last event of this type that had it.
+                let m = *memo as usize;
+                let known = self.cache.flag_pos.get(m).filter(|h| h.0 == ev.type_id).map(|h| h.1 as usize);
+                if let Some((pos, p)) = ev.param_named_hinted(name, known.unwrap_or(0))
                     && let crate::event::ParamValue::Flags { ty, bits } = *p.value
                 {
+                    if known != Some(pos) {
+                        if self.cache.flag_pos.len() <= m {
+                            self.cache.flag_pos.resize(m + 1, (0, 0));
+                        }
+                        if let Some(h) = self.cache.flag_pos.get_mut(m) {
+                            *h = (ev.type_id, pos as u32);
+                        }
+                    }
                     let key = FlagMemoEntry {
                         name: ev.name.as_ptr() as usize,
                         len_ty: ((ev.name.len() as u64) << 8) | u64::from(ty as u8),

@@ -212,6 +212,17 @@ impl Event {
         self.params.get(self.params.position(name)?)
     }
 
+    /// [`Event::param_named`] looking at index `hint` first (where the parameter was on an
+    /// earlier event of the same layout: one name compared instead of every name before it),
+    /// with the index it was found at. The same parameter as `param_named`'s: an event's
+    /// parameter names are distinct (its table row's; the replay appends only parameters the
+    /// exit lacks), so a parameter called `name` at `hint` is the first one.
+    #[inline]
+    pub fn param_named_hinted(&self, name: &str, hint: usize) -> Option<(usize, ParamRef<'_>)> {
+        let i = if self.params.name_at(hint) == Some(name) { hint } else { self.params.position(name)? };
+        Some((i, self.params.get(i)?))
+    }
+
     /// A list parameter: a byte buffer split in place, else the decoded value.
     fn list_at(&self, i: usize) -> Option<Vec<String>> {
         if let Some((ParamType::ByteBuf, b)) = self.params.typed_raw_at(i) {

@@ -30,7 +30,7 @@ use std::net::IpAddr;
 use rulec_schema::params::any;
 use rulec_schema::service_names;
 
-use super::{Extractor, abs_path, arg_index, s};
+use super::{Extractor, abs_path_of, arg_index, s};
 use crate::event::{Direction, Event, ParamValue, SockTuple, render_tuple};
 use crate::flags;
 use crate::state::{FdInfo, FdKind, L4Proto, SockInfo, SockRole, State};
@@ -190,8 +190,10 @@ pub(super) fn null_fd_path<'e>(ev: &'e Event, st: &State) -> Option<std::borrow:
     if !is_open(ev) {
         return None;
     }
-    let relative = matches!(ev.param_any(any::NAME).map(|p| p.value), Some(ParamValue::RelPath(_)));
-    abs_path(ev, st, relative.then_some(any::DIRFD), any::NAME)
+    // The parameter read once: its type says whether it is relative to `dirfd`.
+    let p = ev.param_any(any::NAME)?;
+    let relative = matches!(p.value, ParamValue::RelPath(_));
+    abs_path_of(ev, st, relative.then_some(any::DIRFD), p.value.as_str()?)
 }
 
 /// `fd.name` of a `connect` exit that failed, as libsinsp gives it: the connection the event's

@@ -327,7 +327,16 @@ pub(crate) fn abs_path<'e>(
     dirfd_param: Option<AnyKey<kind::Fd>>,
     path_param: AnyKey<kind::Str>,
 ) -> Option<Cow<'e, str>> {
-    let raw = ev.get_any(path_param)?;
+    abs_path_of(ev, st, dirfd_param, ev.get_any(path_param)?)
+}
+
+/// [`abs_path`] of a path parameter already read (`raw`, the event's own text).
+pub(crate) fn abs_path_of<'e>(
+    ev: &Event,
+    st: &State,
+    dirfd_param: Option<AnyKey<kind::Fd>>,
+    raw: &'e str,
+) -> Option<Cow<'e, str>> {
     if raw.starts_with('/') {
         // Borrowed from the event when already normal (most absolute paths).
         return Some(normalized(raw));

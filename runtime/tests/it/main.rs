@@ -8,6 +8,7 @@
 mod common;
 
 mod alert_split;
+mod background_compiles;
 mod capture_format;
 mod captures;
 mod decode_only;
