@@ -109,7 +109,16 @@ pub struct Params {
     /// `locs`, each named and typed by its index in `joined_row` (that record's row), so that
     /// appending one builds no [`Slot`].
     joined_row: &'static [(&'static str, ParamType)],
-    joined: Vec<u8>,
+    joined: Vec<Joined>,
+}
+
+/// One parameter of [`Params::joined`]: its index in the row it was joined from (its name and
+/// type), and the index in this record's row of the parameter of that name ([`u8::MAX`]:
+/// none), by which a read of this row's parameter finds it ([`Params::past_row`]).
+#[derive(Clone, Copy, Debug)]
+struct Joined {
+    from: u8,
+    to: u8,
 }
 
 impl Params {
@@ -183,6 +192,25 @@ impl Params {
         plain.then_some(self.row)
     }
 
+    /// Where the parameter at index `i` of event `id`'s table row is, when that row is the
+    /// record's, every parameter of the record is the row's (in order, none past it) and `i`
+    /// is past them: `Some(Some(j))` when it was joined as parameter `j`
+    /// ([`Params::join_record`]), `Some(None)` when it is not among these parameters, `None`
+    /// when that takes a search by name (parameters appended as [`Slot`]s, or a record that
+    /// does not follow its row). A row names each parameter once, so no record parameter has
+    /// its name and the joined one is the first that does.
+    #[inline]
+    pub(crate) fn past_row(&self, id: u16, i: usize) -> Option<Option<usize>> {
+        let own = self.locs.len() - self.joined.len();
+        if self.row_id != id || usize::from(self.row_len) != own || i < own {
+            return None;
+        }
+        match self.joined.iter().position(|k| usize::from(k.to) == i) {
+            Some(k) => Some(Some(own + k)),
+            None => self.slots.is_empty().then_some(None),
+        }
+    }
+
     /// Parameter `i` takes a parameter called `name`: the row ends before it unless the name
     /// is the one it had.
     fn leave_row(&mut self, i: usize, name: &str) {
@@ -208,7 +236,7 @@ impl Params {
         let m = if i < own {
             self.row.get(i)
         } else {
-            self.joined.get(i - own).and_then(|&k| self.joined_row.get(usize::from(k)))
+            self.joined.get(i - own).and_then(|k| self.joined_row.get(usize::from(k.from)))
         };
         match m {
             Some(&m) => m,
@@ -453,9 +481,10 @@ impl Params {
     }
 
     /// Completes these parameters with the present ones of `other` (the replay's merge of an
-    /// enter event into its exit): `plan[i]` is where `other`'s parameter `i` goes, an index
-    /// of these parameters as they were (it fills that one when it is absent, else is left
-    /// out) or any index past them (it is appended). Appended parameters of `other`'s row are
+    /// enter event into its exit): `plan[i]` is where `other`'s parameter `i` goes, the index
+    /// in these parameters' row of the parameter of its name ([`u8::MAX`]: none): one of these
+    /// parameters as they were (it fills that one when it is absent, else is left out) or one
+    /// past them (it is appended). Appended parameters of `other`'s row are
     /// joined: `other`'s bytes are copied after these parameters' once, and each becomes a
     /// byte range of them named by its index in that row, no [`Slot`] built; anything else
     /// goes through [`Params::copy_from`].
@@ -490,7 +519,7 @@ impl Params {
                 self.joined_row = other.row;
             }
             self.locs.push(Loc { at: l.at.wrapping_add(base), end: l.end.wrapping_add(base) });
-            self.joined.push(i as u8);
+            self.joined.push(Joined { from: i as u8, to: j as u8 });
         }
         self.grow_cache();
     }
@@ -657,6 +686,11 @@ mod tests {
     const ROW: &[(&str, ParamType)] = &[("fd", ParamType::Fd), ("res", ParamType::Fd)];
 
     fn record(vals: &[i64]) -> Params {
+        record_of(7, ROW, vals)
+    }
+
+    /// A record of integers `vals` read with row `row` of event `id`.
+    fn record_of(id: u16, row: &'static [(&'static str, ParamType)], vals: &[i64]) -> Params {
         let mut p = Params::new();
         let mut raw = b"hd".to_vec();
         for v in vals {
@@ -664,8 +698,31 @@ mod tests {
             raw.extend_from_slice(&v.to_le_bytes());
             p.locs_mut().push(Loc { at, end: raw.len() as u32 });
         }
-        let _ = p.set_record_row(raw, 7, ROW);
+        let _ = p.set_record_row(raw, id, row);
         p
+    }
+
+    /// A parameter of the exit's row past its record's, joined from the enter, is found by its
+    /// index in that row; one neither has is known to be missing; a slot appended (or another
+    /// row) leaves it to the search by name.
+    #[test]
+    fn joined_parameters_are_found_by_their_row_index() {
+        const EXIT: &[(&str, ParamType)] =
+            &[("res", ParamType::Fd), ("fd", ParamType::Fd), ("name", ParamType::Fd), ("dev", ParamType::Fd)];
+        const ENTER: &[(&str, ParamType)] = &[("name", ParamType::Fd), ("flags", ParamType::Fd), ("fd", ParamType::Fd)];
+        let enter = record_of(2, ENTER, &[10, 11, 12]);
+        let mut exit = record_of(3, EXIT, &[0]);
+        assert_eq!(exit.past_row(3, 1), Some(None), "a plain record shorter than its row");
+        exit.join_record(&enter, &[2, u8::MAX, 1]);
+        assert_eq!(exit.len(), 4);
+        for (i, want) in [(1, Some(3)), (2, Some(1)), (3, None)] {
+            assert_eq!(exit.past_row(3, i), Some(want), "row parameter {i}");
+            assert_eq!(want, exit.position(EXIT[i].0), "row parameter {i}");
+        }
+        assert_eq!(exit.value_at(3), Some(&ParamValue::Fd(12)));
+        assert_eq!((exit.past_row(3, 0), exit.past_row(2, 1)), (None, None));
+        exit.push(Param { name: "dev", ty: ParamType::Fd, value: ParamValue::Fd(1) });
+        assert_eq!((exit.past_row(3, 1), exit.past_row(3, 3)), (Some(Some(3)), None));
     }
 
     /// Parameters that follow an event's row keep that standing only while their names do.

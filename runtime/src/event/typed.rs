@@ -231,18 +231,27 @@ impl Event {
         as_list(self.params.value_at(i)?)
     }
 
-    /// The index of parameter `name`, at index `at` of the event's row; else found by name: a
-    /// parameter the replay appended from the enter event (after the parameters the capture
-    /// had, which may be fewer than the row's), or an event whose parameters do not follow its
-    /// id's row. An event whose row has no such parameter and whose parameters are exactly its
-    /// record's ([`Params::plain_row`]) has none: known without looking at the names (most
-    /// events asked for an `fd` have none).
+    /// The index of parameter `name`, at index `at` of the event's row; past the record's
+    /// parameters, where the replay joined it from the enter event ([`Params::past_row`]: the
+    /// capture may have fewer parameters than the row); else found by name (a parameter
+    /// appended otherwise, or an event whose parameters do not follow its id's row). An event
+    /// whose row has no such parameter and whose parameters are exactly its record's
+    /// ([`Params::plain_row`]) has none: known without looking at the names (most events
+    /// asked for an `fd` have none).
     #[inline(always)]
     fn resolve(&self, at: Option<usize>, name: &str) -> Option<usize> {
         match at {
-            Some(i) if self.params.in_row(self.type_id, i) || self.params.name_at(i) == Some(name) => return Some(i),
+            Some(i) if self.params.in_row(self.type_id, i) => return Some(i),
+            Some(i) => {
+                if let Some(found) = self.params.past_row(self.type_id, i) {
+                    return found;
+                }
+                if self.params.name_at(i) == Some(name) {
+                    return Some(i);
+                }
+            }
             None if self.params.plain_row(self.type_id).is_some() => return None,
-            _ => {}
+            None => {}
         }
         self.params.position(name)
     }
@@ -253,3 +262,6 @@ impl Event {
         self.resolve(at, name).filter(|&i| !self.params.is_absent(i))
     }
 }
+
+#[cfg(test)]
+mod tests;
