@@ -18,8 +18,8 @@
 //!   function is only installed with the lists it was compiled for.
 //!
 //! So the interpreter (the engine's first code in background mode) and any earlier JIT code
-//! give the alerts the new code gives; only their cost differs. `Engine::finish_compile` waits for a
-//! running compile and installs it, for what must not depend on timing.
+//! give the alerts the new code gives; only their cost differs. `Engine::finish_compile` waits
+//! for a running compile and installs it, for what must not depend on timing.
 
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -40,7 +40,8 @@ pub enum Compiles {
     Inline,
     /// On a thread of its own, while events run on the code the engine has (the interpreter
     /// until the first JIT code is in); the new code is installed by the first event evaluated
-    /// rule by rule that finds the compile finished (`rulec run`: the event loop never waits for Cranelift).
+    /// rule by rule that finds the compile finished (`rulec run`: the event loop never waits
+    /// for Cranelift).
     /// The first evaluations, which choose the order and the shared passes, run on the
     /// interpreter: the engine compiles once, when they are done.
     Background,

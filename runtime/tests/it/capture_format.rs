@@ -19,14 +19,7 @@ use rulec_runtime::scap::ScapReader;
 use rulec_runtime::state::{FdInfo, GroupInfo, Limits, State, Stats, ThreadInfo, UserInfo};
 
 fn captures() -> Vec<PathBuf> {
-    let Some(d) = rulec_test_support::shared("captures") else { return Vec::new() };
-    let Ok(rd) = std::fs::read_dir(&d) else {
-        panic!("{} is not a readable directory", d.display());
-    };
-    let mut v: Vec<PathBuf> =
-        rd.filter_map(|e| Some(e.ok()?.path())).filter(|p| p.extension().is_some_and(|x| x == "scap")).collect();
-    v.sort();
-    v
+    rulec_test_support::shared_files("captures", "scap")
 }
 
 type Snapshot = (Vec<ThreadInfo>, Vec<(i64, Vec<FdInfo>)>, Vec<(String, UserInfo)>, Vec<(String, GroupInfo)>, Stats);

@@ -19,11 +19,7 @@ fn captures_dir() -> Option<PathBuf> {
 
 /// Every `.scap` file of the shared captures, sorted (none when they are absent).
 fn scap_files() -> Vec<PathBuf> {
-    let Some(dir) = captures_dir() else { return Vec::new() };
-    let mut names: Vec<_> = std::fs::read_dir(&dir).expect("dir").filter_map(|e| e.ok()).map(|e| e.path()).collect();
-    names.retain(|p| p.extension().is_some_and(|e| e == "scap"));
-    names.sort();
-    names
+    rulec_test_support::shared_files("captures", "scap")
 }
 
 fn capture(name: &str) -> Option<PathBuf> {

@@ -11,14 +11,6 @@ use rulec_runtime::capture::open_replay_with;
 use rulec_runtime::state::{Limits, State};
 use rulec_runtime::{Event, WantedTypes};
 
-fn scap_files() -> Vec<PathBuf> {
-    let Some(dir) = rulec_test_support::shared("captures") else { return Vec::new() };
-    let mut names: Vec<_> = std::fs::read_dir(&dir).expect("dir").filter_map(|e| e.ok()).map(|e| e.path()).collect();
-    names.retain(|p| p.extension().is_some_and(|e| e == "scap"));
-    names.sort();
-    names
-}
-
 /// What a consumer sees of an event and the state at it: the event whole, its number, and
 /// its thread and fd as the state holds them.
 fn seen(ev: &Event, st: &State) -> String {
@@ -52,7 +44,7 @@ fn replay(path: &PathBuf, wanted: Option<WantedTypes>) -> (Vec<(u64, u16, String
 #[test]
 fn passing_events_over_changes_nothing_a_consumer_sees() {
     // Absent shared data skips (or fails where it is required: `rulec_test_support::shared`).
-    let files = scap_files();
+    let files = rulec_test_support::shared_files("captures", "scap");
     if files.is_empty() {
         return;
     }

@@ -14,14 +14,7 @@ use rulec_runtime::scap::{MachineInfo, ScapReader, ScapWriter};
 use rulec_runtime::state::{FdInfo, FdKind, Limits, State, ThreadInfo};
 
 fn captures() -> Vec<PathBuf> {
-    let Some(d) = rulec_test_support::shared("captures") else { return Vec::new() };
-    let mut v: Vec<PathBuf> = std::fs::read_dir(&d)
-        .unwrap()
-        .filter_map(|e| Some(e.ok()?.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "scap"))
-        .collect();
-    v.sort();
-    v
+    rulec_test_support::shared_files("captures", "scap")
 }
 
 fn machine() -> MachineInfo {

@@ -44,6 +44,20 @@ pub fn shared(rel: &str) -> Option<PathBuf> {
     None
 }
 
+/// The files of `../shared/REL` whose extension is `ext`, sorted by path; none when the
+/// directory is absent (after [`shared`]'s message, or its panic where the data is required).
+///
+/// The usual call is `rulec_test_support::shared_files("captures", "scap")`.
+pub fn shared_files(rel: &str, ext: &str) -> Vec<PathBuf> {
+    let Some(dir) = shared(rel) else { return Vec::new() };
+    let entries =
+        std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{} is not a readable directory: {e}", dir.display()));
+    let mut files: Vec<PathBuf> =
+        entries.filter_map(|e| Some(e.ok()?.path())).filter(|p| p.extension().is_some_and(|x| x == ext)).collect();
+    files.sort();
+    files
+}
+
 /// The environment variable that makes "cannot load the probe here" a failure.
 pub const REQUIRE_KERNEL_VAR: &str = "RULEC_REQUIRE_KERNEL";
 

@@ -9,8 +9,8 @@
 //! Decoded whatever the consumer says: events with a handler, and the other direction of such
 //! a syscall (an exit takes its enter's parameters). A generic event is named by its
 //! syscall's `ppm_sc` code, its first parameter: the reader reads that too, and asks about the
-//! name (an unnamed code is decoded). Shared between the loop and whoever changes the rules (a reload), so
-//! every entry is an atomic flag read with a plain load.
+//! name (an unnamed code is decoded). Shared between the loop and whoever changes the rules (a
+//! reload), so every entry is an atomic flag read with a plain load.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,12 +24,6 @@ use rulec_schema::{Dir, EventDef, ParamType, event_table};
 pub struct WantedTypes {
     rows: Arc<[AtomicBool]>,
     syscalls: Arc<[AtomicBool]>,
-}
-
-impl Default for WantedTypes {
-    fn default() -> Self {
-        WantedTypes::all()
-    }
 }
 
 impl WantedTypes {
@@ -69,18 +63,20 @@ impl WantedTypes {
         }
     }
 
-    /// Whether events of table id `id` are decoded (ids beyond the table are: the reader
-    /// settles them).
+    /// Whether an event of table id `id` is decoded; a generic event's (`PPME_GENERIC_E/X`)
+    /// is asked about by the syscall `code` gives (its first parameter, read only for a
+    /// generic event), and decoded when that gives none.
+    #[inline]
+    pub fn wants_event(&self, id: u16, code: impl FnOnce() -> Option<u16>) -> bool {
+        if rulec_schema::is_generic_id(id) { code().is_none_or(|c| self.wants_syscall(c)) } else { self.wants(id) }
+    }
+
+    /// Whether events of table id `id` are decoded, by their row alone (ids beyond the table
+    /// are: the reader settles them); a generic event goes by its syscall
+    /// ([`WantedTypes::wants_event`]).
     #[inline]
     pub fn wants(&self, id: u16) -> bool {
         self.rows.get(usize::from(id)).is_none_or(|f| f.load(Ordering::Relaxed))
-    }
-
-    /// Whether table id `id` is a generic event's (`PPME_GENERIC_E/X`), which the reader asks
-    /// about by the code of its syscall ([`WantedTypes::wants_syscall`]) instead.
-    #[inline]
-    pub fn generic(&self, id: u16) -> bool {
-        rulec_schema::is_generic_id(id)
     }
 
     /// Whether generic events of the syscall whose `ppm_sc` code is `code` are decoded (code 0

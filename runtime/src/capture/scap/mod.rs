@@ -22,6 +22,8 @@ mod framing;
 mod input;
 mod reader;
 mod records;
+#[cfg(test)]
+mod testdata;
 mod write;
 
 use std::fmt;

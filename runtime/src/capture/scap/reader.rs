@@ -615,12 +615,7 @@ impl ScapReader {
         let (ty, len) = block_head(self.input.unread())?;
         let body = self.input.unread().get(8..(len as usize).saturating_sub(4))?;
         let (def, tid, ts) = header_of(ty, body)?;
-        let wants = match wanted.generic(def.id) {
-            false => wanted.wants(def.id),
-            // A generic event is named by its syscall's code.
-            true => generic_code(ty, body, nparams as usize).is_none_or(|code| wanted.wants_syscall(code)),
-        };
-        if wants {
+        if wanted.wants_event(def.id, || generic_code(ty, body, nparams as usize)) {
             return None;
         }
         self.input.consume(len as usize);

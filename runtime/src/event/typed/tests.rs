@@ -24,10 +24,7 @@ fn check(ev: &Event, file: &str, past: &mut usize) {
 
 #[test]
 fn joined_parameters_resolve_as_names_do() {
-    let Some(dir) = rulec_test_support::shared("captures") else { return };
-    let mut files: Vec<_> = std::fs::read_dir(&dir).expect("captures").filter_map(|e| Some(e.ok()?.path())).collect();
-    files.retain(|p| p.extension().is_some_and(|e| e == "scap"));
-    files.sort();
+    let files = rulec_test_support::shared_files("captures", "scap");
     let mut past = 0;
     for path in &files {
         let file = path.display().to_string();

@@ -15,11 +15,17 @@ fn decodes_what_the_consumer_or_the_state_needs() {
     // The state's: an open's exit has a handler; its enter is decoded for the merge.
     assert!(crate::state::changes_on(row("openat", Dir::Exit).id));
     assert!(w.wants(row("openat", Dir::Enter).id) && w.wants(row("openat", Dir::Exit).id));
-    // Generic events are asked about by their syscall's code, named or not.
-    assert!(w.generic(0) && w.generic(1) && !w.generic(row("mmap", Dir::Exit).id));
+    // Generic events are asked about by their syscall's code, named or not; other events by
+    // their row, whatever a code would say.
     let code = |name| rulec_schema::syscalls::ppm_sc_code(name).expect("a ppm_sc code");
     assert!(w.wants_syscall(code("mmap")) && !w.wants_syscall(code("clock_gettime")));
     assert!(w.wants_syscall(0) && w.wants_syscall(u16::MAX));
+    for id in [0, 1] {
+        assert!(w.wants_event(id, || Some(code("mmap"))) && !w.wants_event(id, || Some(code("clock_gettime"))));
+        assert!(w.wants_event(id, || None) && w.wants_event(id, || Some(0)));
+    }
+    assert!(w.wants_event(row("mmap", Dir::Exit).id, || Some(code("clock_gettime"))));
+    assert!(!w.wants_event(row("mprotect", Dir::Exit).id, || Some(code("mmap"))));
     // Nobody's: neither direction.
     for dir in [Dir::Enter, Dir::Exit] {
         let id = row("mprotect", dir).id;

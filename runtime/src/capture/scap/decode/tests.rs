@@ -1,6 +1,7 @@
 //! The decoder's counting of a v1 record's parameters against the plain definition, and the
 //! header of an undecoded block against the event the decoder makes of it.
 
+use super::super::testdata::{block_starts, captures};
 use super::*;
 
 /// The largest count up to `max` whose table and lengths add up to the record's length, tried
@@ -51,16 +52,13 @@ fn v1_count_is_the_largest_count_that_adds_up() {
 fn an_undecoded_blocks_header_is_the_decoded_events() {
     // Every event of the shared v1 and v2 captures that the framing marks: the header read
     // alone names the row, thread and time the decoder gives.
-    let Some(dir) = rulec_test_support::shared("captures") else { return };
-    let entries = std::fs::read_dir(&dir).expect("the shared captures directory reads");
     let (mut checked, mut generic) = (0, 0);
-    for path in entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "scap")) {
-        let bytes = read_capture_bytes(&path);
-        let mut at = 0;
-        while let Some(h) = bytes.get(at..at + 8) {
+    for (path, bytes) in captures() {
+        for at in block_starts(&bytes) {
+            let h = &bytes[at..at + 8];
             let ty = u32::from_le_bytes([h[0], h[1], h[2], h[3]]);
             let len = u32::from_le_bytes([h[4], h[5], h[6], h[7]]) as usize;
-            let Some(body) = bytes.get(at + 8..at + len.saturating_sub(4)) else { break };
+            let body = &bytes[at + 8..at + len - 4];
             if super::super::is_event_block(ty)
                 && let Some(l) = well_formed(ty, body)
             {
@@ -78,20 +76,7 @@ fn an_undecoded_blocks_header_is_the_decoded_events() {
                 }
                 checked += 1;
             }
-            at += len.max(12);
         }
     }
     assert!(checked > 5_000 && generic > 500, "{checked} events checked, {generic} generic");
-}
-
-/// A capture file's bytes, inflated when gzipped.
-fn read_capture_bytes(path: &std::path::Path) -> Vec<u8> {
-    use std::io::Read;
-    let raw = std::fs::read(path).expect("a shared capture reads");
-    if !raw.starts_with(&[0x1f, 0x8b]) {
-        return raw;
-    }
-    let mut out = Vec::new();
-    flate2::read::MultiGzDecoder::new(&raw[..]).read_to_end(&mut out).expect("a shared capture inflates");
-    out
 }

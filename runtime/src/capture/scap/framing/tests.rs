@@ -2,22 +2,8 @@
 //! and each decodes unchecked to the event the checked decoder gives.
 
 use super::super::decode::{Body, decode_event_block, decode_trusted};
+use super::super::testdata::{block_starts, captures};
 use super::*;
-
-/// The start offsets of the blocks of `bytes`, walked by their lengths until the framing ends.
-fn block_starts(bytes: &[u8]) -> Vec<usize> {
-    let mut at = 0;
-    let mut out = Vec::new();
-    while let Some(h) = bytes.get(at..at + 8) {
-        let len = u32::from_le_bytes([h[4], h[5], h[6], h[7]]) as usize;
-        if len < 12 || at + len > bytes.len() {
-            break;
-        }
-        out.push(at);
-        at += len;
-    }
-    out
-}
 
 /// The stream offsets `Framer` marks in `bytes` handed over in chunks of `step` bytes, each at
 /// buffer position `first`, with their notes.
@@ -33,26 +19,9 @@ fn marked(bytes: &[u8], step: usize, first: usize) -> Vec<(usize, u32)> {
     out
 }
 
-/// The shared captures' bytes, decompressed (none, after saying why, when they are absent).
-fn captures() -> Vec<Vec<u8>> {
-    let Some(dir) = rulec_test_support::shared("captures") else { return Vec::new() };
-    let mut files: Vec<_> = std::fs::read_dir(&dir).expect("dir").flatten().map(|e| e.path()).collect();
-    files.retain(|p| p.extension().is_some_and(|e| e == "scap"));
-    files.sort();
-    let plain = |b: Vec<u8>| {
-        if !b.starts_with(&[0x1f, 0x8b]) {
-            return b;
-        }
-        let mut out = Vec::new();
-        std::io::Read::read_to_end(&mut flate2::read::MultiGzDecoder::new(&b[..]), &mut out).expect("gzip");
-        out
-    };
-    files.iter().map(|p| plain(std::fs::read(p).expect("readable"))).collect()
-}
-
 #[test]
 fn marks_are_block_starts_that_decode_unchecked_as_checked() {
-    for bytes in captures() {
+    for (_, bytes) in captures() {
         let starts = block_starts(&bytes);
         let whole = marked(&bytes, bytes.len(), 64);
         assert!(
@@ -86,7 +55,7 @@ fn marks_are_block_starts_that_decode_unchecked_as_checked() {
 /// Damaged framing: nothing at or after the damage is marked.
 #[test]
 fn nothing_is_marked_after_the_framing_goes_wrong() {
-    for bytes in captures() {
+    for (_, bytes) in captures() {
         let starts = block_starts(&bytes);
         let Some(&victim) = starts.get(starts.len() / 2) else { continue };
         for bad in [0u32, 11, MAX_BLOCK_LEN + 1] {
