@@ -154,6 +154,24 @@ impl Params {
         Iter { params: self, next: 0 }
     }
 
+    /// Parameters given by value that are event `id`'s table row, in order, one value per
+    /// parameter of `row` (absent where `values` runs short): a key's index in the row then
+    /// needs no name check ([`Params::in_row`]), as for a decoded record.
+    pub(crate) fn of_row(
+        id: u16,
+        row: &'static [(&'static str, ParamType)],
+        values: impl IntoIterator<Item = ParamValue>,
+    ) -> Params {
+        let mut values = values.into_iter();
+        let mut p = Params::new();
+        for &(name, ty) in row {
+            p.push(Param { name, ty, value: values.next().unwrap_or(ParamValue::Absent) });
+        }
+        p.row_id = id;
+        p.row_len = u16::try_from(row.len()).unwrap_or(u16::MAX);
+        p
+    }
+
     /// Appends a parameter given by value.
     pub fn push(&mut self, p: Param) {
         self.slots.push(Slot { name: p.name, ty: p.ty, held: Held::Value(p.value) });
