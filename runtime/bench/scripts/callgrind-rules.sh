@@ -33,7 +33,7 @@ def totals(f):
         v = int(m.group(1).replace(',', ''))
         if 'PROGRAM TOTALS' in line:
             total = v
-        elif re.search(r':rulec_runtime::engine::Engine::rebuild_jit \[', line):
+        elif re.search(r'rebuild_jit \[', line):
             rebuild = max(rebuild, v)
     return total, rebuild
 t2, r2 = totals(base + '-2.cg')

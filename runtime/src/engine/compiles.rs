@@ -28,7 +28,7 @@ use rulec_ir::Program;
 
 use super::{Backend, Engine};
 use crate::eval::JIT_CALLBACKS;
-use crate::jit::{JitProgram, VerdictBit};
+use crate::jit::{JitProgram, SlotReaders, VerdictBit};
 
 /// Where the engine compiles its JIT code.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
@@ -55,6 +55,8 @@ type Outcome = Result<(JitProgram, bool), String>;
 /// (with the list's rules, and the checks known on its events).
 struct Job {
     bits: Vec<Option<VerdictBit>>,
+    /// The readers specialised to single slots ([`crate::eval::Compiled::slot_readers`]).
+    readers: SlotReaders,
     strings: bool,
     batched: Vec<bool>,
     lists: Vec<Vec<usize>>,
@@ -66,11 +68,11 @@ impl Job {
     /// functions if it has lists, else (or if those fail) the rule functions alone.
     fn run(&self, p: &Program) -> Outcome {
         if self.batched.is_empty() {
-            return compile_jit(p, &self.bits, self.strings, None).map(|j| (j, false));
+            return compile_jit(p, &self.readers, &self.bits, self.strings, None).map(|j| (j, false));
         }
-        compile_jit(p, &self.bits, self.strings, Some((&self.lists, &self.known)))
+        compile_jit(p, &self.readers, &self.bits, self.strings, Some((&self.lists, &self.known)))
             .map(|j| (j, true))
-            .or_else(|_| compile_jit(p, &self.bits, self.strings, None).map(|j| (j, false)))
+            .or_else(|_| compile_jit(p, &self.readers, &self.bits, self.strings, None).map(|j| (j, false)))
     }
 }
 
@@ -128,7 +130,14 @@ impl Engine {
                 *k = self.compiled.type_verdicts(name);
             }
         }
-        Job { bits: self.compiled.verdict_bits(), strings, batched, lists, known }
+        Job {
+            bits: self.compiled.verdict_bits(),
+            readers: self.compiled.slot_readers(),
+            strings,
+            batched,
+            lists,
+            known,
+        }
     }
 
     /// Puts a finished compile's code in place of the running one; a failure leaves the running
@@ -189,6 +198,7 @@ impl Engine {
 /// per list of `lists` if given (with the check verdicts known on each list's events).
 fn compile_jit(
     p: &Program,
+    readers: &SlotReaders,
     bits: &[Option<VerdictBit>],
     strings: bool,
     lists: Option<(&[Vec<usize>], &[Vec<(u32, bool)>])>,
@@ -202,11 +212,12 @@ fn compile_jit(
     // during the call. A list's batch runs only on events of the name the list is indexed under
     // (`run_batch` is given the list the candidate caches or `by_type` hold for the event's
     // name, and batches are installed only with the lists they were compiled for), for which
-    // its known `evt.type` verdicts hold.
+    // its known `evt.type` verdicts hold. `readers` are that `Compiled`'s, each reading its
+    // slot as the general callback does (`Compiled::slot_readers`); the slots' reads stay too.
     unsafe {
         match lists {
-            Some((lists, known)) => JitProgram::compile_batches(p, cb, bits, lists, known),
-            None => JitProgram::compile_shared(p, cb, bits),
+            Some((lists, known)) => JitProgram::compile_batches(p, cb, readers, bits, lists, known),
+            None => JitProgram::compile_shared(p, cb, readers, bits),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The C-ABI entry points the JIT's native code calls back into ([`JIT_CALLBACKS`]): check
-//! evaluation and numeric slot reads on an [`EvalCtx`] behind a raw pointer. Nothing here
-//! unwinds across the FFI boundary.
+//! evaluation and numeric slot reads on an [`EvalCtx`] behind a raw pointer, and the same reads
+//! specialised to each field read in place ([`plain_readers`]). Nothing here unwinds across
+//! the FFI boundary.
 
 use super::*;
 
@@ -69,9 +70,21 @@ pub unsafe extern "C" fn rulec_slot_str(ctx: *mut EvalCtx<'_>, slot: u32, out: *
     }
     // SAFETY: the caller guarantees `ctx` is null or valid and exclusively ours for the call.
     let Some(ctx) = (unsafe { ctx.as_mut() }) else { return 2 };
-    match catch_unwind(AssertUnwindSafe(|| ctx.slot_bytes(SlotId(slot)))) {
+    let r = catch_unwind(AssertUnwindSafe(|| ctx.slot_bytes(SlotId(slot))));
+    // SAFETY: `out` is non-null and, per the contract, valid for two word writes.
+    unsafe { answer_bytes(ctx, r, out) }
+}
+
+/// [`rulec_slot_str`]'s answer for what reading the slot gave (`Err`: it panicked).
+///
+/// # Safety
+///
+/// `out` must be valid for two aligned word writes.
+#[inline(always)]
+unsafe fn answer_bytes(ctx: &mut EvalCtx<'_>, r: std::thread::Result<SlotBytes>, out: *mut usize) -> u8 {
+    match r {
         Ok(SlotBytes::Bytes(p, n)) => {
-            // SAFETY: `out` is non-null and, per the contract, valid for two word writes.
+            // SAFETY: per this function's contract.
             unsafe {
                 out.write(p as usize);
                 out.add(1).write(n);
@@ -85,6 +98,76 @@ pub unsafe extern "C" fn rulec_slot_str(ctx: *mut EvalCtx<'_>, slot: u32, out: *
             2
         }
     }
+}
+
+/// [`rulec_slot_str`] for a slot that reads field `PLAIN[I]` of [`fields::borrow::PLAIN`] in
+/// place with no argument: the same answer, the field's reader called directly (no dispatch
+/// on the slot id, and the reader inlined here).
+///
+/// # Safety
+///
+/// As for [`rulec_slot_str`], `ctx` being a context whose slot `_slot` reads that field so.
+unsafe extern "C" fn plain_str<const I: usize>(ctx: *mut c_void, _slot: u32, out: *mut usize) -> u8 {
+    if out.is_null() {
+        return 2;
+    }
+    // SAFETY: the caller guarantees `ctx` is null or valid and exclusively ours for the call.
+    let Some(ctx) = (unsafe { ctx.cast::<EvalCtx<'_>>().as_mut() }) else { return 2 };
+    let get = fields::borrow::PLAIN[I].1;
+    let r = catch_unwind(AssertUnwindSafe(|| SlotBytes::borrowed(get(None, &ctx.src))));
+    // SAFETY: `out` is non-null and, per the contract, valid for two word writes.
+    unsafe { answer_bytes(ctx, r, out) }
+}
+
+/// [`rulec_slot_num`] for a slot that reads field `PLAIN[I]` in place with no argument, a bool
+/// slot when `BOOL` (see [`plain_str`]).
+///
+/// # Safety
+///
+/// As for [`rulec_slot_num`], `ctx` being a context whose slot `_slot` reads that field so.
+unsafe extern "C" fn plain_num<const I: usize, const BOOL: bool>(ctx: *mut c_void, _slot: u32, out: *mut i64) -> u8 {
+    if out.is_null() {
+        return 0;
+    }
+    // SAFETY: the caller guarantees `ctx` is null or valid and exclusively ours for the call.
+    let Some(ctx) = (unsafe { ctx.cast::<EvalCtx<'_>>().as_mut() }) else { return 0 };
+    let get = fields::borrow::PLAIN[I].1;
+    match catch_unwind(AssertUnwindSafe(|| get(None, &ctx.src).and_then(|v| num_of(v, BOOL)))) {
+        Ok(Some(n)) => {
+            // SAFETY: `out` is non-null and, per the contract, valid for one i64 write.
+            unsafe { out.write(n) };
+            1
+        }
+        Ok(None) => 0,
+        Err(_) => {
+            ctx.cache.panics += 1;
+            0
+        }
+    }
+}
+
+/// The specialised readers of each field of [`fields::borrow::PLAIN`], by its index there:
+/// `slot_str`, `slot_num` for a slot of another type than bool, `slot_num` for a bool slot.
+type PlainReaders = (crate::jit::SlotStrFn, crate::jit::SlotNumFn, crate::jit::SlotNumFn);
+
+macro_rules! plain_readers {
+    ($($i:literal)*) => {
+        /// See [`PlainReaders`]; the length is the table's (a field added there and not here
+        /// does not compile).
+        const PLAIN_READERS: [PlainReaders; fields::borrow::PLAIN.len()] = [$((
+            plain_str::<$i> as crate::jit::SlotStrFn,
+            plain_num::<$i, false> as crate::jit::SlotNumFn,
+            plain_num::<$i, true> as crate::jit::SlotNumFn,
+        )),*];
+    };
+}
+plain_readers!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35);
+
+/// The readers specialised to field `PLAIN[i]` of [`fields::borrow::PLAIN`], read in place
+/// with no argument, for a slot of type bool or not (`bool_slot`): its `slot_str` and
+/// `slot_num`.
+pub(super) fn plain_readers(i: usize, bool_slot: bool) -> Option<(crate::jit::SlotStrFn, crate::jit::SlotNumFn)> {
+    PLAIN_READERS.get(i).map(|&(s, n, b)| (s, if bool_slot { b } else { n }))
 }
 
 pub(super) unsafe extern "C" fn jit_eval_check(ctx: *mut c_void, check: u32) -> u8 {

@@ -241,6 +241,24 @@ impl Compiled {
         Compiled { program: p.clone(), slots, checks, reads, shared, id }
     }
 
+    /// Per slot, the JIT callbacks specialised to it, for contexts of this program: a slot that
+    /// reads a field in place with no argument gets its field's own readers
+    /// (`callbacks::plain_readers`), which answer as [`JIT_CALLBACKS`]' general ones do.
+    pub fn slot_readers(&self) -> SlotReaders {
+        let p = self.program();
+        let mut readers = SlotReaders::default();
+        for (i, read) in self.reads.iter().enumerate() {
+            let plain = match (read, p.slots.get(i)) {
+                (Read::Borrow(_, None), Some(Slot::Field { field, arg: None })) => fields::borrow::plain(field.name)
+                    .and_then(|k| super::callbacks::plain_readers(k, field.ty == FieldType::Bool)),
+                _ => None,
+            };
+            readers.strs.push(plain.map(|r| r.0));
+            readers.num.push(plain.map(|r| r.1));
+        }
+        readers
+    }
+
     /// Per check, where its verdict is when a shared pass decides it (for the JIT:
     /// [`crate::jit::JitProgram::compile_shared`] with contexts of this program).
     pub fn verdict_bits(&self) -> Vec<Option<VerdictBit>> {

@@ -16,6 +16,17 @@ pub(super) enum SlotBytes {
     Other,
 }
 
+impl SlotBytes {
+    /// What a field read in place gives as bytes ([`EvalCtx::slot_bytes`] of a borrowed slot).
+    #[inline(always)]
+    pub(super) fn borrowed(v: Option<ValueRef<'_>>) -> SlotBytes {
+        match v {
+            Some(v) => v.as_bytes().map_or(SlotBytes::Other, |b| SlotBytes::Bytes(b.as_ptr(), b.len())),
+            None => SlotBytes::Absent,
+        }
+    }
+}
+
 impl CheckPlan {
     /// The test on a present value (any-semantics for lists, see the module doc).
     pub(super) fn test(&self, v: &Value, other: Option<&Value>) -> bool {
@@ -324,10 +335,7 @@ impl<'a> EvalCtx<'a> {
     pub(super) fn slot_bytes(&mut self, id: SlotId) -> SlotBytes {
         let of = |v: Option<&[u8]>| v.map_or(SlotBytes::Other, |b| SlotBytes::Bytes(b.as_ptr(), b.len()));
         match self.compiled.reads.get(id.0 as usize) {
-            Some(Read::Borrow(get, arg)) => match get(arg.as_ref(), &self.src) {
-                Some(v) => of(v.as_bytes()),
-                None => SlotBytes::Absent,
-            },
+            Some(Read::Borrow(get, arg)) => SlotBytes::borrowed(get(arg.as_ref(), &self.src)),
             Some(Read::Cached) => match self.slot_guarded(id) {
                 Some(v) => of(value_bytes(v)),
                 None => SlotBytes::Absent,
@@ -342,11 +350,8 @@ impl<'a> EvalCtx<'a> {
         let compiled = self.compiled;
         let bool_slot = || compiled.program().slots.get(id.0 as usize).is_some_and(|s| s.ty() == FieldType::Bool);
         let of = |v: ValueRef<'_>| match v {
-            ValueRef::Int(i) => Some(i),
-            // The 64 bits of an unsigned value, as the JIT compares them unsigned.
-            ValueRef::Uint(u) => Some(u as i64),
-            ValueRef::Bool(b) if bool_slot() => Some(i64::from(b)),
-            _ => None,
+            ValueRef::Bool(b) => bool_slot().then_some(i64::from(b)),
+            v => num_of(v, false),
         };
         match compiled.reads.get(id.0 as usize) {
             Some(Read::Stack(get, arg, norm)) => {
@@ -364,5 +369,18 @@ impl<'a> EvalCtx<'a> {
                 of(v)
             }
         }
+    }
+}
+
+/// A value as the JIT's integer slots hold it ([`rulec_slot_num`]): an integer's bits, and a
+/// bool as 0 or 1 when the slot's type is bool (`bool_slot`); nothing for any other value.
+#[inline(always)]
+pub(super) fn num_of(v: ValueRef<'_>, bool_slot: bool) -> Option<i64> {
+    match v {
+        ValueRef::Int(i) => Some(i),
+        // The 64 bits of an unsigned value, as the JIT compares them unsigned.
+        ValueRef::Uint(u) => Some(u as i64),
+        ValueRef::Bool(b) if bool_slot => Some(i64::from(b)),
+        _ => None,
     }
 }

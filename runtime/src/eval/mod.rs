@@ -83,7 +83,7 @@ use context::Reach;
 pub use context::{EvalCtx, SlotCache};
 pub use glob::Glob;
 use glob::*;
-use leaf::SlotBytes;
+use leaf::{SlotBytes, num_of};
 use matcher::*;
 use pmatch::*;
 use shared::*;
@@ -108,7 +108,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::event::Event;
 use crate::fields;
-use crate::jit::{VerdictBit, VerdictHeader};
+use crate::jit::{SlotReaders, VerdictBit, VerdictHeader};
 use crate::state::State;
 use crate::value::{Value, ValueRef};
 

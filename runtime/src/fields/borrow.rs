@@ -20,92 +20,105 @@ use crate::value::ValueRef;
 /// A field read in place: its value for the event behind `src` (`None`: absent).
 pub type BorrowFn = for<'s> fn(Option<&FieldArgValue>, &'s Src<'_>) -> Option<ValueRef<'s>>;
 
+/// The fields read in place without an argument (an argument, where the checker allows one,
+/// does not change them), by name. The JIT calls a reader specialised to each
+/// (`crate::eval::callbacks`), so this is a table rather than a match.
+pub const PLAIN: &[(&str, BorrowFn)] = &[
+    ("proc.name", |_, src| src.thread().and_then(|t| nonempty(&t.comm))),
+    ("proc.pname", |_, src| src.parent().and_then(|t| nonempty(&t.comm))),
+    ("proc.exe", |_, src| src.thread().and_then(|t| nonempty(&t.exe))),
+    ("proc.pexe", |_, src| src.parent().and_then(|t| nonempty(&t.exe))),
+    ("proc.exepath", |_, src| src.thread().map(|t| ValueRef::Str(&t.exepath))),
+    ("proc.pexepath", |_, src| src.parent().map(|t| ValueRef::Str(&t.exepath))),
+    ("proc.cwd", |_, src| src.thread().and_then(|t| nonempty(&t.cwd))),
+    ("proc.cmdline", |_, src| src.thread().map(|t| ValueRef::Str(t.cmdline()))),
+    ("proc.pcmdline", |_, src| src.parent().map(|t| ValueRef::Str(t.cmdline()))),
+    ("proc.exeline", |_, src| src.thread().map(|t| ValueRef::Str(t.exeline()))),
+    ("proc.args", |_, src| src.thread().map(|t| ValueRef::Str(t.args_line()))),
+    ("fd.name", |_, src| {
+        if let Some(n) = src.failed_connect_name() {
+            return Some(ValueRef::Str(n));
+        }
+        match src.fd() {
+            Some(f) => Some(ValueRef::Str(&f.name)),
+            None => src.null_fd_path().map(ValueRef::Str),
+        }
+    }),
+    ("fd.directory", |_, src| match src.fd() {
+        Some(f) => f.directory().map(ValueRef::Str),
+        None => src.null_fd_path().map(|p| ValueRef::Str(fd::dir_of_borrowed(p))),
+    }),
+    ("fd.filename", |_, src| match src.fd() {
+        Some(f) => f.filename().map(ValueRef::Str),
+        None => src.null_fd_path().map(|p| ValueRef::Str(p.rsplit('/').next().unwrap_or(p))),
+    }),
+    ("fd.nameraw", |_, src| fd::nameraw(src.ev, src.fd()).map(ValueRef::Str)),
+    ("fd.type", |_, src| src.fd().map(|f| ValueRef::Str(f.kind.type_name()))),
+    ("fd.typechar", |_, src| {
+        let c = match src.fd() {
+            Some(f) => Some(f.kind.type_char()),
+            None => fd::typechar_without_fd(src.ev, src.thread().is_some()),
+        };
+        c.map(|c| ValueRef::Str(ascii_char(c)))
+    }),
+    ("fd.l4proto", |_, src| {
+        let f = src.fd()?;
+        if !matches!(f.kind, FdKind::Ipv4Sock | FdKind::Ipv6Sock) {
+            return None;
+        }
+        let l4 = f.sock.as_ref().map_or(L4Proto::Unknown, |k| k.l4proto);
+        (l4 != L4Proto::Unknown).then(|| ValueRef::Str(l4.as_str()))
+    }),
+    ("evt.type", |_, src| Some(ValueRef::Str(src.ev.name))),
+    ("evt.dir", |_, src| Some(ValueRef::Str(src.ev.dir.as_str()))),
+    ("container.id", |_, src| {
+        src.thread().map(|t| ValueRef::Str(if t.container_id.is_empty() { "host" } else { &t.container_id }))
+    }),
+    ("evt.is_open_read", |_, src| Some(open_flag(src, flags::PPM_O_RDONLY))),
+    ("evt.is_open_write", |_, src| Some(open_flag(src, flags::PPM_O_WRONLY))),
+    ("evt.is_open_create", |_, src| Some(open_flag(src, flags::PPM_O_F_CREATED))),
+    ("evt.num", |_, src| {
+        let n = src.st.stats().events;
+        (n > 0).then_some(ValueRef::Uint(n))
+    }),
+    ("evt.rawres", |_, src| super::event_res(src.ev).map(ValueRef::Int)),
+    ("fd.num", |_, src| src.fd_num().map(ValueRef::Int)),
+    ("fd.connected", |_, src| src.fd().map(|f| ValueRef::Bool(f.sock.as_ref().is_some_and(|k| k.connected)))),
+    ("proc.pid", |_, src| src.thread().map(|t| ValueRef::Int(t.pid))),
+    ("proc.tty", |_, src| src.thread().map(|t| ValueRef::Uint(u64::from(t.tty)))),
+    ("thread.tid", |_, src| src.thread().map(|t| ValueRef::Int(t.tid))),
+    ("user.uid", |_, src| src.thread().map(|t| ValueRef::Uint(u64::from(t.uid)))),
+    ("user.name", |_, src| src.thread()?.user_name(src.st).map(ValueRef::Str)),
+    ("user.loginname", |_, src| src.thread()?.login_name(src.st).map(ValueRef::Str)),
+    ("group.name", |_, src| src.thread()?.group_name(src.st).map(ValueRef::Str)),
+    ("container.name", |_, src| src.thread()?.container_name(src.st).map(ValueRef::Str)),
+];
+
 /// The in-place form of `name` with argument `arg`, if it has one.
 pub fn lookup(name: &str, arg: Option<&FieldArgValue>) -> Option<BorrowFn> {
-    let indexed = arg_index(arg).is_some();
-    let f: BorrowFn = match name {
-        "proc.name" => |_, src| src.thread().and_then(|t| nonempty(&t.comm)),
-        "proc.pname" => |_, src| src.parent().and_then(|t| nonempty(&t.comm)),
-        "proc.exe" => |_, src| src.thread().and_then(|t| nonempty(&t.exe)),
-        "proc.pexe" => |_, src| src.parent().and_then(|t| nonempty(&t.exe)),
-        "proc.exepath" => |_, src| src.thread().map(|t| ValueRef::Str(&t.exepath)),
-        "proc.pexepath" => |_, src| src.parent().map(|t| ValueRef::Str(&t.exepath)),
-        "proc.cwd" => |_, src| src.thread().and_then(|t| nonempty(&t.cwd)),
-        "proc.cmdline" => |_, src| src.thread().map(|t| ValueRef::Str(t.cmdline())),
-        "proc.pcmdline" => |_, src| src.parent().map(|t| ValueRef::Str(t.cmdline())),
-        "proc.exeline" => |_, src| src.thread().map(|t| ValueRef::Str(t.exeline())),
-        "proc.args" if !indexed => |_, src| src.thread().map(|t| ValueRef::Str(t.args_line())),
-        "proc.acmdline" if indexed => |arg, src| {
-            let t = src.thread()?;
-            process::ancestor(src.st, t, arg_index(arg)?).map(|a| ValueRef::Str(a.cmdline()))
-        },
-        "proc.aname" if indexed => |arg, src| ancestor(arg, src, |t| &t.comm),
-        "proc.aexe" if indexed => |arg, src| ancestor(arg, src, |t| &t.exe),
-        "proc.aexepath" if indexed => |arg, src| ancestor(arg, src, |t| &t.exepath),
-        "proc.args" if indexed => |arg, src| {
-            let i = usize::try_from(arg_index(arg)?).ok()?;
-            src.thread()?.args.get(i).map(|a| ValueRef::Str(a))
-        },
-        "fd.name" => |_, src| {
-            if let Some(n) = src.failed_connect_name() {
-                return Some(ValueRef::Str(n));
-            }
-            match src.fd() {
-                Some(f) => Some(ValueRef::Str(&f.name)),
-                None => src.null_fd_path().map(ValueRef::Str),
-            }
-        },
-        "fd.directory" => |_, src| match src.fd() {
-            Some(f) => f.directory().map(ValueRef::Str),
-            None => src.null_fd_path().map(|p| ValueRef::Str(fd::dir_of_borrowed(p))),
-        },
-        "fd.filename" => |_, src| match src.fd() {
-            Some(f) => f.filename().map(ValueRef::Str),
-            None => src.null_fd_path().map(|p| ValueRef::Str(p.rsplit('/').next().unwrap_or(p))),
-        },
-        "fd.nameraw" => |_, src| fd::nameraw(src.ev, src.fd()).map(ValueRef::Str),
-        "fd.type" => |_, src| src.fd().map(|f| ValueRef::Str(f.kind.type_name())),
-        "fd.typechar" => |_, src| {
-            let c = match src.fd() {
-                Some(f) => Some(f.kind.type_char()),
-                None => fd::typechar_without_fd(src.ev, src.thread().is_some()),
-            };
-            c.map(|c| ValueRef::Str(ascii_char(c)))
-        },
-        "fd.l4proto" => |_, src| {
-            let f = src.fd()?;
-            if !matches!(f.kind, FdKind::Ipv4Sock | FdKind::Ipv6Sock) {
-                return None;
-            }
-            let l4 = f.sock.as_ref().map_or(L4Proto::Unknown, |k| k.l4proto);
-            (l4 != L4Proto::Unknown).then(|| ValueRef::Str(l4.as_str()))
-        },
-        "evt.type" => |_, src| Some(ValueRef::Str(src.ev.name)),
-        "evt.dir" => |_, src| Some(ValueRef::Str(src.ev.dir.as_str())),
-        "container.id" => |_, src| {
-            src.thread().map(|t| ValueRef::Str(if t.container_id.is_empty() { "host" } else { &t.container_id }))
-        },
-        "evt.is_open_read" => |_, src| Some(open_flag(src, flags::PPM_O_RDONLY)),
-        "evt.is_open_write" => |_, src| Some(open_flag(src, flags::PPM_O_WRONLY)),
-        "evt.is_open_create" => |_, src| Some(open_flag(src, flags::PPM_O_F_CREATED)),
-        "evt.num" => |_, src| {
-            let n = src.st.stats().events;
-            (n > 0).then_some(ValueRef::Uint(n))
-        },
-        "evt.rawres" => |_, src| super::event_res(src.ev).map(ValueRef::Int),
-        "fd.num" => |_, src| src.fd_num().map(ValueRef::Int),
-        "fd.connected" => |_, src| src.fd().map(|f| ValueRef::Bool(f.sock.as_ref().is_some_and(|k| k.connected))),
-        "proc.pid" => |_, src| src.thread().map(|t| ValueRef::Int(t.pid)),
-        "proc.tty" => |_, src| src.thread().map(|t| ValueRef::Uint(u64::from(t.tty))),
-        "thread.tid" => |_, src| src.thread().map(|t| ValueRef::Int(t.tid)),
-        "user.uid" => |_, src| src.thread().map(|t| ValueRef::Uint(u64::from(t.uid))),
-        "user.name" => |_, src| src.thread()?.user_name(src.st).map(ValueRef::Str),
-        "user.loginname" => |_, src| src.thread()?.login_name(src.st).map(ValueRef::Str),
-        "group.name" => |_, src| src.thread()?.group_name(src.st).map(ValueRef::Str),
-        "container.name" => |_, src| src.thread()?.container_name(src.st).map(ValueRef::Str),
-        _ => return None,
-    };
-    Some(f)
+    if arg_index(arg).is_some() {
+        let f: BorrowFn = match name {
+            "proc.acmdline" => |arg, src| {
+                let t = src.thread()?;
+                process::ancestor(src.st, t, arg_index(arg)?).map(|a| ValueRef::Str(a.cmdline()))
+            },
+            "proc.aname" => |arg, src| ancestor(arg, src, |t| &t.comm),
+            "proc.aexe" => |arg, src| ancestor(arg, src, |t| &t.exe),
+            "proc.aexepath" => |arg, src| ancestor(arg, src, |t| &t.exepath),
+            "proc.args" => |arg, src| {
+                let i = usize::try_from(arg_index(arg)?).ok()?;
+                src.thread()?.args.get(i).map(|a| ValueRef::Str(a))
+            },
+            _ => return plain(name).map(|i| PLAIN[i].1),
+        };
+        return Some(f);
+    }
+    plain(name).map(|i| PLAIN[i].1)
+}
+
+/// The index in [`PLAIN`] of field `name`.
+pub fn plain(name: &str) -> Option<usize> {
+    PLAIN.iter().position(|(n, _)| *n == name)
 }
 
 /// `evt.is_open_*`: whether the open flags have `bit` (false for events that are not opens).

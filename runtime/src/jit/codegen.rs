@@ -64,11 +64,25 @@ pub(crate) struct Env {
     pub slot_num: i64,
     /// Address of the `slot_str` callback (0: none; then no leaf is `Leaf::Str`).
     pub slot_str: i64,
+    /// Per slot, the address of a `slot_num` specialised to it (0 or missing: `slot_num`).
+    pub num_readers: Vec<i64>,
+    /// Per slot, the address of a `slot_str` specialised to it (0 or missing: `slot_str`).
+    pub str_readers: Vec<i64>,
 }
 
 impl Env {
     fn ptr(&self) -> Type {
         self.frontend.pointer_type()
+    }
+
+    /// The address of the callback that gives slot `slot`'s integer value.
+    fn slot_num_for(&self, slot: u32) -> i64 {
+        self.num_readers.get(slot as usize).copied().filter(|&a| a != 0).unwrap_or(self.slot_num)
+    }
+
+    /// The address of the callback that gives slot `slot`'s bytes.
+    fn slot_str_for(&self, slot: u32) -> i64 {
+        self.str_readers.get(slot as usize).copied().filter(|&a| a != 0).unwrap_or(self.slot_str)
     }
 
     /// `fn(ctx) -> u8`, the signature of every rule function.
@@ -915,7 +929,7 @@ impl Gen<'_, '_> {
                 b.switch_to_block(fetch);
                 let addr = loc.addr(b, ptr, value);
                 let id = b.ins().iconst(types::I32, i64::from(*slot));
-                let callee = b.ins().iconst(ptr, self.env.slot_num);
+                let callee = b.ins().iconst(ptr, self.env.slot_num_for(*slot));
                 let call = b.ins().call_indirect(self.sig_slot, callee, &[self.ctx, id, addr]);
                 let ok = b.inst_results(call)[0];
                 let ok = b.ins().icmp_imm_s(IntCC::NotEqual, ok, 0);
@@ -965,7 +979,7 @@ impl Gen<'_, '_> {
         b.switch_to_block(fetch);
         let addr = loc.addr(b, ptr, value);
         let id = b.ins().iconst(types::I32, i64::from(slot));
-        let callee = b.ins().iconst(ptr, self.env.slot_str);
+        let callee = b.ins().iconst(ptr, self.env.slot_str_for(slot));
         let r = b.ins().call_indirect(self.sig_slot, callee, &[self.ctx, id, addr]);
         let r = b.inst_results(r)[0];
         // 0 absent, 1 present, 2 call: stored plus one; any other answer is treated as "call"

@@ -149,6 +149,16 @@ pub struct Callbacks {
     pub slot_str: Option<SlotStrFn>,
 }
 
+/// Callbacks specialised to single slots, by slot index: for slot `s`, compiled code calls
+/// `num[s]` (`strs[s]`) where it is given instead of `slot_num` (`slot_str`), with the same
+/// arguments. Each must answer for its slot exactly as the general callback would (same
+/// contract); what it saves is the general callback's dispatch on the slot id.
+#[derive(Clone, Debug, Default)]
+pub struct SlotReaders {
+    pub num: Vec<Option<SlotNumFn>>,
+    pub strs: Vec<Option<SlotStrFn>>,
+}
+
 /// A context type whose callbacks compiled code may call with a pointer to it, enabling the safe
 /// [`TypedJit::eval`].
 ///
@@ -263,9 +273,10 @@ impl JitProgram {
     pub unsafe fn compile_shared(
         p: &Program,
         cb: Callbacks,
+        readers: &SlotReaders,
         bits: &[Option<VerdictBit>],
     ) -> Result<JitProgram, String> {
-        Self::compile_with(p, cb, bits, Options::default())
+        Self::compile_lists(p, cb, readers, bits, None, Options::default())
     }
 
     /// Like [`JitProgram::compile_shared`], and also compiles one batch function per list of
@@ -283,11 +294,12 @@ impl JitProgram {
     pub unsafe fn compile_batches(
         p: &Program,
         cb: Callbacks,
+        readers: &SlotReaders,
         bits: &[Option<VerdictBit>],
         lists: &[Vec<usize>],
         known: &[Vec<(u32, bool)>],
     ) -> Result<JitProgram, String> {
-        Self::compile_lists(p, cb, bits, Some((lists, known)), Options::default())
+        Self::compile_lists(p, cb, readers, bits, Some((lists, known)), Options::default())
     }
 
     pub(crate) fn compile_with(
@@ -296,7 +308,7 @@ impl JitProgram {
         bits: &[Option<VerdictBit>],
         opts: Options,
     ) -> Result<JitProgram, String> {
-        Self::compile_lists(p, cb, bits, None, opts)
+        Self::compile_lists(p, cb, &SlotReaders::default(), bits, None, opts)
     }
 
     /// `lists`: the candidate lists and, per list, the checks known on its events (see
@@ -304,6 +316,7 @@ impl JitProgram {
     pub(crate) fn compile_lists(
         p: &Program,
         cb: Callbacks,
+        readers: &SlotReaders,
         bits: &[Option<VerdictBit>],
         lists: Option<(&[Vec<usize>], &[Vec<(u32, bool)>])>,
         opts: Options,
@@ -335,6 +348,8 @@ impl JitProgram {
             eval_check: cb.eval_check as usize as i64,
             slot_num: cb.slot_num as usize as i64,
             slot_str: cb.slot_str.map_or(0, |f| f as usize as i64),
+            num_readers: readers.num.iter().map(|f| f.map_or(0, |f| f as usize as i64)).collect(),
+            str_readers: readers.strs.iter().map(|f| f.map_or(0, |f| f as usize as i64)).collect(),
         };
         let sig = env.rule_signature();
         let inner_sig = env.inner_signature();

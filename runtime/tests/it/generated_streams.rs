@@ -189,3 +189,74 @@ fn adaptive_order_tries_shared_and_inline_tests_first() {
         }
     }
 }
+
+/// The JIT's readers specialised to one slot ([`Compiled::slot_readers`]) answer exactly as the
+/// general callbacks do, for every field read in place with no argument, on a generated
+/// stream: the same answer, the same bytes, the same integer. A program whose fields are read
+/// through another extractor gets no specialised reader.
+#[test]
+fn slot_readers_answer_as_the_general_callbacks() {
+    use crate::common::{checked, fake_extract, programs, rules_for};
+    use rulec_runtime::eval::{Compiled, EvalCtx, SlotCache, rulec_slot_num, rulec_slot_str};
+    let conds: Vec<String> = borrow::PLAIN.iter().map(|(name, _)| format!("{name} exists")).collect();
+    let conds: Vec<&str> = conds.iter().map(String::as_str).collect();
+    let (_, p) = programs(&checked(&rules_for(&conds)));
+    let compiled = Compiled::new(&p);
+    let readers = compiled.slot_readers();
+    let specialised = readers.strs.iter().filter(|r| r.is_some()).count();
+    assert_eq!(specialised, borrow::PLAIN.len(), "one reader per field read in place");
+    assert_eq!(readers.num.iter().filter(|r| r.is_some()).count(), specialised);
+    let faked = Compiled::with_extractor(&p, fake_extract).slot_readers();
+    let none = faked.strs.iter().all(Option::is_none) && faked.num.iter().all(Option::is_none);
+    assert!(none, "another extractor: no specialised reader");
+
+    let mut g = Generator::new(5);
+    let mut st = g.state();
+    let mut cache = SlotCache::new();
+    let (mut bytes, mut numbers, mut absent) = (0usize, 0usize, 0usize);
+    for _ in 0..20_000 {
+        let ev = g.next_event();
+        st.apply(&ev);
+        let mut ctx = EvalCtx::new(&compiled, &mut cache, &ev, &st);
+        let ptr = (&mut ctx as *mut EvalCtx<'_>).cast::<std::ffi::c_void>();
+        for slot in 0..p.slots.len() {
+            let (Some(read_str), Some(read_num)) = (readers.strs[slot], readers.num[slot]) else { continue };
+            let id = slot as u32;
+            let (mut want, mut got) = ([0usize; 2], [0usize; 2]);
+            let (mut want_n, mut got_n) = (0i64, 0i64);
+            // SAFETY: `ptr` is the live, exclusive context `ctx` of `compiled`, whose slot `id`
+            // the readers were made for; the outputs are valid for two words and one i64.
+            let (ws, gs, wn, gn) = unsafe {
+                (
+                    rulec_slot_str(ptr.cast(), id, want.as_mut_ptr()),
+                    read_str(ptr, id, got.as_mut_ptr()),
+                    rulec_slot_num(ptr.cast(), id, &mut want_n),
+                    read_num(ptr, id, &mut got_n),
+                )
+            };
+            let name = rulec_compiler::ir::text::SlotText(&p.slots[slot]).to_string();
+            assert_eq!((gs, gn), (ws, wn), "{name} on {} (tid {})", ev.name, ev.tid);
+            if ws == 1 {
+                // SAFETY: answer 1: the words are the address and length of bytes that stay
+                // valid while `ctx` lives.
+                let (got, want) = unsafe {
+                    (
+                        std::slice::from_raw_parts(got[0] as *const u8, got[1]),
+                        std::slice::from_raw_parts(want[0] as *const u8, want[1]),
+                    )
+                };
+                assert_eq!(got, want, "{name}: the same bytes");
+                bytes += 1;
+            }
+            if wn == 1 {
+                assert_eq!(got_n, want_n, "{name}: the same integer");
+                numbers += 1;
+            }
+            absent += usize::from(ws == 0);
+        }
+    }
+    assert!(
+        bytes > 100_000 && numbers > 20_000 && absent > 10_000,
+        "too few answers: {bytes} bytes, {numbers} integers, {absent} absent"
+    );
+}

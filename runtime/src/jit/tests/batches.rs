@@ -2,6 +2,7 @@
 //! functions one by one and the reference evaluator, on random programs and lists.
 
 use super::*;
+use crate::jit::SlotReaders;
 
 /// Random candidate lists over `n` rules, as the engine could make them: an empty one, short
 /// ones (a rule may repeat), and one longer than 64.
@@ -34,7 +35,7 @@ fn batch(jit: &JitProgram, list: usize, fake: &mut Fake, first: bool) -> Vec<u32
 /// A program compiled with batch functions of either form (rules inlined, or bodies called).
 fn compile_batches(p: &Program, lists: &[Vec<usize>], inline_batches: bool) -> Result<JitProgram, String> {
     let opts = super::super::Options { inline_batches, ..Default::default() };
-    JitProgram::compile_lists(p, Fake::CALLBACKS, &[], Some((lists, &[])), opts)
+    JitProgram::compile_lists(p, Fake::CALLBACKS, &SlotReaders::default(), &[], Some((lists, &[])), opts)
 }
 
 #[test]
@@ -127,7 +128,8 @@ fn jit_batch_api_edges() {
     }
     let lists = vec![vec![0, 1], Vec::new()];
     // SAFETY: no verdict bits.
-    let jit = unsafe { JitProgram::compile_batches(&p, Fake::CALLBACKS, &[], &lists, &[]) }.expect("compiles");
+    let jit = unsafe { JitProgram::compile_batches(&p, Fake::CALLBACKS, &SlotReaders::default(), &[], &lists, &[]) }
+        .expect("compiles");
     let mut f = Fake::new(&p);
     f.values[0] = Some(Val::Int(2));
     let ptr = (&mut f as *mut Fake).cast::<c_void>();
@@ -154,7 +156,8 @@ fn jit_batch_folds_its_known_verdicts() {
     let known = vec![vec![(0, true)], vec![(0, false)]];
     // SAFETY: no verdict bits; each batch is run below on events where its verdicts hold
     // (slot 0 above 1 for batch 0, not for batch 1).
-    let jit = unsafe { JitProgram::compile_batches(&p, Fake::CALLBACKS, &[], &lists, &known) }.expect("compiles");
+    let jit = unsafe { JitProgram::compile_batches(&p, Fake::CALLBACKS, &SlotReaders::default(), &[], &lists, &known) }
+        .expect("compiles");
     let mut f = Fake::new(&p);
     f.values[1] = Some(Val::Uint(3));
     f.values[0] = Some(Val::Int(7));
@@ -171,6 +174,8 @@ fn jit_batch_folds_its_known_verdicts() {
     assert_eq!(f.slot_calls, [1, 1, 0]);
     // A verdict for a check out of range is refused.
     // SAFETY: never run.
-    let bad = unsafe { JitProgram::compile_batches(&p, Fake::CALLBACKS, &[], &lists, &[vec![(9, true)]]) };
+    let bad = unsafe {
+        JitProgram::compile_batches(&p, Fake::CALLBACKS, &SlotReaders::default(), &[], &lists, &[vec![(9, true)]])
+    };
     assert!(bad.is_err());
 }
