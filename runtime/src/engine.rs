@@ -725,7 +725,11 @@ impl Engine {
     fn check_prices(&self) -> Vec<Option<f64>> {
         let p = self.compiled.program();
         let exact = self.compiled.decided_by_exact_pass();
-        let inline = if self.backend() == Backend::Jit { crate::jit::inline_checks(p, true) } else { Vec::new() };
+        let inline = if self.backend() == Backend::Jit {
+            crate::jit::inline_checks(p, true, &self.compiled.remembered_slots())
+        } else {
+            Vec::new()
+        };
         // A slot is computed once per event and then fetched from the cache by every other
         // check that reads it: an inline test pays its share of the computation, never less
         // than a cached fetch (a slot only one or two checks read, such as an ancestor's name,

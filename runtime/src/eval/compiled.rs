@@ -256,7 +256,21 @@ impl Compiled {
             readers.strs.push(plain.map(|r| r.0));
             readers.num.push(plain.map(|r| r.1));
         }
+        readers.remembered = self.remembered_slots();
         readers
+    }
+
+    /// Per slot, whether a check on it remembers its verdicts by value ([`Read::FlagText`]).
+    pub fn remembered_slots(&self) -> Vec<bool> {
+        let mut out = vec![false; self.reads.len()];
+        for c in &self.checks {
+            if matches!(c.read, Read::FlagText { .. })
+                && let Some(r) = out.get_mut(c.slot.0 as usize)
+            {
+                *r = true;
+            }
+        }
+        out
     }
 
     /// Per check, where its verdict is when a shared pass decides it (for the JIT:

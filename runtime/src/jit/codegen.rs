@@ -119,6 +119,16 @@ impl Env {
         sig
     }
 
+    /// `fn(ptr, len, word, n) -> u8`, the signature of `strings::contains_word`.
+    fn find_signature(&self) -> Signature {
+        let mut sig = Signature::new(self.call_conv);
+        for _ in 0..4 {
+            sig.params.push(AbiParam::new(types::I64));
+        }
+        sig.returns.push(AbiParam::new(types::I8));
+        sig
+    }
+
     /// `slot_str` has `slot_num`'s signature (its `out` points to two words).
     fn slot_num_signature(&self) -> Signature {
         let mut sig = Signature::new(self.call_conv);
@@ -481,6 +491,7 @@ fn build_fn(
     let base = if layout.is_some() { params.get(1).copied() } else { None };
     let sig_check = b.import_signature(env.eval_check_signature());
     let sig_slot = b.import_signature(env.slot_num_signature());
+    let sig_find = b.import_signature(env.find_signature());
 
     let frame_slot = if frame > 0 {
         let ss = b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, frame as u32, 3));
@@ -544,6 +555,7 @@ fn build_fn(
         cache,
         sig_check,
         sig_slot,
+        sig_find,
         num_slots,
         str_slots,
         shared,
@@ -717,6 +729,8 @@ struct Gen<'a, 'f> {
     cache: Option<CacheLoc>,
     sig_check: SigRef,
     sig_slot: SigRef,
+    /// `strings::contains_word`'s signature.
+    sig_find: SigRef,
     num_slots: HashMap<u32, SlotCache>,
     str_slots: HashMap<u32, SlotCache>,
     shared: HashMap<u32, Shared>,
@@ -1000,7 +1014,7 @@ impl Gen<'_, '_> {
         if let Some(test) = test {
             let p = loc.load(b, ptr, types::I64, value);
             let n = loc.load(b, ptr, types::I64, value + 8);
-            strings::emit(b, test, p, n, t, f);
+            strings::emit(b, test, p, n, self.sig_find, t, f);
         } else {
             b.ins().jump(call, &[]);
         }

@@ -34,7 +34,8 @@
 //! string tests against constants of up to 64 bytes on a slot that is never a list also compile
 //! inline (see `strings`): equality and `in` of up to 64 constants (a dispatch on the length,
 //! then the bytes compared 8 at a time), `!=`, `startswith`/`bstartswith` and `endswith`, alone
-//! or as `anyof` sets of up to 16.
+//! or as `anyof` sets of up to 16, and `contains`/`bcontains` of patterns of up to 8 bytes (a
+//! call to a search helper on the bytes already fetched, `strings::contains_word`).
 //!
 //! **Batch functions.** [`JitProgram::compile_batches`] also compiles one function per
 //! candidate list (the engine's rules of one event type, in order; identical lists share one),
@@ -94,8 +95,8 @@ use rulec_ir::Program;
 /// Per check of `p`, whether compiled code tests it inline (an integer or, with `strings`, a
 /// string comparison on the slot's value) rather than calling `eval_check`; the engine prices
 /// its adaptive order by it.
-pub fn inline_checks(p: &Program, strings: bool) -> Vec<bool> {
-    plan::inline_checks(p, strings)
+pub fn inline_checks(p: &Program, strings: bool, remembered: &[bool]) -> Vec<bool> {
+    plan::inline_checks(p, strings, remembered)
 }
 
 /// Cranelift's `opt_level` for rule code (measured: see the module docs and `tests.rs`).
@@ -157,6 +158,10 @@ pub struct Callbacks {
 pub struct SlotReaders {
     pub num: Vec<Option<SlotNumFn>>,
     pub strs: Vec<Option<SlotStrFn>>,
+    /// Slots whose checks `eval_check` answers from verdicts it remembers by value (the flag
+    /// texts of `evt.arg.NAME`: the text is only rendered on a miss): string tests on them
+    /// stay calls rather than fetch the value with `slot_str` on every event.
+    pub remembered: Vec<bool>,
 }
 
 /// A context type whose callbacks compiled code may call with a pointer to it, enabling the safe
@@ -321,7 +326,7 @@ impl JitProgram {
         lists: Option<(&[Vec<usize>], &[Vec<(u32, bool)>])>,
         opts: Options,
     ) -> Result<JitProgram, String> {
-        let plan = plan::Plan::new(p, bits, cb.slot_str.is_some())?;
+        let plan = plan::Plan::new(p, bits, cb.slot_str.is_some(), &readers.remembered)?;
         let (lists, known) = match lists {
             Some((l, k)) => (Some(l), k),
             None => (None, &[][..]),

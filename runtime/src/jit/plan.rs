@@ -47,6 +47,10 @@ pub(crate) enum StrTest {
     Prefix(Vec<Vec<u8>>),
     /// Ends with one of the patterns.
     Suffix(Vec<Vec<u8>>),
+    /// Contains one of the patterns (`contains`, `bcontains`, their `anyof`), each of at most
+    /// [`super::strings::MAX_NEEDLE`] bytes: a call to [`super::strings::contains_word`] per
+    /// pattern on the bytes already fetched, the pattern passed in a register.
+    Contains(Vec<Vec<u8>>),
 }
 
 /// How one check is compiled.
@@ -124,6 +128,7 @@ fn str_test(test: &Test) -> Option<StrTest> {
                 StrOp::Ne => ps.into_iter().next().map(StrTest::Ne),
                 StrOp::StartsWith | StrOp::BStartsWith => Some(StrTest::Prefix(ps)),
                 StrOp::EndsWith => Some(StrTest::Suffix(ps)),
+                StrOp::Contains | StrOp::BContains => needles(ps),
                 _ => None,
             }
         }
@@ -134,6 +139,7 @@ fn str_test(test: &Test) -> Option<StrTest> {
                 StrOp::Eq => Some(StrTest::In(ps)),
                 StrOp::StartsWith | StrOp::BStartsWith => affixes.map(|()| StrTest::Prefix(ps)),
                 StrOp::EndsWith => affixes.map(|()| StrTest::Suffix(ps)),
+                StrOp::Contains | StrOp::BContains => affixes.and_then(|()| needles(ps)),
                 _ => None,
             }
         }
@@ -142,7 +148,14 @@ fn str_test(test: &Test) -> Option<StrTest> {
     }
 }
 
-fn classify(p: &Program, check: &Check, strings: bool) -> Leaf {
+/// A `contains` test on patterns short enough to pass in a register.
+fn needles(ps: Vec<Vec<u8>>) -> Option<StrTest> {
+    ps.iter().all(|p| p.len() <= super::strings::MAX_NEEDLE).then_some(StrTest::Contains(ps))
+}
+
+/// `remembered[s]`: slot `s`'s checks remember their verdicts by value where the evaluator
+/// runs them (see [`super::SlotReaders::remembered`]): string tests on it stay calls.
+fn classify(p: &Program, check: &Check, strings: bool, remembered: &[bool]) -> Leaf {
     let Some(slot) = p.slots.get(check.slot.0 as usize) else {
         return Leaf::Call;
     };
@@ -162,7 +175,9 @@ fn classify(p: &Program, check: &Check, strings: bool) -> Leaf {
     }
     let Some(signed) = slot.ty().int_signedness() else {
         return match str_test(&check.test) {
-            Some(test) if strings && !slot.is_list() => Leaf::Str { slot: check.slot.0, test },
+            Some(test) if strings && !slot.is_list() && !remembered.get(check.slot.0 as usize).is_some_and(|r| *r) => {
+                Leaf::Str { slot: check.slot.0, test }
+            }
             _ => Leaf::Call,
         };
     };
@@ -185,8 +200,8 @@ fn classify(p: &Program, check: &Check, strings: bool) -> Leaf {
 
 /// Per check of `p`, whether it compiles inline (with string tests inline when `strings`)
 /// rather than as a call to `eval_check`, shared verdict bits aside.
-pub(crate) fn inline_checks(p: &Program, strings: bool) -> Vec<bool> {
-    p.checks.iter().map(|c| !matches!(classify(p, c, strings), Leaf::Call)).collect()
+pub(crate) fn inline_checks(p: &Program, strings: bool, remembered: &[bool]) -> Vec<bool> {
+    p.checks.iter().map(|c| !matches!(classify(p, c, strings, remembered), Leaf::Call)).collect()
 }
 
 fn child_ok(parent: usize, child: u32) -> Result<usize, String> {
@@ -201,7 +216,12 @@ fn child_ok(parent: usize, child: u32) -> Result<usize, String> {
 impl Plan {
     /// Validates the program's ids and builds the plan; string tests compile inline only with
     /// `strings` (the callbacks have a `slot_str`).
-    pub(crate) fn new(p: &Program, bits: &[Option<VerdictBit>], strings: bool) -> Result<Plan, String> {
+    pub(crate) fn new(
+        p: &Program,
+        bits: &[Option<VerdictBit>],
+        strings: bool,
+        remembered: &[bool],
+    ) -> Result<Plan, String> {
         if p.checks.len() > u32::MAX as usize || p.slots.len() > u32::MAX as usize || p.nodes.len() > u32::MAX as usize
         {
             return Err("program tables exceed u32 ids".into());
@@ -226,7 +246,7 @@ impl Plan {
             .checks
             .iter()
             .enumerate()
-            .map(|(i, c)| match (classify(p, c, strings), bits.get(i)) {
+            .map(|(i, c)| match (classify(p, c, strings, remembered), bits.get(i)) {
                 // A word's byte offset must fit the `i32` of a load's offset. A shared pass that
                 // is switched on decides its checks, string tests included.
                 (Leaf::Call | Leaf::Str { .. }, Some(Some(b)))

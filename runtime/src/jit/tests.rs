@@ -846,34 +846,40 @@ fn plan_inlines_string_tests_against_constants_only() {
         check(2, Test::Compare { cmp: Cmp::Ne, value: s("bash") }),
         check(2, Test::In(vec![s("a"), s("bb")])),
         check(2, Test::Str { op: StrOp::EndsWith, pattern: s(".so") }),
+        check(2, Test::Str { op: StrOp::Contains, pattern: s("../") }),
         // Too many constants, too long a pattern, an operator or a comparison that stays a
         // call, a set mixing kinds.
         check(2, Test::In(many)),
         check(2, Test::Str { op: StrOp::Eq, pattern: s(&"x".repeat(65)) }),
-        check(2, Test::Str { op: StrOp::Contains, pattern: s("sh") }),
+        check(2, Test::Str { op: StrOp::IContains, pattern: s("sh") }),
+        check(2, Test::Str { op: StrOp::Contains, pattern: s("123456789") }),
         check(2, Test::Compare { cmp: Cmp::Lt, value: s("m") }),
         check(2, Test::In(vec![s("a"), Const::Int(1)])),
     ];
     let nodes: Vec<Node> = (0..checks.len() as u32).map(|c| Node::Check(CheckId(c))).collect();
     let p = base(checks, nodes, &[0]);
-    let plan = Plan::new(&p, &[], true).expect("plan");
+    let plan = Plan::new(&p, &[], true, &[]).expect("plan");
     let str_leaf = |test: StrTest| Leaf::Str { slot: 2, test };
     assert_eq!(plan.leaves[0], str_leaf(StrTest::In(vec![b"bash".to_vec()])));
     assert_eq!(plan.leaves[1], str_leaf(StrTest::Ne(b"bash".to_vec())));
     assert_eq!(plan.leaves[2], str_leaf(StrTest::In(vec![b"a".to_vec(), b"bb".to_vec()])));
     assert_eq!(plan.leaves[3], str_leaf(StrTest::Suffix(vec![b".so".to_vec()])));
-    assert!(plan.leaves[4..].iter().all(|l| *l == Leaf::Call), "{:?}", &plan.leaves[4..]);
+    assert_eq!(plan.leaves[4], str_leaf(StrTest::Contains(vec![b"../".to_vec()])));
+    assert!(plan.leaves[5..].iter().all(|l| *l == Leaf::Call), "{:?}", &plan.leaves[5..]);
     // On a field most events lack, they call behind the bytes the inline tests fetch.
     let mut fd = p.clone();
     let field = schema().fields().iter().find(|f| f.name == "fd.name").expect("fd.name");
     fd.slots[2] = Slot::Field { field, arg: None };
-    let guarded = Plan::new(&fd, &[], true).expect("plan");
-    assert!(guarded.leaves[4..].iter().all(|l| *l == Leaf::Guarded { slot: 2 }), "{:?}", &guarded.leaves[4..]);
+    let guarded = Plan::new(&fd, &[], true, &[]).expect("plan");
+    assert!(guarded.leaves[5..].iter().all(|l| *l == Leaf::Guarded { slot: 2 }), "{:?}", &guarded.leaves[5..]);
     // Without `slot_str` every string test is a call; a shared pass's bit wins over inlining.
-    let off = Plan::new(&p, &[], false).expect("plan");
+    let off = Plan::new(&p, &[], false, &[]).expect("plan");
     assert!(off.leaves.iter().all(|l| *l == Leaf::Call));
+    // Nor on a slot whose checks the evaluator answers from remembered verdicts.
+    let remembered = Plan::new(&p, &[], true, &[false, false, true]).expect("plan");
+    assert!(remembered.leaves.iter().all(|l| *l == Leaf::Call));
     let bit = VerdictBit { stamp: 0, word: 1, bit: 3 };
-    let shared = Plan::new(&p, &[Some(bit)], true).expect("plan");
+    let shared = Plan::new(&p, &[Some(bit)], true, &[]).expect("plan");
     assert_eq!(shared.leaves[0], Leaf::Bit(bit));
     assert_eq!(shared.leaves[1], str_leaf(StrTest::Ne(b"bash".to_vec())));
 }
@@ -890,7 +896,7 @@ fn plan_inlines_bool_comparisons_as_integers() {
     ];
     let nodes: Vec<Node> = (0..checks.len() as u32).map(|c| Node::Check(CheckId(c))).collect();
     let p = Program { slots: vec![slot(FieldType::Bool)], checks, nodes, rules: vec![rule(0)] };
-    let plan = Plan::new(&p, &[], false).expect("plan");
+    let plan = Plan::new(&p, &[], false, &[]).expect("plan");
     let num = |cmp: Cmp, value: i64| Leaf::Num { slot: 0, test: NumTest::Cmp { cmp, signed: false, value } };
     assert_eq!(plan.leaves[..2], [num(Cmp::Eq, 1), num(Cmp::Ne, 0)]);
     assert_eq!(plan.leaves[2..], [Leaf::Call, Leaf::Call]);

@@ -1,6 +1,7 @@
 //! The JIT's inline string tests (`runtime/src/jit/strings.rs`) against the interpreter, on
 //! random values and patterns: every inlined shape (`=`, `!=`, `in`, `startswith`, `endswith`,
-//! `= anyof`, `startswith anyof`, `endswith anyof`) with patterns of 0 to 20 bytes, values that
+//! `= anyof`, `startswith anyof`, `endswith anyof`, `contains`, `bcontains`, `contains anyof`)
+//! with patterns of 0 to 20 bytes, values that
 //! equal a pattern, extend it at either end, differ from it in one byte or are one byte short,
 //! empty and absent values. Shared string passes are off, so the JIT compiles these checks
 //! inline rather than reading a pass's verdict bits.
@@ -54,7 +55,7 @@ fn set(ps: &[String]) -> String {
 fn check(r: &mut Rng) -> (String, Vec<String>) {
     let n = 1 + r.index(4);
     let ps: Vec<String> = (0..n).map(|_| text(r, 20)).collect();
-    let c = match r.index(8) {
+    let c = match r.index(11) {
         0 => format!("s0 = {}", quoted(&ps[0])),
         1 => format!("s0 != {}", quoted(&ps[0])),
         2 => format!("s0 in ({})", set(&ps)),
@@ -62,7 +63,11 @@ fn check(r: &mut Rng) -> (String, Vec<String>) {
         4 => format!("s0 endswith {}", quoted(&ps[0])),
         5 => format!("s0 = anyof ({})", set(&ps)),
         6 => format!("s0 startswith anyof ({})", set(&ps)),
-        _ => format!("s0 endswith anyof ({})", set(&ps)),
+        7 => format!("s0 endswith anyof ({})", set(&ps)),
+        // Short patterns are searched inline, longer ones stay calls.
+        8 => format!("s0 contains {}", quoted(&ps[0])),
+        9 => format!("s0 bcontains {}", quoted(&ps[0])),
+        _ => format!("s0 contains anyof ({})", set(&ps)),
     };
     (c, ps)
 }
