@@ -218,13 +218,15 @@ impl<'a> Src<'a> {
         f
     }
 
-    /// The fd the event refers to ([`State::event_fd_info`], which is this lookup).
+    /// The fd the event refers to ([`State::event_fd_info`], which is this lookup, the thread
+    /// taken from [`Src::thread`]).
     #[inline]
     pub fn fd(&self) -> Option<&'a FdInfo> {
         if let Some(f) = self.fd.get() {
             return f;
         }
-        let f = self.fd_num().and_then(|n| self.st.fd(self.ev.tid, n));
+        // Through the thread this source looks up once (rules read its fields too).
+        let f = self.fd_num().and_then(|n| self.st.fd_of(self.thread()?, n));
         self.fd.set(Some(f));
         f
     }

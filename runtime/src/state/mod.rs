@@ -205,8 +205,12 @@ impl State {
     }
     /// Fd `fd` of thread `tid`'s process.
     pub fn fd(&self, tid: i64, fd: i64) -> Option<&FdInfo> {
-        let pid = self.threads.get(&tid)?.pid;
-        self.fdtables.get(&pid)?.get(fd)
+        self.fd_of(self.threads.get(&tid)?, fd)
+    }
+    /// [`State::fd`] for a thread already looked up (its process's table).
+    #[inline]
+    pub fn fd_of(&self, t: &Thread, fd: i64) -> Option<&FdInfo> {
+        self.fdtables.get(&t.pid)?.get(fd)
     }
     /// All fds of thread `tid`'s process, in fd order.
     pub fn fds(&self, tid: i64) -> impl Iterator<Item = &FdInfo> {
