@@ -43,102 +43,16 @@ use std::collections::HashMap;
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
-    AbiParam, Block, FuncRef, Function, InstBuilder, JumpTableData, MemFlagsData, SigRef, Signature, StackSlot,
-    StackSlotData, StackSlotKind, Type, Value, types,
+    Block, FuncRef, Function, InstBuilder, JumpTableData, MemFlagsData, SigRef, StackSlot, StackSlotData,
+    StackSlotKind, Type, Value, types,
 };
-use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use rulec_ir::{Cmp, Node, Program};
 
 use super::VerdictHeader;
+pub(crate) use super::env::Env;
 use super::plan::{Leaf, NumTest, Plan};
 use super::strings;
-
-/// Module-wide constants for code generation.
-pub(crate) struct Env {
-    pub frontend: TargetFrontendConfig,
-    pub call_conv: CallConv,
-    /// Address of the `eval_check` callback.
-    pub eval_check: i64,
-    /// Address of the `slot_num` callback.
-    pub slot_num: i64,
-    /// Address of the `slot_str` callback (0: none; then no leaf is `Leaf::Str`).
-    pub slot_str: i64,
-    /// Per slot, the address of a `slot_num` specialised to it (0 or missing: `slot_num`).
-    pub num_readers: Vec<i64>,
-    /// Per slot, the address of a `slot_str` specialised to it (0 or missing: `slot_str`).
-    pub str_readers: Vec<i64>,
-}
-
-impl Env {
-    fn ptr(&self) -> Type {
-        self.frontend.pointer_type()
-    }
-
-    /// The address of the callback that gives slot `slot`'s integer value.
-    fn slot_num_for(&self, slot: u32) -> i64 {
-        self.num_readers.get(slot as usize).copied().filter(|&a| a != 0).unwrap_or(self.slot_num)
-    }
-
-    /// The address of the callback that gives slot `slot`'s bytes.
-    fn slot_str_for(&self, slot: u32) -> i64 {
-        self.str_readers.get(slot as usize).copied().filter(|&a| a != 0).unwrap_or(self.slot_str)
-    }
-
-    /// `fn(ctx) -> u8`, the signature of every rule function.
-    pub(crate) fn rule_signature(&self) -> Signature {
-        let mut sig = Signature::new(self.call_conv);
-        sig.params.push(AbiParam::new(self.ptr()));
-        sig.returns.push(AbiParam::new(types::I8));
-        sig
-    }
-
-    /// `fn(ctx, cache) -> u8`: a rule body reading its slot cache at `cache` (see
-    /// [`CacheLayout`]).
-    pub(crate) fn inner_signature(&self) -> Signature {
-        let mut sig = self.rule_signature();
-        sig.params.push(AbiParam::new(self.ptr()));
-        sig
-    }
-
-    /// `fn(ctx, out, first) -> u32`: a batch function (see [`build_batch`]).
-    pub(crate) fn batch_signature(&self) -> Signature {
-        let mut sig = Signature::new(self.call_conv);
-        sig.params.push(AbiParam::new(self.ptr()));
-        sig.params.push(AbiParam::new(self.ptr()));
-        sig.params.push(AbiParam::new(types::I8));
-        sig.returns.push(AbiParam::new(types::I32));
-        sig
-    }
-
-    fn eval_check_signature(&self) -> Signature {
-        let mut sig = Signature::new(self.call_conv);
-        sig.params.push(AbiParam::new(self.ptr()));
-        sig.params.push(AbiParam::new(types::I32));
-        sig.returns.push(AbiParam::new(types::I8));
-        sig
-    }
-
-    /// `fn(ptr, len, word, n) -> u8`, the signature of `strings::contains_word`.
-    fn find_signature(&self) -> Signature {
-        let mut sig = Signature::new(self.call_conv);
-        for _ in 0..4 {
-            sig.params.push(AbiParam::new(types::I64));
-        }
-        sig.returns.push(AbiParam::new(types::I8));
-        sig
-    }
-
-    /// `slot_str` has `slot_num`'s signature (its `out` points to two words).
-    fn slot_num_signature(&self) -> Signature {
-        let mut sig = Signature::new(self.call_conv);
-        sig.params.push(AbiParam::new(self.ptr()));
-        sig.params.push(AbiParam::new(types::I32));
-        sig.params.push(AbiParam::new(self.ptr()));
-        sig.returns.push(AbiParam::new(types::I8));
-        sig
-    }
-}
 
 /// Per-rule analysis buffers, reused across rules to avoid reallocating node-sized tables.
 #[derive(Default)]

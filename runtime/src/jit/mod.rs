@@ -77,6 +77,7 @@
 //! [`Test`]: rulec_ir::Test
 
 mod codegen;
+mod env;
 mod plan;
 mod strings;
 
