@@ -22,53 +22,96 @@ use super::plan::StrTest;
 /// Longest `contains` pattern compiled inline (it is passed to [`contains_word`] as a word).
 pub(crate) const MAX_NEEDLE: usize = 8;
 
-/// Whether the `len` bytes at `hay` contain the first `n` bytes of `word` (little-endian;
-/// `n` at most 8): 1 or 0. An empty pattern is in every value, as `contains` means it in the
-/// evaluator (`memmem`'s empty needle matches at 0).
+/// Whether the `len` bytes at `hay` contain the pattern held in `word`: its bytes
+/// little-endian, `shape & 0xff` of them (at most 8), looked for by the byte at index
+/// `shape >> 8 & 0xff` ([`anchor_of`], chosen when the code is compiled): 1 or 0. An empty
+/// pattern is in every value, as `contains` means it in the evaluator (`memmem`'s empty needle
+/// matches at 0).
 ///
 /// # Safety
 ///
 /// `hay` must be valid for reads of `len` bytes (any pointer when `len` is 0).
-pub(crate) unsafe extern "C" fn contains_word(hay: *const u8, len: usize, word: u64, n: u64) -> u8 {
-    let bytes = word.to_le_bytes();
-    let Some(needle) = usize::try_from(n).ok().and_then(|n| bytes.get(..n)) else { return 0 };
+pub(crate) unsafe extern "C" fn contains_word(hay: *const u8, len: usize, word: u64, shape: u64) -> u8 {
+    let (n, k) = ((shape & 0xff) as usize, (shape >> 8 & 0xff) as usize);
+    if n > 8 {
+        return 0;
+    }
     let hay: &[u8] = if len == 0 {
         &[]
     } else {
         // SAFETY: per the contract, `len` bytes at `hay` are readable.
         unsafe { std::slice::from_raw_parts(hay, len) }
     };
-    u8::from(contains(hay, needle))
+    // Only the pattern's `n` bytes count.
+    let word = if n == 8 { word } else { word & ((1u64 << (8 * n)) - 1) };
+    u8::from(find_word(hay, word, n, if k < n { k } else { 0 }))
 }
 
-/// Substring search for a short needle in a short value (paths, names): the places where the
-/// needle's first byte is found eight at a time (a word compared with the byte repeated, its
-/// zero bytes flagged), each then compared whole. `memchr` pays a setup that these values are
+/// The index of the byte a `contains` pattern is looked for by: its first that is neither `/`
+/// nor `.`, which fill paths (`/.ssh/` is looked for by its `s`), else its first.
+pub(crate) fn anchor_of(pat: &[u8]) -> usize {
+    pat.iter().position(|b| !matches!(b, b'/' | b'.')).unwrap_or(0)
+}
+
+/// Whether `hay` contains the `n` bytes (at most 8) of `word`, little-endian (the bytes past
+/// them zero), in a short value (paths, names): the places where the pattern's byte `k` is
+/// found, eight at a time (a word compared with the byte repeated, its zero bytes flagged),
+/// each then compared whole as one masked word. `memchr` pays a setup that these values are
 /// too short to repay (measured with callgrind on the upstream rules' paths: about 190
 /// instructions a call).
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
+fn find_word(hay: &[u8], word: u64, n: usize, k: usize) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
-    let Some(&first) = needle.first() else { return true };
-    let Some(last) = hay.len().checked_sub(needle.len()) else { return false };
-    let at = |i: usize| hay.get(i..i + needle.len()) == Some(needle);
-    let starts = hay.get(..=last).unwrap_or(&[]);
-    let repeated = ONES.wrapping_mul(u64::from(first));
-    let mut words = starts.chunks_exact(8);
-    let mut base = 0;
-    for w in &mut words {
-        let x = u64::from_le_bytes(w.try_into().unwrap_or([0; 8])) ^ repeated;
-        // A flagged byte is zero or lies above a zero byte; each is compared whole.
-        let mut found = x.wrapping_sub(ONES) & !x & HIGH;
+    if n == 0 {
+        return true;
+    }
+    let Some(last) = hay.len().checked_sub(n) else { return false };
+    let byte = |j: usize| (word >> (8 * j)) as u8;
+    let mask = if n == 8 { u64::MAX } else { (1u64 << (8 * n)) - 1 };
+    // Whether the pattern starts at `i` (at most `last`).
+    let at = |i: usize| match hay.get(i..i + 8) {
+        Some(w) => (u64::from_le_bytes(w.try_into().unwrap_or([0; 8])) ^ word) & mask == 0,
+        None => (0..n).all(|j| hay.get(i + j) == Some(&byte(j))),
+    };
+    // The byte `k` of a match starting at `i` is at `i + k`: in the region `k..=last + k`,
+    // the byte at index `j` is that of a match starting at `j`.
+    let region = hay.get(k..=last + k).unwrap_or(&[]);
+    let anchor = byte(k);
+    let repeated = ONES.wrapping_mul(u64::from(anchor));
+    let load = |at: usize| region.get(at..at + 8).map_or(0, |w| u64::from_le_bytes(w.try_into().unwrap_or([0; 8])));
+    // Flags the bytes equal to the anchor (a flagged byte is one, or lies above one); each
+    // is compared whole.
+    let flags = |x: u64| {
+        let x = x ^ repeated;
+        x.wrapping_sub(ONES) & !x & HIGH
+    };
+    let matches = |mut found: u64, base: usize| {
         while found != 0 {
             if at(base + (found.trailing_zeros() / 8) as usize) {
                 return true;
             }
             found &= found - 1;
         }
+        false
+    };
+    let len = region.len();
+    let mut base = 0;
+    while base + 8 <= len {
+        if matches(flags(load(base)), base) {
+            return true;
+        }
         base += 8;
     }
-    words.remainder().iter().enumerate().any(|(j, &b)| b == first && at(base + j))
+    let rest = len - base;
+    if rest == 0 {
+        return false;
+    }
+    if len >= 8 {
+        // The last word, overlapping the one before: only its last `rest` bytes are new.
+        let start = len - 8;
+        return matches(flags(load(start)) & (u64::MAX << (8 * (8 - rest))), start);
+    }
+    region.iter().enumerate().any(|(j, &b)| b == anchor && at(j))
 }
 
 /// The constant little-endian word of `pat[at..at + n]` (n ≤ 8).
@@ -151,7 +194,7 @@ pub(crate) fn emit(
             for (i, pat) in pats.iter().enumerate() {
                 let next = if i + 1 == pats.len() { f } else { b.create_block() };
                 let w = b.ins().iconst(types::I64, word(pat, 0, pat.len()));
-                let n = b.ins().iconst(types::I64, pat.len() as i64);
+                let n = b.ins().iconst(types::I64, (pat.len() | anchor_of(pat) << 8) as i64);
                 let call = b.ins().call_indirect(find, callee, &[ptr, len, w, n]);
                 let found = b.inst_results(call)[0];
                 b.ins().brif(found, t, &[], next, &[]);
@@ -227,11 +270,28 @@ pub(crate) fn emit(
 
 #[cfg(test)]
 mod tests {
-    use super::{chunks, contains};
+    use super::{anchor_of, chunks, contains_word};
+
+    /// [`contains_word`] on slices, the pattern as its word, looked for by every one of its
+    /// bytes in turn (they must all agree; [`anchor_of`]'s is one of them).
+    fn contains(hay: &[u8], needle: &[u8]) -> bool {
+        let mut w = [0u8; 8];
+        w[..needle.len()].copy_from_slice(needle);
+        let found = |k: usize| {
+            let shape = (needle.len() | k << 8) as u64;
+            // SAFETY: `hay` is a live slice of `hay.len()` bytes.
+            unsafe { contains_word(hay.as_ptr(), hay.len(), u64::from_le_bytes(w), shape) == 1 }
+        };
+        let first = found(anchor_of(needle));
+        for k in 0..needle.len() {
+            assert_eq!(found(k), first, "{hay:?} {needle:?} by byte {k}");
+        }
+        first
+    }
 
     #[test]
     fn contains_agrees_with_memmem() {
-        let hays: [&[u8]; 8] = [
+        let hays: [&[u8]; 9] = [
             b"",
             b"a",
             b"../etc/passwd",
@@ -240,8 +300,27 @@ mod tests {
             b"abab..",
             b"\x00\x01\x02..\xff\x80/a/b/c/../../d",
             b"0123456789abcdef0123456789abcdef..x",
+            b"/home/u/.ssh/id_rsa/./a//b/.ssh",
         ];
-        let needles: [&[u8]; 10] = [b"", b"a", b"..", b"../", b"aab", b"libc.so.", b"x", b"abab..x", b"\x01", b"f0"];
+        let needles: [&[u8]; 17] = [
+            b"",
+            b"a",
+            b"..",
+            b"../",
+            b"aab",
+            b"libc.so.",
+            b"x",
+            b"abab..x",
+            b"\x01",
+            b"f0",
+            b"/.ssh/",
+            b"/a/",
+            b"./",
+            b"//",
+            b"/",
+            b"c/../..",
+            b"/.ssh/id",
+        ];
         for h in hays {
             // Every suffix too, so that each match falls at every offset of a word.
             for k in 0..=h.len() {
