@@ -37,57 +37,42 @@ impl Env {
         self.str_readers.get(slot as usize).copied().filter(|&a| a != 0).unwrap_or(self.slot_str)
     }
 
+    /// A signature of this module's calling convention.
+    fn signature(&self, params: &[Type], returns: &[Type]) -> Signature {
+        let mut sig = Signature::new(self.call_conv);
+        sig.params.extend(params.iter().map(|&t| AbiParam::new(t)));
+        sig.returns.extend(returns.iter().map(|&t| AbiParam::new(t)));
+        sig
+    }
+
     /// `fn(ctx) -> u8`, the signature of every rule function.
     pub(crate) fn rule_signature(&self) -> Signature {
-        let mut sig = Signature::new(self.call_conv);
-        sig.params.push(AbiParam::new(self.ptr()));
-        sig.returns.push(AbiParam::new(types::I8));
-        sig
+        self.signature(&[self.ptr()], &[types::I8])
     }
 
     /// `fn(ctx, cache) -> u8`: a rule body reading its slot cache at `cache` (see
-    /// [`CacheLayout`]).
+    /// `codegen::CacheLayout`).
     pub(crate) fn inner_signature(&self) -> Signature {
-        let mut sig = self.rule_signature();
-        sig.params.push(AbiParam::new(self.ptr()));
-        sig
+        self.signature(&[self.ptr(), self.ptr()], &[types::I8])
     }
 
-    /// `fn(ctx, out, first) -> u32`: a batch function (see [`build_batch`]).
+    /// `fn(ctx, out, first) -> u32`: a batch function (see `codegen::build_batch`).
     pub(crate) fn batch_signature(&self) -> Signature {
-        let mut sig = Signature::new(self.call_conv);
-        sig.params.push(AbiParam::new(self.ptr()));
-        sig.params.push(AbiParam::new(self.ptr()));
-        sig.params.push(AbiParam::new(types::I8));
-        sig.returns.push(AbiParam::new(types::I32));
-        sig
+        self.signature(&[self.ptr(), self.ptr(), types::I8], &[types::I32])
     }
 
+    /// `fn(ctx, check) -> u8`, the signature of `eval_check`.
     pub(super) fn eval_check_signature(&self) -> Signature {
-        let mut sig = Signature::new(self.call_conv);
-        sig.params.push(AbiParam::new(self.ptr()));
-        sig.params.push(AbiParam::new(types::I32));
-        sig.returns.push(AbiParam::new(types::I8));
-        sig
+        self.signature(&[self.ptr(), types::I32], &[types::I8])
     }
 
-    /// `fn(ptr, len, word, n) -> u8`, the signature of `strings::contains_word`.
+    /// `fn(ptr, len, word, shape) -> u8`, the signature of `strings::contains_word`.
     pub(super) fn find_signature(&self) -> Signature {
-        let mut sig = Signature::new(self.call_conv);
-        for _ in 0..4 {
-            sig.params.push(AbiParam::new(types::I64));
-        }
-        sig.returns.push(AbiParam::new(types::I8));
-        sig
+        self.signature(&[types::I64; 4], &[types::I8])
     }
 
-    /// `slot_str` has `slot_num`'s signature (its `out` points to two words).
+    /// `fn(ctx, slot, out) -> u8`: `slot_num`, and `slot_str` (its `out` points to two words).
     pub(super) fn slot_num_signature(&self) -> Signature {
-        let mut sig = Signature::new(self.call_conv);
-        sig.params.push(AbiParam::new(self.ptr()));
-        sig.params.push(AbiParam::new(types::I32));
-        sig.params.push(AbiParam::new(self.ptr()));
-        sig.returns.push(AbiParam::new(types::I8));
-        sig
+        self.signature(&[self.ptr(), types::I32, self.ptr()], &[types::I8])
     }
 }
