@@ -40,9 +40,21 @@ pub unsafe extern "C" fn rulec_slot_num(ctx: *mut EvalCtx<'_>, slot: u32, out: *
     }
     // SAFETY: the caller guarantees `ctx` is null or valid and exclusively ours for the call.
     let Some(ctx) = (unsafe { ctx.as_mut() }) else { return 0 };
-    match catch_unwind(AssertUnwindSafe(|| ctx.slot_num(SlotId(slot)))) {
+    let r = catch_unwind(AssertUnwindSafe(|| ctx.slot_num(SlotId(slot))));
+    // SAFETY: `out` is non-null and, per the contract, valid for one i64 write.
+    unsafe { answer_num(ctx, r, out) }
+}
+
+/// [`rulec_slot_num`]'s answer for what reading the slot gave (`Err`: it panicked).
+///
+/// # Safety
+///
+/// `out` must be valid for one aligned 8-byte write.
+#[inline(always)]
+unsafe fn answer_num(ctx: &mut EvalCtx<'_>, r: std::thread::Result<Option<i64>>, out: *mut i64) -> u8 {
+    match r {
         Ok(Some(n)) => {
-            // SAFETY: `out` is non-null and, per the contract, valid for one i64 write.
+            // SAFETY: per this function's contract.
             unsafe { out.write(n) };
             1
         }
@@ -132,18 +144,9 @@ unsafe extern "C" fn plain_num<const I: usize, const BOOL: bool>(ctx: *mut c_voi
     // SAFETY: the caller guarantees `ctx` is null or valid and exclusively ours for the call.
     let Some(ctx) = (unsafe { ctx.cast::<EvalCtx<'_>>().as_mut() }) else { return 0 };
     let get = fields::borrow::PLAIN[I].1;
-    match catch_unwind(AssertUnwindSafe(|| get(None, &ctx.src).and_then(|v| num_of(v, BOOL)))) {
-        Ok(Some(n)) => {
-            // SAFETY: `out` is non-null and, per the contract, valid for one i64 write.
-            unsafe { out.write(n) };
-            1
-        }
-        Ok(None) => 0,
-        Err(_) => {
-            ctx.cache.panics += 1;
-            0
-        }
-    }
+    let r = catch_unwind(AssertUnwindSafe(|| get(None, &ctx.src).and_then(|v| num_of(v, BOOL))));
+    // SAFETY: `out` is non-null and, per the contract, valid for one i64 write.
+    unsafe { answer_num(ctx, r, out) }
 }
 
 /// The specialised readers of each field of [`fields::borrow::PLAIN`], by its index there:
