@@ -42,8 +42,6 @@ pub(crate) unsafe extern "C" fn contains_word(hay: *const u8, len: usize, word: 
         // SAFETY: per the contract, `len` bytes at `hay` are readable.
         unsafe { std::slice::from_raw_parts(hay, len) }
     };
-    // Only the pattern's `n` bytes count.
-    let word = if n == 8 { word } else { word & ((1u64 << (8 * n)) - 1) };
     u8::from(find_word(hay, word, n, if k < n { k } else { 0 }))
 }
 
@@ -53,8 +51,14 @@ pub(crate) fn anchor_of(pat: &[u8]) -> usize {
     pat.iter().position(|b| !matches!(b, b'/' | b'.')).unwrap_or(0)
 }
 
+/// The little-endian word of `bytes[at..at + 8]`, when they are there.
+#[inline(always)]
+fn le_word(bytes: &[u8], at: usize) -> Option<u64> {
+    Some(u64::from_le_bytes(bytes.get(at..at + 8)?.try_into().ok()?))
+}
+
 /// Whether `hay` contains the `n` bytes (at most 8) of `word`, little-endian (the bytes past
-/// them zero), in a short value (paths, names): the places where the pattern's byte `k` is
+/// them ignored), in a short value (paths, names): the places where the pattern's byte `k` is
 /// found, eight at a time (a word compared with the byte repeated, its zero bytes flagged),
 /// each then compared whole as one masked word. `memchr` pays a setup that these values are
 /// too short to repay (measured with callgrind on the upstream rules' paths: about 190
@@ -66,11 +70,12 @@ fn find_word(hay: &[u8], word: u64, n: usize, k: usize) -> bool {
         return true;
     }
     let Some(last) = hay.len().checked_sub(n) else { return false };
-    let byte = |j: usize| (word >> (8 * j)) as u8;
+    // Only the pattern's `n` bytes count: the compare masks the rest off.
     let mask = if n == 8 { u64::MAX } else { (1u64 << (8 * n)) - 1 };
+    let byte = |j: usize| (word >> (8 * j)) as u8;
     // Whether the pattern starts at `i` (at most `last`).
-    let at = |i: usize| match hay.get(i..i + 8) {
-        Some(w) => (u64::from_le_bytes(w.try_into().unwrap_or([0; 8])) ^ word) & mask == 0,
+    let at = |i: usize| match le_word(hay, i) {
+        Some(w) => (w ^ word) & mask == 0,
         None => (0..n).all(|j| hay.get(i + j) == Some(&byte(j))),
     };
     // The byte `k` of a match starting at `i` is at `i + k`: in the region `k..=last + k`,
@@ -78,7 +83,7 @@ fn find_word(hay: &[u8], word: u64, n: usize, k: usize) -> bool {
     let region = hay.get(k..=last + k).unwrap_or(&[]);
     let anchor = byte(k);
     let repeated = ONES.wrapping_mul(u64::from(anchor));
-    let load = |at: usize| region.get(at..at + 8).map_or(0, |w| u64::from_le_bytes(w.try_into().unwrap_or([0; 8])));
+    let load = |at: usize| le_word(region, at).unwrap_or(0);
     // Flags the bytes equal to the anchor (a flagged byte is one, or lies above one); each
     // is compared whole.
     let flags = |x: u64| {
@@ -270,21 +275,28 @@ pub(crate) fn emit(
 
 #[cfg(test)]
 mod tests {
-    use super::{anchor_of, chunks, contains_word};
+    use super::{anchor_of, chunks, contains_word, word};
 
-    /// [`contains_word`] on slices, the pattern as its word, looked for by every one of its
-    /// bytes in turn (they must all agree; [`anchor_of`]'s is one of them).
+    /// [`contains_word`] on slices, the pattern as its word (as the code passes it), looked
+    /// for by every one of its bytes in turn (they must all agree; [`anchor_of`]'s is one of
+    /// them).
     fn contains(hay: &[u8], needle: &[u8]) -> bool {
-        let mut w = [0u8; 8];
-        w[..needle.len()].copy_from_slice(needle);
+        let w = word(needle, 0, needle.len()) as u64;
         let found = |k: usize| {
             let shape = (needle.len() | k << 8) as u64;
             // SAFETY: `hay` is a live slice of `hay.len()` bytes.
-            unsafe { contains_word(hay.as_ptr(), hay.len(), u64::from_le_bytes(w), shape) == 1 }
+            unsafe { contains_word(hay.as_ptr(), hay.len(), w, shape) == 1 }
         };
         let first = found(anchor_of(needle));
         for k in 0..needle.len() {
             assert_eq!(found(k), first, "{hay:?} {needle:?} by byte {k}");
+        }
+        // Bits past the pattern's bytes are ignored.
+        if (1..8).contains(&needle.len()) {
+            let junk = w | u64::MAX << (8 * needle.len());
+            // SAFETY: as above.
+            let got = unsafe { contains_word(hay.as_ptr(), hay.len(), junk, needle.len() as u64) == 1 };
+            assert_eq!(got, first, "{hay:?} {needle:?} with bits past it set");
         }
         first
     }
