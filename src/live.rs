@@ -32,45 +32,6 @@ use rulec_runtime::capture::scap::decode_record_into;
 /// Records taken from each CPU's ring per read.
 pub const BATCH_PER_CPU: usize = 1024;
 
-/// Syscalls the state machine needs whatever the rules say (as Falco's base syscall set):
-/// process creation and replacement, the fd-table changes (opens, closes, duplicates, pipes,
-/// sockets and their connections, the addresses of datagrams on unconnected sockets), the
-/// working directory and the credentials.
-const STATE_SYSCALLS: &[&str] = &[
-    "clone",
-    "clone3",
-    "fork",
-    "vfork",
-    "execve",
-    "execveat",
-    "close",
-    "openat",
-    "openat2",
-    "dup",
-    "dup2",
-    "dup3",
-    "fcntl",
-    "pipe",
-    "pipe2",
-    "memfd_create",
-    "socket",
-    "connect",
-    "accept",
-    "accept4",
-    "bind",
-    "listen",
-    "sendto",
-    "recvfrom",
-    "sendmsg",
-    "recvmsg",
-    "chdir",
-    "fchdir",
-    "setuid",
-    "setgid",
-    "setresuid",
-    "setresgid",
-];
-
 /// What the live source counted.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct LiveStats {
@@ -199,12 +160,14 @@ fn clock_ns(clock: libc::clockid_t) -> u64 {
 }
 
 /// The x86_64 syscall numbers a program needs: every syscall one of its rules' event types
-/// names (all of them for a rule without event types), and what the state machine needs.
+/// names (all of them for a rule without event types), and every one the state machine changes
+/// on ([`rulec_runtime::state::changing_names`], as Falco's base syscall set: process creation
+/// and replacement, the fd-table changes, the working directory and root, the credentials).
 pub fn syscalls_for(program: &Program) -> Vec<u32> {
     // Rules turned off (in their file or by `rulec run --disable`) need no syscall.
     let rules = || program.rules.iter().filter(|r| r.enabled);
     let all = rules().any(|r| matches!(r.event_types, EventTypes::All));
-    let mut names: Vec<&str> = STATE_SYSCALLS.to_vec();
+    let mut names: Vec<&str> = rulec_runtime::state::changing_names().to_vec();
     for r in rules() {
         if let EventTypes::Some(list) = &r.event_types {
             names.extend(list.iter().map(String::as_str));
@@ -227,9 +190,9 @@ pub fn all_syscalls() -> Vec<u32> {
 }
 
 /// Whether the state machine needs events named `name` whatever the rules say (a filtered
-/// capture keeps them, flagged state-only): the state syscalls, and task exits.
+/// capture keeps them, flagged state-only): it changes on them (task exits included).
 pub fn state_needs(name: &str) -> bool {
-    name == "procexit" || STATE_SYSCALLS.contains(&name)
+    rulec_runtime::state::changing_names().binary_search(&name).is_ok()
 }
 
 impl LiveEvents {
@@ -452,5 +415,26 @@ mod tests {
             "- rule: w\n  desc: d\n  condition: evt.type = write and fd.num = 1\n  output: o\n  priority: INFO\n";
         let mine = names(&program_of(vec![rulec_compiler::SourceFile::new(rulec_compiler::FileId(0), "w.yaml", rule)]));
         assert!(mine.contains(&"write") && !mine.contains(&"read"), "{mine:?}");
+    }
+
+    /// Whatever the rules, the probe records every syscall the state machine changes on: a
+    /// process that opens with `open` or `creat`, makes a socket pair or an eventfd, or changes
+    /// its ids with `setreuid` must not leave the tables behind the host (the list the probe
+    /// once had by hand missed those).
+    #[test]
+    fn every_syscall_the_state_changes_on_is_captured() {
+        let rule = "- rule: w\n  desc: d\n  condition: evt.type = write\n  output: o\n  priority: INFO\n";
+        let p = program_of(vec![rulec_compiler::SourceFile::new(rulec_compiler::FileId(0), "w.yaml", rule)]);
+        let captured: Vec<&'static str> =
+            syscalls_for(&p).into_iter().filter_map(|nr| x86_64_name(nr as u16)).collect();
+        let syscalls: Vec<&'static str> =
+            (0..rulec_probe::SYSCALL_TABLE_SIZE).filter_map(|nr| x86_64_name(nr as u16)).collect();
+        let state = rulec_runtime::state::changing_names();
+        let missing: Vec<&&str> = state.iter().filter(|n| syscalls.contains(n) && !captured.contains(n)).collect();
+        assert!(missing.is_empty(), "the probe would not record {missing:?}");
+        for n in ["open", "creat", "socketpair", "setreuid", "eventfd2", "chroot", "execve", "close"] {
+            assert!(captured.contains(&n) && state_needs(n), "{n}");
+        }
+        assert!(state_needs("procexit") && !state_needs("write") && !state_needs("read"));
     }
 }

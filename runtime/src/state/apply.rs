@@ -238,6 +238,19 @@ pub fn changes_on(id: u16) -> bool {
     BY_ID.get(usize::from(id)).is_some_and(|e| e.handler.is_some())
 }
 
+/// The names of the events the state machine changes on (some version or direction has a
+/// handler: [`HANDLERS`] and the fd table's fixed-kind creators), sorted: what a live capture
+/// must record whatever its rules ask for, or the tables drift from the host's.
+pub fn changing_names() -> &'static [&'static str] {
+    static NAMES: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+        let mut names: Vec<&'static str> = BY_ID.iter().filter(|e| e.handler.is_some()).map(|e| e.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        names
+    });
+    &NAMES
+}
+
 /// The handler of `ev`, if the state machine handles it: the handler of its table row
 /// ([`Event::def`]), none for a generic event (libsinsp's parser has nothing for
 /// `PPME_GENERIC_E/X`: their name, `dup` or `setsid` on captures older than those syscalls'

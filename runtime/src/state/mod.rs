@@ -69,7 +69,7 @@ use std::path::Path;
 use crate::event::{Direction, Event, ParamValue, SockAddr, SockTuple, render_tuple};
 use crate::flags;
 
-pub use apply::changes_on;
+pub use apply::{changes_on, changing_names};
 pub use container::{ContainerInfo, ContainerRuntime, MAX_CONTAINERS, container_id_from_cgroups};
 pub use dns::MAX_DNS_NAMES;
 use fdtable::FdTable;
