@@ -380,6 +380,30 @@ static __always_inline void emit_openat(struct pt_regs *regs, long ret, bool ope
 	builder_submit(&b);
 }
 
+/* open(2) and creat(2), the forms without a directory fd (musl's open() still makes the first;
+ * creat is open with O_CREAT|O_WRONLY|O_TRUNC): the path as it was at entry. */
+static __always_inline void emit_open(struct pt_regs *regs, long ret, bool creat, struct stash *st)
+{
+	struct builder b;
+	if (!builder_begin(&b, creat ? PPME_SYSCALL_CREAT_X : PPME_SYSCALL_OPEN_X, 6))
+		return;
+	const void *path = (const void *)PT_REGS_PARM1_CORE_SYSCALL(regs);
+	push_u64(&b, (__u64)ret);   /* fd */
+	push_path0(&b, st, path);   /* name */
+	if (creat) {
+		push_u32(&b, (__u32)PT_REGS_PARM2_CORE_SYSCALL(regs)); /* mode */
+		push_empty(&b);                                        /* dev */
+		push_empty(&b);                                        /* ino */
+		push_empty(&b);                                        /* creat_flags */
+	} else {
+		push_u32(&b, open_flags_to_ppm((__u32)PT_REGS_PARM2_CORE_SYSCALL(regs))); /* flags */
+		push_u32(&b, (__u32)PT_REGS_PARM3_CORE_SYSCALL(regs));                     /* mode */
+		push_empty(&b);                                                            /* dev */
+		push_empty(&b);                                                            /* ino */
+	}
+	builder_submit(&b);
+}
+
 /* clone3's CLONE_INTO_CGROUP: the child starts in the cgroup the caller named. */
 #define CLONE_INTO_CGROUP 0x200000000ULL
 
@@ -528,6 +552,8 @@ int BPF_PROG(rulec_sys_enter, struct pt_regs *regs, long id)
 	case NR_mkdirat:
 		p0 = (const void *)PT_REGS_PARM2_CORE_SYSCALL(regs);
 		break;
+	case NR_open:
+	case NR_creat:
 	case NR_unlink:
 	case NR_chmod:
 	case NR_mkdir:
@@ -650,6 +676,11 @@ int BPF_PROG(rulec_sys_exit, struct pt_regs *regs, long ret)
 	case NR_openat2:
 		st = stash_for(tid, id);
 		emit_openat(regs, ret, id == NR_openat2, st);
+		break;
+	case NR_open:
+	case NR_creat:
+		st = stash_for(tid, id);
+		emit_open(regs, ret, id == NR_creat, st);
 		break;
 	case NR_close:
 		emit_close(regs, ret);

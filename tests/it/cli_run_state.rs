@@ -160,3 +160,74 @@ fn new_processes_and_datagrams_carry_their_state() {
     assert_eq!(get(&contained, "container.id"), id[..12], "{contained}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Opens with the forms that take no directory fd: `open(2)` (what musl's `open()` makes, so
+/// every Alpine container's) and `creat(2)`, made as raw syscalls, then a read and a write on
+/// the fds they gave.
+const LEGACY_OPEN_PY: &str = "import ctypes, os, sys\n\
+libc = ctypes.CDLL(None, use_errno=True)\n\
+libc.syscall.restype = ctypes.c_long\n\
+d = sys.argv[1].encode()\n\
+fd = libc.syscall(2, d + b'/marker.txt', os.O_RDONLY, 0)\n\
+assert fd >= 0, ctypes.get_errno()\n\
+assert os.read(fd, 5) == b'hello'\n\
+cfd = libc.syscall(85, d + b'/created.txt', 0o600)\n\
+assert cfd >= 0, ctypes.get_errno()\n\
+assert os.write(cfd, b'made') == 4\n\
+print(fd, cfd)\n";
+
+/// A rule that names only `read` and `write` still sees the fds `open(2)` and `creat(2)` made:
+/// the probe records both whatever the rules ask (the state machine changes on them) and
+/// writes them as their own events, which the state applies (before, they came as generic
+/// events, or not at all, and the fds had no name).
+#[test]
+fn fds_from_open_and_creat_have_their_names() {
+    let dir = std::env::temp_dir().join(format!("rulec-run-legacy-open-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = PathBuf::from(real(s(&dir)));
+    let d = s(&dir).to_string();
+    std::fs::write(dir.join("legacy.py"), LEGACY_OPEN_PY).expect("legacy.py");
+    std::fs::write(dir.join("marker.txt"), "hello").expect("marker");
+    let rules = dir.join("rules.yaml");
+    std::fs::write(
+        &rules,
+        format!(
+            r#"
+- rule: Legacy fd used
+  desc: the test's reads and writes
+  condition: evt.type in (read, write) and evt.dir = < and proc.cmdline startswith "python3 {d}/legacy.py"
+  output: used (type=%evt.type fd=%fd.num name=%fd.name kind=%fd.type)
+  priority: NOTICE
+"#
+        ),
+    )
+    .expect("rules");
+    let _kernel = crate::KERNEL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !rulec_test_support::kernel("live `rulec run`") {
+        return;
+    }
+    let live = Live::start(["run", "--rules", s(&rules), "-o", "json"], "watching the host");
+    let out = Command::new("python3").arg(dir.join("legacy.py")).arg(&dir).output().expect("python3");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let fds: Vec<String> = String::from_utf8_lossy(&out.stdout).split_whitespace().map(str::to_owned).collect();
+    std::thread::sleep(Duration::from_millis(1000));
+    let stopped = live.stop();
+    assert_eq!(stopped.code, Some(0), "{}", stopped.stderr);
+    let stdout = stopped.stdout;
+    let alerts: Vec<Value> = stdout.lines().map(|l| serde_json::from_str(l).expect("alert JSON")).collect();
+    // Python reads its own files on the same fd numbers: the call is the one on the test's file.
+    let used = |ty: &str, name: &str| -> Value {
+        let found: Vec<&Value> = alerts
+            .iter()
+            .filter(|a| a["output_fields"]["evt.type"] == ty && a["output_fields"]["fd.name"] == name)
+            .collect();
+        assert_eq!(found.len(), 1, "one {ty} on {name}:\n{stdout}");
+        found[0]["output_fields"].clone()
+    };
+    let read = used("read", &format!("{d}/marker.txt"));
+    assert_eq!((read["fd.num"].to_string(), &read["fd.type"]), (fds[0].clone(), &Value::from("file")), "{read}");
+    let written = used("write", &format!("{d}/created.txt"));
+    assert_eq!(written["fd.num"].to_string(), fds[1], "{written}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
