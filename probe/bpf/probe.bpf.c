@@ -558,6 +558,7 @@ int BPF_PROG(rulec_sys_enter, struct pt_regs *regs, long id)
 	case NR_chmod:
 	case NR_mkdir:
 	case NR_chdir:
+	case NR_chroot:
 	case NR_memfd_create:
 		p0 = (const void *)PT_REGS_PARM1_CORE_SYSCALL(regs);
 		break;
@@ -801,16 +802,74 @@ int BPF_PROG(rulec_sys_exit, struct pt_regs *regs, long ret)
 		emit_accept(regs, ret, id == NR_accept4);
 		break;
 	case NR_setuid:
-		emit_set_ids(PPME_SYSCALL_SETUID_X, regs, ret, false);
+		emit_set_ids(PPME_SYSCALL_SETUID_X, regs, ret, 1);
 		break;
 	case NR_setgid:
-		emit_set_ids(PPME_SYSCALL_SETGID_X, regs, ret, false);
+		emit_set_ids(PPME_SYSCALL_SETGID_X, regs, ret, 1);
 		break;
 	case NR_setresuid:
-		emit_set_ids(PPME_SYSCALL_SETRESUID_X, regs, ret, true);
+		emit_set_ids(PPME_SYSCALL_SETRESUID_X, regs, ret, 3);
 		break;
 	case NR_setresgid:
-		emit_set_ids(PPME_SYSCALL_SETRESGID_X, regs, ret, true);
+		emit_set_ids(PPME_SYSCALL_SETRESGID_X, regs, ret, 3);
+		break;
+	case NR_setreuid:
+		emit_set_ids(PPME_SYSCALL_SETREUID_X, regs, ret, 2);
+		break;
+	case NR_setregid:
+		emit_set_ids(PPME_SYSCALL_SETREGID_X, regs, ret, 2);
+		break;
+	case NR_capset:
+		emit_capset(ret);
+		break;
+	case NR_setsid:
+		emit_res_only(PPME_SYSCALL_SETSID_X, 1, ret);
+		break;
+	case NR_chroot:
+		st = stash_for(tid, id);
+		emit_res_path(PPME_SYSCALL_CHROOT_X, regs, ret, st, 0);
+		break;
+	case NR_socketpair:
+		emit_socketpair(regs, ret);
+		break;
+	case NR_eventfd:
+		emit_res_only(PPME_SYSCALL_EVENTFD_X, 3, ret);
+		break;
+	case NR_eventfd2:
+		emit_res_only(PPME_SYSCALL_EVENTFD2_X, 3, ret);
+		break;
+	case NR_epoll_create:
+		emit_res_only(PPME_SYSCALL_EPOLL_CREATE_X, 2, ret);
+		break;
+	case NR_epoll_create1:
+		emit_res_only(PPME_SYSCALL_EPOLL_CREATE1_X, 2, ret);
+		break;
+	case NR_inotify_init:
+		emit_res_only(PPME_SYSCALL_INOTIFY_INIT_X, 2, ret);
+		break;
+	case NR_inotify_init1:
+		emit_res_only(PPME_SYSCALL_INOTIFY_INIT1_X, 2, ret);
+		break;
+	case NR_signalfd:
+		emit_res_only(PPME_SYSCALL_SIGNALFD_X, 4, ret);
+		break;
+	case NR_signalfd4:
+		emit_res_only(PPME_SYSCALL_SIGNALFD4_X, 4, ret);
+		break;
+	case NR_timerfd_create:
+		emit_res_only(PPME_SYSCALL_TIMERFD_CREATE_X, 3, ret);
+		break;
+	case NR_userfaultfd:
+		emit_res_only(PPME_SYSCALL_USERFAULTFD_X, 2, ret);
+		break;
+	case NR_io_uring_setup:
+		emit_res_only(PPME_SYSCALL_IO_URING_SETUP_X, 8, ret);
+		break;
+	case NR_pidfd_open:
+		emit_res_only(PPME_SYSCALL_PIDFD_OPEN_X, 3, ret);
+		break;
+	case NR_pidfd_getfd:
+		emit_res_only(PPME_SYSCALL_PIDFD_GETFD_X, 4, ret);
 		break;
 	case NR_ptrace:
 		emit_ptrace(regs, ret);

@@ -209,6 +209,29 @@ static __always_inline void emit_res_fd(__u16 type, struct pt_regs *regs, long r
 
 /* ---- sockets ------------------------------------------------------------------------------- */
 
+/* socketpair: res, the two fds the kernel wrote, the first one's sock and its peer (the unix
+ * socket addresses the state names the pair by), domain, type, protocol. */
+static __always_inline void emit_socketpair(struct pt_regs *regs, long ret)
+{
+	struct builder b;
+	if (!builder_begin(&b, PPME_SOCKET_SOCKETPAIR_X, 8))
+		return;
+	int fds[2] = {-1, -1};
+	if (ret == 0 && bpf_probe_read_user(fds, sizeof(fds), (const void *)ARG4(regs)) != 0)
+		count_read(&b, -1, 0);
+	struct sock *sk = ret == 0 ? fd_sock(fds[0]) : NULL;
+	struct sock *peer = sk && (__u32)ARG1(regs) == AF_UNIX ? BPF_CORE_READ((struct unix_sock *)sk, peer) : NULL;
+	push_u64(&b, (__u64)ret);
+	push_u64(&b, (__u64)(__s64)fds[0]);
+	push_u64(&b, (__u64)(__s64)fds[1]);
+	push_u64(&b, (__u64)(unsigned long)sk);   /* source */
+	push_u64(&b, (__u64)(unsigned long)peer); /* peer */
+	push_u32(&b, (__u32)ARG1(regs));          /* domain */
+	push_u32(&b, (__u32)ARG2(regs));          /* type */
+	push_u32(&b, (__u32)ARG3(regs));          /* proto */
+	builder_submit(&b);
+}
+
 static __always_inline void emit_socket(struct pt_regs *regs, long ret)
 {
 	struct builder b;
@@ -465,17 +488,55 @@ static __always_inline void emit_accept(struct pt_regs *regs, long ret, bool fou
 
 /* ---- credentials and processes ------------------------------------------------------------- */
 
-/* setuid, setgid: res, the id; setresuid, setresgid: res, the three ids. */
-static __always_inline void emit_set_ids(__u16 type, struct pt_regs *regs, long ret, bool three)
+/* setuid, setgid: res, the id; setreuid, setregid: res, the two ids; setresuid, setresgid: res,
+ * the three ids. */
+static __always_inline void emit_set_ids(__u16 type, struct pt_regs *regs, long ret, int ids)
 {
 	struct builder b;
-	if (!builder_begin(&b, type, three ? 4 : 2))
+	if (!builder_begin(&b, type, ids + 1))
 		return;
 	push_u64(&b, (__u64)ret);
 	push_u32(&b, (__u32)ARG1(regs));
-	if (three) {
+	if (ids > 1)
 		push_u32(&b, (__u32)ARG2(regs));
+	if (ids > 2)
 		push_u32(&b, (__u32)ARG3(regs));
+	builder_submit(&b);
+}
+
+/* capset: res, then the thread's capability sets as the call left them. */
+static __always_inline void emit_capset(long ret)
+{
+	struct builder b;
+	if (!builder_begin(&b, PPME_SYSCALL_CAPSET_X, 4))
+		return;
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	push_u64(&b, (__u64)ret);
+	push_u64(&b, BPF_CORE_READ(t, cred, cap_inheritable.val));
+	push_u64(&b, BPF_CORE_READ(t, cred, cap_permitted.val));
+	push_u64(&b, BPF_CORE_READ(t, cred, cap_effective.val));
+	builder_submit(&b);
+}
+
+/* ---- fds of a fixed kind ------------------------------------------------------------------- */
+
+/*
+ * eventfd(2), epoll_create(1), inotify_init(1), signalfd(4), timerfd_create, userfaultfd,
+ * io_uring_setup, pidfd_open, pidfd_getfd, and setsid (whose row is res alone): the result
+ * first (res, or the `fd` the pidfd rows put first), the row's other `nparams - 1` parameters
+ * empty. What the state machine takes from these is the new fd, its kind being the row's (the
+ * schema's fd table), which rules read as `fd.type`.
+ */
+static __always_inline void emit_res_only(__u16 type, __u32 nparams, long ret)
+{
+	struct builder b;
+	if (!builder_begin(&b, type, nparams))
+		return;
+	push_u64(&b, (__u64)ret);
+#pragma unroll
+	for (__u32 i = 1; i < 8; i++) {
+		if (i < nparams)
+			push_empty(&b);
 	}
 	builder_submit(&b);
 }

@@ -1,7 +1,9 @@
 //! `rulec run` on the live kernel, for what the probe carries into the state machine beyond the
 //! syscalls of the main live test: datagrams on unconnected UDP sockets (`sendto`/`recvfrom`,
 //! `sendmsg`/`recvmsg` name the fd after their tuple), and the exec of a new process (its cwd, the executable the
-//! kernel ran through a symbolic link, and its cgroups, from which the container id comes).
+//! kernel ran through a symbolic link, and its cgroups, from which the container id comes), and
+//! the calls the state changes on that rules seldom name (`open`, `creat`, `socketpair`,
+//! `eventfd2`, `timerfd_create`, `setsid`), recorded whatever the rules ask.
 //! Needs root and BTF (skipped elsewhere with a message; a failure under
 //! `RULEC_REQUIRE_KERNEL=1`).
 
@@ -161,43 +163,52 @@ fn new_processes_and_datagrams_carry_their_state() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// Opens with the forms that take no directory fd: `open(2)` (what musl's `open()` makes, so
-/// every Alpine container's) and `creat(2)`, made as raw syscalls, then a read and a write on
-/// the fds they gave.
-const LEGACY_OPEN_PY: &str = "import ctypes, os, sys\n\
+/// The calls the state machine changes on that rules rarely name, made under a rule that names
+/// only the data calls after them: `open(2)` (what musl's `open()` makes, so every Alpine
+/// container's) and `creat(2)` as raw syscalls, a socket pair, an eventfd and a timerfd, and
+/// `setsid`; then a read or write through each new fd.
+const STATE_CALLS_PY: &str = "import ctypes, os, socket, sys\n\
 libc = ctypes.CDLL(None, use_errno=True)\n\
 libc.syscall.restype = ctypes.c_long\n\
 d = sys.argv[1].encode()\n\
+os.setsid()\n\
 fd = libc.syscall(2, d + b'/marker.txt', os.O_RDONLY, 0)\n\
 assert fd >= 0, ctypes.get_errno()\n\
 assert os.read(fd, 5) == b'hello'\n\
 cfd = libc.syscall(85, d + b'/created.txt', 0o600)\n\
 assert cfd >= 0, ctypes.get_errno()\n\
 assert os.write(cfd, b'made') == 4\n\
-print(fd, cfd)\n";
+a, b = socket.socketpair()\n\
+assert os.write(a.fileno(), b'x') == 1\n\
+efd = os.eventfd(0)\n\
+assert os.write(efd, (1).to_bytes(8, 'little')) == 8\n\
+tfd = libc.timerfd_create(1, 0)\n\
+assert tfd >= 0, ctypes.get_errno()\n\
+os.close(os.dup2(tfd, 250))\n\
+print(os.getpid(), fd, cfd, a.fileno(), efd)\n";
 
-/// A rule that names only `read` and `write` still sees the fds `open(2)` and `creat(2)` made:
-/// the probe records both whatever the rules ask (the state machine changes on them) and
-/// writes them as their own events, which the state applies (before, they came as generic
-/// events, or not at all, and the fds had no name).
+/// A rule that names only `read` and `write` still sees the fds and the session those calls
+/// made: the probe records every call the state machine changes on whatever the rules ask, and
+/// writes each as its own event, which the state applies (before, `open` and the others came
+/// as generic events or not at all: the fds had no name and no kind).
 #[test]
-fn fds_from_open_and_creat_have_their_names() {
-    let dir = std::env::temp_dir().join(format!("rulec-run-legacy-open-{}", std::process::id()));
+fn the_state_follows_calls_no_rule_names() {
+    let dir = std::env::temp_dir().join(format!("rulec-run-state-calls-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
     let dir = PathBuf::from(real(s(&dir)));
     let d = s(&dir).to_string();
-    std::fs::write(dir.join("legacy.py"), LEGACY_OPEN_PY).expect("legacy.py");
+    std::fs::write(dir.join("calls.py"), STATE_CALLS_PY).expect("calls.py");
     std::fs::write(dir.join("marker.txt"), "hello").expect("marker");
     let rules = dir.join("rules.yaml");
     std::fs::write(
         &rules,
         format!(
             r#"
-- rule: Legacy fd used
+- rule: Fd used
   desc: the test's reads and writes
-  condition: evt.type in (read, write) and evt.dir = < and proc.cmdline startswith "python3 {d}/legacy.py"
-  output: used (type=%evt.type fd=%fd.num name=%fd.name kind=%fd.type)
+  condition: evt.type in (read, write, dup2) and evt.dir = < and proc.cmdline startswith "python3 {d}/calls.py"
+  output: used (type=%evt.type fd=%fd.num name=%fd.name kind=%fd.type sid=%proc.sid)
   priority: NOTICE
 "#
         ),
@@ -208,15 +219,16 @@ fn fds_from_open_and_creat_have_their_names() {
         return;
     }
     let live = Live::start(["run", "--rules", s(&rules), "-o", "json"], "watching the host");
-    let out = Command::new("python3").arg(dir.join("legacy.py")).arg(&dir).output().expect("python3");
+    let out = Command::new("python3").arg(dir.join("calls.py")).arg(&dir).output().expect("python3");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let fds: Vec<String> = String::from_utf8_lossy(&out.stdout).split_whitespace().map(str::to_owned).collect();
+    let printed: Vec<String> = String::from_utf8_lossy(&out.stdout).split_whitespace().map(str::to_owned).collect();
+    let (pid, fds) = (&printed[0], &printed[1..]);
     std::thread::sleep(Duration::from_millis(1000));
     let stopped = live.stop();
     assert_eq!(stopped.code, Some(0), "{}", stopped.stderr);
     let stdout = stopped.stdout;
     let alerts: Vec<Value> = stdout.lines().map(|l| serde_json::from_str(l).expect("alert JSON")).collect();
-    // Python reads its own files on the same fd numbers: the call is the one on the test's file.
+    // Python uses the same fd numbers for its own files: each call is found by its fd's name.
     let used = |ty: &str, name: &str| -> Value {
         let found: Vec<&Value> = alerts
             .iter()
@@ -227,7 +239,18 @@ fn fds_from_open_and_creat_have_their_names() {
     };
     let read = used("read", &format!("{d}/marker.txt"));
     assert_eq!((read["fd.num"].to_string(), &read["fd.type"]), (fds[0].clone(), &Value::from("file")), "{read}");
+    assert_eq!(read["proc.sid"].to_string(), *pid, "setsid made the process its session's leader: {read}");
     let written = used("write", &format!("{d}/created.txt"));
     assert_eq!(written["fd.num"].to_string(), fds[1], "{written}");
+    let pair: Vec<&Value> = alerts
+        .iter()
+        .filter(|a| a["output_fields"]["evt.type"] == "write" && a["output_fields"]["fd.num"].to_string() == fds[2])
+        .filter(|a| a["output_fields"]["fd.type"] == "unix")
+        .collect();
+    assert_eq!(pair.len(), 1, "the write into the socket pair:\n{stdout}");
+    let event = used("write", "anon_inode:[eventfd]");
+    assert_eq!((event["fd.num"].to_string(), &event["fd.type"]), (fds[3].clone(), &Value::from("event")), "{event}");
+    let timer = used("dup2", "anon_inode:[timerfd]");
+    assert_eq!(timer["fd.type"], "timerfd", "{timer}");
     let _ = std::fs::remove_dir_all(&dir);
 }
