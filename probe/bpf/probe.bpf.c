@@ -559,6 +559,7 @@ int BPF_PROG(rulec_sys_enter, struct pt_regs *regs, long id)
 	case NR_mkdir:
 	case NR_chdir:
 	case NR_chroot:
+	case NR_rmdir:
 	case NR_memfd_create:
 		p0 = (const void *)PT_REGS_PARM1_CORE_SYSCALL(regs);
 		break;
@@ -566,6 +567,7 @@ int BPF_PROG(rulec_sys_enter, struct pt_regs *regs, long id)
 		p0 = (const void *)PT_REGS_PARM1_CORE_SYSCALL(regs);
 		break;
 	case NR_rename:
+	case NR_link:
 	case NR_symlink:
 	case NR_mount:
 		p0 = (const void *)PT_REGS_PARM1_CORE_SYSCALL(regs);
@@ -577,6 +579,7 @@ int BPF_PROG(rulec_sys_enter, struct pt_regs *regs, long id)
 		break;
 	case NR_renameat:
 	case NR_renameat2:
+	case NR_linkat:
 		p0 = (const void *)PT_REGS_PARM2_CORE_SYSCALL(regs);
 		p1 = (const void *)PT_REGS_PARM4_CORE_SYSCALL(regs);
 		break;
@@ -739,12 +742,36 @@ int BPF_PROG(rulec_sys_exit, struct pt_regs *regs, long ret)
 		break;
 	case NR_rename:
 		st = stash_for(tid, id);
-		emit_rename(regs, ret, st);
+		emit_rename(PPME_SYSCALL_RENAME_X, regs, ret, st);
+		break;
+	case NR_link:
+		st = stash_for(tid, id);
+		emit_rename(PPME_SYSCALL_LINK_2_X, regs, ret, st);
+		break;
+	case NR_linkat:
+		st = stash_for(tid, id);
+		emit_renameat(PPME_SYSCALL_LINKAT_2_X, regs, ret, st, true);
+		break;
+	case NR_rmdir:
+		st = stash_for(tid, id);
+		emit_res_path(PPME_SYSCALL_RMDIR_2_X, regs, ret, st, 0);
+		break;
+	case NR_init_module:
+		emit_init_module(regs, ret, false);
+		break;
+	case NR_finit_module:
+		emit_init_module(regs, ret, true);
+		break;
+	case NR_process_vm_readv:
+		emit_process_vm(PPME_SYSCALL_PROCESS_VM_READV_X, regs, ret);
+		break;
+	case NR_process_vm_writev:
+		emit_process_vm(PPME_SYSCALL_PROCESS_VM_WRITEV_X, regs, ret);
 		break;
 	case NR_renameat:
 	case NR_renameat2:
 		st = stash_for(tid, id);
-		emit_renameat(regs, ret, st, id == NR_renameat2);
+		emit_renameat(id == NR_renameat2 ? PPME_SYSCALL_RENAMEAT2_X : PPME_SYSCALL_RENAMEAT_X, regs, ret, st, id == NR_renameat2);
 		break;
 	case NR_dup:
 		emit_dup(PPME_SYSCALL_DUP_1_X, regs, ret, 1);

@@ -92,10 +92,11 @@ static __always_inline void emit_fchmod(struct pt_regs *regs, long ret)
 	builder_submit(&b);
 }
 
-static __always_inline void emit_rename(struct pt_regs *regs, long ret, struct stash *st)
+/* rename, link: res, oldpath, newpath. */
+static __always_inline void emit_rename(__u16 type, struct pt_regs *regs, long ret, struct stash *st)
 {
 	struct builder b;
-	if (!builder_begin(&b, PPME_SYSCALL_RENAME_X, 3))
+	if (!builder_begin(&b, type, 3))
 		return;
 	push_u64(&b, (__u64)ret);
 	push_path0(&b, st, (const void *)ARG1(regs));
@@ -103,11 +104,12 @@ static __always_inline void emit_rename(struct pt_regs *regs, long ret, struct s
 	builder_submit(&b);
 }
 
-/* renameat, renameat2: res, olddirfd, oldpath, newdirfd, newpath (+ flags). */
-static __always_inline void emit_renameat(struct pt_regs *regs, long ret, struct stash *st, bool two)
+/* renameat, renameat2, linkat: res, olddirfd, oldpath, newdirfd, newpath (+ flags, as the
+ * caller gave them, for the last two). */
+static __always_inline void emit_renameat(__u16 type, struct pt_regs *regs, long ret, struct stash *st, bool two)
 {
 	struct builder b;
-	if (!builder_begin(&b, two ? PPME_SYSCALL_RENAMEAT2_X : PPME_SYSCALL_RENAMEAT_X, two ? 6 : 5))
+	if (!builder_begin(&b, type, two ? 6 : 5))
 		return;
 	push_u64(&b, (__u64)ret);
 	push_u64(&b, fd_arg(ARG1(regs)));
@@ -515,6 +517,38 @@ static __always_inline void emit_capset(long ret)
 	push_u64(&b, BPF_CORE_READ(t, cred, cap_inheritable.val));
 	push_u64(&b, BPF_CORE_READ(t, cred, cap_permitted.val));
 	push_u64(&b, BPF_CORE_READ(t, cred, cap_effective.val));
+	builder_submit(&b);
+}
+
+/* init_module: res, the image (left empty: it is the whole module), its length, the
+ * parameters; finit_module: res, fd, the parameters, flags. */
+static __always_inline void emit_init_module(struct pt_regs *regs, long ret, bool from_fd)
+{
+	struct builder b;
+	if (!builder_begin(&b, from_fd ? PPME_SYSCALL_FINIT_MODULE_X : PPME_SYSCALL_INIT_MODULE_X, 4))
+		return;
+	push_u64(&b, (__u64)ret);
+	if (from_fd) {
+		push_u64(&b, fd_arg(ARG1(regs)));
+		push_user_str(&b, (const void *)ARG2(regs));
+		push_u32(&b, (__u32)ARG3(regs));
+	} else {
+		push_empty(&b);
+		push_u64(&b, (__u64)ARG2(regs));
+		push_user_str(&b, (const void *)ARG3(regs));
+	}
+	builder_submit(&b);
+}
+
+/* process_vm_readv, process_vm_writev: res, the other process, the data (left empty). */
+static __always_inline void emit_process_vm(__u16 type, struct pt_regs *regs, long ret)
+{
+	struct builder b;
+	if (!builder_begin(&b, type, 3))
+		return;
+	push_u64(&b, (__u64)ret);
+	push_u64(&b, (__u64)(__s64)(int)ARG1(regs));
+	push_empty(&b);
 	builder_submit(&b);
 }
 

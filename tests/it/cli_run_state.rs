@@ -3,7 +3,8 @@
 //! `sendmsg`/`recvmsg` name the fd after their tuple), and the exec of a new process (its cwd, the executable the
 //! kernel ran through a symbolic link, and its cgroups, from which the container id comes), and
 //! the calls the state changes on that rules seldom name (`open`, `creat`, `socketpair`,
-//! `eventfd2`, `timerfd_create`, `setsid`), recorded whatever the rules ask.
+//! `eventfd2`, `timerfd_create`, `setsid`), recorded whatever the rules ask, and the parameters
+//! of calls upstream rules name (`link`, `linkat`, `rmdir`, `process_vm_readv`).
 //! Needs root and BTF (skipped elsewhere with a message; a failure under
 //! `RULEC_REQUIRE_KERNEL=1`).
 
@@ -252,5 +253,85 @@ fn the_state_follows_calls_no_rule_names() {
     assert_eq!((event["fd.num"].to_string(), &event["fd.type"]), (fds[3].clone(), &Value::from("event")), "{event}");
     let timer = used("dup2", "anon_inode:[timerfd]");
     assert_eq!(timer["fd.type"], "timerfd", "{timer}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Calls that upstream rules name and whose parameters they read (`Create Hardlink Over
+/// Sensitive Files` reads `evt.arg.oldpath` of `link`/`linkat`), as raw syscalls.
+const PATH_CALLS_PY: &str = "import ctypes, os, sys\n\
+libc = ctypes.CDLL(None, use_errno=True)\n\
+libc.syscall.restype = ctypes.c_long\n\
+d = sys.argv[1].encode()\n\
+assert libc.syscall(86, d + b'/marker.txt', d + b'/hard1') == 0, ctypes.get_errno()\n\
+assert libc.syscall(265, -100, d + b'/marker.txt', -100, d + b'/hard2', 0) == 0, ctypes.get_errno()\n\
+os.mkdir(d + b'/empty')\n\
+assert libc.syscall(84, d + b'/empty') == 0, ctypes.get_errno()\n\
+L = ctypes.c_long\n\
+libc.syscall(L(310), L(os.getpid()), None, L(0), None, L(0), L(0))\n\
+print(os.getpid())\n";
+
+/// `link`, `linkat`, `rmdir` and `process_vm_readv` live carry the parameters rules read (they
+/// came as generic events, without them, so a rule on `evt.arg.oldpath` never fired live).
+#[test]
+fn link_rmdir_and_process_vm_carry_their_parameters() {
+    let dir = std::env::temp_dir().join(format!("rulec-run-path-calls-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = PathBuf::from(real(s(&dir)));
+    let d = s(&dir).to_string();
+    std::fs::write(dir.join("paths.py"), PATH_CALLS_PY).expect("paths.py");
+    std::fs::write(dir.join("marker.txt"), "hello").expect("marker");
+    let rules = dir.join("rules.yaml");
+    std::fs::write(
+        &rules,
+        format!(
+            r#"
+- rule: Path calls
+  desc: the test's calls
+  condition: evt.type in (link, linkat, rmdir, process_vm_readv) and evt.dir = < and proc.cmdline startswith "python3 {d}/paths.py"
+  output: call (type=%evt.type old=%evt.arg.oldpath new=%evt.arg.newpath path=%evt.arg.path pid=%evt.rawarg.pid res=%evt.res)
+  priority: NOTICE
+"#
+        ),
+    )
+    .expect("rules");
+    let _kernel = crate::KERNEL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !rulec_test_support::kernel("live `rulec run`") {
+        return;
+    }
+    let live = Live::start(["run", "--rules", s(&rules), "-o", "json"], "watching the host");
+    let out = Command::new("python3").arg(dir.join("paths.py")).arg(&dir).output().expect("python3");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let pid = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    std::thread::sleep(Duration::from_millis(1000));
+    let stopped = live.stop();
+    assert_eq!(stopped.code, Some(0), "{}", stopped.stderr);
+    let stdout = stopped.stdout;
+    let alerts: Vec<Value> = stdout.lines().map(|l| serde_json::from_str(l).expect("alert JSON")).collect();
+    let of = |ty: &str| -> Value {
+        let found: Vec<&Value> = alerts.iter().filter(|a| a["output_fields"]["evt.type"] == ty).collect();
+        assert_eq!(found.len(), 1, "one {ty}:\n{stdout}");
+        found[0]["output_fields"].clone()
+    };
+    let link = of("link");
+    assert_eq!(
+        (&link["evt.arg.oldpath"], &link["evt.arg.newpath"]),
+        (&Value::from(format!("{d}/marker.txt")), &Value::from(format!("{d}/hard1"))),
+        "{link}"
+    );
+    let linkat = of("linkat");
+    assert_eq!(
+        (&linkat["evt.arg.oldpath"], &linkat["evt.arg.newpath"]),
+        (&Value::from(format!("{d}/marker.txt")), &Value::from(format!("{d}/hard2"))),
+        "{linkat}"
+    );
+    let rmdir = of("rmdir");
+    assert_eq!(
+        (&rmdir["evt.arg.path"], &rmdir["evt.res"]),
+        (&Value::from(format!("{d}/empty")), &Value::from("SUCCESS")),
+        "{rmdir}"
+    );
+    let vm = of("process_vm_readv");
+    assert_eq!(vm["evt.rawarg.pid"], Value::from(pid), "{vm}");
     let _ = std::fs::remove_dir_all(&dir);
 }
