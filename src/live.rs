@@ -417,6 +417,52 @@ mod tests {
         assert!(mine.contains(&"write") && !mine.contains(&"read"), "{mine:?}");
     }
 
+    /// The syscalls the probe writes as their own events: the cases of its exit program's switch,
+    /// read from its source (the rest come as generic events, without parameters).
+    fn probe_cases() -> Vec<&'static str> {
+        let src = include_str!("../probe/bpf/probe.bpf.c");
+        let exit = src.find("int BPF_PROG(rulec_sys_exit").map_or("", |i| &src[i..]);
+        exit.split("case NR_").skip(1).filter_map(|c| c.split(':').next()).collect()
+    }
+
+    /// A syscall the state machine changes on, or that the stdlib or Falco's rules name, comes
+    /// from the probe as its own event with its parameters: as a generic event the state cannot
+    /// apply it, and a rule reading its parameters (`evt.arg.oldpath` of `linkat`) never fires.
+    /// `open_by_handle_at` is the one exception: its path would have to be rebuilt from the fd.
+    #[test]
+    fn the_probe_writes_every_call_the_state_or_the_rules_read() {
+        let cases = probe_cases();
+        assert!(cases.contains(&"openat") && cases.contains(&"socketpair"), "{cases:?}");
+        let syscalls: Vec<&'static str> =
+            (0..rulec_probe::SYSCALL_TABLE_SIZE).filter_map(|nr| x86_64_name(nr as u16)).collect();
+        let generic = |names: &mut dyn Iterator<Item = &str>| -> Vec<String> {
+            let mut out: Vec<String> =
+                names.filter(|n| syscalls.contains(n) && !cases.contains(n)).map(str::to_string).collect();
+            out.sort();
+            out.dedup();
+            out
+        };
+        let state = generic(&mut rulec_runtime::state::changing_names().iter().copied());
+        assert_eq!(state, ["open_by_handle_at"], "the state changes on these, which the probe sends as generic events");
+        let mut programs = vec![program_of(crate::cli::stdlib::sources(0))];
+        if let Some(dir) = rulec_test_support::shared("conformance/falco") {
+            let text = std::fs::read_to_string(dir.join("falco_rules.yaml")).expect("falco_rules.yaml");
+            programs.push(program_of(vec![rulec_compiler::SourceFile::new(
+                rulec_compiler::FileId(0),
+                "falco_rules.yaml",
+                &text,
+            )]));
+        }
+        for p in &programs {
+            let named = p.rules.iter().flat_map(|r| match &r.event_types {
+                EventTypes::Some(names) => names.iter().map(String::as_str).collect::<Vec<_>>(),
+                EventTypes::All => Vec::new(),
+            });
+            let missing = generic(&mut named.into_iter());
+            assert!(missing.is_empty(), "rules name {missing:?}, which the probe sends as generic events");
+        }
+    }
+
     /// Whatever the rules, the probe records every syscall the state machine changes on: a
     /// process that opens with `open` or `creat`, makes a socket pair or an eventfd, or changes
     /// its ids with `setreuid` must not leave the tables behind the host (the list the probe
