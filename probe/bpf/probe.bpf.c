@@ -686,6 +686,9 @@ int BPF_PROG(rulec_sys_exit, struct pt_regs *regs, long ret)
 		st = stash_for(tid, id);
 		emit_open(regs, ret, id == NR_creat, st);
 		break;
+	case NR_open_by_handle_at:
+		emit_open_by_handle_at(regs, ret);
+		break;
 	case NR_close:
 		emit_close(regs, ret);
 		break;

@@ -552,6 +552,26 @@ static __always_inline void emit_process_vm(__u16 type, struct pt_regs *regs, lo
 	builder_submit(&b);
 }
 
+/* open_by_handle_at: fd, the mount fd, flags, the path of the file opened (the call names none:
+ * it is read from the new fd, as d_path() would give it), dev, ino. */
+static __always_inline void emit_open_by_handle_at(struct pt_regs *regs, long ret)
+{
+	struct builder b;
+	if (!builder_begin(&b, PPME_SYSCALL_OPEN_BY_HANDLE_AT_X, 6))
+		return;
+	push_u64(&b, (__u64)ret);
+	push_u64(&b, fd_arg(ARG1(regs)));
+	push_u32(&b, open_flags_to_ppm((__u32)ARG3(regs)));
+	struct file *f = ret >= 0 ? fd_file(ret) : NULL;
+	if (f)
+		push_path_of(&b, __builtin_preserve_access_index(&f->f_path));
+	else
+		push_empty(&b);
+	push_empty(&b); /* dev */
+	push_empty(&b); /* ino */
+	builder_submit(&b);
+}
+
 /* ---- fds of a fixed kind ------------------------------------------------------------------- */
 
 /*

@@ -268,10 +268,20 @@ os.mkdir(d + b'/empty')\n\
 assert libc.syscall(84, d + b'/empty') == 0, ctypes.get_errno()\n\
 L = ctypes.c_long\n\
 libc.syscall(L(310), L(os.getpid()), None, L(0), None, L(0), L(0))\n\
+fields = [('size', ctypes.c_uint), ('kind', ctypes.c_int), ('bytes', ctypes.c_ubyte * 128)]\n\
+Handle = type('Handle', (ctypes.Structure,), {'_fields_': fields})\n\
+h = Handle(128)\n\
+mount_id = ctypes.c_int()\n\
+assert libc.name_to_handle_at(-100, d + b'/handle.txt', ctypes.byref(h), ctypes.byref(mount_id), 0) == 0, ctypes.get_errno()\n\
+mfd = os.open(d, os.O_RDONLY)\n\
+hfd = libc.open_by_handle_at(mfd, ctypes.byref(h), os.O_RDONLY)\n\
+assert hfd >= 0, ctypes.get_errno()\n\
+assert os.read(hfd, 5) == b'hello'\n\
 print(os.getpid())\n";
 
-/// `link`, `linkat`, `rmdir` and `process_vm_readv` live carry the parameters rules read (they
-/// came as generic events, without them, so a rule on `evt.arg.oldpath` never fired live).
+/// `link`, `linkat`, `rmdir`, `process_vm_readv` and `open_by_handle_at` live carry the
+/// parameters rules read (they came as generic events, without them, so a rule on
+/// `evt.arg.oldpath` never fired live).
 #[test]
 fn link_rmdir_and_process_vm_carry_their_parameters() {
     let dir = std::env::temp_dir().join(format!("rulec-run-path-calls-{}", std::process::id()));
@@ -281,6 +291,8 @@ fn link_rmdir_and_process_vm_carry_their_parameters() {
     let d = s(&dir).to_string();
     std::fs::write(dir.join("paths.py"), PATH_CALLS_PY).expect("paths.py");
     std::fs::write(dir.join("marker.txt"), "hello").expect("marker");
+    // One name only (marker.txt gets two more): the path a handle opens is one of its names.
+    std::fs::write(dir.join("handle.txt"), "hello").expect("handle.txt");
     let rules = dir.join("rules.yaml");
     std::fs::write(
         &rules,
@@ -288,8 +300,8 @@ fn link_rmdir_and_process_vm_carry_their_parameters() {
             r#"
 - rule: Path calls
   desc: the test's calls
-  condition: evt.type in (link, linkat, rmdir, process_vm_readv) and evt.dir = < and proc.cmdline startswith "python3 {d}/paths.py"
-  output: call (type=%evt.type old=%evt.arg.oldpath new=%evt.arg.newpath path=%evt.arg.path pid=%evt.rawarg.pid res=%evt.res)
+  condition: evt.type in (link, linkat, rmdir, process_vm_readv, open_by_handle_at) and evt.dir = < and proc.cmdline startswith "python3 {d}/paths.py"
+  output: call (type=%evt.type old=%evt.arg.oldpath new=%evt.arg.newpath path=%evt.arg.path pid=%evt.rawarg.pid res=%evt.res name=%fd.name)
   priority: NOTICE
 "#
         ),
@@ -333,5 +345,9 @@ fn link_rmdir_and_process_vm_carry_their_parameters() {
     );
     let vm = of("process_vm_readv");
     assert_eq!(vm["evt.rawarg.pid"], Value::from(pid), "{vm}");
+    // The call names no path: the probe reads it from the new fd.
+    let by_handle = of("open_by_handle_at");
+    let file = Value::from(format!("{d}/handle.txt"));
+    assert_eq!((&by_handle["evt.arg.path"], &by_handle["fd.name"]), (&file, &file), "{by_handle}");
     let _ = std::fs::remove_dir_all(&dir);
 }
