@@ -164,6 +164,48 @@ fn new_processes_and_datagrams_carry_their_state() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// What a Python script did under `rulec run`: its directory (`d`), what it printed, and the
+/// JSON alerts `rulec run` gave (with its whole output, for messages).
+struct ScriptRun {
+    dir: PathBuf,
+    d: String,
+    printed: Vec<String>,
+    alerts: Vec<Value>,
+    stdout: String,
+}
+
+/// Runs `script` (called `name`, given its directory as its argument, with `marker.txt` there
+/// holding `hello`) while `rulec run` watches the host with one rule: `condition`, on the
+/// script's own exits, and `output`. `None` where the kernel tests are skipped.
+fn run_script(name: &str, script: &str, condition: &str, output: &str) -> Option<ScriptRun> {
+    let dir = std::env::temp_dir().join(format!("rulec-run-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = PathBuf::from(real(s(&dir)));
+    let d = s(&dir).to_string();
+    std::fs::write(dir.join(name), script).expect("script");
+    std::fs::write(dir.join("marker.txt"), "hello").expect("marker");
+    let rules = dir.join("rules.yaml");
+    let condition = format!("{} and evt.dir = < and proc.cmdline startswith \"python3 {d}/{name}\"", condition);
+    let rule =
+        format!("- rule: Script calls\n  desc: d\n  condition: {condition}\n  output: {output}\n  priority: NOTICE\n");
+    std::fs::write(&rules, rule).expect("rules");
+    let _kernel = crate::KERNEL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !rulec_test_support::kernel("live `rulec run`") {
+        return None;
+    }
+    let live = Live::start(["run", "--rules", s(&rules), "-o", "json"], "watching the host");
+    let out = Command::new("python3").arg(dir.join(name)).arg(&dir).output().expect("python3");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let printed = String::from_utf8_lossy(&out.stdout).split_whitespace().map(str::to_owned).collect();
+    std::thread::sleep(Duration::from_millis(1000));
+    let stopped = live.stop();
+    assert_eq!(stopped.code, Some(0), "{}", stopped.stderr);
+    let stdout = stopped.stdout;
+    let alerts = stdout.lines().map(|l| serde_json::from_str(l).expect("alert JSON")).collect();
+    Some(ScriptRun { dir, d, printed, alerts, stdout })
+}
+
 /// The calls the state machine changes on that rules rarely name, made under a rule that names
 /// only the data calls after them: `open(2)` (what musl's `open()` makes, so every Alpine
 /// container's) and `creat(2)` as raw syscalls, a socket pair, an eventfd and a timerfd, and
@@ -194,41 +236,15 @@ print(os.getpid(), fd, cfd, a.fileno(), efd)\n";
 /// as generic events or not at all: the fds had no name and no kind).
 #[test]
 fn the_state_follows_calls_no_rule_names() {
-    let dir = std::env::temp_dir().join(format!("rulec-run-state-calls-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let dir = PathBuf::from(real(s(&dir)));
-    let d = s(&dir).to_string();
-    std::fs::write(dir.join("calls.py"), STATE_CALLS_PY).expect("calls.py");
-    std::fs::write(dir.join("marker.txt"), "hello").expect("marker");
-    let rules = dir.join("rules.yaml");
-    std::fs::write(
-        &rules,
-        format!(
-            r#"
-- rule: Fd used
-  desc: the test's reads and writes
-  condition: evt.type in (read, write, dup2) and evt.dir = < and proc.cmdline startswith "python3 {d}/calls.py"
-  output: used (type=%evt.type fd=%fd.num name=%fd.name kind=%fd.type sid=%proc.sid)
-  priority: NOTICE
-"#
-        ),
-    )
-    .expect("rules");
-    let _kernel = crate::KERNEL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    if !rulec_test_support::kernel("live `rulec run`") {
+    let Some(ScriptRun { dir, d, printed, alerts, stdout }) = run_script(
+        "calls.py",
+        STATE_CALLS_PY,
+        "evt.type in (read, write, dup2)",
+        "used (type=%evt.type fd=%fd.num name=%fd.name kind=%fd.type sid=%proc.sid)",
+    ) else {
         return;
-    }
-    let live = Live::start(["run", "--rules", s(&rules), "-o", "json"], "watching the host");
-    let out = Command::new("python3").arg(dir.join("calls.py")).arg(&dir).output().expect("python3");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let printed: Vec<String> = String::from_utf8_lossy(&out.stdout).split_whitespace().map(str::to_owned).collect();
+    };
     let (pid, fds) = (&printed[0], &printed[1..]);
-    std::thread::sleep(Duration::from_millis(1000));
-    let stopped = live.stop();
-    assert_eq!(stopped.code, Some(0), "{}", stopped.stderr);
-    let stdout = stopped.stdout;
-    let alerts: Vec<Value> = stdout.lines().map(|l| serde_json::from_str(l).expect("alert JSON")).collect();
     // Python uses the same fd numbers for its own files: each call is found by its fd's name.
     let used = |ty: &str, name: &str| -> Value {
         let found: Vec<&Value> = alerts
@@ -272,6 +288,7 @@ fields = [('size', ctypes.c_uint), ('kind', ctypes.c_int), ('bytes', ctypes.c_ub
 Handle = type('Handle', (ctypes.Structure,), {'_fields_': fields})\n\
 h = Handle(128)\n\
 mount_id = ctypes.c_int()\n\
+open(d + b'/handle.txt', 'wb').write(b'hello')\n\
 assert libc.name_to_handle_at(-100, d + b'/handle.txt', ctypes.byref(h), ctypes.byref(mount_id), 0) == 0, ctypes.get_errno()\n\
 mfd = os.open(d, os.O_RDONLY)\n\
 hfd = libc.open_by_handle_at(mfd, ctypes.byref(h), os.O_RDONLY)\n\
@@ -284,42 +301,15 @@ print(os.getpid())\n";
 /// `evt.arg.oldpath` never fired live).
 #[test]
 fn link_rmdir_and_process_vm_carry_their_parameters() {
-    let dir = std::env::temp_dir().join(format!("rulec-run-path-calls-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let dir = PathBuf::from(real(s(&dir)));
-    let d = s(&dir).to_string();
-    std::fs::write(dir.join("paths.py"), PATH_CALLS_PY).expect("paths.py");
-    std::fs::write(dir.join("marker.txt"), "hello").expect("marker");
-    // One name only (marker.txt gets two more): the path a handle opens is one of its names.
-    std::fs::write(dir.join("handle.txt"), "hello").expect("handle.txt");
-    let rules = dir.join("rules.yaml");
-    std::fs::write(
-        &rules,
-        format!(
-            r#"
-- rule: Path calls
-  desc: the test's calls
-  condition: evt.type in (link, linkat, rmdir, process_vm_readv, open_by_handle_at) and evt.dir = < and proc.cmdline startswith "python3 {d}/paths.py"
-  output: call (type=%evt.type old=%evt.arg.oldpath new=%evt.arg.newpath path=%evt.arg.path pid=%evt.rawarg.pid res=%evt.res name=%fd.name)
-  priority: NOTICE
-"#
-        ),
-    )
-    .expect("rules");
-    let _kernel = crate::KERNEL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    if !rulec_test_support::kernel("live `rulec run`") {
+    let Some(ScriptRun { dir, d, printed, alerts, stdout }) = run_script(
+        "paths.py",
+        PATH_CALLS_PY,
+        "evt.type in (link, linkat, rmdir, process_vm_readv, open_by_handle_at)",
+        "call (type=%evt.type old=%evt.arg.oldpath new=%evt.arg.newpath path=%evt.arg.path pid=%evt.rawarg.pid res=%evt.res name=%fd.name)",
+    ) else {
         return;
-    }
-    let live = Live::start(["run", "--rules", s(&rules), "-o", "json"], "watching the host");
-    let out = Command::new("python3").arg(dir.join("paths.py")).arg(&dir).output().expect("python3");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let pid = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    std::thread::sleep(Duration::from_millis(1000));
-    let stopped = live.stop();
-    assert_eq!(stopped.code, Some(0), "{}", stopped.stderr);
-    let stdout = stopped.stdout;
-    let alerts: Vec<Value> = stdout.lines().map(|l| serde_json::from_str(l).expect("alert JSON")).collect();
+    };
+    let pid = printed.first().cloned().unwrap_or_default();
     let of = |ty: &str| -> Value {
         let found: Vec<&Value> = alerts.iter().filter(|a| a["output_fields"]["evt.type"] == ty).collect();
         assert_eq!(found.len(), 1, "one {ty}:\n{stdout}");
