@@ -163,6 +163,7 @@ struct inode {
 };
 
 struct file {
+	unsigned int f_mode;
 	struct path f_path;
 	struct inode *f_inode;
 	void *private_data;

@@ -345,6 +345,19 @@ static __always_inline void emit_close(struct pt_regs *regs, long ret)
 	builder_submit(&b);
 }
 
+/* FMODE_CREATED (include/linux/fs.h, since 4.19): the open that made this file created it. */
+#define FMODE_CREATED 0x100000
+
+/* PPM_O_F_CREATED when the open that returned `fd` created its file (asked with O_CREAT in the
+ * Linux `flags`), read from the new file's mode as the drivers do; 0 otherwise. */
+static __always_inline __u32 created_flag(long fd, __u32 flags)
+{
+	if (fd < 0 || !(flags & 0100))
+		return 0;
+	struct file *f = fd_file(fd);
+	return f && (BPF_CORE_READ(f, f_mode) & FMODE_CREATED) ? 1 << 14 : 0;
+}
+
 static __always_inline void emit_openat(struct pt_regs *regs, long ret, bool openat2, struct stash *st)
 {
 	struct builder b;
@@ -366,8 +379,7 @@ static __always_inline void emit_openat(struct pt_regs *regs, long ret, bool ope
 		flags = PT_REGS_PARM3_CORE_SYSCALL(regs);
 		mode = PT_REGS_PARM4_CORE_SYSCALL(regs);
 	}
-	/* O_F_CREATED (whether this call created the file) is not known at exit: left unset. */
-	__u32 ppm_flags = open_flags_to_ppm((__u32)flags);
+	__u32 ppm_flags = open_flags_to_ppm((__u32)flags) | created_flag(ret, (__u32)flags);
 	push_u64(&b, (__u64)ret);     /* fd */
 	push_u64(&b, (__u64)dirfd);   /* dirfd */
 	push_path0(&b, st, path);     /* name, as it was at entry */
@@ -396,7 +408,8 @@ static __always_inline void emit_open(struct pt_regs *regs, long ret, bool creat
 		push_empty(&b);                                        /* ino */
 		push_empty(&b);                                        /* creat_flags */
 	} else {
-		push_u32(&b, open_flags_to_ppm((__u32)PT_REGS_PARM2_CORE_SYSCALL(regs))); /* flags */
+		__u32 flags = (__u32)PT_REGS_PARM2_CORE_SYSCALL(regs);
+		push_u32(&b, open_flags_to_ppm(flags) | created_flag(ret, flags)); /* flags */
 		push_u32(&b, (__u32)PT_REGS_PARM3_CORE_SYSCALL(regs));                     /* mode */
 		push_empty(&b);                                                            /* dev */
 		push_empty(&b);                                                            /* ino */

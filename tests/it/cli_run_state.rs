@@ -288,6 +288,8 @@ fields = [('size', ctypes.c_uint), ('kind', ctypes.c_int), ('bytes', ctypes.c_ub
 Handle = type('Handle', (ctypes.Structure,), {'_fields_': fields})\n\
 h = Handle(128)\n\
 mount_id = ctypes.c_int()\n\
+os.close(os.open(d + b'/new.txt', os.O_RDONLY | os.O_CREAT, 0o600))\n\
+os.close(os.open(d + b'/new.txt', os.O_RDONLY | os.O_CREAT, 0o600))\n\
 open(d + b'/handle.txt', 'wb').write(b'hello')\n\
 assert libc.name_to_handle_at(-100, d + b'/handle.txt', ctypes.byref(h), ctypes.byref(mount_id), 0) == 0, ctypes.get_errno()\n\
 mfd = os.open(d, os.O_RDONLY)\n\
@@ -304,8 +306,8 @@ fn link_rmdir_and_process_vm_carry_their_parameters() {
     let Some(ScriptRun { dir, d, printed, alerts, stdout }) = run_script(
         "paths.py",
         PATH_CALLS_PY,
-        "evt.type in (link, linkat, rmdir, process_vm_readv, open_by_handle_at)",
-        "call (type=%evt.type old=%evt.arg.oldpath new=%evt.arg.newpath path=%evt.arg.path pid=%evt.rawarg.pid res=%evt.res name=%fd.name)",
+        "evt.type in (link, linkat, rmdir, process_vm_readv, open_by_handle_at, openat)",
+        "call (type=%evt.type old=%evt.arg.oldpath new=%evt.arg.newpath path=%evt.arg.path pid=%evt.rawarg.pid res=%evt.res name=%fd.name created=%evt.is_open_create)",
     ) else {
         return;
     };
@@ -339,5 +341,14 @@ fn link_rmdir_and_process_vm_carry_their_parameters() {
     let by_handle = of("open_by_handle_at");
     let file = Value::from(format!("{d}/handle.txt"));
     assert_eq!((&by_handle["evt.arg.path"], &by_handle["fd.name"]), (&file, &file), "{by_handle}");
+    // O_CREAT on a file that is not there creates it (O_F_CREATED, read from the new file's
+    // mode), on one that is does not.
+    let new = Value::from(format!("{d}/new.txt"));
+    let created: Vec<&Value> = alerts
+        .iter()
+        .filter(|a| a["output_fields"]["evt.type"] == "openat" && a["output_fields"]["fd.name"] == new)
+        .map(|a| &a["output_fields"]["evt.is_open_create"])
+        .collect();
+    assert_eq!(created, [&Value::from(true), &Value::from(false)], "{stdout}");
     let _ = std::fs::remove_dir_all(&dir);
 }
