@@ -444,13 +444,36 @@ static __always_inline void emit_clone(__u16 type, long ret, __u64 flags)
 	builder_submit(&b);
 }
 
-/* PPM_EXE_* flags of the running executable: EXE_FROM_MEMFD when it is a memfd (its dentry is
- * named "memfd:NAME", as memfd_create names them). */
+/* overlayfs's magic (include/uapi/linux/magic.h). */
+#define OVERLAYFS_SUPER_MAGIC 0x794c7630
+
+/* For an executable on overlayfs, PPM_EXE_UPPER_LAYER when the file has a copy in the upper
+ * layer (added or changed since the image was made: what "Drop and execute new binary in
+ * container" looks for), else PPM_EXE_LOWER_LAYER; 0 elsewhere. An overlay inode
+ * (fs/overlayfs/ovl_entry.h, `struct ovl_inode`) holds its upper dentry, null without one, in
+ * the word after the VFS inode it embeds; the size of that inode is the kernel's, from BTF. */
+static __always_inline __u32 exe_layer(struct file *exe)
+{
+	struct inode *ino = BPF_CORE_READ(exe, f_path.dentry, d_inode);
+	if (!ino || BPF_CORE_READ(ino, i_sb, s_magic) != OVERLAYFS_SUPER_MAGIC)
+		return 0;
+	struct dentry *upper = NULL;
+	if (bpf_probe_read_kernel(&upper, sizeof(upper), (const char *)ino + bpf_core_type_size(struct inode)) != 0)
+		return 0;
+	return upper && BPF_CORE_READ(upper, d_inode) ? 1 << 1 : 1 << 3;
+}
+
+/* PPM_EXE_* flags of the running executable: its overlayfs layer (`exe_layer`), or
+ * EXE_FROM_MEMFD when it is a memfd (its dentry is named "memfd:NAME", as memfd_create names
+ * them). */
 static __always_inline __u32 exe_flags(struct file *exe)
 {
 	char name[8] = {};
 	if (!exe)
 		return 0;
+	__u32 layer = exe_layer(exe);
+	if (layer)
+		return layer;
 	const unsigned char *n = BPF_CORE_READ(exe, f_path.dentry, d_name.name);
 	if (bpf_probe_read_kernel(name, 6, n) != 0)
 		return 0;

@@ -3,7 +3,8 @@
 //! `sendmsg`/`recvmsg` name the fd after their tuple), and the exec of a new process (its cwd, the executable the
 //! kernel ran through a symbolic link, and its cgroups, from which the container id comes), and
 //! the calls the state changes on that rules seldom name (`open`, `creat`, `socketpair`,
-//! `eventfd2`, `timerfd_create`, `setsid`), recorded whatever the rules ask, and the parameters
+//! `eventfd2`, `timerfd_create`, `setsid`), recorded whatever the rules ask, the overlayfs layer of
+//! an executable, and the parameters
 //! of calls upstream rules name (`link`, `linkat`, `rmdir`, `process_vm_readv`).
 //! Needs root and BTF (skipped elsewhere with a message; a failure under
 //! `RULEC_REQUIRE_KERNEL=1`).
@@ -350,5 +351,78 @@ fn link_rmdir_and_process_vm_carry_their_parameters() {
         .map(|a| &a["output_fields"]["evt.is_open_create"])
         .collect();
     assert_eq!(created, [&Value::from(true), &Value::from(false)], "{stdout}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// An overlayfs mount made for a test (lower, upper and work directories under `root`, merged
+/// at `root/m`), unmounted on drop.
+struct Overlay {
+    merged: PathBuf,
+}
+
+impl Overlay {
+    fn mount(root: &Path) -> Overlay {
+        for d in ["l", "u", "w", "m"] {
+            std::fs::create_dir_all(root.join(d)).expect("overlay dirs");
+        }
+        let opts =
+            format!("lowerdir={},upperdir={},workdir={}", s(&root.join("l")), s(&root.join("u")), s(&root.join("w")));
+        let st = Command::new("mount").args(["-t", "overlay", "overlay", "-o", &opts, s(&root.join("m"))]).status();
+        assert!(st.is_ok_and(|s| s.success()), "mount an overlayfs at {}", root.display());
+        Overlay { merged: root.join("m") }
+    }
+}
+
+impl Drop for Overlay {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.merged).status();
+    }
+}
+
+/// A program run from an overlayfs mount carries its layer (`proc.is_exe_upper_layer`: a
+/// binary added to a container after its image, what Falco's "Drop and execute new binary in
+/// container" looks for; `proc.is_exe_lower_layer`: one of the image), and one run from
+/// elsewhere neither.
+#[test]
+fn executables_on_overlayfs_carry_their_layer() {
+    let dir = std::env::temp_dir().join(format!("rulec-run-overlay-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("l")).expect("temp dir");
+    let dir = PathBuf::from(real(s(&dir)));
+    let rules = dir.join("rules.yaml");
+    std::fs::write(
+        &rules,
+        "- rule: Marked exec\n  desc: d\n  condition: evt.type = execve and evt.dir = < and proc.args startswith \"rulec-layer-marker\"\n  output: exec (args=%proc.args upper=%proc.is_exe_upper_layer lower=%proc.is_exe_lower_layer)\n  priority: NOTICE\n",
+    )
+    .expect("rules");
+    let _kernel = crate::KERNEL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !rulec_test_support::kernel("live `rulec run`") {
+        return;
+    }
+    std::fs::copy("/usr/bin/true", dir.join("l/image-true")).expect("copy true into the lower layer");
+    let overlay = Overlay::mount(&dir);
+    std::fs::copy("/usr/bin/true", overlay.merged.join("added-true")).expect("copy true into the mount");
+    let live = Live::start(["run", "--rules", s(&rules), "-o", "json"], "watching the host");
+    for (exe, marker) in [
+        (overlay.merged.join("image-true"), "rulec-layer-marker-image"),
+        (overlay.merged.join("added-true"), "rulec-layer-marker-added"),
+        (PathBuf::from("/usr/bin/true"), "rulec-layer-marker-host"),
+    ] {
+        assert!(Command::new(&exe).arg(marker).status().is_ok_and(|s| s.success()), "{}", exe.display());
+    }
+    std::thread::sleep(Duration::from_millis(1000));
+    let stopped = live.stop();
+    drop(overlay);
+    assert_eq!(stopped.code, Some(0), "{}", stopped.stderr);
+    let alerts: Vec<Value> = stopped.stdout.lines().map(|l| serde_json::from_str(l).expect("alert JSON")).collect();
+    let layer = |marker: &str| -> (Value, Value) {
+        let found: Vec<&Value> = alerts.iter().filter(|a| a["output_fields"]["proc.args"] == marker).collect();
+        assert_eq!(found.len(), 1, "one exec of {marker}:\n{}", stopped.stdout);
+        let f = &found[0]["output_fields"];
+        (f["proc.is_exe_upper_layer"].clone(), f["proc.is_exe_lower_layer"].clone())
+    };
+    assert_eq!(layer("rulec-layer-marker-image"), (Value::from(false), Value::from(true)));
+    assert_eq!(layer("rulec-layer-marker-added"), (Value::from(true), Value::from(false)));
+    assert_eq!(layer("rulec-layer-marker-host"), (Value::from(false), Value::from(false)));
     let _ = std::fs::remove_dir_all(&dir);
 }
