@@ -1,11 +1,14 @@
 //! `rulec run` on the live kernel, for what the probe carries into the state machine beyond the
-//! syscalls of the main live test: datagrams on unconnected UDP sockets (`sendto`/`recvfrom`,
-//! `sendmsg`/`recvmsg` name the fd after their tuple), and the exec of a new process (its cwd, the executable the
-//! kernel ran through a symbolic link, and its cgroups, from which the container id comes), and
-//! the calls the state changes on that rules seldom name (`open`, `creat`, `socketpair`,
-//! `eventfd2`, `timerfd_create`, `setsid`), recorded whatever the rules ask, the overlayfs layer of
-//! an executable, and the parameters
-//! of calls upstream rules name (`link`, `linkat`, `rmdir`, `process_vm_readv`).
+//! syscalls of the main live test:
+//! - datagrams on unconnected UDP sockets (`sendto`/`recvfrom`, `sendmsg`/`recvmsg` name the fd
+//!   after their tuple);
+//! - the exec of a new process: its cwd, the executable the kernel ran through a symbolic link,
+//!   its cgroups (from which the container id comes), and its overlayfs layer;
+//! - the calls the state changes on that rules seldom name (`open`, `creat`, `socketpair`,
+//!   `eventfd2`, `timerfd_create`, `setsid`), recorded whatever the rules ask;
+//! - the parameters of calls upstream rules name (`link`, `linkat`, `rmdir`,
+//!   `process_vm_readv`, `open_by_handle_at`) and `O_F_CREATED` on opens.
+//!
 //! Needs root and BTF (skipped elsewhere with a message; a failure under
 //! `RULEC_REQUIRE_KERNEL=1`).
 
