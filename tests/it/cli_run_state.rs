@@ -263,9 +263,10 @@ fn the_state_follows_calls_no_rule_names() {
     assert_eq!(read["proc.sid"].to_string(), *pid, "setsid made the process its session's leader: {read}");
     let written = used("write", &format!("{d}/created.txt"));
     assert_eq!(written["fd.num"].to_string(), fds[1], "{written}");
+    let pair_fd: i64 = fds[2].parse().expect("the pair's fd");
     let pair: Vec<&Value> = alerts
         .iter()
-        .filter(|a| a["output_fields"]["evt.type"] == "write" && a["output_fields"]["fd.num"].to_string() == fds[2])
+        .filter(|a| a["output_fields"]["evt.type"] == "write" && a["output_fields"]["fd.num"] == pair_fd)
         .filter(|a| a["output_fields"]["fd.type"] == "unix")
         .collect();
     assert_eq!(pair.len(), 1, "the write into the socket pair:\n{stdout}");
