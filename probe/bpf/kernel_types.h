@@ -170,6 +170,33 @@ struct inode {
 	unsigned long i_ino;
 };
 
+/* An inode's change and modification times under the names kernels have given them (CO-RE
+ * matches each flavour to `struct inode` and the probe asks which fields exist): seconds and
+ * nanoseconds apart from 6.11, `__i_ctime` from 6.6 and `__i_mtime` from 6.7, `i_ctime` and
+ * `i_mtime` before. */
+struct timespec64 {
+	long long tv_sec;
+	long tv_nsec;
+};
+
+struct inode___times_split {
+	long long i_ctime_sec;
+	unsigned int i_ctime_nsec;
+	long long i_mtime_sec;
+	unsigned int i_mtime_nsec;
+};
+
+struct inode___times_hidden {
+	struct timespec64 __i_ctime;
+	struct timespec64 __i_mtime;
+	struct timespec64 i_mtime;
+};
+
+struct inode___times_plain {
+	struct timespec64 i_ctime;
+	struct timespec64 i_mtime;
+};
+
 struct file {
 	unsigned int f_mode;
 	struct path f_path;

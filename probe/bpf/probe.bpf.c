@@ -482,6 +482,44 @@ static __always_inline __u32 exe_flags(struct file *exe)
 	return 0;
 }
 
+/* Nanoseconds since the epoch of a time the kernel keeps as seconds and nanoseconds; 0 (absent)
+ * for one before the epoch. */
+static __always_inline __u64 epoch_ns(long long sec, long nsec)
+{
+	return sec > 0 ? (__u64)sec * 1000000000ULL + (__u64)nsec : 0;
+}
+
+/* An inode's change time (`ctime`) or modification time, in ns since the epoch, whichever
+ * layout this kernel has (kernel_types.h); 0 when it has none the probe knows. */
+static __always_inline __u64 inode_time(struct inode *ino, bool change)
+{
+	if (bpf_core_field_exists(struct inode___times_split, i_ctime_sec)) {
+		struct inode___times_split *t = (void *)ino;
+		return change ? epoch_ns(BPF_CORE_READ(t, i_ctime_sec), BPF_CORE_READ(t, i_ctime_nsec))
+			      : epoch_ns(BPF_CORE_READ(t, i_mtime_sec), BPF_CORE_READ(t, i_mtime_nsec));
+	}
+	struct inode___times_hidden *h = (void *)ino;
+	struct inode___times_plain *p = (void *)ino;
+	if (change && bpf_core_field_exists(struct inode___times_hidden, __i_ctime))
+		return epoch_ns(BPF_CORE_READ(h, __i_ctime.tv_sec), BPF_CORE_READ(h, __i_ctime.tv_nsec));
+	if (!change && bpf_core_field_exists(struct inode___times_hidden, __i_mtime))
+		return epoch_ns(BPF_CORE_READ(h, __i_mtime.tv_sec), BPF_CORE_READ(h, __i_mtime.tv_nsec));
+	if (change && bpf_core_field_exists(struct inode___times_plain, i_ctime))
+		return epoch_ns(BPF_CORE_READ(p, i_ctime.tv_sec), BPF_CORE_READ(p, i_ctime.tv_nsec));
+	if (!change && bpf_core_field_exists(struct inode___times_plain, i_mtime))
+		return epoch_ns(BPF_CORE_READ(p, i_mtime.tv_sec), BPF_CORE_READ(p, i_mtime.tv_nsec));
+	return 0;
+}
+
+/* A time as an ABSTIME parameter, empty when unknown (0). */
+static __always_inline void push_time(struct builder *b, __u64 ns)
+{
+	if (ns)
+		push_u64(b, ns);
+	else
+		push_empty(b);
+}
+
 /* The path the kernel gives a program run from a memfd ("/memfd:NAME (deleted)", as d_path
  * writes it), built from its dentry's name. */
 static __always_inline void push_memfd_exepath(struct builder *b, struct file *exe)
@@ -525,8 +563,9 @@ static __always_inline void emit_execve(long ret)
 		push_u64(&b, BPF_CORE_READ(exe, f_inode, i_ino));   /* exe_ino */
 	else
 		push_empty(&b);
-	push_empty(&b);                                             /* exe_ino_ctime */
-	push_empty(&b);                                             /* exe_ino_mtime */
+	struct inode *exe_inode = exe ? BPF_CORE_READ(exe, f_inode) : NULL;
+	push_time(&b, exe_inode ? inode_time(exe_inode, true) : 0);  /* exe_ino_ctime */
+	push_time(&b, exe_inode ? inode_time(exe_inode, false) : 0); /* exe_ino_mtime */
 	push_u32(&b, BPF_CORE_READ(t, cred, uid.val));              /* uid */
 	if (xflags & (1 << 2))
 		push_memfd_exepath(&b, exe);                        /* trusted_exepath */

@@ -3,7 +3,7 @@
 //! - datagrams on unconnected UDP sockets (`sendto`/`recvfrom`, `sendmsg`/`recvmsg` name the fd
 //!   after their tuple);
 //! - the exec of a new process: its cwd, the executable the kernel ran through a symbolic link,
-//!   its cgroups (from which the container id comes), and its overlayfs layer;
+//!   its cgroups (from which the container id comes), its overlayfs layer and its inode's times;
 //! - the calls the state changes on that rules seldom name (`open`, `creat`, `socketpair`,
 //!   `eventfd2`, `timerfd_create`, `setsid`), recorded whatever the rules ask;
 //! - the parameters of calls upstream rules name (`link`, `linkat`, `rmdir`,
@@ -386,7 +386,7 @@ impl Drop for Overlay {
 /// A program run from an overlayfs mount carries its layer (`proc.is_exe_upper_layer`: a
 /// binary added to a container after its image, what Falco's "Drop and execute new binary in
 /// container" looks for; `proc.is_exe_lower_layer`: one of the image), and one run from
-/// elsewhere neither.
+/// elsewhere neither; each carries its executable's inode times (`proc.exe_ino.ctime`, `.mtime`).
 #[test]
 fn executables_on_overlayfs_carry_their_layer() {
     let dir = std::env::temp_dir().join(format!("rulec-run-overlay-{}", std::process::id()));
@@ -396,7 +396,7 @@ fn executables_on_overlayfs_carry_their_layer() {
     let rules = dir.join("rules.yaml");
     std::fs::write(
         &rules,
-        "- rule: Marked exec\n  desc: d\n  condition: evt.type = execve and evt.dir = < and proc.args startswith \"rulec-layer-marker\"\n  output: exec (args=%proc.args upper=%proc.is_exe_upper_layer lower=%proc.is_exe_lower_layer)\n  priority: NOTICE\n",
+        "- rule: Marked exec\n  desc: d\n  condition: evt.type = execve and evt.dir = < and proc.args startswith \"rulec-layer-marker\"\n  output: exec (args=%proc.args upper=%proc.is_exe_upper_layer lower=%proc.is_exe_lower_layer ctime=%proc.exe_ino.ctime mtime=%proc.exe_ino.mtime)\n  priority: NOTICE\n",
     )
     .expect("rules");
     let _kernel = crate::KERNEL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -406,6 +406,12 @@ fn executables_on_overlayfs_carry_their_layer() {
     std::fs::copy("/usr/bin/true", dir.join("l/image-true")).expect("copy true into the lower layer");
     let overlay = Overlay::mount(&dir);
     std::fs::copy("/usr/bin/true", overlay.merged.join("added-true")).expect("copy true into the mount");
+    let times = {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(overlay.merged.join("added-true")).expect("stat");
+        let ns = |s: i64, n: i64| (s * 1_000_000_000 + n) as u64;
+        (ns(m.ctime(), m.ctime_nsec()), ns(m.mtime(), m.mtime_nsec()))
+    };
     let live = Live::start(["run", "--rules", s(&rules), "-o", "json"], "watching the host");
     for (exe, marker) in [
         (overlay.merged.join("image-true"), "rulec-layer-marker-image"),
@@ -428,5 +434,13 @@ fn executables_on_overlayfs_carry_their_layer() {
     assert_eq!(layer("rulec-layer-marker-image"), (Value::from(false), Value::from(true)));
     assert_eq!(layer("rulec-layer-marker-added"), (Value::from(true), Value::from(false)));
     assert_eq!(layer("rulec-layer-marker-host"), (Value::from(false), Value::from(false)));
+    // The executable's inode times, as `stat` gives them.
+    let added = alerts.iter().find(|a| a["output_fields"]["proc.args"] == "rulec-layer-marker-added").expect("added");
+    let f = &added["output_fields"];
+    assert_eq!(
+        (&f["proc.exe_ino.ctime"], &f["proc.exe_ino.mtime"]),
+        (&Value::from(times.0), &Value::from(times.1)),
+        "{f}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
