@@ -552,6 +552,39 @@ static __always_inline void emit_process_vm(__u16 type, struct pt_regs *regs, lo
 	builder_submit(&b);
 }
 
+/* The O_NONBLOCK and O_CLOEXEC bits of the flags of a call that makes an fd (EFD_*, IN_*, SFD_*
+ * and userfaultfd's share their values), in the PPM encoding, without the access mode that
+ * `open_flags_to_ppm` gives a zero: what the state keeps with the fd (a close-on-exec fd goes
+ * at the next execve). */
+static __always_inline __u32 fd_flags_to_ppm(unsigned long f)
+{
+	return open_flags_to_ppm((__u32)f & (04000 | 02000000)) & ~(__u32)1;
+}
+
+/* eventfd2: res, flags, initval; inotify_init1, userfaultfd: res, flags; signalfd4: res, flags,
+ * the fd it replaces, mask (left empty: a pointer to the set). */
+static __always_inline void emit_flagged_fd(__u16 type, struct pt_regs *regs, long ret)
+{
+	struct builder b;
+	__u32 n = type == PPME_SYSCALL_EVENTFD2_X ? 3 : type == PPME_SYSCALL_SIGNALFD4_X ? 4 : 2;
+	if (!builder_begin(&b, type, n))
+		return;
+	push_u64(&b, (__u64)ret);
+	if (type == PPME_SYSCALL_EVENTFD2_X) {
+		push_u16(&b, (__u16)fd_flags_to_ppm(ARG2(regs)));
+		push_u64(&b, (__u64)(__u32)ARG1(regs));
+	} else if (type == PPME_SYSCALL_SIGNALFD4_X) {
+		push_u16(&b, (__u16)fd_flags_to_ppm(ARG4(regs)));
+		push_u64(&b, fd_arg(ARG1(regs)));
+		push_empty(&b);
+	} else if (type == PPME_SYSCALL_INOTIFY_INIT1_X) {
+		push_u16(&b, (__u16)fd_flags_to_ppm(ARG1(regs)));
+	} else {
+		push_u32(&b, fd_flags_to_ppm(ARG1(regs)));
+	}
+	builder_submit(&b);
+}
+
 /* open_by_handle_at: fd, the mount fd, flags, the path of the file opened (the call names none:
  * it is read from the new fd, as d_path() would give it), dev, ino. */
 static __always_inline void emit_open_by_handle_at(struct pt_regs *regs, long ret)
@@ -575,8 +608,8 @@ static __always_inline void emit_open_by_handle_at(struct pt_regs *regs, long re
 /* ---- fds of a fixed kind ------------------------------------------------------------------- */
 
 /*
- * eventfd(2), epoll_create(1), inotify_init(1), signalfd(4), timerfd_create, userfaultfd,
- * io_uring_setup, pidfd_open, pidfd_getfd, and setsid (whose row is res alone): the result
+ * eventfd, epoll_create(1), inotify_init, signalfd, timerfd_create, io_uring_setup, pidfd_open,
+ * pidfd_getfd, and setsid (whose row is res alone): the result
  * first (res, or the `fd` the pidfd rows put first), the row's other `nparams - 1` parameters
  * empty. What the state machine takes from these is the new fd, its kind being the row's (the
  * schema's fd table), which rules read as `fd.type`.

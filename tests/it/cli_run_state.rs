@@ -227,7 +227,7 @@ assert cfd >= 0, ctypes.get_errno()\n\
 assert os.write(cfd, b'made') == 4\n\
 a, b = socket.socketpair()\n\
 assert os.write(a.fileno(), b'x') == 1\n\
-efd = os.eventfd(0)\n\
+efd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)\n\
 assert os.write(efd, (1).to_bytes(8, 'little')) == 8\n\
 tfd = libc.timerfd_create(1, 0)\n\
 assert tfd >= 0, ctypes.get_errno()\n\
@@ -243,8 +243,8 @@ fn the_state_follows_calls_no_rule_names() {
     let Some(ScriptRun { dir, d, printed, alerts, stdout }) = run_script(
         "calls.py",
         STATE_CALLS_PY,
-        "evt.type in (read, write, dup2)",
-        "used (type=%evt.type fd=%fd.num name=%fd.name kind=%fd.type sid=%proc.sid)",
+        "evt.type in (read, write, dup2, eventfd2)",
+        "used (type=%evt.type fd=%fd.num name=%fd.name kind=%fd.type sid=%proc.sid flags=%evt.arg.flags)",
     ) else {
         return;
     };
@@ -270,6 +270,8 @@ fn the_state_follows_calls_no_rule_names() {
         .filter(|a| a["output_fields"]["fd.type"] == "unix")
         .collect();
     assert_eq!(pair.len(), 1, "the write into the socket pair:\n{stdout}");
+    let made = used("eventfd2", "anon_inode:[eventfd]");
+    assert_eq!(made["evt.arg.flags"], "O_NONBLOCK|O_CLOEXEC", "{made}");
     let event = used("write", "anon_inode:[eventfd]");
     assert_eq!((event["fd.num"].to_string(), &event["fd.type"]), (fds[3].clone(), &Value::from("event")), "{event}");
     let timer = used("dup2", "anon_inode:[timerfd]");
