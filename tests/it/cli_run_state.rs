@@ -168,6 +168,35 @@ fn new_processes_and_datagrams_carry_their_state() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A fresh directory for a test, under its real path (the probe reports resolved paths).
+fn test_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("rulec-run-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    PathBuf::from(real(s(&dir)))
+}
+
+/// `rulec run` with `rules`, JSON output, watching the host while `act` runs (and a second
+/// after): its alerts and its whole output. The caller holds the kernel lock.
+fn watch(rules: &Path, act: impl FnOnce()) -> (Vec<Value>, String) {
+    let live = Live::start(["run", "--rules", s(rules), "-o", "json"], "watching the host");
+    act();
+    std::thread::sleep(Duration::from_millis(1000));
+    let stopped = live.stop();
+    assert_eq!(stopped.code, Some(0), "{}", stopped.stderr);
+    let alerts = stopped.stdout.lines().map(|l| serde_json::from_str(l).expect("alert JSON")).collect();
+    (alerts, stopped.stdout)
+}
+
+/// The output fields of the one alert whose fields hold every `(field, value)` of `want`;
+/// fails, showing `stdout`, when there is not exactly one.
+fn only<'a>(alerts: &'a [Value], want: &[(&str, Value)], stdout: &str) -> &'a Value {
+    let found: Vec<&Value> =
+        alerts.iter().map(|a| &a["output_fields"]).filter(|f| want.iter().all(|(k, v)| f[*k] == *v)).collect();
+    assert_eq!(found.len(), 1, "one alert with {want:?}:\n{stdout}");
+    found[0]
+}
+
 /// What a Python script did under `rulec run`: its directory (`d`), what it printed, and the
 /// JSON alerts `rulec run` gave (with its whole output, for messages).
 struct ScriptRun {
@@ -182,10 +211,7 @@ struct ScriptRun {
 /// holding `hello`) while `rulec run` watches the host with one rule: `condition`, on the
 /// script's own exits, and `output`. `None` where the kernel tests are skipped.
 fn run_script(name: &str, script: &str, condition: &str, output: &str) -> Option<ScriptRun> {
-    let dir = std::env::temp_dir().join(format!("rulec-run-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let dir = PathBuf::from(real(s(&dir)));
+    let dir = test_dir(name);
     let d = s(&dir).to_string();
     std::fs::write(dir.join(name), script).expect("script");
     std::fs::write(dir.join("marker.txt"), "hello").expect("marker");
@@ -198,15 +224,12 @@ fn run_script(name: &str, script: &str, condition: &str, output: &str) -> Option
     if !rulec_test_support::kernel("live `rulec run`") {
         return None;
     }
-    let live = Live::start(["run", "--rules", s(&rules), "-o", "json"], "watching the host");
-    let out = Command::new("python3").arg(dir.join(name)).arg(&dir).output().expect("python3");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let printed = String::from_utf8_lossy(&out.stdout).split_whitespace().map(str::to_owned).collect();
-    std::thread::sleep(Duration::from_millis(1000));
-    let stopped = live.stop();
-    assert_eq!(stopped.code, Some(0), "{}", stopped.stderr);
-    let stdout = stopped.stdout;
-    let alerts = stdout.lines().map(|l| serde_json::from_str(l).expect("alert JSON")).collect();
+    let mut printed = Vec::new();
+    let (alerts, stdout) = watch(&rules, || {
+        let out = Command::new("python3").arg(dir.join(name)).arg(&dir).output().expect("python3");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        printed = String::from_utf8_lossy(&out.stdout).split_whitespace().map(str::to_owned).collect();
+    });
     Some(ScriptRun { dir, d, printed, alerts, stdout })
 }
 
@@ -250,26 +273,15 @@ fn the_state_follows_calls_no_rule_names() {
     };
     let (pid, fds) = (&printed[0], &printed[1..]);
     // Python uses the same fd numbers for its own files: each call is found by its fd's name.
-    let used = |ty: &str, name: &str| -> Value {
-        let found: Vec<&Value> = alerts
-            .iter()
-            .filter(|a| a["output_fields"]["evt.type"] == ty && a["output_fields"]["fd.name"] == name)
-            .collect();
-        assert_eq!(found.len(), 1, "one {ty} on {name}:\n{stdout}");
-        found[0]["output_fields"].clone()
-    };
+    let used = |ty: &str, name: &str| only(&alerts, &[("evt.type", ty.into()), ("fd.name", name.into())], &stdout);
     let read = used("read", &format!("{d}/marker.txt"));
     assert_eq!((read["fd.num"].to_string(), &read["fd.type"]), (fds[0].clone(), &Value::from("file")), "{read}");
     assert_eq!(read["proc.sid"].to_string(), *pid, "setsid made the process its session's leader: {read}");
     let written = used("write", &format!("{d}/created.txt"));
     assert_eq!(written["fd.num"].to_string(), fds[1], "{written}");
+    // The write into the socket pair.
     let pair_fd: i64 = fds[2].parse().expect("the pair's fd");
-    let pair: Vec<&Value> = alerts
-        .iter()
-        .filter(|a| a["output_fields"]["evt.type"] == "write" && a["output_fields"]["fd.num"] == pair_fd)
-        .filter(|a| a["output_fields"]["fd.type"] == "unix")
-        .collect();
-    assert_eq!(pair.len(), 1, "the write into the socket pair:\n{stdout}");
+    only(&alerts, &[("evt.type", "write".into()), ("fd.num", pair_fd.into()), ("fd.type", "unix".into())], &stdout);
     let made = used("eventfd2", "anon_inode:[eventfd]");
     assert_eq!(made["evt.arg.flags"], "O_NONBLOCK|O_CLOEXEC", "{made}");
     let event = used("write", "anon_inode:[eventfd]");
@@ -319,11 +331,7 @@ fn link_rmdir_and_process_vm_carry_their_parameters() {
         return;
     };
     let pid = printed.first().cloned().unwrap_or_default();
-    let of = |ty: &str| -> Value {
-        let found: Vec<&Value> = alerts.iter().filter(|a| a["output_fields"]["evt.type"] == ty).collect();
-        assert_eq!(found.len(), 1, "one {ty}:\n{stdout}");
-        found[0]["output_fields"].clone()
-    };
+    let of = |ty: &str| only(&alerts, &[("evt.type", ty.into())], &stdout);
     let link = of("link");
     assert_eq!(
         (&link["evt.arg.oldpath"], &link["evt.arg.newpath"]),
@@ -391,10 +399,7 @@ impl Drop for Overlay {
 /// elsewhere neither; each carries its executable's inode times (`proc.exe_ino.ctime`, `.mtime`).
 #[test]
 fn executables_on_overlayfs_carry_their_layer() {
-    let dir = std::env::temp_dir().join(format!("rulec-run-overlay-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("l")).expect("temp dir");
-    let dir = PathBuf::from(real(s(&dir)));
+    let dir = test_dir("overlay");
     let rules = dir.join("rules.yaml");
     std::fs::write(
         &rules,
@@ -405,6 +410,7 @@ fn executables_on_overlayfs_carry_their_layer() {
     if !rulec_test_support::kernel("live `rulec run`") {
         return;
     }
+    std::fs::create_dir_all(dir.join("l")).expect("lower dir");
     std::fs::copy("/usr/bin/true", dir.join("l/image-true")).expect("copy true into the lower layer");
     let overlay = Overlay::mount(&dir);
     std::fs::copy("/usr/bin/true", overlay.merged.join("added-true")).expect("copy true into the mount");
@@ -414,31 +420,26 @@ fn executables_on_overlayfs_carry_their_layer() {
         let ns = |s: i64, n: i64| (s * 1_000_000_000 + n) as u64;
         (ns(m.ctime(), m.ctime_nsec()), ns(m.mtime(), m.mtime_nsec()))
     };
-    let live = Live::start(["run", "--rules", s(&rules), "-o", "json"], "watching the host");
-    for (exe, marker) in [
-        (overlay.merged.join("image-true"), "rulec-layer-marker-image"),
-        (overlay.merged.join("added-true"), "rulec-layer-marker-added"),
-        (PathBuf::from("/usr/bin/true"), "rulec-layer-marker-host"),
-    ] {
-        assert!(Command::new(&exe).arg(marker).status().is_ok_and(|s| s.success()), "{}", exe.display());
-    }
-    std::thread::sleep(Duration::from_millis(1000));
-    let stopped = live.stop();
+    let (alerts, stdout) = watch(&rules, || {
+        for (exe, marker) in [
+            (overlay.merged.join("image-true"), "rulec-layer-marker-image"),
+            (overlay.merged.join("added-true"), "rulec-layer-marker-added"),
+            (PathBuf::from("/usr/bin/true"), "rulec-layer-marker-host"),
+        ] {
+            assert!(Command::new(&exe).arg(marker).status().is_ok_and(|s| s.success()), "{}", exe.display());
+        }
+    });
     drop(overlay);
-    assert_eq!(stopped.code, Some(0), "{}", stopped.stderr);
-    let alerts: Vec<Value> = stopped.stdout.lines().map(|l| serde_json::from_str(l).expect("alert JSON")).collect();
-    let layer = |marker: &str| -> (Value, Value) {
-        let found: Vec<&Value> = alerts.iter().filter(|a| a["output_fields"]["proc.args"] == marker).collect();
-        assert_eq!(found.len(), 1, "one exec of {marker}:\n{}", stopped.stdout);
-        let f = &found[0]["output_fields"];
+    let exec = |marker: &str| only(&alerts, &[("proc.args", marker.into())], &stdout);
+    let layer = |marker: &str| {
+        let f = exec(marker);
         (f["proc.is_exe_upper_layer"].clone(), f["proc.is_exe_lower_layer"].clone())
     };
     assert_eq!(layer("rulec-layer-marker-image"), (Value::from(false), Value::from(true)));
     assert_eq!(layer("rulec-layer-marker-added"), (Value::from(true), Value::from(false)));
     assert_eq!(layer("rulec-layer-marker-host"), (Value::from(false), Value::from(false)));
     // The executable's inode times, as `stat` gives them.
-    let added = alerts.iter().find(|a| a["output_fields"]["proc.args"] == "rulec-layer-marker-added").expect("added");
-    let f = &added["output_fields"];
+    let f = exec("rulec-layer-marker-added");
     assert_eq!(
         (&f["proc.exe_ino.ctime"], &f["proc.exe_ino.mtime"]),
         (&Value::from(times.0), &Value::from(times.1)),
