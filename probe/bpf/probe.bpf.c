@@ -941,7 +941,7 @@ int BPF_PROG(rulec_sys_exit, struct pt_regs *regs, long ret)
 		emit_res_only(PPME_SYSCALL_EVENTFD_X, 3, ret);
 		break;
 	case NR_eventfd2:
-		emit_flagged_fd(PPME_SYSCALL_EVENTFD2_X, regs, ret);
+		emit_eventfd2(regs, ret);
 		break;
 	case NR_epoll_create:
 		emit_res_only(PPME_SYSCALL_EPOLL_CREATE_X, 2, ret);
@@ -953,19 +953,19 @@ int BPF_PROG(rulec_sys_exit, struct pt_regs *regs, long ret)
 		emit_res_only(PPME_SYSCALL_INOTIFY_INIT_X, 2, ret);
 		break;
 	case NR_inotify_init1:
-		emit_flagged_fd(PPME_SYSCALL_INOTIFY_INIT1_X, regs, ret);
+		emit_res_flags(PPME_SYSCALL_INOTIFY_INIT1_X, regs, ret, false);
 		break;
 	case NR_signalfd:
 		emit_res_only(PPME_SYSCALL_SIGNALFD_X, 4, ret);
 		break;
 	case NR_signalfd4:
-		emit_flagged_fd(PPME_SYSCALL_SIGNALFD4_X, regs, ret);
+		emit_signalfd4(regs, ret);
 		break;
 	case NR_timerfd_create:
 		emit_res_only(PPME_SYSCALL_TIMERFD_CREATE_X, 3, ret);
 		break;
 	case NR_userfaultfd:
-		emit_flagged_fd(PPME_SYSCALL_USERFAULTFD_X, regs, ret);
+		emit_res_flags(PPME_SYSCALL_USERFAULTFD_X, regs, ret, true);
 		break;
 	case NR_io_uring_setup:
 		emit_res_only(PPME_SYSCALL_IO_URING_SETUP_X, 8, ret);

@@ -512,7 +512,7 @@ static __always_inline void emit_capset(long ret)
 	struct builder b;
 	if (!builder_begin(&b, PPME_SYSCALL_CAPSET_X, 4))
 		return;
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *t = current_task();
 	push_u64(&b, (__u64)ret);
 	push_u64(&b, BPF_CORE_READ(t, cred, cap_inheritable.val));
 	push_u64(&b, BPF_CORE_READ(t, cred, cap_permitted.val));
@@ -561,27 +561,42 @@ static __always_inline __u32 fd_flags_to_ppm(unsigned long f)
 	return open_flags_to_ppm((__u32)f & (04000 | 02000000)) & ~(__u32)1;
 }
 
-/* eventfd2: res, flags, initval; inotify_init1, userfaultfd: res, flags; signalfd4: res, flags,
- * the fd it replaces, mask (left empty: a pointer to the set). */
-static __always_inline void emit_flagged_fd(__u16 type, struct pt_regs *regs, long ret)
+/* eventfd2: res, flags, initval. */
+static __always_inline void emit_eventfd2(struct pt_regs *regs, long ret)
 {
 	struct builder b;
-	__u32 n = type == PPME_SYSCALL_EVENTFD2_X ? 3 : type == PPME_SYSCALL_SIGNALFD4_X ? 4 : 2;
-	if (!builder_begin(&b, type, n))
+	if (!builder_begin(&b, PPME_SYSCALL_EVENTFD2_X, 3))
 		return;
 	push_u64(&b, (__u64)ret);
-	if (type == PPME_SYSCALL_EVENTFD2_X) {
-		push_u16(&b, (__u16)fd_flags_to_ppm(ARG2(regs)));
-		push_u64(&b, (__u64)(__u32)ARG1(regs));
-	} else if (type == PPME_SYSCALL_SIGNALFD4_X) {
-		push_u16(&b, (__u16)fd_flags_to_ppm(ARG4(regs)));
-		push_u64(&b, fd_arg(ARG1(regs)));
-		push_empty(&b);
-	} else if (type == PPME_SYSCALL_INOTIFY_INIT1_X) {
-		push_u16(&b, (__u16)fd_flags_to_ppm(ARG1(regs)));
-	} else {
+	push_u16(&b, (__u16)fd_flags_to_ppm(ARG2(regs)));
+	push_u64(&b, (__u64)(__u32)ARG1(regs));
+	builder_submit(&b);
+}
+
+/* signalfd4: res, flags, the fd it replaces, mask (left empty: a pointer to the set). */
+static __always_inline void emit_signalfd4(struct pt_regs *regs, long ret)
+{
+	struct builder b;
+	if (!builder_begin(&b, PPME_SYSCALL_SIGNALFD4_X, 4))
+		return;
+	push_u64(&b, (__u64)ret);
+	push_u16(&b, (__u16)fd_flags_to_ppm(ARG4(regs)));
+	push_u64(&b, fd_arg(ARG1(regs)));
+	push_empty(&b);
+	builder_submit(&b);
+}
+
+/* inotify_init1 (flags as FLAGS16), userfaultfd (FLAGS32): res, the flags of the first argument. */
+static __always_inline void emit_res_flags(__u16 type, struct pt_regs *regs, long ret, bool wide)
+{
+	struct builder b;
+	if (!builder_begin(&b, type, 2))
+		return;
+	push_u64(&b, (__u64)ret);
+	if (wide)
 		push_u32(&b, fd_flags_to_ppm(ARG1(regs)));
-	}
+	else
+		push_u16(&b, (__u16)fd_flags_to_ppm(ARG1(regs)));
 	builder_submit(&b);
 }
 
@@ -609,9 +624,8 @@ static __always_inline void emit_open_by_handle_at(struct pt_regs *regs, long re
 
 /*
  * eventfd, epoll_create(1), inotify_init, signalfd, timerfd_create, io_uring_setup, pidfd_open,
- * pidfd_getfd, and setsid (whose row is res alone): the result
- * first (res, or the `fd` the pidfd rows put first), the row's other `nparams - 1` parameters
- * empty. What the state machine takes from these is the new fd, its kind being the row's (the
+ * pidfd_getfd, and setsid (whose row is res alone): the result first (res, or the `fd` the pidfd
+ * rows put first), the row's other `nparams - 1` parameters empty. What the state machine takes from these is the new fd, its kind being the row's (the
  * schema's fd table), which rules read as `fd.type`.
  */
 static __always_inline void emit_res_only(__u16 type, __u32 nparams, long ret)
