@@ -398,22 +398,29 @@ mod tests {
         rulec_compiler::compile(&checked)
     }
 
+    /// The program of one rules file called `name`.
+    fn program_of_text(name: &str, text: &str) -> Program {
+        program_of(vec![rulec_compiler::SourceFile::new(rulec_compiler::FileId(0), name, text)])
+    }
+
+    /// The x86_64 names of syscall numbers.
+    fn names(nrs: Vec<u32>) -> Vec<&'static str> {
+        nrs.into_iter().filter_map(|nr| x86_64_name(nr as u16)).collect()
+    }
+
     /// The calls that move data (read, write and their kin) are the hottest on any host: the
     /// adaptive table leaves them out unless a rule names them.
     #[test]
     fn data_calls_are_captured_only_when_a_rule_needs_them() {
         const DATA: [&str; 10] =
             ["read", "write", "pread64", "pwrite64", "readv", "writev", "preadv", "pwritev", "sendmmsg", "recvmmsg"];
-        let names = |p: &Program| -> Vec<&'static str> {
-            syscalls_for(p).into_iter().filter_map(|nr| x86_64_name(nr as u16)).collect()
-        };
-        let stdlib = names(&program_of(crate::cli::stdlib::sources(0)));
+        let stdlib = names(syscalls_for(&program_of(crate::cli::stdlib::sources(0))));
         let hot: Vec<&&str> = DATA.iter().filter(|n| stdlib.contains(n)).collect();
         assert!(hot.is_empty(), "the stdlib captures {hot:?}");
         assert!(stdlib.contains(&"bpf") && stdlib.contains(&"symlinkat"), "{stdlib:?}");
         let rule =
             "- rule: w\n  desc: d\n  condition: evt.type = write and fd.num = 1\n  output: o\n  priority: INFO\n";
-        let mine = names(&program_of(vec![rulec_compiler::SourceFile::new(rulec_compiler::FileId(0), "w.yaml", rule)]));
+        let mine = names(syscalls_for(&program_of_text("w.yaml", rule)));
         assert!(mine.contains(&"write") && !mine.contains(&"read"), "{mine:?}");
     }
 
@@ -432,8 +439,7 @@ mod tests {
     fn the_probe_writes_every_call_the_state_or_the_rules_read() {
         let cases = probe_cases();
         assert!(cases.contains(&"openat") && cases.contains(&"socketpair"), "{cases:?}");
-        let syscalls: Vec<&'static str> =
-            (0..rulec_probe::SYSCALL_TABLE_SIZE).filter_map(|nr| x86_64_name(nr as u16)).collect();
+        let syscalls = names(all_syscalls());
         let generic = |names: &mut dyn Iterator<Item = &str>| -> Vec<String> {
             let mut out: Vec<String> =
                 names.filter(|n| syscalls.contains(n) && !cases.contains(n)).map(str::to_string).collect();
@@ -446,11 +452,7 @@ mod tests {
         let mut programs = vec![program_of(crate::cli::stdlib::sources(0))];
         if let Some(dir) = rulec_test_support::shared("conformance/falco") {
             let text = std::fs::read_to_string(dir.join("falco_rules.yaml")).expect("falco_rules.yaml");
-            programs.push(program_of(vec![rulec_compiler::SourceFile::new(
-                rulec_compiler::FileId(0),
-                "falco_rules.yaml",
-                &text,
-            )]));
+            programs.push(program_of_text("falco_rules.yaml", &text));
         }
         for p in &programs {
             let named = p.rules.iter().flat_map(|r| match &r.event_types {
@@ -469,11 +471,8 @@ mod tests {
     #[test]
     fn every_syscall_the_state_changes_on_is_captured() {
         let rule = "- rule: w\n  desc: d\n  condition: evt.type = write\n  output: o\n  priority: INFO\n";
-        let p = program_of(vec![rulec_compiler::SourceFile::new(rulec_compiler::FileId(0), "w.yaml", rule)]);
-        let captured: Vec<&'static str> =
-            syscalls_for(&p).into_iter().filter_map(|nr| x86_64_name(nr as u16)).collect();
-        let syscalls: Vec<&'static str> =
-            (0..rulec_probe::SYSCALL_TABLE_SIZE).filter_map(|nr| x86_64_name(nr as u16)).collect();
+        let captured = names(syscalls_for(&program_of_text("w.yaml", rule)));
+        let syscalls = names(all_syscalls());
         let state = rulec_runtime::state::changing_names();
         let missing: Vec<&&str> = state.iter().filter(|n| syscalls.contains(n) && !captured.contains(n)).collect();
         assert!(missing.is_empty(), "the probe would not record {missing:?}");
